@@ -1,0 +1,61 @@
+"""Resonanz analysis engine: satisfaction indices and significance tests from count tables.
+
+Pure numpy/scipy (plotly for charts). Every function takes count vectors — one count per
+answer level, levels ascending — and never needs individual responses. See docs/methods.md.
+"""
+
+from __future__ import annotations
+
+from analysis.benchmark import (
+    Comparison,
+    Funnel,
+    FunnelPoint,
+    OfficeComparison,
+    compare_offices,
+    funnel_limits,
+)
+from analysis.counts import CountTable
+from analysis.indices import (
+    Alpha,
+    Estimate,
+    cronbach_alpha,
+    net_promoter,
+    satisfaction_index,
+    top_box,
+)
+from analysis.significance import (
+    Change,
+    Dunn,
+    Kruskal,
+    MannWhitney,
+    adjust_pvalues,
+    change,
+    dunn,
+    kruskal,
+    mann_whitney,
+)
+
+__all__ = [
+    "Alpha",
+    "Change",
+    "Comparison",
+    "CountTable",
+    "Dunn",
+    "Estimate",
+    "Funnel",
+    "FunnelPoint",
+    "Kruskal",
+    "MannWhitney",
+    "OfficeComparison",
+    "adjust_pvalues",
+    "change",
+    "compare_offices",
+    "cronbach_alpha",
+    "dunn",
+    "funnel_limits",
+    "kruskal",
+    "mann_whitney",
+    "net_promoter",
+    "satisfaction_index",
+    "top_box",
+]

@@ -1,0 +1,181 @@
+"""Satisfaction index, top-box share, Net Promoter Score and Cronbach's alpha from counts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from analysis.counts import FloatArray, as_counts, as_levels
+
+Z95 = float(stats.norm.ppf(0.975))
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A figure with its 95% interval.
+
+    `value`, `ci_low`, `ci_high` and `se` are None when they cannot be computed, and
+    `reason` then says why (e.g. "n == 0").
+    """
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    se: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Alpha:
+    """Cronbach's alpha with its Feldt (1965) 95% interval, on `n` complete respondents."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+    items: int
+    reason: str | None = None
+
+
+def moments(counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """n, mean and sample variance (ddof=1) per row of a (groups × levels) table.
+
+    Rows with n == 0 get mean NaN, rows with n < 2 variance NaN; callers turn those into
+    None with a reason.
+    """
+    n = counts.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (counts @ levels) / n
+        dev = levels - mean[..., None]
+        var = np.einsum("...j,...j->...", counts, dev * dev) / (n - 1)
+    var = np.where(n >= 2, np.maximum(var, 0.0), np.nan)
+    return n, mean, var
+
+
+def satisfaction_index(counts: Any, levels: Any = None, *, confidence: float = 0.95) -> Estimate:
+    """Mean answer rescaled to 0–100, with a t interval.
+
+    index = 100 · (mean − min) / (max − min), where min and max are the first and last
+    scale level (the scale's ends, not the observed answers), mean = Σ c_j·x_j / n.
+    Interval: index ± t_{n−1, 0.975} · 100·s/(√n·(max − min)), s the sample standard
+    deviation (ddof = 1), clipped to [0, 100]; no interval for n < 2 (Student 1908; any
+    textbook, e.g. Agresti & Finlay, Statistical Methods for the Social Sciences, ch. 5).
+    `levels` defaults to 1, 2, …, L.
+    """
+    c = as_counts(counts)
+    lv = as_levels(levels if levels is not None else np.arange(1, c.size + 1), c.size)
+    n_int = int(c.sum())
+    if n_int == 0:
+        return Estimate(None, None, None, 0, None, "n == 0")
+    span = lv[-1] - lv[0]
+    if span == 0:
+        return Estimate(None, None, None, n_int, None, "the scale has only one level")
+    _, mean, var = moments(c[None, :], lv)
+    value = float(100.0 * (mean[0] - lv[0]) / span)
+    if n_int < 2:
+        return Estimate(value, None, None, n_int, None, "n < 2: no interval")
+    se = float(100.0 * math.sqrt(var[0] / n_int) / span)
+    t = float(stats.t.ppf(0.5 + confidence / 2, n_int - 1))
+    low = max(0.0, value - t * se)
+    high = min(100.0, value + t * se)
+    return Estimate(value, low, high, n_int, se)
+
+
+def wilson_interval(
+    successes: FloatArray, n: FloatArray, z: float = Z95
+) -> tuple[FloatArray, FloatArray]:
+    """Wilson (1927) score interval for x successes of n, as proportions (vectorised).
+
+    centre = (x + z²/2)/(n + z²), half = z/(n + z²) · √(x(n − x)/n + z²/4)
+    (Newcombe 1998, Stat Med 17:857–872, method 3).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        denom = n + z * z
+        centre = (successes + z * z / 2) / denom
+        half = z / denom * np.sqrt(successes * (n - successes) / n + z * z / 4)
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def top_box(counts: Any, k: int = 2) -> Estimate:
+    """Share of answers in the top k levels, in percent, with the Wilson 95% interval.
+
+    p = (c_{L−k+1} + … + c_L) / n; interval by the Wilson score method (Wilson 1927,
+    JASA 22:209–212; recommended by Newcombe 1998, Stat Med 17:857–872).
+    """
+    c = as_counts(counts)
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 1 <= k <= c.size:
+        raise ValueError(f"k must be an integer from 1 to the number of levels ({c.size}), got {k}")
+    n_int = int(c.sum())
+    if n_int == 0:
+        return Estimate(None, None, None, 0, None, "n == 0")
+    x = float(c[-k:].sum())
+    p = x / n_int
+    low, high = wilson_interval(np.array([x]), np.array([float(n_int)]))
+    se = 100.0 * math.sqrt(p * (1 - p) / n_int)
+    return Estimate(100.0 * p, 100.0 * float(low[0]), 100.0 * float(high[0]), n_int, se)
+
+
+def net_promoter(counts: Any) -> Estimate:
+    """Net Promoter Score −100…100 with a 95% normal-approximation interval.
+
+    NPS = 100 · (p_P − p_D), promoters answer 9–10, detractors 0–6 (Reichheld 2003,
+    Harvard Business Review 81(12):46–54). The counts of promoters, passives and
+    detractors are trinomial, so Var(p_P − p_D) = (p_P + p_D − (p_P − p_D)²) / n
+    (multinomial covariance −p_P·p_D/n; Rocks 2016, "Interval estimation for the Net
+    Promoter Score", The American Statistician 70(4):365–372, the Wald interval).
+    Interval NPS ± 1.96 · 100 · √Var, clipped to [−100, 100].
+    """
+    c = as_counts(counts)
+    if c.size != 11:
+        raise ValueError(f"net_promoter needs 11 counts (answers 0–10), got {c.size}")
+    n_int = int(c.sum())
+    if n_int == 0:
+        return Estimate(None, None, None, 0, None, "n == 0")
+    promoters = float(c[9:].sum()) / n_int
+    detractors = float(c[:7].sum()) / n_int
+    diff = promoters - detractors
+    se = 100.0 * math.sqrt(max(promoters + detractors - diff * diff, 0.0) / n_int)
+    value = 100.0 * diff
+    return Estimate(value, max(-100.0, value - Z95 * se), min(100.0, value + Z95 * se), n_int, se)
+
+
+def cronbach_alpha(matrix: Any, *, confidence: float = 0.95) -> Alpha:
+    """Cronbach's alpha of a respondents × items matrix (NaN = unanswered), listwise deletion.
+
+    alpha = k/(k − 1) · (1 − Σ s_i² / s_T²), s_i² the item variances and s_T² the variance
+    of the sum score, all with ddof = 1 (Cronbach 1951, Psychometrika 16:297–334).
+    Respondents with any unanswered item are left out (listwise deletion), so every variance
+    is taken on the same people and the Feldt interval's n is well defined.
+    Interval (Feldt 1965, Psychometrika 30:357–370): (1 − alpha)/(1 − â) ~ F(n − 1,
+    (n − 1)(k − 1)), so alpha lies in [1 − (1 − â)·F_{0.975}, 1 − (1 − â)·F_{0.025}].
+    """
+    try:
+        x = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"matrix must be respondents × items numbers: {exc}") from exc
+    if x.ndim != 2:
+        raise ValueError(f"matrix must be respondents × items (2-D), got shape {x.shape}")
+    if np.any(np.isinf(x)):
+        raise ValueError("matrix contains infinite values")
+    k = x.shape[1]
+    complete = x[~np.isnan(x).any(axis=1)]
+    n = complete.shape[0]
+    if k < 2:
+        return Alpha(None, None, None, n, k, "alpha needs at least two items")
+    if n < 2:
+        return Alpha(None, None, None, n, k, "fewer than two respondents answered every item")
+    item_var = complete.var(axis=0, ddof=1).sum()
+    total_var = complete.sum(axis=1).var(ddof=1)
+    if total_var == 0:
+        return Alpha(None, None, None, n, k, "all respondents have the same sum score")
+    value = float(k / (k - 1) * (1 - item_var / total_var))
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    tail = (1 - confidence) / 2
+    low = 1 - (1 - value) * float(stats.f.ppf(1 - tail, df1, df2))
+    high = 1 - (1 - value) * float(stats.f.ppf(tail, df1, df2))
+    return Alpha(value, low, high, n, k)

@@ -1,0 +1,272 @@
+"""Rank tests from count vectors: Mann–Whitney, Kruskal–Wallis, Dunn, p-value adjustment.
+
+Pooled over the groups compared, level j gets the mid-rank r_j = (c_1 + … + c_{j−1}) +
+(c_j + 1)/2, and a group's rank sum is Σ_j a_j·r_j. Each level is one tie group of size
+t_j = c_j, so the tie term is Σ (t_j³ − t_j). Everything is O(levels).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy import special, stats
+
+from analysis.counts import FloatArray, as_count_list, as_counts, as_levels, midranks
+from analysis.indices import Estimate, satisfaction_index
+
+
+@dataclass(frozen=True, slots=True)
+class MannWhitney:
+    """Mann–Whitney U test of group a against group b.
+
+    `statistic` is U of a, `pvalue` two-sided (normal approximation, tie and continuity
+    corrected), `effect_size` the rank-biserial correlation (positive: a rates higher).
+    """
+
+    statistic: float | None
+    pvalue: float | None
+    effect_size: float | None
+    n_a: int
+    n_b: int
+    z: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Kruskal:
+    """Kruskal–Wallis H test (tie-corrected) over the groups with responses."""
+
+    statistic: float | None
+    pvalue: float | None
+    df: int | None
+    n: tuple[int, ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dunn:
+    """Dunn (1964) pairwise comparisons after Kruskal–Wallis.
+
+    `z[i][j]` is positive when group i rates higher than group j; `pvalues` are two-sided
+    and unadjusted, `adjusted` are adjusted over all pairs with `adjust`. The diagonal is
+    z = 0, p = 1; rows and columns of empty groups are None.
+    """
+
+    z: tuple[tuple[float | None, ...], ...]
+    pvalues: tuple[tuple[float | None, ...], ...]
+    adjusted: tuple[tuple[float | None, ...], ...]
+    adjust: str
+    n: tuple[int, ...]
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The same office in two periods: index after − before with its interval, and a test."""
+
+    difference: float | None
+    ci_low: float | None
+    ci_high: float | None
+    before: Estimate
+    after: Estimate
+    pvalue: float | None
+    effect_size: float | None
+    reason: str | None = None
+
+
+def mw_z(
+    u: FloatArray, n1: FloatArray, n2: FloatArray, ties: FloatArray | float
+) -> tuple[FloatArray, FloatArray]:
+    """Two-sided p and z of the tie- and continuity-corrected normal approximation (vectorised).
+
+    mu = n1·n2/2, sigma² = n1·n2/12 · ((N + 1) − Σ(t³ − t)/(N(N − 1))), N = n1 + n2,
+    z = (max(U, n1·n2 − U) − mu − 0.5)/sigma, p = min(1, 2·Φ(−z)) — the form used by
+    scipy.stats.mannwhitneyu(method="asymptotic") (Hollander, Wolfe & Chicken 2014, §4.1).
+    When sigma = 0 (every answer on one level) z = −∞ and p = 1.
+    """
+    n = n1 + n2
+    mu = n1 * n2 / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sigma = np.sqrt(n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0))))
+        big_u = np.maximum(u, n1 * n2 - u)
+        z = (big_u - mu - 0.5) / sigma
+    z = np.where(sigma > 0, z, -np.inf)
+    p = np.clip(2.0 * special.ndtr(-z), 0.0, 1.0)
+    return p, z
+
+
+def mann_whitney(counts_a: Any, counts_b: Any) -> MannWhitney:
+    """Mann–Whitney U test (Wilcoxon rank-sum) of a against b from their count vectors.
+
+    U_a = R_a − n_a(n_a + 1)/2 with R_a = Σ a_j·r_j the rank sum of a in the pooled sample
+    (mid-ranks for ties). p: two-sided normal approximation with tie and continuity
+    correction (see `mw_z`), equal to scipy.stats.mannwhitneyu(x, y,
+    method="asymptotic"). Effect size: rank-biserial r = 2·U_a/(n_a·n_b) − 1 (Kerby 2014,
+    Comprehensive Psychology 3:11.IT.3.1; Cureton 1956), positive when a rates higher.
+    Mann & Whitney 1947, Ann Math Stat 18:50–60.
+    """
+    a = as_counts(counts_a, name="counts_a")
+    b = as_counts(counts_b, name="counts_b")
+    if a.size != b.size:
+        raise ValueError(f"counts_a has {a.size} levels but counts_b has {b.size}")
+    n_a, n_b = int(a.sum()), int(b.sum())
+    if n_a == 0 or n_b == 0:
+        which = "a" if n_a == 0 else "b"
+        return MannWhitney(None, None, None, n_a, n_b, None, f"group {which} has n == 0")
+    pooled = a + b
+    ranks = midranks(pooled)
+    u = float(a @ ranks) - n_a * (n_a + 1) / 2.0
+    ties = float(np.sum(pooled**3 - pooled))
+    p, z = mw_z(np.array(u), np.array(float(n_a)), np.array(float(n_b)), ties)
+    effect = 2.0 * u / (n_a * n_b) - 1.0
+    reason = "all answers are on one level" if not np.isfinite(z) else None
+    return MannWhitney(u, float(p), effect, n_a, n_b, float(z) if np.isfinite(z) else None, reason)
+
+
+def _rank_table(groups: FloatArray) -> tuple[FloatArray, FloatArray, float, float]:
+    pooled = groups.sum(axis=0)
+    ranks = midranks(pooled)
+    n = groups.sum(axis=1)
+    total = float(pooled.sum())
+    ties = float(np.sum(pooled**3 - pooled))
+    return groups @ ranks, n, total, ties
+
+
+def kruskal(groups: Sequence[Any]) -> Kruskal:
+    """Kruskal–Wallis H test from a list of count vectors (tie-corrected).
+
+    H = [12/(N(N + 1)) · Σ R_i²/n_i − 3(N + 1)] / [1 − Σ(t³ − t)/(N³ − N)],
+    p = P(χ²_{g−1} > H) with g the number of groups with responses (Kruskal & Wallis 1952,
+    JASA 47:583–621). Groups with no responses are left out of H and df (scipy would
+    return NaN); the result's `n` shows them.
+    """
+    table = as_count_list(groups)
+    rank_sums, n, total, ties = _rank_table(table)
+    n_tuple = tuple(int(v) for v in n)
+    keep = n > 0
+    g = int(keep.sum())
+    if g < 2:
+        return Kruskal(None, None, None, n_tuple, "fewer than two groups have responses")
+    correction = 1.0 - ties / (total**3 - total)
+    if correction <= 0:
+        return Kruskal(None, None, g - 1, n_tuple, "all answers are on one level")
+    h = 12.0 / (total * (total + 1.0)) * float(np.sum(rank_sums[keep] ** 2 / n[keep]))
+    h = (h - 3.0 * (total + 1.0)) / correction
+    return Kruskal(h, float(stats.chi2.sf(h, g - 1)), g - 1, n_tuple)
+
+
+def adjust_pvalues(pvalues: Sequence[float] | Any, method: str = "bh") -> list[float]:
+    """Adjust p-values for multiple comparisons.
+
+    "bh": Benjamini & Hochberg (1995, JRSS B 57:289–300): q_(i) = min_{j ≥ i} m·p_(j)/j,
+    capped at 1 — equal to scipy.stats.false_discovery_control(p, method="bh") and R's
+    p.adjust(p, "BH").
+    "holm": Holm (1979, Scand J Stat 6:65–70): p̃_(i) = max_{j ≤ i} min(1, (m − j + 1)·p_(j)),
+    as R's p.adjust(p, "holm").
+    """
+    p = np.asarray(pvalues, dtype=np.float64)
+    if p.ndim != 1:
+        raise ValueError("pvalues must be a flat list")
+    if p.size == 0:
+        return []
+    if np.any(~np.isfinite(p)) or np.any((p < 0) | (p > 1)):
+        raise ValueError("pvalues must be numbers in [0, 1] (no NaN)")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    ranked = p[order]
+    if method == "bh":
+        scaled = ranked * m / np.arange(1, m + 1)
+        adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
+    elif method == "holm":
+        scaled = ranked * (m - np.arange(m))
+        adjusted = np.maximum.accumulate(scaled)
+    else:
+        raise ValueError(f'method must be "bh" or "holm", got {method!r}')
+    out = np.empty(m)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out.tolist()
+
+
+def dunn(groups: Sequence[Any], adjust: Literal["holm", "bh", "none"] = "holm") -> Dunn:
+    """Dunn's (1964, Technometrics 6:241–252) pairwise test with tie correction.
+
+    z_ij = (R̄_i − R̄_j) / √([N(N + 1)/12 − Σ(t³ − t)/(12(N − 1))] · (1/n_i + 1/n_j)),
+    with R̄ the mean rank in the pooled sample of all groups; two-sided p = 2·Φ(−|z|),
+    then adjusted over the g(g − 1)/2 pairs of groups with responses ("holm", "bh" or
+    "none"). This is what R's dunn.test and scikit-posthocs' posthoc_dunn compute.
+    """
+    if adjust not in ("holm", "bh", "none"):
+        raise ValueError(f'adjust must be "holm", "bh" or "none", got {adjust!r}')
+    table = as_count_list(groups)
+    rank_sums, n, total, ties = _rank_table(table)
+    g = table.shape[0]
+    n_tuple = tuple(int(v) for v in n)
+    keep = np.flatnonzero(n > 0)
+    none_matrix = tuple(tuple(None for _ in range(g)) for _ in range(g))
+    if keep.size < 2:
+        return Dunn(none_matrix, none_matrix, none_matrix, adjust, n_tuple,
+                    "fewer than two groups have responses")  # fmt: skip
+    var_unit = total * (total + 1.0) / 12.0 - ties / (12.0 * (total - 1.0))
+    if var_unit <= 0:
+        return Dunn(none_matrix, none_matrix, none_matrix, adjust, n_tuple,
+                    "all answers are on one level")  # fmt: skip
+    mean_rank = rank_sums[keep] / n[keep]
+    ni = n[keep]
+    z = (mean_rank[:, None] - mean_rank[None, :]) / np.sqrt(
+        var_unit * (1.0 / ni[:, None] + 1.0 / ni[None, :])
+    )
+    p = np.clip(2.0 * special.ndtr(-np.abs(z)), 0.0, 1.0)
+    iu = np.triu_indices(keep.size, 1)
+    adj_flat = p[iu] if adjust == "none" else np.asarray(adjust_pvalues(p[iu], adjust))
+    adj = np.ones_like(p)
+    adj[iu] = adj_flat
+    adj[(iu[1], iu[0])] = adj_flat
+    np.fill_diagonal(p, 1.0)
+
+    def full(small: FloatArray) -> tuple[tuple[float | None, ...], ...]:
+        out: list[list[float | None]] = [[None] * g for _ in range(g)]
+        for a, ia in enumerate(keep):
+            for b, ib in enumerate(keep):
+                out[ia][ib] = float(small[a, b])
+        return tuple(tuple(row) for row in out)
+
+    return Dunn(full(z), full(p), full(adj), adjust, n_tuple)
+
+
+def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
+    """Change of one office's index between two periods (after − before).
+
+    Difference of the two indices with a Welch (1947, Biometrika 34:28–35) t interval:
+    se = √(se_before² + se_after²), df by Welch–Satterthwaite. Test: Mann–Whitney of the
+    after-period against the before-period (`mann_whitney`), so a positive effect size means
+    clients rate the office higher now. Respondents are different people in the two periods
+    (anonymous survey), so the samples are treated as independent.
+    """
+    before_c = as_counts(counts_before, name="counts_before")
+    after_c = as_counts(counts_after, name="counts_after")
+    if before_c.size != after_c.size:
+        raise ValueError(
+            f"counts_before has {before_c.size} levels but counts_after has {after_c.size}"
+        )
+    lv = as_levels(levels if levels is not None else np.arange(1, before_c.size + 1), before_c.size)
+    before = satisfaction_index(before_c, lv)
+    after = satisfaction_index(after_c, lv)
+    test = mann_whitney(after_c, before_c)
+    if before.value is None or after.value is None:
+        reason = f"before: {before.reason}" if before.value is None else f"after: {after.reason}"
+        return Change(None, None, None, before, after, test.pvalue, test.effect_size, reason)
+    diff = after.value - before.value
+    if before.se is None or after.se is None:
+        return Change(diff, None, None, before, after, test.pvalue, test.effect_size,
+                      "n < 2 in a period: no interval")  # fmt: skip
+    va, vb = after.se**2, before.se**2
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Change(diff, diff, diff, before, after, test.pvalue, test.effect_size)
+    df = (va + vb) ** 2 / (va**2 / (after.n - 1) + vb**2 / (before.n - 1))
+    t = float(stats.t.ppf(0.975, df))
+    return Change(diff, diff - t * se, diff + t * se, before, after, test.pvalue, test.effect_size)

@@ -1,0 +1,194 @@
+"""Indices from counts equal the same figures computed on the rows the counts stand for."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from analysis import (
+    CountTable,
+    cronbach_alpha,
+    net_promoter,
+    satisfaction_index,
+    top_box,
+)
+
+FAST = settings(max_examples=60, deadline=None, database=None)
+
+
+@st.composite
+def counts_and_levels(draw: st.DrawFn, max_levels: int = 7, max_count: int = 30):
+    n_levels = draw(st.integers(1, max_levels))
+    counts = draw(st.lists(st.integers(0, max_count), min_size=n_levels, max_size=n_levels))
+    start = draw(st.floats(-5, 5, allow_nan=False))
+    steps = draw(
+        st.lists(st.floats(0.01, 3, allow_nan=False), min_size=n_levels, max_size=n_levels)
+    )
+    levels = (start + np.cumsum(steps)).tolist()
+    return np.array(counts), levels
+
+
+def expand(counts, levels) -> np.ndarray:
+    return np.repeat(np.asarray(levels, dtype=float), np.asarray(counts, dtype=int))
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")
+@FAST
+@given(counts_and_levels())
+def test_it_computes_the_index_and_its_t_interval_as_scipy_does_on_the_rows(data):
+    counts, levels = data
+    est = satisfaction_index(counts, levels)
+    rows = expand(counts, levels)
+    assert est.n == rows.size
+    if rows.size == 0:
+        assert est.value is None and est.reason == "n == 0"
+        return
+    if len(levels) == 1:
+        assert est.value is None and est.reason
+        return
+    lo, hi = levels[0], levels[-1]
+    assert est.value == pytest.approx(100 * (rows.mean() - lo) / (hi - lo), abs=1e-9)
+    if rows.size < 2:
+        assert est.ci_low is None and est.ci_high is None
+        return
+    ci = stats.ttest_1samp(rows, 0).confidence_interval(0.95)
+    if rows.std() == 0:
+        assert est.ci_low == pytest.approx(est.value) and est.ci_high == pytest.approx(est.value)
+        return
+    assert est.ci_low == pytest.approx(max(0.0, 100 * (ci.low - lo) / (hi - lo)), abs=1e-9)
+    assert est.ci_high == pytest.approx(min(100.0, 100 * (ci.high - lo) / (hi - lo)), abs=1e-9)
+
+
+def test_it_rescales_on_the_ends_of_the_scale_not_the_observed_answers():
+    # Everyone answered 3 on a 1–5 scale: the index is 50, not 0 or 100.
+    est = satisfaction_index([0, 0, 10, 0, 0], [1, 2, 3, 4, 5])
+    assert est.value == 50.0
+    assert (est.ci_low, est.ci_high) == (50.0, 50.0)
+
+
+def test_it_gives_no_interval_below_two_responses():
+    est = satisfaction_index([0, 1, 0], [1, 2, 3])
+    assert est.value == 50.0 and est.ci_low is None and "n < 2" in (est.reason or "")
+
+
+def test_it_handles_a_million_responses_per_level_exactly():
+    counts = np.full(5, 1_000_000)
+    est = satisfaction_index(counts, [1, 2, 3, 4, 5])
+    # Closed form: mean 3 → index 50; variance of a uniform 1..5 is 2 (ddof 0).
+    n = 5_000_000
+    se = 100 * math.sqrt(2 * n / (n - 1) / n) / 4
+    assert est.value == pytest.approx(50.0, abs=1e-12)
+    assert est.se == pytest.approx(se, rel=1e-12)
+    assert est.ci_high - est.value == pytest.approx(stats.t.ppf(0.975, n - 1) * se, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("successes", "n", "low", "high"),
+    [
+        # Newcombe 1998, Stat Med 17:857–872, Table I, method 3 (Wilson score, no CC).
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0000, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
+def test_it_matches_newcombes_worked_examples_for_the_wilson_interval(successes, n, low, high):
+    est = top_box([n - successes, successes], k=1)
+    assert est.value == pytest.approx(100 * successes / n)
+    assert round(est.ci_low / 100, 4) == low
+    assert round(est.ci_high / 100, 4) == high
+
+
+@FAST
+@given(counts_and_levels(), st.integers(1, 7))
+def test_it_computes_the_top_box_share_as_the_rows_do(data, k):
+    counts, levels = data
+    k = min(k, len(levels))
+    est = top_box(counts, k)
+    rows = expand(counts, levels)
+    if rows.size == 0:
+        assert est.value is None and est.n == 0
+        return
+    share = np.mean(rows >= levels[-k])
+    assert est.value == pytest.approx(100 * share, abs=1e-9)
+    assert 0 <= est.ci_low <= est.value <= est.ci_high <= 100
+
+
+@FAST
+@given(st.lists(st.integers(0, 40), min_size=11, max_size=11))
+def test_it_computes_the_net_promoter_score_and_the_trinomial_variance(counts):
+    est = net_promoter(counts)
+    rows = expand(counts, range(11))
+    if rows.size == 0:
+        assert est.value is None
+        return
+    # Per respondent score +1 promoter, −1 detractor, 0 passive: NPS is 100 × its mean,
+    # and the trinomial variance equals the (ddof = 0) variance of that score.
+    score = np.where(rows >= 9, 1.0, np.where(rows <= 6, -1.0, 0.0))
+    assert est.value == pytest.approx(100 * score.mean(), abs=1e-9)
+    assert est.se == pytest.approx(100 * score.std() / math.sqrt(rows.size), abs=1e-9)
+    assert -100 <= est.ci_low <= est.value <= est.ci_high <= 100
+
+
+def test_it_refuses_a_net_promoter_score_without_eleven_levels():
+    with pytest.raises(ValueError, match="11 counts"):
+        net_promoter([1, 2, 3])
+
+
+def test_it_computes_cronbachs_alpha_with_listwise_deletion_and_the_feldt_interval():
+    rng = np.random.default_rng(7)
+    trait = rng.normal(size=200)
+    items = np.clip(np.round(3 + trait[:, None] + rng.normal(size=(200, 5))), 1, 5)
+    items[3, 2] = np.nan
+    items[10, 0] = np.nan
+    result = cronbach_alpha(items)
+    complete = items[~np.isnan(items).any(axis=1)]
+    k, n = 5, complete.shape[0]
+    # Independent closed form: alpha = k/(k−1)·(1 − Σ var_i / var_total), and Feldt (1965):
+    # (1 − alpha)/(1 − â) ~ F(n − 1, (n − 1)(k − 1)).
+    cov = np.cov(complete, rowvar=False)
+    expected = k / (k - 1) * (1 - np.trace(cov) / cov.sum())
+    assert (result.n, result.items) == (198, 5)
+    assert result.value == pytest.approx(expected, abs=1e-12)
+    f_hi, f_lo = stats.f.ppf([0.975, 0.025], n - 1, (n - 1) * (k - 1))
+    assert result.ci_low == pytest.approx(1 - (1 - expected) * f_hi, abs=1e-12)
+    assert result.ci_high == pytest.approx(1 - (1 - expected) * f_lo, abs=1e-12)
+
+
+def test_it_says_why_alpha_cannot_be_computed():
+    assert cronbach_alpha(np.ones((5, 1))).reason == "alpha needs at least two items"
+    assert cronbach_alpha(np.full((5, 3), 2.0)).value is None
+    assert cronbach_alpha([[1, np.nan], [np.nan, 2]]).n == 0
+
+
+@pytest.mark.parametrize(
+    ("counts", "levels", "message"),
+    [
+        ([1, -1, 2], [1, 2, 3], "negative"),
+        ([1, 0.5, 2], [1, 2, 3], "non-integer"),
+        ([1, 2, 3], [1, 2], "3 levels"),
+        ([1, 2, 3], [1, 3, 2], "ascending"),
+        ([1, 2, 3], [1, 1, 2], "ascending"),
+        ([1, np.nan, 3], [1, 2, 3], "NaN"),
+        ([], [], "at least one level"),
+    ],
+)
+def test_it_rejects_bad_input_with_a_message_saying_what_is_wrong(counts, levels, message):
+    with pytest.raises(ValueError, match=message):
+        satisfaction_index(counts, levels)
+
+
+def test_it_validates_count_tables():
+    with pytest.raises(ValueError, match="labels"):
+        CountTable(["a"], [1, 2], [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="unique"):
+        CountTable(["a", "a"], [1, 2], [[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match=r"different length|regular"):
+        CountTable(["a", "b"], [1, 2], [[1, 2], [3]])
+    table = CountTable.from_rows(["a", "b", "a"], [1, 2, 2], [1, 2, 3])
+    assert table.counts.tolist() == [[1, 1, 0], [0, 1, 0]]

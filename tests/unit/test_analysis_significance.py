@@ -1,0 +1,271 @@
+"""Rank tests from counts equal scipy's on the expanded rows and R's published examples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from analysis import adjust_pvalues, change, dunn, kruskal, mann_whitney
+
+FAST = settings(max_examples=60, deadline=None, database=None)
+
+
+@st.composite
+def count_groups(draw: st.DrawFn, min_groups: int = 2, max_groups: int = 5, max_count: int = 25):
+    n_levels = draw(st.integers(1, 6))
+    n_groups = draw(st.integers(min_groups, max_groups))
+    row = st.lists(st.integers(0, max_count), min_size=n_levels, max_size=n_levels)
+    groups = draw(st.lists(row, min_size=n_groups, max_size=n_groups))
+    start = draw(st.floats(-3, 3, allow_nan=False))
+    steps = draw(st.lists(st.floats(0.1, 2), min_size=n_levels, max_size=n_levels))
+    return [np.array(g) for g in groups], (start + np.cumsum(steps)).tolist()
+
+
+def expand(counts, levels) -> np.ndarray:
+    return np.repeat(np.asarray(levels, dtype=float), np.asarray(counts, dtype=int))
+
+
+def as_counts(values, levels) -> list[int]:
+    return [int(np.sum(np.isclose(values, level))) for level in levels]
+
+
+@FAST
+@given(count_groups(max_groups=2))
+def test_it_computes_mann_whitney_exactly_as_scipy_asymptotic_on_the_rows(data):
+    (a, b), levels = data
+    result = mann_whitney(a, b)
+    x, y = expand(a, levels), expand(b, levels)
+    if x.size == 0 or y.size == 0:
+        assert result.pvalue is None and result.statistic is None and result.reason
+        return
+    ref = stats.mannwhitneyu(x, y, method="asymptotic", use_continuity=True)
+    assert result.statistic == pytest.approx(ref.statistic, rel=1e-12, abs=1e-9)
+    assert result.pvalue == pytest.approx(ref.pvalue, abs=1e-9)
+    assert result.effect_size == pytest.approx(2 * ref.statistic / (x.size * y.size) - 1)
+    assert 0.0 <= result.pvalue <= 1.0
+
+
+@FAST
+@given(count_groups(max_groups=2))
+def test_it_is_symmetric_in_its_two_groups(data):
+    (a, b), _ = data
+    ab, ba = mann_whitney(a, b), mann_whitney(b, a)
+    if ab.pvalue is None:
+        assert ba.pvalue is None
+        return
+    assert ab.pvalue == pytest.approx(ba.pvalue, abs=1e-12)
+    assert ab.statistic + ba.statistic == pytest.approx(ab.n_a * ab.n_b)
+    assert ab.effect_size == pytest.approx(-ba.effect_size, abs=1e-12)
+
+
+@FAST
+@given(count_groups(max_groups=2), st.floats(-100, 100, allow_nan=False))
+def test_it_does_not_change_when_a_constant_is_added_to_all_levels(data, shift):
+    (a, b), levels = data
+    first = mann_whitney(a, b)
+    # Rank tests use only the order of the levels; the counts carry no levels at all.
+    shifted = change(a, b, np.asarray(levels) + shift)
+    same = change(a, b, levels)
+    assert shifted.pvalue == same.pvalue == first.pvalue
+    if same.difference is not None:
+        assert shifted.difference == pytest.approx(same.difference, abs=1e-6)
+
+
+def test_it_reproduces_the_published_w_of_rs_wilcox_test_help_page():
+    # R ?wilcox.test, Hollander & Wolfe (1973), p. 69f: permeability constants,
+    # wilcox.test(x, y, alternative = "g") prints W = 35 (p = 0.1272 is the exact p, which
+    # we do not compute); the asymptotic two-sided p is checked against scipy instead.
+    x = [0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46]
+    y = [1.15, 0.88, 0.90, 0.74, 1.21]
+    levels = sorted(set(x + y))
+    result = mann_whitney(as_counts(x, levels), as_counts(y, levels))
+    assert result.statistic == 35.0
+    ref = stats.mannwhitneyu(x, y, method="asymptotic")
+    assert result.pvalue == pytest.approx(ref.pvalue, abs=1e-12)
+
+
+def test_it_matches_closed_forms_for_a_million_responses_per_level():
+    a = np.array([1, 2, 3, 4, 5]) * 1_000_000
+    b = np.array([5, 4, 3, 2, 1]) * 1_000_000
+    result = mann_whitney(a, b)
+    # Closed form in Python integers: U_a = Σ_{i>j} a_i·b_j + ½·Σ a_i·b_i (pairs a wins,
+    # half the ties); sigma from the tie term Σ(t³ − t) of the pooled counts.
+    ai, bi = [int(v) for v in a], [int(v) for v in b]
+    u = (
+        sum(ai[i] * bi[j] for i in range(5) for j in range(i))
+        + sum(ai[i] * bi[i] for i in range(5)) / 2
+    )
+    n1, n2 = sum(ai), sum(bi)
+    n = n1 + n2
+    ties = sum((s + t) ** 3 - (s + t) for s, t in zip(ai, bi, strict=True))
+    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
+    z = (max(u, n1 * n2 - u) - n1 * n2 / 2 - 0.5) / sigma
+    assert result.statistic == pytest.approx(u, rel=1e-12)
+    assert result.z == pytest.approx(z, rel=1e-9)
+    assert result.pvalue == pytest.approx(math.erfc(z / math.sqrt(2)), rel=1e-6, abs=1e-300)
+    assert result.effect_size == pytest.approx(2 * u / (n1 * n2) - 1, rel=1e-12)
+
+
+def test_it_gives_p_one_when_every_answer_is_on_one_level():
+    result = mann_whitney([0, 4, 0], [0, 7, 0])
+    assert result.pvalue == 1.0 and result.effect_size == 0.0 and result.reason
+    assert mann_whitney([5], [3]).pvalue == 1.0  # one level
+
+
+@FAST
+@given(count_groups(max_groups=5))
+def test_it_computes_kruskal_wallis_exactly_as_scipy_on_the_rows(data):
+    groups, levels = data
+    result = kruskal(groups)
+    samples = [expand(g, levels) for g in groups]
+    nonempty = [s for s in samples if s.size]
+    if len(nonempty) < 2:
+        assert result.statistic is None and result.reason
+        return
+    if np.unique(np.concatenate(nonempty)).size == 1:
+        assert result.statistic is None and result.reason == "all answers are on one level"
+        return
+    ref = stats.kruskal(*nonempty)
+    assert result.statistic == pytest.approx(ref.statistic, rel=1e-9, abs=1e-9)
+    assert result.pvalue == pytest.approx(ref.pvalue, abs=1e-9)
+    assert result.df == len(nonempty) - 1
+    assert 0.0 <= result.pvalue <= 1.0
+
+
+@FAST
+@given(count_groups(max_groups=5), st.randoms(use_true_random=False))
+def test_it_gives_the_same_kruskal_wallis_whatever_the_order_of_groups(data, rnd):
+    groups, _ = data
+    shuffled = list(groups)
+    rnd.shuffle(shuffled)
+    a, b = kruskal(groups), kruskal(shuffled)
+    if a.pvalue is None:
+        assert b.pvalue is None
+    else:
+        assert a.pvalue == pytest.approx(b.pvalue, abs=1e-12)
+
+
+# R datasets::airquality, Ozone by Month (NAs dropped), the example of R's ?kruskal.test.
+OZONE = {
+    5: [41, 36, 12, 18, 28, 23, 19, 8, 7, 16, 11, 14, 18, 14, 34, 6, 30, 11, 1, 11, 4, 32, 23,
+        45, 115, 37],
+    6: [29, 71, 39, 23, 21, 37, 20, 12, 13],
+    7: [135, 49, 32, 64, 40, 77, 97, 97, 85, 10, 27, 7, 48, 35, 61, 79, 63, 16, 80, 108, 20,
+        52, 82, 50, 64, 59],
+    8: [39, 9, 16, 78, 35, 66, 122, 89, 110, 44, 28, 65, 22, 59, 23, 31, 44, 21, 9, 45, 168,
+        73, 76, 118, 84, 85],
+    9: [96, 78, 73, 91, 47, 32, 20, 23, 21, 24, 44, 21, 28, 9, 13, 46, 18, 13, 24, 16, 13, 23,
+        36, 7, 14, 30, 14, 18, 20],
+}  # fmt: skip
+
+
+def test_it_reproduces_rs_kruskal_test_on_airquality_ozone_by_month():
+    # R ?kruskal.test: kruskal.test(Ozone ~ Month, data = airquality) prints
+    # "Kruskal-Wallis chi-squared = 29.267, df = 4, p-value = 6.901e-06".
+    levels = sorted({v for values in OZONE.values() for v in values})
+    result = kruskal([as_counts(values, levels) for values in OZONE.values()])
+    assert round(result.statistic, 3) == 29.267
+    assert result.df == 4
+    assert float(f"{result.pvalue:.3e}") == 6.901e-06
+    assert sum(result.n) == 116
+
+
+def test_it_reproduces_rs_kruskal_test_on_hollander_and_wolfe_mucociliary_efficiency():
+    # R ?kruskal.test, Hollander & Wolfe (1973), p. 116: prints
+    # "Kruskal-Wallis chi-squared = 0.77143, df = 2, p-value = 0.68".
+    x = [2.9, 3.0, 2.5, 2.6, 3.2]
+    y = [3.8, 2.7, 4.0, 2.4]
+    z = [2.8, 3.4, 3.7, 2.2, 2.0]
+    levels = sorted(set(x + y + z))
+    result = kruskal([as_counts(g, levels) for g in (x, y, z)])
+    assert round(result.statistic, 5) == 0.77143
+    assert round(result.pvalue, 2) == 0.68
+
+
+def test_it_computes_dunns_test_as_the_formula_does_by_hand_on_the_rows():
+    # Reference computed independently from the definition (Dunn 1964): mid-ranks of the
+    # pooled rows via scipy.stats.rankdata, tie correction Σ(t³ − t)/(12(N − 1)).
+    groups = [[1, 0, 3, 5, 2], [0, 2, 2, 1, 7], [3, 3, 0, 0, 1], [0, 0, 0, 0, 0]]
+    levels = [1, 2, 3, 4, 5]
+    rows = [expand(g, levels) for g in groups[:3]]
+    pooled = np.concatenate(rows)
+    ranks = stats.rankdata(pooled)
+    bounds = np.cumsum([0] + [r.size for r in rows])
+    mean_rank = [ranks[bounds[i] : bounds[i + 1]].mean() for i in range(3)]
+    big_n = pooled.size
+    _, t = np.unique(pooled, return_counts=True)
+    unit = big_n * (big_n + 1) / 12 - np.sum(t**3 - t) / (12 * (big_n - 1))
+    expected_z = {}
+    for i in range(3):
+        for j in range(3):
+            se = math.sqrt(unit * (1 / rows[i].size + 1 / rows[j].size))
+            expected_z[i, j] = (mean_rank[i] - mean_rank[j]) / se
+    raw = [2 * stats.norm.sf(abs(expected_z[i, j])) for i, j in ((0, 1), (0, 2), (1, 2))]
+    holm = adjust_pvalues(raw, "holm")
+
+    result = dunn(groups)
+    for (i, j), zij in expected_z.items():
+        assert result.z[i][j] == pytest.approx(zij, abs=1e-12)
+    for (i, j), p in zip(((0, 1), (0, 2), (1, 2)), holm, strict=True):
+        assert result.adjusted[i][j] == pytest.approx(p, abs=1e-12)
+        assert result.adjusted[j][i] == pytest.approx(p, abs=1e-12)
+    assert result.pvalues[0][0] == 1.0
+    assert result.z[3] == (None, None, None, None)  # the empty group has no figures
+
+
+@FAST
+@given(st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=30))
+def test_it_adjusts_p_values_as_scipy_and_holms_definition(p):
+    bh = adjust_pvalues(p, "bh")
+    assert bh == pytest.approx(stats.false_discovery_control(p, method="bh").tolist(), abs=1e-12)
+    holm = adjust_pvalues(p, "holm")
+    m = len(p)
+    order = sorted(range(m), key=lambda i: p[i])
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        assert holm[i] == pytest.approx(running, abs=1e-12)
+
+
+def test_it_matches_rs_p_adjust_on_a_small_example():
+    # Reference computed by hand from the definitions used by R's p.adjust:
+    # sorted p = .01 .02 .03 .04 .05, m = 5.
+    # holm: 5·.01 = .05, 4·.02 = .08, 3·.03 = .09, 2·.04 = .08 → .09, .05 → .09
+    # BH: .05, .05, .05, .05, .05 (each m·p/i = .05).
+    p = [0.04, 0.01, 0.05, 0.03, 0.02]
+    assert adjust_pvalues(p, "holm") == pytest.approx([0.09, 0.05, 0.09, 0.09, 0.08])
+    assert adjust_pvalues(p, "bh") == pytest.approx([0.05] * 5)
+
+
+def test_it_reports_the_change_of_an_office_between_two_periods():
+    before, after = [4, 6, 10, 5, 2], [1, 3, 8, 10, 8]
+    levels = [1, 2, 3, 4, 5]
+    result = change(before, after, levels)
+    x, y = expand(before, levels), expand(after, levels)
+    welch = stats.ttest_ind(y, x, equal_var=False).confidence_interval(0.95)
+    assert result.difference == pytest.approx(100 * (y.mean() - x.mean()) / 4)
+    assert result.ci_low == pytest.approx(100 * welch.low / 4, abs=1e-9)
+    assert result.ci_high == pytest.approx(100 * welch.high / 4, abs=1e-9)
+    ref = stats.mannwhitneyu(y, x, method="asymptotic")
+    assert result.pvalue == pytest.approx(ref.pvalue, abs=1e-12)
+    assert result.effect_size > 0
+
+
+def test_it_says_so_when_a_period_has_no_responses():
+    result = change([0, 0, 0], [1, 2, 3])
+    assert result.difference is None and result.pvalue is None
+    assert result.reason == "before: n == 0"
+
+
+def test_it_rejects_groups_with_different_numbers_of_levels():
+    with pytest.raises(ValueError, match="levels"):
+        mann_whitney([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="different numbers of levels"):
+        kruskal([[1, 2, 3], [1, 2]])
+    with pytest.raises(ValueError, match="holm"):
+        adjust_pvalues([0.1], "bonferroni")
