@@ -98,7 +98,10 @@ def wilson_interval(
         denom = n + z * z
         centre = (successes + z * z / 2) / denom
         half = z / denom * np.sqrt(successes * (n - successes) / n + z * z / 4)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # x = 0 and x = n have the exact limits 0 and 1; floating point would miss them by 1e-16.
+    low = np.where(successes == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
+    high = np.where(successes == n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    return low, high
 
 
 def top_box(counts: Any, k: int = 2) -> Estimate:
