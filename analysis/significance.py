@@ -188,7 +188,8 @@ def adjust_pvalues(pvalues: Sequence[float] | Any, method: str = "bh") -> list[f
         raise ValueError(f'method must be "bh" or "holm", got {method!r}')
     out = np.empty(m)
     out[order] = np.minimum(adjusted, 1.0)
-    return out.tolist()
+    # An adjusted p is never below the raw one; m·p/i can round to 1 ulp below p.
+    return np.maximum(out, p).tolist()
 
 
 def dunn(groups: Sequence[Any], adjust: Literal["holm", "bh", "none"] = "holm") -> Dunn:
