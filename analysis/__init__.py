@@ -14,6 +14,7 @@ from analysis.benchmark import (
     compare_offices,
     funnel_limits,
 )
+from analysis.charts import caterpillar, diverging_bars, funnel_plot, trend
 from analysis.counts import CountTable
 from analysis.indices import (
     Alpha,
@@ -65,12 +66,15 @@ __all__ = [
     "Shrinkage",
     "Shrunken",
     "adjust_pvalues",
+    "caterpillar",
     "change",
     "compare_offices",
     "cronbach_alpha",
     "detectable_difference",
+    "diverging_bars",
     "dunn",
     "funnel_limits",
+    "funnel_plot",
     "kruskal",
     "mann_whitney",
     "net_promoter",
@@ -80,4 +84,5 @@ __all__ = [
     "shrunken_indices",
     "time_to_verdict",
     "top_box",
+    "trend",
 ]

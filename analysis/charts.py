@@ -1,0 +1,323 @@
+"""Plotly figures for the dashboards, built from the plain results of the other modules.
+
+Every builder takes `lang="de" | "en"` for its labels. Offices with too few responses are
+never drawn with a number; a note under the figure says how many were left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from analysis.benchmark import Comparison, Funnel, OfficeComparison
+from analysis.counts import CountTable, as_count_matrix
+from analysis.indices import Estimate
+from analysis.ranking import Shrunken
+
+Lang = Literal["de", "en"]
+
+LABELS: dict[str, dict[str, str]] = {
+    "de": {
+        "index": "Zufriedenheitsindex (0–100)",
+        "top_box": "Anteil Top-Box (%)",
+        "office": "Standort",
+        "n": "Antworten",
+        "better": "besser",
+        "worse": "schlechter",
+        "no clear difference": "kein klarer Unterschied",
+        "too few": "{count} Standort(e) mit zu wenigen Antworten ohne Wert",
+        "overall": "alle Standorte",
+        "target": "Vergleichswert",
+        "limit95": "95%-Grenze",
+        "limit998": "99,8%-Grenze",
+        "ci": "95%-Konfidenzintervall",
+        "month": "Monat",
+        "share": "Anteil der Antworten (%)",
+        "no answers": "keine Antworten",
+        "estimate": "Schätzung",
+    },
+    "en": {
+        "index": "Satisfaction index (0–100)",
+        "top_box": "Top-box share (%)",
+        "office": "Office",
+        "n": "responses",
+        "better": "better",
+        "worse": "worse",
+        "no clear difference": "no clear difference",
+        "too few": "{count} office(s) with too few responses not shown",
+        "overall": "all offices",
+        "target": "target",
+        "limit95": "95% limit",
+        "limit998": "99.8% limit",
+        "ci": "95% confidence interval",
+        "month": "Month",
+        "share": "share of responses (%)",
+        "no answers": "no responses",
+        "estimate": "estimate",
+    },
+}
+
+VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "no clear difference": "#5f6b7a"}
+
+
+def _labels(lang: str) -> dict[str, str]:
+    if lang not in LABELS:
+        raise ValueError(f'lang must be "de" or "en", got {lang!r}')
+    return LABELS[lang]
+
+
+def _layout(fig: go.Figure, title: str | None, note: str | None = None) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        template="simple_white",
+        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 60},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    if note:
+        fig.add_annotation(
+            text=note, xref="paper", yref="paper", x=0, y=-0.25, showarrow=False,
+            xanchor="left", font={"size": 11},
+        )  # fmt: skip
+    return fig
+
+
+def caterpillar(
+    offices: Comparison | Sequence[OfficeComparison] | Sequence[Shrunken],
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+) -> go.Figure:
+    """Index by office with 95% intervals, sorted, coloured by verdict.
+
+    Takes a `compare_offices` result (or its offices) or `shrunken_indices(...).index`.
+    Offices without a value (too few responses, n == 0) are left out and counted in a note.
+    """
+    text = _labels(lang)
+    rows = offices.offices if isinstance(offices, Comparison) else tuple(offices)
+    shown: list[tuple[str, float, float, float, str, int]] = []
+    for o in rows:
+        if isinstance(o, OfficeComparison):
+            value, low, high, verdict = o.index, o.index_low, o.index_high, o.verdict
+        else:
+            value, low, high, verdict = o.value, o.ci_low, o.ci_high, "no clear difference"
+        if value is None:
+            continue
+        shown.append(
+            (o.label, value, value if low is None else low, value if high is None else high,
+             verdict, o.n)
+        )  # fmt: skip
+    shown.sort(key=lambda r: r[1])
+    fig = go.Figure()
+    for verdict, colour in VERDICT_COLOURS.items():
+        part = [r for r in shown if r[4] == verdict]
+        if not part:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[r[1] for r in part],
+                y=[r[0] for r in part],
+                mode="markers",
+                name=text[verdict],
+                marker={"color": colour, "size": 7},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [r[3] - r[1] for r in part],
+                    "arrayminus": [r[1] - r[2] for r in part],
+                    "thickness": 1.5,
+                    "width": 0,
+                },
+                text=[f"{text['n']}: {r[5]}" for r in part],
+                hovertemplate="%{y}: %{x:.1f}<br>%{text}<extra></extra>",
+            )
+        )
+    if isinstance(offices, Comparison) and offices.overall_index.value is not None:
+        fig.add_vline(
+            x=offices.overall_index.value, line_dash="dot", line_color="#333",
+            annotation_text=text["overall"],
+        )  # fmt: skip
+    fig.update_xaxes(title=text["index"], range=[0, 100])
+    fig.update_yaxes(title=text["office"], categoryorder="array",
+                     categoryarray=[r[0] for r in shown])  # fmt: skip
+    left_out = len(rows) - len(shown)
+    note = text["too few"].format(count=left_out) if left_out else None
+    fig.update_layout(height=max(300, 18 * len(shown) + 140))
+    return _layout(fig, title, note)
+
+
+def funnel_plot(
+    funnel: Funnel, *, lang: Lang = "de", title: str | None = None, labels: bool = False
+) -> go.Figure:
+    """Funnel plot: offices' values against n, with the 95% and 99.8% limits around the target.
+
+    `labels=True` writes office names next to the points outside the 95% limits.
+    """
+    text = _labels(lang)
+    fig = go.Figure()
+    grid = list(funnel.grid_n)
+    for key, lows, highs, dash in (
+        ("limit998", funnel.low998, funnel.high998, "dash"),
+        ("limit95", funnel.low95, funnel.high95, "dot"),
+    ):
+        for i, line in enumerate((lows, highs)):
+            fig.add_trace(
+                go.Scatter(
+                    x=grid, y=list(line), mode="lines", name=text[key], showlegend=i == 0,
+                    legendgroup=key, line={"color": "#5f6b7a", "dash": dash, "width": 1},
+                    hoverinfo="skip",
+                )
+            )  # fmt: skip
+    if funnel.target is not None:
+        fig.add_hline(y=funnel.target, line_color="#333", annotation_text=text["target"])
+    points = [p for p in funnel.offices if p.value is not None]
+    outside = {"above 95%", "below 95%", "above 99.8%", "below 99.8%"}
+    colours = [
+        "#c62828" if p.position.startswith("below") else
+        "#1a7f37" if p.position.startswith("above") else "#1f4e79"
+        for p in points
+    ]  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[p.n for p in points],
+            y=[p.value for p in points],
+            mode="markers+text" if labels else "markers",
+            text=[p.label if labels and p.position in outside else "" for p in points],
+            textposition="top center",
+            marker={"color": colours, "size": 7},
+            name=text["office"],
+            customdata=[p.label for p in points],
+            hovertemplate="%{customdata}: %{y:.1f}<br>n = %{x}<extra></extra>",
+        )
+    )
+    y_title = text["index"] if funnel.measure == "index" else text["top_box"]
+    fig.update_xaxes(title=text["n"], type="log" if grid and max(grid) > 1000 else "linear")
+    fig.update_yaxes(title=y_title)
+    left_out = len(funnel.offices) - len(points)
+    return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
+
+
+def diverging_bars(
+    items: CountTable | Sequence[str],
+    counts: Any = None,
+    level_labels: Sequence[str] | None = None,
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    min_n: int = 1,
+) -> go.Figure:
+    """Diverging stacked bars of the answer distribution per item (percent of answers).
+
+    Levels below the middle go left of zero, levels above go right; an odd middle level
+    is split half and half across zero (Robbins & Heiberger 2011, "Plotting Likert and
+    other rating scales", JSM Proceedings). Items with fewer than `min_n` answers get no bar.
+    """
+    text = _labels(lang)
+    if isinstance(items, CountTable):
+        names, matrix = list(items.labels), items.counts
+        level_labels = level_labels or [f"{v:g}" for v in items.levels]
+    else:
+        if counts is None:
+            raise ValueError("give counts (items × levels) with the item names")
+        names, matrix = list(items), as_count_matrix(counts)
+        if len(names) != matrix.shape[0]:
+            raise ValueError(f"{len(names)} item names but {matrix.shape[0]} rows of counts")
+    n_levels = matrix.shape[1]
+    level_labels = list(level_labels or [str(i + 1) for i in range(n_levels)])
+    if len(level_labels) != n_levels:
+        raise ValueError(f"{len(level_labels)} level labels but {n_levels} levels")
+    n = matrix.sum(axis=1)
+    keep = n >= max(min_n, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(keep[:, None], 100.0 * matrix / n[:, None], 0.0)
+    y_names = [
+        nm if k else f"{nm} ({text['no answers']})" for nm, k in zip(names, keep, strict=True)
+    ]
+    half = n_levels // 2
+    palette = _diverging_palette(n_levels)
+    fig = go.Figure()
+    # Left side, drawn from the middle outwards so the stacks grow away from zero.
+    order = list(range(half - 1, -1, -1))
+    if n_levels % 2:
+        order = [half, *order]
+    for j in order:
+        part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
+        fig.add_trace(_bar(-part, y_names, level_labels[j], palette[j], keep, share[:, j],
+                           show=j != half or not n_levels % 2))  # fmt: skip
+    right = list(range(half + n_levels % 2, n_levels))
+    if n_levels % 2:
+        right = [half, *right]
+    for j in right:
+        part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
+        fig.add_trace(_bar(part, y_names, level_labels[j], palette[j], keep, share[:, j]))
+    fig.update_layout(barmode="relative", bargap=0.3, height=max(250, 40 * len(names) + 150))
+    fig.update_xaxes(title=text["share"], zeroline=True, zerolinecolor="#333")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title)
+
+
+def _bar(
+    x: Any, y: list[str], name: str, colour: str, keep: Any, full: Any, show: bool = True
+) -> go.Bar:
+    return go.Bar(
+        x=np.where(keep, x, 0.0).round(2).tolist(),
+        y=y,
+        orientation="h",
+        name=name,
+        legendgroup=name,
+        showlegend=show,
+        marker={"color": colour},
+        text=[f"{v:.0f}%" if k else "" for v, k in zip(full, keep, strict=True)],
+        hovertemplate=f"{name}: %{{text}}<extra></extra>",
+        textposition="none",
+    )
+
+
+def _diverging_palette(n_levels: int) -> list[str]:
+    if n_levels == 1:
+        return ["#92c5de"]
+    return list(sample_colorscale("RdBu", np.linspace(0.05, 0.95, n_levels).tolist()))
+
+
+def trend(
+    months: Sequence[str | dt.date],
+    estimates: Sequence[Estimate],
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    min_n: int = 10,
+    y_title: str | None = None,
+) -> go.Figure:
+    """Index (or any 0–100 figure) by month with its 95% interval as a band.
+
+    Months whose estimate has fewer than `min_n` responses or no value are gaps.
+    """
+    text = _labels(lang)
+    if len(months) != len(estimates):
+        raise ValueError(f"{len(months)} months but {len(estimates)} estimates")
+    x = [m.isoformat() if isinstance(m, dt.date) else str(m) for m in months]
+    ok = [e.value is not None and e.n >= min_n for e in estimates]
+    value = [e.value if k else None for e, k in zip(estimates, ok, strict=True)]
+    low = [e.ci_low if k else None for e, k in zip(estimates, ok, strict=True)]
+    high = [e.ci_high if k else None for e, k in zip(estimates, ok, strict=True)]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False,
+                             hoverinfo="skip"))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty",
+                   fillcolor="rgba(31,78,121,0.2)", name=text["ci"], hoverinfo="skip")
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=value, mode="lines+markers", name=text["estimate"],
+            line={"color": "#1f4e79"}, text=[f"{text['n']}: {e.n}" for e in estimates],
+            hovertemplate="%{x}: %{y:.1f}<br>%{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title=text["month"])
+    fig.update_yaxes(title=y_title or text["index"], range=[0, 100])
+    return _layout(fig, title)

@@ -1,0 +1,91 @@
+"""Dashboard figures: plain results in, light plotly figures out, in German and English."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from analysis import (
+    CountTable,
+    Estimate,
+    caterpillar,
+    compare_offices,
+    diverging_bars,
+    funnel_limits,
+    funnel_plot,
+    satisfaction_index,
+    shrunken_indices,
+    trend,
+)
+
+LEVELS = [1, 2, 3, 4, 5]
+COUNTS = [[0, 1, 5, 20, 40], [10, 20, 20, 5, 1], [2, 5, 20, 20, 10], [0, 0, 1, 1, 1]]
+TABLE = CountTable(["Nord", "Süd", "Ost", "Klein"], LEVELS, COUNTS)
+
+
+def test_it_draws_a_caterpillar_plot_without_offices_that_have_too_few_responses():
+    comparison = compare_offices(TABLE, min_n=10)
+    fig = caterpillar(comparison, lang="en")
+    assert isinstance(fig, go.Figure)
+    names = [y for trace in fig.data for y in trace.y]
+    assert sorted(names) == ["Nord", "Ost", "Süd"]
+    assert {trace.name for trace in fig.data} == {"better", "worse", "no clear difference"}
+    assert "1 office(s) with too few responses" in fig.layout.annotations[-1].text
+    german = caterpillar(comparison.offices, lang="de")
+    assert {trace.name for trace in german.data} == {"besser", "schlechter",
+                                                     "kein klarer Unterschied"}  # fmt: skip
+    assert german.layout.xaxis.title.text == "Zufriedenheitsindex (0–100)"
+
+
+def test_it_draws_shrunken_estimates_as_a_caterpillar_too():
+    fig = caterpillar(shrunken_indices(TABLE).index, lang="en")
+    assert len(fig.data[0].x) == 4
+
+
+def test_it_draws_a_funnel_plot_with_both_limits_and_the_offices():
+    funnel = funnel_limits(TABLE, min_n=10)
+    fig = funnel_plot(funnel, lang="de", labels=True)
+    names = {trace.name for trace in fig.data}
+    assert {"95%-Grenze", "99,8%-Grenze", "Standort"} <= names
+    points = fig.data[-1]
+    assert list(points.customdata) == ["Nord", "Süd", "Ost"]
+
+
+def test_it_draws_diverging_bars_that_put_low_answers_left_of_zero():
+    fig = diverging_bars(TABLE, level_labels=["--", "-", "0", "+", "++"], lang="en")
+    by_name: dict[str, list[float]] = {}
+    for trace in fig.data:
+        by_name.setdefault(trace.name, []).extend(trace.x)
+    assert all(v <= 0 for v in by_name["--"] + by_name["-"])
+    assert all(v >= 0 for v in by_name["+"] + by_name["++"])
+    # The middle level is split across zero; each office's bars add up to 100%.
+    total = np.sum([np.abs(trace.x) for trace in fig.data], axis=0)
+    assert total[:3] == pytest.approx([100, 100, 100], abs=0.05)
+
+
+def test_it_leaves_items_without_answers_without_a_bar():
+    fig = diverging_bars(["respect", "overall"], [[0, 0, 0], [1, 2, 3]], lang="de")
+    assert all(trace.x[0] == 0 for trace in fig.data)
+    assert fig.data[0].y[0] == "respect (keine Antworten)"
+
+
+def test_it_draws_a_trend_with_gaps_for_months_with_too_few_responses():
+    months = [dt.date(2026, m, 1) for m in (1, 2, 3)]
+    estimates = [
+        satisfaction_index([1, 2, 5, 10, 8], LEVELS),
+        satisfaction_index([0, 0, 1, 0, 0], LEVELS),
+        Estimate(None, None, None, 0, None, "n == 0"),
+    ]
+    fig = trend(months, estimates, lang="en")
+    line = fig.data[-1]
+    assert line.y[0] == pytest.approx(estimates[0].value)
+    assert line.y[1] is None and line.y[2] is None
+    assert fig.layout.xaxis.title.text == "Month"
+
+
+def test_it_refuses_an_unknown_language():
+    with pytest.raises(ValueError, match="lang"):
+        caterpillar(compare_offices(TABLE), lang="fr")  # type: ignore[arg-type]
