@@ -1,0 +1,1 @@
+from survey.piccolo_conf import *  # noqa: F403

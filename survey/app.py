@@ -1,0 +1,164 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from survey.db import engine_lifespan, make_engine
+from survey.errors import DomainError
+from survey.i18n import N_, UI_LOCALES, html_lang, negotiate, translations
+from survey.respond import page
+from survey.respond.queries import LinkDirectory
+from survey.respond.routes import RespondApiController, RespondController
+from survey.respond.store import ResponseWriter, make_store
+from survey.security import security_middleware
+from survey.settings import Settings
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
+log = logging.getLogger("resonanz")
+
+
+@get("/healthz", media_type=MediaType.JSON, tags=["system"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _static_url_builder() -> Any:
+    static_dir = FRONTEND / "static"
+    versions: dict[str, str] = {}
+
+    def static(path: str) -> str:
+        version = versions.get(path)
+        if version is None:
+            data = (static_dir / path).read_bytes()
+            version = versions[path] = hashlib.sha256(data).hexdigest()[:10]
+        return f"/static/{path}?v={version}"
+
+    return static
+
+
+def _templates() -> TemplateConfig[JinjaTemplateEngine]:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(FRONTEND / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.globals["static"] = _static_url_builder()
+    env.filters["html_lang"] = html_lang
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith(("/api/", "/schema")) or request.url.path == "/healthz"
+
+
+def _error_response(
+    request: Request[Any, Any, Any],
+    status_code: int,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+) -> Response[Any]:
+    if _wants_json(request):
+        return Response(
+            {"status_code": status_code, "detail": detail, **(extra or {})},
+            status_code=status_code,
+            media_type=MediaType.JSON,
+        )
+    locale = negotiate(
+        request.query_params.get("lang"), request.headers.get("accept-language"), UI_LOCALES
+    )
+    return page.error_page(locale, status_code, translations(locale).gettext(detail))  # type: ignore[return-value]
+
+
+def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return _error_response(request, exc.status_code, exc.detail, exc.extra)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 413:
+        limit = request.app.state.settings.max_body_bytes
+        exc = HTTPException(
+            status_code=413, detail=f"The request body is larger than {limit} bytes."
+        )
+    if _wants_json(request):
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
+        if exc.extra:
+            body["extra"] = exc.extra
+        return Response(
+            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
+        )
+    return _error_response(request, exc.status_code, exc.detail)
+
+
+def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error_response(request, 500, N_("Something went wrong on our side. Please try again."))
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Database pool and the response writer, for as long as the app serves."""
+    settings: Settings = app.state.settings
+    async with engine_lifespan(app.state.engine, settings.pool_size):
+        writer = ResponseWriter(make_store(app.state.engine), max_batch=settings.writer_batch_size)
+        await writer.start()
+        app.state.writer = writer
+        try:
+            yield
+        finally:
+            await writer.stop()
+
+
+def create_app(settings: Settings) -> Litestar:
+    engine = make_engine(settings)
+    return Litestar(
+        route_handlers=[
+            healthz,
+            RespondController,
+            RespondApiController,
+            create_static_files_router(
+                path="/static",
+                directories=[FRONTEND / "static"],
+                cache_control=None,
+                include_in_schema=False,
+            ),
+        ],
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "directory": LinkDirectory(settings.link_cache_seconds),
+            }
+        ),
+        template_config=_templates(),
+        middleware=[security_middleware],
+        exception_handlers={
+            DomainError: _domain_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+        openapi_config=OpenAPIConfig(title="Resonanz API", version="1"),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+        logging_config=None,
+    )
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,175 @@
+"""The `resonanz` command: serve | demo | migrate | create-user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+
+from survey.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env().with_secret()
+    except SettingsError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+async def _migrate(settings: Settings) -> None:
+    from survey.db import engine_lifespan, make_engine, migrate
+    from survey.demo import ensure_standard_questionnaire
+
+    engine = make_engine(settings)
+    await migrate(engine)
+    async with engine_lifespan(engine, 2):
+        await ensure_standard_questionnaire()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    print(f"migrated {_where(settings)}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    _serve(settings)
+    return 0
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from survey.app import create_app
+
+    _configure_logging()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        server_header=False,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings()
+    summary = asyncio.run(_load_demo(settings))
+    base = settings.public_url
+    print(f"demo data in {_where(settings)}: {summary.responses} responses")
+    print(f"respondent: {base}/s/{summary.personal_token}")
+    print(f"kiosk: {base}/k/{summary.kiosk_token}")
+    print(f"dashboard: {base}/dashboard")
+    for role, username, password in summary.users:
+        print(f"login {role}: {username} {password}")
+    sys.stdout.flush()
+    if not args.no_serve:
+        _serve(settings)
+    return 0
+
+
+async def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
+    from survey.db import engine_lifespan, make_engine, migrate
+    from survey.demo import load_demo
+
+    engine = make_engine(settings)
+    await migrate(engine)
+    async with engine_lifespan(engine, 4):
+        return await load_demo(engine)
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = _settings()
+    password = args.password or getpass.getpass("password: ")
+    if len(password) < 10:
+        print("resonanz: the password must have at least 10 characters", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_create_user(settings, args, password))
+    except ValueError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    print(f"created user {args.username} ({args.role})")
+    return 0
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace, password: str) -> None:
+    from survey.auth.passwords import hash_password
+    from survey.db import engine_lifespan, make_engine, migrate
+    from survey.tables import Membership, Network, Organization, User
+
+    engine = make_engine(settings)
+    await migrate(engine)
+    async with engine_lifespan(engine, 2):
+        if await User.exists().where(User.username == args.username):
+            raise ValueError(f"a user named {args.username!r} exists already")
+        membership = Membership(role=args.role)
+        if args.role == "network":
+            row = await Network.select(Network.id).where(Network.slug == args.scope).first()
+            if row is None:
+                raise ValueError(f"no network with slug {args.scope!r}")
+            membership.network = row["id"]
+        else:
+            row = (
+                await Organization.select(Organization.id)
+                .where(Organization.slug == args.scope)
+                .first()
+            )
+            if row is None:
+                raise ValueError(f"no job centre with slug {args.scope!r}")
+            membership.organization = row["id"]
+        user = User(
+            username=args.username,
+            password_hash=hash_password(password),
+            display_name=args.username,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        await user.save()
+        membership.user = user.id
+        await membership.save()
+
+
+def _where(settings: Settings) -> str:
+    return str(settings.sqlite_path) if settings.is_sqlite else "PostgreSQL"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="resonanz", description="Resonanz survey platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="migrate and serve").set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", help="migrate, load the demo once, print URLs and serve")
+    demo.add_argument("--no-serve", action="store_true", help="load and print, do not serve")
+    demo.set_defaults(func=cmd_demo)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    user = sub.add_parser("create-user", help="create a staff user")
+    user.add_argument("username")
+    user.add_argument(
+        "--role", choices=["admin", "manager", "researcher", "network"], default="admin"
+    )
+    user.add_argument(
+        "--scope",
+        required=True,
+        help="slug of the job centre (or of the network for --role network)",
+    )
+    user.add_argument("--password", help="password (asked for when omitted)")
+    user.set_defaults(func=cmd_create_user)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

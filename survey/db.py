@@ -1,0 +1,77 @@
+"""Database engines: SQLite (embedded default) and PostgreSQL, migrations and lifespan."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from survey.tables import ALL_TABLES
+
+if TYPE_CHECKING:
+    from survey.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_S = 10.0
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        return SQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    return PostgresEngine(config={"dsn": settings.database_url})
+
+
+def prepare_sqlite(path: str) -> None:
+    """Switch the file to WAL (persistent in the file) before anything else opens it."""
+    conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        conn.close()
+
+
+def use_engine(engine: Engine) -> None:
+    """Bind every table, Piccolo's migration table and piccolo_conf to `engine`."""
+    from piccolo.apps.migrations.tables import Migration
+
+    import survey.piccolo_conf as conf
+
+    conf.DB = engine
+    os.environ["PICCOLO_CONF"] = "survey.piccolo_conf"
+    for table in [*ALL_TABLES, Migration]:
+        table._meta._db = engine
+
+
+async def migrate(engine: Engine) -> None:
+    """Apply all Piccolo migrations of the survey app to `engine`."""
+    import contextlib
+    import io
+
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    if isinstance(engine, SQLiteEngine):
+        prepare_sqlite(engine.path)
+    use_engine(engine)
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        result = await run_forwards("survey")
+    if not result.success:
+        raise RuntimeError(f"migration failed: {result.message}\n{out.getvalue()}")
+
+
+@asynccontextmanager
+async def engine_lifespan(engine: Engine, pool_size: int) -> AsyncIterator[None]:
+    use_engine(engine)
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=1, max_size=pool_size)
+        try:
+            yield
+        finally:
+            await engine.close_connection_pool()
+    else:
+        yield

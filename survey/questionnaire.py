@@ -1,0 +1,144 @@
+"""Questionnaire definitions: items, scales, translations, and checking a set of answers."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any, Literal
+
+import msgspec
+
+INDEX_SCALE = 420
+"""Composite index values are stored as 420 × mean (420 is divisible by 1..7: exact)."""
+MAX_INDEX_ITEMS = 7
+
+
+class Scale(msgspec.Struct, frozen=True):
+    min: int
+    max: int
+    labels: dict[str, dict[str, str]] = {}
+    """locale -> value (as string) -> label; a scale may label only its ends."""
+
+
+class Item(msgspec.Struct, frozen=True):
+    code: str
+    type: Literal["scale", "text"]
+    text: dict[str, str]
+    scale: str | None = None
+    required: bool = False
+    index: bool = False
+    max_length: int = 1000
+
+
+class Translation(msgspec.Struct, frozen=True):
+    status: Literal["reviewed", "draft"] = "draft"
+
+
+class Definition(msgspec.Struct, frozen=True):
+    code: str
+    name: dict[str, str]
+    source_locale: str
+    scales: dict[str, Scale]
+    items: list[Item]
+    translations: dict[str, Translation] = {}
+
+    def item(self, code: str) -> Item | None:
+        return next((i for i in self.items if i.code == code), None)
+
+    def scale_of(self, item: Item) -> Scale:
+        assert item.scale is not None
+        return self.scales[item.scale]
+
+    def text(self, texts: dict[str, str], locale: str) -> str:
+        """The text in `locale`, falling back to the questionnaire's source language."""
+        return texts.get(locale) or texts.get(self.source_locale) or next(iter(texts.values()))
+
+    @property
+    def index_items(self) -> list[Item]:
+        return [i for i in self.items if i.index]
+
+
+class Checked(msgspec.Struct, frozen=True):
+    values: dict[str, int]
+    texts: dict[str, str]
+    errors: dict[str, str]
+    """item code -> reason: required, unknown_item, out_of_range, not_an_integer, too_long."""
+
+
+def load_definition(raw: bytes | str | dict[str, Any]) -> Definition:
+    data = msgspec.json.encode(raw) if isinstance(raw, dict) else raw
+    definition = msgspec.json.decode(data, type=Definition)
+    _check_definition(definition)
+    return definition
+
+
+def standard_definition_bytes() -> bytes:
+    return resources.files("survey.data").joinpath("standard_questionnaire.json").read_bytes()
+
+
+def _check_definition(d: Definition) -> None:
+    codes = [i.code for i in d.items]
+    if len(codes) != len(set(codes)):
+        raise ValueError(f"questionnaire {d.code}: item codes repeat")
+    for item in d.items:
+        if item.type == "scale" and item.scale not in d.scales:
+            raise ValueError(f"questionnaire {d.code}: item {item.code} has unknown scale")
+        if d.source_locale not in item.text:
+            raise ValueError(f"questionnaire {d.code}: item {item.code} has no source text")
+    if len(d.index_items) > MAX_INDEX_ITEMS:
+        raise ValueError(f"questionnaire {d.code}: at most {MAX_INDEX_ITEMS} index items")
+
+
+def check_answers(d: Definition, answers: dict[str, Any], *, from_form: bool = False) -> Checked:
+    """Check answers against the items; form values arrive as strings and empty means unanswered."""
+    values: dict[str, int] = {}
+    texts: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for code in answers:
+        if d.item(code) is None:
+            errors[code] = "unknown_item"
+    for item in d.items:
+        raw = answers.get(item.code)
+        if from_form and isinstance(raw, str):
+            raw = raw.strip()
+            if raw == "":
+                raw = None
+        if raw is None:
+            if item.required:
+                errors[item.code] = "required"
+            continue
+        if item.type == "text":
+            if not isinstance(raw, str):
+                errors[item.code] = "not_text"
+            elif len(raw) > item.max_length:
+                errors[item.code] = "too_long"
+            elif raw.strip():
+                texts[item.code] = raw.strip()
+            continue
+        value = _as_int(raw, from_form)
+        if value is None:
+            errors[item.code] = "not_an_integer"
+            continue
+        scale = d.scale_of(item)
+        if not scale.min <= value <= scale.max:
+            errors[item.code] = "out_of_range"
+            continue
+        values[item.code] = value
+    return Checked(values=values, texts=texts, errors=errors)
+
+
+def composite_index(d: Definition, values: dict[str, int]) -> int | None:
+    """420 × mean of the answered index items, or None when none was answered."""
+    answered = [values[i.code] for i in d.index_items if i.code in values]
+    if not answered:
+        return None
+    return sum(answered) * INDEX_SCALE // len(answered)
+
+
+def _as_int(raw: Any, from_form: bool) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if from_form and isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) < 6:
+        return int(raw)
+    return None

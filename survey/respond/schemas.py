@@ -1,0 +1,55 @@
+"""What the respondent API takes and gives."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+
+
+class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True):
+    link: str
+    submission_id: uuid.UUID
+    answers: dict[str, Any]
+    locale: str = "de"
+
+
+class SubmissionOut(msgspec.Struct):
+    submission_id: uuid.UUID
+    link: str
+    status: str = "stored"
+
+
+class ItemOut(msgspec.Struct):
+    code: str
+    type: str
+    text: str
+    required: bool
+    min: int | None = None
+    max: int | None = None
+    labels: dict[str, str] = {}
+
+
+class QuestionnaireOut(msgspec.Struct):
+    link: str
+    locale: str
+    dir: str
+    office: str
+    organization: str
+    title: str
+    version: int
+    items: list[ItemOut]
+
+
+class LinkInfo(msgspec.Struct, frozen=True):
+    id: int
+    token: str
+    office_id: int
+    office: str
+    organization: str
+    version_id: int
+    version: int
+    service_type: str
+    mode: str
+    active: bool

@@ -1,0 +1,343 @@
+"""Storing responses: one writer task commits queued submissions in groups (group commit).
+
+Every request waits until the batch holding its submission is committed, so a 201 means
+stored. SQLite gets one persistent connection in one thread (a single writer, IMMEDIATE
+transactions, WAL, synchronous=NORMAL); PostgreSQL gets a pooled connection per batch and
+relies on the unique submission id, so several app processes can write at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import sqlite3
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+import msgspec
+import piccolo.engine.sqlite  # noqa: F401  (registers the sqlite3 adapters Piccolo reads back)
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+
+from survey.db import SQLITE_BUSY_TIMEOUT_S
+from survey.questionnaire import Checked, Definition, composite_index
+from survey.respond.schemas import LinkInfo
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["created", "duplicate", "conflict"]
+INDEX_ITEM = "_index"
+
+
+class Submission(msgspec.Struct, frozen=True):
+    submission_id: uuid.UUID
+    digest: str
+    link_id: int
+    office_id: int
+    version_id: int
+    service_type: str
+    mode: str
+    locale: str
+    values: dict[str, int]
+    texts: dict[str, str]
+    index_value: int | None
+    day: dt.date
+    submitted_at: dt.datetime
+
+
+class BatchStore(Protocol):
+    async def commit(self, batch: Sequence[Submission]) -> list[Outcome]: ...
+
+    async def close(self) -> None: ...
+
+
+def count_rows(subs: Sequence[Submission]) -> list[tuple[object, ...]]:
+    """Aggregate the answers of a batch into (day, office, filters, item, value, n) rows."""
+    counts: Counter[tuple[object, ...]] = Counter()
+    for s in subs:
+        key = (s.day, s.office_id, s.service_type, s.locale, s.mode)
+        for item, value in s.values.items():
+            counts[(*key, item, value)] += 1
+        if s.index_value is not None:
+            counts[(*key, INDEX_ITEM, s.index_value)] += 1
+    return [(*k, n) for k, n in counts.items()]
+
+
+def plan(batch: Sequence[Submission], stored: dict[str, str]) -> tuple[list[Outcome], list[int]]:
+    """Outcome per submission and the positions to insert, given digests already stored."""
+    seen = dict(stored)
+    outcomes: list[Outcome] = []
+    new: list[int] = []
+    for pos, s in enumerate(batch):
+        key = str(s.submission_id)
+        if key in seen:
+            outcomes.append("duplicate" if seen[key] == s.digest else "conflict")
+        else:
+            seen[key] = s.digest
+            outcomes.append("created")
+            new.append(pos)
+    return outcomes, new
+
+
+_RESPONSE_COLUMNS = (
+    "submission_id, digest, link, office, version, service_type, locale, mode, day, submitted_at"
+)
+_MARKS_11 = ",".join("?" * 11)
+_COUNT_UPSERT = (
+    "INSERT INTO daily_count (day, office, service_type, locale, mode, item, value, n) "
+    "VALUES ({p}) ON CONFLICT (day, office, service_type, locale, mode, item, value) "
+    "DO UPDATE SET n = daily_count.n + excluded.n"
+)
+
+
+def _response_row(s: Submission) -> tuple[object, ...]:
+    return (
+        str(s.submission_id),
+        s.digest,
+        s.link_id,
+        s.office_id,
+        s.version_id,
+        s.service_type,
+        s.locale,
+        s.mode,
+        s.day,
+        s.submitted_at,
+    )
+
+
+class SQLiteStore:
+    def __init__(self, path: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._commit, batch)
+
+    def _commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+        if self._conn is None:
+            self._conn = self._connect()
+        conn = self._conn
+        ids = [str(s.submission_id) for s in batch]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            marks = ",".join("?" * len(ids))
+            stored = dict(
+                conn.execute(
+                    f"SELECT submission_id, digest FROM response WHERE submission_id IN ({marks})",
+                    ids,
+                ).fetchall()
+            )
+            outcomes, new = plan(batch, stored)
+            if new:
+                subs = [batch[i] for i in new]
+                first_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM response").fetchone()[
+                    0
+                ]
+                conn.executemany(
+                    f"INSERT INTO response (id, {_RESPONSE_COLUMNS}) VALUES ({_MARKS_11})",
+                    [(first_id + k, *_response_row(s)) for k, s in enumerate(subs)],
+                )
+                conn.executemany(
+                    "INSERT INTO answer (response, item, value) VALUES (?,?,?)",
+                    [
+                        (first_id + k, item, value)
+                        for k, s in enumerate(subs)
+                        for item, value in s.values.items()
+                    ],
+                )
+                conn.executemany(
+                    "INSERT INTO text_answer (response, item, text) VALUES (?,?,?)",
+                    [
+                        (first_id + k, item, text)
+                        for k, s in enumerate(subs)
+                        for item, text in s.texts.items()
+                    ],
+                )
+                conn.executemany(_COUNT_UPSERT.format(p="?,?,?,?,?,?,?,?"), count_rows(subs))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    async def close(self) -> None:
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, _close)
+        self._executor.shutdown(wait=True)
+
+
+class PostgresStore:
+    def __init__(self, engine: PostgresEngine) -> None:
+        self._engine = engine
+
+    async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+        pool = self._engine.pool
+        assert pool is not None, "the PostgreSQL pool is started in the app's lifespan"
+        ids = [s.submission_id for s in batch]
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT submission_id::text AS sid, digest FROM response "
+                "WHERE submission_id = ANY($1::uuid[])",
+                ids,
+            )
+            outcomes, new = plan(batch, {r["sid"]: r["digest"] for r in rows})
+            if not new:
+                return outcomes
+            subs = [batch[i] for i in new]
+            columns = list(zip(*(_response_row(s) for s in subs), strict=True))
+            inserted = await conn.fetch(
+                f"INSERT INTO response ({_RESPONSE_COLUMNS}) "
+                "SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], "
+                "$6::text[], $7::text[], $8::text[], $9::date[], $10::timestamptz[]) "
+                "ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id::text AS sid",
+                *[list(c) for c in columns],
+            )
+            id_of = {r["sid"]: r["id"] for r in inserted}
+            lost = [i for i in new if str(batch[i].submission_id) not in id_of]
+            if lost:  # another process stored them between our SELECT and INSERT
+                again = await conn.fetch(
+                    "SELECT submission_id::text AS sid, digest FROM response "
+                    "WHERE submission_id = ANY($1::uuid[])",
+                    [batch[i].submission_id for i in lost],
+                )
+                digests = {r["sid"]: r["digest"] for r in again}
+                for i in lost:
+                    same = digests.get(str(batch[i].submission_id)) == batch[i].digest
+                    outcomes[i] = "duplicate" if same else "conflict"
+            subs = [s for s in subs if str(s.submission_id) in id_of]
+            answers = [
+                (id_of[str(s.submission_id)], item, value)
+                for s in subs
+                for item, value in s.values.items()
+            ]
+            texts = [
+                (id_of[str(s.submission_id)], item, text)
+                for s in subs
+                for item, text in s.texts.items()
+            ]
+            if answers:
+                await conn.executemany(
+                    "INSERT INTO answer (response, item, value) VALUES ($1, $2, $3)", answers
+                )
+            if texts:
+                await conn.executemany(
+                    "INSERT INTO text_answer (response, item, text) VALUES ($1, $2, $3)", texts
+                )
+            counts = count_rows(subs)
+            if counts:
+                await conn.executemany(
+                    _COUNT_UPSERT.format(p="$1, $2, $3, $4, $5, $6, $7, $8"), counts
+                )
+        return outcomes
+
+    async def close(self) -> None:
+        return None
+
+
+def make_store(engine: Engine) -> BatchStore:
+    if isinstance(engine, PostgresEngine):
+        return PostgresStore(engine)
+    return SQLiteStore(engine.path)  # type: ignore[attr-defined]
+
+
+class ResponseWriter:
+    """Queue in front of a BatchStore: whatever arrives while a batch commits forms the next."""
+
+    def __init__(self, store: BatchStore, max_batch: int = 512) -> None:
+        self._store = store
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[Outcome]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="response-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            while not self._queue.empty():
+                await asyncio.sleep(0.01)
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._store.close()
+
+    async def submit(self, submission: Submission) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((submission, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            items = [await self._queue.get()]
+            while len(items) < self._max_batch and not self._queue.empty():
+                items.append(self._queue.get_nowait())
+            try:
+                outcomes = await self._store.commit([s for s, _ in items])
+            except Exception as exc:
+                log.exception("storing a batch of %d submissions failed", len(items))
+                for _, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(items, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+
+
+LOCAL_ZONE = ZoneInfo("Europe/Berlin")
+
+
+def make_submission(
+    link: LinkInfo,
+    submission_id: uuid.UUID,
+    locale: str,
+    checked: Checked,
+    definition: Definition,
+    now: dt.datetime | None = None,
+) -> Submission:
+    """A checked response, ready for the writer.
+
+    The time is kept to the hour only, so a response cannot be matched to an appointment.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    digest = hashlib.sha256(
+        msgspec.json.encode([link.token, checked.values, checked.texts], order="sorted")
+    ).hexdigest()
+    return Submission(
+        submission_id=submission_id,
+        digest=digest,
+        link_id=link.id,
+        office_id=link.office_id,
+        version_id=link.version_id,
+        service_type=link.service_type,
+        mode=link.mode,
+        locale=locale,
+        values=checked.values,
+        texts=checked.texts,
+        index_value=composite_index(definition, checked.values),
+        day=now.astimezone(LOCAL_ZONE).date(),
+        submitted_at=now.replace(minute=0, second=0, microsecond=0),
+    )

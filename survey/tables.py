@@ -1,0 +1,172 @@
+"""All Piccolo tables: columns and indexes, nothing else."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+
+class Network(Table):
+    name = Varchar(length=200)
+    slug = Varchar(length=80, unique=True)
+
+
+class Organization(Table):
+    """A job centre."""
+
+    name = Varchar(length=200)
+    slug = Varchar(length=80, unique=True)
+    network = ForeignKey(references=Network, null=True, on_delete=OnDelete.set_null)
+
+
+class Office(Table):
+    """A location (Standort) of a job centre."""
+
+    organization = ForeignKey(references=Organization, on_delete=OnDelete.restrict, index=True)
+    name = Varchar(length=200)
+    code = Varchar(length=40)
+    active = Boolean(default=True)
+
+
+class Questionnaire(Table):
+    organization = ForeignKey(references=Organization, null=True, on_delete=OnDelete.restrict)
+    code = Varchar(length=80, unique=True)
+    name = Varchar(length=200)
+
+
+class QuestionnaireVersion(Table):
+    """Immutable once published: items, scales and all translations live in `definition`."""
+
+    questionnaire = ForeignKey(references=Questionnaire, on_delete=OnDelete.restrict, index=True)
+    number = Integer()
+    definition = JSON()
+    published_at = Timestamptz(null=True, default=None)
+
+
+class Link(Table):
+    """An unguessable token binding office, questionnaire version, service type and mode."""
+
+    token = Varchar(length=64, unique=True)
+    office = ForeignKey(references=Office, on_delete=OnDelete.restrict, index=True)
+    version = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
+    service_type = Varchar(length=40)
+    mode = Varchar(length=16)
+    label = Varchar(length=200, default="")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class Response(Table):
+    """One submitted survey. No IP address, user agent or cookie is ever stored."""
+
+    submission_id = UUID(unique=True)
+    digest = Varchar(length=64)
+    link = ForeignKey(references=Link, on_delete=OnDelete.restrict)
+    office = ForeignKey(references=Office, on_delete=OnDelete.restrict)
+    version = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
+    service_type = Varchar(length=40)
+    locale = Varchar(length=20)
+    mode = Varchar(length=16)
+    day = Date(index=True)
+    submitted_at = Timestamptz()
+
+
+class Answer(Table):
+    """One scale answer of a response."""
+
+    response = ForeignKey(references=Response, on_delete=OnDelete.cascade, index=True)
+    item = Varchar(length=40)
+    value = SmallInt()
+
+
+class TextAnswer(Table):
+    """Free text, kept apart because it can hold personal data (own retention and export rules)."""
+
+    response = ForeignKey(references=Response, on_delete=OnDelete.cascade, index=True)
+    item = Varchar(length=40)
+    text = Text()
+
+
+class DailyCount(Table):
+    """Answers counted per day × office × filters × item × value, kept in step with Answer.
+
+    Item `_index` holds each respondent's composite index as 420 × the mean of their
+    answered index items (420 is divisible by 1..7, so the value is exact).
+    """
+
+    day = Date()
+    office = ForeignKey(references=Office, on_delete=OnDelete.restrict)
+    service_type = Varchar(length=40)
+    locale = Varchar(length=20)
+    mode = Varchar(length=16)
+    item = Varchar(length=40)
+    value = Integer()
+    n = Integer()
+
+
+class User(Table, tablename="staff_user"):
+    username = Varchar(length=80, unique=True)
+    display_name = Varchar(length=200, default="")
+    password_hash = Varchar(length=200)
+    locale = Varchar(length=20, default="de")
+    active = Boolean(default=True)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Membership(Table):
+    """A role of a user: network coordinator, admin or manager of a job centre, or of offices."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=20)
+    network = ForeignKey(references=Network, null=True, on_delete=OnDelete.cascade)
+    organization = ForeignKey(references=Organization, null=True, on_delete=OnDelete.cascade)
+    office = ForeignKey(references=Office, null=True, on_delete=OnDelete.cascade)
+
+
+class ApiToken(Table):
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=200)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked = Boolean(default=False)
+
+
+class AuditLog(Table):
+    at = Timestamptz()
+    user = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
+    username = Varchar(length=80, default="")
+    action = Varchar(length=40, index=True)
+    detail = JSON(default="{}")
+
+
+ALL_TABLES: list[type[Table]] = [
+    Network,
+    Organization,
+    Office,
+    Questionnaire,
+    QuestionnaireVersion,
+    Link,
+    Response,
+    Answer,
+    TextAnswer,
+    DailyCount,
+    User,
+    Membership,
+    ApiToken,
+    AuditLog,
+]

@@ -1,0 +1,106 @@
+"""Builders for valid rows: job centres, offices, links and responses with chosen counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+
+from piccolo.engine.base import Engine
+
+from survey.demo import ensure_standard_questionnaire
+from survey.questionnaire import check_answers, load_definition, standard_definition_bytes
+from survey.respond.queries import find_link
+from survey.respond.schemas import LinkInfo
+from survey.respond.store import Submission, make_store, make_submission
+from survey.tables import Link, Network, Office, Organization
+
+_seq = itertools.count(1)
+STANDARD = load_definition(standard_definition_bytes())
+FULL_ANSWERS = {
+    "respect": 5,
+    "understood": 4,
+    "explained": 4,
+    "next_steps": 3,
+    "fits": 4,
+    "waiting": 2,
+    "overall": 4,
+    "recommend": 9,
+}
+
+
+async def make_network(name: str = "Netzwerk") -> int:
+    n = next(_seq)
+    network = Network(name=f"{name} {n}", slug=f"network-{n}")
+    await network.save()
+    return int(network.id)
+
+
+async def make_organization(name: str = "Jobcenter", network: int | None = None) -> int:
+    n = next(_seq)
+    org = Organization(name=f"{name} {n}", slug=f"jobcenter-{n}", network=network)
+    await org.save()
+    return int(org.id)
+
+
+async def make_office(name: str = "Standort", organization: int | None = None) -> int:
+    organization = organization or await make_organization()
+    n = next(_seq)
+    office = Office(organization=organization, name=f"{name} {n}", code=f"S{n}")
+    await office.save()
+    return int(office.id)
+
+
+async def make_link(
+    office: int | None = None,
+    *,
+    mode: str = "personal",
+    service_type: str = "benefits",
+    active: bool = True,
+) -> LinkInfo:
+    office = office or await make_office()
+    version = await ensure_standard_questionnaire()
+    token = secrets.token_urlsafe(16)
+    await Link(
+        token=token,
+        office=office,
+        version=version,
+        service_type=service_type,
+        mode=mode,
+        active=active,
+        created_at=dt.datetime.now(dt.UTC),
+    ).save()
+    info = await find_link(token)
+    assert info is not None
+    return info
+
+
+async def make_responses(
+    engine: Engine,
+    link: LinkInfo,
+    answers: Sequence[Mapping[str, object]],
+    *,
+    locale: str = "de",
+    when: dt.datetime | None = None,
+) -> None:
+    """Store one response per answers mapping through the same store the writer uses."""
+    subs: list[Submission] = []
+    for a in answers:
+        checked = check_answers(STANDARD, dict(a))
+        assert not checked.errors, checked.errors
+        subs.append(make_submission(link, uuid.uuid4(), locale, checked, STANDARD, now=when))
+    store = make_store(engine)
+    await store.commit(subs)
+    await store.close()
+
+
+def responses_with_counts(
+    item: str, counts: Sequence[int], levels: Sequence[int] = (1, 2, 3, 4, 5)
+) -> list[dict[str, object]]:
+    """Full answer sets where `item` takes each level as often as `counts` says."""
+    out: list[dict[str, object]] = []
+    for level, count in zip(levels, counts, strict=True):
+        out.extend({**FULL_ANSWERS, item: level} for _ in range(count))
+    return out

@@ -1,0 +1,111 @@
+"""Fixtures: settings over SQLite and PostgreSQL, the app, an HTTP client, personas."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from survey.app import create_app, lifespan
+from survey.db import make_engine, migrate
+from survey.settings import Settings
+
+POSTGRES_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
+SECRET = "test-secret-key-that-is-long-enough-for-signing-0123456789"
+TABLES_IN_DELETE_ORDER = [
+    "audit_log",
+    "api_token",
+    "membership",
+    "staff_user",
+    "daily_count",
+    "text_answer",
+    "answer",
+    "response",
+    "link",
+    "questionnaire_version",
+    "questionnaire",
+    "office",
+    "organization",
+    "network",
+]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (much faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    asyncio.run(migrate(make_engine(Settings(database_url=f"sqlite:///{path}"))))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need RESONANZ_TEST_POSTGRES=postgresql://... (CI sets it)")
+    asyncio.run(migrate(make_engine(Settings(database_url=POSTGRES_URL))))
+    return POSTGRES_URL
+
+
+def _truncate_postgres(url: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} RESTART IDENTITY CASCADE"
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for one test, with its own empty, migrated database on either engine."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_migrated")
+        _truncate_postgres(url)
+        return Settings(database_url=url, secret_key=SECRET, link_cache_seconds=0)
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "resonanz.sqlite3"
+    shutil.copy(template, path)
+    return Settings(database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0)
+
+
+@pytest.fixture
+def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
+    """SQLite only, for tests about SQLite itself."""
+    path = tmp_path / "resonanz.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return Settings(database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP through the whole app, in the test's event loop (where the PostgreSQL pool lives)."""
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 4711))
+    async with (
+        lifespan(app),
+        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def artifacts_dir() -> Iterator[Path]:
+    path = Path(os.environ.get("RESONANZ_TEST_ARTIFACTS", "test-artifacts"))
+    path.mkdir(parents=True, exist_ok=True)
+    yield path

@@ -1,0 +1,257 @@
+"""A client answers the survey: pages, the JSON API, and what bad input gets."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+import httpx
+from litestar import Litestar
+
+from survey.tables import Answer, DailyCount, Response, TextAnswer
+from tests.builders import FULL_ANSWERS, make_link
+
+Client = httpx.AsyncClient
+
+
+def _form(submission_id: str, **answers: object) -> dict[str, str]:
+    return {"submission_id": submission_id, "lang": "de", **{k: str(v) for k, v in answers.items()}}
+
+
+def _payload(token: str, submission_id: str | None = None, **answers: object) -> dict[str, object]:
+    return {
+        "link": token,
+        "submission_id": submission_id or str(uuid.uuid4()),
+        "locale": "de",
+        "answers": answers or dict(FULL_ANSWERS),
+    }
+
+
+async def test_it_renders_the_survey_in_german_without_cookies(client: Client) -> None:
+    link = await make_link()
+    page = await client.get(f"/s/{link.token}")
+    assert page.status_code == 200
+    assert '<html lang="de" dir="ltr">' in page.text
+    assert "Ich wurde respektvoll behandelt." in page.text
+    assert 'name="submission_id"' in page.text
+    assert "set-cookie" not in page.headers
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert not re.search(r'(src|href)="(https?:)?//', page.text), "no third-party requests"
+
+
+async def test_it_speaks_the_language_of_the_query_or_the_browser(client: Client) -> None:
+    link = await make_link()
+    by_query = await client.get(f"/s/{link.token}?lang=en")
+    by_header = await client.get(f"/s/{link.token}", headers={"accept-language": "en-GB,en;q=0.8"})
+    unknown = await client.get(f"/s/{link.token}?lang=xx-unknown")
+    assert "I was treated with respect." in by_query.text
+    assert '<html lang="en"' in by_header.text
+    assert unknown.status_code == 200
+    assert '<html lang="de"' in unknown.text
+
+
+async def test_it_stores_a_form_submission_once_and_thanks(client: Client) -> None:
+    link = await make_link()
+    sid = str(uuid.uuid4())
+    answers = {**FULL_ANSWERS, "comment": "Alles gut"}
+    first = await client.post(f"/s/{link.token}", data=_form(sid, **answers))
+    again = await client.post(f"/s/{link.token}", data=_form(sid, **answers))
+    assert first.status_code == 303
+    assert again.status_code == 303
+    assert first.headers["location"] == f"/s/{link.token}/thanks?lang=de"
+    thanks = await client.get(first.headers["location"])
+    assert "Vielen Dank" in thanks.text
+    assert await Response.count() == 1
+    assert await Answer.count() == len(FULL_ANSWERS)
+    assert await TextAnswer.count() == 1
+
+
+async def test_it_shows_missing_answers_in_the_respondents_language(client: Client) -> None:
+    link = await make_link()
+    partial = {"respect": 4, "overall": 5}
+    page = await client.post(
+        f"/s/{link.token}", data={**_form(str(uuid.uuid4()), **partial), "lang": "en"}
+    )
+    assert page.status_code == 422
+    assert "Please choose an answer." in page.text
+    assert 'value="4" checked' in page.text, "given answers are kept"
+    assert 'id="err-understood"' in page.text
+    assert await Response.count() == 0
+
+
+async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> None:
+    kiosk = await make_link(mode="kiosk")
+    personal = await make_link(mode="personal")
+    assert (await client.get(f"/k/{kiosk.token}")).status_code == 200
+    wrong = await client.get(f"/k/{personal.token}")
+    assert wrong.status_code == 404
+    assert "kein Kiosk-Link" in wrong.text
+    stored = await client.post(f"/k/{kiosk.token}", data=_form(str(uuid.uuid4()), **FULL_ANSWERS))
+    assert stored.headers["location"].startswith(f"/k/{kiosk.token}/thanks")
+    row = await Response.select(Response.mode).first()
+    assert row == {"mode": "kiosk"}
+
+
+async def test_it_refuses_unknown_and_inactive_links_with_a_reason(client: Client) -> None:
+    inactive = await make_link(active=False)
+    for token in ("does-not-exist", inactive.token):
+        page = await client.get(f"/s/{token}")
+        assert page.status_code == 404
+        assert "unknown or no longer active" in page.text or "nicht mehr aktiv" in page.text
+        api = await client.post("/api/v1/responses", json=_payload(token))
+        assert api.status_code == 404
+        assert "unknown or no longer active" in api.json()["detail"]
+    assert await Response.count() == 0
+
+
+async def test_it_gives_the_questionnaire_as_json(client: Client) -> None:
+    link = await make_link()
+    body = (await client.get(f"/api/v1/links/{link.token}/questionnaire?lang=en")).json()
+    assert body["locale"] == "en"
+    items = {i["code"]: i for i in body["items"]}
+    assert items["respect"] == {
+        "code": "respect",
+        "type": "scale",
+        "text": "I was treated with respect.",
+        "required": True,
+        "min": 1,
+        "max": 5,
+        "labels": {
+            "1": "strongly disagree",
+            "2": "disagree",
+            "3": "neither",
+            "4": "agree",
+            "5": "strongly agree",
+        },
+    }
+    assert items["recommend"]["min"] == 0 and items["recommend"]["max"] == 10
+    assert items["comment"]["type"] == "text"
+
+
+async def test_it_stores_an_api_submission_once_and_replays_the_same_body(client: Client) -> None:
+    link = await make_link()
+    payload = _payload(link.token)
+    first = await client.post("/api/v1/responses", json=payload)
+    second = await client.post("/api/v1/responses", json=payload)
+    assert first.status_code == 201
+    assert second.status_code == 200
+    assert (
+        first.json()
+        == second.json()
+        == {"submission_id": payload["submission_id"], "link": link.token, "status": "stored"}
+    )
+    assert await Response.count() == 1
+
+
+async def test_it_refuses_a_replayed_id_with_other_answers_and_keeps_the_first(
+    client: Client,
+) -> None:
+    link = await make_link()
+    sid = str(uuid.uuid4())
+    assert (
+        await client.post("/api/v1/responses", json=_payload(link.token, sid))
+    ).status_code == 201
+    changed = _payload(link.token, sid, **{**FULL_ANSWERS, "respect": 1})
+    refused = await client.post("/api/v1/responses", json=changed)
+    assert refused.status_code == 409
+    assert "different answers" in refused.json()["detail"]
+    stored = await Answer.select(Answer.value).where(Answer.item == "respect")
+    assert stored == [{"value": FULL_ANSWERS["respect"]}]
+
+
+async def test_it_names_the_offending_item_codes(client: Client) -> None:
+    link = await make_link()
+    answers = {**FULL_ANSWERS, "respect": 6, "colour": 3}
+    del answers["overall"]
+    refused = await client.post("/api/v1/responses", json=_payload(link.token, **answers))
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {
+        "respect": "out_of_range",
+        "colour": "unknown_item",
+        "overall": "required",
+    }
+    assert await Response.count() == 0
+
+
+async def test_it_refuses_malformed_bodies_with_a_reason(client: Client, app: Litestar) -> None:
+    link = await make_link()
+    url = "/api/v1/responses"
+    cases = [
+        (
+            await client.post(
+                url, content=b"{not json", headers={"content-type": "application/json"}
+            ),
+            400,
+            "Malformed JSON",
+        ),
+        (
+            await client.post(url, content=b"link=x", headers={"content-type": "text/plain"}),
+            415,
+            "application/json",
+        ),
+        (
+            await client.post(
+                url, json={"link": link.token, "submission_id": "nope", "answers": {}}
+            ),
+            400,
+            "submission_id",
+        ),
+        (await client.post(url, json={**_payload(link.token), "ip": "1.2.3.4"}), 400, "ip"),
+        (await client.post(url, json=[1, 2]), 400, "Invalid response"),
+        (
+            await client.post(
+                url,
+                content=b"{" + b" " * 40_000 + b"}",
+                headers={"content-type": "application/json"},
+            ),
+            413,
+            "larger than",
+        ),
+    ]
+    for response, status, reason in cases:
+        assert response.status_code == status, response.text
+        assert reason in response.json()["detail"]
+    assert await Response.count() == 0
+
+
+async def test_it_stores_200_concurrent_submissions_and_counts_them_exactly(
+    client: Client,
+) -> None:
+    link = await make_link()
+    payloads = [_payload(link.token, **{**FULL_ANSWERS, "respect": 1 + i % 5}) for i in range(200)]
+    answers = await asyncio.gather(*(client.post("/api/v1/responses", json=p) for p in payloads))
+    assert [a.status_code for a in answers] == [201] * 200
+    assert await Response.count() == 200
+    raw = await Answer.raw(
+        "SELECT item, value, COUNT(*) AS n FROM answer GROUP BY item, value ORDER BY item, value"
+    )
+    counted = await DailyCount.raw(
+        "SELECT item, value, SUM(n) AS n FROM daily_count WHERE item <> '_index' "
+        "GROUP BY item, value ORDER BY item, value"
+    )
+    assert [dict(r) for r in raw] == [dict(r) for r in counted]
+    assert {r["value"]: r["n"] for r in raw if r["item"] == "respect"} == {
+        v: 40 for v in range(1, 6)
+    }
+
+
+async def test_it_stores_no_address_or_user_agent(client: Client) -> None:
+    link = await make_link()
+    marker = "Resonanz-Test-Agent/1.0"
+    await client.post(
+        "/api/v1/responses",
+        json=_payload(link.token),
+        headers={"user-agent": marker, "x-forwarded-for": "203.0.113.9"},
+    )
+    columns = {c._meta.db_column_name for c in Response._meta.columns}
+    assert not columns & {"ip", "ip_address", "user_agent", "address"}
+    rows = await Response.select()
+    assert marker not in repr(rows) and "203.0.113.9" not in repr(rows)
+    assert "203.0.113.7" not in repr(rows)
+
+
+async def test_it_answers_health_and_openapi(client: Client) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "/api/v1/responses" in schema["paths"]

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import pytest
+
+from survey.settings import Settings, SettingsError
+
+
+def test_it_has_working_defaults() -> None:
+    s = Settings.from_env({})
+    assert (s.database_url, s.host, s.port) == ("sqlite:///resonanz.sqlite3", "127.0.0.1", 8000)
+    assert s.public_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RESONANZ_PORT", "eighty"),
+        ("RESONANZ_PORT", "70000"),
+        ("RESONANZ_DATABASE_URL", "mysql://x/y"),
+        ("RESONANZ_BASE_URL", "example.org"),
+        ("RESONANZ_SECRET_KEY", "short"),
+        ("RESONANZ_SECURE_COOKIES", "maybe"),
+    ],
+)
+def test_it_names_the_variable_with_a_bad_value(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_it_generates_and_keeps_a_secret_next_to_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    s = Settings.from_env({"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite3"})
+    first = s.with_secret().secret_key
+    assert len(first) >= 32
+    assert s.with_secret().secret_key == first
+    assert (tmp_path / "r.secret").stat().st_mode & 0o077 == 0
