@@ -241,15 +241,16 @@ def rank_intervals(
     if of >= 1:
         obs_r = stats.rankdata(-y[ranked], method="min")
         rng = np.random.default_rng(seed)
-        alpha_par = tab.counts[ranked] + 0.5
+        alpha_par = (tab.counts[ranked] + 0.5).astype(np.float32)
         scale = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
         ranks = np.empty((draws, of), dtype=np.int32)
         se = sigma / np.sqrt(n[ranked])
         for start in range(0, draws, chunk):
             size = min(chunk, draws - start)
             if method == "dirichlet":
-                g = rng.standard_gamma(alpha_par, size=(size, *alpha_par.shape))
-                sims = (g @ scale) / g.sum(axis=2)
+                # float32 gammas: ranks need no more precision and they draw ~25% faster
+                g = rng.standard_gamma(alpha_par, size=(size, *alpha_par.shape), dtype=np.float32)
+                sims = (g @ scale.astype(np.float32)) / g.sum(axis=2)
             else:
                 sims = y[ranked] + se * rng.standard_normal((size, of))
             order = np.argsort(-sims, axis=1, kind="stable")
