@@ -157,8 +157,8 @@ def compare_offices(
         _maybe(effect, testable),
     )
     offices = tuple(
-        OfficeComparison(label, int(ni), *vals, verdict, reason)  # type: ignore[arg-type]
-        for label, ni, *vals, verdict, reason in zip(
+        OfficeComparison(label, int(ni), i0, i1, i2, t0, t1, t2, uu, pp, qq, ee, verdict, reason)
+        for label, ni, i0, i1, i2, t0, t1, t2, uu, pp, qq, ee, verdict, reason in zip(
             tab.labels, n.tolist(), *cols, verdicts, reasons, strict=True
         )
     )
@@ -281,7 +281,7 @@ def funnel_limits(
 
     def empty(reason: str) -> Funnel:
         points = tuple(
-            FunnelPoint(label, int(ni), None, None, TOO_FEW if ni < min_n else "within")
+            FunnelPoint(label, int(ni), None, None, "too few responses" if ni < min_n else "within")
             for label, ni in zip(tab.labels, n.tolist(), strict=True)
         )
         return Funnel(measure, None, None, (), (), (), (), (), None, None, None,

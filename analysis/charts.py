@@ -98,7 +98,10 @@ def caterpillar(
     Offices without a value (too few responses, n == 0) are left out and counted in a note.
     """
     text = _labels(lang)
-    rows = offices.offices if isinstance(offices, Comparison) else tuple(offices)
+    rows: tuple[OfficeComparison | Shrunken, ...] = (
+        offices.offices if isinstance(offices, Comparison) else tuple(offices)
+    )
+    verdict: str
     shown: list[tuple[str, float, float, float, str, int]] = []
     for o in rows:
         if isinstance(o, OfficeComparison):
