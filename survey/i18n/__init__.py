@@ -70,8 +70,12 @@ def text_direction(locale: str) -> str:
 
 
 @cache
-def translations(locale: str) -> gettext.NullTranslations:
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+def translations(locale: str, domain: str = "respond") -> gettext.NullTranslations:
+    """Catalog `domain` ("respond" for respondents, "staff" for staff pages) in `locale`.
+
+    Compiled from the .po file in memory when first used, so a compiled catalog is never stale.
+    """
+    po = LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
     if not po.exists():
         return gettext.NullTranslations()
     with po.open("rb") as f:

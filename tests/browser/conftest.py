@@ -1,0 +1,145 @@
+"""A real server (the `resonanz demo` command in a subprocess) and headless Debian Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+class DemoServer(msgspec.Struct):
+    base_url: str
+    respondent_url: str
+    kiosk_url: str
+    dashboard_url: str
+    logins: dict[str, tuple[str, str]]
+    database: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("RESONANZ_TEST_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """`resonanz demo` as a user runs it, on a free port and its own SQLite file."""
+    workdir = tmp_path_factory.mktemp("demo-server")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "RESONANZ_DATABASE_URL": f"sqlite:///{workdir / 'resonanz.sqlite3'}",
+        "RESONANZ_PORT": str(port),
+        "RESONANZ_HOST": "127.0.0.1",
+    }
+    log = (workdir / "server.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "survey.cli", "demo"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines: dict[str, str] = {}
+    logins: dict[str, tuple[str, str]] = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if m := re.match(r"^(respondent|kiosk|dashboard): (\S+)$", line.strip()):
+            lines[m[1]] = m[2]
+        if m := re.match(r"^login (\w+): (\S+) (\S+)$", line.strip()):
+            logins[m[1]] = (m[2], m[3])
+            if m[1] == "researcher":
+                break
+    base = f"http://127.0.0.1:{port}"
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        log.seek(0)
+        pytest.fail(f"the demo server did not start: {log.read()[-2000:]}")
+    yield DemoServer(
+        base_url=base,
+        respondent_url=lines["respondent"],
+        kiosk_url=lines["kiosk"],
+        dashboard_url=lines["dashboard"],
+        logins=logins,
+        database=workdir / "resonanz.sqlite3",
+    )
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    path = chromium_path()
+    if not path or not Path(path).exists():
+        pytest.skip(
+            "browser tests need Chromium (apt-get install chromium, or set "
+            "RESONANZ_TEST_CHROMIUM); .ci/run installs it"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser):  # type: ignore[no-untyped-def]
+    """A fresh browser context the size of a common phone (390×844)."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        locale="de-DE",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="de-DE")
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,37 @@
+"""Page objects: what a test does on a page, by stable data-testid selectors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class SurveyPage:
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def open(self, url: str) -> SurveyPage:
+        self.page.goto(url)
+        return self
+
+    def choose(self, item: str, value: int) -> None:
+        self.page.get_by_test_id(f"{item}-{value}").check()
+
+    def answer(self, answers: Mapping[str, int | str]) -> SurveyPage:
+        for item, value in answers.items():
+            if isinstance(value, str):
+                self.page.get_by_test_id(item).fill(value)
+            else:
+                self.choose(item, value)
+        return self
+
+    def send(self) -> None:
+        self.page.get_by_test_id("submit").click()
+
+    @property
+    def thanked(self) -> bool:
+        return self.page.get_by_test_id("thanks").is_visible()
+
+    @property
+    def error_summary(self) -> Any:
+        return self.page.get_by_test_id("error-summary")
