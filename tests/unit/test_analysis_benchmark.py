@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -197,3 +200,19 @@ def test_it_says_why_a_funnel_cannot_be_drawn():
     assert funnel_limits(np.array([[0, 0, 20], [0, 0, 30]])).reason == (
         "no spread: every answer is the same"
     )
+
+
+def no_nan(obj) -> bool:
+    if dataclasses.is_dataclass(obj):
+        return all(no_nan(getattr(obj, f.name)) for f in dataclasses.fields(obj))
+    if isinstance(obj, tuple):
+        return all(no_nan(v) for v in obj)
+    return not (isinstance(obj, float) and not math.isfinite(obj))
+
+
+@FAST
+@given(tables(max_offices=5, max_count=4))
+def test_it_never_passes_on_a_nan_even_for_empty_offices_and_all_equal_answers(table):
+    assert no_nan(compare_offices(table, min_n=1))
+    assert no_nan(funnel_limits(table, min_n=1))
+    assert no_nan(funnel_limits(table, measure="top_box", min_n=1, overdispersion="additive"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 
@@ -159,3 +160,14 @@ def test_it_dates_the_verdict_from_the_recent_response_rate():
     assert date == today + dt.timedelta(days=math.ceil((needed - 50) / 2.5))
     assert time_to_verdict(office, group, 10.0, 0.0, today=today) is None
     assert time_to_verdict(office, group, 50.0, 1.0, today=today) == today  # already enough
+
+
+@FAST
+@given(st.lists(st.lists(st.integers(0, 6), min_size=5, max_size=5), min_size=1, max_size=6))
+def test_it_never_passes_on_a_nan_from_shrinkage_or_ranking(counts):
+    table = CountTable([str(i) for i in range(len(counts))], LEVELS, counts)
+    for result in (shrunken_indices(table), rank_intervals(table, draws=50, min_n=1)):
+        for office in (*getattr(result, "index", ()), *getattr(result, "top_box", ()),
+                       *getattr(result, "offices", ())):  # fmt: skip
+            for value in dataclasses.astuple(office):
+                assert not (isinstance(value, float) and math.isnan(value))
