@@ -140,9 +140,19 @@ def compare_offices(
         TOO_FEW if not s else ("better" if e > 0 else "worse") if b else "no clear difference"
         for s, b, e in zip(shown.tolist(), better.tolist(), effect.tolist(), strict=True)
     ]
+
+    def why(shown_i: bool, rest_i: bool, n_i: float) -> str | None:
+        if not shown_i:
+            return f"n < {min_n}"
+        if span == 0:
+            return "the scale has only one level: no index"
+        if not rest_i:
+            return "no other offices to compare with"
+        return "n < 2: no interval" if n_i < 2 else None
+
     reasons = [
-        None if s and r else (f"n < {min_n}" if not s else "no other offices to compare with")
-        for s, r in zip(shown.tolist(), (n_rest > 0).tolist(), strict=True)
+        why(s, r, m)
+        for s, r, m in zip(shown.tolist(), (n_rest > 0).tolist(), n.tolist(), strict=True)
     ]
     cols = (
         _maybe(index, shown),
