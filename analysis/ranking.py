@@ -139,7 +139,11 @@ def shrunken_indices(
                 zip(labels, n.tolist(), strict=True)]  # fmt: skip
     if fit.sum() < 2 or sigma == 0:
         reason = "fewer than two offices to fit" if fit.sum() < 2 else "no spread in the answers"
-        return Shrinkage(tuple(none_row), tuple(none_row), None, None, None, None, reason)
+        rows = tuple(
+            Shrunken(lb, int(ni), None, None, None, None, None, "n == 0" if ni == 0 else reason)
+            for lb, ni in zip(labels, n.tolist(), strict=True)
+        )
+        return Shrinkage(rows, rows, None, None, None, None, reason)
 
     # index: normal–normal with DerSimonian–Laird tau²
     with np.errstate(divide="ignore", invalid="ignore"):
