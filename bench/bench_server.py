@@ -10,8 +10,6 @@ Run: python bench/bench_server.py  (reads RESONANZ_* like `resonanz serve`)
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -19,16 +17,14 @@ import uvicorn
 from litestar import Request, post
 from litestar.datastructures import State
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from survey.app import create_app  # noqa: E402
-from survey.cli import _migrate  # noqa: E402
-from survey.questionnaire import check_answers  # noqa: E402
-from survey.respond.queries import LinkDirectory  # noqa: E402
-from survey.respond.schemas import SubmissionIn  # noqa: E402
-from survey.respond.store import make_submission  # noqa: E402
-from survey.settings import Settings  # noqa: E402
-from survey.tables import Answer, Response  # noqa: E402
+from survey.app import create_app
+from survey.cli import _migrate
+from survey.questionnaire import check_answers
+from survey.respond.queries import LinkDirectory
+from survey.respond.schemas import SubmissionIn
+from survey.respond.store import make_submission
+from survey.settings import Settings
+from survey.tables import Answer, Response
 
 
 @post("/bench/minimal", status_code=201)

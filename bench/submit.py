@@ -28,7 +28,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 WRK_SCRIPT = r"""
 math.randomseed(os.time() + %(salt)d)
@@ -73,7 +72,9 @@ def start_server(database_url: str, port: int, workdir: Path) -> subprocess.Pope
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode() if proc.stderr else "server died")
+                raise RuntimeError(
+                    proc.stderr.read().decode() if proc.stderr else "server died"
+                ) from None
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("server did not start")
