@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from survey.app import create_app, lifespan
 from survey.db import make_engine, migrate
 from survey.settings import Settings
 
+T = TypeVar("T")
 POSTGRES_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
 SECRET = "test-secret-key-that-is-long-enough-for-signing-0123456789"
 TABLES_IN_DELETE_ORDER = [
@@ -36,11 +39,22 @@ TABLES_IN_DELETE_ORDER = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread."""
+    items.sort(key=lambda item: "/browser/" in str(item.path))
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in its own thread and loop, whatever runs in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (much faster than migrating each time)."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    asyncio.run(migrate(make_engine(Settings(database_url=f"sqlite:///{path}"))))
+    run_async(migrate(make_engine(Settings(database_url=f"sqlite:///{path}"))))
     return path
 
 
@@ -48,7 +62,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_migrated() -> str:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need RESONANZ_TEST_POSTGRES=postgresql://... (CI sets it)")
-    asyncio.run(migrate(make_engine(Settings(database_url=POSTGRES_URL))))
+    run_async(migrate(make_engine(Settings(database_url=POSTGRES_URL))))
     return POSTGRES_URL
 
 
@@ -64,7 +78,7 @@ def _truncate_postgres(url: str) -> None:
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
