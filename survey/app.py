@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from litestar import Litestar, MediaType, Request, Response, get
@@ -15,9 +16,13 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from survey.auth.guard import LoginRequired, is_staff_path
+from survey.auth.routes import AuthController, staff_error
+from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import engine_lifespan, make_engine
 from survey.errors import DomainError
 from survey.i18n import N_, UI_LOCALES, html_lang, negotiate, translations
@@ -80,6 +85,8 @@ def _error_response(
             status_code=status_code,
             media_type=MediaType.JSON,
         )
+    if is_staff_path(request.url.path):
+        return staff_error(request, status_code, detail)  # type: ignore[return-value]
     locale = negotiate(
         request.query_params.get("lang"), request.headers.get("accept-language"), UI_LOCALES
     )
@@ -88,6 +95,19 @@ def _error_response(
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     return _error_response(request, exc.status_code, exc.detail, exc.extra)
+
+
+def _login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    """401 with a reason for the API; a page asks the browser to sign in first."""
+    if _wants_json(request):
+        return Response(
+            {"status_code": 401, "detail": exc.detail},
+            status_code=401,
+            media_type=MediaType.JSON,
+            headers={"www-authenticate": 'Bearer realm="resonanz"'},
+        )
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -132,6 +152,9 @@ def create_app(settings: Settings) -> Litestar:
             healthz,
             RespondController,
             RespondApiController,
+            AuthController,
+            DashboardController,
+            ResultsApiController,
             create_static_files_router(
                 path="/static",
                 directories=[FRONTEND / "static"],
@@ -150,6 +173,7 @@ def create_app(settings: Settings) -> Litestar:
         template_config=_templates(),
         middleware=[security_middleware],
         exception_handlers={
+            LoginRequired: _login_required,
             DomainError: _domain_error,
             HTTPException: _http_error,
             Exception: _server_error,

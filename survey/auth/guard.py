@@ -1,0 +1,181 @@
+"""Signed session cookies, CSRF tokens, API tokens and the one place that checks roles.
+
+Staff sessions are a signed cookie (user, expiry, nonce) set only on staff routes; the
+respondent routes never see or set a cookie. CSRF tokens are HMACs of the session nonce
+(or, before login, of a nonce in a login-only cookie), so no server-side state is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.datastructures import Cookie, State
+
+from survey.auth import queries
+from survey.auth.schemas import Scope
+from survey.errors import DomainError, Forbidden
+from survey.i18n import N_, UI_LOCALES, negotiate, translations
+from survey.settings import Settings
+
+SESSION_COOKIE = "resonanz_session"
+LOGIN_COOKIE = "resonanz_login"
+SESSION_SECONDS = 10 * 3600
+LOCK_AFTER = 5
+"""Failed logins in a row after which an account is locked."""
+LOCK_SECONDS = 15 * 60
+DELAY_BASE_SECONDS = 0.25
+"""The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
+DELAY_MAX_SECONDS = 4.0
+STAFF_PREFIXES = ("/dashboard", "/login", "/logout", "/account")
+
+
+class LoginRequired(DomainError):
+    status_code = 401
+
+
+class Session(msgspec.Struct, frozen=True):
+    user_id: int
+    expires: int
+    nonce: str
+
+
+def _mac(secret: str, message: str) -> str:
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def make_session(secret: str, user_id: int, now: float | None = None) -> str:
+    expires = int((now or time.time()) + SESSION_SECONDS)
+    body = f"{user_id}.{expires}.{secrets.token_urlsafe(16)}"
+    return f"{body}.{_mac(secret, 'session|' + body)}"
+
+
+def read_session(secret: str, value: str | None, now: float | None = None) -> Session | None:
+    if not value or value.count(".") != 3:
+        return None
+    body, _, mac = value.rpartition(".")
+    if not hmac.compare_digest(mac, _mac(secret, "session|" + body)):
+        return None
+    user, expires, nonce = body.split(".")
+    if not (user.isdigit() and expires.isdigit()) or int(expires) < (now or time.time()):
+        return None
+    return Session(int(user), int(expires), nonce)
+
+
+def csrf_token(secret: str, nonce: str) -> str:
+    return _mac(secret, "csrf|" + nonce)
+
+
+def csrf_ok(secret: str, nonce: str | None, given: str | None) -> bool:
+    return bool(nonce and given) and hmac.compare_digest(
+        csrf_token(secret, nonce or ""), given or ""
+    )
+
+
+def hash_token(token: str) -> str:
+    """API tokens are stored as their SHA-256 (they are long random strings, not passwords)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token() -> str:
+    return "rz_" + secrets.token_urlsafe(32)
+
+
+def failure_delay(failures: int) -> float:
+    return min(DELAY_MAX_SECONDS, DELAY_BASE_SECONDS * 2 ** max(failures - 1, 0))
+
+
+def session_cookie(settings: Settings, value: str, max_age: int = SESSION_SECONDS) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        path="/",
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def login_cookie(settings: Settings, value: str) -> Cookie:
+    return Cookie(
+        key=LOGIN_COOKIE,
+        value=value,
+        path="/login",
+        max_age=3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def is_staff_path(path: str) -> bool:
+    return path.startswith(STAFF_PREFIXES)
+
+
+async def _user_id(request: Request[Any, Any, Any], settings: Settings) -> tuple[int, str, bool]:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        user_id = await queries.user_for_token(hash_token(header[7:].strip()))
+        if user_id is None:
+            raise LoginRequired(N_("The API token is unknown or revoked."))
+        return user_id, "", True
+    session = read_session(settings.secret_key, request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise LoginRequired(N_("Please sign in."))
+    return session.user_id, session.nonce, False
+
+
+async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
+    """Any signed-in user (session cookie or Bearer token); 401 otherwise."""
+    settings: Settings = state.settings
+    user_id, nonce, via_token = await _user_id(request, settings)
+    scope = await queries.load_scope(user_id)
+    if scope is None:
+        raise LoginRequired(N_("Please sign in."))
+    csrf = csrf_token(settings.secret_key, nonce) if nonce else ""
+    return msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
+
+
+async def dashboard_scope(request: Request[Any, Any, Any], state: State) -> Scope:
+    """A user whose roles include results (network, admin, manager); 403 for the others."""
+    scope = await signed_in(request, state)
+    if not scope.may_see_dashboards:
+        raise Forbidden(N_("Your role does not include the dashboards."))
+    return scope
+
+
+def require_office(scope: Scope, office_id: int) -> None:
+    """403 for an office outside the user's scope, unknown or not (the same answer for both)."""
+    if not scope.sees(office_id):
+        raise Forbidden(N_("You may not see the results of this office."))
+
+
+def staff_locale(request: Request[Any, Any, Any], scope: Scope | None = None) -> str:
+    """`?lang=`, else the user's saved preference, else Accept-Language, else German."""
+    requested = request.query_params.get("lang") or (scope.locale if scope else None)
+    return negotiate(requested, request.headers.get("accept-language"), UI_LOCALES)
+
+
+def page_context(
+    request: Request[Any, Any, Any], scope: Scope | None, locale: str
+) -> dict[str, Any]:
+    gettext = translations(locale, "staff").gettext
+    return {
+        "_": gettext,
+        "locale": locale,
+        "html_lang": locale,
+        "dir": "ltr",
+        "user": scope,
+        "csrf": scope.csrf if scope else "",
+        "path": request.url.path,
+        "query": dict(request.query_params),
+        "languages": [("de", "Deutsch"), ("en", "English")],
+    }

@@ -1,0 +1,116 @@
+"""Users, failed logins, API tokens, the audit log and the scope a user's roles give."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from survey.auth.schemas import OfficeRef, Scope
+from survey.tables import ApiToken, AuditLog, Membership, Office, User
+
+
+async def find_user(username: str) -> dict[str, Any] | None:
+    return await (
+        User.select(
+            User.id,
+            User.username,
+            User.password_hash,
+            User.active,
+            User.failed_logins,
+            User.locked_until,
+        )
+        .where(User.username == username)
+        .first()
+    )
+
+
+async def record_failure(user_id: int, failures: int, locked_until: dt.datetime | None) -> None:
+    await User.update({User.failed_logins: failures, User.locked_until: locked_until}).where(
+        User.id == user_id
+    )
+
+
+async def record_success(user_id: int, password_hash: str | None = None) -> None:
+    values: dict[Any, Any] = {User.failed_logins: 0, User.locked_until: None}
+    if password_hash:
+        values[User.password_hash] = password_hash
+    await User.update(values).where(User.id == user_id)
+
+
+async def set_locale(user_id: int, locale: str) -> None:
+    await User.update({User.locale: locale}).where(User.id == user_id)
+
+
+async def audit(
+    action: str, *, user_id: int | None = None, username: str = "", **detail: Any
+) -> None:
+    await AuditLog(
+        at=dt.datetime.now(dt.UTC),
+        user=user_id,
+        username=username[:80],
+        action=action,
+        detail=detail,
+    ).save()
+
+
+async def user_for_token(token_hash: str) -> int | None:
+    row = await (
+        ApiToken.select(ApiToken.id, ApiToken.user)
+        .where((ApiToken.token_hash == token_hash) & (ApiToken.revoked == False))  # noqa: E712
+        .first()
+    )
+    if row is None:
+        return None
+    await ApiToken.update({ApiToken.last_used_at: dt.datetime.now(dt.UTC)}).where(
+        ApiToken.id == row["id"]
+    )
+    return int(row["user"])
+
+
+async def load_scope(user_id: int) -> Scope | None:
+    """The user's roles resolved to offices; None for an unknown or deactivated user."""
+    user = await (
+        User.select(User.id, User.username, User.display_name, User.locale, User.active)
+        .where(User.id == user_id)
+        .first()
+    )
+    if user is None or not user["active"]:
+        return None
+    memberships = await Membership.select(
+        Membership.role, Membership.network, Membership.organization, Membership.office
+    ).where(Membership.user == user_id)
+    offices = await Office.select(
+        Office.id,
+        Office.name,
+        Office.code,
+        Office.organization.id.as_alias("organization_id"),
+        Office.organization.name.as_alias("organization"),
+        Office.organization.network.id.as_alias("network_id"),
+        Office.organization.network.name.as_alias("network"),
+    ).order_by(Office.organization.name, Office.name)
+    visible: set[int] = set()
+    for m in memberships:
+        if m["role"] == "network" and m["network"]:
+            visible |= {o["id"] for o in offices if o["network_id"] == m["network"]}
+        elif m["role"] in ("admin", "manager") and m["office"]:
+            visible.add(m["office"])
+        elif m["role"] in ("admin", "manager") and m["organization"]:
+            visible |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
+    mine = [o for o in offices if o["id"] in visible]
+    networks = {o["network_id"] for o in mine if o["network_id"]}
+    orgs = {o["organization_id"] for o in mine if not o["network_id"]}
+    group = [o for o in offices if o["network_id"] in networks or o["organization_id"] in orgs]
+    names = sorted({o["network"] or o["organization"] for o in mine})
+    return Scope(
+        user_id=user["id"],
+        username=user["username"],
+        display_name=user["display_name"] or user["username"],
+        locale=user["locale"] or "",
+        roles=tuple(sorted({m["role"] for m in memberships})),
+        visible=frozenset(visible),
+        group=tuple(
+            OfficeRef(o["id"], o["name"], o["code"], o["organization_id"], o["organization"])
+            for o in group
+        ),
+        group_name=" · ".join(names),
+    )

@@ -1,0 +1,176 @@
+"""Sign in and out, and the language preference of staff users."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import secrets
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import Provide
+from litestar.response import Redirect, Template
+
+from survey.auth import guard, queries
+from survey.auth.passwords import hash_password, needs_rehash, verify_password
+from survey.auth.schemas import Scope
+from survey.errors import BadRequest, Forbidden
+from survey.i18n import N_, UI_LOCALES, translations
+from survey.settings import Settings
+
+LOGIN_FAILED = N_("Unknown username or wrong password.")
+LOCK_NOTE = N_("After %(count)d failed attempts in a row, signing in is locked for 15 minutes.")
+NO_STORE = {"cache-control": "no-store"}
+_dummy_hash: list[str] = []
+
+
+def _safe_next(target: str | None) -> str:
+    """Only our own dashboard paths, never another host (no open redirect)."""
+    if target and target.startswith("/dashboard") and "//" not in target and "\\" not in target:
+        return target
+    return "/dashboard"
+
+
+def _login_page(
+    request: Request[Any, Any, State],
+    *,
+    error: str | None = None,
+    username: str = "",
+    status_code: int = 200,
+) -> Template:
+    settings: Settings = request.app.state.settings
+    locale = guard.staff_locale(request)
+    nonce = request.cookies.get(guard.LOGIN_COOKIE) or secrets.token_urlsafe(16)
+    context = guard.page_context(request, None, locale) | {
+        "error": error,
+        "username": username,
+        "next": _safe_next(request.query_params.get("next")),
+        "login_csrf": guard.csrf_token(settings.secret_key, "login|" + nonce),
+        "lock_after": guard.LOCK_AFTER,
+    }
+    return Template(
+        "auth/login.html",
+        context=context,
+        status_code=status_code,
+        headers=NO_STORE,
+        cookies=[guard.login_cookie(settings, nonce)],
+    )
+
+
+def staff_error(request: Request[Any, Any, Any], status_code: int, detail: str) -> Template:
+    locale = guard.staff_locale(request)
+    gettext = translations(locale, "staff").gettext
+    headings = {
+        400: N_("The request cannot be answered"),
+        401: N_("Please sign in"),
+        403: N_("Not allowed"),
+        404: N_("Not found"),
+    }
+    heading = gettext(headings.get(status_code, N_("Something is wrong")))
+    context = guard.page_context(request, None, locale) | {
+        "heading": heading,
+        "detail": gettext(detail),
+        "status_code": status_code,
+    }
+    return Template("auth/error.html", context=context, status_code=status_code, headers=NO_STORE)
+
+
+class AuthController(Controller):
+    include_in_schema = False
+
+    @get("/login", cache_control=None)
+    async def login_form(self, request: Request[Any, Any, State]) -> Template:
+        return _login_page(request)
+
+    @post("/login", status_code=303)
+    async def login(self, request: Request[Any, Any, State], state: State) -> Redirect | Template:
+        settings: Settings = state.settings
+        form = await request.form()
+        username = str(form.get("username") or "").strip()[:80]
+        password = str(form.get("password") or "")
+        nonce = request.cookies.get(guard.LOGIN_COOKIE)
+        if not guard.csrf_ok(settings.secret_key, "login|" + (nonce or ""), form.get("csrf_token")):
+            raise Forbidden(N_("The form has expired. Please load the page again."))
+        user = await queries.find_user(username) if username else None
+        now = dt.datetime.now(dt.UTC)
+        if user is None or not user["active"]:
+            verify_password(_dummy(), password)  # same work as for a real user
+            await queries.audit("login_failed", username=username, reason="unknown user")
+            await asyncio.sleep(guard.failure_delay(1))
+            return self._failed(request, username)
+        locked = user["locked_until"] is not None and user["locked_until"] > now
+        if locked or not verify_password(user["password_hash"], password):
+            failures = int(user["failed_logins"] or 0) + (0 if locked else 1)
+            until = user["locked_until"] if locked else None
+            if not locked and failures >= guard.LOCK_AFTER:
+                until = now + dt.timedelta(seconds=guard.LOCK_SECONDS)
+            await queries.record_failure(user["id"], failures, until)
+            await queries.audit(
+                "login_failed",
+                user_id=user["id"],
+                username=username,
+                reason="locked" if locked else "wrong password",
+                failures=failures,
+                locked_until=until.isoformat() if until else None,
+            )
+            await asyncio.sleep(guard.failure_delay(failures))
+            return self._failed(request, username)
+        rehash = hash_password(password) if needs_rehash(user["password_hash"]) else None
+        await queries.record_success(user["id"], rehash)
+        await queries.audit("login", user_id=user["id"], username=username)
+        return Redirect(
+            _safe_next(str(form.get("next") or "")),
+            status_code=303,
+            headers=NO_STORE,
+            cookies=[
+                guard.session_cookie(settings, guard.make_session(settings.secret_key, user["id"])),
+                Cookie(key=guard.LOGIN_COOKIE, value="", path="/login", max_age=0),
+            ],
+        )
+
+    @staticmethod
+    def _failed(request: Request[Any, Any, State], username: str) -> Template:
+        return _login_page(request, error=LOGIN_FAILED, username=username, status_code=401)
+
+    @post("/logout", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
+    async def logout(
+        self, request: Request[Any, Any, State], state: State, staff: Scope
+    ) -> Redirect:
+        form = await request.form()
+        if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
+            raise Forbidden(N_("The form has expired. Please load the page again."))
+        await queries.audit("logout", user_id=staff.user_id, username=staff.username)
+        return Redirect(
+            "/login",
+            status_code=303,
+            cookies=[guard.session_cookie(state.settings, "", max_age=0)],
+        )
+
+    @post("/account/language", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
+    async def language(
+        self, request: Request[Any, Any, State], state: State, staff: Scope
+    ) -> Redirect:
+        form = await request.form()
+        if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
+            raise Forbidden(N_("The form has expired. Please load the page again."))
+        lang = str(form.get("lang") or "")
+        if lang not in UI_LOCALES:
+            raise BadRequest(N_("This language is not available."))
+        await queries.set_locale(staff.user_id, lang)
+        return Redirect(_safe_next(str(form.get("next") or "")), status_code=303)
+
+
+def _csrf_matches(request: Request[Any, Any, State], state: State, given: Any) -> bool:
+    session = guard.read_session(
+        state.settings.secret_key, request.cookies.get(guard.SESSION_COOKIE)
+    )
+    return session is not None and guard.csrf_ok(
+        state.settings.secret_key, session.nonce, str(given or "")
+    )
+
+
+def _dummy() -> str:
+    if not _dummy_hash:
+        _dummy_hash.append(hash_password(secrets.token_urlsafe(12)))
+    return _dummy_hash[0]

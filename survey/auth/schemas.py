@@ -1,0 +1,58 @@
+"""Who is asking, and what their roles let them see."""
+
+from __future__ import annotations
+
+import msgspec
+
+DASHBOARD_ROLES = frozenset({"network", "admin", "manager"})
+ROLES = ("network", "admin", "manager", "researcher")
+
+
+class OfficeRef(msgspec.Struct, frozen=True):
+    id: int
+    name: str
+    code: str
+    organization_id: int
+    organization: str
+
+
+class Scope(msgspec.Struct, frozen=True):
+    """A signed-in user's roles, the offices they may see and their comparison group.
+
+    `visible` are the offices whose results the user may read; `group` are the offices their
+    results are compared with (the whole network, or the job centre when it has none).
+    Figures of other offices in the group only ever enter pooled statistics.
+    """
+
+    user_id: int
+    username: str
+    display_name: str
+    locale: str
+    roles: tuple[str, ...]
+    visible: frozenset[int]
+    group: tuple[OfficeRef, ...]
+    group_name: str
+    csrf: str = ""
+    via_token: bool = False
+
+    @property
+    def may_see_dashboards(self) -> bool:
+        return bool(self.visible) and any(r in DASHBOARD_ROLES for r in self.roles)
+
+    def sees(self, office_id: int) -> bool:
+        return office_id in self.visible
+
+    @property
+    def visible_offices(self) -> list[OfficeRef]:
+        return [o for o in self.group if o.id in self.visible]
+
+    @property
+    def organizations(self) -> dict[int, str]:
+        return {o.organization_id: o.organization for o in self.group}
+
+
+class LoginForm(msgspec.Struct):
+    username: str = ""
+    password: str = ""
+    csrf_token: str = ""
+    next: str = ""
