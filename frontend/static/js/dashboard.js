@@ -1,0 +1,36 @@
+// Draws the plotly figures embedded as JSON (<script type="application/json">) on staff pages.
+// No inline scripts: the CSP allows scripts from 'self' only.
+(function () {
+  "use strict";
+  function svgButton(label) {
+    return {
+      name: "svg",
+      title: label,
+      icon: { width: 1000, height: 1000, path: "M500 0 L900 400 H650 V900 H350 V400 H100 Z", transform: "matrix(1 0 0 -1 0 900)" },
+      click: function (gd) { window.Plotly.downloadImage(gd, { format: "svg", filename: gd.id }); }
+    };
+  }
+  function draw() {
+    if (!window.Plotly) { return; }
+    var lang = document.documentElement.lang || "de";
+    document.querySelectorAll("[data-figure]").forEach(function (el) {
+      var data = document.getElementById(el.getAttribute("data-figure"));
+      if (!data) { return; }
+      var fig = JSON.parse(data.textContent);
+      var layout = fig.layout || {};
+      layout.autosize = true;
+      window.Plotly.newPlot(el, fig.data || [], layout, {
+        responsive: true,
+        displaylogo: false,
+        toImageButtonOptions: { format: "png", filename: el.id, scale: 2 },
+        modeBarButtonsToAdd: [svgButton(lang === "de" ? "Als SVG herunterladen" : "Download as SVG")],
+        modeBarButtonsToRemove: ["lasso2d", "select2d"]
+      }).then(function () { el.setAttribute("data-drawn", "true"); });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+}());
