@@ -9,6 +9,13 @@ Run: python bench/bench_server.py  (reads RESONANZ_* like `resonanz serve`)
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Running bench/X.py puts bench/ first on the import path, where bench/analysis.py would
+# shadow the analysis package: take this folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import asyncio
 from typing import Any
 

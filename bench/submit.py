@@ -13,6 +13,13 @@ Every POST carries a new submission id and eight answers. Prints figures, assert
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Running bench/X.py puts bench/ first on the import path, where bench/analysis.py would
+# shadow the analysis package: take this folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import asyncio
 import gzip
