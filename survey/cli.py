@@ -1,4 +1,4 @@
-"""The `resonanz` command: serve | demo | migrate | create-user."""
+"""The `resonanz` command: serve | demo | migrate | create-user | i18n."""
 
 from __future__ import annotations
 
@@ -143,6 +143,12 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
         await membership.save()
 
 
+def cmd_i18n(args: argparse.Namespace) -> int:
+    from survey.i18n import cli as i18n_cli
+
+    return i18n_cli.run(args)
+
+
 def _where(settings: Settings) -> str:
     return str(settings.sqlite_path) if settings.is_sqlite else "PostgreSQL"
 
@@ -167,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     user.add_argument("--password", help="password (asked for when omitted)")
     user.set_defaults(func=cmd_create_user)
+    i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
+    from survey.i18n.cli import add_arguments
+
+    add_arguments(i18n)
+    i18n.set_defaults(func=cmd_i18n)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

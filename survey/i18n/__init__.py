@@ -1,14 +1,17 @@
-"""Locale negotiation and gettext catalogs (compiled from the .po files when first used)."""
+"""Locale negotiation, gettext catalogs (compiled from the .po files when first used), and
+dates and numbers formatted for a locale."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, dates, numbers
 from babel.core import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -16,6 +19,15 @@ from babel.messages.pofile import read_po
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT_LOCALE = "de"
 UI_LOCALES = ("de", "en")
+"""Languages of the staff pages."""
+RESPOND_LOCALES = ("de", "de-x-ls", "en", "uk", "ar", "tr", "ru", "fa", "ps", "pl", "ro", "bg")
+"""Languages a respondent can choose (BCP 47); de-x-ls is German in Leichte Sprache."""
+SOURCE_LOCALE = "en"
+"""The language of the msgids in the gettext catalogs."""
+OWN_NAMES = {"de-x-ls": "Leichte Sprache"}
+"""Names babel's locale data does not know."""
+ALIASES = {"prs": "fa", "pbt": "ps", "pbu": "ps", "pst": "ps"}
+"""ISO 639-3 codes browsers send for Dari and the Pashto varieties."""
 
 
 def N_(message: str) -> str:
@@ -49,6 +61,7 @@ def negotiate(requested: str | None, accept_language: str | None, available: Ite
         if exact:
             return exact
     preferred = ([requested] if requested else []) + parse_accept_language(accept_language)
+    preferred = [ALIASES.get(p.split("-")[0].lower(), p) for p in preferred]
     found = negotiate_locale(preferred, choices, sep="-") if preferred else None
     if found is None and preferred:
         # babel matches "de-AT" to "de" only through aliases; try the primary subtags too
@@ -62,11 +75,48 @@ def html_lang(locale: str) -> str:
     return locale.split("-x-")[0]
 
 
-def text_direction(locale: str) -> str:
+def babel_locale(locale: str) -> Locale:
+    """babel's Locale for a BCP 47 tag (de-x-ls -> de); German when babel does not know it."""
     try:
-        return Locale.parse(html_lang(locale), sep="-").text_direction
-    except (ValueError, UnknownLocaleError):
-        return "ltr"
+        return Locale.parse(html_lang(locale), sep="-")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return Locale.parse(DEFAULT_LOCALE)
+
+
+def text_direction(locale: str) -> str:
+    return babel_locale(locale).text_direction
+
+
+def language_name(locale: str) -> str:
+    """The language's name in its own language and script ("العربية", "Leichte Sprache")."""
+    if locale in OWN_NAMES:
+        return OWN_NAMES[locale]
+    try:
+        name = Locale.parse(html_lang(locale), sep="-").get_display_name() or locale
+    except (ValueError, TypeError, UnknownLocaleError):
+        return locale
+    return name[:1].upper() + name[1:]
+
+
+def format_number(value: float | Decimal, locale: str) -> str:
+    return numbers.format_decimal(value, locale=babel_locale(locale))
+
+
+def format_percent(value: float | Decimal, locale: str, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    return numbers.format_percent(value, pattern, locale=babel_locale(locale))
+
+
+def format_date(value: dt.date, locale: str, form: str = "long") -> str:
+    return dates.format_date(value, form, locale=babel_locale(locale))
+
+
+def format_datetime(value: dt.datetime, locale: str, form: str = "medium") -> str:
+    return dates.format_datetime(value, form, locale=babel_locale(locale))
+
+
+def catalog_path(locale: str, domain: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
 
 
 @cache
@@ -75,11 +125,11 @@ def translations(locale: str, domain: str = "respond") -> gettext.NullTranslatio
 
     Compiled from the .po file in memory when first used, so a compiled catalog is never stale.
     """
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+    po = catalog_path(locale, domain)
     if not po.exists():
         return gettext.NullTranslations()
     with po.open("rb") as f:
-        catalog = read_po(f, locale=html_lang(locale).replace("-", "_"))
+        catalog = read_po(f, locale=str(babel_locale(locale)))
     buf = io.BytesIO()
     write_mo(buf, catalog)
     buf.seek(0)

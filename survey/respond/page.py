@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel import Locale
+from babel.lists import format_list
 from litestar import Request
 from litestar.response import Template
 
-from survey.i18n import N_, html_lang, negotiate, text_direction, translations
+from survey.i18n import (
+    N_,
+    RESPOND_LOCALES,
+    babel_locale,
+    format_number,
+    html_lang,
+    language_name,
+    negotiate,
+    text_direction,
+    translations,
+)
 from survey.questionnaire import Definition, Item
 from survey.respond.schemas import ItemOut, LinkInfo, QuestionnaireOut
 
@@ -17,7 +27,9 @@ KIOSK_RESET_SECONDS = 8
 
 
 def available_locales(definition: Definition) -> list[str]:
-    return list(definition.translations) or [definition.source_locale]
+    """The questionnaire's languages that the respondent pages speak, in the definition's order."""
+    configured = [code for code in definition.translations if code in RESPOND_LOCALES]
+    return configured or [definition.source_locale]
 
 
 def locale_for(request: Request[Any, Any, Any], definition: Definition) -> str:
@@ -28,23 +40,18 @@ def locale_for(request: Request[Any, Any, Any], definition: Definition) -> str:
     )
 
 
-def language_name(locale: str) -> str:
-    """The language's name in its own script, from babel's locale data."""
-    try:
-        name = Locale.parse(html_lang(locale), sep="-").get_display_name() or locale
-    except (ValueError, LookupError):
-        return locale
-    return name[:1].upper() + name[1:]
-
-
 def _labels(definition: Definition, item: Item, locale: str) -> dict[str, str]:
+    """The scale's labels in `locale`; a label missing there is taken from the source language."""
     scale = definition.scale_of(item)
-    return scale.labels.get(locale) or scale.labels.get(definition.source_locale, {})
+    source = scale.labels.get(definition.source_locale, {})
+    own = scale.labels.get(locale, {})
+    return {value: own.get(value) or label for value, label in source.items()}
 
 
-def item_view(definition: Definition, item: Item, locale: str) -> dict[str, Any]:
+def item_view(definition: Definition, item: Item, locale: str, number: int = 0) -> dict[str, Any]:
     view: dict[str, Any] = {
         "code": item.code,
+        "number": format_number(number, locale),
         "type": item.type,
         "text": definition.text(item.text, locale),
         "required": item.required,
@@ -57,9 +64,14 @@ def item_view(definition: Definition, item: Item, locale: str) -> dict[str, Any]
         values = range(scale.min, scale.max + 1)
         full = all(str(v) in labels for v in values)
         view["levels"] = len(values)
-        view["options"] = [(v, labels[str(v)] if full else str(v)) for v in values]
+        view["options"] = [
+            (v, labels[str(v)] if full else format_number(v, locale)) for v in values
+        ]
         if not full and labels:
-            view["hint"] = ", ".join(f"{v} = {label}" for v, label in labels.items())
+            view["hint"] = format_list(
+                [f"{format_number(int(v), locale)} = {label}" for v, label in labels.items()],
+                locale=babel_locale(locale),
+            )
     return view
 
 
@@ -84,6 +96,21 @@ def reason_texts(gettext: Any) -> dict[str, str]:
     }
 
 
+def error_links(
+    items: list[dict[str, Any]], errors: dict[str, str], reasons: dict[str, str], gettext: Any
+) -> list[tuple[str, str]]:
+    """Links of the error summary, in question order: "Question 2: Please choose an answer." """
+    return [
+        (
+            f"#q-{item['code']}",
+            gettext("Question %(number)s: %(problem)s")
+            % {"number": item["number"], "problem": reasons[errors[item["code"]]]},
+        )
+        for item in items
+        if item["code"] in errors
+    ]
+
+
 def survey(
     link: LinkInfo,
     definition: Definition,
@@ -95,16 +122,17 @@ def survey(
     errors: dict[str, str] | None = None,
 ) -> Template:
     context = _context(locale)
-    items = [item_view(definition, item, locale) for item in definition.items]
+    gettext = context["_"]
+    items = [item_view(definition, item, locale, n) for n, item in enumerate(definition.items, 1)]
+    reasons = reason_texts(gettext)
     context |= {
         "title": definition.text(definition.name, locale),
         "office": link.office,
         "organization": link.organization,
         "languages": [(code, language_name(code)) for code in available_locales(definition)],
         "items": items,
-        "item_codes": {i["code"] for i in items},
-        "item_texts": {i["code"]: i["text"] for i in items},
-        "reason_texts": reason_texts(context["_"]),
+        "error_links": error_links(items, errors or {}, reasons, gettext),
+        "reason_texts": reasons,
         "answers": answers or {},
         "errors": errors or {},
         "submission_id": submission_id,

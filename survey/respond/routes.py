@@ -54,7 +54,11 @@ class RespondController(Controller):
         link, definition = await _active_link(state, token, MODES[kind])
         form = await request.form()
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        locale = negotiate(fields.pop("lang", None), None, definition.translations or ["de"])
+        locale = negotiate(
+            fields.pop("lang", None),
+            request.headers.get("accept-language"),
+            page.available_locales(definition),
+        )
         raw_id = fields.pop("submission_id", "")
         try:
             submission_id = uuid.UUID(raw_id)
