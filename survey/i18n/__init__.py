@@ -103,8 +103,12 @@ def format_number(value: float | Decimal, locale: str) -> str:
 
 
 def format_percent(value: float | Decimal, locale: str, digits: int = 0) -> str:
-    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-    return numbers.format_percent(value, pattern, locale=babel_locale(locale))
+    """A share (0.853) as a percentage with `digits` decimals, in the locale's own pattern."""
+    known = babel_locale(locale)
+    pattern = known.percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return numbers.format_percent(value, pattern, locale=known)
 
 
 def format_date(value: dt.date, locale: str, form: str = "long") -> str:

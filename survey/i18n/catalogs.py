@@ -53,6 +53,11 @@ def _write(catalog: Catalog, path: Path) -> None:
         write_po(f, catalog, width=WIDTH, no_location=True, sort_output=True)
 
 
+def read_pot(domain: str) -> Catalog:
+    with template_path(domain).open("rb") as f:
+        return read_po(f, domain=domain)
+
+
 def read_catalog(locale: str, domain: str) -> Catalog | None:
     path = catalog_path(locale, domain)
     if not path.exists():
@@ -73,8 +78,7 @@ def update(domain: str) -> list[Path]:
     template = extract(domain)
     written = [template_path(domain)]
     if written[0].exists():
-        with written[0].open("rb") as f:
-            old = read_po(f)
+        old = read_pot(domain)
         if _ids(old) == _ids(template):  # unchanged: keep the date, so git sees no change
             template.creation_date = old.creation_date
     _write(template, written[0])

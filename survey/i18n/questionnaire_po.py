@@ -23,6 +23,7 @@ from survey.questionnaire import Definition, load_definition
 
 _PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}|%\([A-Za-z_][A-Za-z0-9_]*\)[sd]|%[sd]")
 _HEADER = re.compile(r'^"(Language|Plural-Forms):\s*(.*?)\\n"\s*$', re.IGNORECASE)
+_HEADER_FIELD = re.compile(r"^([A-Za-z-]+):\s*(.*)$")
 
 
 class ImportRefused(Exception):
@@ -100,16 +101,31 @@ def _broken(text: str) -> bool:
     return "{" in rest or "}" in rest or "%(" in rest
 
 
+def _headers(lines: list[str]) -> dict[str, tuple[str, int]]:
+    """Header fields of a PO file (lower-case name -> (value, line)), continuation lines joined."""
+    fields: dict[str, tuple[str, int]] = {}
+    pending, start = "", 0
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if fields and (not stripped or stripped.startswith(("msgctxt", "#"))):
+            break
+        if not (stripped.startswith('"') and stripped.endswith('"')):
+            continue
+        if not pending:
+            start = number
+        pending += stripped[1:-1]
+        if pending.endswith("\\n"):
+            if m := _HEADER_FIELD.match(pending[:-2]):
+                fields.setdefault(m[1].lower(), (m[2].strip(), start))
+            pending = ""
+    return fields
+
+
 def read_translations(path: Path, definition: Definition) -> tuple[str, dict[str, str], bool]:
     """(locale, context -> translation, any fuzzy) from a PO file, or ImportRefused."""
     raw = path.read_bytes()
     lines = raw.decode("utf-8", errors="replace").splitlines()
-    headers: dict[str, tuple[str, int]] = {}
-    for number, line in enumerate(lines, 1):
-        if m := _HEADER.match(line.strip()):
-            headers.setdefault(m[1].lower(), (m[2].strip(), number))
-        if line.startswith("msgctxt"):
-            break
+    headers = _headers(lines)
     problems: list[str] = []
     where = str(path)
     locale, line_no = headers.get("language", ("", 1))
