@@ -1,0 +1,78 @@
+"""The response writer: group commit, and one bad submission never fails the others."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+import pytest
+
+from survey.respond.store import Outcome, ResponseWriter, Submission
+
+
+def _submission(digest: str = "d") -> Submission:
+    return Submission(
+        submission_id=uuid.uuid4(),
+        digest=digest,
+        link_id=1,
+        office_id=1,
+        version_id=1,
+        service_type="benefits",
+        mode="personal",
+        locale="de",
+        values={"overall": 4},
+        texts={},
+        index_value=1680,
+        day=dt.date(2026, 11, 24),
+        submitted_at=dt.datetime(2026, 11, 24, 10, tzinfo=dt.UTC),
+    )
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+
+    async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+        self.batches.append(len(batch))
+        await asyncio.sleep(0.01)
+        if any(s.digest == "poison" for s in batch):
+            raise RuntimeError("constraint failed")
+        return ["created"] * len(batch)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_it_commits_what_queued_up_in_one_batch() -> None:
+    store = FakeStore()
+    writer = ResponseWriter(store, max_batch=100)
+    await writer.start()
+    outcomes = await asyncio.gather(*(writer.submit(_submission()) for _ in range(50)))
+    await writer.stop()
+    assert outcomes == ["created"] * 50
+    assert len(store.batches) < 5, store.batches
+
+
+async def test_it_fails_only_the_bad_submission_of_a_batch() -> None:
+    store = FakeStore()
+    writer = ResponseWriter(store, max_batch=100)
+    await writer.start()
+    results = await asyncio.gather(
+        *(writer.submit(_submission("poison" if i == 3 else "ok")) for i in range(10)),
+        return_exceptions=True,
+    )
+    await writer.stop()
+    assert [isinstance(r, RuntimeError) for r in results] == [i == 3 for i in range(10)]
+    assert results.count("created") == 9
+
+
+@pytest.mark.parametrize("size", [1, 7])
+async def test_it_respects_the_largest_batch(size: int) -> None:
+    store = FakeStore()
+    writer = ResponseWriter(store, max_batch=size)
+    await writer.start()
+    await asyncio.gather(*(writer.submit(_submission()) for _ in range(20)))
+    await writer.stop()
+    assert max(store.batches) <= size
