@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -139,6 +140,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         writer = ResponseWriter(make_store(app.state.engine), max_batch=settings.writer_batch_size)
         await writer.start()
         app.state.writer = writer
+        gc.collect()
+        gc.freeze()  # the app's long-lived objects: no need to scan them in every collection
         try:
             yield
         finally:
