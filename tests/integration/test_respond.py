@@ -255,3 +255,21 @@ async def test_it_answers_health_and_openapi(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/responses" in schema["paths"]
+
+
+async def test_it_sets_no_cookie_anywhere_a_respondent_goes(client: Client) -> None:
+    link = await make_link(mode="kiosk")
+    sid = str(uuid.uuid4())
+    answers = [
+        await client.get(f"/s/{link.token}"),
+        await client.get(f"/k/{link.token}"),
+        await client.post(f"/k/{link.token}", data=_form(sid, **FULL_ANSWERS)),
+        await client.get(f"/k/{link.token}/thanks"),
+        await client.get(f"/api/v1/links/{link.token}/questionnaire"),
+        await client.post("/api/v1/responses", json=_payload(link.token)),
+        await client.get("/static/css/respond.css"),
+        await client.get("/s/unknown-token"),
+    ]
+    for answer in answers:
+        assert "set-cookie" not in answer.headers, answer.request.url
+        assert "content-security-policy" in answer.headers, answer.request.url
