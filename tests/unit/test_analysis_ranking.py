@@ -20,9 +20,11 @@ from analysis import (
     shrunken_indices,
     time_to_verdict,
 )
+from analysis.ranking import AUTO_MIN_N, _dirichlet_index_moments
 
 FAST = settings(max_examples=25, deadline=None, database=None)
 LEVELS = [1, 2, 3, 4, 5]
+COMPOSITE = (1 + np.arange(29) / 7).tolist()
 
 
 def make_table(seed: int = 0, offices: int = 12, low: int = 5, high: int = 200) -> CountTable:
@@ -31,6 +33,23 @@ def make_table(seed: int = 0, offices: int = 12, low: int = 5, high: int = 200) 
     shares = rng.dirichlet([1, 1, 2, 4, 4], size=offices)
     counts = np.array([rng.multinomial(k, p) for k, p in zip(n, shares, strict=True)])
     return CountTable([f"office {i}" for i in range(offices)], LEVELS, counts)
+
+
+def make_composite(seed: int, offices: int, low: int, high: int) -> CountTable:
+    """Seven 5-point items per response summed into the 29-level composite index, as in
+    bench/analysis.py: office effects on a latent scale, answers piled toward the top."""
+    rng = np.random.default_rng(seed)
+    counts = []
+    for n, effect in zip(rng.integers(low, high, offices), rng.normal(0, 0.25, offices),
+                         strict=True):  # fmt: skip
+        latent = 3.8 + effect + rng.normal(0, 0.9, (n, 1))
+        answers = np.clip(np.rint(latent + rng.normal(0, 0.6, (n, 7))), 1, 5)
+        counts.append(np.bincount((answers.sum(axis=1) - 7).astype(int), minlength=29))
+    return CountTable([f"office {i}" for i in range(offices)], COMPOSITE, np.array(counts))
+
+
+def bounds(ranking) -> np.ndarray:
+    return np.array([(o.rank_low, o.rank_high) for o in ranking.offices])
 
 
 def rows(counts) -> np.ndarray:
@@ -110,11 +129,13 @@ def test_it_gives_rank_intervals_that_contain_the_observed_rank_and_shrink_with_
     assert sum(o.rank_high - o.rank_low for o in large.offices) <= width
 
 
-def test_it_ranks_only_offices_with_enough_answers_and_is_reproducible():
+@pytest.mark.parametrize("method", ["auto", "dirichlet", "normal"])
+def test_it_ranks_only_offices_with_enough_answers_and_is_reproducible(method):
     table = make_table(seed=4, offices=14, low=1, high=80)
-    first = rank_intervals(table, draws=300, seed=7, min_n=10)
-    again = rank_intervals(table, draws=300, seed=7, min_n=10)
+    first = rank_intervals(table, draws=300, seed=7, min_n=10, method=method)
+    again = rank_intervals(table, draws=300, seed=7, min_n=10, method=method)
     assert first == again
+    assert first.method == method
     ranked = [o for o in first.offices if o.rank is not None]
     assert first.of == len(ranked) == int(np.sum(table.n >= 10))
     assert sorted(o.rank for o in ranked) == list(range(1, first.of + 1))
@@ -129,6 +150,64 @@ def test_it_can_draw_ranks_from_the_normal_approximation():
     table = make_table(seed=5)
     ranking = rank_intervals(table, draws=500, method="normal", min_n=1)
     assert all(o.rank_low <= o.rank <= o.rank_high for o in ranking.offices)
+
+
+def test_it_knows_the_mean_variance_and_skewness_of_the_dirichlet_posterior_of_the_index():
+    alpha = np.array([[1.5, 0.5, 2.5, 5.5, 12.5], [40.5, 3.5, 0.5, 9.5, 300.5]])
+    scale = np.array([0.0, 25.0, 50.0, 75.0, 100.0])
+    mean, var, skew = _dirichlet_index_moments(alpha, scale)
+    rng = np.random.default_rng(0)
+    for i, a in enumerate(alpha):
+        sims = rng.dirichlet(a, size=400_000) @ scale
+        assert mean[i] == pytest.approx(sims.mean(), abs=0.05)
+        assert var[i] == pytest.approx(sims.var(), rel=0.01)
+        assert skew[i] == pytest.approx(stats.skew(sims), abs=0.02)
+
+
+def test_it_draws_the_normal_only_for_large_offices_without_answers_piled_at_an_end():
+    rng = np.random.default_rng(3)
+    symmetric = rng.multinomial(2000, [0.1, 0.2, 0.4, 0.2, 0.1])
+    piled = np.array([0, 0, 2, 8, 990])  # mass at the top: the posterior is skewed
+    small = rng.multinomial(AUTO_MIN_N - 1, [0.1, 0.2, 0.4, 0.2, 0.1])  # below the n rule
+    table = CountTable(["sym", "piled", "small"], LEVELS, [symmetric, piled, small])
+    assert rank_intervals(table, draws=20).dirichlet_offices == 2
+    assert rank_intervals(CountTable(["sym"], LEVELS, [symmetric]), 20).dirichlet_offices == 0
+    _, _, skew = _dirichlet_index_moments(np.array([piled]) + 0.5, np.linspace(0, 100, 5))
+    assert abs(skew[0]) > 0.1
+
+
+def test_it_draws_every_small_office_from_the_dirichlet_so_auto_equals_it_draw_for_draw():
+    table = make_composite(seed=1, offices=25, low=10, high=AUTO_MIN_N)
+    auto = rank_intervals(table, draws=400, seed=3)
+    exact = rank_intervals(table, draws=400, seed=3, method="dirichlet")
+    assert auto.dirichlet_offices == exact.dirichlet_offices == 25
+    assert auto.offices == exact.offices
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_it_gives_large_offices_the_same_intervals_as_the_pure_dirichlet_up_to_draw_noise(seed):
+    # Bernstein–von Mises: offices with n ≥ 200 and a near-symmetric posterior draw from the
+    # normal with the Dirichlet posterior's mean and variance. With 2,000 draws, two Dirichlet
+    # runs with different seeds differ by at most one rank here; so must auto and Dirichlet.
+    table = make_composite(seed=seed, offices=30, low=200, high=3000)
+    auto = rank_intervals(table, draws=2000, seed=10 + seed)
+    exact = rank_intervals(table, draws=2000, seed=20 + seed, method="dirichlet")
+    assert auto.dirichlet_offices < 5
+    assert np.abs(bounds(auto) - bounds(exact)).max() <= 1
+    assert [o.rank for o in auto.offices] == [o.rank for o in exact.offices]
+
+
+def test_it_gives_a_mixed_table_the_same_intervals_as_the_pure_dirichlet_up_to_draw_noise():
+    small = make_composite(seed=5, offices=15, low=20, high=AUTO_MIN_N)
+    large = make_composite(seed=6, offices=15, low=AUTO_MIN_N, high=2000)
+    counts = np.vstack([small.counts, large.counts])
+    counts[-1] = 0
+    counts[-1, -3:] = [10, 60, 600]  # a large office with its answers piled at the top
+    table = CountTable([f"office {i}" for i in range(30)], COMPOSITE, counts)
+    auto = rank_intervals(table, draws=2000, seed=1)
+    exact = rank_intervals(table, draws=2000, seed=2, method="dirichlet")
+    assert 16 <= auto.dirichlet_offices < 30
+    assert np.abs(bounds(auto) - bounds(exact)).max() <= 1
 
 
 def test_it_computes_the_detectable_difference_from_the_two_sample_formula():
