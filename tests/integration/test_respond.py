@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from survey.tables import Answer, DailyCount, Response, TextAnswer
@@ -273,3 +275,14 @@ async def test_it_sets_no_cookie_anywhere_a_respondent_goes(client: Client) -> N
     for answer in answers:
         assert "set-cookie" not in answer.headers, answer.request.url
         assert "content-security-policy" in answer.headers, answer.request.url
+
+
+async def test_it_logs_requests_without_the_client_address(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    link = await make_link()
+    with caplog.at_level(logging.INFO, logger="resonanz.access"):
+        await client.post("/api/v1/responses", json=_payload(link.token))
+    lines = [r.getMessage() for r in caplog.records if r.name == "resonanz.access"]
+    assert lines and "POST /api/v1/responses" in lines[0] and "201" in lines[0]
+    assert not any("203.0.113.7" in line for line in lines)

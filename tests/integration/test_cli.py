@@ -1,0 +1,73 @@
+"""The `resonanz` command as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "survey.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def test_it_names_the_bad_variable_in_one_line(tmp_path: Path) -> None:
+    result = _run(["migrate"], tmp_path, RESONANZ_PORT="eighty")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "resonanz: RESONANZ_PORT must be an integer, got 'eighty'"
+    ]
+
+
+def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(tmp_path: Path) -> None:
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "RESONANZ_PORT": "8765"}
+    first = _run(["demo", "--no-serve"], tmp_path, **env)
+    second = _run(["demo", "--no-serve"], tmp_path, **env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    for label in ("respondent", "kiosk", "dashboard"):
+        assert re.search(rf"^{label}: http://127\.0\.0\.1:8765/\S+$", first.stdout, re.M)
+    logins = re.findall(r"^login (\w+): (\S+) (\S+)$", first.stdout, re.M)
+    assert {role for role, _, _ in logins} >= {"network", "admin", "manager", "researcher"}
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+        responses = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
+        offices = db.execute("SELECT COUNT(*) FROM office").fetchone()[0]
+        locales = db.execute("SELECT COUNT(DISTINCT locale) FROM response").fetchone()[0]
+    assert 4500 <= responses <= 5500
+    assert offices == 5
+    assert locales >= 4
+
+
+def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(tmp_path: Path) -> None:
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite3"}
+    assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
+    args = [
+        "create-user",
+        "chef",
+        "--role",
+        "admin",
+        "--scope",
+        "jobcenter-stadt-weserau",
+        "--password",
+        "a-long-password",
+    ]
+    created = _run(args, tmp_path, **env)
+    again = _run(args, tmp_path, **env)
+    unknown = _run(
+        ["create-user", "chefin", "--role", "admin", "--scope", "nowhere", "--password", "x" * 12],
+        tmp_path,
+        **env,
+    )
+    assert created.returncode == 0, created.stderr
+    assert again.returncode == 2 and "exists already" in again.stderr
+    assert unknown.returncode == 2 and "no job centre" in unknown.stderr
