@@ -35,3 +35,20 @@ class SurveyPage:
     @property
     def error_summary(self) -> Any:
         return self.page.get_by_test_id("error-summary")
+
+
+class LanguageChooser:
+    """The language links at the top of the survey page."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def choose(self, code: str) -> None:
+        self.page.get_by_test_id(f"lang-{code}").click()
+        self.page.wait_for_load_state()
+
+    def names(self) -> dict[str, str]:
+        links = self.page.get_by_test_id("languages").locator("a")
+        return {
+            str(link.get_attribute("data-testid"))[5:]: link.inner_text() for link in links.all()
+        }

@@ -36,7 +36,7 @@
     if (wasSpeaking) return;
     var utterance = new SpeechSynthesisUtterance(textOf(question));
     utterance.lang = lang;
-    utterance.voice = voiceFor();
+    try { utterance.voice = voiceFor(); } catch (e) { /* the lang alone picks a voice */ }
     utterance.onend = utterance.onerror = function () { button.setAttribute("aria-pressed", "false"); };
     button.setAttribute("aria-pressed", "true");
     synth.speak(utterance);

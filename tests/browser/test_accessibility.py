@@ -1,0 +1,168 @@
+"""WCAG 2.1 AA on every respondent page state in every language, checked with axe-core.
+
+One browser page is reused for all languages and states; axe is injected into each page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from survey.i18n import RESPOND_LOCALES
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import SurveyPage
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_21_AA}, "resultTypes": ["violations"]}
+
+
+@pytest.fixture(scope="module")
+def axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture(scope="module")
+def small_phone(browser: Any) -> Iterator[Any]:
+    """One page for the whole module: a small phone (360 px), German browser."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="de-DE"
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _violations(axe: Any, page: Any, state: str) -> list[str]:
+    results = axe.run(page, options=AXE_OPTIONS)
+    return [
+        f"{state}: {v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in results.response["violations"]
+    ]
+
+
+@pytest.mark.parametrize("lang", RESPOND_LOCALES)
+def test_every_page_state_has_no_wcag_21_aa_violation(
+    lang: str, small_phone: Any, axe: Any, demo_server: DemoServer
+) -> None:
+    page = small_phone
+    survey = SurveyPage(page).open(f"{demo_server.respondent_url}?lang={lang}")
+    found = _violations(axe, page, "question page")
+    survey.answer({"respect": 4}).send()
+    page.wait_for_selector("[data-testid=error-summary]")
+    found += _violations(axe, page, "validation error")
+    page.goto(f"{demo_server.respondent_url}/thanks?lang={lang}")
+    found += _violations(axe, page, "thank-you")
+    assert found == [], "\n".join(found)
+
+
+@pytest.mark.parametrize("width", [320, 640])
+def test_it_fits_320_px_and_200_percent_zoom_without_sideways_scrolling(
+    width: int, small_phone: Any, demo_server: DemoServer
+) -> None:
+    """640 CSS px is a 1280 px window at 200 % zoom."""
+    page = small_phone
+    page.set_viewport_size({"width": width, "height": 700})
+    try:
+        for lang in RESPOND_LOCALES:
+            page.goto(f"{demo_server.respondent_url}?lang={lang}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, lang
+            overflowing = page.evaluate(
+                """() => [...document.querySelectorAll('.opt, .q, legend, .langs a, .send')]
+                     .filter(e => e.scrollWidth > e.clientWidth + 1)
+                     .map(e => e.textContent.trim().slice(0, 40))"""
+            )
+            assert overflowing == [], (lang, overflowing)
+    finally:
+        page.set_viewport_size({"width": 360, "height": 740})
+
+
+def test_every_target_is_at_least_44_by_44_css_px(
+    small_phone: Any, demo_server: DemoServer
+) -> None:
+    page = small_phone
+    for lang in ("de", "ar", "de-x-ls"):
+        page.goto(f"{demo_server.respondent_url}?lang={lang}")
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('a:not(.skip), button, label.opt, textarea')]
+                 .map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
+                 .filter(([, r]) => r.width < 44 || r.height < 44)
+                 .map(([t, r]) => `${t} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
+        )
+        assert small == [], (lang, small)
+
+
+def test_it_works_by_keyboard_alone_with_visible_focus(
+    small_phone: Any, demo_server: DemoServer
+) -> None:
+    page = small_phone
+    page.goto(demo_server.respondent_url)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= 0
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.testid") == "respect-1"
+    page.keyboard.press("ArrowDown")
+    assert page.get_by_test_id("respect-2").is_checked()
+    outline = page.evaluate("getComputedStyle(document.activeElement.closest('.opt')).outlineStyle")
+    assert outline == "solid", "the focused option shows a visible outline"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "understood"
+
+
+def test_the_error_summary_takes_focus_and_links_to_the_question(
+    small_phone: Any, demo_server: DemoServer
+) -> None:
+    page = small_phone
+    survey = SurveyPage(page).open(demo_server.respondent_url)
+    survey.send()
+    page.wait_for_selector("[data-testid=error-summary]")
+    page.wait_for_function("document.activeElement.id === 'error-summary'")
+    first = page.get_by_test_id("error-summary").locator("a").first
+    assert first.inner_text() == "Frage 1: Bitte wählen Sie eine Antwort."
+    first.click()
+    assert page.url.endswith("#q-respect")
+
+
+def test_read_aloud_appears_only_with_a_voice_for_the_language(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+    page = context.new_page()
+    page.goto(demo_server.respondent_url)
+    assert page.locator(".read").count() == 0, "no voice, no button"
+    context.add_init_script(
+        """(() => {
+          const spoken = window.__spoken = [];
+          const voice = {lang: 'de-DE', name: 'Test', default: true, localService: true};
+          speechSynthesis.getVoices = () => [voice];
+          speechSynthesis.speak = u => spoken.push([u.lang, u.text]);
+          speechSynthesis.cancel = () => {};
+        })()"""
+    )
+    page.goto(demo_server.respondent_url)
+    button = page.get_by_test_id("read-respect")
+    assert button.inner_text() == "Vorlesen"
+    button.click()
+    spoken = page.evaluate("window.__spoken")
+    assert spoken[0][0] == "de"
+    assert spoken[0][1].startswith("1. Ich wurde respektvoll behandelt.")
+    assert "trifft voll zu" in spoken[0][1]
+    page.goto(f"{demo_server.respondent_url}?lang=ar")
+    assert page.locator(".read").count() == 0, "a German voice does not read Arabic"
+    context.close()
+
+
+def test_the_axe_check_does_see_a_violation(
+    small_phone: Any, axe: Any, demo_server: DemoServer
+) -> None:
+    """Guards the guard: pale text on the page must make axe complain."""
+    page = small_phone
+    page.goto(demo_server.respondent_url)
+    page.evaluate("document.querySelector('h1').style.color = '#c8c8c8'")
+    assert any("color-contrast" in v for v in _violations(axe, page, "pale heading"))
