@@ -123,3 +123,45 @@ def artifacts_dir() -> Iterator[Path]:
     path = Path(os.environ.get("RESONANZ_TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     yield path
+
+
+# ---- staff personas (dashboards and sign-in) ------------------------------------------------
+
+
+class StaffClient:
+    """Sign a client in and out the way a browser does: GET the form, POST it with its token."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def login(self, username: str, password: str) -> httpx.Response:
+        import re
+
+        self.client.cookies.clear()
+        form = await self.client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token, form.text
+        return await self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token[1]}
+        )
+
+    async def csrf(self) -> str:
+        import re
+
+        page = await self.client.get("/dashboard")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        return token[1]
+
+
+@pytest.fixture
+def staff(client: httpx.AsyncClient) -> StaffClient:
+    return StaffClient(client)
+
+
+@pytest.fixture
+async def demo(client: httpx.AsyncClient, app: Litestar) -> object:
+    """The demo data (network, two job centres, five offices, one user per role)."""
+    from survey.demo import load_demo
+
+    return await load_demo(app.state.engine)

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from survey.auth import guard, queries
@@ -135,7 +135,7 @@ class AuthController(Controller):
 
     @post("/logout", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
     async def logout(
-        self, request: Request[Any, Any, State], state: State, staff: Scope
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Redirect:
         form = await request.form()
         if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
@@ -149,7 +149,7 @@ class AuthController(Controller):
 
     @post("/account/language", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
     async def language(
-        self, request: Request[Any, Any, State], state: State, staff: Scope
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Redirect:
         form = await request.form()
         if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):

@@ -49,14 +49,13 @@ async def count_rows(
         return []
     postgres = isinstance(DailyCount._meta.db, PostgresEngine)
     month = "to_char(day, 'YYYY-MM')" if postgres else "substr(day, 1, 7)"
-    args: list[object] = []
+    period_sql = "CASE WHEN day >= {} THEN CASE WHEN day >= {} THEN 2 ELSE 1 END ELSE 0 END"
+    args: list[object] = [filters.date_from, filters.recent_from]
     if trend_office is not None:
         month_sql = f"CASE WHEN office = {{}} AND day >= {{}} THEN {month} ELSE '' END"
         args += [trend_office, filters.date_from]
     else:
         month_sql = "''"
-    period_sql = "CASE WHEN day >= {} THEN CASE WHEN day >= {} THEN 2 ELSE 1 END ELSE 0 END"
-    args += [filters.date_from, filters.recent_from]
     start = filters.previous_from if previous else filters.date_from
     args += [start, filters.date_to, *office_ids, *items]
     sql = (

@@ -9,8 +9,8 @@ from babel.dates import format_date
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from markupsafe import Markup
 
@@ -52,7 +52,7 @@ CSP = (
 strict style-src blocks; scripts stay 'self' only. Staff pages only, never respondent pages."""
 STAFF_HEADERS = {"cache-control": "no-store", "content-security-policy": CSP}
 
-Text = Annotated[str | None, Parameter(required=False)]
+Text = Annotated[str | None, QueryParameter(required=False)]
 
 
 def _today() -> dt.date:
@@ -146,7 +146,11 @@ async def _overview(staff: Scope, filters: Filters, min_n: int, sort: str | None
 
 
 async def _office(
-    staff: Scope, office_id: int, filters: Filters, min_n: int, locale: str
+    staff: Scope,
+    office_id: int,
+    filters: Filters,
+    min_n: int,
+    locale: str,
 ) -> OfficeResult:
     guard.require_office(staff, office_id)
     gettext = translations(locale, "staff").gettext
@@ -195,7 +199,7 @@ class DashboardController(Controller):
 
     @get("/", cache_control=None)
     async def overview_page(
-        self, request: Request[Any, Any, State], state: State, staff: Scope
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Template:
         filters = _filters(dict(request.query_params))
         sort = request.query_params.get("sort")
@@ -206,7 +210,7 @@ class DashboardController(Controller):
 
     @get("/overview.csv")
     async def overview_csv(
-        self, request: Request[Any, Any, State], state: State, staff: Scope
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Response[bytes]:
         filters = _filters(dict(request.query_params))
         result = await _overview(
@@ -266,7 +270,11 @@ class DashboardController(Controller):
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office_page(
-        self, request: Request[Any, Any, State], state: State, staff: Scope, office_id: int
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        office_id: FromPath[int],
     ) -> Template:
         filters = _filters(dict(request.query_params))
         view = _view(request, staff, filters)
@@ -285,9 +293,9 @@ class DashboardController(Controller):
         self,
         request: Request[Any, Any, State],
         state: State,
-        staff: Scope,
-        office_id: int,
-        table: str,
+        staff: NamedDependency[Scope],
+        office_id: FromPath[int],
+        table: FromPath[str],
     ) -> Response[bytes]:
         if table not in ("items.csv", "trend.csv", "comparison.csv"):
             raise BadRequest("The table must be items.csv, trend.csv or comparison.csv.")
@@ -334,7 +342,7 @@ class DashboardController(Controller):
 
     @get("/benchmark", cache_control=None)
     async def benchmark_page(
-        self, request: Request[Any, Any, State], state: State, staff: Scope
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Template:
         filters = _filters(dict(request.query_params))
         parts = await _benchmark(
@@ -351,7 +359,7 @@ class DashboardController(Controller):
 
     @get("/benchmark.csv")
     async def benchmark_csv(
-        self, request: Request[Any, Any, State], state: State, staff: Scope
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Response[bytes]:
         filters = _filters(dict(request.query_params))
         parts = await _benchmark(
@@ -408,27 +416,27 @@ class DashboardController(Controller):
 
 FROM = Annotated[
     str | None,
-    Parameter(
-        query="from",
+    QueryParameter(
+        name="from",
         required=False,
         description="First day (YYYY-MM-DD); default: 12 months before `to`",
     ),
 ]
 TO = Annotated[
     str | None,
-    Parameter(query="to", required=False, description="Last day (YYYY-MM-DD); default: today"),
+    QueryParameter(name="to", required=False, description="Last day (YYYY-MM-DD); default: today"),
 ]
 SERVICE = Annotated[
     str | None,
-    Parameter(required=False, description="Service type: " + ", ".join(figures.SERVICE_TYPES)),
+    QueryParameter(required=False, description="Service type: " + ", ".join(figures.SERVICE_TYPES)),
 ]
 LANGUAGE = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         required=False, description="Language of the response: " + ", ".join(figures.LOCALES)
     ),
 ]
-MODE = Annotated[str | None, Parameter(required=False, description="Mode: personal or kiosk")]
+MODE = Annotated[str | None, QueryParameter(required=False, description="Mode: personal or kiosk")]
 
 
 def _api_params(**params: str | None) -> dict[str, Any]:
@@ -446,7 +454,7 @@ class ResultsApiController(Controller):
     async def overview(
         self,
         state: State,
-        staff: Scope,
+        staff: NamedDependency[Scope],
         date_from: FROM = None,
         date_to: TO = None,
         service_type: SERVICE = None,
@@ -454,7 +462,7 @@ class ResultsApiController(Controller):
         mode: MODE = None,
         sort: Annotated[
             str | None,
-            Parameter(
+            QueryParameter(
                 required=False,
                 description="office, n, index, top_box, change or verdict; prefix - for descending",
             ),
@@ -478,15 +486,15 @@ class ResultsApiController(Controller):
     async def office(
         self,
         state: State,
-        staff: Scope,
-        office_id: int,
+        staff: NamedDependency[Scope],
+        office_id: FromPath[int],
         date_from: FROM = None,
         date_to: TO = None,
         service_type: SERVICE = None,
         language: LANGUAGE = None,
         mode: MODE = None,
         lang: Annotated[
-            str | None, Parameter(required=False, description="de or en: item texts and masks")
+            str | None, QueryParameter(required=False, description="de or en: item texts and masks")
         ] = None,
     ) -> OfficeResult:
         """One office: item distributions, monthly trend, comparison, masked comments."""
@@ -508,14 +516,15 @@ class ResultsApiController(Controller):
     async def benchmark(
         self,
         state: State,
-        staff: Scope,
+        staff: NamedDependency[Scope],
         date_from: FROM = None,
         date_to: TO = None,
         service_type: SERVICE = None,
         language: LANGUAGE = None,
         mode: MODE = None,
         level: Annotated[
-            str | None, Parameter(required=False, description="office (default) or organization")
+            str | None,
+            QueryParameter(required=False, description="office (default) or organization"),
         ] = None,
     ) -> Benchmark:
         """Offices (or job centres) with shrunken index, rank interval and funnel position."""

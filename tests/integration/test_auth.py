@@ -1,0 +1,172 @@
+"""Staff sign in and out: sessions, CSRF, delays and lockout, API tokens, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import httpx
+import pytest
+
+from survey.auth import guard
+from survey.auth.passwords import hash_password
+from survey.settings import Settings
+from survey.tables import ApiToken, AuditLog, Membership, User
+from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
+from tests.conftest import StaffClient
+
+PASSWORD = "correct-horse-battery"
+
+
+async def _user(username: str = "alice", role: str = "manager", org: int | None = None) -> int:
+    user = User(
+        username=username,
+        password_hash=hash_password(PASSWORD),
+        display_name=username,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    await user.save()
+    org = org or await make_organization()
+    await make_office(organization=org)
+    await Membership(user=user.id, role=role, organization=org).save()
+    return int(user.id)
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The growing delay is tested on its own; here it would only slow the suite down."""
+    monkeypatch.setattr(guard, "DELAY_BASE_SECONDS", 0.0)
+
+
+async def test_it_signs_in_with_an_httponly_lax_session_cookie(staff: StaffClient) -> None:
+    await _user()
+    answer = await staff.login("alice", PASSWORD)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/dashboard"
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if "resonanz_session=" in c)
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Secure" not in cookie
+    assert (await staff.client.get("/dashboard")).status_code == 200
+    assert await AuditLog.count().where(AuditLog.action == "login") == 1
+
+
+def test_it_marks_the_cookie_secure_when_served_over_https() -> None:
+    cookie = guard.session_cookie(Settings(secure_cookies=True), "x")
+    assert cookie.secure and cookie.httponly and cookie.samesite == "lax"
+
+
+async def test_it_answers_unknown_users_and_wrong_passwords_alike_and_locks_after_repeats(
+    staff: StaffClient,
+) -> None:
+    user_id = await _user()
+    unknown = await staff.login("mallory", PASSWORD)
+    wrong = await staff.login("alice", "not-the-password")
+    assert unknown.status_code == wrong.status_code == 401
+    message = "Unbekannter Benutzername oder falsches Passwort."
+    assert message in unknown.text and message in wrong.text
+    for _ in range(guard.LOCK_AFTER - 1):
+        await staff.login("alice", "still-wrong")
+    row = await User.select(User.failed_logins, User.locked_until).where(User.id == user_id)
+    assert row[0]["failed_logins"] == guard.LOCK_AFTER
+    assert row[0]["locked_until"] is not None
+    locked = await staff.login("alice", PASSWORD)
+    assert locked.status_code == 401 and message in locked.text
+    assert (await staff.client.get("/dashboard")).status_code == 303
+    failures = await AuditLog.select(AuditLog.detail).where(AuditLog.action == "login_failed")
+    assert len(failures) == guard.LOCK_AFTER + 2
+    assert await AuditLog.count().where(AuditLog.action == "login") == 0
+
+
+def test_it_waits_longer_after_each_failure_up_to_a_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard, "DELAY_BASE_SECONDS", 0.25)
+    delays = [guard.failure_delay(n) for n in range(1, 10)]
+    assert delays == sorted(delays) and delays[0] < delays[3]
+    assert max(delays) == guard.DELAY_MAX_SECONDS
+
+
+async def test_it_refuses_forms_without_a_valid_csrf_token(staff: StaffClient) -> None:
+    await _user()
+    no_token = await staff.client.post("/login", data={"username": "alice", "password": PASSWORD})
+    assert no_token.status_code == 403
+    await staff.client.get("/login")
+    forged = await staff.client.post(
+        "/login", data={"username": "alice", "password": PASSWORD, "csrf_token": "forged"}
+    )
+    assert forged.status_code == 403
+    assert (await staff.login("alice", PASSWORD)).status_code == 303
+    for path, data in (("/logout", {}), ("/account/language", {"lang": "en"})):
+        answer = await staff.client.post(path, data={**data, "csrf_token": "forged"})
+        assert answer.status_code == 403, path
+    assert (await staff.client.get("/dashboard")).status_code == 200
+
+
+async def test_it_signs_out_and_switches_the_language(staff: StaffClient) -> None:
+    await _user()
+    await staff.login("alice", PASSWORD)
+    token = await staff.csrf()
+    switched = await staff.client.post(
+        "/account/language", data={"lang": "en", "next": "/dashboard", "csrf_token": token}
+    )
+    assert switched.status_code == 303
+    assert "Client satisfaction by office" in (await staff.client.get("/dashboard")).text
+    assert "Kundenzufriedenheit" in (await staff.client.get("/dashboard?lang=de")).text
+    out = await staff.client.post("/logout", data={"csrf_token": token})
+    assert out.status_code == 303
+    assert (await staff.client.get("/dashboard")).headers["location"].startswith("/login")
+    assert await AuditLog.count().where(AuditLog.action == "logout") == 1
+
+
+async def test_it_never_redirects_to_another_host(staff: StaffClient) -> None:
+    await _user()
+    form = await staff.client.get("/login?next=//evil.example/dashboard")
+    assert 'value="/dashboard"' in form.text
+    answer = await staff.login("alice", PASSWORD)
+    assert answer.headers["location"] == "/dashboard"
+
+
+async def test_it_sets_no_cookie_on_respondent_routes_even_for_signed_in_staff(
+    staff: StaffClient,
+) -> None:
+    await _user()
+    await staff.login("alice", PASSWORD)
+    link = await make_link()
+    client = staff.client
+    answers = [
+        await client.get(f"/s/{link.token}"),
+        await client.get(f"/api/v1/links/{link.token}/questionnaire"),
+        await client.post(
+            "/api/v1/responses",
+            json={"link": link.token, "submission_id": str(uuid.uuid4()), "answers": FULL_ANSWERS},
+        ),
+        await client.get("/static/css/respond.css"),
+    ]
+    for answer in answers:
+        assert answer.status_code < 300, answer.url
+        assert "set-cookie" not in answer.headers, answer.url
+
+
+async def test_it_accepts_bearer_tokens_and_refuses_anonymous_api_calls(
+    client: httpx.AsyncClient,
+) -> None:
+    user_id = await _user()
+    token = guard.new_api_token()
+    await ApiToken(
+        user=user_id, name="script", token_hash=guard.hash_token(token),
+        created_at=dt.datetime.now(dt.UTC),
+    ).save()  # fmt: skip
+    anonymous = await client.get("/api/v1/results/overview")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["detail"] == "Please sign in."
+    wrong = await client.get(
+        "/api/v1/results/overview", headers={"authorization": "Bearer rz_unknown"}
+    )
+    assert wrong.status_code == 401
+    ok = await client.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
+    assert ok.status_code == 200, ok.text
+    assert "set-cookie" not in ok.headers
+    await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.user == user_id)
+    revoked = await client.get(
+        "/api/v1/results/overview", headers={"authorization": f"Bearer {token}"}
+    )
+    assert revoked.status_code == 401

@@ -1,0 +1,281 @@
+"""Managers read results: who sees what, the demo's real differences, minimum n, bad input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+import uuid
+from collections import Counter
+
+import httpx
+from litestar import Litestar
+
+from survey.auth.passwords import hash_password
+from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, DEMO_USERS, WORSE_OFFICE
+from survey.questionnaire import INDEX_SCALE
+from survey.tables import AuditLog, DailyCount, Membership, Office, User
+from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization, make_responses
+from tests.conftest import StaffClient
+
+PASSWORDS = {username: password for _, username, password in DEMO_USERS}
+USERS = {role: username for role, username, _ in DEMO_USERS}
+OFFICE_MANAGER = ("leitung.mitte", "office-manager-2026")
+
+
+async def _offices() -> dict[str, int]:
+    return {r["name"]: r["id"] for r in await Office.select(Office.id, Office.name)}
+
+
+async def _office_manager(office_id: int) -> None:
+    user = User(
+        username=OFFICE_MANAGER[0],
+        password_hash=hash_password(OFFICE_MANAGER[1]),
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    await user.save()
+    await Membership(user=user.id, role="manager", office=office_id).save()
+
+
+def _matrix(own: int, sibling: int, other: int) -> dict[str, set[str]]:
+    """Route -> the personas that may open it (everyone else: 403, anonymous: 401/login)."""
+    everyone = {"network", "admin", "manager", "office manager"}
+    centre = {"network", "admin", "manager"}
+    return {
+        "/dashboard": everyone,
+        "/dashboard/overview.csv": everyone,
+        "/dashboard/benchmark": everyone,
+        "/dashboard/benchmark.csv": everyone,
+        f"/dashboard/offices/{own}": everyone,
+        f"/dashboard/offices/{own}/items.csv": everyone,
+        f"/dashboard/offices/{sibling}": centre,
+        f"/dashboard/offices/{sibling}/comparison.csv": centre,
+        f"/dashboard/offices/{other}": {"network"},
+        f"/dashboard/offices/{other}/trend.csv": {"network"},
+        "/dashboard/offices/999999": set(),
+        "/api/v1/results/overview": everyone,
+        "/api/v1/results/benchmark": everyone,
+        f"/api/v1/results/offices/{own}": everyone,
+        f"/api/v1/results/offices/{sibling}": centre,
+        f"/api/v1/results/offices/{other}": {"network"},
+        "/api/v1/results/offices/999999": set(),
+    }
+
+
+async def test_it_walks_every_role_over_every_dashboard_route(
+    staff: StaffClient, demo: object, app: Litestar
+) -> None:
+    offices = await _offices()
+    own, sibling, other = (
+        offices["Nordheide-Mitte"],
+        offices["Nordheide-Ost"],
+        offices[WORSE_OFFICE],
+    )
+    await _office_manager(own)
+    matrix = _matrix(own, sibling, other)
+    templates = {
+        route.path
+        for route in app.routes
+        if route.path.startswith(("/dashboard", "/api/v1/results"))
+    }
+    covered = {
+        re.sub(rf"/{own}(?=/|$)", "/{office_id:int}", p).replace("items.csv", "{table:str}")
+        for p in matrix
+    } | {"/dashboard/"}
+    assert templates <= covered, templates - covered
+    personas = {
+        "network": (USERS["network"], PASSWORDS[USERS["network"]]),
+        "admin": (USERS["admin"], PASSWORDS[USERS["admin"]]),
+        "manager": (USERS["manager"], PASSWORDS[USERS["manager"]]),
+        "office manager": OFFICE_MANAGER,
+        "researcher": (USERS["researcher"], PASSWORDS[USERS["researcher"]]),
+        "anonymous": None,
+    }
+    for persona, login in personas.items():
+        staff.client.cookies.clear()
+        if login:
+            assert (await staff.login(*login)).status_code == 303, persona
+        for path, allowed in matrix.items():
+            answer = await staff.client.get(path)
+            if persona == "anonymous":
+                expected = 401 if path.startswith("/api/") else 303
+            else:
+                expected = 200 if persona in allowed else 403
+            assert answer.status_code == expected, (persona, path, answer.text[:200])
+            if expected == 403:
+                assert WORSE_OFFICE not in answer.text and "Nordheide-Ost" not in answer.text
+
+
+async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
+    staff: StaffClient, demo: object
+) -> None:
+    await staff.login(USERS["network"], PASSWORDS[USERS["network"]])
+    rows = (await staff.client.get("/api/v1/results/overview")).json()["rows"]
+    verdicts = {r["office"]: r["verdict"] for r in rows}
+    assert verdicts[BETTER_OFFICE] == "better"
+    assert verdicts[WORSE_OFFICE] == "worse"
+    for name in ALIKE_OFFICES:
+        assert verdicts[name] == "no clear difference", name
+    page = await staff.client.get("/dashboard?sort=-index")
+    assert page.text.index(BETTER_OFFICE) < page.text.index(WORSE_OFFICE)
+    assert "besser" in page.text and "schlechter" in page.text
+    assert "kein klarer Unterschied" in page.text
+    english = await staff.client.get("/dashboard?lang=en")
+    assert "no clear difference" in english.text and "better" in english.text
+    bench = (await staff.client.get("/api/v1/results/benchmark")).json()
+    ranks = {r["name"]: r for r in bench["rows"]}
+    assert ranks[BETTER_OFFICE]["rank_low"] == 1 and ranks[WORSE_OFFICE]["rank_high"] == 5
+    alike = [ranks[name] for name in ALIKE_OFFICES]
+    assert all(r["rank_low"] < r["rank_high"] for r in alike), alike
+    by_org = (await staff.client.get("/api/v1/results/benchmark?level=organization")).json()
+    assert {r["name"] for r in by_org["rows"]} == {
+        "Jobcenter Kreis Nordheide",
+        "Jobcenter Stadt Weserau",
+    }
+
+    # a manager of one job centre: its office page, masked comments, CSV exports are logged
+    offices = await _offices()
+    await staff.login(USERS["manager"], PASSWORDS[USERS["manager"]])
+    result = (await staff.client.get(f"/api/v1/results/offices/{offices[BETTER_OFFICE]}")).json()
+    days = [c["day"] for c in result["comments"]]
+    assert days and days == sorted(days, reverse=True)
+    text = " ".join(c["text"] for c in result["comments"])
+    for secret in ("0171 2345678", "123D456789", "max.mustermann@example.org", "Schneider"):
+        assert secret not in text
+    assert "[Kundennummer]" in text and "Frau [Name]" in text
+    assert [c["level"] for c in result["comparison"]] == ["office", "organization", "network"]
+    assert len(result["trend"]) >= 12 and sum(p["n"] for p in result["trend"]) == 1000
+    page = await staff.client.get(f"/dashboard/offices/{offices[BETTER_OFFICE]}")
+    assert 'type="application/json" id="fig-trend-data"' in page.text
+    assert "<script>" not in page.text
+    assert "'self'" in page.headers["content-security-policy"]
+    download = await staff.client.get("/dashboard/overview.csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "attachment" in download.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert {r["office"] for r in rows} == {"Nordheide-Mitte", "Nordheide-Süd", "Nordheide-Ost"}
+    assert await AuditLog.count().where(AuditLog.action == "export") == 1
+
+
+async def test_it_withholds_every_figure_below_the_minimum_number_of_responses(
+    staff: StaffClient, app: Litestar
+) -> None:
+    org = await make_organization()
+    small, big = await make_office(organization=org), await make_office(organization=org)
+    engine = app.state.engine
+    await make_responses(engine, await make_link(small), [FULL_ANSWERS] * 3)
+    await make_responses(engine, await make_link(big), [FULL_ANSWERS] * 30)
+    user = User(username="bob", password_hash=hash_password("bob-password-1"),
+                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    await user.save()
+    await Membership(user=user.id, role="manager", organization=org).save()
+    await staff.login("bob", "bob-password-1")
+    rows = {
+        r["office_id"]: r
+        for r in (await staff.client.get("/api/v1/results/overview")).json()["rows"]
+    }
+    row = rows[small]
+    assert row["n"] == 3 and row["verdict"] == "too few responses"
+    assert row["index"] is None and row["top_box"] is None and row["qvalue"] is None
+    assert row["needed"] == 7
+    today = dt.date.fromisoformat(row["needed_by"]) - dt.timedelta(days=math.ceil(7 / (3 / 28)))
+    assert abs((today - dt.date.today()).days) <= 1
+    assert rows[big]["index"] is not None
+    office = (await staff.client.get(f"/api/v1/results/offices/{small}")).json()
+    assert all(i["counts"] is None and i["index"] is None for i in office["items"])
+    assert office["comments_hidden"] and office["comments"] == []
+    bench = {
+        r["id"]: r for r in (await staff.client.get("/api/v1/results/benchmark")).json()["rows"]
+    }
+    assert bench[small]["rank"] is None and bench[small]["shrunken"] is None
+    download = (await staff.client.get("/dashboard/overview.csv")).content.decode("utf-8-sig")
+    small_line = next(line for line in download.splitlines() if line.startswith(f"{small},"))
+    assert "zu wenige Antworten" in small_line
+    page = await staff.client.get("/dashboard")
+    assert "zu wenige Antworten" in page.text and "noch 7 Antworten nötig" in page.text
+
+
+BAD_FILTERS = [
+    ("from=yesterday", "from must be a date"),
+    ("from=2026-05-01&to=2026-04-01", "must not end before it starts"),
+    ("from=2001-01-01&to=2026-01-01", "at most three years"),
+    ("service_type=astrology", "service_type must be one of"),
+    ("language=xx", "language must be one of"),
+    ("mode=fax", "mode must be one of"),
+]
+
+
+async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
+    staff: StaffClient,
+) -> None:
+    org = await make_organization()
+    office = await make_office(organization=org)
+    user = User(username="carol", password_hash=hash_password("carol-password-1"),
+                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    await user.save()
+    await Membership(user=user.id, role="admin", organization=org).save()
+    await staff.login("carol", "carol-password-1")
+    pages = ["/dashboard", f"/dashboard/offices/{office}", "/dashboard/benchmark",
+             "/dashboard/overview.csv", "/api/v1/results/overview",
+             f"/api/v1/results/offices/{office}", "/api/v1/results/benchmark"]  # fmt: skip
+    cases = [(f"{path}?{query}", reason) for path in pages for query, reason in BAD_FILTERS]
+    cases += [
+        ("/dashboard?sort=salary", "sort must be one of"),
+        ("/api/v1/results/overview?sort=salary", "sort must be one of"),
+        ("/dashboard/benchmark?level=planet", "level must be office or organization"),
+        (f"/dashboard/offices/{office}/secrets.csv", "The table must be"),
+    ]
+    for url, reason in cases:
+        answer = await staff.client.get(url)
+        assert answer.status_code == 400, (url, answer.text[:300])
+        text = answer.json()["detail"] if url.startswith("/api/") else answer.text
+        assert reason in text, url
+    assert (await staff.client.get("/api/v1/results/overview?sort=-n")).status_code == 200
+
+
+async def test_the_count_table_equals_the_raw_answers_after_api_submissions(
+    client: httpx.AsyncClient,
+) -> None:
+    links = [await make_link(service_type=s, mode=m) for s in ("benefits", "placement")
+             for m in ("personal", "kiosk")]  # fmt: skip
+    index_items = ["respect", "understood", "explained", "next_steps", "fits", "waiting", "overall"]
+    expected: Counter[tuple[int, str, int]] = Counter()
+    for i in range(120):
+        link = links[i % len(links)]
+        answers = {code: 1 + (i * (k + 3)) % 5 for k, code in enumerate(index_items)}
+        if i % 4:  # some respondents skip the optional question
+            answers["recommend"] = i % 11
+        body = {"link": link.token, "submission_id": str(uuid.uuid4()),
+                "locale": ("de", "en", "ar")[i % 3], "answers": answers}  # fmt: skip
+        assert (await client.post("/api/v1/responses", json=body)).status_code == 201
+        for code, value in answers.items():
+            expected[(link.office_id, code, value)] += 1
+        given = [answers[c] for c in index_items if c in answers]
+        expected[(link.office_id, "_index", INDEX_SCALE * sum(given) // len(given))] += 1
+    raw = await DailyCount.raw(
+        "SELECT r.day AS day, r.office AS office, r.service_type AS s, r.locale AS l, "
+        "r.mode AS m, a.item AS item, a.value AS value, COUNT(*) AS n "
+        "FROM answer a JOIN response r ON r.id = a.response GROUP BY 1, 2, 3, 4, 5, 6, 7"
+    )
+    counted = await DailyCount.raw(
+        "SELECT day, office, service_type AS s, locale AS l, mode AS m, item, value, n "
+        "FROM daily_count WHERE item <> '_index'"
+    )
+    key = lambda r: (str(r["day"]), r["office"], r["s"], r["l"], r["m"], r["item"], r["value"])  # noqa: E731
+    assert {key(r): r["n"] for r in raw} == {key(r): r["n"] for r in counted}
+    table = await DailyCount.raw(
+        "SELECT office, item, value, SUM(n) AS n FROM daily_count GROUP BY 1, 2, 3"
+    )
+    assert {(r["office"], r["item"], r["value"]): r["n"] for r in table} == dict(expected)
+
+
+async def test_it_documents_the_results_api_in_openapi(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/v1/results/overview", "/api/v1/results/benchmark",
+                 "/api/v1/results/offices/{office_id}"):  # fmt: skip
+        assert path in schema["paths"], path
+    assert not any(p.startswith("/dashboard") for p in schema["paths"])
+    params = {p["name"] for p in schema["paths"]["/api/v1/results/overview"]["get"]["parameters"]}
+    assert {"from", "to", "service_type", "language", "mode", "sort"} <= params
