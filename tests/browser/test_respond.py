@@ -6,18 +6,9 @@ import sqlite3
 
 from tests.browser.conftest import DemoServer
 from tests.browser.pages import SurveyPage
+from tests.builders import FULL_ANSWERS
 
-ANSWERS = {
-    "respect": 5,
-    "understood": 4,
-    "explained": 4,
-    "next_steps": 3,
-    "fits": 4,
-    "waiting": 2,
-    "overall": 4,
-    "recommend": 8,
-    "comment": "Danke für die Hilfe",
-}
+ANSWERS = {**FULL_ANSWERS, "comment": "Danke für die Hilfe"}
 
 
 def _responses(server: DemoServer) -> int:
