@@ -539,7 +539,31 @@ def office_charts(result: OfficeResult, lang: Literal["de", "en"]) -> dict[str, 
     )
     estimates = [satisfaction_estimate(p) for p in result.trend]
     line = trend([p.month for p in result.trend], estimates, lang=lang, min_n=result.min_responses)
-    return {"items": bars, "trend": line}
+    return {"items": bars, "trend": _band_without_gaps(line)}
+
+
+def _band_without_gaps(fig: Any) -> Any:
+    """Split the interval band at months without a value.
+
+    plotly's fill="tonexty" joins a band across gaps into a wrong shape, so each run of
+    months with values gets its own pair of band traces (the analysis figure keeps one pair).
+    """
+    high, low, *rest = (dict(t.to_plotly_json()) for t in fig.data)
+    runs: list[list[int]] = [[]]
+    for i, (a, b) in enumerate(zip(high["y"], low["y"], strict=True)):
+        if a is None or b is None:
+            runs.append([])
+        else:
+            runs[-1].append(i)
+    traces = []
+    for k, run in enumerate(r for r in runs if r):
+        xs = [high["x"][i] for i in run]
+        traces.append(high | {"x": xs, "y": [high["y"][i] for i in run]})
+        traces.append(low | {"x": xs, "y": [low["y"][i] for i in run], "showlegend": k == 0})
+    fig.data = []
+    for trace in [*traces, *rest]:
+        fig.add_trace(trace)
+    return fig
 
 
 def satisfaction_estimate(point: TrendPoint) -> Any:
@@ -557,10 +581,13 @@ def _level_labels(lang: str) -> list[str]:
 
 
 def benchmark_charts(parts: BenchmarkParts, lang: Literal["de", "en"]) -> dict[str, Any]:
-    return {
+    charts = {
         "funnel": funnel_plot(parts.funnel, lang=lang, labels=True),
         "caterpillar": caterpillar(parts.comparison.offices, lang=lang),
     }
+    for fig in charts.values():  # keep the legend clear of the x-axis title
+        fig.update_layout(legend={"y": -0.3}, margin={"b": 90})
+    return charts
 
 
 # ---- CSV -----------------------------------------------------------------------------------

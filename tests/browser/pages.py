@@ -52,3 +52,83 @@ class LanguageChooser:
         return {
             str(link.get_attribute("data-testid"))[5:]: link.inner_text() for link in links.all()
         }
+
+
+# ---- staff pages: sign-in and dashboards ---------------------------------------------------
+
+
+class LoginPage:
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def open(self, base_url: str) -> LoginPage:
+        self.page.goto(f"{base_url}/login")
+        return self
+
+    def sign_in(self, username: str, password: str) -> DashboardPage:
+        self.page.get_by_test_id("username").fill(username)
+        self.page.get_by_test_id("password").fill(password)
+        self.page.get_by_test_id("sign-in").click()
+        self.page.wait_for_load_state()
+        return DashboardPage(self.page)
+
+
+class DashboardPage:
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Office name -> the verdict word shown in its row (overview or benchmark)."""
+        rows = self.page.locator("[data-testid=office-row], [data-testid=benchmark-row]")
+        return {
+            str(row.get_attribute("data-office")): row.get_by_test_id("verdict").inner_text()
+            for row in rows.all()
+        }
+
+    def filter(self, **choices: str) -> DashboardPage:
+        for name, value in choices.items():
+            field = self.page.get_by_test_id(f"filter-{name}")
+            if name in ("from", "to"):
+                field.fill(value)
+            else:
+                field.select_option(value)
+        self.page.get_by_test_id("apply-filters").click()
+        self.page.wait_for_load_state()
+        return self
+
+    def open_office(self, name: str) -> DashboardPage:
+        self.page.locator(f"[data-office='{name}']").get_by_test_id("office-link").click()
+        self.page.wait_for_load_state()
+        return self
+
+    def open_benchmark(self) -> DashboardPage:
+        self.page.get_by_test_id("nav-benchmark").click()
+        self.page.wait_for_load_state()
+        return self
+
+    def wait_for_charts(self) -> DashboardPage:
+        for chart in self.page.locator("[data-figure]").all():
+            chart.locator("xpath=.").and_(self.page.locator("[data-drawn]")).wait_for()
+        return self
+
+    def download_csv(self, test_id: str = "csv") -> str:
+        with self.page.expect_download() as info:
+            self.page.get_by_test_id(test_id).click()
+        path = info.value.path()
+        return open(path, encoding="utf-8-sig").read()
+
+    def sign_out(self) -> None:
+        self.page.get_by_test_id("logout").click()
+        self.page.wait_for_load_state()
+
+
+class StaffPages:
+    """Sign in as a demo role and land on the overview."""
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+
+    def as_user(self, username: str, password: str) -> DashboardPage:
+        return LoginPage(self.page).open(self.base_url).sign_in(username, password)

@@ -1,0 +1,87 @@
+"""Staff read the dashboards in headless Chromium at 1366×768, as each demo role."""
+
+from __future__ import annotations
+
+import pytest
+
+from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, WORSE_OFFICE
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import DashboardPage, StaffPages
+
+
+def _console_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+@pytest.mark.parametrize("role", ["network", "admin", "manager"])
+def test_it_shows_each_role_its_dashboards_filters_and_csv(
+    desktop,
+    demo_server: DemoServer,
+    artifacts_dir,
+    role: str,  # type: ignore[no-untyped-def]
+) -> None:
+    errors = _console_errors(desktop)
+    dashboard = StaffPages(desktop, demo_server.base_url).as_user(*demo_server.logins[role])
+    assert desktop.url.endswith("/dashboard")
+    verdicts = dashboard.verdicts
+    assert verdicts[BETTER_OFFICE] == "besser"
+    for name in ALIKE_OFFICES:
+        assert verdicts[name] == "kein klarer Unterschied"
+    assert (WORSE_OFFICE in verdicts) == (role == "network")
+    if role == "network":
+        assert verdicts[WORSE_OFFICE] == "schlechter"
+    desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-overview.png", full_page=True)
+    assert desktop.evaluate("document.documentElement.scrollWidth") <= 1366
+
+    dashboard.filter(service="benefits", mode="kiosk")
+    assert "service_type=benefits" in desktop.url and "mode=kiosk" in desktop.url
+    csv = dashboard.download_csv()
+    assert csv.splitlines()[0].startswith("office_id,office,organization,n,index")
+    assert BETTER_OFFICE in csv
+
+    dashboard.open_office(BETTER_OFFICE).wait_for_charts()
+    assert "service_type=benefits" in desktop.url, "the filters stay on"
+    assert "[Kundennummer]" in desktop.content() or "zu wenige Antworten" in desktop.content()
+    desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-office.png", full_page=True)
+    assert "month" in dashboard.download_csv("csv-trend").splitlines()[0]
+
+    dashboard.open_benchmark().wait_for_charts()
+    assert desktop.locator(".modebar").count() >= 2, "plotly toolbar for PNG/SVG downloads"
+    desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-benchmark.png", full_page=True)
+    assert "rank" in dashboard.download_csv().splitlines()[0]
+    assert errors == [], errors
+    dashboard.sign_out()
+    assert desktop.url.endswith("/login")
+
+
+def test_it_refuses_the_researcher_and_works_without_javascript(
+    browser,
+    demo_server: DemoServer,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="de-DE", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        pages = StaffPages(page, demo_server.base_url)
+        pages.as_user(*demo_server.logins["researcher"])
+        assert page.get_by_test_id("error-page").is_visible()
+        assert "Ihre Rolle umfasst keine Auswertungen." in page.content()
+        page.screenshot(path=artifacts_dir / "dashboard-researcher-403.png")
+        context.clear_cookies()
+        dashboard = pages.as_user(*demo_server.logins["manager"])
+        page.get_by_test_id("sort-index").click()
+        page.get_by_test_id("sort-index").click()
+        assert "sort=-index" in page.url
+        names = list(DashboardPage(page).verdicts)
+        assert names[0] == BETTER_OFFICE
+        dashboard.page.get_by_test_id("lang-en").click()
+        assert "Client satisfaction by office" in page.content()
+        page.screenshot(path=artifacts_dir / "dashboard-manager-nojs-en.png", full_page=True)
+        page.get_by_test_id("lang-de").click()
+    finally:
+        context.close()
