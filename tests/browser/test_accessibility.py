@@ -57,7 +57,28 @@ def test_every_page_state_has_no_wcag_21_aa_violation(
     found += _violations(axe, page, "validation error")
     page.goto(f"{demo_server.respondent_url}/thanks?lang={lang}")
     found += _violations(axe, page, "thank-you")
+    page.goto(f"{demo_server.kiosk_url}?lang={lang}")
+    found += _violations(axe, page, "kiosk question page")
+    page.goto(f"{demo_server.kiosk_url}/thanks?lang={lang}")
+    found += _violations(axe, page, "kiosk thank-you")
     assert found == [], "\n".join(found)
+
+
+def test_the_kiosk_returns_to_an_empty_survey_unless_someone_is_reading(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="de-DE")
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{demo_server.kiosk_url}/thanks?lang=uk")
+    page.clock.run_for(5_000)
+    page.keyboard.press("Tab")
+    page.clock.run_for(5_000)
+    assert "/thanks" in page.url, "a key press postpones the reset"
+    page.clock.run_for(5_000)
+    page.wait_for_url(f"{demo_server.kiosk_url}?lang=uk")
+    assert page.get_attribute("html", "lang") == "uk"
+    context.close()
 
 
 @pytest.mark.parametrize("width", [320, 640])

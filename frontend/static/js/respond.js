@@ -1,9 +1,25 @@
-// Survey page enhancements; the page works without them.
-// Read-aloud: one button per question, shown only when the browser has a voice for the page's language.
+// Respondent page enhancements; the pages work without them.
 (function () {
+  // Kiosk thank-you page: back to an empty survey for the next client; any touch or key
+  // postpones it, so nobody is cut off while reading (without JS a <noscript> refresh does it).
+  var reset = parseInt(document.body.getAttribute("data-kiosk-reset") || "0", 10);
+  var again = document.body.getAttribute("data-again-url");
+  if (reset && again) {
+    var timer;
+    var arm = function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { window.location.replace(again); }, reset * 1000);
+    };
+    ["pointerdown", "keydown"].forEach(function (e) { document.addEventListener(e, arm, true); });
+    arm();
+  }
+
+  // Survey page after a failed check: the summary of what is missing is read first.
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 
+  // Read-aloud: one button per question, shown only when the browser has a voice for the
+  // page's language.
   var main = document.getElementById("main");
   var synth = window.speechSynthesis;
   if (!main || !synth || !window.SpeechSynthesisUtterance) return;
