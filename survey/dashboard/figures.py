@@ -138,24 +138,35 @@ MASKS = {
     "phone": "[Telefon]",
     "name": "[Name]",
 }
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-_CUSTOMER = re.compile(r"(?<![\w])\d{3}\s?[A-Za-z]\s?\d{6}(?![\w])")
-_PHONE = re.compile(r"(?<![\w])(?:\+|00)?\d(?:[\s/().-]{0,2}\d){5,}(?![\w])")
-_UPPER = "A-ZÄÖÜ"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_CUSTOMER = re.compile(r"(?<!\w)\d{3}\s?[A-Za-z]\s?\d{6}(?!\w)")
+_PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d(?:[ /()-]{0,2}\d){5,}(?!\w)")
+"""Six or more digits, optionally separated by spaces, slashes, dashes or brackets (not
+dots, so dates such as 24.11.2026 stay)."""
 _NAME = re.compile(
-    rf"\b(Frau|Herrn?|Hr\.|Fr\.)(\s+(?:Dr\.|Prof\.)?\s*)[{_UPPER}][\w'-]*\.?"
-    rf"(?:\s+[{_UPPER}][\w'-]*)?",
-    re.UNICODE,
+    r"\b(Frau|Herrn?|Hr\.|Fr\.)((?:\s+(?:Dr\.|Prof\.))*)\s+([^\W\d_][\w'-]*)"
+    r"(\s+[^\W\d_][\w'-]*)?"
 )
+
+
+def _mask_name(match: re.Match[str], label: str) -> str:
+    title, degrees, first, second = match[1], match[2], match[3], match[4]
+    if not first[0].isupper():
+        return match[0]
+    keep = second if second and not second.strip()[0].isupper() else ""
+    return f"{title}{degrees} {label}{keep}"
 
 
 def mask_personal_data(text: str, masks: Mapping[str, str] = MASKS) -> str:
     """Replace e-mail addresses, customer numbers (123D456789), phone numbers and the names
-    after Frau/Herr/Hr./Fr. Order matters: customer numbers before phone numbers."""
+    after Frau/Herr/Herrn/Hr./Fr. (one or two capitalised words, titles kept).
+
+    Order matters: e-mail addresses and customer numbers before phone numbers.
+    """
     text = _EMAIL.sub(masks["email"], text)
     text = _CUSTOMER.sub(masks["customer"], text)
     text = _PHONE.sub(masks["phone"], text)
-    return _NAME.sub(lambda m: f"{m[1]} {masks['name']}", text)
+    return _NAME.sub(lambda m: _mask_name(m, masks["name"]), text)
 
 
 # ---- counts --------------------------------------------------------------------------------
