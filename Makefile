@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
+	$(BIN)/python bench/respond_page.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -26,7 +26,7 @@ from survey.auth.routes import AuthController, staff_error
 from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import engine_lifespan, make_engine
 from survey.errors import DomainError
-from survey.i18n import N_, UI_LOCALES, html_lang, negotiate, translations
+from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
 from survey.respond import page
 from survey.respond.queries import LinkDirectory
 from survey.respond.routes import RespondApiController, RespondController
@@ -89,7 +89,7 @@ def _error_response(
     if is_staff_path(request.url.path):
         return staff_error(request, status_code, detail)  # type: ignore[return-value]
     locale = negotiate(
-        request.query_params.get("lang"), request.headers.get("accept-language"), UI_LOCALES
+        request.query_params.get("lang"), request.headers.get("accept-language"), RESPOND_LOCALES
     )
     return page.error_page(locale, status_code, translations(locale).gettext(detail))  # type: ignore[return-value]
 

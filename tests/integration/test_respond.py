@@ -286,3 +286,10 @@ async def test_it_logs_requests_without_the_client_address(
     lines = [r.getMessage() for r in caplog.records if r.name == "resonanz.access"]
     assert lines and "POST /api/v1/responses" in lines[0] and "201" in lines[0]
     assert not any("203.0.113.7" in line for line in lines)
+
+
+async def test_it_explains_a_bad_link_in_the_respondents_language(client: Client) -> None:
+    page = await client.get("/s/no-such-link?lang=uk")
+    assert page.status_code == 404
+    assert '<html lang="uk"' in page.text
+    assert "unknown or no longer active" not in page.text
