@@ -116,6 +116,26 @@ class DailyCount(Table):
     n = Integer()
 
 
+class RollupCount(Table):
+    """Sums of DailyCount over completed days and months, so dashboards read few rows.
+
+    grain "day": one day, service type, language and mode summed ("*"); grain "month": one
+    month (start = its first day), once per service type × language × mode and once summed.
+    Only days before today (Europe/Berlin) are rolled up: the writer only ever adds to today.
+    Rows with item "_rolled" (office NULL) mark the last day or month rolled up.
+    """
+
+    grain = Varchar(length=5)
+    start = Date()
+    office = ForeignKey(references=Office, null=True, on_delete=OnDelete.cascade)
+    service_type = Varchar(length=40)
+    locale = Varchar(length=20)
+    mode = Varchar(length=16)
+    item = Varchar(length=40)
+    value = Integer()
+    n = Integer()
+
+
 class User(Table, tablename="staff_user"):
     username = Varchar(length=80, unique=True)
     display_name = Varchar(length=200, default="")
@@ -165,6 +185,7 @@ ALL_TABLES: list[type[Table]] = [
     Answer,
     TextAnswer,
     DailyCount,
+    RollupCount,
     User,
     Membership,
     ApiToken,

@@ -84,33 +84,38 @@ def _choice(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str
     return raw
 
 
-def year_before(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
+def months_back(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` before the month of `day`."""
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def parse_filters(params: Mapping[str, str], today: dt.date) -> Filters:
-    """Period (default: the last 12 months up to today), service type, language and mode.
+    """Period, service type, language and mode of the response.
 
-    The previous period has the same length and ends the day before the period starts.
+    Default period: the last 12 months, i.e. this month so far and the 11 before, and the
+    previous period the 12 months before those (whole months, so the month rollups serve
+    them). A chosen period `from`–`to` is compared with the same number of days just before.
     Raises BadRequest with the reason for an invalid date, period or value.
     """
     date_to = _date(params, "to") or today
-    date_from = _date(params, "from") or year_before(date_to) + dt.timedelta(days=1)
+    chosen_from = _date(params, "from")
+    date_from = chosen_from or months_back(date_to, 11)
     if date_from > date_to:
         raise BadRequest("The period must not end before it starts (from > to).")
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
         raise BadRequest("The period may span at most three years.")
     if date_from.year < 2000 or date_to.year > 2100:
         raise BadRequest("The period must lie between the years 2000 and 2100.")
-    length = date_to - date_from
     previous_to = date_from - dt.timedelta(days=1)
+    if chosen_from is None:
+        previous_from = months_back(date_from, 12)
+    else:
+        previous_from = previous_to - (date_to - date_from)
     return Filters(
         date_from=date_from,
         date_to=date_to,
-        previous_from=previous_to - length,
+        previous_from=previous_from,
         previous_to=previous_to,
         service_type=_choice(params, "service_type", SERVICE_TYPES),
         locale=_choice(params, "language", LOCALES),

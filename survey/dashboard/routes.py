@@ -63,6 +63,15 @@ def _settings(state: State) -> Settings:
     return state.settings  # type: ignore[no-any-return]
 
 
+async def _rolled(state: State) -> queries.Rolled:
+    """Roll up past days once per process and day; later calls only read the marks."""
+    today = _today()
+    if getattr(state, "rolled_on", None) != today:
+        state.rolled = await queries.ensure_rollups(today)
+        state.rolled_on = today
+    return state.rolled  # type: ignore[no-any-return]
+
+
 def _filters(params: dict[str, Any]) -> Filters:
     return figures.parse_filters({k: v for k, v in params.items() if isinstance(v, str)}, _today())
 
@@ -137,15 +146,21 @@ async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> N
     )
 
 
-async def _overview(staff: Scope, filters: Filters, min_n: int, sort: str | None) -> Overview:
+async def _overview(
+    state: State, staff: Scope, filters: Filters, min_n: int, sort: str | None
+) -> Overview:
     figures.parse_sort(sort)
     rows = await queries.count_rows(
-        [o.id for o in staff.group], [INDEX_ITEM, figures.TOP_BOX_ITEM], filters
+        [o.id for o in staff.group],
+        [INDEX_ITEM, figures.TOP_BOX_ITEM],
+        filters,
+        await _rolled(state),
     )
     return figures.overview(staff, rows, filters, min_n, _today(), sort)
 
 
 async def _office(
+    state: State,
     staff: Scope,
     office_id: int,
     filters: Filters,
@@ -158,6 +173,7 @@ async def _office(
         [o.id for o in staff.group],
         [INDEX_ITEM, *(i.code for i in figures.SCALE_ITEMS)],
         filters,
+        await _rolled(state),
         trend_office=office_id,
     )
     comments = await queries.comments(office_id, filters)
@@ -183,11 +199,11 @@ def _level(raw: str | None) -> Literal["office", "organization"]:
 
 
 async def _benchmark(
-    staff: Scope, filters: Filters, min_n: int, level: str | None
+    state: State, staff: Scope, filters: Filters, min_n: int, level: str | None
 ) -> figures.BenchmarkParts:
     unit = _level(level)
     rows = await queries.count_rows(
-        [o.id for o in staff.group], [INDEX_ITEM], filters, previous=False
+        [o.id for o in staff.group], [INDEX_ITEM], filters, await _rolled(state), previous=False
     )
     return figures.benchmark(staff, rows, filters, min_n, unit)
 
@@ -203,7 +219,7 @@ class DashboardController(Controller):
     ) -> Template:
         filters = _filters(dict(request.query_params))
         sort = request.query_params.get("sort")
-        result = await _overview(staff, filters, _settings(state).min_responses, sort)
+        result = await _overview(state, staff, filters, _settings(state).min_responses, sort)
         view = _view(request, staff, filters)
         context = view | {"result": result, "sort": sort or "office"}
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
@@ -214,7 +230,7 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         filters = _filters(dict(request.query_params))
         result = await _overview(
-            staff, filters, _settings(state).min_responses, request.query_params.get("sort")
+            state, staff, filters, _settings(state).min_responses, request.query_params.get("sort")
         )
         await _export(staff, "overview", filters)
         locale = guard.staff_locale(request, staff)
@@ -279,7 +295,7 @@ class DashboardController(Controller):
         filters = _filters(dict(request.query_params))
         view = _view(request, staff, filters)
         result = await _office(
-            staff, office_id, filters, _settings(state).min_responses, view["locale"]
+            state, staff, office_id, filters, _settings(state).min_responses, view["locale"]
         )
         charts = figures.office_charts(result, _lang(view["locale"]))
         context = view | {
@@ -302,7 +318,9 @@ class DashboardController(Controller):
         filters = _filters(dict(request.query_params))
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
-        result = await _office(staff, office_id, filters, _settings(state).min_responses, locale)
+        result = await _office(
+            state, staff, office_id, filters, _settings(state).min_responses, locale
+        )
         too_few = gettext("too few responses")
         if table == "items.csv":
             levels = sorted({v for i in result.items for v in i.levels})
@@ -346,7 +364,7 @@ class DashboardController(Controller):
     ) -> Template:
         filters = _filters(dict(request.query_params))
         parts = await _benchmark(
-            staff, filters, _settings(state).min_responses, request.query_params.get("level")
+            state, staff, filters, _settings(state).min_responses, request.query_params.get("level")
         )
         view = _view(request, staff, filters)
         charts = figures.benchmark_charts(parts, _lang(view["locale"]))
@@ -363,7 +381,7 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         filters = _filters(dict(request.query_params))
         parts = await _benchmark(
-            staff, filters, _settings(state).min_responses, request.query_params.get("level")
+            state, staff, filters, _settings(state).min_responses, request.query_params.get("level")
         )
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
@@ -480,7 +498,7 @@ class ResultsApiController(Controller):
                 }
             )
         )
-        return await _overview(staff, filters, _settings(state).min_responses, sort)
+        return await _overview(state, staff, filters, _settings(state).min_responses, sort)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office(
@@ -510,7 +528,9 @@ class ResultsApiController(Controller):
             )
         )
         locale = "en" if lang == "en" else "de"
-        return await _office(staff, office_id, filters, _settings(state).min_responses, locale)
+        return await _office(
+            state, staff, office_id, filters, _settings(state).min_responses, locale
+        )
 
     @get("/benchmark", cache_control=None)
     async def benchmark(
@@ -539,5 +559,5 @@ class ResultsApiController(Controller):
                 }
             )
         )
-        parts = await _benchmark(staff, filters, _settings(state).min_responses, level)
+        parts = await _benchmark(state, staff, filters, _settings(state).min_responses, level)
         return parts.result

@@ -14,9 +14,11 @@ import httpx
 from litestar import Litestar
 
 from survey.auth.passwords import hash_password
+from survey.dashboard import queries
+from survey.dashboard.figures import parse_filters
 from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, DEMO_USERS, WORSE_OFFICE
 from survey.questionnaire import INDEX_SCALE
-from survey.tables import AuditLog, DailyCount, Membership, Office, User
+from survey.tables import AuditLog, DailyCount, Membership, Office, RollupCount, User
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization, make_responses
 from tests.conftest import StaffClient
 
@@ -146,7 +148,9 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
         assert secret not in text
     assert "[Kundennummer]" in text and "Frau [Name]" in text
     assert [c["level"] for c in result["comparison"]] == ["office", "organization", "network"]
-    assert len(result["trend"]) >= 12 and sum(p["n"] for p in result["trend"]) == 1000
+    assert len(result["trend"]) == 12
+    assert sum(p["n"] for p in result["trend"]) == result["office"]["n"]
+    assert result["office"]["n"] + result["office"]["previous_n"] == 1000
     page = await staff.client.get(f"/dashboard/offices/{offices[BETTER_OFFICE]}")
     assert 'type="application/json" id="fig-trend-data"' in page.text
     assert "<script>" not in page.text
@@ -269,6 +273,46 @@ async def test_the_count_table_equals_the_raw_answers_after_api_submissions(
         "SELECT office, item, value, SUM(n) AS n FROM daily_count GROUP BY 1, 2, 3"
     )
     assert {(r["office"], r["item"], r["value"]): r["n"] for r in table} == dict(expected)
+
+
+async def test_the_rollups_give_the_same_counts_as_the_count_table_alone(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    today = dt.date.today()
+    offices = [await make_office(), await make_office()]
+    links = [await make_link(o, mode=m, service_type=s) for o in offices
+             for m, s in (("kiosk", "benefits"), ("personal", "placement"))]  # fmt: skip
+    for k, days_ago in enumerate([0, 1, 2, 20, 33, 61, 95, 200, 370, 400, 700]):
+        when = dt.datetime.combine(today - dt.timedelta(days=days_ago), dt.time(10),
+                                   tzinfo=dt.UTC)  # fmt: skip
+        answers = [{**FULL_ANSWERS, "respect": 1 + (k + j) % 5} for j in range(k + 2)]
+        await make_responses(app.state.engine, links[k % len(links)], answers,
+                             locale=("de", "en")[k % 2], when=when)  # fmt: skip
+    items = ["_index", "respect", "overall"]
+    cases = [{}, {"mode": "kiosk"}, {"language": "en", "service_type": "benefits"},
+             {"from": (today - dt.timedelta(days=45)).isoformat()},
+             {"from": (today - dt.timedelta(days=400)).isoformat(),
+              "to": (today - dt.timedelta(days=10)).isoformat(), "mode": "personal"}]  # fmt: skip
+    nothing = queries.Rolled(None, None)
+    expected = [
+        sorted(
+            await queries.count_rows(
+                offices, items, parse_filters(c, today), nothing, trend_office=offices[0]
+            )
+        )
+        for c in cases
+    ]
+    done = await queries.ensure_rollups(today)
+    assert done.day == today - dt.timedelta(days=1)
+    assert done.month == queries.first_of_month(
+        queries.first_of_month(today) - dt.timedelta(days=1)
+    )
+    assert await RollupCount.count().where(RollupCount.grain == "month") > 0
+    assert await queries.ensure_rollups(today) == done, "a second run changes nothing"
+    for case, before in zip(cases, expected, strict=True):
+        after = await queries.count_rows(offices, items, parse_filters(case, today), done,
+                                         trend_office=offices[0])  # fmt: skip
+        assert sorted(after) == before, case
 
 
 async def test_it_documents_the_results_api_in_openapi(client: httpx.AsyncClient) -> None:

@@ -12,10 +12,10 @@ from survey.errors import BadRequest
 TODAY = dt.date(2026, 11, 24)
 
 
-def test_it_defaults_to_the_last_twelve_months_and_the_same_length_before() -> None:
+def test_it_defaults_to_the_last_twelve_months_and_the_twelve_before() -> None:
     f = parse_filters({}, TODAY)
-    assert (f.date_from, f.date_to) == (dt.date(2025, 11, 25), TODAY)
-    assert (f.previous_from, f.previous_to) == (dt.date(2024, 11, 25), dt.date(2025, 11, 24))
+    assert (f.date_from, f.date_to) == (dt.date(2025, 12, 1), TODAY)
+    assert (f.previous_from, f.previous_to) == (dt.date(2024, 12, 1), dt.date(2025, 11, 30))
     assert f.recent_from == dt.date(2026, 10, 28) and f.recent_days == 28
     assert f.service_type is f.locale is f.mode is None
 
@@ -28,8 +28,8 @@ def test_it_takes_a_period_and_the_filter_values() -> None:
     )  # fmt: skip
     assert (f.previous_from, f.previous_to) == (dt.date(2026, 1, 29), dt.date(2026, 2, 28))
     assert (f.service_type, f.locale, f.mode) == ("placement", "ar", "kiosk")
-    leap = parse_filters({"to": "2028-02-29"}, TODAY)
-    assert leap.date_from == dt.date(2027, 3, 1)
+    january = parse_filters({"to": "2027-01-15"}, TODAY)
+    assert (january.date_from, january.previous_from) == (dt.date(2026, 2, 1), dt.date(2025, 2, 1))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,353 @@
+"""Server time of the dashboard pages with one million responses, on SQLite and PostgreSQL.
+
+For each engine the script migrates an empty database, creates one network with job centres,
+offices, links and a network coordinator, and writes N responses (seven 5-point items each,
+spread over the last two years so the previous period has data too) straight into the raw
+tables (response, answer, text_answer) and the count table (daily_count): the rows are made
+with numpy in chunks and the count rows by np.unique over the same answers, then inserted in
+bulk (sqlite3 executemany in one transaction; asyncpg COPY for PostgreSQL). The writer is not
+involved: bench/submit.py measures that path, and tests prove the writer keeps the count
+table equal to the raw answers.
+
+The rollups of past days and months (rollup_count) are made once, as the first dashboard
+request of a day would, and timed on their own. Then the app runs in-process (httpx over
+ASGI, no network) with the coordinator signed in, and each page is requested repeatedly,
+default view and with filters; the script prints the median and p95 of the request time.
+It prints figures and never asserts.
+
+    .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
+
+PostgreSQL runs when RESONANZ_BENCH_POSTGRES names a database the script may empty and fill
+(it is truncated first and left filled); otherwise it is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Running bench/X.py puts bench/ first on the import path, where bench/analysis.py would
+# shadow the analysis package: take this folder off the path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall")
+SERVICES = ("benefits", "placement", "case_management", "under_25")
+MODES = ("personal", "kiosk")
+LOCALES = {"de": 70, "en": 6, "uk": 8, "ar": 6, "tr": 4, "ru": 3, "fa": 3}
+DAYS = 730
+CHUNK = 100_000
+PASSWORD = "bench-password-2026"
+TABLES = (
+    "audit_log, api_token, membership, staff_user, rollup_count, daily_count, text_answer, "
+    "answer, response, link, questionnaire_version, questionnaire, office, organization, network"
+)
+
+
+class Setup:
+    def __init__(self, offices: list[int], links: dict[tuple[int, int, int], int], version: int):
+        self.offices = offices
+        self.links = links
+        self.version = version
+
+
+async def _setup(n_offices: int, per_org: int) -> Setup:
+    from survey.auth.passwords import hash_password
+    from survey.demo import ensure_standard_questionnaire
+    from survey.tables import Link, Membership, Network, Office, Organization, User
+
+    now = dt.datetime.now(dt.UTC)
+    network = Network(name="Bench-Netzwerk", slug="bench")
+    await network.save()
+    offices: list[int] = []
+    links: dict[tuple[int, int, int], int] = {}
+    version = await ensure_standard_questionnaire()
+    for k in range(n_offices):
+        if k % per_org == 0:
+            org = Organization(name=f"Jobcenter {k // per_org + 1:02d}",
+                               slug=f"jc-{k // per_org + 1}", network=network.id)  # fmt: skip
+            await org.save()
+        office = Office(organization=org.id, name=f"Standort {k + 1:03d}", code=f"S{k + 1}")
+        await office.save()
+        offices.append(int(office.id))
+        for s, service in enumerate(SERVICES):
+            for m, mode in enumerate(MODES):
+                link = Link(token=uuid.uuid4().hex, office=office.id, version=version,
+                            service_type=service, mode=mode, created_at=now)  # fmt: skip
+                await link.save()
+                links[(k, s, m)] = int(link.id)
+    user = User(username="bench", password_hash=hash_password(PASSWORD), created_at=now)
+    await user.save()
+    await Membership(user=user.id, role="network", network=network.id).save()
+    return Setup(offices, links, version)
+
+
+def _chunks(total: int, n_offices: int, today: dt.date, seed: int = 7) -> Iterator[dict[str, Any]]:
+    """Responses in chunks: office, day, filters, seven answers, with office effects."""
+    rng = np.random.default_rng(seed)
+    size = rng.lognormal(0, 0.4, n_offices)
+    effect = rng.normal(0, 0.25, n_offices)
+    loc_p = np.array(list(LOCALES.values()), dtype=float)
+    start = 0
+    while start < total:
+        n = min(CHUNK, total - start)
+        office = rng.choice(n_offices, size=n, p=size / size.sum())
+        latent = 3.6 + effect[office][:, None] + rng.normal(0, 0.9, (n, 1))
+        answers = np.clip(np.rint(latent + rng.normal(0, 0.7, (n, len(ITEMS)))), 1, 5)
+        yield {
+            "first_id": start + 1,
+            "office": office,
+            "day": rng.integers(0, DAYS, n),  # days before today
+            "service": rng.integers(0, len(SERVICES), n),
+            "locale": rng.choice(len(LOCALES), size=n, p=loc_p / loc_p.sum()),
+            "mode": (rng.random(n) < 0.4).astype(np.int64),
+            "answers": answers.astype(np.int64),
+            "comment": rng.random(n) < 0.12,
+            "today": today,
+        }
+        start += n
+
+
+def _rows(chunk: dict[str, Any], setup: Setup) -> tuple[list[tuple[Any, ...]], ...]:
+    today: dt.date = chunk["today"]
+    n = chunk["office"].size
+    ids = np.arange(chunk["first_id"], chunk["first_id"] + n)
+    days = [today - dt.timedelta(days=int(d)) for d in range(DAYS)]
+    locales = list(LOCALES)
+    responses = []
+    for i in range(n):
+        o, s, m = int(chunk["office"][i]), int(chunk["service"][i]), int(chunk["mode"][i])
+        day = days[int(chunk["day"][i])]
+        responses.append((
+            int(ids[i]), str(uuid.UUID(int=int(ids[i]))), "bench", setup.links[(o, s, m)],
+            setup.offices[o], setup.version, SERVICES[s], locales[int(chunk["locale"][i])],
+            MODES[m], day, dt.datetime.combine(day, dt.time(10), tzinfo=dt.UTC),
+        ))  # fmt: skip
+    answers = [
+        (int(ids[i]), item, int(chunk["answers"][i, j]))
+        for i in range(n)
+        for j, item in enumerate(ITEMS)
+    ]
+    texts = [(int(ids[i]), "comment", "Die Wartezeit war zu lang.")
+             for i in np.flatnonzero(chunk["comment"])]  # fmt: skip
+    return responses, answers, texts
+
+
+def _count_rows(chunk: dict[str, Any], setup: Setup) -> list[tuple[Any, ...]]:
+    """What the writer adds to daily_count for these responses: one np.unique over all keys."""
+    n_items = len(ITEMS)
+    cell = (((chunk["day"] * len(setup.offices) + chunk["office"]) * len(SERVICES)
+             + chunk["service"]) * len(LOCALES) + chunk["locale"]) * 2 + chunk["mode"]  # fmt: skip
+    codes = chunk["answers"] - 1 + 5 * np.arange(n_items)[None, :]  # item j, value v
+    index_code = 5 * n_items + chunk["answers"].sum(axis=1) - n_items  # sum 7..35
+    keys = np.concatenate([(cell[:, None] * 64 + codes).ravel(), cell * 64 + index_code])
+    unique, counts = np.unique(keys, return_counts=True)
+    today: dt.date = chunk["today"]
+    locales = list(LOCALES)
+    out = []
+    for key, count in zip(unique.tolist(), counts.tolist(), strict=True):
+        rest, code = divmod(key, 64)
+        rest, mode = divmod(rest, 2)
+        rest, loc = divmod(rest, len(LOCALES))
+        rest, svc = divmod(rest, len(SERVICES))
+        day, office = divmod(rest, len(setup.offices))
+        if code < 5 * n_items:
+            item, value = ITEMS[code // 5], code % 5 + 1
+        else:
+            item, value = "_index", 60 * (code - 5 * n_items + n_items)  # 420 × sum/7
+        out.append((today - dt.timedelta(days=day), setup.offices[office], SERVICES[svc],
+                    locales[loc], MODES[mode], item, value, count))  # fmt: skip
+    return out
+
+
+def _merge(rows: list[tuple[Any, ...]], into: dict[tuple[Any, ...], int]) -> None:
+    for *key, n in rows:
+        into[tuple(key)] = into.get(tuple(key), 0) + n
+
+
+async def _fill_sqlite(path: str, setup: Setup, total: int, today: dt.date) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("BEGIN")
+    counts: dict[tuple[Any, ...], int] = {}
+    for chunk in _chunks(total, len(setup.offices), today):
+        responses, answers, texts = _rows(chunk, setup)
+        conn.executemany(
+            "INSERT INTO response (id, submission_id, digest, link, office, version, "
+            "service_type, locale, mode, day, submitted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(*r[:9], r[9].isoformat(), r[10].isoformat()) for r in responses],
+        )
+        conn.executemany("INSERT INTO answer (response, item, value) VALUES (?,?,?)", answers)
+        conn.executemany("INSERT INTO text_answer (response, item, text) VALUES (?,?,?)", texts)
+        _merge(_count_rows(chunk, setup), counts)
+    conn.executemany(
+        "INSERT INTO daily_count (day, office, service_type, locale, mode, item, value, n) "
+        "VALUES (?,?,?,?,?,?,?,?)",
+        ((k[0].isoformat(), *k[1:], n) for k, n in counts.items()),
+    )
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    conn.close()
+    return len(counts)
+
+
+async def _fill_postgres(url: str, setup: Setup, total: int, today: dt.date) -> int:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    counts: dict[tuple[Any, ...], int] = {}
+    try:
+        for chunk in _chunks(total, len(setup.offices), today):
+            responses, answers, texts = _rows(chunk, setup)
+            await conn.copy_records_to_table(
+                "response",
+                records=[(r[0], uuid.UUID(r[1]), *r[2:]) for r in responses],
+                columns=[
+                    "id",
+                    "submission_id",
+                    "digest",
+                    "link",
+                    "office",
+                    "version",
+                    "service_type",
+                    "locale",
+                    "mode",
+                    "day",
+                    "submitted_at",
+                ],
+            )
+            await conn.copy_records_to_table(
+                "answer", records=answers, columns=["response", "item", "value"]
+            )
+            await conn.copy_records_to_table(
+                "text_answer", records=texts, columns=["response", "item", "text"]
+            )
+            _merge(_count_rows(chunk, setup), counts)
+        await conn.copy_records_to_table(
+            "daily_count",
+            records=[(*k, n) for k, n in counts.items()],
+            columns=["day", "office", "service_type", "locale", "mode", "item", "value", "n"],
+        )
+        await conn.execute("SELECT setval('response_id_seq', (SELECT MAX(id) FROM response))")
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    return len(counts)
+
+
+async def _measure(settings: Any, repeat: int) -> list[tuple[str, float, float]]:
+    import httpx
+
+    from survey.app import create_app, lifespan
+
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    results = []
+    async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://b") as c:
+        form = await c.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        await c.post("/login", data={"username": "bench", "password": PASSWORD,
+                                     "csrf_token": token[1]})  # fmt: skip
+        office = (await c.get("/api/v1/results/overview")).json()["rows"][0]["office_id"]
+        half_year = (dt.date.today() - dt.timedelta(days=182)).isoformat()
+        filters = f"?from={half_year}&service_type=placement&language=de&mode=personal"
+        pages = [
+            ("overview", "/dashboard"),
+            ("overview, filtered", "/dashboard" + filters),
+            ("office", f"/dashboard/offices/{office}"),
+            ("office, filtered", f"/dashboard/offices/{office}" + filters),
+            ("benchmark", "/dashboard/benchmark"),
+            ("benchmark, filtered", "/dashboard/benchmark" + filters),
+        ]
+        for name, path in pages:
+            first = await c.get(path)
+            if first.status_code != 200:
+                print(f"  {name}: HTTP {first.status_code}")
+                continue
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                await c.get(path)
+                times.append(1000 * (time.perf_counter() - started))
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            results.append((name, statistics.median(times), p95))
+    return results
+
+
+async def _run(engine_name: str, url: str, args: argparse.Namespace) -> None:
+    from survey.db import engine_lifespan, make_engine, migrate
+    from survey.settings import Settings
+
+    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40)
+    engine = make_engine(settings)
+    await migrate(engine)
+    if engine_name == "postgres":
+        import asyncpg
+
+        conn = await asyncpg.connect(url)
+        await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+        await conn.close()
+    started = time.perf_counter()
+    async with engine_lifespan(engine, 2):
+        setup = await _setup(args.offices, args.per_org)
+    from survey.respond.store import LOCAL_ZONE
+
+    today = dt.datetime.now(LOCAL_ZONE).date()
+    if engine_name == "sqlite":
+        count_rows = await _fill_sqlite(
+            settings.sqlite_path.as_posix(), setup, args.responses, today
+        )
+    else:
+        count_rows = await _fill_postgres(url, setup, args.responses, today)
+    print(f"{engine_name}: {args.responses:,} responses ({len(ITEMS) * args.responses:,} answers, "
+          f"{count_rows:,} count rows) over {args.offices} offices written in "
+          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+    from survey.dashboard.queries import ensure_rollups
+
+    started = time.perf_counter()
+    async with engine_lifespan(engine, 2):
+        await ensure_rollups(today)
+    print(f"  rollup of the past days and months (once; later only each new day): "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    for name, median, p95 in await _measure(settings, args.repeat):
+        print(f"  {name:<22} median {median:7.1f} ms   p95 {p95:7.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--offices", type=int, default=20)
+    parser.add_argument("--per-org", type=int, default=5, help="offices per job centre")
+    parser.add_argument("--repeat", type=int, default=15, help="requests per page and view")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(_run("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args))
+    url = os.environ.get("RESONANZ_BENCH_POSTGRES")
+    if url:
+        asyncio.run(_run("postgres", url, args))
+    else:
+        print("postgres: skipped (set RESONANZ_BENCH_POSTGRES=postgresql://... to a database "
+              "this script may empty and fill)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
