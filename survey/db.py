@@ -22,7 +22,12 @@ SQLITE_BUSY_TIMEOUT_S = 10.0
 
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
-        return SQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
+        # isolation_level=None: each statement commits inside aiosqlite's thread; otherwise
+        # the write lock is held until Piccolo's separate commit() call comes back through
+        # the event loop, which the response writer may be waiting on.
+        return SQLiteEngine(
+            path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None
+        )
     return PostgresEngine(config={"dsn": settings.database_url})
 
 

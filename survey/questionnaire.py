@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Any, Literal
 
 import msgspec
+
+_FORM_INT = re.compile(r"-?[0-9]{1,5}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Control characters other than tab and line breaks: never part of a comment (and PostgreSQL
+cannot store NUL)."""
 
 INDEX_SCALE = 420
 """Composite index values are stored as 420 × mean (420 is divisible by 1..7: exact)."""
@@ -107,12 +113,14 @@ def check_answers(d: Definition, answers: dict[str, Any], *, from_form: bool = F
                 errors[item.code] = "required"
             continue
         if item.type == "text":
-            if not isinstance(raw, str):
+            if not isinstance(raw, str) or _CONTROL.search(raw):
                 errors[item.code] = "not_text"
             elif len(raw) > item.max_length:
                 errors[item.code] = "too_long"
             elif raw.strip():
                 texts[item.code] = raw.strip()
+            elif item.required:
+                errors[item.code] = "required"
             continue
         value = _as_int(raw, from_form)
         if value is None:
@@ -139,6 +147,6 @@ def _as_int(raw: Any, from_form: bool) -> int | None:
         return None
     if isinstance(raw, int):
         return raw
-    if from_form and isinstance(raw, str) and raw.lstrip("-").isdigit() and len(raw) < 6:
+    if from_form and isinstance(raw, str) and _FORM_INT.fullmatch(raw):
         return int(raw)
     return None

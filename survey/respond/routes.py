@@ -130,7 +130,7 @@ class RespondApiController(Controller):
                 "Some answers are invalid: " + ", ".join(sorted(checked.errors)),
                 {"errors": checked.errors},
             )
-        locale = negotiate(data.locale, None, definition.translations or ["de"])
+        locale = negotiate(data.locale, None, page.available_locales(definition))
         writer: ResponseWriter = state.writer
         outcome = await writer.submit(
             make_submission(link, data.submission_id, locale, checked, definition)

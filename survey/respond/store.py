@@ -9,7 +9,6 @@ relies on the unique submission id, so several app processes can write at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -18,10 +17,10 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import msgspec
 import piccolo.engine.sqlite  # noqa: F401  (registers the sqlite3 adapters Piccolo reads back)
 from piccolo.engine.base import Engine
@@ -34,6 +33,14 @@ from survey.respond.schemas import LinkInfo
 log = logging.getLogger(__name__)
 
 Outcome = Literal["created", "duplicate", "conflict"]
+DATA_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.InterfaceError,
+    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.IntegrityConstraintViolationError,
+)
+"""Errors caused by one submission's data, as opposed to the database being unavailable."""
 INDEX_ITEM = "_index"
 
 
@@ -60,7 +67,11 @@ class BatchStore(Protocol):
 
 
 def count_rows(subs: Sequence[Submission]) -> list[tuple[object, ...]]:
-    """Aggregate the answers of a batch into (day, office, filters, item, value, n) rows."""
+    """Aggregate the answers of a batch into (day, office, filters, item, value, n) rows.
+
+    Sorted, so concurrent writers (several PostgreSQL processes) lock the rows in the same
+    order and cannot deadlock each other.
+    """
     counts: Counter[tuple[object, ...]] = Counter()
     for s in subs:
         key = (s.day, s.office_id, s.service_type, s.locale, s.mode)
@@ -68,7 +79,15 @@ def count_rows(subs: Sequence[Submission]) -> list[tuple[object, ...]]:
             counts[(*key, item, value)] += 1
         if s.index_value is not None:
             counts[(*key, INDEX_ITEM, s.index_value)] += 1
-    return [(*k, n) for k, n in counts.items()]
+    return [(*k, n) for k, n in sorted(counts.items(), key=_count_key)]
+
+
+def _count_key(entry: tuple[tuple[object, ...], int]) -> tuple[str, ...]:
+    return tuple(str(part) for part in entry[0])
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def plan(batch: Sequence[Submission], stored: dict[str, str]) -> tuple[list[Outcome], list[int]]:
@@ -123,45 +142,59 @@ class SQLiteStore:
     SQLite works without holding the GIL.
     """
 
-    CHECKPOINT_PAGES = 4000
+    CHECKPOINT_EVERY = 2000
+    """Submissions between two background checkpoints."""
+    RESTART_FRAMES = 16_000
+    """WAL frames (about 64 MB) past which a checkpoint also restarts the log."""
+    BUSY_RETRY_S = 0.002
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: sqlite3.Connection | None = None
         self._checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkpoint")
         self._checkpointing: asyncio.Future[None] | None = None
+        self._since_checkpoint = 0
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self._path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-        )
+        conn = sqlite3.connect(self._path, timeout=0, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute("PRAGMA journal_size_limit=67108864")
         return conn
 
     async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
-        outcomes = self._commit(batch)
-        self._maybe_checkpoint()
+        """Commit on the loop; while another connection holds the write lock, wait without
+        blocking the loop (that other writer may be a Piccolo query the loop must finish)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SQLITE_BUSY_TIMEOUT_S
+        while True:
+            try:
+                outcomes = self._commit(batch)
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or loop.time() > deadline:
+                    raise
+                await asyncio.sleep(self.BUSY_RETRY_S)
+        self._since_checkpoint += len(batch)
+        if self._since_checkpoint >= self.CHECKPOINT_EVERY and (
+            self._checkpointing is None or self._checkpointing.done()
+        ):
+            self._since_checkpoint = 0
+            self._checkpointing = loop.run_in_executor(self._checkpointer, self._checkpoint)
         return outcomes
 
-    def _maybe_checkpoint(self) -> None:
-        if self._checkpointing is not None and not self._checkpointing.done():
-            return
-        wal = Path(self._path + "-wal")
-        try:
-            pages = wal.stat().st_size // 4096
-        except FileNotFoundError:
-            return
-        if pages >= self.CHECKPOINT_PAGES:
-            loop = asyncio.get_running_loop()
-            self._checkpointing = loop.run_in_executor(self._checkpointer, self._checkpoint)
-
     def _checkpoint(self) -> None:
+        """Copy the WAL into the database beside the writer; restart the log when a passive
+        checkpoint cannot keep up under continuous load (the writer then waits briefly)."""
         conn = sqlite3.connect(self._path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames >= self.RESTART_FRAMES:
+                conn.execute("PRAGMA wal_checkpoint(RESTART)")
+        except sqlite3.OperationalError:
+            log.warning("WAL checkpoint skipped: database busy", exc_info=True)
         finally:
             conn.close()
 
@@ -208,7 +241,8 @@ class SQLiteStore:
                 conn.executemany(_COUNT_UPSERT.format(p="?,?,?,?,?,?,?,?"), count_rows(subs))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         return outcomes
 
@@ -239,7 +273,7 @@ class PostgresStore:
             outcomes, new = plan(batch, {r["sid"]: r["digest"] for r in rows})
             if not new:
                 return outcomes
-            subs = [batch[i] for i in new]
+            subs = sorted((batch[i] for i in new), key=lambda s: s.submission_id)
             columns = list(zip(*(_response_row(s) for s in subs), strict=True))
             inserted = await conn.fetch(
                 f"INSERT INTO response ({_RESPONSE_COLUMNS}) "
@@ -302,19 +336,19 @@ class ResponseWriter:
     def __init__(self, store: BatchStore, max_batch: int = 512) -> None:
         self._store = store
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[Outcome]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[Outcome]] | None] = (
+            asyncio.Queue()
+        )
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="response-writer")
 
     async def stop(self) -> None:
+        """Commit what is queued, then end: a batch in flight is never cancelled."""
         if self._task is not None:
-            while not self._queue.empty():
-                await asyncio.sleep(0.01)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            self._queue.put_nowait(None)
+            await self._task
             self._task = None
         await self._store.close()
 
@@ -324,23 +358,33 @@ class ResponseWriter:
         return await future
 
     async def _run(self) -> None:
-        while True:
-            items = [await self._queue.get()]
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            items = [] if first is None else [first]
+            stopping = first is None
             while len(items) < self._max_batch and not self._queue.empty():
-                items.append(self._queue.get_nowait())
-            await self._commit(items)
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                else:
+                    items.append(item)
+            if items:
+                await self._commit(items)
 
     async def _commit(self, items: list[tuple[Submission, asyncio.Future[Outcome]]]) -> None:
         try:
             outcomes = await self._store.commit([s for s, _ in items])
         except Exception as exc:
-            if len(items) > 1:  # one bad submission must not fail the others: one at a time
+            if len(items) > 1 and isinstance(exc, DATA_ERRORS):
+                # one bad submission must not fail the others: store them one at a time
                 for item in items:
                     await self._commit([item])
                 return
-            log.exception("storing submission %s failed", items[0][0].submission_id)
-            if not items[0][1].done():
-                items[0][1].set_exception(exc)
+            log.exception("storing %d submission(s) failed", len(items))
+            for _, future in items:
+                if not future.done():
+                    future.set_exception(exc)
             return
         for (_, future), outcome in zip(items, outcomes, strict=True):
             if not future.done():

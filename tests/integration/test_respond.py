@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import uuid
@@ -11,8 +12,11 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from survey.tables import Answer, DailyCount, Response, TextAnswer
-from tests.builders import FULL_ANSWERS, make_link
+from survey.questionnaire import check_answers
+from survey.respond.store import Submission, make_store, make_submission
+from survey.settings import Settings
+from survey.tables import Answer, AuditLog, DailyCount, Response, TextAnswer
+from tests.builders import FULL_ANSWERS, STANDARD, make_link
 
 Client = httpx.AsyncClient
 
@@ -293,3 +297,109 @@ async def test_it_explains_a_bad_link_in_the_respondents_language(client: Client
     assert page.status_code == 404
     assert '<html lang="uk"' in page.text
     assert "unknown or no longer active" not in page.text
+
+
+async def test_it_refuses_bad_form_input_with_a_reason_and_stores_nothing(client: Client) -> None:
+    link = await make_link()
+    url = f"/s/{link.token}"
+    no_id = await client.post(url, data={k: str(v) for k, v in FULL_ANSWERS.items()})
+    bad_id = await client.post(url, data=_form("not-a-uuid", **FULL_ANSWERS))
+    superscript = await client.post(
+        url, data=_form(str(uuid.uuid4()), **{**FULL_ANSWERS, "respect": "²"})
+    )
+    out_of_range = await client.post(
+        url, data=_form(str(uuid.uuid4()), **{**FULL_ANSWERS, "respect": "7"})
+    )
+    nul = await client.post(url, data=_form(str(uuid.uuid4()), **FULL_ANSWERS, comment="a\x00b"))
+    huge = await client.post(
+        url, data=_form(str(uuid.uuid4()), **FULL_ANSWERS, comment="x" * 40_000)
+    )
+    assert no_id.status_code == bad_id.status_code == 400
+    assert "Formular ist unvollständig" in bad_id.text
+    for page in (superscript, out_of_range):
+        assert page.status_code == 422
+        assert 'id="err-respect"' in page.text
+    assert nul.status_code == 422 and 'id="err-comment"' in nul.text
+    assert huge.status_code == 413
+    assert await Response.count() == 0
+
+
+async def test_it_refuses_a_resent_form_with_other_answers(client: Client) -> None:
+    link = await make_link()
+    sid = str(uuid.uuid4())
+    first = await client.post(f"/s/{link.token}", data=_form(sid, **FULL_ANSWERS))
+    other = await client.post(f"/s/{link.token}", data=_form(sid, **{**FULL_ANSWERS, "overall": 1}))
+    assert first.status_code == 303
+    assert other.status_code == 409
+    assert "bereits mit anderem Inhalt" in other.text
+    assert await Answer.select(Answer.value).where(Answer.item == "overall") == [
+        {"value": FULL_ANSWERS["overall"]}
+    ]
+
+
+async def test_it_refuses_text_with_control_characters_and_stores_an_unknown_locale_as_german(
+    client: Client,
+) -> None:
+    link = await make_link()
+    nul = await client.post(
+        "/api/v1/responses", json=_payload(link.token, **FULL_ANSWERS, comment="a\u0000b")
+    )
+    assert nul.status_code == 422
+    assert nul.json()["errors"] == {"comment": "not_text"}
+    unknown = {**_payload(link.token), "locale": "xx-YY"}
+    assert (await client.post("/api/v1/responses", json=unknown)).status_code == 201
+    assert await Response.select(Response.locale) == [{"locale": "de"}]
+
+
+async def test_it_keeps_staff_writes_and_submissions_moving_together(
+    client: Client, settings: Settings
+) -> None:
+    """A Piccolo write beside the response writer must not lock either out (SQLite's single
+    writer waits for the other's commit without blocking the loop that has to finish it)."""
+    link = await make_link()
+
+    async def staff_writes() -> None:
+        for i in range(20):
+            await AuditLog(at=dt.datetime.now(dt.UTC), action="test", detail={"i": i}).save()
+
+    answers, _ = await asyncio.wait_for(
+        asyncio.gather(
+            asyncio.gather(
+                *(client.post("/api/v1/responses", json=_payload(link.token)) for _ in range(40))
+            ),
+            staff_writes(),
+        ),
+        timeout=60,
+    )
+    assert [a.status_code for a in answers] == [201] * 40
+    assert await AuditLog.count() == 20
+
+
+async def test_it_lets_two_writers_commit_overlapping_batches_without_deadlock(
+    client: Client, app: Litestar
+) -> None:
+    """Several app processes (PostgreSQL) or an extra writer: count rows lock in one order."""
+    offices = [await make_link() for _ in range(3)]
+    definition = STANDARD
+
+    def batch(reverse: bool) -> list[Submission]:
+        links = offices[::-1] if reverse else offices
+        return [
+            make_submission(
+                link, uuid.uuid4(), "de", check_answers(definition, FULL_ANSWERS), definition
+            )
+            for _ in range(20)
+            for link in links
+        ]
+
+    stores = [make_store(app.state.engine), make_store(app.state.engine)]
+    results = await asyncio.wait_for(
+        asyncio.gather(*(stores[i % 2].commit(batch(i % 2 == 1)) for i in range(12))),
+        timeout=60,
+    )
+    for store in stores:
+        await store.close()
+    assert all(outcome == "created" for r in results for outcome in r)
+    assert await Response.count() == 12 * 60
+    counted = await DailyCount.raw("SELECT SUM(n) AS n FROM daily_count WHERE item = 'overall'")
+    assert counted[0]["n"] == 12 * 60

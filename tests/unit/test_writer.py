@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import uuid
 from collections.abc import Sequence
 
@@ -38,7 +39,7 @@ class FakeStore:
         self.batches.append(len(batch))
         await asyncio.sleep(0.01)
         if any(s.digest == "poison" for s in batch):
-            raise RuntimeError("constraint failed")
+            raise sqlite3.IntegrityError("constraint failed")
         return ["created"] * len(batch)
 
     async def close(self) -> None:
@@ -64,7 +65,7 @@ async def test_it_fails_only_the_bad_submission_of_a_batch() -> None:
         return_exceptions=True,
     )
     await writer.stop()
-    assert [isinstance(r, RuntimeError) for r in results] == [i == 3 for i in range(10)]
+    assert [isinstance(r, sqlite3.IntegrityError) for r in results] == [i == 3 for i in range(10)]
     assert results.count("created") == 9
 
 
@@ -76,3 +77,30 @@ async def test_it_respects_the_largest_batch(size: int) -> None:
     await asyncio.gather(*(writer.submit(_submission()) for _ in range(20)))
     await writer.stop()
     assert max(store.batches) <= size
+
+
+async def test_it_fails_a_batch_once_when_the_database_is_unavailable() -> None:
+    class DownStore(FakeStore):
+        async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+            self.batches.append(len(batch))
+            raise sqlite3.OperationalError("disk I/O error")
+
+    store = DownStore()
+    writer = ResponseWriter(store, max_batch=100)
+    await writer.start()
+    results = await asyncio.gather(
+        *(writer.submit(_submission()) for _ in range(10)), return_exceptions=True
+    )
+    await writer.stop()
+    assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+    assert sum(store.batches) == 10, "no retry storm, one submission at a time"
+
+
+async def test_it_finishes_the_batch_in_flight_when_stopped() -> None:
+    store = FakeStore()
+    writer = ResponseWriter(store, max_batch=5)
+    await writer.start()
+    pending = [asyncio.ensure_future(writer.submit(_submission())) for _ in range(12)]
+    await asyncio.sleep(0)
+    await writer.stop()
+    assert [p.result() for p in pending] == ["created"] * 12
