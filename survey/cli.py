@@ -67,8 +67,14 @@ def _serve(settings: Settings) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from survey.demo import DemoIncomplete
+
     settings = _settings()
-    summary = asyncio.run(_load_demo(settings))
+    try:
+        summary = asyncio.run(_load_demo(settings))
+    except DemoIncomplete as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
     base = settings.public_url
     print(f"demo data in {_where(settings)}: {summary.responses} responses")
     print(f"respondent: {base}/s/{summary.personal_token}")

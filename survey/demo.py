@@ -24,6 +24,7 @@ from survey.questionnaire import (
 from survey.respond.schemas import LinkInfo
 from survey.respond.store import Submission, make_store, make_submission
 from survey.tables import (
+    AuditLog,
     Link,
     Membership,
     Network,
@@ -111,8 +112,23 @@ async def ensure_standard_questionnaire() -> int:
     return int(v.id)
 
 
+DEMO_DONE = "demo_loaded"
+"""Audit-log action written last by load_demo: its presence means the demo is complete."""
+
+
+class DemoIncomplete(RuntimeError):
+    """An earlier demo load stopped half-way; the database must be recreated."""
+
+
 async def demo_loaded() -> bool:
-    return await Network.exists().where(Network.slug == DEMO_NETWORK)
+    if await AuditLog.exists().where(AuditLog.action == DEMO_DONE):
+        return True
+    if await Network.exists().where(Network.slug == DEMO_NETWORK):
+        raise DemoIncomplete(
+            "an earlier demo load was interrupted; delete the database (and its -wal/-shm "
+            "files) or point RESONANZ_DATABASE_URL at an empty one, then run the demo again"
+        )
+    return False
 
 
 class DemoSummary(msgspec.Struct):
@@ -180,6 +196,7 @@ async def load_demo(
     for start in range(0, len(submissions), 1000):
         await store.commit(submissions[start : start + 1000])
     await store.close()
+    await AuditLog(at=dt.datetime.now(dt.UTC), action=DEMO_DONE, detail={"seed": seed}).save()
     return await demo_summary()
 
 

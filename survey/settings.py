@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,13 +92,20 @@ class Settings:
         path = (
             self.sqlite_path.with_suffix(".secret") if self.is_sqlite else Path(".resonanz.secret")
         )
-        if path.exists():
-            key = path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: of two processes starting at once, one writes and both read that key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
         else:
-            key = secrets.token_urlsafe(48)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(key + "\n")
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48) + "\n")
+        key = ""
+        for _ in range(50):
+            key = path.read_text().strip()
+            if key:
+                break
+            time.sleep(0.01)
         return replace(self, secret_key=key)
 
 
@@ -142,8 +151,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value < 0:
-        raise SettingsError(f"{name} must not be negative, got {raw!r}")
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{name} must be a finite number, not negative, got {raw!r}")
     return value
 
 

@@ -71,3 +71,13 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(tmp_path
     assert created.returncode == 0, created.stderr
     assert again.returncode == 2 and "exists already" in again.stderr
     assert unknown.returncode == 2 and "no job centre" in unknown.stderr
+
+
+def test_it_says_how_to_recover_from_an_interrupted_demo_load(tmp_path: Path) -> None:
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/half.sqlite3"}
+    assert _run(["migrate"], tmp_path, **env).returncode == 0
+    with sqlite3.connect(tmp_path / "half.sqlite3") as db:
+        db.execute("INSERT INTO network (name, slug) VALUES ('Netz', 'demo')")
+    result = _run(["demo", "--no-serve"], tmp_path, **env)
+    assert result.returncode == 2
+    assert "interrupted" in result.stderr and "delete the database" in result.stderr

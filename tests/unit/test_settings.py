@@ -20,6 +20,8 @@ def test_it_has_working_defaults() -> None:
         ("RESONANZ_BASE_URL", "example.org"),
         ("RESONANZ_SECRET_KEY", "short"),
         ("RESONANZ_SECURE_COOKIES", "maybe"),
+        ("RESONANZ_LINK_CACHE_SECONDS", "inf"),
+        ("RESONANZ_LINK_CACHE_SECONDS", "-1"),
     ],
 )
 def test_it_names_the_variable_with_a_bad_value(name: str, value: str) -> None:
