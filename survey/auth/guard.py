@@ -176,6 +176,7 @@ def page_context(
         "user": scope,
         "csrf": scope.csrf if scope else "",
         "path": request.url.path,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "query": dict(request.query_params),
         "languages": [("de", "Deutsch"), ("en", "English")],
     }

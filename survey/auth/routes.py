@@ -68,7 +68,10 @@ def staff_error(request: Request[Any, Any, Any], status_code: int, detail: str) 
         404: N_("Not found"),
     }
     heading = gettext(headings.get(status_code, N_("Something is wrong")))
+    settings: Settings = request.app.state.settings
+    session = guard.read_session(settings.secret_key, request.cookies.get(guard.SESSION_COOKIE))
     context = guard.page_context(request, None, locale) | {
+        "csrf": guard.csrf_token(settings.secret_key, session.nonce) if session else "",
         "heading": heading,
         "detail": gettext(detail),
         "status_code": status_code,

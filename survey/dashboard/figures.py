@@ -56,6 +56,9 @@ TOP_BOX_ITEM = "overall"
 MAX_PERIOD_DAYS = 3 * 366
 TOO_FEW = "too few responses"
 RANK_DRAWS = 1000
+MIN_EFFECT = 0.1
+"""A verdict needs |rank-biserial r| ≥ 0.1 (a small effect) besides q < 0.05: in a large
+group a trivial difference is significant, and "worse" must mean something to a manager."""
 DEFINITION: Definition = load_definition(standard_definition_bytes())
 """Results are compared on the standard questionnaire's item codes and scales."""
 SCALE_ITEMS = [i for i in DEFINITION.items if i.type == "scale"]
@@ -237,7 +240,7 @@ def _office_rows(
 ) -> tuple[list[OfficeRow], Comparison]:
     group = list(scope.group)
     groups = [[o.id] for o in group]
-    comparison = compare_offices(_index_table(counts, groups, 1), min_n)
+    comparison = compare_offices(_index_table(counts, groups, 1), min_n, min_effect=MIN_EFFECT)
     levels = [v / INDEX_SCALE for v in counts.index_levels()]
     prev = _index_table(counts, groups, 0).counts
     cur = _index_table(counts, groups, 1).counts
@@ -483,7 +486,7 @@ def benchmark(
         [v / INDEX_SCALE for v in levels],
         counts.matrix([ids for _, _, ids in units], INDEX_ITEM, 1, levels),
     )
-    comparison = compare_offices(table, min_n)
+    comparison = compare_offices(table, min_n, min_effect=MIN_EFFECT)
     funnel = funnel_limits(table, measure="index", min_n=min_n)
     shrinkage = shrunken_indices(table, min_n=min_n)
     ranking = rank_intervals(table, RANK_DRAWS, 0, min_n=min_n)

@@ -72,7 +72,8 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         assert page.get_by_test_id("error-page").is_visible()
         assert "Ihre Rolle umfasst keine Auswertungen." in page.content()
         page.screenshot(path=artifacts_dir / "dashboard-researcher-403.png")
-        context.clear_cookies()
+        page.get_by_test_id("error-logout").click()
+        assert page.url.endswith("/login")
         dashboard = pages.as_user(*demo_server.logins["manager"])
         page.get_by_test_id("sort-index").click()
         page.get_by_test_id("sort-index").click()
@@ -81,6 +82,7 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         assert names[0] == BETTER_OFFICE
         dashboard.page.get_by_test_id("lang-en").click()
         assert "Client satisfaction by office" in page.content()
+        assert "sort=-index" in page.url, "switching the language keeps the page as it was"
         page.screenshot(path=artifacts_dir / "dashboard-manager-nojs-en.png", full_page=True)
         page.get_by_test_id("lang-de").click()
     finally:
