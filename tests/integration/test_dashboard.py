@@ -323,3 +323,29 @@ async def test_it_documents_the_results_api_in_openapi(client: httpx.AsyncClient
     assert not any(p.startswith("/dashboard") for p in schema["paths"])
     params = {p["name"] for p in schema["paths"]["/api/v1/results/overview"]["get"]["parameters"]}
     assert {"from", "to", "service_type", "language", "mode", "sort"} <= params
+
+
+async def test_it_answers_every_page_for_a_job_centre_without_responses_or_with_one_office(
+    staff: StaffClient, app: Litestar
+) -> None:
+    org = await make_organization()
+    office = await make_office(organization=org)
+    user = User(username="dora", password_hash=hash_password("dora-password-1"),
+                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
+    await user.save()
+    await Membership(user=user.id, role="manager", organization=org).save()
+    await staff.login("dora", "dora-password-1")
+    paths = ["/dashboard", "/dashboard/overview.csv", "/dashboard/benchmark",
+             "/dashboard/benchmark.csv", "/dashboard/benchmark?level=organization",
+             f"/dashboard/offices/{office}", f"/dashboard/offices/{office}/items.csv",
+             f"/dashboard/offices/{office}/trend.csv", "/api/v1/results/overview",
+             f"/api/v1/results/offices/{office}", "/api/v1/results/benchmark"]  # fmt: skip
+    for responses in (0, 12):
+        if responses:
+            await make_responses(app.state.engine, await make_link(office),
+                                 [FULL_ANSWERS] * responses)  # fmt: skip
+        for path in paths:
+            answer = await staff.client.get(path)
+            assert answer.status_code == 200, (responses, path, answer.text[:300])
+    row = (await staff.client.get("/api/v1/results/overview")).json()["rows"][0]
+    assert row["n"] == 12 and row["verdict"] == "no clear difference"
