@@ -65,13 +65,17 @@ async def rolled() -> Rolled:
 
 
 async def ensure_rollups(today: dt.date) -> Rolled:
-    """Roll up every day before today and every month that ended before today, once.
+    """Roll up every day before yesterday and every month that ended before it, once.
 
-    The writer only adds to today's counts, so rolled-up days never change; concurrent
-    callers insert the same sums, and the unique key lets the second one do nothing.
+    Responses are counted on the day they arrive, so finished days never change. One day of
+    lag covers a response dated just before midnight and committed just after it. The work
+    goes one month per statement, so a first rollup over years of data never holds SQLite's
+    write lock longer than the response writer waits for it. Concurrent callers insert the
+    same sums, and the unique key lets the second one do nothing.
     """
+    horizon = today - dt.timedelta(days=1)
     done = await rolled()
-    yesterday = today - dt.timedelta(days=1)
+    last_day = horizon - dt.timedelta(days=1)
     if done.day is None:
         first = await DailyCount.raw("SELECT MIN(day) AS day FROM daily_count")
         start = _as_date(first[0]["day"]) if first else None
@@ -86,30 +90,37 @@ async def ensure_rollups(today: dt.date) -> Rolled:
         "INSERT INTO rollup_count (grain, start, office, service_type, locale, mode, item, "
         "value, n) "
     )
-    if start <= yesterday:
+    chunk = start
+    while chunk <= last_day:
+        chunk_end = min(next_month(first_of_month(chunk)) - dt.timedelta(days=1), last_day)
         await RollupCount.raw(
             insert + "SELECT 'day', day, office, '*', '*', '*', item, value, SUM(n) "
             "FROM daily_count WHERE day >= {} AND day <= {} "
             "GROUP BY day, office, item, value ON CONFLICT DO NOTHING",
-            start,
-            yesterday,
+            chunk,
+            chunk_end,
         )
-        await _mark("day", yesterday)
-    last_month = first_of_month(today) - dt.timedelta(days=1)  # last day of the last full month
-    month_start = next_month(done.month) if done.month else first_of_month(start)
-    if month_start <= last_month:
+        await _mark("day", chunk_end)
+        chunk = chunk_end + dt.timedelta(days=1)
+    last_month = first_of_month(horizon) - dt.timedelta(days=1)  # end of the last full month
+    month = next_month(done.month) if done.month else first_of_month(start)
+    rolled_months = False
+    while month <= last_month:
+        month_end = next_month(month) - dt.timedelta(days=1)
         for dims in ("service_type, locale, mode", "'*', '*', '*'"):
             group = "" if dims.startswith("'") else ", service_type, locale, mode"
             await RollupCount.raw(
                 insert + f"SELECT 'month', {month_expr}, office, {dims}, item, value, SUM(n) "
                 "FROM daily_count WHERE day >= {} AND day <= {} "
                 f"GROUP BY {month_expr}, office{group}, item, value ON CONFLICT DO NOTHING",
-                month_start,
-                last_month,
+                month,
+                month_end,
             )
-        await _mark("month", first_of_month(last_month))
-        if _postgres():  # fresh statistics, so the planner uses the key for period ranges
-            await RollupCount.raw("ANALYZE rollup_count")
+        await _mark("month", month)
+        rolled_months = True
+        month = next_month(month)
+    if rolled_months and _postgres():  # fresh statistics: the planner uses the key for ranges
+        await RollupCount.raw("ANALYZE rollup_count")
     return await rolled()
 
 
