@@ -24,10 +24,23 @@ async def find_user(username: str) -> dict[str, Any] | None:
     )
 
 
-async def record_failure(user_id: int, failures: int, locked_until: dt.datetime | None) -> None:
-    await User.update({User.failed_logins: failures, User.locked_until: locked_until}).where(
-        User.id == user_id
+async def record_failure(
+    user_id: int, lock_after: int, lock_until: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """Count one failure in the database itself (parallel attempts cannot overwrite each
+    other's count) and lock the account once the count reaches `lock_after`."""
+    rows = await User.raw(
+        "UPDATE staff_user SET failed_logins = failed_logins + 1 WHERE id = {} "
+        "RETURNING failed_logins",
+        user_id,
     )
+    failures = int(rows[0]["failed_logins"]) if rows else 0
+    if failures >= lock_after:
+        await User.update({User.locked_until: lock_until}).where(
+            (User.id == user_id) & (User.locked_until.is_null() | (User.locked_until < lock_until))
+        )
+        return failures, lock_until
+    return failures, None
 
 
 async def record_success(user_id: int, password_hash: str | None = None) -> None:

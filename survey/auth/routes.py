@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import secrets
 from typing import Any
 
@@ -95,31 +96,47 @@ class AuthController(Controller):
         nonce = request.cookies.get(guard.LOGIN_COOKIE)
         if not guard.csrf_ok(settings.secret_key, "login|" + (nonce or ""), form.get("csrf_token")):
             raise Forbidden(N_("The form has expired. Please load the page again."))
-        user = await queries.find_user(username) if username else None
+        if _CONTROL.search(username):  # never a real name; keep it out of queries and logs
+            username = _CONTROL.sub("", username)
+            user = None
+        else:
+            user = await queries.find_user(username) if username else None
         now = dt.datetime.now(dt.UTC)
-        if user is None or not user["active"]:
-            verify_password(_dummy(), password)  # same work as for a real user
-            await queries.audit("login_failed", username=username, reason="unknown user")
-            await asyncio.sleep(guard.failure_delay(1))
+        known = user is not None and user["active"]
+        locked = known and user["locked_until"] is not None and user["locked_until"] > now
+        # the same work and the same growing delay whether the name exists or not
+        checked = await asyncio.to_thread(
+            verify_password, user["password_hash"] if known and not locked else _dummy(), password
+        )
+        if not known or locked or not checked:
+            delay_failures = _recent_failures(state, username.casefold(), now)
+            if not known:
+                await queries.audit("login_failed", username=username, reason="unknown user")
+            else:
+                failures, until = (
+                    (int(user["failed_logins"] or 0), user["locked_until"])
+                    if locked
+                    else await queries.record_failure(
+                        user["id"], guard.LOCK_AFTER, now + dt.timedelta(seconds=guard.LOCK_SECONDS)
+                    )
+                )
+                await queries.audit(
+                    "login_failed",
+                    user_id=user["id"],
+                    username=username,
+                    reason="locked" if locked else "wrong password",
+                    failures=failures,
+                    locked_until=until.isoformat() if until else None,
+                )
+            await asyncio.sleep(guard.failure_delay(delay_failures))
             return self._failed(request, username)
-        locked = user["locked_until"] is not None and user["locked_until"] > now
-        if locked or not verify_password(user["password_hash"], password):
-            failures = int(user["failed_logins"] or 0) + (0 if locked else 1)
-            until = user["locked_until"] if locked else None
-            if not locked and failures >= guard.LOCK_AFTER:
-                until = now + dt.timedelta(seconds=guard.LOCK_SECONDS)
-            await queries.record_failure(user["id"], failures, until)
-            await queries.audit(
-                "login_failed",
-                user_id=user["id"],
-                username=username,
-                reason="locked" if locked else "wrong password",
-                failures=failures,
-                locked_until=until.isoformat() if until else None,
-            )
-            await asyncio.sleep(guard.failure_delay(failures))
-            return self._failed(request, username)
-        rehash = hash_password(password) if needs_rehash(user["password_hash"]) else None
+        assert user is not None
+        _failures(state).pop(username.casefold(), None)
+        rehash = (
+            await asyncio.to_thread(hash_password, password)
+            if needs_rehash(user["password_hash"])
+            else None
+        )
         await queries.record_success(user["id"], rehash)
         await queries.audit("login", user_id=user["id"], username=username)
         return Redirect(
@@ -171,6 +188,27 @@ def _csrf_matches(request: Request[Any, Any, State], state: State, given: Any) -
     return session is not None and guard.csrf_ok(
         state.settings.secret_key, session.nonce, str(given or "")
     )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _failures(state: State) -> dict[str, tuple[int, dt.datetime]]:
+    """Recent failed sign-ins per name typed, known or not, for the growing delay."""
+    if not hasattr(state, "login_failures"):
+        state.login_failures = {}
+    return state.login_failures  # type: ignore[no-any-return]
+
+
+def _recent_failures(state: State, name: str, now: dt.datetime) -> int:
+    failures = _failures(state)
+    count, last = failures.get(name, (0, now))
+    if now - last > dt.timedelta(seconds=guard.LOCK_SECONDS):
+        count = 0
+    if len(failures) > 10_000:
+        failures.clear()
+    failures[name] = (count + 1, now)
+    return count + 1
 
 
 def _dummy() -> str:

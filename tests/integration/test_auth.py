@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
@@ -170,3 +171,54 @@ async def test_it_accepts_bearer_tokens_and_refuses_anonymous_api_calls(
         "/api/v1/results/overview", headers={"authorization": f"Bearer {token}"}
     )
     assert revoked.status_code == 401
+
+
+async def test_it_counts_parallel_failures_and_locks_the_account(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """Attempts racing each other must not overwrite one another's failure count."""
+    user_id = await _user()
+    form = await client.get("/login")
+    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    attempts = await asyncio.gather(
+        *(
+            client.post("/login", data={"username": "alice", "password": f"guess-{i}",
+                                        "csrf_token": token})
+            for i in range(12)
+        )
+    )  # fmt: skip
+    assert [a.status_code for a in attempts] == [401] * 12
+    row = await User.select(User.failed_logins, User.locked_until).where(User.id == user_id)
+    assert row[0]["failed_logins"] >= guard.LOCK_AFTER
+    assert row[0]["locked_until"] is not None
+    assert (await staff.login("alice", PASSWORD)).status_code == 401, "locked, even if right"
+
+
+async def test_it_delays_unknown_names_as_it_delays_known_ones(
+    staff: StaffClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _user()
+    waited: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waited.append(seconds)
+
+    monkeypatch.setattr(guard, "DELAY_BASE_SECONDS", 0.25)
+    monkeypatch.setattr("survey.auth.routes.asyncio.sleep", fake_sleep)
+    for _ in range(3):
+        await staff.login("alice", "wrong-password")
+    known = list(waited)
+    waited.clear()
+    for _ in range(3):
+        await staff.login("nobody-by-this-name", "wrong-password")
+    assert waited == known == [0.25, 0.5, 1.0]
+
+
+async def test_it_refuses_a_name_with_control_characters_like_an_unknown_one(
+    staff: StaffClient,
+) -> None:
+    await _user()
+    answer = await staff.login("ali\x00ce", PASSWORD)
+    assert answer.status_code == 401
+    logged = await AuditLog.select(AuditLog.username).where(AuditLog.action == "login_failed")
+    assert logged == [{"username": "alice"}]
