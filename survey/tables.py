@@ -144,6 +144,8 @@ class User(Table, tablename="staff_user"):
     active = Boolean(default=True)
     failed_logins = Integer(default=0)
     locked_until = Timestamptz(null=True, default=None)
+    session_epoch = Integer(default=0)
+    """Part of every session cookie; raised on sign-out and lockout to end all sessions."""
     created_at = Timestamptz()
 
 

@@ -44,6 +44,8 @@ class Session(msgspec.Struct, frozen=True):
     user_id: int
     expires: int
     nonce: str
+    epoch: int = 0
+    """Must equal the user's session_epoch: sign-out and lockout raise it."""
 
 
 def _mac(secret: str, message: str) -> str:
@@ -51,22 +53,24 @@ def _mac(secret: str, message: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def make_session(secret: str, user_id: int, now: float | None = None) -> str:
+def make_session(secret: str, user_id: int, epoch: int = 0, now: float | None = None) -> str:
     expires = int((now or time.time()) + SESSION_SECONDS)
-    body = f"{user_id}.{expires}.{secrets.token_urlsafe(16)}"
+    body = f"{user_id}.{epoch}.{expires}.{secrets.token_urlsafe(16)}"
     return f"{body}.{_mac(secret, 'session|' + body)}"
 
 
 def read_session(secret: str, value: str | None, now: float | None = None) -> Session | None:
-    if not value or value.count(".") != 3:
+    if not value or value.count(".") != 4:
         return None
     body, _, mac = value.rpartition(".")
     if not hmac.compare_digest(mac, _mac(secret, "session|" + body)):
         return None
-    user, expires, nonce = body.split(".")
-    if not (user.isdigit() and expires.isdigit()) or int(expires) < (now or time.time()):
+    user, epoch, expires, nonce = body.split(".")
+    if not (user.isdigit() and epoch.isdigit() and expires.isdigit()):
         return None
-    return Session(int(user), int(expires), nonce)
+    if int(expires) < (now or time.time()):
+        return None
+    return Session(int(user), int(expires), nonce, int(epoch))
 
 
 def csrf_token(secret: str, nonce: str) -> str:
@@ -120,24 +124,26 @@ def is_staff_path(path: str) -> bool:
     return path.startswith(STAFF_PREFIXES)
 
 
-async def _user_id(request: Request[Any, Any, Any], settings: Settings) -> tuple[int, str, bool]:
+async def _user_id(
+    request: Request[Any, Any, Any], settings: Settings
+) -> tuple[int, str, bool, int | None]:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         user_id = await queries.user_for_token(hash_token(header[7:].strip()))
         if user_id is None:
             raise LoginRequired(N_("The API token is unknown or revoked."))
-        return user_id, "", True
+        return user_id, "", True, None
     session = read_session(settings.secret_key, request.cookies.get(SESSION_COOKIE))
     if session is None:
         raise LoginRequired(N_("Please sign in."))
-    return session.user_id, session.nonce, False
+    return session.user_id, session.nonce, False, session.epoch
 
 
 async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
     """Any signed-in user (session cookie or Bearer token); 401 otherwise."""
     settings: Settings = state.settings
-    user_id, nonce, via_token = await _user_id(request, settings)
-    scope = await queries.load_scope(user_id)
+    user_id, nonce, via_token, epoch = await _user_id(request, settings)
+    scope = await queries.load_scope(user_id, epoch)
     if scope is None:
         raise LoginRequired(N_("Please sign in."))
     csrf = csrf_token(settings.secret_key, nonce) if nonce else ""

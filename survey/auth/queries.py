@@ -18,6 +18,7 @@ async def find_user(username: str) -> dict[str, Any] | None:
             User.active,
             User.failed_logins,
             User.locked_until,
+            User.session_epoch,
         )
         .where(User.username == username)
         .first()
@@ -36,11 +37,17 @@ async def record_failure(
     )
     failures = int(rows[0]["failed_logins"]) if rows else 0
     if failures >= lock_after:
+        await end_sessions(user_id)
         await User.update({User.locked_until: lock_until}).where(
             (User.id == user_id) & (User.locked_until.is_null() | (User.locked_until < lock_until))
         )
         return failures, lock_until
     return failures, None
+
+
+async def end_sessions(user_id: int) -> None:
+    """Invalidate every session cookie the user holds (sign-out, lockout)."""
+    await User.raw("UPDATE staff_user SET session_epoch = session_epoch + 1 WHERE id = {}", user_id)
 
 
 async def record_success(user_id: int, password_hash: str | None = None) -> None:
@@ -80,14 +87,24 @@ async def user_for_token(token_hash: str) -> int | None:
     return int(row["user"])
 
 
-async def load_scope(user_id: int) -> Scope | None:
-    """The user's roles resolved to offices; None for an unknown or deactivated user."""
+async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
+    """The user's roles resolved to offices; None for an unknown or deactivated user, or for
+    a session from before the user's last sign-out or lockout (`epoch`)."""
     user = await (
-        User.select(User.id, User.username, User.display_name, User.locale, User.active)
+        User.select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.locale,
+            User.active,
+            User.session_epoch,
+        )
         .where(User.id == user_id)
         .first()
     )
     if user is None or not user["active"]:
+        return None
+    if epoch is not None and epoch != user["session_epoch"]:
         return None
     memberships = await Membership.select(
         Membership.role, Membership.network, Membership.organization, Membership.office

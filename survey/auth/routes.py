@@ -144,7 +144,12 @@ class AuthController(Controller):
             status_code=303,
             headers=NO_STORE,
             cookies=[
-                guard.session_cookie(settings, guard.make_session(settings.secret_key, user["id"])),
+                guard.session_cookie(
+                    settings,
+                    guard.make_session(
+                        settings.secret_key, user["id"], int(user["session_epoch"] or 0)
+                    ),
+                ),
                 Cookie(key=guard.LOGIN_COOKIE, value="", path="/login", max_age=0),
             ],
         )
@@ -160,6 +165,7 @@ class AuthController(Controller):
         form = await request.form()
         if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
             raise Forbidden(N_("The form has expired. Please load the page again."))
+        await queries.end_sessions(staff.user_id)
         await queries.audit("logout", user_id=staff.user_id, username=staff.username)
         return Redirect(
             "/login",

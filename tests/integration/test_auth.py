@@ -222,3 +222,21 @@ async def test_it_refuses_a_name_with_control_characters_like_an_unknown_one(
     assert answer.status_code == 401
     logged = await AuditLog.select(AuditLog.username).where(AuditLog.action == "login_failed")
     assert logged == [{"username": "alice"}]
+
+
+async def test_it_ends_every_session_of_a_user_on_sign_out(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    await _user()
+    await staff.login("alice", PASSWORD)
+    copied = client.cookies.get(guard.SESSION_COOKIE)
+    assert copied
+    client.cookies.clear()
+    client.cookies.set(guard.SESSION_COOKIE, copied)
+    assert (await client.get("/dashboard")).status_code == 200, "the copy works before"
+    token = await staff.csrf()
+    assert (await client.post("/logout", data={"csrf_token": token})).status_code == 303
+    client.cookies.set(guard.SESSION_COOKIE, copied)
+    assert (await client.get("/dashboard")).status_code == 303, "a copied cookie is dead too"
+    api = await client.get("/api/v1/results/overview")
+    assert api.status_code == 401
