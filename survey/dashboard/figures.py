@@ -11,7 +11,7 @@ import io
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ import numpy as np
 
 from analysis import (
     CountTable,
+    Estimate,
     caterpillar,
     change,
     compare_offices,
@@ -147,34 +148,73 @@ MASKS = {
     "name": "[Name]",
 }
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CUSTOMER = re.compile(r"(?<!\w)\d{3}\s?[A-Za-z]\s?\d{6}(?!\w)")
+_CUSTOMER = re.compile(r"(?<!\w)\d{3}[\s-]?[A-Za-z][\s-]?\d{3}[\s-]?\d{3}(?!\w)")
+"""123D456789, also written 123-D-456789 or 123 D 456 789."""
 _PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d(?:[ /()-]{0,2}\d){5,}(?!\w)")
 """Six or more digits, optionally separated by spaces, slashes, dashes or brackets (not
 dots, so dates such as 24.11.2026 stay)."""
-_NAME = re.compile(
-    r"\b(Frau|Herrn?|Hr\.|Fr\.)((?:\s+(?:Dr\.|Prof\.))*)\s+([^\W\d_][\w'-]*)"
-    r"(\s+[^\W\d_][\w'-]*)?"
+_DEGREE = (
+    r"(?:Prof\.|Dr\.|Dipl\.-?\s?[^\W\d_]+\.|PD|(?:med|dent|vet|phil|jur|rer\.\s?nat|h\.\s?c)\.)"
 )
+_NAME = re.compile(
+    rf"\b(?P<title>(?:(?i:frau|herrn?)|[Hh]r|[Ff]r)\b\.?)(?P<degrees>(?:\s+{_DEGREE})*)"
+    r"(?=(?P<tail>(?:\s+[^\W\d_][\w'-]*){1,6}))"
+)
+"""A title in any case (Frau, Herr, Herrn, Hr, Fr, with or without dot) and degrees; the
+words after it are looked at by _name_length."""
+_WORD = re.compile(r"\s+[^\W\d_][\w'-]*")
+PARTICLES = frozenset({"von", "van", "de", "der", "den", "del", "della", "di", "da", "du",
+                       "dos", "zu", "zum", "zur", "ten", "ter", "la", "le", "al", "el", "ibn",
+                       "bin", "bint", "abu"})  # fmt: skip
+"""Lowercase name particles: "Frau von der Heide", "Herr al-Hassan"."""
 
 
-def _mask_name(match: re.Match[str], label: str) -> str:
-    title, degrees, first, second = match[1], match[2], match[3], match[4]
-    if not first[0].isupper():
-        return match[0]
-    keep = second if second and not second.strip()[0].isupper() else ""
-    return f"{title}{degrees} {label}{keep}"
+def _name_length(tail: str) -> int:
+    """How many characters of `tail` are a name: up to two capitalised words, each possibly
+    after lowercase particles ("Anna von der Heide", "de Vries", "al-Hassan")."""
+    words = _WORD.findall(tail)
+    end = i = 0
+    for _ in range(2):
+        j = i
+        while j < len(words) and words[j].strip() in PARTICLES:
+            j += 1
+        if j < len(words) and _is_name_word(words[j].strip()):
+            end = i = j + 1
+        else:
+            break
+    return sum(len(w) for w in words[:end])
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word, or one joined to a particle: "al-Hassan", "d'Angelo"."""
+    if word[0].isupper():
+        return True
+    joined = re.match(r"([^\W\d_]+)[-'](.)", word)
+    return joined is not None and joined[1] in PARTICLES | {"d", "o"} and joined[2].isupper()
+
+
+def _mask_names(text: str, label: str) -> str:
+    out, pos = [], 0
+    while match := _NAME.search(text, pos):
+        length = _name_length(match["tail"])
+        out.append(text[pos : match.end()] if not length else text[pos : match.start()])
+        if length:
+            out.append(f"{match['title']}{match['degrees']} {label}")
+        pos = match.end() + length
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def mask_personal_data(text: str, masks: Mapping[str, str] = MASKS) -> str:
     """Replace e-mail addresses, customer numbers (123D456789), phone numbers and the names
-    after Frau/Herr/Herrn/Hr./Fr. (one or two capitalised words, titles kept).
+    after Frau/Herr/Herrn/Hr/Fr in any case (titles and degrees kept, particles masked).
 
     Order matters: e-mail addresses and customer numbers before phone numbers.
     """
     text = _EMAIL.sub(masks["email"], text)
     text = _CUSTOMER.sub(masks["customer"], text)
     text = _PHONE.sub(masks["phone"], text)
-    return _NAME.sub(lambda m: _mask_name(m, masks["name"]), text)
+    return _mask_names(text, masks["name"])
 
 
 # ---- counts --------------------------------------------------------------------------------
@@ -233,6 +273,72 @@ def _index_table(counts: Counts, groups: Sequence[Sequence[int]], period: int) -
 
 def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, digits)
+
+
+HIDDEN_UNIT = "hidden: would reveal a single office or job centre"
+HIDDEN_FEW = "hidden: would reveal fewer than the minimum number of responses"
+
+
+def pooled_figure_hidden(
+    scope: Scope,
+    pooled: Collection[int],
+    known: Iterable[Collection[int]],
+    n_of: Mapping[int, int],
+    min_n: int,
+) -> str | None:
+    """Why a pooled figure (job centre, network, comparison group, benchmark target) must not
+    be shown, or None.
+
+    Take away from `pooled` every block of offices whose figure the user already sees (a
+    visible office shown with its index, a pooled row shown); the rest is what subtraction
+    reveals. Hidden when the rest has fewer than `min_n` responses, or is one office, or its
+    offices the user may not see are one office or one whole job centre.
+    """
+    rest = set(pooled)
+    for block in sorted(map(set, known), key=len, reverse=True):
+        if block and block <= rest:
+            rest -= block
+    rest = {o for o in rest if n_of.get(o, 0) > 0}
+    if not rest:
+        return None
+    if sum(n_of[o] for o in rest) < min_n:
+        return HIDDEN_FEW
+    unseen = rest - scope.visible
+    if len(rest) == 1 or len(unseen) == 1:
+        return HIDDEN_UNIT
+    organizations = {o.organization_id for o in scope.group if o.id in unseen}
+    if len(organizations) == 1:
+        (org,) = organizations
+        whole = {o.id for o in scope.group if o.organization_id == org and n_of.get(o.id, 0)}
+        if unseen == whole:
+            return HIDDEN_UNIT
+    return None
+
+
+def hidden_pools(scope: Scope, counts: Counts, min_n: int) -> dict[frozenset[int], str | None]:
+    """Every pooled figure a page may show (the job centres of the visible offices, then the
+    whole group) with the reason to hide it, decided once so that pages, CSV and API agree
+    and no two of them together reveal what one hides."""
+    levels = counts.index_levels()
+    n_of = {o.id: sum(counts.vector(o.id, INDEX_ITEM, 1, levels)) for o in scope.group}
+    known: list[frozenset[int]] = [
+        frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n
+    ]
+    by_org: dict[int, set[int]] = defaultdict(set)
+    for o in scope.group:
+        by_org[o.organization_id].add(o.id)
+    pools = [
+        frozenset(by_org[org]) for org in sorted({o.organization_id for o in scope.visible_offices})
+    ]
+    pools.append(frozenset(o.id for o in scope.group))
+    decisions: dict[frozenset[int], str | None] = {}
+    for pool in pools:
+        if pool in decisions:
+            continue
+        decisions[pool] = pooled_figure_hidden(scope, pool, known, n_of, min_n)
+        if decisions[pool] is None:
+            known.append(pool)
+    return decisions
 
 
 def _office_rows(
@@ -323,13 +429,15 @@ def overview(
     office_rows, comparison = _office_rows(scope, counts, filters, min_n, today)
     office_rows.sort(key=SORTS[key], reverse=descending)
     total = comparison.overall_index
+    hidden = hidden_pools(scope, counts, min_n)[frozenset(o.id for o in scope.group)]
     return Overview(
         filters=filters,
         min_responses=min_n,
         group=scope.group_name,
         group_n=total.n,
-        group_index=_r(total.value) if total.n >= min_n else None,
+        group_index=_r(total.value) if total.n >= min_n and hidden is None else None,
         rows=office_rows,
+        group_hidden=hidden,
     )
 
 
@@ -402,16 +510,20 @@ def office_result(
     ]
     if len(scope.organizations) > 1 or len(scope.group) > len(levels_of[0][2]):
         levels_of.append(("network", scope.group_name, [o.id for o in scope.group]))
+    hidden_pool = hidden_pools(scope, counts, min_n)
     for level, name, ids in levels_of:
-        n, est = _pooled(counts, ids, min_n)
+        reason = hidden_pool[frozenset(ids)]
+        n, pooled = _pooled(counts, ids, min_n)
+        shown = None if reason else pooled
         comparison.append(
             ComparisonRow(
                 level,
                 name,
                 n,
-                _r(est.value) if est else None,
-                _r(est.ci_low) if est else None,
-                _r(est.ci_high) if est else None,
+                _r(shown.value) if shown else None,
+                _r(shown.ci_low) if shown else None,
+                _r(shown.ci_high) if shown else None,
+                hidden=reason,
             )
         )
     hidden = row.n < min_n
@@ -490,21 +602,27 @@ def benchmark(
     funnel = funnel_limits(table, measure="index", min_n=min_n)
     shrinkage = shrunken_indices(table, min_n=min_n)
     ranking = rank_intervals(table, RANK_DRAWS, 0, min_n=min_n)
+    pools = hidden_pools(scope, counts, min_n)
+    target_hidden = pools[frozenset(o.id for o in scope.group)]
+    hidden = {
+        labels[i]: pools.get(frozenset(ids)) if level == "organization" else None
+        for i, (_, _, ids) in enumerate(units)
+    }
     out = []
     for (uid, name, _), comp, fp, sh, rk in zip(
         units, comparison.offices, funnel.offices, shrinkage.index, ranking.offices, strict=True
     ):
         if uid not in visible:
             continue
-        ok = comp.n >= min_n
+        ok = comp.n >= min_n and hidden[comp.label] is None
         out.append(
             BenchmarkRow(
                 id=uid,
                 name=name,
                 n=comp.n,
-                index=_r(comp.index),
-                index_low=_r(comp.index_low),
-                index_high=_r(comp.index_high),
+                index=_r(comp.index) if ok else None,
+                index_low=_r(comp.index_low) if ok else None,
+                index_high=_r(comp.index_high) if ok else None,
                 shrunken=_r(sh.value) if ok else None,
                 shrunken_low=_r(sh.ci_low) if ok else None,
                 shrunken_high=_r(sh.ci_high) if ok else None,
@@ -515,6 +633,7 @@ def benchmark(
                 verdict=comp.verdict,
                 qvalue=_r(comp.qvalue, 4),
                 funnel=fp.position,
+                hidden=hidden[comp.label],
             )
         )
     out.sort(key=lambda r: (r.shrunken is None, -(r.shrunken or 0.0), r.name))
@@ -524,13 +643,31 @@ def benchmark(
         min_responses=min_n,
         level=level,
         group=scope.group_name,
-        target=_r(funnel.target),
+        target=None if target_hidden else _r(funnel.target),
         rows=out,
+        target_hidden=target_hidden,
     )
     comparison = replace(
-        comparison, offices=tuple(o for o in comparison.offices if o.label in shown)
+        comparison,
+        offices=tuple(
+            replace(o, index=None, index_low=None, index_high=None) if hidden[o.label] else o
+            for o in comparison.offices
+            if o.label in shown
+        ),
     )
-    funnel = replace(funnel, offices=tuple(p for p in funnel.offices if p.label in shown))
+    funnel = replace(
+        funnel,
+        offices=tuple(
+            replace(p, value=None) if hidden[p.label] else p
+            for p in funnel.offices
+            if p.label in shown
+        ),
+    )
+    if target_hidden:  # the limits are centred on the target, the overall line is the pool
+        comparison = replace(
+            comparison, overall_index=Estimate(None, None, None, 0, reason=target_hidden)
+        )
+        funnel = replace(funnel, target=None, grid_n=(), low95=(), high95=(), low998=(), high998=())
     return BenchmarkParts(result, comparison, funnel, dict(zip(labels, labels, strict=True)))
 
 
@@ -586,8 +723,6 @@ def _band_without_gaps(fig: Any) -> Any:
 
 
 def satisfaction_estimate(point: TrendPoint) -> Any:
-    from analysis import Estimate
-
     return Estimate(point.index, point.index_low, point.index_high, point.n)
 
 

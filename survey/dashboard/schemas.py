@@ -69,6 +69,9 @@ class Overview(msgspec.Struct):
     group_n: int
     group_index: float | None
     rows: list[OfficeRow]
+    group_hidden: str | None = None
+    """Why `group_index` is withheld although there are enough responses: it would reveal a
+    single office or job centre the user may not see (by subtraction)."""
 
 
 class ItemResult(msgspec.Struct):
@@ -96,6 +99,8 @@ class ComparisonRow(msgspec.Struct):
     index: float | None
     index_low: float | None
     index_high: float | None
+    hidden: str | None = None
+    """Why a pooled figure is withheld: it would reveal a single office or job centre."""
 
 
 class Comment(msgspec.Struct):
@@ -136,6 +141,8 @@ class BenchmarkRow(msgspec.Struct):
     qvalue: float | None
     funnel: str
     """Position on the funnel plot: within, above/below 95% or 99.8%, too few responses."""
+    hidden: str | None = None
+    """Why a job centre's figures are withheld: they would reveal a single office."""
 
 
 class Benchmark(msgspec.Struct):
@@ -145,3 +152,5 @@ class Benchmark(msgspec.Struct):
     group: str
     target: float | None
     rows: list[BenchmarkRow]
+    target_hidden: str | None = None
+    """Why `target` is withheld: it would reveal a single office or job centre."""

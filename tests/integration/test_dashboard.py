@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 import re
 import uuid
@@ -350,3 +351,72 @@ async def test_it_answers_every_page_for_a_job_centre_without_responses_or_with_
             assert answer.status_code == 200, (responses, path, answer.text[:300])
     row = (await staff.client.get("/api/v1/results/overview")).json()["rows"][0]
     assert row["n"] == 12 and row["verdict"] == "no clear difference"
+
+
+async def test_a_network_user_cannot_subtract_a_hidden_office_from_its_job_centre(
+    staff: StaffClient, demo: object
+) -> None:
+    offices = await _offices()
+    await staff.login(USERS["network"], PASSWORDS[USERS["network"]])
+    few = "?language=fa&mode=personal"
+    rows = {
+        r["office"]: r
+        for r in (await staff.client.get(f"/api/v1/results/overview{few}")).json()["rows"]
+    }
+    assert rows["Weserau-Hafen"]["index"] is None and 0 < rows["Weserau-Hafen"]["n"] < 10
+    assert rows["Weserau-Zentrum"]["index"] is not None
+    url = f"/api/v1/results/offices/{offices['Weserau-Zentrum']}{few}"
+    office, centre, network = (await staff.client.get(url)).json()["comparison"]
+    assert office["index"] is not None
+    assert centre["n"] - office["n"] == rows["Weserau-Hafen"]["n"]
+    assert centre["index"] is None and centre["index_low"] is None
+    assert centre["hidden"] == "hidden: would reveal fewer than the minimum number of responses"
+    assert network["index"] is None and network["hidden"]
+    overview = (await staff.client.get(f"/api/v1/results/overview{few}")).json()
+    assert overview["group_index"] is None and overview["group_hidden"]
+    by_org = (await staff.client.get(f"/api/v1/results/benchmark{few}&level=organization")).json()
+    assert by_org["target"] is None and by_org["target_hidden"]
+    weserau = next(r for r in by_org["rows"] if r["name"] == "Jobcenter Stadt Weserau")
+    assert weserau["index"] is None and weserau["shrunken"] is None and weserau["hidden"]
+    page = await staff.client.get(f"/dashboard/offices/{offices['Weserau-Zentrum']}{few}")
+    table = page.text.split('data-testid="comparison-table"')[1].split("</table>")[0]
+    assert table.count("zu wenige Antworten") == 2
+    download = await staff.client.get(
+        f"/dashboard/offices/{offices['Weserau-Zentrum']}/comparison.csv{few}"
+    )
+    lines = download.content.decode("utf-8-sig").splitlines()
+    assert lines[2].startswith("organization,") and "zu wenige Antworten" in lines[2]
+
+    # without the filter every office has enough responses: nothing pooled is hidden
+    result = await staff.client.get(f"/api/v1/results/offices/{offices['Weserau-Zentrum']}")
+    assert all(c["index"] is not None and c["hidden"] is None for c in result.json()["comparison"])
+    assert (await staff.client.get("/api/v1/results/overview")).json()["group_index"] is not None
+
+
+async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
+    staff: StaffClient, demo: object
+) -> None:
+    offices = await _offices()
+    await staff.login(USERS["manager"], PASSWORDS[USERS["manager"]])
+    result = await staff.client.get(f"/api/v1/results/offices/{offices['Nordheide-Mitte']}")
+    _, centre, network = result.json()["comparison"]
+    assert centre["name"] == "Jobcenter Kreis Nordheide" and centre["index"] is not None
+    assert network["n"] > centre["n"]
+    assert network["index"] is None and network["index_low"] is None
+    assert network["hidden"] == "hidden: would reveal a single office or job centre"
+    overview = (await staff.client.get("/api/v1/results/overview")).json()
+    assert overview["group_index"] is None and overview["group_hidden"]
+    for level in ("office", "organization"):
+        bench = (await staff.client.get(f"/api/v1/results/benchmark?level={level}")).json()
+        assert bench["target"] is None and bench["target_hidden"], level
+        assert all(r["index"] is not None for r in bench["rows"]), level
+    page = await staff.client.get("/dashboard/benchmark?level=organization")
+    assert page.status_code == 200
+    raw = page.text.split('id="fig-funnel-data">')[1].split("</script>")[0]
+    funnel = json.loads(raw)  # the limits are centred on the target: neither is drawn
+    assert not funnel["layout"].get("shapes")
+    assert all(not t["x"] for t in funnel["data"] if t.get("mode") == "lines")
+    csv_text = (
+        await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
+    ).content.decode("utf-8-sig")
+    assert "zu wenige Antworten" in csv_text.splitlines()[3]

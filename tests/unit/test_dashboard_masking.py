@@ -36,3 +36,27 @@ def test_it_uses_the_labels_it_is_given() -> None:
     labels = {"email": "[e-mail]", "customer": "[customer number]", "phone": "[phone]",
               "name": "[name]"}  # fmt: skip
     assert mask_personal_data("Frau Weber, 0171 2345678", labels) == "Frau [name], [phone]"
+
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("Frau von der Heide war nett", "Frau [Name] war nett"),
+        ("Frau de Vries hat angerufen", "Frau [Name] hat angerufen"),
+        ("Herr al-Hassan half mir", "Herr [Name] half mir"),
+        ("Frau Anna van den Berg", "Frau [Name]"),
+        ("Frau Prof. Dr. med. Schulz sagte", "Frau Prof. Dr. med. [Name] sagte"),
+        ("Herr Dipl.-Ing. Krause", "Herr Dipl.-Ing. [Name]"),
+        ("FRAU MÜLLER war da", "FRAU [Name] war da"),
+        ("danke frau Müller!", "danke frau [Name]!"),
+        ("Hr Meier und Fr Weber", "Hr [Name] und Fr [Name]"),
+        ("Kundennummer 123-D-456789", "Kundennummer [Kundennummer]"),
+        ("Kundennummer 123 D 456 789.", "Kundennummer [Kundennummer]."),
+        ("Frau von nebenan", "Frau von nebenan"),
+        ("Die HR Abteilung, fr. 24.11.2026", "Die HR Abteilung, fr. 24.11.2026"),
+    ],
+)
+def test_it_masks_particles_degrees_any_case_and_customer_number_variants(
+    text: str, masked: str
+) -> None:
+    assert mask_personal_data(text) == masked
