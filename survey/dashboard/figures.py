@@ -74,9 +74,12 @@ def _date(params: Mapping[str, str], name: str) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(f"{name} must be a date like 2026-01-31, got {raw[:40]!r}") from None
+    if not 2000 <= day.year <= 2100:
+        raise BadRequest("The period must lie between the years 2000 and 2100.")
+    return day
 
 
 def _choice(params: Mapping[str, str], name: str, allowed: Sequence[str]) -> str | None:

@@ -209,6 +209,8 @@ BAD_FILTERS = [
     ("service_type=astrology", "service_type must be one of"),
     ("language=xx", "language must be one of"),
     ("mode=fax", "mode must be one of"),
+    ("to=0001-01-01", "between the years 2000 and 2100"),
+    ("from=9999-12-31", "between the years 2000 and 2100"),
 ]
 
 
