@@ -350,8 +350,11 @@ class DashboardController(Controller):
             rows = ([p.month, p.n, p.index, p.index_low, p.index_high] for p in result.trend)
         else:
             header = ["level", "name", "n", "index", "index_low", "index_high"]
+            hidden = gettext("not shown: it would reveal a single office or job centre")
             rows = (
                 [c.level, c.name, c.n, c.index, c.index_low, c.index_high]
+                if not c.hidden
+                else [c.level, c.name, c.n, hidden, hidden, hidden]
                 for c in result.comparison
             )
         await _export(staff, f"office {table}", filters, office=office_id)

@@ -382,12 +382,12 @@ async def test_a_network_user_cannot_subtract_a_hidden_office_from_its_job_centr
     assert weserau["index"] is None and weserau["shrunken"] is None and weserau["hidden"]
     page = await staff.client.get(f"/dashboard/offices/{offices['Weserau-Zentrum']}{few}")
     table = page.text.split('data-testid="comparison-table"')[1].split("</table>")[0]
-    assert table.count("zu wenige Antworten") == 2
+    assert table.count("nicht gezeigt: sonst wäre ein einzelner Standort") == 2
     download = await staff.client.get(
         f"/dashboard/offices/{offices['Weserau-Zentrum']}/comparison.csv{few}"
     )
     lines = download.content.decode("utf-8-sig").splitlines()
-    assert lines[2].startswith("organization,") and "zu wenige Antworten" in lines[2]
+    assert lines[2].startswith("organization,") and "nicht gezeigt" in lines[2]
 
     # without the filter every office has enough responses: nothing pooled is hidden
     result = await staff.client.get(f"/api/v1/results/offices/{offices['Weserau-Zentrum']}")
@@ -412,6 +412,8 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
         bench = (await staff.client.get(f"/api/v1/results/benchmark?level={level}")).json()
         assert bench["target"] is None and bench["target_hidden"], level
         assert all(r["index"] is not None for r in bench["rows"]), level
+    office_page = await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}")
+    assert "nicht gezeigt: sonst wäre ein einzelner Standort" in office_page.text
     page = await staff.client.get("/dashboard/benchmark?level=organization")
     assert page.status_code == 200
     raw = page.text.split('id="fig-funnel-data">')[1].split("</script>")[0]
@@ -421,4 +423,4 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     csv_text = (
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
     ).content.decode("utf-8-sig")
-    assert "zu wenige Antworten" in csv_text.splitlines()[3]
+    assert "nicht gezeigt" in csv_text.splitlines()[3]
