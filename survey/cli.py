@@ -155,6 +155,41 @@ def cmd_i18n(args: argparse.Namespace) -> int:
     return i18n_cli.run(args)
 
 
+def cmd_create_token(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        token = asyncio.run(_create_token(settings, args.username, args.name))
+    except ValueError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    print(f"API token for {args.username} ({args.name}), shown only this once:")
+    print(token)
+    return 0
+
+
+async def _create_token(settings: Settings, username: str, name: str) -> str:
+    from survey.auth.guard import hash_token, new_api_token
+    from survey.auth.queries import audit
+    from survey.db import engine_lifespan, make_engine, migrate
+    from survey.tables import ApiToken, User
+
+    engine = make_engine(settings)
+    await migrate(engine)
+    async with engine_lifespan(engine, 2):
+        row = await User.select(User.id).where(User.username == username).first()
+        if row is None:
+            raise ValueError(f"no user named {username!r}")
+        token = new_api_token()
+        await ApiToken(
+            user=row["id"],
+            name=name,
+            token_hash=hash_token(token),
+            created_at=dt.datetime.now(dt.UTC),
+        ).save()
+        await audit("token_created", user_id=row["id"], username=username, name=name)
+        return token
+
+
 def _where(settings: Settings) -> str:
     return str(settings.sqlite_path) if settings.is_sqlite else "PostgreSQL"
 
@@ -179,6 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     user.add_argument("--password", help="password (asked for when omitted)")
     user.set_defaults(func=cmd_create_user)
+    token = sub.add_parser("create-token", help="create an API token for a user (printed once)")
+    token.add_argument("username")
+    token.add_argument("--name", default="script", help="what the token is for")
+    token.set_defaults(func=cmd_create_token)
     i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
     from survey.i18n.cli import add_arguments
 

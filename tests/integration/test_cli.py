@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from survey.app import create_app, lifespan
+from survey.settings import Settings
+
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -81,3 +86,23 @@ def test_it_says_how_to_recover_from_an_interrupted_demo_load(tmp_path: Path) ->
     result = _run(["demo", "--no-serve"], tmp_path, **env)
     assert result.returncode == 2
     assert "interrupted" in result.stderr and "delete the database" in result.stderr
+
+
+async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path) -> None:
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/t.sqlite3"}
+    assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
+    created = _run(["create-token", "koordination", "--name", "monthly report"], tmp_path, **env)
+    unknown = _run(["create-token", "nobody"], tmp_path, **env)
+    assert created.returncode == 0, created.stderr
+    assert unknown.returncode == 2 and "no user named 'nobody'" in unknown.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    with sqlite3.connect(tmp_path / "t.sqlite3") as db:
+        stored = db.execute("SELECT token_hash FROM api_token").fetchall()
+    assert stored and token not in repr(stored), "only the hash is stored"
+    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"], secret_key="x" * 40))
+    transport = httpx.ASGITransport(app=app)
+    async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        ok = await c.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
+        bad = await c.get("/api/v1/results/overview", headers={"authorization": "Bearer nope"})
+    assert ok.status_code == 200 and len(ok.json()["rows"]) == 5
+    assert bad.status_code == 401
