@@ -8,9 +8,14 @@ import datetime as dt
 import getpass
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from survey.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from piccolo.engine.base import Engine
 
 
 def _settings() -> Settings:
@@ -25,13 +30,21 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-async def _migrate(settings: Settings) -> None:
+@asynccontextmanager
+async def _migrated(settings: Settings) -> AsyncIterator[Engine]:
+    """The database, migrated, with its pool open for a command's work."""
     from survey.db import engine_lifespan, make_engine, migrate
-    from survey.demo import ensure_standard_questionnaire
 
     engine = make_engine(settings)
     await migrate(engine)
     async with engine_lifespan(engine, 2):
+        yield engine
+
+
+async def _migrate(settings: Settings) -> None:
+    from survey.demo import ensure_standard_questionnaire
+
+    async with _migrated(settings):
         await ensure_standard_questionnaire()
 
 
@@ -89,12 +102,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
-    from survey.db import engine_lifespan, make_engine, migrate
     from survey.demo import load_demo
 
-    engine = make_engine(settings)
-    await migrate(engine)
-    async with engine_lifespan(engine, 4):
+    async with _migrated(settings) as engine:
         return await load_demo(engine)
 
 
@@ -115,12 +125,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 async def _create_user(settings: Settings, args: argparse.Namespace, password: str) -> None:
     from survey.auth.passwords import hash_password
-    from survey.db import engine_lifespan, make_engine, migrate
     from survey.tables import Membership, Network, Organization, User
 
-    engine = make_engine(settings)
-    await migrate(engine)
-    async with engine_lifespan(engine, 2):
+    async with _migrated(settings):
         if await User.exists().where(User.username == args.username):
             raise ValueError(f"a user named {args.username!r} exists already")
         membership = Membership(role=args.role)
@@ -170,12 +177,9 @@ def cmd_create_token(args: argparse.Namespace) -> int:
 async def _create_token(settings: Settings, username: str, name: str) -> str:
     from survey.auth.guard import hash_token, new_api_token
     from survey.auth.queries import audit
-    from survey.db import engine_lifespan, make_engine, migrate
     from survey.tables import ApiToken, User
 
-    engine = make_engine(settings)
-    await migrate(engine)
-    async with engine_lifespan(engine, 2):
+    async with _migrated(settings):
         row = await User.select(User.id).where(User.username == username).first()
         if row is None:
             raise ValueError(f"no user named {username!r}")
