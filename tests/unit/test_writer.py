@@ -15,7 +15,7 @@ from survey.respond.store import Outcome, ResponseWriter, Submission
 
 def _submission(digest: str = "d") -> Submission:
     return Submission(
-        submission_id=uuid.uuid4(),
+        submission_id=str(uuid.uuid4()),
         digest=digest,
         link_id=1,
         office_id=1,
