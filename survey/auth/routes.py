@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie, FormMultiDict, State
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
@@ -162,9 +162,7 @@ class AuthController(Controller):
     async def logout(
         self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Redirect:
-        form = await request.form()
-        if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
-            raise Forbidden(N_("The form has expired. Please load the page again."))
+        await _checked_form(request, state, staff)
         await queries.end_sessions(staff.user_id)
         await queries.audit("logout", user_id=staff.user_id, username=staff.username)
         return Redirect(
@@ -177,14 +175,22 @@ class AuthController(Controller):
     async def language(
         self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Redirect:
-        form = await request.form()
-        if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
-            raise Forbidden(N_("The form has expired. Please load the page again."))
+        form = await _checked_form(request, state, staff)
         lang = str(form.get("lang") or "")
         if lang not in UI_LOCALES:
             raise BadRequest(N_("This language is not available."))
         await queries.set_locale(staff.user_id, lang)
         return Redirect(_safe_next(str(form.get("next") or "")), status_code=303)
+
+
+async def _checked_form(
+    request: Request[Any, Any, State], state: State, staff: Scope
+) -> FormMultiDict:
+    """The posted form of a signed-in browser, or 403 when its CSRF token does not match."""
+    form = await request.form()
+    if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
+        raise Forbidden(N_("The form has expired. Please load the page again."))
+    return form
 
 
 def _csrf_matches(request: Request[Any, Any, State], state: State, given: Any) -> bool:
