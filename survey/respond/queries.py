@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any, cast
 
 from survey.questionnaire import Definition, load_definition
 from survey.respond.schemas import LinkInfo
 from survey.tables import Link, QuestionnaireVersion
+
+log = logging.getLogger(__name__)
 
 
 async def find_link(token: str) -> LinkInfo | None:
@@ -45,29 +52,72 @@ class LinkDirectory:
 
     Versions are immutable once published, so they are kept for the process' lifetime;
     a link's active flag may change, so a link is asked again after `ttl` seconds.
+
+    Under load many requests for the same link arrive together, so a lookup is never run
+    twice at once: concurrent misses wait for the one query in flight. Between `ttl` and
+    `2 * ttl` seconds an entry is still answered while one refresh runs in the background,
+    so requests do not queue behind it; older entries are not answered before the query
+    returns. A change of a link therefore takes effect within `2 * ttl` seconds.
     """
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
+        self._clock = clock
         self._links: dict[str, tuple[float, LinkInfo | None]] = {}
         self._versions: dict[int, Definition] = {}
+        self._pending: dict[object, asyncio.Task[object]] = {}
 
     async def link(self, token: str) -> LinkInfo | None:
-        now = time.monotonic()
+        if not _plausible(token):
+            return None
         hit = self._links.get(token)
-        if hit is not None and now - hit[0] < self._ttl:
+        age = self._clock() - hit[0] if hit is not None else math.inf
+        if hit is not None and age < self._ttl:
             return hit[1]
-        info = await find_link(token) if _plausible(token) else None
+        refresh = self._single_flight(("link", token), lambda: self._fetch_link(token))
+        if hit is not None and age < 2 * self._ttl:
+            return hit[1]
+        return cast("LinkInfo | None", await asyncio.shield(refresh))
+
+    async def _fetch_link(self, token: str) -> LinkInfo | None:
+        started = self._clock()
+        info = await find_link(token)
         if len(self._links) > 50_000:
             self._links.clear()
-        self._links[token] = (now, info)
+        self._links[token] = (started, info)
         return info
 
     async def definition(self, version_id: int) -> Definition:
         definition = self._versions.get(version_id)
         if definition is None:
-            definition = self._versions[version_id] = await load_version(version_id)
+            fetch = self._single_flight(
+                ("version", version_id), lambda: self._fetch_version(version_id)
+            )
+            definition = cast(Definition, await asyncio.shield(fetch))
         return definition
+
+    async def _fetch_version(self, version_id: int) -> Definition:
+        definition = self._versions[version_id] = await load_version(version_id)
+        return definition
+
+    def _single_flight(
+        self, key: object, fetch: Callable[[], Coroutine[Any, Any, object]]
+    ) -> asyncio.Task[object]:
+        """The task fetching `key`: the one already running, or a new one running `fetch()`."""
+        task = self._pending.get(key)
+        if task is not None:
+            return task
+        task = asyncio.create_task(fetch())
+        self._pending[key] = task
+        task.add_done_callback(lambda done: self._settle(key, done))
+        return task
+
+    def _settle(self, key: object, task: asyncio.Task[object]) -> None:
+        if self._pending.get(key) is task:
+            del self._pending[key]
+        if not task.cancelled() and task.exception() is not None:
+            # the waiters got the error; a background refresh nobody awaited is logged
+            log.warning("looking up %s failed", key, exc_info=task.exception())
 
     def forget(self, token: str | None = None) -> None:
         if token is None:
