@@ -20,12 +20,11 @@ import asyncio
 from typing import Any
 
 import msgspec
-import uvicorn
 from litestar import Request, post
 from litestar.datastructures import State
 
 from survey.app import create_app
-from survey.cli import _migrate
+from survey.cli import _migrate, run_server
 from survey.questionnaire import check_answers
 from survey.respond.queries import LinkDirectory
 from survey.respond.schemas import SubmissionIn
@@ -73,14 +72,7 @@ def main() -> None:
     app = create_app(settings)
     app.register(minimal)
     app.register(naive)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-    )
+    run_server(app, settings, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from survey.settings import Settings, SettingsError
 
@@ -63,18 +63,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
-
     from survey.app import create_app
 
     _configure_logging()
+    run_server(create_app(settings), settings)
+
+
+def run_server(app: Any, settings: Settings, *, log_level: str | None = None) -> None:
+    """Serve `app` with uvicorn the way `resonanz serve` does (bench/bench_server.py too).
+
+    The event loop is asyncio's own, not uvloop: libuv accepts one new connection per loop
+    iteration (libuv#3696, libuv 1.45), so under load a burst of new connections waited
+    behind busy iterations (the first answers on 200 new connections came after up to
+    350 ms). asyncio accepts every waiting connection at once; see docs/benchmarks.md.
+    """
+    import uvicorn
+
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
+        loop="asyncio",
         access_log=False,
         server_header=False,
         log_config=None,
+        log_level=log_level,
         proxy_headers=False,
     )
 
