@@ -5,8 +5,12 @@ fill) a uvicorn server (bench/bench_server.py, one process) is loaded by `wrk` (
 loopback only, a fixed number of seconds) at 32 and 200 concurrent connections on:
   minimal  a minimal Litestar endpoint: the ceiling of this server,
   group    POST /api/v1/responses: the real path, group commit by the writer task,
-  naive    one Piccolo .save() per request (plus its answers) on Piccolo's default engine.
-Every POST carries a new submission id and eight answers. Prints figures, asserts nothing.
+  naive    one Piccolo .save() per request (plus its answers) on Piccolo's default engine,
+  fresh    the real path again, but every POST on a new connection (`Connection: close`), as
+           a phone sends it after minutes on the survey page.
+Every POST carries a new submission id and eight answers. Latencies are wrk's, which corrects
+for coordinated omission (a stalled connection also counts the requests it held back), so a
+short stall weighs more than its own requests. Prints figures, asserts nothing.
 
     .venv/bin/python bench/submit.py [--seconds 8]
 """
@@ -43,7 +47,7 @@ local n = 0
 local body_head = '{"link":"%(token)s","locale":"de","submission_id":"'
 local body_tail = '","answers":{"respect":5,"understood":4,"explained":4,"next_steps":3,' ..
   '"fits":4,"waiting":2,"overall":4,"recommend":9}}'
-local headers = {["Content-Type"] = "application/json"}
+local headers = {["Content-Type"] = "application/json"%(close)s}
 request = function()
   n = n + 1
   local sid = prefix .. "-0000-4000-8000-" .. string.format("%%012x", n)
@@ -102,9 +106,19 @@ def load_demo(database_url: str, workdir: Path) -> str:
     return match[1]
 
 
-def wrk(port: int, path: str, token: str, connections: int, seconds: int) -> dict[str, float]:
+def wrk(
+    port: int, path: str, token: str, connections: int, seconds: int, close: bool = False
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT % {"token": token, "path": path, "salt": connections})
+        f.write(
+            WRK_SCRIPT
+            % {
+                "token": token,
+                "path": path,
+                "salt": connections,
+                "close": ', ["Connection"] = "close"' if close else "",
+            }
+        )
         script = f.name
     out = subprocess.run(
         [
@@ -166,7 +180,12 @@ def page_weight(base: str, token: str) -> list[tuple[str, int, int]]:
     return rows
 
 
-PATHS = {"minimal": "/bench/minimal", "group": "/api/v1/responses", "naive": "/bench/naive"}
+PATHS = {
+    "minimal": ("/bench/minimal", False),
+    "group": ("/api/v1/responses", False),
+    "naive": ("/bench/naive", False),
+    "fresh": ("/api/v1/responses", True),
+}
 
 
 def bench_engine(
@@ -186,7 +205,8 @@ def bench_engine(
         for c in concurrency:
             results = {}
             for path_name in paths:
-                r = results[path_name] = wrk(port, PATHS[path_name], token, c, seconds)
+                url_path, close = PATHS[path_name]
+                r = results[path_name] = wrk(port, url_path, token, c, seconds, close)
                 if path_name != "minimal":
                     sent += int(r["rps"] * seconds)
                 ceiling = results.get("minimal", r)["rps"]
