@@ -123,32 +123,41 @@ async def _load_demo(settings: Settings):  # type: ignore[no-untyped-def]
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     settings = _settings()
+    if args.office and args.role not in ("admin", "manager"):
+        print("resonanz: --office applies to --role manager or admin", file=sys.stderr)
+        return 2
     password = args.password or getpass.getpass("password: ")
     if len(password) < 10:
         print("resonanz: the password must have at least 10 characters", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_create_user(settings, args, password))
+        offices = asyncio.run(_create_user(settings, args, password))
     except ValueError as exc:
         print(f"resonanz: {exc}", file=sys.stderr)
         return 2
-    print(f"created user {args.username} ({args.role})")
+    where = f" of {', '.join(offices)}" if offices else ""
+    print(f"created user {args.username} ({args.role}{where})")
     return 0
 
 
-async def _create_user(settings: Settings, args: argparse.Namespace, password: str) -> None:
-    from survey.auth.passwords import hash_password
-    from survey.tables import Membership, Network, Organization, User
+async def _create_user(settings: Settings, args: argparse.Namespace, password: str) -> list[str]:
+    """Create the user with one membership, or one per office for `--office`; all or nothing.
 
-    async with _migrated(settings):
+    Returns the names of the offices the user is limited to (empty for the whole scope).
+    """
+    from survey.auth.passwords import hash_password
+    from survey.tables import Membership, Network, Office, Organization, User
+
+    async with _migrated(settings) as engine:
         if await User.exists().where(User.username == args.username):
             raise ValueError(f"a user named {args.username!r} exists already")
-        membership = Membership(role=args.role)
+        memberships = []
+        offices: list[str] = []
         if args.role == "network":
             row = await Network.select(Network.id).where(Network.slug == args.scope).first()
             if row is None:
                 raise ValueError(f"no network with slug {args.scope!r}")
-            membership.network = row["id"]
+            memberships.append(Membership(role=args.role, network=row["id"]))
         else:
             row = (
                 await Organization.select(Organization.id)
@@ -157,16 +166,39 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
             )
             if row is None:
                 raise ValueError(f"no job centre with slug {args.scope!r}")
-            membership.organization = row["id"]
+            org_id = row["id"]
+            if not args.office:
+                memberships.append(Membership(role=args.role, organization=org_id))
+            else:
+                rows = await Office.select(Office.id, Office.code, Office.name).where(
+                    Office.organization == org_id
+                )
+                by_code = {r["code"]: r for r in rows}
+                unknown = [code for code in args.office if code not in by_code]
+                if unknown:
+                    known = ", ".join(sorted(by_code)) or "none"
+                    raise ValueError(
+                        f"job centre {args.scope!r} has no office with code "
+                        f"{', '.join(map(repr, unknown))} (its offices: {known})"
+                    )
+                for code in dict.fromkeys(args.office):
+                    office = by_code[code]
+                    offices.append(office["name"])
+                    memberships.append(
+                        Membership(role=args.role, organization=org_id, office=office["id"])
+                    )
         user = User(
             username=args.username,
             password_hash=hash_password(password),
             display_name=args.username,
             created_at=dt.datetime.now(dt.UTC),
         )
-        await user.save()
-        membership.user = user.id
-        await membership.save()
+        async with engine.transaction():
+            await user.save()
+            for membership in memberships:
+                membership.user = user.id
+                await membership.save()
+        return offices
 
 
 def cmd_i18n(args: argparse.Namespace) -> int:
@@ -228,6 +260,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scope",
         required=True,
         help="slug of the job centre (or of the network for --role network)",
+    )
+    user.add_argument(
+        "--office",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="limit a manager or admin to this office of the job centre (its code); repeat "
+        "for several offices. Without it the user sees the whole job centre",
     )
     user.add_argument("--password", help="password (asked for when omitted)")
     user.set_defaults(func=cmd_create_user)

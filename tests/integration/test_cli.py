@@ -106,3 +106,61 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path
         bad = await c.get("/api/v1/results/overview", headers={"authorization": "Bearer nope"})
     assert ok.status_code == 200 and len(ok.json()["rows"]) == 5
     assert bad.status_code == 401
+
+
+async def test_it_creates_a_manager_for_a_list_of_offices(tmp_path: Path) -> None:
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite3"}
+    assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
+    base = ["create-user", "--role", "manager", "--scope", "jobcenter-kreis-nordheide"]
+    password = ["--password", "a-long-password"]
+    created = _run(
+        [*base[:1], "zwei", *base[1:], "--office", "NH-M", "--office", "NH-O", *password],
+        tmp_path,
+        **env,
+    )
+    unknown = _run(
+        [*base[:1], "drei", *base[1:], "--office", "NH-M", "--office", "WS-X", *password],
+        tmp_path,
+        **env,
+    )
+    wrong_role = _run(
+        [
+            "create-user",
+            "vier",
+            "--role",
+            "network",
+            "--scope",
+            "demo",
+            "--office",
+            "NH-M",
+            *password,
+        ],
+        tmp_path,
+        **env,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "manager of Nordheide-Mitte, Nordheide-Ost" in created.stdout
+    assert unknown.returncode == 2 and "no office with code 'WS-X'" in unknown.stderr
+    assert "NH-S" in unknown.stderr, "the error lists the job centre's offices"
+    assert wrong_role.returncode == 2 and "--office applies to" in wrong_role.stderr
+    with sqlite3.connect(tmp_path / "m.sqlite3") as db:
+        users = {r[0] for r in db.execute("SELECT username FROM staff_user")}
+    assert "zwei" in users and "drei" not in users, "nothing is stored for a refused user"
+
+    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"], secret_key="x" * 40))
+    transport = httpx.ASGITransport(app=app)
+    async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        login = await c.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert csrf, login.text
+        signed = await c.post(
+            "/login",
+            data={"username": "zwei", "password": "a-long-password", "csrf_token": csrf[1]},
+        )
+        assert signed.status_code in (302, 303), signed.text
+        overview = await c.get("/api/v1/results/overview")
+    assert overview.status_code == 200
+    assert sorted(r["office"] for r in overview.json()["rows"]) == [
+        "Nordheide-Mitte",
+        "Nordheide-Ost",
+    ]
