@@ -35,3 +35,16 @@ def test_it_generates_and_keeps_a_secret_next_to_the_database(tmp_path) -> None:
     assert len(first) >= 32
     assert s.with_secret().secret_key == first
     assert (tmp_path / "r.secret").stat().st_mode & 0o077 == 0
+
+
+def test_both_readmes_document_every_variable() -> None:
+    """Each RESONANZ_* variable the settings read has a row in the English and German table."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    read = set(re.findall(r'"(RESONANZ_[A-Z_]+)"', (root / "survey/settings.py").read_text()))
+    assert len(read) >= 10
+    for readme in ("README.md", "README.de.md"):
+        rows = set(re.findall(r"^\| `(RESONANZ_[A-Z_]+)` \|", (root / readme).read_text(), re.M))
+        assert rows == read, f"{readme}: missing {read - rows}, unknown {rows - read}"
