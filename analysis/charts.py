@@ -204,6 +204,10 @@ def funnel_plot(
     return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
 
 
+BARS_MARGIN_BOTTOM = 110
+"""Pixels under the bars for tick labels, the axis title and the legend."""
+
+
 def diverging_bars(
     items: CountTable | Sequence[str],
     counts: Any = None,
@@ -257,10 +261,17 @@ def diverging_bars(
     for j in right:
         part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
         fig.add_trace(_bar(part, y_names, level_labels[j], palette[j], keep, share[:, j]))
-    fig.update_layout(barmode="relative", bargap=0.3, height=max(250, 40 * len(names) + 150))
+    fig.update_layout(barmode="relative", bargap=0.3)
     fig.update_xaxes(title=text["share"], zeroline=True, zerolinecolor="#333")
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title)
+    _layout(fig, title)
+    # The legend sits in the bottom margin, measured from the figure's edge in pixels: placed
+    # relative to the plot area it runs into the axis title when there are only one or two items.
+    return fig.update_layout(
+        height=40 * len(names) + 80 + BARS_MARGIN_BOTTOM,
+        margin={"b": BARS_MARGIN_BOTTOM},
+        legend={"yref": "container", "y": 0, "yanchor": "bottom"},
+    )
 
 
 def _bar(

@@ -687,18 +687,33 @@ def _unique_labels(names: Sequence[str]) -> list[str]:
 
 
 def office_charts(result: OfficeResult, lang: Literal["de", "en"]) -> dict[str, Any]:
-    five = [i for i in result.items if len(i.levels) == 5]
-    labels = _level_labels(lang)
-    bars = diverging_bars(
-        [i.text for i in five],
-        [i.counts or [0] * 5 for i in five],
-        labels,
-        lang=lang,
-        min_n=result.min_responses,
-    )
+    """The trend, and one answer chart per scale ("items-<scale>") so that every item is
+    drawn with the words its own answer levels have (agree, satisfied, ...)."""
+    charts: dict[str, Any] = {}
+    for scale, items in _items_by_scale(result.items).items():
+        labels = _level_labels(scale, lang)
+        if labels is None:  # a scale that labels only its ends (0-10) stays in the table
+            continue
+        charts[f"items-{scale}"] = diverging_bars(
+            [i.text for i in items],
+            [i.counts or [0] * len(labels) for i in items],
+            labels,
+            lang=lang,
+            min_n=result.min_responses,
+        )
     estimates = [satisfaction_estimate(p) for p in result.trend]
     line = trend([p.month for p in result.trend], estimates, lang=lang, min_n=result.min_responses)
-    return {"items": bars, "trend": _band_without_gaps(line)}
+    return {"trend": _band_without_gaps(line), **charts}
+
+
+def _items_by_scale(items: Iterable[ItemResult]) -> dict[str, list[ItemResult]]:
+    """Items grouped by the code of their scale, scales in questionnaire order."""
+    out: dict[str, list[ItemResult]] = defaultdict(list)
+    for i in items:
+        item = DEFINITION.item(i.item)
+        if item is not None and item.scale is not None:
+            out[item.scale].append(i)
+    return dict(out)
 
 
 def _band_without_gaps(fig: Any) -> Any:
@@ -729,12 +744,13 @@ def satisfaction_estimate(point: TrendPoint) -> Any:
     return Estimate(point.index, point.index_low, point.index_high, point.n)
 
 
-def _level_labels(lang: str) -> list[str]:
-    item = DEFINITION.item(TOP_BOX_ITEM)
-    assert item is not None
-    agree = DEFINITION.scales["agree5"].labels
-    labels = agree.get(lang) or agree.get("de", {})
-    return [labels.get(str(v), str(v)) for v in range(1, 6)]
+def _level_labels(scale: str, lang: str) -> list[str] | None:
+    """The questionnaire's word for every level of `scale` in `lang` (else its source
+    language), or None when some level has no word."""
+    defined = DEFINITION.scales[scale]
+    words = defined.labels.get(lang) or defined.labels.get(DEFINITION.source_locale, {})
+    labels = [words.get(str(v)) for v in range(defined.min, defined.max + 1)]
+    return None if None in labels else [str(label) for label in labels]
 
 
 def benchmark_charts(parts: BenchmarkParts, lang: Literal["de", "en"]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import math
 import re
 import uuid
 from collections import Counter
+from typing import Any
 
 import httpx
 from litestar import Litestar
@@ -40,6 +41,12 @@ async def _office_manager(office_id: int) -> None:
     )
     await user.save()
     await Membership(user=user.id, role="manager", office=office_id).save()
+
+
+def _figures(page: str, prefix: str) -> dict[str, Any]:
+    """The plotly figures embedded in a dashboard page whose names start with `prefix`."""
+    found = re.findall(r'id="fig-([\w-]+)-data">(.*?)</script>', page, re.S)
+    return {name: json.loads(raw) for name, raw in found if name.startswith(prefix)}
 
 
 def _matrix(own: int, sibling: int, other: int) -> dict[str, set[str]]:
@@ -200,6 +207,10 @@ async def test_it_withholds_every_figure_below_the_minimum_number_of_responses(
     assert "zu wenige Antworten" in small_line
     page = await staff.client.get("/dashboard")
     assert "zu wenige Antworten" in page.text and "noch 7 Antworten nötig" in page.text
+    charts = _figures((await staff.client.get(f"/dashboard/offices/{small}")).text, "items")
+    bars = [t for fig in charts.values() for t in fig["data"]]
+    assert bars and all(x == 0 for t in bars for x in t["x"])
+    assert all(y.endswith("(keine Antworten)") for t in bars for y in t["y"])
 
 
 BAD_FILTERS = [
@@ -424,3 +435,31 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
     ).content.decode("utf-8-sig")
     assert "nicht gezeigt" in csv_text.splitlines()[3]
+
+
+async def test_it_labels_the_answers_to_each_question_with_the_words_of_its_own_scale(
+    staff: StaffClient, demo: object
+) -> None:
+    offices = await _offices()
+    await staff.login(USERS["network"], PASSWORDS[USERS["network"]])
+    for lang, agree, satisfied in (
+        ("de", ["trifft gar nicht zu", "trifft eher nicht zu", "teils, teils", "trifft eher zu",
+                "trifft voll zu"],
+         ["sehr unzufrieden", "eher unzufrieden", "teils, teils", "eher zufrieden",
+          "sehr zufrieden"]),
+        ("en", ["strongly disagree", "disagree", "neither", "agree", "strongly agree"],
+         ["very dissatisfied", "dissatisfied", "neither", "satisfied", "very satisfied"]),
+    ):  # fmt: skip
+        office = offices[BETTER_OFFICE]
+        page = await staff.client.get(f"/dashboard/offices/{office}?lang={lang}")
+        result = (await staff.client.get(f"/api/v1/results/offices/{office}?lang={lang}")).json()
+        items = {i["item"]: i["text"] for i in result["items"]}
+        words: dict[str, set[str]] = {}
+        for fig in _figures(page.text, "items").values():
+            for trace in fig["data"]:
+                for question in trace["y"]:
+                    words.setdefault(question, set()).add(trace["name"])
+        assert words[items["overall"]] == set(satisfied), lang
+        for code in ("respect", "understood", "explained", "next_steps", "fits", "waiting"):
+            assert words[items[code]] == set(agree), (lang, code)
+        assert items["recommend"] not in words, "0-10 labels only its ends: table only"
