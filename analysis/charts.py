@@ -254,13 +254,13 @@ def diverging_bars(
     for j in order:
         part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
         fig.add_trace(_bar(-part, y_names, level_labels[j], palette[j], keep, share[:, j],
-                           show=j != half or not n_levels % 2))  # fmt: skip
+                           rank=j, show=j != half or not n_levels % 2))  # fmt: skip
     right = list(range(half + n_levels % 2, n_levels))
     if n_levels % 2:
         right = [half, *right]
     for j in right:
         part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
-        fig.add_trace(_bar(part, y_names, level_labels[j], palette[j], keep, share[:, j]))
+        fig.add_trace(_bar(part, y_names, level_labels[j], palette[j], keep, share[:, j], j))
     fig.update_layout(barmode="relative", bargap=0.3)
     fig.update_xaxes(title=text["share"], zeroline=True, zerolinecolor="#333")
     fig.update_yaxes(autorange="reversed")
@@ -275,7 +275,14 @@ def diverging_bars(
 
 
 def _bar(
-    x: Any, y: list[str], name: str, colour: str, keep: Any, full: Any, show: bool = True
+    x: Any,
+    y: list[str],
+    name: str,
+    colour: str,
+    keep: Any,
+    full: Any,
+    rank: int,
+    show: bool = True,
 ) -> go.Bar:
     return go.Bar(
         x=np.where(keep, x, 0.0).round(2).tolist(),
@@ -283,6 +290,7 @@ def _bar(
         orientation="h",
         name=name,
         legendgroup=name,
+        legendrank=rank,  # the legend lists the levels in order, not in drawing order
         showlegend=show,
         marker={"color": colour},
         text=[f"{v:.0f}%" if k else "" for v, k in zip(full, keep, strict=True)],

@@ -66,6 +66,14 @@ def test_it_draws_diverging_bars_that_put_low_answers_left_of_zero():
     assert total[:3] == pytest.approx([100, 100, 100], abs=0.05)
 
 
+def test_it_lists_the_answer_levels_in_their_order_in_the_legend():
+    labels = ["--", "-", "0", "+", "++"]
+    fig = diverging_bars(TABLE, level_labels=labels, lang="en")
+    shown = [t for t in fig.data if t.showlegend is not False]  # plotly: by rank, then order
+    shown.sort(key=lambda t: 1000 if t.legendrank is None else t.legendrank)
+    assert [t.name for t in shown] == labels
+
+
 def test_it_leaves_items_without_answers_without_a_bar():
     fig = diverging_bars(["respect", "overall"], [[0, 0, 0], [1, 2, 3]], lang="de")
     assert all(trace.x[0] == 0 for trace in fig.data)
