@@ -158,7 +158,9 @@ def funnel_plot(
 ) -> go.Figure:
     """Funnel plot: offices' values against n, with the 95% and 99.8% limits around the target.
 
-    `labels=True` writes office names next to the points outside the 95% limits.
+    `labels=True` writes office names next to the points outside the 95% limits, on the
+    side towards the middle of the plot and not clipped by the axes, so that a name at an
+    edge stays readable.
     """
     text = _labels(lang)
     fig = go.Figure()
@@ -184,13 +186,19 @@ def funnel_plot(
         "#1a7f37" if p.position.startswith("above") else "#1f4e79"
         for p in points
     ]  # fmt: skip
+    log_x = bool(grid) and max(grid) > 1000
+    xs = [p.n for p in points]
+    ys = [p.value for p in points if p.value is not None]
     fig.add_trace(
         go.Scatter(
-            x=[p.n for p in points],
-            y=[p.value for p in points],
+            x=xs,
+            y=ys,
             mode="markers+text" if labels else "markers",
             text=[p.label if labels and p.position in outside else "" for p in points],
-            textposition="top center",
+            textposition=_label_positions(
+                xs, ys, [*grid, *xs], [*funnel.low998, *funnel.high998, *ys], log_x
+            ),
+            cliponaxis=False,
             marker={"color": colours, "size": 7},
             name=text["office"],
             customdata=[p.label for p in points],
@@ -198,10 +206,33 @@ def funnel_plot(
         )
     )
     y_title = text["index"] if funnel.measure == "index" else text["top_box"]
-    fig.update_xaxes(title=text["n"], type="log" if grid and max(grid) > 1000 else "linear")
+    fig.update_xaxes(title=text["n"], type="log" if log_x else "linear")
     fig.update_yaxes(title=y_title)
     left_out = len(funnel.offices) - len(points)
     return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
+
+
+def _label_positions(
+    xs: Sequence[float],
+    ys: Sequence[float],
+    x_span: Sequence[float],
+    y_span: Sequence[float],
+    log_x: bool,
+) -> list[str]:
+    """Where each point's label goes so that it stays inside the figure: towards the middle
+    of the x-axis (a label centred on a point at the edge runs out of the plot), and under
+    the point in the top tenth of the y-axis."""
+
+    def share(v: float, span: Sequence[float], log: bool) -> float:
+        f = np.log10 if log else float
+        low, high = f(min(span)), f(max(span))
+        return 0.5 if high <= low else float((f(v) - low) / (high - low))
+
+    return [
+        ("bottom" if share(y, y_span, False) > 0.9 else "top")
+        + (" left" if share(x, x_span, log_x) > 0.5 else " right")
+        for x, y in zip(xs, ys, strict=True)
+    ]
 
 
 BARS_MARGIN_BOTTOM = 110

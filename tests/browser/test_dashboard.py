@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from analysis import CountTable, funnel_limits, funnel_plot
 from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, WORSE_OFFICE
 from tests.browser.conftest import DemoServer
 from tests.browser.pages import DashboardPage, StaffPages
@@ -87,3 +90,26 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         page.get_by_test_id("lang-de").click()
     finally:
         context.close()
+
+
+PLOTLY = next((Path(__file__).parents[2] / "frontend/static/vendor").glob("plotly-*.min.js"))
+
+
+def test_it_shows_whole_funnel_labels_also_at_the_edge_of_the_plot(
+    desktop,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    names = [f"Standort {i}" for i in range(8)] + ["Jobcenter Nordheide-Hauptstelle"]
+    counts = [[1, 2, 10, 20, 17]] * 8 + [[1, 3, 10, 25, 300]]  # the biggest is far above
+    fig = funnel_plot(funnel_limits(CountTable(names, [1, 2, 3, 4, 5], counts)), labels=True)
+    desktop.set_content("<div id='funnel' style='width: 600px; height: 450px'></div>")
+    desktop.add_script_tag(path=str(PLOTLY))
+    desktop.evaluate("fig => Plotly.newPlot('funnel', fig.data, fig.layout)", fig.to_plotly_json())
+    figure = desktop.locator("#funnel .main-svg").first.bounding_box()
+    labels = desktop.locator("#funnel .scatterlayer .textpoint text")
+    assert labels.all_text_contents() == ["Jobcenter Nordheide-Hauptstelle"]
+    box = labels.first.bounding_box()
+    assert figure["x"] <= box["x"] and box["x"] + box["width"] <= figure["x"] + figure["width"]
+    assert figure["y"] <= box["y"], "the label stays inside the figure"
+    assert labels.first.evaluate("t => t.closest('[clip-path]')") is None, "and is not clipped"
+    desktop.locator("#funnel").screenshot(path=artifacts_dir / "funnel-label-at-the-edge.png")

@@ -54,6 +54,23 @@ def test_it_draws_a_funnel_plot_with_both_limits_and_the_offices():
     assert list(points.customdata) == ["Nord", "Süd", "Ost"]
 
 
+EDGE = CountTable(
+    [f"Standort {i}" for i in range(8)] + ["Jobcenter Nordheide-Hauptstelle", "Weserau-Hafen"],
+    LEVELS,
+    [[1, 2, 10, 20, 17]] * 8 + [[1, 3, 10, 25, 300], [40, 30, 10, 5, 2]],
+)
+"""The biggest office, at the right end of the x-axis, lies far above the limits."""
+
+
+def test_it_writes_funnel_labels_towards_the_middle_so_an_edge_does_not_cut_them():
+    fig = funnel_plot(funnel_limits(EDGE, min_n=10), labels=True)
+    points = fig.data[-1]
+    where = dict(zip(points.customdata, points.textposition, strict=True))
+    assert where["Jobcenter Nordheide-Hauptstelle"].endswith("left")  # at the right edge
+    assert where["Weserau-Hafen"].endswith("right")  # left of the middle
+    assert points.cliponaxis is False
+
+
 def test_it_draws_diverging_bars_that_put_low_answers_left_of_zero():
     fig = diverging_bars(TABLE, level_labels=["--", "-", "0", "+", "++"], lang="en")
     by_name: dict[str, list[float]] = {}
