@@ -53,29 +53,37 @@ class LinkDirectory:
     Versions are immutable once published, so they are kept for the process' lifetime;
     a link's active flag may change, so a link is asked again after `ttl` seconds.
 
-    Under load many requests for the same link arrive together, so a lookup is never run
-    twice at once: concurrent misses wait for the one query in flight. Between `ttl` and
-    `2 * ttl` seconds an entry is still answered while one refresh runs in the background,
-    so requests do not queue behind it; older entries are not answered before the query
-    returns. A change of a link therefore takes effect within `2 * ttl` seconds.
+    Under load many requests for the same link arrive together, so a lookup is not run
+    twice at once: concurrent misses wait for the one query in flight, unless it has run for
+    longer than `JOIN_SECONDS` (a hung query then holds up only the requests that joined it).
+    Between `ttl` and `2 * ttl` seconds an entry is still answered while one refresh runs in
+    the background, so requests do not queue behind it; older entries are not answered before
+    the query returns. A change of a link therefore takes effect within `2 * ttl` seconds plus
+    the time of one query. With `ttl <= 0` every call runs its own query (read after write).
     """
+
+    JOIN_SECONDS = 1.0
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._clock = clock
         self._links: dict[str, tuple[float, LinkInfo | None]] = {}
         self._versions: dict[int, Definition] = {}
-        self._pending: dict[object, asyncio.Task[object]] = {}
+        self._pending: dict[object, tuple[float, asyncio.Task[object]]] = {}
 
     async def link(self, token: str) -> LinkInfo | None:
         if not _plausible(token):
             return None
+        if self._ttl <= 0:
+            return await self._fetch_link(token)
         hit = self._links.get(token)
         age = self._clock() - hit[0] if hit is not None else math.inf
         if hit is not None and age < self._ttl:
             return hit[1]
-        refresh = self._single_flight(("link", token), lambda: self._fetch_link(token))
+        refresh, started = self._single_flight(("link", token), lambda: self._fetch_link(token))
         if hit is not None and age < 2 * self._ttl:
+            if started:  # nobody awaits this refresh: say when it fails
+                refresh.add_done_callback(_log_failure)
             return hit[1]
         return cast("LinkInfo | None", await asyncio.shield(refresh))
 
@@ -90,7 +98,7 @@ class LinkDirectory:
     async def definition(self, version_id: int) -> Definition:
         definition = self._versions.get(version_id)
         if definition is None:
-            fetch = self._single_flight(
+            fetch, _ = self._single_flight(
                 ("version", version_id), lambda: self._fetch_version(version_id)
             )
             definition = cast(Definition, await asyncio.shield(fetch))
@@ -102,28 +110,29 @@ class LinkDirectory:
 
     def _single_flight(
         self, key: object, fetch: Callable[[], Coroutine[Any, Any, object]]
-    ) -> asyncio.Task[object]:
-        """The task fetching `key`: the one already running, or a new one running `fetch()`."""
-        task = self._pending.get(key)
-        if task is not None:
-            return task
+    ) -> tuple[asyncio.Task[object], bool]:
+        """The task fetching `key` and whether it is new: the one already running (unless it
+        has run for more than JOIN_SECONDS), or a new one running `fetch()`."""
+        now = self._clock()
+        pending = self._pending.get(key)
+        if pending is not None and now - pending[0] <= self.JOIN_SECONDS:
+            return pending[1], False
         task = asyncio.create_task(fetch())
-        self._pending[key] = task
+        self._pending[key] = (now, task)
         task.add_done_callback(lambda done: self._settle(key, done))
-        return task
+        return task, True
 
     def _settle(self, key: object, task: asyncio.Task[object]) -> None:
-        if self._pending.get(key) is task:
+        pending = self._pending.get(key)
+        if pending is not None and pending[1] is task:
             del self._pending[key]
-        if not task.cancelled() and task.exception() is not None:
-            # the waiters got the error; a background refresh nobody awaited is logged
-            log.warning("looking up %s failed", key, exc_info=task.exception())
+        if not task.cancelled():
+            task.exception()  # retrieved: the waiters got it, or _log_failure reports it
 
-    def forget(self, token: str | None = None) -> None:
-        if token is None:
-            self._links.clear()
-        else:
-            self._links.pop(token, None)
+
+def _log_failure(task: asyncio.Task[object]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("refreshing a survey link failed", exc_info=task.exception())
 
 
 def _plausible(token: str) -> bool:

@@ -153,3 +153,62 @@ async def test_definition_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(got) == {"definition 3"}
     assert await directory.definition(3) == "definition 3"
     assert calls == 1
+
+
+async def test_a_hung_query_holds_up_only_those_who_joined_it(
+    monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    hang = asyncio.Event()
+    calls = 0
+
+    async def find_link(token: str) -> LinkInfo | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await hang.wait()  # a query stuck on a dead connection
+        return info()
+
+    monkeypatch.setattr(queries, "find_link", find_link)
+    directory = LinkDirectory(ttl=5, clock=clock)
+    stuck = asyncio.create_task(directory.link("tok"))
+    await asyncio.sleep(0)
+    clock.now += LinkDirectory.JOIN_SECONDS + 0.1
+    assert await asyncio.wait_for(directory.link("tok"), 1) == info()
+    assert calls == 2
+    assert not stuck.done()
+    hang.set()
+    assert await stuck == info()
+
+
+async def test_zero_ttl_never_answers_from_a_query_started_earlier(
+    lookup: FakeLookup, clock: Clock
+) -> None:
+    directory = LinkDirectory(ttl=0, clock=clock)
+    lookup.release.clear()
+    earlier = asyncio.create_task(directory.link("tok"))  # reads the link as active
+    await asyncio.sleep(0)
+    lookup.answer = info(active=False)  # then the link is deactivated
+    lookup.release.set()
+    later = await directory.link("tok")
+    assert later is not None and not later.active
+    assert lookup.calls == 2
+    await earlier
+
+
+async def test_a_failed_background_refresh_is_logged_once(
+    lookup: FakeLookup, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = LinkDirectory(ttl=5, clock=clock)
+    await directory.link("tok")
+    lookup.error = RuntimeError("database unavailable")
+    clock.now += 7
+    for _ in range(5):
+        assert await directory.link("tok") == info()  # the stale answer
+    await asyncio.sleep(0.01)
+    refreshes = [r for r in caplog.records if "refreshing a survey link failed" in r.message]
+    assert len(refreshes) == 1
+    caplog.clear()
+    clock.now += 10  # too old to answer: the request waits and gets the error itself
+    with pytest.raises(RuntimeError):
+        await directory.link("tok")
+    assert not [r for r in caplog.records if r.name == queries.__name__]
