@@ -19,6 +19,9 @@
       var fig = JSON.parse(data.textContent);
       var layout = fig.layout || {};
       layout.autosize = true;
+      // The stylesheet keeps room for a figure until it is drawn; one with its own height
+      // (a chart of a single question) takes just that.
+      if (layout.height) { el.style.minHeight = layout.height + "px"; }
       window.Plotly.newPlot(el, fig.data || [], layout, {
         responsive: true,
         displaylogo: false,
