@@ -178,7 +178,10 @@ def funnel_plot(
                 )
             )  # fmt: skip
     if funnel.target is not None:
-        fig.add_hline(y=funnel.target, line_color="#333", annotation_text=text["target"])
+        fig.add_hline(
+            y=funnel.target, line_color="#333", annotation_text=text["target"],
+            annotation_position="top left",  # the names of big offices are on the right
+        )  # fmt: skip
     points = [p for p in funnel.offices if p.value is not None]
     outside = {"above 95%", "below 95%", "above 99.8%", "below 99.8%"}
     colours = [
