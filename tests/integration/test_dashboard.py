@@ -132,8 +132,11 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     assert page.text.index(BETTER_OFFICE) < page.text.index(WORSE_OFFICE)
     assert "besser" in page.text and "schlechter" in page.text
     assert "kein klarer Unterschied" in page.text
+    assert "q &lt; 0,001" in page.text, "a tiny q-value is not shown as 0,000"
+    assert "q = 0,000" not in page.text
     english = await staff.client.get("/dashboard?lang=en")
     assert "no clear difference" in english.text and "better" in english.text
+    assert "q &lt; 0.001" in english.text
     bench = (await staff.client.get("/api/v1/results/benchmark")).json()
     ranks = {r["name"]: r for r in bench["rows"]}
     assert ranks[BETTER_OFFICE]["rank_low"] == 1 and ranks[WORSE_OFFICE]["rank_high"] == 5
