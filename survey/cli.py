@@ -73,7 +73,7 @@ def run_server(app: Any, settings: Settings, *, log_level: str | None = None) ->
     """Serve `app` with uvicorn the way `resonanz serve` does (bench/bench_server.py too).
 
     The event loop is asyncio's own, not uvloop: libuv accepts one new connection per loop
-    iteration (libuv#3696, libuv 1.45), so under load a burst of new connections waited
+    iteration (libuv#3696), so under load a burst of new connections waited
     behind busy iterations (the first answers on 200 new connections came after up to
     350 ms). asyncio accepts every waiting connection at once; see docs/benchmarks.md.
     """
