@@ -51,7 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no clear difference": "no clear difference",
         "too few": "{count} office(s) with too few responses not shown",
         "overall": "all offices",
-        "target": "target",
+        "target": "comparison value",
         "limit95": "95% limit",
         "limit998": "99.8% limit",
         "ci": "95% confidence interval",
@@ -179,7 +179,7 @@ def funnel_plot(
             )  # fmt: skip
     if funnel.target is not None:
         fig.add_hline(
-            y=funnel.target, line_color="#333", annotation_text=text["target"],
+            y=funnel.target, line_color="#333", line_width=1.5, annotation_text=text["target"],
             annotation_position="top left",  # the names of big offices are on the right
         )  # fmt: skip
     points = [p for p in funnel.offices if p.value is not None]

@@ -52,6 +52,11 @@ def test_it_draws_a_funnel_plot_with_both_limits_and_the_offices():
     assert {"95%-Grenze", "99,8%-Grenze", "Standort"} <= names
     points = fig.data[-1]
     assert list(points.customdata) == ["Nord", "Süd", "Ost"]
+    (centre,) = fig.layout.shapes
+    assert centre.y0 == centre.y1 == funnel.target
+    # the plotly template draws shapes with width 0 unless told: the comparison line must show
+    template_width = fig.layout.template.layout.shapedefaults.line.width
+    assert (centre.line.width if centre.line.width is not None else template_width) > 0
 
 
 EDGE = CountTable(
