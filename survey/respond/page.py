@@ -152,7 +152,9 @@ def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
     context = _context(locale) | {
         "kiosk": kind == "k",
         "kiosk_reset_seconds": KIOSK_RESET_SECONDS,
-        "again_url": f"/{kind}/{link.token}?lang={locale}",
+        # a kiosk starts the next client in the tablet's language, not in the last client's
+        # (which would tell the next person what language the previous one read)
+        "again_url": f"/k/{link.token}" if kind == "k" else f"/{kind}/{link.token}?lang={locale}",
     }
     return Template("respond/thanks.html", context=context, headers={"cache-control": "no-store"})
 

@@ -97,6 +97,11 @@ async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> N
     assert stored.headers["location"].startswith(f"/k/{kiosk.token}/thanks")
     row = await Response.select(Response.mode).first()
     assert row == {"mode": "kiosk"}
+    thanks = await client.get(stored.headers["location"])
+    assert f'href="/k/{kiosk.token}"' in thanks.text, (
+        "the next client does not inherit the language"
+    )
+    assert "lang=" not in thanks.text.split('data-again-url="')[1].split('"')[0]
 
 
 async def test_it_refuses_unknown_and_inactive_links_with_a_reason(client: Client) -> None:
