@@ -7,10 +7,14 @@ import asyncio
 import datetime as dt
 import getpass
 import logging
+import socket
+import sqlite3
 import sys
+import warnings
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from survey.settings import Settings, SettingsError
 
@@ -30,15 +34,43 @@ def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
+class DatabaseUnavailable(Exception):
+    """The database named by RESONANZ_DATABASE_URL cannot be opened; the message says why."""
+
+
 @asynccontextmanager
 async def _migrated(settings: Settings) -> AsyncIterator[Engine]:
     """The database, migrated, with its pool open for a command's work."""
+    import asyncpg
+
     from survey.db import engine_lifespan, make_engine, migrate
 
     engine = make_engine(settings)
-    await migrate(engine)
+    try:
+        await migrate(engine)
+    except (OSError, asyncpg.PostgresError, sqlite3.OperationalError) as exc:
+        reason = str(exc).strip() or type(exc).__name__
+        raise DatabaseUnavailable(
+            f"cannot open the database {_where(settings)} (RESONANZ_DATABASE_URL): {reason}"
+        ) from exc
     async with engine_lifespan(engine, 2):
         yield engine
+
+
+def _check_port(settings: Settings) -> None:
+    """Stop before printing URLs when the address is taken (they would lead elsewhere)."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((settings.host, settings.port))
+        except OSError as exc:
+            print(
+                f"resonanz: cannot listen on {settings.host}:{settings.port} "
+                f"(RESONANZ_HOST, RESONANZ_PORT): {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
 
 
 async def _migrate(settings: Settings) -> None:
@@ -57,6 +89,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
+    _check_port(settings)
     asyncio.run(_migrate(settings))
     _serve(settings)
     return 0
@@ -96,6 +129,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from survey.demo import DemoIncomplete
 
     settings = _settings()
+    if not args.no_serve:
+        _check_port(settings)
     try:
         summary = asyncio.run(_load_demo(settings))
     except DemoIncomplete as exc:
@@ -240,7 +275,10 @@ async def _create_token(settings: Settings, username: str, name: str) -> str:
 
 
 def _where(settings: Settings) -> str:
-    return str(settings.sqlite_path) if settings.is_sqlite else "PostgreSQL"
+    if settings.is_sqlite:
+        return str(settings.sqlite_path)
+    url = urlsplit(settings.database_url)  # without user and password
+    return f"PostgreSQL at {url.hostname or 'localhost'}:{url.port or 5432}{url.path}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -281,7 +319,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_arguments(i18n)
     i18n.set_defaults(func=cmd_i18n)
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    # Piccolo warns in colour when it cannot reach the database; _migrated says it in one line
+    warnings.filterwarnings("ignore", message=r".*Unable to (connect to database|fetch server)")
+    try:
+        return int(args.func(args))
+    except DatabaseUnavailable as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -164,3 +165,35 @@ async def test_it_creates_a_manager_for_a_list_of_offices(tmp_path: Path) -> Non
         "Nordheide-Mitte",
         "Nordheide-Ost",
     ]
+
+
+def test_it_says_in_one_line_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = _run(
+        ["migrate"], tmp_path, RESONANZ_DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"resonanz: cannot open the database PostgreSQL at 127.0.0.1:{port}/db "
+        f"(RESONANZ_DATABASE_URL): [Errno 111] Connect call failed ('127.0.0.1', {port})"
+    ]
+
+
+def test_it_refuses_to_print_urls_when_its_port_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            "RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/p.sqlite3",
+            "RESONANZ_PORT": str(port),
+        }
+        result = _run(["demo"], tmp_path, **env)
+    assert result.returncode == 2
+    assert "respondent:" not in result.stdout
+    assert result.stderr.strip() == (
+        f"resonanz: cannot listen on 127.0.0.1:{port} (RESONANZ_HOST, RESONANZ_PORT): "
+        "Address already in use"
+    )
