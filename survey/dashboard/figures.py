@@ -48,6 +48,7 @@ from survey.dashboard.schemas import (
     TrendPoint,
 )
 from survey.errors import BadRequest
+from survey.i18n import N_
 from survey.questionnaire import INDEX_SCALE, Definition, load_definition, standard_definition_bytes
 from survey.respond.store import INDEX_ITEM
 
@@ -78,7 +79,7 @@ def _date(params: Mapping[str, str], name: str) -> dt.date | None:
     except ValueError:
         raise BadRequest(f"{name} must be a date like 2026-01-31, got {raw[:40]!r}") from None
     if not 2000 <= day.year <= 2100:
-        raise BadRequest("The period must lie between the years 2000 and 2100.")
+        raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
     return day
 
 
@@ -109,11 +110,11 @@ def parse_filters(params: Mapping[str, str], today: dt.date) -> Filters:
     chosen_from = _date(params, "from")
     date_from = chosen_from or months_back(date_to, 11)
     if date_from > date_to:
-        raise BadRequest("The period must not end before it starts (from > to).")
+        raise BadRequest(N_("The period must not end before it starts (from > to)."))
     if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
-        raise BadRequest("The period may span at most three years.")
+        raise BadRequest(N_("The period may span at most three years."))
     if date_from.year < 2000 or date_to.year > 2100:
-        raise BadRequest("The period must lie between the years 2000 and 2100.")
+        raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
     previous_to = date_from - dt.timedelta(days=1)
     if chosen_from is None:
         previous_from = months_back(date_from, 12)
