@@ -43,6 +43,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@get("/", include_in_schema=False)
+async def root() -> Redirect:
+    """Staff open the bare address; respondents always come with a link of their own."""
+    return Redirect("/dashboard", status_code=303)
+
+
 def _static_url_builder() -> Any:
     static_dir = FRONTEND / "static"
     versions: dict[str, str] = {}
@@ -153,6 +159,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=[
             healthz,
+            root,
             RespondController,
             RespondApiController,
             AuthController,

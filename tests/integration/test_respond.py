@@ -264,6 +264,8 @@ async def test_it_stores_no_address_or_user_agent(client: Client) -> None:
 
 async def test_it_answers_health_and_openapi(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+    root = await client.get("/")
+    assert (root.status_code, root.headers["location"]) == (303, "/dashboard")
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/responses" in schema["paths"]
 
