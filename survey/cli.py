@@ -161,7 +161,11 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     if args.office and args.role not in ("admin", "manager"):
         print("resonanz: --office applies to --role manager or admin", file=sys.stderr)
         return 2
-    password = args.password or getpass.getpass("password: ")
+    try:
+        password = args.password or getpass.getpass("password: ")
+    except EOFError:
+        print("resonanz: no password given (use --password or a terminal)", file=sys.stderr)
+        return 2
     if len(password) < 10:
         print("resonanz: the password must have at least 10 characters", file=sys.stderr)
         return 2
@@ -191,7 +195,8 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
         if args.role == "network":
             row = await Network.select(Network.id).where(Network.slug == args.scope).first()
             if row is None:
-                raise ValueError(f"no network with slug {args.scope!r}")
+                slugs = [r["slug"] for r in await Network.select(Network.slug)]
+                raise ValueError(f"no network with slug {args.scope!r} ({_known(slugs)})")
             memberships.append(Membership(role=args.role, network=row["id"]))
         else:
             row = (
@@ -200,7 +205,8 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
                 .first()
             )
             if row is None:
-                raise ValueError(f"no job centre with slug {args.scope!r}")
+                slugs = [r["slug"] for r in await Organization.select(Organization.slug)]
+                raise ValueError(f"no job centre with slug {args.scope!r} ({_known(slugs)})")
             org_id = row["id"]
             if not args.office:
                 memberships.append(Membership(role=args.role, organization=org_id))
@@ -234,6 +240,10 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
                 membership.user = user.id
                 await membership.save()
         return offices
+
+
+def _known(slugs: list[str]) -> str:
+    return "known: " + ", ".join(sorted(slugs)) if slugs else "none exist yet"
 
 
 def cmd_i18n(args: argparse.Namespace) -> int:

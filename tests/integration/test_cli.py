@@ -77,6 +77,18 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(tmp_path
     assert created.returncode == 0, created.stderr
     assert again.returncode == 2 and "exists already" in again.stderr
     assert unknown.returncode == 2 and "no job centre" in unknown.stderr
+    assert "known: jobcenter-kreis-nordheide, jobcenter-stadt-weserau" in unknown.stderr
+    no_tty = subprocess.run(
+        [sys.executable, "-m", "survey.cli", *args[:-2]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # no controlling terminal, as under cron or in a pipeline
+        timeout=120,
+    )
+    assert no_tty.returncode == 2 and "no password given" in no_tty.stderr
 
 
 def test_it_says_how_to_recover_from_an_interrupted_demo_load(tmp_path: Path) -> None:
