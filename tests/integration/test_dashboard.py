@@ -442,6 +442,8 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     funnel = json.loads(raw)  # the limits are centred on the target: neither is drawn
     assert not funnel["layout"].get("shapes")
     assert all(not t["x"] for t in funnel["data"] if t.get("mode") == "lines")
+    assert 'data-testid="funnel-withheld"' in page.text, "the page says why there is no funnel"
+    assert "Punkte außerhalb des Trichters" not in page.text
     csv_text = (
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
     ).content.decode("utf-8-sig")
