@@ -232,6 +232,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
             username=args.username,
             password_hash=hash_password(password),
             display_name=args.username,
+            locale="",  # no preference yet: the browser's language until the user picks one
             created_at=dt.datetime.now(dt.UTC),
         )
         async with engine.transaction():

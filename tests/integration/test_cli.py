@@ -172,6 +172,8 @@ async def test_it_creates_a_manager_for_a_list_of_offices(tmp_path: Path) -> Non
         )
         assert signed.status_code in (302, 303), signed.text
         overview = await c.get("/api/v1/results/overview")
+        english = await c.get("/dashboard", headers={"accept-language": "en-GB,en;q=0.9"})
+    assert '<html lang="en"' in english.text, "a new user sees the browser's language"
     assert overview.status_code == 200
     assert sorted(r["office"] for r in overview.json()["rows"]) == [
         "Nordheide-Mitte",
