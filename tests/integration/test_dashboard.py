@@ -438,11 +438,9 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     assert "nicht gezeigt: sonst wäre ein einzelner Standort" in office_page.text
     page = await staff.client.get("/dashboard/benchmark?level=organization")
     assert page.status_code == 200
-    raw = page.text.split('id="fig-funnel-data">')[1].split("</script>")[0]
-    funnel = json.loads(raw)  # the limits are centred on the target: neither is drawn
-    assert not funnel["layout"].get("shapes")
-    assert all(not t["x"] for t in funnel["data"] if t.get("mode") == "lines")
-    assert 'data-testid="funnel-withheld"' in page.text, "the page says why there is no funnel"
+    # the limits are centred on the target: no funnel is drawn, and the page says why
+    assert 'id="fig-funnel-data"' not in page.text
+    assert 'data-testid="funnel-withheld"' in page.text
     assert "Punkte außerhalb des Trichters" not in page.text
     csv_text = (
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
