@@ -17,6 +17,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -188,7 +189,11 @@ def create_app(settings: Settings) -> Litestar:
             HTTPException: _http_error,
             Exception: _server_error,
         },
-        openapi_config=OpenAPIConfig(title="Resonanz API", version="1"),
+        # the schema as JSON and YAML only: the HTML viewers load scripts from CDNs, which the
+        # Content-Security-Policy blocks (and respondents' privacy forbids)
+        openapi_config=OpenAPIConfig(
+            title="Resonanz API", version="1", render_plugins=[YamlRenderPlugin()]
+        ),
         request_max_body_size=settings.max_body_bytes,
         debug=False,
         logging_config=None,

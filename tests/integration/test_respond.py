@@ -268,6 +268,8 @@ async def test_it_answers_health_and_openapi(client: Client) -> None:
     assert (root.status_code, root.headers["location"]) == (303, "/dashboard")
     schema = (await client.get("/schema/openapi.json")).json()
     assert "/api/v1/responses" in schema["paths"]
+    assert (await client.get("/schema/openapi.yaml")).status_code == 200
+    assert (await client.get("/schema/swagger")).status_code == 404, "no page that loads a CDN"
 
 
 async def test_it_sets_no_cookie_anywhere_a_respondent_goes(client: Client) -> None:
