@@ -20,7 +20,8 @@ from analysis import (
     top_box,
 )
 
-FAST = settings(max_examples=40, deadline=None, database=None)
+# derandomize: the same examples on every run, so CI never fails on a new random draw
+FAST = settings(max_examples=40, deadline=None, database=None, derandomize=True)
 LEVELS = [1, 2, 3, 4, 5]
 
 

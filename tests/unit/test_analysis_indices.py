@@ -18,7 +18,8 @@ from analysis import (
     top_box,
 )
 
-FAST = settings(max_examples=60, deadline=None, database=None)
+# derandomize: the same examples on every run, so CI never fails on a new random draw
+FAST = settings(max_examples=60, deadline=None, database=None, derandomize=True)
 
 
 @st.composite

@@ -22,7 +22,8 @@ from analysis import (
 )
 from analysis.ranking import AUTO_MIN_N, _dirichlet_index_moments
 
-FAST = settings(max_examples=25, deadline=None, database=None)
+# derandomize: the same examples on every run, so CI never fails on a new random draw
+FAST = settings(max_examples=25, deadline=None, database=None, derandomize=True)
 LEVELS = [1, 2, 3, 4, 5]
 COMPOSITE = (1 + np.arange(29) / 7).tolist()
 
