@@ -10,12 +10,13 @@ from collections.abc import Mapping, Sequence
 
 from piccolo.engine.base import Engine
 
+from survey.auth.passwords import hash_password
 from survey.demo import ensure_standard_questionnaire
 from survey.questionnaire import check_answers, load_definition, standard_definition_bytes
 from survey.respond.queries import find_link
 from survey.respond.schemas import LinkInfo
 from survey.respond.store import Submission, make_store, make_submission
-from survey.tables import Link, Network, Office, Organization
+from survey.tables import Link, Membership, Network, Office, Organization, User
 
 _seq = itertools.count(1)
 STANDARD = load_definition(standard_definition_bytes())
@@ -53,15 +54,38 @@ async def make_office(name: str = "Standort", organization: int | None = None) -
     return int(office.id)
 
 
+async def make_staff_user(
+    username: str,
+    password: str,
+    role: str,
+    *,
+    organization: int | None = None,
+    office: int | None = None,
+    display_name: str = "",
+) -> int:
+    """A staff user with one membership (a job centre, or one office)."""
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        display_name=display_name,
+        created_at=dt.datetime.now(dt.UTC),
+    )
+    await user.save()
+    await Membership(user=user.id, role=role, organization=organization, office=office).save()
+    return int(user.id)
+
+
 async def make_link(
     office: int | None = None,
     *,
     mode: str = "personal",
     service_type: str = "benefits",
     active: bool = True,
+    version: int | None = None,
 ) -> LinkInfo:
+    """A link to `version` (default: the standard questionnaire)."""
     office = office or await make_office()
-    version = await ensure_standard_questionnaire()
+    version = version or await ensure_standard_questionnaire()
     token = secrets.token_urlsafe(16)
     await Link(
         token=token,

@@ -460,8 +460,17 @@ LANGUAGE = Annotated[
 MODE = Annotated[str | None, QueryParameter(required=False, description="Mode: personal or kiosk")]
 
 
-def _api_params(**params: str | None) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if v is not None}
+def _api_filters(
+    date_from: str | None,
+    date_to: str | None,
+    service_type: str | None,
+    language: str | None,
+    mode: str | None,
+) -> Filters:
+    """The API's filter parameters, read as the pages read their query string."""
+    params = {"from": date_from, "to": date_to, "service_type": service_type,
+              "language": language, "mode": mode}  # fmt: skip
+    return _filters({k: v for k, v in params.items() if v is not None})
 
 
 class ResultsApiController(Controller):
@@ -490,17 +499,7 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> Overview:
         """Every office the caller may see: n, index, top-box share, change, verdict."""
-        filters = _filters(
-            _api_params(
-                **{
-                    "from": date_from,
-                    "to": date_to,
-                    "service_type": service_type,
-                    "language": language,
-                    "mode": mode,
-                }
-            )
-        )
+        filters = _api_filters(date_from, date_to, service_type, language, mode)
         return await _overview(state, staff, filters, _settings(state).min_responses, sort)
 
     @get("/offices/{office_id:int}", cache_control=None)
@@ -519,17 +518,7 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> OfficeResult:
         """One office: item distributions, monthly trend, comparison, masked comments."""
-        filters = _filters(
-            _api_params(
-                **{
-                    "from": date_from,
-                    "to": date_to,
-                    "service_type": service_type,
-                    "language": language,
-                    "mode": mode,
-                }
-            )
-        )
+        filters = _api_filters(date_from, date_to, service_type, language, mode)
         locale = "en" if lang == "en" else "de"
         return await _office(
             state, staff, office_id, filters, _settings(state).min_responses, locale
@@ -551,16 +540,6 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> Benchmark:
         """Offices (or job centres) with shrunken index, rank interval and funnel position."""
-        filters = _filters(
-            _api_params(
-                **{
-                    "from": date_from,
-                    "to": date_to,
-                    "service_type": service_type,
-                    "language": language,
-                    "mode": mode,
-                }
-            )
-        )
+        filters = _api_filters(date_from, date_to, service_type, language, mode)
         parts = await _benchmark(state, staff, filters, _settings(state).min_responses, level)
         return parts.result

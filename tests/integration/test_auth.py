@@ -10,27 +10,24 @@ import httpx
 import pytest
 
 from survey.auth import guard
-from survey.auth.passwords import hash_password
 from survey.settings import Settings
-from survey.tables import ApiToken, AuditLog, Membership, User
-from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
+from survey.tables import ApiToken, AuditLog, User
+from tests.builders import (
+    FULL_ANSWERS,
+    make_link,
+    make_office,
+    make_organization,
+    make_staff_user,
+)
 from tests.conftest import StaffClient
 
 PASSWORD = "correct-horse-battery"
 
 
 async def _user(username: str = "alice", role: str = "manager", org: int | None = None) -> int:
-    user = User(
-        username=username,
-        password_hash=hash_password(PASSWORD),
-        display_name=username,
-        created_at=dt.datetime.now(dt.UTC),
-    )
-    await user.save()
     org = org or await make_organization()
     await make_office(organization=org)
-    await Membership(user=user.id, role=role, organization=org).save()
-    return int(user.id)
+    return await make_staff_user(username, PASSWORD, role, organization=org, display_name=username)
 
 
 @pytest.fixture(autouse=True)

@@ -15,13 +15,19 @@ from typing import Any
 import httpx
 from litestar import Litestar
 
-from survey.auth.passwords import hash_password
 from survey.dashboard import queries
 from survey.dashboard.figures import parse_filters
 from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, DEMO_USERS, WORSE_OFFICE
 from survey.questionnaire import INDEX_SCALE
-from survey.tables import AuditLog, DailyCount, Membership, Office, RollupCount, User
-from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization, make_responses
+from survey.tables import AuditLog, DailyCount, Office, RollupCount
+from tests.builders import (
+    FULL_ANSWERS,
+    make_link,
+    make_office,
+    make_organization,
+    make_responses,
+    make_staff_user,
+)
 from tests.conftest import StaffClient
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
@@ -34,13 +40,7 @@ async def _offices() -> dict[str, int]:
 
 
 async def _office_manager(office_id: int) -> None:
-    user = User(
-        username=OFFICE_MANAGER[0],
-        password_hash=hash_password(OFFICE_MANAGER[1]),
-        created_at=dt.datetime.now(dt.UTC),
-    )
-    await user.save()
-    await Membership(user=user.id, role="manager", office=office_id).save()
+    await make_staff_user(*OFFICE_MANAGER, "manager", office=office_id)
 
 
 def _figures(page: str, prefix: str) -> dict[str, Any]:
@@ -182,10 +182,7 @@ async def test_it_withholds_every_figure_below_the_minimum_number_of_responses(
     engine = app.state.engine
     await make_responses(engine, await make_link(small), [FULL_ANSWERS] * 3)
     await make_responses(engine, await make_link(big), [FULL_ANSWERS] * 30)
-    user = User(username="bob", password_hash=hash_password("bob-password-1"),
-                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
-    await user.save()
-    await Membership(user=user.id, role="manager", organization=org).save()
+    await make_staff_user("bob", "bob-password-1", "manager", organization=org)
     await staff.login("bob", "bob-password-1")
     rows = {
         r["office_id"]: r
@@ -239,10 +236,7 @@ async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
 ) -> None:
     org = await make_organization()
     office = await make_office(organization=org)
-    user = User(username="carol", password_hash=hash_password("carol-password-1"),
-                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
-    await user.save()
-    await Membership(user=user.id, role="admin", organization=org).save()
+    await make_staff_user("carol", "carol-password-1", "admin", organization=org)
     await staff.login("carol", "carol-password-1")
     pages = ["/dashboard", f"/dashboard/offices/{office}", "/dashboard/benchmark",
              "/dashboard/overview.csv", "/api/v1/results/overview",
@@ -356,10 +350,7 @@ async def test_it_answers_every_page_for_a_job_centre_without_responses_or_with_
 ) -> None:
     org = await make_organization()
     office = await make_office(organization=org)
-    user = User(username="dora", password_hash=hash_password("dora-password-1"),
-                created_at=dt.datetime.now(dt.UTC))  # fmt: skip
-    await user.save()
-    await Membership(user=user.id, role="manager", organization=org).save()
+    await make_staff_user("dora", "dora-password-1", "manager", organization=org)
     await staff.login("dora", "dora-password-1")
     paths = ["/dashboard", "/dashboard/overview.csv", "/dashboard/benchmark",
              "/dashboard/benchmark.csv", "/dashboard/benchmark?level=organization",

@@ -6,7 +6,6 @@ import datetime as dt
 import gzip
 import json
 import re
-import secrets
 import uuid
 
 import httpx
@@ -15,10 +14,9 @@ import pytest
 from survey.demo import ensure_standard_questionnaire
 from survey.i18n import RESPOND_LOCALES
 from survey.questionnaire import standard_definition_bytes
-from survey.respond.queries import find_link
 from survey.respond.schemas import LinkInfo
-from survey.tables import Link, QuestionnaireVersion
-from tests.builders import FULL_ANSWERS, STANDARD, make_link, make_office
+from survey.tables import QuestionnaireVersion
+from tests.builders import FULL_ANSWERS, STANDARD, make_link
 
 Client = httpx.AsyncClient
 OWN_NAMES = {
@@ -52,19 +50,7 @@ async def _link_to(definition: dict[str, object]) -> LinkInfo:
         published_at=dt.datetime.now(dt.UTC),
     )
     await version.save()
-    token = secrets.token_urlsafe(16)
-    await Link(
-        token=token,
-        office=await make_office(),
-        version=version.id,
-        service_type="benefits",
-        mode="personal",
-        active=True,
-        created_at=dt.datetime.now(dt.UTC),
-    ).save()
-    info = await find_link(token)
-    assert info is not None
-    return info
+    return await make_link(version=version.id)
 
 
 def _form(lang: str, **answers: object) -> dict[str, str]:
