@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 
 from survey.settings import Settings, SettingsError
 
+API_TOKEN_DAYS = 90  # survey.tables.API_TOKEN_DAYS; not imported here to keep `--help` fast
+
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
@@ -256,16 +258,31 @@ def cmd_i18n(args: argparse.Namespace) -> int:
 def cmd_create_token(args: argparse.Namespace) -> int:
     settings = _settings()
     try:
-        token = asyncio.run(_create_token(settings, args.username, args.name))
+        token, expires = asyncio.run(
+            _create_token(settings, args.username, args.name, args.expires_days)
+        )
     except ValueError as exc:
         print(f"resonanz: {exc}", file=sys.stderr)
         return 2
-    print(f"API token for {args.username} ({args.name}), shown only this once:")
+    until = expires.strftime("%Y-%m-%d %H:%M UTC")
+    print(f"API token for {args.username} ({args.name}), valid until {until}, shown only once:")
     print(token)
     return 0
 
 
-async def _create_token(settings: Settings, username: str, name: str) -> str:
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {value!r}") from None
+    if not 1 <= days <= 3650:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 3650 days, got {days}")
+    return days
+
+
+async def _create_token(
+    settings: Settings, username: str, name: str, days: int
+) -> tuple[str, dt.datetime]:
     from survey.auth.guard import hash_token, new_api_token
     from survey.auth.queries import audit
     from survey.tables import ApiToken, User
@@ -275,14 +292,23 @@ async def _create_token(settings: Settings, username: str, name: str) -> str:
         if row is None:
             raise ValueError(f"no user named {username!r}")
         token = new_api_token()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        expires = now + dt.timedelta(days=days)
         await ApiToken(
             user=row["id"],
             name=name,
             token_hash=hash_token(token),
-            created_at=dt.datetime.now(dt.UTC),
+            created_at=now,
+            expires_at=expires,
         ).save()
-        await audit("token_created", user_id=row["id"], username=username, name=name)
-        return token
+        await audit(
+            "token_created",
+            user_id=row["id"],
+            username=username,
+            name=name,
+            expires_at=expires.isoformat(),
+        )
+        return token, expires
 
 
 def _where(settings: Settings) -> str:
@@ -323,6 +349,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     token = sub.add_parser("create-token", help="create an API token for a user (printed once)")
     token.add_argument("username")
     token.add_argument("--name", default="script", help="what the token is for")
+    token.add_argument(
+        "--expires-days",
+        type=_days,
+        default=API_TOKEN_DAYS,
+        metavar="DAYS",
+        help=f"days until the token stops working (default {API_TOKEN_DAYS}, at most 3650)",
+    )
     token.set_defaults(func=cmd_create_token)
     i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
     from survey.i18n.cli import add_arguments

@@ -15,7 +15,11 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.defaults.timestamptz import TimestamptzOffset
 from piccolo.table import Table
+
+API_TOKEN_DAYS = 90
+"""Lifetime of a new API token unless its creator chooses another."""
 
 
 class Network(Table):
@@ -166,6 +170,8 @@ class ApiToken(Table):
     created_at = Timestamptz()
     last_used_at = Timestamptz(null=True, default=None)
     revoked = Boolean(default=False)
+    expires_at = Timestamptz(null=True, default=TimestamptzOffset(days=API_TOKEN_DAYS))
+    """Refused from this moment on; a token without one (NULL) is refused too."""
 
 
 class AuditLog(Table):

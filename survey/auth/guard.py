@@ -129,9 +129,10 @@ async def _user_id(
 ) -> tuple[int, str, bool, int | None]:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
-        user_id = await queries.user_for_token(hash_token(header[7:].strip()))
-        if user_id is None:
-            raise LoginRequired(N_("The API token is unknown or revoked."))
+        try:
+            user_id = await queries.user_for_token(hash_token(header[7:].strip()))
+        except queries.TokenRefused as exc:
+            raise LoginRequired(str(exc)) from None
         return user_id, "", True, None
     session = read_session(settings.secret_key, request.cookies.get(SESSION_COOKIE))
     if session is None:

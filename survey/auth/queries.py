@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from survey.auth.schemas import OfficeRef, Scope
+from survey.i18n import N_
 from survey.tables import ApiToken, AuditLog, Membership, Office, User
 
 
@@ -73,22 +74,38 @@ async def audit(
     ).save()
 
 
-async def user_for_token(token_hash: str) -> int | None:
+class TokenRefused(Exception):
+    """The token opens nothing; the message says why (the caller holds the token already)."""
+
+
+async def user_for_token(token_hash: str, now: dt.datetime | None = None) -> int:
+    """The user a token acts for, or TokenRefused: unknown, revoked, expired, or its user
+    deactivated or locked. Checked on every request, so a change takes effect at once."""
     row = await (
-        ApiToken.select(ApiToken.id, ApiToken.user)
-        .where((ApiToken.token_hash == token_hash) & (ApiToken.revoked == False))  # noqa: E712
+        ApiToken.select(
+            ApiToken.id,
+            ApiToken.user,
+            ApiToken.revoked,
+            ApiToken.expires_at,
+            ApiToken.user.active.as_alias("active"),
+            ApiToken.user.locked_until.as_alias("locked_until"),
+        )
+        .where(ApiToken.token_hash == token_hash)
         .first()
     )
-    if row is None:
-        return None
-    await ApiToken.update({ApiToken.last_used_at: dt.datetime.now(dt.UTC)}).where(
-        ApiToken.id == row["id"]
-    )
+    now = now or dt.datetime.now(dt.UTC)
+    if row is None or row["revoked"]:
+        raise TokenRefused(N_("The API token is unknown or revoked."))
+    if row["expires_at"] is None or row["expires_at"] <= now:
+        raise TokenRefused(N_("The API token has expired."))
+    if not row["active"] or (row["locked_until"] is not None and row["locked_until"] > now):
+        raise TokenRefused(N_("The account of this API token is deactivated or locked."))
+    await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return int(row["user"])
 
 
 async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
-    """The user's roles resolved to offices; None for an unknown or deactivated user, or for
+    """The user's roles resolved to offices; None for an unknown, deactivated or locked user, or for
     a session from before the user's last sign-out or lockout (`epoch`)."""
     user = await (
         User.select(
@@ -97,12 +114,15 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
             User.display_name,
             User.locale,
             User.active,
+            User.locked_until,
             User.session_epoch,
         )
         .where(User.id == user_id)
         .first()
     )
     if user is None or not user["active"]:
+        return None
+    if user["locked_until"] is not None and user["locked_until"] > dt.datetime.now(dt.UTC):
         return None
     if epoch is not None and epoch != user["session_epoch"]:
         return None

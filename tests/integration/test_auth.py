@@ -237,3 +237,51 @@ async def test_it_ends_every_session_of_a_user_on_sign_out(
     assert (await client.get("/dashboard")).status_code == 303, "a copied cookie is dead too"
     api = await client.get("/api/v1/results/overview")
     assert api.status_code == 401
+
+
+async def _token(user_id: int, **values: object) -> str:
+    token = guard.new_api_token()
+    await ApiToken(
+        user=user_id, name="script", token_hash=guard.hash_token(token),
+        created_at=dt.datetime.now(dt.UTC), **values,
+    ).save()  # fmt: skip
+    return token
+
+
+async def test_it_gives_new_tokens_90_days_and_refuses_expired_ones(
+    client: httpx.AsyncClient,
+) -> None:
+    user_id = await _user()
+    fresh = await _token(user_id)
+    expiry = await ApiToken.select(ApiToken.expires_at).first()
+    assert expiry is not None
+    left = expiry["expires_at"] - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=89) < left <= dt.timedelta(days=90)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    expired = await _token(user_id, expires_at=past)
+    without = await _token(user_id, expires_at=None)
+    url = "/api/v1/results/overview"
+    assert (await client.get(url, headers={"authorization": f"Bearer {fresh}"})).status_code == 200
+    for token in (expired, without):
+        answer = await client.get(url, headers={"authorization": f"Bearer {token}"})
+        assert answer.status_code == 401
+        assert answer.json()["detail"] == "The API token has expired."
+
+
+@pytest.mark.parametrize("change", ["deactivated", "locked"])
+async def test_it_refuses_the_token_of_a_deactivated_or_locked_user_at_once(
+    client: httpx.AsyncClient, change: str
+) -> None:
+    user_id = await _user()
+    token = await _token(user_id)
+    url, auth = "/api/v1/results/overview", {"authorization": f"Bearer {token}"}
+    assert (await client.get(url, headers=auth)).status_code == 200
+    if change == "deactivated":
+        await User.update({User.active: False}).where(User.id == user_id)
+    else:
+        until = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+        await User.update({User.locked_until: until}).where(User.id == user_id)
+    refused = await client.get(url, headers=auth)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "The account of this API token is deactivated or locked."
+    assert refused.headers["www-authenticate"].startswith("Bearer")

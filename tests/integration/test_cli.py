@@ -105,13 +105,22 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path
     env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/t.sqlite3"}
     assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
     created = _run(["create-token", "koordination", "--name", "monthly report"], tmp_path, **env)
+    weekly = _run(["create-token", "koordination", "--expires-days", "7"], tmp_path, **env)
     unknown = _run(["create-token", "nobody"], tmp_path, **env)
+    never = _run(["create-token", "koordination", "--expires-days", "0"], tmp_path, **env)
     assert created.returncode == 0, created.stderr
+    assert weekly.returncode == 0, weekly.stderr
     assert unknown.returncode == 2 and "no user named 'nobody'" in unknown.stderr
+    assert never.returncode == 2 and "between 1 and 3650 days" in never.stderr
     token = created.stdout.strip().splitlines()[-1]
     with sqlite3.connect(tmp_path / "t.sqlite3") as db:
-        stored = db.execute("SELECT token_hash FROM api_token").fetchall()
+        stored = db.execute(
+            "SELECT token_hash, julianday(expires_at) - julianday(created_at) FROM api_token "
+            "ORDER BY id"
+        ).fetchall()
     assert stored and token not in repr(stored), "only the hash is stored"
+    assert [round(days) for _, days in stored] == [90, 7]
+    assert "valid until" in created.stdout
     app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"], secret_key="x" * 40))
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
