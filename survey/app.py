@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,19 +10,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import anyio
 import jinja2
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import HttpMethod, Litestar, MediaType, Request, Response, get, route
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import YamlRenderPlugin
+from litestar.params import FromPath
 from litestar.response import Redirect
-from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import LoginRequired, is_staff_path
 from survey.auth.routes import AuthController, staff_error
+from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import engine_lifespan, make_engine
 from survey.errors import DomainError
@@ -50,21 +52,49 @@ async def root() -> Redirect:
     return Redirect("/dashboard", status_code=303)
 
 
-def _static_url_builder() -> Any:
-    static_dir = FRONTEND / "static"
-    versions: dict[str, str] = {}
+@route(
+    "/static/{name:path}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    include_in_schema=False,
+    cache_control=None,
+    opt={SKIP_OPT: True},
+)
+async def static_file(request: Request[Any, Any, State], name: FromPath[str]) -> Response[bytes]:
+    """A file of frontend/static; under its hashed name cached for a year, else revalidated."""
+    assets: Assets = request.app.state.assets
+    found = assets.find(name.lstrip("/"))
+    if found is None:
+        return Response(
+            b"There is no such file.\n",
+            status_code=404,
+            media_type=MediaType.TEXT,
+            headers={"cache-control": "no-store"},
+        )
+    asset, immutable = found
+    headers = {"cache-control": IMMUTABLE if immutable else REVALIDATE}
+    encoding = None
+    if asset.compressible:
+        headers["vary"] = "Accept-Encoding"
+        encoding = best_encoding(request.headers.get("accept-encoding", ""))
+    etag = asset.etag if encoding is None else f'{asset.etag[:-1]}-{encoding}"'
+    headers["etag"] = etag
+    if etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(b"", status_code=304, headers=headers)
+    body = asset.data
+    if encoding is not None:
+        headers["content-encoding"] = encoding
+        if asset.ready(encoding):
+            body = asset.encoded(encoding)
+        else:  # the first request for it: compress off the event loop, once
+            body = await anyio.to_thread.run_sync(asset.encoded, encoding)
+    return Response(body, media_type=asset.media_type, headers=headers)
 
-    def static(path: str) -> str:
-        version = versions.get(path)
-        if version is None:
-            data = (static_dir / path).read_bytes()
-            version = versions[path] = hashlib.sha256(data).hexdigest()[:10]
-        return f"/static/{path}?v={version}"
 
-    return static
+def _etags(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def _templates() -> TemplateConfig[JinjaTemplateEngine]:
+def _templates(assets: Assets) -> TemplateConfig[JinjaTemplateEngine]:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(FRONTEND / "templates"),
         autoescape=True,
@@ -72,7 +102,7 @@ def _templates() -> TemplateConfig[JinjaTemplateEngine]:
         lstrip_blocks=True,
         auto_reload=False,
     )
-    env.globals["static"] = _static_url_builder()
+    env.globals["static"] = assets.url
     env.filters["html_lang"] = html_lang
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
@@ -157,6 +187,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> Litestar:
     engine = make_engine(settings)
+    assets = Assets(FRONTEND / "static")
     return Litestar(
         route_handlers=[
             healthz,
@@ -166,12 +197,7 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             DashboardController,
             ResultsApiController,
-            create_static_files_router(
-                path="/static",
-                directories=[FRONTEND / "static"],
-                cache_control=None,
-                include_in_schema=False,
-            ),
+            static_file,
         ],
         lifespan=[lifespan],
         state=State(
@@ -179,9 +205,11 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "engine": engine,
                 "directory": LinkDirectory(settings.link_cache_seconds),
+                "assets": assets,
             }
         ),
-        template_config=_templates(),
+        template_config=_templates(assets),
+        compression_config=compression_config(),
         middleware=[security_middleware],
         exception_handlers={
             LoginRequired: _login_required,

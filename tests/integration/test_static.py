@@ -1,0 +1,134 @@
+"""Static files under hashed names, cached for a year; every text answer compressed."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import brotli
+import httpx
+import pytest
+
+from tests.builders import make_link
+from tests.conftest import StaffClient
+
+Client = httpx.AsyncClient
+DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
+PLOTLY_BUDGET_GZIP = 400_000
+
+pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+
+
+async def _raw(client: Client, path: str, encoding: str) -> tuple[httpx.Response, bytes]:
+    async with client.stream("GET", path, headers={"accept-encoding": encoding}) as answer:
+        return answer, b"".join([chunk async for chunk in answer.aiter_raw()])
+
+
+async def _same_in_every_coding(client: Client, path: str, vary: str = "") -> bytes:
+    """The answer's bytes in identity, brotli and gzip decode to the same text."""
+    plain, body = await _raw(client, path, "identity")
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers, path
+    text = re.sub(vary, "", body.decode()) if vary else body.decode()
+    for encoding, decode in DECODE.items():
+        packed, raw = await _raw(client, path, f"{encoding}, identity;q=0.5")
+        assert packed.headers.get("content-encoding") == encoding, (path, encoding)
+        assert len(raw) < len(body), (path, encoding, len(raw), len(body))
+        got = decode(raw).decode()
+        assert (re.sub(vary, "", got) if vary else got) == text, (path, encoding)
+    return body
+
+
+async def test_pages_name_their_assets_by_content_and_those_are_cached_for_a_year(
+    client: Client,
+) -> None:
+    link = await make_link(mode="kiosk")
+    page = await client.get(f"/k/{link.token}")
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+    assert len(assets) == 3, assets
+    for url in assets:
+        assert re.search(r"\.[0-9a-f]{10}\.(css|js)$", url), url
+        answer = await client.get(url)
+        assert answer.status_code == 200
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "set-cookie" not in answer.headers
+        plain = await client.get(re.sub(r"\.[0-9a-f]{10}\.", ".", url))
+        assert plain.content == answer.content
+        assert plain.headers["cache-control"] == "no-cache"
+    assert page.headers["cache-control"] == "no-store"
+
+
+async def test_a_plain_name_is_revalidated_with_its_etag(client: Client) -> None:
+    first = await client.get("/static/js/respond.js", headers={"accept-encoding": "br"})
+    again = await client.get(
+        "/static/js/respond.js",
+        headers={"accept-encoding": "br", "if-none-match": first.headers["etag"]},
+    )
+    assert again.status_code == 304 and again.content == b""
+    other = await client.get(
+        "/static/js/respond.js",
+        headers={"accept-encoding": "gzip", "if-none-match": first.headers["etag"]},
+    )
+    assert other.status_code == 200, "the brotli copy's tag does not stand for the gzip copy"
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/%00", "/static/..%2fpyproject.toml", "/static/", "/static/css/x.css"]
+)
+async def test_it_answers_404_for_what_is_not_a_static_file(client: Client, path: str) -> None:
+    answer = await client.get(path)
+    assert answer.status_code == 404, answer.text
+    assert "set-cookie" not in answer.headers
+
+
+async def test_a_head_request_gets_the_headers_without_a_body(client: Client) -> None:
+    answer = await client.head("/static/css/respond.css", headers={"accept-encoding": "gzip"})
+    assert answer.status_code == 200 and answer.content == b""
+    assert answer.headers["content-encoding"] == "gzip"
+
+
+async def test_respondent_pages_json_css_and_js_decode_to_the_same_bytes(client: Client) -> None:
+    link = await make_link()
+    page = await _same_in_every_coding(
+        client, f"/s/{link.token}", vary=r'name="submission_id" value="[^"]+"'
+    )
+    await _same_in_every_coding(client, f"/s/{link.token}/thanks?lang=ar")
+    await _same_in_every_coding(client, f"/api/v1/links/{link.token}/questionnaire?lang=uk")
+    for url in re.findall(r'(?:href|src)="(/static/[^"]+)"', page.decode()):
+        await _same_in_every_coding(client, url)
+    bad = await client.post(f"/s/{link.token}", data={"submission_id": "x"})
+    assert bad.status_code == 400 and bad.headers["cache-control"] == "no-store"
+
+
+async def test_staff_pages_and_csv_decode_to_the_same_bytes(
+    staff: StaffClient, demo: object
+) -> None:
+    from survey.demo import DEMO_USERS
+
+    _, username, password = next(u for u in DEMO_USERS if u[0] == "network")
+    assert (await staff.login(username, password)).status_code == 303
+    csrf = r'name="csrf_token" value="[^"]+"'
+    for path in ("/dashboard", "/dashboard/benchmark"):
+        html = await _same_in_every_coding(staff.client, path, vary=csrf)
+        answer = await staff.client.get(path)
+        assert answer.headers["cache-control"] == "no-store"
+        for url in re.findall(r'(?:href|src)="(/static/[^"]+)"', html.decode()):
+            await _same_in_every_coding(staff.client, url)
+    await _same_in_every_coding(staff.client, "/dashboard/overview.csv")
+
+
+async def test_the_dashboards_plotly_bundle_is_within_its_budget(client: Client) -> None:
+    """Issue 17: dashboard JavaScript at most 400 kB gzipped (brotli is smaller still)."""
+    page = (await client.get("/dashboard/benchmark")).status_code
+    assert page in (303, 200)
+    from survey.app import FRONTEND
+
+    bundle = next((FRONTEND / "static/vendor").glob("plotly-*.min.js")).name
+    url = f"/static/vendor/{bundle}"
+    sizes = {}
+    for encoding in ("gzip", "br"):
+        answer, raw = await _raw(client, url, encoding)
+        assert answer.headers["content-encoding"] == encoding
+        sizes[encoding] = len(raw)
+    js = await _raw(client, "/static/js/dashboard.js", "gzip")
+    assert sizes["gzip"] + len(js[1]) <= PLOTLY_BUDGET_GZIP, sizes
+    assert sizes["br"] < sizes["gzip"]
