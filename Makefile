@@ -6,7 +6,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test bench lint format i18n clean
+# The plotly.js partial bundle the dashboards serve (traces bar, pie, scatter), pinned by
+# version and by the SHA-256 of the npm tarball; `make plotly` fetches it again and writes its
+# brotli file (quality 11 takes seconds, too long for a server's first request).
+PLOTLY_VERSION := 4.1.1
+PLOTLY_TGZ_SHA256 := ea907f854b6cec4f6a2fa71540ec019a21ed2c61e6a109ddd5c072103a96eed0
+VENDOR := frontend/static/vendor
+
+.PHONY: demo test bench lint format i18n clean plotly
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/respond_page.py
+	$(BIN)/python bench/cycle.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,6 +44,17 @@ format: $(STAMP)
 
 i18n: $(STAMP)
 	$(BIN)/resonanz i18n update
+
+plotly: $(STAMP)
+	rm -f $(VENDOR)/plotly-*
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent plotly.js-basic-dist-min@$(PLOTLY_VERSION) >/dev/null \
+	  && echo "$(PLOTLY_TGZ_SHA256)  plotly.js-basic-dist-min-$(PLOTLY_VERSION).tgz" | sha256sum -c --quiet - \
+	  && tar xzf plotly.js-basic-dist-min-$(PLOTLY_VERSION).tgz \
+	  && cp package/plotly-basic.min.js $(CURDIR)/$(VENDOR)/plotly-basic-$(PLOTLY_VERSION).min.js \
+	  && cp package/LICENSE $(CURDIR)/$(VENDOR)/plotly-basic-$(PLOTLY_VERSION).LICENSE.txt \
+	  && rm -rf $$tmp
+	$(BIN)/python -c "import brotli, pathlib; p = pathlib.Path('$(VENDOR)/plotly-basic-$(PLOTLY_VERSION).min.js'); \
+	  p.with_name(p.name + '.br').write_bytes(brotli.compress(p.read_bytes(), mode=brotli.MODE_TEXT, quality=11))"
 
 clean:
 	rm -rf $(VENV) resonanz.sqlite3 resonanz.sqlite3-wal resonanz.sqlite3-shm resonanz.secret
