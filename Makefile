@@ -13,7 +13,7 @@ PLOTLY_VERSION := 4.1.1
 PLOTLY_TGZ_SHA256 := ea907f854b6cec4f6a2fa71540ec019a21ed2c61e6a109ddd5c072103a96eed0
 VENDOR := frontend/static/vendor
 
-.PHONY: demo test bench lint format i18n clean plotly
+.PHONY: demo test bench lint typecheck format i18n clean plotly
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# strict mypy on analysis/ and survey/ (settings in pyproject.toml); .ci/run runs it too
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

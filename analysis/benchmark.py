@@ -357,7 +357,7 @@ def funnel_limits(
     def spread(size: FloatArray) -> FloatArray:
         base = unit_sd / np.sqrt(size)
         if inflated and overdispersion == "multiplicative":
-            return base * np.sqrt(phi or 1.0)
+            return base * float(np.sqrt(phi or 1.0))
         if inflated and overdispersion == "additive":
             return np.sqrt(base**2 + (tau2 or 0.0))
         return base
@@ -382,7 +382,7 @@ def funnel_limits(
     )  # fmt: skip
     position = np.where(used, position, TOO_FEW)
     points = tuple(
-        FunnelPoint(label, int(ni), v, zz, pos)  # type: ignore[arg-type]
+        FunnelPoint(label, int(ni), v, zz, pos)
         for label, ni, v, zz, pos in zip(
             tab.labels,
             n.tolist(),

@@ -136,7 +136,7 @@ class CountTable:
     @property
     def n(self) -> FloatArray:
         """Responses per group."""
-        return self.counts.sum(axis=1)
+        return np.asarray(self.counts.sum(axis=1), dtype=np.float64)
 
     @classmethod
     def from_rows(

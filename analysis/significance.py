@@ -189,7 +189,7 @@ def adjust_pvalues(pvalues: Sequence[float] | Any, method: str = "bh") -> list[f
     out = np.empty(m)
     out[order] = np.minimum(adjusted, 1.0)
     # An adjusted p is never below the raw one; m·p/i can round to 1 ulp below p.
-    return np.maximum(out, p).tolist()
+    return [float(v) for v in np.maximum(out, p)]
 
 
 def dunn(groups: Sequence[Any], adjust: Literal["holm", "bh", "none"] = "holm") -> Dunn:

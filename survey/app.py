@@ -124,11 +124,11 @@ def _error_response(
             media_type=MediaType.JSON,
         )
     if is_staff_path(request.url.path):
-        return staff_error(request, status_code, detail)  # type: ignore[return-value]
+        return staff_error(request, status_code, detail)
     locale = negotiate(
         request.query_params.get("lang"), request.headers.get("accept-language"), RESPOND_LOCALES
     )
-    return page.error_page(locale, status_code, translations(locale).gettext(detail))  # type: ignore[return-value]
+    return page.error_page(locale, status_code, translations(locale).gettext(detail))
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

@@ -41,7 +41,7 @@ class DatabaseUnavailable(Exception):
 
 
 @asynccontextmanager
-async def _migrated(settings: Settings) -> AsyncIterator[Engine]:
+async def _migrated(settings: Settings) -> AsyncIterator[Engine[Any]]:
     """The database, migrated, with its pool open for a command's work."""
     import asyncpg
 

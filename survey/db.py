@@ -6,11 +6,12 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.table import Table
 
 from survey.tables import ALL_TABLES
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 SQLITE_BUSY_TIMEOUT_S = 10.0
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         # isolation_level=None: each statement commits inside aiosqlite's thread; otherwise
         # the write lock is held until Piccolo's separate commit() call comes back through
@@ -41,7 +42,7 @@ def prepare_sqlite(path: str) -> None:
         conn.close()
 
 
-def use_engine(engine: Engine) -> None:
+def use_engine(engine: Engine[Any]) -> None:
     """Bind every table, Piccolo's migration table and piccolo_conf to `engine`."""
     from piccolo.apps.migrations.tables import Migration
 
@@ -49,11 +50,12 @@ def use_engine(engine: Engine) -> None:
 
     conf.DB = engine
     os.environ["PICCOLO_CONF"] = "survey.piccolo_conf"
-    for table in [*ALL_TABLES, Migration]:
+    tables: list[type[Table]] = [*ALL_TABLES, Migration]
+    for table in tables:
         table._meta._db = engine
 
 
-async def migrate(engine: Engine) -> None:
+async def migrate(engine: Engine[Any]) -> None:
     """Apply all Piccolo migrations of the survey app to `engine`."""
     import contextlib
     import io
@@ -70,7 +72,7 @@ async def migrate(engine: Engine) -> None:
 
 
 @asynccontextmanager
-async def engine_lifespan(engine: Engine, pool_size: int) -> AsyncIterator[None]:
+async def engine_lifespan(engine: Engine[Any], pool_size: int) -> AsyncIterator[None]:
     use_engine(engine)
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=pool_size)

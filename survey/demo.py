@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
+from typing import Any
 
 import msgspec
 from piccolo.engine.base import Engine
@@ -139,7 +140,11 @@ class DemoSummary(msgspec.Struct):
 
 
 async def load_demo(
-    engine: Engine, *, responses_scale: float = 1.0, seed: int = 2026, today: dt.date | None = None
+    engine: Engine[Any],
+    *,
+    responses_scale: float = 1.0,
+    seed: int = 2026,
+    today: dt.date | None = None,
 ) -> DemoSummary:
     """Load the demo into a migrated database unless it is there already."""
     rng = random.Random(seed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.base import Engine
@@ -10,7 +11,7 @@ from piccolo.engine.base import Engine
 from survey.db import make_engine
 from survey.settings import Settings
 
-DB: Engine = make_engine(
+DB: Engine[Any] = make_engine(
     Settings(database_url=os.environ.get("RESONANZ_DATABASE_URL", Settings().database_url))
 )
 

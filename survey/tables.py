@@ -1,4 +1,8 @@
-"""All Piccolo tables: columns and indexes, nothing else."""
+"""All Piccolo tables: columns and indexes, nothing else.
+
+Piccolo adds the `id` primary key itself; each table declares `id: Serial` (an annotation
+only, no column) so that mypy knows `Office.id` (a column) and `office.id` (an int).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     SmallInt,
     Text,
     Timestamptz,
@@ -23,6 +28,7 @@ API_TOKEN_DAYS = 90
 
 
 class Network(Table):
+    id: Serial
     name = Varchar(length=200)
     slug = Varchar(length=80, unique=True)
 
@@ -30,6 +36,7 @@ class Network(Table):
 class Organization(Table):
     """A job centre."""
 
+    id: Serial
     name = Varchar(length=200)
     slug = Varchar(length=80, unique=True)
     network = ForeignKey(references=Network, null=True, on_delete=OnDelete.set_null)
@@ -38,6 +45,7 @@ class Organization(Table):
 class Office(Table):
     """A location (Standort) of a job centre."""
 
+    id: Serial
     organization = ForeignKey(references=Organization, on_delete=OnDelete.restrict, index=True)
     name = Varchar(length=200)
     code = Varchar(length=40)
@@ -45,6 +53,7 @@ class Office(Table):
 
 
 class Questionnaire(Table):
+    id: Serial
     organization = ForeignKey(references=Organization, null=True, on_delete=OnDelete.restrict)
     code = Varchar(length=80, unique=True)
     name = Varchar(length=200)
@@ -53,6 +62,7 @@ class Questionnaire(Table):
 class QuestionnaireVersion(Table):
     """Immutable once published: items, scales and all translations live in `definition`."""
 
+    id: Serial
     questionnaire = ForeignKey(references=Questionnaire, on_delete=OnDelete.restrict, index=True)
     number = Integer()
     definition = JSON()
@@ -62,6 +72,7 @@ class QuestionnaireVersion(Table):
 class Link(Table):
     """An unguessable token binding office, questionnaire version, service type and mode."""
 
+    id: Serial
     token = Varchar(length=64, unique=True)
     office = ForeignKey(references=Office, on_delete=OnDelete.restrict, index=True)
     version = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
@@ -75,6 +86,7 @@ class Link(Table):
 class Response(Table):
     """One submitted survey. No IP address, user agent or cookie is ever stored."""
 
+    id: Serial
     submission_id = UUID(unique=True)
     digest = Varchar(length=64)
     link = ForeignKey(references=Link, on_delete=OnDelete.restrict)
@@ -90,6 +102,7 @@ class Response(Table):
 class Answer(Table):
     """One scale answer of a response."""
 
+    id: Serial
     response = ForeignKey(references=Response, on_delete=OnDelete.cascade, index=True)
     item = Varchar(length=40)
     value = SmallInt()
@@ -98,6 +111,7 @@ class Answer(Table):
 class TextAnswer(Table):
     """Free text, kept apart because it can hold personal data (own retention and export rules)."""
 
+    id: Serial
     response = ForeignKey(references=Response, on_delete=OnDelete.cascade, index=True)
     item = Varchar(length=40)
     text = Text()
@@ -110,6 +124,7 @@ class DailyCount(Table):
     answered index items (420 is divisible by 1..7, so the value is exact).
     """
 
+    id: Serial
     day = Date()
     office = ForeignKey(references=Office, on_delete=OnDelete.restrict)
     service_type = Varchar(length=40)
@@ -129,6 +144,7 @@ class RollupCount(Table):
     Rows with item "_rolled" (office NULL) mark the last day or month rolled up.
     """
 
+    id: Serial
     grain = Varchar(length=5)
     start = Date()
     office = ForeignKey(references=Office, null=True, on_delete=OnDelete.cascade)
@@ -141,6 +157,7 @@ class RollupCount(Table):
 
 
 class User(Table, tablename="staff_user"):
+    id: Serial
     username = Varchar(length=80, unique=True)
     display_name = Varchar(length=200, default="")
     password_hash = Varchar(length=200)
@@ -156,6 +173,7 @@ class User(Table, tablename="staff_user"):
 class Membership(Table):
     """A role of a user: network coordinator, admin or manager of a job centre, or of offices."""
 
+    id: Serial
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     role = Varchar(length=20)
     network = ForeignKey(references=Network, null=True, on_delete=OnDelete.cascade)
@@ -164,6 +182,7 @@ class Membership(Table):
 
 
 class ApiToken(Table):
+    id: Serial
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=200)
     token_hash = Varchar(length=64, unique=True)
@@ -175,6 +194,7 @@ class ApiToken(Table):
 
 
 class AuditLog(Table):
+    id: Serial
     at = Timestamptz()
     user = ForeignKey(references=User, null=True, on_delete=OnDelete.set_null)
     username = Varchar(length=80, default="")

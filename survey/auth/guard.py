@@ -93,7 +93,7 @@ def new_api_token() -> str:
 
 
 def failure_delay(failures: int) -> float:
-    return min(DELAY_MAX_SECONDS, DELAY_BASE_SECONDS * 2 ** max(failures - 1, 0))
+    return min(DELAY_MAX_SECONDS, DELAY_BASE_SECONDS * 2.0 ** max(failures - 1, 0))
 
 
 def session_cookie(settings: Settings, value: str, max_age: int = SESSION_SECONDS) -> Cookie:

@@ -133,11 +133,11 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
         Office.id,
         Office.name,
         Office.code,
-        Office.organization.id.as_alias("organization_id"),
-        Office.organization.name.as_alias("organization"),
-        Office.organization.network.id.as_alias("network_id"),
-        Office.organization.network.name.as_alias("network"),
-    ).order_by(Office.organization.name, Office.name)
+        Office.organization._.id.as_alias("organization_id"),
+        Office.organization._.name.as_alias("organization"),
+        Office.organization._.network._.id.as_alias("network_id"),
+        Office.organization._.network._.name.as_alias("network"),
+    ).order_by(Office.organization._.name, Office.name)
     visible: set[int] = set()
     for m in memberships:
         if m["role"] == "network" and m["network"]:

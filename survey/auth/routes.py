@@ -102,11 +102,14 @@ class AuthController(Controller):
         else:
             user = await queries.find_user(username) if username else None
         now = dt.datetime.now(dt.UTC)
-        known = user is not None and user["active"]
-        locked = known and user["locked_until"] is not None and user["locked_until"] > now
+        account: dict[str, Any] = user if user is not None else {}
+        known = bool(account.get("active"))
+        locked = known and account["locked_until"] is not None and account["locked_until"] > now
         # the same work and the same growing delay whether the name exists or not
         checked = await asyncio.to_thread(
-            verify_password, user["password_hash"] if known and not locked else _dummy(), password
+            verify_password,
+            account["password_hash"] if known and not locked else _dummy(),
+            password,
         )
         if not known or locked or not checked:
             delay_failures = _recent_failures(state, username.casefold(), now)
@@ -114,15 +117,17 @@ class AuthController(Controller):
                 await queries.audit("login_failed", username=username, reason="unknown user")
             else:
                 failures, until = (
-                    (int(user["failed_logins"] or 0), user["locked_until"])
+                    (int(account["failed_logins"] or 0), account["locked_until"])
                     if locked
                     else await queries.record_failure(
-                        user["id"], guard.LOCK_AFTER, now + dt.timedelta(seconds=guard.LOCK_SECONDS)
+                        account["id"],
+                        guard.LOCK_AFTER,
+                        now + dt.timedelta(seconds=guard.LOCK_SECONDS),
                     )
                 )
                 await queries.audit(
                     "login_failed",
-                    user_id=user["id"],
+                    user_id=account["id"],
                     username=username,
                     reason="locked" if locked else "wrong password",
                     failures=failures,

@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -80,7 +80,7 @@ def count_rows(subs: Sequence[Submission]) -> list[tuple[object, ...]]:
             counts[(*key, item, value)] += 1
         if s.index_value is not None:
             counts[(*key, INDEX_ITEM, s.index_value)] += 1
-    return [(*k, n) for k, n in sorted(counts.items())]  # type: ignore[type-var]
+    return [(*k, n) for k, n in sorted(counts.items())]
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -318,7 +318,7 @@ class PostgresStore:
         return None
 
 
-def make_store(engine: Engine) -> BatchStore:
+def make_store(engine: Engine[Any]) -> BatchStore:
     if isinstance(engine, PostgresEngine):
         return PostgresStore(engine)
     return SQLiteStore(engine.path)  # type: ignore[attr-defined]
