@@ -34,7 +34,7 @@ from survey.respond import page
 from survey.respond.queries import LinkDirectory
 from survey.respond.routes import RespondApiController, RespondController
 from survey.respond.store import ResponseWriter, make_store
-from survey.security import security_middleware
+from survey.security import loggable_path, security_middleware
 from survey.settings import Settings
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -165,7 +165,8 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    path = loggable_path(request.url.path)
+    log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return _error_response(request, 500, N_("Something went wrong on our side. Please try again."))
 
 

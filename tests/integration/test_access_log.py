@@ -1,0 +1,121 @@
+"""Nothing in the server's log lets an office match a submission to the minute a client left
+the room: respondent requests are not logged, no link token appears anywhere in the log."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from survey.app import create_app, lifespan
+from survey.security import is_respondent_path, loggable_path
+from survey.settings import Settings
+from tests.builders import FULL_ANSWERS, make_link
+
+STARTUP_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server stopped: {server.communicate()[1]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+async def test_it_never_logs_a_respondent_request_or_a_link_token(
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
+    async with lifespan(create_app(sqlite_settings)):
+        personal = await make_link(mode="personal")
+        kiosk = await make_link(mode="kiosk")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "RESONANZ_DATABASE_URL": sqlite_settings.database_url,
+        "RESONANZ_PORT": str(port),
+        "RESONANZ_SECRET_KEY": "x" * 40,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "survey.cli", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_up(base, server)
+        with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as http:
+            answers = {k: str(v) for k, v in FULL_ANSWERS.items()}
+            assert http.get(f"/s/{personal.token}").status_code == 200
+            form = {"submission_id": str(uuid.uuid4()), "lang": "de", **answers}
+            assert http.post(f"/s/{personal.token}", data=form).status_code == 303
+            assert http.get(f"/s/{personal.token}/thanks").status_code == 200
+            assert http.get(f"/k/{kiosk.token}").status_code == 200
+            payload = {
+                "link": kiosk.token,
+                "submission_id": str(uuid.uuid4()),
+                "locale": "de",
+                "answers": FULL_ANSWERS,
+            }
+            assert http.post("/api/v1/responses", json=payload).status_code == 201
+            assert http.get(f"/api/v1/links/{kiosk.token}/questionnaire").status_code == 200
+            assert http.get("/s/no-such-token").status_code == 404
+            assert http.get("/login").status_code == 200  # a staff page: logged
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            _, log = server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, log = server.communicate()
+
+    with sqlite3.connect(sqlite_settings.sqlite_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM response").fetchone()[0] == 2
+    assert re.search(r'"GET /login" 200', log), log  # the access log is on
+    for token in (personal.token, kiosk.token, "no-such-token"):
+        assert token not in log
+    for path in ("/s/", "/k/", "/api/v1/responses", "/api/v1/links"):
+        assert path not in log, log
+
+
+def test_it_tells_respondent_routes_from_staff_routes() -> None:
+    assert is_respondent_path("/s/abc")
+    assert is_respondent_path("/k/abc/thanks")
+    assert is_respondent_path("/api/v1/responses")
+    assert is_respondent_path("/api/v1/links/abc/questionnaire")
+    assert not is_respondent_path("/api/v1/results")
+    assert not is_respondent_path("/dashboard/")
+    assert not is_respondent_path("/static/css/respond.css")
+    assert not is_respondent_path("/schema/openapi.json")
+
+
+def test_it_writes_paths_for_error_logs_without_the_link_token() -> None:
+    assert loggable_path("/s/Xy-12_ab/thanks") == "/s/{token}/thanks"
+    assert loggable_path("/k/Xy-12_ab") == "/k/{token}"
+    assert loggable_path("/api/v1/links/Xy-12_ab/questionnaire") == (
+        "/api/v1/links/{token}/questionnaire"
+    )
+    assert loggable_path("/dashboard/") == "/dashboard/"
