@@ -29,7 +29,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from stdnum import iban as stdnum_iban
 
@@ -463,10 +463,15 @@ _DIGIT = re.compile(r"\d")
 def find_personal_data(text: str, *, today: dt.date | None = None) -> list[Finding]:
     """Non-overlapping findings, in text order. Stronger kinds win an overlap: an IBAN is not
     also a phone number, a date of birth not a phone number, a street not a name."""
+    return list(_find(text, today or dt.date.today()))
+
+
+@lru_cache(maxsize=8192)
+def _find(text: str, today: dt.date) -> tuple[Finding, ...]:
+    """Cached: a dashboard shows the same comments on every visit (about 0.1-0.2 ms each)."""
     detectors: list[Detector] = []
     if "@" in text or _DIGIT.search(text):  # most comments hold neither: skip those rules
-        day = today or dt.date.today()
-        detectors += [_numbers, lambda t: _birth_dates(t, day), _addresses, _phones]
+        detectors += [_numbers, lambda t: _birth_dates(t, today), _addresses, _phones]
     detectors.append(_names)
     taken = [False] * len(text)
     found: list[Finding] = []
@@ -477,7 +482,7 @@ def find_personal_data(text: str, *, today: dt.date | None = None) -> list[Findi
             taken[f.start : f.end] = [True] * (f.end - f.start)
             found.append(f)
     found.sort(key=lambda f: f.start)
-    return _merge_names(text, found)
+    return tuple(_merge_names(text, found))
 
 
 def _merge_names(text: str, found: list[Finding]) -> list[Finding]:
