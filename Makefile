@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/respond_page.py
 	$(BIN)/python bench/cycle.py
+	$(BIN)/python bench/masking.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

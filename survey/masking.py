@@ -4,7 +4,7 @@ IBANs, job-centre case and customer numbers.
 
 The dashboards and the research exports both call `mask_personal_data`. Masking is automatic
 and can miss something (a name that is in no list and follows no cue, a number written out in
-words); pages that show comments say so, and an admin can hide a comment.
+words); bench/masking.py measures it on the labelled comments of tests/masking_corpus.py.
 
 How names are found, without a language model (nothing is downloaded at run time):
 - after a title (Frau, Herr, Dr., Mr, Mrs, пан, пані, السيد …): the capitalised words that
