@@ -9,8 +9,9 @@ and kept; see survey/assets.py).
 
 from __future__ import annotations
 
+import functools
+
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import Headers
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.types import Message, Receive, Scope, Send
 
@@ -55,12 +56,21 @@ def accepted_encodings(header: str) -> set[str]:
     return allowed - refused
 
 
+@functools.lru_cache(maxsize=512)
 def best_encoding(header: str, offered: tuple[str, ...] = ("br", "gzip")) -> str | None:
-    """The first of `offered` that the client accepts, or None for the identity coding."""
+    """The first of `offered` that the client accepts, or None for the identity coding.
+    Memoized: clients send a handful of distinct headers, and this runs on every request."""
     if not header:
         return None
     allowed = accepted_encodings(header)
     return next((e for e in offered if e in allowed), None)
+
+
+def accept_encoding(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":  # ASGI servers give header names in lower case
+            return value.decode("latin-1")
+    return ""
 
 
 def is_text(content_type: str) -> bool:
@@ -69,15 +79,10 @@ def is_text(content_type: str) -> bool:
 
 class TextCompressionMiddleware(CompressionMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        encoding = best_encoding(
-            Headers.from_scope(scope).get("accept-encoding", ""), self._offered
-        )
+        encoding = best_encoding(accept_encoding(scope), self._offered)
         if encoding is None:
             await self.app(scope, receive, send)
             return
-        compressing = self.create_compression_send_wrapper(
-            send=send, compression_encoding=encoding, scope=scope
-        )
         target: Send | None = None
 
         async def text_only(message: Message) -> None:
@@ -90,7 +95,14 @@ class TextCompressionMiddleware(CompressionMiddleware):
                         content_type = value.decode("latin-1")
                     elif name == b"content-encoding":
                         plain = False
-                target = compressing if plain and is_text(content_type) else send
+                # the compressor is made only for an answer it will compress
+                target = (
+                    self.create_compression_send_wrapper(
+                        send=send, compression_encoding=encoding, scope=scope
+                    )
+                    if plain and is_text(content_type)
+                    else send
+                )
             await (target or send)(message)
 
         await self.app(scope, receive, text_only)

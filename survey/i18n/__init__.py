@@ -8,7 +8,7 @@ import gettext
 import io
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError, dates, numbers
@@ -55,7 +55,12 @@ def parse_accept_language(header: str | None) -> list[str]:
 
 def negotiate(requested: str | None, accept_language: str | None, available: Iterable[str]) -> str:
     """`?lang=` if available, else the best Accept-Language match, else German."""
-    choices = list(available)
+    return _negotiate(requested, accept_language, tuple(available))
+
+
+@lru_cache(maxsize=1024)
+def _negotiate(requested: str | None, accept_language: str | None, choices: tuple[str, ...]) -> str:
+    """Memoized: browsers send a handful of distinct headers, and babel's matching is slow."""
     if requested:
         exact = {c.lower(): c for c in choices}.get(requested.lower())
         if exact:
