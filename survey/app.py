@@ -18,6 +18,7 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import YamlRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.template import TemplateConfig
@@ -30,6 +31,9 @@ from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import engine_lifespan, make_engine
 from survey.errors import DomainError
 from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
+from survey.manage import retention
+from survey.manage.pages import ManagePagesController, PasswordController
+from survey.manage.routes import ManageApiController
 from survey.respond import page
 from survey.respond.queries import LinkDirectory
 from survey.respond.routes import RespondApiController, RespondController
@@ -199,8 +203,11 @@ def create_app(settings: Settings) -> Litestar:
             DashboardController,
             ResultsApiController,
             static_file,
+            ManagePagesController,
+            PasswordController,
+            ManageApiController,
         ],
-        lifespan=[lifespan],
+        lifespan=[lifespan, retention.daily],
         state=State(
             {
                 "settings": settings,
@@ -221,7 +228,19 @@ def create_app(settings: Settings) -> Litestar:
         # the schema as JSON and YAML only: the HTML viewers load scripts from CDNs, which the
         # Content-Security-Policy blocks (and respondents' privacy forbids)
         openapi_config=OpenAPIConfig(
-            title="Resonanz API", version="1", render_plugins=[YamlRenderPlugin()]
+            title="Resonanz API",
+            version="1",
+            render_plugins=[YamlRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="An API token (rz_...) from /manage/tokens or "
+                        "`resonanz create-token`; expires, can be revoked.",
+                    )
+                }
+            ),
         ),
         request_max_body_size=settings.max_body_bytes,
         debug=False,

@@ -1,4 +1,5 @@
-"""The `resonanz` command: serve | demo | migrate | create-user | i18n."""
+"""The `resonanz` command: serve | demo | migrate | setup | import | retention | create-user |
+i18n."""
 
 from __future__ import annotations
 
@@ -311,6 +312,149 @@ async def _create_token(
         return token, expires
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    """The first network or job centre and its first admin; asks for what flags leave out."""
+    settings = _settings()
+    interactive = sys.stdin.isatty() and not args.no_input
+    values = {
+        "network_name": args.network_name,
+        "network_slug": args.network_slug,
+        "org_name": args.job_centre_name,
+        "org_slug": args.job_centre_slug,
+        "username": args.admin,
+    }
+    if interactive and not (values["network_slug"] or values["org_slug"]):
+        values["org_name"] = input("Name of the job centre (empty for a network only): ").strip()
+        if values["org_name"]:
+            values["org_slug"] = input("Short name (slug), e.g. jobcenter-musterstadt: ").strip()
+        values["network_name"] = input("Name of its network (empty for none): ").strip() or None
+        if values["network_name"]:
+            values["network_slug"] = input("Short name of the network (slug): ").strip()
+    if interactive and not values["username"]:
+        values["username"] = input("Username of the first admin: ").strip()
+    if not values["username"]:
+        print("resonanz: name the first admin with --admin USERNAME", file=sys.stderr)
+        return 2
+    password = args.password
+    if password is None and interactive:
+        try:
+            password = getpass.getpass("password (empty: print a one-time link instead): ")
+            if password and getpass.getpass("the same again: ") != password:
+                print("resonanz: the two passwords differ", file=sys.stderr)
+                return 2
+        except EOFError:
+            password = None
+        password = password or None
+    from survey.manage.setup import SetupRefused
+
+    try:
+        result = asyncio.run(_setup(settings, values, password))
+    except SetupRefused as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    what = " and ".join(
+        f"{label} {slug}"
+        for label, slug in (("network", result.network), ("job centre", result.organization))
+        if slug
+    )
+    print(f"created {what}; {result.username} is its {result.role}")
+    if result.set_password_url:
+        print(f"set the password (one-time link, valid 7 days): {result.set_password_url}")
+    print(f"sign in: {result.sign_in_url}")
+    return 0
+
+
+async def _setup(settings: Settings, values: dict[str, Any], password: str | None):  # type: ignore[no-untyped-def]
+    from survey.manage.setup import setup
+
+    async with _migrated(settings):
+        return await setup(base_url=settings.public_url, password=password, **values)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from survey.manage.importer import ImportRefused
+
+    settings = _settings()
+    try:
+        changes = asyncio.run(_import(settings, Path(args.file), args.dry_run))
+    except ImportRefused as exc:
+        print(f"resonanz: {args.file} was not imported, nothing was written:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if not changes:
+        print("nothing to change")
+    for line in changes:
+        print(("would " if args.dry_run else "") + line)
+    if args.dry_run and changes:
+        print(f"dry run: {len(changes)} changes, nothing written")
+    return 0
+
+
+async def _import(settings: Settings, path: Any, dry_run: bool) -> list[str]:
+    from survey.manage import importer
+
+    structure = importer.read(path)
+    async with _migrated(settings):
+        plan = await importer.plan(path.name, structure)
+        if not dry_run and plan.changes:
+            await importer.apply(plan)
+        return plan.changes
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if args.action == "apply":
+        rows = asyncio.run(_retention(settings, args.dry_run))
+        for r in rows:
+            verb = "would delete" if args.dry_run else "deleted"
+            print(
+                f"{r.slug}: {verb} {r.text_answers} free-text answers from before "
+                f"{r.cutoff.isoformat()} (kept {r.months} months)"
+            )
+        if not rows:
+            print("no job centres")
+        return 0
+    try:
+        plan = asyncio.run(_erasure(settings, args.slug, None))
+    except LookupError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in plan.counts.items())
+    if args.dry_run:
+        print(f"would delete all data of {plan.organization} ({plan.slug}): {counts}")
+        return 0
+    confirm = args.confirm
+    if confirm is None and sys.stdin.isatty():
+        print(f"This deletes all data of {plan.organization}: {counts}. It cannot be undone.")
+        confirm = input(f"Type the slug ({plan.slug}) to confirm: ").strip()
+    if confirm != plan.slug:
+        print(
+            f"resonanz: not deleted; confirm by typing the slug, or pass --confirm {plan.slug}",
+            file=sys.stderr,
+        )
+        return 2
+    done = asyncio.run(_erasure(settings, args.slug, True))
+    print(f"deleted all data of {done.organization} ({done.slug}): {counts}")
+    return 0
+
+
+async def _retention(settings: Settings, dry_run: bool):  # type: ignore[no-untyped-def]
+    from survey.manage import retention
+
+    async with _migrated(settings):
+        return await (retention.due() if dry_run else retention.apply())
+
+
+async def _erasure(settings: Settings, slug: str, erase: bool | None):  # type: ignore[no-untyped-def]
+    from survey.manage import retention
+
+    async with _migrated(settings):
+        return await (retention.erase(slug) if erase else retention.erasure(slug))
+
+
 def _where(settings: Settings) -> str:
     if settings.is_sqlite:
         return str(settings.sqlite_path)
@@ -357,6 +501,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"days until the token stops working (default {API_TOKEN_DAYS}, at most 3650)",
     )
     token.set_defaults(func=cmd_create_token)
+    setup = sub.add_parser(
+        "setup", help="create the first network or job centre and its first admin"
+    )
+    setup.add_argument("--job-centre-name", help="e.g. 'Jobcenter Musterstadt'")
+    setup.add_argument("--job-centre-slug", help="short name in addresses and files")
+    setup.add_argument("--network-name", help="the benchmarking network (optional)")
+    setup.add_argument("--network-slug")
+    setup.add_argument("--admin", help="username of the first admin")
+    setup.add_argument(
+        "--password", help="without it: asked for, or a one-time link to set it is printed"
+    )
+    setup.add_argument("--no-input", action="store_true", help="never ask, even in a terminal")
+    setup.set_defaults(func=cmd_setup)
+    imp = sub.add_parser("import", help="import job centres, offices and links from a file")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    structure = imp_sub.add_parser(
+        "structure", help="job centres, offices, service types, links (.yaml or .csv)"
+    )
+    structure.add_argument("file")
+    structure.add_argument(
+        "--dry-run", action="store_true", help="print what would change, write nothing"
+    )
+    structure.set_defaults(func=cmd_import)
+    ret = sub.add_parser("retention", help="delete old free text; delete a job centre's data")
+    ret_sub = ret.add_subparsers(dest="action", required=True)
+    ret_apply = ret_sub.add_parser(
+        "apply", help="delete free-text answers older than each job centre's retention period"
+    )
+    ret_apply.add_argument("--dry-run", action="store_true", help="print counts, delete nothing")
+    ret_apply.set_defaults(func=cmd_retention)
+    ret_erase = ret_sub.add_parser(
+        "delete-job-centre", help="delete all data of a job centre (asks to type its slug)"
+    )
+    ret_erase.add_argument("slug")
+    ret_erase.add_argument("--dry-run", action="store_true", help="print counts, delete nothing")
+    ret_erase.add_argument("--confirm", metavar="SLUG", help="the slug again, for scripts")
+    ret_erase.set_defaults(func=cmd_retention)
     i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
     from survey.i18n.cli import add_arguments
 

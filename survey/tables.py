@@ -14,6 +14,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Real,
     Serial,
     SmallInt,
     Text,
@@ -40,6 +41,8 @@ class Organization(Table):
     name = Varchar(length=200)
     slug = Varchar(length=80, unique=True)
     network = ForeignKey(references=Network, null=True, on_delete=OnDelete.set_null)
+    retention_months = Integer(default=12)
+    """Free-text answers older than this many months are deleted (daily, and on demand)."""
 
 
 class Office(Table):
@@ -50,6 +53,45 @@ class Office(Table):
     name = Varchar(length=200)
     code = Varchar(length=40)
     active = Boolean(default=True)
+    kind = Varchar(length=20, default="main")
+    """main (office), branch, or outreach (a point of presence in a neighbourhood)."""
+
+
+class ServiceType(Table):
+    """A kind of counselling a link can be for (benefits, placement, ...)."""
+
+    id: Serial
+    code = Varchar(length=40, unique=True)
+    name_de = Varchar(length=200)
+    name_en = Varchar(length=200)
+
+
+class OfficeService(Table):
+    """A service type an office offers."""
+
+    id: Serial
+    office = ForeignKey(references=Office, on_delete=OnDelete.cascade, index=True)
+    service_type = Varchar(length=40)
+
+
+class Target(Table):
+    """A target index for an office and item (or the composite index `_index`) in a period."""
+
+    id: Serial
+    office = ForeignKey(references=Office, on_delete=OnDelete.cascade, index=True)
+    item = Varchar(length=40)
+    value = Real()
+    """The target satisfaction index, 0–100 as on the dashboards."""
+    valid_from = Date()
+    valid_to = Date()
+
+
+class BankItem(Table):
+    """An item of the item bank: a stable code, its type and scale, and its texts."""
+
+    id: Serial
+    code = Varchar(length=40, unique=True)
+    definition = JSON()
 
 
 class Questionnaire(Table):
@@ -191,6 +233,18 @@ class ApiToken(Table):
     revoked = Boolean(default=False)
     expires_at = Timestamptz(null=True, default=TimestamptzOffset(days=API_TOKEN_DAYS))
     """Refused from this moment on; a token without one (NULL) is refused too."""
+    organizations = JSON(default="[]")
+    """Ids of the job centres the token is limited to; empty: all of its user's."""
+
+
+class Invitation(Table):
+    """A one-time link to set a password (invitation or reset); only its hash is stored."""
+
+    id: Serial
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
 
 
 class AuditLog(Table):
@@ -200,12 +254,18 @@ class AuditLog(Table):
     username = Varchar(length=80, default="")
     action = Varchar(length=40, index=True)
     detail = JSON(default="{}")
+    organization = Integer(null=True, default=None)
+    """The job centre a change belongs to (no foreign key: the entry outlives a deletion)."""
 
 
 ALL_TABLES: list[type[Table]] = [
     Network,
     Organization,
     Office,
+    ServiceType,
+    OfficeService,
+    Target,
+    BankItem,
     Questionnaire,
     QuestionnaireVersion,
     Link,
@@ -217,5 +277,6 @@ ALL_TABLES: list[type[Table]] = [
     User,
     Membership,
     ApiToken,
+    Invitation,
     AuditLog,
 ]

@@ -23,6 +23,7 @@ POSTGRES_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
 SECRET = "test-secret-key-that-is-long-enough-for-signing-0123456789"
 TABLES_IN_DELETE_ORDER = [
     "audit_log",
+    "invitation",
     "api_token",
     "membership",
     "staff_user",
@@ -31,6 +32,9 @@ TABLES_IN_DELETE_ORDER = [
     "answer",
     "response",
     "link",
+    "target",
+    "office_service",
+    "bank_item",
     "questionnaire_version",
     "questionnaire",
     "office",

@@ -33,7 +33,7 @@ LOCK_SECONDS = 15 * 60
 DELAY_BASE_SECONDS = 0.25
 """The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
 DELAY_MAX_SECONDS = 4.0
-STAFF_PREFIXES = ("/dashboard", "/login", "/logout", "/account")
+STAFF_PREFIXES = ("/dashboard", "/login", "/logout", "/account", "/manage")
 
 
 class LoginRequired(DomainError):
@@ -148,6 +148,13 @@ async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
     if scope is None:
         raise LoginRequired(N_("Please sign in."))
     csrf = csrf_token(settings.secret_key, nonce) if nonce else ""
+    if via_token:
+        limit = await queries.token_organizations(
+            hash_token(request.headers.get("authorization", "")[7:].strip())
+        )
+        if limit:  # a token limited to some job centres sees only their offices
+            visible = {o.id for o in scope.group if o.organization_id in limit}
+            scope = msgspec.structs.replace(scope, visible=scope.visible & visible)
     return msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
+
 from survey.auth.schemas import OfficeRef, Scope
 from survey.i18n import N_
 from survey.tables import ApiToken, AuditLog, Membership, Office, User
@@ -102,6 +104,18 @@ async def user_for_token(token_hash: str, now: dt.datetime | None = None) -> int
         raise TokenRefused(N_("The account of this API token is deactivated or locked."))
     await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == row["id"])
     return int(row["user"])
+
+
+async def token_organizations(token_hash: str) -> set[int]:
+    """The job centres a token is limited to (empty: none, it acts with all its user's roles)."""
+    row = (
+        await ApiToken.select(ApiToken.organizations)
+        .where(ApiToken.token_hash == token_hash)
+        .first()
+    )
+    raw = row["organizations"] if row else []
+    value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    return {int(v) for v in value or [] if isinstance(v, int)}
 
 
 async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:

@@ -27,8 +27,13 @@ _dummy_hash: list[str] = []
 
 
 def _safe_next(target: str | None) -> str:
-    """Only our own dashboard paths, never another host (no open redirect)."""
-    if target and target.startswith("/dashboard") and "//" not in target and "\\" not in target:
+    """Only our own staff paths, never another host (no open redirect)."""
+    if (
+        target
+        and target.startswith(("/dashboard", "/manage"))
+        and "//" not in target
+        and "\\" not in target
+    ):
         return target
     return "/dashboard"
 

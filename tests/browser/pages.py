@@ -132,3 +132,56 @@ class StaffPages:
 
     def as_user(self, username: str, password: str) -> DashboardPage:
         return LoginPage(self.page).open(self.base_url).sign_in(username, password)
+
+
+# ---- administration ---------------------------------------------------------------------
+
+
+class ManagePages:
+    """What an admin does under /manage, by data-testid."""
+
+    def __init__(self, page: Any, base_url: str) -> None:
+        self.page = page
+        self.base_url = base_url
+
+    def go(self, path: str) -> ManagePages:
+        self.page.goto(f"{self.base_url}{path}")
+        return self
+
+    def submit(self, test_id: str) -> None:
+        self.page.get_by_test_id(test_id).click()
+        self.page.wait_for_load_state()
+
+    def create_office(self, name: str, code: str, kind: str) -> None:
+        self.go("/manage/offices")
+        self.page.get_by_test_id("office-name").fill(name)
+        self.page.get_by_test_id("office-code").fill(code)
+        self.page.get_by_test_id("office-kind").select_option(kind)
+        self.submit("create-office")
+
+    def create_questionnaire(self, name: str, code: str) -> None:
+        self.go("/manage/questionnaires")
+        self.page.get_by_test_id("questionnaire-name").fill(name)
+        self.page.get_by_test_id("questionnaire-code").fill(code)
+        self.submit("create-questionnaire")
+
+    def add_item(self, code: str) -> None:
+        self.page.get_by_test_id("bank-item").select_option(code)
+        self.submit("add-item")
+
+    def set_text(self, lang: str, item: str, text: str) -> None:
+        self.page.get_by_test_id("text-language").select_option(lang)
+        self.page.get_by_test_id("text-language").locator("xpath=../..").locator("button").click()
+        self.page.wait_for_load_state()
+        self.page.get_by_test_id(f"text-{item}").fill(text)
+        self.submit("save-texts")
+
+    def create_link(self, office: str, version_label: str, service: str, mode: str) -> str:
+        self.go("/manage/links")
+        self.page.get_by_test_id("link-office").select_option(label=office)
+        self.page.get_by_test_id("link-version").select_option(label=version_label)
+        self.page.get_by_test_id("link-service").select_option(service)
+        self.page.get_by_test_id("link-mode").select_option(mode)
+        self.submit("create-link")
+        row = self.page.locator("tr:target")
+        return str(row.get_by_test_id("link-url").inner_text())

@@ -1,0 +1,881 @@
+"""The administration pages (/manage) and the one-time set-password page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import FormMultiDict, State
+from litestar.di import NamedDependency, Provide
+from litestar.handlers import BaseRouteHandler
+from litestar.response import Redirect, Template
+
+from survey.auth import guard
+from survey.auth.routes import NO_STORE, _checked_form, staff_error
+from survey.auth.schemas import Scope
+from survey.errors import BadRequest, DomainError, Forbidden
+from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
+from survey.manage import audit, questionnaires, structure, targets, users
+from survey.manage.access import NOT_YOURS, Actor, load_actor, refuse, version_org
+from survey.manage.schemas import (
+    LinkIn,
+    NetworkIn,
+    OfficeIn,
+    OfficePatch,
+    OrganizationIn,
+    OrganizationPatch,
+    QuestionnaireIn,
+    RolesIn,
+    TargetIn,
+    TokenIn,
+    UserIn,
+)
+from survey.questionnaire import load_definition
+from survey.respond import page as respond_page
+from survey.respond.schemas import LinkInfo
+from survey.security import CSP
+from survey.tables import QuestionnaireVersion
+
+KINDS = {"main": N_("Main office"), "branch": N_("Branch"), "outreach": N_("Outreach point")}
+ROLE_NAMES = {
+    "network": N_("Network coordinator"),
+    "admin": N_("Admin"),
+    "manager": N_("Manager"),
+    "researcher": N_("Researcher"),
+}
+MODES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
+DONE = {
+    "office": N_("The office is saved."),
+    "link": N_("The link is saved."),
+    "user": N_("The user is saved."),
+    "token": N_("The token is revoked."),
+    "network": N_("The network is saved."),
+    "organization": N_("The job centre is saved."),
+    "password": N_("Your password is set. Please sign in."),
+    "texts": N_("The texts are saved."),
+    "target": N_("The targets are saved."),
+    "published": N_("The version is published. It can now be given to clients by a link."),
+}
+
+
+def _lang(value: str) -> str:
+    if value not in RESPOND_LOCALES:
+        raise BadRequest(N_("Unknown language."))
+    return value
+
+
+async def page_actor(staff: Scope) -> Actor:
+    return await load_actor(staff)
+
+
+def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """Refusals on pages in the page's language, with the particulars filled in."""
+    gettext = translations(guard.staff_locale(request), "staff").gettext
+    msgid = getattr(exc, "msgid", None)
+    text = gettext(msgid) % getattr(exc, "params", {}) if msgid else gettext(exc.detail)
+    return staff_error(request, exc.status_code, text)  # type: ignore[return-value]
+
+
+def _form_struct(kind: type[Any], values: dict[str, Any]) -> Any:
+    try:
+        return msgspec.convert(values, kind, strict=False)
+    except msgspec.ValidationError as exc:
+        msgid = N_("The form has an invalid value: %(reason)s")
+        raise refuse(BadRequest, msgid, reason=exc) from None
+
+
+def _int(form: FormMultiDict | dict[str, Any], key: str) -> int:
+    raw = str(form.get(key) or "")
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest(N_("The form is missing a choice."))
+    return int(raw)
+
+
+def _opt(form: FormMultiDict, key: str) -> str | None:
+    value = str(form.get(key) or "").strip()
+    return value or None
+
+
+def ids_in_range(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """An id no row can have is refused like any id outside the user's job centres (and
+    never reaches PostgreSQL, whose integer columns stop at 2^31 − 1)."""
+    for value in connection.path_params.values():
+        if isinstance(value, int) and not 0 < value < 2**31:
+            raise Forbidden(NOT_YOURS)
+
+
+class ManagePagesController(Controller):
+    path = "/manage"
+    include_in_schema = False
+    guards = [ids_in_range]  # noqa: RUF012
+    dependencies = {"staff": Provide(guard.signed_in), "actor": Provide(page_actor)}  # noqa: RUF012
+    exception_handlers = {DomainError: _translated}  # noqa: RUF012
+
+    def _page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Scope,
+        template: str,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Template:
+        locale = guard.staff_locale(request, staff)
+        gettext = translations(locale, "staff").gettext
+
+        def when(value: dt.datetime | None) -> str:
+            return "" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+        done = DONE.get(request.query_params.get("done", ""))
+        return Template(
+            f"manage/{template}",
+            context=guard.page_context(request, staff, locale)
+            | {
+                "kinds": [(k, gettext(v)) for k, v in KINDS.items()],
+                "kind_name": lambda k: gettext(KINDS.get(k, k)),
+                "role_name": lambda r: gettext(ROLE_NAMES.get(r, r)),
+                "mode_name": lambda m: gettext(MODES.get(m, m)),
+                "modes": [(k, gettext(v)) for k, v in MODES.items()],
+                "when": when,
+                "done": gettext(done) if done else None,
+                "section": template.split(".")[0],
+            }
+            | context,
+            status_code=status_code,
+            headers=dict(NO_STORE),
+        )
+
+    @staticmethod
+    def _admin(actor: Actor) -> None:
+        if not actor.is_admin:
+            raise Forbidden(N_("Your role does not include administration."))
+
+    @get("/", cache_control=None)
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        return self._page(
+            request,
+            staff,
+            "index.html",
+            organizations=await structure.organizations(actor),
+            networks=await structure.networks(actor),
+            offices=await structure.offices(actor),
+        )
+
+    # ---- networks and job centres --------------------------------------------------------
+
+    @get("/network", cache_control=None)
+    async def network_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        return self._page(
+            request,
+            staff,
+            "network.html",
+            organizations=await structure.organizations(actor),
+            networks=await structure.networks(actor),
+        )
+
+    @post("/networks", status_code=303)
+    async def create_network(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(NetworkIn, {"name": form.get("name"), "slug": form.get("slug")})
+        await structure.create_network(actor, data)
+        return Redirect("/manage/network?done=network", status_code=303)
+
+    @post("/networks/{network_id:int}", status_code=303)
+    async def rename_network(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        network_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        name = str(form.get("name") or "").strip()
+        if not name or len(name) > 200:
+            raise BadRequest(N_("The name must have 1 to 200 characters."))
+        await structure.rename_network(actor, network_id, name)
+        return Redirect("/manage/network?done=network", status_code=303)
+
+    @post("/networks/{network_id:int}/members", status_code=303)
+    async def add_member(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        network_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        await structure.add_member(actor, network_id, _int(form, "organization_id"))
+        return Redirect("/manage/network?done=network", status_code=303)
+
+    @post("/networks/{network_id:int}/members/{organization_id:int}/remove", status_code=303)
+    async def remove_member(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        network_id: int,
+        organization_id: int,
+    ) -> Redirect:
+        await _checked_form(request, state, staff)
+        await structure.remove_member(actor, network_id, organization_id)
+        return Redirect("/manage/network?done=network", status_code=303)
+
+    @post("/organizations", status_code=303)
+    async def create_organization(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            OrganizationIn,
+            {
+                "name": form.get("name"),
+                "slug": form.get("slug"),
+                "network_id": _int(form, "network_id"),
+            },
+        )
+        await structure.create_organization(actor, data)
+        return Redirect("/manage/network?done=organization", status_code=303)
+
+    @post("/organizations/{organization_id:int}", status_code=303)
+    async def change_organization(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        organization_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            OrganizationPatch,
+            {"name": _opt(form, "name"), "retention_months": _opt(form, "retention_months")},
+        )
+        await structure.change_organization(actor, organization_id, data)
+        return Redirect("/manage/network?done=organization", status_code=303)
+
+    # ---- offices -------------------------------------------------------------------------
+
+    @get("/offices", cache_control=None)
+    async def offices_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        return self._page(
+            request,
+            staff,
+            "offices.html",
+            organizations=[o for o in await structure.organizations(actor)],
+            offices=await structure.offices(actor),
+            service_types=await structure.service_types(),
+        )
+
+    @post("/offices", status_code=303)
+    async def create_office(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            OfficeIn,
+            {
+                "organization_id": _int(form, "organization_id"),
+                "name": str(form.get("name") or "").strip(),
+                "code": str(form.get("code") or "").strip(),
+                "kind": form.get("kind") or "main",
+                "service_types": form.getall("service_types", []),
+            },
+        )
+        await structure.create_office(actor, data)
+        return Redirect("/manage/offices?done=office", status_code=303)
+
+    @post("/offices/{office_id:int}", status_code=303)
+    async def change_office(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        office_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        active = form.get("active")
+        data = _form_struct(
+            OfficePatch,
+            {
+                "name": _opt(form, "name"),
+                "kind": _opt(form, "kind"),
+                "service_types": form.getall("service_types", []) if "save" in form else None,
+                "active": None if active is None else active == "1",
+            },
+        )
+        await structure.change_office(actor, office_id, data)
+        return Redirect(f"/manage/offices?done=office#office-{office_id}", status_code=303)
+
+    # ---- links ---------------------------------------------------------------------------
+
+    @get("/links", cache_control=None)
+    async def links_page(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        office_id = request.query_params.get("office")
+        chosen = int(office_id) if office_id and office_id.isdigit() else None
+        offices = await structure.offices(actor, include_inactive=False)
+        versions = await QuestionnaireVersion.select(
+            QuestionnaireVersion.id,
+            QuestionnaireVersion.number,
+            QuestionnaireVersion.questionnaire.name.as_alias("questionnaire"),
+            QuestionnaireVersion.questionnaire.organization.as_alias("organization"),
+        ).where(QuestionnaireVersion.published_at.is_not_null())
+        return self._page(
+            request,
+            staff,
+            "links.html",
+            offices=offices,
+            chosen=chosen,
+            links=await structure.links(
+                actor,
+                state.settings.public_url,
+                office_id=chosen if chosen in actor.admin_offices else None,
+            ),
+            versions=[v for v in versions if v["organization"] in (None, *actor.admin_orgs)],
+            service_types=await structure.service_types(),
+        )
+
+    @post("/links", status_code=303)
+    async def create_link(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            LinkIn,
+            {
+                "office_id": _int(form, "office_id"),
+                "version_id": _int(form, "version_id"),
+                "service_type": str(form.get("service_type") or ""),
+                "mode": form.get("mode") or "personal",
+                "label": str(form.get("label") or "").strip(),
+            },
+        )
+        link = await structure.create_link(actor, data, state.settings.public_url)
+        return Redirect(
+            f"/manage/links?office={link.office_id}&done=link#link-{link.id}", status_code=303
+        )
+
+    @post("/links/{link_id:int}/active", status_code=303)
+    async def link_active(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        link_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        await structure.set_link_active(actor, link_id, form.get("active") == "1")
+        back = request.query_params.get("office", "")
+        suffix = f"office={back}&" if back.isdigit() else ""
+        return Redirect(f"/manage/links?{suffix}done=link#link-{link_id}", status_code=303)
+
+    # ---- users ---------------------------------------------------------------------------
+
+    @get("/users", cache_control=None)
+    async def users_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        return self._page(
+            request,
+            staff,
+            "users.html",
+            people=await users.users(actor),
+            organizations=await structure.organizations(actor),
+            offices=await structure.offices(actor, include_inactive=False),
+        )
+
+    @post("/users", status_code=200)
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            UserIn,
+            {
+                "username": str(form.get("username") or "").strip(),
+                "display_name": str(form.get("display_name") or "").strip(),
+                "role": form.get("role"),
+                "organization_id": _int(form, "organization_id"),
+                "office_ids": [int(v) for v in form.getall("office_ids", []) if v.isdigit()],
+            },
+        )
+        link = await users.invite(actor, data, state.settings.public_url)
+        return self._page(request, staff, "secret.html", kind="invite", secret=link)
+
+    @post("/users/{user_id:int}/active", status_code=303)
+    async def user_active(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        user_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        await users.set_active(actor, user_id, form.get("active") == "1")
+        return Redirect(f"/manage/users?done=user#user-{user_id}", status_code=303)
+
+    @post("/users/{user_id:int}/roles", status_code=303)
+    async def user_roles(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        user_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            RolesIn,
+            {
+                "role": form.get("role"),
+                "organization_id": _int(form, "organization_id"),
+                "office_ids": [int(v) for v in form.getall("office_ids", []) if v.isdigit()],
+            },
+        )
+        await users.set_roles(actor, user_id, data)
+        return Redirect(f"/manage/users?done=user#user-{user_id}", status_code=303)
+
+    @post("/users/{user_id:int}/reset", status_code=200)
+    async def user_reset(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        user_id: int,
+    ) -> Template:
+        await _checked_form(request, state, staff)
+        link = await users.reset_password(actor, user_id, state.settings.public_url)
+        return self._page(request, staff, "secret.html", kind="reset", secret=link)
+
+    @post("/users/{user_id:int}/unlock", status_code=303)
+    async def user_unlock(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        user_id: int,
+    ) -> Redirect:
+        await _checked_form(request, state, staff)
+        await users.unlock(actor, user_id)
+        return Redirect(f"/manage/users?done=user#user-{user_id}", status_code=303)
+
+    # ---- API tokens (every signed-in user) -----------------------------------------------
+
+    @get("/tokens", cache_control=None)
+    async def tokens_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+    ) -> Template:
+        orgs = await users.user_orgs(staff.user_id)
+        names = {o.organization_id: o.organization for o in staff.group}
+        return self._page(
+            request,
+            staff,
+            "tokens.html",
+            tokens=await users.tokens(staff.user_id),
+            organizations=sorted((i, names.get(i, str(i))) for i in orgs),
+            now=dt.datetime.now(dt.UTC),
+        )
+
+    @post("/tokens", status_code=200)
+    async def create_token(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+    ) -> Template:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            TokenIn,
+            {
+                "name": str(form.get("name") or "").strip(),
+                "days": _opt(form, "days") or 90,
+                "organization_ids": [
+                    int(v) for v in form.getall("organization_ids", []) if v.isdigit()
+                ],
+            },
+        )
+        token = await users.create_token(staff.user_id, staff.username, data)
+        return self._page(request, staff, "secret.html", kind="token", secret=token)
+
+    @post("/tokens/{token_id:int}/revoke", status_code=303)
+    async def revoke_token(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        token_id: int,
+    ) -> Redirect:
+        await _checked_form(request, state, staff)
+        await users.revoke_token(staff.user_id, staff.username, token_id)
+        return Redirect("/manage/tokens?done=token", status_code=303)
+
+    # ---- questionnaires ------------------------------------------------------------------
+
+    @get("/questionnaires", cache_control=None)
+    async def questionnaires_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        return self._page(
+            request,
+            staff,
+            "questionnaires.html",
+            questionnaires=await questionnaires.questionnaires(actor),
+            organizations=await structure.organizations(actor),
+        )
+
+    @post("/questionnaires", status_code=303)
+    async def create_questionnaire(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            QuestionnaireIn,
+            {
+                "organization_id": _int(form, "organization_id"),
+                "code": str(form.get("code") or "").strip(),
+                "name": str(form.get("name") or "").strip(),
+            },
+        )
+        made = await questionnaires.create_questionnaire(actor, data)
+        return Redirect(f"/manage/questionnaire-versions/{made.versions[0].id}", status_code=303)
+
+    @post("/questionnaires/{questionnaire_id:int}/versions", status_code=303)
+    async def create_version(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        questionnaire_id: int,
+    ) -> Redirect:
+        await _checked_form(request, state, staff)
+        made = await questionnaires.new_version(actor, questionnaire_id)
+        return Redirect(f"/manage/questionnaire-versions/{made.id}", status_code=303)
+
+    @get("/questionnaire-versions/{version_id:int}", cache_control=None)
+    async def version_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        version_id: int,
+    ) -> Template:
+        self._admin(actor)
+        shown = await questionnaires.version(actor, version_id)
+        lang = request.query_params.get("lang", "de")
+        if lang not in RESPOND_LOCALES:
+            lang = "de"
+        bank = await questionnaires.item_bank()
+        codes = {i["code"] for i in shown.items}
+        page = self._page(
+            request,
+            staff,
+            "version.html",
+            version=shown,
+            lang=lang,
+            text_languages=[(code, language_name(code)) for code in RESPOND_LOCALES],
+            bank=[b for b in bank if b.code not in codes],
+        )
+        page.headers["content-security-policy"] = CSP + "; frame-src 'self'"
+        return page
+
+    @get("/questionnaire-versions/{version_id:int}/preview", cache_control=None)
+    async def preview(
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+        version_id: int,
+    ) -> Template:
+        """The respondent page of this version, as a client would see it (framed by the
+        editor at phone size)."""
+        self._admin(actor)
+        _, row = await version_org(actor, version_id)
+        raw = row["definition"]
+        definition = load_definition(raw if isinstance(raw, str) else msgspec.json.encode(raw))
+        locale = respond_page.locale_for(request, definition)
+        link = LinkInfo(
+            id=0,
+            token="preview",
+            office_id=0,
+            office="Vorschau / Preview",
+            organization="",
+            version_id=version_id,
+            version=row["number"],
+            service_type="",
+            mode="personal",
+            active=True,
+        )
+        shown = respond_page.survey(link, definition, locale, kind="s", submission_id="preview")
+        shown.context["action"] = f"/manage/questionnaire-versions/{version_id}/preview"
+        shown.headers["x-frame-options"] = "SAMEORIGIN"
+        shown.headers["content-security-policy"] = CSP.replace(
+            "frame-ancestors 'none'", "frame-ancestors 'self'"
+        )
+        return shown
+
+    @post("/questionnaire-versions/{version_id:int}/items", status_code=303)
+    async def version_items(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        version_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        await questionnaires.edit_items(
+            actor, version_id, str(form.get("action") or ""), str(form.get("code") or "")
+        )
+        lang = str(form.get("lang") or "de")
+        return Redirect(
+            f"/manage/questionnaire-versions/{version_id}?lang={_lang(lang)}", status_code=303
+        )
+
+    @post("/questionnaire-versions/{version_id:int}/texts", status_code=303)
+    async def version_texts(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        version_id: int,
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        lang = _lang(str(form.get("lang") or ""))
+        texts = {
+            key.removeprefix("text_"): str(value)
+            for key, value in form.items()
+            if key.startswith("text_")
+        }
+        await questionnaires.set_texts(
+            actor, version_id, lang, texts, str(form.get("status") or "")
+        )
+        return Redirect(
+            f"/manage/questionnaire-versions/{version_id}?lang={lang}&done=texts", status_code=303
+        )
+
+    @post("/questionnaire-versions/{version_id:int}/publish", status_code=303)
+    async def version_publish(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        version_id: int,
+    ) -> Redirect:
+        await _checked_form(request, state, staff)
+        await questionnaires.publish(actor, version_id)
+        return Redirect(
+            f"/manage/questionnaire-versions/{version_id}?done=published", status_code=303
+        )
+
+    # ---- targets --------------------------------------------------------------------------
+
+    @get("/targets", cache_control=None)
+    async def targets_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        self._admin(actor)
+        year = dt.date.today().year
+        return self._page(
+            request,
+            staff,
+            "targets.html",
+            targets=await targets.targets(actor),
+            offices=await structure.offices(actor, include_inactive=False),
+            items=[("_index", None)]
+            + [(b.code, b.text) for b in await questionnaires.item_bank() if b.type == "scale"],
+            year_start=dt.date(year, 1, 1),
+            year_end=dt.date(year, 12, 31),
+        )
+
+    @post("/targets", status_code=303)
+    async def set_target(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Redirect:
+        form = await _checked_form(request, state, staff)
+        data = _form_struct(
+            TargetIn,
+            {
+                "office_id": _int(form, "office_id"),
+                "item": str(form.get("item") or ""),
+                "value": str(form.get("value") or "").replace(",", "."),
+                "valid_from": str(form.get("valid_from") or ""),
+                "valid_to": str(form.get("valid_to") or ""),
+            },
+        )
+        await targets.set_target(actor, data)
+        return Redirect("/manage/targets?done=target", status_code=303)
+
+    @post("/targets/{target_id:int}/delete", status_code=303)
+    async def delete_target(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        target_id: int,
+    ) -> Redirect:
+        await _checked_form(request, state, staff)
+        await targets.delete_target(actor, target_id)
+        return Redirect("/manage/targets?done=target", status_code=303)
+
+    # ---- audit log -----------------------------------------------------------------------
+
+    def _audit_filters(self, request: Request[Any, Any, Any]) -> dict[str, str]:
+        q = request.query_params
+        return {
+            "username": str(q.get("user") or "")[:80],
+            "action": str(q.get("action") or "")[:40],
+            "month": str(q.get("month") or "")[:7],
+        }
+
+    @get("/audit", cache_control=None)
+    async def audit_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+    ) -> Template:
+        if not actor.admin_orgs:
+            raise Forbidden(N_("Only admins read the audit log."))
+        filters = self._audit_filters(request)
+        rows = await audit.entries(actor, **filters)
+        return self._page(
+            request, staff, "audit.html", rows=rows, filters=filters, limit=audit.PAGE_SIZE
+        )
+
+    @get("/audit.csv")
+    async def audit_csv(
+        self,
+        request: Request[Any, Any, Any],
+        actor: NamedDependency[Actor],
+    ) -> Response[bytes]:
+        if not actor.admin_orgs:
+            raise Forbidden(N_("Only admins read the audit log."))
+        rows = await audit.entries(actor, **self._audit_filters(request), limit=None)
+        return Response(
+            audit.as_csv(rows).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "content-disposition": 'attachment; filename="audit.csv"',
+                "cache-control": "no-store",
+            },
+        )
+
+
+class PasswordController(Controller):
+    """The one-time link an admin hands over: choose a password, then sign in."""
+
+    path = "/account/set-password"
+    include_in_schema = False
+    exception_handlers = {DomainError: _translated}  # noqa: RUF012
+
+    def _form(
+        self,
+        request: Request[Any, Any, Any],
+        token: str,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        locale = guard.staff_locale(request)
+        context = guard.page_context(request, None, locale) | {"token": token, "error": error}
+        return Template(
+            "manage/set_password.html", context=context, status_code=status_code, headers=NO_STORE
+        )
+
+    @get("/{token:str}", cache_control=None)
+    async def form(self, request: Request[Any, Any, Any], token: str) -> Template:
+        await users.invitation_user(token)  # 404 for an unknown, used or expired link
+        return self._form(request, token)
+
+    @post("/{token:str}", status_code=303)
+    async def set_password(self, request: Request[Any, Any, Any], token: str) -> Any:
+        form = await request.form()
+        try:
+            await users.set_password(
+                token, str(form.get("password") or ""), str(form.get("repeat") or "")
+            )
+        except DomainError as exc:
+            if exc.status_code == 404:
+                raise
+            gettext = translations(guard.staff_locale(request), "staff").gettext
+            return self._form(request, token, gettext(exc.detail), exc.status_code)
+        return Redirect("/login?done=password", status_code=303)

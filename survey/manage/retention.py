@@ -1,0 +1,217 @@
+"""Retention: free-text answers are deleted after each job centre's period (default 12 months),
+daily by the app and on demand by `resonanz retention apply`; and deleting all data of a job
+centre on request."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+
+from survey.manage import audit
+from survey.respond.store import LOCAL_ZONE
+from survey.tables import (
+    Link,
+    Membership,
+    Office,
+    Organization,
+    Questionnaire,
+    QuestionnaireVersion,
+    Response,
+    TextAnswer,
+    User,
+)
+
+log = logging.getLogger("resonanz.retention")
+DAY_SECONDS = 24 * 3600
+FIRST_RUN_SECONDS = 60
+
+_OLD_TEXT = (
+    "FROM text_answer WHERE response IN (SELECT r.id FROM response r JOIN office o "
+    "ON o.id = r.office WHERE o.organization = {} AND r.day < {})"
+)
+
+
+class RetentionRow(msgspec.Struct):
+    organization_id: int
+    organization: str
+    slug: str
+    months: int
+    cutoff: dt.date
+    text_answers: int
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    month = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(LOCAL_ZONE).date()
+
+
+async def due(on: dt.date | None = None) -> list[RetentionRow]:
+    """Per job centre: free-text answers older than its retention period (to be deleted)."""
+    on = on or today()
+    rows = await Organization.select(
+        Organization.id, Organization.name, Organization.slug, Organization.retention_months
+    ).order_by(Organization.name)
+    out = []
+    for r in rows:
+        cutoff = months_before(on, r["retention_months"])
+        count = await TextAnswer.raw(f"SELECT COUNT(*) AS n {_OLD_TEXT}", r["id"], cutoff)
+        out.append(
+            RetentionRow(
+                organization_id=r["id"],
+                organization=r["name"],
+                slug=r["slug"],
+                months=r["retention_months"],
+                cutoff=cutoff,
+                text_answers=int(count[0]["n"]),
+            )
+        )
+    return out
+
+
+async def apply(on: dt.date | None = None) -> list[RetentionRow]:
+    """Delete what `due` counts; each job centre's deletion is audited with its count."""
+    rows = await due(on)
+    for row in rows:
+        if row.text_answers:
+            await TextAnswer.raw(f"DELETE {_OLD_TEXT}", row.organization_id, row.cutoff)
+            await audit.record(
+                None,
+                "retention_applied",
+                row.organization_id,
+                text_answers=row.text_answers,
+                before=row.cutoff.isoformat(),
+            )
+    return rows
+
+
+@asynccontextmanager
+async def daily(app: Any) -> AsyncIterator[None]:
+    """The app applies retention a minute after it starts and then once a day."""
+
+    async def loop() -> None:
+        await asyncio.sleep(FIRST_RUN_SECONDS)
+        while True:
+            try:
+                deleted = sum(r.text_answers for r in await apply())
+                if deleted:
+                    log.info("retention: deleted %d free-text answers", deleted)
+            except Exception:
+                log.exception("retention run failed; it runs again tomorrow")
+            await asyncio.sleep(DAY_SECONDS)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+
+
+class Erasure(msgspec.Struct):
+    organization: str
+    slug: str
+    counts: dict[str, int]
+
+
+async def erasure(slug: str) -> Erasure:
+    """What deleting all data of a job centre removes (its users lose their roles there)."""
+    org = await Organization.select().where(Organization.slug == slug).first()
+    if org is None:
+        known = sorted(r["slug"] for r in await Organization.select(Organization.slug))
+        raise LookupError(f"no job centre with slug {slug!r} (known: {', '.join(known) or 'none'})")
+    offices = [
+        r["id"] for r in await Office.select(Office.id).where(Office.organization == org["id"])
+    ]
+    ids = offices or [-1]
+    responses = await Response.count().where(Response.office.is_in(ids))
+    answers = await Response.raw(
+        "SELECT COUNT(*) AS n FROM answer WHERE response IN "
+        "(SELECT id FROM response WHERE office IN (SELECT id FROM office WHERE organization = {}))",
+        org["id"],
+    )
+    texts = await Response.raw(
+        "SELECT COUNT(*) AS n FROM text_answer WHERE response IN "
+        "(SELECT id FROM response WHERE office IN (SELECT id FROM office WHERE organization = {}))",
+        org["id"],
+    )
+    return Erasure(
+        organization=org["name"],
+        slug=slug,
+        counts={
+            "offices": len(offices),
+            "links": await Link.count().where(Link.office.is_in(ids)),
+            "responses": responses,
+            "answers": int(answers[0]["n"]),
+            "text_answers": int(texts[0]["n"]),
+            "questionnaires": await Questionnaire.count().where(
+                Questionnaire.organization == org["id"]
+            ),
+            "roles": await Membership.count().where(
+                (Membership.organization == org["id"]) | Membership.office.is_in(ids)
+            ),
+        },
+    )
+
+
+async def erase(slug: str) -> Erasure:
+    """Delete every row of the job centre in one transaction; the audit log keeps that it
+    happened (with the counts, not the data). Users left without any role are deactivated."""
+    plan = await erasure(slug)
+    org = await Organization.select(Organization.id).where(Organization.slug == slug).first()
+    assert org is not None
+    org_id = org["id"]
+    sub = "SELECT id FROM office WHERE organization = {}"
+    responses = f"SELECT id FROM response WHERE office IN ({sub})"
+    async with Organization._meta.db.transaction():
+        members = await Membership.select(Membership.user).where(
+            (Membership.organization == org_id)
+            | Membership.office.is_in(
+                [
+                    r["id"]
+                    for r in await Office.select(Office.id).where(Office.organization == org_id)
+                ]
+                or [-1]
+            )
+        )
+        for statement in (
+            f"DELETE FROM text_answer WHERE response IN ({responses})",
+            f"DELETE FROM answer WHERE response IN ({responses})",
+            f"DELETE FROM response WHERE office IN ({sub})",
+            f"DELETE FROM daily_count WHERE office IN ({sub})",
+            f"DELETE FROM rollup_count WHERE office IN ({sub})",
+            f"DELETE FROM link WHERE office IN ({sub})",
+            f"DELETE FROM target WHERE office IN ({sub})",
+            f"DELETE FROM office_service WHERE office IN ({sub})",
+            f"DELETE FROM membership WHERE organization = {{}} OR office IN ({sub})",
+        ):
+            await Organization.raw(statement, *([org_id] * statement.count("{}")))
+        versions = await QuestionnaireVersion.select(QuestionnaireVersion.id).where(
+            QuestionnaireVersion.questionnaire.organization == org_id
+        )
+        if versions:
+            await QuestionnaireVersion.delete().where(
+                QuestionnaireVersion.id.is_in([v["id"] for v in versions])
+            )
+        await Questionnaire.delete().where(Questionnaire.organization == org_id)
+        await Office.delete().where(Office.organization == org_id)
+        await Organization.delete().where(Organization.id == org_id)
+        for m in {r["user"] for r in members}:
+            if not await Membership.exists().where(Membership.user == m):
+                await User.update({User.active: False}).where(User.id == m)
+        await audit.record(None, "organization_erased", org_id, slug=slug, **plan.counts)
+    return plan

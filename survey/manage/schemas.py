@@ -1,0 +1,279 @@
+"""What the administration API takes and gives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$")]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
+ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+OfficeKind = Literal["main", "branch", "outreach"]
+Mode = Literal["personal", "kiosk"]
+StaffRole = Literal["admin", "manager", "researcher"]
+Username = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,79}$")]
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class NetworkIn(Strict, kw_only=True):
+    name: Name
+    slug: Slug
+
+
+class NetworkPatch(Strict, kw_only=True):
+    name: Name
+
+
+class NetworkMemberIn(Strict, kw_only=True):
+    organization_id: Id
+
+
+class NetworkOut(msgspec.Struct):
+    id: int
+    name: str
+    slug: str
+    members: list[int]
+
+
+class OrganizationIn(Strict, kw_only=True):
+    name: Name
+    slug: Slug
+    network_id: Id | None = None
+    retention_months: Annotated[int, msgspec.Meta(ge=1, le=120)] = 12
+
+
+class OrganizationPatch(Strict, kw_only=True):
+    name: Name | None = None
+    retention_months: Annotated[int, msgspec.Meta(ge=1, le=120)] | None = None
+
+
+class OrganizationOut(msgspec.Struct):
+    id: int
+    name: str
+    slug: str
+    network_id: int | None
+    retention_months: int
+
+
+class OfficeIn(Strict, kw_only=True):
+    organization_id: Id
+    name: Name
+    code: Code
+    kind: OfficeKind = "main"
+    service_types: list[Code] = []
+
+
+class OfficePatch(Strict, kw_only=True):
+    name: Name | None = None
+    kind: OfficeKind | None = None
+    service_types: list[Code] | None = None
+    active: bool | None = None
+
+
+class OfficeOut(msgspec.Struct):
+    id: int
+    organization_id: int
+    organization: str
+    name: str
+    code: str
+    kind: str
+    active: bool
+    service_types: list[str]
+
+
+class ServiceTypeOut(msgspec.Struct):
+    code: str
+    name_de: str
+    name_en: str
+
+
+class LinkIn(Strict, kw_only=True):
+    office_id: Id
+    version_id: Id
+    service_type: Code
+    mode: Mode = "personal"
+    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class LinkPatch(Strict, kw_only=True):
+    active: bool
+
+
+class LinkOut(msgspec.Struct):
+    id: int
+    token: str
+    url: str
+    office_id: int
+    office: str
+    version_id: int
+    version: int
+    questionnaire: str
+    service_type: str
+    mode: str
+    label: str
+    active: bool
+    created_at: dt.datetime
+
+
+class UserIn(Strict, kw_only=True):
+    username: Username
+    display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    role: StaffRole
+    organization_id: Id
+    office_ids: list[Id] = []
+    """Limit a manager or admin to these offices of the job centre; empty: the whole centre."""
+
+
+class RolesIn(Strict, kw_only=True):
+    """The user's one role from now on: in a job centre, or limited to some of its offices."""
+
+    role: StaffRole
+    organization_id: Id
+    office_ids: list[Id] = []
+
+
+class UserPatch(Strict, kw_only=True):
+    active: bool
+
+
+class RoleOut(msgspec.Struct):
+    role: str
+    organization_id: int | None
+    office_id: int | None
+    network_id: int | None
+    where: str
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    username: str
+    display_name: str
+    active: bool
+    locked: bool
+    roles: list[RoleOut]
+    created_at: dt.datetime
+
+
+class SetPasswordLink(msgspec.Struct):
+    """Shown once: the one-time link to set a password."""
+
+    user: UserOut
+    set_password_url: str
+    expires_at: dt.datetime
+
+
+class TokenIn(Strict, kw_only=True):
+    name: Name
+    days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 90
+    organization_ids: list[Id] = []
+    """Limit the token to these job centres; empty: everything its user may do."""
+
+
+class TokenOut(msgspec.Struct):
+    id: int
+    name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked: bool
+    organization_ids: list[int]
+
+
+class NewToken(msgspec.Struct):
+    """Shown once: the token itself is stored only as its hash."""
+
+    token: str
+    details: TokenOut
+
+
+class AuditOut(msgspec.Struct):
+    id: int
+    at: dt.datetime
+    username: str
+    action: str
+    organization_id: int | None
+    detail: dict[str, Any]
+
+
+class TargetIn(Strict, kw_only=True):
+    office_id: Id
+    item: Annotated[str, msgspec.Meta(pattern=r"^(_index|[a-z][a-z0-9_]{0,39})$")]
+    """An item code, or `_index` for the satisfaction index."""
+    value: Annotated[float, msgspec.Meta(ge=0, le=100)]
+    """The target satisfaction index (0–100, as on the dashboards)."""
+    valid_from: dt.date
+    valid_to: dt.date
+
+
+class TargetOut(msgspec.Struct):
+    id: int
+    office_id: int
+    office: str
+    item: str
+    value: float
+    valid_from: dt.date
+    valid_to: dt.date
+
+
+class QuestionnaireIn(Strict, kw_only=True):
+    organization_id: Id
+    code: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,79}$")]
+    name: Name
+
+
+class VersionItem(Strict, kw_only=True):
+    code: ItemCode
+    required: bool = False
+    text: dict[str, Annotated[str, msgspec.Meta(max_length=1000)]] = {}
+    """Texts by language tag; missing languages keep the item bank's texts."""
+
+
+class VersionIn(Strict, kw_only=True):
+    """A new draft version: the latest version's items unless `items` are given."""
+
+    items: list[VersionItem] | None = None
+
+
+class VersionPatch(Strict, kw_only=True):
+    items: list[VersionItem] | None = None
+    review: dict[str, Literal["reviewed", "draft"]] | None = None
+
+
+class VersionOut(msgspec.Struct):
+    id: int
+    questionnaire_id: int
+    number: int
+    published_at: dt.datetime | None
+    items: list[dict[str, Any]]
+    translations: dict[str, str]
+
+
+class QuestionnaireOut(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    organization_id: int | None
+    versions: list[VersionOut]
+
+
+class BankItemOut(msgspec.Struct):
+    code: str
+    type: str
+    scale: str | None
+    text: dict[str, str]
+
+
+class RetentionOut(msgspec.Struct):
+    organization_id: int
+    organization: str
+    months: int
+    cutoff: dt.date
+    text_answers: int
+    deleted: bool

@@ -1,0 +1,404 @@
+"""Networks, job centres, offices, service types and links: reading and changing them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from survey.errors import Conflict, Forbidden, Invalid
+from survey.i18n import N_
+from survey.manage import audit
+from survey.manage.access import NOT_YOURS, Actor, link_office, office_org, refuse
+from survey.manage.schemas import (
+    LinkIn,
+    LinkOut,
+    NetworkIn,
+    NetworkOut,
+    OfficeIn,
+    OfficeOut,
+    OfficePatch,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationPatch,
+    ServiceTypeOut,
+)
+from survey.tables import (
+    Link,
+    Membership,
+    Network,
+    Office,
+    OfficeService,
+    Organization,
+    QuestionnaireVersion,
+    ServiceType,
+)
+
+MODE_PATH = {"personal": "s", "kiosk": "k"}
+
+
+def _db() -> Any:
+    return Office._meta.db
+
+
+# ---- networks and job centres (network coordinator) ----------------------------------------
+
+
+async def networks(actor: Actor) -> list[NetworkOut]:
+    rows = await Network.select().where(Network.id.is_in(list(actor.networks) or [-1]))
+    members = await Organization.select(Organization.id, Organization.network).where(
+        Organization.network.is_in(list(actor.networks) or [-1])
+    )
+    return [
+        NetworkOut(
+            id=r["id"],
+            name=r["name"],
+            slug=r["slug"],
+            members=sorted(m["id"] for m in members if m["network"] == r["id"]),
+        )
+        for r in sorted(rows, key=lambda r: r["name"])
+    ]
+
+
+async def create_network(actor: Actor | None, data: NetworkIn) -> NetworkOut:
+    """Only `resonanz setup` (actor None) or an existing coordinator creates a network."""
+    if actor is not None and not actor.networks:
+        raise Forbidden(N_("Only a network coordinator may create networks."))
+    if await Network.exists().where(Network.slug == data.slug):
+        raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)
+    network = Network(name=data.name, slug=data.slug)
+    async with _db().transaction():
+        await network.save()
+        if actor is not None:
+            await Membership(user=actor.user_id, role="network", network=network.id).save()
+        await audit.record(actor, "network_created", network=network.id, name=data.name)
+    return NetworkOut(id=network.id, name=data.name, slug=data.slug, members=[])
+
+
+async def rename_network(actor: Actor, network_id: int, name: str) -> None:
+    actor.require_network(network_id)
+    await Network.update({Network.name: name}).where(Network.id == network_id)
+    await audit.record(actor, "network_renamed", network=network_id, name=name)
+
+
+async def add_member(actor: Actor, network_id: int, org_id: int) -> None:
+    """A coordinator adds a job centre they also administer, or that has no network and whose
+    admin is the coordinator; joining another network needs leaving the old one first."""
+    actor.require_network(network_id)
+    if org_id not in actor.own_orgs and org_id not in actor.admin_orgs:
+        raise Forbidden(NOT_YOURS)
+    row = await Organization.select(Organization.network).where(Organization.id == org_id).first()
+    if row is None:
+        raise Forbidden(NOT_YOURS)
+    if row["network"] not in (None, network_id):
+        raise Conflict(N_("This job centre belongs to another network; it must leave it first."))
+    await Organization.update({Organization.network: network_id}).where(Organization.id == org_id)
+    await audit.record(actor, "network_member_added", org_id, network=network_id)
+
+
+async def remove_member(actor: Actor, network_id: int, org_id: int) -> None:
+    actor.require_network(network_id)
+    row = await Organization.select(Organization.network).where(Organization.id == org_id).first()
+    if row is None or row["network"] != network_id:
+        raise Forbidden(NOT_YOURS)
+    await Organization.update({Organization.network: None}).where(Organization.id == org_id)
+    await audit.record(actor, "network_member_removed", org_id, network=network_id)
+
+
+async def organizations(actor: Actor) -> list[OrganizationOut]:
+    rows = await (
+        Organization.select()
+        .where(Organization.id.is_in(list(actor.admin_orgs) or [-1]))
+        .order_by(Organization.name)
+    )
+    return [_org(r) for r in rows]
+
+
+def _org(r: dict[str, Any]) -> OrganizationOut:
+    return OrganizationOut(
+        id=r["id"],
+        name=r["name"],
+        slug=r["slug"],
+        network_id=r["network"],
+        retention_months=r["retention_months"],
+    )
+
+
+async def create_organization(actor: Actor | None, data: OrganizationIn) -> OrganizationOut:
+    """A coordinator creates job centres in their network; `resonanz setup` (actor None) too."""
+    if actor is not None:
+        if data.network_id is None:
+            raise Forbidden(N_("A coordinator creates job centres inside one of their networks."))
+        actor.require_network(data.network_id)
+    if await Organization.exists().where(Organization.slug == data.slug):
+        raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)
+    org = Organization(
+        name=data.name,
+        slug=data.slug,
+        network=data.network_id,
+        retention_months=data.retention_months,
+    )
+    await org.save()
+    await audit.record(actor, "organization_created", org.id, name=data.name, slug=data.slug)
+    row = await Organization.select().where(Organization.id == org.id).first()
+    assert row is not None
+    return _org(row)
+
+
+async def change_organization(actor: Actor, org_id: int, data: OrganizationPatch) -> None:
+    actor.require_org(org_id)
+    values: dict[Any, Any] = {}
+    if data.name is not None:
+        values[Organization.name] = data.name
+    if data.retention_months is not None:
+        values[Organization.retention_months] = data.retention_months
+    if values:
+        await Organization.update(values).where(Organization.id == org_id)
+        await audit.record(
+            actor,
+            "organization_changed",
+            org_id,
+            name=data.name,
+            retention_months=data.retention_months,
+        )
+
+
+# ---- service types and offices (admin of a job centre) -------------------------------------
+
+
+async def service_types() -> list[ServiceTypeOut]:
+    rows = await ServiceType.select().order_by(ServiceType.id)
+    return [
+        ServiceTypeOut(code=r["code"], name_de=r["name_de"], name_en=r["name_en"]) for r in rows
+    ]
+
+
+async def _check_service_types(codes: list[str]) -> list[str]:
+    known = {s.code for s in await service_types()}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise refuse(
+            Invalid,
+            N_("Unknown service type: %(codes)s (known: %(known)s)."),
+            codes=", ".join(unknown),
+            known=", ".join(sorted(known)),
+        )
+    return list(dict.fromkeys(codes))
+
+
+async def offices(
+    actor: Actor, org_id: int | None = None, *, include_inactive: bool = True
+) -> list[OfficeOut]:
+    query = Office.select(
+        Office.id,
+        Office.organization.id.as_alias("organization_id"),
+        Office.organization.name.as_alias("organization"),
+        Office.name,
+        Office.code,
+        Office.kind,
+        Office.active,
+    ).where(Office.id.is_in(list(actor.admin_offices) or [-1]))
+    if org_id is not None:
+        query = query.where(Office.organization == org_id)
+    if not include_inactive:
+        query = query.where(Office.active == True)  # noqa: E712
+    rows = await query.order_by(Office.organization.name).order_by(Office.name)
+    services = await OfficeService.select(OfficeService.office, OfficeService.service_type).where(
+        OfficeService.office.is_in([r["id"] for r in rows] or [-1])
+    )
+    by_office: dict[int, list[str]] = {}
+    for s in services:
+        by_office.setdefault(s["office"], []).append(s["service_type"])
+    return [OfficeOut(**r, service_types=by_office.get(r["id"], [])) for r in rows]
+
+
+async def office(actor: Actor, office_id: int) -> OfficeOut:
+    await office_org(actor, office_id)
+    found = [o for o in await offices(actor) if o.id == office_id]
+    if not found:
+        raise Forbidden(NOT_YOURS)
+    return found[0]
+
+
+async def create_office(actor: Actor | None, data: OfficeIn) -> OfficeOut:
+    if actor is not None:
+        actor.require_org(data.organization_id)
+    services = await _check_service_types(data.service_types)
+    if await Office.exists().where(
+        (Office.organization == data.organization_id) & (Office.code == data.code)
+    ):
+        raise refuse(
+            Conflict,
+            N_("This job centre has an office with the code %(code)s already."),
+            code=data.code,
+        )
+    new = Office(organization=data.organization_id, name=data.name, code=data.code, kind=data.kind)
+    async with _db().transaction():
+        await new.save()
+        for code in services:
+            await OfficeService(office=new.id, service_type=code).save()
+        await audit.record(
+            actor, "office_created", data.organization_id, office=new.id, name=data.name
+        )
+    return OfficeOut(
+        id=new.id,
+        organization_id=data.organization_id,
+        organization="",
+        name=data.name,
+        code=data.code,
+        kind=data.kind,
+        active=True,
+        service_types=services,
+    )
+
+
+async def change_office(actor: Actor | None, office_id: int, data: OfficePatch) -> None:
+    """Rename, change kind or service types, deactivate or reactivate; answers stay."""
+    org_id = (
+        await office_org(actor, office_id, whole_org=True)
+        if actor is not None
+        else await _office_org_unchecked(office_id)
+    )
+    services = (
+        await _check_service_types(data.service_types) if data.service_types is not None else None
+    )
+    values: dict[Any, Any] = {}
+    if data.name is not None:
+        values[Office.name] = data.name
+    if data.kind is not None:
+        values[Office.kind] = data.kind
+    if data.active is not None:
+        values[Office.active] = data.active
+    async with _db().transaction():
+        if values:
+            await Office.update(values).where(Office.id == office_id)
+        if services is not None:
+            await OfficeService.delete().where(OfficeService.office == office_id)
+            for code in services:
+                await OfficeService(office=office_id, service_type=code).save()
+        action = {True: "office_reactivated", False: "office_deactivated", None: "office_changed"}[
+            data.active
+        ]
+        await audit.record(
+            actor,
+            action,
+            org_id,
+            office=office_id,
+            name=data.name,
+            kind=data.kind,
+            service_types=services,
+        )
+
+
+async def _office_org_unchecked(office_id: int) -> int:
+    row = await Office.select(Office.organization).where(Office.id == office_id).first()
+    if row is None:
+        raise Forbidden(NOT_YOURS)
+    return int(row["organization"])
+
+
+# ---- links -------------------------------------------------------------------------------
+
+
+def link_url(base_url: str, token: str, mode: str) -> str:
+    return f"{base_url.rstrip('/')}/{MODE_PATH.get(mode, 's')}/{token}"
+
+
+async def links(
+    actor: Actor, base_url: str, *, office_id: int | None = None, org_id: int | None = None
+) -> list[LinkOut]:
+    query = Link.select(
+        Link.id,
+        Link.token,
+        Link.office.id.as_alias("office_id"),
+        Link.office.name.as_alias("office"),
+        Link.version.id.as_alias("version_id"),
+        Link.version.number.as_alias("version"),
+        Link.version.questionnaire.name.as_alias("questionnaire"),
+        Link.service_type,
+        Link.mode,
+        Link.label,
+        Link.active,
+        Link.created_at,
+    ).where(Link.office.is_in(list(actor.admin_offices) or [-1]))
+    if office_id is not None:
+        query = query.where(Link.office == office_id)
+    if org_id is not None:
+        query = query.where(Link.office.organization == org_id)
+    rows = await query.order_by(Link.office.name).order_by(Link.id)
+    return [LinkOut(**r, url=link_url(base_url, r["token"], r["mode"])) for r in rows]
+
+
+async def create_link(actor: Actor | None, data: LinkIn, base_url: str) -> LinkOut:
+    org_id = (
+        await office_org(actor, data.office_id)
+        if actor is not None
+        else await _office_org_unchecked(data.office_id)
+    )
+    office_row = (
+        await Office.select(Office.active, Office.name).where(Office.id == data.office_id).first()
+    )
+    assert office_row is not None
+    if not office_row["active"]:
+        raise Conflict(N_("The office is deactivated; reactivate it before adding links."))
+    version = await (
+        QuestionnaireVersion.select(
+            QuestionnaireVersion.published_at,
+            QuestionnaireVersion.number,
+            QuestionnaireVersion.questionnaire.organization.as_alias("organization"),
+            QuestionnaireVersion.questionnaire.name.as_alias("questionnaire"),
+        )
+        .where(QuestionnaireVersion.id == data.version_id)
+        .first()
+    )
+    if version is None or version["organization"] not in (None, org_id):
+        raise Forbidden(NOT_YOURS)
+    if version["published_at"] is None:
+        raise Conflict(N_("Only a published questionnaire version can be given to clients."))
+    offered = await OfficeService.select(OfficeService.service_type).where(
+        OfficeService.office == data.office_id
+    )
+    if data.service_type not in {r["service_type"] for r in offered}:
+        raise refuse(
+            Invalid,
+            N_("The office does not offer the service type %(code)s."),
+            code=data.service_type,
+        )
+    token = secrets.token_urlsafe(16)
+    now = dt.datetime.now(dt.UTC)
+    link = Link(
+        token=token,
+        office=data.office_id,
+        version=data.version_id,
+        service_type=data.service_type,
+        mode=data.mode,
+        label=data.label,
+        active=True,
+        created_at=now,
+    )
+    await link.save()
+    await audit.record(actor, "link_created", org_id, link=link.id, office=data.office_id)
+    return LinkOut(
+        id=link.id,
+        token=token,
+        url=link_url(base_url, token, data.mode),
+        office_id=data.office_id,
+        office=office_row["name"],
+        version_id=data.version_id,
+        version=version["number"],
+        questionnaire=version["questionnaire"],
+        service_type=data.service_type,
+        mode=data.mode,
+        label=data.label,
+        active=True,
+        created_at=now,
+    )
+
+
+async def set_link_active(actor: Actor, link_id: int, active: bool) -> None:
+    office_id = await link_office(actor, link_id)
+    org_id = await office_org(actor, office_id)
+    await Link.update({Link.active: active}).where(Link.id == link_id)
+    await audit.record(
+        actor, "link_reactivated" if active else "link_deactivated", org_id, link=link_id
+    )

@@ -1,0 +1,135 @@
+"""An admin sets up an office, a questionnaire version and a link in headless Chromium; a
+client answers it on a phone; the manager sees the responses counted."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from typing import Any
+
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import ManagePages, StaffPages, SurveyPage
+
+ARABIC = "هل كنت بحاجة إلى مساعدة في اللغة؟"
+ANSWERS = {
+    "respect": 5,
+    "understood": 4,
+    "explained": 4,
+    "next_steps": 4,
+    "fits": 4,
+    "waiting": 3,
+    "overall": 4,
+}
+
+
+def _post_response(base_url: str, token: str) -> int:
+    body = json.dumps(
+        {"link": token, "submission_id": str(uuid.uuid4()), "answers": ANSWERS}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base_url}/api/v1/responses",
+        data=body,
+        headers={"content-type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return int(answer.status)
+
+
+def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
+    browser: Any, demo_server: DemoServer, artifacts_dir: Any
+) -> None:
+    admin_ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    page = admin_ctx.new_page()
+    StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["admin"])
+    manage = ManagePages(page, demo_server.base_url)
+
+    manage.create_office("Stadtteiltreff Heideblick", "NH-TREFF", "outreach")
+    assert page.get_by_test_id("done").is_visible()
+    assert "Anlaufstelle im Sozialraum" in page.get_by_test_id("office-NH-TREFF").inner_text()
+
+    manage.create_questionnaire("Befragung mit Sprachhilfe", "sprachhilfe")
+    assert "/manage/questionnaire-versions/" in page.url
+    manage.add_item("language_help")
+    manage.set_text("ar", "language_help", ARABIC)
+    preview = page.frame_locator("[data-testid=preview]")
+    assert preview.locator("html[dir=rtl]").count() == 1
+    assert ARABIC in preview.locator("body").inner_text()
+    page.screenshot(path=artifacts_dir / "manage-version-editor.png", full_page=True)
+    manage.submit("publish")
+    assert page.get_by_test_id("done").is_visible()
+    assert page.get_by_test_id("publish").count() == 0, "a published version has no editor"
+
+    url = manage.create_link(
+        "Stadtteiltreff Heideblick (Jobcenter Kreis Nordheide)",
+        "Befragung mit Sprachhilfe – Version 1",
+        "benefits",
+        "personal",
+    )
+    assert url.startswith(demo_server.base_url + "/s/")
+    page.screenshot(path=artifacts_dir / "manage-links.png", full_page=True)
+    admin_ctx.close()
+
+    phone_ctx = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="ar"
+    )
+    phone = phone_ctx.new_page()
+    survey = SurveyPage(phone).open(url + "?lang=ar")
+    assert ARABIC in phone.content()
+    survey.answer({**ANSWERS, "language_help": 1}).send()
+    phone.wait_for_selector("[data-testid=thanks]")
+    phone.screenshot(path=artifacts_dir / "manage-respondent-phone.png", full_page=True)
+    phone_ctx.close()
+    token = url.rsplit("/", 1)[1]
+    for _ in range(14):  # enough for the dashboard's minimum number of responses
+        assert _post_response(demo_server.base_url, token) in (200, 201)
+
+    manager_ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    manager = manager_ctx.new_page()
+    StaffPages(manager, demo_server.base_url).as_user(*demo_server.logins["manager"])
+    row = manager.locator("[data-office='Stadtteiltreff Heideblick']")
+    assert row.count() == 1, "the new office is on the manager's overview"
+    rows = manager.request.get(f"{demo_server.base_url}/api/v1/results/overview").json()["rows"]
+    figure = next(r for r in rows if r["office"] == "Stadtteiltreff Heideblick")
+    assert abs(figure["n"] - 15) <= 5, figure
+    assert figure["index"] is not None
+    manager.screenshot(path=artifacts_dir / "manage-manager-overview.png", full_page=True)
+    manager_ctx.close()
+
+
+MANAGE_PAGES = (
+    "/manage",
+    "/manage/network",
+    "/manage/offices",
+    "/manage/links",
+    "/manage/questionnaires",
+    "/manage/questionnaire-versions/1",
+    "/manage/targets",
+    "/manage/users",
+    "/manage/tokens",
+    "/manage/audit",
+)
+
+
+def test_every_administration_page_is_axe_clean_and_fits_a_phone(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.test_accessibility import _violations
+
+    axe = Axe()
+    found: list[str] = []
+    for width, height in ((390, 844), (1280, 800)):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
+        page = context.new_page()
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["admin"])
+        for path in MANAGE_PAGES:
+            page.goto(demo_server.base_url + path)
+            assert page.url.endswith(path), path
+            found += _violations(axe, page, f"{path} at {width} px")
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, (path, width, wide)
+        context.close()
+    assert found == [], "\n".join(found)

@@ -1,0 +1,957 @@
+"""Administration: setup and import from an empty database, and who may change what."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from survey.manage import importer
+from survey.settings import Settings
+from survey.tables import ApiToken, AuditLog, Link, Membership, Office, Organization, User
+from tests.builders import (
+    FULL_ANSWERS,
+    make_office,
+    make_organization,
+    make_staff_user,
+)
+from tests.conftest import StaffClient
+
+PASSWORD = "a-long-password-2026"
+
+
+def _cli(args: list[str], cwd: Path, settings: Settings) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RESONANZ_DATABASE_URL": settings.database_url}
+    env["RESONANZ_SECRET_KEY"] = settings.secret_key
+    env["RESONANZ_BASE_URL"] = "http://testserver.local"
+    return subprocess.run(
+        [sys.executable, "-m", "survey.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+STRUCTURE = """\
+service_types:
+  - {code: migration, name_de: Migrationsberatung, name_en: Migration counselling}
+job_centres:
+  - slug: jobcenter-musterstadt
+    name: Jobcenter Musterstadt
+    offices:
+      - code: MS-M
+        name: Musterstadt-Mitte
+        kind: main
+        service_types: [benefits, migration]
+        links: [personal]
+      - code: MS-T
+        name: Stadtteiltreff Hafen
+        kind: outreach
+        service_types: [placement]
+        links: [personal, kiosk]
+"""
+
+
+async def _csrf(client: httpx.AsyncClient, path: str = "/manage/tokens") -> str:
+    page = await client.get(path)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found[1]
+
+
+async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figure(
+    settings: Settings, client: httpx.AsyncClient, staff: StaffClient, tmp_path: Path
+) -> None:
+    made = _cli(
+        [
+            "setup",
+            "--job-centre-name",
+            "Jobcenter Musterstadt",
+            "--job-centre-slug",
+            "jobcenter-musterstadt",
+            "--admin",
+            "chef",
+            "--no-input",
+        ],
+        tmp_path,
+        settings,
+    )
+    assert made.returncode == 0, made.stderr
+    link = re.search(r"^set the password .*: (http\S+)$", made.stdout, re.M)
+    assert link and "sign in: http://testserver.local/login" in made.stdout
+    (tmp_path / "structure.yaml").write_text(STRUCTURE)
+    dry = _cli(["import", "structure", "structure.yaml", "--dry-run"], tmp_path, settings)
+    assert dry.returncode == 0, dry.stderr
+    assert "would create office jobcenter-musterstadt/MS-T (Stadtteiltreff Hafen, outreach)" in (
+        dry.stdout
+    )
+    assert await Office.count() == 0, "a dry run writes nothing"
+    done = _cli(["import", "structure", "structure.yaml"], tmp_path, settings)
+    assert done.returncode == 0, done.stderr
+    again = _cli(["import", "structure", "structure.yaml"], tmp_path, settings)
+    assert again.stdout.strip() == "nothing to change"
+    assert await Link.count() == 4
+
+    path = link[1].removeprefix("http://testserver.local")
+    assert (await client.get(path)).status_code == 200
+    set_pw = await client.post(path, data={"password": PASSWORD, "repeat": PASSWORD})
+    assert set_pw.status_code == 303
+    assert (
+        await client.post(path, data={"password": PASSWORD, "repeat": PASSWORD})
+    ).status_code == 404
+    assert (await staff.login("chef", PASSWORD)).status_code == 303
+
+    links = (await client.get("/api/v1/links")).json()
+    mitte = next(x for x in links if x["office"] == "Musterstadt-Mitte")
+    token = mitte["url"].rsplit("/", 1)[1]
+    for _ in range(30):
+        stored = await client.post(
+            "/api/v1/responses",
+            json={"link": token, "submission_id": str(uuid.uuid4()), "answers": FULL_ANSWERS},
+        )
+        assert stored.status_code in (200, 201), stored.text
+    rows = (await client.get("/api/v1/results/overview")).json()["rows"]
+    figure = next(r for r in rows if r["office"] == "Musterstadt-Mitte")
+    assert abs(figure["n"] - 30) <= 5, figure  # a published count may carry a little noise
+    assert figure["index"] is not None
+
+
+async def test_a_bad_structure_file_is_refused_by_file_and_line_and_nothing_is_written(
+    client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        STRUCTURE.replace("[placement]", "[placement, astrology]").replace("MS-T", "MS-M")
+    )
+    with pytest.raises(importer.ImportRefused) as refused:
+        await importer.plan(bad.name, importer.read(bad))
+    assert refused.value.problems == [
+        "bad.yaml:12: duplicate office code 'MS-M' in jobcenter-musterstadt (first on line 7)",
+        "bad.yaml:12: unknown service type 'astrology' (known: benefits, case_management, "
+        "migration, placement, under_25)",
+    ]
+    csv_file = tmp_path / "offices.csv"
+    csv_file.write_text(
+        "job_centre;job_centre_name;office_code;office_name;kind;service_types;links\n"
+        "jc-a;Jobcenter A;A1;A-Mitte;main;benefits;personal\n"
+        "jc-a;Jobcenter A;A2;A-Nord;palace;benefits|nothing;\n"
+    )
+    with pytest.raises(importer.ImportRefused) as refused:
+        await importer.plan(csv_file.name, importer.read(csv_file))
+    assert refused.value.problems[0].startswith("offices.csv:3: unknown office kind 'palace'")
+    assert "offices.csv:3: unknown service type 'nothing'" in refused.value.problems[1]
+    assert await Organization.count() == 0 and await Office.count() == 0
+    (tmp_path / "x.txt").write_text("x")
+    with pytest.raises(importer.ImportRefused, match="must end in"):
+        importer.read(tmp_path / "x.txt")
+    (tmp_path / "broken.yaml").write_text("job_centres:\n  - slug: [\n")
+    with pytest.raises(importer.ImportRefused, match=r"broken\.yaml:\d+: not valid YAML"):
+        importer.read(tmp_path / "broken.yaml")
+
+
+# ---- personas: admin of A, admin of B, a manager of A, a coordinator ------------------------
+
+
+class World:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    async def build(self) -> World:
+        from survey.demo import ensure_standard_questionnaire
+        from survey.tables import Network
+
+        await ensure_standard_questionnaire()
+        network = Network(name="Netz", slug="netz")
+        await network.save()
+        a = await make_organization("Jobcenter A", network=network.id)
+        b = await make_organization("Jobcenter B")
+        self.ids |= {
+            "network": network.id,
+            "a": a,
+            "b": b,
+            "office_a": await make_office("A-Mitte", a),
+            "office_b": await make_office("B-Mitte", b),
+        }
+        self.ids["admin_a"] = await make_staff_user("admin.a", PASSWORD, "admin", organization=a)
+        self.ids["admin_b"] = await make_staff_user("admin.b", PASSWORD, "admin", organization=b)
+        self.ids["manager_a"] = await make_staff_user(
+            "manager.a", PASSWORD, "manager", organization=a
+        )
+        coordinator = await make_staff_user("coord", PASSWORD, "admin", organization=a)
+        await Membership(user=coordinator, role="network", network=network.id).save()
+        self.ids["coord"] = coordinator
+        return self
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient) -> World:
+    return await World().build()
+
+
+async def _api(staff: StaffClient, method: str, path: str, json: Any = None) -> httpx.Response:
+    headers = {"x-csrf-token": await _csrf(staff.client)}
+    return await staff.client.request(method, path, json=json, headers=headers)
+
+
+async def test_an_admin_of_a_gets_the_same_403_for_b_as_for_nothing(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("admin.a", PASSWORD)
+    ids = world.ids
+    answers = []
+    for office in (ids["office_b"], 987654):
+        answers.append(await _api(staff, "PATCH", f"/api/v1/offices/{office}", {"name": "X"}))
+        answers.append(
+            await _api(
+                staff,
+                "POST",
+                "/api/v1/offices",
+                {
+                    "organization_id": ids["b"] if office != 987654 else 987654,
+                    "name": "X",
+                    "code": "X",
+                },
+            )
+        )
+        answers.append(
+            await _api(
+                staff,
+                "POST",
+                "/api/v1/links",
+                {"office_id": office, "version_id": 1, "service_type": "benefits"},
+            )
+        )
+        answers.append(
+            await _api(
+                staff,
+                "PATCH",
+                f"/api/v1/users/{ids['admin_b'] if office != 987654 else 987654}",
+                {"active": False},
+            )
+        )
+    assert {a.status_code for a in answers} == {403}
+    assert len({a.json()["detail"] for a in answers}) == 1
+    assert (await Office.select(Office.name).where(Office.id == ids["office_b"]).first())[
+        "name"
+    ] != "X"
+    page = await staff.client.post(
+        f"/manage/offices/{ids['office_b']}",
+        data={"csrf_token": await _csrf(staff.client), "name": "X", "save": "1"},
+    )
+    assert page.status_code == 403 and "B-Mitte" not in page.text
+    huge = await staff.client.post(
+        "/manage/links/99999999999/active", data={"csrf_token": await _csrf(staff.client)}
+    )
+    assert huge.status_code == 403, "an impossible id is refused like a foreign one, not a 500"
+    assert (await staff.client.get("/api/v1/links?office_id=99999999999")).status_code == 400
+
+
+async def test_it_creates_an_office_a_link_and_refuses_bad_input_without_half_saving(
+    staff: StaffClient, world: World
+) -> None:
+    from survey.demo import ensure_standard_questionnaire
+
+    version = await ensure_standard_questionnaire()
+    await staff.login("admin.a", PASSWORD)
+    a = world.ids["a"]
+    bad = await _api(
+        staff,
+        "POST",
+        "/api/v1/offices",
+        {"organization_id": a, "name": "Treff", "code": "T1", "service_types": ["nope"]},
+    )
+    assert bad.status_code == 422 and "nope" in bad.json()["detail"]
+    assert not await Office.exists().where(Office.code == "T1")
+    malformed = await _api(staff, "POST", "/api/v1/offices", {"organization_id": "a"})
+    assert malformed.status_code == 400
+    created = await _api(
+        staff,
+        "POST",
+        "/api/v1/offices",
+        {
+            "organization_id": a,
+            "name": "Treff",
+            "code": "T1",
+            "kind": "outreach",
+            "service_types": ["benefits"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    office = created.json()
+    twice = await _api(
+        staff, "POST", "/api/v1/offices", {"organization_id": a, "name": "Y", "code": "T1"}
+    )
+    assert twice.status_code == 409
+    wrong_service = await _api(
+        staff,
+        "POST",
+        "/api/v1/links",
+        {"office_id": office["id"], "version_id": version, "service_type": "placement"},
+    )
+    assert wrong_service.status_code == 422
+    link = await _api(
+        staff,
+        "POST",
+        "/api/v1/links",
+        {"office_id": office["id"], "version_id": version, "service_type": "benefits"},
+    )
+    assert link.status_code == 201, link.text
+    url = link.json()["url"]
+    assert url.startswith("http") and "/s/" in url
+    off = await _api(staff, "PATCH", f"/api/v1/links/{link.json()['id']}", {"active": False})
+    assert off.status_code == 204
+    listed = (await staff.client.get(f"/api/v1/links?office_id={office['id']}")).json()
+    assert [x["active"] for x in listed] == [False]
+    gone = await _api(staff, "PATCH", f"/api/v1/offices/{office['id']}", {"active": False})
+    assert gone.status_code == 204
+    assert (await staff.client.get("/api/v1/offices")).json()[-1]["active"] is False
+    no_csrf = await staff.client.post(
+        "/api/v1/offices", json={"organization_id": a, "name": "Z", "code": "Z1"}
+    )
+    assert no_csrf.status_code == 403
+    page_no_csrf = await staff.client.post(
+        "/manage/offices", data={"organization_id": a, "name": "Z", "code": "Z1"}
+    )
+    assert page_no_csrf.status_code == 403
+    assert not await Office.exists().where(Office.code == "Z1")
+    actions = {r["action"] for r in await AuditLog.select(AuditLog.action)}
+    assert {"office_created", "link_created", "link_deactivated", "office_deactivated"} <= actions
+
+
+async def test_users_invite_reset_unlock_deactivate_and_the_last_admin_stays(
+    staff: StaffClient, world: World, client: httpx.AsyncClient
+) -> None:
+    await staff.login("admin.b", PASSWORD)
+    last = await _api(staff, "PATCH", f"/api/v1/users/{world.ids['admin_b']}", {"active": False})
+    assert last.status_code == 409 and "last admin" in last.json()["detail"]
+    invited = await _api(
+        staff,
+        "POST",
+        "/api/v1/users",
+        {"username": "neu", "role": "manager", "organization_id": world.ids["b"]},
+    )
+    assert invited.status_code == 201, invited.text
+    assert invited.headers["cache-control"] == "no-store"
+    path = invited.json()["set_password_url"].split("testserver.local", 1)[-1]
+    other = httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url))
+    async with other:
+        assert (
+            await other.post(path, data={"password": "short", "repeat": "short"})
+        ).status_code == 422
+        assert (
+            await other.post(path, data={"password": PASSWORD, "repeat": PASSWORD})
+        ).status_code == 303
+        newbie = StaffClient(other)
+        assert (await newbie.login("neu", PASSWORD)).status_code == 303
+        assert (await other.get("/dashboard")).status_code in (200, 403)
+        user_id = invited.json()["user"]["id"]
+        # locked by failed sign-ins, then unlocked by the admin
+        await User.update({User.failed_logins: 5, User.locked_until: _in_an_hour()}).where(
+            User.id == user_id
+        )
+        listed = {u["username"]: u for u in (await staff.client.get("/api/v1/users")).json()}
+        assert listed["neu"]["locked"] is True
+        assert (await _api(staff, "POST", f"/api/v1/users/{user_id}/unlock")).status_code == 204
+        assert (await newbie.login("neu", PASSWORD)).status_code == 303
+        token = (
+            await other.post(
+                "/api/v1/tokens",
+                json={"name": "script"},
+                headers={"x-csrf-token": await _csrf(other)},
+            )
+        ).json()["token"]
+        bearer = {"authorization": f"Bearer {token}"}
+        assert (await other.get("/api/v1/tokens", headers=bearer)).status_code == 200
+        # deactivated: the session and the token stop at once
+        assert (
+            await _api(staff, "PATCH", f"/api/v1/users/{user_id}", {"active": False})
+        ).status_code == 204
+        assert (await other.get("/manage/tokens")).status_code == 303
+        other.cookies.clear()
+        assert (await other.get("/api/v1/tokens", headers=bearer)).status_code == 401
+        assert (
+            await _api(staff, "PATCH", f"/api/v1/users/{user_id}", {"active": True})
+        ).status_code == 204
+        reset = await _api(staff, "POST", f"/api/v1/users/{user_id}/password-reset")
+        assert reset.status_code == 201
+        assert (await newbie.login("neu", PASSWORD)).status_code == 401, "the old password stops"
+
+
+def _in_an_hour() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+
+async def test_tokens_are_shown_once_limited_revoked_and_listed_with_last_use(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("coord", PASSWORD)
+    made = await _api(
+        staff, "POST", "/api/v1/tokens", {"name": "nightly", "organization_ids": [world.ids["a"]]}
+    )
+    assert made.status_code == 201
+    body = made.json()
+    assert body["token"].startswith("rz_")
+    stored = await ApiToken.select(ApiToken.token_hash).first()
+    assert body["token"] not in str(stored)
+    days = (body["details"]["expires_at"][:10], body["details"]["created_at"][:10])
+    assert days[0] > days[1]
+    bearer = {"authorization": f"Bearer {body['token']}"}
+    orgs = (await staff.client.get("/api/v1/organizations", headers=bearer)).json()
+    assert [o["id"] for o in orgs] == [world.ids["a"]]
+    staff.client.cookies.clear()
+    other_member = await make_office("C-Mitte", await make_organization("C", world.ids["network"]))
+    assert (
+        await staff.client.get(f"/api/v1/results/offices/{other_member}", headers=bearer)
+    ).status_code == 403, "the results API keeps to the token's job centres too"
+    assert (
+        await staff.client.get(f"/api/v1/results/offices/{world.ids['office_a']}", headers=bearer)
+    ).status_code == 200
+    await staff.login("coord", PASSWORD)
+    foreign = await _api(
+        staff, "POST", "/api/v1/tokens", {"name": "x", "organization_ids": [world.ids["b"]]}
+    )
+    assert foreign.status_code == 403
+    listed = (await staff.client.get("/api/v1/tokens")).json()
+    assert listed[0]["last_used_at"] is not None
+    gone = await _api(staff, "DELETE", f"/api/v1/tokens/{body['details']['id']}")
+    assert gone.status_code == 204
+    staff.client.cookies.clear()
+    assert (await staff.client.get("/api/v1/tokens", headers=bearer)).status_code == 401
+
+
+async def test_the_audit_log_filters_by_user_action_and_month_and_downloads(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("admin.a", PASSWORD)
+    await _api(
+        staff,
+        "POST",
+        "/api/v1/offices",
+        {"organization_id": world.ids["a"], "name": "=HYPERLINK(1)", "code": "H1"},
+    )
+    rows = (await staff.client.get("/api/v1/audit?action=office_created")).json()
+    assert [r["username"] for r in rows] == ["admin.a"]
+    import datetime as dt
+
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    assert (await staff.client.get(f"/api/v1/audit?month={month}&user=admin.a")).json()
+    assert (await staff.client.get("/api/v1/audit?month=2001-01")).json() == []
+    assert (await staff.client.get("/api/v1/audit?month=13-2026")).status_code == 400
+    page = await staff.client.get("/manage/audit?action=office_created")
+    assert page.status_code == 200 and "office_created" in page.text
+    csv_text = (await staff.client.get("/manage/audit.csv")).text
+    assert csv_text.startswith("\ufefftime (UTC);user;action")
+    assert "office_created" in csv_text
+    await staff.login("admin.b", PASSWORD)
+    assert (await staff.client.get("/api/v1/audit?action=office_created")).json() == []
+    await staff.login("manager.a", PASSWORD)
+    assert (await staff.client.get("/manage/audit")).status_code == 403
+
+
+async def test_the_coordinator_creates_and_removes_member_job_centres(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("coord", PASSWORD)
+    net = world.ids["network"]
+    made = await _api(
+        staff,
+        "POST",
+        "/api/v1/organizations",
+        {"name": "Jobcenter C", "slug": "jobcenter-c", "network_id": net},
+    )
+    assert made.status_code == 201, made.text
+    assert (
+        await _api(staff, "PATCH", f"/api/v1/networks/{net}", {"name": "Südwest"})
+    ).status_code == 204
+    nets = (await staff.client.get("/api/v1/networks")).json()
+    assert nets[0]["name"] == "Südwest" and made.json()["id"] in nets[0]["members"]
+    out = await _api(staff, "DELETE", f"/api/v1/networks/{net}/members/{made.json()['id']}")
+    assert out.status_code == 204
+    foreign = await _api(
+        staff, "POST", f"/api/v1/networks/{net}/members", {"organization_id": world.ids["b"]}
+    )
+    assert foreign.status_code == 403
+    await staff.login("admin.b", PASSWORD)
+    assert (
+        await _api(staff, "POST", "/api/v1/organizations", {"name": "D", "slug": "d-d"})
+    ).status_code == 403
+
+
+ADMINS_A = {"admin.a", "coord"}
+ADMINS = ADMINS_A | {"admin.b"}
+EVERYONE = ADMINS | {"manager.a"}
+PERSONAS = ("admin.a", "coord", "admin.b", "manager.a", None)
+
+
+async def _fresh(world: World, persona: str) -> dict[str, int]:
+    """Rows the walk may use up (publish, delete), made anew before each persona."""
+    import datetime as dt
+
+    from survey.demo import ensure_standard_questionnaire
+    from survey.manage.questionnaires import _standard
+    from survey.tables import Questionnaire, QuestionnaireVersion, Target
+    from tests.builders import make_link
+
+    n = PERSONAS.index(persona) if persona in PERSONAS else 8 if persona == "x" else 9
+    q = Questionnaire(organization=world.ids["a"], code=f"walk-{n}", name="Walk")
+    await q.save()
+    v = QuestionnaireVersion(questionnaire=q.id, number=1, definition=_standard())
+    await v.save()
+    target = Target(
+        office=world.ids["office_a"],
+        item="_index",
+        value=70,
+        valid_from=dt.date(2026 - n, 1, 1),
+        valid_to=dt.date(2026 - n, 12, 31),
+    )
+    await target.save()
+    page_target = Target(
+        office=world.ids["office_a"],
+        item="overall",
+        value=70,
+        valid_from=dt.date(2026 - n, 1, 1),
+        valid_to=dt.date(2026 - n, 12, 31),
+    )
+    await page_target.save()
+    link = await make_link(world.ids["office_a"], version=await ensure_standard_questionnaire())
+    token = ApiToken(
+        user=world.ids["admin_a"],
+        name=f"walk {n}",
+        token_hash=f"walk-{n}",
+        created_at=dt.datetime.now(dt.UTC),
+        expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    )
+    await token.save()
+    return {
+        **world.ids,
+        "n": n,
+        "questionnaire": q.id,
+        "version": v.id,
+        "target": target.id,
+        "page_target": page_target.id,
+        "link": link.id,
+        "token": token.id,
+    }
+
+
+def _walk(w: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None, set[str]]]:
+    """(method, path, body, personas whose role lets them through); the others get 403,
+    anonymous 401 (API) or a redirect to sign in (pages). Letting through means any answer
+    but 401, 403 or 5xx: the body may still be refused (409 for a name taken, ...)."""
+    n = w["n"]
+    office = {"organization_id": w["a"], "name": f"Walk {n}", "code": f"W{n}"}
+    link = {"office_id": w["office_a"], "version_id": 1, "service_type": "benefits"}
+    roles = {"role": "manager", "organization_id": w["a"]}
+    target = {
+        "office_id": w["office_a"],
+        "item": "_index",
+        "value": 70,
+        "valid_from": "2030-01-01",
+        "valid_to": "2030-12-31",
+    }
+    v, q, u = w["version"], w["questionnaire"], w["victim"]
+    api = [
+        ("GET", "/api/v1/networks", None, EVERYONE),
+        ("POST", "/api/v1/networks", {"name": "N", "slug": f"walk-net-{n}"}, {"coord"}),
+        ("PATCH", f"/api/v1/networks/{w['network']}", {"name": "Netz"}, {"coord"}),
+        (
+            "POST",
+            f"/api/v1/networks/{w['network']}/members",
+            {"organization_id": w["a"]},
+            {"coord"},
+        ),
+        ("DELETE", f"/api/v1/networks/{w['network']}/members/{w['b']}", None, set()),
+        ("GET", "/api/v1/organizations", None, EVERYONE),
+        (
+            "POST",
+            "/api/v1/organizations",
+            {"name": "J", "slug": f"walk-jc-{n}", "network_id": w["network"]},
+            {"coord"},
+        ),
+        ("PATCH", f"/api/v1/organizations/{w['a']}", {"retention_months": 12}, ADMINS_A),
+        ("GET", "/api/v1/service-types", None, EVERYONE),
+        ("GET", "/api/v1/offices", None, EVERYONE),
+        ("POST", "/api/v1/offices", office, ADMINS_A),
+        ("PATCH", f"/api/v1/offices/{w['office_a']}", {"kind": "main"}, ADMINS_A),
+        ("GET", "/api/v1/links", None, EVERYONE),
+        ("POST", "/api/v1/links", link, ADMINS_A),
+        ("PATCH", f"/api/v1/links/{w['link']}", {"active": True}, ADMINS_A),
+        ("GET", "/api/v1/users", None, EVERYONE),
+        (
+            "POST",
+            "/api/v1/users",
+            {"username": f"walk.{n}", "role": "manager", "organization_id": w["a"]},
+            ADMINS_A,
+        ),
+        ("PATCH", f"/api/v1/users/{u}", {"active": True}, ADMINS_A),
+        ("PUT", f"/api/v1/users/{u}/roles", roles, ADMINS_A),
+        ("POST", f"/api/v1/users/{u}/password-reset", None, ADMINS_A),
+        ("POST", f"/api/v1/users/{u}/unlock", None, ADMINS_A),
+        ("GET", "/api/v1/tokens", None, EVERYONE),
+        ("POST", "/api/v1/tokens", {"name": "walk"}, EVERYONE),
+        ("DELETE", f"/api/v1/tokens/{w['token']}", None, {"admin.a"}),
+        ("GET", "/api/v1/item-bank", None, EVERYONE),
+        ("GET", "/api/v1/questionnaires", None, ADMINS),
+        (
+            "POST",
+            "/api/v1/questionnaires",
+            {"organization_id": w["a"], "code": f"walk-q-{n}", "name": "Q"},
+            ADMINS_A,
+        ),
+        ("POST", f"/api/v1/questionnaires/{q}/versions", {}, ADMINS_A),
+        ("GET", f"/api/v1/questionnaire-versions/{v}", None, ADMINS_A),
+        ("PATCH", f"/api/v1/questionnaire-versions/{v}", {"review": {"uk": "draft"}}, ADMINS_A),
+        ("POST", f"/api/v1/questionnaire-versions/{v}/publish", None, ADMINS_A),
+        ("GET", "/api/v1/targets", None, EVERYONE),
+        ("POST", "/api/v1/targets", target, ADMINS_A),
+        ("DELETE", f"/api/v1/targets/{w['target']}", None, ADMINS_A),
+        ("GET", "/api/v1/audit", None, ADMINS),
+    ]
+    pages = [
+        ("GET", "/manage", None, ADMINS),
+        ("GET", "/manage/network", None, ADMINS),
+        ("GET", "/manage/offices", None, ADMINS),
+        ("GET", "/manage/links", None, ADMINS),
+        ("GET", "/manage/users", None, ADMINS),
+        ("GET", "/manage/tokens", None, EVERYONE),
+        ("GET", "/manage/audit", None, ADMINS),
+        ("GET", "/manage/audit.csv", None, ADMINS),
+        ("GET", "/manage/questionnaires", None, ADMINS),
+        ("GET", f"/manage/questionnaire-versions/{v}", None, ADMINS_A),
+        ("GET", f"/manage/questionnaire-versions/{v}/preview", None, ADMINS_A),
+        ("GET", "/manage/targets", None, ADMINS),
+        ("POST", "/manage/networks", {"name": "N", "slug": f"walk-pnet-{n}"}, {"coord"}),
+        ("POST", f"/manage/networks/{w['network']}", {"name": "Netz"}, {"coord"}),
+        (
+            "POST",
+            f"/manage/networks/{w['network']}/members",
+            {"organization_id": w["a"]},
+            {"coord"},
+        ),
+        ("POST", f"/manage/networks/{w['network']}/members/{w['b']}/remove", {}, set()),
+        (
+            "POST",
+            "/manage/organizations",
+            {"name": "J", "slug": f"walk-pjc-{n}", "network_id": w["network"]},
+            {"coord"},
+        ),
+        ("POST", f"/manage/organizations/{w['a']}", {"retention_months": "12"}, ADMINS_A),
+        ("POST", "/manage/offices", {**office, "code": f"P{n}"}, ADMINS_A),
+        ("POST", f"/manage/offices/{w['office_a']}", {"kind": "main"}, ADMINS_A),
+        ("POST", "/manage/links", link, ADMINS_A),
+        ("POST", f"/manage/links/{w['link']}/active", {"active": "1"}, ADMINS_A),
+        (
+            "POST",
+            "/manage/users",
+            {"username": f"walkp.{n}", "role": "manager", "organization_id": w["a"]},
+            ADMINS_A,
+        ),
+        ("POST", f"/manage/users/{u}/active", {"active": "1"}, ADMINS_A),
+        ("POST", f"/manage/users/{u}/roles", roles, ADMINS_A),
+        ("POST", f"/manage/users/{u}/reset", {}, ADMINS_A),
+        ("POST", f"/manage/users/{u}/unlock", {}, ADMINS_A),
+        ("POST", "/manage/tokens", {"name": "walk"}, EVERYONE),
+        ("POST", f"/manage/tokens/{w['token']}/revoke", {}, {"admin.a"}),
+        (
+            "POST",
+            "/manage/questionnaires",
+            {"organization_id": w["a"], "code": f"walk-pq-{n}", "name": "Q"},
+            ADMINS_A,
+        ),
+        ("POST", f"/manage/questionnaires/{q}/versions", {}, ADMINS_A),
+        (
+            "POST",
+            f"/manage/questionnaire-versions/{v}/items",
+            {"action": "up", "code": "understood"},
+            ADMINS_A,
+        ),
+        (
+            "POST",
+            f"/manage/questionnaire-versions/{v}/texts",
+            {"lang": "en", "status": "draft"},
+            ADMINS_A,
+        ),
+        ("POST", f"/manage/questionnaire-versions/{v}/publish", {}, ADMINS_A),
+        ("POST", "/manage/targets", target, ADMINS_A),
+        ("POST", f"/manage/targets/{w['page_target']}/delete", {}, ADMINS_A),
+    ]
+    return api + pages
+
+
+async def test_it_walks_every_role_over_every_administration_route(
+    staff: StaffClient, world: World, app: Any
+) -> None:
+    world.ids["victim"] = await make_staff_user(
+        "victim.a", PASSWORD, "manager", organization=world.ids["a"]
+    )
+    routes = {
+        (method, route.path)
+        for route in app.routes
+        if route.path.startswith(("/manage", "/api/v1/"))
+        and not route.path.startswith(("/api/v1/results", "/api/v1/responses"))
+        and not route.path.endswith("/questionnaire")  # the respondents' questionnaire API
+        for method in route.methods
+        if method not in ("HEAD", "OPTIONS")
+    }
+    assert len(routes) > 60
+    walked = {
+        (m, re.sub(r"/\d+(?=/|$)", "/{id}", p)) for m, p, _, _ in _walk(await _fresh(world, "x"))
+    }
+    named = {(m, re.sub(r"\{[a-z_]+:(int|str)\}", "{id}", p).rstrip("/") or p) for m, p in routes}
+    assert named - walked == set(), "every route is in the walk"
+    for persona in PERSONAS:
+        staff.client.cookies.clear()
+        if persona:
+            assert (await staff.login(persona, PASSWORD)).status_code == 303
+        for method, path, body, allowed in _walk(await _fresh(world, persona or "anonymous")):
+            headers: dict[str, str] = {}
+            data = None
+            if persona and method != "GET":
+                token = await _csrf(staff.client)
+                headers["x-csrf-token"] = token
+                if path.startswith("/manage"):
+                    data = {"csrf_token": token, **(body or {})}
+            answer = await staff.client.request(
+                method,
+                path,
+                headers=headers,
+                json=body if path.startswith("/api") and method != "GET" else None,
+                data=data,
+            )
+            where = (persona, method, path, answer.status_code, answer.text[:300])
+            if persona is None:
+                assert answer.status_code == (401 if path.startswith("/api/") else 303), where
+            elif persona in allowed:
+                assert answer.status_code not in (401, 403) and answer.status_code < 500, where
+            else:
+                assert answer.status_code == 403, where
+                assert "B-Mitte" not in answer.text or persona == "admin.b", where
+
+
+async def test_the_openapi_schema_documents_bodies_errors_and_the_bearer_scheme(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    offices = schema["paths"]["/api/v1/offices"]["post"]
+    assert "requestBody" in offices
+    assert {"401", "403", "409", "422"} <= set(offices["responses"])
+    for path in (
+        "/api/v1/organizations",
+        "/api/v1/links",
+        "/api/v1/users",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{token_id}",
+    ):
+        assert path in schema["paths"], path
+
+
+async def test_a_questionnaire_version_is_edited_as_a_draft_and_never_after_publishing(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("admin.a", PASSWORD)
+    made = await _api(
+        staff,
+        "POST",
+        "/api/v1/questionnaires",
+        {"organization_id": world.ids["a"], "code": "jc-a", "name": "Unsere Befragung"},
+    )
+    assert made.status_code == 201, made.text
+    draft = made.json()["versions"][0]
+    assert [i["code"] for i in draft["items"]][:2] == ["respect", "understood"]
+    bank = {b["code"] for b in (await staff.client.get("/api/v1/item-bank")).json()}
+    assert {"respect", "language_help", "documents_clear"} <= bank
+    items = [{"code": i["code"], "required": i["required"]} for i in draft["items"]]
+    items.insert(1, {"code": "language_help", "text": {"ar": "هل كنت بحاجة إلى مساعدة لغوية؟"}})
+    items = [i for i in items if i["code"] != "waiting"]
+    changed = await _api(
+        staff, "PATCH", f"/api/v1/questionnaire-versions/{draft['id']}", {"items": items}
+    )
+    assert changed.status_code == 200, changed.text
+    codes = [i["code"] for i in changed.json()["items"]]
+    assert codes[:2] == ["respect", "language_help"] and "waiting" not in codes
+    assert changed.json()["items"][1]["text"]["ar"].startswith("هل")
+    unknown = await _api(
+        staff,
+        "PATCH",
+        f"/api/v1/questionnaire-versions/{draft['id']}",
+        {"items": [{"code": "astrology"}]},
+    )
+    assert unknown.status_code == 422 and "astrology" in unknown.json()["detail"]
+    no_german = [dict(i) for i in items]
+    no_german[1] = {**no_german[1], "text": {"de": " "}}
+    await _api(
+        staff, "PATCH", f"/api/v1/questionnaire-versions/{draft['id']}", {"items": no_german}
+    )
+    refused = await _api(staff, "POST", f"/api/v1/questionnaire-versions/{draft['id']}/publish")
+    assert refused.status_code == 422
+    assert "language_help" in refused.json()["detail"] and "German" in refused.json()["detail"]
+    items[1]["text"] = {"de": "Hätten Sie Hilfe bei der Sprache gebraucht?", "ar": "هل؟"}
+    await _api(staff, "PATCH", f"/api/v1/questionnaire-versions/{draft['id']}", {"items": items})
+    published = await _api(staff, "POST", f"/api/v1/questionnaire-versions/{draft['id']}/publish")
+    assert published.status_code == 201, published.text
+    frozen = await _api(
+        staff, "PATCH", f"/api/v1/questionnaire-versions/{draft['id']}", {"items": items[:2]}
+    )
+    assert frozen.status_code == 409 and "never changes" in frozen.json()["detail"]
+    again = await _api(staff, "POST", f"/api/v1/questionnaire-versions/{draft['id']}/publish")
+    assert again.status_code == 409
+    q_id = made.json()["id"]
+    second = await _api(staff, "POST", f"/api/v1/questionnaires/{q_id}/versions", {})
+    assert second.status_code == 201 and second.json()["number"] == 2
+    assert second.json()["items"] == published.json()["items"]
+    third = await _api(staff, "POST", f"/api/v1/questionnaires/{q_id}/versions", {})
+    assert third.status_code == 409, "one draft at a time"
+    standard = next(
+        q
+        for q in (await staff.client.get("/api/v1/questionnaires")).json()
+        if q["code"] == "standard"
+    )
+    locked = await _api(
+        staff,
+        "PATCH",
+        f"/api/v1/questionnaire-versions/{standard['versions'][0]['id']}",
+        {"review": {"uk": "reviewed"}},
+    )
+    assert locked.status_code == 409
+    preview = await staff.client.get(
+        f"/manage/questionnaire-versions/{draft['id']}/preview?lang=ar"
+    )
+    assert preview.status_code == 200 and 'dir="rtl"' in preview.text and "هل؟" in preview.text
+    await staff.login("admin.b", PASSWORD)
+    foreign = await staff.client.get(f"/api/v1/questionnaire-versions/{draft['id']}")
+    nothing = await staff.client.get("/api/v1/questionnaire-versions/987654")
+    assert foreign.status_code == nothing.status_code == 403
+    assert foreign.json() == nothing.json()
+
+
+async def test_targets_per_office_and_item_replace_overlapping_ones(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("admin.a", PASSWORD)
+    body = {
+        "office_id": world.ids["office_a"],
+        "item": "_index",
+        "value": 75,
+        "valid_from": "2026-01-01",
+        "valid_to": "2026-12-31",
+    }
+    first = await _api(staff, "POST", "/api/v1/targets", body)
+    assert first.status_code == 201, first.text
+    again = await _api(staff, "POST", "/api/v1/targets", {**body, "value": 80.5})
+    assert again.status_code == 201
+    listed = (await staff.client.get("/api/v1/targets")).json()
+    assert [(t["item"], t["value"]) for t in listed] == [("_index", 80.5)]
+    bad = await _api(staff, "POST", "/api/v1/targets", {**body, "valid_to": "2025-01-01"})
+    assert bad.status_code == 422
+    assert (await _api(staff, "POST", "/api/v1/targets", {**body, "value": 101})).status_code == 400
+    foreign = await _api(
+        staff, "POST", "/api/v1/targets", {**body, "office_id": world.ids["office_b"]}
+    )
+    assert foreign.status_code == 403
+    page = await staff.client.get("/manage/targets")
+    assert page.status_code == 200 and "80.5" in page.text
+
+
+async def test_retention_deletes_only_old_free_text_and_a_job_centre_on_request(
+    app: Any, client: httpx.AsyncClient, world: World
+) -> None:
+    import datetime as dt
+
+    from survey.manage import retention
+    from survey.tables import Answer, Response, TextAnswer
+    from tests.builders import make_link, make_responses
+
+    link_a = await make_link(world.ids["office_a"])
+    link_b = await make_link(world.ids["office_b"])
+    old = dt.datetime(2025, 1, 15, 10, tzinfo=dt.UTC)
+    new = dt.datetime.now(dt.UTC)
+    with_text = {**FULL_ANSWERS, "comment": "Danke"}
+    await make_responses(app.state.engine, link_a, [with_text] * 3, when=old)
+    await make_responses(app.state.engine, link_a, [with_text] * 2, when=new)
+    await make_responses(app.state.engine, link_b, [with_text] * 4, when=old)
+    await Organization.update({Organization.retention_months: 120}).where(
+        Organization.id == world.ids["b"]
+    )
+    due = {r.slug: r.text_answers for r in await retention.due()}
+    assert sorted(due.values()) == [0, 3]
+    assert await TextAnswer.count() == 9, "counting deletes nothing"
+    await retention.apply()
+    assert await TextAnswer.count() == 6
+    assert await Answer.count() == 9 * 8, "scale answers stay"
+    assert (await retention.due())[0].text_answers == 0
+    slug_b = (
+        await Organization.select(Organization.slug)
+        .where(Organization.id == world.ids["b"])
+        .first()
+    )["slug"]
+    plan = await retention.erasure(slug_b)
+    assert plan.counts["responses"] == 4 and plan.counts["text_answers"] == 4
+    assert await Response.count() == 9, "a dry run deletes nothing"
+    await retention.erase(slug_b)
+    assert await Response.count() == 5
+    assert not await Organization.exists().where(Organization.id == world.ids["b"])
+    assert (await User.select(User.active).where(User.id == world.ids["admin_b"]).first())[
+        "active"
+    ] is False
+    assert await AuditLog.exists().where(AuditLog.action == "organization_erased")
+
+
+async def test_roles_change_to_some_offices_and_the_last_admin_keeps_the_role(
+    staff: StaffClient, world: World
+) -> None:
+    await staff.login("admin.b", PASSWORD)
+    own = await _api(
+        staff,
+        "PUT",
+        f"/api/v1/users/{world.ids['admin_b']}/roles",
+        {"role": "manager", "organization_id": world.ids["b"]},
+    )
+    assert own.status_code == 409, "the last admin cannot give up the role"
+    await staff.login("admin.a", PASSWORD)
+    narrowed = await _api(
+        staff,
+        "PUT",
+        f"/api/v1/users/{world.ids['manager_a']}/roles",
+        {
+            "role": "manager",
+            "organization_id": world.ids["a"],
+            "office_ids": [world.ids["office_a"]],
+        },
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    assert [(r["role"], r["office_id"]) for r in narrowed.json()["roles"]] == [
+        ("manager", world.ids["office_a"])
+    ]
+    foreign_office = await _api(
+        staff,
+        "PUT",
+        f"/api/v1/users/{world.ids['manager_a']}/roles",
+        {
+            "role": "manager",
+            "organization_id": world.ids["a"],
+            "office_ids": [world.ids["office_b"]],
+        },
+    )
+    assert foreign_office.status_code == 403
+    into_b = await _api(
+        staff,
+        "PUT",
+        f"/api/v1/users/{world.ids['manager_a']}/roles",
+        {"role": "admin", "organization_id": world.ids["b"]},
+    )
+    assert into_b.status_code == 403
+    assert (await Membership.count().where(Membership.user == world.ids["manager_a"])) == 1, (
+        "nothing half-saved"
+    )
