@@ -113,12 +113,12 @@ class Plan(msgspec.Struct):
 # ---- reading -------------------------------------------------------------------------------
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(yaml.SafeLoader):  # type: ignore[misc]
     """Mappings remember the line they start on (key `__line__`)."""
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -161,7 +161,7 @@ def _from_yaml(name: str, text: str) -> Structure:
     _unknown_keys(name, data, {"service_types", "job_centres"}, problems)
     services: list[ServiceSpec] = []
     for entry in _list(name, data, "service_types", problems):
-        line = entry.get("__line__", data["__line__"])
+        line = int(entry.get("__line__") or data["__line__"])
         _unknown_keys(name, entry, {"code", "name_de", "name_en"}, problems)
         code = _text(name, entry, "code", problems)
         if code and not CODE.match(code):

@@ -76,7 +76,7 @@ def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[A
     gettext = translations(guard.staff_locale(request), "staff").gettext
     msgid = getattr(exc, "msgid", None)
     text = gettext(msgid) % getattr(exc, "params", {}) if msgid else gettext(exc.detail)
-    return staff_error(request, exc.status_code, text)  # type: ignore[return-value]
+    return staff_error(request, exc.status_code, text)
 
 
 def _form_struct(kind: type[Any], values: dict[str, Any]) -> Any:
@@ -134,9 +134,9 @@ class ManagePagesController(Controller):
             context=guard.page_context(request, staff, locale)
             | {
                 "kinds": [(k, gettext(v)) for k, v in KINDS.items()],
-                "kind_name": lambda k: gettext(KINDS.get(k, k)),
-                "role_name": lambda r: gettext(ROLE_NAMES.get(r, r)),
-                "mode_name": lambda m: gettext(MODES.get(m, m)),
+                "kind_name": lambda k: gettext(KINDS.get(str(k), str(k))),
+                "role_name": lambda r: gettext(ROLE_NAMES.get(str(r), str(r))),
+                "mode_name": lambda m: gettext(MODES.get(str(m), str(m))),
                 "modes": [(k, gettext(v)) for k, v in MODES.items()],
                 "when": when,
                 "done": gettext(done) if done else None,
@@ -817,7 +817,9 @@ class ManagePagesController(Controller):
         if not actor.admin_orgs:
             raise Forbidden(N_("Only admins read the audit log."))
         filters = self._audit_filters(request)
-        rows = await audit.entries(actor, **filters)
+        rows = await audit.entries(
+            actor, username=filters["username"], action=filters["action"], month=filters["month"]
+        )
         return self._page(
             request, staff, "audit.html", rows=rows, filters=filters, limit=audit.PAGE_SIZE
         )
@@ -830,7 +832,10 @@ class ManagePagesController(Controller):
     ) -> Response[bytes]:
         if not actor.admin_orgs:
             raise Forbidden(N_("Only admins read the audit log."))
-        rows = await audit.entries(actor, **self._audit_filters(request), limit=None)
+        f = self._audit_filters(request)
+        rows = await audit.entries(
+            actor, username=f["username"], action=f["action"], month=f["month"], limit=None
+        )
         return Response(
             audit.as_csv(rows).encode("utf-8"),
             media_type="text/csv; charset=utf-8",

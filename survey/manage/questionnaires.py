@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any
+from typing import Any, Literal, cast
 
 import msgspec
 
@@ -91,11 +91,12 @@ EXTRA_ITEMS: list[dict[str, Any]] = [
 
 
 def _standard() -> dict[str, Any]:
-    return msgspec.json.decode(standard_definition_bytes())  # type: ignore[no-any-return]
+    return cast("dict[str, Any]", msgspec.json.decode(standard_definition_bytes()))
 
 
 def bank_scales() -> dict[str, Any]:
-    return _standard()["scales"] | {"yesno": YESNO}
+    scales: dict[str, Any] = _standard()["scales"]
+    return scales | {"yesno": YESNO}
 
 
 async def ensure_item_bank() -> None:
@@ -322,7 +323,9 @@ async def set_texts(
         )
         for i in definition["items"]
     ]
-    review = {lang: status} if status in ("reviewed", "draft") else None
+    review: dict[str, Literal["reviewed", "draft"]] | None = None
+    if status in ("reviewed", "draft"):
+        review = {lang: "reviewed" if status == "reviewed" else "draft"}
     return await change_version(actor, version_id, VersionPatch(items=items, review=review))
 
 

@@ -314,7 +314,7 @@ async def links(
         Link.office.name.as_alias("office"),
         Link.version.id.as_alias("version_id"),
         Link.version.number.as_alias("version"),
-        Link.version.questionnaire.name.as_alias("questionnaire"),
+        Link.version._.questionnaire._.name.as_alias("questionnaire"),
         Link.service_type,
         Link.mode,
         Link.label,
