@@ -30,6 +30,7 @@ from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import engine_lifespan, make_engine
 from survey.errors import DomainError
+from survey.export.routes import ExportApiController, ExportController
 from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
 from survey.manage import retention
 from survey.manage.pages import ManagePagesController, PasswordController
@@ -202,6 +203,8 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             DashboardController,
             ResultsApiController,
+            ExportController,
+            ExportApiController,
             static_file,
             ManagePagesController,
             PasswordController,

@@ -1,5 +1,5 @@
 """The `resonanz` command: serve | demo | migrate | setup | import | retention | create-user |
-i18n."""
+create-token | export | i18n."""
 
 from __future__ import annotations
 
@@ -453,6 +453,84 @@ async def _erasure(settings: Settings, slug: str, erase: bool | None):  # type: 
 
     async with _migrated(settings):
         return await (retention.erase(slug) if erase else retention.erasure(slug))
+def cmd_export(args: argparse.Namespace) -> int:
+    from survey.errors import DomainError
+
+    settings = _settings()
+    try:
+        rows = asyncio.run(_export(settings, args))
+    except DomainError as exc:
+        print(f"resonanz: {exc.detail}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {rows} rows to {args.out}" if rows is not None else f"wrote {args.out}")
+    return 0
+
+
+async def _operator_scope() -> Any:
+    from survey.auth.schemas import OfficeRef, Scope
+    from survey.tables import Office
+
+    rows = await Office.select(
+        Office.id,
+        Office.name,
+        Office.code,
+        Office.organization.id.as_alias("org"),
+        Office.organization.name.as_alias("org_name"),
+    )
+    ids = frozenset(int(r["id"]) for r in rows)
+    group = tuple(OfficeRef(r["id"], r["name"], r["code"], r["org"], r["org_name"]) for r in rows)
+    return Scope(0, "cli", "cli", "", ("operator",), ids, group, "", exportable=ids)
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int | None:
+    """Stream an export into a file next to its codebook (FILE.codebook.json and .md)."""
+    import os
+    from pathlib import Path
+
+    from survey.auth.queries import load_scope
+    from survey.export import codebook
+    from survey.export.routes import export_request
+    from survey.export.stream import open_comments, open_export
+    from survey.tables import User
+
+    params = {"format": args.format, "from": args.date_from, "to": args.date_to,
+              "service_type": args.service_type, "language": args.language, "mode": args.mode,
+              "office": args.office, "jobcentre": args.jobcentre, "lang": args.lang,
+              "sep": args.sep}  # fmt: skip
+    request = export_request({k: v for k, v in params.items() if v is not None})
+    out = Path(args.out)
+    partial = out.with_name(f".{out.name}.partial")
+    async with _migrated(settings):
+        if args.user:
+            row = await User.select(User.id).where(User.username == args.user).first()
+            scope = await load_scope(row["id"]) if row else None
+            if scope is None:
+                raise ValueError(f"no active user named {args.user!r}")
+        else:  # the operator: every office, recorded in the audit log as "cli"
+            scope = await _operator_scope()
+        try:
+            if args.comments:
+                _, body = await open_comments(settings, scope, request, via="cli")
+                rows = None
+            else:
+                export = await open_export(settings, scope, request, via="cli")
+                body, rows = export.body(), export.plan.rows
+            with partial.open("wb") as f:
+                async for chunk in body:
+                    f.write(chunk)
+            os.replace(partial, out)
+        finally:
+            partial.unlink(missing_ok=True)
+        if not args.comments:
+            book = export.codebook
+            out.with_name(out.name + ".codebook.json").write_bytes(codebook.to_json(book))
+            out.with_name(out.name + ".codebook.md").write_text(
+                codebook.to_markdown(book, request.lang)
+            )
+        return rows
 
 
 def _where(settings: Settings) -> str:
@@ -538,6 +616,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     ret_erase.add_argument("--dry-run", action="store_true", help="print counts, delete nothing")
     ret_erase.add_argument("--confirm", metavar="SLUG", help="the slug again, for scripts")
     ret_erase.set_defaults(func=cmd_retention)
+    export = sub.add_parser(
+        "export", help="anonymized responses (k-anonymous) into a file, with its codebook"
+    )
+    export.add_argument("--format", choices=["csv", "parquet", "sav", "dta"], default="csv")
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.add_argument("--from", dest="date_from", metavar="YYYY-MM")
+    export.add_argument("--to", dest="date_to", metavar="YYYY-MM")
+    export.add_argument("--service-type", dest="service_type")
+    export.add_argument("--language")
+    export.add_argument("--mode")
+    export.add_argument("--office", help="office code number (see the codebook)")
+    export.add_argument("--jobcentre", help="job centre code number (see the codebook)")
+    export.add_argument("--lang", choices=["de", "en"], default="de", help="language of labels")
+    export.add_argument("--sep", choices=["comma", "semicolon"], default="comma", help="CSV")
+    export.add_argument(
+        "--user", help="export with this user's scope (default: every job centre, as 'cli')"
+    )
+    export.add_argument(
+        "--comments", action="store_true", help="the masked free-text answers instead"
+    )
+    export.set_defaults(func=cmd_export)
     i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
     from survey.i18n.cli import add_arguments
 

@@ -40,6 +40,11 @@ class Settings:
     """Largest number of PostgreSQL connections per process."""
     secure_cookies: bool = False
     """Mark staff cookies Secure (set when served behind https)."""
+    export_k: int = 5
+    """k of the exports' k-anonymity: every published combination of quasi-identifiers
+    (job centre, office, service type, language, mode, period) occurs at least this often."""
+    export_period: str = "month"
+    """Finest period of the exports: "month" or "quarter"."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -78,6 +83,10 @@ class Settings:
             ),
             pool_size=_int(env, "RESONANZ_POOL_SIZE", defaults.pool_size, 1, 500),
             secure_cookies=_bool(env, "RESONANZ_SECURE_COOKIES", defaults.secure_cookies),
+            export_k=_int(env, "RESONANZ_EXPORT_K", defaults.export_k, 2, 1000),
+            export_period=_choice(
+                env, "RESONANZ_EXPORT_PERIOD", defaults.export_period, ("month", "quarter")
+            ),
         )
         if secret and len(secret) < 32:
             raise SettingsError("RESONANZ_SECRET_KEY must be at least 32 characters long")
@@ -154,6 +163,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise SettingsError(f"{name} must be a finite number, not negative, got {raw!r}")
     return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return raw
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

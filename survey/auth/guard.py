@@ -33,7 +33,7 @@ LOCK_SECONDS = 15 * 60
 DELAY_BASE_SECONDS = 0.25
 """The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
 DELAY_MAX_SECONDS = 4.0
-STAFF_PREFIXES = ("/dashboard", "/login", "/logout", "/account", "/manage")
+STAFF_PREFIXES = ("/dashboard", "/export", "/login", "/logout", "/account", "/manage")
 
 
 class LoginRequired(DomainError):

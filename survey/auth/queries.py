@@ -160,6 +160,16 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
             visible.add(m["office"])
         elif m["role"] in ("admin", "manager") and m["organization"]:
             visible |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
+    exportable = set(visible)
+    for m in memberships:  # researchers export the responses of their job centre or network
+        if m["role"] != "researcher":
+            continue
+        if m["office"]:
+            exportable.add(m["office"])
+        elif m["organization"]:
+            exportable |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
+        elif m["network"]:
+            exportable |= {o["id"] for o in offices if o["network_id"] == m["network"]}
     mine = [o for o in offices if o["id"] in visible]
     networks = {o["network_id"] for o in mine if o["network_id"]}
     orgs = {o["organization_id"] for o in mine if not o["network_id"]}
@@ -177,4 +187,5 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
             for o in group
         ),
         group_name=" · ".join(names),
+        exportable=frozenset(exportable),
     )

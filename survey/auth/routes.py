@@ -30,7 +30,7 @@ def _safe_next(target: str | None) -> str:
     """Only our own staff paths, never another host (no open redirect)."""
     if (
         target
-        and target.startswith(("/dashboard", "/manage"))
+        and target.startswith(("/dashboard", "/manage", "/export"))
         and "//" not in target
         and "\\" not in target
     ):
@@ -149,8 +149,13 @@ class AuthController(Controller):
         )
         await queries.record_success(user["id"], rehash)
         await queries.audit("login", user_id=user["id"], username=username)
+        target = _safe_next(str(form.get("next") or ""))
+        if target.startswith("/dashboard"):  # a researcher has exports only
+            scope = await queries.load_scope(user["id"])
+            if scope is not None and not scope.may_see_dashboards and scope.may_export:
+                target = "/export"
         return Redirect(
-            _safe_next(str(form.get("next") or "")),
+            target,
             status_code=303,
             headers=NO_STORE,
             cookies=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 DASHBOARD_ROLES = frozenset({"network", "admin", "manager"})
+EXPORT_ROLES = frozenset({"network", "admin", "manager", "researcher"})
 ROLES = ("network", "admin", "manager", "researcher")
 
 
@@ -34,10 +35,16 @@ class Scope(msgspec.Struct, frozen=True):
     group_name: str
     csrf: str = ""
     via_token: bool = False
+    exportable: frozenset[int] = frozenset()
+    """Offices whose anonymized responses the user may export (researchers: only this)."""
 
     @property
     def may_see_dashboards(self) -> bool:
         return bool(self.visible) and any(r in DASHBOARD_ROLES for r in self.roles)
+
+    @property
+    def may_export(self) -> bool:
+        return bool(self.exportable)
 
     def sees(self, office_id: int) -> bool:
         return office_id in self.visible

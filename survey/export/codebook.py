@@ -1,0 +1,169 @@
+"""The codebook of an export: JSON for scripts, Markdown for people (German and English)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from survey.export.microdata import MISSING, Plan
+from survey.export.schemas import Codebook, Text
+
+STEP_TEXT = {
+    "exact": Text("unverändert", "as is"),
+    "quarter": Text("Monat → Quartal", "month → quarter"),
+    "office_type": Text("Standort → Standorttyp", "office → office type"),
+    "jobcentre": Text("Standort → zurückgehalten (nur Jobcenter)",
+                      "office → withheld (job centre only)"),
+    "language": Text("Sprache → „andere“", "language → \"other\""),
+    "service_mode": Text("Leistungsbereich und Zugang → zurückgehalten",
+                         "service type and mode → withheld"),
+}  # fmt: skip
+NOTES = [
+    Text(
+        "Eine Zeile je Antwort. Keine Einreichungs-ID, kein Link, kein Datensatzschlüssel, "
+        "keine genaue Zeit und kein Freitext. Die Reihenfolge der Zeilen ist zufällig.",
+        "One row per response. No submission id, no link token, no record key, no exact "
+        "time and no free text. The order of the rows is random.",
+    ),
+    Text(
+        "Negative Werte sind fehlende Werte (siehe missing_codes); in SPSS sind sie als "
+        "fehlend deklariert, in Stata, CSV und Parquet vor Auswertungen auszuschließen "
+        "(Stata: mvdecode _all, mv(-1=.a \\ -2=.b \\ -3=.c)).",
+        "Negative values are missing values (see missing_codes); SPSS declares them "
+        "missing; in Stata, CSV and Parquet exclude them before analysis "
+        "(Stata: mvdecode _all, mv(-1=.a \\ -2=.b \\ -3=.c)).",
+    ),
+    Text(
+        "k-Anonymität: Jede Kombination der Quasi-Identifikatoren kommt mindestens k-mal vor. "
+        "Entschieden wird je Jobcenter über alle seine Antworten, unabhängig von Filtern und "
+        "davon, wer exportiert; Filter wirken auf die veröffentlichten Werte. Zwei Exporte "
+        "lassen sich daher nicht zu einer feineren Zeile verbinden.",
+        "k-anonymity: every combination of the quasi-identifiers occurs at least k times. "
+        "It is decided per job centre on all its responses, whatever the filters and whoever "
+        "exports; filters apply to the published values. Two exports therefore cannot be "
+        "joined into a finer row.",
+    ),
+    Text(
+        "Nur abgeschlossene Monate werden exportiert. Antworten eines laufenden Quartals, "
+        "die erst auf Quartalsebene k erreichen, folgen nach dessen Ende.",
+        "Only complete months are exported. Responses of a running quarter that reach k "
+        "only at quarter level follow once the quarter is over.",
+    ),
+]
+
+
+def build(plan: Plan, fmt: str, today: dt.date | None = None) -> Codebook:
+    r = plan.request
+    filters = {
+        name: str(value)
+        for name, value in (
+            ("from", r.date_from),
+            ("to", r.date_to),
+            ("service_type", r.service_type),
+            ("language", r.language),
+            ("mode", r.mode),
+            ("office", r.office),
+            ("jobcentre", r.jobcentre),
+        )
+        if value is not None
+    }
+    return Codebook(
+        title="Resonanz – anonymisierte Antworten / anonymized responses",
+        generated=(today or dt.date.today()).isoformat(),
+        rows=plan.rows,
+        format=fmt,
+        filters=filters,
+        jobcentres=plan.jobcentres,
+        period_from=plan.period_from,
+        period_to=plan.period_to,
+        missing_codes=dict(MISSING),
+        variables=plan.variables,
+        anonymization=plan.anonymization,
+        notes=NOTES,
+    )
+
+
+def to_json(codebook: Codebook) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(codebook), indent=2)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(codebook: Codebook, lang: str = "de") -> str:
+    """A readable page: overview, anonymization, then every variable with its labels."""
+
+    def t(text: Text) -> str:
+        return text.de if lang == "de" else text.en
+
+    de = lang == "de"
+    a = codebook.anonymization
+    lines = [
+        f"# {'Codebuch' if de else 'Codebook'}: {codebook.title}",
+        "",
+        f"- {'Erstellt' if de else 'Generated'}: {codebook.generated}",
+        f"- Format: {codebook.format}",
+        f"- {'Zeilen' if de else 'Rows'}: {codebook.rows}",
+        f"- {'Zeitraum' if de else 'Period'}: {codebook.period_from} – {codebook.period_to}",
+        f"- {'Jobcenter' if de else 'Job centres'}: {', '.join(codebook.jobcentres)}",
+        f"- {'Filter' if de else 'Filters'}: "
+        + (", ".join(f"{k}={v}" for k, v in codebook.filters.items()) or "–"),
+        "",
+        f"## {'Anonymisierung' if de else 'Anonymization'}",
+        "",
+        f"- k = {a.k}; {'Quasi-Identifikatoren' if de else 'quasi-identifiers'}: "
+        + ", ".join(a.quasi_identifiers),
+        f"- {'Feinste Zeiteinheit' if de else 'Finest period'}: "
+        + ({"month": "Monat", "quarter": "Quartal"}[a.period] if de else a.period),
+        f"- {'Kleinste Kombination in dieser Datei' if de else 'Rarest combination in this file'}"
+        f": {a.smallest_class if a.smallest_class is not None else '–'}",
+        f"- {'Standorttypen' if de else 'Office types'}: "
+        + (("ja" if de else "yes") if a.office_types else ("nein (Standort → Jobcenter)" if de
+           else "no (office → job centre)")),
+        f"- {'Weggelassen (keine Stufe erreicht k), in den exportierten Jobcentern insgesamt' if de else 'Left out (no step reached k), in the exported job centres overall'}"  # noqa: E501
+        f": {a.suppressed_in_scope}",
+        f"- {'Zurückgestellt bis zum Quartalsende' if de else 'Held back until the quarter ends'}"
+        f": {a.pending_in_scope}",
+        "",
+        f"| {'Stufe' if de else 'Step'} | {'Regel' if de else 'Rule'} | "
+        f"{'Zeilen' if de else 'Rows'} |",
+        "|---|---|---:|",
+    ]  # fmt: skip
+    for step in a.ladder:
+        lines.append(f"| {step} | {t(STEP_TEXT[step])} | {a.rows_by_step.get(step, 0)} |")
+    lines += [
+        "",
+        f"| Variable | {'verallgemeinert' if de else 'generalized'} | "
+        f"{'zurückgehalten' if de else 'withheld'} |",
+        "|---|---:|---:|",
+    ]
+    for name, counts in a.variables.items():
+        lines.append(f"| {name} | {counts.generalized} | {counts.withheld} |")
+    lines += ["", f"## {'Fehlende Werte' if de else 'Missing values'}", ""]
+    for code, text in codebook.missing_codes.items():
+        lines.append(f"- `{code}`: {t(text)}")
+    lines += ["", f"## {'Variablen' if de else 'Variables'}", ""]
+    for v in codebook.variables:
+        lines += [f"### `{v.name}` – {_cell(t(v.label))}", ""]
+        if v.question is not None:
+            lines += [f"- Deutsch: {_cell(v.question.de)}", f"- English: {_cell(v.question.en)}"]
+            lines.append(
+                f"- {'Skala' if de else 'Scale'}: {v.scale} ({min(v.levels)}–{max(v.levels)})"
+                if v.levels
+                else f"- {'Skala' if de else 'Scale'}: {v.scale}"
+            )
+        if v.values:
+            lines += ["", f"| {'Wert' if de else 'Value'} | Label |", "|---:|---|"]
+            lines += [f"| {code} | {_cell(t(text))} |" for code, text in v.values.items()]
+        if v.missing:
+            lines.append("")
+            lines.append(
+                f"{'Fehlend' if de else 'Missing'}: "
+                + ", ".join(f"`{code}` {t(text)}" for code, text in v.missing.items())
+            )
+        lines.append("")
+    lines += [f"## {'Hinweise' if de else 'Notes'}", ""]
+    lines += [f"- {t(n)}" for n in codebook.notes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,169 @@
+"""k-anonymity of the exported microdata: generalize rare combinations, then suppress them.
+
+The quasi-identifiers of a response are job centre, office, service type, language, mode
+and month. Responses are grouped by their exact combination (a *cell*); each cell is then
+published at the first step of a fixed ladder at which it shares its published combination
+with at least k responses that are published at that same step:
+
+    exact            job centre, office, service type, language, mode, month
+    quarter          month → quarter
+    office_type      office → office type (only where offices have types)
+    jobcentre        office → withheld (the job centre stays)
+    language         language → "other"
+    service_mode     service type and mode → withheld
+    (none fits)      the response is left out (suppressed)
+
+Every key keeps the job centre, so the decision for a response depends only on the
+responses of its own job centre: it is the same whoever exports, whatever their scope or
+filters, and an export is always a subset of the rows of the whole job centre's published
+table. Filters are applied to the *published* values, never to the true ones, so that being
+in or out of a filtered export reveals nothing finer. Two exports can therefore never be
+joined into a row finer than k.
+
+Only complete months are published. Steps after `exact` pool the months of a quarter and
+are taken only for complete quarters; a response of an incomplete quarter that needs them
+waits (`pending`) until its quarter is complete, so its published row never changes later
+and a later export cannot be subtracted from an earlier one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import msgspec
+
+OTHER_LANGUAGE = "other"
+STEPS = ("exact", "quarter", "office_type", "jobcentre", "language", "service_mode")
+
+
+class Cell(msgspec.Struct, frozen=True, order=True):
+    """A true combination of quasi-identifiers and how many responses have it."""
+
+    office: int
+    service_type: str
+    language: str
+    mode: str
+    month: str
+    """YYYY-MM."""
+
+
+class Published(msgspec.Struct, frozen=True):
+    """The quasi-identifiers as they leave the server; None is withheld."""
+
+    jobcentre: int
+    office: int | None
+    office_type: int | None
+    service_type: str | None
+    language: str | None
+    mode: str | None
+    year: int
+    quarter: int
+    month: int | None
+    step: str
+
+    def key(self) -> tuple[object, ...]:
+        return (self.jobcentre, self.office, self.office_type, self.service_type,
+                self.language, self.mode, self.year, self.quarter, self.month)  # fmt: skip
+
+
+class Ladder(msgspec.Struct, frozen=True):
+    k: int = 5
+    grain: str = "month"
+    """"month" or "quarter": the finest period ever published."""
+    last_month: str = "9999-12"
+    """The last complete month (YYYY-MM); later cells are never published."""
+
+
+class Outcome(msgspec.Struct):
+    published: dict[Cell, Published]
+    """Cells that leave the server, with their published values."""
+    suppressed: dict[Cell, int]
+    """Cells left out because no step reached k (their responses are never exported)."""
+    pending: dict[Cell, int]
+    """Cells of an incomplete quarter that need a quarter step: published once it is over."""
+    by_step: dict[str, int]
+    """Responses published at each step."""
+
+
+def quarter_of(month: str) -> tuple[int, int]:
+    year, mon = int(month[:4]), int(month[5:7])
+    return year, (mon - 1) // 3 + 1
+
+
+def quarter_complete(year: int, quarter: int, last_month: str) -> bool:
+    return f"{year:04d}-{quarter * 3:02d}" <= last_month
+
+
+def generalize(
+    counts: Mapping[Cell, int],
+    jobcentre_of: Mapping[int, int],
+    ladder: Ladder,
+    office_type_of: Mapping[int, int] | None = None,
+) -> Outcome:
+    """Publish each cell at the first ladder step where its class holds ≥ k responses."""
+    types = office_type_of or {}
+    out = Outcome({}, {}, {}, dict.fromkeys(STEPS, 0))
+    remaining = {c: n for c, n in counts.items() if n > 0 and c.month <= ladder.last_month}
+
+    def publish(c: Cell, step: str) -> Published:
+        year, quarter = quarter_of(c.month)
+        j = jobcentre_of[c.office]
+        at = STEPS.index(step)
+        by_month = ladder.grain == "month" and at == 0
+        office = c.office if at < 2 else None
+        otype = types.get(c.office) if at < 3 else None
+        return Published(
+            jobcentre=j,
+            office=office,
+            office_type=otype,
+            service_type=c.service_type if at < 5 else None,
+            language=c.language if at < 4 else OTHER_LANGUAGE,
+            mode=c.mode if at < 5 else None,
+            year=year,
+            quarter=quarter,
+            month=int(c.month[5:7]) if by_month else None,
+            step=step,
+        )
+
+    for step in STEPS:
+        if step == "quarter" and ladder.grain == "quarter":
+            continue
+        if step == "office_type" and not types:
+            continue
+        candidates = remaining
+        if step != "exact" or ladder.grain == "quarter":
+            candidates = {
+                c: n
+                for c, n in remaining.items()
+                if quarter_complete(*quarter_of(c.month), ladder.last_month)
+            }
+        classes: dict[tuple[object, ...], list[Cell]] = defaultdict(list)
+        for cell in candidates:
+            classes[publish(cell, step).key()].append(cell)
+        for members in classes.values():
+            size = sum(remaining[c] for c in members)
+            if size >= ladder.k:
+                for c in members:
+                    out.published[c] = publish(c, step)
+                    out.by_step[step] += remaining.pop(c)
+    for cell, n in remaining.items():
+        if quarter_complete(*quarter_of(cell.month), ladder.last_month):
+            out.suppressed[cell] = n
+        else:
+            out.pending[cell] = n
+    return out
+
+
+def smallest_class(rows: Iterable[Sequence[object]]) -> int | None:
+    """The k an exported table has: the size of its rarest combination of quasi-identifiers.
+
+    Checked on the rows as they were read back from a file, independently of `generalize`.
+    """
+    sizes: dict[tuple[object, ...], int] = defaultdict(int)
+    for row in rows:
+        sizes[tuple(row)] += 1
+    return min(sizes.values()) if sizes else None
+
+
+Predicate = Callable[[Published], bool]

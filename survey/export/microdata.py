@@ -1,0 +1,450 @@
+"""From a request and a user's scope to a plan (variables, published cells, row count) and
+from there to chunks of columns, ready for any of the four formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import msgspec
+import numpy as np
+from babel import Locale
+
+from survey.auth.schemas import Scope
+from survey.errors import BadRequest, Forbidden
+from survey.export import kanon
+from survey.export.queries import (
+    OfficeInfo,
+    Reader,
+    RowQuery,
+    VersionInfo,
+    offices_by_id,
+    offices_of,
+    versions,
+)
+from survey.export.schemas import (
+    NOT_ANSWERED,
+    NOT_ASKED,
+    OTHER_LANGUAGE_CODE,
+    WITHHELD,
+    Anonymization,
+    ExportRequest,
+    Text,
+    Variable,
+    VariableCounts,
+)
+from survey.i18n import N_, OWN_NAMES, RESPOND_LOCALES, translations
+from survey.respond.store import LOCAL_ZONE
+
+SERVICE_TYPES = ("benefits", "placement", "case_management", "under_25")
+MODES = ("personal", "kiosk")
+SERVICE_NAMES = {
+    "benefits": N_("Benefits"),
+    "placement": N_("Placement"),
+    "case_management": N_("Case management"),
+    "under_25": N_("Under 25"),
+}
+MODE_NAMES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
+QUASI_IDENTIFIERS = ["jobcentre", "office", "service_type", "language", "mode", "month"]
+MISSING = {
+    NOT_ANSWERED: Text("keine Angabe", "not answered"),
+    NOT_ASKED: Text("nicht gefragt (nicht in dieser Fragebogenversion)",
+                    "not asked (not in this questionnaire version)"),
+    WITHHELD: Text("zurückgehalten (Anonymisierung)", "withheld (anonymization)"),
+}  # fmt: skip
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _t(message: str) -> Text:
+    return Text(translations("de", "staff").gettext(message), message)
+
+
+def last_complete_month(today: dt.date | None = None) -> str:
+    today = today or dt.datetime.now(LOCAL_ZONE).date()
+    first = today.replace(day=1) - dt.timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def _month(raw: str | None, name: str) -> str | None:
+    if raw is None or raw == "":
+        return None
+    match = _MONTH.fullmatch(raw.strip())
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise BadRequest(f"{name} must be a month like 2026-03, got {raw[:40]!r}")
+    if not 2000 <= int(match[1]) <= 2100:
+        raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
+    return raw.strip()
+
+
+def month_range(month: str) -> tuple[dt.date, dt.date]:
+    year, mon = int(month[:4]), int(month[5:7])
+    nxt = dt.date(year + mon // 12, mon % 12 + 1, 1)
+    return dt.date(year, mon, 1), nxt - dt.timedelta(days=1)
+
+
+class Codes(msgspec.Struct):
+    """Numeric codes of the categorical variables (the same in every format)."""
+
+    service_type: dict[str, int]
+    language: dict[str, int]
+    mode: dict[str, int]
+
+
+def codes_for(cells: Sequence[kanon.Cell]) -> Codes:
+    """Fixed codes for the known values; values found only in the data are appended."""
+
+    def numbered(known: Sequence[str], found: set[str]) -> dict[str, int]:
+        values = list(known) + sorted(found - set(known))
+        return {v: i + 1 for i, v in enumerate(values)}
+
+    language = numbered(RESPOND_LOCALES, {c.language for c in cells})
+    language[kanon.OTHER_LANGUAGE] = OTHER_LANGUAGE_CODE
+    return Codes(
+        service_type=numbered(SERVICE_TYPES, {c.service_type for c in cells}),
+        language=language,
+        mode=numbered(MODES, {c.mode for c in cells}),
+    )
+
+
+def _language_name(code: str, lang: str) -> str:
+    if code == kanon.OTHER_LANGUAGE:
+        return "andere (verallgemeinert)" if lang == "de" else "other (generalized)"
+    if code in OWN_NAMES:
+        return OWN_NAMES[code] if lang == "de" else "Easy German (Leichte Sprache)"
+    try:
+        return Locale.parse(code.split("-x-")[0], sep="-").get_display_name(lang) or code
+    except (ValueError, LookupError):
+        return code
+
+
+class Plan(msgspec.Struct):
+    request: ExportRequest
+    variables: list[Variable]
+    lookup: dict[tuple[int, str, str, str, str], tuple[int, ...]]
+    """True quasi-identifiers -> published codes (jobcentre, office, office_type?, service
+    type, language, mode, year, quarter, month), for the cells this export includes."""
+    query: RowQuery
+    rows: int
+    anonymization: Anonymization
+    jobcentres: list[str]
+    period_from: str
+    period_to: str
+    versions: list[VersionInfo]
+    item_codes: list[str]
+    office_types: bool
+
+
+def _items(version_infos: Sequence[VersionInfo]) -> tuple[list[str], dict[str, Any]]:
+    """Scale items of all versions, in the order they first appear, and their definitions."""
+    order: list[str] = []
+    found: dict[str, Any] = {}
+    for v in version_infos:
+        scales = v.definition.get("scales", {})
+        for item in v.definition.get("items", []):
+            if item.get("type") != "scale":
+                continue
+            if item["code"] not in found:
+                order.append(item["code"])
+            found[item["code"]] = (item, scales.get(item.get("scale"), {}))
+    return order, found
+
+
+def _item_variable(code: str, item: dict[str, Any], scale: dict[str, Any]) -> Variable:
+    text = item.get("text", {})
+    labels = scale.get("labels", {})
+    low, high = int(scale.get("min", 0)), int(scale.get("max", 0))
+    values = {}
+    for level in range(low, high + 1):
+        de = labels.get("de", {}).get(str(level))
+        en = labels.get("en", {}).get(str(level))
+        if de or en:
+            values[level] = Text(de or en or str(level), en or de or str(level))
+    question = Text(text.get("de", ""), text.get("en", text.get("de", "")))
+    return Variable(
+        name=code,
+        label=question,
+        kind="item",
+        values=values,
+        missing={NOT_ANSWERED: MISSING[NOT_ANSWERED], NOT_ASKED: MISSING[NOT_ASKED]},
+        question=question,
+        scale=item.get("scale"),
+        levels=list(range(low, high + 1)),
+        dtype="int16",
+        measure="ordinal",
+    )
+
+
+def _variables(
+    offices: Sequence[OfficeInfo],
+    codes: Codes,
+    version_infos: Sequence[VersionInfo],
+    item_codes: Sequence[str],
+    item_defs: Mapping[str, Any],
+    office_types: bool,
+    grain: str,
+) -> list[Variable]:
+    withheld = {WITHHELD: MISSING[WITHHELD]}
+    jobcentres = {o.jobcentre: Text(o.jobcentre_name, o.jobcentre_name) for o in offices}
+    out = [
+        Variable("jobcentre", _t(N_("Job centre")), "identifier", jobcentres, dtype="int32"),
+        Variable(
+            "office",
+            _t(N_("Office")),
+            "identifier",
+            {o.id: Text(f"{o.code} {o.name}", f"{o.code} {o.name}") for o in offices},
+            withheld,
+            dtype="int32",
+        ),
+    ]
+    if office_types:
+        types = {
+            o.office_type: Text(o.office_type_name or "", o.office_type_name or "")
+            for o in offices
+            if o.office_type is not None
+        }
+        out.append(
+            Variable(
+                "office_type", _t(N_("Office type")), "identifier", types, withheld, dtype="int32"
+            )
+        )
+    services = {
+        c: _t(SERVICE_NAMES[v]) if v in SERVICE_NAMES else Text(v, v)
+        for v, c in codes.service_type.items()
+    }
+    modes = {c: _t(MODE_NAMES[v]) if v in MODE_NAMES else Text(v, v) for v, c in codes.mode.items()}
+    languages = {
+        c: Text(_language_name(v, "de"), _language_name(v, "en")) for v, c in codes.language.items()
+    }
+    out += [
+        Variable("service_type", _t(N_("Service type")), "identifier", services, withheld),
+        Variable("language", _t(N_("Language of the response")), "identifier", languages, withheld),
+        Variable("mode", _t(N_("Mode")), "identifier", modes, withheld),
+        Variable(
+            "version",
+            _t(N_("Questionnaire version")),
+            "identifier",
+            {
+                v.id: Text(f"{v.questionnaire} v{v.number}", f"{v.questionnaire} v{v.number}")
+                for v in version_infos
+            },
+            dtype="int32",
+        ),
+        Variable("year", _t(N_("Year")), "period", measure="scale"),
+        Variable("quarter", _t(N_("Quarter")), "period", measure="ordinal"),
+    ]
+    if grain == "month":
+        out.append(Variable("month", _t(N_("Month")), "period", {}, withheld, measure="ordinal"))
+    for code in item_codes:
+        item, scale = item_defs[code]
+        out.append(_item_variable(code, item, scale))
+    return out
+
+
+async def _visible_jobcentres(scope: Scope) -> dict[int, set[int]]:
+    """Job centre -> the offices of it the user may export."""
+    out: dict[int, set[int]] = defaultdict(set)
+    if scope.exportable:
+        for office in await offices_by_id(sorted(scope.exportable)):
+            out[office[1]].add(office[0])
+    return out
+
+
+async def make_plan(
+    reader: Reader,
+    scope: Scope,
+    request: ExportRequest,
+    *,
+    k: int,
+    grain: str,
+    today: dt.date | None = None,
+) -> Plan:
+    """Check the request against the scope, decide the anonymization, count the rows."""
+    last = last_complete_month(today)
+    first_month = _month(request.date_from, "from")
+    last_month = _month(request.date_to, "to") or last
+    if last_month > last:
+        raise BadRequest(
+            f"to must not be later than {last}, the last complete month: responses of the "
+            "current month are never exported (its counts still change)"
+        )
+    if first_month and first_month > last_month:
+        raise BadRequest(N_("The period must not end before it starts (from > to)."))
+    if request.service_type is not None and request.service_type not in SERVICE_TYPES:
+        raise BadRequest(f"service_type must be one of {', '.join(SERVICE_TYPES)}")
+    if request.mode is not None and request.mode not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}")
+    languages = (*RESPOND_LOCALES, kanon.OTHER_LANGUAGE)
+    if request.language is not None and request.language not in languages:
+        raise BadRequest(f"language must be one of {', '.join(languages)}")
+    visible = await _visible_jobcentres(scope)
+    if not visible:
+        raise Forbidden(N_("Your role does not include exports."))
+    if request.jobcentre is not None and request.jobcentre not in visible:
+        raise Forbidden(N_("You may not export the responses of this job centre."))
+    exportable = {o for offices in visible.values() for o in offices}
+    if request.office is not None and request.office not in exportable:
+        raise Forbidden(N_("You may not export the responses of this office."))
+
+    offices = await offices_of(sorted(visible))
+    office_types = any(o.office_type is not None for o in offices)
+    all_ids = [o.id for o in offices]
+    jobcentre_of = {o.id: o.jobcentre for o in offices}
+    whole = {j for j, mine in visible.items()
+             if mine >= {o.id for o in offices if o.jobcentre == j}}  # fmt: skip
+    _, last_day = month_range(last)
+    counts = {
+        kanon.Cell(office, service, language, mode, month): n
+        for office, service, language, mode, month, n in await reader.cell_counts(all_ids, last_day)
+    }
+    outcome = kanon.generalize(
+        counts,
+        jobcentre_of,
+        kanon.Ladder(k=k, grain=grain, last_month=last),
+        {o.id: o.office_type for o in offices if o.office_type is not None},
+    )
+    codes = codes_for(list(counts))
+    version_infos = await versions(await reader.version_ids(all_ids, last_day))
+    item_codes, item_defs = _items(version_infos)
+    variables = _variables(
+        offices, codes, version_infos, item_codes, item_defs, office_types, grain
+    )
+
+    def included(p: kanon.Published) -> bool:
+        if p.office is None and p.jobcentre not in whole:
+            return False
+        if p.office is not None and p.office not in exportable:
+            return False
+        if request.jobcentre is not None and p.jobcentre != request.jobcentre:
+            return False
+        if request.office is not None and p.office != request.office:
+            return False
+        for name in ("service_type", "language", "mode"):
+            wanted = getattr(request, name)
+            if wanted is not None and getattr(p, name) != wanted:
+                return False
+        if p.month is not None:
+            lo = hi = f"{p.year:04d}-{p.month:02d}"
+        else:
+            lo, hi = f"{p.year:04d}-{p.quarter * 3 - 2:02d}", f"{p.year:04d}-{p.quarter * 3:02d}"
+        return (first_month is None or lo >= first_month) and hi <= last_month
+
+    lookup: dict[tuple[int, str, str, str, str], tuple[int, ...]] = {}
+    rows = 0
+    by_step = dict.fromkeys(kanon.STEPS, 0)
+    per_variable = {v: VariableCounts() for v in ("office", "service_type", "language", "mode",
+                                                  "month")}  # fmt: skip
+    classes: dict[tuple[object, ...], int] = defaultdict(int)
+    months: list[str] = []
+    for cell, p in outcome.published.items():
+        if not included(p):
+            continue
+        n = counts[cell]
+        code = [p.jobcentre, WITHHELD if p.office is None else p.office]
+        if office_types:
+            code.append(WITHHELD if p.office_type is None else p.office_type)
+        code += [
+            WITHHELD if p.service_type is None else codes.service_type[p.service_type],
+            WITHHELD if p.language is None else codes.language[p.language],
+            WITHHELD if p.mode is None else codes.mode[p.mode],
+            p.year,
+            p.quarter,
+        ]
+        if grain == "month":
+            code.append(WITHHELD if p.month is None else p.month)
+        lookup[(cell.office, cell.service_type, cell.language, cell.mode, cell.month)] = tuple(code)
+        rows += n
+        by_step[p.step] += n
+        classes[p.key()] += n
+        months.append(cell.month)
+        if p.office is None:
+            per_variable["office"].generalized += n
+        if p.language == kanon.OTHER_LANGUAGE:
+            per_variable["language"].generalized += n
+        if p.service_type is None:
+            per_variable["service_type"].withheld += n
+        if p.mode is None:
+            per_variable["mode"].withheld += n
+        if grain == "month" and p.month is None:
+            per_variable["month"].generalized += n
+
+    ladder = [s for s in kanon.STEPS if not (s == "office_type" and not office_types)]
+    if grain == "quarter":
+        ladder.remove("quarter")
+    anonymization = Anonymization(
+        k=k,
+        period=grain,
+        quasi_identifiers=QUASI_IDENTIFIERS if grain == "month" else
+        [*QUASI_IDENTIFIERS[:-1], "quarter"],
+        ladder=ladder,
+        rows_by_step={s: by_step[s] for s in ladder},
+        variables=per_variable,
+        suppressed_in_scope=sum(outcome.suppressed.values()),
+        pending_in_scope=sum(outcome.pending.values()),
+        office_types=office_types,
+        smallest_class=min(classes.values()) if classes else None,
+    )  # fmt: skip
+    period_from = first_month or (min(months) if months else last_month)
+    first_day, _ = month_range(period_from)
+    _, final_day = month_range(last_month)
+    query = RowQuery(
+        offices=tuple(sorted(exportable & set(all_ids))),
+        first_day=first_day,
+        last_day=final_day,
+        items=tuple(item_codes),
+        service_type=request.service_type,
+        mode=request.mode,
+        language=request.language if request.language != kanon.OTHER_LANGUAGE else None,
+    )
+    return Plan(
+        request=request,
+        variables=variables,
+        lookup=lookup,
+        query=query,
+        rows=rows,
+        anonymization=anonymization,
+        jobcentres=sorted({o.jobcentre_name for o in offices if o.jobcentre in visible}),
+        period_from=period_from,
+        period_to=last_month,
+        versions=version_infos,
+        item_codes=item_codes,
+        office_types=office_types,
+    )
+
+
+async def chunks(reader: Reader, plan: Plan) -> AsyncIterator[dict[str, np.ndarray]]:
+    """The exported rows as columns (one numpy array per variable), chunk by chunk."""
+    names = [v.name for v in plan.variables]
+    dtypes = {v.name: v.dtype for v in plan.variables}
+    n_qi = len(names) - len(plan.item_codes) - 1  # all but version and the items
+    missing_by_version = {
+        v.id: [
+            i
+            for i, code in enumerate(plan.item_codes)
+            if code not in {it["code"] for it in v.definition.get("items", [])}
+        ]
+        for v in plan.versions
+    }
+    lookup = plan.lookup
+    async for rows in reader.rows(plan.query):
+        published = [lookup.get(r[:5]) for r in rows]
+        kept = [(p, r) for p, r in zip(published, rows, strict=True) if p is not None]
+        if not kept:
+            continue
+        qi = np.array([p for p, _ in kept], dtype=np.int32).reshape(len(kept), n_qi)
+        rest = np.array([r[5:] for _, r in kept], dtype=np.int32)
+        version = rest[:, 0]
+        items = rest[:, 1:]
+        for version_id, absent in missing_by_version.items():
+            if absent:
+                items[np.ix_(version == version_id, absent)] = NOT_ASKED
+        columns: dict[str, np.ndarray] = {}
+        qi_names = [n for n in names if n not in plan.item_codes and n != "version"]
+        for i, name in enumerate(qi_names):
+            columns[name] = qi[:, i].astype(dtypes[name])
+        columns["version"] = version.astype(dtypes["version"])
+        for i, code in enumerate(plan.item_codes):
+            columns[code] = items[:, i].astype(dtypes[code])
+        yield {name: columns[name] for name in names}

@@ -1,0 +1,267 @@
+"""What an export reads: offices, questionnaire versions, cell counts, rows and comments.
+
+An export reads through one connection of its own inside one read-only transaction, so the
+counts the anonymization is decided on and the rows that are then streamed come from the
+same snapshot (the number of rows announced in a SPSS or Stata header is exact). Rows come
+in chunks from a server-side cursor: memory stays flat whatever the number of responses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import msgspec
+
+from survey.settings import Settings
+from survey.tables import Office, QuestionnaireVersion
+
+CHUNK_ROWS = 50_000
+
+
+class OfficeInfo(msgspec.Struct, frozen=True):
+    id: int
+    code: str
+    name: str
+    jobcentre: int
+    jobcentre_name: str
+    jobcentre_slug: str
+    office_type: int | None = None
+    office_type_name: str | None = None
+
+
+class VersionInfo(msgspec.Struct, frozen=True):
+    id: int
+    questionnaire: str
+    number: int
+    definition: dict[str, Any]
+
+
+async def offices_of(jobcentres: Sequence[int]) -> list[OfficeInfo]:
+    """Every office of these job centres (also offices outside a user's own scope: the
+    anonymization of a job centre is decided on all its responses)."""
+    if not jobcentres:
+        return []
+    rows = await Office.select(
+        Office.id,
+        Office.code,
+        Office.name,
+        Office.organization.id.as_alias("jobcentre"),
+        Office.organization.name.as_alias("jobcentre_name"),
+        Office.organization.slug.as_alias("jobcentre_slug"),
+    ).where(Office.organization.is_in(list(jobcentres)))
+    return sorted((OfficeInfo(**r) for r in rows), key=lambda o: (o.jobcentre_name, o.name, o.id))
+
+
+async def offices_by_id(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(office, job centre) of these offices."""
+    rows = await Office.select(Office.id, Office.organization).where(Office.id.is_in(list(ids)))
+    return [(int(r["id"]), int(r["organization"])) for r in rows]
+
+
+async def versions(ids: Sequence[int]) -> list[VersionInfo]:
+    if not ids:
+        return []
+    rows = await QuestionnaireVersion.select(
+        QuestionnaireVersion.id,
+        QuestionnaireVersion.questionnaire.code.as_alias("questionnaire"),
+        QuestionnaireVersion.number,
+        QuestionnaireVersion.definition,
+    ).where(QuestionnaireVersion.id.is_in(list(ids)))
+    out = []
+    for r in sorted(rows, key=lambda r: r["id"]):
+        definition = r["definition"]
+        if isinstance(definition, str | bytes):
+            definition = msgspec.json.decode(definition)
+        out.append(VersionInfo(r["id"], r["questionnaire"], r["number"], definition))
+    return out
+
+
+class RowQuery(msgspec.Struct, frozen=True):
+    offices: tuple[int, ...]
+    first_day: dt.date
+    last_day: dt.date
+    items: tuple[str, ...]
+    service_type: str | None = None
+    mode: str | None = None
+    language: str | None = None
+
+
+class Reader:
+    """One connection, one snapshot; `open_reader` picks SQLite or PostgreSQL."""
+
+    placeholder = "?"
+
+    async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def stream(self, sql: str, args: Sequence[object]) -> AsyncIterator[list[tuple[Any, ...]]]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    @property
+    def month_sql(self) -> str:
+        return "substr(day, 1, 7)"
+
+    def _sql(self, sql: str) -> str:
+        """`{}` placeholders as this driver writes them."""
+        if self.placeholder == "?":
+            return sql.replace("{}", "?")
+        parts = sql.split("{}")
+        return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
+
+    async def cell_counts(
+        self, offices: Sequence[int], last_day: dt.date
+    ) -> list[tuple[int, str, str, str, str, int]]:
+        """(office, service type, language, mode, YYYY-MM, n) over all complete months."""
+        if not offices:
+            return []
+        marks = ", ".join("{}" for _ in offices)
+        sql = (
+            f"SELECT office, service_type, locale, mode, {self.month_sql} AS month, COUNT(*) "
+            f"FROM response WHERE office IN ({marks}) AND day <= {{}} "
+            "GROUP BY office, service_type, locale, mode, month"
+        )
+        rows = await self.fetch(sql, [*offices, last_day])
+        return [(int(r[0]), r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
+
+    async def version_ids(self, offices: Sequence[int], last_day: dt.date) -> list[int]:
+        if not offices:
+            return []
+        marks = ", ".join("{}" for _ in offices)
+        sql = f"SELECT DISTINCT version FROM response WHERE office IN ({marks}) AND day <= {{}}"
+        return sorted(int(r[0]) for r in await self.fetch(sql, [*offices, last_day]))
+
+    def rows(self, query: RowQuery) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """(office, service type, language, mode, YYYY-MM, version, *item values) per response,
+        an unanswered item as -1; in the order of the random submission ids, so the position
+        of a row says nothing about when it was submitted."""
+        args: list[object] = [*query.items, *query.offices, query.first_day, query.last_day]
+        marks = ", ".join("{}" for _ in query.offices)
+        pivot = ", COALESCE(MAX(CASE WHEN a.item = {} THEN a.value END), -1)" * len(query.items)
+        where = f"r.office IN ({marks}) AND r.day >= {{}} AND r.day <= {{}}"
+        for column, value in (
+            ("service_type", query.service_type),
+            ("mode", query.mode),
+            ("locale", query.language),
+        ):
+            if value is not None:
+                where += f" AND r.{column} = {{}}"
+                args.append(value)
+        month = self.month_sql.replace("day", "r.day")
+        sql = (
+            f"SELECT r.office, r.service_type, r.locale, r.mode, {month}, r.version{pivot} "
+            f"FROM response r LEFT JOIN answer a ON a.response = r.id WHERE {where} "
+            "GROUP BY r.submission_id, r.office, r.service_type, r.locale, r.mode, r.day, "
+            "r.version ORDER BY r.submission_id"
+        )
+        return self.stream(sql, args)
+
+    def comments(
+        self, offices: Sequence[int], first_day: dt.date, last_day: dt.date
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        """(office, YYYY-MM, item, text), ordered by office, month and text: no order that
+        could be matched to the rows of the response export."""
+        marks = ", ".join("{}" for _ in offices)
+        month = self.month_sql.replace("day", "r.day")
+        sql = (
+            f"SELECT r.office, {month} AS month, t.item, t.text FROM text_answer t "
+            f"JOIN response r ON r.id = t.response WHERE r.office IN ({marks}) "
+            "AND r.day >= {} AND r.day <= {} ORDER BY r.office, month, t.item, t.text"
+        )
+        return self.stream(sql, [*offices, first_day, last_day])
+
+
+class SQLiteReader(Reader):
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
+        self.conn.execute("PRAGMA query_only = ON")
+        self.conn.execute("BEGIN")  # one snapshot for counts and rows (WAL readers see one)
+        self.lock = asyncio.Lock()
+
+    def _fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
+        return self.conn.execute(self._sql(sql), [_arg(a) for a in args]).fetchall()
+
+    async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
+        async with self.lock:
+            return await asyncio.to_thread(self._fetch, sql, args)
+
+    async def stream(  # type: ignore[override]
+        self, sql: str, args: Sequence[object]
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        async with self.lock:
+            cursor = await asyncio.to_thread(
+                self.conn.execute, self._sql(sql), [_arg(a) for a in args]
+            )
+            try:
+                while True:
+                    rows = await asyncio.to_thread(cursor.fetchmany, CHUNK_ROWS)
+                    if not rows:
+                        return
+                    yield rows
+            finally:
+                cursor.close()
+
+    async def close(self) -> None:
+        def close() -> None:
+            self.conn.execute("ROLLBACK")
+            self.conn.close()
+
+        await asyncio.to_thread(close)
+
+
+class PostgresReader(Reader):
+    placeholder = "$"
+
+    def __init__(self, conn: Any, transaction: Any) -> None:
+        self.conn = conn
+        self.transaction = transaction
+
+    @property
+    def month_sql(self) -> str:
+        return "to_char(day, 'YYYY-MM')"
+
+    async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in await self.conn.fetch(self._sql(sql), *args)]
+
+    async def stream(  # type: ignore[override]
+        self, sql: str, args: Sequence[object]
+    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+        cursor = await self.conn.cursor(self._sql(sql), *args)
+        while True:
+            rows = await cursor.fetch(CHUNK_ROWS)
+            if not rows:
+                return
+            yield [tuple(r) for r in rows]
+
+    async def close(self) -> None:
+        try:
+            await self.transaction.rollback()
+        finally:
+            await self.conn.close()
+
+
+def _arg(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+async def open_reader(settings: Settings) -> Reader:
+    if settings.is_sqlite:
+        return await asyncio.to_thread(SQLiteReader, str(settings.sqlite_path))
+    import asyncpg
+
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        transaction = conn.transaction(isolation="repeatable_read", readonly=True)
+        await transaction.start()
+    except BaseException:
+        await conn.close()
+        raise
+    return PostgresReader(conn, transaction)

@@ -1,0 +1,88 @@
+"""What an export is asked for and what describes it: the request, variables, the codebook."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Format = Literal["csv", "parquet", "sav", "dta"]
+FORMATS: tuple[str, ...] = ("csv", "parquet", "sav", "dta")
+NOT_ANSWERED = -1
+NOT_ASKED = -2
+WITHHELD = -3
+OTHER_LANGUAGE_CODE = 99
+
+
+class ExportRequest(msgspec.Struct, frozen=True):
+    format: str = "csv"
+    date_from: str | None = None
+    """First month, YYYY-MM (default: the first month with responses)."""
+    date_to: str | None = None
+    """Last month, YYYY-MM (default and latest: the last complete month)."""
+    service_type: str | None = None
+    language: str | None = None
+    mode: str | None = None
+    office: int | None = None
+    jobcentre: int | None = None
+    lang: str = "de"
+    """Language of variable and value labels in the file (de or en)."""
+    sep: str = ","
+    """CSV only: "," or ";" (what Excel expects in German regional settings)."""
+
+
+class Text(msgspec.Struct, frozen=True):
+    de: str
+    en: str
+
+
+class Variable(msgspec.Struct, frozen=True):
+    name: str
+    label: Text
+    kind: Literal["identifier", "period", "item"]
+    values: dict[int, Text] = {}
+    """Value labels: every code that occurs (for items: the scale's labelled levels)."""
+    missing: dict[int, Text] = {}
+    question: Text | None = None
+    scale: str | None = None
+    levels: list[int] = []
+    dtype: str = "int16"
+    measure: str = "nominal"
+
+
+class VariableCounts(msgspec.Struct):
+    generalized: int = 0
+    withheld: int = 0
+
+
+class Anonymization(msgspec.Struct):
+    k: int
+    period: str
+    quasi_identifiers: list[str]
+    ladder: list[str]
+    rows_by_step: dict[str, int]
+    """Rows of this export by the ladder step they were published at."""
+    variables: dict[str, VariableCounts]
+    """Values generalized or withheld in this export, per variable."""
+    suppressed_in_scope: int
+    """Responses of the exported job centres left out because no step reached k."""
+    pending_in_scope: int
+    """Responses of an incomplete quarter that need a quarter step: exported once it is over."""
+    office_types: bool
+    smallest_class: int | None
+
+
+class Codebook(msgspec.Struct):
+    title: str
+    generated: str
+    """Date of the export (a day, as a record of when the file was made)."""
+    rows: int
+    format: str
+    filters: dict[str, str]
+    jobcentres: list[str]
+    period_from: str
+    period_to: str
+    missing_codes: dict[int, Text]
+    variables: list[Variable]
+    anonymization: Anonymization
+    notes: list[Text]

@@ -1,0 +1,249 @@
+"""An export from request to bytes: plan, audit entry, then the file streamed chunk by chunk.
+
+Used alike by the API, the export page and `resonanz export`. The reader (one connection,
+one snapshot) and the writer's temporary files are released when the stream ends, whether
+it was read to the end, failed, or the client went away in the middle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
+
+import numpy as np
+
+from survey.auth import queries as auth_queries
+from survey.auth.schemas import Scope
+from survey.errors import BadRequest, Forbidden
+from survey.export import codebook as codebook_module
+from survey.export import microdata
+from survey.export.queries import Reader, open_reader
+from survey.export.schemas import FORMATS, Codebook, ExportRequest, Variable
+from survey.export.spss_stata import DtaWriter, Metadata, SavWriter
+from survey.export.tabular import CsvWriter, ParquetWriter
+from survey.i18n import N_, translations
+from survey.settings import Settings
+
+
+class Writer(Protocol):
+    extension: str
+    media_type: str
+
+    def begin(self) -> bytes: ...
+
+    def write(self, columns: dict[str, np.ndarray], n: int) -> bytes: ...
+
+    def end(self) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def check_request(request: ExportRequest) -> None:
+    if request.format not in FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(FORMATS)}; got {request.format[:20]!r}")
+    if request.lang not in ("de", "en"):
+        raise BadRequest("lang must be de or en")
+    if request.sep not in (",", ";"):
+        raise BadRequest("sep must be , or ;")
+
+
+def readstat_metadata(variables: list[Variable], lang: str, title: str) -> Metadata:
+    def t(text: Any) -> str:
+        return str(text.de if lang == "de" else text.en)
+
+    return Metadata(
+        names=[v.name for v in variables],
+        dtypes={v.name: v.dtype for v in variables},
+        column_labels={v.name: t(v.label) for v in variables},
+        value_labels={
+            v.name: {code: t(text) for code, text in (v.values | v.missing).items()}
+            for v in variables
+        },
+        missing={v.name: sorted(v.missing) for v in variables},
+        file_label=title,
+        measure={v.name: v.measure for v in variables},
+    )
+
+
+def make_writer(plan: microdata.Plan, book: Codebook) -> Writer:
+    r = plan.request
+    if r.format == "csv":
+        return CsvWriter(plan.variables, r.sep)
+    if r.format == "parquet":
+        return ParquetWriter(plan.variables, r.lang, codebook_module.to_json(book))
+    meta = readstat_metadata(plan.variables, r.lang, "Resonanz")
+    return SavWriter(meta, plan.rows) if r.format == "sav" else DtaWriter(meta, plan.rows)
+
+
+class Export:
+    def __init__(
+        self, reader: Reader, plan: microdata.Plan, book: Codebook, writer: Writer
+    ) -> None:
+        self.reader = reader
+        self.plan = plan
+        self.codebook = book
+        self.writer = writer
+
+    @property
+    def filename(self) -> str:
+        plan = self.plan
+        return f"resonanz-responses-{plan.period_from}-{plan.period_to}{self.writer.extension}"
+
+    @property
+    def media_type(self) -> str:
+        return self.writer.media_type
+
+    async def body(self) -> AsyncIterator[bytes]:
+        try:
+            head = await asyncio.to_thread(self.writer.begin)
+            if head:
+                yield head
+            async for columns in microdata.chunks(self.reader, self.plan):
+                n = len(next(iter(columns.values())))
+                data = await asyncio.to_thread(self.writer.write, columns, n)
+                if data:
+                    yield data
+            tail = await asyncio.to_thread(self.writer.end)
+            if tail:
+                yield tail
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.reader.close()
+
+
+def _detail(plan: microdata.Plan, fmt: str, via: str) -> dict[str, Any]:
+    a = plan.anonymization
+    book_filters = codebook_module.build(plan, fmt).filters
+    return {
+        "what": "responses",
+        "format": fmt,
+        "via": via,
+        "filters": book_filters,
+        "period": [plan.period_from, plan.period_to],
+        "rows": plan.rows,
+        "anonymization": {
+            "k": a.k,
+            "period": a.period,
+            "rows_by_step": a.rows_by_step,
+            "suppressed_in_scope": a.suppressed_in_scope,
+            "pending_in_scope": a.pending_in_scope,
+            "smallest_class": a.smallest_class,
+        },
+    }
+
+
+async def open_export(
+    settings: Settings, scope: Scope, request: ExportRequest, *, via: str
+) -> Export:
+    """Plan the export, write its audit entry, and return it ready to stream.
+
+    Bad requests raise before anything is read or logged as exported.
+    """
+    check_request(request)
+    reader = await open_reader(settings)
+    try:
+        plan = await microdata.make_plan(
+            reader, scope, request, k=settings.export_k, grain=settings.export_period
+        )
+        book = codebook_module.build(plan, request.format)
+        writer = make_writer(plan, book)
+    except BaseException:
+        await reader.close()
+        raise
+    try:
+        await auth_queries.audit(
+            "export", user_id=scope.user_id or None, username=scope.username,
+            **_detail(plan, request.format, via),
+        )  # fmt: skip
+    except BaseException:
+        writer.close()
+        await reader.close()
+        raise
+    return Export(reader, plan, book, writer)
+
+
+async def plan_only(settings: Settings, scope: Scope, request: ExportRequest) -> Codebook:
+    """The codebook of an export without its rows (for the page and /codebook)."""
+    check_request(request)
+    reader = await open_reader(settings)
+    try:
+        plan = await microdata.make_plan(
+            reader, scope, request, k=settings.export_k, grain=settings.export_period
+        )
+        return codebook_module.build(plan, request.format)
+    finally:
+        await reader.close()
+
+
+# ---- free text ------------------------------------------------------------------------------
+
+MASK_LABELS = {
+    "email": N_("[e-mail]"),
+    "customer": N_("[customer number]"),
+    "phone": N_("[phone]"),
+    "name": N_("[name]"),
+}
+
+
+def _mask(text: str, masks: dict[str, str]) -> str:
+    try:
+        from survey.masking import mask_personal_data  # type: ignore[import-not-found]
+    except ImportError:  # until the shared masking module is in main
+        from survey.dashboard.figures import mask_personal_data
+    return str(mask_personal_data(text, masks))
+
+
+async def open_comments(
+    settings: Settings, scope: Scope, request: ExportRequest, *, via: str
+) -> tuple[str, AsyncIterator[bytes]]:
+    """Free-text answers of the offices the user may read comments of, masked like the
+    dashboards, by month, in an order unrelated to the response rows (office, month, text)."""
+    if not (scope.may_see_dashboards or "operator" in scope.roles):
+        raise Forbidden(N_("Your role does not include reading comments."))
+    first = microdata._month(request.date_from, "from")
+    last_allowed = microdata.last_complete_month()
+    last = microdata._month(request.date_to, "to") or last_allowed
+    if last > last_allowed:
+        raise BadRequest(f"to must not be later than {last_allowed}, the last complete month")
+    if first and first > last:
+        raise BadRequest(N_("The period must not end before it starts (from > to)."))
+    offices = [o for o in scope.visible_offices if request.office in (None, o.id)]
+    if request.office is not None and not offices:
+        raise Forbidden(N_("You may not see the results of this office."))
+    first_day = microdata.month_range(first)[0] if first else dt.date(2000, 1, 1)
+    last_day = microdata.month_range(last)[1]
+    gettext = translations(request.lang, "staff").gettext
+    masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
+    names = {o.id: (o.organization, f"{o.code} {o.name}") for o in offices}
+    reader = await open_reader(settings)
+    await auth_queries.audit(
+        "export", user_id=scope.user_id or None, username=scope.username, what="comments",
+        via=via,
+        filters={"from": first or "", "to": last, "office": str(request.office or "")},
+    )  # fmt: skip
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            buf = io.StringIO()
+            out = csv.writer(buf, delimiter=request.sep, lineterminator="\r\n")
+            out.writerow(["jobcentre", "office", "year", "month", "item", "text"])
+            yield ("\ufeff" + buf.getvalue()).encode()
+            async for rows in reader.comments(list(names), first_day, last_day):
+                buf = io.StringIO()
+                out = csv.writer(buf, delimiter=request.sep, lineterminator="\r\n")
+                for office, month, item, text in rows:
+                    out.writerow(
+                        [*names[office], month[:4], int(month[5:7]), item, _mask(text, masks)]
+                    )
+                yield buf.getvalue().encode()
+        finally:
+            await reader.close()
+
+    return f"resonanz-comments-{first or 'start'}-{last}.csv", body()

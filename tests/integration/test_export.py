@@ -1,0 +1,360 @@
+"""Research exports: every format read back and compared with the database, k-anonymity
+against rare combinations and joins of filtered exports, access, audit, bad input."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import glob
+import io
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyarrow.parquet as pq
+import pyreadstat
+import pytest
+from litestar import Litestar
+
+from survey.auth.guard import hash_token
+from survey.export.kanon import smallest_class
+from survey.export.microdata import last_complete_month
+from survey.questionnaire import load_definition, standard_definition_bytes
+from survey.tables import ApiToken, AuditLog, Response
+from tests.builders import (
+    FULL_ANSWERS,
+    make_link,
+    make_office,
+    make_organization,
+    make_responses,
+    make_staff_user,
+)
+
+PASSWORD = "correct-horse-battery"
+FORMATS = ("csv", "parquet", "sav", "dta")
+QI = ("jobcentre", "office", "service_type", "language", "mode", "year", "quarter", "month")
+ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall",
+         "recommend")  # fmt: skip
+STANDARD = load_definition(standard_definition_bytes())
+
+
+def _quarter_months() -> list[str]:
+    """The three months of a complete quarter that ended at least a month ago."""
+    last = dt.date.fromisoformat(last_complete_month() + "-01")
+    index = last.year * 12 + last.month - 1 - 3
+    end = index - (index % 3) + 2  # last month of that quarter
+    return [f"{(end - i) // 12:04d}-{(end - i) % 12 + 1:02d}" for i in (2, 1, 0)]
+
+
+def _when(month: str, day: int = 10) -> dt.datetime:
+    return dt.datetime.fromisoformat(f"{month}-{day:02d}T10:00:00+00:00")
+
+
+class World:
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+
+async def _world(app: Litestar) -> World:
+    """A job centre with a big office A and a small office B; one Pashto response in B."""
+    engine = app.state.engine
+    months = _quarter_months()
+    jc = await make_organization("Jobcenter Test")
+    other = await make_organization("Jobcenter Fremd")
+    a = await make_office("Gross", organization=jc)
+    b = await make_office("Klein", organization=jc)
+    foreign = await make_office("Fremd", organization=other)
+    link_a = await make_link(a)
+    link_b = await make_link(b)
+    link_kiosk = await make_link(a, mode="kiosk", service_type="placement")
+    for i, month in enumerate(months):
+        answers = [{**FULL_ANSWERS, "respect": 1 + (j + i) % 5} for j in range(6)]
+        await make_responses(engine, link_a, answers, when=_when(month))
+        await make_responses(engine, link_kiosk, answers[:5], when=_when(month, 12))
+    without_recommend = {k: v for k, v in FULL_ANSWERS.items() if k != "recommend"}
+    await make_responses(engine, link_b, [without_recommend] * 5, when=_when(months[1]))
+    await make_responses(engine, link_b, [{**FULL_ANSWERS, "overall": 1}], locale="ps",
+                         when=_when(months[1], 20))  # fmt: skip
+    # four more rare languages in A: with the Pashto one they make five "other"
+    await make_responses(engine, link_a, [FULL_ANSWERS] * 2, locale="fa", when=_when(months[0]))
+    await make_responses(engine, link_a, [FULL_ANSWERS] * 2, locale="ar", when=_when(months[2]))
+    await make_responses(engine, await make_link(foreign), [FULL_ANSWERS] * 7,
+                         when=_when(months[0]))  # fmt: skip
+    researcher = await make_staff_user("forscherin", PASSWORD, "researcher", organization=jc)
+    token = "rz_test_" + "x" * 30
+    await ApiToken(user=researcher, name="t", token_hash=hash_token(token),
+                   created_at=dt.datetime.now(dt.UTC)).save()  # fmt: skip
+    return World(jc=jc, other=other, a=a, b=b, foreign=foreign, months=months, token=token,
+                 researcher=researcher)  # fmt: skip
+
+
+def _read(fmt: str, data: bytes, tmp_path: Path) -> tuple[list[str], list[tuple[int, ...]], Any]:
+    """Columns, rows and the labels of a file, read back with each format's own reader."""
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(data)
+    if fmt == "csv":
+        text = data.decode()
+        sep = ";" if text.split("\r\n", 1)[0].count(";") else ","
+        rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+        return rows[0], [tuple(int(v) for v in r) for r in rows[1:]], None
+    if fmt == "parquet":
+        table = pq.read_table(path)
+        names = table.column_names
+        columns = [table.column(n).to_pylist() for n in names]
+        return names, list(zip(*columns, strict=True)), table.schema
+    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    kwargs = {"user_missing": True} if fmt == "sav" else {}
+    frame, meta = reader(str(path), **kwargs)
+    names = list(frame.columns)
+    rows = [tuple(int(v) for v in r) for r in frame.itertuples(index=False, name=None)]
+    return names, rows, meta
+
+
+async def _get(client: httpx.AsyncClient, token: str, **params: str) -> httpx.Response:
+    return await client.get(
+        "/api/v1/exports/responses", params=params,
+        headers={"authorization": f"Bearer {token}"},
+    )  # fmt: skip
+
+
+def _qi(names: list[str], rows: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    at = [names.index(n) for n in QI]
+    return [tuple(r[i] for i in at) for r in rows]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_it_exports_each_format_with_the_databases_values_and_labels(
+    client: httpx.AsyncClient, app: Litestar, tmp_path: Path, fmt: str
+) -> None:
+    w = await _world(app)
+    answer = await _get(client, w.token, format=fmt, office=str(w.a), lang="en")
+    assert answer.status_code == 200, answer.text
+    names, rows, meta = _read(fmt, answer.content, tmp_path)
+    assert names == ["jobcentre", "office", "service_type", "language", "mode", "version",
+                     "year", "quarter", "month", *ITEMS]  # fmt: skip
+    # what the database holds for office A in German (every such cell has ≥ 5 responses)
+    expected = []
+    for r in await Response.select().where((Response.office == w.a) & (Response.locale == "de")):
+        answers = {
+            a["item"]: a["value"]
+            for a in await Response.raw(
+                "SELECT item, value FROM answer WHERE response = {}", r["id"]
+            )
+        }
+        day = r["day"] if isinstance(r["day"], dt.date) else dt.date.fromisoformat(r["day"])
+        expected.append((
+            w.jc, w.a, {"benefits": 1, "placement": 2}[r["service_type"]], 1,
+            {"personal": 1, "kiosk": 2}[r["mode"]], r["version"], day.year,
+            (day.month - 1) // 3 + 1, day.month, *(answers.get(i, -1) for i in ITEMS),
+        ))  # fmt: skip
+    assert sorted(rows) == sorted(expected)
+    assert int(answer.headers["x-resonanz-rows"]) == len(expected) == 33
+    respect = next(i for i in STANDARD.items if i.code == "respect")
+    scale_labels = {int(k): v for k, v in STANDARD.scales["agree5"].labels["en"].items()}
+    if fmt == "parquet":
+        field = meta.field("respect")
+        assert field.metadata[b"label"].decode() == respect.text["en"]
+        assert field.metadata[b"question_de"].decode() == respect.text["de"]
+        import json
+
+        values = json.loads(field.metadata[b"values"])
+        assert {int(k): v for k, v in values.items()} == scale_labels
+        assert json.loads(meta.field("office").metadata[b"missing"]) == {
+            "-3": "withheld (anonymization)"
+        }
+        assert b"resonanz.codebook" in meta.metadata
+    elif fmt in ("sav", "dta"):
+        labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+        assert labels["respect"] == respect.text["en"]
+        value_labels = meta.variable_value_labels["respect"]
+        assert {int(k): v for k, v in value_labels.items() if k > 0} == scale_labels
+        assert value_labels[-1] == "not answered"
+        office_labels = {int(k): v for k, v in meta.variable_value_labels["office"].items()}
+        assert office_labels[w.a].endswith("Gross " + office_labels[w.a].split()[-1])
+        if fmt == "sav":
+            assert meta.missing_ranges["respect"] == [{"lo": -2.0, "hi": -1.0}]
+
+
+async def _all_formats(
+    client: httpx.AsyncClient, token: str, tmp_path: Path, **params: str
+) -> dict[str, tuple[list[str], list[tuple[int, ...]]]]:
+    out = {}
+    for fmt in FORMATS:
+        answer = await _get(client, token, format=fmt, **params)
+        assert answer.status_code == 200, answer.text
+        names, rows, _ = _read(fmt, answer.content, tmp_path)
+        out[fmt] = (names, rows)
+    return out
+
+
+async def test_no_row_rarer_than_k_leaves_the_server_in_any_format_with_or_without_filters(
+    client: httpx.AsyncClient, app: Litestar, tmp_path: Path
+) -> None:
+    w = await _world(app)
+    m1, m2, m3 = w.months
+    unfiltered = await _all_formats(client, w.token, tmp_path)
+    names, rows = unfiltered["csv"]
+    assert all(unfiltered[f][1] == rows for f in FORMATS)  # the same rows, in the same order
+    assert smallest_class(_qi(names, rows)) >= 5
+    lang, office, month = names.index("language"), names.index("office"), names.index("month")
+    assert all(r[lang] != 9 for r in rows)  # Pashto (code 9) never appears as such
+    # the Pashto response is there, generalized: office withheld, language "other", quarter
+    other = [r for r in rows if r[lang] == 99]
+    assert len(other) == 5
+    assert all(r[office] == -3 and r[month] == -3 for r in other)
+    foreign_rows = [r for r in rows if r[names.index("jobcentre")] == w.other]
+    assert foreign_rows == []  # another job centre's responses never reach this researcher
+    filters: list[dict[str, str]] = [
+        {"from": m2, "to": m2},
+        {"office": str(w.b)},
+        {"language": "ps"},
+        {"language": "other"},
+        {"service_type": "benefits", "mode": "personal"},
+        {"from": m1, "to": m3, "office": str(w.a)},
+    ]
+    for params in filters:
+        filtered = await _all_formats(client, w.token, tmp_path, **params)
+        for fmt, (f_names, f_rows) in filtered.items():
+            assert f_names == names
+            if f_rows:
+                assert smallest_class(_qi(f_names, f_rows)) >= 5, (params, fmt)
+            # every filtered row is a row of the unfiltered export, value for value: joining
+            # the two can give nothing finer than the unfiltered export, which is k-anonymous
+            assert not Counter(f_rows) - Counter(rows), (params, fmt)
+            assert all(r[lang] != 9 for r in f_rows)
+            # the small office's rows of month 2 never narrow to the Pashto response
+            assert not [r for r in f_rows if r[office] == w.b and r[lang] != 1], (params, fmt)
+    assert (await _all_formats(client, w.token, tmp_path, language="ps"))["csv"][1] == []
+
+
+async def test_it_lets_researchers_reach_exports_only_and_checks_scope_and_input(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    w = await _world(app)
+    login = await staff.login("forscherin", PASSWORD)
+    assert login.status_code == 303 and login.headers["location"] == "/export"
+    page = await client.get("/export")
+    assert page.status_code == 200 and 'data-testid="export-form"' in page.text
+    assert 'data-testid="export-rows"' in page.text
+    assert (await client.get("/dashboard")).status_code == 403
+    assert (await client.get("/export/comments")).status_code == 403  # no comments
+    assert (await client.get("/export/responses?format=sav")).status_code == 200
+    bearer = {"authorization": f"Bearer {w.token}"}
+    api = "/api/v1/exports/responses"
+    cases = [
+        ({"format": "xlsx"}, 400, "format must be one of"),
+        ({"from": "2026-13"}, 400, "month like"),
+        ({"from": "last year"}, 400, "month like"),
+        ({"to": dt.date.today().strftime("%Y-%m")}, 400, "last complete month"),
+        ({"from": w.months[2], "to": w.months[0]}, 400, "from > to"),
+        ({"office": str(w.foreign)}, 403, "office"),
+        ({"jobcentre": str(w.other)}, 403, "job centre"),
+        ({"office": "abc"}, 400, "number"),
+        ({"service_type": "x"}, 400, "service_type"),
+        ({"lang": "fr"}, 400, "lang"),
+    ]
+    for params, status, reason in cases:
+        answer = await client.get(api, params=params, headers=bearer)
+        assert answer.status_code == status, (params, answer.text)
+        assert reason in answer.json()["detail"], (params, answer.text)
+    assert (await client.get("/api/v1/results/overview", headers=bearer)).status_code == 403
+    await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.user == w.researcher)
+    assert (await client.get(api, headers=bearer)).status_code == 401
+    assert (await client.get(api, headers={"authorization": "Bearer nope"})).status_code == 401
+
+
+async def test_every_export_writes_an_audit_entry_with_filters_rows_and_anonymization(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    w = await _world(app)
+    answer = await _get(client, w.token, format="csv", service_type="benefits")
+    assert answer.status_code == 200
+    entries = await AuditLog.select().where(AuditLog.action == "export")
+    assert len(entries) == 1
+    detail = entries[0]["detail"]
+    if isinstance(detail, str):
+        import json
+
+        detail = json.loads(detail)
+    assert entries[0]["user"] == w.researcher and entries[0]["username"] == "forscherin"
+    assert detail["filters"] == {"service_type": "benefits"}
+    assert detail["rows"] == int(answer.headers["x-resonanz-rows"]) > 0
+    assert detail["anonymization"]["k"] == 5
+    assert detail["anonymization"]["smallest_class"] >= 5
+    assert detail["via"] == "api" and detail["format"] == "csv"
+
+
+async def test_managers_export_masked_comments_by_month_apart_from_the_rows(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    w = await _world(app)
+    link = await make_link(w.a)
+    comment = {**FULL_ANSWERS, "comment": "Frau Schneider war toll, ruft mich an: 0171 2345678"}
+    await make_responses(app.state.engine, link, [comment], when=_when(w.months[0]))
+    await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
+    await staff.login("leitung", PASSWORD)
+    answer = await client.get("/export/comments", params={"lang": "de"})
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert rows[0] == ["jobcentre", "office", "year", "month", "item", "text"]
+    assert len(rows) == 2
+    assert "Schneider" not in rows[1][5] and "2345678" not in rows[1][5]
+    assert rows[1][2:5] == [w.months[0][:4], str(int(w.months[0][5:])), "comment"]
+
+
+async def test_a_client_leaving_mid_stream_leaves_nothing_behind(
+    app: Litestar, client: httpx.AsyncClient, settings: Any
+) -> None:
+    w = await _world(app)
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), "resonanz-export-*")))
+    sent: list[dict[str, Any]] = []
+    gone = False
+
+    async def receive() -> dict[str, Any]:
+        import asyncio
+
+        while not gone:
+            await asyncio.sleep(0.01)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal gone
+        sent.append(message)
+        if message["type"] == "http.response.body" and message.get("body"):
+            gone = True  # the client goes away after the first piece of the file
+            raise OSError("client disconnected")
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/api/v1/exports/responses", "raw_path": b"",
+        "query_string": b"format=sav", "root_path": "", "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000), "app": app,
+        "headers": [(b"authorization", f"Bearer {w.token}".encode()), (b"host", b"testserver")],
+    }  # fmt: skip
+    import contextlib
+
+    with contextlib.suppress(Exception):  # Litestar re-raises it as LitestarException
+        await app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 200
+    import asyncio
+
+    for _ in range(100):  # the generator's cleanup may run just after the app returns
+        if set(glob.glob(os.path.join(tempfile.gettempdir(), "resonanz-export-*"))) == before:
+            break
+        await asyncio.sleep(0.02)
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), "resonanz-export-*"))) == before
+    if not settings.is_sqlite:
+        import asyncpg
+
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            open_exports = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE '%ORDER BY r.submission_id%' AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        assert open_exports == 0
