@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import msgspec
@@ -428,23 +429,24 @@ async def chunks(reader: Reader, plan: Plan) -> AsyncIterator[dict[str, np.ndarr
         for v in plan.versions
     }
     lookup = plan.lookup
-    async for rows in reader.rows(plan.query):
-        published = [lookup.get(r[:5]) for r in rows]
-        kept = [(p, r) for p, r in zip(published, rows, strict=True) if p is not None]
-        if not kept:
-            continue
-        qi = np.array([p for p, _ in kept], dtype=np.int32).reshape(len(kept), n_qi)
-        rest = np.array([r[5:] for _, r in kept], dtype=np.int32)
-        version = rest[:, 0]
-        items = rest[:, 1:]
-        for version_id, absent in missing_by_version.items():
-            if absent:
-                items[np.ix_(version == version_id, absent)] = NOT_ASKED
-        columns: dict[str, np.ndarray] = {}
-        qi_names = [n for n in names if n not in plan.item_codes and n != "version"]
-        for i, name in enumerate(qi_names):
-            columns[name] = qi[:, i].astype(dtypes[name])
-        columns["version"] = version.astype(dtypes["version"])
-        for i, code in enumerate(plan.item_codes):
-            columns[code] = items[:, i].astype(dtypes[code])
-        yield {name: columns[name] for name in names}
+    async with aclosing(reader.rows(plan.query)) as stream:
+        async for rows in stream:
+            published = [lookup.get(r[:5]) for r in rows]
+            kept = [(p, r) for p, r in zip(published, rows, strict=True) if p is not None]
+            if not kept:
+                continue
+            qi = np.array([p for p, _ in kept], dtype=np.int32).reshape(len(kept), n_qi)
+            rest = np.array([r[5:] for _, r in kept], dtype=np.int32)
+            version = rest[:, 0]
+            items = rest[:, 1:]
+            for version_id, absent in missing_by_version.items():
+                if absent:
+                    items[np.ix_(version == version_id, absent)] = NOT_ASKED
+            columns: dict[str, np.ndarray] = {}
+            qi_names = [n for n in names if n not in plan.item_codes and n != "version"]
+            for i, name in enumerate(qi_names):
+                columns[name] = qi[:, i].astype(dtypes[name])
+            columns["version"] = version.astype(dtypes["version"])
+            for i, code in enumerate(plan.item_codes):
+                columns[code] = items[:, i].astype(dtypes[code])
+            yield {name: columns[name] for name in names}

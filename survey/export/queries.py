@@ -139,8 +139,7 @@ class Reader:
 
     def rows(self, query: RowQuery) -> AsyncIterator[list[tuple[Any, ...]]]:
         """(office, service type, language, mode, YYYY-MM, version, *item values) per response,
-        an unanswered item as -1; in the order of the random submission ids, so the position
-        of a row says nothing about when it was submitted."""
+        an unanswered item as -1, in the order they were stored (shuffle.py hides it)."""
         args: list[object] = [*query.items, *query.offices, query.first_day, query.last_day]
         marks = ", ".join("{}" for _ in query.offices)
         pivot = ", COALESCE(MAX(CASE WHEN a.item = {} THEN a.value END), -1)" * len(query.items)
@@ -157,8 +156,7 @@ class Reader:
         sql = (
             f"SELECT r.office, r.service_type, r.locale, r.mode, {month}, r.version{pivot} "
             f"FROM response r LEFT JOIN answer a ON a.response = r.id WHERE {where} "
-            "GROUP BY r.submission_id, r.office, r.service_type, r.locale, r.mode, r.day, "
-            "r.version ORDER BY r.submission_id"
+            "GROUP BY r.id ORDER BY r.id"
         )
         return self.stream(sql, args)
 

@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,6 +24,7 @@ from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.queries import Reader, open_reader
 from survey.export.schemas import FORMATS, Codebook, ExportRequest, Variable
+from survey.export.shuffle import shuffled
 from survey.export.spss_stata import DtaWriter, Metadata, SavWriter
 from survey.export.tabular import CsvWriter, ParquetWriter
 from survey.i18n import N_, translations
@@ -102,11 +104,16 @@ class Export:
             head = await asyncio.to_thread(self.writer.begin)
             if head:
                 yield head
-            async for columns in microdata.chunks(self.reader, self.plan):
-                n = len(next(iter(columns.values())))
-                data = await asyncio.to_thread(self.writer.write, columns, n)
-                if data:
-                    yield data
+            names = [v.name for v in self.plan.variables]
+            dtypes = {v.name: v.dtype for v in self.plan.variables}
+            rows = microdata.chunks(self.reader, self.plan)
+            async with aclosing(shuffled(rows, names, self.plan.rows)) as chunks:
+                async for shuffled_columns in chunks:
+                    columns = {n: shuffled_columns[n].astype(dtypes[n]) for n in names}
+                    n = len(next(iter(columns.values())))
+                    data = await asyncio.to_thread(self.writer.write, columns, n)
+                    if data:
+                        yield data
             tail = await asyncio.to_thread(self.writer.end)
             if tail:
                 yield tail
