@@ -106,24 +106,21 @@ def generalize(
     out = Outcome({}, {}, {}, dict.fromkeys(STEPS, 0))
     remaining = {c: n for c, n in counts.items() if n > 0 and c.month <= ladder.last_month}
 
-    def publish(c: Cell, step: str) -> Published:
-        year, quarter = quarter_of(c.month)
-        j = jobcentre_of[c.office]
-        at = STEPS.index(step)
-        by_month = ladder.grain == "month" and at == 0
-        office = c.office if at < 2 else None
-        otype = types.get(c.office) if at < 3 else None
-        return Published(
-            jobcentre=j,
-            office=office,
-            office_type=otype,
-            service_type=c.service_type if at < 5 else None,
-            language=c.language if at < 4 else OTHER_LANGUAGE,
-            mode=c.mode if at < 5 else None,
-            year=year,
-            quarter=quarter,
-            month=int(c.month[5:7]) if by_month else None,
-            step=step,
+    quarters = {m: quarter_of(m) for m in {c.month for c in remaining}}
+    complete = {m: quarter_complete(*q, ladder.last_month) for m, q in quarters.items()}
+
+    def key(c: Cell, at: int) -> tuple[object, ...]:
+        year, quarter = quarters[c.month]
+        return (
+            jobcentre_of[c.office],
+            c.office if at < 2 else None,
+            types.get(c.office) if at < 3 else None,
+            c.service_type if at < 5 else None,
+            c.language if at < 4 else OTHER_LANGUAGE,
+            c.mode if at < 5 else None,
+            year,
+            quarter,
+            int(c.month[5:7]) if ladder.grain == "month" and at == 0 else None,
         )
 
     for step in STEPS:
@@ -131,24 +128,19 @@ def generalize(
             continue
         if step == "office_type" and not types:
             continue
-        candidates = remaining
-        if step != "exact" or ladder.grain == "quarter":
-            candidates = {
-                c: n
-                for c, n in remaining.items()
-                if quarter_complete(*quarter_of(c.month), ladder.last_month)
-            }
+        at = STEPS.index(step)
+        pooled = step != "exact" or ladder.grain == "quarter"
         classes: dict[tuple[object, ...], list[Cell]] = defaultdict(list)
-        for cell in candidates:
-            classes[publish(cell, step).key()].append(cell)
-        for members in classes.values():
-            size = sum(remaining[c] for c in members)
-            if size >= ladder.k:
+        for cell in remaining:
+            if not pooled or complete[cell.month]:
+                classes[key(cell, at)].append(cell)
+        for k, members in classes.items():
+            if sum(remaining[c] for c in members) >= ladder.k:
                 for c in members:
-                    out.published[c] = publish(c, step)
+                    out.published[c] = Published(*k, step=step)  # type: ignore[arg-type]
                     out.by_step[step] += remaining.pop(c)
     for cell, n in remaining.items():
-        if quarter_complete(*quarter_of(cell.month), ladder.last_month):
+        if complete[cell.month]:
             out.suppressed[cell] = n
         else:
             out.pending[cell] = n

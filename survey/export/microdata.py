@@ -338,7 +338,6 @@ async def make_plan(
     per_variable = {v: VariableCounts() for v in ("office", "service_type", "language", "mode",
                                                   "month")}  # fmt: skip
     classes: dict[tuple[object, ...], int] = defaultdict(int)
-    months: list[str] = []
     for cell, p in outcome.published.items():
         if not included(p):
             continue
@@ -359,7 +358,6 @@ async def make_plan(
         rows += n
         by_step[p.step] += n
         classes[p.key()] += n
-        months.append(cell.month)
         if p.office is None:
             per_variable["office"].generalized += n
         if p.language == kanon.OTHER_LANGUAGE:
@@ -387,7 +385,7 @@ async def make_plan(
         office_types=office_types,
         smallest_class=min(classes.values()) if classes else None,
     )  # fmt: skip
-    period_from = first_month or (min(months) if months else last_month)
+    period_from = first_month or min((c.month for c in counts), default=last_month)
     first_day, _ = month_range(period_from)
     _, final_day = month_range(last_month)
     query = RowQuery(

@@ -143,7 +143,10 @@ class Reader:
         args: list[object] = [*query.items, *query.offices, query.first_day, query.last_day]
         marks = ", ".join("{}" for _ in query.offices)
         pivot = ", COALESCE(MAX(CASE WHEN a.item = {} THEN a.value END), -1)" * len(query.items)
-        where = f"r.office IN ({marks}) AND r.day >= {{}} AND r.day <= {{}}"
+        # SQLite: "+" keeps it off the (office, day) index, whose order would make it sort the
+        # whole join for GROUP BY; in rowid order it groups as it goes, in flat memory
+        plus = "+" if self.placeholder == "?" else ""
+        where = f"{plus}r.office IN ({marks}) AND {plus}r.day >= {{}} AND {plus}r.day <= {{}}"
         for column, value in (
             ("service_type", query.service_type),
             ("mode", query.mode),
