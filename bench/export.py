@@ -41,7 +41,7 @@ LANGUAGES = ("de",) * 12 + ("de-x-ls", "en", "uk", "ar", "tr", "ru", "fa", "ps",
 
 def build(path: Path, responses: int, seed: int = 1) -> None:
     """A migrated SQLite file with `responses` responses over the 24 months before this one."""
-    from survey.db import make_engine, migrate
+    from survey.db import make_engine
     from survey.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{path}")
