@@ -185,3 +185,33 @@ class ManagePages:
         self.submit("create-link")
         row = self.page.locator("tr:target")
         return str(row.get_by_test_id("link-url").inner_text())
+
+
+class ExportPage:
+    """The researcher's export page (/export)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def choose(self, **choices: str) -> ExportPage:
+        for name, value in choices.items():
+            field = self.page.get_by_test_id(f"export-{name}")
+            if name in ("from", "to"):
+                field.fill(value)
+            else:
+                field.select_option(value)
+        return self
+
+    def preview(self) -> ExportPage:
+        self.page.get_by_test_id("export-preview").click()
+        self.page.wait_for_load_state()
+        return self
+
+    @property
+    def rows(self) -> int:
+        return int(self.page.get_by_test_id("export-rows").inner_text())
+
+    def download(self, test_id: str = "export-download") -> tuple[str, bytes]:
+        with self.page.expect_download() as info:
+            self.page.get_by_test_id(test_id).click()
+        return info.value.suggested_filename, open(info.value.path(), "rb").read()

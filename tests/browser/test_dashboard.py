@@ -76,6 +76,8 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
     try:
         pages = StaffPages(page, demo_server.base_url)
         pages.as_user(*demo_server.logins["researcher"])
+        assert page.url.endswith("/export")  # a researcher has exports only
+        page.goto(f"{demo_server.base_url}/dashboard")
         assert page.get_by_test_id("error-page").is_visible()
         assert "Ihre Rolle umfasst keine Auswertungen." in page.content()
         page.screenshot(path=artifacts_dir / "dashboard-researcher-403.png")

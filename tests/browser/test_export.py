@@ -1,0 +1,53 @@
+"""The researcher's export page in a real browser: German and English, phone and desktop."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import ExportPage, StaffPages
+
+
+def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
+    browser: Any, demo_server: DemoServer, artifacts_dir: Any, tmp_path: Any
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="de-DE", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["researcher"])
+        assert page.url.endswith("/export")
+        assert page.get_by_test_id("nav-overview").count() == 0
+        export = ExportPage(page)
+        total = export.rows
+        assert total > 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.screenshot(path=artifacts_dir / "export-researcher-phone-de.png", full_page=True)
+        from axe_playwright_python.sync_playwright import Axe
+
+        wcag = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+        found = Axe().run(page, options=wcag).response["violations"]
+        assert [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in found] == []
+        name, body = export.download()
+        assert name.endswith(".csv")
+        table = list(csv.reader(io.StringIO(body.decode()), delimiter=";"))  # German default
+        assert table[0][:3] == ["jobcentre", "office", "service_type"]
+        assert len(table) - 1 == total
+        export.choose(language="ps").preview()
+        assert export.rows == 0  # the demo's few Pashto responses only ever leave as "other"
+        page.get_by_test_id("lang-en").click()
+        assert "Anonymized responses for research" in page.content()
+        export.choose(format="parquet", language="")
+        name, body = export.download()
+        (tmp_path / name).write_bytes(body)
+        parquet = pq.read_table(tmp_path / name)
+        assert parquet.num_rows == total
+        assert parquet.schema.field("overall").metadata[b"label"].startswith(b"Overall")
+        page.get_by_test_id("lang-de").click()
+    finally:
+        context.close()
