@@ -137,7 +137,7 @@ def generalize(
         for k, members in classes.items():
             if sum(remaining[c] for c in members) >= ladder.k:
                 for c in members:
-                    out.published[c] = Published(*k, step=step)  # type: ignore[arg-type]
+                    out.published[c] = _published(k, step)
                     out.by_step[step] += remaining.pop(c)
     for cell, n in remaining.items():
         if complete[cell.month]:
@@ -145,6 +145,22 @@ def generalize(
         else:
             out.pending[cell] = n
     return out
+
+
+def _published(key: tuple[object, ...], step: str) -> Published:
+    j, office, otype, service, language, mode, year, quarter, month = key
+    return Published(
+        jobcentre=int(j),  # type: ignore[call-overload]
+        office=office,  # type: ignore[arg-type]
+        office_type=otype,  # type: ignore[arg-type]
+        service_type=service,  # type: ignore[arg-type]
+        language=language,  # type: ignore[arg-type]
+        mode=mode,  # type: ignore[arg-type]
+        year=int(year),  # type: ignore[call-overload]
+        quarter=int(quarter),  # type: ignore[call-overload]
+        month=month,  # type: ignore[arg-type]
+        step=step,
+    )
 
 
 def smallest_class(rows: Iterable[Sequence[object]]) -> int | None:

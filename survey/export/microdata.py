@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
 
@@ -413,7 +413,7 @@ async def make_plan(
     )
 
 
-async def chunks(reader: Reader, plan: Plan) -> AsyncIterator[dict[str, np.ndarray]]:
+async def chunks(reader: Reader, plan: Plan) -> AsyncGenerator[dict[str, np.ndarray], None]:
     """The exported rows as columns (one numpy array per variable), chunk by chunk."""
     names = [v.name for v in plan.variables]
     dtypes = {v.name: v.dtype for v in plan.variables}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import msgspec
@@ -98,7 +98,9 @@ class Reader:
     async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
-    def stream(self, sql: str, args: Sequence[object]) -> AsyncIterator[list[tuple[Any, ...]]]:
+    def stream(
+        self, sql: str, args: Sequence[object]
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -137,7 +139,7 @@ class Reader:
         sql = f"SELECT DISTINCT version FROM response WHERE office IN ({marks}) AND day <= {{}}"
         return sorted(int(r[0]) for r in await self.fetch(sql, [*offices, last_day]))
 
-    def rows(self, query: RowQuery) -> AsyncIterator[list[tuple[Any, ...]]]:
+    def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """(office, service type, language, mode, YYYY-MM, version, *item values) per response,
         an unanswered item as -1, in the order they were stored (shuffle.py hides it)."""
         args: list[object] = [*query.items, *query.offices, query.first_day, query.last_day]
@@ -165,7 +167,7 @@ class Reader:
 
     def comments(
         self, offices: Sequence[int], first_day: dt.date, last_day: dt.date
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """(office, YYYY-MM, item, text), ordered by office, month and text: no order that
         could be matched to the rows of the response export."""
         marks = ", ".join("{}" for _ in offices)
@@ -194,9 +196,9 @@ class SQLiteReader(Reader):
         async with self.lock:
             return await asyncio.to_thread(self._fetch, sql, args)
 
-    async def stream(  # type: ignore[override]
+    async def stream(
         self, sql: str, args: Sequence[object]
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         async with self.lock:
             cursor = await asyncio.to_thread(
                 self.conn.execute, self._sql(sql), [_arg(a) for a in args]
@@ -232,9 +234,9 @@ class PostgresReader(Reader):
     async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await self.conn.fetch(self._sql(sql), *args)]
 
-    async def stream(  # type: ignore[override]
+    async def stream(
         self, sql: str, args: Sequence[object]
-    ) -> AsyncIterator[list[tuple[Any, ...]]]:
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         cursor = await self.conn.cursor(self._sql(sql), *args)
         while True:
             rows = await cursor.fetch(CHUNK_ROWS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterator, Mapping, Sequence
 from contextlib import aclosing
 from pathlib import Path
 
@@ -59,7 +59,7 @@ class Shuffle:
 
 async def shuffled(
     chunks: AsyncGenerator[dict[str, np.ndarray], None], names: Sequence[str], rows: int
-) -> AsyncIterator[dict[str, np.ndarray]]:
+) -> AsyncGenerator[dict[str, np.ndarray], None]:
     """The rows of `chunks` (in any order) in a random order, chunk by chunk."""
     import asyncio
 
@@ -69,7 +69,11 @@ async def shuffled(
             async for columns in chunks:
                 await asyncio.to_thread(shuffle.add, columns)
         buckets = shuffle.buckets_in_random_order()
-        while (columns := await asyncio.to_thread(next, buckets, None)) is not None:
+
+        while True:
+            columns = await asyncio.to_thread(next, buckets, {})
+            if not columns:
+                break
             yield columns
     finally:
         shuffle.close()

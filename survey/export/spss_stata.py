@@ -181,7 +181,7 @@ class DtaWriter(_ReadstatWriter):
             file_label=_limit(m.file_label, 80),
             column_labels={k: _chars(v, self.LABEL_CHARS) for k, v in m.column_labels.items()},
             version=15,
-            variable_value_labels=m.value_labels,
+            variable_value_labels=dict(m.value_labels),  # type: ignore[arg-type]
         )
         return self.path.read_bytes()
 

@@ -11,7 +11,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, Protocol
 
@@ -27,7 +27,8 @@ from survey.export.schemas import FORMATS, Codebook, ExportRequest, Variable
 from survey.export.shuffle import shuffled
 from survey.export.spss_stata import DtaWriter, Metadata, SavWriter
 from survey.export.tabular import CsvWriter, ParquetWriter
-from survey.i18n import N_, translations
+from survey.i18n import N_
+from survey.masking import MASKS, mask_personal_data
 from survey.settings import Settings
 
 
@@ -99,7 +100,7 @@ class Export:
     def media_type(self) -> str:
         return self.writer.media_type
 
-    async def body(self) -> AsyncIterator[bytes]:
+    async def body(self) -> AsyncGenerator[bytes, None]:
         try:
             head = await asyncio.to_thread(self.writer.begin)
             if head:
@@ -191,20 +192,17 @@ async def plan_only(settings: Settings, scope: Scope, request: ExportRequest) ->
 
 # ---- free text ------------------------------------------------------------------------------
 
-MASK_LABELS = {
-    "email": N_("[e-mail]"),
-    "customer": N_("[customer number]"),
-    "phone": N_("[phone]"),
-    "name": N_("[name]"),
+EN_MASKS = {
+    "email": "[e-mail]",
+    "iban": "[IBAN]",
+    "case": "[case number]",
+    "customer": "[customer number]",
+    "birth_date": "[date of birth]",
+    "address": "[address]",
+    "phone": "[phone]",
+    "name": "[name]",
 }
-
-
-def _mask(text: str, masks: dict[str, str]) -> str:
-    try:
-        from survey.masking import mask_personal_data  # type: ignore[import-not-found]
-    except ImportError:  # until the shared masking module is in main
-        from survey.dashboard.figures import mask_personal_data
-    return str(mask_personal_data(text, masks))
+"""The masks in English; German ones are survey.masking's own."""
 
 
 async def open_comments(
@@ -226,8 +224,7 @@ async def open_comments(
         raise Forbidden(N_("You may not see the results of this office."))
     first_day = microdata.month_range(first)[0] if first else dt.date(2000, 1, 1)
     last_day = microdata.month_range(last)[1]
-    gettext = translations(request.lang, "staff").gettext
-    masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
+    masks = EN_MASKS if request.lang == "en" else MASKS
     names = {o.id: (o.organization, f"{o.code} {o.name}") for o in offices}
     reader = await open_reader(settings)
     await auth_queries.audit(
@@ -246,9 +243,8 @@ async def open_comments(
                 buf = io.StringIO()
                 out = csv.writer(buf, delimiter=request.sep, lineterminator="\r\n")
                 for office, month, item, text in rows:
-                    out.writerow(
-                        [*names[office], month[:4], int(month[5:7]), item, _mask(text, masks)]
-                    )
+                    masked = mask_personal_data(text, masks)
+                    out.writerow([*names[office], month[:4], int(month[5:7]), item, masked])
                 yield buf.getvalue().encode()
         finally:
             await reader.close()

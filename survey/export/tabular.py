@@ -43,7 +43,7 @@ class CsvWriter:
             return b""
         sink = pa.BufferOutputStream()
         pa_csv.write_csv(_table(self.variables, columns), sink, self.options)
-        return sink.getvalue().to_pybytes()
+        return bytes(sink.getvalue().to_pybytes())
 
     def end(self) -> bytes:
         return b""
