@@ -296,10 +296,13 @@ async def make_plan(
     whole = {j for j, mine in visible.items()
              if mine >= {o.id for o in offices if o.jobcentre == j}}  # fmt: skip
     _, last_day = month_range(last)
-    counts = {
-        kanon.Cell(office, service, language, mode, month): n
-        for office, service, language, mode, month, n in await reader.cell_counts(all_ids, last_day)
-    }
+    counts: dict[kanon.Cell, int] = defaultdict(int)
+    version_ids: set[int] = set()
+    for office, service, language, mode, month, version, n in await reader.cell_counts(
+        all_ids, last_day
+    ):
+        counts[kanon.Cell(office, service, language, mode, month)] += n
+        version_ids.add(version)
     outcome = kanon.generalize(
         counts,
         jobcentre_of,
@@ -307,7 +310,7 @@ async def make_plan(
         {o.id: o.office_type for o in offices if o.office_type is not None},
     )
     codes = codes_for(list(counts))
-    version_infos = await versions(await reader.version_ids(all_ids, last_day))
+    version_infos = await versions(sorted(version_ids))
     item_codes, item_defs = _items(version_infos)
     variables = _variables(
         offices, codes, version_infos, item_codes, item_defs, office_types, grain

@@ -119,25 +119,19 @@ class Reader:
 
     async def cell_counts(
         self, offices: Sequence[int], last_day: dt.date
-    ) -> list[tuple[int, str, str, str, str, int]]:
-        """(office, service type, language, mode, YYYY-MM, n) over all complete months."""
+    ) -> list[tuple[int, str, str, str, str, int, int]]:
+        """(office, service type, language, mode, YYYY-MM, version, n) up to `last_day`, in
+        one pass over the responses."""
         if not offices:
             return []
         marks = ", ".join("{}" for _ in offices)
         sql = (
-            f"SELECT office, service_type, locale, mode, {self.month_sql} AS month, COUNT(*) "
-            f"FROM response WHERE office IN ({marks}) AND day <= {{}} "
-            "GROUP BY office, service_type, locale, mode, month"
+            f"SELECT office, service_type, locale, mode, {self.month_sql} AS month, version, "
+            f"COUNT(*) FROM response WHERE office IN ({marks}) AND day <= {{}} "
+            "GROUP BY office, service_type, locale, mode, month, version"
         )
         rows = await self.fetch(sql, [*offices, last_day])
-        return [(int(r[0]), r[1], r[2], r[3], r[4], int(r[5])) for r in rows]
-
-    async def version_ids(self, offices: Sequence[int], last_day: dt.date) -> list[int]:
-        if not offices:
-            return []
-        marks = ", ".join("{}" for _ in offices)
-        sql = f"SELECT DISTINCT version FROM response WHERE office IN ({marks}) AND day <= {{}}"
-        return sorted(int(r[0]) for r in await self.fetch(sql, [*offices, last_day]))
+        return [(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6])) for r in rows]
 
     def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """(office, service type, language, mode, YYYY-MM, version, *item values) per response,
