@@ -498,7 +498,7 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int | None:
 
     params = {"format": args.format, "from": args.date_from, "to": args.date_to,
               "service_type": args.service_type, "language": args.language, "mode": args.mode,
-              "office": args.office, "jobcentre": args.jobcentre, "lang": args.lang,
+              "office": args.office, "jobcentre": args.jobcentre, "labels": args.lang,
               "sep": args.sep}  # fmt: skip
     request = export_request({k: v for k, v in params.items() if v is not None})
     out = Path(args.out)

@@ -51,7 +51,7 @@ def export_request(params: dict[str, Any]) -> ExportRequest:
         mode=text("mode"),
         office=_int(text("office"), "office"),
         jobcentre=_int(text("jobcentre"), "jobcentre"),
-        lang=text("lang") or "de",
+        lang=text("labels") or "de",
         sep={"semicolon": ";", "comma": ","}.get(sep, sep),
     )
 
@@ -131,7 +131,7 @@ class ExportController(Controller):
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
         params = dict(request.query_params)
-        params.setdefault("lang", locale)
+        params.setdefault("labels", locale)
         error = None
         book = None
         try:
@@ -218,8 +218,8 @@ class ExportApiController(Controller):
         mode: Str = None,
         office: Str = None,
         jobcentre: Str = None,
-        lang: Annotated[
-            str | None, QueryParameter(required=False, description="labels: de or en")
+        labels: Annotated[
+            str | None, QueryParameter(required=False, description="language of labels: de or en")
         ] = None,
         sep: Annotated[
             str | None, QueryParameter(required=False, description="CSV: comma or semicolon")

@@ -49,7 +49,7 @@ def check_request(request: ExportRequest) -> None:
     if request.format not in FORMATS:
         raise BadRequest(f"format must be one of {', '.join(FORMATS)}; got {request.format[:20]!r}")
     if request.lang not in ("de", "en"):
-        raise BadRequest("lang must be de or en")
+        raise BadRequest("labels must be de or en")
     if request.sep not in (",", ";"):
         raise BadRequest("sep must be , or ;")
 

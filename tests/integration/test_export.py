@@ -130,7 +130,7 @@ async def test_it_exports_each_format_with_the_databases_values_and_labels(
     client: httpx.AsyncClient, app: Litestar, tmp_path: Path, fmt: str
 ) -> None:
     w = await _world(app)
-    answer = await _get(client, w.token, format=fmt, office=str(w.a), lang="en")
+    answer = await _get(client, w.token, format=fmt, office=str(w.a), labels="en")
     assert answer.status_code == 200, answer.text
     names, rows, meta = _read(fmt, answer.content, tmp_path)
     assert names == ["jobcentre", "office", "service_type", "language", "mode", "version",
@@ -255,7 +255,7 @@ async def test_it_lets_researchers_reach_exports_only_and_checks_scope_and_input
         ({"jobcentre": str(w.other)}, 403, "job centre"),
         ({"office": "abc"}, 400, "number"),
         ({"service_type": "x"}, 400, "service_type"),
-        ({"lang": "fr"}, 400, "lang"),
+        ({"labels": "fr"}, 400, "labels"),
     ]
     for params, status, reason in cases:
         answer = await client.get(api, params=params, headers=bearer)
@@ -303,7 +303,7 @@ async def test_managers_export_masked_comments_by_month_apart_from_the_rows(
     await make_responses(app.state.engine, link, [comment], when=_when(w.months[0]))
     await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
     await staff.login("leitung", PASSWORD)
-    answer = await client.get("/export/comments", params={"lang": "de"})
+    answer = await client.get("/export/comments", params={"labels": "de"})
     assert answer.status_code == 200, answer.text
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[0] == ["jobcentre", "office", "year", "month", "item", "text"]
