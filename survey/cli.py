@@ -453,6 +453,8 @@ async def _erasure(settings: Settings, slug: str, erase: bool | None):  # type: 
 
     async with _migrated(settings):
         return await (retention.erase(slug) if erase else retention.erasure(slug))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from survey.errors import DomainError
 
