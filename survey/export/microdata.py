@@ -49,6 +49,7 @@ SERVICE_NAMES = {
     "under_25": N_("Under 25"),
 }
 MODE_NAMES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
+KIND_NAMES = {"main": N_("Main office"), "branch": N_("Branch"), "outreach": N_("Outreach point")}
 QUASI_IDENTIFIERS = ["jobcentre", "office", "service_type", "language", "mode", "month"]
 MISSING = {
     NOT_ANSWERED: Text("keine Angabe", "not answered"),
@@ -202,7 +203,9 @@ def _variables(
     ]
     if office_types:
         types = {
-            o.office_type: Text(o.office_type_name or "", o.office_type_name or "")
+            o.office_type: _t(KIND_NAMES[o.office_type_name])
+            if o.office_type_name in KIND_NAMES
+            else Text(o.office_type_name or "", o.office_type_name or "")
             for o in offices
             if o.office_type is not None
         }

@@ -20,6 +20,8 @@ from survey.settings import Settings
 from survey.tables import Office, QuestionnaireVersion
 
 CHUNK_ROWS = 50_000
+OFFICE_KINDS = ("main", "branch", "outreach")
+"""Office types (Office.kind), coded 1, 2, 3 in that order; others follow."""
 
 
 class OfficeInfo(msgspec.Struct, frozen=True):
@@ -52,8 +54,14 @@ async def offices_of(jobcentres: Sequence[int]) -> list[OfficeInfo]:
         Office.organization.id.as_alias("jobcentre"),
         Office.organization.name.as_alias("jobcentre_name"),
         Office.organization.slug.as_alias("jobcentre_slug"),
+        Office.kind,
     ).where(Office.organization.is_in(list(jobcentres)))
-    return sorted((OfficeInfo(**r) for r in rows), key=lambda o: (o.jobcentre_name, o.name, o.id))
+    kinds = list(OFFICE_KINDS) + sorted({r["kind"] for r in rows} - set(OFFICE_KINDS))
+    out = []
+    for r in rows:
+        kind = r.pop("kind") or "main"
+        out.append(OfficeInfo(**r, office_type=kinds.index(kind) + 1, office_type_name=kind))
+    return sorted(out, key=lambda o: (o.jobcentre_name, o.name, o.id))
 
 
 async def offices_by_id(ids: Sequence[int]) -> list[tuple[int, int]]:

@@ -31,7 +31,7 @@ def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
         name, body = export.download()
         assert name.endswith(".csv")
         table = list(csv.reader(io.StringIO(body.decode()), delimiter=";"))  # German default
-        assert table[0][:3] == ["jobcentre", "office", "service_type"]
+        assert table[0][:4] == ["jobcentre", "office", "office_type", "service_type"]
         assert len(table) - 1 == total
         export.choose(language="ps").preview()
         assert export.rows == 0  # the demo's few Pashto responses only ever leave as "other"

@@ -35,7 +35,17 @@ from tests.builders import (
 
 PASSWORD = "correct-horse-battery"
 FORMATS = ("csv", "parquet", "sav", "dta")
-QI = ("jobcentre", "office", "service_type", "language", "mode", "year", "quarter", "month")
+QI = (
+    "jobcentre",
+    "office",
+    "office_type",
+    "service_type",
+    "language",
+    "mode",
+    "year",
+    "quarter",
+    "month",
+)
 ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall",
          "recommend")  # fmt: skip
 STANDARD = load_definition(standard_definition_bytes())
@@ -133,8 +143,8 @@ async def test_it_exports_each_format_with_the_databases_values_and_labels(
     answer = await _get(client, w.token, format=fmt, office=str(w.a), labels="en")
     assert answer.status_code == 200, answer.text
     names, rows, meta = _read(fmt, answer.content, tmp_path)
-    assert names == ["jobcentre", "office", "service_type", "language", "mode", "version",
-                     "year", "quarter", "month", *ITEMS]  # fmt: skip
+    assert names == ["jobcentre", "office", "office_type", "service_type", "language", "mode",
+                     "version", "year", "quarter", "month", *ITEMS]  # fmt: skip
     # what the database holds for office A in German (every such cell has ≥ 5 responses)
     expected = []
     for r in await Response.select().where((Response.office == w.a) & (Response.locale == "de")):
@@ -146,7 +156,7 @@ async def test_it_exports_each_format_with_the_databases_values_and_labels(
         }
         day = r["day"] if isinstance(r["day"], dt.date) else dt.date.fromisoformat(r["day"])
         expected.append((
-            w.jc, w.a, {"benefits": 1, "placement": 2}[r["service_type"]], 1,
+            w.jc, w.a, 1, {"benefits": 1, "placement": 2}[r["service_type"]], 1,
             {"personal": 1, "kiosk": 2}[r["mode"]], r["version"], day.year,
             (day.month - 1) // 3 + 1, day.month, *(answers.get(i, -1) for i in ITEMS),
         ))  # fmt: skip
