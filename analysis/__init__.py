@@ -14,6 +14,7 @@ from analysis.benchmark import (
     compare_offices,
     funnel_limits,
 )
+from analysis.casemix import Adjustment, adjust, adjusted_model
 from analysis.charts import caterpillar, diverging_bars, funnel_plot, trend
 from analysis.counts import CountTable
 from analysis.indices import (
@@ -23,6 +24,15 @@ from analysis.indices import (
     net_promoter,
     satisfaction_index,
     top_box,
+)
+from analysis.model import (
+    OfficeEffect,
+    OfficeModel,
+    VerdictForecast,
+    fit_office_model,
+    office_model,
+    time_to_verdict,
+    verdict_power,
 )
 from analysis.ranking import (
     Detectable,
@@ -34,7 +44,6 @@ from analysis.ranking import (
     rank_intervals,
     responses_needed,
     shrunken_indices,
-    time_to_verdict,
 )
 from analysis.significance import (
     Change,
@@ -49,6 +58,7 @@ from analysis.significance import (
 )
 
 __all__ = [
+    "Adjustment",
     "Alpha",
     "Change",
     "Comparison",
@@ -61,11 +71,16 @@ __all__ = [
     "Kruskal",
     "MannWhitney",
     "OfficeComparison",
+    "OfficeEffect",
+    "OfficeModel",
     "RankInterval",
     "Ranking",
     "Shrinkage",
     "Shrunken",
+    "VerdictForecast",
+    "adjust",
     "adjust_pvalues",
+    "adjusted_model",
     "caterpillar",
     "change",
     "compare_offices",
@@ -73,11 +88,13 @@ __all__ = [
     "detectable_difference",
     "diverging_bars",
     "dunn",
+    "fit_office_model",
     "funnel_limits",
     "funnel_plot",
     "kruskal",
     "mann_whitney",
     "net_promoter",
+    "office_model",
     "rank_intervals",
     "responses_needed",
     "satisfaction_index",
@@ -85,4 +102,5 @@ __all__ = [
     "time_to_verdict",
     "top_box",
     "trend",
+    "verdict_power",
 ]

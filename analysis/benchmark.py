@@ -10,10 +10,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from analysis.counts import CountTable, FloatArray, as_table, midranks
-from analysis.indices import Estimate, moments, satisfaction_index, top_box, wilson_interval
+from analysis.indices import (
+    Estimate,
+    index_interval,
+    moments,
+    satisfaction_index,
+    top_box,
+    wilson_interval,
+)
 from analysis.significance import adjust_pvalues, mw_z
 
 Verdict = Literal["better", "worse", "no clear difference", "too few responses"]
@@ -25,7 +32,8 @@ class OfficeComparison:
     """One office against all other offices of its comparison group.
 
     Figures are None below `min_n` (verdict "too few responses") and `reason` says why.
-    index: 0–100 with 95% t interval; top_box: percent with Wilson 95% interval;
+    index: 0–100 with the 95% interval of `satisfaction_index`; top_box: percent with the
+    Wilson 95% interval;
     statistic: Mann–Whitney U of the office against the pooled other offices; effect_size:
     rank-biserial correlation (positive: the office rates higher); qvalue: Benjamini–Hochberg
     over the offices with at least `min_n` responses.
@@ -105,18 +113,18 @@ def compare_offices(
         raise ValueError(f"k must be from 1 to the number of levels ({n_levels}), got {k}")
     total = c.sum(axis=0)
     big_n = float(total.sum())
-    n, mean, var = moments(c, lv)
+    n, mean, _ = moments(c, lv)
     n_rest = big_n - n
     shown = n >= min_n
 
-    # index with t interval
+    # index with the interval of `satisfaction_index` (open at the scale's ends)
     span = lv[-1] - lv[0]
     with np.errstate(invalid="ignore", divide="ignore"):
         index = 100.0 * (mean - lv[0]) / span if span > 0 else np.full_like(n, np.nan)
-        se = 100.0 * np.sqrt(var / n) / span if span > 0 else np.full_like(n, np.nan)
-    t = np.where(n >= 2, special.stdtrit(np.maximum(n - 1, 1), 0.975), np.nan)
-    index_low = np.clip(index - t * se, 0.0, 100.0)
-    index_high = np.clip(index + t * se, 0.0, 100.0)
+    if span > 0:
+        index_low, index_high, _ = index_interval(c, lv)
+    else:
+        index_low = index_high = np.full_like(n, np.nan)
 
     # top box with Wilson interval
     x = c[:, n_levels - k :].sum(axis=1)

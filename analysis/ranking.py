@@ -1,18 +1,23 @@
-"""What keeps a league table from ranking noise: shrinkage, rank intervals, power."""
+"""What keeps a league table from ranking noise: shrinkage, rank intervals, power.
+
+The index shrinkage and the rank intervals come from the one random-effects model of
+`analysis.model`, so a league table sorted by the shrunken index lists the ranks in order
+and the verdicts, funnel and ranks of that model cannot contradict each other.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from analysis.counts import CountTable, FloatArray, as_counts, as_levels, as_table
 from analysis.indices import moments
+from analysis.model import index_estimates, office_model
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -39,9 +44,10 @@ class Shrunken:
 class Shrinkage:
     """shrunken_indices result: the index (normal–normal) and the top-box share (beta–binomial).
 
-    index_mean/index_tau2: the group mean and between-office variance (DerSimonian–Laird)
-    on the 0–100 scale; top_box_mean/top_box_rho: the pooled share (percent) and the
-    intra-office correlation of the beta–binomial.
+    index_mean/index_tau2: the posterior mean of the network mean μ and the REML estimate
+    of the between-office variance τ² of the random-effects model, on the 0–100 scale;
+    top_box_mean/top_box_rho: the pooled share (percent) and the intra-office correlation
+    of the beta–binomial.
     """
 
     index: tuple[Shrunken, ...]
@@ -55,7 +61,9 @@ class Shrinkage:
 
 @dataclass(frozen=True, slots=True)
 class RankInterval:
-    """An office's rank (1 = best) with its 95% interval, "rank 3–11 of 14"."""
+    """An office's rank (1 = best) with its 95% interval, "rank 3–11 of 14".
+
+    `index` is the observed index; the rank is that of the shrunken index."""
 
     label: str
     n: int
@@ -76,8 +84,6 @@ class Ranking:
     draws: int
     seed: int
     method: str
-    dirichlet_offices: int = 0
-    """Offices whose index was drawn from the Dirichlet posterior (the rest: normal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,23 +120,21 @@ def shrunken_indices(
     k: int = 2,
     min_n: int = 1,
 ) -> Shrinkage:
-    """Empirical-Bayes estimates of each office's index and top-box share.
+    """Shrunken estimates of each office's index and top-box share.
 
-    Index (normal–normal model): office i's observed index y_i has sampling variance
-    v_i = σ²/n_i, σ the pooled within-office SD (an office's own SD is unreliable for small
-    n and is 0 when everyone gave the same answer). Between-office variance τ² by the
-    method of moments (DerSimonian & Laird 1986, Control Clin Trials 7:177–188):
-    w_i = 1/v_i, Q = Σ w_i (y_i − ȳ_w)², τ² = max(0, (Q − (I − 1))/(Σw − Σw²/Σw)).
-    Group mean μ = Σ y_i/(v_i + τ²) / Σ 1/(v_i + τ²); shrinkage B_i = v_i/(v_i + τ²);
-    estimate μ + (1 − B_i)(y_i − μ); variance v_i(1 − B_i) + B_i²/Σ 1/(v_j + τ²), the
-    second term for the uncertainty of μ (Morris 1983, JASA 78:47–55); 95% normal interval.
+    Index: the posterior mean and 95% interval of θ_i in the random-effects model of
+    `analysis.model.office_model` (normal hierarchical model, τ integrated over its grid
+    posterior; Gelman et al. 2013, Bayesian Data Analysis, 3rd ed., §5.4), `weight` the
+    posterior mean of 1 − B_i = τ²/(v_i + τ²); index_mean is the posterior mean of μ,
+    index_tau2 the REML estimate of τ² (the posterior mode of τ, squared).
     Top box (beta–binomial): pooled share μ = Σx/Σn, intra-office correlation
     ρ = (S/(μ(1 − μ)) − (I − 1)) / (N − Σn_i²/N − (I − 1)), S = Σ n_i (p_i − μ)², by the
     method of moments (Kleinman 1973, JASA 68:46–54), prior Beta(μM, (1 − μ)M) with
     M = 1/ρ − 1, capped at N (the prior never weighs more than the whole group's answers);
     posterior Beta(μM + x_i, (1 − μ)M + n_i − x_i), equal-tailed 95% interval.
-    The group parameters are fitted on offices with n ≥ min_n; every office with answers
-    gets an estimate (shrinkage is what makes small offices' figures usable).
+    The group parameters are fitted on offices with n ≥ min_n; the index model gives
+    estimates only to those offices (at least three are needed), the top box to every
+    office with answers.
     """
     tab = as_table(table, levels)
     labels = tab.labels
@@ -147,28 +151,17 @@ def shrunken_indices(
         )
         return Shrinkage(rows, rows, None, None, None, None, reason)
 
-    # index: normal–normal with DerSimonian–Laird tau²
-    with np.errstate(divide="ignore", invalid="ignore"):
-        v = sigma**2 / n
-    w = 1.0 / v[fit]
-    y_w = float(np.sum(w * y[fit]) / w.sum())
-    q = float(np.sum(w * (y[fit] - y_w) ** 2))
-    denom = float(w.sum() - (w**2).sum() / w.sum())
-    tau2 = max(0.0, (q - (fit.sum() - 1)) / denom) if denom > 0 else 0.0
-    w_re = 1.0 / (v[fit] + tau2)
-    mu = float(np.sum(w_re * y[fit]) / w_re.sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b = v / (v + tau2)
-        est = mu + (1.0 - b) * (y - mu)
-        sd = np.sqrt(v * (1.0 - b) + b**2 / w_re.sum())
+    # index: the random-effects model (no rank draws needed here)
+    model = office_model(tab, min_n=max(min_n, 1), draws=1, funnel=False)
     idx_rows = [
-        Shrunken(lb, int(ni), float(yi), float(e), max(0.0, float(e - Z95 * s)),
-                 min(100.0, float(e + Z95 * s)), float(1 - bi))
-        if h else row
-        for lb, ni, yi, e, s, bi, h, row in zip(
-            labels, n.tolist(), y, est, sd, b, has.tolist(), none_row, strict=True
-        )
+        Shrunken(o.label, o.n, float(yi), o.value, o.ci_low, o.ci_high, o.weight)
+        if o.value is not None else
+        Shrunken(o.label, o.n, float(yi) if h else None, None, None, None, None,
+                 "n == 0" if not h else o.reason)
+        for o, yi, h in zip(model.offices, y, has.tolist(), strict=True)
     ]  # fmt: skip
+    mu = model.mean
+    tau2 = None if model.tau_reml is None else model.tau_reml**2
 
     # top box: beta–binomial, method of moments
     c = tab.counts
@@ -211,33 +204,6 @@ def shrunken_indices(
     return Shrinkage(tuple(idx_rows), tuple(tb_rows), mu, tau2, 100.0 * p_bar, rho)
 
 
-# Offices whose posterior of the index is this close to normal draw from the normal in
-# method="auto"; see rank_intervals and docs/methods.md ("Rank intervals").
-AUTO_MIN_N = 200
-AUTO_MAX_SKEW = 0.1
-AUTO_REFERENCE_DRAWS = 1000
-
-
-def _dirichlet_index_moments(
-    alpha: FloatArray, scale: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Mean, variance and skewness of Σ s_j p_j for p ~ Dirichlet(α), per row of α.
-
-    With p̄ = α/α₀, m = Σ p̄_j s_j, μ_k = Σ p̄_j (s_j − m)^k: variance μ₂/(α₀ + 1), third
-    central moment 2μ₃/((α₀ + 1)(α₀ + 2)) (from the Dirichlet's product moments; e.g.
-    Kotz, Balakrishnan & Johnson 2000, Continuous Multivariate Distributions 1, ch. 49).
-    """
-    a0 = alpha.sum(axis=1)
-    p = alpha / a0[:, None]
-    m = p @ scale
-    d = scale[None, :] - m[:, None]
-    var = np.einsum("ij,ij->i", p, d * d) / (a0 + 1.0)
-    k3 = 2.0 * np.einsum("ij,ij->i", p, d * d * d) / ((a0 + 1.0) * (a0 + 2.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        skew = np.where(var > 0, k3 / var**1.5, 0.0)
-    return m, var, skew
-
-
 def rank_intervals(
     table: CountTable | Any,
     draws: int = 1000,
@@ -245,97 +211,35 @@ def rank_intervals(
     *,
     levels: Sequence[float] | None = None,
     min_n: int = 10,
-    method: Literal["auto", "dirichlet", "normal"] = "auto",
-    chunk: int = 100,
+    joint: bool = True,
 ) -> Ranking:
-    """95% interval of each office's rank by index (rank 1 = best), by parametric bootstrap.
+    """95% interval of each office's rank by index (rank 1 = best), from the random-effects
+    model of `analysis.model.office_model`.
 
-    For each of `draws` replicates, each office's index is drawn from its posterior, the
-    offices ranked. The interval runs from the 2.5% to the 97.5% quantile of those ranks,
-    widened if needed to contain the observed rank (Goldstein & Spiegelhalter 1996, JRSS A
-    159:385–443; Marshall & Spiegelhalter 1998, BMJ 316:1701–1704). Offices with fewer than
-    `min_n` answers are not ranked. Seeded (numpy PCG64): same input, same intervals.
-
-    "dirichlet": the answer distribution p ~ Dirichlet(counts + 0.5) (the posterior under
-    Jeffreys' prior), index Σ s_j p_j with s_j the levels on the 0–100 scale.
-    "normal": index ~ N(observed, σ²/n), σ the pooled SD (fast, cruder for small offices).
-    "auto" (default): the Dirichlet draws for an office whose posterior of the index is
-    visibly non-normal, and for the others the normal with that posterior's exact mean m
-    and variance μ₂/(α₀ + 1) (p̄ = α/α₀, μ_k = Σ p̄_j (s_j − m)^k). Normal when
-    n ≥ 200 and |γ| ≤ 0.1·min(1, √(1000/draws)), γ = 2μ₃/μ₂^1.5 · √(α₀ + 1)/(α₀ + 2) the
-    posterior's skewness. The posterior of a mean tends to this normal (Bernstein–von
-    Mises; van der Vaart 1998, Asymptotic Statistics, §10.2), and by Cornish–Fisher its
-    2.5% and 97.5% points move by about γ(z² − 1)/6 = 0.47γ SD from the normal ones
-    (Hall 1992, The Bootstrap and Edgeworth Expansion, §2.5): at most 0.047 SD, about half
-    the Monte Carlo SE of a 2.5% point from 1,000 draws (√(0.025·0.975/1000)/φ(1.96) =
-    0.085 SD); the bound tightens with more draws. n ≥ 200 keeps the kurtosis term,
-    O(1/n), smaller still. Mass piled at a scale end makes |γ| large, so such offices keep
-    their Dirichlet draws. All offices are drawn together, in chunks of `chunk` replicates;
-    where every office needs the Dirichlet, "auto" equals "dirichlet" draw for draw.
+    rank: the rank of the office's shrunken index (so a table sorted by the shrunken index
+    lists ranks 1, 2, 3, … in order). Interval: from `draws` seeded draws of the model's
+    joint posterior (τ, μ, then every θ_i), the offices ranked in each draw; joint=True
+    (default) gives simultaneous intervals — the box that holds every office's drawn rank
+    in 95% of the draws (Besag, Green, Higdon & Mengersen 1995, Statistical Science
+    10:3–41) — so the intervals are meant to hold for all offices at once; joint=False the
+    per-office 2.5%–97.5% quantiles. Widened if needed to contain the rank. Offices with
+    fewer than `min_n` answers are not ranked. Coverage of the true rank was checked by
+    simulation (bench/coverage.py, docs/methods.md "Rank intervals").
     """
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
-    if method not in ("auto", "dirichlet", "normal"):
-        raise ValueError(f'method must be "auto", "dirichlet" or "normal", got {method!r}')
     tab = as_table(table, levels)
-    lv = np.asarray(tab.levels)
-    n, y, _, sigma = _index_values(tab)
-    ranked = np.flatnonzero(n >= max(min_n, 1))
-    of = int(ranked.size)
-    obs = np.full(n.size, np.nan)
-    lo = np.full(n.size, np.nan)
-    hi = np.full(n.size, np.nan)
-    exact = 0
-    if of >= 1:
-        obs_r = stats.rankdata(-y[ranked], method="min")
-        rng = np.random.default_rng(seed)
-        alpha_all = tab.counts[ranked] + 0.5
-        scale = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
-        if method == "normal":
-            dirichlet = np.zeros(of, dtype=bool)
-            centre, spread = y[ranked], sigma / np.sqrt(n[ranked])
-        else:
-            centre, var, skew = _dirichlet_index_moments(alpha_all, scale)
-            spread = np.sqrt(var)
-            if method == "dirichlet":
-                dirichlet = np.ones(of, dtype=bool)
-            else:
-                max_skew = AUTO_MAX_SKEW * min(1.0, math.sqrt(AUTO_REFERENCE_DRAWS / draws))
-                dirichlet = (n[ranked] < AUTO_MIN_N) | ~(np.abs(skew) <= max_skew)
-        exact = int(dirichlet.sum())
-        d_idx, n_idx = np.flatnonzero(dirichlet), np.flatnonzero(~dirichlet)
-        alpha_par = alpha_all[d_idx].astype(np.float32)
-        scale32 = scale.astype(np.float32)
-        centre, spread = centre[n_idx], spread[n_idx]
-        ranks = np.empty((draws, of), dtype=np.int32)
-        sims = np.empty((chunk, of))
-        for start in range(0, draws, chunk):
-            size = min(chunk, draws - start)
-            if d_idx.size:
-                # float32 gammas: ranks need no more precision and they draw ~25% faster
-                g = rng.standard_gamma(alpha_par, size=(size, *alpha_par.shape), dtype=np.float32)
-                sims[:size, d_idx] = (g @ scale32) / g.sum(axis=2)
-            if n_idx.size:
-                sims[:size, n_idx] = centre + spread * rng.standard_normal((size, n_idx.size))
-            order = np.argsort(-sims[:size], axis=1, kind="stable")
-            block = np.empty_like(order)
-            np.put_along_axis(block, order, np.arange(1, of + 1)[None, :], axis=1)
-            ranks[start : start + size] = block
-        q_lo = np.floor(np.quantile(ranks, 0.025, axis=0, method="inverted_cdf"))
-        q_hi = np.ceil(np.quantile(ranks, 0.975, axis=0, method="inverted_cdf"))
-        obs[ranked] = obs_r
-        lo[ranked] = np.minimum(q_lo, obs_r)
-        hi[ranked] = np.maximum(q_hi, obs_r)
-    shown = n >= max(min_n, 1)
+    model = office_model(tab, min_n=min_n, draws=draws, seed=seed, joint=joint, funnel=False)
+    _, y, _, _ = index_estimates(tab)
     offices = tuple(
-        RankInterval(lb, int(ni), float(yi), int(r), int(a), int(b), of)
-        if s else RankInterval(lb, int(ni), None, None, None, None, of, f"n < {max(min_n, 1)}")
-        for lb, ni, yi, r, a, b, s in zip(
-            tab.labels, n.tolist(), y, np.nan_to_num(obs), np.nan_to_num(lo), np.nan_to_num(hi),
-            shown.tolist(), strict=True,
-        )
+        RankInterval(o.label, o.n, float(yi), o.rank, o.rank_low, o.rank_high, model.ranks_of)
+        if o.rank is not None else
+        RankInterval(o.label, o.n, None, None, None, None, model.ranks_of,
+                     o.reason or f"n < {max(min_n, 1)}")
+        for o, yi in zip(model.offices, y, strict=True)
     )  # fmt: skip
-    return Ranking(offices, of, int(draws), int(seed), method, exact)
+    return Ranking(offices, model.ranks_of, int(draws), int(seed),
+                   "random-effects model, " + ("joint" if joint else "per office"))  # fmt: skip
 
 
 def _z_sum(alpha: float, power: float) -> float:
@@ -402,33 +306,3 @@ def responses_needed(
     if inv <= 0:
         return None
     return math.ceil(1.0 / inv - 1e-9)
-
-
-def time_to_verdict(
-    counts: Any,
-    group_counts: Any,
-    delta: float,
-    rate_per_day: float,
-    *,
-    today: dt.date | None = None,
-    levels: Sequence[float] | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-) -> dt.date | None:
-    """The date by which the office will have enough responses to detect δ, at its recent rate.
-
-    needed = `responses_needed`(δ, σ, α, power, n_group), days = ⌈(needed − n)/rate⌉,
-    date = today + days; today if it already has enough. None when the rate is not positive
-    or δ cannot be detected against this group at any n. The group's n is held fixed.
-    """
-    det = detectable_difference(counts, group_counts, levels=levels, alpha=alpha, power=power)
-    if det.sd is None or det.sd == 0 or rate_per_day <= 0 or delta <= 0:
-        return None
-    needed = responses_needed(delta, det.sd, alpha, power, det.group_n)
-    if needed is None:
-        return None
-    start = today or dt.date.today()
-    missing = needed - det.n
-    if missing <= 0:
-        return start
-    return start + dt.timedelta(days=math.ceil(missing / rate_per_day))

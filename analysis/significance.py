@@ -66,7 +66,12 @@ class Dunn:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """The same office in two periods: index after − before with its interval, and a test."""
+    """The same office in two periods: index after − before with its interval, and a test.
+
+    `ci_low`–`ci_high` and `pvalue` come from one test (`test`), so the interval excludes 0
+    exactly when p < 0.05. `effect_size` is the rank-biserial correlation of after against
+    before (descriptive; positive: rated higher now).
+    """
 
     difference: float | None
     ci_low: float | None
@@ -76,6 +81,7 @@ class Change:
     pvalue: float | None
     effect_size: float | None
     reason: str | None = None
+    test: str = "Welch t on the two indices"
 
 
 def mw_z(
@@ -239,13 +245,18 @@ def dunn(groups: Sequence[Any], adjust: Literal["holm", "bh", "none"] = "holm") 
 
 
 def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
-    """Change of one office's index between two periods (after − before).
+    """Change of one office's index between two periods (after − before), interval and p
+    from the same test.
 
-    Difference of the two indices with a Welch (1947, Biometrika 34:28–35) t interval:
-    se = √(se_before² + se_after²), df by Welch–Satterthwaite. Test: Mann–Whitney of the
-    after-period against the before-period (`mann_whitney`), so a positive effect size means
-    clients rate the office higher now. Respondents are different people in the two periods
-    (anonymous survey), so the samples are treated as independent.
+    d = index_after − index_before; se = √(se_before² + se_after²) with the SEs of
+    `satisfaction_index` (pseudo-answers at the scale's ends, so se > 0 even when every
+    answer is the same); df by Welch–Satterthwaite, df = se⁴ / (se_a⁴/(n_a − 1) +
+    se_b⁴/(n_b − 1)) (Welch 1947, Biometrika 34:28–35); interval d ± t_{df,0.975}·se and
+    p = 2·P(T_df > |d|/se) — so 0 lies in the interval exactly when p ≥ 0.05. (Before
+    2026-11 the p-value came from Mann–Whitney while the interval came from Welch, and the
+    two could disagree.) effect_size: rank-biserial r of after against before (descriptive).
+    Respondents are different people in the two periods (anonymous survey), so the
+    samples are treated as independent.
     """
     before_c = as_counts(counts_before, name="counts_before")
     after_c = as_counts(counts_after, name="counts_after")
@@ -256,18 +267,17 @@ def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
     lv = as_levels(levels if levels is not None else np.arange(1, before_c.size + 1), before_c.size)
     before = satisfaction_index(before_c, lv)
     after = satisfaction_index(after_c, lv)
-    test = mann_whitney(after_c, before_c)
+    effect = mann_whitney(after_c, before_c).effect_size
     if before.value is None or after.value is None:
         reason = f"before: {before.reason}" if before.value is None else f"after: {after.reason}"
-        return Change(None, None, None, before, after, test.pvalue, test.effect_size, reason)
+        return Change(None, None, None, before, after, None, effect, reason)
     diff = after.value - before.value
     if before.se is None or after.se is None:
-        return Change(diff, None, None, before, after, test.pvalue, test.effect_size,
+        return Change(diff, None, None, before, after, None, effect,
                       "n < 2 in a period: no interval")  # fmt: skip
     va, vb = after.se**2, before.se**2
     se = math.sqrt(va + vb)
-    if se == 0:
-        return Change(diff, diff, diff, before, after, test.pvalue, test.effect_size)
     df = (va + vb) ** 2 / (va**2 / (after.n - 1) + vb**2 / (before.n - 1))
     t = float(stats.t.ppf(0.975, df))
-    return Change(diff, diff - t * se, diff + t * se, before, after, test.pvalue, test.effect_size)
+    p = float(min(1.0, 2.0 * stats.t.sf(abs(diff) / se, df)))
+    return Change(diff, diff - t * se, diff + t * se, before, after, p, effect)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from analysis import (
     satisfaction_index,
     top_box,
 )
+from analysis.indices import index_interval
 
 # derandomize: the same examples on every run, so CI never fails on a new random draw
 FAST = settings(max_examples=60, deadline=None, database=None, derandomize=True)
@@ -38,10 +40,9 @@ def expand(counts, levels) -> np.ndarray:
     return np.repeat(np.asarray(levels, dtype=float), np.asarray(counts, dtype=int))
 
 
-@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")
 @FAST
 @given(counts_and_levels())
-def test_it_computes_the_index_and_its_t_interval_as_scipy_does_on_the_rows(data):
+def test_it_computes_the_index_and_its_interval_as_the_rows_with_pseudo_answers_do(data):
     counts, levels = data
     est = satisfaction_index(counts, levels)
     rows = expand(counts, levels)
@@ -57,19 +58,67 @@ def test_it_computes_the_index_and_its_t_interval_as_scipy_does_on_the_rows(data
     if rows.size < 2:
         assert est.ci_low is None and est.ci_high is None
         return
-    ci = stats.ttest_1samp(rows, 0).confidence_interval(0.95)
-    if rows.std() == 0:
-        assert est.ci_low == pytest.approx(est.value) and est.ci_high == pytest.approx(est.value)
-        return
-    assert est.ci_low == pytest.approx(max(0.0, 100 * (ci.low - lo) / (hi - lo)), abs=1e-9)
-    assert est.ci_high == pytest.approx(min(100.0, 100 * (ci.high - lo) / (hi - lo)), abs=1e-9)
+    # The rows plus z²/2 weighted pseudo-answers at each end of the scale (numpy's weighted
+    # mean and variance), z·SE around their mean, then cut to [0, 100] and widened to the
+    # observed index.
+    z = stats.norm.ppf(0.975)
+    x = 100 * (np.concatenate([rows, [lo, hi]]) - lo) / (hi - lo)
+    w = np.concatenate([np.ones(rows.size), [z * z / 2, z * z / 2]])
+    mean = np.average(x, weights=w)
+    se = math.sqrt(np.average((x - mean) ** 2, weights=w) / w.sum())
+    assert est.se == pytest.approx(se, abs=1e-9)
+    assert est.ci_low == pytest.approx(max(0.0, min(mean - z * se, est.value)), abs=1e-9)
+    assert est.ci_high == pytest.approx(min(100.0, max(mean + z * se, est.value)), abs=1e-9)
+    assert est.ci_high > est.ci_low
+
+
+def _compositions(n: int, k: int):
+    """Every count vector of k levels summing to n."""
+    for cut in itertools.combinations(range(n + k - 1), k - 1):
+        bounds = (-1, *cut, n + k - 1)
+        yield [bounds[i + 1] - bounds[i] - 1 for i in range(k)]
+
+
+def _exact_coverage(shares, n: int, truth: float) -> float:
+    outcomes = np.array(list(_compositions(n, len(shares))), dtype=float)
+    prob = stats.multinomial.pmf(outcomes, n, shares)
+    # index_interval is what satisfaction_index reports, vectorised over the outcomes
+    low, high, _ = index_interval(outcomes, np.arange(1.0, 6.0))
+    assert satisfaction_index(outcomes[3]).ci_low == pytest.approx(low[3], abs=1e-12)
+    return float(prob[(low <= truth) & (truth <= high)].sum())
+
+
+SHARES = {
+    "piled at the top": [0.01, 0.01, 0.03, 0.15, 0.80],
+    "almost all top": [0.0, 0.0, 0.0, 0.05, 0.95],
+    "uniform": [0.2] * 5,
+    "bimodal": [0.45, 0.05, 0.0, 0.05, 0.45],
+}
+
+
+@pytest.mark.parametrize("name", SHARES)
+@pytest.mark.parametrize("n", [10, 20])
+def test_its_index_interval_covers_95_percent_at_the_edges_of_the_scale(name, n):
+    # Exact coverage over every possible sample (multinomial enumeration). The t interval
+    # used before covered 89% (piled at the top) and 40% (almost all top) at n = 10.
+    shares = np.array(SHARES[name])
+    truth = float(100 * (shares @ np.arange(5)) / 4)
+    coverage = _exact_coverage(shares, n, truth)
+    assert coverage >= 0.95
+
+
+def test_it_never_gives_a_zero_width_interval():
+    est = satisfaction_index([0, 0, 0, 0, 10])
+    assert est.value == 100.0 and est.ci_high == 100.0
+    assert est.ci_low < 90.0
 
 
 def test_it_rescales_on_the_ends_of_the_scale_not_the_observed_answers():
-    # Everyone answered 3 on a 1–5 scale: the index is 50, not 0 or 100.
+    # Everyone answered 3 on a 1–5 scale: the index is 50, not 0 or 100, and the interval
+    # stays open (it was 50–50 with the t interval).
     est = satisfaction_index([0, 0, 10, 0, 0], [1, 2, 3, 4, 5])
     assert est.value == 50.0
-    assert (est.ci_low, est.ci_high) == (50.0, 50.0)
+    assert est.ci_low < 50.0 < est.ci_high
 
 
 def test_it_gives_no_interval_below_two_responses():
@@ -80,12 +129,15 @@ def test_it_gives_no_interval_below_two_responses():
 def test_it_handles_a_million_responses_per_level_exactly():
     counts = np.full(5, 1_000_000)
     est = satisfaction_index(counts, [1, 2, 3, 4, 5])
-    # Closed form: mean 3 → index 50; variance of a uniform 1..5 is 2 (ddof 0).
-    n = 5_000_000
-    se = 100 * math.sqrt(2 * n / (n - 1) / n) / 4
+    # Closed form: mean 3 → index 50; on the index scale the squared deviations are
+    # 2500, 625, 0, 625, 2500 per level, plus z²/2 pseudo-answers at 0 and at 100.
+    n, z = 5_000_000, stats.norm.ppf(0.975)
+    a = z * z / 2
+    var = (1_000_000 * (2 * 2500 + 2 * 625) + 2 * a * 2500) / (n + 2 * a)
+    se = math.sqrt(var / (n + 2 * a))
     assert est.value == pytest.approx(50.0, abs=1e-12)
     assert est.se == pytest.approx(se, rel=1e-12)
-    assert est.ci_high - est.value == pytest.approx(stats.t.ppf(0.975, n - 1) * se, rel=1e-9)
+    assert est.ci_high - est.value == pytest.approx(z * se, rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -122,18 +174,47 @@ def test_it_computes_the_top_box_share_as_the_rows_do(data, k):
 
 @FAST
 @given(st.lists(st.integers(0, 40), min_size=11, max_size=11))
-def test_it_computes_the_net_promoter_score_and_the_trinomial_variance(counts):
+def test_it_computes_the_net_promoter_score_and_the_adjusted_wald_interval(counts):
     est = net_promoter(counts)
     rows = expand(counts, range(11))
     if rows.size == 0:
         assert est.value is None
         return
-    # Per respondent score +1 promoter, −1 detractor, 0 passive: NPS is 100 × its mean,
-    # and the trinomial variance equals the (ddof = 0) variance of that score.
+    # Per respondent score +1 promoter, −1 detractor, 0 passive: NPS is 100 × its mean.
     score = np.where(rows >= 9, 1.0, np.where(rows <= 6, -1.0, 0.0))
     assert est.value == pytest.approx(100 * score.mean(), abs=1e-9)
-    assert est.se == pytest.approx(100 * score.std() / math.sqrt(rows.size), abs=1e-9)
-    assert -100 <= est.ci_low <= est.value <= est.ci_high <= 100
+    # Adjusted Wald (Rocks 2016): the same score on the rows plus 3/4 promoter, 3/4
+    # detractor and 3/2 passive pseudo-respondents; its (ddof = 0) variance over n + 3.
+    aug = np.concatenate([score, [1.0, -1.0, 0.0]])
+    w = np.concatenate([np.ones(score.size), [0.75, 0.75, 1.5]])
+    mean = np.average(aug, weights=w)
+    se = math.sqrt(np.average((aug - mean) ** 2, weights=w) / w.sum())
+    assert est.se == pytest.approx(100 * se, abs=1e-9)
+    z = stats.norm.ppf(0.975)
+    assert est.ci_low == pytest.approx(max(-100, 100 * (mean - z * se)), abs=1e-9)
+    assert est.ci_high == pytest.approx(min(100, 100 * (mean + z * se)), abs=1e-9)
+
+
+@pytest.mark.parametrize("shares", [(0.1, 0.2, 0.7), (0.05, 0.15, 0.8), (0.3, 0.3, 0.4)])
+def test_its_net_promoter_interval_covers_at_small_n_where_wald_did_not(shares):
+    # Exact coverage at n = 10 over every (detractors, passives, promoters) outcome.
+    n = 10
+    truth = 100 * (shares[2] - shares[0])
+    outcomes = np.array(list(_compositions(n, 3)))
+    prob = stats.multinomial.pmf(outcomes, n, shares)
+
+    def eleven(c):
+        return [c[0], 0, 0, 0, 0, 0, 0, c[1], 0, c[2], 0]
+
+    adjusted = wald = 0.0
+    for c, p in zip(outcomes, prob, strict=True):
+        est = net_promoter(eleven(c))
+        adjusted += p * (est.ci_low <= truth <= est.ci_high)
+        pp, pd = c[2] / n, c[0] / n
+        half = 100 * stats.norm.ppf(0.975) * math.sqrt((pp + pd - (pp - pd) ** 2) / n)
+        wald += p * (est.value - half <= truth <= est.value + half)
+    assert adjusted >= 0.93
+    assert adjusted > wald
 
 
 def test_it_refuses_a_net_promoter_score_without_eleven_levels():

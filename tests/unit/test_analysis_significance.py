@@ -68,11 +68,14 @@ def test_it_is_symmetric_in_its_two_groups(data):
 @given(count_groups(max_groups=2), st.floats(-100, 100, allow_nan=False))
 def test_it_does_not_change_when_a_constant_is_added_to_all_levels(data, shift):
     (a, b), levels = data
-    first = mann_whitney(a, b)
-    # Rank tests use only the order of the levels; the counts carry no levels at all.
+    first = mann_whitney(b, a)  # change() reports after (b) against before (a)
+    # Rank tests use only the order of the levels; the counts carry no levels at all. The
+    # index (and so the change test) is measured from the scale's ends: shifts cancel.
     shifted = change(a, b, np.asarray(levels) + shift)
     same = change(a, b, levels)
-    assert shifted.pvalue == same.pvalue == first.pvalue
+    assert shifted.effect_size == same.effect_size == first.effect_size
+    if same.pvalue is not None:
+        assert shifted.pvalue == pytest.approx(same.pvalue, abs=1e-6)
     if same.difference is not None:
         assert shifted.difference == pytest.approx(same.difference, abs=1e-6)
 
@@ -246,18 +249,56 @@ def test_it_matches_rs_p_adjust_on_a_small_example():
     assert adjust_pvalues(p, "bh") == pytest.approx([0.05] * 5)
 
 
+def _welch_on_rows_with_pseudo_answers(before, after, levels):
+    """Welch's t on the rows of each period plus z²/2 pseudo-answers at each scale end
+    (the SEs of satisfaction_index), by numpy weighted moments and scipy's t."""
+    z = stats.norm.ppf(0.975)
+    lo, hi = levels[0], levels[-1]
+    out = []
+    for counts in (before, after):
+        rows = expand(counts, levels)
+        x = 100 * (np.concatenate([rows, [lo, hi]]) - lo) / (hi - lo)
+        w = np.concatenate([np.ones(rows.size), [z * z / 2, z * z / 2]])
+        m = np.average(x, weights=w)
+        se2 = np.average((x - m) ** 2, weights=w) / w.sum()
+        out.append((100 * (rows.mean() - lo) / (hi - lo), se2, rows.size))
+    (mb, vb, nb), (ma, va, na) = out
+    d, se = ma - mb, math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    t = stats.t.ppf(0.975, df)
+    return d, d - t * se, d + t * se, 2 * stats.t.sf(abs(d) / se, df)
+
+
 def test_it_reports_the_change_of_an_office_between_two_periods():
     before, after = [4, 6, 10, 5, 2], [1, 3, 8, 10, 8]
     levels = [1, 2, 3, 4, 5]
     result = change(before, after, levels)
-    x, y = expand(before, levels), expand(after, levels)
-    welch = stats.ttest_ind(y, x, equal_var=False).confidence_interval(0.95)
-    assert result.difference == pytest.approx(100 * (y.mean() - x.mean()) / 4)
-    assert result.ci_low == pytest.approx(100 * welch.low / 4, abs=1e-9)
-    assert result.ci_high == pytest.approx(100 * welch.high / 4, abs=1e-9)
-    ref = stats.mannwhitneyu(y, x, method="asymptotic")
-    assert result.pvalue == pytest.approx(ref.pvalue, abs=1e-12)
+    d, low, high, p = _welch_on_rows_with_pseudo_answers(before, after, levels)
+    assert result.difference == pytest.approx(d, abs=1e-9)
+    assert result.ci_low == pytest.approx(low, abs=1e-9)
+    assert result.ci_high == pytest.approx(high, abs=1e-9)
+    assert result.pvalue == pytest.approx(p, abs=1e-12)
     assert result.effect_size > 0
+
+
+def test_its_change_interval_and_p_value_never_disagree():
+    # The issue's example: a Welch interval containing 0 shown next to a Mann–Whitney p of
+    # 0.035. Now both come from one test.
+    result = change([8, 1, 6, 9, 2], [8, 1, 2, 31, 3])
+    assert result.ci_low < 0 < result.ci_high
+    assert result.pvalue >= 0.05
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        a, b = rng.integers(0, 12, 5), rng.integers(0, 12, 5)
+        if a.sum() < 2 or b.sum() < 2:
+            continue
+        c = change(a, b)
+        assert (c.ci_low > 0 or c.ci_high < 0) == (c.pvalue < 0.05)
+
+
+def test_its_change_interval_stays_open_when_every_answer_is_the_same():
+    result = change([0, 0, 0, 0, 12], [0, 0, 0, 0, 15])
+    assert result.difference == 0 and result.ci_low < 0 < result.ci_high
 
 
 def test_it_says_so_when_a_period_has_no_responses():

@@ -1,0 +1,231 @@
+"""Client-mix and survey-mode adjustment of office indices from count tables.
+
+Modelled on the patient-mix and mode adjustment of the CAHPS Hospital Survey (O'Malley,
+Zaslavsky, Elliott, Zaborski & Cleary 2005, "Case-mix adjustment of the CAHPS Hospital
+Survey", Health Services Research 40(6 Pt 2):2162–2181; Centers for Medicare & Medicaid
+Services 2008, "Mode and patient-mix adjustment of the CAHPS Hospital Survey (HCAHPS)"):
+a linear regression of the respondent's score on the adjusters with a fixed effect per
+hospital (so the coefficients describe differences *within* hospitals and do not absorb
+quality differences between hospitals), and each hospital's mean is moved by
+β'(x̄_network − x̄_hospital): the score it would have had with the network's client mix.
+
+Resonanz adjusts for the service type, the language of the questionnaire and the mode
+(kiosk or personal link). The questionnaire asks no age, so there is no age adjuster; the
+under-25 team is a service type and is adjusted as such.
+
+Everything is computed from cells (office × adjuster values × answer level) through the
+sufficient statistics n, Σx and Σx² of each cell, so the result equals the least-squares
+fit on the expanded rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from analysis.counts import CountTable, FloatArray, as_count_matrix, as_levels
+from analysis.model import OfficeModel, fit_office_model, index_estimates
+
+
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """`adjust` result, one entry per office (in the order of `offices`).
+
+    observed / adjusted: the index (0–100) before and after adjustment; se_observed and
+    se_adjusted their standard errors (σ/√n, and √(σ²/n + d'Var(β)d) with d the office's
+    mix minus the network's); coefficients: index points per adjuster level against its
+    reference level (the level most answered in the network), with their SEs; dropped:
+    adjuster levels that cannot be estimated within offices (never vary inside an office,
+    or collinear with others); sigma: the residual SD within offices, df its degrees of
+    freedom.
+    """
+
+    offices: tuple[str, ...]
+    n: tuple[int, ...]
+    observed: tuple[float | None, ...]
+    adjusted: tuple[float | None, ...]
+    se_observed: tuple[float | None, ...]
+    se_adjusted: tuple[float | None, ...]
+    coefficients: Mapping[str, float]
+    coefficient_se: Mapping[str, float]
+    references: Mapping[str, str]
+    dropped: tuple[str, ...]
+    sigma: float
+    sigma_observed: float
+    df: int
+
+
+def _design(
+    covariates: Mapping[str, Sequence[Any]], rows: int, weights: FloatArray
+) -> tuple[FloatArray, list[str], dict[str, str]]:
+    """Dummy columns per adjuster, the level with most responses as the reference."""
+    cols: list[FloatArray] = []
+    names: list[str] = []
+    refs: dict[str, str] = {}
+    for name, values in covariates.items():
+        vals = np.asarray([str(x) for x in values], dtype=object)
+        if vals.size != rows:
+            raise ValueError(f"adjuster {name!r} has {vals.size} values for {rows} cells")
+        levels = sorted(set(vals.tolist()))
+        totals = {lv: float(weights[vals == lv].sum()) for lv in levels}
+        ref = max(levels, key=lambda lv: (totals[lv], lv))
+        refs[name] = ref
+        for lv in levels:
+            if lv != ref:
+                cols.append((vals == lv).astype(np.float64))
+                names.append(f"{name}={lv}")
+    x = np.column_stack(cols) if cols else np.zeros((rows, 0))
+    return x, names, refs
+
+
+def adjust(
+    office: Sequence[Any],
+    covariates: Mapping[str, Sequence[Any]],
+    counts: Any,
+    levels: Sequence[float] | None = None,
+) -> Adjustment:
+    """Client-mix adjusted index per office from cells (office × adjusters × level).
+
+    Cell r belongs to office `office[r]`, has adjuster values `covariates[name][r]` and the
+    count vector `counts[r]` over the answer levels. With x the index value (0–100) of an
+    answer, n_r, S_r = Σx, Q_r = Σx² per cell, X_r the dummy row of cell r, and per office
+    i: n_i, ȳ_i, x̄_i = Σ_{r∈i} n_r X_r / n_i:
+      Sxx = Σ_r n_r X_r X_r' − Σ_i n_i x̄_i x̄_i',  Sxy = Σ_r X_r S_r − Σ_i n_i x̄_i ȳ_i,
+      β = Sxx⁻¹ Sxy (least squares with office fixed effects: the within-office estimator),
+      SSE = Σ_r Q_r − Σ_i n_i ȳ_i² − β'Sxy, σ² = SSE/(N − I − p), Var(β) = σ² Sxx⁻¹,
+      adjusted_i = ȳ_i − β'(x̄_i − x̄), x̄ the network's mean of X over all responses,
+      Var(adjusted_i) = σ²/n_i + d_i' Var(β) d_i, d_i = x̄_i − x̄.
+    Columns that do not vary within any office, or are collinear with earlier ones, are
+    dropped (listed in `dropped`). The observed index and its SE σ_0/√n_i use the pooled
+    within-office SD σ_0 without adjusters, as `analysis.model.index_estimates` does.
+    """
+    c = as_count_matrix(counts)
+    lv = as_levels(levels if levels is not None else np.arange(1, c.shape[1] + 1), c.shape[1])
+    span = lv[-1] - lv[0]
+    if span == 0:
+        raise ValueError("the scale has only one level: no index")
+    xs = 100.0 * (lv - lv[0]) / span
+    rows = c.shape[0]
+    off = [str(o) for o in office]
+    if len(off) != rows:
+        raise ValueError(f"{len(off)} office labels for {rows} cells")
+    labels = list(dict.fromkeys(off))
+    oi = np.array([labels.index(o) for o in off]) if rows else np.zeros(0, dtype=int)
+    k = len(labels)
+    n_r = c.sum(axis=1)
+    s_r = c @ xs
+    q_r = c @ (xs * xs)
+    x, names, refs = _design(covariates, rows, n_r)
+
+    n_i = np.bincount(oi, weights=n_r, minlength=k)
+    s_i = np.bincount(oi, weights=s_r, minlength=k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ybar = s_i / n_i
+    xsum = np.zeros((k, x.shape[1]))
+    np.add.at(xsum, oi, x * n_r[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xbar_i = np.where(n_i[:, None] > 0, xsum / n_i[:, None], 0.0)
+    big_n = float(n_i.sum())
+    xbar = xsum.sum(axis=0) / big_n if big_n else np.zeros(x.shape[1])
+
+    sxx = (x * n_r[:, None]).T @ x - (xbar_i * n_i[:, None]).T @ xbar_i
+    sxy = x.T @ s_r - (xbar_i * n_i[:, None]).T @ np.nan_to_num(ybar)
+    # keep the columns that add within-office variation (greedy, in order)
+    keep: list[int] = []
+    for j in range(x.shape[1]):
+        trial = [*keep, j]
+        sub = sxx[np.ix_(trial, trial)]
+        scale = max(float(np.max(np.diag(sub))), 1e-300)
+        if np.linalg.matrix_rank(sub / scale, tol=1e-9) == len(trial):
+            keep = trial
+    dropped = tuple(names[j] for j in range(x.shape[1]) if j not in keep)
+    sxx_k = sxx[np.ix_(keep, keep)]
+    sxy_k = sxy[keep]
+    beta = np.linalg.solve(sxx_k, sxy_k) if keep else np.zeros(0)
+    has = n_i > 0
+    within_ss = float(q_r.sum() - np.sum(n_i[has] * ybar[has] ** 2))
+    groups = int(has.sum())
+    df0 = int(big_n) - groups
+    sigma0 = math.sqrt(max(within_ss, 0.0) / df0) if df0 > 0 else 0.0
+    sse = within_ss - float(beta @ sxy_k)
+    df = int(big_n) - groups - len(keep)
+    sigma2 = max(sse, 0.0) / df if df > 0 else float("nan")
+    cov = sigma2 * np.linalg.inv(sxx_k) if keep else np.zeros((0, 0))
+    d = xbar_i[:, keep] - xbar[keep]
+    adj = ybar - d @ beta
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_adj = sigma2 / n_i + np.einsum("ij,jk,ik->i", d, cov, d)
+        se_obs = sigma0 / np.sqrt(n_i)
+
+    def opt(a: FloatArray) -> tuple[float | None, ...]:
+        return tuple(float(v) if h and math.isfinite(v) else None
+                     for v, h in zip(a.tolist(), has.tolist(), strict=True))  # fmt: skip
+
+    return Adjustment(
+        tuple(labels),
+        tuple(int(v) for v in n_i),
+        opt(ybar),
+        opt(adj),
+        opt(se_obs),
+        opt(np.sqrt(var_adj)),
+        {names[j]: float(b) for j, b in zip(keep, beta.tolist(), strict=True)},
+        {names[j]: float(math.sqrt(cov[a, a])) for a, j in enumerate(keep)},
+        refs,
+        dropped,
+        math.sqrt(sigma2) if math.isfinite(sigma2) else float("nan"),
+        sigma0,
+        df,
+    )
+
+
+def adjusted_model(
+    office: Sequence[Any],
+    covariates: Mapping[str, Sequence[Any]],
+    counts: Any,
+    levels: Sequence[float] | None = None,
+    *,
+    adjusted: bool = True,
+    min_n: int = 10,
+    level: float = 0.95,
+    min_difference: float = 0.0,
+    draws: int = 1000,
+    seed: int = 0,
+    joint: bool = True,
+    funnel: bool = True,
+) -> tuple[Adjustment, OfficeModel]:
+    """The random-effects model (`analysis.model.fit_office_model`) on the adjusted indices
+    (y_i = adjusted_i, v_i = se_adjusted_i²), or with `adjusted=False` on the observed ones
+    (y_i = observed_i, v_i = σ_0²/n_i), from the same cells. Returns both the adjustment
+    (for the side-by-side figures) and the model (shrinkage, verdicts, funnel, ranks)."""
+    adj = adjust(office, covariates, counts, levels)
+    if adjusted:
+        y = np.array([np.nan if a is None else a for a in adj.adjusted])
+        se = np.array([np.nan if a is None else a for a in adj.se_adjusted])
+        sigma = adj.sigma
+    else:
+        y = np.array([np.nan if a is None else a for a in adj.observed])
+        se = np.array([np.nan if a is None else a for a in adj.se_observed])
+        sigma = adj.sigma_observed
+    model = fit_office_model(
+        adj.offices, np.asarray(adj.n, dtype=float), y, se * se, sigma=sigma, min_n=min_n,
+        level=level, min_difference=min_difference, draws=draws, seed=seed, joint=joint,
+        funnel=funnel,
+    )  # fmt: skip
+    return adj, model
+
+
+def office_table(adj_office: Sequence[Any], counts: Any, levels: Sequence[float]) -> CountTable:
+    """The per-office count table (cells summed over the adjusters), for the rank tests."""
+    c = as_count_matrix(counts)
+    off = [str(o) for o in adj_office]
+    labels = list(dict.fromkeys(off))
+    out = np.zeros((len(labels), c.shape[1]))
+    np.add.at(out, np.array([labels.index(o) for o in off], dtype=int), c)
+    return CountTable(labels, list(levels), out)
+
+
+__all__ = ["Adjustment", "adjust", "adjusted_model", "index_estimates", "office_table"]

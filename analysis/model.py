@@ -1,0 +1,737 @@
+"""One random-effects model of the office effects, behind shrinkage, verdict, funnel and ranks.
+
+Each office i has an estimate y_i of its index (observed, or adjusted for client mix by
+`analysis.casemix`) with sampling variance v_i. The model (the normal hierarchical model of
+Gelman et al. 2013, Bayesian Data Analysis, 3rd ed., §5.4–5.5):
+
+    y_i | θ_i ~ N(θ_i, v_i),   θ_i | μ, τ ~ N(μ, τ²),   p(μ) ∝ 1,   τ ~ Uniform(0, 50).
+
+The upper bound 50 is the largest standard deviation a quantity on the 0–100 scale can
+have, so the prior is proper and depends on nothing but the scale's ends (not on how many
+answer levels a table has). Integrating μ out gives the restricted (REML) likelihood of τ
+(BDA3 eq. 5.21), evaluated on a grid; every office's posterior is then a finite mixture of
+normals over that grid, so the shrunken estimate, its interval, the verdict and the funnel
+limits are deterministic; only the rank intervals are drawn (seeded).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy import optimize, special
+
+from analysis.counts import CountTable, FloatArray, as_table
+from analysis.indices import moments
+
+TAU_MAX = 50.0
+"""Upper end of the uniform prior of τ on the 0–100 index scale (the largest possible SD)."""
+COARSE_GRID = 400
+FINE_GRID = 160
+LOG_SPAN = 20.0
+"""The fine grid covers the τ where the log posterior is within this of its maximum."""
+
+ModelVerdict = Literal["above", "below", "no clear difference", "too few responses"]
+TOO_FEW: ModelVerdict = "too few responses"
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeEffect:
+    """One office in the random-effects model.
+
+    `estimate` is the figure the model starts from (the observed or the adjusted index),
+    `value` the shrunken estimate (posterior mean of θ_i) with its 95% interval
+    `ci_low`–`ci_high`; `difference` is the posterior mean of θ_i − μ (index points) with
+    its 95% interval, `prob_above` = P(θ_i > μ | data). `rank` is the rank of `value`
+    (1 = best), `rank_low`–`rank_high` its interval (joint over all offices unless the
+    model was asked for marginal ones). Everything is None below `min_n` (verdict
+    "too few responses", `reason` says why).
+    """
+
+    label: str
+    n: int
+    estimate: float | None
+    se: float | None
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    difference: float | None
+    difference_low: float | None
+    difference_high: float | None
+    prob_above: float | None
+    weight: float | None
+    rank: int | None
+    rank_low: int | None
+    rank_high: int | None
+    verdict: ModelVerdict
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeModel:
+    """`office_model` result.
+
+    mean: posterior mean of μ (the network) with its 95% interval; tau: posterior mean of
+    the between-office SD τ with its 95% interval, tau_reml the REML estimate (the
+    posterior mode under the uniform prior). funnel_n / funnel_* : for each sample size on
+    the grid, the estimates beyond which an office of that size gets the verdict (95%:
+    "above"/"below"; 99.8%: the same rule at 99.8%). ranks_of: offices ranked; joint says
+    whether the rank intervals hold jointly (all offices at once) or per office.
+    """
+
+    offices: tuple[OfficeEffect, ...]
+    mean: float | None
+    mean_low: float | None
+    mean_high: float | None
+    tau: float | None
+    tau_low: float | None
+    tau_high: float | None
+    tau_reml: float | None
+    sigma: float | None
+    min_n: int
+    level: float
+    min_difference: float
+    funnel_n: tuple[float, ...]
+    funnel_low95: tuple[float, ...]
+    funnel_high95: tuple[float, ...]
+    funnel_low998: tuple[float, ...]
+    funnel_high998: tuple[float, ...]
+    ranks_of: int
+    joint: bool
+    draws: int
+    seed: int
+    rule: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TauPosterior:
+    """The grid posterior of τ and, per grid point, μ̂(τ) and 1/Σ 1/(v_i + τ²).
+
+    `weight` sums to 1 (trapezoid rule on the grid times the posterior density).
+    """
+
+    tau: FloatArray
+    weight: FloatArray
+    mu: FloatArray
+    mu_var: FloatArray
+    log_density: FloatArray
+
+
+def restricted_loglik(tau: FloatArray, y: FloatArray, v: FloatArray) -> tuple[FloatArray, ...]:
+    """Restricted log-likelihood of τ (μ integrated out under a flat prior), vectorised over τ.
+
+    With w_i = 1/(v_i + τ²), μ̂ = Σ w_i y_i / Σ w_i:
+    ℓ_R(τ) = −½ [Σ log(v_i + τ²) + log Σ w_i + Σ w_i (y_i − μ̂)²]  (+ constant)
+    (Gelman et al. 2013, BDA3 eq. 5.21; Viechtbauer 2005, J Educ Behav Stat 30:261–293,
+    the REML criterion of the random-effects model). Returns ℓ_R, μ̂ and 1/Σ w.
+    """
+    t2 = np.asarray(tau, dtype=np.float64)[:, None] ** 2
+    var = v[None, :] + t2
+    w = 1.0 / var
+    sw = w.sum(axis=1)
+    mu = (w @ y) / sw
+    resid = y[None, :] - mu[:, None]
+    ll = -0.5 * (np.log(var).sum(axis=1) + np.log(sw) + np.einsum("gi,gi->g", w, resid * resid))
+    return ll, mu, 1.0 / sw
+
+
+def tau_posterior(y: FloatArray, v: FloatArray) -> TauPosterior:
+    """Posterior of τ on a grid: uniform prior on [0, TAU_MAX] times the restricted likelihood.
+
+    A coarse grid (τ = TAU_MAX·u², u evenly spaced, dense near 0) finds where the log
+    posterior is within LOG_SPAN of its maximum; a fine even grid of FINE_GRID points covers
+    that range. Weights: trapezoid rule, normalised to sum to 1.
+    """
+    coarse = TAU_MAX * np.linspace(0.0, 1.0, COARSE_GRID) ** 2
+    ll, _, _ = restricted_loglik(coarse, y, v)
+    keep = np.flatnonzero(ll >= ll.max() - LOG_SPAN)
+    lo = coarse[max(keep[0] - 1, 0)]
+    hi = coarse[min(keep[-1] + 1, coarse.size - 1)]
+    tau = np.linspace(lo, hi, FINE_GRID)
+    ll, mu, mu_var = restricted_loglik(tau, y, v)
+    dens = np.exp(ll - ll.max())
+    step = np.diff(tau)
+    trap = np.zeros_like(tau)
+    trap[:-1] += step / 2
+    trap[1:] += step / 2
+    if hi == lo:  # a single point (cannot happen with a proper grid, but keep weights sane)
+        trap[:] = 1.0
+    weight = dens * trap
+    weight /= weight.sum()
+    keep = weight > 1e-12
+    weight = weight[keep] / weight[keep].sum()
+    return TauPosterior(tau[keep], weight, mu[keep], mu_var[keep], ll[keep])
+
+
+def reml_tau(y: FloatArray, v: FloatArray, post: TauPosterior) -> float:
+    """The REML estimate of τ: the grid maximum of `restricted_loglik`, refined by bounded
+    Brent search (scipy.optimize.minimize_scalar) between its two grid neighbours."""
+    g = int(np.argmax(post.log_density))
+    lo = float(post.tau[max(g - 1, 0)])
+    hi = float(post.tau[min(g + 1, post.tau.size - 1)])
+    if hi <= lo:
+        return lo
+    res = optimize.minimize_scalar(
+        lambda t: -float(restricted_loglik(np.array([t]), y, v)[0][0]),
+        bounds=(lo, hi), method="bounded", options={"xatol": 1e-10},
+    )  # fmt: skip
+    best = float(res.x)
+    edge = max((lo, hi), key=lambda t: float(restricted_loglik(np.array([t]), y, v)[0][0]))
+    return best if -res.fun >= float(restricted_loglik(np.array([edge]), y, v)[0][0]) else edge
+
+
+def mixture_quantile(
+    q: float, weight: FloatArray, mean: FloatArray, sd: FloatArray, iters: int = 60
+) -> FloatArray:
+    """The q-quantile of Σ_g weight_g · N(mean_ig, sd_ig²) for each row i.
+
+    mean and sd are (rows × grid); weight sums to 1; sd > 0. Newton's method from the
+    moment-matched normal (a few steps for these smooth, unimodal mixtures), then bisection
+    on the bracket [min(mean − 9 sd), max(mean + 9 sd)] unless every row is within 1e-10 of q
+    (the mixture CDF is increasing, so bisection always converges).
+    """
+    m1 = mean @ weight
+    m2 = (sd * sd + mean * mean) @ weight
+    x = m1 + np.sqrt(np.maximum(m2 - m1 * m1, 1e-300)) * float(special.ndtri(q))
+    lo = (mean - 9.0 * sd).min(axis=1)
+    hi = (mean + 9.0 * sd).max(axis=1)
+    for _ in range(12):
+        z = (x[:, None] - mean) / sd
+        err = special.ndtr(z) @ weight - q
+        dens = (np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))) @ weight
+        lo = np.where(err < 0, np.maximum(lo, x), lo)
+        hi = np.where(err > 0, np.minimum(hi, x), hi)
+        if np.all(np.abs(err) < 1e-10):
+            return x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(dens > 0, err / dens, np.inf)
+        nxt = x - step
+        x = np.where((nxt > lo) & (nxt < hi), nxt, 0.5 * (lo + hi))
+    todo = np.ones(x.size, dtype=bool)
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        cdf = special.ndtr((mid[:, None] - mean) / sd) @ weight
+        below = cdf < q
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+        todo = hi - lo > 1e-11 * np.maximum(1.0, np.abs(mid))
+        if not todo.any():
+            break
+    return 0.5 * (lo + hi)
+
+
+def _conditional(
+    y: FloatArray, v: FloatArray, post: TauPosterior
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per office and grid point: shrinkage B, θ mean and SD, θ − μ mean and SD (given τ).
+
+    B = v/(v + τ²); θ | τ, y ~ N(μ̂ + (1 − B)(y − μ̂), v(1 − B) + B²·V_μ);
+    θ − μ | τ, y ~ N((1 − B)(y − μ̂), v(1 − B) + (1 − B)²·V_μ), V_μ = 1/Σ 1/(v_j + τ²)
+    (BDA3 eqs. 5.17–5.20 with μ integrated over its normal posterior).
+    """
+    t2 = post.tau[None, :] ** 2
+    vv = v[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(t2 > 0, vv / (vv + t2), 1.0)
+    dev = y[:, None] - post.mu[None, :]
+    vmu = post.mu_var[None, :]
+    theta_mean = post.mu[None, :] + (1.0 - b) * dev
+    # at τ = 0 the difference is a point mass at 0: a normal 1e-9 wide stands in for it
+    theta_sd = np.maximum(np.sqrt(vv * (1.0 - b) + b * b * vmu), 1e-9)
+    diff_mean = (1.0 - b) * dev
+    diff_sd = np.maximum(np.sqrt(vv * (1.0 - b) + (1.0 - b) ** 2 * vmu), 1e-9)
+    return b, theta_mean, theta_sd, diff_mean, diff_sd
+
+
+def _prob_above(weight: FloatArray, mean: FloatArray, sd: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, mean / sd, np.sign(mean) * np.inf)
+    return special.ndtr(z) @ weight
+
+
+def _verdicts(
+    prob: FloatArray, diff: FloatArray, level: float, min_difference: float
+) -> list[ModelVerdict]:
+    tail = (1.0 + level) / 2.0
+    out: list[ModelVerdict] = []
+    for p, d in zip(prob.tolist(), diff.tolist(), strict=True):
+        if p >= tail and d >= min_difference:
+            out.append("above")
+        elif 1.0 - p >= tail and -d >= min_difference:
+            out.append("below")
+        else:
+            out.append("no clear difference")
+    return out
+
+
+def _funnel(
+    post: TauPosterior, sigma: float, grid_n: FloatArray, y_all: FloatArray, level: float,
+    min_difference: float,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """For each n on the grid: the lowest estimate above the network (and the highest below)
+    at which an office of n responses (v = σ²/n) gets the verdict, by bisection in y.
+
+    Both conditions of the verdict are monotone in y: P(θ − μ > 0 | y) and E(θ − μ | y).
+    The office is treated as one more office of the model's fit (the fit's τ posterior is
+    kept), so for a fitted office the limit is exact up to its own weight in μ̂.
+    """
+    tail = (1.0 + level) / 2.0
+    v = sigma * sigma / grid_n
+    span = float(np.ptp(y_all)) + 10.0 * sigma
+    centre = float(post.mu @ post.weight)
+
+    def gets(yv: FloatArray, sign: float) -> FloatArray:
+        _, _, _, dm, ds = _conditional(yv, v, post)
+        p = _prob_above(post.weight, sign * dm, ds)
+        d = sign * (dm @ post.weight)
+        return (p >= tail) & (d >= min_difference)
+
+    limits = []
+    for sign in (1.0, -1.0):
+        lo = np.full(grid_n.size, centre)
+        hi = centre + sign * np.full(grid_n.size, span + 100.0)
+        for _ in range(32):
+            mid = 0.5 * (lo + hi)
+            ok = gets(mid, sign)
+            hi = np.where(ok, mid, hi)
+            lo = np.where(ok, lo, mid)
+        limit = 0.5 * (lo + hi)
+        limit = np.where(
+            gets(centre + sign * np.full(grid_n.size, span + 100.0), sign), limit, np.nan
+        )
+        limits.append(limit)
+    return limits[1], limits[0]
+
+
+def _rank_draws(
+    y: FloatArray, v: FloatArray, post: TauPosterior, draws: int, seed: int, chunk: int = 200
+) -> np.ndarray:
+    """Ranks (1 = best) of θ drawn from the joint posterior: τ from its grid weights, then
+    μ | τ ~ N(μ̂, V_μ), then θ_i | μ, τ ~ N(μ + (1 − B_i)(y_i − μ), v_i(1 − B_i))."""
+    rng = np.random.default_rng(seed)
+    k = y.size
+    ranks = np.empty((draws, k), dtype=np.int32)
+    for start in range(0, draws, chunk):
+        size = min(chunk, draws - start)
+        g = rng.choice(post.tau.size, size=size, p=post.weight)
+        t2 = post.tau[g][:, None] ** 2
+        mu = post.mu[g] + np.sqrt(post.mu_var[g]) * rng.standard_normal(size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(t2 > 0, v[None, :] / (v[None, :] + t2), 1.0)
+        theta = mu[:, None] + (1.0 - b) * (y[None, :] - mu[:, None])
+        theta += np.sqrt(v[None, :] * (1.0 - b)) * rng.standard_normal((size, k))
+        order = np.argsort(-theta, axis=1, kind="stable")
+        block = np.empty_like(order)
+        np.put_along_axis(block, order, np.arange(1, k + 1)[None, :], axis=1)
+        ranks[start : start + size] = block
+    return ranks
+
+
+def rank_bounds(ranks: np.ndarray, level: float, joint: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Rank intervals from posterior rank draws (draws × offices).
+
+    Marginal: the (1 − level)/2 and (1 + level)/2 quantiles of each office's ranks.
+    Joint (simultaneous): sort each office's draws; for trim k the box is
+    [r_(k+1), r_(D−k)] per office; the largest k whose box holds every office's rank in at
+    least `level` of the draws (Besag, Green, Higdon & Mengersen 1995, Statistical Science
+    10:3–41, §"simultaneous credible regions"). Discrete ranks make the boxes conservative.
+    """
+    d = ranks.shape[0]
+    srt = np.sort(ranks, axis=0)
+    if not joint:
+        lo_q = math.floor((1 - level) / 2 * d)
+        hi_q = d - 1 - lo_q
+        return srt[lo_q], srt[hi_q]
+
+    def inside(k: int) -> float:
+        lo, hi = srt[k], srt[d - 1 - k]
+        return float(np.mean(np.all((ranks >= lo) & (ranks <= hi), axis=1)))
+
+    lo_k, hi_k = 0, (d - 1) // 2
+    if inside(0) < level:  # cannot happen: k = 0 holds every draw
+        return srt[0], srt[-1]
+    while lo_k < hi_k:
+        mid = (lo_k + hi_k + 1) // 2
+        if inside(mid) >= level:
+            lo_k = mid
+        else:
+            hi_k = mid - 1
+    return srt[lo_k], srt[d - 1 - lo_k]
+
+
+def _opt(x: float) -> float | None:
+    return None if not math.isfinite(float(x)) else float(x)
+
+
+def fit_office_model(
+    labels: Sequence[str],
+    n: Any,
+    y: Any,
+    v: Any,
+    *,
+    sigma: float,
+    min_n: int = 10,
+    level: float = 0.95,
+    min_difference: float = 0.0,
+    draws: int = 1000,
+    seed: int = 0,
+    joint: bool = True,
+    funnel_grid: Sequence[float] | None = None,
+    funnel: bool = True,
+    intervals: bool = True,
+) -> OfficeModel:
+    """The random-effects model on office estimates y_i (0–100) with sampling variances v_i.
+
+    Offices with n_i ≥ min_n are fitted (at least three are needed: with two the posterior
+    of τ is the prior). For each fitted office, with the grid posterior of τ (`tau_posterior`)
+    and the conditional normals of `_conditional`:
+    - value = E(θ_i | y) = Σ_g π_g (μ̂_g + (1 − B_ig)(y_i − μ̂_g)); interval: the 2.5% and
+      97.5% points of the mixture (`mixture_quantile`); weight = Σ_g π_g (1 − B_ig).
+    - difference θ_i − μ: mean, interval, and prob_above = Σ_g π_g Φ(m_ig/s_ig).
+    - verdict "above" if prob_above ≥ (1 + level)/2 and difference ≥ min_difference,
+      "below" symmetrically, else "no clear difference": the 95% interval of θ_i − μ
+      excludes 0 (and the shrunken difference reaches the floor). No further multiplicity
+      correction: the shrinkage toward μ is the correction (Gelman, Hill & Yajima 2012,
+      J Res Educ Eff 5:189–211); its false-verdict rates are simulated in bench/coverage.py.
+    - rank = rank of value (1 = best); rank interval from `draws` seeded draws of the joint
+      posterior (`rank_bounds`, joint by default), widened to contain the rank.
+    - funnel limits: per n, the estimate at which the verdict switches (`_funnel`), so a
+      point beyond the line and the verdict are the same statement.
+    intervals=False skips the interval quantiles and rank draws (they are None/the point
+    rank): the verdicts are the same, for simulations that need only them.
+    """
+    if not 0.5 < level < 1:
+        raise ValueError(f"level must be between 0.5 and 1, got {level}")
+    if min_difference < 0:
+        raise ValueError(f"min_difference must be ≥ 0, got {min_difference}")
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    label_t = tuple(str(x) for x in labels)
+    n_arr = np.asarray(n, dtype=np.float64)
+    y_arr = np.asarray(y, dtype=np.float64)
+    v_arr = np.asarray(v, dtype=np.float64)
+    if not (n_arr.shape == y_arr.shape == v_arr.shape == (len(label_t),)):
+        raise ValueError("labels, n, y and v must have one entry per office")
+    fit = (n_arr >= max(min_n, 1)) & np.isfinite(y_arr) & np.isfinite(v_arr) & (v_arr > 0)
+    rule = (
+        f"above/below: the {level:.0%} posterior interval of (office − network) excludes 0"
+        + (
+            f" and the shrunken difference is at least {min_difference:g} points"
+            if min_difference
+            else ""
+        )
+        + f"; random-effects model, offices with n ≥ {min_n}"
+    )
+
+    def empty(reason: str) -> OfficeModel:
+        rows = tuple(
+            OfficeEffect(lb, int(ni), None, None, None, None, None, None, None, None, None, None,
+                         None, None, None, TOO_FEW if ni < min_n else "no clear difference",
+                         f"n < {min_n}" if ni < min_n else reason)
+            for lb, ni in zip(label_t, n_arr.tolist(), strict=True)
+        )  # fmt: skip
+        return OfficeModel(rows, None, None, None, None, None, None, None, sigma, min_n, level,
+                           min_difference, (), (), (), (), (), 0, joint, draws, seed, rule,
+                           reason)  # fmt: skip
+
+    k = int(fit.sum())
+    if k < 3:
+        return empty("fewer than three offices with enough responses: no model")
+    yf, vf = y_arr[fit], v_arr[fit]
+    post = tau_posterior(yf, vf)
+    b, tm, ts, dm, ds = _conditional(yf, vf, post)
+    w = post.weight
+    value = tm @ w
+    diff = dm @ w
+    if intervals:
+        lo = mixture_quantile((1 - level) / 2, w, tm, ts)
+        hi = mixture_quantile((1 + level) / 2, w, tm, ts)
+        d_lo = mixture_quantile((1 - level) / 2, w, dm, ds)
+        d_hi = mixture_quantile((1 + level) / 2, w, dm, ds)
+    else:
+        lo = hi = d_lo = d_hi = np.full(k, np.nan)
+    prob = _prob_above(w, dm, ds)
+    weight = (1.0 - b) @ w
+    verdicts = _verdicts(prob, diff, level, min_difference)
+
+    order = np.argsort(-value, kind="stable")
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(1, k + 1)
+    ranks = _rank_draws(yf, vf, post, draws if intervals else 1, seed)
+    r_lo, r_hi = rank_bounds(ranks, level, joint)
+    r_lo = np.minimum(r_lo, rank)
+    r_hi = np.maximum(r_hi, rank)
+
+    mu_mean = float(post.mu @ w)
+    # μ | y is the mixture of N(μ̂_g, V_g)
+    mu_lo = mixture_quantile((1 - level) / 2, w, post.mu[None, :], np.sqrt(post.mu_var)[None, :])
+    mu_hi = mixture_quantile((1 + level) / 2, w, post.mu[None, :], np.sqrt(post.mu_var)[None, :])
+    cdf = np.cumsum(w)
+    tau_lo = float(post.tau[np.searchsorted(cdf, (1 - level) / 2)])
+    tau_hi = float(post.tau[min(np.searchsorted(cdf, (1 + level) / 2), w.size - 1)])
+    tau_reml = reml_tau(yf, vf, post)
+
+    if not funnel:
+        grid = np.empty(0)
+    elif funnel_grid is None:
+        n_max = float(max(n_arr.max(), min_n)) * 1.1
+        grid = np.unique(np.round(np.geomspace(max(2.0, min_n / 2), n_max, 40), 2))
+    else:
+        grid = np.asarray(funnel_grid, dtype=np.float64)
+        if grid.ndim != 1 or np.any(grid <= 0):
+            raise ValueError("funnel_grid must be a list of positive sample sizes")
+    f_lo95 = f_hi95 = f_lo998 = f_hi998 = np.empty(0)
+    if grid.size:
+        f_lo95, f_hi95 = _funnel(post, sigma, grid, yf, level, min_difference)
+        f_lo998, f_hi998 = _funnel(post, sigma, grid, yf, 0.998, min_difference)
+
+    rows: list[OfficeEffect] = []
+    idx = {int(i): j for j, i in enumerate(np.flatnonzero(fit))}
+    for i, (lb, ni) in enumerate(zip(label_t, n_arr.tolist(), strict=True)):
+        j = idx.get(i)
+        if j is None:
+            why = f"n < {min_n}" if ni < min_n else "no estimate (no spread in the answers)"
+            verdict: ModelVerdict = TOO_FEW if ni < min_n else "no clear difference"
+            rows.append(OfficeEffect(lb, int(ni), None, None, None, None, None, None, None, None,
+                                     None, None, None, None, None, verdict, why))  # fmt: skip
+            continue
+        rows.append(
+            OfficeEffect(
+                lb, int(ni), float(yf[j]), float(math.sqrt(vf[j])), float(value[j]), _opt(lo[j]),
+                _opt(hi[j]), float(diff[j]), _opt(d_lo[j]), _opt(d_hi[j]), float(prob[j]),
+                float(weight[j]), int(rank[j]), int(r_lo[j]), int(r_hi[j]), verdicts[j],
+            )
+        )  # fmt: skip
+    return OfficeModel(
+        tuple(rows), mu_mean, float(mu_lo[0]), float(mu_hi[0]), float(post.tau @ w), tau_lo,
+        tau_hi, tau_reml, sigma, int(min_n), level, min_difference, tuple(grid.tolist()),
+        tuple(f_lo95.tolist()), tuple(f_hi95.tolist()), tuple(f_lo998.tolist()),
+        tuple(f_hi998.tolist()), k, joint, int(draws), int(seed), rule,
+    )  # fmt: skip
+
+
+def index_estimates(table: CountTable) -> tuple[FloatArray, FloatArray, FloatArray, float]:
+    """n, observed index (0–100) and its sampling variance σ²/n per office, and σ.
+
+    σ² is the pooled within-office variance of the respondents' index values,
+    Σ (n_i − 1)s_i² / Σ (n_i − 1) (the one-way ANOVA within mean square).
+    """
+    lv = np.asarray(table.levels)
+    span = lv[-1] - lv[0]
+    if span == 0:
+        raise ValueError("the scale has only one level: no index")
+    n, mean, var = moments(table.counts, lv)
+    y = 100.0 * (mean - lv[0]) / span
+    dof = np.where(n >= 2, n - 1.0, 0.0)
+    var_idx = np.where(n >= 2, var, 0.0) * (100.0 / span) ** 2
+    sigma2 = float(np.sum(var_idx * dof) / dof.sum()) if dof.sum() else 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = np.where(n > 0, sigma2 / n, np.nan)
+    return n, y, v, math.sqrt(sigma2)
+
+
+def office_model(
+    table: CountTable | Any,
+    *,
+    levels: Sequence[float] | None = None,
+    min_n: int = 10,
+    level: float = 0.95,
+    min_difference: float = 0.0,
+    draws: int = 1000,
+    seed: int = 0,
+    joint: bool = True,
+    funnel: bool = True,
+) -> OfficeModel:
+    """The random-effects model (`fit_office_model`) on the observed indices of a count table.
+
+    y_i = the office's index, v_i = σ²/n_i with σ the pooled within-office SD
+    (`index_estimates`). For the model on client-mix adjusted figures use
+    `analysis.casemix.adjusted_model`.
+    """
+    tab = as_table(table, levels)
+    n, y, v, sigma = index_estimates(tab)
+    if sigma == 0:
+        v = np.full_like(v, np.nan)
+    return fit_office_model(
+        tab.labels, n, y, v, sigma=sigma, min_n=min_n, level=level,
+        min_difference=min_difference, draws=draws, seed=seed, joint=joint, funnel=funnel,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictForecast:
+    """`time_to_verdict` result: the responses an office needs for the model's verdict on a
+    true difference `delta` with probability `power`, and the date at its response rate.
+
+    `needed` is None when the verdict cannot reach that power at any n up to 100,000
+    (e.g. |delta| below the verdict's floor); `date` is None then or without a rate;
+    `achieved` is the simulated probability at `needed`.
+    """
+
+    label: str
+    n: int
+    delta: float
+    power: float
+    needed: int | None
+    achieved: float | None
+    date: Any
+    draws: int
+    reason: str | None = None
+
+
+MAX_NEEDED = 100_000
+POWER_GRID = 120
+
+
+def verdict_power(
+    y: Any, v: Any, office: int, delta: float, sizes: Any, *, sigma: float,
+    extra_var: float = 0.0, level: float = 0.95, min_difference: float = 0.0,
+    draws: int = 2000, seed: int = 0,
+) -> FloatArray:  # fmt: skip
+    """Probability that `office` gets the verdict in the direction of `delta` when it has n
+    responses (for each n in `sizes`) and its true index lies `delta` points from the
+    network mean, the other offices' estimates held as they are. By simulation with the
+    verdict rule of `fit_office_model` itself:
+
+    y* = μ̂ + δ + √v*·z, v* = σ²/n + extra_var, z standard normal (the same `draws` z for
+    every n, so the curve is smooth in n); for each draw the posterior of τ is recomputed on
+    an even grid of POWER_GRID points from 0 to twice the upper end of today's grid + 5
+    (at most 50) from the running sums of the other offices (W = Σw,
+    S = Σwy, T = Σwy², L = Σ log(v + τ²)), then P(θ − μ > 0) and E(θ − μ) as in
+    `_conditional`. μ̂ is the posterior mean of μ from the other offices (the network the
+    office is compared with, without the office's own current answers).
+    """
+    y_arr = np.asarray(y, dtype=np.float64)
+    v_arr = np.asarray(v, dtype=np.float64)
+    others = np.ones(y_arr.size, dtype=bool)
+    others[office] = False
+    yo, vo = y_arr[others], v_arr[others]
+    post = tau_posterior(yo, vo)
+    mu_hat = float(post.mu @ post.weight)
+    tau = np.linspace(0.0, min(TAU_MAX, 2.0 * float(post.tau.max()) + 5.0), POWER_GRID)
+    t2 = tau**2
+    wo = 1.0 / (vo[None, :] + t2[:, None])
+    big_w, big_s = wo.sum(axis=1), wo @ yo
+    big_t, big_l = wo @ (yo * yo), np.log(vo[None, :] + t2[:, None]).sum(axis=1)
+    step = np.diff(tau)
+    trap = np.zeros_like(tau)
+    trap[:-1] += step / 2
+    trap[1:] += step / 2
+    z = np.random.default_rng(seed).standard_normal(draws)
+    tail = (1.0 + level) / 2.0
+    sign = 1.0 if delta >= 0 else -1.0
+    out = []
+    for size in np.atleast_1d(np.asarray(sizes, dtype=np.float64)).tolist():
+        vs = sigma * sigma / size + extra_var
+        ys = mu_hat + delta + math.sqrt(vs) * z
+        ws = 1.0 / (vs + t2)  # (G,)
+        sw = big_w[None, :] + ws[None, :]
+        mu = (big_s[None, :] + ws[None, :] * ys[:, None]) / sw
+        q = big_t[None, :] + ws[None, :] * ys[:, None] ** 2 - sw * mu * mu
+        ll = -0.5 * (big_l[None, :] + np.log(vs + t2)[None, :] + np.log(sw) + q)
+        dens = np.exp(ll - ll.max(axis=1, keepdims=True)) * trap[None, :]
+        pw = dens / dens.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(t2 > 0, vs / (vs + t2), 1.0)[None, :]
+        dm = sign * (1.0 - b) * (ys[:, None] - mu)
+        ds = np.maximum(np.sqrt(vs * (1.0 - b) + (1.0 - b) ** 2 / sw), 1e-9)
+        prob = np.sum(pw * special.ndtr(dm / ds), axis=1)
+        diff = np.sum(pw * dm, axis=1)
+        out.append(float(np.mean((prob >= tail) & (diff >= min_difference))))
+    return np.asarray(out)
+
+
+def responses_for_verdict(
+    y: Any, v: Any, office: int, delta: float, *, sigma: float, power: float = 0.8,
+    extra_var: float = 0.0, level: float = 0.95, min_difference: float = 0.0,
+    draws: int = 2000, seed: int = 0,
+) -> tuple[int | None, float | None]:  # fmt: skip
+    """The smallest n with `verdict_power` ≥ `power`: doubling, then bisection over n (the
+    common random numbers make the simulated power curve monotone up to noise). Returns
+    (n, simulated power at n), or (None, None) if not reached by MAX_NEEDED."""
+    kwargs: dict[str, Any] = dict(
+        sigma=sigma, extra_var=extra_var, level=level, min_difference=min_difference,
+        draws=draws, seed=seed,
+    )  # fmt: skip
+
+    def pw(size: float) -> float:
+        return float(verdict_power(y, v, office, delta, [size], **kwargs)[0])
+
+    lo, hi = 1, 2
+    while pw(hi) < power:
+        lo, hi = hi, hi * 2
+        if hi > MAX_NEEDED:
+            return None, None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pw(mid) >= power:
+            hi = mid
+        else:
+            lo = mid
+    return hi, pw(hi)
+
+
+def time_to_verdict(
+    table: CountTable | Any,
+    office: str | int,
+    delta: float,
+    rate_per_day: float | None = None,
+    *,
+    today: Any = None,
+    levels: Sequence[float] | None = None,
+    min_n: int = 10,
+    power: float = 0.8,
+    level: float = 0.95,
+    min_difference: float = 0.0,
+    draws: int = 2000,
+    seed: int = 0,
+) -> VerdictForecast:
+    """Responses (and the date) by which `office` gets the model's verdict on a true
+    difference of `delta` index points from the network with probability `power`.
+
+    Computed by simulation under the verdict rule actually used (`verdict_power`, the same
+    posterior interval and floor as `fit_office_model`), not by a z-test formula: the
+    smallest n with simulated power ≥ `power`, by doubling and then bisection over n (the
+    common random numbers make the power curve monotone up to simulation noise). The other
+    offices' figures are held as they are today. Date = today + ⌈(needed − n)/rate⌉ days.
+    """
+    import datetime as dt
+
+    if not 0 < power < 1:
+        raise ValueError(f"power must be in (0, 1), got {power}")
+    if delta == 0:
+        raise ValueError("delta must not be 0: a verdict needs a true difference")
+    tab = as_table(table, levels)
+    n, y, v, sigma = index_estimates(tab)
+    pos = tab.labels.index(str(office)) if isinstance(office, str) else int(office)
+    label = tab.labels[pos]
+    fit = n >= max(min_n, 1)
+    fit[pos] = True
+    if fit.sum() < 3 or sigma == 0:
+        return VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
+                               "fewer than three offices with enough responses")  # fmt: skip
+    idx = np.flatnonzero(fit)
+    j = int(np.flatnonzero(idx == pos)[0])
+    yy, vv = y[idx].copy(), v[idx].copy()
+    if not np.isfinite(yy[j]):  # an office without answers yet: start it at the network
+        yy[j], vv[j] = float(np.nanmean(yy)), sigma * sigma
+    needed, achieved = responses_for_verdict(
+        yy, vv, j, delta, sigma=sigma, power=power, level=level,
+        min_difference=min_difference, draws=draws, seed=seed,
+    )  # fmt: skip
+    if needed is None:
+        return VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
+                               f"no verdict with {power:.0%} probability below "
+                               f"{MAX_NEEDED:,} responses")  # fmt: skip
+    date = None
+    if rate_per_day is not None and rate_per_day > 0:
+        start = today or dt.date.today()
+        missing = needed - int(n[pos])
+        date = (
+            start if missing <= 0 else start + dt.timedelta(days=math.ceil(missing / rate_per_day))
+        )
+    return VerdictForecast(label, int(n[pos]), delta, power, needed, achieved, date, draws)
