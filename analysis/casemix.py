@@ -196,6 +196,7 @@ def adjusted_model(
     seed: int = 0,
     joint: bool = True,
     funnel: bool = True,
+    intervals: bool = True,
 ) -> tuple[Adjustment, OfficeModel]:
     """The random-effects model (`analysis.model.fit_office_model`) on the adjusted indices
     (y_i = adjusted_i, v_i = se_adjusted_i²), or with `adjusted=False` on the observed ones
@@ -213,7 +214,7 @@ def adjusted_model(
     model = fit_office_model(
         adj.offices, np.asarray(adj.n, dtype=float), y, se * se, sigma=sigma, min_n=min_n,
         level=level, min_difference=min_difference, draws=draws, seed=seed, joint=joint,
-        funnel=funnel,
+        funnel=funnel, intervals=intervals,
     )  # fmt: skip
     return adj, model
 

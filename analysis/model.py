@@ -30,8 +30,8 @@ from analysis.indices import moments
 TAU_MAX = 50.0
 """Upper end of the uniform prior of τ on the 0–100 index scale (the largest possible SD)."""
 COARSE_GRID = 400
-FINE_GRID = 160
-LOG_SPAN = 20.0
+FINE_GRID = 100
+LOG_SPAN = 18.0
 """The fine grid covers the τ where the log posterior is within this of its maximum."""
 
 ModelVerdict = Literal["above", "below", "no clear difference", "too few responses"]
@@ -199,29 +199,32 @@ def mixture_quantile(
     x = m1 + np.sqrt(np.maximum(m2 - m1 * m1, 1e-300)) * float(special.ndtri(q))
     lo = (mean - 9.0 * sd).min(axis=1)
     hi = (mean + 9.0 * sd).max(axis=1)
-    for _ in range(12):
-        z = (x[:, None] - mean) / sd
+    rows = np.arange(x.size)
+    for _ in range(12):  # Newton on the rows not yet converged
+        z = (x[rows, None] - mean[rows]) / sd[rows]
         err = special.ndtr(z) @ weight - q
-        dens = (np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))) @ weight
-        lo = np.where(err < 0, np.maximum(lo, x), lo)
-        hi = np.where(err > 0, np.minimum(hi, x), hi)
-        if np.all(np.abs(err) < 1e-10):
-            return x
+        dens = (np.exp(-0.5 * z * z) / (sd[rows] * math.sqrt(2 * math.pi))) @ weight
+        lo[rows] = np.where(err < 0, np.maximum(lo[rows], x[rows]), lo[rows])
+        hi[rows] = np.where(err > 0, np.minimum(hi[rows], x[rows]), hi[rows])
+        done = np.abs(err) < 1e-10
         with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(dens > 0, err / dens, np.inf)
-        nxt = x - step
-        x = np.where((nxt > lo) & (nxt < hi), nxt, 0.5 * (lo + hi))
-    todo = np.ones(x.size, dtype=bool)
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        cdf = special.ndtr((mid[:, None] - mean) / sd) @ weight
-        below = cdf < q
-        lo = np.where(below, mid, lo)
-        hi = np.where(below, hi, mid)
-        todo = hi - lo > 1e-11 * np.maximum(1.0, np.abs(mid))
-        if not todo.any():
+            nxt = x[rows] - np.where(dens > 0, err / dens, np.inf)
+        inside = (nxt > lo[rows]) & (nxt < hi[rows])
+        x[rows] = np.where(done, x[rows], np.where(inside, nxt, 0.5 * (lo[rows] + hi[rows])))
+        rows = rows[~done]
+        if rows.size == 0:
+            return x
+    todo = rows
+    for _ in range(iters):  # bisection for the rest
+        mid = 0.5 * (lo[todo] + hi[todo])
+        below = special.ndtr((mid[:, None] - mean[todo]) / sd[todo]) @ weight < q
+        lo[todo] = np.where(below, mid, lo[todo])
+        hi[todo] = np.where(below, hi[todo], mid)
+        todo = todo[hi[todo] - lo[todo] > 1e-11 * np.maximum(1.0, np.abs(lo[todo]))]
+        if todo.size == 0:
             break
-    return 0.5 * (lo + hi)
+    x[rows] = 0.5 * (lo[rows] + hi[rows])
+    return x
 
 
 def _conditional(
@@ -324,7 +327,8 @@ def _rank_draws(
             b = np.where(t2 > 0, v[None, :] / (v[None, :] + t2), 1.0)
         theta = mu[:, None] + (1.0 - b) * (y[None, :] - mu[:, None])
         theta += np.sqrt(v[None, :] * (1.0 - b)) * rng.standard_normal((size, k))
-        order = np.argsort(-theta, axis=1, kind="stable")
+        # float32 sorts faster; ties that rounding creates are broken by office order
+        order = np.argsort(-theta.astype(np.float32), axis=1, kind="stable")
         block = np.empty_like(order)
         np.put_along_axis(block, order, np.arange(1, k + 1)[None, :], axis=1)
         ranks[start : start + size] = block
@@ -338,29 +342,29 @@ def rank_bounds(ranks: np.ndarray, level: float, joint: bool) -> tuple[np.ndarra
     Joint (simultaneous): sort each office's draws; for trim k the box is
     [r_(k+1), r_(D−k)] per office; the largest k whose box holds every office's rank in at
     least `level` of the draws (Besag, Green, Higdon & Mengersen 1995, Statistical Science
-    10:3–41, §"simultaneous credible regions"). Discrete ranks make the boxes conservative.
+    10:3–41), joined with the marginal interval (so joint ⊇ marginal).
     """
     d = ranks.shape[0]
     srt = np.sort(ranks, axis=0)
+    lo_q = math.floor((1 - level) / 2 * d)
+    m_lo, m_hi = srt[lo_q], srt[d - 1 - lo_q]
     if not joint:
-        lo_q = math.floor((1 - level) / 2 * d)
-        hi_q = d - 1 - lo_q
-        return srt[lo_q], srt[hi_q]
+        return m_lo, m_hi
 
     def inside(k: int) -> float:
         lo, hi = srt[k], srt[d - 1 - k]
         return float(np.mean(np.all((ranks >= lo) & (ranks <= hi), axis=1)))
 
     lo_k, hi_k = 0, (d - 1) // 2
-    if inside(0) < level:  # cannot happen: k = 0 holds every draw
-        return srt[0], srt[-1]
     while lo_k < hi_k:
         mid = (lo_k + hi_k + 1) // 2
         if inside(mid) >= level:
             lo_k = mid
         else:
             hi_k = mid - 1
-    return srt[lo_k], srt[d - 1 - lo_k]
+    # With tied (discrete) ranks, trimming k draws may drop fewer than k, so the joint box
+    # can come out narrower than one office's own quantile interval; never report less.
+    return np.minimum(srt[lo_k], m_lo), np.maximum(srt[d - 1 - lo_k], m_hi)
 
 
 def _opt(x: float) -> float | None:
@@ -383,6 +387,7 @@ def fit_office_model(
     funnel_grid: Sequence[float] | None = None,
     funnel: bool = True,
     intervals: bool = True,
+    design_effect: Any = 1.0,
 ) -> OfficeModel:
     """The random-effects model on office estimates y_i (0–100) with sampling variances v_i.
 
@@ -403,6 +408,10 @@ def fit_office_model(
       point beyond the line and the verdict are the same statement.
     intervals=False skips the interval quantiles and rank draws (they are None/the point
     rank): the verdicts are the same, for simulations that need only them.
+    design_effect: v_i is multiplied by it (one number or one per office), for answers that
+    are correlated within an office's days or kiosks: deff = 1 + (m − 1)·ρ with m the mean
+    number of answers per cluster and ρ the intra-cluster correlation (Kish 1965, Survey
+    Sampling, §5.4); bench/coverage.py measures when it matters.
     """
     if not 0.5 < level < 1:
         raise ValueError(f"level must be between 0.5 and 1, got {level}")
@@ -413,7 +422,10 @@ def fit_office_model(
     label_t = tuple(str(x) for x in labels)
     n_arr = np.asarray(n, dtype=np.float64)
     y_arr = np.asarray(y, dtype=np.float64)
-    v_arr = np.asarray(v, dtype=np.float64)
+    deff = np.broadcast_to(np.asarray(design_effect, dtype=np.float64), n_arr.shape)
+    if np.any(~np.isfinite(deff)) or np.any(deff < 1):
+        raise ValueError("design_effect must be at least 1")
+    v_arr = np.asarray(v, dtype=np.float64) * deff
     if not (n_arr.shape == y_arr.shape == v_arr.shape == (len(label_t),)):
         raise ValueError("labels, n, y and v must have one entry per office")
     fit = (n_arr >= max(min_n, 1)) & np.isfinite(y_arr) & np.isfinite(v_arr) & (v_arr > 0)
@@ -545,6 +557,8 @@ def office_model(
     seed: int = 0,
     joint: bool = True,
     funnel: bool = True,
+    intervals: bool = True,
+    design_effect: Any = 1.0,
 ) -> OfficeModel:
     """The random-effects model (`fit_office_model`) on the observed indices of a count table.
 
@@ -559,6 +573,7 @@ def office_model(
     return fit_office_model(
         tab.labels, n, y, v, sigma=sigma, min_n=min_n, level=level,
         min_difference=min_difference, draws=draws, seed=seed, joint=joint, funnel=funnel,
+        intervals=intervals, design_effect=design_effect,
     )  # fmt: skip
 
 
@@ -597,13 +612,14 @@ def verdict_power(
     network mean, the other offices' estimates held as they are. By simulation with the
     verdict rule of `fit_office_model` itself:
 
-    y* = μ̂ + δ + √v*·z, v* = σ²/n + extra_var, z standard normal (the same `draws` z for
-    every n, so the curve is smooth in n); for each draw the posterior of τ is recomputed on
+    y* = μ* + δ + √v*·z, v* = σ²/n + extra_var, z standard normal and μ* drawn from the
+    posterior of the network mean μ given the other offices (so the uncertainty of where
+    the network truly lies is part of the promise); the same draws for every n, so the
+    curve is smooth in n; for each draw the posterior of τ is recomputed on
     an even grid of POWER_GRID points from 0 to twice the upper end of today's grid + 5
     (at most 50) from the running sums of the other offices (W = Σw,
     S = Σwy, T = Σwy², L = Σ log(v + τ²)), then P(θ − μ > 0) and E(θ − μ) as in
-    `_conditional`. μ̂ is the posterior mean of μ from the other offices (the network the
-    office is compared with, without the office's own current answers).
+    `_conditional`.
     """
     y_arr = np.asarray(y, dtype=np.float64)
     v_arr = np.asarray(v, dtype=np.float64)
@@ -611,7 +627,6 @@ def verdict_power(
     others[office] = False
     yo, vo = y_arr[others], v_arr[others]
     post = tau_posterior(yo, vo)
-    mu_hat = float(post.mu @ post.weight)
     tau = np.linspace(0.0, min(TAU_MAX, 2.0 * float(post.tau.max()) + 5.0), POWER_GRID)
     t2 = tau**2
     wo = 1.0 / (vo[None, :] + t2[:, None])
@@ -621,13 +636,17 @@ def verdict_power(
     trap = np.zeros_like(tau)
     trap[:-1] += step / 2
     trap[1:] += step / 2
-    z = np.random.default_rng(seed).standard_normal(draws)
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal(draws)
+    # where the network truly is: μ from its posterior given the other offices
+    g = rng.choice(post.tau.size, size=draws, p=post.weight)
+    mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * rng.standard_normal(draws)
     tail = (1.0 + level) / 2.0
     sign = 1.0 if delta >= 0 else -1.0
     out = []
     for size in np.atleast_1d(np.asarray(sizes, dtype=np.float64)).tolist():
         vs = sigma * sigma / size + extra_var
-        ys = mu_hat + delta + math.sqrt(vs) * z
+        ys = mu_true + delta + math.sqrt(vs) * z
         ws = 1.0 / (vs + t2)  # (G,)
         sw = big_w[None, :] + ws[None, :]
         mu = (big_s[None, :] + ws[None, :] * ys[:, None]) / sw
@@ -650,9 +669,11 @@ def responses_for_verdict(
     extra_var: float = 0.0, level: float = 0.95, min_difference: float = 0.0,
     draws: int = 2000, seed: int = 0,
 ) -> tuple[int | None, float | None]:  # fmt: skip
-    """The smallest n with `verdict_power` ≥ `power`: doubling, then bisection over n (the
-    common random numbers make the simulated power curve monotone up to noise). Returns
-    (n, simulated power at n), or (None, None) if not reached by MAX_NEEDED."""
+    """The smallest n with `verdict_power` ≥ `power` + one simulation SE (√(p(1 − p)/draws),
+    a margin so that choosing n on a noisy curve does not promise less than `power`):
+    doubling, then bisection over n (the common random numbers make the simulated power
+    curve monotone up to noise). Returns (n, simulated power at n), or (None, None) if not
+    reached by MAX_NEEDED."""
     kwargs: dict[str, Any] = dict(
         sigma=sigma, extra_var=extra_var, level=level, min_difference=min_difference,
         draws=draws, seed=seed,
@@ -661,6 +682,7 @@ def responses_for_verdict(
     def pw(size: float) -> float:
         return float(verdict_power(y, v, office, delta, [size], **kwargs)[0])
 
+    power = power + math.sqrt(power * (1 - power) / draws)
     lo, hi = 1, 2
     while pw(hi) < power:
         lo, hi = hi, hi * 2

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -23,7 +23,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from analysis import CountTable, compare_offices, funnel_limits, rank_intervals
+from analysis import CountTable, compare_offices, funnel_limits, office_model, rank_intervals
 
 ITEMS = ("respect", "understood", "next_steps", "time", "clear", "helpful", "overall")
 LEVELS = [1, 2, 3, 4, 5]
@@ -120,33 +120,31 @@ def main() -> None:
     one = tables["index"]
     t_one = best_of(lambda: (compare_offices(one), funnel_limits(one)))
 
-    def rank(
-        table: CountTable, method: Literal["auto", "dirichlet", "normal"]
-    ) -> Callable[[], Any]:
-        return lambda: rank_intervals(table, draws=args.draws, method=method)
+    def rank(table: CountTable, joint: bool) -> Callable[[], Any]:
+        return lambda: rank_intervals(table, draws=args.draws, joint=joint)
 
     item = tables["overall"]
-    t_rank_auto_item = best_of(rank(item, "auto"))
-    t_rank_auto_index = best_of(rank(one, "auto"))
-    t_rank_dir_item = best_of(rank(item, "dirichlet"))
-    t_rank_dir_index = best_of(rank(one, "dirichlet"))
-    t_rank_norm = best_of(rank(one, "normal"))
-    exact_item = rank_intervals(item, draws=args.draws).dirichlet_offices
-    exact_index = rank_intervals(one, draws=args.draws).dirichlet_offices
+    t_model_verdicts = best_of(lambda: office_model(one, draws=1, funnel=False, intervals=False))
+    t_model = best_of(lambda: office_model(one, draws=1, funnel=False))
+    t_model_funnel = best_of(lambda: office_model(one, draws=1))
+    t_rank_item = best_of(rank(item, True))
+    t_rank_index = best_of(rank(one, True))
+    t_rank_single = best_of(rank(one, False))
     print("count path (best of 3):")
     print(f"  compare_offices + funnel (index), composite index table: {t_one * 1e3:.1f} ms")
     print(
         f"  compare_offices + 2 funnels (index, top box), all {n_tables} tables: "
         f"{t_tables * 1e3:.1f} ms"
     )
-    print(f"rank intervals, {args.draws:,} draws (best of 3):")
-    print(f"  default (auto), one item (5 levels), {exact_item} offices on Dirichlet draws: "
-          f"{t_rank_auto_item * 1e3:.0f} ms")  # fmt: skip
-    print(f"  default (auto), composite index ({len(one.levels)} levels), {exact_index} "
-          f"offices on Dirichlet draws: {t_rank_auto_index * 1e3:.0f} ms")  # fmt: skip
-    print(f"  method=dirichlet, one item (5 levels): {t_rank_dir_item * 1e3:.0f} ms")
-    print(f"  method=dirichlet, composite index: {t_rank_dir_index * 1e3:.0f} ms")
-    print(f"  method=normal, composite index: {t_rank_norm * 1e3:.0f} ms")
+    print("random-effects model (analysis/model.py), composite index, all offices (best of 3):")
+    print(f"  verdicts only: {t_model_verdicts * 1e3:.0f} ms "
+          f"({t_model_verdicts / t_one:.1f}× compare_offices + funnel)")  # fmt: skip
+    print(f"  + shrunken and difference intervals: {t_model * 1e3:.0f} ms")
+    print(f"  + funnel limits (2 levels × 40 sizes): {t_model_funnel * 1e3:.0f} ms")
+    print(f"rank intervals from the model, {args.draws:,} draws (best of 3):")
+    print(f"  joint, one item (5 levels): {t_rank_item * 1e3:.0f} ms")
+    print(f"  joint, composite index ({len(one.levels)} levels): {t_rank_index * 1e3:.0f} ms")
+    print(f"  per office, composite index: {t_rank_single * 1e3:.0f} ms")
 
     # Naive path: rows per office, scipy per office against the pooled rest. Timed on a
     # sample of offices for the composite index and extrapolated to all offices and tables.
