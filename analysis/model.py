@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy import optimize, special
 
 from analysis.counts import CountTable, FloatArray, as_table
@@ -253,7 +254,8 @@ def _conditional(
 def _prob_above(weight: FloatArray, mean: FloatArray, sd: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(sd > 0, mean / sd, np.sign(mean) * np.inf)
-    return special.ndtr(z) @ weight
+    out: FloatArray = special.ndtr(z) @ weight
+    return out
 
 
 def _verdicts(
@@ -287,7 +289,7 @@ def _funnel(
     span = float(np.ptp(y_all)) + 10.0 * sigma
     centre = float(post.mu @ post.weight)
 
-    def gets(yv: FloatArray, sign: float) -> FloatArray:
+    def gets(yv: FloatArray, sign: float) -> npt.NDArray[np.bool_]:
         _, _, _, dm, ds = _conditional(yv, v, post)
         p = _prob_above(post.weight, sign * dm, ds)
         d = sign * (dm @ post.weight)
@@ -483,8 +485,8 @@ def fit_office_model(
     mu_lo = mixture_quantile((1 - level) / 2, w, post.mu[None, :], np.sqrt(post.mu_var)[None, :])
     mu_hi = mixture_quantile((1 + level) / 2, w, post.mu[None, :], np.sqrt(post.mu_var)[None, :])
     cdf = np.cumsum(w)
-    tau_lo = float(post.tau[np.searchsorted(cdf, (1 - level) / 2)])
-    tau_hi = float(post.tau[min(np.searchsorted(cdf, (1 + level) / 2), w.size - 1)])
+    tau_lo = float(post.tau[int(np.searchsorted(cdf, (1 - level) / 2))])
+    tau_hi = float(post.tau[min(int(np.searchsorted(cdf, (1 + level) / 2)), w.size - 1)])
     tau_reml = reml_tau(yf, vf, post)
 
     if not funnel:
