@@ -9,7 +9,7 @@ Gelman et al. 2013, Bayesian Data Analysis, 3rd ed., §5.4–5.5):
 The upper bound 50 is the largest standard deviation a quantity on the 0–100 scale can
 have, so the prior is proper and depends on nothing but the scale's ends (not on how many
 answer levels a table has). Integrating μ out gives the restricted (REML) likelihood of τ
-(BDA3 eq. 5.21), evaluated on a grid; every office's posterior is then a finite mixture of
+(BDA3 §5.4), evaluated on a grid; every office's posterior is then a finite mixture of
 normals over that grid, so the shrunken estimate, its interval, the verdict and the funnel
 limits are deterministic; only the rank intervals are drawn (seeded).
 """
@@ -127,7 +127,8 @@ def restricted_loglik(tau: FloatArray, y: FloatArray, v: FloatArray) -> tuple[Fl
 
     With w_i = 1/(v_i + τ²), μ̂ = Σ w_i y_i / Σ w_i:
     ℓ_R(τ) = −½ [Σ log(v_i + τ²) + log Σ w_i + Σ w_i (y_i − μ̂)²]  (+ constant)
-    (Gelman et al. 2013, BDA3 eq. 5.21; Viechtbauer 2005, J Educ Behav Stat 30:261–293,
+    (Gelman et al. 2013, BDA3 §5.4, the marginal posterior of τ; Viechtbauer 2005, J Educ
+    Behav Stat 30:261–293,
     the REML criterion of the random-effects model). Returns ℓ_R, μ̂ and 1/Σ w.
     """
     t2 = np.asarray(tau, dtype=np.float64)[:, None] ** 2
@@ -235,7 +236,7 @@ def _conditional(
 
     B = v/(v + τ²); θ | τ, y ~ N(μ̂ + (1 − B)(y − μ̂), v(1 − B) + B²·V_μ);
     θ − μ | τ, y ~ N((1 − B)(y − μ̂), v(1 − B) + (1 − B)²·V_μ), V_μ = 1/Σ 1/(v_j + τ²)
-    (BDA3 eqs. 5.17–5.20 with μ integrated over its normal posterior).
+    (BDA3 §5.4, with μ integrated over its normal posterior given τ).
     """
     t2 = post.tau[None, :] ** 2
     vv = v[:, None]
@@ -413,7 +414,7 @@ def fit_office_model(
     design_effect: v_i is multiplied by it (one number or one per office), for answers that
     are correlated within an office's days or kiosks: deff = 1 + (m − 1)·ρ with m the mean
     number of answers per cluster and ρ the intra-cluster correlation (Kish 1965, Survey
-    Sampling, §5.4); bench/coverage.py measures when it matters.
+    Sampling, Wiley); bench/coverage.py measures when it matters.
     """
     if not 0.5 < level < 1:
         raise ValueError(f"level must be between 0.5 and 1, got {level}")
