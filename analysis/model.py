@@ -16,6 +16,7 @@ limits are deterministic; only the rank intervals are drawn (seeded).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -571,13 +572,16 @@ def office_model(
     """
     tab = as_table(table, levels)
     n, y, v, sigma = index_estimates(tab)
-    if sigma == 0:
+    if sigma == 0:  # every office's answers are all on one level: nothing to model
         v = np.full_like(v, np.nan)
-    return fit_office_model(
+    model = fit_office_model(
         tab.labels, n, y, v, sigma=sigma, min_n=min_n, level=level,
         min_difference=min_difference, draws=draws, seed=seed, joint=joint, funnel=funnel,
         intervals=intervals, design_effect=design_effect,
     )  # fmt: skip
+    if sigma == 0 and model.reason:
+        return dataclasses.replace(model, reason="no spread in the answers: no model")
+    return model
 
 
 @dataclass(frozen=True, slots=True)
@@ -732,7 +736,14 @@ def time_to_verdict(
         raise ValueError("delta must not be 0: a verdict needs a true difference")
     tab = as_table(table, levels)
     n, y, v, sigma = index_estimates(tab)
-    pos = tab.labels.index(str(office)) if isinstance(office, str) else int(office)
+    if isinstance(office, str):
+        if office not in tab.labels:
+            raise ValueError(f"office {office!r} is not in the table")
+        pos = tab.labels.index(office)
+    else:
+        pos = int(office)
+        if not 0 <= pos < len(tab.labels):
+            raise ValueError(f"office {pos} is not in the table ({len(tab.labels)} offices)")
     label = tab.labels[pos]
     fit = n >= max(min_n, 1)
     fit[pos] = True

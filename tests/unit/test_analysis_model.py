@@ -296,6 +296,12 @@ def test_it_dates_the_verdict_from_the_forecast_and_the_rate():
     assert forecast.n == int(n[0])
 
 
+def test_it_says_why_there_is_no_model_when_nobody_differs_at_all():
+    model = office_model(CountTable(list("abcd"), LEVELS, [[0, 0, 0, 0, 20]] * 4))
+    assert model.reason == "no spread in the answers: no model"
+    assert all(o.value is None for o in model.offices)
+
+
 def test_it_rejects_bad_parameters():
     n, y, v, sigma = network_estimates()
     labels = [str(i) for i in range(n.size)]
@@ -305,6 +311,8 @@ def test_it_rejects_bad_parameters():
         fit_office_model(labels, n, y, v, sigma=sigma, min_difference=-1)
     with pytest.raises(ValueError, match="one entry per office"):
         fit_office_model(labels[:-1], n, y, v, sigma=sigma)
+    with pytest.raises(ValueError, match="not in the table"):
+        time_to_verdict(CountTable(labels, [1, 2], np.ones((n.size, 2))), "nowhere", 5.0)
     with pytest.raises(ValueError, match="delta"):
         time_to_verdict(CountTable(labels, [1, 2], np.ones((n.size, 2))), 0, 0.0)
     assert stats.norm.ppf(0.975) > 1.9  # keep scipy.stats import used for readers
