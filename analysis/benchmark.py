@@ -258,7 +258,7 @@ def funnel_limits(
     k: int = 2,
     target: float | None = None,
     min_n: int = 10,
-    overdispersion: Literal["multiplicative", "additive", "none"] = "additive",
+    overdispersion: Literal["multiplicative", "additive", "none"] = "multiplicative",
     grid: Sequence[float] | None = None,
     winsor: float = 0.1,
 ) -> Funnel:
@@ -273,12 +273,12 @@ def funnel_limits(
     Office z-score: z_i = (y_i − target)/s(n_i), over offices with n_i ≥ min_n.
     Overdispersion (paper §6): winsorise the z_i at the 10%/90% quantiles, φ = Σ z_w²/I;
     test I·φ against χ² with I − 1 df (I df when the target is given).
-    "additive" (default; the random-effects form, which "appears to have a stronger
-    conceptual foundation": Spiegelhalter 2005, "Handling over-dispersion of performance
-    indicators", Qual Saf Health Care 14:347–351): see below.
-    "multiplicative": if the test is significant at 5% and φ > 1, limits become
-    target ± z_p·√φ·s(n) and z_i is divided by √φ.
-    "additive": τ² = max(0, (I·φ − (I − 1)) / (Σw − Σw²/Σw)),
+    "multiplicative" (default, kept for the pages built on it): if the test is significant
+    at 5% and φ > 1, limits become target ± z_p·√φ·s(n) and z_i is divided by √φ.
+    "additive" (the random-effects form, which "appears to have a stronger conceptual
+    foundation": Spiegelhalter 2005, "Handling over-dispersion of performance indicators",
+    Qual Saf Health Care 14:347–351; `analysis.model` is the full random-effects model):
+    τ² = max(0, (I·φ − (I − 1)) / (Σw − Σw²/Σw)),
     w_i = 1/s(n_i)²; limits target ± z_p·√(s(n)² + τ²) and z_i = (y_i − target)/√(s_i² + τ²).
     "none": no adjustment.
     """

@@ -107,10 +107,7 @@ def test_it_shows_whole_funnel_labels_also_at_the_edge_of_the_plot(
 ) -> None:
     names = [f"Standort {i}" for i in range(8)] + ["Jobcenter Nordheide-Hauptstelle"]
     counts = [[1, 2, 10, 20, 17]] * 8 + [[1, 3, 10, 25, 300]]  # the biggest is far above
-    # multiplicative: the labelled office must lie outside the limits (the additive default
-    # widens them by the spread this one outlier creates)
-    table = CountTable(names, [1, 2, 3, 4, 5], counts)
-    fig = funnel_plot(funnel_limits(table, overdispersion="multiplicative"), labels=True)
+    fig = funnel_plot(funnel_limits(CountTable(names, [1, 2, 3, 4, 5], counts)), labels=True)
     desktop.set_content("<div id='funnel' style='width: 600px; height: 450px'></div>")
     desktop.add_script_tag(path=str(PLOTLY))
     desktop.evaluate("fig => Plotly.newPlot('funnel', fig.data, fig.layout)", fig.to_plotly_json())

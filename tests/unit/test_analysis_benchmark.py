@@ -160,7 +160,7 @@ def test_it_estimates_overdispersion_from_winsorised_z_scores():
     w = 1 / s**2
     tau2 = (30 * phi - 29) / (w.sum() - (w**2).sum() / w.sum())
 
-    multiplicative = funnel_limits(table, measure="top_box", k=1, overdispersion="multiplicative")
+    multiplicative = funnel_limits(table, measure="top_box", k=1)
     assert multiplicative.phi == pytest.approx(phi)
     assert multiplicative.inflated
     assert multiplicative.overdispersion_p == pytest.approx(stats.chi2.sf(30 * phi, 29))
