@@ -35,6 +35,7 @@ from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
 from survey.manage import retention
 from survey.manage.pages import ManagePagesController, PasswordController
 from survey.manage.routes import ManageApiController
+from survey.pagecache import PageCache
 from survey.respond import page
 from survey.respond.queries import LinkDirectory
 from survey.respond.routes import RespondApiController, RespondController
@@ -217,6 +218,7 @@ def create_app(settings: Settings) -> Litestar:
                 "engine": engine,
                 "directory": LinkDirectory(settings.link_cache_seconds),
                 "assets": assets,
+                "page_cache": PageCache(),
             }
         ),
         template_config=_templates(assets),

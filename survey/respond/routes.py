@@ -10,9 +10,11 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from litestar.types import ASGIApp
 
 from survey.errors import BadRequest, Conflict, Invalid, NotFound
 from survey.i18n import N_, negotiate
+from survey.pagecache import cached_page, slot
 from survey.questionnaire import Definition, check_answers
 from survey.respond import page
 from survey.respond.queries import LinkDirectory
@@ -40,11 +42,18 @@ class RespondController(Controller):
     @get(["/s/{token:str}", "/k/{token:str}"], cache_control=None)
     async def survey(
         self, request: Request[Any, Any, State], state: State, token: FromPath[str]
-    ) -> Template:
+    ) -> ASGIApp:
         kind = request.url.path[1]
         link, definition = await _active_link(state, token, MODES[kind])
         locale = page.locale_for(request, definition)
-        return page.survey(link, definition, locale, kind=kind, submission_id=str(uuid.uuid4()))
+        return cached_page(
+            request,
+            ("survey", kind, locale, link),
+            lambda: page.survey(
+                link, definition, locale, kind=kind, submission_id=slot("submission_id")
+            ),
+            {"submission_id": str(uuid.uuid4())},
+        )
 
     @post(["/s/{token:str}", "/k/{token:str}"], status_code=303)
     async def submit_form(
@@ -86,10 +95,13 @@ class RespondController(Controller):
     @get(["/s/{token:str}/thanks", "/k/{token:str}/thanks"], cache_control=None)
     async def thanks(
         self, request: Request[Any, Any, State], state: State, token: FromPath[str]
-    ) -> Template:
+    ) -> ASGIApp:
         kind = request.url.path[1]
         link, definition = await _active_link(state, token, MODES[kind])
-        return page.thanks(link, page.locale_for(request, definition), kind=kind)
+        locale = page.locale_for(request, definition)
+        return cached_page(
+            request, ("thanks", kind, locale, link), lambda: page.thanks(link, locale, kind=kind)
+        )
 
 
 class RespondApiController(Controller):
