@@ -1,13 +1,14 @@
 """Plotly figures for the dashboards, built from the plain results of the other modules.
 
-Every builder takes `lang="de" | "en"` for its labels. Offices with too few responses are
-never drawn with a number; a note under the figure says how many were left out.
+Every builder takes `labels`, the words of the chart already translated (the keys of
+`LABELS["en"]`; missing keys fall back to `lang`, "de" or "en"). Offices without a value
+are never drawn with a number; a note under the figure says how many were left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -65,10 +66,10 @@ LABELS: dict[str, dict[str, str]] = {
 VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "no clear difference": "#5f6b7a"}
 
 
-def _labels(lang: str) -> dict[str, str]:
+def _labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str, str]:
     if lang not in LABELS:
         raise ValueError(f'lang must be "de" or "en", got {lang!r}')
-    return LABELS[lang]
+    return LABELS[lang] | dict(labels or {})
 
 
 def _layout(fig: go.Figure, title: str | None, note: str | None = None) -> go.Figure:
@@ -91,13 +92,14 @@ def caterpillar(
     *,
     lang: Lang = "de",
     title: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Index by office with 95% intervals, sorted, coloured by verdict.
 
     Takes a `compare_offices` result (or its offices) or `shrunken_indices(...).index`.
     Offices without a value (too few responses, n == 0) are left out and counted in a note.
     """
-    text = _labels(lang)
+    text = _labels(lang, labels)
     rows: tuple[OfficeComparison | Shrunken, ...] = (
         offices.offices if isinstance(offices, Comparison) else tuple(offices)
     )
@@ -154,15 +156,20 @@ def caterpillar(
 
 
 def funnel_plot(
-    funnel: Funnel, *, lang: Lang = "de", title: str | None = None, labels: bool = False
+    funnel: Funnel,
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    names: bool = False,
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Funnel plot: offices' values against n, with the 95% and 99.8% limits around the target.
 
-    `labels=True` writes office names next to the points outside the 95% limits, on the
+    `names=True` writes office names next to the points outside the 95% limits, on the
     side towards the middle of the plot and not clipped by the axes, so that a name at an
     edge stays readable.
     """
-    text = _labels(lang)
+    text = _labels(lang, labels)
     fig = go.Figure()
     grid = list(funnel.grid_n)
     for key, lows, highs, dash in (
@@ -196,8 +203,8 @@ def funnel_plot(
         go.Scatter(
             x=xs,
             y=ys,
-            mode="markers+text" if labels else "markers",
-            text=[p.label if labels and p.position in outside else "" for p in points],
+            mode="markers+text" if names else "markers",
+            text=[p.label if names and p.position in outside else "" for p in points],
             textposition=_label_positions(
                 xs, ys, [*grid, *xs], [*funnel.low998, *funnel.high998, *ys], log_x
             ),
@@ -250,6 +257,7 @@ def diverging_bars(
     lang: Lang = "de",
     title: str | None = None,
     min_n: int = 1,
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Diverging stacked bars of the answer distribution per item (percent of answers).
 
@@ -257,7 +265,7 @@ def diverging_bars(
     is split half and half across zero (Robbins & Heiberger 2011, "Plotting Likert and
     other rating scales", JSM Proceedings). Items with fewer than `min_n` answers get no bar.
     """
-    text = _labels(lang)
+    text = _labels(lang, labels)
     if isinstance(items, CountTable):
         names, matrix = list(items.labels), items.counts
         level_labels = level_labels or [f"{v:g}" for v in items.levels]
@@ -345,32 +353,41 @@ def trend(
     *,
     lang: Lang = "de",
     title: str | None = None,
-    min_n: int = 10,
     y_title: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """Index (or any 0–100 figure) by month with its 95% interval as a band.
 
-    Months whose estimate has fewer than `min_n` responses or no value are gaps.
+    Months whose estimate has no value (too few responses: the caller decides) are gaps in
+    the line and in the band. plotly's fill="tonexty" would join a band across a gap into a
+    wrong shape, so each run of months with values gets its own pair of band traces.
     """
-    text = _labels(lang)
+    text = _labels(lang, labels)
     if len(months) != len(estimates):
         raise ValueError(f"{len(months)} months but {len(estimates)} estimates")
     x = [m.isoformat() if isinstance(m, dt.date) else str(m) for m in months]
-    ok = [e.value is not None and e.n >= min_n for e in estimates]
-    value = [e.value if k else None for e, k in zip(estimates, ok, strict=True)]
-    low = [e.ci_low if k else None for e, k in zip(estimates, ok, strict=True)]
-    high = [e.ci_high if k else None for e, k in zip(estimates, ok, strict=True)]
+    runs: list[list[int]] = [[]]
+    for i, e in enumerate(estimates):
+        if e.value is None or e.ci_low is None or e.ci_high is None:
+            runs.append([])
+        else:
+            runs[-1].append(i)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False,
-                             hoverinfo="skip"))  # fmt: skip
-    fig.add_trace(
-        go.Scatter(x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty",
-                   fillcolor="rgba(31,78,121,0.2)", name=text["ci"], hoverinfo="skip")
-    )  # fmt: skip
+    for k, run in enumerate(r for r in runs if r):
+        xs = [x[i] for i in run]
+        fig.add_trace(go.Scatter(x=xs, y=[estimates[i].ci_high for i in run], mode="lines",
+                                 line={"width": 0}, showlegend=False, hoverinfo="skip",
+                                 legendgroup="ci"))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(x=xs, y=[estimates[i].ci_low for i in run], mode="lines",
+                       line={"width": 0}, fill="tonexty", fillcolor="rgba(31,78,121,0.2)",
+                       name=text["ci"], hoverinfo="skip", legendgroup="ci", showlegend=k == 0)
+        )  # fmt: skip
     fig.add_trace(
         go.Scatter(
-            x=x, y=value, mode="lines+markers", name=text["estimate"],
-            line={"color": "#1f4e79"}, text=[f"{text['n']}: {e.n}" for e in estimates],
+            x=x, y=[e.value for e in estimates], mode="lines+markers", name=text["estimate"],
+            line={"color": "#1f4e79"},
+            text=[f"{text['n']}: {e.n}" if e.value is not None else "" for e in estimates],
             hovertemplate="%{x}: %{y:.1f}<br>%{text}<extra></extra>",
         )
     )  # fmt: skip

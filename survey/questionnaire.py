@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -12,6 +13,13 @@ _FORM_INT = re.compile(r"-?[0-9]{1,5}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and line breaks: never part of a comment (and PostgreSQL
 cannot store NUL)."""
+
+INDEX_ITEM = "_index"
+"""The item code under which count tables keep each respondent's composite index."""
+SERVICE_TYPES = ("benefits", "placement", "case_management", "under_25")
+MODES = ("personal", "kiosk")
+LOCAL_ZONE = ZoneInfo("Europe/Berlin")
+"""Days and months of responses are those of the job centres' time zone."""
 
 INDEX_SCALE = 420
 """Composite index values are stored as 420 × mean (420 is divisible by 1..7: exact)."""

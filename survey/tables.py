@@ -9,6 +9,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     UUID,
+    BigInt,
     Boolean,
     Date,
     ForeignKey,
@@ -139,6 +140,9 @@ class Response(Table):
     mode = Varchar(length=16)
     day = Date(index=True)
     submitted_at = Timestamptz()
+    record_key = Integer(default=0)
+    """Uniform random in [0, 2**31), drawn when stored: the cell keys of the disclosure control
+    are made from the sums of these keys (never shown, never exported)."""
 
 
 class Answer(Table):
@@ -157,13 +161,16 @@ class TextAnswer(Table):
     response = ForeignKey(references=Response, on_delete=OnDelete.cascade, index=True)
     item = Varchar(length=40)
     text = Text()
+    hidden = Boolean(default=False)
+    """Hidden by an admin (for example personal data the automatic masking missed)."""
 
 
 class DailyCount(Table):
     """Answers counted per day × office × filters × item × value, kept in step with Answer.
 
     Item `_index` holds each respondent's composite index as 420 × the mean of their
-    answered index items (420 is divisible by 1..7, so the value is exact).
+    answered index items (420 is divisible by 1..7, so the value is exact). `key_sum` is the
+    sum of the record keys of the responses counted in the row.
     """
 
     id: Serial
@@ -175,15 +182,16 @@ class DailyCount(Table):
     item = Varchar(length=40)
     value = Integer()
     n = Integer()
+    key_sum = BigInt(default=0)
 
 
 class RollupCount(Table):
-    """Sums of DailyCount over completed days and months, so dashboards read few rows.
+    """Sums of DailyCount over completed months, so dashboards read few rows.
 
-    grain "day": one day, service type, language and mode summed ("*"); grain "month": one
-    month (start = its first day), once per service type × language × mode and once summed.
-    Only days before today (Europe/Berlin) are rolled up: the writer only ever adds to today.
-    Rows with item "_rolled" (office NULL) mark the last day or month rolled up.
+    grain "month": one month (start = its first day), once per service type × language ×
+    mode and once summed ("*"). Only months that ended before yesterday (Europe/Berlin) are
+    rolled up: the writer only ever adds to today. Rows with item "_rolled" (office NULL)
+    mark the last month rolled up. (grain "day" rows of older versions are no longer read.)
     """
 
     id: Serial
@@ -196,6 +204,7 @@ class RollupCount(Table):
     item = Varchar(length=40)
     value = Integer()
     n = Integer()
+    key_sum = BigInt(default=0)
 
 
 class User(Table, tablename="staff_user"):

@@ -1,27 +1,42 @@
-"""Dashboards for managers (/dashboard) and the results API (/api/v1/results)."""
+"""Dashboards for managers (/dashboard) and the results API (/api/v1/results).
+
+Every handler reads the same way: filters (one dependency) → count rows (queries) →
+protected table (disclosure) → figures (results) → charts → template, CSV or JSON.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
-from babel.dates import format_date
 from babel.numbers import format_decimal
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from markupsafe import Markup
 
 from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.dashboard import figures, queries
-from survey.dashboard.schemas import Benchmark, Filters, OfficeResult, Overview
-from survey.errors import BadRequest
+from survey.dashboard import charts, comments, disclosure, queries, results
+from survey.dashboard.csv import columns, to_csv
+from survey.dashboard.filters import LOCALES, filter_query, provide_filters, today
+from survey.dashboard.schemas import (
+    Benchmark,
+    BenchmarkRow,
+    ComparisonRow,
+    Filters,
+    OfficeResult,
+    OfficeRow,
+    Overview,
+    TrendPoint,
+)
+from survey.errors import BadRequest, Forbidden, NotFound
 from survey.i18n import N_, translations
-from survey.respond.store import INDEX_ITEM, LOCAL_ZONE
+from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
 from survey.settings import Settings
 
 VERDICTS = {
@@ -43,6 +58,7 @@ MASK_LABELS = {
     "phone": N_("[phone]"),
     "name": N_("[name]"),
 }
+WITHHELD = N_("withheld")
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; form-action 'self'; "
@@ -51,12 +67,10 @@ CSP = (
 """plotly.js sets style attributes on the SVG it draws (and a <style> for its toolbar), which a
 strict style-src blocks; scripts stay 'self' only. Staff pages only, never respondent pages."""
 STAFF_HEADERS = {"cache-control": "no-store", "content-security-policy": CSP}
-
-Text = Annotated[str | None, QueryParameter(required=False)]
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(LOCAL_ZONE).date()
+DEPENDENCIES = {
+    "staff": Provide(guard.dashboard_scope),
+    "filters": Provide(provide_filters),
+}
 
 
 def _settings(state: State) -> Settings:
@@ -64,16 +78,89 @@ def _settings(state: State) -> Settings:
 
 
 async def _rolled(state: State) -> queries.Rolled:
-    """Roll up past days once per process and day; later calls only read the marks."""
-    today = _today()
-    if getattr(state, "rolled_on", None) != today:
-        state.rolled = await queries.ensure_rollups(today)
-        state.rolled_on = today
+    """Roll up past months once per process and day; later calls only read the mark."""
+    day = today()
+    if getattr(state, "rolled_on", None) != day:
+        state.rolled = await queries.ensure_rollups(day)
+        state.rolled_on = day
     return state.rolled  # type: ignore[no-any-return]
 
 
-def _filters(params: dict[str, Any]) -> Filters:
-    return figures.parse_filters({k: v for k, v in params.items() if isinstance(v, str)}, _today())
+async def protected_table(
+    state: State,
+    staff: Scope,
+    filters: Filters,
+    items: Sequence[str],
+    months: Sequence[str],
+    *,
+    detail_office: int | None = None,
+) -> disclosure.ProtectedTable:
+    """The protected table of the user's comparison group for these items and months."""
+    offices = [o.id for o in staff.group]
+    rows = await queries.count_rows(
+        offices, items, filters, await _rolled(state), months[0], months[-1],
+        detail_office=detail_office,
+    )  # fmt: skip
+    grid = disclosure.Grid(
+        offices=tuple(offices),
+        months=tuple(months),
+        levels=results.grid_levels(items),
+        filter_code=disclosure.filter_code(filters.dimension, filters.value),
+    )
+    return disclosure.protect(rows, grid)
+
+
+def _both_periods(filters: Filters) -> list[str]:
+    return results.previous_months(filters) + results.current_months(filters)
+
+
+async def _overview(state: State, staff: Scope, filters: Filters, sort: str | None) -> Overview:
+    results.parse_sort(sort)
+    table = await protected_table(
+        state, staff, filters, [INDEX_ITEM, results.TOP_BOX_ITEM], _both_periods(filters)
+    )
+    return results.overview(staff, table, filters, _settings(state).min_responses, sort)
+
+
+async def _office(
+    state: State, staff: Scope, office_id: int, filters: Filters, locale: str
+) -> OfficeResult:
+    guard.require_office(staff, office_id)
+    gettext = translations(locale, "staff").gettext
+    items = [INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS)]
+    table = await protected_table(
+        state, staff, filters, items, _both_periods(filters), detail_office=office_id
+    )
+    rows = await queries.comments(office_id, filters)
+    masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
+    secret = _settings(state).secret_key
+    return results.office_result(
+        staff,
+        office_id,
+        table,
+        filters,
+        _settings(state).min_responses,
+        item_text=lambda texts: results.DEFINITION.text(texts, locale),
+        comments=lambda months: comments.arrange(rows, months, secret, masks),
+    )
+
+
+def _level(raw: str | None) -> Literal["office", "organization"]:
+    if raw in (None, "", "office"):
+        return "office"
+    if raw == "organization":
+        return "organization"
+    raise BadRequest("level must be office or organization")
+
+
+async def _benchmark(
+    state: State, staff: Scope, filters: Filters, level: str | None
+) -> results.BenchmarkParts:
+    unit = _level(level)
+    table = await protected_table(
+        state, staff, filters, [INDEX_ITEM], results.current_months(filters)
+    )
+    return results.benchmark(staff, table, filters, _settings(state).min_responses, unit)
 
 
 def _lang(locale: str) -> Literal["de", "en"]:
@@ -97,34 +184,25 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
             value, format="#,##0." + "0" * digits if digits else "#,##0", locale=locale
         )
 
-    def date(value: dt.date | None) -> str:
-        return "" if value is None else format_date(value, format="medium", locale=locale)
-
     def verdict(value: str) -> tuple[str, str]:
         text, css = VERDICTS[value]
         return gettext(text), css
 
-    query = figures.filter_query(filters)
+    query = filter_query(filters)
     return guard.page_context(request, staff, locale) | {
         "num": num,
-        "date": date,
         "verdict": verdict,
         "filters": filters,
         "filter_query": query,
-        "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in figures.SERVICE_TYPES],
-        "modes": [(v, gettext(MODE_NAMES[v])) for v in figures.MODES],
-        "languages_of_responses": [(v, v) for v in figures.LOCALES],
-        "qs": lambda **extra: _qs(query | {k: str(v) for k, v in extra.items() if v}),
+        "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in SERVICE_TYPES],
+        "modes": [(v, gettext(MODE_NAMES[v])) for v in MODES],
+        "languages_of_responses": [(v, v) for v in LOCALES],
+        "may_hide_comments": "admin" in staff.roles and not staff.via_token,
+        "qs": lambda **extra: "?" + urlencode(query | {k: str(v) for k, v in extra.items() if v}),
     }
 
 
-def _qs(query: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
-    return "?" + urlencode(query)
-
-
-def _csv(request: Request[Any, Any, Any], staff: Scope, name: str, body: bytes) -> Response[bytes]:
+def _csv(name: str, body: bytes) -> Response[bytes]:
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
@@ -141,148 +219,51 @@ async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> N
         user_id=staff.user_id,
         username=staff.username,
         what=what,
-        filters={k: str(v) for k, v in figures.filter_query(filters).items()},
+        filters=filter_query(filters),
         **detail,
     )
 
 
-async def _overview(
-    state: State, staff: Scope, filters: Filters, min_n: int, sort: str | None
-) -> Overview:
-    figures.parse_sort(sort)
-    rows = await queries.count_rows(
-        [o.id for o in staff.group],
-        [INDEX_ITEM, figures.TOP_BOX_ITEM],
-        filters,
-        await _rolled(state),
-    )
-    return figures.overview(staff, rows, filters, min_n, _today(), sort)
-
-
-async def _office(
-    state: State,
-    staff: Scope,
-    office_id: int,
-    filters: Filters,
-    min_n: int,
-    locale: str,
-) -> OfficeResult:
-    guard.require_office(staff, office_id)
-    gettext = translations(locale, "staff").gettext
-    rows = await queries.count_rows(
-        [o.id for o in staff.group],
-        [INDEX_ITEM, *(i.code for i in figures.SCALE_ITEMS)],
-        filters,
-        await _rolled(state),
-        trend_office=office_id,
-    )
-    comments = await queries.comments(office_id, filters)
-    return figures.office_result(
-        staff,
-        office_id,
-        rows,
-        filters,
-        min_n,
-        _today(),
-        comments,
-        locale=locale,
-        masks={k: gettext(v) for k, v in MASK_LABELS.items()},
-    )
-
-
-def _level(raw: str | None) -> Literal["office", "organization"]:
-    if raw in (None, "", "office"):
-        return "office"
-    if raw == "organization":
-        return "organization"
-    raise BadRequest("level must be office or organization")
-
-
-async def _benchmark(
-    state: State, staff: Scope, filters: Filters, min_n: int, level: str | None
-) -> figures.BenchmarkParts:
-    unit = _level(level)
-    rows = await queries.count_rows(
-        [o.id for o in staff.group], [INDEX_ITEM], filters, await _rolled(state), previous=False
-    )
-    return figures.benchmark(staff, rows, filters, min_n, unit)
+def _verdict_word(gettext: Any) -> Any:
+    return lambda v: gettext(VERDICTS[v][0])
 
 
 class DashboardController(Controller):
     path = "/dashboard"
     include_in_schema = False
-    dependencies = {"staff": Provide(guard.dashboard_scope)}  # noqa: RUF012
+    dependencies = DEPENDENCIES
 
     @get("/", cache_control=None)
     async def overview_page(
-        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
     ) -> Template:
-        filters = _filters(dict(request.query_params))
         sort = request.query_params.get("sort")
-        result = await _overview(state, staff, filters, _settings(state).min_responses, sort)
-        view = _view(request, staff, filters)
-        context = view | {"result": result, "sort": sort or "office"}
+        result = await _overview(state, staff, filters, sort)
+        context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
     @get("/overview.csv")
     async def overview_csv(
-        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
     ) -> Response[bytes]:
-        filters = _filters(dict(request.query_params))
-        result = await _overview(
-            state, staff, filters, _settings(state).min_responses, request.query_params.get("sort")
-        )
+        result = await _overview(state, staff, filters, request.query_params.get("sort"))
         await _export(staff, "overview", filters)
-        locale = guard.staff_locale(request, staff)
-        gettext = translations(locale, "staff").gettext
-        header = [
-            "office_id",
-            "office",
-            "organization",
-            "n",
-            "index",
-            "index_low",
-            "index_high",
-            "top_box",
-            "top_box_low",
-            "top_box_high",
-            "previous_n",
-            "change",
-            "change_low",
-            "change_high",
-            "verdict",
-            "qvalue",
-            "needed",
-            "needed_by",
-        ]
-        body = figures.to_csv(
-            header,
-            (
-                [
-                    r.office_id,
-                    r.office,
-                    r.organization,
-                    r.n,
-                    r.index,
-                    r.index_low,
-                    r.index_high,
-                    r.top_box,
-                    r.top_box_low,
-                    r.top_box_high,
-                    r.previous_n,
-                    r.change,
-                    r.change_low,
-                    r.change_high,
-                    gettext(VERDICTS[r.verdict][0]),
-                    r.qvalue,
-                    "" if r.needed is None else r.needed,
-                    "" if r.needed_by is None else r.needed_by,
-                ]
-                for r in result.rows
-            ),
-            gettext("too few responses"),
+        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        body = to_csv(
+            result.rows,
+            columns(OfficeRow),
+            gettext(WITHHELD),
+            {"verdict": _verdict_word(gettext)},
         )
-        return _csv(request, staff, "overview.csv", body)
+        return _csv("overview.csv", body)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office_page(
@@ -290,17 +271,16 @@ class DashboardController(Controller):
         request: Request[Any, Any, State],
         state: State,
         staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
         office_id: FromPath[int],
     ) -> Template:
-        filters = _filters(dict(request.query_params))
         view = _view(request, staff, filters)
-        result = await _office(
-            state, staff, office_id, filters, _settings(state).min_responses, view["locale"]
-        )
-        charts = figures.office_charts(result, _lang(view["locale"]))
+        result = await _office(state, staff, office_id, filters, view["locale"])
+        gettext = translations(view["locale"], "staff").gettext
+        figures = charts.office_charts(result, _lang(view["locale"]), gettext)
         context = view | {
             "result": result,
-            "charts": {k: figure_json(v) for k, v in charts.items()},
+            "charts": {k: figure_json(v) for k, v in figures.items()},
         }
         return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
 
@@ -310,167 +290,115 @@ class DashboardController(Controller):
         request: Request[Any, Any, State],
         state: State,
         staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
         office_id: FromPath[int],
         table: FromPath[str],
     ) -> Response[bytes]:
         if table not in ("items.csv", "trend.csv", "comparison.csv"):
             raise BadRequest("The table must be items.csv, trend.csv or comparison.csv.")
-        filters = _filters(dict(request.query_params))
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
-        result = await _office(
-            state, staff, office_id, filters, _settings(state).min_responses, locale
-        )
-        too_few = gettext("too few responses")
+        result = await _office(state, staff, office_id, filters, locale)
+        withheld = gettext(WITHHELD)
         if table == "items.csv":
             levels = sorted({v for i in result.items for v in i.levels})
             header = ["item", "text", "n", "index", "top_box", *(f"n_{v}" for v in levels)]
-            rows: Any = (
-                [
-                    i.item,
-                    i.text,
-                    i.n,
-                    i.index,
-                    i.top_box,
-                    *(
-                        (
-                            ""
-                            if v not in i.levels
-                            else None
-                            if i.counts is None
-                            else i.counts[i.levels.index(v)]
-                        )
+            rows: list[Any] = [
+                {
+                    "item": i.item, "text": i.text, "n": i.n, "index": i.index,
+                    "top_box": i.top_box,
+                    **{
+                        f"n_{v}": ("" if v not in i.levels else None if i.counts is None
+                                   else i.counts[i.levels.index(v)])
                         for v in levels
-                    ),
-                ]
+                    },
+                }
                 for i in result.items
-            )
+            ]  # fmt: skip
+            body = to_csv(rows, header, withheld)
         elif table == "trend.csv":
-            header = ["month", "n", "index", "index_low", "index_high"]
-            rows = ([p.month, p.n, p.index, p.index_low, p.index_high] for p in result.trend)
+            body = to_csv(result.trend, columns(TrendPoint), withheld)
         else:
-            header = ["level", "name", "n", "index", "index_low", "index_high"]
-            hidden = gettext("not shown: it would reveal a single office or job centre")
-            rows = (
-                [c.level, c.name, c.n, c.index, c.index_low, c.index_high]
-                if not c.hidden
-                else [c.level, c.name, c.n, hidden, hidden, hidden]
-                for c in result.comparison
-            )
+            body = to_csv(result.comparison, columns(ComparisonRow, ("hidden",)), withheld)
         await _export(staff, f"office {table}", filters, office=office_id)
-        name = f"office-{office_id}-{table}"
-        return _csv(request, staff, name, figures.to_csv(header, rows, too_few))
+        return _csv(f"office-{office_id}-{table}", body)
+
+    @post("/offices/{office_id:int}/comments/hide", status_code=303)
+    async def hide_comment(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        office_id: FromPath[int],
+    ) -> Redirect:
+        """An admin hides a comment (personal data the masking missed); audited."""
+        guard.require_office(staff, office_id)
+        form = await request.form()
+        secret = _settings(state).secret_key
+        session = guard.read_session(secret, request.cookies.get(guard.SESSION_COOKIE))
+        if (
+            staff.via_token
+            or session is None
+            or not guard.csrf_ok(secret, session.nonce, str(form.get("csrf_token") or ""))
+        ):
+            raise Forbidden(N_("The form has expired. Please load the page again."))
+        if "admin" not in staff.roles:
+            raise Forbidden(N_("Only an admin may hide a comment."))
+        key = str(form.get("comment") or "")
+        found = next(
+            (i for i in await queries.office_comment_ids(office_id)
+             if comments.comment_key(secret, i) == key),
+            None,
+        )  # fmt: skip
+        if found is None:
+            raise NotFound(N_("This comment does not exist or is hidden already."))
+        await queries.hide_comment(found)
+        await auth_queries.audit(
+            "hide comment", user_id=staff.user_id, username=staff.username,
+            office=office_id, comment=key,
+        )  # fmt: skip
+        back = str(form.get("next") or "")
+        if not back.startswith(f"/dashboard/offices/{office_id}"):
+            back = f"/dashboard/offices/{office_id}"
+        return Redirect(back, status_code=303)
 
     @get("/benchmark", cache_control=None)
     async def benchmark_page(
-        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
     ) -> Template:
-        filters = _filters(dict(request.query_params))
-        parts = await _benchmark(
-            state, staff, filters, _settings(state).min_responses, request.query_params.get("level")
-        )
+        parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
         view = _view(request, staff, filters)
-        charts = figures.benchmark_charts(parts, _lang(view["locale"]))
+        gettext = translations(view["locale"], "staff").gettext
+        figures = charts.benchmark_charts(parts, gettext)
         context = view | {
             "result": parts.result,
-            "charts": {k: figure_json(v) for k, v in charts.items()},
+            "charts": {k: figure_json(v) for k, v in figures.items()},
             "level": parts.result.level,
         }
         return Template("dashboard/benchmark.html", context=context, headers=STAFF_HEADERS)
 
     @get("/benchmark.csv")
     async def benchmark_csv(
-        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
     ) -> Response[bytes]:
-        filters = _filters(dict(request.query_params))
-        parts = await _benchmark(
-            state, staff, filters, _settings(state).min_responses, request.query_params.get("level")
-        )
-        locale = guard.staff_locale(request, staff)
-        gettext = translations(locale, "staff").gettext
-        header = [
-            "id",
-            "name",
-            "n",
-            "index",
-            "index_low",
-            "index_high",
-            "shrunken",
-            "shrunken_low",
-            "shrunken_high",
-            "rank",
-            "rank_low",
-            "rank_high",
-            "of",
-            "verdict",
-            "qvalue",
-            "funnel",
-        ]
-        body = figures.to_csv(
-            header,
-            (
-                [
-                    r.id,
-                    r.name,
-                    r.n,
-                    r.index,
-                    r.index_low,
-                    r.index_high,
-                    r.shrunken,
-                    r.shrunken_low,
-                    r.shrunken_high,
-                    r.rank,
-                    r.rank_low,
-                    r.rank_high,
-                    r.of,
-                    gettext(VERDICTS[r.verdict][0]),
-                    r.qvalue,
-                    r.funnel,
-                ]
-                for r in parts.result.rows
-            ),
-            gettext("too few responses"),
+        parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
+        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        body = to_csv(
+            parts.result.rows,
+            columns(BenchmarkRow, ("hidden",)),
+            gettext(WITHHELD),
+            {"verdict": _verdict_word(gettext)},
         )
         await _export(staff, "benchmark", filters, level=parts.result.level)
-        return _csv(request, staff, "benchmark.csv", body)
-
-
-FROM = Annotated[
-    str | None,
-    QueryParameter(
-        name="from",
-        required=False,
-        description="First day (YYYY-MM-DD); default: 12 months before `to`",
-    ),
-]
-TO = Annotated[
-    str | None,
-    QueryParameter(name="to", required=False, description="Last day (YYYY-MM-DD); default: today"),
-]
-SERVICE = Annotated[
-    str | None,
-    QueryParameter(required=False, description="Service type: " + ", ".join(figures.SERVICE_TYPES)),
-]
-LANGUAGE = Annotated[
-    str | None,
-    QueryParameter(
-        required=False, description="Language of the response: " + ", ".join(figures.LOCALES)
-    ),
-]
-MODE = Annotated[str | None, QueryParameter(required=False, description="Mode: personal or kiosk")]
-
-
-def _api_filters(
-    date_from: str | None,
-    date_to: str | None,
-    service_type: str | None,
-    language: str | None,
-    mode: str | None,
-) -> Filters:
-    """The API's filter parameters, read as the pages read their query string."""
-    params = {"from": date_from, "to": date_to, "service_type": service_type,
-              "language": language, "mode": mode}  # fmt: skip
-    return _filters({k: v for k, v in params.items() if v is not None})
+        return _csv("benchmark.csv", body)
 
 
 class ResultsApiController(Controller):
@@ -478,18 +406,14 @@ class ResultsApiController(Controller):
 
     path = "/api/v1/results"
     tags = ("results",)
-    dependencies = {"staff": Provide(guard.dashboard_scope)}  # noqa: RUF012
+    dependencies = DEPENDENCIES
 
     @get("/overview", cache_control=None)
     async def overview(
         self,
         state: State,
         staff: NamedDependency[Scope],
-        date_from: FROM = None,
-        date_to: TO = None,
-        service_type: SERVICE = None,
-        language: LANGUAGE = None,
-        mode: MODE = None,
+        filters: NamedDependency[Filters],
         sort: Annotated[
             str | None,
             QueryParameter(
@@ -499,47 +423,32 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> Overview:
         """Every office the caller may see: n, index, top-box share, change, verdict."""
-        filters = _api_filters(date_from, date_to, service_type, language, mode)
-        return await _overview(state, staff, filters, _settings(state).min_responses, sort)
+        return await _overview(state, staff, filters, sort)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office(
         self,
         state: State,
         staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
         office_id: FromPath[int],
-        date_from: FROM = None,
-        date_to: TO = None,
-        service_type: SERVICE = None,
-        language: LANGUAGE = None,
-        mode: MODE = None,
         lang: Annotated[
             str | None, QueryParameter(required=False, description="de or en: item texts and masks")
         ] = None,
     ) -> OfficeResult:
         """One office: item distributions, monthly trend, comparison, masked comments."""
-        filters = _api_filters(date_from, date_to, service_type, language, mode)
-        locale = "en" if lang == "en" else "de"
-        return await _office(
-            state, staff, office_id, filters, _settings(state).min_responses, locale
-        )
+        return await _office(state, staff, office_id, filters, "en" if lang == "en" else "de")
 
     @get("/benchmark", cache_control=None)
     async def benchmark(
         self,
         state: State,
         staff: NamedDependency[Scope],
-        date_from: FROM = None,
-        date_to: TO = None,
-        service_type: SERVICE = None,
-        language: LANGUAGE = None,
-        mode: MODE = None,
+        filters: NamedDependency[Filters],
         level: Annotated[
             str | None,
             QueryParameter(required=False, description="office (default) or organization"),
         ] = None,
     ) -> Benchmark:
         """Offices (or job centres) with shrunken index, rank interval and funnel position."""
-        filters = _api_filters(date_from, date_to, service_type, language, mode)
-        parts = await _benchmark(state, staff, filters, _settings(state).min_responses, level)
-        return parts.result
+        return (await _benchmark(state, staff, filters, level)).result

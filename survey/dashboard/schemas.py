@@ -1,12 +1,12 @@
 """What the dashboards and the results API give: the same structs for pages, CSV and JSON.
 
-A figure is None where fewer than `min_responses` answers stand behind it; the verdict then
-says "too few responses" and `needed`/`needed_by` say how many more and by when.
+Every count is a protected count (see survey/dashboard/disclosure.py): rounded slightly at
+random, the same way every time. A figure is None where its protected n is below
+`min_responses`, and then its n is None too; the verdict says "too few responses".
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 import msgspec
@@ -15,22 +15,28 @@ Verdict = Literal["better", "worse", "no clear difference", "too few responses"]
 
 
 class Filters(msgspec.Struct, frozen=True):
-    date_from: dt.date
-    date_to: dt.date
-    previous_from: dt.date
-    previous_to: dt.date
+    """Whole months (YYYY-MM) and at most one filter value."""
+
+    first_month: str
+    last_month: str
+    previous_first_month: str
+    previous_last_month: str
+    """The previous period: as many months, just before."""
     service_type: str | None = None
     locale: str | None = None
     mode: str | None = None
 
     @property
-    def recent_from(self) -> dt.date:
-        """Start of the last 28 days of the period: the office's recent response rate."""
-        return max(self.date_from, self.date_to - dt.timedelta(days=27))
+    def dimension(self) -> str | None:
+        """The filtered column (service_type, locale or mode), or None."""
+        for name in ("service_type", "locale", "mode"):
+            if getattr(self, name) is not None:
+                return name
+        return None
 
     @property
-    def recent_days(self) -> int:
-        return (self.date_to - self.recent_from).days + 1
+    def value(self) -> str | None:
+        return None if self.dimension is None else getattr(self, self.dimension)
 
 
 class OfficeRow(msgspec.Struct):
@@ -39,7 +45,7 @@ class OfficeRow(msgspec.Struct):
     office_id: int
     office: str
     organization: str
-    n: int
+    n: int | None
     index: float | None
     index_low: float | None
     index_high: float | None
@@ -47,7 +53,7 @@ class OfficeRow(msgspec.Struct):
     """Share of the two best answers to the overall-satisfaction item, percent."""
     top_box_low: float | None
     top_box_high: float | None
-    previous_n: int
+    previous_n: int | None
     change: float | None
     """Index now minus index in the previous period (same length, just before)."""
     change_low: float | None
@@ -56,17 +62,13 @@ class OfficeRow(msgspec.Struct):
     verdict: Verdict
     qvalue: float | None
     effect_size: float | None
-    needed: int | None = None
-    """More responses needed for figures (only when there are too few)."""
-    needed_by: dt.date | None = None
-    """When the office reaches them at its rate of the last 28 days (None: no recent answers)."""
 
 
 class Overview(msgspec.Struct):
     filters: Filters
     min_responses: int
     group: str
-    group_n: int
+    group_n: int | None
     group_index: float | None
     rows: list[OfficeRow]
     group_hidden: str | None = None
@@ -77,7 +79,7 @@ class Overview(msgspec.Struct):
 class ItemResult(msgspec.Struct):
     item: str
     text: str
-    n: int
+    n: int | None
     levels: list[int]
     counts: list[int] | None
     index: float | None
@@ -86,7 +88,7 @@ class ItemResult(msgspec.Struct):
 
 class TrendPoint(msgspec.Struct):
     month: str
-    n: int
+    n: int | None
     index: float | None
     index_low: float | None
     index_high: float | None
@@ -95,7 +97,7 @@ class TrendPoint(msgspec.Struct):
 class ComparisonRow(msgspec.Struct):
     level: Literal["office", "organization", "network"]
     name: str
-    n: int
+    n: int | None
     index: float | None
     index_low: float | None
     index_high: float | None
@@ -104,10 +106,12 @@ class ComparisonRow(msgspec.Struct):
 
 
 class Comment(msgspec.Struct):
-    day: dt.date
-    locale: str
+    month: str
     text: str
-    """Masked: names, phone numbers, e-mail addresses and customer numbers are replaced."""
+    """Masked automatically: names, phone numbers, e-mail addresses and customer numbers are
+    replaced (the masking may miss something; an admin can hide a comment)."""
+    key: str
+    """Names the comment for an admin who hides it; says nothing about when it was written."""
 
 
 class OfficeResult(msgspec.Struct):
@@ -118,14 +122,15 @@ class OfficeResult(msgspec.Struct):
     trend: list[TrendPoint]
     comparison: list[ComparisonRow]
     comments: list[Comment]
-    comments_hidden: bool
-    """True when the office has too few responses for its comments to be shown."""
+    """By month, newest month first; within a month in an order unrelated to submission."""
+    comments_withheld: list[str]
+    """Months of the period whose comments are not shown: too few responses that month."""
 
 
 class BenchmarkRow(msgspec.Struct):
     id: int
     name: str
-    n: int
+    n: int | None
     index: float | None
     index_low: float | None
     index_high: float | None
@@ -136,7 +141,7 @@ class BenchmarkRow(msgspec.Struct):
     rank: int | None
     rank_low: int | None
     rank_high: int | None
-    of: int
+    of: int | None
     verdict: Verdict
     qvalue: float | None
     funnel: str
@@ -153,4 +158,5 @@ class Benchmark(msgspec.Struct):
     target: float | None
     rows: list[BenchmarkRow]
     target_hidden: str | None = None
-    """Why `target` is withheld: it would reveal a single office or job centre."""
+    """Why `target` is withheld: it would reveal a single office or job centre. Shrunken
+    indices and ranks are then withheld too (they are computed from the target)."""

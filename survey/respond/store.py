@@ -12,13 +12,13 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import secrets
 import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, Protocol
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
@@ -27,7 +27,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from survey.db import SQLITE_BUSY_TIMEOUT_S
-from survey.questionnaire import Checked, Definition, composite_index
+from survey.questionnaire import INDEX_ITEM, LOCAL_ZONE, Checked, Definition, composite_index
 from survey.respond.schemas import LinkInfo
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,13 @@ DATA_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.exceptions.IntegrityConstraintViolationError,
 )
 """Errors caused by one submission's data, as opposed to the database being unavailable."""
-INDEX_ITEM = "_index"
+RECORD_KEY_BITS = 31
+"""Record keys are uniform integers in [0, 2**31): they fit PostgreSQL's integer column."""
+
+
+def new_record_key() -> int:
+    """A response's random record key for the cell key method (see survey/dashboard/disclosure)."""
+    return secrets.randbits(RECORD_KEY_BITS)
 
 
 class Submission(msgspec.Struct, frozen=True):
@@ -59,6 +65,7 @@ class Submission(msgspec.Struct, frozen=True):
     index_value: int | None
     day: dt.date
     submitted_at: dt.datetime
+    record_key: int = msgspec.field(default_factory=new_record_key)
 
 
 class BatchStore(Protocol):
@@ -68,19 +75,23 @@ class BatchStore(Protocol):
 
 
 def count_rows(subs: Sequence[Submission]) -> list[tuple[object, ...]]:
-    """Aggregate the answers of a batch into (day, office, filters, item, value, n) rows.
+    """Aggregate the answers of a batch into (day, office, filters, item, value, n, key_sum)
+    rows; key_sum is the sum of the record keys of the responses counted in the row.
 
     Sorted, so concurrent writers (several PostgreSQL processes) lock the rows in the same
     order and cannot deadlock each other.
     """
     counts: Counter[tuple[object, ...]] = Counter()
+    keys: Counter[tuple[object, ...]] = Counter()
     for s in subs:
         key = (s.day, s.office_id, s.service_type, s.locale, s.mode)
-        for item, value in s.values.items():
-            counts[(*key, item, value)] += 1
+        cells = [(*key, item, value) for item, value in s.values.items()]
         if s.index_value is not None:
-            counts[(*key, INDEX_ITEM, s.index_value)] += 1
-    return [(*k, n) for k, n in sorted(counts.items())]
+            cells.append((*key, INDEX_ITEM, s.index_value))
+        for cell in cells:
+            counts[cell] += 1
+            keys[cell] += s.record_key
+    return [(*k, n, keys[k]) for k, n in sorted(counts.items())]
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -103,13 +114,15 @@ def plan(batch: Sequence[Submission], stored: dict[str, str]) -> tuple[list[Outc
 
 
 _RESPONSE_COLUMNS = (
-    "submission_id, digest, link, office, version, service_type, locale, mode, day, submitted_at"
+    "submission_id, digest, link, office, version, service_type, locale, mode, day, "
+    "submitted_at, record_key"
 )
-_MARKS_11 = ",".join("?" * 11)
+_MARKS_12 = ",".join("?" * 12)
 _COUNT_UPSERT = (
-    "INSERT INTO daily_count (day, office, service_type, locale, mode, item, value, n) "
+    "INSERT INTO daily_count (day, office, service_type, locale, mode, item, value, n, key_sum) "
     "VALUES ({p}) ON CONFLICT (day, office, service_type, locale, mode, item, value) "
-    "DO UPDATE SET n = daily_count.n + excluded.n"
+    "DO UPDATE SET n = daily_count.n + excluded.n, "
+    "key_sum = daily_count.key_sum + excluded.key_sum"
 )
 
 
@@ -125,6 +138,7 @@ def _response_row(s: Submission) -> tuple[object, ...]:
         s.mode,
         s.day,
         s.submitted_at,
+        s.record_key,
     )
 
 
@@ -215,7 +229,7 @@ class SQLiteStore:
                     0
                 ]
                 conn.executemany(
-                    f"INSERT INTO response (id, {_RESPONSE_COLUMNS}) VALUES ({_MARKS_11})",
+                    f"INSERT INTO response (id, {_RESPONSE_COLUMNS}) VALUES ({_MARKS_12})",
                     [(first_id + k, *_response_row(s)) for k, s in enumerate(subs)],
                 )
                 conn.executemany(
@@ -234,7 +248,7 @@ class SQLiteStore:
                         for item, text in s.texts.items()
                     ],
                 )
-                conn.executemany(_COUNT_UPSERT.format(p="?,?,?,?,?,?,?,?"), count_rows(subs))
+                conn.executemany(_COUNT_UPSERT.format(p="?,?,?,?,?,?,?,?,?"), count_rows(subs))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -274,7 +288,7 @@ class PostgresStore:
             inserted = await conn.fetch(
                 f"INSERT INTO response ({_RESPONSE_COLUMNS}) "
                 "SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], "
-                "$6::text[], $7::text[], $8::text[], $9::date[], $10::timestamptz[]) "
+                "$6::text[], $7::text[], $8::text[], $9::date[], $10::timestamptz[], $11::int[]) "
                 "ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id::text AS sid",
                 *[list(c) for c in columns],
             )
@@ -310,7 +324,7 @@ class PostgresStore:
             counts = count_rows(subs)
             if counts:
                 await conn.executemany(
-                    _COUNT_UPSERT.format(p="$1, $2, $3, $4, $5, $6, $7, $8"), counts
+                    _COUNT_UPSERT.format(p="$1, $2, $3, $4, $5, $6, $7, $8, $9"), counts
                 )
         return outcomes
 
@@ -383,9 +397,6 @@ class ResponseWriter:
         for (_, future), outcome in zip(items, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
-
-
-LOCAL_ZONE = ZoneInfo("Europe/Berlin")
 
 
 def make_submission(

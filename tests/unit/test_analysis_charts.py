@@ -47,7 +47,7 @@ def test_it_draws_shrunken_estimates_as_a_caterpillar_too():
 
 def test_it_draws_a_funnel_plot_with_both_limits_and_the_offices():
     funnel = funnel_limits(TABLE, min_n=10)
-    fig = funnel_plot(funnel, lang="de", labels=True)
+    fig = funnel_plot(funnel, lang="de", names=True)
     names = {trace.name for trace in fig.data}
     assert {"95%-Grenze", "99,8%-Grenze", "Standort"} <= names
     points = fig.data[-1]
@@ -68,7 +68,7 @@ EDGE = CountTable(
 
 
 def test_it_writes_funnel_labels_towards_the_middle_so_an_edge_does_not_cut_them():
-    fig = funnel_plot(funnel_limits(EDGE, min_n=10), labels=True)
+    fig = funnel_plot(funnel_limits(EDGE, min_n=10), names=True)
     points = fig.data[-1]
     where = dict(zip(points.customdata, points.textposition, strict=True))
     assert where["Jobcenter Nordheide-Hauptstelle"].endswith("left")  # at the right edge
@@ -102,18 +102,21 @@ def test_it_leaves_items_without_answers_without_a_bar():
     assert fig.data[0].y[0] == "respect (keine Antworten)"
 
 
-def test_it_draws_a_trend_with_gaps_for_months_with_too_few_responses():
-    months = [dt.date(2026, m, 1) for m in (1, 2, 3)]
+def test_it_draws_a_trend_with_gaps_for_months_without_a_value():
+    months = [dt.date(2026, m, 1) for m in (1, 2, 3, 4)]
     estimates = [
         satisfaction_index([1, 2, 5, 10, 8], LEVELS),
-        satisfaction_index([0, 0, 1, 0, 0], LEVELS),
+        Estimate(None, None, None, 0, None, "withheld"),
+        satisfaction_index([2, 2, 5, 9, 8], LEVELS),
         Estimate(None, None, None, 0, None, "n == 0"),
     ]
-    fig = trend(months, estimates, lang="en")
+    fig = trend(months, estimates, lang="en", labels={"month": "Monat"})
     line = fig.data[-1]
     assert line.y[0] == pytest.approx(estimates[0].value)
-    assert line.y[1] is None and line.y[2] is None
-    assert fig.layout.xaxis.title.text == "Month"
+    assert line.y[1] is None and line.y[3] is None
+    bands = [t for t in fig.data[:-1]]
+    assert [list(t.x) for t in bands] == [["2026-01-01"]] * 2 + [["2026-03-01"]] * 2
+    assert fig.layout.xaxis.title.text == "Monat"
 
 
 def test_it_refuses_an_unknown_language():

@@ -1,0 +1,87 @@
+"""The charts of the office and benchmark pages: analysis.charts draws them whole; this module
+only picks the figures and passes the words, translated from the staff catalog."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from analysis import Estimate, caterpillar, diverging_bars, funnel_plot, trend
+from survey.dashboard.results import DEFINITION, BenchmarkParts
+from survey.dashboard.schemas import ItemResult, OfficeResult
+from survey.i18n import N_
+
+WORDS = {
+    "index": N_("Satisfaction index (0–100)"),
+    "top_box": N_("Top-box share (%)"),
+    "office": N_("Office"),
+    "n": N_("responses"),
+    "better": N_("better"),
+    "worse": N_("worse"),
+    "no clear difference": N_("no clear difference"),
+    "too few": N_("{count} unit(s) without a value not shown"),
+    "overall": N_("all offices"),
+    "target": N_("comparison value"),
+    "limit95": N_("95% limit"),
+    "limit998": N_("99.8% limit"),
+    "ci": N_("95% confidence interval"),
+    "month": N_("Month"),
+    "share": N_("share of responses (%)"),
+    "no answers": N_("too few responses"),
+    "estimate": N_("estimate"),
+}
+
+
+def words(gettext: Callable[[str], str]) -> dict[str, str]:
+    return {key: gettext(text) for key, text in WORDS.items()}
+
+
+def office_charts(result: OfficeResult, lang: str, gettext: Callable[[str], str]) -> dict[str, Any]:
+    """The trend, and one answer chart per scale ("items-<scale>") so that every item is
+    drawn with the words its own answer levels have (agree, satisfied, ...)."""
+    labels = words(gettext)
+    charts: dict[str, Any] = {}
+    for scale, items in _items_by_scale(result.items).items():
+        level_words = _level_labels(scale, lang)
+        if level_words is None:  # a scale that labels only its ends (0-10) stays in the table
+            continue
+        charts[f"items-{scale}"] = diverging_bars(
+            [i.text for i in items],
+            [i.counts or [0] * len(level_words) for i in items],
+            level_words,
+            labels=labels,
+        )
+    estimates = [Estimate(p.index, p.index_low, p.index_high, p.n or 0) for p in result.trend]
+    charts["trend"] = trend([p.month for p in result.trend], estimates, labels=labels)
+    return charts
+
+
+def _items_by_scale(items: Iterable[ItemResult]) -> dict[str, list[ItemResult]]:
+    """Items grouped by the code of their scale, scales in questionnaire order."""
+    out: dict[str, list[ItemResult]] = defaultdict(list)
+    for i in items:
+        item = DEFINITION.item(i.item)
+        if item is not None and item.scale is not None:
+            out[item.scale].append(i)
+    return dict(out)
+
+
+def _level_labels(scale: str, lang: str) -> list[str] | None:
+    """The questionnaire's word for every level of `scale` in `lang` (else its source
+    language), or None when some level has no word."""
+    defined = DEFINITION.scales[scale]
+    found = defined.labels.get(lang) or defined.labels.get(DEFINITION.source_locale, {})
+    labels = [found.get(str(v)) for v in range(defined.min, defined.max + 1)]
+    return None if None in labels else [str(label) for label in labels]
+
+
+def benchmark_charts(parts: BenchmarkParts, gettext: Callable[[str], str]) -> dict[str, Any]:
+    labels = words(gettext)
+    charts = {
+        "funnel": funnel_plot(parts.funnel, names=True, labels=labels),
+        "caterpillar": caterpillar(parts.comparison.offices, labels=labels),
+    }
+    for fig in charts.values():  # keep the legend clear of the x-axis title
+        fig.update_layout(legend={"y": -0.3}, margin={"b": 90})
+    return charts

@@ -1,0 +1,190 @@
+"""The filters of every dashboard page and results API route: whole months and one filter.
+
+A period is a range of whole calendar months (the month in progress counts as one); the
+previous period is the same number of months just before. At most one of service type,
+language and mode narrows the responses: every figure is then a sum of cells of the fixed
+grid (office × month × one filter value), which is what the disclosure control protects.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Annotated
+
+from litestar.params import QueryParameter
+
+from survey.dashboard.schemas import Filters
+from survey.errors import BadRequest
+from survey.i18n import N_
+from survey.questionnaire import LOCAL_ZONE, MODES, SERVICE_TYPES, load_definition
+from survey.questionnaire import standard_definition_bytes as _standard
+
+LOCALES = tuple(load_definition(_standard()).translations)
+MAX_MONTHS = 36
+DEFAULT_MONTHS = 12
+_MONTH = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(LOCAL_ZONE).date()
+
+
+def month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_name(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    return [month_name(i) for i in range(month_index(first), month_index(last) + 1)]
+
+
+def _month(params: Mapping[str, str | None], name: str, end: bool) -> int | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    match = _MONTH.fullmatch(raw)
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise BadRequest(
+            N_("The period is made of whole months: give from and to as a month like 2026-03.")
+        )
+    year, month = int(match[1]), int(match[2])
+    if not 2000 <= year <= 2100:
+        raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
+    if match[3] is not None:  # a day is accepted only where it is the edge of its month
+        day = int(match[3])
+        edge = calendar.monthrange(year, month)[1] if end else 1
+        if day != edge:
+            raise BadRequest(
+                N_(
+                    "The period is made of whole months: a period may start on the first day "
+                    "of a month and end on the last, or give the months like 2026-03."
+                )
+            )
+    return year * 12 + month - 1
+
+
+def _choice(params: Mapping[str, str | None], name: str, allowed: tuple[str, ...]) -> str | None:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise BadRequest(f"{name} must be one of {', '.join(allowed)}; got {raw[:40]!r}")
+    return raw
+
+
+FILTER_PARAMS = ("service_type", "language", "mode")
+
+
+def _with_filter(params: Mapping[str, str | None]) -> dict[str, str | None]:
+    """`filter=language:ar` (the pages' one select) read as `language=ar`."""
+    out = dict(params)
+    raw = (out.pop("filter", None) or "").strip()
+    if raw:
+        name, _, value = raw.partition(":")
+        if name not in FILTER_PARAMS or not value:
+            raise BadRequest(f"filter must be one of {', '.join(FILTER_PARAMS)}:VALUE")
+        if (out.get(name) or value) != value:
+            raise BadRequest(N_("Choose one filter at a time: service type, language or mode."))
+        out[name] = value
+    return out
+
+
+def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
+    """Months `from`–`to` (default: the 12 months up to the current one) and one filter.
+
+    Raises BadRequest with the reason for a period that is not whole months, ends after the
+    current month, starts after it ends or spans more than 36 months, for an unknown filter
+    value, and for two filters at once.
+    """
+    params = _with_filter(params)
+    current = on.year * 12 + on.month - 1
+    last = _month(params, "to", end=True)
+    first = _month(params, "from", end=False)
+    last = current if last is None else last
+    first = last - DEFAULT_MONTHS + 1 if first is None else first
+    if last > current:
+        raise BadRequest(N_("The period must not end after the current month."))
+    if first > last:
+        raise BadRequest(N_("The period must not end before it starts (from > to)."))
+    if last - first + 1 > MAX_MONTHS:
+        raise BadRequest(N_("The period may span at most three years."))
+    service_type = _choice(params, "service_type", SERVICE_TYPES)
+    locale = _choice(params, "language", LOCALES)
+    mode = _choice(params, "mode", MODES)
+    if sum(v is not None for v in (service_type, locale, mode)) > 1:
+        raise BadRequest(
+            N_("Choose one filter at a time: service type, language or mode."),
+        )
+    length = last - first + 1
+    return Filters(
+        first_month=month_name(first),
+        last_month=month_name(last),
+        previous_first_month=month_name(first - length),
+        previous_last_month=month_name(first - 1),
+        service_type=service_type,
+        locale=locale,
+        mode=mode,
+    )
+
+
+def filter_query(filters: Filters) -> dict[str, str]:
+    """The query string that gives these filters again (links, CSV downloads)."""
+    query = {"from": filters.first_month, "to": filters.last_month}
+    if filters.dimension is not None:
+        query[{"locale": "language"}.get(filters.dimension, filters.dimension)] = str(filters.value)
+    return query
+
+
+FromMonth = Annotated[
+    str | None,
+    QueryParameter(
+        name="from",
+        required=False,
+        description="First month (YYYY-MM); default: 11 months before `to`",
+    ),
+]
+ToMonth = Annotated[
+    str | None,
+    QueryParameter(
+        name="to", required=False, description="Last month (YYYY-MM); default: the current month"
+    ),
+]
+ServiceType = Annotated[
+    str | None,
+    QueryParameter(required=False, description="Service type: " + ", ".join(SERVICE_TYPES)),
+]
+Language = Annotated[
+    str | None,
+    QueryParameter(required=False, description="Language of the response: " + ", ".join(LOCALES)),
+]
+Mode = Annotated[
+    str | None, QueryParameter(required=False, description="Mode: " + ", ".join(MODES))
+]
+OneFilter = Annotated[
+    str | None,
+    QueryParameter(
+        required=False,
+        description="The pages' single filter: service_type:VALUE, language:VALUE or mode:VALUE",
+    ),
+]
+
+
+async def provide_filters(
+    date_from: FromMonth = None,
+    date_to: ToMonth = None,
+    service_type: ServiceType = None,
+    language: Language = None,
+    mode: Mode = None,
+    filter: OneFilter = None,
+) -> Filters:
+    """The Litestar dependency behind every dashboard page and results route (one filter at
+    a time: service type, language or mode)."""
+    params = {"from": date_from, "to": date_to, "service_type": service_type,
+              "language": language, "mode": mode, "filter": filter}  # fmt: skip
+    return parse_filters(params, today())

@@ -1,0 +1,187 @@
+"""The protected table on hand-built counts: the perturbation table, the cell keys, the noise
+of each cell, suppression and the pooled rule, and the analysis on what is published."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from survey.auth.schemas import OfficeRef, Scope
+from survey.dashboard import disclosure, results
+from survey.dashboard.disclosure import (
+    HIDDEN_FEW,
+    HIDDEN_UNIT,
+    INDEX_LEVELS,
+    NOISE,
+    Grid,
+    cell_keys,
+    index_level,
+    noise_for,
+    nonnegative,
+    perturbation_table,
+    pooled_figure_hidden,
+    protect,
+)
+from survey.dashboard.filters import parse_filters
+from survey.dashboard.queries import CountRow
+from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
+
+LEVELS = {"respect": (1.0, 2.0, 3.0, 4.0, 5.0)}
+RNG = np.random.default_rng(20261128)
+
+
+def _rows(office: int, month: str, counts: list[int], item: str = "respect") -> list[CountRow]:
+    """Rows of one cell with random record keys summed per level (as the writer does)."""
+    return [
+        CountRow(office, item, level, month, n, int(RNG.integers(0, 2**31, n).sum()))
+        for level, n in zip(range(1, 6), counts, strict=True)
+        if n
+    ]
+
+
+def test_the_perturbation_table_has_zero_mean_the_variance_and_the_maximum_noise() -> None:
+    values = np.arange(-2, 3)
+    assert NOISE.sum() == pytest.approx(1.0)
+    assert NOISE @ values == pytest.approx(0.0, abs=1e-12)
+    assert NOISE @ values**2 == pytest.approx(disclosure.VARIANCE, abs=1e-9)
+    assert np.allclose(NOISE, NOISE[::-1]) and np.all(np.diff(NOISE[:3]) > 0)
+    assert NOISE.round(4).tolist() == [0.0638, 0.2447, 0.383, 0.2447, 0.0638]
+    wider = perturbation_table(3, 2.0)
+    assert wider.size == 7 and wider @ np.arange(-3, 4) ** 2 == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="variance"):
+        perturbation_table(2, 4.0)
+
+
+def test_the_lookup_gives_each_noise_as_often_as_the_table_says() -> None:
+    keys = (np.arange(100_000) + 0.5) / 100_000
+    found = np.bincount(noise_for(keys) + 2, minlength=5) / keys.size
+    assert found == pytest.approx(NOISE, abs=1e-4)
+    assert noise_for(np.array([0.0, 0.9999999])).tolist() == [-2, 2]
+
+
+def test_cell_keys_are_uniform_and_follow_every_input() -> None:
+    n = 50_000
+    sums = RNG.integers(0, 2**40, n, dtype=np.uint64)
+    keys = cell_keys(sums, sums, np.arange(n, dtype=np.uint64))
+    assert stats.kstest(keys, "uniform").pvalue > 0.001
+    same = cell_keys(sums[:5], sums[:5], np.arange(5, dtype=np.uint64))
+    assert np.array_equal(same, keys[:5]), "the same cell always gets the same key"
+    moved = cell_keys(sums[:5] + np.uint64(1), sums[:5], np.arange(5, dtype=np.uint64))
+    assert not np.any(moved == keys[:5])
+    zero = cell_keys(np.zeros(n, np.uint64), sums, np.arange(n, dtype=np.uint64))
+    assert stats.kstest(zero, "uniform").pvalue > 0.001, "an empty level gets its own key"
+
+
+def test_each_non_empty_cell_gets_a_bounded_repeatable_noise_on_every_level() -> None:
+    months = ("2026-01", "2026-02", "2026-03")
+    rows = _rows(1, "2026-01", [0, 3, 5, 9, 4]) + _rows(2, "2026-02", [1, 0, 0, 0, 0])
+    grid = Grid((1, 2, 3), months, LEVELS)
+    a, b = protect(rows, grid), protect(list(reversed(rows)), grid)
+    for office, month, true in ((1, "2026-01", [0, 3, 5, 9, 4]), (2, "2026-02", [1, 0, 0, 0, 0])):
+        raw = a._cells["respect"][grid.offices.index(office), months.index(month)]
+        assert np.all(np.abs(raw - true) <= 2)
+        assert np.array_equal(raw, b._cells["respect"][grid.offices.index(office),
+                                                        months.index(month)])  # fmt: skip
+    assert not a._cells["respect"][2].any(), "a cell nobody answered in stays empty"
+    assert not a._cells["respect"][0, 1].any()
+
+
+def test_the_noise_of_a_cell_does_not_depend_on_the_page_that_asks() -> None:
+    rows = _rows(1, "2026-01", [2, 3, 5, 9, 4]) + _rows(1, "2026-01", [1, 1, 1, 1, 1], "overall")
+    small = protect(rows, Grid((1,), ("2026-01",), LEVELS))
+    levels = {"overall": LEVELS["respect"], **LEVELS, INDEX_ITEM: INDEX_LEVELS}
+    large = protect(rows, Grid((1, 7), ("2025-12", "2026-01", "2026-02"), levels))
+    assert np.array_equal(
+        small.counts("respect", [1], ["2026-01"]), large.counts("respect", [1], ["2026-01"])
+    )
+
+
+def test_a_new_response_changes_only_its_own_cells_noise() -> None:
+    grid = Grid((1, 2), ("2026-01",), LEVELS)
+    rows = _rows(1, "2026-01", [2, 3, 5, 9, 4]) + _rows(2, "2026-01", [1, 4, 4, 2, 1])
+    before = protect(rows, grid)
+    added = CountRow(1, "respect", 4, "2026-01", 1, int(RNG.integers(0, 2**31)))
+    after = protect([*rows, added], grid)
+    assert np.array_equal(before._cells["respect"][1], after._cells["respect"][1])
+    assert not np.array_equal(before._cells["respect"][0] + [0, 0, 0, 1, 0],
+                              after._cells["respect"][0])  # fmt: skip
+
+
+def test_filters_are_cells_of_their_own() -> None:
+    rows = _rows(1, "2026-01", [2, 3, 5, 9, 4])
+    plain = protect(rows, Grid((1,), ("2026-01",), LEVELS))
+    code = disclosure.filter_code("locale", "ar")
+    filtered = protect(rows, Grid((1,), ("2026-01",), LEVELS, code))
+    assert code != 0 and code != disclosure.filter_code("locale", "de")
+    assert not np.array_equal(plain._cells["respect"], filtered._cells["respect"])
+
+
+def test_periods_and_pools_are_sums_of_the_published_cells() -> None:
+    months = tuple(f"2026-{m:02d}" for m in range(1, 7))
+    rows = [r for o in (1, 2, 3) for m in months for r in _rows(o, m, [1, 2, 4, 6, 3])]
+    table = protect(rows, Grid((1, 2, 3), months, LEVELS))
+    per_office = [table.counts("respect", [o], months) for o in (1, 2, 3)]
+    assert np.array_equal(table.counts("respect", [1, 2, 3], months), sum(per_office))
+    cells = table._cells["respect"][0]
+    assert np.array_equal(per_office[0], nonnegative(cells.sum(axis=0)))
+    assert np.all(per_office[0] >= 0) and np.all(per_office[0] == np.round(per_office[0]))
+
+
+def test_nonnegative_keeps_the_total_and_never_goes_below_zero() -> None:
+    out = nonnegative(np.array([-2.0, 1.0, 0.0, 5.0, 2.0]))
+    assert out.tolist() == [0, 1, 0, 4, 1] and out.sum() == 6
+    assert nonnegative(np.array([-1.0, -2.0, 1.0])).tolist() == [0, 0, 0]
+    assert nonnegative(np.array([0.5, 0.5, 1.0])).sum() == 2
+
+
+def test_index_values_fall_into_half_point_classes() -> None:
+    assert [index_level(int(INDEX_SCALE * m)) for m in (1, 1.2, 1.25, 3, 4.74, 4.75, 5)] == [
+        0, 0, 1, 4, 7, 8, 8,
+    ]  # fmt: skip
+
+
+def _scope(visible: set[int], offices: dict[int, int]) -> Scope:
+    group = tuple(OfficeRef(o, f"office {o}", f"O{o}", org, f"centre {org}")
+                  for o, org in offices.items())  # fmt: skip
+    return Scope(1, "u", "U", "de", ("manager",), frozenset(visible), group, "network")
+
+
+def test_a_pool_is_withheld_when_subtraction_leaves_one_unit_or_too_few() -> None:
+    scope = _scope({1, 2}, {1: 10, 2: 10, 3: 20})
+    n_of = {1: 40, 2: 40, 3: 40}
+    assert pooled_figure_hidden(scope, {1, 2, 3}, [{1}, {2}], n_of, 10) == HIDDEN_UNIT
+    assert pooled_figure_hidden(scope, {1, 2}, [{1}, {2}], n_of, 10) is None
+    assert pooled_figure_hidden(scope, {1, 2}, [{1}], {1: 40, 2: 5}, 10) == HIDDEN_FEW
+    wide = _scope({1}, {1: 10, 2: 20, 3: 30})
+    assert pooled_figure_hidden(wide, {1, 2, 3}, [{1}], n_of, 10) is None
+
+
+def test_the_overview_is_computed_from_the_published_counts_as_scipy_does() -> None:
+    months = ("2026-01", "2026-02")
+    index_rows = []
+    for office, shift in ((1, 0), (2, 2), (3, 5)):
+        for month in months:
+            counts = np.bincount((np.arange(40) * 7 + shift) % 9, minlength=9)
+            index_rows += [
+                CountRow(office, INDEX_ITEM, int(INDEX_SCALE * INDEX_LEVELS[k]), month, int(n),
+                         int(RNG.integers(0, 2**31, int(n)).sum()))
+                for k, n in enumerate(counts) if n
+            ]  # fmt: skip
+    grid = Grid((1, 2, 3), months, {INDEX_ITEM: INDEX_LEVELS, "overall": LEVELS["respect"]})
+    table = protect(index_rows, grid)
+    filters = parse_filters(
+        {"from": "2026-02", "to": "2026-02"}, __import__("datetime").date(2026, 3, 1)
+    )
+    scope = _scope({1, 2, 3}, {1: 10, 2: 10, 3: 10})
+    overview = results.overview(scope, table, filters, 10)
+    for row in overview.rows:
+        mine = table.counts(INDEX_ITEM, [row.office_id], ["2026-02"])
+        rest = table.counts(INDEX_ITEM, [o for o in (1, 2, 3) if o != row.office_id], ["2026-02"])
+        x = np.repeat(INDEX_LEVELS, mine.astype(int))
+        y = np.repeat(INDEX_LEVELS, rest.astype(int))
+        assert row.n == x.size
+        assert row.index == pytest.approx(100 * (x.mean() - 1) / 4, abs=0.006)
+        ref = stats.mannwhitneyu(x, y, method="asymptotic")
+        assert row.effect_size == pytest.approx(2 * ref.statistic / (x.size * y.size) - 1,
+                                                abs=6e-4)  # fmt: skip
