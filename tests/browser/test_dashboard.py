@@ -39,8 +39,9 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-overview.png", full_page=True)
     assert desktop.evaluate("document.documentElement.scrollWidth") <= 1366
 
-    dashboard.filter(service="benefits", mode="kiosk")
-    assert "service_type=benefits" in desktop.url and "mode=kiosk" in desktop.url
+    dashboard.filter(responses="service_type:benefits")
+    assert "filter=service_type%3Abenefits" in desktop.url, "one filter at a time"
+    assert desktop.get_by_test_id("protection-note").is_visible()
     csv = dashboard.download_csv()
     assert csv.splitlines()[0].startswith("office_id,office,organization,n,index")
     assert BETTER_OFFICE in csv
@@ -107,7 +108,7 @@ def test_it_shows_whole_funnel_labels_also_at_the_edge_of_the_plot(
 ) -> None:
     names = [f"Standort {i}" for i in range(8)] + ["Jobcenter Nordheide-Hauptstelle"]
     counts = [[1, 2, 10, 20, 17]] * 8 + [[1, 3, 10, 25, 300]]  # the biggest is far above
-    fig = funnel_plot(funnel_limits(CountTable(names, [1, 2, 3, 4, 5], counts)), labels=True)
+    fig = funnel_plot(funnel_limits(CountTable(names, [1, 2, 3, 4, 5], counts)), names=True)
     desktop.set_content("<div id='funnel' style='width: 600px; height: 450px'></div>")
     desktop.add_script_tag(path=str(PLOTLY))
     desktop.evaluate("fig => Plotly.newPlot('funnel', fig.data, fig.layout)", fig.to_plotly_json())
