@@ -486,3 +486,38 @@ async def test_it_labels_the_answers_to_each_question_with_the_words_of_its_own_
         for code in ("respect", "understood", "explained", "next_steps", "fits", "waiting"):
             assert words[items[code]] == set(agree), (lang, code)
         assert items["recommend"] not in words, "0-10 labels only its ends: table only"
+
+
+async def test_an_admin_hides_a_comment_and_the_hiding_is_audited(
+    staff: StaffClient, app: Litestar
+) -> None:
+    org = await make_organization()
+    office = await make_office(organization=org)
+    answers = [{**FULL_ANSWERS, "comment": f"Kommentar {k}"} for k in range(11)]
+    answers[4]["comment"] = "Frau Anna Becker, geb. 01.02.1980, hat geholfen"
+    await make_responses(app.state.engine, await make_link(office), answers)
+    await make_staff_user("ada", "ada-password-1", "admin", organization=org)
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    url = f"/api/v1/results/offices/{office}"
+    await staff.login("max", "max-password-1")
+    comments = (await staff.client.get(url)).json()["comments"]
+    target = next(c for c in comments if "01.02.1980" in c["text"])
+    page = await staff.client.get(f"/dashboard/offices/{office}")
+    assert 'data-testid="hide-comment"' not in page.text, "a manager sees no hide button"
+    form = {"comment": target["key"], "csrf_token": await staff.csrf()}
+    hide = f"/dashboard/offices/{office}/comments/hide"
+    assert (await staff.client.post(hide, data=form)).status_code == 403
+    await staff.login("ada", "ada-password-1")
+    page = await staff.client.get(f"/dashboard/offices/{office}")
+    assert 'data-testid="hide-comment"' in page.text and "automatisch" in page.text
+    no_token = await staff.client.post(hide, data={"comment": target["key"]})
+    assert no_token.status_code == 403, "CSRF-protected like every staff form"
+    form = {"comment": target["key"], "csrf_token": await staff.csrf(), "next": "https://x.test"}
+    done = await staff.client.post(hide, data=form)
+    assert done.status_code == 303 and done.headers["location"] == f"/dashboard/offices/{office}"
+    left = (await staff.client.get(url)).json()["comments"]
+    assert len(left) == len(comments) - 1 and "01.02.1980" not in str(left)
+    again = await staff.client.post(hide, data=form | {"csrf_token": await staff.csrf()})
+    assert again.status_code == 404
+    audit = await AuditLog.select().where(AuditLog.action == "hide comment")
+    assert len(audit) == 1 and audit[0]["username"] == "ada"
