@@ -32,7 +32,9 @@ of the empty levels does not swamp the index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -104,9 +106,10 @@ def noise_for(keys: np.ndarray) -> np.ndarray:
     return np.searchsorted(_CUMULATIVE, keys, side="right").clip(0, NOISE.size - 1) - MAX_NOISE
 
 
+@functools.cache
 def index_level(value: int) -> int:
     """The half-point class (0..8) of a composite index stored as 420 × mean."""
-    return min(8, max(0, int(np.floor(2 * value / INDEX_SCALE + 0.5)) - 2))
+    return min(8, max(0, math.floor(2 * value / INDEX_SCALE + 0.5) - 2))
 
 
 @dataclass(frozen=True)
@@ -198,35 +201,44 @@ def protect(rows: Iterable[CountRow], grid: Grid) -> ProtectedTable:
     Rows of offices, months or items outside the grid are left out; index values are put
     into their half-point classes before anything else.
     """
-    items = list(grid.levels)
-    office_no = {o: i for i, o in enumerate(grid.offices)}
-    month_no = {m: i for i, m in enumerate(grid.months)}
-    counts = {
-        i: np.zeros((len(grid.offices), len(grid.months), len(grid.levels[i]))) for i in items
-    }
-    keys = {i: np.zeros(counts[i].shape, dtype=np.uint64) for i in items}
-    level_no = {
-        i: {int(v): k for k, v in enumerate(grid.levels[i])} for i in items if i != INDEX_ITEM
-    }
-    for r in rows:
-        if r.item not in counts or r.office not in office_no or r.month not in month_no:
+    rows = list(rows)
+    size = len(rows)
+    numbers = np.array([(r.office, r.value, r.n, r.key_sum) for r in rows], dtype=np.int64)
+    office, value, n, key = numbers.reshape(size, 4).T  # key sums stay far below 2**63
+    n, key = n.astype(np.float64), key.astype(np.uint64)
+    month_names, month_of = np.unique([r.month for r in rows], return_inverse=True)
+    item_names, item_of = np.unique([r.item for r in rows], return_inverse=True)
+    offices = np.array(grid.offices, dtype=np.int64)
+    order = np.argsort(offices)
+    spot = np.searchsorted(offices[order], office).clip(0, max(len(offices) - 1, 0))
+    office_no = order[spot] if len(offices) else spot
+    known = (offices[office_no] == office) if len(offices) else np.zeros(size, bool)
+    month_no = np.array([grid.months.index(m) if m in grid.months else -1 for m in month_names],
+                        dtype=np.int64)[month_of] if size else np.zeros(0, np.int64)  # fmt: skip
+    counts: dict[str, np.ndarray] = {}
+    keys: dict[str, np.ndarray] = {}
+    for item, levels in grid.levels.items():
+        shape = (len(grid.offices), len(grid.months), len(levels))
+        counts[item], keys[item] = np.zeros(shape), np.zeros(shape, dtype=np.uint64)
+        code = np.flatnonzero(item_names == item)
+        if not code.size:
             continue
-        if r.item == INDEX_ITEM:
-            level = index_level(r.value)
-        else:
-            found = level_no[r.item].get(r.value)
-            if found is None:
-                continue
-            level = found
-        at = (office_no[r.office], month_no[r.month], level)
-        counts[r.item][at] += r.n
-        keys[r.item][at] = (int(keys[r.item][at]) + r.key_sum) % (1 << 64)
+        if item == INDEX_ITEM:
+            level = np.clip(np.floor(2 * value / INDEX_SCALE + 0.5).astype(np.int64) - 2, 0, 8)
+        else:  # a scale's levels are the whole numbers from its minimum to its maximum
+            level = value - int(levels[0])
+        inside = (level >= 0) & (level < len(levels))
+        mine = (item_of == code[0]) & known & (month_no >= 0) & inside
+        at = (office_no[mine], month_no[mine], level[mine])
+        np.add.at(counts[item], at, n[mine])
+        with np.errstate(over="ignore"):
+            np.add.at(keys[item], at, key[mine])
     cells: dict[str, np.ndarray] = {}
     where = _mix(
         _mix(np.array(grid.offices, dtype=np.uint64)[:, None] ^ np.uint64(grid.filter_code))
         ^ np.array([month_index(m) for m in grid.months], dtype=np.uint64)[None, :]
     )  # offices × months
-    for item in items:
+    for item in grid.levels:
         c, k = counts[item], keys[item]
         level = np.arange(c.shape[2], dtype=np.uint64)
         position = _mix(_mix(where[:, :, None] ^ np.uint64(_code(item))) ^ level[None, None, :])

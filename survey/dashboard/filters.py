@@ -25,7 +25,7 @@ from survey.questionnaire import standard_definition_bytes as _standard
 LOCALES = tuple(load_definition(_standard()).translations)
 MAX_MONTHS = 36
 DEFAULT_MONTHS = 12
-_MONTH = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 
 
 def today() -> dt.date:

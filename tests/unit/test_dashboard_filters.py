@@ -38,6 +38,7 @@ def test_it_takes_whole_months_and_one_filter_value() -> None:
     [
         ({"from": "2026-13"}, "whole months"),
         ({"to": "soon"}, "whole months"),
+        ({"from": "２０２６-01"}, "whole months"),
         ({"from": "2026-03-02"}, "whole months"),
         ({"to": "2026-02-28x"}, "whole months"),
         ({"to": "2024-02-28"}, "whole months"),
