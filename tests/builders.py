@@ -21,9 +21,17 @@ from survey.respond.store import Submission, make_store, make_submission
 from survey.tables import Link, Membership, Network, Office, Organization, User
 
 _seq = itertools.count(1)
-_record_keys = random.Random(20261128)
-"""Record keys from a fixed seed: the noise of the disclosure control is the same every run,
-so a test about it cannot pass or fail by the luck of a draw."""
+RECORD_KEY_SEED = 20261128
+_record_keys = random.Random(RECORD_KEY_SEED)
+"""Record keys from a fixed seed, reset before every test (tests/conftest.py): the noise of
+the disclosure control is the same in every run and order, so a test about it cannot pass or
+fail by the luck of a draw."""
+
+
+def reseed_record_keys() -> None:
+    _record_keys.seed(RECORD_KEY_SEED)
+
+
 STANDARD = load_definition(standard_definition_bytes())
 FULL_ANSWERS = {
     "respect": 5,

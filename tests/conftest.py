@@ -43,6 +43,14 @@ TABLES_IN_DELETE_ORDER = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _same_record_keys() -> None:
+    """Every test draws the same record keys (tests/builders.py), whatever ran before it."""
+    from tests.builders import reseed_record_keys
+
+    reseed_record_keys()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in this thread."""
     items.sort(key=lambda item: "/browser/" in str(item.path))
