@@ -151,8 +151,9 @@ async def count_rows(
     detail_office: int | None = None,
 ) -> list[CountRow]:
     """Counts and key sums per office × item × value × month of `first_month`–`last_month`
-    for the filter, in one query (index values in their half-point classes). With `detail_office`, the other offices only give their
-    index (item `_index`): they enter the page as comparison figures only."""
+    for the filter, in one query (index values in their half-point classes). With
+    `detail_office`, the other offices only give their index (item `_index`): they enter the
+    page as comparison figures only."""
     if not office_ids or not items:
         return []
     lo, hi = month_start(first_month), month_end(last_month)
