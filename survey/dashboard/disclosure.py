@@ -70,7 +70,7 @@ def perturbation_table(max_noise: int = MAX_NOISE, variance: float = VARIANCE) -
             low = lam
         else:
             high = lam
-    return p
+    return np.asarray(p, dtype=np.float64)
 
 
 NOISE = perturbation_table()
@@ -148,7 +148,8 @@ class ProtectedTable:
         if not rows or not cols:
             return np.zeros(len(self.levels(item)))
         sums = cells[np.ix_(rows, cols)].sum(axis=1)
-        return np.array([nonnegative(v) for v in sums]).sum(axis=0)
+        total: np.ndarray = np.array([nonnegative(v) for v in sums]).sum(axis=0)
+        return total
 
     def matrix(
         self, item: str, groups: Sequence[Iterable[int]], months: Iterable[str]
@@ -178,7 +179,8 @@ def nonnegative(counts: np.ndarray) -> np.ndarray:
     left = total - int(out.sum())
     if left > 0:
         out[np.argsort(-(share - out), kind="stable")[:left]] += 1
-    return out
+    result: np.ndarray = out
+    return result
 
 
 FILTER_DIMENSIONS = ("service_type", "locale", "mode")

@@ -54,7 +54,11 @@ SERVICE_NAMES = {
 MODE_NAMES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
 MASK_LABELS = {
     "email": N_("[e-mail]"),
+    "iban": N_("[IBAN]"),
+    "case": N_("[case number]"),
     "customer": N_("[customer number]"),
+    "birth_date": N_("[date of birth]"),
+    "address": N_("[address]"),
     "phone": N_("[phone]"),
     "name": N_("[name]"),
 }

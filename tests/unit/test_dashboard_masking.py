@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey.dashboard.comments import mask_personal_data
+from survey.masking import mask_personal_data
 
 
 @pytest.mark.parametrize(
