@@ -494,14 +494,15 @@ async def test_an_admin_hides_a_comment_and_the_hiding_is_audited(
     org = await make_organization()
     office = await make_office(organization=org)
     answers = [{**FULL_ANSWERS, "comment": f"Kommentar {k}"} for k in range(11)]
-    answers[4]["comment"] = "Frau Anna Becker, geb. 01.02.1980, hat geholfen"
+    answers[4]["comment"] = "Danke an Mausi vom Empfang, die Nachbarin von gegenüber"
+    # a nickname the automatic masking cannot know: what an admin hides by hand
     await make_responses(app.state.engine, await make_link(office), answers)
     await make_staff_user("ada", "ada-password-1", "admin", organization=org)
     await make_staff_user("max", "max-password-1", "manager", organization=org)
     url = f"/api/v1/results/offices/{office}"
     await staff.login("max", "max-password-1")
     comments = (await staff.client.get(url)).json()["comments"]
-    target = next(c for c in comments if "01.02.1980" in c["text"])
+    target = next(c for c in comments if "Mausi" in c["text"])
     page = await staff.client.get(f"/dashboard/offices/{office}")
     assert 'data-testid="hide-comment"' not in page.text, "a manager sees no hide button"
     form = {"comment": target["key"], "csrf_token": await staff.csrf()}
@@ -516,7 +517,7 @@ async def test_an_admin_hides_a_comment_and_the_hiding_is_audited(
     done = await staff.client.post(hide, data=form)
     assert done.status_code == 303 and done.headers["location"] == f"/dashboard/offices/{office}"
     left = (await staff.client.get(url)).json()["comments"]
-    assert len(left) == len(comments) - 1 and "01.02.1980" not in str(left)
+    assert len(left) == len(comments) - 1 and "Mausi" not in str(left)
     again = await staff.client.post(hide, data=form | {"csrf_token": await staff.csrf()})
     assert again.status_code == 404
     audit = await AuditLog.select().where(AuditLog.action == "hide comment")
