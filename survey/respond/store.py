@@ -27,7 +27,9 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from survey.db import SQLITE_BUSY_TIMEOUT_S
-from survey.questionnaire import INDEX_ITEM, LOCAL_ZONE, Checked, Definition, composite_index
+from survey.questionnaire import INDEX_ITEM as INDEX_ITEM  # re-exported: the shared vocabulary
+from survey.questionnaire import LOCAL_ZONE as LOCAL_ZONE  # moved to survey.questionnaire
+from survey.questionnaire import Checked, Definition, composite_index
 from survey.respond.schemas import LinkInfo
 
 log = logging.getLogger(__name__)

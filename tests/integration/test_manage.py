@@ -121,7 +121,8 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
         assert stored.status_code in (200, 201), stored.text
     rows = (await client.get("/api/v1/results/overview")).json()["rows"]
     figure = next(r for r in rows if r["office"] == "Musterstadt-Mitte")
-    assert abs(figure["n"] - 30) <= 5, figure  # a published count may carry a little noise
+    # a published n carries the noise of the nine index classes of its month: at most 9 × 2
+    assert abs(figure["n"] - 30) <= 18, figure
     assert figure["index"] is not None
 
 
