@@ -17,7 +17,6 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.response import Redirect
@@ -35,12 +34,13 @@ from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
 from survey.manage import retention
 from survey.manage.pages import ManagePagesController, PasswordController
 from survey.manage.routes import ManageApiController
+from survey.openapi import JsonSchema, YamlSchema
 from survey.pagecache import PageCache
 from survey.respond import page
 from survey.respond.queries import LinkDirectory
 from survey.respond.routes import RespondApiController, RespondController
 from survey.respond.store import ResponseWriter, make_store
-from survey.security import loggable_path, security_middleware
+from survey.security import loggable_path, secure_asgi
 from survey.settings import Settings
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
@@ -195,7 +195,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> Litestar:
     engine = make_engine(settings)
     assets = Assets(FRONTEND / "static")
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             root,
@@ -223,7 +223,6 @@ def create_app(settings: Settings) -> Litestar:
         ),
         template_config=_templates(assets),
         compression_config=compression_config(),
-        middleware=[security_middleware],
         exception_handlers={
             LoginRequired: _login_required,
             DomainError: _domain_error,
@@ -235,7 +234,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Resonanz API",
             version="1",
-            render_plugins=[YamlRenderPlugin()],
+            render_plugins=[JsonSchema(), YamlSchema()],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(
@@ -251,6 +250,9 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    # around everything Litestar does, 404 and 405 included (route middleware never sees them)
+    app.asgi_handler = secure_asgi(app.asgi_handler, settings.hsts_seconds)
+    return app
 
 
 __all__ = ["create_app"]

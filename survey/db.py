@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.base import Engine
@@ -33,7 +33,10 @@ def make_engine(settings: Settings) -> Engine[Any]:
 
 
 def prepare_sqlite(path: str) -> None:
-    """Switch the file to WAL (persistent in the file) before anything else opens it."""
+    """Create the file readable by its owner only (SQLite gives its -wal and -shm files the
+    same mode), and switch it to WAL (persistent in the file) before anything else opens it."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
     try:
         conn.execute("PRAGMA journal_mode=WAL")

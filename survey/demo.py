@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 import uuid
 from typing import Any
 
@@ -301,8 +302,12 @@ def _answers(rng: random.Random, shift: float, locale: str) -> dict[str, object]
 
 
 def _token(rng: random.Random) -> str:
+    """Random on each install (a token known from this source would open every demo); the
+    draws from `rng` stay, so the demo's responses are the same everywhere."""
     alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-    return "".join(rng.choice(alphabet) for _ in range(22))
+    for _ in range(22):
+        rng.choice(alphabet)
+    return "".join(secrets.choice(alphabet) for _ in range(22))
 
 
 def _slug(name: str) -> str:

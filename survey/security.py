@@ -5,6 +5,11 @@ access log at all: a line with a link token and a timestamp would tell an office
 client answered when (the minute they left the room), and the dashboards never show more
 than a month. Staff requests are logged with their path; an error on a respondent route is
 logged by the app without the link token (see `loggable_path`).
+
+`secure_asgi` wraps the whole application, not single routes: 404 and 405 answers (which
+Litestar gives before any route middleware runs) carry the headers too, and a path with
+control characters (`%00`, `%0a`) is refused before routing, so it can neither reach the
+file system nor write a line of its own into the access log.
 """
 
 from __future__ import annotations
@@ -46,34 +51,71 @@ _HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), interest-cohort=()"),
 ]
+NO_STORE_PREFIXES = ("/api/v1/results",)
+"""Staff data as JSON: never kept by a browser or proxy cache."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def security_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+def _headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
+    if not hsts_seconds:
+        return list(_HEADERS)
+    return [*_HEADERS, (b"strict-transport-security", f"max-age={hsts_seconds}".encode())]
+
+
+async def _refuse(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+    body = b"The address contains control characters.\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def secure_asgi(app: ASGIApp, hsts_seconds: int = 0) -> ASGIApp:
+    headers = _headers(hsts_seconds)
+
+    async def secured(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
         status: dict[str, Any] = {}
+        path: str = scope["path"]
+        no_store = path.startswith(NO_STORE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                names = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in _HEADERS if k not in names]
-                message["headers"] = [*message.get("headers", []), *extra]
+                present = message.get("headers", [])
+                if no_store:
+                    present = [(k, v) for k, v in present if k.lower() != b"cache-control"]
+                    present.append((b"cache-control", b"no-store"))
+                names = {name.lower() for name, _ in present}
+                message["headers"] = [*present, *((k, v) for k, v in headers if k not in names)]
             await send(message)
 
         try:
-            await app(scope, receive, send_with_headers)
+            if _CONTROL.search(path):
+                status["code"] = 400
+                await _refuse(send, headers)
+            else:
+                await app(scope, receive, send_with_headers)
         finally:
-            if access_log.isEnabledFor(logging.INFO) and not is_respondent_path(scope["path"]):
+            if access_log.isEnabledFor(logging.INFO) and not is_respondent_path(path):
                 access_log.info(
                     '"%s %s" %s %.1fms',
                     scope["method"],
-                    scope["path"],
+                    _CONTROL.sub("?", path),
                     status.get("code", "-"),
                     (time.perf_counter() - started) * 1000,
                 )
 
-    return middleware
+    return secured

@@ -45,6 +45,8 @@ class Settings:
     (job centre, office, service type, language, mode, period) occurs at least this often."""
     export_period: str = "month"
     """Finest period of the exports: "month" or "quarter"."""
+    hsts_seconds: int = 0
+    """Strict-Transport-Security max-age on every answer; 0 sends none (https only)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +88,9 @@ class Settings:
             export_k=_int(env, "RESONANZ_EXPORT_K", defaults.export_k, 2, 1000),
             export_period=_choice(
                 env, "RESONANZ_EXPORT_PERIOD", defaults.export_period, ("month", "quarter")
+            ),
+            hsts_seconds=_int(
+                env, "RESONANZ_HSTS_SECONDS", defaults.hsts_seconds, 0, 2 * 365 * 86400
             ),
         )
         if secret and len(secret) < 32:

@@ -12,6 +12,7 @@ from piccolo.columns import (
     BigInt,
     Boolean,
     Date,
+    DoublePrecision,
     ForeignKey,
     Integer,
     OnDelete,
@@ -215,10 +216,22 @@ class User(Table, tablename="staff_user"):
     locale = Varchar(length=20, default="de")
     active = Boolean(default=True)
     failed_logins = Integer(default=0)
+    """No longer counted: failed sign-ins live in LoginThrottle, per account and source."""
     locked_until = Timestamptz(null=True, default=None)
+    """Locked by an administrator until then: no sign-in, sessions and API tokens refused."""
     session_epoch = Integer(default=0)
     """Part of every session cookie; raised on sign-out and lockout to end all sessions."""
     created_at = Timestamptz()
+
+
+class LoginThrottle(Table):
+    """Failed sign-ins in a row per account and source (survey/auth/throttle.py)."""
+
+    source = Varchar(length=100, unique=True)
+    failures = Integer(default=0)
+    locked_until = DoublePrecision(null=True, default=None)
+    """Unix time; attempts from this source are refused unchecked until then."""
+    last_at = DoublePrecision(default=0.0)
 
 
 class Membership(Table):
@@ -284,6 +297,7 @@ ALL_TABLES: list[type[Table]] = [
     DailyCount,
     RollupCount,
     User,
+    LoginThrottle,
     Membership,
     ApiToken,
     Invitation,

@@ -25,6 +25,7 @@ TABLES_IN_DELETE_ORDER = [
     "audit_log",
     "invitation",
     "api_token",
+    "login_throttle",
     "membership",
     "staff_user",
     "daily_count",

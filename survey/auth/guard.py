@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request
 from litestar.datastructures import Cookie, State
 
-from survey.auth import queries
+from survey.auth import queries, throttle
 from survey.auth.schemas import Scope
 from survey.errors import DomainError, Forbidden
 from survey.i18n import N_, UI_LOCALES, negotiate, translations
@@ -27,9 +27,6 @@ from survey.settings import Settings
 SESSION_COOKIE = "resonanz_session"
 LOGIN_COOKIE = "resonanz_login"
 SESSION_SECONDS = 10 * 3600
-LOCK_AFTER = 5
-"""Failed logins in a row after which an account is locked."""
-LOCK_SECONDS = 15 * 60
 DELAY_BASE_SECONDS = 0.25
 """The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
 DELAY_MAX_SECONDS = 4.0
@@ -104,6 +101,19 @@ def session_cookie(settings: Settings, value: str, max_age: int = SESSION_SECOND
         max_age=max_age,
         httponly=True,
         samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def device_cookie(settings: Settings, value: str) -> Cookie:
+    """Marks a browser that signed in to an account before (survey/auth/throttle.py)."""
+    return Cookie(
+        key=throttle.DEVICE_COOKIE,
+        value=value,
+        path="/login",
+        max_age=throttle.DEVICE_SECONDS,
+        httponly=True,
+        samesite="strict",
         secure=settings.secure_cookies,
     )
 

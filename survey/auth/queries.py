@@ -28,26 +28,6 @@ async def find_user(username: str) -> dict[str, Any] | None:
     )
 
 
-async def record_failure(
-    user_id: int, lock_after: int, lock_until: dt.datetime
-) -> tuple[int, dt.datetime | None]:
-    """Count one failure in the database itself (parallel attempts cannot overwrite each
-    other's count) and lock the account once the count reaches `lock_after`."""
-    rows = await User.raw(
-        "UPDATE staff_user SET failed_logins = failed_logins + 1 WHERE id = {} "
-        "RETURNING failed_logins",
-        user_id,
-    )
-    failures = int(rows[0]["failed_logins"]) if rows else 0
-    if failures >= lock_after:
-        await end_sessions(user_id)
-        await User.update({User.locked_until: lock_until}).where(
-            (User.id == user_id) & (User.locked_until.is_null() | (User.locked_until < lock_until))
-        )
-        return failures, lock_until
-    return failures, None
-
-
 async def end_sessions(user_id: int) -> None:
     """Invalidate every session cookie the user holds (sign-out, lockout)."""
     await User.raw("UPDATE staff_user SET session_epoch = session_epoch + 1 WHERE id = {}", user_id)

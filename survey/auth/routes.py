@@ -13,7 +13,7 @@ from litestar.datastructures import Cookie, FormMultiDict, State
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
-from survey.auth import guard, queries
+from survey.auth import guard, queries, throttle
 from survey.auth.passwords import hash_password, needs_rehash, verify_password
 from survey.auth.schemas import Scope
 from survey.errors import BadRequest, Forbidden
@@ -53,7 +53,7 @@ def _login_page(
         "username": username,
         "next": _safe_next(request.query_params.get("next")),
         "login_csrf": guard.csrf_token(settings.secret_key, "login|" + nonce),
-        "lock_after": guard.LOCK_AFTER,
+        "lock_after": throttle.LOCK_AFTER,
     }
     return Template(
         "auth/login.html",
@@ -109,49 +109,59 @@ class AuthController(Controller):
         now = dt.datetime.now(dt.UTC)
         account: dict[str, Any] = user if user is not None else {}
         known = bool(account.get("active"))
-        locked = known and account["locked_until"] is not None and account["locked_until"] > now
+        account_locked = (
+            known and account["locked_until"] is not None and account["locked_until"] > now
+        )
+        user_id = int(account["id"]) if user is not None else None
+        device = (
+            throttle.device_of(
+                settings.secret_key, request.cookies.get(throttle.DEVICE_COOKIE), user_id
+            )
+            if user_id is not None
+            else None
+        )
+        source = throttle.key_for(user_id, username, device)
+        # claim the try before checking the password: parallel attempts cannot slip past a lock
+        may_try, failures = await throttle.claim(source)
+        checkable = known and may_try and not account_locked
         # the same work and the same growing delay whether the name exists or not
         checked = await asyncio.to_thread(
             verify_password,
-            account["password_hash"] if known and not locked else _dummy(),
+            account["password_hash"] if checkable else _dummy(),
             password,
         )
-        if not known or locked or not checked:
-            delay_failures = _recent_failures(state, username.casefold(), now)
-            if not known:
-                await queries.audit("login_failed", username=username, reason="unknown user")
-            else:
-                failures, until = (
-                    (int(account["failed_logins"] or 0), account["locked_until"])
-                    if locked
-                    else await queries.record_failure(
-                        account["id"],
-                        guard.LOCK_AFTER,
-                        now + dt.timedelta(seconds=guard.LOCK_SECONDS),
-                    )
-                )
-                await queries.audit(
-                    "login_failed",
-                    user_id=account["id"],
-                    username=username,
-                    reason="locked" if locked else "wrong password",
-                    failures=failures,
-                    locked_until=until.isoformat() if until else None,
-                )
-            await asyncio.sleep(guard.failure_delay(delay_failures))
+        if not (checkable and checked):
+            reason = (
+                "unknown user"
+                if not known
+                else "account locked"
+                if account_locked
+                else "locked"
+                if not may_try
+                else "wrong password"
+            )
+            await queries.audit(
+                "login_failed",
+                user_id=user_id if known else None,
+                username=username,
+                reason=reason,
+                failures=failures,
+                device=bool(device),
+            )
+            await asyncio.sleep(guard.failure_delay(failures))
             return self._failed(request, username)
-        assert user is not None
-        _failures(state).pop(username.casefold(), None)
+        await throttle.clear(source)
         rehash = (
             await asyncio.to_thread(hash_password, password)
-            if needs_rehash(user["password_hash"])
+            if needs_rehash(account["password_hash"])
             else None
         )
-        await queries.record_success(user["id"], rehash)
-        await queries.audit("login", user_id=user["id"], username=username)
+        await queries.record_success(account["id"], rehash)
+        await queries.audit("login", user_id=account["id"], username=username)
+        device_value = request.cookies.get(throttle.DEVICE_COOKIE) if device else None
         target = _safe_next(str(form.get("next") or ""))
         if target.startswith("/dashboard"):  # a researcher has exports only
-            scope = await queries.load_scope(user["id"])
+            scope = await queries.load_scope(account["id"])
             if scope is not None and not scope.may_see_dashboards and scope.may_export:
                 target = "/export"
         return Redirect(
@@ -162,10 +172,15 @@ class AuthController(Controller):
                 guard.session_cookie(
                     settings,
                     guard.make_session(
-                        settings.secret_key, user["id"], int(user["session_epoch"] or 0)
+                        settings.secret_key, account["id"], int(account["session_epoch"] or 0)
                     ),
                 ),
                 Cookie(key=guard.LOGIN_COOKIE, value="", path="/login", max_age=0),
+                guard.device_cookie(
+                    settings,
+                    device_value
+                    or throttle.device_cookie_value(settings.secret_key, account["id"]),
+                ),
             ],
         )
 
@@ -218,24 +233,6 @@ def _csrf_matches(request: Request[Any, Any, State], state: State, given: Any) -
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _failures(state: State) -> dict[str, tuple[int, dt.datetime]]:
-    """Recent failed sign-ins per name typed, known or not, for the growing delay."""
-    if not hasattr(state, "login_failures"):
-        state.login_failures = {}
-    return state.login_failures  # type: ignore[no-any-return]
-
-
-def _recent_failures(state: State, name: str, now: dt.datetime) -> int:
-    failures = _failures(state)
-    count, last = failures.get(name, (0, now))
-    if now - last > dt.timedelta(seconds=guard.LOCK_SECONDS):
-        count = 0
-    if len(failures) > 10_000:
-        failures.clear()
-    failures[name] = (count + 1, now)
-    return count + 1
 
 
 def _dummy() -> str:

@@ -135,6 +135,8 @@ class RespondApiController(Controller):
             raise BadRequest(f"Invalid response: {exc}") from None
         except msgspec.DecodeError as exc:
             raise BadRequest(f"Malformed JSON: {exc}") from None
+        except RecursionError:  # thousands of nested arrays: refused, not a 500
+            raise BadRequest("Malformed JSON: nested too deeply.") from None
         link, definition = await _active_link(state, data.link)
         checked = check_answers(definition, data.answers)
         if checked.errors:

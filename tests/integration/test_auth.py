@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
-from survey.auth import guard
+from survey.auth import guard, throttle
 from survey.settings import Settings
-from survey.tables import ApiToken, AuditLog, User
+from survey.tables import ApiToken, AuditLog, LoginThrottle, User
 from tests.builders import (
     FULL_ANSWERS,
     make_link,
@@ -28,6 +29,14 @@ async def _user(username: str = "alice", role: str = "manager", org: int | None 
     org = org or await make_organization()
     await make_office(organization=org)
     return await make_staff_user(username, PASSWORD, role, organization=org, display_name=username)
+
+
+async def _throttle(user_id: int, device: str = "-") -> dict[str, Any]:
+    row = (
+        await LoginThrottle.select().where(LoginThrottle.source == f"u:{user_id}:{device}").first()
+    )
+    assert row is not None
+    return row
 
 
 @pytest.fixture(autouse=True)
@@ -63,16 +72,16 @@ async def test_it_answers_unknown_users_and_wrong_passwords_alike_and_locks_afte
     assert unknown.status_code == wrong.status_code == 401
     message = "Unbekannter Benutzername oder falsches Passwort."
     assert message in unknown.text and message in wrong.text
-    for _ in range(guard.LOCK_AFTER - 1):
+    for _ in range(throttle.LOCK_AFTER - 1):
         await staff.login("alice", "still-wrong")
-    row = await User.select(User.failed_logins, User.locked_until).where(User.id == user_id)
-    assert row[0]["failed_logins"] == guard.LOCK_AFTER
-    assert row[0]["locked_until"] is not None
+    row = await _throttle(user_id)
+    assert row["failures"] == throttle.LOCK_AFTER
+    assert row["locked_until"] is not None
     locked = await staff.login("alice", PASSWORD)
     assert locked.status_code == 401 and message in locked.text
     assert (await staff.client.get("/dashboard")).status_code == 303
     failures = await AuditLog.select(AuditLog.detail).where(AuditLog.action == "login_failed")
-    assert len(failures) == guard.LOCK_AFTER + 2
+    assert len(failures) == throttle.LOCK_AFTER + 2
     assert await AuditLog.count().where(AuditLog.action == "login") == 0
 
 
@@ -185,9 +194,9 @@ async def test_it_counts_parallel_failures_and_locks_the_account(
         )
     )  # fmt: skip
     assert [a.status_code for a in attempts] == [401] * 12
-    row = await User.select(User.failed_logins, User.locked_until).where(User.id == user_id)
-    assert row[0]["failed_logins"] >= guard.LOCK_AFTER
-    assert row[0]["locked_until"] is not None
+    row = await _throttle(user_id)
+    assert row["failures"] == throttle.LOCK_AFTER, "the lock holds: no more tries are counted"
+    assert row["locked_until"] is not None
     assert (await staff.login("alice", PASSWORD)).status_code == 401, "locked, even if right"
 
 
@@ -285,3 +294,95 @@ async def test_it_refuses_the_token_of_a_deactivated_or_locked_user_at_once(
     assert refused.status_code == 401
     assert refused.json()["detail"] == "The account of this API token is deactivated or locked."
     assert refused.headers["www-authenticate"].startswith("Bearer")
+
+
+async def _form_token(client: httpx.AsyncClient) -> str:
+    form = await client.get("/login")
+    return form.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+async def test_it_checks_at_most_lock_after_passwords_of_a_burst_and_none_once_locked(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 wrong guesses and the right password at the same moment: only the first
+    LOCK_AFTER tries are checked at all, so the burst is no faster than guessing in turn."""
+    from survey.auth import routes
+
+    await _user()
+    checked: list[str] = []
+    real_verify = routes.verify_password
+
+    def counting_verify(password_hash: str, password: str) -> bool:
+        if password_hash != routes._dummy():
+            checked.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(routes, "verify_password", counting_verify)
+    token = await _form_token(client)
+    guesses = [f"guess-{i}" for i in range(40)] + [PASSWORD]
+    attempts = await asyncio.gather(
+        *(
+            client.post("/login", data={"username": "alice", "password": guess,
+                                        "csrf_token": token})
+            for guess in guesses
+        )
+    )  # fmt: skip
+    assert len(checked) <= throttle.LOCK_AFTER, checked
+    signed_in = [g for g, a in zip(guesses, attempts, strict=True) if a.status_code == 303]
+    assert signed_in in ([], [PASSWORD])
+    if signed_in:
+        assert PASSWORD in checked
+    else:
+        again = await client.post(
+            "/login", data={"username": "alice", "password": PASSWORD, "csrf_token": token}
+        )
+        assert again.status_code == 401, "locked: the right password is not even checked"
+        assert len(checked) <= throttle.LOCK_AFTER
+
+
+async def _browser_login(client: httpx.AsyncClient, password: str) -> httpx.Response:
+    """Sign in keeping the browser's cookies (its device cookie among them)."""
+    token = await _form_token(client)
+    return await client.post(
+        "/login", data={"username": "alice", "password": password, "csrf_token": token}
+    )
+
+
+async def test_it_lets_the_owner_in_on_a_known_browser_while_strangers_are_locked_out(
+    app: object, client: httpx.AsyncClient
+) -> None:
+    await _user()
+    assert (await _browser_login(client, PASSWORD)).status_code == 303
+    assert client.cookies.get(throttle.DEVICE_COOKIE)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as other:
+        for _ in range(throttle.LOCK_AFTER + 3):
+            assert (await _browser_login(other, "wrong-guess")).status_code == 401
+        assert (await _browser_login(other, PASSWORD)).status_code == 401, "strangers locked"
+    assert (await client.get("/dashboard")).status_code == 200, "the lock ends no session"
+    assert (await _browser_login(client, PASSWORD)).status_code == 303, "the owner gets in"
+    forged = client.cookies.get(throttle.DEVICE_COOKIE, path="/login")
+    assert forged
+    client.cookies.clear()
+    client.cookies.set(throttle.DEVICE_COOKIE, forged[:-4] + "AAAA", path="/login")
+    assert (await _browser_login(client, PASSWORD)).status_code == 401, "a forged one is nobody"
+
+
+async def test_it_counts_from_one_again_once_a_lock_has_run_out(
+    staff: StaffClient,
+) -> None:
+    """A lock that ran out must not leave the count at the limit (one wrong guess every
+    15 minutes would keep the account locked for ever)."""
+    user_id = await _user()
+    for _ in range(throttle.LOCK_AFTER):
+        await staff.login("alice", "wrong-guess")
+    assert (await staff.login("alice", PASSWORD)).status_code == 401
+    source = f"u:{user_id}:-"
+    past = (await _throttle(user_id))["locked_until"] - throttle.LOCK_SECONDS - 1
+    await LoginThrottle.update(
+        {LoginThrottle.locked_until: past, LoginThrottle.last_at: past}
+    ).where(LoginThrottle.source == source)
+    assert (await staff.login("alice", "one-more-wrong-guess")).status_code == 401
+    row = await _throttle(user_id)
+    assert row["failures"] == 1 and row["locked_until"] is None
+    assert (await staff.login("alice", PASSWORD)).status_code == 303
