@@ -24,10 +24,10 @@ from litestar.template import TemplateConfig
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import LoginRequired, is_staff_path
-from survey.auth.routes import AuthController, staff_error
+from survey.auth.routes import STAFF_UNAVAILABLE, AuthController, staff_error
 from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard.routes import DashboardController, ResultsApiController
-from survey.db import engine_lifespan, make_engine
+from survey.db import RETRY_AFTER_S, engine_lifespan, is_unavailable, make_engine
 from survey.errors import DomainError
 from survey.export.routes import ExportApiController, ExportController
 from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
@@ -47,9 +47,36 @@ FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 log = logging.getLogger("resonanz")
 
 
-@get("/healthz", media_type=MediaType.JSON, tags=["system"])
+UNAVAILABLE = N_("Answers cannot be stored or read right now. Please try again in a minute.")
+
+
+@get("/healthz", media_type=MediaType.JSON, tags=["system"], cache_control=None)
 async def healthz() -> dict[str, str]:
+    """The process is up and answering (it says nothing about the database: see /readyz)."""
     return {"status": "ok"}
+
+
+@get("/readyz", media_type=MediaType.JSON, tags=["system"])
+async def readyz(state: State) -> Response[dict[str, str]]:
+    """200 when the database takes a write right now; 503 with the reason otherwise."""
+    writer: ResponseWriter = state.writer
+    try:
+        await writer.probe()
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        return Response(
+            {"status": "unavailable", "detail": _reason(exc)},
+            status_code=503,
+            headers={"retry-after": str(RETRY_AFTER_S), "cache-control": "no-store"},
+        )
+    return Response({"status": "ready"}, headers={"cache-control": "no-store"})
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of the database's own message, without addresses or credentials."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:200]
 
 
 @get("/", include_in_schema=False)
@@ -114,7 +141,10 @@ def _templates(assets: Assets) -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith(("/api/", "/schema")) or request.url.path == "/healthz"
+    return request.url.path.startswith(("/api/", "/schema")) or request.url.path in (
+        "/healthz",
+        "/readyz",
+    )
 
 
 def _error_response(
@@ -171,9 +201,21 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_unavailable(exc):
+        return _unavailable(request, exc)
     path = loggable_path(request.url.path)
     log.exception("unhandled error on %s %s", request.method, path, exc_info=exc)
     return _error_response(request, 500, N_("Something went wrong on our side. Please try again."))
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database is down, full or read-only: 503, and the client may retry (the kiosk's
+    queue does); nothing was stored, so a retry with the same submission id is safe."""
+    log.warning("database unavailable on %s: %s", request.method, _reason(exc))
+    staff_page = not _wants_json(request) and is_staff_path(request.url.path)
+    response = _error_response(request, 503, STAFF_UNAVAILABLE if staff_page else UNAVAILABLE)
+    response.headers["retry-after"] = str(RETRY_AFTER_S)
+    return response
 
 
 @asynccontextmanager
@@ -198,6 +240,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[
             healthz,
+            readyz,
             root,
             RespondController,
             RespondApiController,

@@ -19,6 +19,33 @@ if TYPE_CHECKING:
     from survey.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_S = 10.0
+POSTGRES_CONNECT_TIMEOUT_S = 5.0
+"""A new pool connection gives up after this long (asyncpg waits 60 s by default)."""
+RETRY_AFTER_S = 5
+"""What a 503 asks the client to wait before trying again."""
+_SQLITE_UNAVAILABLE = ("locked", "busy", "readonly", "read-only", "disk", "full", "unable to open")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when `exc` says the database cannot be reached or written right now (down,
+    restarting, full, read-only, locked too long), not that a query or its data is wrong."""
+    import asyncpg
+
+    if isinstance(exc, sqlite3.OperationalError):
+        return any(word in str(exc).lower() for word in _SQLITE_UNAVAILABLE)
+    if isinstance(exc, sqlite3.DatabaseError):
+        return "disk" in str(exc).lower() or "full" in str(exc).lower()
+    return isinstance(
+        exc,
+        OSError  # refused, reset, unreachable
+        | TimeoutError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError  # shutting down, cannot connect now
+        | asyncpg.exceptions.InsufficientResourcesError  # disk full, too many connections
+        | asyncpg.exceptions.ReadOnlySQLTransactionError  # a read-only server or database
+        | asyncpg.exceptions.ConnectionDoesNotExistError
+        | asyncpg.InterfaceError,  # "connection is closed" and the like
+    )
 
 
 def make_engine(settings: Settings) -> Engine[Any]:
@@ -29,7 +56,9 @@ def make_engine(settings: Settings) -> Engine[Any]:
         return SQLiteEngine(
             path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None
         )
-    return PostgresEngine(config={"dsn": settings.database_url})
+    return PostgresEngine(
+        config={"dsn": settings.database_url, "timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    )
 
 
 def prepare_sqlite(path: str) -> None:

@@ -280,6 +280,13 @@ class AuditLog(Table):
     """The job centre a change belongs to (no foreign key: the entry outlives a deletion)."""
 
 
+class Heartbeat(Table):
+    """Written by /readyz: proof that the database takes writes right now."""
+
+    name = Varchar(length=40, unique=True)
+    at = Timestamptz()
+
+
 ALL_TABLES: list[type[Table]] = [
     Network,
     Organization,
@@ -302,4 +309,5 @@ ALL_TABLES: list[type[Table]] = [
     ApiToken,
     Invitation,
     AuditLog,
+    Heartbeat,
 ]

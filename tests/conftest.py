@@ -22,6 +22,7 @@ T = TypeVar("T")
 POSTGRES_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
 SECRET = "test-secret-key-that-is-long-enough-for-signing-0123456789"
 TABLES_IN_DELETE_ORDER = [
+    "heartbeat",
     "audit_log",
     "invitation",
     "api_token",

@@ -22,6 +22,10 @@ from survey.settings import Settings
 
 LOGIN_FAILED = N_("Unknown username or wrong password.")
 LOCK_NOTE = N_("After %(count)d failed attempts in a row, signing in is locked for 15 minutes.")
+STAFF_UNAVAILABLE = N_(
+    "The database cannot be reached or written right now (stopped, full or read-only). "
+    "Nothing was changed. Please try again in a minute; if it lasts, tell your IT."
+)
 NO_STORE = {"cache-control": "no-store"}
 _dummy_hash: list[str] = []
 
@@ -72,6 +76,7 @@ def staff_error(request: Request[Any, Any, Any], status_code: int, detail: str) 
         401: N_("Please sign in"),
         403: N_("Not allowed"),
         404: N_("Not found"),
+        503: N_("Temporarily unavailable"),
     }
     heading = gettext(headings.get(status_code, N_("Something is wrong")))
     settings: Settings = request.app.state.settings

@@ -9,10 +9,13 @@ relies on the unique submission id, so several app processes can write at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import os
 import secrets
+import shutil
 import sqlite3
 import uuid
 from collections import Counter
@@ -26,7 +29,7 @@ import piccolo.engine.sqlite  # noqa: F401  (registers the sqlite3 adapters Picc
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from survey.db import SQLITE_BUSY_TIMEOUT_S
+from survey.db import SQLITE_BUSY_TIMEOUT_S, is_unavailable
 from survey.questionnaire import INDEX_ITEM as INDEX_ITEM  # re-exported: the shared vocabulary
 from survey.questionnaire import LOCAL_ZONE as LOCAL_ZONE  # moved to survey.questionnaire
 from survey.questionnaire import Checked, Definition, composite_index
@@ -72,6 +75,8 @@ class Submission(msgspec.Struct, frozen=True):
 
 class BatchStore(Protocol):
     async def commit(self, batch: Sequence[Submission]) -> list[Outcome]: ...
+
+    async def probe(self) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -144,6 +149,10 @@ def _response_row(s: Submission) -> tuple[object, ...]:
     )
 
 
+MIN_FREE_BYTES = 1024 * 1024
+"""Below this much free disk space beside the SQLite file, /readyz says the disk is full."""
+
+
 class SQLiteStore:
     """The single SQLite writer: one persistent connection, used from the event loop itself.
 
@@ -186,9 +195,16 @@ class SQLiteStore:
                 outcomes = self._commit(batch)
                 break
             except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or loop.time() > deadline:
-                    raise
-                await asyncio.sleep(self.BUSY_RETRY_S)
+                if _is_busy(exc) and loop.time() <= deadline:
+                    await asyncio.sleep(self.BUSY_RETRY_S)
+                    continue
+                if is_unavailable(exc):
+                    self._drop_connection()  # read-only, full, gone: the next batch reconnects
+                raise
+            except sqlite3.DatabaseError as exc:
+                if is_unavailable(exc):
+                    self._drop_connection()
+                raise
         self._since_checkpoint += len(batch)
         if self._since_checkpoint >= self.CHECKPOINT_EVERY and (
             self._checkpointing is None or self._checkpointing.done()
@@ -209,6 +225,33 @@ class SQLiteStore:
             log.warning("WAL checkpoint skipped: database busy", exc_info=True)
         finally:
             conn.close()
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    async def probe(self) -> None:
+        """One real write (the database is reachable, writable, not full), on the writer's
+        own connection between two batches, so it never waits for the write lock. A tiny
+        write can still fit into a disk that has no room for a submission (the WAL file
+        keeps its size), so the free space is checked too."""
+        free = shutil.disk_usage(os.path.dirname(os.path.abspath(self._path))).free
+        if free < MIN_FREE_BYTES:
+            raise sqlite3.OperationalError(f"database or disk is full: {free} bytes free")
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.execute(
+                "INSERT INTO heartbeat (name, at) VALUES ('ready', ?) "
+                "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+                (dt.datetime.now(dt.UTC),),
+            )
+        except sqlite3.DatabaseError as exc:
+            if is_unavailable(exc):
+                self._drop_connection()
+            raise
 
     def _commit(self, batch: Sequence[Submission]) -> list[Outcome]:
         if self._conn is None:
@@ -254,7 +297,8 @@ class SQLiteStore:
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):  # a full or failing disk may refuse it
+                    conn.execute("ROLLBACK")
             raise
         return outcomes
 
@@ -330,6 +374,15 @@ class PostgresStore:
                 )
         return outcomes
 
+    async def probe(self) -> None:
+        pool = self._engine.pool
+        assert pool is not None, "the PostgreSQL pool is started in the app's lifespan"
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO heartbeat (name, at) VALUES ('ready', now()) "
+                "ON CONFLICT (name) DO UPDATE SET at = excluded.at"
+            )
+
     async def close(self) -> None:
         return None
 
@@ -362,6 +415,9 @@ class ResponseWriter:
             self._task = None
         await self._store.close()
 
+    async def probe(self) -> None:
+        await self._store.probe()
+
     async def submit(self, submission: Submission) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((submission, future))
@@ -391,7 +447,10 @@ class ResponseWriter:
                 for item in items:
                     await self._commit([item])
                 return
-            log.exception("storing %d submission(s) failed", len(items))
+            if is_unavailable(exc):
+                log.warning("storing %d submission(s) failed: %s", len(items), exc)
+            else:
+                log.exception("storing %d submission(s) failed", len(items))
             for _, future in items:
                 if not future.done():
                     future.set_exception(exc)

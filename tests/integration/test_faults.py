@@ -1,0 +1,124 @@
+"""The database goes away, fills up or turns read-only: 503 with Retry-After (never 500),
+/readyz says so, and everything works again by itself once the database is back."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from survey.app import create_app, lifespan
+from survey.settings import Settings
+from survey.tables import Response
+from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
+from tests.builders import make_staff_user as make_user
+from tests.conftest import StaffClient
+from tests.faults import Proxy, break_sqlite_writer, small_disk
+
+Client = httpx.AsyncClient
+
+
+def _submission(token: str, **answers: object) -> dict[str, object]:
+    return {
+        "link": token,
+        "submission_id": str(uuid.uuid4()),
+        "answers": {**FULL_ANSWERS, **answers},
+    }
+
+
+async def _stored(submission_id: object) -> int:
+    return await Response.count().where(Response.submission_id == submission_id)
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full disk"])
+async def test_it_answers_503_while_sqlite_cannot_write_and_recovers_by_itself(
+    sqlite_settings: Settings, sqlite_template: Path, tmp_path: Path, fault: str
+) -> None:
+    with contextlib.ExitStack() as stack:
+        disk = None
+        if fault == "full disk":
+            disk = stack.enter_context(small_disk(tmp_path, sqlite_template))
+            url = f"sqlite:///{disk.path / 'resonanz.sqlite3'}"
+            sqlite_settings = replace(sqlite_settings, database_url=url)
+        app = create_app(sqlite_settings)
+        transport = httpx.ASGITransport(app=app)
+        async with lifespan(app), Client(transport=transport, base_url="http://t") as client:
+            link = await make_link()
+            first = await client.post("/api/v1/responses", json=_submission(link.token))
+            assert first.status_code == 201, "the writer has its connection open"
+            if disk is None:
+                # Linux refuses to remount a disk read-only while the writer holds the file
+                # open for writing; a connection that turned read-only fails the same way
+                repair = break_sqlite_writer(app.state.writer._store, "read-only")
+            else:
+                disk.fill()
+                repair = disk.free
+            payload = _submission(link.token, comment="ü" * 1000)
+            answers = [await client.post("/api/v1/responses", json=payload) for _ in range(2)]
+            for answer in answers:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"] == "5"
+                assert "try again" in answer.json()["detail"]
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+            assert (await client.get("/healthz")).status_code == 200, "the process is up"
+            repair()
+            again = await client.post("/api/v1/responses", json=payload)
+            assert again.status_code == 201, "the writer opened a new connection by itself"
+            assert (await client.get("/readyz")).json() == {"status": "ready"}
+            assert await _stored(payload["submission_id"]) == 1
+
+
+@pytest.fixture
+async def cut_postgres(settings: Settings) -> AsyncIterator[tuple[Litestar, Proxy]]:
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL behind a proxy that can be cut")
+    proxy = Proxy(settings.database_url)
+    await proxy.start()
+    app = create_app(replace(settings, database_url=proxy.url))
+    async with lifespan(app):
+        yield app, proxy
+    await proxy.cut()
+
+
+async def test_it_answers_503_while_postgresql_is_gone_and_recovers_by_itself(
+    cut_postgres: tuple[Litestar, Proxy],
+) -> None:
+    app, proxy = cut_postgres
+    transport = httpx.ASGITransport(app=app)
+    async with Client(transport=transport, base_url="http://t") as client:
+        staff = StaffClient(client)
+        org = await make_organization()
+        await make_office(organization=org)
+        await make_user("alice", "correct-horse-battery", "manager", organization=org)
+        link = await make_link()
+        assert (await staff.login("alice", "correct-horse-battery")).status_code == 303
+        assert (await client.get("/dashboard")).status_code == 200
+        assert (await client.get("/readyz")).status_code == 200
+        await proxy.cut()
+        payload = _submission(link.token)
+        for _ in range(2):  # the pool's broken connection, then a refused new one
+            answer = await client.post("/api/v1/responses", json=payload)
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["retry-after"] == "5"
+        page = await client.get("/dashboard")
+        assert page.status_code == 503
+        assert "Die Datenbank ist gerade nicht erreichbar" in page.text
+        assert page.headers["retry-after"] == "5"
+        form = await client.get(f"/s/{link.token}")
+        assert form.status_code in (200, 503), "from the link cache, or 503"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert (await client.get("/healthz")).status_code == 200
+        await proxy.restore()
+        stored = await client.post("/api/v1/responses", json=payload)
+        assert stored.status_code == 201, stored.text
+        assert (await client.get("/readyz")).status_code == 200
+        assert (await client.get("/dashboard")).status_code == 200
+    assert await _stored(payload["submission_id"]) == 1
