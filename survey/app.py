@@ -34,6 +34,7 @@ from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
 from survey.manage import retention
 from survey.manage.pages import ManagePagesController, PasswordController
 from survey.manage.routes import ManageApiController
+from survey.metrics import Metrics, metrics_asgi, metrics_endpoint
 from survey.openapi import JsonSchema, YamlSchema
 from survey.pagecache import PageCache
 from survey.respond import page
@@ -212,6 +213,7 @@ def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """The database is down, full or read-only: 503, and the client may retry (the kiosk's
     queue does); nothing was stored, so a retry with the same submission id is safe."""
     log.warning("database unavailable on %s: %s", request.method, _reason(exc))
+    request.app.state.metrics.unavailable.inc()
     staff_page = not _wants_json(request) and is_staff_path(request.url.path)
     response = _error_response(request, 503, STAFF_UNAVAILABLE if staff_page else UNAVAILABLE)
     response.headers["retry-after"] = str(RETRY_AFTER_S)
@@ -223,7 +225,11 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """Database pool and the response writer, for as long as the app serves."""
     settings: Settings = app.state.settings
     async with engine_lifespan(app.state.engine, settings.pool_size):
-        writer = ResponseWriter(make_store(app.state.engine), max_batch=settings.writer_batch_size)
+        writer = ResponseWriter(
+            make_store(app.state.engine),
+            max_batch=settings.writer_batch_size,
+            metrics=app.state.metrics,
+        )
         await writer.start()
         app.state.writer = writer
         gc.collect()
@@ -237,10 +243,12 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> Litestar:
     engine = make_engine(settings)
     assets = Assets(FRONTEND / "static")
+    metrics = Metrics()
     app = Litestar(
         route_handlers=[
             healthz,
             readyz,
+            metrics_endpoint,
             root,
             RespondController,
             RespondApiController,
@@ -262,6 +270,7 @@ def create_app(settings: Settings) -> Litestar:
                 "directory": LinkDirectory(settings.link_cache_seconds),
                 "assets": assets,
                 "page_cache": PageCache(),
+                "metrics": metrics,
             }
         ),
         template_config=_templates(assets),
@@ -294,7 +303,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
-    app.asgi_handler = secure_asgi(app.asgi_handler, settings.hsts_seconds)
+    app.asgi_handler = secure_asgi(metrics_asgi(app.asgi_handler, metrics), settings.hsts_seconds)
     return app
 
 

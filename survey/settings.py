@@ -45,6 +45,8 @@ class Settings:
     (job centre, office, service type, language, mode, period) occurs at least this often."""
     export_period: str = "month"
     """Finest period of the exports: "month" or "quarter"."""
+    metrics_token: str = ""
+    """Bearer token that opens /metrics; without one, /metrics answers loopback clients only."""
     hsts_seconds: int = 0
     """Strict-Transport-Security max-age on every answer; 0 sends none (https only)."""
 
@@ -89,6 +91,7 @@ class Settings:
             export_period=_choice(
                 env, "RESONANZ_EXPORT_PERIOD", defaults.export_period, ("month", "quarter")
             ),
+            metrics_token=env.get("RESONANZ_METRICS_TOKEN", ""),
             hsts_seconds=_int(
                 env, "RESONANZ_HSTS_SECONDS", defaults.hsts_seconds, 0, 2 * 365 * 86400
             ),

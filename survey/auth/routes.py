@@ -145,6 +145,7 @@ class AuthController(Controller):
                 if not may_try
                 else "wrong password"
             )
+            state.metrics.login_failures.labels(reason.replace(" ", "_")).inc()
             await queries.audit(
                 "login_failed",
                 user_id=user_id if known else None,

@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -393,12 +394,27 @@ def make_store(engine: Engine[Any]) -> BatchStore:
     return SQLiteStore(engine.path)  # type: ignore[attr-defined]
 
 
+class WriterMetrics(Protocol):
+    """What the writer reports (survey.metrics.Metrics)."""
+
+    @property
+    def queue_depth(self) -> Any: ...
+
+    @property
+    def store_failures(self) -> Any: ...
+
+    def batch(self, size: int, seconds: float, outcomes: list[str]) -> None: ...
+
+
 class ResponseWriter:
     """Queue in front of a BatchStore: whatever arrives while a batch commits forms the next."""
 
-    def __init__(self, store: BatchStore, max_batch: int = 512) -> None:
+    def __init__(
+        self, store: BatchStore, max_batch: int = 512, metrics: WriterMetrics | None = None
+    ) -> None:
         self._store = store
         self._max_batch = max_batch
+        self._metrics = metrics
         self._queue: asyncio.Queue[tuple[Submission, asyncio.Future[Outcome]] | None] = (
             asyncio.Queue()
         )
@@ -421,6 +437,8 @@ class ResponseWriter:
     async def submit(self, submission: Submission) -> Outcome:
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((submission, future))
+        if self._metrics is not None:
+            self._metrics.queue_depth.set(self._queue.qsize())
         return await future
 
     async def _run(self) -> None:
@@ -435,13 +453,18 @@ class ResponseWriter:
                     stopping = True
                 else:
                     items.append(item)
+            if self._metrics is not None:
+                self._metrics.queue_depth.set(self._queue.qsize())
             if items:
                 await self._commit(items)
 
     async def _commit(self, items: list[tuple[Submission, asyncio.Future[Outcome]]]) -> None:
+        started = time.perf_counter()
         try:
             outcomes = await self._store.commit([s for s, _ in items])
         except Exception as exc:
+            if self._metrics is not None:
+                self._metrics.store_failures.inc()
             if len(items) > 1 and isinstance(exc, DATA_ERRORS):
                 # one bad submission must not fail the others: store them one at a time
                 for item in items:
@@ -455,6 +478,8 @@ class ResponseWriter:
                 if not future.done():
                     future.set_exception(exc)
             return
+        if self._metrics is not None:
+            self._metrics.batch(len(items), time.perf_counter() - started, list(outcomes))
         for (_, future), outcome in zip(items, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
