@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,7 +35,7 @@ from survey.i18n import N_, RESPOND_LOCALES, html_lang, negotiate, translations
 from survey.manage import retention
 from survey.manage.pages import ManagePagesController, PasswordController
 from survey.manage.routes import ManageApiController
-from survey.metrics import Metrics, metrics_asgi, metrics_endpoint
+from survey.metrics import Metrics, metrics_asgi, metrics_endpoint, multiprocess
 from survey.openapi import JsonSchema, YamlSchema
 from survey.pagecache import PageCache
 from survey.respond import page
@@ -238,6 +239,10 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
             yield
         finally:
             await writer.stop()
+            if multiprocess():  # this worker's gauges no longer count
+                from prometheus_client import multiprocess as prometheus_multiprocess
+
+                prometheus_multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -307,4 +312,13 @@ def create_app(settings: Settings) -> Litestar:
     return app
 
 
-__all__ = ["create_app"]
+def app_from_env() -> Litestar:
+    """The app of one `resonanz serve --workers N` process, from the same RESONANZ_* variables
+    as its parent (which created the database's secret and migrated it)."""
+    from survey.cli import _configure_logging
+
+    _configure_logging()
+    return create_app(Settings.from_env().with_secret())
+
+
+__all__ = ["app_from_env", "create_app"]

@@ -1,5 +1,5 @@
 """The `resonanz` command: serve | demo | migrate | setup | import | retention | create-user |
-create-token | export | i18n."""
+create-token | export | backup | restore | i18n."""
 
 from __future__ import annotations
 
@@ -92,10 +92,46 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
+    if args.workers > 1 and settings.is_sqlite:
+        print(
+            "resonanz: --workers needs PostgreSQL; SQLite has a single writer and runs in one "
+            "process (set RESONANZ_DATABASE_URL=postgresql://... or leave out --workers)",
+            file=sys.stderr,
+        )
+        return 2
     _check_port(settings)
     asyncio.run(_migrate(settings))
-    _serve(settings)
+    if args.workers > 1:
+        _serve_workers(settings, args.workers)
+    else:
+        _serve(settings)
     return 0
+
+
+def _serve_workers(settings: Settings, workers: int) -> None:
+    """N uvicorn worker processes on one port, each with its own app, pool and writer; they
+    share nothing but the database (and a folder where they add up their metrics)."""
+    import os
+    import tempfile
+
+    import uvicorn
+
+    _configure_logging()
+    with tempfile.TemporaryDirectory(prefix="resonanz-metrics-") as metrics_dir:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        os.environ["RESONANZ_SECRET_KEY"] = settings.secret_key  # the same key in every worker
+        uvicorn.run(
+            "survey.app:app_from_env",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            loop="asyncio",
+            access_log=False,
+            server_header=False,
+            log_config=None,
+            proxy_headers=False,
+        )
 
 
 def _serve(settings: Settings) -> None:
@@ -269,6 +305,16 @@ def cmd_create_token(args: argparse.Namespace) -> int:
     print(f"API token for {args.username} ({args.name}), valid until {until}, shown only once:")
     print(token)
     return 0
+
+
+def _workers(value: str) -> int:
+    try:
+        workers = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= workers <= 64:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 64, got {workers}")
+    return workers
 
 
 def _days(value: str) -> int:
@@ -535,6 +581,44 @@ async def _export(settings: Settings, args: argparse.Namespace) -> int | None:
         return rows
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from survey.backup import BackupError, backup
+
+    settings = _settings()
+    try:
+        size = backup(settings, Path(args.file))
+    except BackupError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    print(f"backed up {_where(settings)} to {args.file} ({size:,} bytes)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from survey.backup import BackupError, has_responses, restore
+
+    settings = _settings()
+    try:
+        if not args.replace and has_responses(settings):
+            print(
+                f"resonanz: {_where(settings)} holds responses; add --replace to overwrite "
+                "them with the backup (stop the app first)",
+                file=sys.stderr,
+            )
+            return 2
+        restore(settings, Path(args.file))
+    except BackupError as exc:
+        print(f"resonanz: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(_migrate(settings))  # a backup of an older release: bring it up to date
+    print(f"restored {args.file} into {_where(settings)} and migrated it")
+    return 0
+
+
 def _where(settings: Settings) -> str:
     if settings.is_sqlite:
         return str(settings.sqlite_path)
@@ -545,7 +629,15 @@ def _where(settings: Settings) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="resonanz", description="Resonanz survey platform")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="migrate and serve").set_defaults(func=cmd_serve)
+    serve = sub.add_parser("serve", help="migrate and serve")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="worker processes (PostgreSQL only; default 1)",
+    )
+    serve.set_defaults(func=cmd_serve)
     demo = sub.add_parser("demo", help="migrate, load the demo once, print URLs and serve")
     demo.add_argument("--no-serve", action="store_true", help="load and print, do not serve")
     demo.set_defaults(func=cmd_demo)
@@ -639,6 +731,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--comments", action="store_true", help="the masked free-text answers instead"
     )
     export.set_defaults(func=cmd_export)
+    backup = sub.add_parser(
+        "backup", help="copy the database into a file while the app runs (SQLite or pg_dump)"
+    )
+    backup.add_argument("file", help="the backup file to write (readable by its owner only)")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the database with a backup, then migrate")
+    restore.add_argument("file", help="a file written by `resonanz backup`")
+    restore.add_argument(
+        "--replace", action="store_true", help="overwrite a database that holds responses"
+    )
+    restore.set_defaults(func=cmd_restore)
     i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
     from survey.i18n.cli import add_arguments
 

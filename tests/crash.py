@@ -36,6 +36,7 @@ class Server:
     secret: str = "crash-test-secret-key-that-is-long-enough-0123456789"
     workers: int = 1
     port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -48,6 +49,7 @@ class Server:
             "RESONANZ_DATABASE_URL": self.database_url,
             "RESONANZ_PORT": str(self.port),
             "RESONANZ_SECRET_KEY": self.secret,
+            **self.env,
         }
         args = [sys.executable, "-m", "survey.cli", "serve"]
         if self.workers > 1:
@@ -72,6 +74,18 @@ class Server:
                 pass
             time.sleep(0.1)
         raise RuntimeError("the server did not become ready")
+
+    def processes(self) -> int:
+        """The server's process and every process under it."""
+        assert self.proc is not None
+        found, todo = 0, [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found += 1
+            children = Path(f"/proc/{pid}/task/{pid}/children")
+            if children.exists():
+                todo += [int(c) for c in children.read_text().split()]
+        return found
 
     def kill(self) -> None:
         """SIGKILL to the server and every process it started (workers included)."""

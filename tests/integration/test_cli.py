@@ -220,3 +220,10 @@ def test_it_refuses_to_print_urls_when_its_port_is_taken(tmp_path: Path) -> None
         f"resonanz: cannot listen on 127.0.0.1:{port} (RESONANZ_HOST, RESONANZ_PORT): "
         "Address already in use"
     )
+
+
+def test_it_refuses_workers_on_sqlite_in_one_line(tmp_path: Path) -> None:
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/w.sqlite3"}
+    result = _run(["serve", "--workers", "2"], tmp_path, **env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--workers needs PostgreSQL" in result.stderr

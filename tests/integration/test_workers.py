@@ -1,0 +1,95 @@
+"""`resonanz serve --workers 2` on one PostgreSQL: what one process knew (failed sign-ins,
+metrics) holds for both, and every submission is stored once whichever worker took it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from survey.auth import throttle
+from survey.db import engine_lifespan, make_engine
+from survey.settings import Settings
+from survey.tables import Response
+from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
+from tests.builders import make_staff_user as make_user
+from tests.conftest import SECRET, _truncate_postgres
+from tests.crash import Server
+
+PASSWORD = "correct-horse-battery"
+
+
+async def _fresh_connection_post(base: str, path: str, **kwargs: object) -> httpx.Response:
+    """A new TCP connection for each request, so the kernel spreads them over the workers."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        return await client.post(path, **kwargs)  # type: ignore[arg-type]
+
+
+async def _login(base: str, password: str) -> int:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        form = await client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token
+        answer = await client.post(
+            "/login", data={"username": "alice", "password": password, "csrf_token": token[1]}
+        )
+        return answer.status_code
+
+
+@pytest.fixture
+def postgres_settings(postgres_migrated: str) -> Settings:
+    """PostgreSQL only: SQLite refuses --workers (see test_cli)."""
+    _truncate_postgres(postgres_migrated)
+    return Settings(database_url=postgres_migrated, secret_key=SECRET)
+
+
+async def test_it_serves_two_processes_on_one_postgresql(
+    postgres_settings: Settings, tmp_path: Path
+) -> None:
+    settings = postgres_settings
+    engine = make_engine(settings)
+    async with engine_lifespan(engine, 2):
+        token = (await make_link()).token
+        org = await make_organization()
+        await make_office(organization=org)
+        await make_user("alice", PASSWORD, "manager", organization=org)
+    server = Server(settings.database_url, tmp_path, workers=2)
+    await asyncio.to_thread(server.start)
+    try:
+        assert server.processes() >= 3, "the supervisor and two workers"
+        ids = [str(uuid.uuid4()) for _ in range(120)]
+        answers = await asyncio.gather(
+            *(
+                _fresh_connection_post(
+                    server.base,
+                    "/api/v1/responses",
+                    json={"link": token, "submission_id": sid, "answers": FULL_ANSWERS},
+                )
+                for sid in ids
+            )
+        )
+        assert [a.status_code for a in answers] == [201] * len(ids)
+        again = await _fresh_connection_post(
+            server.base,
+            "/api/v1/responses",
+            json={"link": token, "submission_id": ids[0], "answers": FULL_ANSWERS},
+        )
+        assert again.status_code == 200, "a duplicate, whichever worker stored the first"
+        failures = await asyncio.gather(
+            *(_login(server.base, "wrong-guess") for _ in range(throttle.LOCK_AFTER))
+        )
+        assert failures == [401] * throttle.LOCK_AFTER
+        assert await _login(server.base, PASSWORD) == 401, "locked in both workers"
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as client:
+            metrics = (await client.get("/metrics")).text
+    finally:
+        await asyncio.to_thread(server.stop)
+    assert 'resonanz_responses_total{outcome="created"} 120.0' in metrics, "summed over both"
+    assert 'resonanz_responses_total{outcome="duplicate"} 1.0' in metrics
+    assert 'resonanz_login_failures_total{reason="locked"} 1.0' in metrics
+    async with engine_lifespan(engine, 2):
+        assert await Response.count() == 120
