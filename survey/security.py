@@ -8,7 +8,7 @@ logged by the app without the link token (see `loggable_path`).
 
 `secure_asgi` wraps the whole application, not single routes: 404 and 405 answers (which
 Litestar gives before any route middleware runs) carry the headers too, and a path with
-control characters (`%00`, `%0a`) is refused before routing, so it can neither reach the
+control characters (`%00`, `%0a`) gets 404 before routing, so it can neither reach the
 file system nor write a line of its own into the access log.
 """
 
@@ -63,11 +63,12 @@ def _headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
 
 
 async def _refuse(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
-    body = b"The address contains control characters.\n"
+    """404: no page, file or link of ours has a control character in its address."""
+    body = b"There is nothing at this address (it contains control characters).\n"
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": 404,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
@@ -104,7 +105,7 @@ def secure_asgi(app: ASGIApp, hsts_seconds: int = 0) -> ASGIApp:
 
         try:
             if _CONTROL.search(path):
-                status["code"] = 400
+                status["code"] = 404
                 await _refuse(send, headers)
             else:
                 await app(scope, receive, send_with_headers)
