@@ -112,12 +112,13 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 if parameter.get("in") != "query":
                     continue
                 name = parameter["name"]
+                # an empty value means "not given" (a form's empty select sends it)
                 if name in _FIXED_VALUES and path.startswith("/api/v1/results"):
-                    parameter["schema"] = {"type": "string", "enum": _FIXED_VALUES[name]}
-                elif name == "lang" and path.startswith("/api/v1/results"):
-                    parameter["schema"] = {"type": "string", "enum": ["de", "en"]}
+                    parameter["schema"] = {"type": "string", "enum": [*_FIXED_VALUES[name], ""]}
                 elif name in _DATES:
-                    parameter["schema"] = {"type": "string", "format": "date"}
+                    parameter["schema"] = {
+                        "anyOf": [{"type": "string", "format": "date"}, {"const": ""}]
+                    }
     return schema
 
 

@@ -53,6 +53,7 @@ _HEADERS = [
 ]
 NO_STORE_PREFIXES = ("/api/v1/results",)
 """Staff data as JSON: never kept by a browser or proxy cache."""
+JSON_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -62,15 +63,23 @@ def _headers(hsts_seconds: int) -> list[tuple[bytes, bytes]]:
     return [*_HEADERS, (b"strict-transport-security", f"max-age={hsts_seconds}".encode())]
 
 
-async def _refuse(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+_REFUSAL = "There is nothing at this address (it contains control characters)."
+
+
+async def _refuse(send: Send, headers: list[tuple[bytes, bytes]], json: bool) -> None:
     """404: no page, file or link of ours has a control character in its address."""
-    body = b"There is nothing at this address (it contains control characters).\n"
+    if json:
+        body = b'{"status_code":404,"detail":"' + _REFUSAL.encode() + b'"}'
+        media_type = b"application/json"
+    else:
+        body = _REFUSAL.encode() + b"\n"
+        media_type = b"text/plain; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": 404,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
                 *headers,
@@ -106,7 +115,7 @@ def secure_asgi(app: ASGIApp, hsts_seconds: int = 0) -> ASGIApp:
         try:
             if _CONTROL.search(path):
                 status["code"] = 404
-                await _refuse(send, headers)
+                await _refuse(send, headers, json=path.startswith(JSON_PREFIXES))
             else:
                 await app(scope, receive, send_with_headers)
         finally:
