@@ -13,7 +13,7 @@ PLOTLY_VERSION := 4.1.1
 PLOTLY_TGZ_SHA256 := ea907f854b6cec4f6a2fa71540ec019a21ed2c61e6a109ddd5c072103a96eed0
 VENDOR := frontend/static/vendor
 
-.PHONY: demo test bench lint typecheck format i18n clean plotly
+.PHONY: demo test bench lint typecheck format i18n clean audit plotly
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ typecheck: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+audit: $(STAMP)
+	$(BIN)/python .ci/audit.py
 
 i18n: $(STAMP)
 	$(BIN)/resonanz i18n update

@@ -43,7 +43,7 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 180.0) -> None:
         env = {
             **os.environ,
             "RESONANZ_DATABASE_URL": self.database_url,
@@ -68,7 +68,7 @@ class Server:
                 log = (self.workdir / "server.log").read_text()[-2000:]
                 raise RuntimeError(f"the server ended with {self.proc.returncode}: {log}")
             try:
-                if httpx.get(self.base + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(self.base + "/readyz", timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -160,7 +160,7 @@ async def resend(base: str, token: str, ids: set[str]) -> dict[str, int]:
     """What a kiosk queue does after the outage: send every id again; the status of each
     (200: it was stored before, 201: stored now)."""
     statuses: dict[str, int] = {}
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         for sid in sorted(ids):
             body = {"link": token, "submission_id": sid, "answers": ANSWERS}
             statuses[sid] = (await client.post(base + "/api/v1/responses", json=body)).status_code

@@ -25,12 +25,12 @@ PASSWORD = "correct-horse-battery"
 
 async def _fresh_connection_post(base: str, path: str, **kwargs: object) -> httpx.Response:
     """A new TCP connection for each request, so the kernel spreads them over the workers."""
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         return await client.post(path, **kwargs)  # type: ignore[arg-type]
 
 
 async def _login(base: str, password: str) -> int:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         form = await client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
         assert token
@@ -84,7 +84,7 @@ async def test_it_serves_two_processes_on_one_postgresql(
         )
         assert failures == [401] * throttle.LOCK_AFTER
         assert await _login(server.base, PASSWORD) == 401, "locked in both workers"
-        async with httpx.AsyncClient(base_url=server.base, timeout=10) as client:
+        async with httpx.AsyncClient(base_url=server.base, timeout=60) as client:
             metrics = (await client.get("/metrics")).text
     finally:
         await asyncio.to_thread(server.stop)
