@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -27,7 +28,7 @@ from prometheus_client import (
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
 
-disable_created_metrics()  # a `_created` twin of every series only doubles the scrape
+disable_created_metrics()  # type: ignore[no-untyped-call]  # a `_created` twin of every series only doubles the scrape
 
 UNMATCHED = "<unmatched>"
 """The route label of a request no route took (404)."""
@@ -96,9 +97,10 @@ def metrics_asgi(app: ASGIApp, metrics: Metrics) -> ASGIApp:
     """Count and time every HTTP request under its route template."""
 
     async def measured(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
         started = time.perf_counter()
         status = [500]
 
@@ -111,7 +113,6 @@ def metrics_asgi(app: ASGIApp, metrics: Metrics) -> ASGIApp:
             await app(scope, receive, watch)
         finally:
             route = scope.get("path_template") or UNMATCHED
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
             metrics.requests.labels(method, route, str(status[0])).inc()
             metrics.latency.labels(method, route).observe(time.perf_counter() - started)
 

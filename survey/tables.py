@@ -227,6 +227,7 @@ class User(Table, tablename="staff_user"):
 class LoginThrottle(Table):
     """Failed sign-ins in a row per account and source (survey/auth/throttle.py)."""
 
+    id: Serial
     source = Varchar(length=100, unique=True)
     failures = Integer(default=0)
     locked_until = DoublePrecision(null=True, default=None)
@@ -283,6 +284,7 @@ class AuditLog(Table):
 class Heartbeat(Table):
     """Written by /readyz: proof that the database takes writes right now."""
 
+    id: Serial
     name = Varchar(length=40, unique=True)
     at = Timestamptz()
 
