@@ -42,7 +42,10 @@ async def _prepare(url: str) -> str:
 
             for table in (Answer, TextAnswer, DailyCount, Response):
                 await table.delete(force=True)
-        return (await make_link()).token
+        from survey.tables import Link
+
+        existing = await Link.select(Link.token).where(Link.active == True).first()  # noqa: E712
+        return str(existing["token"]) if existing else (await make_link()).token
 
 
 async def _duplicates(url: str) -> tuple[int, int]:
