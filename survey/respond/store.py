@@ -235,24 +235,35 @@ class SQLiteStore:
 
     async def probe(self) -> None:
         """One real write (the database is reachable, writable, not full), on the writer's
-        own connection between two batches, so it never waits for the write lock. A tiny
-        write can still fit into a disk that has no room for a submission (the WAL file
-        keeps its size), so the free space is checked too."""
+        own connection between two batches; while another connection holds the write lock
+        it waits as a batch does. A tiny write can still fit into a disk that has no room
+        for a submission (the WAL file keeps its size), so the free space is checked too."""
         free = shutil.disk_usage(os.path.dirname(os.path.abspath(self._path))).free
         if free < MIN_FREE_BYTES:
             raise sqlite3.OperationalError(f"database or disk is full: {free} bytes free")
-        try:
-            if self._conn is None:
-                self._conn = self._connect()
-            self._conn.execute(
-                "INSERT INTO heartbeat (name, at) VALUES ('ready', ?) "
-                "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
-                (dt.datetime.now(dt.UTC),),
-            )
-        except sqlite3.DatabaseError as exc:
-            if is_unavailable(exc):
-                self._drop_connection()
-            raise
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SQLITE_BUSY_TIMEOUT_S
+        while True:
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                self._conn.execute(
+                    "INSERT INTO heartbeat (name, at) VALUES ('ready', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+                    (dt.datetime.now(dt.UTC),),
+                )
+                return
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc) and loop.time() <= deadline:
+                    await asyncio.sleep(self.BUSY_RETRY_S)
+                    continue
+                if is_unavailable(exc):
+                    self._drop_connection()
+                raise
+            except sqlite3.DatabaseError as exc:
+                if is_unavailable(exc):
+                    self._drop_connection()
+                raise
 
     def _commit(self, batch: Sequence[Submission]) -> list[Outcome]:
         if self._conn is None:
