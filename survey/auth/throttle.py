@@ -113,6 +113,16 @@ async def locked(key: str, now: float | None = None) -> bool:
     return bool(row and row["locked_until"] is not None and row["locked_until"] > now)
 
 
+async def locked_users(user_ids: list[int], now: float | None = None) -> set[int]:
+    """Those of `user_ids` whose account is locked for strangers (the source "anyone else")."""
+    now = time.time() if now is None else now
+    keys = [key_for(user_id, "", None) for user_id in user_ids] or ["-"]
+    rows = await LoginThrottle.select(LoginThrottle.source).where(
+        LoginThrottle.source.is_in(keys) & (LoginThrottle.locked_until > now)
+    )
+    return {int(str(r["source"]).split(":")[1]) for r in rows}
+
+
 async def unlock(user_id: int) -> None:
     """An administrator's unlock: every source of the account may try again."""
     await LoginThrottle.delete().where(LoginThrottle.source.like(f"u:{user_id}:%"))

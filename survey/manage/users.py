@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 
+from survey.auth import throttle
 from survey.auth.guard import hash_token, new_api_token
 from survey.auth.passwords import hash_password
 from survey.auth.queries import audit as auth_audit
@@ -88,13 +89,15 @@ async def _users(ids: list[int]) -> list[UserOut]:
     )
     roles = await _memberships(ids)
     now = dt.datetime.now(dt.UTC)
+    throttled = await throttle.locked_users(ids)  # failed sign-ins (survey/auth/throttle.py)
     return [
         UserOut(
             id=p["id"],
             username=p["username"],
             display_name=p["display_name"],
             active=p["active"],
-            locked=p["locked_until"] is not None and p["locked_until"] > now,
+            locked=(p["locked_until"] is not None and p["locked_until"] > now)
+            or p["id"] in throttled,
             roles=[
                 RoleOut(
                     role=m["role"],
@@ -276,6 +279,7 @@ async def reset_password(actor: Actor, user_id: int, base_url: str) -> SetPasswo
 async def unlock(actor: Actor, user_id: int) -> None:
     target = await require_user(actor, user_id)
     await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == user_id)
+    await throttle.unlock(user_id)
     await audit.record(actor, "user_unlocked", _org_of(target), target=target.username)
 
 
@@ -321,6 +325,7 @@ async def set_password(token: str, password: str, repeated: str) -> str:
         await User.update(
             {User.password_hash: password_hash, User.failed_logins: 0, User.locked_until: None}
         ).where(User.id == row["user"])
+        await throttle.unlock(row["user"])
         await end_sessions(row["user"])
         await auth_audit("password_set", user_id=row["user"], username=row["username"])
     return str(row["username"])
