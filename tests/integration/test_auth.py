@@ -386,3 +386,16 @@ async def test_it_counts_from_one_again_once_a_lock_has_run_out(
     row = await _throttle(user_id)
     assert row["failures"] == 1 and row["locked_until"] is None
     assert (await staff.login("alice", PASSWORD)).status_code == 303
+
+
+async def test_it_tells_the_administration_who_is_locked_and_unlocks_every_source(
+    staff: StaffClient,
+) -> None:
+    user_id = await _user()
+    other = await _user("bob")
+    for _ in range(throttle.LOCK_AFTER):
+        await staff.login("alice", "wrong-guess")
+    assert await throttle.locked_users([user_id, other]) == {user_id}
+    await throttle.unlock(user_id)
+    assert await throttle.locked_users([user_id, other]) == set()
+    assert (await staff.login("alice", PASSWORD)).status_code == 303
