@@ -16,6 +16,7 @@ from typing import Annotated
 
 from litestar.params import QueryParameter
 
+from survey.auth.schemas import Scope
 from survey.dashboard.schemas import Filters
 from survey.errors import BadRequest
 from survey.i18n import N_
@@ -176,6 +177,7 @@ OneFilter = Annotated[
 
 
 async def provide_filters(
+    staff: Scope,
     date_from: FromMonth = None,
     date_to: ToMonth = None,
     service_type: ServiceType = None,
@@ -184,7 +186,11 @@ async def provide_filters(
     filter: OneFilter = None,
 ) -> Filters:
     """The Litestar dependency behind every dashboard page and results route (one filter at
-    a time: service type, language or mode)."""
+    a time: service type, language or mode).
+
+    It takes `staff` (the signed-in user) only so that Litestar resolves it first: a request
+    without credentials gets 401 (or the sign-in page) before its period is looked at."""
+    del staff
     params = {"from": date_from, "to": date_to, "service_type": service_type,
               "language": language, "mode": mode, "filter": filter}  # fmt: skip
     return parse_filters(params, today())

@@ -165,6 +165,10 @@ async def test_it_accepts_bearer_tokens_and_refuses_anonymous_api_calls(
     anonymous = await client.get("/api/v1/results/overview")
     assert anonymous.status_code == 401
     assert anonymous.json()["detail"] == "Please sign in."
+    bad_period = "?from=2000-01-01&to=2000-01-01&filter="
+    for path in ("overview", "benchmark", "offices/1"):  # credentials before the query
+        answer = await client.get(f"/api/v1/results/{path}{bad_period}")
+        assert answer.status_code == 401, (path, answer.text)
     wrong = await client.get(
         "/api/v1/results/overview", headers={"authorization": "Bearer rz_unknown"}
     )
