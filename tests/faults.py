@@ -129,3 +129,82 @@ def small_disk(tmp_path: Path, template: Path, size: str = "8m") -> Iterator[Sma
         yield SmallDisk(path)
     finally:
         subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+class PostgresFaults:
+    """A database of its own on the test server, for faults that would disturb other tests:
+    turning it read-only (as a server does after a failover to a standby) and putting the
+    responses table on a tmpfs tablespace that fills up. Needs a superuser URL and a server
+    on this machine (the tablespace directory is mounted here); the test skips otherwise."""
+
+    def __init__(self, admin_url: str, name: str) -> None:
+        parts = urlsplit(admin_url)
+        self.admin_url = admin_url
+        self.name = name
+        self.url = urlunsplit(parts._replace(path=f"/{name}"))
+        self.disk: Path | None = None
+
+    async def _admin(self, *statements: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    async def create(self) -> None:
+        await self._admin(
+            f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)", f"CREATE DATABASE {self.name}"
+        )
+
+    async def drop(self) -> None:
+        await self._admin(
+            f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)",
+            f"DROP TABLESPACE IF EXISTS {self.name}_disk",
+        )
+        if self.disk is not None:
+            subprocess.run(["umount", "-l", str(self.disk)], capture_output=True)
+            shutil.rmtree(self.disk, ignore_errors=True)
+
+    async def drop_connections(self) -> None:
+        """Every connection of the app ends, as in a failover."""
+        await self._admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{self.name}' AND pid <> pg_backend_pid()"
+        )
+
+    async def read_only(self, on: bool) -> None:
+        value = "SET default_transaction_read_only = on" if on else "RESET ALL"
+        await self._admin(f"ALTER DATABASE {self.name} {value}")
+        await self.drop_connections()
+
+    async def small_disk(self, table: str, size: str = "4m") -> SmallDisk:
+        """Move `table` onto a tmpfs of its own (mounted for the server's postgres user)."""
+        import tempfile
+
+        import pytest
+
+        path = Path(tempfile.mkdtemp(prefix="resonanz-pgdisk-"))
+        path.chmod(0o755)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)],
+            capture_output=True,
+        )
+        if mounted.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+        self.disk = path
+        space = path / "space"
+        space.mkdir()
+        shutil.chown(space, "postgres", "postgres")
+        await self._admin(f"CREATE TABLESPACE {self.name}_disk LOCATION '{space}'")
+        conn_url = self.url
+        import asyncpg
+
+        conn = await asyncpg.connect(conn_url)
+        try:
+            await conn.execute(f"ALTER TABLE {table} SET TABLESPACE {self.name}_disk")
+        finally:
+            await conn.close()
+        return SmallDisk(path)

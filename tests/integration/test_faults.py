@@ -14,12 +14,13 @@ import pytest
 from litestar import Litestar
 
 from survey.app import create_app, lifespan
+from survey.db import make_engine, migrate
 from survey.settings import Settings
 from survey.tables import Response
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
 from tests.builders import make_staff_user as make_user
-from tests.conftest import StaffClient
-from tests.faults import Proxy, break_sqlite_writer, small_disk
+from tests.conftest import POSTGRES_URL, StaffClient
+from tests.faults import PostgresFaults, Proxy, SmallDisk, break_sqlite_writer, small_disk
 
 Client = httpx.AsyncClient
 
@@ -122,3 +123,57 @@ async def test_it_answers_503_while_postgresql_is_gone_and_recovers_by_itself(
         assert (await client.get("/readyz")).status_code == 200
         assert (await client.get("/dashboard")).status_code == 200
     assert await _stored(payload["submission_id"]) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("fault", ["read-only", "full disk"])
+async def test_it_answers_503_while_postgresql_cannot_write_and_recovers_by_itself(
+    fault: str,
+) -> None:
+    """A server that turns read-only (a failover to a standby) or whose disk fills up."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need RESONANZ_TEST_POSTGRES=postgresql://... (CI sets it)")
+    faults = PostgresFaults(POSTGRES_URL, "resonanz_faults")
+    await faults.create()
+    try:
+        settings = Settings(database_url=faults.url, secret_key="x" * 64, link_cache_seconds=0)
+        await migrate(make_engine(settings))
+        app = create_app(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with lifespan(app), Client(transport=transport, base_url="http://t") as client:
+            org = await make_organization()
+            await make_office(organization=org)
+            await make_user("alice", "correct-horse-battery", "manager", organization=org)
+            link = await make_link()
+            if fault == "read-only":
+                first = await client.post("/api/v1/responses", json=_submission(link.token))
+                assert first.status_code == 201, first.text
+                await faults.read_only(True)
+                repair = faults.read_only(False)
+            else:  # the first response needs a new page of the table: on a full disk
+                disk = await faults.small_disk("response")
+                disk.fill()
+                repair = _freed(disk)
+            payload = _submission(link.token, comment="ü" * 1000)
+            for _ in range(2):  # a dropped connection, then the fault itself
+                answer = await client.post("/api/v1/responses", json=payload)
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"] == "5"
+            staff = StaffClient(client)
+            signed_in = await staff.login("alice", "correct-horse-battery")
+            assert signed_in.status_code in (303, 503), signed_in.text
+            ready = await client.get("/readyz")
+            assert ready.status_code == (503 if fault == "read-only" else 200), ready.text
+            assert (await client.get("/healthz")).status_code == 200
+            await repair
+            answers = [await client.post("/api/v1/responses", json=payload) for _ in range(2)]
+            assert [a.status_code for a in answers] in ([201, 200], [503, 201]), answers
+            assert (await client.get("/readyz")).status_code == 200
+            assert (await staff.login("alice", "correct-horse-battery")).status_code == 303
+            assert await _stored(payload["submission_id"]) == 1
+    finally:
+        await faults.drop()
+
+
+async def _freed(disk: SmallDisk) -> None:
+    disk.free()
