@@ -1,8 +1,13 @@
 """Deterministic demo data, shared by `make demo`, the tests and the benchmarks.
 
-One network with two job centres and five offices; links for every office, service type and
-mode; one user per role; about 5,000 responses over the last 12 months in several languages,
-with real differences: one office clearly better, one clearly worse, the others alike.
+A benchmarking network of eight job centres (rural districts and one city) with 32 offices,
+outreach points among them; links for every office, service type it offers and mode; one
+user per role; targets for some offices; one job centre with its own questionnaire in two
+versions; about 11,000 responses over the last 12 months in several languages, with real
+differences: one office clearly better, one clearly worse, the others alike.
+
+The core (two job centres, five offices, about 5,000 responses) is what the integration tests
+load (`network=False`): the realistic network costs twice the time.
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ from survey.tables import (
     Membership,
     Network,
     Office,
+    OfficeService,
     Organization,
     Questionnaire,
     QuestionnaireVersion,
+    Target,
     User,
 )
 
@@ -49,6 +56,8 @@ class DemoOffice(msgspec.Struct, frozen=True):
     responses: int
     shift: float
     """Latent satisfaction shift in standard deviations: > 0 better, < 0 worse."""
+    kind: str = "main"
+    services: tuple[str, ...] = ("benefits", "placement", "case_management", "under_25")
 
 
 DEMO_OFFICES = (
@@ -58,6 +67,56 @@ DEMO_OFFICES = (
     DemoOffice("Jobcenter Stadt Weserau", "Weserau-Zentrum", "WE-Z", 1200, 0.0),
     DemoOffice("Jobcenter Stadt Weserau", "Weserau-Hafen", "WE-H", 800, -0.65),
 )
+OUTREACH = ("benefits", "under_25")
+_MOOR = "Jobcenter Landkreis Moorland"
+_GEEST = "Jobcenter Kreis Geestrand"
+_WIESE = "Jobcenter Landkreis Wiesental"
+_AUE = "Jobcenter Kreis Auenfeld"
+_HUEGEL = "Jobcenter Landkreis Hügelland"
+_SEE = "Jobcenter Kreis Seenplatte-West"
+NETWORK_OFFICES = (
+    DemoOffice(_MOOR, "Moorland-Stadt", "MO-S", 380, 0.1),
+    DemoOffice(_MOOR, "Moorland-West", "MO-W", 260, -0.1, "branch"),
+    DemoOffice(_MOOR, "Moorland-Nord", "MO-N", 240, 0.0, "branch"),
+    DemoOffice(_MOOR, "Treffpunkt Kirchdorf", "MO-TK", 130, 0.35, "outreach", OUTREACH),
+    DemoOffice(_MOOR, "Stadtteilbüro Am Deich", "MO-AD", 110, 0.2, "outreach", OUTREACH),
+    DemoOffice(_GEEST, "Geestrand-Mitte", "GE-M", 360, 0.0),
+    DemoOffice(_GEEST, "Geestrand-Süd", "GE-S", 250, 0.1, "branch"),
+    DemoOffice(_GEEST, "Geestrand-Ost", "GE-O", 260, -0.35, "branch"),
+    DemoOffice(_GEEST, "Familienzentrum Heidberg", "GE-FH", 120, 0.25, "outreach", OUTREACH),
+    DemoOffice(_WIESE, "Wiesental", "WI-M", 380, -0.1),
+    DemoOffice(_WIESE, "Wiesental-Nord", "WI-N", 240, 0.0, "branch"),
+    DemoOffice(_WIESE, "Wiesental-Bergdorf", "WI-B", 220, -0.15, "branch"),
+    DemoOffice(_WIESE, "Quartiersladen Lindenhof", "WI-QL", 120, 0.3, "outreach", OUTREACH),
+    DemoOffice(_WIESE, "Bürgerhaus Talweg", "WI-BT", 100, 0.1, "outreach", OUTREACH),
+    DemoOffice(_AUE, "Auenfeld-Mitte", "AU-M", 360, 0.05),
+    DemoOffice(_AUE, "Auenfeld-West", "AU-W", 240, -0.2, "branch"),
+    DemoOffice(_AUE, "Auenfeld-Hafenstraße", "AU-H", 230, -0.05, "branch"),
+    DemoOffice(_AUE, "Gemeinschaftszentrum Weidenweg", "AU-GW", 110, 0.2, "outreach", OUTREACH),
+    DemoOffice(_HUEGEL, "Hügelland-Kreisstadt", "HU-K", 380, 0.0),
+    DemoOffice(_HUEGEL, "Hügelland-Nord", "HU-N", 240, 0.1, "branch"),
+    DemoOffice(_HUEGEL, "Hügelland-Süd", "HU-S", 240, -0.1, "branch"),
+    DemoOffice(_HUEGEL, "Sprechstunde Rathaus Bergen", "HU-RB", 100, 0.15, "outreach", OUTREACH),
+    DemoOffice(_HUEGEL, "Treff im Jugendhaus", "HU-TJ", 110, 0.1, "outreach", ("under_25",)),
+    DemoOffice(_SEE, "Seeburg", "SE-M", 360, -0.05),
+    DemoOffice(_SEE, "Seeburg-Ost", "SE-O", 250, 0.0, "branch"),
+    DemoOffice(_SEE, "Waldsee", "SE-W", 230, 0.1, "branch"),
+    DemoOffice(_SEE, "Stadtteiltreff Uferviertel", "SE-SU", 120, 0.2, "outreach", OUTREACH),
+)
+"""Six more job centres of the network: rural districts with main offices, branches and
+outreach points (a room in a community centre, a consultation hour in a town hall)."""
+OWN_QUESTIONNAIRE = _WIESE
+"""This job centre asks its own questionnaire: version 1 (the standard items), and since
+VERSION_2_DAYS ago version 2 with the yes/no item `language_help` added."""
+VERSION_2_DAYS = 150
+DEMO_TARGETS = (
+    ("Nordheide-Mitte", 75.0),
+    ("Nordheide-Ost", 75.0),
+    ("Nordheide-Süd", 80.0),
+    ("Moorland-Stadt", 72.0),
+    ("Treffpunkt Kirchdorf", 78.0),
+)
+"""Target satisfaction indices (0–100) for the current calendar year."""
 BETTER_OFFICE = "Nordheide-Süd"
 WORSE_OFFICE = "Weserau-Hafen"
 ALIKE_OFFICES = ("Nordheide-Mitte", "Nordheide-Ost")
@@ -146,64 +205,131 @@ async def load_demo(
     responses_scale: float = 1.0,
     seed: int = 2026,
     today: dt.date | None = None,
+    network: bool = True,
 ) -> DemoSummary:
-    """Load the demo into a migrated database unless it is there already."""
+    """Load the demo into a migrated database unless it is there already.
+
+    `network=False` loads only the core (two job centres, five offices), as the integration
+    tests do."""
     rng = random.Random(seed)
     if await demo_loaded():
         return await demo_summary()
+    today = today or dt.date.today()
     version_id = await ensure_standard_questionnaire()
     definition = load_definition(standard_definition_bytes())
-    network = Network(name="Lernen von den Besten – Netzwerk Nord", slug=DEMO_NETWORK)
-    await network.save()
+    net = Network(name="Lernen von den Besten – Netzwerk Nord", slug=DEMO_NETWORK)
+    await net.save()
     orgs: dict[str, Organization] = {}
-    links: dict[str, list[LinkInfo]] = {}
+    links: dict[str, list[tuple[LinkInfo, Definition, dt.date | None]]] = {}
+    """office -> (link, its definition, the day from which it is used or None: always)"""
+    specs = DEMO_OFFICES + (NETWORK_OFFICES if network else ())
     now = dt.datetime.now(dt.UTC)
-    for spec in DEMO_OFFICES:
+    own = await _own_questionnaire(today) if network else None
+    for spec in specs:
         if spec.organization not in orgs:
             org = Organization(
-                name=spec.organization, slug=_slug(spec.organization), network=network.id
+                name=spec.organization, slug=_slug(spec.organization), network=net.id
             )
             await org.save()
             orgs[spec.organization] = org
-        office = Office(organization=orgs[spec.organization].id, name=spec.name, code=spec.code)
-        await office.save()
-        links[spec.name] = []
-        for service in SERVICE_TYPES:
-            for mode in MODES:
-                token = _token(rng)
-                link = Link(
-                    token=token,
-                    office=office.id,
-                    version=version_id,
-                    service_type=service,
-                    mode=mode,
-                    created_at=now,
-                    label=f"{spec.name} – {service} – {mode}",
+            if own is not None and spec.organization == OWN_QUESTIONNAIRE:
+                await Questionnaire.update({Questionnaire.organization: org.id}).where(
+                    Questionnaire.id == own[0]
                 )
-                await link.save()
-                links[spec.name].append(
-                    LinkInfo(
+        office = Office(
+            organization=orgs[spec.organization].id, name=spec.name, code=spec.code, kind=spec.kind
+        )
+        await office.save()
+        for service in spec.services:
+            await OfficeService(office=office.id, service_type=service).save()
+        versions: list[tuple[int, int, Definition, dt.date | None, bool]] = [
+            (version_id, 1, definition, None, True)
+        ]
+        if own is not None and spec.organization == OWN_QUESTIONNAIRE:
+            _, v1, v2, switch, def1, def2 = own
+            versions = [(v1, 1, def1, None, False), (v2, 2, def2, switch, True)]
+        links[spec.name] = []
+        for vid, number, vdef, since, active in versions:
+            for service in spec.services:
+                for mode in MODES:
+                    token = _token(rng)
+                    link = Link(
+                        token=token,
+                        office=office.id,
+                        version=vid,
+                        service_type=service,
+                        mode=mode,
+                        created_at=now,
+                        label=f"{spec.name} – {service} – {mode}",
+                        active=active,
+                    )
+                    await link.save()
+                    info = LinkInfo(
                         id=link.id,
                         token=token,
                         office_id=office.id,
                         office=spec.name,
                         organization=spec.organization,
-                        version_id=version_id,
-                        version=1,
+                        version_id=vid,
+                        version=number,
                         service_type=service,
                         mode=mode,
-                        active=True,
+                        active=active,
                     )
-                )
-    await _demo_users(network.id, orgs)
-    today = today or dt.date.today()
-    submissions = list(_responses(rng, definition, links, responses_scale, today))
+                    links[spec.name].append((info, vdef, since))
+    await _demo_users(net.id, orgs)
+    await _targets(today)
+    submissions = list(_responses(rng, specs, links, responses_scale, today))
     store = make_store(engine)
     for start in range(0, len(submissions), 1000):
         await store.commit(submissions[start : start + 1000])
     await store.close()
     await AuditLog(at=dt.datetime.now(dt.UTC), action=DEMO_DONE, detail={"seed": seed}).save()
     return await demo_summary()
+
+
+async def _own_questionnaire(
+    today: dt.date,
+) -> tuple[int, int, int, dt.date, Definition, Definition]:
+    """A job centre's own questionnaire: v1 as the standard, v2 with `language_help` added."""
+    from survey.manage.questionnaires import EXTRA_ITEMS, YESNO
+
+    raw = msgspec.json.decode(standard_definition_bytes())
+    raw["code"] = "wiesental"
+    raw["name"] = {**raw["name"], "de": "Ihre Meinung zählt – Jobcenter Wiesental"}
+    q = Questionnaire(code="wiesental", name="Ihre Meinung zählt – Jobcenter Wiesental")
+    await q.save()
+    switch = today - dt.timedelta(days=VERSION_2_DAYS)
+    start = dt.datetime.combine(today - dt.timedelta(days=400), dt.time(8), tzinfo=dt.UTC)
+    v1 = QuestionnaireVersion(questionnaire=q.id, number=1, definition=raw, published_at=start)
+    await v1.save()
+    extra = next(i for i in EXTRA_ITEMS if i["code"] == "language_help")
+    raw2 = {
+        **raw,
+        "scales": {**raw["scales"], "yesno": YESNO},
+        "items": [*raw["items"][:-1], dict(extra), raw["items"][-1]],
+    }
+    v2 = QuestionnaireVersion(
+        questionnaire=q.id,
+        number=2,
+        definition=raw2,
+        published_at=dt.datetime.combine(switch, dt.time(8), tzinfo=dt.UTC),
+    )
+    await v2.save()
+    return q.id, v1.id, v2.id, switch, load_definition(raw), load_definition(raw2)
+
+
+async def _targets(today: dt.date) -> None:
+    offices = {r["name"]: r["id"] for r in await Office.select(Office.id, Office.name)}
+    for name, value in DEMO_TARGETS:
+        if name in offices:
+            await Target(
+                office=offices[name],
+                item="_index",
+                value=value,
+                valid_from=dt.date(today.year, 1, 1),
+                valid_to=dt.date(today.year, 12, 31),
+            ).save()
 
 
 async def demo_summary() -> DemoSummary:
@@ -243,8 +369,8 @@ async def _demo_users(network_id: int, orgs: dict[str, Organization]) -> None:
 
 def _responses(
     rng: random.Random,
-    definition: Definition,
-    links: dict[str, list[LinkInfo]],
+    specs: tuple[DemoOffice, ...],
+    links: dict[str, list[tuple[LinkInfo, Definition, dt.date | None]]],
     scale: float,
     today: dt.date,
 ) -> list[Submission]:
@@ -252,15 +378,23 @@ def _responses(
     weights = list(LOCALE_WEIGHTS.values())
     record_keys = random.Random(2026)  # own stream: the same demo figures, noise included
     out: list[Submission] = []
-    for spec in DEMO_OFFICES:
+    for spec in specs:
         for _ in range(max(1, round(spec.responses * scale))):
-            link = rng.choice(links[spec.name])
+            versioned = any(x[2] is not None for x in links[spec.name])
+            if not versioned:  # the core's draws in their first order: the same data as before
+                link, definition, _ = rng.choice(links[spec.name])
             day = today - dt.timedelta(days=rng.randrange(365))
             while day.weekday() >= 5:
                 day -= dt.timedelta(days=1)
+            if versioned:  # the version in use on that day
+                usable = [x for x in links[spec.name] if x[2] is None or day >= x[2]]
+                current = [x for x in usable if x[2] is not None] or usable
+                link, definition, _ = rng.choice(current)
             when = dt.datetime.combine(day, dt.time(rng.randrange(7, 16), 0), tzinfo=dt.UTC)
             locale = rng.choices(locales, weights)[0]
             answers = _answers(rng, spec.shift + 0.15 * _season(day), locale)
+            if definition.item("language_help") is not None and rng.random() < 0.8:
+                answers["language_help"] = 1 if locale != "de" and rng.random() < 0.6 else 0
             checked = check_answers(definition, answers)
             out.append(
                 make_submission(

@@ -175,7 +175,8 @@ def staff(client: httpx.AsyncClient) -> StaffClient:
 
 @pytest.fixture
 async def demo(client: httpx.AsyncClient, app: Litestar) -> object:
-    """The demo data (network, two job centres, five offices, one user per role)."""
+    """The demo's core (network, two job centres, five offices, one user per role); the six
+    further job centres of `resonanz demo` would double the time of every test using it."""
     from survey.demo import load_demo
 
-    return await load_demo(app.state.engine)
+    return await load_demo(app.state.engine, network=False)

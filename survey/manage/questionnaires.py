@@ -27,7 +27,7 @@ from survey.manage.schemas import (
     VersionPatch,
 )
 from survey.questionnaire import MAX_INDEX_ITEMS, load_definition, standard_definition_bytes
-from survey.tables import BankItem, Questionnaire, QuestionnaireVersion
+from survey.tables import BankItem, Questionnaire, QuestionnaireVersion, Response
 
 SOURCE = "de"
 YESNO = {
@@ -390,3 +390,44 @@ async def publish(actor: Actor, version_id: int) -> VersionOut:
         raise Conflict(N_("This version is published already."))
     await audit.record(actor, "version_published", org_id, version=version_id)
     return await version(actor, version_id)
+
+
+class VersionUsed(msgspec.Struct, frozen=True):
+    questionnaire: str
+    number: int
+    items: tuple[str, ...]
+
+
+async def versions_in_period(
+    office_ids: list[int], start: dt.date, end: dt.date
+) -> list[VersionUsed]:
+    """The questionnaire versions answered at these offices in the period, oldest first: more
+    than one means the period spans versions, and only their common items compare."""
+    rows = await Response.raw(
+        "SELECT DISTINCT version FROM response WHERE day >= {} AND day <= {} AND office IN ("
+        + ", ".join(str(int(o)) for o in office_ids or [-1])
+        + ")",
+        start,
+        end,
+    )
+    ids = sorted(int(r["version"]) for r in rows)
+    if not ids:
+        return []
+    found = await (
+        QuestionnaireVersion.select(
+            QuestionnaireVersion.id,
+            QuestionnaireVersion.number,
+            QuestionnaireVersion.definition,
+            QuestionnaireVersion.questionnaire._.name.as_alias("questionnaire"),
+        )
+        .where(QuestionnaireVersion.id.is_in(ids))
+        .order_by(QuestionnaireVersion.id)
+    )
+    return [
+        VersionUsed(
+            questionnaire=str(r["questionnaire"]),
+            number=int(r["number"]),
+            items=tuple(i["code"] for i in _json(r["definition"])["items"]),
+        )
+        for r in found
+    ]

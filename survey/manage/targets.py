@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+
+import msgspec
+
 from survey.errors import Forbidden, Invalid
 from survey.i18n import N_
 from survey.manage import audit
@@ -71,3 +76,52 @@ async def delete_target(actor: Actor, target_id: int) -> None:
     org_id = await office_org(actor, row["office"])
     await Target.delete().where(Target.id == target_id)
     await audit.record(actor, "target_deleted", org_id, target=target_id)
+
+
+class TargetVerdict(msgspec.Struct, frozen=True):
+    status: str
+    """met, missed, or undecided (the interval still holds the target)."""
+    target: float
+    needed: int | None = None
+    """For undecided: about how many more responses a decision needs at the present
+    difference and spread (None when the index equals the target)."""
+
+
+Z_ONE_SIDED = 1.6448536269514722
+"""5 % one-sided: the 0.95 quantile of the standard normal distribution."""
+
+
+def judge(
+    index: float | None, low: float | None, high: float | None, n: int, target: float
+) -> TargetVerdict | None:
+    """A one-sided test of the index against its target from the published figures.
+
+    The standard error comes from the 95 % interval shown beside the index
+    (se = (high - low) / (2 · 1.96)); the index meets the target when
+    index - 1.645 · se ≥ target, misses it when index + 1.645 · se < target, and is undecided
+    otherwise. The responses still needed scale n by (1.645 · se / |index - target|)², since se
+    shrinks with 1/√n. Nothing is judged from a withheld figure (None in, None out).
+    """
+    if index is None or low is None or high is None or n <= 0:
+        return None
+    se = (high - low) / (2 * 1.959963984540054)
+    margin = Z_ONE_SIDED * se
+    if index - margin >= target:
+        return TargetVerdict("met", target)
+    if index + margin < target:
+        return TargetVerdict("missed", target)
+    gap = abs(index - target)
+    if gap == 0 or se == 0:
+        return TargetVerdict("undecided", target)
+    total = n * (margin / gap) ** 2
+    return TargetVerdict("undecided", target, max(1, math.ceil(total - n)))
+
+
+async def current_targets(office_ids: list[int], on: dt.date) -> dict[tuple[int, str], float]:
+    """(office, item) -> the target valid on `on`."""
+    rows = await Target.select(Target.office, Target.item, Target.value).where(
+        Target.office.is_in(office_ids or [-1])
+        & (Target.valid_from <= on)
+        & (Target.valid_to >= on)
+    )
+    return {(int(r["office"]), str(r["item"])): float(r["value"]) for r in rows}

@@ -49,8 +49,15 @@ def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(tmp_path: 
         responses = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
         offices = db.execute("SELECT COUNT(*) FROM office").fetchone()[0]
         locales = db.execute("SELECT COUNT(DISTINCT locale) FROM response").fetchone()[0]
-    assert 4500 <= responses <= 5500
-    assert offices == 5
+        kinds = dict(db.execute("SELECT kind, COUNT(*) FROM office GROUP BY kind").fetchall())
+        centres = db.execute("SELECT COUNT(*) FROM organization").fetchone()[0]
+        versions = db.execute("SELECT COUNT(DISTINCT version) FROM response").fetchone()[0]
+        targets = db.execute("SELECT COUNT(*) FROM target").fetchone()[0]
+    assert 10_000 <= responses <= 12_500
+    assert offices == 32 and kinds == {"main": 11, "branch": 12, "outreach": 9}
+    assert centres == 8, "a realistic network: eight job centres"
+    assert versions == 3, "the standard questionnaire and a job centre's own in two versions"
+    assert targets == 5
     assert locales >= 4
 
 
@@ -77,7 +84,7 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(tmp_path
     assert created.returncode == 0, created.stderr
     assert again.returncode == 2 and "exists already" in again.stderr
     assert unknown.returncode == 2 and "no job centre" in unknown.stderr
-    assert "known: jobcenter-kreis-nordheide, jobcenter-stadt-weserau" in unknown.stderr
+    assert "known: jobcenter-kreis-auenfeld, jobcenter-kreis-geestrand, " in unknown.stderr
     no_tty = subprocess.run(
         [sys.executable, "-m", "survey.cli", *args[:-2]],
         cwd=tmp_path,
@@ -126,7 +133,7 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         ok = await c.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
         bad = await c.get("/api/v1/results/overview", headers={"authorization": "Bearer nope"})
-    assert ok.status_code == 200 and len(ok.json()["rows"]) == 5
+    assert ok.status_code == 200 and len(ok.json()["rows"]) == 32  # the whole network
     assert bad.status_code == 401
 
 

@@ -957,3 +957,45 @@ async def test_roles_change_to_some_offices_and_the_last_admin_keeps_the_role(
     assert (await Membership.count().where(Membership.user == world.ids["manager_a"])) == 1, (
         "nothing half-saved"
     )
+
+
+async def test_it_tells_when_a_period_spans_questionnaire_versions(
+    app: Any, client: httpx.AsyncClient, world: World
+) -> None:
+    import datetime as dt
+
+    from survey.manage.questionnaires import _standard, versions_in_period
+    from survey.tables import Questionnaire, QuestionnaireVersion
+    from tests.builders import make_link, make_responses
+
+    q = Questionnaire(organization=world.ids["a"], code="two", name="Zwei")
+    await q.save()
+    ids = []
+    for number in (1, 2):
+        v = QuestionnaireVersion(
+            questionnaire=q.id,
+            number=number,
+            definition=_standard(),
+            published_at=dt.datetime.now(dt.UTC),
+        )
+        await v.save()
+        ids.append(v.id)
+    office = world.ids["office_a"]
+    march = dt.datetime(2026, 3, 10, 9, tzinfo=dt.UTC)
+    june = dt.datetime(2026, 6, 10, 9, tzinfo=dt.UTC)
+    await make_responses(
+        app.state.engine, await make_link(office, version=ids[0]), [FULL_ANSWERS], when=march
+    )
+    await make_responses(
+        app.state.engine, await make_link(office, version=ids[1]), [FULL_ANSWERS], when=june
+    )
+    spring = await versions_in_period([office], dt.date(2026, 3, 1), dt.date(2026, 4, 30))
+    year = await versions_in_period([office], dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert [v.number for v in spring] == [1]
+    assert [(v.questionnaire, v.number) for v in year] == [("Zwei", 1), ("Zwei", 2)]
+    assert (
+        await versions_in_period(
+            [world.ids["office_b"]], dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+        )
+        == []
+    )
