@@ -72,10 +72,21 @@ def _labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str, str
     return LABELS[lang] | dict(labels or {})
 
 
+TEMPLATE = "simple_white"
+"""The plotly template every chart is drawn with. The figures leave it out
+(`layout.template` is empty): the dashboards send it to the browser once, as a cached file,
+and dashboard.js applies it. Setting it here copied and validated its 8 kB into every
+figure: 140 ms per figure on a busy 2-core machine, most of the office page's time."""
+
+
+def _figure() -> go.Figure:
+    """An empty figure without plotly's default template (which would be copied into it)."""
+    return go.Figure(layout={"template": {}})
+
+
 def _layout(fig: go.Figure, title: str | None, note: str | None = None) -> go.Figure:
     fig.update_layout(
         title=title,
-        template="simple_white",
         margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 60},
         legend={"orientation": "h", "y": -0.2},
     )
@@ -117,7 +128,7 @@ def caterpillar(
              verdict, o.n)
         )  # fmt: skip
     shown.sort(key=lambda r: r[1])
-    fig = go.Figure()
+    fig = _figure()
     for verdict, colour in VERDICT_COLOURS.items():
         part = [r for r in shown if r[4] == verdict]
         if not part:
@@ -170,7 +181,7 @@ def funnel_plot(
     edge stays readable.
     """
     text = _labels(lang, labels)
-    fig = go.Figure()
+    fig = _figure()
     grid = list(funnel.grid_n)
     for key, lows, highs, dash in (
         ("limit998", funnel.low998, funnel.high998, "dash"),
@@ -288,7 +299,7 @@ def diverging_bars(
     ]
     half = n_levels // 2
     palette = _diverging_palette(n_levels)
-    fig = go.Figure()
+    fig = _figure()
     # Left side, drawn from the middle outwards so the stacks grow away from zero.
     order = list(range(half - 1, -1, -1))
     if n_levels % 2:
@@ -372,7 +383,7 @@ def trend(
             runs.append([])
         else:
             runs[-1].append(i)
-    fig = go.Figure()
+    fig = _figure()
     for k, run in enumerate(r for r in runs if r):
         xs = [x[i] for i in run]
         fig.add_trace(go.Scatter(x=xs, y=[estimates[i].ci_high for i in run], mode="lines",

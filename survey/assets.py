@@ -115,10 +115,18 @@ class Assets:
             self._add(file)
 
     def _add(self, file: Path) -> None:
-        data = file.read_bytes()
-        path = file.relative_to(self.directory).as_posix()
+        asset = self.add(file.relative_to(self.directory).as_posix(), file.read_bytes())
+        for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
+            copy = file.with_name(file.name + suffix)
+            if asset.compressible and copy.is_file():
+                blob = copy.read_bytes()
+                if _decoded(blob, encoding) == asset.data:
+                    asset._encoded[encoding] = blob
+
+    def add(self, path: str, data: bytes) -> Asset:
+        """A file made by the app itself (not on disk), served like the others."""
         digest = hashlib.sha256(data).hexdigest()
-        media_type, compressible = _media_type(file)
+        media_type, compressible = _media_type(Path(path))
         asset = Asset(
             path=path,
             hashed=hashed_name(path, digest[:HASH_LENGTH]),
@@ -127,14 +135,9 @@ class Assets:
             etag=f'"{digest[:20]}"',
             compressible=compressible,
         )
-        for suffix, encoding in ((".br", "br"), (".gz", "gzip")):
-            copy = file.with_name(file.name + suffix)
-            if compressible and copy.is_file():
-                blob = copy.read_bytes()
-                if _decoded(blob, encoding) == data:
-                    asset._encoded[encoding] = blob
         self._by_name[path] = (asset, False)
         self._by_name[asset.hashed] = (asset, True)
+        return asset
 
     def url(self, path: str) -> str:
         """The hashed URL of a file; a name that is not there fails loudly (a template typo)."""

@@ -132,3 +132,34 @@ async def test_the_dashboards_plotly_bundle_is_within_its_budget(client: Client)
     js = await _raw(client, "/static/js/dashboard.js", "gzip")
     assert sizes["gzip"] + len(js[1]) <= PLOTLY_BUDGET_GZIP, sizes
     assert sizes["br"] < sizes["gzip"]
+
+
+async def test_figures_share_one_cached_plotly_template(staff: StaffClient, demo: object) -> None:
+    """Issue 17: one template per browser, not 8 kB of theme in each figure of each page."""
+    import json
+
+    import plotly.io as pio
+    from plotly.io.json import to_json_plotly
+
+    from analysis.charts import TEMPLATE
+    from survey.demo import DEMO_USERS
+
+    _, username, password = next(u for u in DEMO_USERS if u[0] == "network")
+    assert (await staff.login(username, password)).status_code == 303
+    overview = (await staff.client.get("/dashboard")).text
+    office = re.search(r'href="(/dashboard/offices/\d+)', overview)[1]  # type: ignore[index]
+    for path in ("/dashboard", office, "/dashboard/benchmark"):
+        html = (await staff.client.get(path)).content
+        assert len(gzip.compress(html)) <= 30_000, (path, len(gzip.compress(html)))
+        for blob in re.findall(rb'<script type="application/json"[^>]*>(.*?)</script>', html):
+            layout = json.loads(blob)["layout"]
+            assert "layout" not in layout.get("template", {}), "no theme inside the figure"
+    page = (await staff.client.get(office)).text
+    url = re.search(r'src="(/static/js/plotly-template\.[0-9a-f]{10}\.js)"', page)[1]  # type: ignore[index]
+    answer = await staff.client.get(url)
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    prefix = "window.resonanzPlotlyTemplate = "
+    assert answer.text.startswith(prefix)
+    sent = json.loads(answer.text.removeprefix(prefix).rstrip().rstrip(";"))
+    assert sent == json.loads(to_json_plotly(pio.templates[TEMPLATE].to_plotly_json()))
+    assert sent["layout"]["plot_bgcolor"] == "white", "the simple_white look"

@@ -1,7 +1,11 @@
 // Draws the plotly figures embedded as JSON (<script type="application/json">) on staff pages.
 // No inline scripts: the CSP allows scripts from 'self' only.
+// plotly.js is fetched early (<link rel="preload">) but run only after the first paint, so the
+// page's text and tables show before its 1.2 MB are compiled. The figures come without their
+// plotly template; plotly-template.js brings it once for all of them.
 (function () {
   "use strict";
+  var plotly = document.currentScript && document.currentScript.getAttribute("data-plotly");
   function svgButton(label) {
     return {
       name: "svg",
@@ -19,6 +23,9 @@
       var fig = JSON.parse(data.textContent);
       var layout = fig.layout || {};
       layout.autosize = true;
+      if (window.resonanzPlotlyTemplate && !(layout.template && layout.template.layout)) {
+        layout.template = window.resonanzPlotlyTemplate;
+      }
       // The stylesheet keeps room for a figure until it is drawn; one with its own height
       // (a chart of a single question) takes just that.
       if (layout.height) { el.style.minHeight = layout.height + "px"; }
@@ -31,9 +38,21 @@
       }).then(function () { el.setAttribute("data-drawn", "true"); });
     });
   }
+  function start() {
+    if (window.Plotly) { draw(); return; }
+    if (!plotly || !document.querySelector("[data-figure]")) { return; }
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () {
+        var script = document.createElement("script");
+        script.src = plotly;
+        script.onload = draw;
+        document.head.appendChild(script);
+      }, 0);
+    });
+  }
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    draw();
+    start();
   }
 }());
