@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# the suite runs in two processes (pytest-xdist); TEST_WORKERS=0 runs it in this one
+TEST_WORKERS ?= 2
 
 # The plotly.js partial bundle the dashboards serve (traces bar, pie, scatter), pinned by
 # version and by the SHA-256 of the npm tarball; `make plotly` fetches it again and writes its
@@ -26,7 +28,7 @@ demo: $(STAMP)
 	$(BIN)/resonanz demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/submit.py

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -19,7 +20,21 @@ from survey.db import make_engine, migrate
 from survey.settings import Settings
 
 T = TypeVar("T")
-POSTGRES_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""`gw0`, `gw1`, … when pytest-xdist runs the suite in several processes (`make test`)."""
+
+
+def _per_worker(url: str) -> str:
+    """Each xdist worker gets a database of its own next to the given one (`…_gw1`)."""
+    if not url or not WORKER:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path}_{WORKER}"))
+
+
+POSTGRES_ADMIN_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
+"""The database CI made; the workers' databases are created from a connection to it."""
+POSTGRES_URL = _per_worker(POSTGRES_ADMIN_URL)
 SECRET = "test-secret-key-that-is-long-enough-for-signing-0123456789"
 TABLES_IN_DELETE_ORDER = [
     "heartbeat",
@@ -76,8 +91,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_migrated() -> str:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need RESONANZ_TEST_POSTGRES=postgresql://... (CI sets it)")
+    if POSTGRES_URL != POSTGRES_ADMIN_URL:
+        run_async(_create_database(POSTGRES_ADMIN_URL, urlsplit(POSTGRES_URL).path.lstrip("/")))
     run_async(migrate(make_engine(Settings(database_url=POSTGRES_URL))))
     return POSTGRES_URL
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
 
 
 def _truncate_postgres(url: str) -> None:

@@ -19,7 +19,7 @@ from survey.settings import Settings
 from survey.tables import Response
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
 from tests.builders import make_staff_user as make_user
-from tests.conftest import POSTGRES_URL, StaffClient
+from tests.conftest import WORKER, StaffClient
 from tests.faults import PostgresFaults, Proxy, SmallDisk, break_sqlite_writer, small_disk
 
 Client = httpx.AsyncClient
@@ -126,14 +126,14 @@ async def test_it_answers_503_while_postgresql_is_gone_and_recovers_by_itself(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("fault", ["read-only", "full disk"])
+@pytest.mark.parametrize(
+    "fault", ["read-only", "full disk"], ids=["postgres-read-only", "postgres-full-disk"]
+)
 async def test_it_answers_503_while_postgresql_cannot_write_and_recovers_by_itself(
-    fault: str,
+    postgres_migrated: str, fault: str
 ) -> None:
     """A server that turns read-only (a failover to a standby) or whose disk fills up."""
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need RESONANZ_TEST_POSTGRES=postgresql://... (CI sets it)")
-    faults = PostgresFaults(POSTGRES_URL, "resonanz_faults")
+    faults = PostgresFaults(postgres_migrated, f"resonanz_faults{WORKER}")
     await faults.create()
     try:
         settings = Settings(database_url=faults.url, secret_key="x" * 64, link_cache_seconds=0)
