@@ -228,9 +228,27 @@ def funnel_plot(
     )
     y_title = text["index"] if funnel.measure == "index" else text["top_box"]
     fig.update_xaxes(title=text["n"], type="log" if log_x else "linear")
+    if log_x:  # round ticks (10, 20, 50, 100, …) instead of plotly's "2 5" between decades
+        ticks = round_ticks(min(grid), max(grid))
+        fig.update_xaxes(tickvals=ticks, ticktext=[_thousands(t, lang) for t in ticks])
     fig.update_yaxes(title=y_title)
     left_out = len(funnel.offices) - len(points)
     return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
+
+
+def round_ticks(low: float, high: float) -> list[int]:
+    """1, 2 and 5 times the powers of ten from `low` to `high` (both included when round)."""
+    ticks = []
+    decade = 1
+    while decade <= high:
+        ticks += [m * decade for m in (1, 2, 5) if low <= m * decade <= high]
+        decade *= 10
+    return ticks
+
+
+def _thousands(value: int, lang: str) -> str:
+    """1000 as "1.000" in German and "1,000" in English."""
+    return f"{value:,}".replace(",", "." if lang == "de" else ",")
 
 
 def _label_positions(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from analysis import Estimate, caterpillar, diverging_bars, funnel_plot, trend
 from survey.dashboard.results import DEFINITION, BenchmarkParts
@@ -76,10 +76,20 @@ def _level_labels(scale: str, lang: str) -> list[str] | None:
     return None if None in labels else [str(label) for label in labels]
 
 
-def benchmark_charts(parts: BenchmarkParts, gettext: Callable[[str], str]) -> dict[str, Any]:
-    labels = words(gettext)
+LEVEL_WORDS = {
+    "office": {"office": N_("Office"), "overall": N_("all offices")},
+    "organization": {"office": N_("Job centre"), "overall": N_("all job centres")},
+}
+"""The words of the benchmark charts that follow the level compared (offices or job centres)."""
+
+
+def benchmark_charts(
+    parts: BenchmarkParts, lang: Literal["de", "en"], gettext: Callable[[str], str]
+) -> dict[str, Any]:
+    level = LEVEL_WORDS[parts.result.level]
+    labels = words(gettext) | {key: gettext(text) for key, text in level.items()}
     charts = {
-        "funnel": funnel_plot(parts.funnel, names=True, labels=labels),
+        "funnel": funnel_plot(parts.funnel, lang=lang, names=True, labels=labels),
         "caterpillar": caterpillar(parts.comparison.offices, labels=labels),
     }
     for fig in charts.values():  # keep the legend clear of the x-axis title

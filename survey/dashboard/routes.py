@@ -377,7 +377,7 @@ class DashboardController(Controller):
         parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
         view = _view(request, staff, filters)
         gettext = translations(view["locale"], "staff").gettext
-        figures = charts.benchmark_charts(parts, gettext)
+        figures = charts.benchmark_charts(parts, _lang(view["locale"]), gettext)
         context = view | {
             "result": parts.result,
             "charts": {k: figure_json(v) for k, v in figures.items()},

@@ -20,6 +20,7 @@ from analysis import (
     shrunken_indices,
     trend,
 )
+from analysis.charts import round_ticks
 
 LEVELS = [1, 2, 3, 4, 5]
 COUNTS = [[0, 1, 5, 20, 40], [10, 20, 20, 5, 1], [2, 5, 20, 20, 10], [0, 0, 1, 1, 1]]
@@ -74,6 +75,22 @@ def test_it_writes_funnel_labels_towards_the_middle_so_an_edge_does_not_cut_them
     assert where["Jobcenter Nordheide-Hauptstelle"].endswith("left")  # at the right edge
     assert where["Weserau-Hafen"].endswith("right")  # left of the middle
     assert points.cliponaxis is False
+
+
+def test_a_log_funnel_axis_has_round_ticks_written_in_the_pages_language():
+    big = CountTable(
+        ["Klein", "Mittel", "Groß"], LEVELS,
+        [[1, 2, 3, 2, 4], [10, 20, 60, 80, 30], [100, 200, 600, 900, 700]],
+    )  # fmt: skip
+    axes = {
+        lang: funnel_plot(funnel_limits(big, min_n=10), lang=lang).layout.xaxis
+        for lang in ("de", "en")
+    }
+    assert axes["de"].type == "log"
+    assert list(axes["de"].tickvals) == [5, 10, 20, 50, 100, 200, 500, 1000, 2000]
+    assert list(axes["de"].ticktext)[-2:] == ["1.000", "2.000"]
+    assert list(axes["en"].ticktext)[-2:] == ["1,000", "2,000"]
+    assert round_ticks(5, 99) == [5, 10, 20, 50]
 
 
 def test_it_draws_diverging_bars_that_put_low_answers_left_of_zero():
