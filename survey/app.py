@@ -24,7 +24,7 @@ from litestar.response import Redirect
 from litestar.template import TemplateConfig
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
-from survey.auth.guard import LoginRequired, is_staff_path
+from survey.auth.guard import LoginRequired, is_staff_path, signed_in
 from survey.auth.routes import STAFF_UNAVAILABLE, AuthController, staff_error
 from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard.routes import DashboardController, ResultsApiController
@@ -81,10 +81,16 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:200]
 
 
-@get("/", include_in_schema=False)
-async def root() -> Redirect:
-    """Staff open the bare address; respondents always come with a link of their own."""
-    return Redirect("/dashboard", status_code=303)
+@get("/", include_in_schema=False, cache_control=None)
+async def root(request: Request[Any, Any, State], state: State) -> Redirect:
+    """Staff open the bare address (respondents always come with a link of their own): each
+    role goes to its first page, a researcher to the exports; no sign-in leads to it."""
+    try:
+        scope = await signed_in(request, state)
+    except LoginRequired:
+        return Redirect("/dashboard", status_code=303, headers={"cache-control": "no-store"})
+    home = "/export" if scope.may_export and not scope.may_see_dashboards else "/dashboard"
+    return Redirect(home, status_code=303, headers={"cache-control": "no-store"})
 
 
 @route(

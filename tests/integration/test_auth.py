@@ -403,3 +403,24 @@ async def test_it_tells_the_administration_who_is_locked_and_unlocks_every_sourc
     await throttle.unlock(user_id)
     assert await throttle.locked_users([user_id, other]) == set()
     assert (await staff.login("alice", PASSWORD)).status_code == 303
+
+
+async def test_a_forbidden_page_leads_each_role_onward_to_its_own_start_page(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """The researcher's 403 on the dashboards used to link back to the dashboards."""
+    org = await make_organization()
+    await make_office(organization=org)
+    await make_staff_user("rita", PASSWORD, "researcher", organization=org)
+    await make_staff_user("mona", PASSWORD, "manager", organization=org)
+    assert (await client.get("/")).headers["location"] == "/dashboard", "then the sign-in"
+    assert (await staff.login("rita", PASSWORD)).status_code == 303
+    refused = await client.get("/dashboard")
+    assert refused.status_code == 403
+    assert 'href="/"' in refused.text and 'href="/dashboard"' not in refused.text
+    home = await client.get("/")
+    assert (home.status_code, home.headers["location"]) == (303, "/export")
+    assert (await client.get("/export")).status_code == 200
+    client.cookies.clear()
+    assert (await staff.login("mona", PASSWORD)).status_code == 303
+    assert (await client.get("/")).headers["location"] == "/dashboard"
