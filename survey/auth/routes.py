@@ -21,6 +21,12 @@ from survey.i18n import N_, UI_LOCALES, translations
 from survey.settings import Settings
 
 LOGIN_FAILED = N_("Unknown username or wrong password.")
+LOGIN_LOCKED = N_(
+    "Too many failed attempts in a row. Wait 15 minutes and try again, or ask an administrator "
+    "of your job centre to unlock the account or reset the password."
+)
+"""Shown once the attempts of a name from this browser reach the lock, whether the name exists
+or not (unknown names are counted the same way), so it says nothing about the account."""
 LOCK_NOTE = N_("After %(count)d failed attempts in a row, signing in is locked for 15 minutes.")
 STAFF_UNAVAILABLE = N_(
     "The database cannot be reached or written right now (stopped, full or read-only). "
@@ -155,7 +161,8 @@ class AuthController(Controller):
                 device=bool(device),
             )
             await asyncio.sleep(guard.failure_delay(failures))
-            return self._failed(request, username)
+            locked = not may_try or failures >= throttle.LOCK_AFTER
+            return self._failed(request, username, locked)
         await throttle.clear(source)
         rehash = (
             await asyncio.to_thread(hash_password, password)
@@ -191,8 +198,9 @@ class AuthController(Controller):
         )
 
     @staticmethod
-    def _failed(request: Request[Any, Any, State], username: str) -> Template:
-        return _login_page(request, error=LOGIN_FAILED, username=username, status_code=401)
+    def _failed(request: Request[Any, Any, State], username: str, locked: bool) -> Template:
+        error = LOGIN_LOCKED if locked else LOGIN_FAILED
+        return _login_page(request, error=error, username=username, status_code=401)
 
     @post("/logout", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
     async def logout(

@@ -72,16 +72,22 @@ async def test_it_answers_unknown_users_and_wrong_passwords_alike_and_locks_afte
     assert unknown.status_code == wrong.status_code == 401
     message = "Unbekannter Benutzername oder falsches Passwort."
     assert message in unknown.text and message in wrong.text
-    for _ in range(throttle.LOCK_AFTER - 1):
+    for _ in range(throttle.LOCK_AFTER - 2):
         await staff.login("alice", "still-wrong")
+    fifth = await staff.login("alice", "still-wrong")
     row = await _throttle(user_id)
     assert row["failures"] == throttle.LOCK_AFTER
     assert row["locked_until"] is not None
+    wait = "Warten Sie 15 Minuten"
+    assert wait in fifth.text and message not in fifth.text, "the lock says what to do"
     locked = await staff.login("alice", PASSWORD)
-    assert locked.status_code == 401 and message in locked.text
+    assert locked.status_code == 401 and wait in locked.text
+    for _ in range(throttle.LOCK_AFTER):  # an unknown name reads exactly the same
+        stranger = await staff.login("mallory", PASSWORD)
+    assert wait in stranger.text
     assert (await staff.client.get("/dashboard")).status_code == 303
     failures = await AuditLog.select(AuditLog.detail).where(AuditLog.action == "login_failed")
-    assert len(failures) == throttle.LOCK_AFTER + 2
+    assert len(failures) == 2 * throttle.LOCK_AFTER + 2
     assert await AuditLog.count().where(AuditLog.action == "login") == 0
 
 
