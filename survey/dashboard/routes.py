@@ -35,7 +35,7 @@ from survey.dashboard.schemas import (
     TrendPoint,
 )
 from survey.errors import BadRequest, Forbidden, NotFound
-from survey.i18n import N_, translations
+from survey.i18n import N_, language_name, translations
 from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
 from survey.settings import Settings
 
@@ -200,7 +200,9 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         "filter_query": query,
         "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in SERVICE_TYPES],
         "modes": [(v, gettext(MODE_NAMES[v])) for v in MODES],
-        "languages_of_responses": [(v, v) for v in LOCALES],
+        "languages_of_responses": sorted(
+            ((v, language_name(v, locale)) for v in LOCALES), key=lambda pair: pair[1]
+        ),
         "may_hide_comments": "admin" in staff.roles and not staff.via_token,
         "qs": lambda **extra: "?" + urlencode(query | {k: str(v) for k, v in extra.items() if v}),
     }

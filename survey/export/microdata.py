@@ -12,7 +12,6 @@ from typing import Any
 
 import msgspec
 import numpy as np
-from babel import Locale
 
 from survey.auth.schemas import Scope
 from survey.errors import BadRequest, Forbidden
@@ -37,7 +36,7 @@ from survey.export.schemas import (
     Variable,
     VariableCounts,
 )
-from survey.i18n import N_, OWN_NAMES, RESPOND_LOCALES, translations
+from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.respond.store import LOCAL_ZONE
 
 SERVICE_TYPES = ("benefits", "placement", "case_management", "under_25")
@@ -114,12 +113,7 @@ def codes_for(cells: Sequence[kanon.Cell]) -> Codes:
 def _language_name(code: str, lang: str) -> str:
     if code == kanon.OTHER_LANGUAGE:
         return "andere (verallgemeinert)" if lang == "de" else "other (generalized)"
-    if code in OWN_NAMES:
-        return OWN_NAMES[code] if lang == "de" else "Easy German (Leichte Sprache)"
-    try:
-        return Locale.parse(code.split("-x-")[0], sep="-").get_display_name(lang) or code
-    except (ValueError, LookupError):
-        return code
+    return language_name(code, lang)
 
 
 class Plan(msgspec.Struct):

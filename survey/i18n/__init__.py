@@ -92,12 +92,14 @@ def text_direction(locale: str) -> str:
     return babel_locale(locale).text_direction
 
 
-def language_name(locale: str) -> str:
-    """The language's name in its own language and script ("العربية", "Leichte Sprache")."""
+def language_name(locale: str, in_language: str | None = None) -> str:
+    """The language's name in its own language and script ("العربية", "Leichte Sprache"), or
+    in `in_language` ("Arabisch" in German, "Arabic" in English) for staff pages."""
     if locale in OWN_NAMES:
-        return OWN_NAMES[locale]
+        german = in_language is None or in_language.startswith("de")
+        return OWN_NAMES[locale] if german else f"Easy German ({OWN_NAMES[locale]})"
     try:
-        name = Locale.parse(html_lang(locale), sep="-").get_display_name() or locale
+        name = Locale.parse(html_lang(locale), sep="-").get_display_name(in_language) or locale
     except (ValueError, TypeError, UnknownLocaleError):
         return locale
     return name[:1].upper() + name[1:]

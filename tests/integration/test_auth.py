@@ -430,3 +430,17 @@ async def test_a_forbidden_page_leads_each_role_onward_to_its_own_start_page(
     client.cookies.clear()
     assert (await staff.login("mona", PASSWORD)).status_code == 303
     assert (await client.get("/")).headers["location"] == "/dashboard"
+
+
+async def test_the_dashboards_name_the_languages_of_responses_in_the_pages_language(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    await _user("mona")
+    assert (await staff.login("mona", PASSWORD)).status_code == 303
+    german = (await client.get("/dashboard")).text
+    english = (await client.get("/dashboard?lang=en")).text
+    for page, arabic, easy in ((german, "Arabisch", "Leichte Sprache"),
+                               (english, "Arabic", "Easy German (Leichte Sprache)")):  # fmt: skip
+        assert f'<option value="language:ar">{arabic}</option>' in page
+        assert f'<option value="language:de-x-ls">{easy}</option>' in page
+        assert ">ps<" not in page and ">de-x-ls<" not in page
