@@ -313,7 +313,8 @@ def diverging_bars(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(keep[:, None], 100.0 * matrix / n[:, None], 0.0)
     y_names = [
-        nm if k else f"{nm} ({text['no answers']})" for nm, k in zip(names, keep, strict=True)
+        wrap_label(nm if k else f"{nm} ({text['no answers']})")
+        for nm, k in zip(names, keep, strict=True)
     ]
     half = n_levels // 2
     palette = _diverging_palette(n_levels)
@@ -339,10 +340,29 @@ def diverging_bars(
     # The legend sits in the bottom margin, measured from the figure's edge in pixels: placed
     # relative to the plot area it runs into the axis title when there are only one or two items.
     return fig.update_layout(
-        height=40 * len(names) + 80 + BARS_MARGIN_BOTTOM,
+        height=sum(max(40, 16 * label.count("<br>") + 30) for label in y_names)
+        + 80
+        + BARS_MARGIN_BOTTOM,
         margin={"b": BARS_MARGIN_BOTTOM},
         legend={"yref": "container", "y": 0, "yanchor": "bottom"},
     )
+
+
+LABEL_WIDTH = 24
+"""Characters per line of an axis label: a question text on one line leaves a phone's chart
+no room for its bars."""
+
+
+def wrap_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """`text` broken at spaces into lines of at most `width` characters (a longer word stays
+    whole), joined with plotly's <br>."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines) or text
 
 
 def _bar(

@@ -20,7 +20,7 @@ from analysis import (
     shrunken_indices,
     trend,
 )
-from analysis.charts import round_ticks
+from analysis.charts import round_ticks, wrap_label
 
 LEVELS = [1, 2, 3, 4, 5]
 COUNTS = [[0, 1, 5, 20, 40], [10, 20, 20, 5, 1], [2, 5, 20, 20, 10], [0, 0, 1, 1, 1]]
@@ -93,6 +93,20 @@ def test_a_log_funnel_axis_has_round_ticks_written_in_the_pages_language():
     assert round_ticks(5, 99) == [5, 10, 20, 50]
 
 
+def test_long_question_texts_are_wrapped_so_a_phone_has_room_for_the_bars():
+    text = "Wie wahrscheinlich würden Sie die Beratung hier jemandem in Ihrer Lage empfehlen?"
+    wrapped = wrap_label(text)
+    assert wrapped.replace("<br>", " ") == text
+    assert max(len(line) for line in wrapped.split("<br>")) <= 24
+    assert wrap_label("Wartezeit") == "Wartezeit"
+    assert wrap_label("Donaudampfschifffahrtsgesellschaftskapitän ok") == (
+        "Donaudampfschifffahrtsgesellschaftskapitän<br>ok"
+    )
+    fig = diverging_bars([text, "kurz"], [[1, 2, 3], [3, 2, 1]], lang="de")
+    assert fig.data[0].y[0] == wrapped
+    assert fig.layout.height > diverging_bars(["a", "b"], [[1, 2, 3], [3, 2, 1]]).layout.height
+
+
 def test_it_draws_diverging_bars_that_put_low_answers_left_of_zero():
     fig = diverging_bars(TABLE, level_labels=["--", "-", "0", "+", "++"], lang="en")
     by_name: dict[str, list[float]] = {}
@@ -116,7 +130,7 @@ def test_it_lists_the_answer_levels_in_their_order_in_the_legend():
 def test_it_leaves_items_without_answers_without_a_bar():
     fig = diverging_bars(["respect", "overall"], [[0, 0, 0], [1, 2, 3]], lang="de")
     assert all(trace.x[0] == 0 for trace in fig.data)
-    assert fig.data[0].y[0] == "respect (keine Antworten)"
+    assert fig.data[0].y[0].replace("<br>", " ") == "respect (keine Antworten)"
 
 
 def test_it_draws_a_trend_with_gaps_for_months_without_a_value():
