@@ -162,9 +162,11 @@ async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
         limit = await queries.token_organizations(
             hash_token(request.headers.get("authorization", "")[7:].strip())
         )
-        if limit:  # a token limited to some job centres sees only their offices
-            visible = {o.id for o in scope.group if o.organization_id in limit}
-            scope = msgspec.structs.replace(scope, visible=scope.visible & visible)
+        if limit:  # a token limited to some job centres sees and exports only their offices
+            offices = await queries.offices_of_organizations(limit)
+            scope = msgspec.structs.replace(
+                scope, visible=scope.visible & offices, exportable=scope.exportable & offices
+            )
     return msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
 
 

@@ -98,6 +98,11 @@ async def token_organizations(token_hash: str) -> set[int]:
     return {int(v) for v in value or [] if isinstance(v, int)}
 
 
+async def offices_of_organizations(organizations: set[int]) -> frozenset[int]:
+    rows = await Office.select(Office.id).where(Office.organization.is_in(sorted(organizations)))
+    return frozenset(int(r["id"]) for r in rows)
+
+
 async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
     """The user's roles resolved to offices; None for an unknown, deactivated or locked user, or for
     a session from before the user's last sign-out or lockout (`epoch`)."""

@@ -283,6 +283,44 @@ async def test_it_lets_researchers_reach_exports_only_and_checks_scope_and_input
     assert (await client.get(api, headers={"authorization": "Bearer nope"})).status_code == 401
 
 
+async def test_a_token_scoped_to_one_job_centre_exports_only_that_one(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    w = await _world(app)
+    from survey.tables import Membership
+
+    await Membership(user=w.researcher, role="researcher", organization=w.other).save()
+    both, only_other = "rz_test_both_" + "y" * 30, "rz_test_other_" + "z" * 30
+    for token, limit in ((both, []), (only_other, [w.other])):
+        await ApiToken(user=w.researcher, name=token[:12], token_hash=hash_token(token),
+                       created_at=dt.datetime.now(dt.UTC), organizations=limit).save()  # fmt: skip
+    jc = {}
+    for token in (both, only_other):
+        answer = await _get(client, token)
+        assert answer.status_code == 200, answer.text
+        rows = list(csv.reader(io.StringIO(answer.text)))
+        jc[token] = {int(r[rows[0].index("jobcentre")]) for r in rows[1:]}
+    assert jc[both] == {w.jc, w.other}
+    assert jc[only_other] == {w.other}
+    for params, reason in (
+        ({"jobcentre": str(w.jc)}, "job centre"),
+        ({"office": str(w.a)}, "office"),
+    ):
+        answer = await _get(client, only_other, **params)
+        assert answer.status_code == 403 and reason in answer.json()["detail"], answer.text
+    codebook = await client.get(
+        "/api/v1/exports/codebook", headers={"authorization": f"Bearer {only_other}"}
+    )
+    assert [n[:15] for n in codebook.json()["jobcentres"]] == ["Jobcenter Fremd"]
+    # a token limited to a job centre its user has no role in opens no export at all
+    await ApiToken.update({ApiToken.organizations: [w.jc]}).where(
+        ApiToken.token_hash == hash_token(only_other)
+    )
+    await Membership.delete().where(Membership.organization == w.jc)
+    answer = await _get(client, only_other)
+    assert answer.status_code == 403, answer.text
+
+
 async def test_every_export_writes_an_audit_entry_with_filters_rows_and_anonymization(
     client: httpx.AsyncClient, app: Litestar
 ) -> None:
