@@ -21,6 +21,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.response import Redirect
+from litestar.routes import HTTPRoute
 from litestar.template import TemplateConfig
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
@@ -326,9 +327,26 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
         logging_config=None,
     )
+    _allow_every_method(app)
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
     app.asgi_handler = secure_asgi(metrics_asgi(app.asgi_handler, metrics), settings.hsts_seconds)
     return app
+
+
+def _allow_every_method(app: Litestar) -> None:
+    """OPTIONS answers list every method of the path. Litestar (2.25) builds the OPTIONS
+    handler with a path's first route and keeps it when a controller adds more methods to the
+    path later, so `Allow` listed only some (`OPTIONS /api/v1/links` said POST, not GET)."""
+    for path_route in app.routes:
+        if not isinstance(path_route, HTTPRoute):
+            continue
+        for handler in path_route.route_handlers:
+            fn = getattr(handler.fn, "__wrapped__", handler.fn)
+            if getattr(fn, "__name__", "") != "options_handler" or not fn.__closure__:
+                continue
+            for cell in fn.__closure__:
+                if isinstance(cell.cell_contents, HTTPRoute):
+                    cell.cell_contents = path_route
 
 
 def app_from_env() -> Litestar:

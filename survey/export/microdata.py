@@ -56,7 +56,9 @@ MISSING = {
                     "not asked (not in this questionnaire version)"),
     WITHHELD: Text("zurückgehalten (Anonymisierung)", "withheld (anonymization)"),
 }  # fmt: skip
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
+"""What `_month` accepts, for the OpenAPI schema."""
 
 
 def _t(message: str) -> Text:
@@ -72,12 +74,12 @@ def last_complete_month(today: dt.date | None = None) -> str:
 def _month(raw: str | None, name: str) -> str | None:
     if raw is None or raw == "":
         return None
-    match = _MONTH.fullmatch(raw.strip())
+    match = _MONTH.fullmatch(raw)
     if not match or not 1 <= int(match[2]) <= 12:
         raise BadRequest(f"{name} must be a month like 2026-03, got {raw[:40]!r}")
     if not 2000 <= int(match[1]) <= 2100:
         raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
-    return raw.strip()
+    return raw
 
 
 def month_range(month: str) -> tuple[dt.date, dt.date]:

@@ -29,7 +29,7 @@ Str = Annotated[str | None, QueryParameter(required=False)]
 def _int(raw: str | None, name: str) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise BadRequest(f"{name} must be a number (the code in the codebook)")
     return int(raw)
 
@@ -39,7 +39,7 @@ def export_request(params: dict[str, Any]) -> ExportRequest:
 
     def text(name: str) -> str | None:
         value = params.get(name)
-        return value.strip() if isinstance(value, str) and value.strip() else None
+        return value if isinstance(value, str) and value else None
 
     sep = text("sep") or ","
     return ExportRequest(
@@ -87,7 +87,7 @@ async def _comments(state: State, staff: Scope, params: dict[str, Any], via: str
     name, body = await open_comments(_settings(state), staff, export_request(params), via=via)
     return Stream(
         body,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={
             "content-disposition": f'attachment; filename="{name}"',
             "cache-control": "no-store",
@@ -106,7 +106,7 @@ async def _codebook(state: State, staff: Scope, params: dict[str, Any]) -> Respo
         media = "application/json"
     else:
         body = codebook_module.to_markdown(book, request.lang).encode()
-        media = "text/markdown; charset=utf-8"
+        media = "text/markdown"
     return Response(
         body,
         media_type=media,

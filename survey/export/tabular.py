@@ -26,7 +26,7 @@ def _table(variables: Sequence[Variable], columns: Mapping[str, np.ndarray]) -> 
 
 class CsvWriter:
     extension = ".csv"
-    media_type = "text/csv; charset=utf-8"
+    media_type = "text/csv"  # Litestar adds "; charset=utf-8" to text/*
 
     def __init__(self, variables: Sequence[Variable], sep: str = ",") -> None:
         self.variables = list(variables)

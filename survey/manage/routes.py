@@ -12,6 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from survey.auth import guard
+from survey.bodies import check_strictly
 from survey.errors import Forbidden
 from survey.i18n import N_
 from survey.manage import audit, questionnaires, structure, targets, users
@@ -87,7 +88,9 @@ async def api_actor(request: Request[Any, Any, Any], state: State) -> Actor:
             )
     header = request.headers.get("authorization", "")
     bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
-    return await load_actor(scope, bearer)
+    actor = await load_actor(scope, bearer)
+    await check_strictly(request)  # after the credentials: no 400 before a 401
+    return actor
 
 
 def _base(state: State) -> str:
@@ -338,7 +341,7 @@ class ManageApiController(Controller):
         actor: NamedDependency[Actor],
         username: Annotated[str, QueryParameter(name="user", max_length=80)] = "",
         action: Annotated[str, QueryParameter(max_length=40)] = "",
-        month: Annotated[str, QueryParameter(max_length=7)] = "",
+        month: Annotated[str, QueryParameter(pattern=r"^((19|20)[0-9]{2}-(0[1-9]|1[0-2]))?$")] = "",
     ) -> list[AuditOut]:
         if not actor.admin_orgs:
             raise Forbidden(N_("Only admins read the audit log."))

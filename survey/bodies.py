@@ -1,0 +1,41 @@
+"""JSON request bodies held to their schema exactly.
+
+Litestar converts a decoded body into its struct in msgspec's lax mode, which also takes
+`0` for `false` or `"5"` for `5`: values the OpenAPI schema (survey/openapi.py) declares
+invalid. `check_strictly` decodes the body once more in strict mode and refuses what the
+schema refuses. Called after the credentials are checked, so a client without them still
+gets 401 first.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, get_args, get_origin
+
+import msgspec
+from litestar import Request
+
+from survey.errors import BadRequest
+
+
+def _body_type(request: Request[Any, Any, Any]) -> Any:
+    field = request.route_handler.parsed_fn_signature.parameters.get("data")
+    if field is None:
+        return None
+    annotation = field.annotation
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+async def check_strictly(request: Request[Any, Any, Any]) -> None:
+    """400 for a body its handler's type refuses in strict mode; no body type: nothing."""
+    kind = _body_type(request)
+    if kind is None:
+        return
+    body = await request.body()
+    try:
+        msgspec.json.decode(body, type=kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"The body does not match its schema: {exc}") from None
+    except msgspec.DecodeError:
+        raise BadRequest("The body is not valid JSON.") from None
