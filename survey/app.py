@@ -26,7 +26,7 @@ from litestar.template import TemplateConfig
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import LoginRequired, is_staff_path, signed_in
-from survey.auth.routes import STAFF_UNAVAILABLE, AuthController, staff_error
+from survey.auth.routes import NO_PAGE, STAFF_UNAVAILABLE, AuthController, staff_error
 from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import RETRY_AFTER_S, engine_lifespan, is_unavailable, make_engine
@@ -205,7 +205,14 @@ def _login_required(request: Request[Any, Any, Any], exc: LoginRequired) -> Resp
     return Redirect(f"/login?next={quote(target, safe='/')}", status_code=303)
 
 
+NO_SURVEY = N_("This survey link is unknown or no longer active.")
+"""The framework's bare "Not Found" (no route matches) in a respondent's words (NO_PAGE: staff)."""
+
+
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 404 and exc.detail == "Not Found" and not _wants_json(request):
+        detail = NO_PAGE if is_staff_path(request.url.path) else NO_SURVEY
+        exc = HTTPException(status_code=404, detail=detail)
     if exc.status_code == 413:
         limit = request.app.state.settings.max_body_bytes
         exc = HTTPException(

@@ -21,6 +21,7 @@ from survey.i18n import N_, UI_LOCALES, translations
 from survey.settings import Settings
 
 LOGIN_FAILED = N_("Unknown username or wrong password.")
+NO_PAGE = N_("There is no page at this address.")
 LOGIN_LOCKED = N_(
     "Too many failed attempts in a row. Wait 15 minutes and try again, or ask an administrator "
     "of your job centre to unlock the account or reset the password."

@@ -444,3 +444,21 @@ async def test_the_dashboards_name_the_languages_of_responses_in_the_pages_langu
         assert f'<option value="language:ar">{arabic}</option>' in page
         assert f'<option value="language:de-x-ls">{easy}</option>' in page
         assert ">ps<" not in page and ">de-x-ls<" not in page
+
+
+async def test_unknown_addresses_say_so_in_the_readers_words_with_a_way_onward(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """Not the framework's English "Not Found" under a German heading."""
+    respondent = await client.get("/no-such-page", headers={"accept-language": "ar"})
+    assert respondent.status_code == 404
+    assert "رابط الاستبيان هذا غير معروف" in respondent.text and "Not Found" not in respondent.text
+    await _user("mona")
+    assert (await staff.login("mona", PASSWORD)).status_code == 303
+    for path in ("/dashboard/offices/abc", "/manage/no-such-page"):
+        page = await client.get(path)
+        assert page.status_code == 404, path
+        assert "Unter dieser Adresse gibt es keine Seite." in page.text, path
+        assert "Not Found" not in page.text and 'href="/"' in page.text
+    api = await client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")
