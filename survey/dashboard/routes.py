@@ -406,6 +406,15 @@ class DashboardController(Controller):
         await _export(staff, "benchmark", filters, level=parts.result.level)
         return _csv("benchmark.csv", body)
 
+    @get("/help", cache_control=None)
+    async def help_page(
+        self, request: Request[Any, Any, State], staff: NamedDependency[Scope]
+    ) -> Template:
+        """How to read the figures, in words a team lead reads in five minutes."""
+        locale = guard.staff_locale(request, staff)
+        context = guard.page_context(request, staff, locale)
+        return Template("dashboard/help.html", context=context, headers=STAFF_HEADERS)
+
 
 class ResultsApiController(Controller):
     """The dashboards' figures as JSON; session cookie or `Authorization: Bearer <token>`."""

@@ -462,3 +462,23 @@ async def test_unknown_addresses_say_so_in_the_readers_words_with_a_way_onward(
         assert "Not Found" not in page.text and 'href="/"' in page.text
     api = await client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")
+
+
+async def test_the_help_page_explains_the_figures_in_the_readers_language(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    await _user("mona")
+    assert (await staff.login("mona", PASSWORD)).status_code == 303
+    overview = await client.get("/dashboard")
+    assert 'href="/dashboard/help"' in overview.text
+    german = await client.get("/dashboard/help")
+    english = await client.get("/dashboard/help?lang=en")
+    assert german.status_code == english.status_code == 200
+    for page, words in ((german, ("So lesen Sie die Zahlen", "kein klarer Unterschied",
+                                  "Trichterdiagramm", "Rang mit Unsicherheit")),
+                        (english, ("How to read the figures", "no clear difference",
+                                   "Funnel plot", "Rank with uncertainty"))):  # fmt: skip
+        for word in words:
+            assert word in page.text, word
+    for anchor in ("index", "interval", "verdict", "funnel", "shrinkage", "rank", "protection"):
+        assert f'id="{anchor}"' in german.text and f'id="{anchor}"' in english.text

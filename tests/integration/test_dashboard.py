@@ -58,6 +58,7 @@ def _matrix(own: int, sibling: int, other: int) -> dict[str, set[str]]:
         "/dashboard/overview.csv": everyone,
         "/dashboard/benchmark": everyone,
         "/dashboard/benchmark.csv": everyone,
+        "/dashboard/help": everyone,
         f"/dashboard/offices/{own}": everyone,
         f"/dashboard/offices/{own}/items.csv": everyone,
         f"/dashboard/offices/{sibling}": centre,
