@@ -284,9 +284,14 @@ class DashboardController(Controller):
         result = await _office(state, staff, office_id, filters, view["locale"])
         gettext = translations(view["locale"], "staff").gettext
         figures = charts.office_charts(result, _lang(view["locale"]), gettext)
+        raw_page = request.query_params.get("comments_page") or "1"
+        page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
         context = view | {
             "result": result,
             "charts": {k: figure_json(v) for k, v in figures.items()},
+            "comment_page": comments.page_of(
+                result.comments, request.query_params.get("comments_q") or "", page
+            ),
         }
         return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
 
