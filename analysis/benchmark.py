@@ -23,7 +23,9 @@ from analysis.indices import (
 )
 from analysis.significance import adjust_pvalues, mw_z
 
-Verdict = Literal["better", "worse", "no clear difference", "too few responses"]
+Verdict = Literal["better", "worse", "no clear difference", "withheld", "too few responses"]
+""""withheld" is never computed here: a caller that must not show the comparison (its group's
+figure is withheld for disclosure control) puts it in place of the verdict."""
 TOO_FEW: Verdict = "too few responses"
 
 

@@ -31,6 +31,7 @@ LABELS: dict[str, dict[str, str]] = {
         "better": "besser",
         "worse": "schlechter",
         "no clear difference": "kein klarer Unterschied",
+        "withheld": "Vergleich nicht gezeigt",
         "too few": "{count} Standort(e) mit zu wenigen Antworten ohne Wert",
         "overall": "alle Standorte",
         "target": "Vergleichswert",
@@ -50,6 +51,7 @@ LABELS: dict[str, dict[str, str]] = {
         "better": "better",
         "worse": "worse",
         "no clear difference": "no clear difference",
+        "withheld": "comparison not shown",
         "too few": "{count} office(s) with too few responses not shown",
         "overall": "all offices",
         "target": "comparison value",
@@ -63,7 +65,13 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-VERDICT_COLOURS = {"better": "#1a7f37", "worse": "#c62828", "no clear difference": "#5f6b7a"}
+VERDICT_COLOURS = {
+    "better": "#1a7f37",
+    "worse": "#c62828",
+    "no clear difference": "#5f6b7a",
+    "withheld": "#8a94a3",
+}
+""""withheld": the comparison value is not shown, so neither is a verdict against it."""
 
 
 def _labels(lang: str, labels: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -14,7 +14,12 @@ from piccolo.engine.base import Engine
 
 from survey.auth.passwords import hash_password
 from survey.demo import ensure_standard_questionnaire
-from survey.questionnaire import check_answers, load_definition, standard_definition_bytes
+from survey.questionnaire import (
+    LOCAL_ZONE,
+    check_answers,
+    load_definition,
+    standard_definition_bytes,
+)
 from survey.respond.queries import find_link
 from survey.respond.schemas import LinkInfo
 from survey.respond.store import Submission, make_store, make_submission
@@ -132,6 +137,14 @@ async def make_responses(
     store = make_store(engine)
     await store.commit(subs)
     await store.close()
+
+
+def in_closed_month(back: int = 1) -> dt.datetime:
+    """Ten o'clock (UTC) on the tenth of the month `back` months before the current one: the
+    dashboards publish a month once it is over (issue 10)."""
+    today = dt.datetime.now(LOCAL_ZONE).date()
+    year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+    return dt.datetime(year, month + 1, 10, 10, tzinfo=dt.UTC)
 
 
 def responses_with_counts(

@@ -145,6 +145,12 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
             visible.add(m["office"])
         elif m["role"] in ("admin", "manager") and m["organization"]:
             visible |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
+    administered: set[int] = set()
+    for m in memberships:
+        if m["role"] == "admin" and m["office"]:
+            administered.add(m["office"])
+        elif m["role"] == "admin" and m["organization"]:
+            administered |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
     exportable = set(visible)
     for m in memberships:  # researchers export the responses of their job centre or network
         if m["role"] != "researcher":
@@ -173,4 +179,5 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
         ),
         group_name=" · ".join(names),
         exportable=frozenset(exportable),
+        administered=frozenset(administered),
     )

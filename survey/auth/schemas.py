@@ -37,6 +37,9 @@ class Scope(msgspec.Struct, frozen=True):
     via_token: bool = False
     exportable: frozenset[int] = frozenset()
     """Offices whose anonymized responses the user may export (researchers: only this)."""
+    administered: frozenset[int] = frozenset()
+    """Offices of the job centres (or the single offices) the user is an admin of: where
+    they may hide a comment. A network role sees more offices but administers none."""
 
     @property
     def may_see_dashboards(self) -> bool:

@@ -20,6 +20,7 @@ WORDS = {
     "better": N_("better"),
     "worse": N_("worse"),
     "no clear difference": N_("no clear difference"),
+    "withheld": N_("comparison not shown"),
     "too few": N_("{count} unit(s) without a value not shown"),
     "overall": N_("all offices"),
     "target": N_("comparison value"),

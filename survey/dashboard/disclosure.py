@@ -8,21 +8,36 @@ Every count on a dashboard page, chart, CSV download and results API answer come
    centre, the network) is the *sum* of its cells, so two figures that overlap never give
    two independent looks at the same responses: their difference is a sum of cells that are
    themselves published, noise included.
-2. **Perturbation** (cell key method; Thompson, Broadfoot and Elazar 2013; Giessing and Tent
+2. **Publication.** A month is published once it is over (`published_through`): the month in
+   progress is in no figure, so watching it grow, or sending answers of one's own through
+   the office's link and looking again, shows nothing. Responses are counted in the month
+   they are received, so a closed month's cells never change afterwards.
+3. **Blocks.** Within a calendar year, an office's months are grouped, from January on, into
+   blocks of at least the minimum number of responses (`blocks`); a month that has enough on
+   its own is a block by itself. A figure counts only the blocks that lie wholly inside its
+   period, so no difference of two periods isolates a month with fewer responses than the
+   minimum; months at the end of a year that never reach it are not published. In a
+   filtered view (say language = ar) a block also needs the responses *outside* the filter
+   in its months to be none or at least the minimum, so "all" minus "ar" is never a lone
+   client either.
+4. **Perturbation** (cell key method; Thompson, Broadfoot and Elazar 2013; Giessing and Tent
    2019). Every response carries a random record key from the moment it is stored; the
    count tables keep the sum of the keys per row. A cell's key is made from the key sums of
-   its level and of the whole cell (and its position in the grid), so it is uniform in
-   [0, 1), changes whenever a response joins the cell and otherwise never: the same cell
-   always gets the same noise. The key picks a noise from the fixed perturbation table
+   its level and of the whole cell (and its position in the grid: office, month, item,
+   level, not the filter), so it is uniform in [0, 1), changes whenever a response joins the
+   cell and otherwise never: the same responses always get the same noise, in every filter
+   view that holds exactly them. The key picks a noise from the fixed perturbation table
    `NOISE` (−2..+2, variance 1), which is added to every level count of a non-empty cell,
    zero counts included: if a zero stayed zero, the difference of two figures that differ
    by one response would show exactly which answer that response gave. A cell nobody
    answered in stays empty. Cells may go below zero inside the table; an office's published
    counts (sums over its months) are made whole and non-negative with their total kept
    (`nonnegative`), and a pooled count is the sum of its offices' published counts.
-3. **Suppression.** A figure whose published n is below the minimum is withheld with its n;
-   pooled figures also keep the subtraction rule (`pooled_figure_hidden`).
-4. The analysis then works on the published counts only, so each page can be reproduced
+5. **Suppression.** A figure whose published n is below the minimum is withheld with its n;
+   pooled figures also keep the subtraction rule (`pooled_figure_hidden`), and everything
+   computed against a withheld pool (effect size, q, verdict, shrinkage, rank, funnel
+   position) is withheld with it.
+6. The analysis then works on the published counts only, so each page can be reproduced
    from its own numbers.
 
 The composite index of a respondent (420 × the mean of their index items) is published in
@@ -42,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from survey.auth.schemas import Scope
-from survey.dashboard.filters import month_index
+from survey.dashboard.filters import month_index, months_between
 from survey.dashboard.queries import CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
@@ -115,23 +130,75 @@ def index_level(value: int) -> int:
 @dataclass(frozen=True)
 class Grid:
     """The axes of a protected table: offices, months (YYYY-MM, consecutive) and the levels
-    of each item, and the filter the cells belong to (its code enters the cell position)."""
+    of each item; `min_n`, the size of a block of months (0: every month is a block of its
+    own); `published_through`, the last closed month (None: every month of the grid)."""
 
     offices: tuple[int, ...]
     months: tuple[str, ...]
     levels: Mapping[str, tuple[float, ...]]
-    filter_code: int = 0
+    min_n: int = 0
+    published_through: str | None = None
+
+
+def grid_months(first: str, last: str) -> tuple[str, ...]:
+    """The months a table for `first`–`last` must hold: from the January of `first`'s year,
+    where the blocks of months start, so that a block never depends on the period asked."""
+    return tuple(months_between(first[:4] + "-01", last))
+
+
+def blocks(
+    n: np.ndarray, months: Sequence[str], min_n: int, others: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The block of months each month belongs to, as (first, last) month numbers (−1, −1
+    for a month in no block), for the true counts `n` (offices × months) of a view.
+
+    Going through each calendar year from January (and from the first month of the grid),
+    months are added to the open block until it holds at least `min_n` responses (or none at
+    all) and, when `others` gives the responses of the same months outside the view's
+    filter, those are none or at least `min_n` too; then the block closes. A block still
+    open at the end of a year (or of the grid) is in no block: it is never published.
+    """
+    offices, size = n.shape
+    outside_n = np.zeros_like(n) if others is None else others
+    new_year = [m == 0 or months[m].endswith("-01") for m in range(size)]
+    closed = np.zeros((offices, size), dtype=bool)
+    first = np.full((offices, size), -1, dtype=np.int64)
+    begin = np.zeros(offices, dtype=np.int64)
+    inside, outside = np.zeros(offices), np.zeros(offices)
+    for m in range(size):
+        if new_year[m]:  # what is still open at the end of a year is dropped
+            begin[:], inside[:], outside[:] = m, 0.0, 0.0
+        first[:, m] = begin
+        inside += n[:, m]
+        outside += outside_n[:, m]
+        closed[:, m] = ((inside >= min_n) | (inside == 0)) & ((outside == 0) | (outside >= min_n))
+        begin[closed[:, m]] = m + 1
+        inside[closed[:, m]], outside[closed[:, m]] = 0.0, 0.0
+    last = np.full((offices, size), -1, dtype=np.int64)
+    end = np.full(offices, -1, dtype=np.int64)
+    for m in range(size - 1, -1, -1):
+        if m + 1 == size or new_year[m + 1]:
+            end[:] = -1
+        end = np.where(closed[:, m], m, end)
+        last[:, m] = end
+    first[last < 0] = -1
+    return first, last
 
 
 class ProtectedTable:
-    """Perturbed cell counts per item as an array offices × months × levels.
+    """Perturbed cell counts per item as an array offices × months × levels, and the blocks
+    of months each office's figures are made of.
 
-    Only `counts()` (sums cut at zero) leaves this class: nothing else reads the cells.
+    Only `counts()` (sums of whole blocks, cut at zero) leaves this class: nothing else
+    reads the cells.
     """
 
-    def __init__(self, grid: Grid, cells: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, grid: Grid, cells: dict[str, np.ndarray], first: np.ndarray, last: np.ndarray
+    ) -> None:
         self.grid = grid
         self._cells = cells
+        self._first, self._last = first, last
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
 
@@ -139,17 +206,27 @@ class ProtectedTable:
         return self.grid.levels[item]
 
     def counts(self, item: str, offices: Iterable[int], months: Iterable[str]) -> np.ndarray:
-        """The published counts per level of the figure made of these offices and months:
-        each office's sum over the months made non-negative (`nonnegative`), then added up
-        (so a pooled figure is exactly the sum of its offices' figures)."""
+        """The published counts per level of the figure made of these offices and the
+        consecutive `months`: each office's sum over the blocks that lie wholly inside the
+        months, made non-negative (`nonnegative`), then added up (so a pooled figure is
+        exactly the sum of its offices' figures)."""
         cells = self._cells[item]
         rows = [self._office[o] for o in offices if o in self._office]
         cols = [self._month[m] for m in months if m in self._month]
         if not rows or not cols:
             return np.zeros(len(self.levels(item)))
-        sums = cells[np.ix_(rows, cols)].sum(axis=1)
+        low, high = min(cols), max(cols)
+        first, last = self._first[np.ix_(rows, cols)], self._last[np.ix_(rows, cols)]
+        whole = (first >= low) & (last <= high) & (last >= 0)
+        sums = (cells[np.ix_(rows, cols)] * whole[:, :, None]).sum(axis=1)
         total: np.ndarray = np.array([nonnegative(v) for v in sums]).sum(axis=0)
         return total
+
+    def alone(self, office: int, month: str) -> bool:
+        """Whether `month` is a block of its own for the office (its figures may be shown by
+        themselves: a trend point, its comments)."""
+        o, m = self._office.get(office), self._month.get(month)
+        return o is not None and m is not None and self._first[o, m] == self._last[o, m] == m
 
     def matrix(
         self, item: str, groups: Sequence[Iterable[int]], months: Iterable[str]
@@ -183,26 +260,35 @@ def nonnegative(counts: np.ndarray) -> np.ndarray:
     return result
 
 
-FILTER_DIMENSIONS = ("service_type", "locale", "mode")
-
-
 def _code(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def filter_code(dimension: str | None, value: str | None) -> int:
-    """A number for the filter a cell belongs to (0: no filter): part of the cell's position."""
-    if dimension is None or value is None:
-        return 0
-    return _code(f"{dimension}={value}") | 1
+def _true_n(rows: Iterable[CountRow], grid: Grid) -> np.ndarray:
+    """True numbers of responses per office × month of the grid (of the index item, or the
+    grid's first item when it has no index)."""
+    item = INDEX_ITEM if INDEX_ITEM in grid.levels else next(iter(grid.levels), INDEX_ITEM)
+    out = np.zeros((len(grid.offices), len(grid.months)))
+    office = {o: i for i, o in enumerate(grid.offices)}
+    month = {m: i for i, m in enumerate(grid.months)}
+    for r in rows:
+        if r.item == item and r.office in office and r.month in month:
+            out[office[r.office], month[r.month]] += r.n
+    return out
 
 
-def protect(rows: Iterable[CountRow], grid: Grid) -> ProtectedTable:
+def protect(
+    rows: Iterable[CountRow], grid: Grid, unfiltered: Iterable[CountRow] | None = None
+) -> ProtectedTable:
     """Perturb the count rows of `grid` (one filter) into a protected table.
 
-    Rows of offices, months or items outside the grid are left out; index values are put
-    into their half-point classes before anything else.
+    Rows of offices, months or items outside the grid, and of months after
+    `grid.published_through`, are left out; index values are put into their half-point
+    classes before anything else. For a filtered view, `unfiltered` gives the index rows of
+    the same offices and months without the filter (the blocks need what lies outside it).
     """
+    if grid.published_through is not None:
+        rows = [r for r in rows if r.month <= grid.published_through]
     rows = list(rows)
     size = len(rows)
     numbers = np.array([(r.office, r.value, r.n, r.key_sum) for r in rows], dtype=np.int64)
@@ -237,7 +323,7 @@ def protect(rows: Iterable[CountRow], grid: Grid) -> ProtectedTable:
             np.add.at(keys[item], at, key[mine])
     cells: dict[str, np.ndarray] = {}
     where = _mix(
-        _mix(np.array(grid.offices, dtype=np.uint64)[:, None] ^ np.uint64(grid.filter_code))
+        _mix(np.array(grid.offices, dtype=np.uint64)[:, None])
         ^ np.array([month_index(m) for m in grid.months], dtype=np.uint64)[None, :]
     )  # offices × months
     for item in grid.levels:
@@ -249,7 +335,14 @@ def protect(rows: Iterable[CountRow], grid: Grid) -> ProtectedTable:
         noise = noise_for(cell_keys(k, np.broadcast_to(cell_sum, k.shape), position))
         nonempty = c.sum(axis=2, keepdims=True) > 0
         cells[item] = c + np.where(nonempty, noise, 0)
-    return ProtectedTable(grid, cells)
+    n = _true_n(rows, grid)
+    others = None
+    if unfiltered is not None:
+        whole = [r for r in unfiltered if grid.published_through is None
+                 or r.month <= grid.published_through]  # fmt: skip
+        others = np.clip(_true_n(whole, grid) - n, 0, None)
+    first, last = blocks(n, grid.months, grid.min_n, others)
+    return ProtectedTable(grid, cells, first, last)
 
 
 HIDDEN_UNIT = "hidden: would reveal a single office or job centre"

@@ -1,9 +1,11 @@
 """The filters of every dashboard page and results API route: whole months and one filter.
 
-A period is a range of whole calendar months (the month in progress counts as one); the
-previous period is the same number of months just before. At most one of service type,
-language and mode narrows the responses: every figure is then a sum of cells of the fixed
-grid (office × month × one filter value), which is what the disclosure control protects.
+A period is a range of whole calendar months; the previous period is the same number of
+months just before. The month in progress may be asked for, but its figures appear once it
+is over (`published_through`); the default period is the last 12 months that are over. At
+most one of service type, language and mode narrows the responses: every figure is then a
+sum of cells of the fixed grid (office × month × one filter value), which is what the
+disclosure control protects.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 
 def today() -> dt.date:
     return dt.datetime.now(LOCAL_ZONE).date()
+
+
+def published_through(on: dt.date) -> str:
+    """The last month that is over on day `on`: the last month any figure counts."""
+    return month_name(on.year * 12 + on.month - 2)
 
 
 def month_index(month: str) -> int:
@@ -97,7 +104,8 @@ def _with_filter(params: Mapping[str, str | None]) -> dict[str, str | None]:
 
 
 def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
-    """Months `from`–`to` (default: the 12 months up to the current one) and one filter.
+    """Months `from`–`to` (default: the 12 months up to the last one that is over) and one
+    filter.
 
     Raises BadRequest with the reason for a period that is not whole months, ends after the
     current month, starts after it ends or spans more than 36 months, for an unknown filter
@@ -107,7 +115,7 @@ def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
     current = on.year * 12 + on.month - 1
     last = _month(params, "to", end=True)
     first = _month(params, "from", end=False)
-    last = current if last is None else last
+    last = current - 1 if last is None else last
     first = last - DEFAULT_MONTHS + 1 if first is None else first
     if last > current:
         raise BadRequest(N_("The period must not end after the current month."))

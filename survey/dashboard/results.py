@@ -40,7 +40,9 @@ from survey.errors import BadRequest
 from survey.questionnaire import INDEX_ITEM, Definition, load_definition, standard_definition_bytes
 
 TOP_BOX_ITEM = "overall"
-TOO_FEW = "too few responses"
+TOO_FEW: Literal["too few responses"] = "too few responses"
+WITHHELD: Literal["withheld"] = "withheld"
+"""The verdict against a comparison group whose own figure is withheld."""
 RANK_DRAWS = 1000
 MIN_EFFECT = 0.1
 """A verdict needs |rank-biserial r| ≥ 0.1 (a small effect) besides q < 0.05: in a large
@@ -92,6 +94,9 @@ def office_rows(
     )
     prev = table.matrix(INDEX_ITEM, groups, prev_months)
     cur = table.matrix(INDEX_ITEM, groups, cur_months)
+    # an office is compared with the rest of the group: against a withheld group, its
+    # effect size, q and verdict would give the group back (issue 10, red team)
+    against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
     for g, (office, comp) in enumerate(zip(group, comparison.offices, strict=True)):
         if office.id not in scope.visible:
@@ -119,9 +124,9 @@ def office_rows(
                 change_low=_r(ch.ci_low) if ch else None,
                 change_high=_r(ch.ci_high) if ch else None,
                 change_pvalue=_r(ch.pvalue, 4) if ch else None,
-                verdict=comp.verdict,
-                qvalue=_r(comp.qvalue, 4),
-                effect_size=_r(comp.effect_size, 3),
+                verdict=WITHHELD if against and enough else comp.verdict,
+                qvalue=None if against else _r(comp.qvalue, 4),
+                effect_size=None if against else _r(comp.effect_size, 3),
             )
         )
     return rows, comparison
@@ -135,7 +140,7 @@ SORTS: dict[str, SortKey] = {
     "top_box": lambda r: (r.top_box is not None, r.top_box or 0.0),
     "change": lambda r: (r.change is not None, r.change or 0.0),
     "verdict": lambda r: (
-        ["worse", "no clear difference", "better", TOO_FEW].index(r.verdict),
+        ["worse", "no clear difference", "better", WITHHELD, TOO_FEW].index(r.verdict),
         r.qvalue if r.qvalue is not None else 2.0,
     ),
 }
@@ -334,9 +339,9 @@ def benchmark(
                 rank_low=rk.rank_low if ranked else None,
                 rank_high=rk.rank_high if ranked else None,
                 of=ranking.of if ranked else None,
-                verdict=comp.verdict if ok else "too few responses",
-                qvalue=_r(comp.qvalue, 4) if ok else None,
-                funnel=fp.position if ok else "too few responses",
+                verdict=(comp.verdict if ranked else WITHHELD) if ok else TOO_FEW,
+                qvalue=_r(comp.qvalue, 4) if ranked else None,
+                funnel=(fp.position if ranked else WITHHELD) if ok else TOO_FEW,
                 hidden=hidden[comp.label],
             )
         )
@@ -360,6 +365,14 @@ def benchmark(
             if o.label in shown
         ),
     )
+    if target_hidden:  # a verdict, q or effect size against the hidden target gives it back
+        comparison = replace(
+            comparison,
+            offices=tuple(
+                replace(o, verdict=WITHHELD, qvalue=None, pvalue=None, effect_size=None)
+                for o in comparison.offices
+            ),
+        )
     funnel = replace(
         funnel,
         offices=tuple(

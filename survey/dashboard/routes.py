@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import msgspec
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -23,7 +24,13 @@ from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
 from survey.dashboard import charts, comments, disclosure, queries, results
 from survey.dashboard.csv import columns, to_csv
-from survey.dashboard.filters import LOCALES, filter_query, provide_filters, today
+from survey.dashboard.filters import (
+    LOCALES,
+    filter_query,
+    provide_filters,
+    published_through,
+    today,
+)
 from survey.dashboard.schemas import (
     Benchmark,
     BenchmarkRow,
@@ -43,6 +50,7 @@ VERDICTS = {
     "better": (N_("better"), "better"),
     "worse": (N_("worse"), "worse"),
     "no clear difference": (N_("no clear difference"), "none"),
+    "withheld": (N_("withheld"), "few"),
     "too few responses": (N_("too few responses"), "few"),
 }
 SERVICE_NAMES = {
@@ -99,19 +107,32 @@ async def protected_table(
     *,
     detail_office: int | None = None,
 ) -> disclosure.ProtectedTable:
-    """The protected table of the user's comparison group for these items and months."""
+    """The protected table of the user's comparison group for these items and months (from
+    the January of the first, where blocks start; the month in progress is left out)."""
     offices = [o.id for o in staff.group]
-    rows = await queries.count_rows(
-        offices, items, filters, await _rolled(state), months[0], months[-1],
-        detail_office=detail_office,
-    )  # fmt: skip
+    published = published_through(today())
+    span = disclosure.grid_months(months[0], months[-1])
     grid = disclosure.Grid(
         offices=tuple(offices),
-        months=tuple(months),
+        months=span,
         levels=results.grid_levels(items),
-        filter_code=disclosure.filter_code(filters.dimension, filters.value),
+        min_n=_settings(state).min_responses,
+        published_through=published,
     )
-    return disclosure.protect(rows, grid)
+    last = min(span[-1], published)
+    if last < span[0]:
+        return disclosure.protect([], grid)
+    done = await _rolled(state)
+    rows = await queries.count_rows(
+        offices, items, filters, done, span[0], last, detail_office=detail_office
+    )
+    unfiltered = None
+    if filters.dimension is not None:  # the blocks need the responses outside the filter
+        everything = msgspec.structs.replace(filters, service_type=None, locale=None, mode=None)
+        unfiltered = await queries.count_rows(
+            offices, [INDEX_ITEM], everything, done, span[0], last
+        )
+    return disclosure.protect(rows, grid, unfiltered)
 
 
 def _both_periods(filters: Filters) -> list[str]:
@@ -203,7 +224,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         "languages_of_responses": sorted(
             ((v, language_name(v, locale)) for v in LOCALES), key=lambda pair: pair[1]
         ),
-        "may_hide_comments": "admin" in staff.roles and not staff.via_token,
+        "may_hide_comments": bool(staff.administered) and not staff.via_token,
         "qs": lambda **extra: "?" + urlencode(query | {k: str(v) for k, v in extra.items() if v}),
     }
 
@@ -292,6 +313,7 @@ class DashboardController(Controller):
             "comment_page": comments.page_of(
                 result.comments, request.query_params.get("comments_q") or "", page
             ),
+            "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
         }
         return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
 
@@ -353,8 +375,8 @@ class DashboardController(Controller):
             or not guard.csrf_ok(secret, session.nonce, str(form.get("csrf_token") or ""))
         ):
             raise Forbidden(N_("The form has expired. Please load the page again."))
-        if "admin" not in staff.roles:
-            raise Forbidden(N_("Only an admin may hide a comment."))
+        if office_id not in staff.administered:  # the same answer whether it exists or not
+            raise Forbidden(N_("Only an admin of this office's job centre may hide a comment."))
         key = str(form.get("comment") or "")
         found = next(
             (i for i in await queries.office_comment_ids(office_id)

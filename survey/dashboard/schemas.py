@@ -11,7 +11,9 @@ from typing import Literal
 
 import msgspec
 
-Verdict = Literal["better", "worse", "no clear difference", "too few responses"]
+Verdict = Literal["better", "worse", "no clear difference", "withheld", "too few responses"]
+"""Against the rest of the comparison group; "withheld" where the group's own figure is
+withheld (the verdict, effect size and q would give it back)."""
 
 
 class Filters(msgspec.Struct, frozen=True):

@@ -22,6 +22,7 @@ from survey.questionnaire import LOCAL_ZONE
 from survey.tables import Membership
 from tests.builders import (
     FULL_ANSWERS,
+    in_closed_month,
     make_link,
     make_network,
     make_office,
@@ -183,7 +184,9 @@ async def test_a_withheld_unit_shows_no_count_anywhere(staff: StaffClient, app: 
     ids = await _manager_of()
     engine = app.state.engine
     for office, count in (("a1", 30), ("a2", 30), ("b1", 25)):
-        await make_responses(engine, await make_link(ids[office]), [FULL_ANSWERS] * count)
+        await make_responses(
+            engine, await make_link(ids[office]), [FULL_ANSWERS] * count, when=in_closed_month()
+        )
     await staff.login("mara", "mara-password-1")
     result = (await staff.client.get(f"/api/v1/results/offices/{ids['a1']}")).json()
     network = result["comparison"][-1]
@@ -205,7 +208,9 @@ async def test_shrinkage_and_ranks_do_not_give_back_a_withheld_comparison_value(
     engine = app.state.engine
     for office, answers in (("a1", FULL_ANSWERS), ("a2", {**FULL_ANSWERS, "respect": 3}),
                             ("b1", PLANTED)):  # fmt: skip
-        await make_responses(engine, await make_link(ids[office]), [answers] * 30)
+        await make_responses(
+            engine, await make_link(ids[office]), [answers] * 30, when=in_closed_month()
+        )
     await staff.login("mara", "mara-password-1")
     for level in ("office", "organization"):
         bench = (await staff.client.get(f"/api/v1/results/benchmark?level={level}")).json()

@@ -135,7 +135,10 @@ async def test_injected_responses_do_not_average_away_the_noise_of_a_small_cell(
         for item in ITEMS:
             for k in range(5):
                 total[item][k] += counts[item][k] - sent[item][k]
-    assert looks >= 20
+    # The attack needs the figure of the month in progress. Where it is never shown (a month
+    # is published once it is over: issue 10), every look is empty and the vote below has
+    # nothing to go on; where it is shown, it must have been shown often enough to average.
+    assert looks == 0 or looks >= 20
     guessed = {item: max(range(5), key=lambda k: total[item][k]) + 1 for item in ITEMS}
     right = sum(guessed[item] == victim[item] for item in ITEMS)
     # chance: 7 items × 1/5 = 1.4 right
@@ -160,11 +163,14 @@ async def test_watching_the_month_in_progress_does_not_show_who_answered_what(
         before = [item_counts(await scene.office_result(**v)) for v in views]
         await scene.submit(victim)
         after = [item_counts(await scene.office_result(**v)) for v in views]
-        assert None not in before and None not in after  # every view was shown
+        # a view that is not shown (the month in progress is published once it is over:
+        # issue 10) counts as zeros before and after: it adds nothing to the vote
+        zeros = dict.fromkeys(ITEMS, [0] * 5)
+        before = [zeros if b is None else b for b in before]
+        after = [zeros if a is None else a for a in after]
         for item in ITEMS:
             votes = [0.0] * 5
             for b, a in zip(before, after, strict=True):
-                assert a is not None and b is not None
                 for k in range(5):
                     votes[k] += a[item][k] - b[item][k]
             guesses += 1
@@ -186,8 +192,6 @@ async def test_a_new_comment_does_not_appear_while_its_author_is_still_in_the_bu
     await scene.submit({**_answers(1), "comment": "Ich wurde heute schlecht behandelt."})
     second = await scene.office_result()
     now = {c["text"] for c in second["comments"]}  # type: ignore[union-attr]
-    if not seen and not now:
-        pytest.skip("no comments of the month in progress are shown at all")
     assert now == seen, f"the comment of the client who just left appeared: {now - seen}"
 
 

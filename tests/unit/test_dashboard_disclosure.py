@@ -3,6 +3,8 @@ of each cell, suppression and the pooled rule, and the analysis on what is publi
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -15,6 +17,7 @@ from survey.dashboard.disclosure import (
     INDEX_LEVELS,
     NOISE,
     Grid,
+    blocks,
     cell_keys,
     index_level,
     noise_for,
@@ -23,7 +26,7 @@ from survey.dashboard.disclosure import (
     pooled_figure_hidden,
     protect,
 )
-from survey.dashboard.filters import parse_filters
+from survey.dashboard.filters import parse_filters, published_through
 from survey.dashboard.queries import CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
@@ -108,13 +111,82 @@ def test_a_new_response_changes_only_its_own_cells_noise() -> None:
                               after._cells["respect"][0])  # fmt: skip
 
 
-def test_filters_are_cells_of_their_own() -> None:
+def test_the_same_responses_get_the_same_noise_in_every_filter_view() -> None:
+    """A lone client is in the cell of every view (all, their language, their service type,
+    their mode): the views hold the same responses, so they show the same noise, and four
+    views are one look, not four."""
     rows = _rows(1, "2026-01", [2, 3, 5, 9, 4])
     plain = protect(rows, Grid((1,), ("2026-01",), LEVELS))
-    code = disclosure.filter_code("locale", "ar")
-    filtered = protect(rows, Grid((1,), ("2026-01",), LEVELS, code))
-    assert code != 0 and code != disclosure.filter_code("locale", "de")
-    assert not np.array_equal(plain._cells["respect"], filtered._cells["respect"])
+    again = protect(list(rows), Grid((1,), ("2026-01",), LEVELS, min_n=10))
+    assert np.array_equal(plain._cells["respect"], again._cells["respect"])
+    other = protect(_rows(1, "2026-01", [2, 3, 5, 9, 4]), Grid((1,), ("2026-01",), LEVELS))
+    assert not np.array_equal(plain._cells["respect"], other._cells["respect"])
+
+
+MONTHS = tuple(f"2025-{m:02d}" for m in range(9, 13)) + tuple(f"2026-{m:02d}" for m in range(1, 7))
+
+
+def _blocks(n: list[int], others: list[int] | None = None) -> list[tuple[int, int]]:
+    first, last = blocks(np.array([n], dtype=float), MONTHS, 10,
+                         None if others is None else np.array([others], dtype=float))  # fmt: skip
+    return list(zip(first[0].tolist(), last[0].tolist(), strict=True))
+
+
+def test_small_months_are_grouped_into_blocks_of_the_minimum_within_a_year() -> None:
+    #      2025-09 10 11 12 | 2026-01 02 03 04 05 06
+    got = _blocks([12, 4, 3, 2, 20, 6, 5, 0, 1, 1])
+    assert got == [
+        (0, 0),  # enough on its own
+        (-1, -1), (-1, -1), (-1, -1),  # 9 by the end of the year: never published
+        (4, 4),  # a new year starts a new block
+        (5, 6), (5, 6),  # 6 + 5
+        (7, 7),  # nobody answered: an empty block of its own (it adds nothing)
+        (-1, -1), (-1, -1),  # still open: not published
+    ]  # fmt: skip
+    assert _blocks([0] * 10) == [(m, m) for m in range(10)]
+
+
+def test_a_filtered_block_needs_none_or_enough_responses_outside_the_filter() -> None:
+    """20 German answers and one Arabic in March: "all" minus "de" would be the Arabic
+    client, so the German view's March waits until what lies outside it is enough."""
+    de = [0, 0, 0, 0, 20, 20, 20, 20, 20, 20]
+    rest = [0, 0, 0, 0, 0, 1, 0, 4, 5, 0]
+    assert _blocks(de, rest)[4:] == [(4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9)]
+
+
+def test_a_period_counts_only_the_blocks_wholly_inside_it() -> None:
+    rows = [r for m, n in zip(MONTHS, [12, 4, 3, 2, 20, 6, 5, 0, 12, 1], strict=True) if n
+            for r in _rows(1, m, [n, 0, 0, 0, 0])]  # fmt: skip
+    table = protect(rows, Grid((1,), MONTHS, LEVELS, min_n=10))
+    cells = table._cells["respect"][0]
+    assert table.n("respect", [1], MONTHS[5:6]) == 0, "half a block is not counted"
+    assert np.array_equal(table.counts("respect", [1], MONTHS[5:7]),
+                          nonnegative(cells[5] + cells[6]))  # fmt: skip
+    assert np.array_equal(table.counts("respect", [1], MONTHS[:4]), nonnegative(cells[0]))
+    assert table.alone(1, MONTHS[4]) and not table.alone(1, MONTHS[5])
+    # a period holds whole blocks, so the difference of two periods does too: at least the
+    # minimum of true responses, or none
+    true = [12, 4, 3, 2, 20, 6, 5, 0, 12, 1]
+    spans = _blocks(true)
+    for a in range(len(MONTHS)):
+        for b in range(a, len(MONTHS)):
+            inside = [m for m in range(a, b + 1) if spans[m][0] >= a and 0 <= spans[m][1] <= b]
+            counted = sum(true[m] for m in inside)
+            assert counted == 0 or counted >= 10
+            expected = nonnegative(cells[inside].sum(axis=0)) if inside else np.zeros(5)
+            assert np.array_equal(table.counts("respect", [1], MONTHS[a : b + 1]), expected)
+
+
+def test_the_month_in_progress_is_in_no_figure() -> None:
+    rows = _rows(1, "2026-01", [2, 3, 5, 9, 4]) + _rows(1, "2026-02", [2, 3, 5, 9, 4])
+    grid = Grid((1,), ("2026-01", "2026-02"), LEVELS, published_through="2026-01")
+    table = protect(rows, grid)
+    assert table.n("respect", [1], ["2026-02"]) == 0
+    assert (
+        table.n("respect", [1], ["2026-01", "2026-02"]) == table.n("respect", [1], ["2026-01"]) > 0
+    )
+    assert published_through(dt.date(2026, 3, 1)) == "2026-02"
+    assert published_through(dt.date(2026, 1, 31)) == "2025-12"
 
 
 def test_periods_and_pools_are_sums_of_the_published_cells() -> None:

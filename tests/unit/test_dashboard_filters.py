@@ -12,10 +12,11 @@ from survey.errors import BadRequest
 TODAY = dt.date(2026, 11, 24)
 
 
-def test_it_defaults_to_the_last_twelve_months_and_the_twelve_before() -> None:
+def test_it_defaults_to_the_last_twelve_months_that_are_over_and_the_twelve_before() -> None:
     f = parse_filters({}, TODAY)
-    assert (f.first_month, f.last_month) == ("2025-12", "2026-11")
-    assert (f.previous_first_month, f.previous_last_month) == ("2024-12", "2025-11")
+    assert (f.first_month, f.last_month) == ("2025-11", "2026-10")
+    assert (f.previous_first_month, f.previous_last_month) == ("2024-11", "2025-10")
+    assert parse_filters({"to": "2026-11"}, TODAY).last_month == "2026-11", "asked for: shown"
     assert f.service_type is f.locale is f.mode is f.dimension is None
 
 
