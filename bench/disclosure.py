@@ -10,7 +10,8 @@ respondent's composite index is 420 × the mean of the seven answers, as the wri
 - "true": compare_offices on the exact composite indices (what the dashboards showed before);
 - "classes": the same counts in the half-point classes of the protected table, no noise;
 - "protected": the counts after survey/dashboard/disclosure.protect (random record keys,
-  noise on every cell of office × month, sums over the months made non-negative).
+  noise on every cell of office × month, months grouped into blocks of at least 10
+  responses within the calendar year, sums over the whole blocks made non-negative).
 
 For the 5 offices of the size under study it prints how often the verdict (better / worse /
 no clear difference / too few responses) on "classes" and on "protected" equals the verdict
@@ -73,7 +74,7 @@ def _round(rng: np.random.Generator, size: int) -> list[tuple[str, str, str, flo
             n_key[1] += k
         rows += [CountRow(o + 1, INDEX_ITEM, v, MONTHS[m], n, k) for (v, m), (n, k) in cell.items()]
     office_ids = tuple(range(1, len(sizes) + 1))
-    table = protect(rows, Grid(office_ids, MONTHS, {INDEX_ITEM: INDEX_LEVELS}))
+    table = protect(rows, Grid(office_ids, MONTHS, {INDEX_ITEM: INDEX_LEVELS}, min_n=MIN_N))
     protected = table.matrix(INDEX_ITEM, [[o] for o in office_ids], MONTHS)
     labels = [str(o) for o in office_ids]
     levels = [v / INDEX_SCALE for v in exact_levels]

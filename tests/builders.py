@@ -13,6 +13,7 @@ import msgspec
 from piccolo.engine.base import Engine
 
 from survey.auth.passwords import hash_password
+from survey.dashboard.filters import month_index, published_through
 from survey.demo import ensure_standard_questionnaire
 from survey.questionnaire import (
     LOCAL_ZONE,
@@ -140,10 +141,10 @@ async def make_responses(
 
 
 def in_closed_month(back: int = 1) -> dt.datetime:
-    """Ten o'clock (UTC) on the tenth of the month `back` months before the current one: the
-    dashboards publish a month once it is over (issue 10)."""
+    """Ten o'clock (UTC) on the tenth of a published month: the last one (`back` = 1) or one
+    before it. The dashboards publish a month once it is over (issue 10)."""
     today = dt.datetime.now(LOCAL_ZONE).date()
-    year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
+    year, month = divmod(month_index(published_through(today)) + 1 - back, 12)
     return dt.datetime(year, month + 1, 10, 10, tzinfo=dt.UTC)
 
 

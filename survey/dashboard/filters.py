@@ -2,7 +2,8 @@
 
 A period is a range of whole calendar months; the previous period is the same number of
 months just before. The month in progress may be asked for, but its figures appear once it
-is over (`published_through`); the default period is the last 12 months that are over. At
+is over (`published_through`, from the second day of the next month); the default period is
+the last 12 months that are published. At
 most one of service type, language and mode narrows the responses: every figure is then a
 sum of cells of the fixed grid (office × month × one filter value), which is what the
 disclosure control protects.
@@ -36,8 +37,12 @@ def today() -> dt.date:
 
 
 def published_through(on: dt.date) -> str:
-    """The last month that is over on day `on`: the last month any figure counts."""
-    return month_name(on.year * 12 + on.month - 2)
+    """The last month any figure counts on day `on`: the last month that ended before
+    yesterday, like the monthly rollup (queries.ensure_rollups). A response is counted on the
+    day it is received; one received just before midnight and committed just after it still
+    joins its month, so a month is published on the second day after it, never earlier."""
+    yesterday = on - dt.timedelta(days=1)
+    return month_name(yesterday.year * 12 + yesterday.month - 2)
 
 
 def month_index(month: str) -> int:
@@ -104,7 +109,7 @@ def _with_filter(params: Mapping[str, str | None]) -> dict[str, str | None]:
 
 
 def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
-    """Months `from`–`to` (default: the 12 months up to the last one that is over) and one
+    """Months `from`–`to` (default: the 12 months up to the last published one) and one
     filter.
 
     Raises BadRequest with the reason for a period that is not whole months, ends after the
@@ -115,7 +120,7 @@ def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
     current = on.year * 12 + on.month - 1
     last = _month(params, "to", end=True)
     first = _month(params, "from", end=False)
-    last = current - 1 if last is None else last
+    last = month_index(published_through(on)) if last is None else last
     first = last - DEFAULT_MONTHS + 1 if first is None else first
     if last > current:
         raise BadRequest(N_("The period must not end after the current month."))

@@ -40,7 +40,9 @@ PLANTED = {**{item: 1 for item in ITEMS}, "recommend": 0}
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(LOCAL_ZONE).date()
+    """Yesterday: the month it falls in is the month in progress for the dashboards (a month
+    is published on the second day after it), so that `back` = 1 is always published."""
+    return dt.datetime.now(LOCAL_ZONE).date() - dt.timedelta(days=1)
 
 
 def _month(back: int) -> tuple[int, int]:

@@ -185,7 +185,8 @@ def test_the_month_in_progress_is_in_no_figure() -> None:
     assert (
         table.n("respect", [1], ["2026-01", "2026-02"]) == table.n("respect", [1], ["2026-01"]) > 0
     )
-    assert published_through(dt.date(2026, 3, 1)) == "2026-02"
+    assert published_through(dt.date(2026, 3, 2)) == "2026-02"
+    assert published_through(dt.date(2026, 3, 1)) == "2026-01", "one day for late commits"
     assert published_through(dt.date(2026, 1, 31)) == "2025-12"
 
 
