@@ -82,7 +82,7 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
     phone.screenshot(path=artifacts_dir / "manage-respondent-phone.png", full_page=True)
     phone_ctx.close()
     token = url.rsplit("/", 1)[1]
-    for _ in range(14):  # enough for the dashboard's minimum number of responses
+    for _ in range(14):  # enough for the minimum number of responses, once the month is over
         assert _post_response(demo_server.base_url, token) in (200, 201)
 
     manager_ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
@@ -92,8 +92,9 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
     assert row.count() == 1, "the new office is on the manager's overview"
     rows = manager.request.get(f"{demo_server.base_url}/api/v1/results/overview").json()["rows"]
     figure = next(r for r in rows if r["office"] == "Stadtteiltreff Heideblick")
-    assert abs(figure["n"] - 15) <= 5, figure
-    assert figure["index"] is not None
+    # the month in progress is published once it is over (issue 10; test_manage.py's first
+    # test moves the dashboards' clock on and sees the figure appear)
+    assert figure["n"] is None and figure["index"] is None, figure
     manager.screenshot(path=artifacts_dir / "manage-manager-overview.png", full_page=True)
     manager_ctx.close()
 

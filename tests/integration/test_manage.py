@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -13,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from survey.dashboard import filters, queries
+from survey.dashboard import routes as dashboard_routes
 from survey.manage import importer
 from survey.settings import Settings
 from survey.tables import ApiToken, AuditLog, Link, Membership, Office, Organization, User
@@ -69,7 +72,11 @@ async def _csrf(client: httpx.AsyncClient, path: str = "/manage/tokens") -> str:
 
 
 async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figure(
-    settings: Settings, client: httpx.AsyncClient, staff: StaffClient, tmp_path: Path
+    settings: Settings,
+    client: httpx.AsyncClient,
+    staff: StaffClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = _cli(
         [
@@ -119,6 +126,13 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
             json={"link": token, "submission_id": str(uuid.uuid4()), "answers": FULL_ANSWERS},
         )
         assert stored.status_code in (200, 201), stored.text
+    rows = (await client.get("/api/v1/results/overview")).json()["rows"]
+    figure = next(r for r in rows if r["office"] == "Musterstadt-Mitte")
+    assert figure["n"] is None, "the month in progress is published once it is over (issue 10)"
+    # on the second day of the next month the month is published: its figures appear
+    later = queries.next_month(filters.today()) + dt.timedelta(days=1)
+    monkeypatch.setattr(filters, "today", lambda: later)
+    monkeypatch.setattr(dashboard_routes, "today", lambda: later)
     rows = (await client.get("/api/v1/results/overview")).json()["rows"]
     figure = next(r for r in rows if r["office"] == "Musterstadt-Mitte")
     # a published n carries the noise of the nine index classes of its month: at most 9 × 2
