@@ -494,7 +494,7 @@ async def test_it_labels_the_answers_to_each_question_with_the_words_of_its_own_
         for fig in _figures(page.text, "items").values():
             for trace in fig["data"]:
                 for question in trace["y"]:
-                    words.setdefault(question, set()).add(trace["name"])
+                    words.setdefault(question.replace("<br>", " "), set()).add(trace["name"])
         assert words[items["overall"]] == set(satisfied), lang
         for code in ("respect", "understood", "explained", "next_steps", "fits", "waiting"):
             assert words[items[code]] == set(agree), (lang, code)
