@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import msgspec
 
@@ -108,20 +109,28 @@ def generalize(
 
     quarters = {m: quarter_of(m) for m in {c.month for c in remaining}}
     complete = {m: quarter_complete(*q, ladder.last_month) for m, q in quarters.items()}
+    by_month = ladder.grain == "month"
+    # each cell's values once: job centre, office, office type, service type, language,
+    # mode, year, quarter, month (keys then only pick from it)
+    values = {
+        c: (jobcentre_of[c.office], c.office, types.get(c.office), c.service_type,
+            c.language, c.mode, *quarters[c.month], int(c.month[5:7]) if by_month else None)
+        for c in remaining
+    }  # fmt: skip
 
-    def key(c: Cell, at: int) -> tuple[object, ...]:
-        year, quarter = quarters[c.month]
-        return (
-            jobcentre_of[c.office],
-            c.office if at < 2 else None,
-            types.get(c.office) if at < 3 else None,
-            c.service_type if at < 5 else None,
-            c.language if at < 4 else OTHER_LANGUAGE,
-            c.mode if at < 5 else None,
-            year,
-            quarter,
-            int(c.month[5:7]) if ladder.grain == "month" and at == 0 else None,
-        )
+    def keys(at: int) -> Callable[[tuple[Any, ...]], tuple[object, ...]]:
+        """The published combination at step `at` (an index into STEPS)."""
+        if at == 0:
+            return lambda v: v
+        if at == 1:
+            return lambda v: (*v[:8], None)
+        if at == 2:
+            return lambda v: (v[0], None, *v[2:8], None)
+        if at == 3:
+            return lambda v: (v[0], None, None, *v[3:8], None)
+        if at == 4:
+            return lambda v: (v[0], None, None, v[3], OTHER_LANGUAGE, v[5], v[6], v[7], None)
+        return lambda v: (v[0], None, None, None, OTHER_LANGUAGE, None, v[6], v[7], None)
 
     for step in STEPS:
         if step == "quarter" and ladder.grain == "quarter":
@@ -129,16 +138,22 @@ def generalize(
         if step == "office_type" and not types:
             continue
         at = STEPS.index(step)
+        key = keys(at)
         pooled = step != "exact" or ladder.grain == "quarter"
         classes: dict[tuple[object, ...], list[Cell]] = defaultdict(list)
-        for cell in remaining:
+        sizes: dict[tuple[object, ...], int] = defaultdict(int)
+        for cell, n in remaining.items():
             if not pooled or complete[cell.month]:
-                classes[key(cell, at)].append(cell)
+                k = key(values[cell])
+                classes[k].append(cell)
+                sizes[k] += n
         for k, members in classes.items():
-            if sum(remaining[c] for c in members) >= ladder.k:
+            if sizes[k] >= ladder.k:
+                published = _published(k, step)
                 for c in members:
-                    out.published[c] = _published(k, step)
-                    out.by_step[step] += remaining.pop(c)
+                    out.published[c] = published
+                    del remaining[c]
+                out.by_step[step] += sizes[k]
     for cell, n in remaining.items():
         if complete[cell.month]:
             out.suppressed[cell] = n

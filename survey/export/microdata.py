@@ -3,9 +3,10 @@ from there to chunks of columns, ready for any of the four formats."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any
@@ -56,6 +57,8 @@ MISSING = {
                     "not asked (not in this questionnaire version)"),
     WITHHELD: Text("zurückgehalten (Anonymisierung)", "withheld (anonymization)"),
 }  # fmt: skip
+MIN_ITEM_BITS = 4
+"""Bits per item in the row query's packed columns (more where a scale goes above 14)."""
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"
 """What `_month` accepts, for the OpenAPI schema."""
@@ -118,12 +121,34 @@ def _language_name(code: str, lang: str) -> str:
     return language_name(code, lang)
 
 
+class CellKey(msgspec.Struct, frozen=True):
+    """One int64 per true cell, from the integer columns the row query gives."""
+
+    services: int
+    languages: int
+    modes: int
+
+    MONTHS = 12 * 2101
+
+    def of(self, office: Any, service: Any, language: Any, mode: Any, month: Any) -> Any:
+        """Works alike on ints and on numpy arrays (office ids stay below 2**31)."""
+        key = (office * self.services + service) * self.languages + language
+        return (key * self.modes + mode) * self.MONTHS + month
+
+
+def month_index(month: str) -> int:
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
 class Plan(msgspec.Struct):
     request: ExportRequest
     variables: list[Variable]
-    lookup: dict[tuple[int, str, str, str, str], tuple[int, ...]]
-    """True quasi-identifiers -> published codes (jobcentre, office, office_type?, service
-    type, language, mode, year, quarter, month), for the cells this export includes."""
+    cell_keys: np.ndarray
+    """Sorted keys (`CellKey.of`) of the true cells this export includes ..."""
+    cell_codes: np.ndarray
+    """... and, row by row, their published codes (jobcentre, office, office_type?, service
+    type, language, mode, year, quarter, month?)."""
+    cell_key: CellKey
     query: RowQuery
     rows: int
     anonymization: Anonymization
@@ -243,6 +268,58 @@ def _variables(
     return out
 
 
+class ScopeOutcome(msgspec.Struct):
+    """The anonymization of every response of some job centres up to a month."""
+
+    counts: dict[kanon.Cell, int]
+    version_ids: frozenset[int]
+    outcome: kanon.Outcome
+    codes: Codes
+
+
+CACHED_SCOPES = 4
+_decided: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], ScopeOutcome]] = OrderedDict()
+"""(database, offices, k, grain, last month) -> (data stamp, outcome): the last few scopes."""
+
+
+async def scope_outcome(
+    reader: Reader, offices: Sequence[OfficeInfo], last: str, *, k: int, grain: str
+) -> ScopeOutcome:
+    """Count the cells of these offices' responses up to `last` and generalize them; kept
+    and reused while the data stamp of the responses (Reader.stamp: count, ids, and on
+    PostgreSQL the newest row version) and the offices (job centre, type) are unchanged.
+    Complete months change only when responses are deleted (retention) or imported, and
+    either changes the stamp; a page view then costs one index scan instead of a count of
+    every response and the whole generalization."""
+    ids = [o.id for o in offices]
+    _, last_day = month_range(last)
+    key = (reader.identity, tuple(offices), k, grain, last)
+    stamp = await reader.stamp(ids, last_day)
+    found = _decided.get(key)
+    if found is not None and found[0] == stamp:
+        _decided.move_to_end(key)
+        return found[1]
+    counts: dict[kanon.Cell, int] = defaultdict(int)
+    version_ids: set[int] = set()
+    for office, service, language, mode, month, version, n in await reader.cell_counts(
+        ids, last_day
+    ):
+        counts[kanon.Cell(office, service, language, mode, month)] += n
+        version_ids.add(version)
+    outcome = await asyncio.to_thread(
+        kanon.generalize,
+        counts,
+        {o.id: o.jobcentre for o in offices},
+        kanon.Ladder(k=k, grain=grain, last_month=last),
+        {o.id: o.office_type for o in offices if o.office_type is not None},
+    )
+    decided = ScopeOutcome(dict(counts), frozenset(version_ids), outcome, codes_for(list(counts)))
+    _decided[key] = (stamp, decided)
+    while len(_decided) > CACHED_SCOPES:
+        _decided.popitem(last=False)
+    return decided
+
+
 async def _visible_jobcentres(scope: Scope) -> dict[int, set[int]]:
     """Job centre -> the offices of it the user may export."""
     out: dict[int, set[int]] = defaultdict(set)
@@ -291,24 +368,11 @@ async def make_plan(
     offices = await offices_of(sorted(visible))
     office_types = any(o.office_type is not None for o in offices)
     all_ids = [o.id for o in offices]
-    jobcentre_of = {o.id: o.jobcentre for o in offices}
     whole = {j for j, mine in visible.items()
              if mine >= {o.id for o in offices if o.jobcentre == j}}  # fmt: skip
-    _, last_day = month_range(last)
-    counts: dict[kanon.Cell, int] = defaultdict(int)
-    version_ids: set[int] = set()
-    for office, service, language, mode, month, version, n in await reader.cell_counts(
-        all_ids, last_day
-    ):
-        counts[kanon.Cell(office, service, language, mode, month)] += n
-        version_ids.add(version)
-    outcome = kanon.generalize(
-        counts,
-        jobcentre_of,
-        kanon.Ladder(k=k, grain=grain, last_month=last),
-        {o.id: o.office_type for o in offices if o.office_type is not None},
-    )
-    codes = codes_for(list(counts))
+    decided = await scope_outcome(reader, offices, last, k=k, grain=grain)
+    counts, outcome, codes = decided.counts, decided.outcome, decided.codes
+    version_ids = decided.version_ids
     version_infos = await versions(sorted(version_ids))
     item_codes, item_defs = _items(version_infos)
     variables = _variables(
@@ -334,7 +398,12 @@ async def make_plan(
             lo, hi = f"{p.year:04d}-{p.quarter * 3 - 2:02d}", f"{p.year:04d}-{p.quarter * 3:02d}"
         return (first_month is None or lo >= first_month) and hi <= last_month
 
-    lookup: dict[tuple[int, str, str, str, str], tuple[int, ...]] = {}
+    cell_key = CellKey(
+        services=max(codes.service_type.values(), default=0) + 1,
+        languages=max(codes.language.values(), default=0) + 1,
+        modes=max(codes.mode.values(), default=0) + 1,
+    )
+    lookup: dict[int, tuple[int, ...]] = {}
     rows = 0
     by_step = dict.fromkeys(kanon.STEPS, 0)
     per_variable = {v: VariableCounts() for v in ("office", "service_type", "language", "mode",
@@ -356,7 +425,10 @@ async def make_plan(
         ]
         if grain == "month":
             code.append(WITHHELD if p.month is None else p.month)
-        lookup[(cell.office, cell.service_type, cell.language, cell.mode, cell.month)] = tuple(code)
+        key = cell_key.of(cell.office, codes.service_type[cell.service_type],
+                          codes.language[cell.language], codes.mode[cell.mode],
+                          month_index(cell.month))  # fmt: skip
+        lookup[key] = tuple(code)
         rows += n
         by_step[p.step] += n
         classes[p.key()] += n
@@ -390,6 +462,7 @@ async def make_plan(
     period_from = first_month or min((c.month for c in counts), default=last_month)
     first_day, _ = month_range(period_from)
     _, final_day = month_range(last_month)
+    highest = max((level for v in variables if v.kind == "item" for level in v.levels), default=0)
     query = RowQuery(
         offices=tuple(sorted(exportable & set(all_ids))),
         first_day=first_day,
@@ -398,11 +471,22 @@ async def make_plan(
         service_type=request.service_type,
         mode=request.mode,
         language=request.language if request.language != kanon.OTHER_LANGUAGE else None,
+        service_codes=tuple(codes.service_type.items()),
+        language_codes=tuple(
+            (v, c) for v, c in codes.language.items() if v != kanon.OTHER_LANGUAGE
+        ),
+        mode_codes=tuple(codes.mode.items()),
+        item_bits=max(MIN_ITEM_BITS, (highest + 1).bit_length()),
     )
+    keys = np.array(sorted(lookup), dtype=np.int64)
+    n_codes = len(variables) - len(item_codes) - 1  # all but version and the items
+    table = np.array([lookup[k] for k in keys.tolist()], dtype=np.int32).reshape(len(keys), n_codes)
     return Plan(
         request=request,
         variables=variables,
-        lookup=lookup,
+        cell_keys=keys,
+        cell_codes=table,
+        cell_key=cell_key,
         query=query,
         rows=rows,
         anonymization=anonymization,
@@ -417,36 +501,51 @@ async def make_plan(
 
 async def chunks(reader: Reader, plan: Plan) -> AsyncGenerator[dict[str, np.ndarray], None]:
     """The exported rows as columns (one numpy array per variable), chunk by chunk."""
-    names = [v.name for v in plan.variables]
-    dtypes = {v.name: v.dtype for v in plan.variables}
-    n_qi = len(names) - len(plan.item_codes) - 1  # all but version and the items
-    missing_by_version = {
-        v.id: [
-            i
-            for i, code in enumerate(plan.item_codes)
-            if code not in {it["code"] for it in v.definition.get("items", [])}
-        ]
-        for v in plan.versions
-    }
-    lookup = plan.lookup
     async with aclosing(reader.rows(plan.query)) as stream:
         async for rows in stream:
-            published = [lookup.get(r[:5]) for r in rows]
-            kept = [(p, r) for p, r in zip(published, rows, strict=True) if p is not None]
-            if not kept:
-                continue
-            qi = np.array([p for p, _ in kept], dtype=np.int32).reshape(len(kept), n_qi)
-            rest = np.array([r[5:] for _, r in kept], dtype=np.int32)
-            version = rest[:, 0]
-            items = rest[:, 1:]
-            for version_id, absent in missing_by_version.items():
-                if absent:
-                    items[np.ix_(version == version_id, absent)] = NOT_ASKED
-            columns: dict[str, np.ndarray] = {}
-            qi_names = [n for n in names if n not in plan.item_codes and n != "version"]
-            for i, name in enumerate(qi_names):
-                columns[name] = qi[:, i].astype(dtypes[name])
-            columns["version"] = version.astype(dtypes["version"])
-            for i, code in enumerate(plan.item_codes):
-                columns[code] = items[:, i].astype(dtypes[code])
-            yield {name: columns[name] for name in names}
+            columns = await asyncio.to_thread(_columns, plan, rows)
+            if columns is not None:
+                yield columns
+
+
+def _columns(plan: Plan, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray] | None:
+    """One chunk of the row query as published columns: each row's true cell looked up in
+    the plan's sorted keys (rows of cells the export leaves out are dropped), its items
+    unpacked."""
+    names = [v.name for v in plan.variables]
+    dtypes = {v.name: v.dtype for v in plan.variables}
+    raw = np.array(rows, dtype=np.int64).reshape(len(rows), -1)
+    if not len(raw) or not len(plan.cell_keys):
+        return None
+    keys = plan.cell_key.of(raw[:, 0], raw[:, 1], raw[:, 2], raw[:, 3], raw[:, 4])
+    at = np.searchsorted(plan.cell_keys, keys)
+    at[at == len(plan.cell_keys)] = 0
+    kept = plan.cell_keys[at] == keys
+    if not kept.any():
+        return None
+    raw, at = raw[kept], at[kept]
+    qi = plan.cell_codes[at]
+    version = raw[:, 5]
+    query = plan.query
+    mask = (1 << query.item_bits) - 1
+    items: dict[str, np.ndarray] = {}
+    for g, group in enumerate(query.item_groups):
+        packed = raw[:, 6 + g]
+        for i, code in enumerate(group):
+            items[code] = ((packed >> (i * query.item_bits)) & mask) - 1  # 0 -> NOT_ANSWERED
+    for v in plan.versions:
+        asked = {it["code"] for it in v.definition.get("items", [])}
+        absent = [code for code in plan.item_codes if code not in asked]
+        if absent:
+            of_version = version == v.id
+            if of_version.any():
+                for code in absent:
+                    items[code][of_version] = NOT_ASKED
+    columns: dict[str, np.ndarray] = {}
+    qi_names = [n for n in names if n not in items and n != "version"]
+    for i, name in enumerate(qi_names):
+        columns[name] = qi[:, i].astype(dtypes[name])
+    columns["version"] = version.astype(dtypes["version"])
+    for code in plan.item_codes:
+        columns[code] = items[code].astype(dtypes[code])
+    return {name: columns[name] for name in names}

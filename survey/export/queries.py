@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -96,12 +99,26 @@ class RowQuery(msgspec.Struct, frozen=True):
     service_type: str | None = None
     mode: str | None = None
     language: str | None = None
+    service_codes: tuple[tuple[str, int], ...] = ()
+    language_codes: tuple[tuple[str, int], ...] = ()
+    mode_codes: tuple[tuple[str, int], ...] = ()
+    """Value -> code of each categorical column, as the rows carry them (others: 0)."""
+    item_bits: int = 5
+    """Bits per item in a packed column: value + 1 must fit (0 is "not answered")."""
+
+    @property
+    def item_groups(self) -> list[tuple[str, ...]]:
+        """The items of each packed column: as many as fit in 62 bits."""
+        per = max(1, 62 // self.item_bits)
+        return [self.items[i : i + per] for i in range(0, len(self.items), per)]
 
 
 class Reader:
     """One connection, one snapshot; `open_reader` picks SQLite or PostgreSQL."""
 
     placeholder = "?"
+    identity: str = ""
+    """Which database (a cache must not mix two)."""
 
     async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -141,12 +158,47 @@ class Reader:
         rows = await self.fetch(sql, [*offices, last_day])
         return [(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6])) for r in rows]
 
+    async def stamp(self, offices: Sequence[int], last_day: dt.date) -> tuple[Any, ...]:
+        """Changes whenever a response of these offices up to `last_day` is added or deleted:
+        their number, highest and summed id (from the (office, day) index alone)."""
+        if not offices:
+            return ()
+        marks = ", ".join("{}" for _ in offices)
+        sql = (
+            f"SELECT count(*), max(id), sum(id){self.stamp_extra} FROM response "
+            f"WHERE office IN ({marks}) AND day <= {{}}"
+        )
+        return tuple(await self.fetch(sql, [*offices, last_day]))
+
+    stamp_extra = ""
+
     def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        """(office, service type, language, mode, YYYY-MM, version, *item values) per response,
-        an unanswered item as -1, in the order they were stored (shuffle.py hides it)."""
-        args: list[object] = [*query.items, *query.offices, query.first_day, query.last_day]
+        """(office, service code, language code, mode code, year * 12 + month - 1, version,
+        *packed items) per response, all integers, in the order they were stored (shuffle.py
+        hides it). Each packed column holds the answers of a group of items, item i of the
+        group as value + 1 in bits [i * item_bits, (i + 1) * item_bits); 0 is unanswered.
+
+        One aggregate per packed column instead of one per item: SQLite spends its time per
+        aggregate and row, and Python per column it turns into objects."""
+        args: list[object] = []
+
+        def coded(column: str, codes: tuple[tuple[str, int], ...]) -> str:
+            if not codes:
+                return "0"
+            whens = " ".join(f"WHEN {{}} THEN {int(code)}" for _, code in codes)
+            args.extend(value for value, _ in codes)
+            return f"CASE {column} {whens} ELSE 0 END"
+
+        service = coded("r.service_type", query.service_codes)
+        language = coded("r.locale", query.language_codes)
+        mode = coded("r.mode", query.mode_codes)
+        packed = ""
+        for group in query.item_groups:
+            whens = " ".join(f"WHEN {{}} THEN {i * query.item_bits}" for i in range(len(group)))
+            args.extend(group)
+            packed += ", " + self.packed_sql(f"CASE a.item {whens} END")
+        args += [*query.offices, query.first_day, query.last_day]
         marks = ", ".join("{}" for _ in query.offices)
-        pivot = ", COALESCE(MAX(CASE WHEN a.item = {} THEN a.value END), -1)" * len(query.items)
         # SQLite: "+" keeps it off the (office, day) index, whose order would make it sort the
         # whole join for GROUP BY; in rowid order it groups as it goes, in flat memory
         plus = "+" if self.placeholder == "?" else ""
@@ -159,13 +211,21 @@ class Reader:
             if value is not None:
                 where += f" AND r.{column} = {{}}"
                 args.append(value)
-        month = self.month_sql.replace("day", "r.day")
         sql = (
-            f"SELECT r.office, r.service_type, r.locale, r.mode, {month}, r.version{pivot} "
-            f"FROM response r LEFT JOIN answer a ON a.response = r.id WHERE {where} "
-            "GROUP BY r.id ORDER BY r.id"
+            f"SELECT r.office, {service}, {language}, {mode}, {self.month_index_sql}, "
+            f"r.version{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
+            f"WHERE {where} GROUP BY r.id ORDER BY r.id"
         )
         return self.stream(sql, args)
+
+    @property
+    def month_index_sql(self) -> str:
+        return (
+            "(CAST(substr(r.day, 1, 4) AS INTEGER) * 12 + CAST(substr(r.day, 6, 2) AS INTEGER) - 1)"
+        )
+
+    def packed_sql(self, shift: str) -> str:
+        return f"COALESCE(SUM((a.value + 1) << ({shift})), 0)"
 
     def comments(
         self, offices: Sequence[int], first_day: dt.date, last_day: dt.date
@@ -183,7 +243,26 @@ class Reader:
 
 
 class SQLiteReader(Reader):
+    async def cell_counts(
+        self, offices: Sequence[int], last_day: dt.date
+    ) -> list[tuple[int, str, str, str, str, int, int]]:
+        """As Reader.cell_counts, counted here: SQLite's GROUP BY sorts every response (a
+        temporary b-tree); a scan in rowid order counted in a dict costs half as much."""
+        if not offices:
+            return []
+        marks = ", ".join("{}" for _ in offices)
+        sql = (
+            "SELECT office, service_type, locale, mode, substr(day, 1, 7), version "
+            f"FROM response WHERE +office IN ({marks}) AND +day <= {{}}"
+        )
+        counts: Counter[tuple[Any, ...]] = Counter()
+        async with aclosing(self.stream(sql, [*offices, last_day])) as chunks:
+            async for rows in chunks:
+                await asyncio.to_thread(counts.update, rows)
+        return [(int(k[0]), k[1], k[2], k[3], k[4], int(k[5]), n) for k, n in counts.items()]
+
     def __init__(self, path: str) -> None:
+        self.identity = "sqlite:" + str(Path(path).resolve())
         self.conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
         )
@@ -225,13 +304,26 @@ class SQLiteReader(Reader):
 class PostgresReader(Reader):
     placeholder = "$"
 
-    def __init__(self, conn: Any, transaction: Any) -> None:
+    # ids restart when a table is emptied with RESTART IDENTITY (the tests do): the newest
+    # row version (transaction id) tells two generations of the same ids apart
+    stamp_extra = ", max(xmin::text::bigint)"
+
+    def __init__(self, conn: Any, transaction: Any, identity: str = "") -> None:
         self.conn = conn
         self.transaction = transaction
+        self.identity = identity
 
     @property
     def month_sql(self) -> str:
         return "to_char(day, 'YYYY-MM')"
+
+    @property
+    def month_index_sql(self) -> str:
+        return "(EXTRACT(YEAR FROM r.day)::int * 12 + EXTRACT(MONTH FROM r.day)::int - 1)"
+
+    def packed_sql(self, shift: str) -> str:
+        # SUM of bigint is numeric in PostgreSQL; the bits never overlap, so OR is the sum
+        return f"COALESCE(BIT_OR((a.value + 1)::bigint << ({shift})), 0)"
 
     async def fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await self.conn.fetch(self._sql(sql), *args)]
@@ -269,4 +361,4 @@ async def open_reader(settings: Settings) -> Reader:
     except BaseException:
         await conn.close()
         raise
-    return PostgresReader(conn, transaction)
+    return PostgresReader(conn, transaction, settings.database_url)

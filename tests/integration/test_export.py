@@ -408,11 +408,141 @@ async def test_a_client_leaving_mid_stream_leaves_nothing_behind(
         try:
             open_exports = await conn.fetchval(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND query LIKE '%ORDER BY r.submission_id%' AND pid <> pg_backend_pid()"
+                "AND query LIKE '%LEFT JOIN answer a ON a.response = r.id%' "
+                "AND pid <> pg_backend_pid()"
             )
         finally:
             await conn.close()
         assert open_exports == 0
+
+
+async def test_the_export_page_reuses_the_anonymization_until_the_data_change(
+    client: httpx.AsyncClient, app: Litestar, staff: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from survey.export import queries
+
+    w = await _world(app)
+    counted: list[int] = []
+    for reader in (queries.SQLiteReader, queries.PostgresReader):
+
+        async def counting(self: Any, *args: Any, _original: Any = reader.cell_counts) -> Any:
+            counted.append(1)
+            return await _original(self, *args)
+
+        monkeypatch.setattr(reader, "cell_counts", counting)
+
+    async def rows(**params: str) -> int:
+        page = await client.get("/export", params=params)
+        assert page.status_code == 200, page.text
+        found = re.search(r'data-testid="export-rows">(\d+)<', page.text)
+        assert found, page.text
+        return int(found[1])
+
+    await staff.login("forscherin", PASSWORD)
+    first = await rows()
+    assert len(counted) == 1
+    assert await rows() == first and await rows(service_type="placement") < first
+    assert len(counted) == 1  # the same scope: counted and generalized once
+    export = await client.get("/export/responses", params={"format": "csv"})
+    assert int(export.headers["x-resonanz-rows"]) == first and len(counted) == 1
+    # an import of responses into a past month changes what is published
+    link = await make_link(w.a)
+    await make_responses(app.state.engine, link, [FULL_ANSWERS] * 5, when=_when(w.months[0]))
+    assert await rows() == first + 5 and len(counted) == 2
+    # so does a deletion (retention): the small office's six responses go
+    removed = await Response.select(Response.id).where(Response.office == w.b)
+    from survey.tables import Answer, TextAnswer
+
+    ids = [r["id"] for r in removed]
+    await Answer.delete().where(Answer.response.is_in(ids))
+    await TextAnswer.delete().where(TextAnswer.response.is_in(ids))
+    await Response.delete().where(Response.id.is_in(ids))
+    after = await rows()
+    assert len(counted) == 3 and after < first + 5
+    book = (await client.get("/export/codebook", params={"as": "json"})).json()
+    assert book["rows"] == after and len(counted) == 3
+
+
+async def test_a_narrower_scope_publishes_a_job_centres_rows_the_same_way(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    """Attack: export the same job centre through two scopes (a token limited to it, and an
+    office-level researcher) and join. Each row of the narrower exports is a row of the job
+    centre's own export, value for value: the generalization depends on the job centre's
+    responses only, never on who asks."""
+    from survey.tables import Membership
+
+    w = await _world(app)
+    await Membership(user=w.researcher, role="researcher", organization=w.other).save()
+    narrow = "rz_test_narrow_" + "n" * 30
+    await ApiToken(user=w.researcher, name="narrow", token_hash=hash_token(narrow),
+                   created_at=dt.datetime.now(dt.UTC), organizations=[w.jc]).save()  # fmt: skip
+    office_user = await make_staff_user("buero", PASSWORD, "researcher", office=w.a)
+    office_token = "rz_test_office_" + "o" * 30
+    await ApiToken(user=office_user, name="office", token_hash=hash_token(office_token),
+                   created_at=dt.datetime.now(dt.UTC)).save()  # fmt: skip
+
+    def parsed(answer: httpx.Response) -> tuple[list[str], list[tuple[int, ...]]]:
+        assert answer.status_code == 200, answer.text
+        table = list(csv.reader(io.StringIO(answer.text)))
+        return table[0], [tuple(int(v) for v in r) for r in table[1:]]
+
+    names, wide = parsed(await _get(client, w.token))
+    jc = names.index("jobcentre")
+    of_jc = [r for r in wide if r[jc] == w.jc]
+    _, by_token = parsed(await _get(client, narrow))
+    assert sorted(by_token) == sorted(of_jc)
+    _, by_office = parsed(await _get(client, office_token))
+    assert by_office and not Counter(by_office) - Counter(of_jc)
+    office = names.index("office")
+    assert {r[office] for r in by_office} == {w.a}  # never the withheld rows of the centre
+    assert smallest_class(_qi(names, by_office)) >= 5
+
+
+async def test_a_token_of_a_locked_or_deactivated_user_gets_401_and_bad_formats_400(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    from survey.tables import User
+
+    w = await _world(app)
+    assert (await _get(client, w.token)).status_code == 200
+    for bad in ("xlsx", "CSV", "csv ", "../etc/passwd"):
+        answer = await _get(client, w.token, format=bad)
+        assert answer.status_code == 400, (bad, answer.text)
+    await staff.login("forscherin", PASSWORD)
+    assert (await client.get("/export/responses", params={"format": "xlsx"})).status_code == 400
+    client.cookies.clear()
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    await User.update({User.locked_until: soon}).where(User.id == w.researcher)
+    assert (await _get(client, w.token)).status_code == 401
+    await User.update({User.locked_until: None, User.active: False}).where(User.id == w.researcher)
+    assert (await _get(client, w.token)).status_code == 401
+    entries = await AuditLog.select().where(AuditLog.action == "export")
+    assert len(entries) == 1  # only the one export that was allowed
+
+
+async def test_items_packed_several_columns_wide_read_back_the_same(
+    client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row query packs the answers of several items into one integer column; with wide
+    fields (three items a column) the file is the same as with one column for all."""
+    from survey.export import microdata
+
+    w = await _world(app)
+
+    async def sorted_rows() -> list[list[str]]:
+        answer = await _get(client, w.token)
+        assert answer.status_code == 200, answer.text
+        table = list(csv.reader(io.StringIO(answer.text)))
+        return [table[0], *sorted(table[1:])]
+
+    narrow = await sorted_rows()
+    monkeypatch.setattr(microdata, "MIN_ITEM_BITS", 20)
+    assert await sorted_rows() == narrow
+    recommend = narrow[0].index("recommend")
+    assert {r[recommend] for r in narrow[1:]} >= {"-1", str(FULL_ANSWERS["recommend"])}
 
 
 def test_resonanz_export_writes_the_file_and_its_codebook(
