@@ -36,3 +36,7 @@ class Invalid(DomainError):
 
 class Forbidden(DomainError):
     status_code = 403
+
+
+class Gone(DomainError):
+    status_code = 410

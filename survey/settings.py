@@ -49,6 +49,12 @@ class Settings:
     """Bearer token that opens /metrics; without one, /metrics answers loopback clients only."""
     hsts_seconds: int = 0
     """Strict-Transport-Security max-age on every answer; 0 sends none (https only)."""
+    privacy_controller: str = ""
+    """Privacy notice: who is responsible for the data, when a job centre has not said so itself
+    (name and postal address; `\n` starts a new line)."""
+    privacy_officer: str = ""
+    """Privacy notice: how to reach the data protection officer, when a job centre has not said
+    so itself (`\n` starts a new line)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,6 +101,8 @@ class Settings:
             hsts_seconds=_int(
                 env, "RESONANZ_HSTS_SECONDS", defaults.hsts_seconds, 0, 2 * 365 * 86400
             ),
+            privacy_controller=_lines(env.get("RESONANZ_PRIVACY_CONTROLLER", "")),
+            privacy_officer=_lines(env.get("RESONANZ_PRIVACY_OFFICER", "")),
         )
         if secret and len(secret) < 32:
             raise SettingsError("RESONANZ_SECRET_KEY must be at least 32 characters long")
@@ -136,6 +144,11 @@ def _database_url(value: str) -> str:
         "RESONANZ_DATABASE_URL must be sqlite:///PATH or postgresql://USER@HOST:PORT/DB, "
         f"got {value!r}"
     )
+
+
+def _lines(value: str) -> str:
+    """A multi-line text from one environment variable: a literal `\n` starts a new line."""
+    return "\n".join(line.strip() for line in value.replace("\\n", "\n").splitlines()).strip()
 
 
 def _base_url(value: str) -> str:

@@ -45,6 +45,10 @@ class Organization(Table):
     network = ForeignKey(references=Network, null=True, on_delete=OnDelete.set_null)
     retention_months = Integer(default=12)
     """Free-text answers older than this many months are deleted (daily, and on demand)."""
+    privacy_controller = Text(default="")
+    """Who is responsible for the survey's data (name, address), for the privacy notice."""
+    privacy_officer = Text(default="")
+    """How to reach the job centre's data protection officer, for the privacy notice."""
 
 
 class Office(Table):
@@ -124,6 +128,11 @@ class Link(Table):
     mode = Varchar(length=16)
     label = Varchar(length=200, default="")
     active = Boolean(default=True)
+    deactivated_at = Timestamptz(null=True, default=None)
+    """When `active` was last switched off: a kiosk's queued answers from pages served
+    before then are still taken."""
+    idle_seconds = Integer(default=60)
+    """A kiosk clears a half-filled survey after this many seconds without a touch."""
     created_at = Timestamptz()
 
 
@@ -144,6 +153,9 @@ class Response(Table):
     record_key = Integer(default=0)
     """Uniform random in [0, 2**31), drawn when stored: the cell keys of the disclosure control
     are made from the sums of these keys (never shown, never exported)."""
+    flagged = Boolean(default=False)
+    """Sent sooner after its page was served than a person answers (or without a signed
+    issue time): stored, but kept out of the counts the dashboards read."""
 
 
 class Answer(Table):

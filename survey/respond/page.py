@@ -20,9 +20,10 @@ from survey.i18n import (
     translations,
 )
 from survey.questionnaire import Definition, Item
+from survey.respond.queries import PrivacyContacts
 from survey.respond.schemas import ItemOut, LinkInfo, QuestionnaireOut
+from survey.settings import Settings
 
-KIOSK_IDLE_SECONDS = 90
 KIOSK_RESET_SECONDS = 8
 
 
@@ -55,6 +56,8 @@ def item_view(definition: Definition, item: Item, locale: str, number: int = 0) 
         "type": item.type,
         "text": definition.text(item.text, locale),
         "required": item.required,
+        # "(optional)" only says something where other questions must be answered
+        "optional": not item.required and any(i.required for i in definition.items),
         "max_length": item.max_length,
         "hint": "",
     }
@@ -75,14 +78,30 @@ def item_view(definition: Definition, item: Item, locale: str, number: int = 0) 
     return view
 
 
-def _context(locale: str) -> dict[str, Any]:
+def _context(locale: str, privacy_url: str = "/privacy") -> dict[str, Any]:
     gettext = translations(locale).gettext
     return {
         "locale": locale,
         "html_lang": html_lang(locale),
         "dir": text_direction(locale),
         "_": gettext,
+        "privacy_url": f"{privacy_url}?lang={locale}",
     }
+
+
+def privacy_url(kind: str, token: str) -> str:
+    return f"/{kind}/{token}/privacy"
+
+
+def missing_links(
+    items: list[dict[str, Any]], answered: Any, gettext: Any
+) -> list[tuple[str, str]]:
+    """Links to the scale questions left out, for the "send anyway?" step."""
+    return [
+        (f"#q-{item['code']}", gettext("Question %(number)s") % {"number": item["number"]})
+        for item in items
+        if item["type"] == "scale" and item["code"] not in answered
+    ]
 
 
 def reason_texts(gettext: Any) -> dict[str, str]:
@@ -118,13 +137,17 @@ def survey(
     *,
     kind: str,
     submission_id: str,
+    issued: str,
     answers: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    confirm: bool = False,
 ) -> Template:
-    context = _context(locale)
+    """The survey form; `confirm` asks whether to send it with the questions left out."""
+    context = _context(locale, privacy_url(kind, link.token))
     gettext = context["_"]
     items = [item_view(definition, item, locale, n) for n, item in enumerate(definition.items, 1)]
     reasons = reason_texts(gettext)
+    answers = answers or {}
     context |= {
         "title": definition.text(definition.name, locale),
         "office": link.office,
@@ -133,12 +156,16 @@ def survey(
         "items": items,
         "error_links": error_links(items, errors or {}, reasons, gettext),
         "reason_texts": reasons,
-        "answers": answers or {},
+        "answers": answers,
         "errors": errors or {},
+        "confirm_links": missing_links(items, answers, gettext) if confirm else [],
         "submission_id": submission_id,
+        "issued": issued,
+        "token": link.token,
         "action": f"/{kind}/{link.token}",
+        "thanks_url": f"/{kind}/{link.token}/thanks?lang={locale}",
         "kiosk": kind == "k",
-        "kiosk_idle_seconds": KIOSK_IDLE_SECONDS,
+        "kiosk_idle_seconds": link.idle_seconds,
     }
     return Template(
         "respond/survey.html",
@@ -149,7 +176,7 @@ def survey(
 
 
 def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
-    context = _context(locale) | {
+    context = _context(locale, privacy_url(kind, link.token)) | {
         "kiosk": kind == "k",
         "kiosk_reset_seconds": KIOSK_RESET_SECONDS,
         # a kiosk starts the next client in the tablet's language, not in the last client's
@@ -159,19 +186,63 @@ def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
     return Template("respond/thanks.html", context=context, headers={"cache-control": "no-store"})
 
 
-def error_page(locale: str, status_code: int, detail: str) -> Template:
-    context = _context(locale)
-    headings = {404: N_("Survey not found"), 409: N_("Already sent")}
+def error_page(
+    locale: str,
+    status_code: int,
+    detail: str,
+    privacy: str = "/privacy",
+    headers: dict[str, str] | None = None,
+) -> Template:
+    context = _context(locale, privacy)
+    headings = {
+        404: N_("Survey not found"),
+        409: N_("Already sent"),
+        410: N_("This survey has ended"),
+        429: N_("Please wait a moment"),
+    }
     heading = context["_"](headings.get(status_code, N_("Something is wrong")))
     return Template(
         "respond/error.html",
         context=context | {"heading": heading, "detail": detail},
         status_code=status_code,
-        headers={"cache-control": "no-store"},
+        headers={"cache-control": "no-store", **(headers or {})},
     )
 
 
-def questionnaire_out(link: LinkInfo, definition: Definition, locale: str) -> QuestionnaireOut:
+PRIVACY_TITLE = N_("Privacy notice")
+
+
+def privacy(
+    locale: str,
+    contacts: PrivacyContacts,
+    settings: Settings,
+    back_url: str | None,
+    privacy_path: str = "/privacy",
+) -> Template:
+    """The notice of GDPR Art. 13 in the respondent's language, or in English while that
+    language has no translation of it yet (never half one language, half another)."""
+    if translations(locale).gettext(PRIVACY_TITLE) == PRIVACY_TITLE and locale != "en":
+        shown = "en"
+    else:
+        shown = locale
+    context = _context(shown, privacy_path)
+    controller = contacts.controller or settings.privacy_controller
+    if not controller and contacts.organization:
+        controller = contacts.organization
+    context |= {
+        "controller": controller.splitlines(),
+        "officer": (contacts.officer or settings.privacy_officer).splitlines(),
+        "organization": contacts.organization,
+        "back_url": back_url,
+        "requested": locale,
+        "privacy_url": f"{privacy_path}?lang={locale}",
+    }
+    return Template("respond/privacy.html", context=context, headers={"cache-control": "no-store"})
+
+
+def questionnaire_out(
+    link: LinkInfo, definition: Definition, locale: str, issued: str = ""
+) -> QuestionnaireOut:
     items = []
     for item in definition.items:
         view = item_view(definition, item, locale)
@@ -197,4 +268,5 @@ def questionnaire_out(link: LinkInfo, definition: Definition, locale: str) -> Qu
         title=definition.text(definition.name, locale),
         version=link.version,
         items=items,
+        issued=issued,
     )

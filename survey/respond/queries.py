@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
+import msgspec
+
 from survey.questionnaire import Definition, load_definition
 from survey.respond.schemas import LinkInfo
-from survey.tables import Link, QuestionnaireVersion
+from survey.tables import Link, Organization, QuestionnaireVersion
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +32,57 @@ async def find_link(token: str) -> LinkInfo | None:
             Link.service_type,
             Link.mode,
             Link.active,
+            Link.office.organization.id.as_alias("organization_id"),
+            Link.deactivated_at,
+            Link.idle_seconds,
         )
         .where(Link.token == token)
         .first()
     )
-    return None if row is None else LinkInfo(**row)
+    if row is None:
+        return None
+    off = row.pop("deactivated_at")
+    return LinkInfo(**row, deactivated_at=None if off is None else _as_utc(off).timestamp())
+
+
+def _as_utc(value: dt.datetime | str) -> dt.datetime:
+    """SQLite hands timestamps back as text in some paths; both engines store UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+async def set_link_active(token: str, active: bool, now: dt.datetime | None = None) -> bool:
+    """Switch a link on or off; switching off records when (see LinkInfo.deactivated_at).
+    False when there is no such link."""
+    values: dict[Any, Any] = {Link.active: active}
+    if not active:
+        values[Link.deactivated_at] = now or dt.datetime.now(dt.UTC)
+    changed = await Link.update(values).where(Link.token == token).returning(Link.id)
+    return bool(changed)
+
+
+class PrivacyContacts(msgspec.Struct, frozen=True):
+    organization: str
+    controller: str
+    officer: str
+
+
+async def privacy_contacts(organization_id: int) -> PrivacyContacts:
+    row = (
+        await Organization.select(
+            Organization.name, Organization.privacy_controller, Organization.privacy_officer
+        )
+        .where(Organization.id == organization_id)
+        .first()
+    )
+    if row is None:
+        return PrivacyContacts(organization="", controller="", officer="")
+    return PrivacyContacts(
+        organization=row["name"],
+        controller=row["privacy_controller"] or "",
+        officer=row["privacy_officer"] or "",
+    )
 
 
 async def load_version(version_id: int) -> Definition:

@@ -13,6 +13,8 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True):
     submission_id: uuid.UUID
     answers: dict[str, Any]
     locale: str = "de"
+    issued: str | None = None
+    """The signed issue time of the page the answers were given on (`issued` form field)."""
 
 
 class SubmissionOut(msgspec.Struct):
@@ -40,6 +42,8 @@ class QuestionnaireOut(msgspec.Struct):
     title: str
     version: int
     items: list[ItemOut]
+    issued: str = ""
+    """The signed issue time to send back with the response (see SubmissionIn.issued)."""
 
 
 class LinkInfo(msgspec.Struct, frozen=True):
@@ -53,3 +57,7 @@ class LinkInfo(msgspec.Struct, frozen=True):
     service_type: str
     mode: str
     active: bool
+    organization_id: int = 0
+    deactivated_at: float | None = None
+    """Unix time `active` was switched off (None: never, or not known)."""
+    idle_seconds: int = 60

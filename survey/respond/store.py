@@ -72,6 +72,8 @@ class Submission(msgspec.Struct, frozen=True):
     day: dt.date
     submitted_at: dt.datetime
     record_key: int = msgspec.field(default_factory=new_record_key)
+    flagged: bool = False
+    """Sent faster than a person answers: stored, but not counted for the dashboards."""
 
 
 class BatchStore(Protocol):
@@ -86,12 +88,15 @@ def count_rows(subs: Sequence[Submission]) -> list[tuple[object, ...]]:
     """Aggregate the answers of a batch into (day, office, filters, item, value, n, key_sum)
     rows; key_sum is the sum of the record keys of the responses counted in the row.
 
+    Flagged submissions are left out: the dashboards read these counts.
     Sorted, so concurrent writers (several PostgreSQL processes) lock the rows in the same
     order and cannot deadlock each other.
     """
     counts: Counter[tuple[object, ...]] = Counter()
     keys: Counter[tuple[object, ...]] = Counter()
     for s in subs:
+        if s.flagged:
+            continue
         key = (s.day, s.office_id, s.service_type, s.locale, s.mode)
         cells = [(*key, item, value) for item, value in s.values.items()]
         if s.index_value is not None:
@@ -123,9 +128,9 @@ def plan(batch: Sequence[Submission], stored: dict[str, str]) -> tuple[list[Outc
 
 _RESPONSE_COLUMNS = (
     "submission_id, digest, link, office, version, service_type, locale, mode, day, "
-    "submitted_at, record_key"
+    "submitted_at, record_key, flagged"
 )
-_MARKS_12 = ",".join("?" * 12)
+_MARKS_13 = ",".join("?" * 13)
 _COUNT_UPSERT = (
     "INSERT INTO daily_count (day, office, service_type, locale, mode, item, value, n, key_sum) "
     "VALUES ({p}) ON CONFLICT (day, office, service_type, locale, mode, item, value) "
@@ -147,6 +152,7 @@ def _response_row(s: Submission) -> tuple[object, ...]:
         s.day,
         s.submitted_at,
         s.record_key,
+        s.flagged,
     )
 
 
@@ -286,7 +292,7 @@ class SQLiteStore:
                     0
                 ]
                 conn.executemany(
-                    f"INSERT INTO response (id, {_RESPONSE_COLUMNS}) VALUES ({_MARKS_12})",
+                    f"INSERT INTO response (id, {_RESPONSE_COLUMNS}) VALUES ({_MARKS_13})",
                     [(first_id + k, *_response_row(s)) for k, s in enumerate(subs)],
                 )
                 conn.executemany(
@@ -346,7 +352,8 @@ class PostgresStore:
             inserted = await conn.fetch(
                 f"INSERT INTO response ({_RESPONSE_COLUMNS}) "
                 "SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], "
-                "$6::text[], $7::text[], $8::text[], $9::date[], $10::timestamptz[], $11::int[]) "
+                "$6::text[], $7::text[], $8::text[], $9::date[], $10::timestamptz[], $11::int[], "
+                "$12::bool[]) "
                 "ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id::text AS sid",
                 *[list(c) for c in columns],
             )
@@ -503,6 +510,8 @@ def make_submission(
     checked: Checked,
     definition: Definition,
     now: dt.datetime | None = None,
+    *,
+    flagged: bool = False,
 ) -> Submission:
     """A checked response, ready for the writer.
 
@@ -526,4 +535,5 @@ def make_submission(
         index_value=composite_index(definition, checked.values),
         day=now.astimezone(LOCAL_ZONE).date(),
         submitted_at=now.replace(minute=0, second=0, microsecond=0),
+        flagged=flagged,
     )

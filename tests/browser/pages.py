@@ -25,8 +25,24 @@ class SurveyPage:
                 self.choose(item, value)
         return self
 
-    def send(self) -> None:
+    def answer_out_of_range(self, item: str) -> SurveyPage:
+        """Tamper with an option's value, as a forged form would, and choose it."""
+        option = self.page.get_by_test_id(f"{item}-1")
+        option.evaluate("input => { input.value = '99'; }")
+        option.check()
+        return self
+
+    def send(self) -> SurveyPage:
         self.page.get_by_test_id("submit").click()
+        return self
+
+    def send_anyway(self) -> SurveyPage:
+        self.page.get_by_test_id("send-anyway").click()
+        return self
+
+    @property
+    def asks_to_confirm(self) -> bool:
+        return self.page.get_by_test_id("confirm").is_visible()
 
     @property
     def thanked(self) -> bool:

@@ -53,8 +53,13 @@ def test_every_page_state_has_no_wcag_21_aa_violation(
     survey = SurveyPage(page).open(f"{demo_server.respondent_url}?lang={lang}")
     found = _violations(axe, page, "question page")
     survey.answer({"respect": 4}).send()
+    page.wait_for_selector("[data-testid=confirm]:not([hidden])")
+    found += _violations(axe, page, "send anyway?")
+    survey.answer_out_of_range("understood").send_anyway()
     page.wait_for_selector("[data-testid=error-summary]")
     found += _violations(axe, page, "validation error")
+    page.goto(f"{demo_server.respondent_url}/privacy?lang={lang}")
+    found += _violations(axe, page, "privacy notice")
     page.goto(f"{demo_server.respondent_url}/thanks?lang={lang}")
     found += _violations(axe, page, "thank-you")
     page.goto(f"{demo_server.kiosk_url}?lang={lang}")
@@ -112,6 +117,7 @@ def test_every_target_is_at_least_44_by_44_css_px(
         page.goto(f"{demo_server.respondent_url}?lang={lang}")
         small = page.evaluate(
             """() => [...document.querySelectorAll('a:not(.skip), button, label.opt, textarea')]
+                 .filter(e => e.getClientRects().length)  // shown; a hidden one is no target
                  .map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
                  .filter(([, r]) => r.width < 44 || r.height < 44)
                  .map(([t, r]) => `${t} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
@@ -143,13 +149,26 @@ def test_the_error_summary_takes_focus_and_links_to_the_question(
 ) -> None:
     page = small_phone
     survey = SurveyPage(page).open(demo_server.respondent_url)
-    survey.send()
+    survey.answer_out_of_range("respect").send().send_anyway()
     page.wait_for_selector("[data-testid=error-summary]")
     page.wait_for_function("document.activeElement.id === 'error-summary'")
     first = page.get_by_test_id("error-summary").locator("a").first
-    assert first.inner_text() == "Frage 1: Bitte wählen Sie eine Antwort."
+    assert first.inner_text() == "Frage 1: Bitte wählen Sie eine der angezeigten Antworten."
     first.click()
     assert page.url.endswith("#q-respect")
+
+
+def test_the_send_anyway_question_takes_focus_and_links_to_what_is_left_out(
+    small_phone: Any, demo_server: DemoServer
+) -> None:
+    page = small_phone
+    survey = SurveyPage(page).open(demo_server.respondent_url)
+    survey.answer({"respect": 4, "understood": 4, "explained": 4, "next_steps": 4}).send()
+    page.wait_for_function("document.activeElement.id === 'confirm'")
+    links = page.get_by_test_id("confirm").locator("a")
+    assert links.all_inner_texts() == ["Frage 5", "Frage 6", "Frage 7", "Frage 8"]
+    links.first.click()
+    assert page.url.endswith("#q-fits")
 
 
 def test_read_aloud_appears_only_with_a_voice_for_the_language(

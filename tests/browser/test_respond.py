@@ -34,7 +34,7 @@ def test_it_answers_the_survey_on_a_phone_and_reaches_thanks(
     assert phone.context.cookies() == []
 
 
-def test_it_points_to_missing_answers_without_javascript(
+def test_it_asks_before_sending_with_questions_left_out_without_javascript(
     browser,
     demo_server: DemoServer,
     artifacts_dir,  # type: ignore[no-untyped-def]
@@ -43,12 +43,39 @@ def test_it_points_to_missing_answers_without_javascript(
         viewport={"width": 390, "height": 844}, java_script_enabled=False, locale="de-DE"
     )
     page = context.new_page()
+    before = _responses(demo_server)
     survey = SurveyPage(page).open(demo_server.respondent_url)
     survey.answer({"respect": 4}).send()
-    assert survey.error_summary.is_visible()
-    assert "Bitte wählen Sie eine Antwort." in page.content()
-    page.screenshot(path=artifacts_dir / "respond-phone-error.png", full_page=True)
-    survey.answer({k: v for k, v in ANSWERS.items() if k != "respect"}).send()
+    assert survey.asks_to_confirm
+    assert "Nicht jede Frage ist beantwortet" in page.content()
+    page.screenshot(path=artifacts_dir / "respond-phone-confirm.png", full_page=True)
+    assert page.get_by_test_id("respect-4").is_checked(), "the answer given is kept"
+    survey.send_anyway()
     page.wait_for_url("**/thanks**")
     assert survey.thanked
+    assert _responses(demo_server) == before + 1
+    with sqlite3.connect(demo_server.database) as conn:
+        last = conn.execute(
+            "SELECT item, value FROM answer WHERE response = (SELECT MAX(id) FROM response)"
+        ).fetchall()
+    assert last == [("respect", 4)]
     context.close()
+
+
+def test_send_back_send_on_a_personal_link_stores_one_response(
+    phone,
+    demo_server: DemoServer,  # type: ignore[no-untyped-def]
+) -> None:
+    before = _responses(demo_server)
+    phone.goto(f"{demo_server.respondent_url}/privacy")  # where the client came from
+    survey = SurveyPage(phone).open(demo_server.respondent_url)
+    survey.answer(ANSWERS).send()
+    phone.wait_for_url("**/thanks**")
+    phone.go_back()
+    phone.wait_for_load_state()
+    assert "/privacy" in phone.url, "the thank-you page took the form's place in the history"
+    assert phone.get_by_test_id("survey-form").count() == 0
+    phone.go_forward()
+    phone.wait_for_load_state()
+    assert survey.thanked
+    assert _responses(demo_server) == before + 1

@@ -102,9 +102,12 @@ async def test_it_falls_back_through_accept_language_to_german(client: Client) -
 async def test_it_keeps_the_language_through_errors_and_thanks(client: Client) -> None:
     link = await make_link()
     missing = await client.post(f"/s/{link.token}", data=_form("ar", respect=4))
-    assert missing.status_code == 422
+    assert missing.status_code == 200
     assert '<html lang="ar" dir="rtl">' in missing.text
-    assert "السؤال 2: يُرجى اختيار إجابة." in missing.text
+    assert '<a href="#q-understood">السؤال 2</a>' in missing.text
+    wrong = await client.post(f"/s/{link.token}", data=_form("ar", respect=9))
+    assert wrong.status_code == 422
+    assert "السؤال 1: يُرجى اختيار إحدى الإجابات المعروضة." in wrong.text
     sent = await client.post(f"/s/{link.token}", data=_form("ar", **FULL_ANSWERS))
     assert sent.status_code == 303
     assert sent.headers["location"].endswith("/thanks?lang=ar")
@@ -115,14 +118,15 @@ async def test_it_keeps_the_language_through_errors_and_thanks(client: Client) -
 
 async def test_it_ties_each_error_to_its_question(client: Client) -> None:
     link = await make_link()
-    page = await client.post(f"/s/{link.token}", data=_form("de", respect=4))
+    page = await client.post(f"/s/{link.token}", data=_form("de", respect=4, understood=0))
     summary = page.text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert '<a href="#q-understood">Frage 2: Bitte wählen Sie eine Antwort.</a>' in summary
+    reason = "Bitte wählen Sie eine der angezeigten Antworten."
+    assert f'<a href="#q-understood">Frage 2: {reason}</a>' in summary
     assert ".:" not in summary
     assert 'id="q-understood" aria-describedby=" err-understood"' in page.text
     understood = page.text.split('id="q-understood"', 1)[1].split("</fieldset>", 1)[0]
     assert understood.count('aria-invalid="true"') == 5
-    assert 'id="err-understood">Bitte wählen Sie eine Antwort.</p>' in understood
+    assert f'id="err-understood">{reason}</p>' in understood
     respect = page.text.split('id="q-respect"', 1)[1].split("</fieldset>", 1)[0]
     assert "aria-invalid" not in respect
 

@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import time
 import uuid
 
 import httpx
@@ -13,10 +14,13 @@ import pytest
 from litestar import Litestar
 
 from survey.questionnaire import check_answers
+from survey.respond.queries import set_link_active
+from survey.respond.stamp import make_stamp
 from survey.respond.store import Submission, make_store, make_submission
 from survey.settings import Settings
 from survey.tables import Answer, AuditLog, DailyCount, Response, TextAnswer
 from tests.builders import FULL_ANSWERS, STANDARD, make_link
+from tests.conftest import SECRET
 
 Client = httpx.AsyncClient
 
@@ -25,12 +29,18 @@ def _form(submission_id: str, **answers: object) -> dict[str, str]:
     return {"submission_id": submission_id, "lang": "de", **{k: str(v) for k, v in answers.items()}}
 
 
+def _stamp(token: str, age: float = 60) -> str:
+    """The signed issue time of a page served `age` seconds ago."""
+    return make_stamp(SECRET, token, time.time() - age)
+
+
 def _payload(token: str, submission_id: str | None = None, **answers: object) -> dict[str, object]:
     return {
         "link": token,
         "submission_id": submission_id or str(uuid.uuid4()),
         "locale": "de",
         "answers": answers or dict(FULL_ANSWERS),
+        "issued": _stamp(token),
     }
 
 
@@ -73,17 +83,55 @@ async def test_it_stores_a_form_submission_once_and_thanks(client: Client) -> No
     assert await TextAnswer.count() == 1
 
 
-async def test_it_shows_missing_answers_in_the_respondents_language(client: Client) -> None:
+async def test_it_asks_once_before_sending_a_form_with_questions_left_out(
+    client: Client,
+) -> None:
     link = await make_link()
+    sid = str(uuid.uuid4())
     partial = {"respect": 4, "overall": 5}
-    page = await client.post(
-        f"/s/{link.token}", data={**_form(str(uuid.uuid4()), **partial), "lang": "en"}
-    )
-    assert page.status_code == 422
-    assert "Please choose an answer." in page.text
-    assert 'value="4" checked' in page.text, "given answers are kept"
-    assert 'id="err-understood"' in page.text
+    asked = await client.post(f"/s/{link.token}", data={**_form(sid, **partial), "lang": "en"})
+    assert asked.status_code == 200
+    assert 'data-testid="confirm"' in asked.text and "Send anyway" in asked.text
+    confirm = asked.text.split('data-testid="confirm"')[1].split("</div>")[0]
+    assert " hidden" not in confirm.split(">")[0], "shown without JavaScript"
+    assert '<a href="#q-understood">Question 2</a>' in confirm
+    assert "#q-respect" not in confirm and "#q-comment" not in confirm
+    assert 'value="4" checked' in asked.text, "given answers are kept"
+    assert f'value="{sid}"' in asked.text, "the same submission id goes with the second send"
     assert await Response.count() == 0
+    sent = await client.post(
+        f"/s/{link.token}", data={**_form(sid, **partial), "lang": "en", "incomplete": "1"}
+    )
+    assert sent.status_code == 303
+    stored = await Answer.select(Answer.item, Answer.value).order_by(Answer.item)
+    assert stored == [{"item": "overall", "value": 5}, {"item": "respect", "value": 4}]
+
+
+async def test_it_makes_every_scale_question_optional_and_says_so_once(client: Client) -> None:
+    link = await make_link()
+    page = (await client.get(f"/s/{link.token}?lang=en")).text
+    assert "You may leave out any question." in page
+    assert " required" not in page
+    assert "(optional)" not in page, "no marker where nothing is required"
+    hidden_confirm = page.split('data-testid="confirm"')[1].split(">")[0]
+    assert " hidden" in hidden_confirm, "the script's copy waits hidden below the send button"
+    assert page.index('data-testid="submit"') < page.index('data-testid="send-anyway"'), (
+        "Enter in the form presses the send button, not 'send anyway'"
+    )
+
+
+async def test_it_sends_an_empty_form_after_the_question_and_flags_it_when_fast(
+    client: Client,
+) -> None:
+    link = await make_link()
+    page = await client.get(f"/s/{link.token}")
+    issued = re.search(r'name="issued" value="([^"]+)"', page.text)
+    assert issued
+    form = {"submission_id": str(uuid.uuid4()), "lang": "de", "issued": issued[1]}
+    assert (await client.post(f"/s/{link.token}", data=form)).status_code == 200
+    sent = await client.post(f"/s/{link.token}", data={**form, "incomplete": "1"})
+    assert sent.status_code == 303
+    assert await Response.select(Response.flagged) == [{"flagged": True}]
 
 
 async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> None:
@@ -106,13 +154,17 @@ async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> N
 
 async def test_it_refuses_unknown_and_inactive_links_with_a_reason(client: Client) -> None:
     inactive = await make_link(active=False)
-    for token in ("does-not-exist", inactive.token):
-        page = await client.get(f"/s/{token}")
-        assert page.status_code == 404
-        assert "unknown or no longer active" in page.text or "nicht mehr aktiv" in page.text
-        api = await client.post("/api/v1/responses", json=_payload(token))
-        assert api.status_code == 404
-        assert "unknown or no longer active" in api.json()["detail"]
+    for token, status, reason in (
+        ("does-not-exist", 404, "unknown or no longer active"),
+        (inactive.token, 410, "This survey has ended."),
+    ):
+        page = await client.get(f"/s/{token}?lang=en")
+        assert page.status_code == status
+        assert reason in page.text
+        api = await client.post("/api/v1/responses", json={**_payload(token), "locale": "uk"})
+        assert api.status_code == status
+        assert reason in api.json()["detail"]
+        assert api.json()["message"] != api.json()["detail"], "also in the client's language"
     assert await Response.count() == 0
 
 
@@ -125,7 +177,7 @@ async def test_it_gives_the_questionnaire_as_json(client: Client) -> None:
         "code": "respect",
         "type": "scale",
         "text": "I was treated with respect.",
-        "required": True,
+        "required": False,
         "min": 1,
         "max": 5,
         "labels": {
@@ -138,6 +190,7 @@ async def test_it_gives_the_questionnaire_as_json(client: Client) -> None:
     }
     assert items["recommend"]["min"] == 0 and items["recommend"]["max"] == 10
     assert items["comment"]["type"] == "text"
+    assert re.fullmatch(r"[0-9]+\.[A-Za-z0-9_-]+", body["issued"]), "a stamp to send back"
 
 
 async def test_it_stores_an_api_submission_once_and_replays_the_same_body(client: Client) -> None:
@@ -173,14 +226,13 @@ async def test_it_refuses_a_replayed_id_with_other_answers_and_keeps_the_first(
 
 async def test_it_names_the_offending_item_codes(client: Client) -> None:
     link = await make_link()
-    answers = {**FULL_ANSWERS, "respect": 6, "colour": 3}
-    del answers["overall"]
+    answers = {**FULL_ANSWERS, "respect": 6, "colour": 3, "overall": "5"}
     refused = await client.post("/api/v1/responses", json=_payload(link.token, **answers))
     assert refused.status_code == 422
     assert refused.json()["errors"] == {
         "respect": "out_of_range",
         "colour": "unknown_item",
-        "overall": "required",
+        "overall": "not_an_integer",
     }
     assert await Response.count() == 0
 
@@ -414,3 +466,142 @@ async def test_it_lets_two_writers_commit_overlapping_batches_without_deadlock(
     assert await Response.count() == 12 * 60
     counted = await DailyCount.raw("SELECT SUM(n) AS n FROM daily_count WHERE item = 'overall'")
     assert counted[0]["n"] == 12 * 60
+
+
+async def test_it_refuses_forged_stamps_with_a_reason_and_stores_nothing(client: Client) -> None:
+    link = await make_link()
+    other = await make_link()
+    good = _stamp(link.token)
+    issued, mac = good.split(".")
+    forged = [
+        f"{int(issued) - 3600}.{mac}",  # an older time under the same signature
+        _stamp(other.token),  # signed for another link
+        make_stamp("another-secret-that-is-long-enough-0123456789", link.token, time.time() - 60),
+        make_stamp(SECRET, link.token, time.time() + 3600),  # from the future
+        "12345",
+        "x" * 300,
+    ]
+    for stamp in forged:
+        api = await client.post(
+            "/api/v1/responses", json={**_payload(link.token), "issued": stamp, "locale": "de"}
+        )
+        assert api.status_code == 400, stamp
+        assert "nicht von dieser Umfrage" in api.json()["message"]
+        page = await client.post(
+            f"/s/{link.token}", data={**_form(str(uuid.uuid4()), **FULL_ANSWERS), "issued": stamp}
+        )
+        assert page.status_code == 400
+        assert "nicht von dieser Umfrage" in page.text
+    assert await Response.count() == 0
+
+
+async def test_it_flags_fast_and_unsigned_answers_and_keeps_them_out_of_the_counts(
+    client: Client,
+) -> None:
+    link = await make_link()
+    cases = {"slow": _stamp(link.token, 60), "fast": _stamp(link.token, 1), "unsigned": None}
+    for name, stamp in cases.items():
+        body = {**_payload(link.token, str(uuid.uuid5(uuid.NAMESPACE_OID, name))), "issued": stamp}
+        assert (await client.post("/api/v1/responses", json=body)).status_code == 201
+    flags = {
+        str(r["submission_id"]): r["flagged"]
+        for r in await Response.select(Response.submission_id, Response.flagged)
+    }
+    assert flags == {
+        str(uuid.uuid5(uuid.NAMESPACE_OID, "slow")): False,
+        str(uuid.uuid5(uuid.NAMESPACE_OID, "fast")): True,
+        str(uuid.uuid5(uuid.NAMESPACE_OID, "unsigned")): True,
+    }
+    counted = await DailyCount.raw("SELECT SUM(n) AS n FROM daily_count WHERE item = 'overall'")
+    assert counted[0]["n"] == 1, "only the unflagged response is counted for the dashboards"
+
+
+async def test_a_deactivated_link_takes_only_answers_from_pages_served_before(
+    client: Client,
+) -> None:
+    link = await make_link(mode="kiosk")
+    before = _stamp(link.token, 600)
+    assert await set_link_active(
+        link.token, False, now=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=300)
+    )
+    after = _stamp(link.token, 60)
+    queued = await client.post("/api/v1/responses", json={**_payload(link.token), "issued": before})
+    assert queued.status_code == 201
+    again = await client.post("/api/v1/responses", json={**_payload(link.token), "issued": before})
+    assert again.status_code == 201, "each queued answer from before, not only one"
+    for stamp in (after, None):
+        refused = await client.post(
+            "/api/v1/responses", json={**_payload(link.token), "issued": stamp, "locale": "en"}
+        )
+        assert refused.status_code == 410
+        assert refused.json()["message"] == (
+            "This survey has ended. Thank you for wanting to take part."
+        )
+    form = await client.post(
+        f"/k/{link.token}", data={**_form(str(uuid.uuid4()), **FULL_ANSWERS), "issued": after}
+    )
+    assert form.status_code == 410 and "Diese Umfrage ist beendet" in form.text
+    page = await client.get(f"/k/{link.token}")
+    assert page.status_code == 410
+    assert await Response.count() == 2
+    assert await set_link_active(link.token, True)
+    assert (await client.get(f"/k/{link.token}")).status_code == 200
+    assert not await set_link_active("no-such-link", False)
+
+
+async def test_every_respondent_page_links_to_the_privacy_notice_in_its_language(
+    client: Client,
+) -> None:
+    link = await make_link(mode="kiosk")
+    pages = [
+        await client.get(f"/s/{link.token}?lang=uk"),
+        await client.get(f"/k/{link.token}?lang=uk"),
+        await client.get(f"/s/{link.token}/thanks?lang=uk"),
+        await client.get(f"/k/{link.token}/thanks?lang=uk"),
+        await client.post(f"/s/{link.token}", data={**_form(str(uuid.uuid4())), "lang": "uk"}),
+        await client.get("/s/no-such-link?lang=uk"),
+    ]
+    for answer in pages:
+        assert "?lang=uk" in answer.text.split('data-testid="privacy"')[0].rsplit("href=", 1)[1]
+        assert ">Захист даних</a>" in answer.text, answer.request.url
+    notice = await client.get(f"/s/{link.token}/privacy?lang=uk")
+    assert notice.status_code == 200 and "no-store" in notice.headers["cache-control"]
+    assert '<html lang="uk"' in notice.text and "Ваші права" in notice.text
+    assert "set-cookie" not in notice.headers
+
+
+async def test_the_privacy_notice_names_who_is_responsible_per_job_centre_or_by_setting(
+    client: Client, app: Litestar
+) -> None:
+    from survey.tables import Link, Organization
+
+    link = await make_link()
+    org = (
+        await Link.select(Link.office.organization.id.as_alias("org"))
+        .where(Link.token == link.token)
+        .first()
+    )
+    assert org is not None
+    german = await client.get(f"/s/{link.token}/privacy?lang=de")
+    assert "Datenschutzhinweise" in german.text
+    assert "Art. 6 Abs. 1 Buchst. e DSGVO" in german.text
+    assert "über den Empfang" in german.text, "no officer configured: how to reach them anyway"
+    await Organization.update(
+        {
+            Organization.privacy_controller: "Jobcenter Musterkreis\nHauptstraße 1\n"
+            "12345 Musterstadt",
+            Organization.privacy_officer: "datenschutz@jobcenter-musterkreis.example",
+        }
+    ).where(Organization.id == org["org"])
+    english = await client.get(f"/s/{link.token}/privacy?lang=en")
+    assert "Jobcenter Musterkreis<br>Hauptstraße 1<br>12345 Musterstadt" in english.text
+    assert "datenschutz@jobcenter-musterkreis.example" in english.text
+    assert f'href="/s/{link.token}?lang=en"' in english.text, "back to the survey"
+    generic = await client.get("/privacy?lang=en")
+    assert generic.status_code == 200 and "front desk of your job centre" in generic.text
+    evil = "<script>alert(1)</script>"
+    await Organization.update({Organization.privacy_officer: evil}).where(
+        Organization.id == org["org"]
+    )
+    escaped = await client.get(f"/s/{link.token}/privacy?lang=en")
+    assert evil not in escaped.text and "&lt;script&gt;" in escaped.text

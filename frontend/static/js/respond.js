@@ -1,4 +1,71 @@
 // Respondent page enhancements; the pages work without them.
+// resonanzSend(form, event, deliver): the "send anyway?" question, then deliver(payload)
+// (the kiosk's queue) or a POST to the API; whatever the script cannot handle is left to the
+// plain form POST, which the server answers the same way.
+window.resonanzSend = function (form, event, deliver) {
+  var anyway = event.submitter && event.submitter.name === "incomplete";
+  var answers = {};
+  var missing = [];
+  var fields = form.querySelectorAll(".q");
+  for (var i = 0; i < fields.length; i++) {
+    var q = fields[i];
+    var code = q.id.slice(2);
+    var checked = q.querySelector("input:checked");
+    var text = q.querySelector("textarea");
+    if (checked) answers[code] = parseInt(checked.value, 10);
+    else if (text && text.value.trim()) answers[code] = text.value;
+    else if (!text) missing.push(q);
+  }
+  var box = document.getElementById("confirm");
+  if (missing.length && !anyway && box) {
+    event.preventDefault();
+    var list = box.querySelector("ul");
+    list.textContent = "";
+    missing.forEach(function (q) {
+      var a = document.createElement("a");
+      a.href = "#" + q.id;
+      a.textContent = form.getAttribute("data-question").replace("%(number)s", q.querySelector(".num").textContent.replace(".", ""));
+      list.appendChild(document.createElement("li")).appendChild(a);
+    });
+    box.hidden = false;
+    box.focus();
+    return;
+  }
+  if (!window.fetch || !window.JSON) return;
+  event.preventDefault();
+  var payload = {
+    link: form.getAttribute("data-token"),
+    submission_id: form.elements.submission_id.value,
+    locale: form.elements.lang.value,
+    issued: form.elements.issued.value,
+    answers: answers
+  };
+  if (deliver) return deliver(payload);
+  var buttons = form.querySelectorAll("button[type=submit]");
+  for (var b = 0; b < buttons.length; b++) buttons[b].disabled = true;
+  function plain() {
+    if (anyway) {
+      var flag = document.createElement("input");
+      flag.type = "hidden"; flag.name = "incomplete"; flag.value = "1";
+      form.appendChild(flag);
+    }
+    HTMLFormElement.prototype.submit.call(form);
+  }
+  fetch("/api/v1/responses", {
+    method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(payload), credentials: "omit"
+  }).then(function (response) {
+    if (response.status === 200 || response.status === 201) {
+      form.setAttribute("data-sent", "1");
+      window.location.replace(form.getAttribute("data-thanks"));
+    } else plain();
+  }, function () {
+    for (var b = 0; b < buttons.length; b++) buttons[b].disabled = false;
+    var note = document.getElementById("offline") || form.appendChild(document.createElement("p"));
+    note.id = "offline"; note.className = "error"; note.setAttribute("role", "alert");
+    note.textContent = form.getAttribute("data-offline");
+  });
+};
+
 (function () {
   // Kiosk thank-you page: back to an empty survey for the next client; any touch or key
   // postpones it, so nobody is cut off while reading (without JS a <noscript> refresh does it).
@@ -14,9 +81,23 @@
     arm();
   }
 
-  // Survey page after a failed check: the summary of what is missing is read first.
+  // Survey page after a failed check, or when the server asks whether to send with
+  // questions left out: that box is read first.
   var summary = document.getElementById("error-summary");
+  var confirmBox = document.getElementById("confirm");
   if (summary) summary.focus();
+  else if (confirmBox && !confirmBox.hidden) confirmBox.focus();
+
+  // Sending: ask once when questions are left out; then send through the API and let the
+  // thank-you page take the form's place in the history, so Back cannot resend it.
+  // The kiosk (kiosk.js) takes over sending with its offline queue.
+  var form = document.getElementById("survey");
+  if (form && !document.body.classList.contains("kiosk")) {
+    form.addEventListener("submit", function (event) { window.resonanzSend(form, event, null); });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted && form.getAttribute("data-sent")) window.location.replace(form.getAttribute("data-thanks"));
+    });
+  }
 
   // Read-aloud: one button per question, shown only when the browser has a voice for the
   // page's language.
