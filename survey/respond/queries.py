@@ -32,7 +32,7 @@ async def find_link(token: str) -> LinkInfo | None:
             Link.service_type,
             Link.mode,
             Link.active,
-            Link.office.organization.id.as_alias("organization_id"),
+            Link.office._.organization._.id.as_alias("organization_id"),
             Link.deactivated_at,
             Link.idle_seconds,
         )
