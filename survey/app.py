@@ -40,6 +40,8 @@ from survey.metrics import Metrics, metrics_asgi, metrics_endpoint, multiprocess
 from survey.openapi import JsonSchema, YamlSchema
 from survey.pagecache import PageCache
 from survey.respond import page
+from survey.respond.limits import RateLimiter
+from survey.respond.printing import PrintController
 from survey.respond.queries import LinkDirectory
 from survey.respond.routes import RespondApiController, RespondController
 from survey.respond.store import ResponseWriter, make_store
@@ -284,6 +286,7 @@ def create_app(settings: Settings) -> Litestar:
             root,
             RespondController,
             RespondApiController,
+            PrintController,
             AuthController,
             DashboardController,
             ResultsApiController,
@@ -300,6 +303,7 @@ def create_app(settings: Settings) -> Litestar:
                 "settings": settings,
                 "engine": engine,
                 "directory": LinkDirectory(settings.link_cache_seconds),
+                "limiter": RateLimiter(),
                 "assets": assets,
                 "page_cache": PageCache(),
                 "metrics": metrics,

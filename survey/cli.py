@@ -1,5 +1,5 @@
 """The `resonanz` command: serve | demo | migrate | setup | import | retention | create-user |
-create-token | export | backup | restore | i18n."""
+create-token | export | backup | restore | poster | i18n."""
 
 from __future__ import annotations
 
@@ -499,6 +499,59 @@ async def _erasure(settings: Settings, slug: str, erase: bool | None):  # type: 
 
     async with _migrated(settings):
         return await (retention.erase(slug) if erase else retention.erasure(slug))
+def cmd_poster(args: argparse.Namespace) -> int:
+    """A link's QR poster (.pdf or .svg by the file's name), or its slips (--slips, with
+    --codes N new one-time codes)."""
+    settings = _settings()
+    out: str = args.out
+    kind = "slips" if args.slips or args.codes else out.rsplit(".", 1)[-1].lower()
+    if kind not in ("pdf", "svg", "slips"):
+        print("resonanz: --out must name a .pdf or .svg file", file=sys.stderr)
+        return 2
+    if kind == "slips" and not out.lower().endswith(".pdf"):
+        print("resonanz: slips are a PDF: --out must end in .pdf", file=sys.stderr)
+        return 2
+    languages = [c.strip() for c in (args.lang or "").split(",") if c.strip()] or None
+    try:
+        data = asyncio.run(_poster(settings, args.token, kind, languages, args.codes))
+    except Exception as exc:
+        from survey.errors import DomainError
+        from survey.respond.posters import MissingFonts
+
+        if isinstance(exc, DomainError | MissingFonts):
+            print(f"resonanz: {getattr(exc, 'detail', exc)}", file=sys.stderr)
+            return 2
+        raise
+    try:
+        with open(out, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        print(f"resonanz: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} ({len(data):,} bytes)")
+    return 0
+
+
+async def _poster(
+    settings: Settings, token: str, kind: str, languages: list[str] | None, count: int
+) -> bytes:
+    from survey.respond import codes, posters
+    from survey.respond.printing import print_job
+
+    async with _migrated(settings):
+        job = await print_job(settings, token, languages)
+        if kind == "svg":
+            return posters.poster_svg(job.poster).encode()
+        if kind == "pdf":
+            return posters.poster_pdf(job.poster)
+        made = await codes.make_codes(settings.secret_key, job.link.id, count) if count else None
+        return posters.slips_pdf(job.poster, made)
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 400:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 400, got {value!r}")
+    return int(value)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -742,6 +795,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--replace", action="store_true", help="overwrite a database that holds responses"
     )
     restore.set_defaults(func=cmd_restore)
+    poster = sub.add_parser("poster", help="a link's QR poster (PDF or SVG) or slips (PDF)")
+    poster.add_argument("token", help="the link's token (the end of its URL)")
+    poster.add_argument("--out", required=True, help="file to write: NAME.pdf or NAME.svg")
+    poster.add_argument("--lang", help="languages, e.g. de,ar,uk (default: the office's)")
+    poster.add_argument("--slips", action="store_true", help="a sheet of 8 slips instead")
+    poster.add_argument(
+        "--codes",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="slips with N new one-time codes (each good for one response)",
+    )
+    poster.set_defaults(func=cmd_poster)
     i18n = sub.add_parser("i18n", help="translations: status | extract | update | export | import")
     from survey.i18n.cli import add_arguments
 

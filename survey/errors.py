@@ -40,3 +40,9 @@ class Forbidden(DomainError):
 
 class Gone(DomainError):
     status_code = 410
+
+
+class TooManyRequests(DomainError):
+    """`extra["retry_after"]`: seconds, sent as the Retry-After header."""
+
+    status_code = 429

@@ -49,6 +49,9 @@ class Settings:
     """Bearer token that opens /metrics; without one, /metrics answers loopback clients only."""
     hsts_seconds: int = 0
     """Strict-Transport-Security max-age on every answer; 0 sends none (https only)."""
+    rate_limits: bool = True
+    """Limit submissions per link and per client address (survey/respond/limits.py); off
+    only for load tests."""
     privacy_controller: str = ""
     """Privacy notice: who is responsible for the data, when a job centre has not said so itself
     (name and postal address; `\n` starts a new line)."""
@@ -101,6 +104,7 @@ class Settings:
             hsts_seconds=_int(
                 env, "RESONANZ_HSTS_SECONDS", defaults.hsts_seconds, 0, 2 * 365 * 86400
             ),
+            rate_limits=_bool(env, "RESONANZ_RATE_LIMITS", defaults.rate_limits),
             privacy_controller=_lines(env.get("RESONANZ_PRIVACY_CONTROLLER", "")),
             privacy_officer=_lines(env.get("RESONANZ_PRIVACY_OFFICER", "")),
         )

@@ -61,6 +61,8 @@ class Office(Table):
     active = Boolean(default=True)
     kind = Varchar(length=20, default="main")
     """main (office), branch, or outreach (a point of presence in a neighbourhood)."""
+    poster_languages = Varchar(length=200, default="")
+    """The languages of its posters and slips, comma-separated (empty: the default ones)."""
 
 
 class ServiceType(Table):
@@ -133,6 +135,8 @@ class Link(Table):
     before then are still taken."""
     idle_seconds = Integer(default=60)
     """A kiosk clears a half-filled survey after this many seconds without a touch."""
+    codes_required = Boolean(default=False)
+    """Each response needs a one-time code from a slip (SlipCode)."""
     created_at = Timestamptz()
 
 
@@ -176,6 +180,17 @@ class TextAnswer(Table):
     text = Text()
     hidden = Boolean(default=False)
     """Hidden by an admin (for example personal data the automatic masking missed)."""
+
+
+class SlipCode(Table):
+    """A one-time code printed on a slip: an HMAC of it, and whether it has been used (no
+    time of use, nothing that leads to the response)."""
+
+    id: Serial
+    link = ForeignKey(references=Link, on_delete=OnDelete.cascade, index=True)
+    code_hash = Varchar(length=64, unique=True)
+    used = Boolean(default=False)
+    created_at = Timestamptz()
 
 
 class DailyCount(Table):
@@ -312,6 +327,7 @@ ALL_TABLES: list[type[Table]] = [
     Questionnaire,
     QuestionnaireVersion,
     Link,
+    SlipCode,
     Response,
     Answer,
     TextAnswer,

@@ -101,6 +101,7 @@ async def make_link(
     service_type: str = "benefits",
     active: bool = True,
     version: int | None = None,
+    codes_required: bool = False,
 ) -> LinkInfo:
     """A link to `version` (default: the standard questionnaire)."""
     office = office or await make_office()
@@ -113,6 +114,7 @@ async def make_link(
         service_type=service_type,
         mode=mode,
         active=active,
+        codes_required=codes_required,
         created_at=dt.datetime.now(dt.UTC),
     ).save()
     info = await find_link(token)

@@ -48,6 +48,7 @@ TABLES_IN_DELETE_ORDER = [
     "text_answer",
     "answer",
     "response",
+    "slip_code",
     "link",
     "target",
     "office_service",
@@ -125,15 +126,22 @@ def _truncate_postgres(url: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings for one test, with its own empty, migrated database on either engine."""
+    """Settings for one test, with its own empty, migrated database on either engine.
+
+    Rate limits are off: tests send hundreds of responses from one address; the tests of the
+    limits turn them on."""
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_migrated")
         _truncate_postgres(url)
-        return Settings(database_url=url, secret_key=SECRET, link_cache_seconds=0)
+        return Settings(
+            database_url=url, secret_key=SECRET, link_cache_seconds=0, rate_limits=False
+        )
     template: Path = request.getfixturevalue("sqlite_template")
     path = tmp_path / "resonanz.sqlite3"
     shutil.copy(template, path)
-    return Settings(database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0)
+    return Settings(
+        database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0, rate_limits=False
+    )
 
 
 @pytest.fixture
@@ -141,7 +149,9 @@ def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     """SQLite only, for tests about SQLite itself."""
     path = tmp_path / "resonanz.sqlite3"
     shutil.copy(sqlite_template, path)
-    return Settings(database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0)
+    return Settings(
+        database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0, rate_limits=False
+    )
 
 
 @pytest.fixture

@@ -141,6 +141,8 @@ def survey(
     answers: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     confirm: bool = False,
+    code: str = "",
+    code_error: str = "",
 ) -> Template:
     """The survey form; `confirm` asks whether to send it with the questions left out."""
     context = _context(locale, privacy_url(kind, link.token))
@@ -154,7 +156,11 @@ def survey(
         "organization": link.organization,
         "languages": [(code, language_name(code)) for code in available_locales(definition)],
         "items": items,
-        "error_links": error_links(items, errors or {}, reasons, gettext),
+        "error_links": ([("#in-code", code_error)] if code_error else [])
+        + error_links(items, errors or {}, reasons, gettext),
+        "needs_code": link.codes_required and link.mode == "personal",
+        "code": code,
+        "code_error": code_error,
         "reason_texts": reasons,
         "answers": answers,
         "errors": errors or {},
@@ -166,13 +172,32 @@ def survey(
         "thanks_url": f"/{kind}/{link.token}/thanks?lang={locale}",
         "kiosk": kind == "k",
         "kiosk_idle_seconds": link.idle_seconds,
+        "kiosk_reset_seconds": KIOSK_RESET_SECONDS,
+        "start_url": f"/k/{link.token}",
     }
     return Template(
         "respond/survey.html",
         context=context,
-        status_code=422 if errors else 200,
+        status_code=422 if errors else 403 if code_error else 200,
         headers={"cache-control": "no-store"},
     )
+
+
+def kiosk_start(link: LinkInfo, definition: Definition, locale: str) -> Template:
+    """The kiosk's first screen: a large button per language, each in its own script."""
+    context = _context(locale, privacy_url("k", link.token))
+    context |= {
+        "title": definition.text(definition.name, locale),
+        "office": link.office,
+        "organization": link.organization,
+        "languages": [
+            (code, language_name(code), f"/k/{link.token}?lang={code}", text_direction(code))
+            for code in available_locales(definition)
+        ],
+        "token": link.token,
+        "start_url": f"/k/{link.token}",
+    }
+    return Template("respond/kiosk.html", context=context, headers={"cache-control": "no-store"})
 
 
 def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
@@ -218,6 +243,7 @@ def privacy(
     settings: Settings,
     back_url: str | None,
     privacy_path: str = "/privacy",
+    kiosk: LinkInfo | None = None,
 ) -> Template:
     """The notice of GDPR Art. 13 in the respondent's language, or in English while that
     language has no translation of it yet (never half one language, half another)."""
@@ -236,6 +262,9 @@ def privacy(
         "back_url": back_url,
         "requested": locale,
         "privacy_url": f"{privacy_path}?lang={locale}",
+        # on a kiosk the notice is one more screen that goes back to the start when left alone
+        "kiosk_start": f"/k/{kiosk.token}" if kiosk else None,
+        "kiosk_idle_seconds": kiosk.idle_seconds if kiosk else 0,
     }
     return Template("respond/privacy.html", context=context, headers={"cache-control": "no-store"})
 

@@ -14,7 +14,7 @@ import msgspec
 
 from survey.questionnaire import Definition, load_definition
 from survey.respond.schemas import LinkInfo
-from survey.tables import Link, Organization, QuestionnaireVersion
+from survey.tables import Link, Organization, QuestionnaireVersion, Response
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ async def find_link(token: str) -> LinkInfo | None:
             Link.office._.organization._.id.as_alias("organization_id"),
             Link.deactivated_at,
             Link.idle_seconds,
+            Link.codes_required,
         )
         .where(Link.token == token)
         .first()
@@ -60,6 +61,10 @@ async def set_link_active(token: str, active: bool, now: dt.datetime | None = No
         values[Link.deactivated_at] = now or dt.datetime.now(dt.UTC)
     changed = await Link.update(values).where(Link.token == token).returning(Link.id)
     return bool(changed)
+
+
+async def response_stored(submission_id: str) -> bool:
+    return await Response.exists().where(Response.submission_id == submission_id)
 
 
 class PrivacyContacts(msgspec.Struct, frozen=True):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,17 +15,33 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from litestar.types import ASGIApp
 
-from survey.errors import BadRequest, Conflict, DomainError, Gone, Invalid, NotFound
+from survey.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+)
 from survey.i18n import N_, RESPOND_LOCALES, negotiate, translations
 from survey.pagecache import cached_page, slot
 from survey.questionnaire import Definition, check_answers
-from survey.respond import page
-from survey.respond.queries import LinkDirectory, PrivacyContacts, privacy_contacts
+from survey.respond import codes, page
+from survey.respond.limits import RateLimiter, retry_after
+from survey.respond.queries import (
+    LinkDirectory,
+    PrivacyContacts,
+    privacy_contacts,
+    response_stored,
+)
 from survey.respond.schemas import LinkInfo, QuestionnaireOut, SubmissionIn, SubmissionOut
 from survey.respond.stamp import FAST_SECONDS, ForgedStamp, make_stamp, read_stamp
-from survey.respond.store import ResponseWriter, make_submission
+from survey.respond.store import Outcome, ResponseWriter, Submission, make_submission
 from survey.settings import Settings
 
+FRONTEND = Path(__file__).resolve().parent.parent.parent / "frontend"
 MODES = {"s": "personal", "k": "kiosk"}
 ENDED = N_("This survey has ended. Thank you for wanting to take part.")
 QUEUED_GRACE_SECONDS = 14 * 86400
@@ -45,10 +63,15 @@ async def _active_link(
 
 
 async def _link_for_answers(
-    state: State, token: str, issued: str | None, mode: str | None = None
+    request: Request[Any, Any, State],
+    state: State,
+    token: str,
+    issued: str | None,
+    mode: str | None = None,
 ) -> tuple[LinkInfo, Definition, bool]:
     """The link answers are sent to, and whether to flag them (sent too fast, or unsigned).
 
+    Over the rate limits of the link or of the client's address: 429 with Retry-After.
     A deactivated link refuses new answers, but takes those given on a page it served before
     the deactivation (a kiosk's queue from a time without network), for QUEUED_GRACE_SECONDS.
     """
@@ -59,6 +82,14 @@ async def _link_for_answers(
     if mode == "kiosk" and link.mode != "kiosk":
         raise NotFound(N_("This survey link is not a kiosk link."))
     settings: Settings = state.settings
+    limiter: RateLimiter = state.limiter
+    address = request.client.host if request.client else None
+    wait = limiter.check(link.token, link.mode, address) if settings.rate_limits else 0.0
+    if wait:
+        raise TooManyRequests(
+            N_("Many answers are arriving at once. Please send yours again in a moment."),
+            {"retry_after": retry_after(wait)},
+        )
     now = time.time()
     served: int | None = None
     if issued:
@@ -74,6 +105,64 @@ async def _link_for_answers(
             raise Gone(ENDED)
     flagged = served is None or now - served < FAST_SECONDS
     return link, await directory.definition(link.version_id), flagged
+
+
+def _error_page(exc: DomainError, locale: str, kind: str, token: str) -> Template:
+    return page.error_page(
+        locale,
+        exc.status_code,
+        translations(locale).gettext(exc.detail),
+        page.privacy_url(kind, token),
+        headers=_retry_header(exc),
+    )
+
+
+def _retry_header(exc: DomainError) -> dict[str, str]:
+    wait = exc.extra.get("retry_after")
+    return {"retry-after": str(wait)} if wait else {}
+
+
+def _json_error(exc: DomainError) -> Response[dict[str, Any]]:
+    return Response(
+        {"status_code": exc.status_code, "detail": exc.detail, **exc.extra},
+        status_code=exc.status_code,
+        headers=_retry_header(exc),
+    )
+
+
+@cache
+def _worker_script() -> bytes:
+    return (FRONTEND / "static" / "js" / "kiosk-sw.js").read_bytes()
+
+
+CODE_NEEDED = N_("Please enter the code from your slip.")
+CODE_REFUSED = N_("This code is unknown or has already been used.")
+
+
+async def _store(
+    state: State,
+    link: LinkInfo,
+    submission: Submission,
+    code: str | None,
+) -> Outcome:
+    """Store a response; on a link that asks for slip codes, use up its code first (given
+    back when the response is not stored). A resend of a stored response needs no code."""
+    writer: ResponseWriter = state.writer
+    secret = state.settings.secret_key
+    claimed = False
+    if link.codes_required and link.mode == "personal":
+        claimed = bool(code) and await codes.claim(secret, link.id, code or "")
+        if not claimed and not await response_stored(submission.submission_id):
+            raise Forbidden(CODE_REFUSED if code else CODE_NEEDED)
+    try:
+        outcome = await writer.submit(submission)
+    except BaseException:
+        if claimed:
+            await codes.release(secret, link.id, code or "")
+        raise
+    if claimed and outcome != "created":
+        await codes.release(secret, link.id, code or "")
+    return outcome
 
 
 def _in_language(exc: DomainError, locale: str) -> DomainError:
@@ -92,6 +181,12 @@ class RespondController(Controller):
         kind = request.url.path[1]
         link, definition = await _active_link(state, token, MODES[kind])
         locale = page.locale_for(request, definition)
+        if kind == "k" and "lang" not in request.query_params:
+            return cached_page(
+                request,
+                ("kiosk", locale, link),
+                lambda: page.kiosk_start(link, definition, locale),
+            )
         return cached_page(
             request,
             ("survey", kind, locale, link),
@@ -102,10 +197,12 @@ class RespondController(Controller):
                 kind=kind,
                 submission_id=slot("submission_id"),
                 issued=slot("issued"),
+                code=slot("code"),
             ),
             {
                 "submission_id": str(uuid.uuid4()),
                 "issued": make_stamp(state.settings.secret_key, link.token),
+                "code": request.query_params.get("code", "")[:40],
             },
         )
 
@@ -120,16 +217,14 @@ class RespondController(Controller):
         issued = fields.pop("issued", None)
         incomplete = fields.pop("incomplete", "") == "1"
         raw_id = fields.pop("submission_id", "")
+        code = fields.pop("code", "").strip()
         locale = negotiate(requested, request.headers.get("accept-language"), RESPOND_LOCALES)
         try:
-            link, definition, flagged = await _link_for_answers(state, token, issued, MODES[kind])
-        except DomainError as exc:
-            return page.error_page(
-                locale,
-                exc.status_code,
-                translations(locale).gettext(exc.detail),
-                page.privacy_url(kind, token),
+            link, definition, flagged = await _link_for_answers(
+                request, state, token, issued, MODES[kind]
             )
+        except DomainError as exc:
+            return _error_page(exc, locale, kind, token)
         locale = negotiate(
             requested, request.headers.get("accept-language"), page.available_locales(definition)
         )
@@ -141,7 +236,9 @@ class RespondController(Controller):
         left_out = any(
             item.type == "scale" and item.code not in checked.values for item in definition.items
         )
-        if checked.errors or (left_out and not incomplete):
+
+        def again(**problems: Any) -> Template:
+            """The form once more, with what was given and what is to be done."""
             return page.survey(
                 link,
                 definition,
@@ -150,13 +247,20 @@ class RespondController(Controller):
                 submission_id=str(submission_id),
                 issued=issued or "",
                 answers=fields,
-                errors=checked.errors,
-                confirm=not checked.errors,
+                code=code,
+                **problems,
             )
-        writer: ResponseWriter = state.writer
-        outcome = await writer.submit(
-            make_submission(link, submission_id, locale, checked, definition, flagged=flagged)
+
+        if checked.errors or (left_out and not incomplete):
+            return again(errors=checked.errors, confirm=not checked.errors)
+        submission = make_submission(
+            link, submission_id, locale, checked, definition, flagged=flagged
         )
+        try:
+            outcome = await _store(state, link, submission, code)
+        except Forbidden as exc:
+            reason = translations(locale).gettext(exc.detail)
+            return again(code_error=reason)
         if outcome == "conflict":
             raise Conflict(N_("These answers were already sent with different content."))
         return Redirect(f"/{kind}/{token}/thanks?lang={locale}", status_code=303)
@@ -188,8 +292,18 @@ class RespondController(Controller):
             locale,
             await privacy_contacts(link.organization_id),
             state.settings,
-            back_url=f"/{kind}/{token}?lang={locale}" if link.active else None,
+            back_url=None if not link.active else f"/k/{token}" if kind == "k" else None,
             privacy_path=page.privacy_url(kind, token),
+            kiosk=link if kind == "k" else None,
+        )
+
+    @get("/k/sw.js", cache_control=None)
+    async def kiosk_worker(self) -> Response[bytes]:
+        """The kiosk's service worker; served from /k/ so that its scope covers every kiosk."""
+        return Response(
+            _worker_script(),
+            media_type="text/javascript",
+            headers={"cache-control": "no-cache", "service-worker-allowed": "/k/"},
         )
 
     @get("/privacy", cache_control=None)
@@ -253,20 +367,22 @@ class RespondApiController(Controller):
             raise BadRequest("Malformed JSON: nested too deeply.") from None
         language = negotiate(data.locale, None, RESPOND_LOCALES)
         try:
-            link, definition, flagged = await _link_for_answers(state, data.link, data.issued)
-        except DomainError as exc:
-            raise _in_language(exc, language) from None
-        checked = check_answers(definition, data.answers)
-        if checked.errors:
-            raise Invalid(
-                "Some answers are invalid: " + ", ".join(sorted(checked.errors)),
-                {"errors": checked.errors},
+            link, definition, flagged = await _link_for_answers(
+                request, state, data.link, data.issued
             )
-        locale = negotiate(data.locale, None, page.available_locales(definition))
-        writer: ResponseWriter = state.writer
-        outcome = await writer.submit(
-            make_submission(link, data.submission_id, locale, checked, definition, flagged=flagged)
-        )
+            checked = check_answers(definition, data.answers)
+            if checked.errors:
+                raise Invalid(
+                    "Some answers are invalid: " + ", ".join(sorted(checked.errors)),
+                    {"errors": checked.errors},
+                )
+            locale = negotiate(data.locale, None, page.available_locales(definition))
+            submission = make_submission(
+                link, data.submission_id, locale, checked, definition, flagged=flagged
+            )
+            outcome = await _store(state, link, submission, data.code)
+        except DomainError as exc:
+            return _json_error(_in_language(exc, language))  # type: ignore[return-value]
         if outcome == "conflict":
             raise Conflict("This submission id was already stored with different answers.")
         return Response(

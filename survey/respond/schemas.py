@@ -15,6 +15,8 @@ class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True):
     locale: str = "de"
     issued: str | None = None
     """The signed issue time of the page the answers were given on (`issued` form field)."""
+    code: str | None = None
+    """The one-time code from a slip, for links that ask for one."""
 
 
 class SubmissionOut(msgspec.Struct):
@@ -61,3 +63,4 @@ class LinkInfo(msgspec.Struct, frozen=True):
     deactivated_at: float | None = None
     """Unix time `active` was switched off (None: never, or not known)."""
     idle_seconds: int = 60
+    codes_required: bool = False

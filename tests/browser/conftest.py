@@ -57,6 +57,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         "RESONANZ_DATABASE_URL": f"sqlite:///{workdir / 'resonanz.sqlite3'}",
         "RESONANZ_PORT": str(port),
         "RESONANZ_HOST": "127.0.0.1",
+        "RESONANZ_RATE_LIMITS": "false",  # every test's browser sends from 127.0.0.1
+        "RESONANZ_LINK_CACHE_SECONDS": "0",  # a test switches a link off and on
     }
     log = (workdir / "server.log").open("w+")
     proc = subprocess.Popen(
@@ -70,7 +72,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     assert proc.stdout is not None
     lines: dict[str, str] = {}
     logins: dict[str, tuple[str, str]] = {}
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # loading the demo takes a while on a busy machine
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:

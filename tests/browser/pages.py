@@ -53,6 +53,58 @@ class SurveyPage:
         return self.page.get_by_test_id("error-summary")
 
 
+class KioskPage:
+    """The office tablet: the start screen with its language buttons, the questions, thanks."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.survey = SurveyPage(page)
+
+    def open(self, url: str) -> KioskPage:
+        self.page.goto(url)
+        self.wait_for_start()
+        return self
+
+    def wait_for_start(self) -> None:
+        self.page.get_by_test_id("kiosk-start").wait_for()
+
+    def wait_until_ready_offline(self) -> None:
+        """Until the service worker controls the page and holds every language's page."""
+        for _ in range(120):
+            ready = self.page.evaluate(
+                """async () => {
+                     if (!navigator.serviceWorker.controller) return false;
+                     const wanted = [...document.querySelectorAll('a.choice')].map(a => a.href);
+                     const cache = await caches.open('resonanz-kiosk-1');
+                     const have = (await cache.keys()).map(r => r.url);
+                     return wanted.length > 0 && wanted.every(url => have.includes(url));
+                   }"""
+            )
+            if ready:
+                return
+            self.page.wait_for_timeout(500)
+        raise AssertionError("the service worker did not take the kiosk's pages in 60 s")
+
+    def choose(self, code: str) -> None:
+        self.page.get_by_test_id(f"choose-{code}").click()
+        self.page.get_by_test_id("survey-form").wait_for()
+
+    def wait_for_thanks(self) -> None:
+        self.page.get_by_test_id("kiosk-thanks").wait_for()
+
+    def start_again(self) -> None:
+        self.page.get_by_test_id("kiosk-thanks").get_by_test_id("again").click()
+        self.wait_for_start()
+
+    def waiting(self) -> int:
+        """The staff's mark: how many answers wait to be sent (0 when it is hidden)."""
+        self.page.wait_for_timeout(300)  # it is read from IndexedDB after the page shows
+        mark = self.page.get_by_test_id("queue")
+        if not mark.is_visible():
+            return 0
+        return int(mark.inner_text().split()[-1])
+
+
 class LanguageChooser:
     """The language links at the top of the survey page."""
 

@@ -596,7 +596,7 @@ async def test_the_privacy_notice_names_who_is_responsible_per_job_centre_or_by_
     english = await client.get(f"/s/{link.token}/privacy?lang=en")
     assert "Jobcenter Musterkreis<br>Hauptstraße 1<br>12345 Musterstadt" in english.text
     assert "datenschutz@jobcenter-musterkreis.example" in english.text
-    assert f'href="/s/{link.token}?lang=en"' in english.text, "back to the survey"
+    assert "back-to-survey" not in english.text, "opened beside the survey, which stays"
     generic = await client.get("/privacy?lang=en")
     assert generic.status_code == 200 and "front desk of your job centre" in generic.text
     evil = "<script>alert(1)</script>"
@@ -605,3 +605,93 @@ async def test_the_privacy_notice_names_who_is_responsible_per_job_centre_or_by_
     )
     escaped = await client.get(f"/s/{link.token}/privacy?lang=en")
     assert evil not in escaped.text and "&lt;script&gt;" in escaped.text
+
+
+async def test_the_kiosk_starts_with_a_button_per_language_in_its_own_script(
+    client: Client,
+) -> None:
+    link = await make_link(mode="kiosk")
+    start = await client.get(f"/k/{link.token}")
+    assert start.status_code == 200 and start.headers["cache-control"] == "no-store"
+    assert 'data-testid="kiosk-start"' in start.text
+    assert 'name="submission_id"' not in start.text, "no questions before a language is chosen"
+    for code, name in (("ar", "العربية"), ("uk", "Українська"), ("de-x-ls", "Leichte Sprache")):
+        button = re.search(
+            rf'<a class="choice" href="/k/{link.token}\?lang={code}"[^>]*>', start.text
+        )
+        assert button, code
+        assert f'data-testid="choose-{code}">{name}</a>' in start.text
+    assert 'lang="ar" hreflang="ar" dir="rtl"' in start.text
+    assert f'href="/k/{link.token}/privacy?lang=de"' in start.text
+    survey = await client.get(f"/k/{link.token}?lang=uk")
+    assert 'data-kiosk-idle="60"' in survey.text, "the link's idle time, 60 s unless set"
+    assert 'data-testid="kiosk-thanks" hidden' in survey.text
+    assert 'target="_blank"' not in survey.text, "a kiosk opens no second window"
+    assert 'autocomplete="off"' in survey.text
+
+
+async def test_the_kiosk_service_worker_may_control_every_kiosk_page(client: Client) -> None:
+    worker = await client.get("/k/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache", "a new version reaches the tablets"
+    assert worker.headers["service-worker-allowed"] == "/k/"
+    assert "script-src 'self'" in worker.headers["content-security-policy"]
+    assert "set-cookie" not in worker.headers
+
+
+async def test_forty_identical_submissions_at_once_store_one_response(client: Client) -> None:
+    link = await make_link(mode="kiosk")
+    body = _payload(link.token)
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/responses", json=body) for _ in range(40))
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] * 39 + [201]
+    assert await Response.count() == 1
+    assert await Answer.count() == len(FULL_ANSWERS)
+
+
+async def test_rate_limits_answer_429_with_retry_after_in_the_clients_language(
+    settings: Settings,
+) -> None:
+    from dataclasses import replace
+
+    from survey.app import create_app, lifespan
+    from survey.respond.limits import LIMITS
+
+    app = create_app(replace(settings, rate_limits=True))
+
+    def client_from(address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(address, 4711))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+
+    async with (
+        lifespan(app),
+        client_from("198.51.100.1") as phone,
+        client_from("198.51.100.2") as other,
+    ):
+        personal = await make_link()
+        burst = LIMITS[("address", "personal")].burst
+        for _ in range(burst):
+            ok = await phone.post("/api/v1/responses", json=_payload(personal.token))
+            assert ok.status_code == 201
+        limited = await phone.post(
+            "/api/v1/responses", json={**_payload(personal.token), "locale": "ar"}
+        )
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json()["message"].startswith("تصل الآن إجابات كثيرة")
+        form = await phone.post(
+            f"/s/{personal.token}", data={**_form(str(uuid.uuid4()), **FULL_ANSWERS), "lang": "uk"}
+        )
+        assert form.status_code == 429 and "retry-after" in form.headers
+        assert '<html lang="uk"' in form.text and "надходить дуже багато" in form.text
+        assert (
+            await other.post("/api/v1/responses", json=_payload(personal.token))
+        ).status_code == 201
+        kiosk = await make_link(mode="kiosk")
+        queue = [_payload(kiosk.token) for _ in range(60)]  # a tablet back online
+        sent = await asyncio.gather(*(phone.post("/api/v1/responses", json=p) for p in queue))
+        assert [a.status_code for a in sent] == [201] * 60
+    assert await Response.count() == burst + 1 + 60

@@ -6,7 +6,7 @@ window.resonanzSend = function (form, event, deliver) {
   var anyway = event.submitter && event.submitter.name === "incomplete";
   var answers = {};
   var missing = [];
-  var fields = form.querySelectorAll(".q");
+  var fields = form.querySelectorAll(".q[id^=q-]");
   for (var i = 0; i < fields.length; i++) {
     var q = fields[i];
     var code = q.id.slice(2);
@@ -40,6 +40,7 @@ window.resonanzSend = function (form, event, deliver) {
     issued: form.elements.issued.value,
     answers: answers
   };
+  if (form.elements.code) payload.code = form.elements.code.value;
   if (deliver) return deliver(payload);
   var buttons = form.querySelectorAll("button[type=submit]");
   for (var b = 0; b < buttons.length; b++) buttons[b].disabled = true;
@@ -142,7 +143,7 @@ window.resonanzSend = function (form, event, deliver) {
   function addButtons() {
     if (added || !voiceFor()) return;
     added = true;
-    var questions = main.querySelectorAll(".q");
+    var questions = main.querySelectorAll(".q[id^=q-]");
     for (var i = 0; i < questions.length; i++) {
       (function (question) {
         var button = document.createElement("button");

@@ -1,0 +1,205 @@
+"""The office tablet: clients one after another, the network cut, reloads, Back, switched off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from survey.respond.stamp import make_stamp
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import KioskPage
+
+CLIENTS = {
+    "ar": {"respect": 5, "overall": 4, "comment": "شكرا"},
+    "uk": {"respect": 2, "understood": 3, "overall": 2},
+    "en": {"respect": 4, "waiting": 1, "overall": 5, "recommend": 10},
+}
+
+
+def _db(server: DemoServer) -> sqlite3.Connection:
+    return sqlite3.connect(server.database, timeout=10)
+
+
+def _responses_since(server: DemoServer, after_id: int) -> list[tuple[int, str]]:
+    with _db(server) as conn:
+        return conn.execute(
+            "SELECT id, locale FROM response WHERE id > ? ORDER BY id", (after_id,)
+        ).fetchall()
+
+
+def _last_id(server: DemoServer) -> int:
+    with _db(server) as conn:
+        return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM response").fetchone()[0])
+
+
+def _answers(server: DemoServer, response_id: int) -> dict[str, object]:
+    with _db(server) as conn:
+        values = conn.execute(
+            "SELECT item, value FROM answer WHERE response = ?", (response_id,)
+        ).fetchall()
+        texts = conn.execute(
+            "SELECT item, text FROM text_answer WHERE response = ?", (response_id,)
+        ).fetchall()
+    return dict(values) | dict(texts)
+
+
+def _new_kiosk_link(server: DemoServer) -> str:
+    """A kiosk link of its own (a copy of the demo's), so switching it off harms no other test."""
+    token = secrets.token_urlsafe(16)
+    demo_token = server.kiosk_url.rsplit("/", 1)[1]
+    with _db(server) as conn:
+        conn.execute(
+            "INSERT INTO link (token, office, version, service_type, mode, label, active, "
+            "created_at, idle_seconds, codes_required) SELECT ?, office, version, service_type, "
+            "mode, label, 1, created_at, 60, 0 FROM link WHERE token = ?",
+            (token, demo_token),
+        )
+    return f"{server.base_url}/k/{token}"
+
+
+def _wait_for(predicate: Any, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"waited {seconds} s for {what}")
+
+
+@pytest.fixture
+def tablet(browser: Any) -> Iterator[Any]:
+    """A 1280×800 tablet in landscape, German, with service workers."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        locale="de-DE",
+        has_touch=True,
+        service_workers="allow",
+    )
+    yield context
+    context.close()
+
+
+def test_three_clients_answer_offline_and_each_answer_arrives_once_after_a_reload(
+    tablet: Any, demo_server: DemoServer, artifacts_dir: Any
+) -> None:
+    page = tablet.new_page()
+    kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
+    kiosk.wait_until_ready_offline()
+    page.screenshot(path=artifacts_dir / "kiosk-start.png")
+    before = _last_id(demo_server)
+    tablet.set_offline(True)
+    for lang, answers in CLIENTS.items():
+        kiosk.choose(lang)
+        assert page.get_attribute("html", "lang") == lang
+        kiosk.survey.answer(answers).send()
+        kiosk.survey.send_anyway()
+        kiosk.wait_for_thanks()
+        if lang == "ar":
+            page.screenshot(path=artifacts_dir / "kiosk-thanks-offline.png")
+        kiosk.start_again()
+    assert kiosk.waiting() == 3, "staff see how many answers wait"
+    page.reload()  # still offline: the service worker serves the start screen
+    kiosk.wait_for_start()
+    assert kiosk.waiting() == 3
+    assert _responses_since(demo_server, before) == []
+    tablet.set_offline(False)
+    _wait_for(lambda: len(_responses_since(demo_server, before)) >= 3, 90, "the queue")
+    time.sleep(2)  # nothing more arrives
+    stored = _responses_since(demo_server, before)
+    assert sorted(locale for _, locale in stored) == ["ar", "en", "uk"]
+    for response_id, locale in stored:
+        assert _answers(demo_server, response_id) == CLIENTS[locale]
+    _wait_for(lambda: kiosk.waiting() == 0, 30, "the mark to clear")
+
+
+def test_after_a_reset_back_shows_nothing_of_the_previous_client(
+    tablet: Any, demo_server: DemoServer
+) -> None:
+    page = tablet.new_page()
+    kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
+    kiosk.choose("tr")
+    kiosk.survey.answer({"respect": 1, "overall": 1, "comment": "çok kötü"})
+    page.get_by_test_id("lang-ar").click()  # a language change mid-survey replaces the page
+    page.wait_for_load_state()
+    kiosk.survey.answer({"respect": 2, "comment": "سري"}).send()
+    kiosk.survey.send_anyway()
+    kiosk.wait_for_thanks()
+    kiosk.start_again()
+    assert page.evaluate("history.length") <= 2, "each screen replaced the one before"
+    page.go_back()
+    page.wait_for_load_state()
+    assert "/k/" not in page.url or page.get_by_test_id("kiosk-start").is_visible()
+    assert page.locator("input:checked").count() == 0
+    assert "سري" not in page.content() and "kötü" not in page.content()
+    page.go_forward()
+    page.wait_for_load_state()
+    assert page.locator("input:checked, textarea:not(:placeholder-shown)").count() == 0
+    assert (
+        page.evaluate("Object.keys(localStorage).length + Object.keys(sessionStorage).length") == 0
+    )
+    assert tablet.cookies() == []
+
+
+def test_a_half_filled_survey_goes_back_to_the_start_when_left_alone(
+    tablet: Any, demo_server: DemoServer
+) -> None:
+    page = tablet.new_page()
+    page.clock.install()
+    kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
+    kiosk.choose("de")
+    kiosk.survey.answer({"respect": 3})
+    page.clock.run_for(50_000)
+    page.mouse.wheel(0, 200)  # any touch postpones it
+    page.clock.run_for(50_000)
+    assert page.get_by_test_id("respect-3").is_checked(), "still there: someone is answering"
+    page.clock.run_for(15_000)
+    kiosk.wait_for_start()
+    assert page.locator("input:checked").count() == 0
+
+
+def test_a_switched_off_kiosk_takes_the_queued_answers_and_refuses_new_ones(
+    tablet: Any, demo_server: DemoServer
+) -> None:
+    url = _new_kiosk_link(demo_server)
+    token = url.rsplit("/", 1)[1]
+    page = tablet.new_page()
+    kiosk = KioskPage(page).open(url)
+    kiosk.wait_until_ready_offline()
+    before = _last_id(demo_server)
+    tablet.set_offline(True)
+    kiosk.choose("de")
+    kiosk.survey.answer({"respect": 4, "overall": 4}).send()
+    kiosk.survey.send_anyway()
+    kiosk.wait_for_thanks()
+    kiosk.start_again()
+    time.sleep(1.1)  # the switch comes after the page was served, in whole seconds
+    off = dt.datetime.now(dt.UTC)
+    with _db(demo_server) as conn:
+        conn.execute(
+            "UPDATE link SET active = 0, deactivated_at = ? WHERE token = ?",
+            (off.isoformat(sep=" "), token),
+        )
+    tablet.set_offline(False)
+    _wait_for(lambda: len(_responses_since(demo_server, before)) == 1, 90, "the queued answer")
+    page.goto(url)
+    assert "Diese Umfrage ist beendet" in page.content()
+    secret = demo_server.database.with_suffix(".secret").read_text().strip()
+    fresh = make_stamp(secret, token)
+    refused = page.evaluate(
+        """async ([token, stamp]) => {
+             const r = await fetch('/api/v1/responses', {method: 'POST',
+               headers: {'content-type': 'application/json'},
+               body: JSON.stringify({link: token, submission_id: crypto.randomUUID(),
+                                     locale: 'de', issued: stamp, answers: {respect: 5}})});
+             return [r.status, (await r.json()).message];
+           }""",
+        [token, fresh],
+    )
+    assert refused == [410, "Diese Umfrage ist beendet. Danke, dass Sie teilnehmen wollten."]
+    assert len(_responses_since(demo_server, before)) == 1
