@@ -52,6 +52,9 @@ class Settings:
     rate_limits: bool = True
     """Limit submissions per link and per client address (survey/respond/limits.py); off
     only for load tests."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of reverse proxies whose X-Forwarded-For names the client, for the rate
+    limits per address (comma-separated); without them all clients behind a proxy share one."""
     privacy_controller: str = ""
     """Privacy notice: who is responsible for the data, when a job centre has not said so itself
     (name and postal address; `\n` starts a new line)."""
@@ -105,6 +108,9 @@ class Settings:
                 env, "RESONANZ_HSTS_SECONDS", defaults.hsts_seconds, 0, 2 * 365 * 86400
             ),
             rate_limits=_bool(env, "RESONANZ_RATE_LIMITS", defaults.rate_limits),
+            trusted_proxies=tuple(
+                a.strip() for a in env.get("RESONANZ_TRUSTED_PROXIES", "").split(",") if a.strip()
+            ),
             privacy_controller=_lines(env.get("RESONANZ_PRIVACY_CONTROLLER", "")),
             privacy_officer=_lines(env.get("RESONANZ_PRIVACY_OFFICER", "")),
         )

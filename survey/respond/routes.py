@@ -83,7 +83,7 @@ async def _link_for_answers(
         raise NotFound(N_("This survey link is not a kiosk link."))
     settings: Settings = state.settings
     limiter: RateLimiter = state.limiter
-    address = request.client.host if request.client else None
+    address = client_address(request, settings.trusted_proxies)
     wait = limiter.check(link.token, link.mode, address) if settings.rate_limits else 0.0
     if wait:
         raise TooManyRequests(
@@ -163,6 +163,16 @@ async def _store(
     if claimed and outcome != "created":
         await codes.release(secret, link.id, code or "")
     return outcome
+
+
+def client_address(request: Request[Any, Any, Any], proxies: tuple[str, ...]) -> str | None:
+    """The client's address for the rate limits: the peer, or behind a trusted proxy the last
+    X-Forwarded-For hop that is not itself one of the proxies."""
+    peer = request.client.host if request.client else None
+    if peer is None or peer not in proxies:
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    return next((h for h in reversed(hops) if h and h not in proxies), peer)
 
 
 def _in_language(exc: DomainError, locale: str) -> DomainError:

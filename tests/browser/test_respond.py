@@ -79,3 +79,21 @@ def test_send_back_send_on_a_personal_link_stores_one_response(
     phone.wait_for_load_state()
     assert survey.thanked
     assert _responses(demo_server) == before + 1
+
+
+def test_a_network_cut_while_sending_keeps_the_answers_and_sends_them_once(
+    phone,
+    demo_server: DemoServer,  # type: ignore[no-untyped-def]
+) -> None:
+    before = _responses(demo_server)
+    survey = SurveyPage(phone).open(demo_server.respondent_url)
+    survey.answer(ANSWERS)
+    phone.context.set_offline(True)
+    survey.send()
+    phone.get_by_test_id("survey-form").locator("#offline").wait_for()
+    assert "Keine Verbindung" in phone.get_by_test_id("survey-form").inner_text()
+    assert phone.get_by_test_id("respect-5").is_checked(), "the answers are still there"
+    phone.context.set_offline(False)
+    survey.send()
+    phone.wait_for_url("**/thanks**")
+    assert _responses(demo_server) == before + 1

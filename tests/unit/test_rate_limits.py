@@ -55,3 +55,22 @@ def test_no_address_is_kept_in_the_clear() -> None:
     assert RateLimiter(Clock())._address_key("203.0.113.77") != limiter._address_key(
         "203.0.113.77"
     ), "the key is made anew in each process"
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_last_hop_it_names() -> None:
+    from types import SimpleNamespace
+
+    from survey.respond.routes import client_address
+
+    def request(peer: str, forwarded: str = "") -> object:
+        return SimpleNamespace(
+            client=SimpleNamespace(host=peer), headers={"x-forwarded-for": forwarded}
+        )
+
+    proxies = ("10.0.0.2",)
+    assert client_address(request("10.0.0.2", "198.51.100.7"), proxies) == "198.51.100.7"  # type: ignore[arg-type]
+    spoofed = request("10.0.0.2", "1.2.3.4, 198.51.100.7")  # the client wrote the first hop
+    assert client_address(spoofed, proxies) == "198.51.100.7"  # type: ignore[arg-type]
+    direct = request("198.51.100.9", "1.2.3.4")  # not a proxy: its header means nothing
+    assert client_address(direct, proxies) == "198.51.100.9"  # type: ignore[arg-type]
+    assert client_address(request("10.0.0.2"), proxies) == "10.0.0.2"  # type: ignore[arg-type]
