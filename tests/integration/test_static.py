@@ -89,10 +89,12 @@ async def test_a_head_request_gets_the_headers_without_a_body(client: Client) ->
 async def test_respondent_pages_json_css_and_js_decode_to_the_same_bytes(client: Client) -> None:
     link = await make_link()
     page = await _same_in_every_coding(
-        client, f"/s/{link.token}", vary=r'name="submission_id" value="[^"]+"'
+        client, f"/s/{link.token}", vary=r'name="(submission_id|issued)" value="[^"]+"'
     )
     await _same_in_every_coding(client, f"/s/{link.token}/thanks?lang=ar")
-    await _same_in_every_coding(client, f"/api/v1/links/{link.token}/questionnaire?lang=uk")
+    await _same_in_every_coding(
+        client, f"/api/v1/links/{link.token}/questionnaire?lang=uk", vary=r'"issued":"[^"]+"'
+    )
     for url in re.findall(r'(?:href|src)="(/static/[^"]+)"', page.decode()):
         await _same_in_every_coding(client, url)
     bad = await client.post(f"/s/{link.token}", data={"submission_id": "x"})
