@@ -499,6 +499,8 @@ async def _erasure(settings: Settings, slug: str, erase: bool | None):  # type: 
 
     async with _migrated(settings):
         return await (retention.erase(slug) if erase else retention.erasure(slug))
+
+
 def cmd_poster(args: argparse.Namespace) -> int:
     """A link's QR poster (.pdf or .svg by the file's name), or its slips (--slips, with
     --codes N new one-time codes)."""

@@ -675,7 +675,9 @@ class ManagePagesController(Controller):
             mode="personal",
             active=True,
         )
-        shown = respond_page.survey(link, definition, locale, kind="s", submission_id="preview")
+        shown = respond_page.survey(
+            link, definition, locale, kind="s", submission_id="preview", issued=""
+        )
         shown.context["action"] = f"/manage/questionnaire-versions/{version_id}/preview"
         shown.headers["x-frame-options"] = "SAMEORIGIN"
         shown.headers["content-security-policy"] = CSP.replace(

@@ -398,7 +398,11 @@ async def create_link(actor: Actor | None, data: LinkIn, base_url: str) -> LinkO
 async def set_link_active(actor: Actor, link_id: int, active: bool) -> None:
     office_id = await link_office(actor, link_id)
     org_id = await office_org(actor, office_id)
-    await Link.update({Link.active: active}).where(Link.id == link_id)
+    # when it was switched off: a kiosk's queued answers from pages served before still count
+    changes: dict[Any, Any] = {Link.active: active}
+    if not active:
+        changes[Link.deactivated_at] = dt.datetime.now(dt.UTC)
+    await Link.update(changes).where(Link.id == link_id)
     await audit.record(
         actor, "link_reactivated" if active else "link_deactivated", org_id, link=link_id
     )
