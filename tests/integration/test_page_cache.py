@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import time
 import uuid
 
 import brotli
@@ -11,11 +12,13 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from survey.respond.stamp import read_stamp
 from survey.tables import Link, Response
 from tests.builders import FULL_ANSWERS, make_link, make_office
 
 Client = httpx.AsyncClient
 SID = re.compile(r'name="submission_id" value="([^"]+)"')
+STAMP = re.compile(r'name="issued" value="([^"]+)"')
 
 
 async def _view(client: Client, url: str, encoding: str = "gzip") -> tuple[httpx.Response, str]:
@@ -37,10 +40,14 @@ async def test_every_view_of_a_cached_page_gets_its_own_submission_id(
     views = [await _view(client, f"/s/{link.token}", enc) for enc in ("gzip", "br", "", "gzip")]
     ids = [SID.search(html)[1] for _, html in views]  # type: ignore[index]
     assert len(set(ids)) == len(ids) and all(uuid.UUID(i) for i in ids)
+    secret = app.state.settings.secret_key
+    for _, html in views:  # each view its own signed issue time, made when it was served
+        served = read_stamp(secret, link.token, _hidden(html)["issued"])
+        assert abs(served - time.time()) < 60
     assert views[0][0].headers["content-encoding"] == "gzip"
     assert "content-encoding" not in views[2][0].headers
     assert len(app.state.page_cache) == 1, "rendered once"
-    first, last = (SID.sub("", html) for html in (views[0][1], views[3][1]))
+    first, last = (STAMP.sub("", SID.sub("", html)) for html in (views[0][1], views[3][1]))
     assert first == last, "the rest of the page is the same"
     for answer, _ in views:
         assert answer.headers["cache-control"] == "no-store"
@@ -70,7 +77,8 @@ async def test_the_cache_keeps_links_languages_and_kinds_apart(client: Client) -
     pages = {
         "nord-de": await _view(client, f"/s/{nord.token}"),
         "nord-en": await _view(client, f"/s/{nord.token}?lang=en"),
-        "nord-kiosk": await _view(client, f"/k/{nord.token}"),
+        "nord-kiosk": await _view(client, f"/k/{nord.token}?lang=de"),
+        "nord-kiosk-start": await _view(client, f"/k/{nord.token}"),
         "hafen-de": await _view(client, f"/s/{hafen.token}"),
     }
     html = {name: view[1] for name, view in pages.items()}
@@ -79,6 +87,8 @@ async def test_the_cache_keeps_links_languages_and_kinds_apart(client: Client) -
     assert '<html lang="en"' in html["nord-en"] and '<html lang="de"' in html["nord-de"]
     assert f'action="/k/{nord.token}"' in html["nord-kiosk"]
     assert 'class="kiosk"' in html["nord-kiosk"] and 'class="kiosk"' not in html["nord-de"]
+    assert 'data-testid="kiosk-start"' in html["nord-kiosk-start"]
+    assert "submission_id" not in html["nord-kiosk-start"]
     for lang in ("de", "ar"):
         _, thanks = await _view(client, f"/k/{nord.token}/thanks?lang={lang}")
         assert f'<html lang="{lang}"' in thanks
@@ -91,7 +101,7 @@ async def test_a_deactivated_link_is_refused_although_its_page_is_cached(
     assert (await _view(client, f"/s/{link.token}"))[0].status_code == 200
     await Link.update({Link.active: False}).where(Link.token == link.token)
     answer, html = await _view(client, f"/s/{link.token}")
-    assert answer.status_code == 404 and "submission_id" not in html
+    assert answer.status_code == 410 and "submission_id" not in html
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
@@ -103,8 +113,15 @@ async def test_a_cached_page_equals_a_fresh_render(client: Client, app: Litestar
     _, cached = await _view(client, f"/s/{link.token}?lang=fa")
     info = await find_link(link.token)
     definition = await app.state.directory.definition(info.version_id)  # type: ignore[union-attr]
-    sid = SID.search(cached)[1]  # type: ignore[index]
-    fresh = page.survey(info, definition, "fa", kind="s", submission_id=sid)  # type: ignore[arg-type]
+    hidden = _hidden(cached)
+    fresh = page.survey(
+        info,  # type: ignore[arg-type]
+        definition,
+        "fa",
+        kind="s",
+        submission_id=hidden["submission_id"],
+        issued=hidden["issued"],
+    )
     engine = app.template_engine
     assert engine is not None
     assert engine.get_template(fresh.template_name).render(**fresh.context) == cached
