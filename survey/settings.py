@@ -52,9 +52,9 @@ class Settings:
     rate_limits: bool = True
     """Limit submissions per link and per client address (survey/respond/limits.py); off
     only for load tests."""
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     """Addresses of reverse proxies whose X-Forwarded-For names the client, for the rate
-    limits per address (comma-separated); without them all clients behind a proxy share one."""
+    limits per address (comma-separated; loopback by default, as nginx on the same host)."""
     privacy_controller: str = ""
     """Privacy notice: who is responsible for the data, when a job centre has not said so itself
     (name and postal address; `\n` starts a new line)."""
@@ -109,7 +109,11 @@ class Settings:
             ),
             rate_limits=_bool(env, "RESONANZ_RATE_LIMITS", defaults.rate_limits),
             trusted_proxies=tuple(
-                a.strip() for a in env.get("RESONANZ_TRUSTED_PROXIES", "").split(",") if a.strip()
+                a.strip()
+                for a in env.get(
+                    "RESONANZ_TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)
+                ).split(",")
+                if a.strip()
             ),
             privacy_controller=_lines(env.get("RESONANZ_PRIVACY_CONTROLLER", "")),
             privacy_officer=_lines(env.get("RESONANZ_PRIVACY_OFFICER", "")),

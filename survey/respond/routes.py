@@ -167,12 +167,14 @@ async def _store(
 
 def client_address(request: Request[Any, Any, Any], proxies: tuple[str, ...]) -> str | None:
     """The client's address for the rate limits: the peer, or behind a trusted proxy the last
-    X-Forwarded-For hop that is not itself one of the proxies."""
+    X-Forwarded-For hop that is not itself one of the proxies. A proxy that names no client
+    gives None (no bucket per address; the link's own limit still holds): counting every
+    client behind it as one address would refuse a whole office after ten answers."""
     peer = request.client.host if request.client else None
     if peer is None or peer not in proxies:
         return peer
     hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
-    return next((h for h in reversed(hops) if h and h not in proxies), peer)
+    return next((h for h in reversed(hops) if h and h not in proxies), None)
 
 
 def _in_language(exc: DomainError, locale: str) -> DomainError:

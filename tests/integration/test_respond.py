@@ -694,4 +694,23 @@ async def test_rate_limits_answer_429_with_retry_after_in_the_clients_language(
         queue = [_payload(kiosk.token) for _ in range(60)]  # a tablet back online
         sent = await asyncio.gather(*(phone.post("/api/v1/responses", json=p) for p in queue))
         assert [a.status_code for a in sent] == [201] * 60
-    assert await Response.count() == burst + 1 + 60
+        async with client_from("127.0.0.1") as nginx:  # the default trusted proxy
+            for _ in range(burst):
+                sent_on = await nginx.post(
+                    "/api/v1/responses",
+                    json=_payload(personal.token),
+                    headers={"x-forwarded-for": "203.0.113.5"},
+                )
+                assert sent_on.status_code == 201
+            statuses = [
+                (
+                    await nginx.post(
+                        "/api/v1/responses",
+                        json=_payload(personal.token),
+                        headers={"x-forwarded-for": f"1.2.3.4, {client}"},  # first hop forged
+                    )
+                ).status_code
+                for client in ("203.0.113.5", "203.0.113.6")
+            ]
+            assert statuses == [429, 201], "each client behind the proxy has its own bucket"
+    assert await Response.count() == burst + 1 + 60 + burst + 1

@@ -73,4 +73,6 @@ def test_behind_a_trusted_proxy_the_client_is_the_last_hop_it_names() -> None:
     assert client_address(spoofed, proxies) == "198.51.100.7"  # type: ignore[arg-type]
     direct = request("198.51.100.9", "1.2.3.4")  # not a proxy: its header means nothing
     assert client_address(direct, proxies) == "198.51.100.9"  # type: ignore[arg-type]
-    assert client_address(request("10.0.0.2"), proxies) == "10.0.0.2"  # type: ignore[arg-type]
+    # a proxy that names nobody: no bucket per address, not one bucket for all its clients
+    assert client_address(request("10.0.0.2"), proxies) is None  # type: ignore[arg-type]
+    assert client_address(request("10.0.0.2", "10.0.0.2"), proxies) is None  # type: ignore[arg-type]
