@@ -514,8 +514,9 @@ def cmd_poster(args: argparse.Namespace) -> int:
         print("resonanz: slips are a PDF: --out must end in .pdf", file=sys.stderr)
         return 2
     languages = [c.strip() for c in (args.lang or "").split(",") if c.strip()] or None
+    token = args.token.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]  # a URL's last part
     try:
-        data = asyncio.run(_poster(settings, args.token, kind, languages, args.codes))
+        data = asyncio.run(_poster(settings, token, kind, languages, args.codes))
     except Exception as exc:
         from survey.errors import DomainError
         from survey.respond.posters import MissingFonts
@@ -798,7 +799,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     restore.set_defaults(func=cmd_restore)
     poster = sub.add_parser("poster", help="a link's QR poster (PDF or SVG) or slips (PDF)")
-    poster.add_argument("token", help="the link's token (the end of its URL)")
+    poster.add_argument(
+        "token",
+        help="the link's URL or token (a token that starts with '-' goes after `--`)",
+    )
     poster.add_argument("--out", required=True, help="file to write: NAME.pdf or NAME.svg")
     poster.add_argument("--lang", help="languages, e.g. de,ar,uk (default: the office's)")
     poster.add_argument("--slips", action="store_true", help="a sheet of 8 slips instead")

@@ -135,7 +135,7 @@ class PrintController(Controller):
             posters.slips_pdf(job.poster), "application/pdf", f"resonanz-slips-{token}.pdf"
         )
 
-    @post("/slips.pdf", media_type="application/pdf", status_code=201)
+    @post("/code-slips.pdf", media_type="application/pdf", status_code=201)
     async def slips_with_codes(
         self, request: Request[Any, Any, State], state: State, token: FromPath[str]
     ) -> Response[bytes]:

@@ -726,7 +726,7 @@ async def test_it_walks_every_role_over_every_administration_route(
         and not route.path.startswith(("/api/v1/results", "/api/v1/responses", "/api/v1/exports"))
         and not route.path.endswith("/questionnaire")  # the respondents' questionnaire API
         # posters and slips: tests/integration/test_posters.py walks their roles
-        and not route.path.endswith(("/poster.pdf", "/poster.svg", "/slips.pdf"))
+        and not route.path.endswith(("/poster.pdf", "/poster.svg", "slips.pdf"))
         for method in route.methods
         if method not in ("HEAD", "OPTIONS")
     }

@@ -112,7 +112,8 @@ async def test_a_used_one_time_code_is_refused_the_second_time(
     await _staff_of(staff, org)
     csrf = await staff.csrf()
     made = await staff.client.post(
-        f"/api/v1/links/{link.token}/slips.pdf?count=3&lang=de", headers={"x-csrf-token": csrf}
+        f"/api/v1/links/{link.token}/code-slips.pdf?count=3&lang=de",
+        headers={"x-csrf-token": csrf},
     )
     assert made.status_code == 201, made.text
     urls = _qr_texts(made.content, tmp_path)
@@ -189,12 +190,15 @@ def test_the_cli_writes_a_poster_and_says_what_is_wrong_in_one_line(
             env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
-    done = run(token, "--out", str(tmp_path / "p.pdf"), "--lang", "de,ar")
+    # random tokens may start with '-': after `--` they are not read as an option
+    done = run("--out", str(tmp_path / "p.pdf"), "--lang", "de,ar", "--", token)
     assert done.returncode == 0, done.stderr
     assert _qr_texts((tmp_path / "p.pdf").read_bytes(), tmp_path) == [
         f"https://umfrage.example/s/{token}"
     ]
-    assert run(token, "--out", str(tmp_path / "p.svg")).returncode == 0
+    assert (
+        run(f"https://umfrage.example/s/{token}", "--out", str(tmp_path / "p.svg")).returncode == 0
+    )
     assert (tmp_path / "p.svg").read_text().startswith("<?xml")
     for args, reason in (
         (["nope", "--out", str(tmp_path / "x.pdf")], "unknown"),
