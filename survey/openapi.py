@@ -47,8 +47,11 @@ _REASONS = {
     "413": "The body is larger than the limit",
     "415": "The body is not application/json",
     "422": "Some answers are invalid for this questionnaire",
+    "410": "The link was switched off (answers from pages served before are still taken)",
+    "429": "Too many submissions from this address or for this link; retry after Retry-After",
     "503": "The database cannot store right now; retry after the Retry-After seconds",
 }
+_PRINT_ERRORS = ["400", "401", "403", "404"]
 _FIXED_VALUES: dict[str, list[str]] = {
     "service_type": list(SERVICE_TYPES),
     "language": list(LOCALES),
@@ -58,8 +61,23 @@ _FIXED_VALUES: dict[str, list[str]] = {
 }
 _DATES = {"from", "to"}
 _ERRORS_BY_ROUTE: dict[tuple[str, str], list[str]] = {
-    ("post", "/api/v1/responses"): ["400", "404", "409", "413", "415", "422", "503"],
-    ("get", "/api/v1/links/{token}/questionnaire"): ["404", "503"],
+    ("post", "/api/v1/responses"): [
+        "400",
+        "403",
+        "404",
+        "409",
+        "410",
+        "413",
+        "415",
+        "422",
+        "429",
+        "503",
+    ],
+    ("get", "/api/v1/links/{token}/questionnaire"): ["404", "410", "503"],
+    ("get", "/api/v1/links/{token}/poster.pdf"): _PRINT_ERRORS,
+    ("get", "/api/v1/links/{token}/poster.svg"): _PRINT_ERRORS,
+    ("get", "/api/v1/links/{token}/slips.pdf"): _PRINT_ERRORS,
+    ("post", "/api/v1/links/{token}/code-slips.pdf"): _PRINT_ERRORS,
 }
 _RESULTS_ERRORS = ["400", "401", "403", "404", "503"]
 _EXPORT_ERRORS = ["400", "401", "403"]
