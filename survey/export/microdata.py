@@ -278,6 +278,9 @@ class ScopeOutcome(msgspec.Struct):
 
 
 CACHED_SCOPES = 4
+CACHED_CELLS = 200_000
+"""At most this many cells kept in all (the newest scope always): a million responses of two
+job centres made 90,000 cells, which took 43 MB kept."""
 _decided: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], ScopeOutcome]] = OrderedDict()
 """(database, offices, k, grain, last month) -> (data stamp, outcome): the last few scopes."""
 
@@ -315,7 +318,10 @@ async def scope_outcome(
     )
     decided = ScopeOutcome(dict(counts), frozenset(version_ids), outcome, codes_for(list(counts)))
     _decided[key] = (stamp, decided)
-    while len(_decided) > CACHED_SCOPES:
+    while len(_decided) > 1 and (
+        len(_decided) > CACHED_SCOPES
+        or sum(len(d.counts) for _, d in _decided.values()) > CACHED_CELLS
+    ):
         _decided.popitem(last=False)
     return decided
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from survey.export.kanon import Cell, Ladder, generalize, smallest_class
 
 JC = {1: 10, 2: 10, 3: 10, 9: 20}
@@ -82,3 +84,43 @@ def test_a_quarter_grain_starts_at_quarters_and_uses_office_types_when_there_are
     assert by_office[3].step == "exact" and by_office[3].month is None
     assert by_office[1].step == by_office[2].step == "office_type"
     assert by_office[1].office is None and by_office[1].office_type == 100
+
+
+async def test_kept_scopes_are_bounded_by_their_cells_and_renewed_by_the_stamp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from survey.export import microdata
+    from survey.export.queries import OfficeInfo
+
+    class Reader:
+        identity = "fake"
+        stamp_value: tuple[int, ...] = (1,)
+        counted = 0
+
+        async def stamp(self, offices: object, last_day: object) -> tuple[int, ...]:
+            return self.stamp_value
+
+        async def cell_counts(self, offices: list[int], last_day: object) -> list[tuple]:  # type: ignore[type-arg]
+            self.counted += 1
+            return [(o, "benefits", "de", "personal", "2026-04", 1, 5) for o in offices]
+
+    monkeypatch.setattr(microdata, "_decided", type(microdata._decided)())
+    monkeypatch.setattr(microdata, "CACHED_CELLS", 2)
+    reader = Reader()
+    one = [OfficeInfo(1, "A", "A", 10, "JC", "jc")]
+    two = [OfficeInfo(2, "B", "B", 10, "JC", "jc"), OfficeInfo(3, "C", "C", 10, "JC", "jc")]
+
+    async def decide(offices: list[OfficeInfo]) -> None:
+        await microdata.scope_outcome(reader, offices, "2026-06", k=5, grain="month")  # type: ignore[arg-type]
+
+    await decide(one)
+    await decide(one)
+    assert reader.counted == 1  # kept
+    await decide(two)  # 1 + 2 cells > 2: the older scope goes, the newest stays
+    await decide(two)
+    assert reader.counted == 2 and len(microdata._decided) == 1
+    await decide(one)
+    assert reader.counted == 3
+    reader.stamp_value = (2,)  # the data changed
+    await decide(one)
+    assert reader.counted == 4
