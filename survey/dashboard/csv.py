@@ -1,4 +1,10 @@
-"""CSV downloads: the columns are the fields of the row structs the JSON API returns."""
+"""CSV downloads for the spreadsheet people open them with: the columns are the fields of the
+row structs the JSON API returns, with headings in the page's language.
+
+German pages get German CSV (semicolon, decimal comma), English pages English CSV (comma,
+decimal point); both UTF-8 with a BOM so that Excel reads umlauts. Numeric columns hold
+numbers only: a withheld figure is an empty cell, and the row's `status` column says why.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,54 @@ from typing import Any
 
 import msgspec
 
+from survey.i18n import N_
+
+HEADINGS = {
+    "office_id": N_("office id"),
+    "office": N_("office"),
+    "organization": N_("job centre"),
+    "id": N_("id"),
+    "name": N_("name"),
+    "level": N_("level"),
+    "month": N_("month"),
+    "item": N_("item"),
+    "text": N_("question"),
+    "n": N_("responses"),
+    "index": N_("index"),
+    "index_low": N_("index, lower limit"),
+    "index_high": N_("index, upper limit"),
+    "top_box": N_("top two answers (%)"),
+    "top_box_low": N_("top two answers, lower limit"),
+    "top_box_high": N_("top two answers, upper limit"),
+    "previous_n": N_("responses in the previous period"),
+    "change": N_("change of the index"),
+    "change_low": N_("change, lower limit"),
+    "change_high": N_("change, upper limit"),
+    "change_pvalue": N_("change, p-value"),
+    "verdict": N_("compared with the others"),
+    "qvalue": N_("q-value"),
+    "effect_size": N_("effect size r"),
+    "shrunken": N_("smoothed index"),
+    "shrunken_low": N_("smoothed index, lower limit"),
+    "shrunken_high": N_("smoothed index, upper limit"),
+    "rank": N_("rank"),
+    "rank_low": N_("rank, best possible"),
+    "rank_high": N_("rank, worst possible"),
+    "of": N_("ranked units"),
+    "funnel": N_("funnel plot"),
+    "status": N_("status"),
+}
+"""The heading of each column (staff catalog); `n_3` and the like (answers per level) stay."""
+
+FUNNEL_WORDS = {
+    "within": N_("within the limits"),
+    "above 95%": N_("above the 95% limit"),
+    "below 95%": N_("below the 95% limit"),
+    "above 99.8%": N_("above the 99.8% limit"),
+    "below 99.8%": N_("below the 99.8% limit"),
+    "too few responses": N_("too few responses"),
+}
+
 
 def columns(row_type: type[msgspec.Struct], leave_out: Sequence[str] = ()) -> list[str]:
     return [f.name for f in msgspec.structs.fields(row_type) if f.name not in leave_out]
@@ -18,33 +72,41 @@ def columns(row_type: type[msgspec.Struct], leave_out: Sequence[str] = ()) -> li
 def to_csv(
     rows: Iterable[msgspec.Struct | Mapping[str, Any]],
     header: Sequence[str],
+    locale: str,
+    gettext: Callable[[str], str],
     withheld: str,
     convert: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> bytes:
-    """UTF-8 with BOM (Excel), comma-separated, decimal point; one line per struct (or dict).
+    """One line per struct (or dict), in the dialect of `locale` ("de": `;` and `,`).
 
-    None is a figure withheld (too few responses, or it would reveal a unit) and becomes
-    `withheld`; `convert` turns a column's values into what the reader should see (a
-    translated verdict, a list spread over columns is done by the caller).
+    None is a figure withheld (too few responses, or it would reveal a unit): its cell stays
+    empty and the row's last column, `status`, holds `withheld`. `convert` turns a column's
+    values into what the reader should see (a translated verdict).
     """
     convert = convert or {}
+    german = locale == "de"
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
+    writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\r\n")
+    writer.writerow([gettext(HEADINGS[h]) if h in HEADINGS else h for h in [*header, "status"]])
     for row in rows:
         values = []
+        missing = False
         for name in header:
             value = row.get(name) if isinstance(row, Mapping) else getattr(row, name)
             if name in convert:
                 value = convert[name](value)
-            values.append(_cell(value, withheld))
-        writer.writerow(values)
+            missing = missing or value is None
+            values.append(_cell(value, german))
+        writer.writerow([*values, withheld if missing else ""])
     return ("\ufeff" + buf.getvalue()).encode()
 
 
-def _cell(value: Any, withheld: str) -> Any:
+def _cell(value: Any, german: bool) -> Any:
     if value is None:
-        return withheld
+        return ""
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, float):
+        text = repr(value)  # the shortest exact form: 0.0004 stays 0.0004, not 0.0
+        return text.replace(".", ",") if german else text
     return value

@@ -23,7 +23,7 @@ from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
 from survey.dashboard import charts, comments, disclosure, queries, results
-from survey.dashboard.csv import columns, to_csv
+from survey.dashboard.csv import FUNNEL_WORDS, columns, to_csv
 from survey.dashboard.filters import (
     LOCALES,
     filter_query,
@@ -71,6 +71,11 @@ MASK_LABELS = {
     "name": N_("[name]"),
 }
 WITHHELD = N_("withheld")
+LEVEL_NAMES = {
+    "office": N_("This office"),
+    "organization": N_("Job centre"),
+    "network": N_("Network"),
+}
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; form-action 'self'; "
@@ -283,10 +288,13 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         result = await _overview(state, staff, filters, request.query_params.get("sort"))
         await _export(staff, "overview", filters)
-        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        locale = guard.staff_locale(request, staff)
+        gettext = translations(locale, "staff").gettext
         body = to_csv(
             result.rows,
             columns(OfficeRow),
+            locale,
+            gettext,
             gettext(WITHHELD),
             {"verdict": _verdict_word(gettext)},
         )
@@ -348,11 +356,18 @@ class DashboardController(Controller):
                 }
                 for i in result.items
             ]  # fmt: skip
-            body = to_csv(rows, header, withheld)
+            body = to_csv(rows, header, locale, gettext, withheld)
         elif table == "trend.csv":
-            body = to_csv(result.trend, columns(TrendPoint), withheld)
+            body = to_csv(result.trend, columns(TrendPoint), locale, gettext, withheld)
         else:
-            body = to_csv(result.comparison, columns(ComparisonRow, ("hidden",)), withheld)
+            body = to_csv(
+                result.comparison,
+                columns(ComparisonRow, ("hidden",)),
+                locale,
+                gettext,
+                withheld,
+                {"level": lambda v: gettext(LEVEL_NAMES[v])},
+            )
         await _export(staff, f"office {table}", filters, office=office_id)
         return _csv(f"office-{office_id}-{table}", body)
 
@@ -423,12 +438,15 @@ class DashboardController(Controller):
         filters: NamedDependency[Filters],
     ) -> Response[bytes]:
         parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
-        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        locale = guard.staff_locale(request, staff)
+        gettext = translations(locale, "staff").gettext
         body = to_csv(
             parts.result.rows,
             columns(BenchmarkRow, ("hidden",)),
+            locale,
+            gettext,
             gettext(WITHHELD),
-            {"verdict": _verdict_word(gettext)},
+            {"verdict": _verdict_word(gettext), "funnel": lambda v: gettext(FUNNEL_WORDS[v])},
         )
         await _export(staff, "benchmark", filters, level=parts.result.level)
         return _csv("benchmark.csv", body)
