@@ -62,6 +62,7 @@ FUNNEL_WORDS = {
     "above 99.8%": N_("above the 99.8% limit"),
     "below 99.8%": N_("below the 99.8% limit"),
     "too few responses": N_("too few responses"),
+    "withheld": N_("withheld"),
 }
 
 
@@ -80,24 +81,26 @@ def to_csv(
     """One line per struct (or dict), in the dialect of `locale` ("de": `;` and `,`).
 
     None is a figure withheld (too few responses, or it would reveal a unit): its cell stays
-    empty and the row's last column, `status`, holds `withheld`. `convert` turns a column's
-    values into what the reader should see (a translated verdict).
+    empty and the row's last column, `status`, says `withheld: ` and the columns left empty.
+    `convert` turns a column's values into what the reader should see (a translated verdict).
     """
     convert = convert or {}
     german = locale == "de"
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\r\n")
-    writer.writerow([gettext(HEADINGS[h]) if h in HEADINGS else h for h in [*header, "status"]])
+    headings = [gettext(HEADINGS[h]) if h in HEADINGS else h for h in [*header, "status"]]
+    writer.writerow(headings)
     for row in rows:
         values = []
-        missing = False
-        for name in header:
+        missing = []
+        for heading, name in zip(headings, header, strict=False):
             value = row.get(name) if isinstance(row, Mapping) else getattr(row, name)
             if name in convert:
                 value = convert[name](value)
-            missing = missing or value is None
+            if value is None:
+                missing.append(heading)
             values.append(_cell(value, german))
-        writer.writerow([*values, withheld if missing else ""])
+        writer.writerow([*values, f"{withheld}: {', '.join(missing)}" if missing else ""])
     return ("\ufeff" + buf.getvalue()).encode()
 
 

@@ -76,6 +76,12 @@ def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, digits)
 
 
+def _p(x: float | None) -> float | None:
+    """A p- or q-value to three significant digits: 0.000032 stays 3.2e-05, never 0.0 (a
+    spreadsheet would read 0.0 as certainty where the page says < 0.001)."""
+    return None if x is None or not math.isfinite(x) else float(f"{x:.3g}")
+
+
 def _index_table(table: ProtectedTable, groups: Sequence[Sequence[int]], months: list[str],
                  labels: Sequence[str] | None = None) -> CountTable:  # fmt: skip
     matrix = table.matrix(INDEX_ITEM, groups, months)
@@ -123,9 +129,9 @@ def office_rows(
                 change=_r(ch.difference) if ch else None,
                 change_low=_r(ch.ci_low) if ch else None,
                 change_high=_r(ch.ci_high) if ch else None,
-                change_pvalue=_r(ch.pvalue, 4) if ch else None,
+                change_pvalue=_p(ch.pvalue) if ch else None,
                 verdict=WITHHELD if against and enough else comp.verdict,
-                qvalue=None if against else _r(comp.qvalue, 4),
+                qvalue=None if against else _p(comp.qvalue),
                 effect_size=None if against else _r(comp.effect_size, 3),
             )
         )
@@ -340,7 +346,7 @@ def benchmark(
                 rank_high=rk.rank_high if ranked else None,
                 of=ranking.of if ranked else None,
                 verdict=(comp.verdict if ranked else WITHHELD) if ok else TOO_FEW,
-                qvalue=_r(comp.qvalue, 4) if ranked else None,
+                qvalue=_p(comp.qvalue) if ranked else None,
                 funnel=(fp.position if ranked else WITHHELD) if ok else TOO_FEW,
                 hidden=hidden[comp.label],
             )

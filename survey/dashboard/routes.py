@@ -446,7 +446,10 @@ class DashboardController(Controller):
             locale,
             gettext,
             gettext(WITHHELD),
-            {"verdict": _verdict_word(gettext), "funnel": lambda v: gettext(FUNNEL_WORDS[v])},
+            {
+                "verdict": _verdict_word(gettext),
+                "funnel": lambda v: gettext(FUNNEL_WORDS.get(v, v)),
+            },
         )
         await _export(staff, "benchmark", filters, level=parts.result.level)
         return _csv("benchmark.csv", body)

@@ -46,14 +46,14 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     assert "filter=service_type%3Abenefits" in desktop.url, "one filter at a time"
     assert desktop.get_by_test_id("protection-note").is_visible()
     csv = dashboard.download_csv()
-    assert csv.splitlines()[0].startswith("office_id,office,organization,n,index")
+    assert csv.splitlines()[0].startswith("Standort-Nr.;Standort;Jobcenter;Antworten;Index")
     assert BETTER_OFFICE in csv
 
     dashboard.open_office(BETTER_OFFICE).wait_for_charts()
     assert "service_type=benefits" in desktop.url, "the filters stay on"
     assert "[Kundennummer]" in desktop.content() or "zu wenige Antworten" in desktop.content()
     desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-office.png", full_page=True)
-    assert "month" in dashboard.download_csv("csv-trend").splitlines()[0]
+    assert "Monat" in dashboard.download_csv("csv-trend").splitlines()[0]
 
     dashboard.open_benchmark().wait_for_charts()
     # in a network of eight job centres the comparison value reveals no single hidden one,
@@ -61,7 +61,7 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     assert desktop.locator(".modebar").count() >= 2, "plotly toolbar for PNG/SVG downloads"
     assert desktop.get_by_test_id("funnel-withheld").count() == 0
     desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-benchmark.png", full_page=True)
-    assert "rank" in dashboard.download_csv().splitlines()[0]
+    assert "Rang" in dashboard.download_csv().splitlines()[0]
     assert errors == [], errors
     dashboard.sign_out()
     assert desktop.url.endswith("/login")

@@ -187,8 +187,8 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     download = await staff.client.get("/dashboard/overview.csv")
     assert download.headers["content-type"].startswith("text/csv")
     assert "attachment" in download.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
-    assert {r["office"] for r in rows} == {"Nordheide-Mitte", "Nordheide-Süd", "Nordheide-Ost"}
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
+    assert {r["Standort"] for r in rows} == {"Nordheide-Mitte", "Nordheide-Süd", "Nordheide-Ost"}
     assert await AuditLog.count().where(AuditLog.action == "export") == 1
 
 
@@ -219,7 +219,7 @@ async def test_it_withholds_every_figure_below_the_minimum_number_of_responses(
     }
     assert bench[small]["rank"] is None and bench[small]["shrunken"] is None
     download = (await staff.client.get("/dashboard/overview.csv")).content.decode("utf-8-sig")
-    small_line = next(line for line in download.splitlines() if line.startswith(f"{small},"))
+    small_line = next(line for line in download.splitlines() if line.startswith(f"{small};"))
     assert "zu wenige Antworten" in small_line
     page = await staff.client.get("/dashboard")
     assert "zu wenige Antworten" in page.text
@@ -473,7 +473,9 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     csv_text = (
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
     ).content.decode("utf-8-sig")
-    assert csv_text.splitlines()[3].count("zurückgehalten") == 4
+    network_row = csv_text.splitlines()[3].split(";")
+    assert network_row[0] == "Netzwerk" and network_row[2:5] == ["", "", ""]
+    assert network_row[-1].startswith("zurückgehalten: "), "the status says why cells are empty"
 
 
 async def test_it_labels_the_answers_to_each_question_with_the_words_of_its_own_scale(

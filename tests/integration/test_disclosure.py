@@ -197,7 +197,7 @@ async def test_a_withheld_unit_shows_no_count_anywhere(staff: StaffClient, app: 
     overview = (await staff.client.get("/api/v1/results/overview")).json()
     assert overview["group_index"] is None and overview["group_n"] is None
     download = await staff.client.get(f"/dashboard/offices/{ids['a1']}/comparison.csv")
-    last = download.content.decode("utf-8-sig").splitlines()[-1].split(",")
+    last = download.content.decode("utf-8-sig").splitlines()[-1].split(";")
     assert not any(cell.isdigit() for cell in last[2:]), last
 
 

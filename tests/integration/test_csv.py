@@ -1,0 +1,90 @@
+"""The dashboards' CSV downloads open in the spreadsheet of the page's language: German CSV
+(semicolon, decimal comma, German headings) from German pages, English CSV from English ones;
+numeric columns hold numbers only and a status column says why a cell is empty."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from litestar import Litestar
+
+from tests.builders import (
+    FULL_ANSWERS,
+    make_link,
+    make_office,
+    make_organization,
+    make_responses,
+    make_staff_user,
+    responses_with_counts,
+)
+from tests.conftest import StaffClient
+
+
+def _closed_month() -> dt.datetime:
+    first = dt.datetime.now(dt.UTC).replace(day=1, hour=12)
+    return (first - dt.timedelta(days=40)).replace(day=10)
+
+
+def _rows(body: bytes, delimiter: str) -> list[dict[str, str]]:
+    text = body.decode("utf-8")
+    assert text.startswith("\ufeff"), "a BOM, so that Excel reads UTF-8"
+    return list(csv.DictReader(io.StringIO(text[1:]), delimiter=delimiter))
+
+
+async def test_german_pages_download_german_csv_and_english_pages_english_csv(
+    staff: StaffClient, app: Litestar
+) -> None:
+    org = await make_organization()
+    offices = [await make_office(organization=org) for _ in range(4)]
+    when = _closed_month()
+    for k, office in enumerate(offices[:3]):
+        answers = responses_with_counts("overall", [2, 3, 5 + k, 10, 10 + 3 * k])
+        await make_responses(app.state.engine, await make_link(office), answers, when=when)
+    await make_responses(
+        app.state.engine, await make_link(offices[3]), [FULL_ANSWERS] * 2, when=when
+    )
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    await staff.login("max", "max-password-1")
+
+    german = await staff.client.get("/dashboard/overview.csv")
+    assert german.headers["content-type"].startswith("text/csv")
+    rows = {int(r["Standort-Nr."]): r for r in _rows(german.content, ";")}
+    big = rows[offices[2]]
+    assert set(big) >= {"Antworten", "Index", "im Vergleich zu den anderen", "q-Wert", "Status"}
+    assert "," in big["Index"] and float(big["Index"].replace(",", ".")) > 0
+    assert big["Antworten"].isdigit() and big["q-Wert"] != ""
+    assert big["Status"] in (
+        "",
+        "zurückgehalten: Antworten im Vorzeitraum, Veränderung des Index, "
+        "Veränderung, untere Grenze, Veränderung, obere Grenze, "
+        "Veränderung, p-Wert",
+    ), "no previous period: only the change is empty"
+    assert big["im Vergleich zu den anderen"] in {"besser", "schlechter", "kein klarer Unterschied"}
+    small = rows[offices[3]]
+    assert small["Index"] == small["Antworten"] == "", "withheld: empty, not words in a number"
+    assert small["Status"].startswith("zurückgehalten: Antworten, Index, ")
+
+    english = await staff.client.get("/dashboard/overview.csv?lang=en")
+    rows_en = {int(r["office id"]): r for r in _rows(english.content, ",")}
+    assert "." in rows_en[offices[2]]["index"] and "," not in rows_en[offices[2]]["index"]
+    assert float(rows_en[offices[2]]["index"]) == float(big["Index"].replace(",", "."))
+    assert rows_en[offices[3]]["status"].startswith("withheld: responses, index, ")
+
+    bench = _rows((await staff.client.get("/dashboard/benchmark.csv")).content, ";")
+    assert {r["Trichterdiagramm"] for r in bench} <= {
+        "innerhalb der Grenzen", "über der 95-%-Grenze", "unter der 95-%-Grenze",
+        "über der 99,8-%-Grenze", "unter der 99,8-%-Grenze", "zu wenige Antworten",
+    }  # fmt: skip
+    trend = _rows(
+        (await staff.client.get(f"/dashboard/offices/{offices[2]}/trend.csv")).content, ";"
+    )
+    assert {"Monat", "Antworten", "Index", "Status"} <= set(trend[0])
+
+
+def test_p_and_q_values_keep_three_significant_digits() -> None:
+    from survey.dashboard.results import _p
+
+    assert _p(0.0000321987) == 3.22e-05 and _p(0.04567) == 0.0457 and _p(None) is None
+    assert _p(float("nan")) is None and _p(0.0) == 0.0
