@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from scipy import stats
 from survey.app import create_app, lifespan
 from survey.dashboard.filters import today
 from survey.respond.schemas import LinkInfo
+from survey.respond.stamp import make_stamp
 from survey.settings import Settings
 from survey.tables import Membership
 from tests.builders import (
@@ -35,7 +37,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import StaffClient
+from tests.conftest import SECRET, StaffClient
 
 ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall")
 """The five-level items."""
@@ -61,6 +63,9 @@ class Scene:
             "submission_id": str(uuid.uuid4()),
             "locale": locale,
             "answers": answers,
+            # the form as the survey page served it a minute ago (the attacker loads the
+            # poster's link and waits): signed and not too fast, so the answer is counted
+            "issued": make_stamp(SECRET, self.token, time.time() - 60),
         }
         answer = await self.public.post("/api/v1/responses", json=payload)
         assert answer.status_code == 201, answer.text
