@@ -15,6 +15,7 @@ from analysis import (
     change,
     compare_offices,
     funnel_limits,
+    net_promoter,
     rank_intervals,
     satisfaction_index,
     shrunken_indices,
@@ -74,6 +75,16 @@ def previous_months(filters: Filters) -> list[str]:
 
 def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None or not math.isfinite(x) else round(x, digits)
+
+
+NPS_LEVELS = tuple(float(v) for v in range(11))
+"""The 0–10 scale of a "would you recommend" item, the one the Net Promoter Score is made of."""
+
+
+def _nps(counts: Any) -> list[float | None]:
+    """Net Promoter Score with its 95% interval, from the protected counts of a 0–10 item."""
+    est = net_promoter(counts)
+    return [_r(est.value, 1), _r(est.ci_low, 1), _r(est.ci_high, 1)]
 
 
 def _p(x: float | None) -> float | None:
@@ -216,6 +227,7 @@ def office_result(
                 counts=[int(c) for c in vec] if ok else None,
                 index=_r(satisfaction_index(vec, levels).value) if ok else None,
                 top_box=_r(top_box(vec, 2).value) if ok else None,
+                nps=_nps(vec) if ok and levels == NPS_LEVELS else None,
             )
         )
     points = []

@@ -86,6 +86,8 @@ class ItemResult(msgspec.Struct):
     counts: list[int] | None
     index: float | None
     top_box: float | None
+    nps: list[float | None] | None = None
+    """Net Promoter Score, lower and upper 95% limit (−100…100): 0–10 recommend items only."""
 
 
 class TrendPoint(msgspec.Struct):
