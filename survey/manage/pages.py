@@ -396,6 +396,8 @@ class ManagePagesController(Controller):
                 "service_type": str(form.get("service_type") or ""),
                 "mode": form.get("mode") or "personal",
                 "label": str(form.get("label") or "").strip(),
+                "idle_seconds": form.get("idle_seconds") or 60,
+                "codes_required": form.get("codes_required") == "1",
             },
         )
         link = await structure.create_link(actor, data, state.settings.public_url)

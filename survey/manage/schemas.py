@@ -100,6 +100,10 @@ class LinkIn(Strict, kw_only=True):
     service_type: Code
     mode: Mode = "personal"
     label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    idle_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 60
+    """Kiosk: an unfinished survey is cleared after this many seconds without a touch."""
+    codes_required: bool = False
+    """Personal link: each response needs a one-time code from a printed slip."""
 
 
 class LinkPatch(Strict, kw_only=True):
@@ -120,6 +124,8 @@ class LinkOut(msgspec.Struct):
     label: str
     active: bool
     created_at: dt.datetime
+    idle_seconds: int = 60
+    codes_required: bool = False
 
 
 class UserIn(Strict, kw_only=True):

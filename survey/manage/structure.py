@@ -320,6 +320,8 @@ async def links(
         Link.label,
         Link.active,
         Link.created_at,
+        Link.idle_seconds,
+        Link.codes_required,
     ).where(Link.office.is_in(list(actor.admin_offices) or [-1]))
     if office_id is not None:
         query = query.where(Link.office == office_id)
@@ -375,6 +377,8 @@ async def create_link(actor: Actor | None, data: LinkIn, base_url: str) -> LinkO
         label=data.label,
         active=True,
         created_at=now,
+        idle_seconds=data.idle_seconds,
+        codes_required=data.codes_required and data.mode == "personal",
     )
     await link.save()
     await audit.record(actor, "link_created", org_id, link=link.id, office=data.office_id)

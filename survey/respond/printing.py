@@ -143,7 +143,10 @@ class PrintController(Controller):
         response. The codes are printed here once; only their hashes are kept. With a
         session cookie, send the CSRF token as `x-csrf-token`."""
         scope = await guard.signed_in(request, state)
-        if not scope.via_token and scope.csrf != request.headers.get("x-csrf-token"):
+        given = request.headers.get("x-csrf-token")
+        if given is None and not scope.via_token:  # the form on the administration's links page
+            given = (await request.form()).get("csrf_token")
+        if not scope.via_token and scope.csrf != given:
             raise Forbidden("The form has expired. Please load the page again.")
         job = await print_job(state.settings, token, _languages(request))
         await require_staff_of(scope, job.link)

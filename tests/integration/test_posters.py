@@ -225,3 +225,45 @@ def test_slips_are_eight_per_page_and_each_code_its_own(tmp_path: Path) -> None:
     coded = _qr_texts(posters.slips_pdf(poster, made), sheets)
     assert len(list(sheets.glob("page*.png"))) == 2, "9 codes: a second page"
     assert sorted(coded) == sorted(f"https://umfrage.example/s/abc?code={c}" for c in made)
+
+
+async def test_the_links_page_creates_a_link_with_codes_and_prints_its_slips(
+    staff: StaffClient, tmp_path: Path
+) -> None:
+    from survey.tables import Link, OfficeService
+
+    org = await make_organization()
+    template = await make_link(await make_office(organization=org))
+    await OfficeService(office=template.office_id, service_type=template.service_type).save()
+    await _staff_of(staff, org)
+    csrf = await staff.csrf()
+    made = await staff.client.post(
+        "/manage/links",
+        data={
+            "csrf_token": csrf,
+            "office_id": str(template.office_id),
+            "version_id": str(template.version_id),
+            "service_type": template.service_type,
+            "mode": "personal",
+            "idle_seconds": "90",
+            "codes_required": "1",
+        },
+    )
+    assert made.status_code == 303, made.text
+    row = await Link.select().where(Link.id > template.id).first()
+    assert row is not None and row["codes_required"] and row["idle_seconds"] == 90
+    page = (await staff.client.get(made.headers["location"])).text
+    token = row["token"]
+    for href in (f"/api/v1/links/{token}/poster.pdf", f"/api/v1/links/{token}/slips.pdf"):
+        assert f'href="{href}"' in page
+        assert (await staff.client.get(href)).status_code == 200
+    assert f'action="/api/v1/links/{token}/code-slips.pdf"' in page
+    forged = await staff.client.post(
+        f"/api/v1/links/{token}/code-slips.pdf", data={"csrf_token": "forged"}
+    )
+    assert forged.status_code == 403 and await SlipCode.count() == 0
+    slips = await staff.client.post(
+        f"/api/v1/links/{token}/code-slips.pdf", data={"csrf_token": csrf}
+    )
+    assert slips.status_code == 201 and await SlipCode.count() == 8
+    assert len(_qr_texts(slips.content, tmp_path)) == 8
