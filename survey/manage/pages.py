@@ -18,7 +18,7 @@ from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
 from survey.errors import BadRequest, DomainError, Forbidden
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
-from survey.manage import audit, questionnaires, structure, targets, users
+from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import NOT_YOURS, Actor, load_actor, refuse, version_org
 from survey.manage.schemas import (
     LinkIn,
@@ -279,6 +279,31 @@ class ManagePagesController(Controller):
         )
         await structure.change_organization(actor, organization_id, data)
         return Redirect("/manage/network?done=organization", status_code=303)
+
+    @get("/organizations/{organization_id:int}/erase", cache_control=None)
+    async def erasure_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        organization_id: int,
+    ) -> Template:
+        """The dry run, and the form that asks for the short name typed again."""
+        plan = await retention.erasure_for(actor, organization_id)
+        return self._page(request, staff, "erase.html", plan=plan)
+
+    @post("/organizations/{organization_id:int}/erase", status_code=200)
+    async def erase_organization(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        organization_id: int,
+    ) -> Template:
+        form = await _checked_form(request, state, staff)
+        done = await retention.erase_for(actor, organization_id, str(form.get("confirm") or ""))
+        return self._page(request, staff, "erase.html", plan=done)
 
     # ---- offices -------------------------------------------------------------------------
 

@@ -13,7 +13,11 @@ from typing import Any
 
 import msgspec
 
+from survey.errors import Forbidden, Invalid
+from survey.i18n import N_
 from survey.manage import audit
+from survey.manage.access import NOT_YOURS, Actor, refuse
+from survey.manage.schemas import ErasureOut
 from survey.respond.store import LOCAL_ZONE
 from survey.tables import (
     Link,
@@ -168,9 +172,10 @@ async def erasure(slug: str) -> Erasure:
     )
 
 
-async def erase(slug: str) -> Erasure:
+async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     """Delete every row of the job centre in one transaction; the audit log keeps that it
-    happened (with the counts, not the data). Users left without any role are deactivated."""
+    happened (with the counts, not the data). Users left without any role are deactivated.
+    `actor`: who asked for it on a page or through the API (None: the command line)."""
     plan = await erasure(slug)
     org = await Organization.select(Organization.id).where(Organization.slug == slug).first()
     assert org is not None
@@ -213,5 +218,57 @@ async def erase(slug: str) -> Erasure:
         for m in {r["user"] for r in members}:
             if not await Membership.exists().where(Membership.user == m):
                 await User.update({User.active: False}).where(User.id == m)
-        await audit.record(None, "organization_erased", org_id, slug=slug, **plan.counts)
+        # the entry belongs to no job centre any more (none is left to read it under), so
+        # the person who erased it finds it under their own name
+        await audit.record(
+            actor,
+            "organization_erased",
+            None if actor else org_id,
+            organization_id=org_id,
+            slug=slug,
+            **plan.counts,
+        )
     return plan
+
+
+async def _slug_of(actor: Actor, org_id: int) -> str:
+    """An admin of the whole job centre (or the coordinator of its network) may delete it;
+    anyone else gets the same 403 whether it exists or not."""
+    actor.require_org(org_id)
+    row = await Organization.select(Organization.slug).where(Organization.id == org_id).first()
+    if row is None:
+        raise Forbidden(NOT_YOURS)
+    return str(row["slug"])
+
+
+def _out(org_id: int, plan: Erasure, erased: bool) -> ErasureOut:
+    return ErasureOut(
+        organization_id=org_id,
+        organization=plan.organization,
+        slug=plan.slug,
+        counts=plan.counts,
+        erased=erased,
+    )
+
+
+async def erasure_for(actor: Actor, org_id: int) -> ErasureOut:
+    """The dry run: what deleting all data of the job centre would remove."""
+    try:
+        return _out(org_id, await erasure(await _slug_of(actor, org_id)), erased=False)
+    except LookupError:
+        raise Forbidden(NOT_YOURS) from None
+
+
+async def erase_for(actor: Actor, org_id: int, confirm: str) -> ErasureOut:
+    """Delete all data of the job centre once its short name is typed again."""
+    slug = await _slug_of(actor, org_id)
+    if confirm.strip() != slug:
+        raise refuse(
+            Invalid,
+            N_("Nothing was deleted: type the short name %(slug)s to confirm."),
+            slug=slug,
+        )
+    try:
+        return _out(org_id, await erase(slug, actor), erased=True)
+    except LookupError:  # deleted by a request that came first
+        raise Forbidden(NOT_YOURS) from None

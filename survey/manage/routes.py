@@ -15,11 +15,13 @@ from survey.auth import guard
 from survey.bodies import check_strictly
 from survey.errors import Forbidden
 from survey.i18n import N_
-from survey.manage import audit, questionnaires, structure, targets, users
+from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import Actor, load_actor
 from survey.manage.schemas import (
     AuditOut,
     BankItemOut,
+    ErasureIn,
+    ErasureOut,
     LinkIn,
     LinkOut,
     LinkPatch,
@@ -154,6 +156,27 @@ class ManageApiController(Controller):
         self, actor: NamedDependency[Actor], organization_id: IdPath, data: OrganizationPatch
     ) -> None:
         await structure.change_organization(actor, organization_id, data)
+
+    @get("/organizations/{organization_id:int}/erasure", responses=_errors())
+    async def erasure_plan(
+        self, actor: NamedDependency[Actor], organization_id: IdPath
+    ) -> Response[ErasureOut]:
+        """The dry run of deleting all data of a job centre: what would be removed."""
+        return Response(
+            await retention.erasure_for(actor, organization_id),
+            headers={"cache-control": "no-store"},
+        )
+
+    @post(
+        "/organizations/{organization_id:int}/erasure", status_code=200, responses=_errors(400, 422)
+    )
+    async def erase_organization(
+        self, actor: NamedDependency[Actor], organization_id: IdPath, data: JSONBody[ErasureIn]
+    ) -> ErasureOut:
+        """Delete all data of a job centre (offices, links, responses, questionnaires, roles)
+        for good; `confirm` must repeat its short name. Users left without a role are
+        deactivated; the audit log keeps the counts."""
+        return await retention.erase_for(actor, organization_id, data.confirm)
 
     # offices, service types, links
     @get("/service-types", responses=_errors())

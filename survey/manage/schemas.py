@@ -62,6 +62,22 @@ class OrganizationOut(msgspec.Struct):
     retention_months: int
 
 
+class ErasureIn(Strict, kw_only=True):
+    confirm: Annotated[str, msgspec.Meta(max_length=200)]
+    """The job centre's short name (slug), typed again: nothing is deleted without it."""
+
+
+class ErasureOut(msgspec.Struct):
+    organization_id: int
+    organization: str
+    slug: str
+    counts: dict[str, int]
+    """Rows deleted (or, for the dry run, that would be): offices, links, responses, answers,
+    text_answers, questionnaires, roles."""
+    erased: bool
+    """False for the dry run."""
+
+
 class OfficeIn(Strict, kw_only=True):
     organization_id: Id
     name: Name

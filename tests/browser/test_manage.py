@@ -102,6 +102,10 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
     # the month in progress is published once it is over (issue 10; test_manage.py's first
     # test moves the dashboards' clock on and sees the figure appear)
     assert figure["n"] is None and figure["index"] is None, figure
+    # the demo's targets and Nordheide's two outreach points against its main offices
+    assert manager.get_by_test_id("targets").is_visible()
+    kinds = manager.locator("[data-testid=kind-row]")
+    assert [k.get_attribute("data-kind") for k in kinds.all()] == ["main", "outreach"]
     manager.screenshot(path=artifacts_dir / "manage-manager-overview.png", full_page=True)
     manager_ctx.close()
 
@@ -109,6 +113,7 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
 MANAGE_PAGES = (
     "/manage",
     "/manage/network",
+    "/manage/organizations/1/erase",  # the dry run and its form (nothing is deleted)
     "/manage/offices",
     "/manage/links",
     "/manage/questionnaires",

@@ -556,8 +556,15 @@ async def _fresh(world: World, persona: str) -> dict[str, int]:
         expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
     )
     await token.save()
+    erase = {}  # one job centre of the network for each route that deletes one
+    for key in ("erase_api", "erase_page"):
+        slug = f"walk-{key.replace('_', '-')}-{n}"
+        org = Organization(name=slug, slug=slug, network=world.ids["network"])
+        await org.save()
+        erase[key] = org.id
     return {
         **world.ids,
+        **erase,
         "n": n,
         "questionnaire": q.id,
         "version": v.id,
@@ -603,6 +610,13 @@ def _walk(w: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None, set[
             {"coord"},
         ),
         ("PATCH", f"/api/v1/organizations/{w['a']}", {"retention_months": 12}, ADMINS_A),
+        ("GET", f"/api/v1/organizations/{w['a']}/erasure", None, ADMINS_A),
+        (
+            "POST",
+            f"/api/v1/organizations/{w['erase_api']}/erasure",
+            {"confirm": f"walk-erase-api-{n}"},
+            {"coord"},
+        ),
         ("GET", "/api/v1/service-types", None, EVERYONE),
         ("GET", "/api/v1/offices", None, EVERYONE),
         ("POST", "/api/v1/offices", office, ADMINS_A),
@@ -670,6 +684,13 @@ def _walk(w: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None, set[
             {"coord"},
         ),
         ("POST", f"/manage/organizations/{w['a']}", {"retention_months": "12"}, ADMINS_A),
+        ("GET", f"/manage/organizations/{w['a']}/erase", None, ADMINS_A),
+        (
+            "POST",
+            f"/manage/organizations/{w['erase_page']}/erase",
+            {"confirm": f"walk-erase-page-{n}"},
+            {"coord"},
+        ),
         ("POST", "/manage/offices", {**office, "code": f"P{n}"}, ADMINS_A),
         ("POST", f"/manage/offices/{w['office_a']}", {"kind": "main"}, ADMINS_A),
         ("POST", "/manage/links", link, ADMINS_A),
@@ -1023,3 +1044,111 @@ async def test_it_tells_when_a_period_spans_questionnaire_versions(
         )
         == []
     )
+
+
+async def test_all_data_of_a_job_centre_are_deleted_after_a_dry_run_and_its_name_typed(
+    app: Any, staff: StaffClient, world: World
+) -> None:
+    from survey.tables import Response
+    from tests.builders import make_link, make_responses
+
+    ids = world.ids
+    await make_responses(app.state.engine, await make_link(ids["office_a"]), [FULL_ANSWERS] * 3)
+    await make_responses(app.state.engine, await make_link(ids["office_b"]), [FULL_ANSWERS] * 2)
+    await staff.login("admin.a", PASSWORD)
+    refused = [
+        await staff.client.get(f"/api/v1/organizations/{ids['b']}/erasure"),
+        await staff.client.get("/api/v1/organizations/987654/erasure"),
+        await _api(staff, "POST", f"/api/v1/organizations/{ids['b']}/erasure", {"confirm": "x"}),
+        await _api(staff, "POST", "/api/v1/organizations/987654/erasure", {"confirm": "x"}),
+    ]
+    assert [r.status_code for r in refused] == [403] * 4
+    assert len({r.json()["detail"] for r in refused}) == 1, "the same answer, existing or not"
+    page = await staff.client.get(f"/manage/organizations/{ids['b']}/erase")
+    assert page.status_code == 403 and "Jobcenter B" not in page.text
+
+    plan = await staff.client.get(f"/api/v1/organizations/{ids['a']}/erasure")
+    assert plan.status_code == 200 and plan.json()["erased"] is False
+    assert plan.json()["counts"]["responses"] == 3 and plan.json()["counts"]["offices"] == 1
+    slug = plan.json()["slug"]
+    wrong = await _api(
+        staff, "POST", f"/api/v1/organizations/{ids['a']}/erasure", {"confirm": "jobcenter"}
+    )
+    assert wrong.status_code == 422 and slug in wrong.json()["detail"]
+    missing = await _api(staff, "POST", f"/api/v1/organizations/{ids['a']}/erasure", {})
+    assert missing.status_code == 400
+    form = await staff.client.get(f"/manage/organizations/{ids['a']}/erase")
+    assert form.status_code == 200 and slug in form.text and 'name="confirm"' in form.text
+    typo = await staff.client.post(
+        f"/manage/organizations/{ids['a']}/erase",
+        data={"csrf_token": await _csrf(staff.client), "confirm": slug + "x"},
+    )
+    assert typo.status_code == 422
+    assert await Response.count() == 5, "neither the dry runs nor a wrong name delete anything"
+
+    done = await staff.client.post(
+        f"/manage/organizations/{ids['a']}/erase",
+        data={"csrf_token": await _csrf(staff.client), "confirm": slug},
+    )
+    assert done.status_code == 200 and 'data-testid="count-responses">3<' in done.text
+    assert await Response.count() == 2, "B's responses stay"
+    assert not await Organization.exists().where(Organization.id == ids["a"])
+    entry = await AuditLog.select().where(AuditLog.action == "organization_erased").first()
+    assert entry["username"] == "admin.a" and entry["organization"] is None
+    # admin.b still administers B; manager.a had a role only in A and is deactivated
+    assert (await User.select(User.active).where(User.id == ids["manager_a"]).first())[
+        "active"
+    ] is False
+    again = await staff.client.post(
+        f"/api/v1/organizations/{ids['a']}/erasure", json={"confirm": slug}
+    )
+    assert again.status_code == 401, "admin.a had no other role: deactivated, signed out"
+
+
+async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network_only(
+    staff: StaffClient, world: World
+) -> None:
+    from survey.tables import Network
+
+    other = Network(name="Südwest", slug="suedwest")
+    await other.save()
+    c = await make_organization("Jobcenter C", network=other.id)
+    office_c = await make_office("C-Mitte", c)
+    await staff.login("coord", PASSWORD)
+    attempts = {
+        "rename network": ("PATCH", "/api/v1/networks/{net}", {"name": "X"}),
+        "remove member": ("DELETE", "/api/v1/networks/{net}/members/{org}", None),
+        "add to own network": ("POST", f"/api/v1/networks/{world.ids['network']}/members",
+                               {"organization_id": "{org}"}),
+        "new job centre": ("POST", "/api/v1/organizations",
+                           {"name": "X", "slug": "x-x", "network_id": "{net}"}),
+        "change job centre": ("PATCH", "/api/v1/organizations/{org}", {"name": "X"}),
+        "new office": ("POST", "/api/v1/offices",
+                       {"organization_id": "{org}", "name": "X", "code": "X"}),
+        "office list": ("GET", "/api/v1/offices?organization_id={org}", None),
+        "erasure": ("GET", "/api/v1/organizations/{org}/erasure", None),
+    }  # fmt: skip
+    details = set()
+    for name, (method, path, body) in attempts.items():
+        for net, org in ((other.id, c), (987654, 987655)):
+
+            def fill(value: Any, net: int = net, org: int = org) -> Any:
+                if isinstance(value, str) and value in ("{net}", "{org}"):
+                    return net if value == "{net}" else org
+                return value.format(net=net, org=org) if isinstance(value, str) else value
+
+            payload = None if body is None else {k: fill(v) for k, v in body.items()}
+            answer = await _api(staff, method, fill(path), payload)
+            assert answer.status_code == 403, (name, net, answer.text)
+            details.add(answer.json()["detail"])
+    assert len(details) == 1, details
+    before = await Organization.select(Organization.name, Organization.network).where(
+        Organization.id == c
+    )
+    assert before == [{"name": before[0]["name"], "network": other.id}]
+    assert before[0]["name"].startswith("Jobcenter C")
+    assert await Office.count().where(Office.organization == c) == 1
+    page = await staff.client.get("/manage/network")
+    assert "Südwest" not in page.text and before[0]["name"] not in page.text
+    assert office_c not in {o["id"] for o in (await staff.client.get("/api/v1/offices")).json()}
+
