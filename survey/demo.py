@@ -1,6 +1,6 @@
 """Deterministic demo data, shared by `make demo`, the tests and the benchmarks.
 
-A benchmarking network of eight job centres (rural districts and one city) with 32 offices,
+A benchmarking network of eight job centres (rural districts and one city) with 33 offices,
 outreach points among them; links for every office, service type it offers and mode; one
 user per role; targets for some offices; one job centre with its own questionnaire in two
 versions; about 11,000 responses over the last 12 months in several languages, with real
@@ -68,6 +68,7 @@ DEMO_OFFICES = (
     DemoOffice("Jobcenter Stadt Weserau", "Weserau-Hafen", "WE-H", 800, -0.65),
 )
 OUTREACH = ("benefits", "under_25")
+_NORD = DEMO_OFFICES[0].organization
 _MOOR = "Jobcenter Landkreis Moorland"
 _GEEST = "Jobcenter Kreis Geestrand"
 _WIESE = "Jobcenter Landkreis Wiesental"
@@ -75,6 +76,7 @@ _AUE = "Jobcenter Kreis Auenfeld"
 _HUEGEL = "Jobcenter Landkreis Hügelland"
 _SEE = "Jobcenter Kreis Seenplatte-West"
 NETWORK_OFFICES = (
+    DemoOffice(_NORD, "Treffpunkt Heidesiedlung", "NH-TH", 140, 0.25, "outreach", OUTREACH),
     DemoOffice(_MOOR, "Moorland-Stadt", "MO-S", 380, 0.1),
     DemoOffice(_MOOR, "Moorland-West", "MO-W", 260, -0.1, "branch"),
     DemoOffice(_MOOR, "Moorland-Nord", "MO-N", 240, 0.0, "branch"),
@@ -103,20 +105,23 @@ NETWORK_OFFICES = (
     DemoOffice(_SEE, "Waldsee", "SE-W", 230, 0.1, "branch"),
     DemoOffice(_SEE, "Stadtteiltreff Uferviertel", "SE-SU", 120, 0.2, "outreach", OUTREACH),
 )
-"""Six more job centres of the network: rural districts with main offices, branches and
-outreach points (a room in a community centre, a consultation hour in a town hall)."""
+"""An outreach point of Nordheide and six more job centres of the network: rural districts
+with main offices, branches and outreach points (a room in a community centre, a
+consultation hour in a town hall)."""
 OWN_QUESTIONNAIRE = _WIESE
 """This job centre asks its own questionnaire: version 1 (the standard items), and since
 VERSION_2_DAYS ago version 2 with the yes/no item `language_help` added."""
 VERSION_2_DAYS = 150
 DEMO_TARGETS = (
-    ("Nordheide-Mitte", 75.0),
-    ("Nordheide-Ost", 75.0),
-    ("Nordheide-Süd", 80.0),
-    ("Moorland-Stadt", 72.0),
-    ("Treffpunkt Kirchdorf", 78.0),
+    ("Nordheide-Mitte", 58.0),
+    ("Nordheide-Ost", 66.0),
+    ("Nordheide-Süd", 70.0),
+    ("Treffpunkt Heidesiedlung", 66.5),
+    ("Moorland-Stadt", 62.0),
+    ("Treffpunkt Kirchdorf", 65.0),
 )
-"""Target satisfaction indices (0–100) for the current calendar year."""
+"""Target satisfaction indices (0–100) for the current calendar year: some met, some missed,
+and at the two small outreach points not yet decidable."""
 BETTER_OFFICE = "Nordheide-Süd"
 WORSE_OFFICE = "Weserau-Hafen"
 ALIKE_OFFICES = ("Nordheide-Mitte", "Nordheide-Ost")

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.dashboard import charts, comments, disclosure, queries, results
+from survey.dashboard import charts, comments, disclosure, queries, results, steering
 from survey.dashboard.csv import FUNNEL_WORDS, columns, to_csv
 from survey.dashboard.filters import (
     LOCALES,
@@ -175,6 +175,31 @@ async def _office(
     )
 
 
+async def _steering(
+    state: State, staff: Scope, filters: Filters, office_id: int | None = None
+) -> dict[str, Any]:
+    """Targets, outreach points against main offices, and the version note (issue 11): a
+    protected table of the current period, read only when a target or a second type of
+    office needs it. `office_id`: one office's page (its targets and versions only)."""
+    min_n = _settings(state).min_responses
+    targets = await steering.targets_of(staff, filters, today())
+    if office_id is not None:
+        targets = {k: v for k, v in targets.items() if k[0] == office_id}
+        kinds: dict[int, str] = {}
+    else:
+        kinds = await steering.office_kinds(sorted(staff.visible))
+    items = sorted({INDEX_ITEM, *(item for _, item in targets)})
+    months = _both_periods(filters)  # the months of the page's own table: the same blocks
+    out: dict[str, Any] = {"targets": [], "kinds": []}
+    if targets or len(set(kinds.values())) > 1:
+        table = await protected_table(state, staff, filters, items, months)
+        out["targets"] = steering.judge_targets(staff, table, filters, min_n, targets)
+        out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, kinds)
+    offices = [office_id] if office_id is not None else sorted(staff.visible)
+    out["versions"] = await steering.version_note(offices, filters)
+    return out
+
+
 def _level(raw: str | None) -> Literal["office", "organization"]:
     if raw in (None, "", "office"):
         return "office"
@@ -276,6 +301,7 @@ class DashboardController(Controller):
         sort = request.query_params.get("sort")
         result = await _overview(state, staff, filters, sort)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
+        context["steering"] = await _steering(state, staff, filters)
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
     @get("/overview.csv")
@@ -322,6 +348,7 @@ class DashboardController(Controller):
                 result.comments, request.query_params.get("comments_q") or "", page
             ),
             "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
+            "steering": await _steering(state, staff, filters, office_id),
         }
         return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
 

@@ -92,19 +92,27 @@ Z_ONE_SIDED = 1.6448536269514722
 
 
 def judge(
-    index: float | None, low: float | None, high: float | None, n: int, target: float
+    index: float | None,
+    low: float | None,
+    high: float | None,
+    n: int,
+    target: float,
+    *,
+    se: float | None = None,
 ) -> TargetVerdict | None:
     """A one-sided test of the index against its target from the published figures.
 
-    The standard error comes from the 95 % interval shown beside the index
-    (se = (high - low) / (2 · 1.96)); the index meets the target when
+    The standard error is `se` when given (that of `analysis.satisfaction_index`), else it
+    comes from the 95 % interval shown beside the index (se = (high - low) / (2 · 1.96)); the
+    index meets the target when
     index - 1.645 · se ≥ target, misses it when index + 1.645 · se < target, and is undecided
     otherwise. The responses still needed scale n by (1.645 · se / |index - target|)², since se
     shrinks with 1/√n. Nothing is judged from a withheld figure (None in, None out).
     """
     if index is None or low is None or high is None or n <= 0:
         return None
-    se = (high - low) / (2 * 1.959963984540054)
+    if se is None:
+        se = (high - low) / (2 * 1.959963984540054)
     margin = Z_ONE_SIDED * se
     if index - margin >= target:
         return TargetVerdict("met", target)

@@ -54,10 +54,10 @@ def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(tmp_path: 
         versions = db.execute("SELECT COUNT(DISTINCT version) FROM response").fetchone()[0]
         targets = db.execute("SELECT COUNT(*) FROM target").fetchone()[0]
     assert 10_000 <= responses <= 12_500
-    assert offices == 32 and kinds == {"main": 11, "branch": 12, "outreach": 9}
+    assert offices == 33 and kinds == {"main": 11, "branch": 12, "outreach": 10}
     assert centres == 8, "a realistic network: eight job centres"
     assert versions == 3, "the standard questionnaire and a job centre's own in two versions"
-    assert targets == 5
+    assert targets == 6
     assert locales >= 4
 
 
@@ -133,7 +133,7 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         ok = await c.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
         bad = await c.get("/api/v1/results/overview", headers={"authorization": "Bearer nope"})
-    assert ok.status_code == 200 and len(ok.json()["rows"]) == 32  # the whole network
+    assert ok.status_code == 200 and len(ok.json()["rows"]) == 33  # the whole network
     assert bad.status_code == 401
 
 

@@ -1152,3 +1152,73 @@ async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network
     assert "Südwest" not in page.text and before[0]["name"] not in page.text
     assert office_c not in {o["id"] for o in (await staff.client.get("/api/v1/offices")).json()}
 
+
+async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_offices(
+    app: Any, staff: StaffClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+
+    from survey.manage.questionnaires import _standard
+    from survey.tables import Questionnaire, QuestionnaireVersion, Target
+    from tests.builders import make_link, make_responses
+
+    ids = world.ids
+    best = {k: (10 if k == "recommend" else 5) for k in FULL_ANSWERS}
+    poor = {k: (3 if k == "recommend" else 2) for k in FULL_ANSWERS}
+    treff = await make_office("Treff", ids["a"])
+    tiny = await make_office("Winzig", ids["a"])
+    await Office.update({Office.kind: "outreach"}).where(Office.id.is_in([treff, tiny]))
+    engine = app.state.engine
+    await make_responses(engine, await make_link(ids["office_a"]), [best, FULL_ANSWERS] * 20)
+    await make_responses(engine, await make_link(treff), [poor] * 30)
+    await make_responses(engine, await make_link(tiny), [poor] * 3)
+    q = Questionnaire(organization=ids["a"], code="eigen", name="Eigen")
+    await q.save()
+    v2 = QuestionnaireVersion(
+        questionnaire=q.id, number=2, definition=_standard(), published_at=dt.datetime.now(dt.UTC)
+    )
+    await v2.save()
+    await make_responses(engine, await make_link(ids["office_a"], version=v2.id), [best])
+    # the month in progress is published on the second day of the next (issue 10)
+    later = queries.next_month(filters.today()) + dt.timedelta(days=1)
+    monkeypatch.setattr(filters, "today", lambda: later)
+    monkeypatch.setattr(dashboard_routes, "today", lambda: later)
+    year = dt.date.today().year
+    for office, item, value in (
+        (ids["office_a"], "_index", 40.0),  # far below the office: met
+        (treff, "_index", 90.0),  # far above: missed
+        (treff, "overall", 25.0),  # what the answers give: not yet decidable
+        (tiny, "_index", 50.0),  # too few responses to judge
+    ):
+        await Target(
+            office=office,
+            item=item,
+            value=value,
+            valid_from=dt.date(year, 1, 1),
+            valid_to=dt.date(year + 1, 12, 31),
+        ).save()
+
+    await staff.login("manager.a", PASSWORD)
+    page = (await staff.client.get("/dashboard?lang=en")).text
+    status = dict(re.findall(r'data-office="([^"]+)" data-status="([^"]+)"', page))
+    names = {
+        r["id"]: r["name"] for r in await Office.select(Office.id, Office.name).where(
+            Office.organization == ids["a"]
+        )
+    }  # fmt: skip
+    assert status[names[ids["office_a"]]] == "met"
+    assert status[names[tiny]] == "too few responses"
+    statuses = re.findall(
+        rf'data-office="{names[treff]}" data-status="([^"]+)"', page
+    )  # the index and the overall item
+    assert sorted(statuses) == ["missed", "undecided"]
+    assert re.findall(r'data-testid="kind-row" data-kind="(\w+)"', page) == ["main", "outreach"]
+    outreach = page.split('data-kind="outreach"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="kind-verdict"' in outreach and "worse" in outreach.lower()
+    assert "1 more with too few responses" in outreach, "the small outreach point is not pooled"
+    rows = (await staff.client.get("/api/v1/results/overview")).json()["rows"]
+    shown_n = next(r["n"] for r in rows if r["office_id"] == treff)
+    assert f'<td class="num">{shown_n}</td>' in outreach, "the pool is the shown office's n"
+    assert 'data-testid="versions-note"' in page and "Eigen v2" in page
+    office_page = (await staff.client.get(f"/dashboard/offices/{treff}")).text
+    assert office_page.count('data-testid="target-row"') == 2

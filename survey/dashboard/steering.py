@@ -1,0 +1,202 @@
+"""What the administration adds to the dashboards (issue 11): targets met or missed, outreach
+points against main offices as groups, and the note when a period spans questionnaire
+versions.
+
+Every figure here comes from the protected table (`disclosure.protect`), the same cells as
+the other figures of the page, so a target's index is the index shown in the office's row.
+A group of offices is pooled only from offices whose own figure the user sees: the pool is
+then a sum of published figures and reveals nothing a subtraction of them would not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import msgspec
+
+from analysis import CountTable, compare_offices, satisfaction_index
+from survey.auth.schemas import Scope
+from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable
+from survey.dashboard.results import MIN_EFFECT, SCALE_ITEMS, current_months, scale_levels
+from survey.dashboard.schemas import Filters, Verdict
+from survey.manage.questionnaires import VersionUsed, versions_in_period
+from survey.manage.targets import current_targets, judge
+from survey.questionnaire import INDEX_ITEM
+from survey.tables import Office
+
+KIND_ORDER = ("main", "branch", "outreach")
+TARGET_ITEMS = frozenset({INDEX_ITEM, *(i.code for i in SCALE_ITEMS)})
+"""Items a target is judged on: the index and the scale items the dashboards compare."""
+
+
+class TargetRow(msgspec.Struct):
+    office_id: int
+    office: str
+    item: str
+    target: float
+    n: int | None
+    index: float | None
+    index_low: float | None
+    index_high: float | None
+    status: str
+    """met, missed, undecided (the one-sided test does not decide yet) or too few responses."""
+    needed: int | None
+    """For undecided: about how many more responses would decide it at the present
+    difference and spread."""
+
+
+class KindRow(msgspec.Struct):
+    kind: str
+    offices: int
+    """Offices of this type pooled (those whose own figure is shown)."""
+    left_out: int
+    """Offices of this type left out: too few responses to show their own figure."""
+    n: int
+    index: float | None
+    index_low: float | None
+    index_high: float | None
+    verdict: Verdict | None
+    """Against the main offices (Mann–Whitney, at least a small effect); None for the main
+    offices themselves or when there are none."""
+    pvalue: float | None
+
+
+class VersionNote(msgspec.Struct):
+    versions: list[VersionUsed]
+    partial: list[tuple[str, list[str]]]
+    """Items that not every version asks, with the versions that do ("Name v2")."""
+
+
+def _r(x: float | None, digits: int = 2) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def period_days(filters: Filters) -> tuple[dt.date, dt.date]:
+    first = dt.date.fromisoformat(filters.first_month + "-01")
+    last = dt.date.fromisoformat(filters.last_month + "-01")
+    end = (last + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return first, end
+
+
+def target_day(filters: Filters, today: dt.date) -> dt.date:
+    """Targets valid on the last day of the period (today, while the period runs)."""
+    return min(period_days(filters)[1], today)
+
+
+async def targets_of(
+    scope: Scope, filters: Filters, today: dt.date
+) -> dict[tuple[int, str], float]:
+    """(office, item) -> target for the visible offices, on the day the page judges."""
+    found = await current_targets(sorted(scope.visible), target_day(filters, today))
+    return {k: v for k, v in found.items() if k[1] in TARGET_ITEMS}
+
+
+def judge_targets(
+    scope: Scope,
+    table: ProtectedTable,
+    filters: Filters,
+    min_n: int,
+    targets: dict[tuple[int, str], float],
+) -> list[TargetRow]:
+    """Each target against the office's published index of the period (one-sided test)."""
+    months = current_months(filters)
+    names = {o.id: o.name for o in scope.group}
+    rows = []
+    for (office, item), target in sorted(targets.items(), key=lambda t: (names[t[0][0]], t[0][1])):
+        levels = INDEX_LEVELS if item == INDEX_ITEM else scale_levels(item)
+        est = satisfaction_index(table.counts(item, [office], months), levels)
+        shown = est.n >= min_n and est.value is not None
+        verdict = (
+            judge(est.value, est.ci_low, est.ci_high, est.n, target, se=est.se) if shown else None
+        )
+        rows.append(
+            TargetRow(
+                office_id=office,
+                office=names[office],
+                item=item,
+                target=target,
+                n=est.n if shown else None,
+                index=_r(est.value) if shown else None,
+                index_low=_r(est.ci_low) if shown else None,
+                index_high=_r(est.ci_high) if shown else None,
+                status=verdict.status if verdict else "too few responses",
+                needed=verdict.needed if verdict else None,
+            )
+        )
+    return rows
+
+
+async def office_kinds(office_ids: Sequence[int]) -> dict[int, str]:
+    rows = await Office.select(Office.id, Office.kind).where(
+        Office.id.is_in(list(office_ids) or [-1])
+    )
+    return {int(r["id"]): str(r["kind"]) for r in rows}
+
+
+def compare_kinds(
+    scope: Scope,
+    table: ProtectedTable,
+    filters: Filters,
+    min_n: int,
+    kinds: dict[int, str],
+) -> list[KindRow]:
+    """The user's visible offices pooled by type (main office, branch, outreach point), each
+    type against the main offices; empty unless at least two types have offices shown."""
+    months = current_months(filters)
+    shown: dict[str, list[int]] = {k: [] for k in KIND_ORDER}
+    left: dict[str, int] = {k: 0 for k in KIND_ORDER}
+    for o in scope.group:
+        if o.id not in scope.visible or kinds.get(o.id) not in shown:
+            continue
+        kind = kinds[o.id]
+        if table.n(INDEX_ITEM, [o.id], months) >= min_n:
+            shown[kind].append(o.id)
+        else:
+            left[kind] += 1
+    present = [k for k in KIND_ORDER if shown[k]]
+    if len(present) < 2:
+        return []
+    counts = {k: table.counts(INDEX_ITEM, shown[k], months) for k in present}
+    rows = []
+    for kind in present:
+        est = satisfaction_index(counts[kind], INDEX_LEVELS)
+        verdict: Verdict | None = None
+        pvalue = None
+        if kind != "main" and "main" in present:
+            pair = CountTable(["main", kind], list(INDEX_LEVELS), [counts["main"], counts[kind]])
+            other = compare_offices(pair, min_n, min_effect=MIN_EFFECT).offices[1]
+            verdict, pvalue = other.verdict, other.pvalue
+        rows.append(
+            KindRow(
+                kind=kind,
+                offices=len(shown[kind]),
+                left_out=left[kind],
+                n=est.n,
+                index=_r(est.value),
+                index_low=_r(est.ci_low),
+                index_high=_r(est.ci_high),
+                verdict=verdict,
+                pvalue=None if pvalue is None else round(pvalue, 4),
+            )
+        )
+    return rows
+
+
+async def version_note(office_ids: Sequence[int], filters: Filters) -> VersionNote | None:
+    """When the offices' responses of the period come from more than one questionnaire
+    version: which, and the items not every one of them asks."""
+    start, end = period_days(filters)
+    versions = await versions_in_period(list(office_ids), start, end)
+    if len(versions) < 2:
+        return None
+    partial = []
+    every = set.intersection(*(set(v.items) for v in versions))
+    seen: list[str] = []
+    for v in versions:
+        seen += [i for i in v.items if i not in every and i not in seen]
+    for item in seen:
+        partial.append(
+            (item, [f"{v.questionnaire} v{v.number}" for v in versions if item in v.items])
+        )
+    return VersionNote(versions=versions, partial=partial)
