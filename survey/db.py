@@ -35,6 +35,10 @@ def is_unavailable(exc: BaseException) -> bool:
         return any(word in str(exc).lower() for word in _SQLITE_UNAVAILABLE)
     if isinstance(exc, sqlite3.DatabaseError):
         return "disk" in str(exc).lower() or "full" in str(exc).lower()
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        # the server ended the connection in the middle of an exchange (a failover, a
+        # terminated backend): asyncpg then finds the connection in another operation's state
+        return "another operation" in str(exc)
     return isinstance(
         exc,
         OSError  # refused, reset, unreachable

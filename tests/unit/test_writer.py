@@ -104,3 +104,17 @@ async def test_it_finishes_the_batch_in_flight_when_stopped() -> None:
     await asyncio.sleep(0)
     await writer.stop()
     assert [p.result() for p in pending] == ["created"] * 12
+
+
+def test_a_connection_cut_mid_exchange_counts_as_the_database_being_unavailable() -> None:
+    """asyncpg reports a backend terminated during an exchange (as in a failover) as an
+    InternalClientError about another operation; that is a 503, not a 500."""
+    import asyncpg
+
+    from survey.db import is_unavailable
+
+    cut = asyncpg.exceptions.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    )
+    assert is_unavailable(cut)
+    assert not is_unavailable(asyncpg.exceptions.InternalClientError("a bug of our own"))
