@@ -129,13 +129,17 @@ async def make_responses(
     *,
     locale: str = "de",
     when: dt.datetime | None = None,
+    flagged: bool = False,
 ) -> None:
-    """Store one response per answers mapping through the same store the writer uses."""
+    """Store one response per answers mapping through the same store the writer uses
+    (`flagged`: as sent faster than a person can answer)."""
     subs: list[Submission] = []
     for a in answers:
         checked = check_answers(STANDARD, dict(a))
         assert not checked.errors, checked.errors
-        sub = make_submission(link, uuid.uuid4(), locale, checked, STANDARD, now=when)
+        sub = make_submission(
+            link, uuid.uuid4(), locale, checked, STANDARD, now=when, flagged=flagged
+        )
         subs.append(msgspec.structs.replace(sub, record_key=_record_keys.getrandbits(31)))
     store = make_store(engine)
     await store.commit(subs)

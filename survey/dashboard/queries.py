@@ -219,12 +219,26 @@ async def comments(office_id: int, filters: Filters, limit: int = 5000) -> list[
     sql = (
         f"SELECT t.id AS id, {month} AS month, t.text AS text FROM text_answer t "
         "JOIN response r ON r.id = t.response "
-        "WHERE r.office = {} AND r.day >= {} AND r.day <= {} AND NOT t.hidden"
-        + _filter_sql(filters, args, "r.")
-        + f" LIMIT {int(limit)}"
+        "WHERE r.office = {} AND r.day >= {} AND r.day <= {} AND NOT t.hidden "
+        "AND NOT r.flagged" + _filter_sql(filters, args, "r.") + f" LIMIT {int(limit)}"
     )
     rows = await Office.raw(sql, *args)
     return [CommentRow(int(r["id"]), r["month"], r["text"]) for r in rows]
+
+
+async def flagged_count(office_id: int, filters: Filters, last_month: str) -> int:
+    """Responses of the office in the period up to `last_month` that came faster than a
+    person can answer (stored, flagged, and counted in no figure)."""
+    if last_month < filters.first_month:
+        return 0
+    args: list[object] = [office_id, month_start(filters.first_month), month_end(last_month)]
+    sql = (
+        "SELECT COUNT(*) AS n FROM response r "
+        "WHERE r.office = {} AND r.day >= {} AND r.day <= {} AND r.flagged"
+        + _filter_sql(filters, args, "r.")
+    )
+    rows = await Office.raw(sql, *args)
+    return int(rows[0]["n"]) if rows else 0
 
 
 async def office_comment_ids(office_id: int) -> list[int]:

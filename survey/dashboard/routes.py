@@ -218,6 +218,11 @@ async def _benchmark(
     return results.benchmark(staff, table, filters, _settings(state).min_responses, unit)
 
 
+def about(count: int) -> int | None:
+    """A count shown only roughly (to the nearest 5; 1–4 as 0: "fewer than 5"), None for 0."""
+    return None if count == 0 else 5 * round(count / 5) if count >= 5 else 0
+
+
 def _lang(locale: str) -> Literal["de", "en"]:
     return "en" if locale == "en" else "de"
 
@@ -349,6 +354,11 @@ class DashboardController(Controller):
             ),
             "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
             "steering": await _steering(state, staff, filters, office_id),
+            "flagged": about(
+                await queries.flagged_count(
+                    office_id, filters, min(filters.last_month, published_through(today()))
+                )
+            ),
         }
         return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
 

@@ -1,4 +1,5 @@
-"""What the office page shows beyond the index: the Net Promoter Score of the recommend item."""
+"""What the office page shows beyond the index: the Net Promoter Score of the recommend item,
+and how many responses came too fast to count."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import datetime as dt
 from litestar import Litestar
 
 from analysis import net_promoter
+from survey.dashboard.routes import about
 from tests.builders import (
+    FULL_ANSWERS,
+    in_closed_month,
     make_link,
     make_office,
     make_organization,
@@ -42,3 +46,25 @@ async def test_the_recommend_question_shows_its_net_promoter_score_from_the_publ
     page = await staff.client.get(f"/dashboard/offices/{office}")
     assert 'data-testid="nps"' in page.text and "Weiterempfehlung (NPS)" in page.text
     assert f"{round(nps):+d}" in page.text
+
+
+async def test_responses_faster_than_a_person_are_left_out_and_counted_roughly(
+    staff: StaffClient, app: Litestar
+) -> None:
+    org = await make_organization()
+    office = await make_office(organization=org)
+    link = await make_link(office)
+    when = in_closed_month()
+    honest = [{**FULL_ANSWERS, "comment": "Alles gut"}] * 12
+    fast = [{**FULL_ANSWERS, "overall": 1, "comment": "Werbung: kaufen Sie hier"}] * 7
+    await make_responses(app.state.engine, link, honest, when=when)
+    await make_responses(app.state.engine, link, fast, when=when, flagged=True)
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    await staff.login("max", "max-password-1")
+    result = (await staff.client.get(f"/api/v1/results/offices/{office}")).json()
+    overall = next(i for i in result["items"] if i["item"] == "overall")
+    assert overall["counts"][0] <= 2, "the seven fast 1s are not counted (noise aside)"
+    assert all("Werbung" not in c["text"] for c in result["comments"])
+    page = await staff.client.get(f"/dashboard/offices/{office}")
+    assert "Nicht mitgezählt: etwa 5 Antworten" in page.text
+    assert (about(0), about(3), about(7), about(13)) == (None, 0, 5, 15)
