@@ -322,6 +322,7 @@ class ManagePagesController(Controller):
             organizations=[o for o in await structure.organizations(actor)],
             offices=await structure.offices(actor),
             service_types=await structure.service_types(),
+            poster_languages=[(code, language_name(code)) for code in RESPOND_LOCALES],
         )
 
     @post("/offices", status_code=303)
@@ -363,6 +364,7 @@ class ManagePagesController(Controller):
                 "name": _opt(form, "name"),
                 "kind": _opt(form, "kind"),
                 "service_types": form.getall("service_types", []) if "save" in form else None,
+                "poster_languages": form.getall("poster_languages", []) if "save" in form else None,
                 "active": None if active is None else active == "1",
             },
         )

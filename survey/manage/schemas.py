@@ -13,6 +13,10 @@ Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 OfficeKind = Literal["main", "branch", "outreach"]
+PosterLanguage = Literal[
+    "de", "de-x-ls", "en", "uk", "ar", "tr", "ru", "fa", "ps", "pl", "ro", "bg"
+]
+"""A language a poster can be printed in (survey.i18n.RESPOND_LOCALES; a test keeps both equal)."""
 Mode = Literal["personal", "kiosk"]
 StaffRole = Literal["admin", "manager", "researcher"]
 Username = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,79}$")]
@@ -91,6 +95,9 @@ class OfficePatch(Strict, kw_only=True):
     kind: OfficeKind | None = None
     service_types: list[Code] | None = None
     active: bool | None = None
+    poster_languages: Annotated[list[PosterLanguage], msgspec.Meta(max_length=8)] | None = None
+    """The languages of the office's QR posters and slips, in this order (empty: the default
+    choice); a print may still ask for others."""
 
 
 class OfficeOut(msgspec.Struct):
@@ -102,6 +109,7 @@ class OfficeOut(msgspec.Struct):
     kind: str
     active: bool
     service_types: list[str]
+    poster_languages: list[str] = []
 
 
 class ServiceTypeOut(msgspec.Struct):

@@ -197,6 +197,7 @@ async def offices(
         Office.code,
         Office.kind,
         Office.active,
+        Office.poster_languages,
     ).where(Office.id.is_in(list(actor.admin_offices) or [-1]))
     if org_id is not None:
         query = query.where(Office.organization == org_id)
@@ -209,7 +210,14 @@ async def offices(
     by_office: dict[int, list[str]] = {}
     for s in services:
         by_office.setdefault(s["office"], []).append(s["service_type"])
-    return [OfficeOut(**r, service_types=by_office.get(r["id"], [])) for r in rows]
+    return [
+        OfficeOut(
+            **{k: v for k, v in r.items() if k != "poster_languages"},
+            service_types=by_office.get(r["id"], []),
+            poster_languages=[c for c in (r["poster_languages"] or "").split(",") if c],
+        )
+        for r in rows
+    ]
 
 
 async def office(actor: Actor, office_id: int) -> OfficeOut:
@@ -269,6 +277,8 @@ async def change_office(actor: Actor | None, office_id: int, data: OfficePatch) 
         values[Office.kind] = data.kind
     if data.active is not None:
         values[Office.active] = data.active
+    if data.poster_languages is not None:
+        values[Office.poster_languages] = ",".join(dict.fromkeys(data.poster_languages))
     async with _db().transaction():
         if values:
             await Office.update(values).where(Office.id == office_id)
@@ -287,6 +297,7 @@ async def change_office(actor: Actor | None, office_id: int, data: OfficePatch) 
             name=data.name,
             kind=data.kind,
             service_types=services,
+            poster_languages=data.poster_languages,
         )
 
 

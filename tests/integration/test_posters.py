@@ -77,8 +77,23 @@ async def test_the_poster_leads_back_to_the_link_and_says_it_in_each_language(
 async def test_the_office_chooses_its_poster_languages(staff: StaffClient, tmp_path: Path) -> None:
     org = await make_organization()
     office = await make_office(organization=org)
-    await Office.update({Office.poster_languages: "tr,pl"}).where(Office.id == office)
     link = await make_link(office)
+    await _staff_of(staff, org, role="admin")  # the admin chooses them, in the API or the page
+    csrf = {"x-csrf-token": await staff.csrf()}
+    url = f"/api/v1/offices/{office}"
+    for bad in (["tr", "xx"], ["de"] * 9):
+        refused = await staff.client.patch(url, json={"poster_languages": bad}, headers=csrf)
+        assert refused.status_code == 400, refused.text
+    chosen = await staff.client.patch(url, json={"poster_languages": ["tr", "pl"]}, headers=csrf)
+    assert chosen.status_code == 204, chosen.text
+    listed = (await staff.client.get("/api/v1/offices")).json()
+    assert next(o for o in listed if o["id"] == office)["poster_languages"] == ["tr", "pl"]
+    page = await staff.client.get("/manage/offices")
+    assert 'name="poster_languages" value="tr" checked' in page.text
+    assert 'name="poster_languages" value="de">' in page.text
+    assert (await Office.select(Office.poster_languages).where(Office.id == office))[0] == {
+        "poster_languages": "tr,pl"
+    }
     await _staff_of(staff, org, role="manager")
     text = _pdf_text(
         (await staff.client.get(f"/api/v1/links/{link.token}/poster.pdf")).content, tmp_path
@@ -267,3 +282,12 @@ async def test_the_links_page_creates_a_link_with_codes_and_prints_its_slips(
     )
     assert slips.status_code == 201 and await SlipCode.count() == 8
     assert len(_qr_texts(slips.content, tmp_path)) == 8
+
+
+def test_the_poster_languages_of_the_schema_are_the_respondent_languages() -> None:
+    import typing
+
+    from survey.i18n import RESPOND_LOCALES
+    from survey.manage.schemas import PosterLanguage
+
+    assert typing.get_args(PosterLanguage) == RESPOND_LOCALES
