@@ -3,14 +3,13 @@ masked text only."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from litestar import Litestar
 
 from survey.dashboard.comments import PAGE_SIZE, page_of
 from survey.dashboard.schemas import Comment
 from tests.builders import (
     FULL_ANSWERS,
+    in_closed_month,
     make_link,
     make_office,
     make_organization,
@@ -18,12 +17,6 @@ from tests.builders import (
     make_staff_user,
 )
 from tests.conftest import StaffClient
-
-
-def _two_months_ago() -> dt.datetime:
-    """A day in a month that is over (a month appears on the dashboards once it is over)."""
-    first = dt.datetime.now(dt.UTC).replace(day=1, hour=12)
-    return (first - dt.timedelta(days=40)).replace(day=10)
 
 
 def test_a_page_of_comments_counts_and_searches_the_masked_text() -> None:
@@ -45,7 +38,7 @@ async def test_an_office_with_many_comments_pages_them_and_searches_them(
     office = await make_office(organization=org)
     answers = [{**FULL_ANSWERS, "comment": f"Anmerkung Nummer {k}"} for k in range(70)]
     answers[7]["comment"] = "Herr Schneider am Empfang war sehr hilfsbereit"
-    when = _two_months_ago()
+    when = in_closed_month()
     await make_responses(app.state.engine, await make_link(office), answers, when=when)
     await make_staff_user("max", "max-password-1", "manager", organization=org)
     await staff.login("max", "max-password-1")

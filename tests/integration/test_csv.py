@@ -5,13 +5,13 @@ numeric columns hold numbers only and a status column says why a cell is empty."
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 from litestar import Litestar
 
 from tests.builders import (
     FULL_ANSWERS,
+    in_closed_month,
     make_link,
     make_office,
     make_organization,
@@ -20,11 +20,6 @@ from tests.builders import (
     responses_with_counts,
 )
 from tests.conftest import StaffClient
-
-
-def _closed_month() -> dt.datetime:
-    first = dt.datetime.now(dt.UTC).replace(day=1, hour=12)
-    return (first - dt.timedelta(days=40)).replace(day=10)
 
 
 def _rows(body: bytes, delimiter: str) -> list[dict[str, str]]:
@@ -38,7 +33,7 @@ async def test_german_pages_download_german_csv_and_english_pages_english_csv(
 ) -> None:
     org = await make_organization()
     offices = [await make_office(organization=org) for _ in range(4)]
-    when = _closed_month()
+    when = in_closed_month()
     for k, office in enumerate(offices[:3]):
         answers = responses_with_counts("overall", [2, 3, 5 + k, 10, 10 + 3 * k])
         await make_responses(app.state.engine, await make_link(office), answers, when=when)
