@@ -23,7 +23,7 @@ from survey.export.kanon import OTHER_LANGUAGE
 from survey.export.schemas import FORMATS, Codebook
 from survey.i18n import RESPOND_LOCALES
 from survey.manage import schemas as manage_schemas
-from survey.questionnaire import SERVICE_TYPES
+from survey.questionnaire import MODES, SERVICE_TYPES
 from survey.respond.schemas import SubmissionIn
 
 BEARER = "bearer"
@@ -83,9 +83,9 @@ _RESULTS_ERRORS = ["400", "401", "403", "404", "503"]
 _EXPORT_ERRORS = ["400", "401", "403"]
 _EXPORT_VALUES: dict[str, list[str]] = {  # "" is "not given", as a form sends it
     "format": [*FORMATS, ""],
-    "service_type": [*microdata.SERVICE_TYPES, ""],
+    "service_type": [*SERVICE_TYPES, ""],
     "language": [*RESPOND_LOCALES, OTHER_LANGUAGE, ""],
-    "mode": [*microdata.MODES, ""],
+    "mode": [*MODES, ""],
     "labels": ["de", "en", ""],
     "sep": ["comma", "semicolon", ",", ";", ""],
     "as": ["json", "md", ""],

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from survey.i18n import N_
+
 _FORM_INT = re.compile(r"-?[0-9]{1,5}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and line breaks: never part of a comment (and PostgreSQL
@@ -18,6 +20,17 @@ INDEX_ITEM = "_index"
 """The item code under which count tables keep each respondent's composite index."""
 SERVICE_TYPES = ("benefits", "placement", "case_management", "under_25")
 MODES = ("personal", "kiosk")
+OFFICE_KINDS = ("main", "branch", "outreach")
+"""Main office, branch, outreach point in a neighbourhood (a room in a community centre)."""
+SERVICE_NAMES = {
+    "benefits": N_("Benefits"),
+    "placement": N_("Placement"),
+    "case_management": N_("Case management"),
+    "under_25": N_("Under 25"),
+}
+MODE_NAMES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
+KIND_NAMES = {"main": N_("Main office"), "branch": N_("Branch"), "outreach": N_("Outreach point")}
+"""The staff's words for the codes above (staff catalog)."""
 LOCAL_ZONE = ZoneInfo("Europe/Berlin")
 """Days and months of responses are those of the job centres' time zone."""
 

@@ -43,7 +43,7 @@ from survey.dashboard.schemas import (
 )
 from survey.errors import BadRequest, Forbidden, NotFound
 from survey.i18n import N_, language_name, translations
-from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
+from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
 from survey.settings import Settings
 
 VERDICTS = {
@@ -53,13 +53,6 @@ VERDICTS = {
     "withheld": (N_("withheld"), "few"),
     "too few responses": (N_("too few responses"), "few"),
 }
-SERVICE_NAMES = {
-    "benefits": N_("Benefits"),
-    "placement": N_("Placement"),
-    "case_management": N_("Case management"),
-    "under_25": N_("Under 25"),
-}
-MODE_NAMES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
 MASK_LABELS = {
     "email": N_("[e-mail]"),
     "iban": N_("[IBAN]"),

@@ -22,10 +22,9 @@ from survey.dashboard.results import MIN_EFFECT, SCALE_ITEMS, current_months, sc
 from survey.dashboard.schemas import Filters, Verdict
 from survey.manage.questionnaires import VersionUsed, versions_in_period
 from survey.manage.targets import current_targets, judge
-from survey.questionnaire import INDEX_ITEM
+from survey.questionnaire import INDEX_ITEM, OFFICE_KINDS
 from survey.tables import Office
 
-KIND_ORDER = ("main", "branch", "outreach")
 TARGET_ITEMS = frozenset({INDEX_ITEM, *(i.code for i in SCALE_ITEMS)})
 """Items a target is judged on: the index and the scale items the dashboards compare."""
 
@@ -144,8 +143,8 @@ def compare_kinds(
     """The user's visible offices pooled by type (main office, branch, outreach point), each
     type against the main offices; empty unless at least two types have offices shown."""
     months = current_months(filters)
-    shown: dict[str, list[int]] = {k: [] for k in KIND_ORDER}
-    left: dict[str, int] = {k: 0 for k in KIND_ORDER}
+    shown: dict[str, list[int]] = {k: [] for k in OFFICE_KINDS}
+    left: dict[str, int] = {k: 0 for k in OFFICE_KINDS}
     for o in scope.group:
         if o.id not in scope.visible or kinds.get(o.id) not in shown:
             continue
@@ -154,7 +153,7 @@ def compare_kinds(
             shown[kind].append(o.id)
         else:
             left[kind] += 1
-    present = [k for k in KIND_ORDER if shown[k]]
+    present = [k for k in OFFICE_KINDS if shown[k]]
     if len(present) < 2:
         return []
     counts = {k: table.counts(INDEX_ITEM, shown[k], months) for k in present}

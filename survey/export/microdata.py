@@ -38,18 +38,15 @@ from survey.export.schemas import (
     VariableCounts,
 )
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
-from survey.respond.store import LOCAL_ZONE
+from survey.questionnaire import (
+    KIND_NAMES,
+    LOCAL_ZONE,
+    MODE_NAMES,
+    MODES,
+    SERVICE_NAMES,
+    SERVICE_TYPES,
+)
 
-SERVICE_TYPES = ("benefits", "placement", "case_management", "under_25")
-MODES = ("personal", "kiosk")
-SERVICE_NAMES = {
-    "benefits": N_("Benefits"),
-    "placement": N_("Placement"),
-    "case_management": N_("Case management"),
-    "under_25": N_("Under 25"),
-}
-MODE_NAMES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
-KIND_NAMES = {"main": N_("Main office"), "branch": N_("Branch"), "outreach": N_("Outreach point")}
 QUASI_IDENTIFIERS = ["jobcentre", "office", "service_type", "language", "mode", "month"]
 MISSING = {
     NOT_ANSWERED: Text("keine Angabe", "not answered"),

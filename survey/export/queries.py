@@ -19,11 +19,11 @@ from typing import Any
 
 import msgspec
 
+from survey.questionnaire import OFFICE_KINDS
 from survey.settings import Settings
 from survey.tables import Office, QuestionnaireVersion
 
 CHUNK_ROWS = 50_000
-OFFICE_KINDS = ("main", "branch", "outreach")
 """Office types (Office.kind), coded 1, 2, 3 in that order; others follow."""
 
 

@@ -19,6 +19,7 @@ from survey.export import microdata
 from survey.export.schemas import ExportRequest
 from survey.export.stream import open_comments, open_export, plan_only
 from survey.i18n import N_, RESPOND_LOCALES, translations
+from survey.questionnaire import MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
 from survey.settings import Settings
 
 STAFF_HEADERS = {"cache-control": "no-store"}
@@ -148,10 +149,8 @@ class ExportController(Controller):
             "last_month": microdata.last_complete_month(),
             "k": settings.export_k,
             "grain": settings.export_period,
-            "service_types": [
-                (v, gettext(microdata.SERVICE_NAMES[v])) for v in microdata.SERVICE_TYPES
-            ],
-            "modes": [(v, gettext(microdata.MODE_NAMES[v])) for v in microdata.MODES],
+            "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in SERVICE_TYPES],
+            "modes": [(v, gettext(MODE_NAMES[v])) for v in MODES],
             "response_languages": [
                 (v, microdata._language_name(v, locale)) for v in RESPOND_LOCALES
             ],

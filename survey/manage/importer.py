@@ -40,6 +40,7 @@ import yaml
 
 from survey.demo import ensure_standard_questionnaire
 from survey.manage import audit
+from survey.questionnaire import OFFICE_KINDS
 from survey.tables import (
     Link,
     Network,
@@ -51,7 +52,6 @@ from survey.tables import (
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-KINDS = ("main", "branch", "outreach")
 MODES = ("personal", "kiosk")
 CSV_COLUMNS = (
     "job_centre",
@@ -364,10 +364,10 @@ async def plan(name: str, structure: Structure) -> Plan:
                     f"{centre.slug} (first on line {codes[office.code]})"
                 )
             codes[office.code] = office.line
-            if office.kind not in KINDS:
+            if office.kind not in OFFICE_KINDS:
                 problems.append(
                     f"{name}:{office.line}: unknown office kind {office.kind!r} "
-                    f"(known: {', '.join(KINDS)})"
+                    f"(known: {', '.join(OFFICE_KINDS)})"
                 )
             for code in office.service_types:
                 if code not in services:

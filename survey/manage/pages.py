@@ -33,20 +33,18 @@ from survey.manage.schemas import (
     TokenIn,
     UserIn,
 )
-from survey.questionnaire import load_definition
+from survey.questionnaire import KIND_NAMES, MODE_NAMES, load_definition
 from survey.respond import page as respond_page
 from survey.respond.schemas import LinkInfo
 from survey.security import CSP
 from survey.tables import QuestionnaireVersion
 
-KINDS = {"main": N_("Main office"), "branch": N_("Branch"), "outreach": N_("Outreach point")}
 ROLE_NAMES = {
     "network": N_("Network coordinator"),
     "admin": N_("Admin"),
     "manager": N_("Manager"),
     "researcher": N_("Researcher"),
 }
-MODES = {"personal": N_("Personal (QR code or link)"), "kiosk": N_("Kiosk (tablet)")}
 DONE = {
     "office": N_("The office is saved."),
     "link": N_("The link is saved."),
@@ -133,11 +131,11 @@ class ManagePagesController(Controller):
             f"manage/{template}",
             context=guard.page_context(request, staff, locale)
             | {
-                "kinds": [(k, gettext(v)) for k, v in KINDS.items()],
-                "kind_name": lambda k: gettext(KINDS.get(str(k), str(k))),
+                "kinds": [(k, gettext(v)) for k, v in KIND_NAMES.items()],
+                "kind_name": lambda k: gettext(KIND_NAMES.get(str(k), str(k))),
                 "role_name": lambda r: gettext(ROLE_NAMES.get(str(r), str(r))),
-                "mode_name": lambda m: gettext(MODES.get(str(m), str(m))),
-                "modes": [(k, gettext(v)) for k, v in MODES.items()],
+                "mode_name": lambda m: gettext(MODE_NAMES.get(str(m), str(m))),
+                "modes": [(k, gettext(v)) for k, v in MODE_NAMES.items()],
                 "when": when,
                 "done": gettext(done) if done else None,
                 "section": template.split(".")[0],
