@@ -41,6 +41,7 @@ from survey.dashboard.schemas import (
     Overview,
     TrendPoint,
 )
+from survey.downloads import file_response
 from survey.errors import BadRequest, Forbidden, NotFound
 from survey.i18n import N_, language_name, translations
 from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
@@ -258,14 +259,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
 
 
 def _csv(name: str, body: bytes) -> Response[bytes]:
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "cache-control": "no-store",
-        },
-    )
+    return file_response(body, "text/csv; charset=utf-8", name)
 
 
 async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> None:

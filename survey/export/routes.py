@@ -13,6 +13,7 @@ from litestar.response import Stream, Template
 
 from survey.auth import guard
 from survey.auth.schemas import Scope
+from survey.downloads import file_headers, file_response
 from survey.errors import BadRequest, DomainError
 from survey.export import codebook as codebook_module
 from survey.export import microdata
@@ -76,11 +77,7 @@ async def _stream(state: State, staff: Scope, params: dict[str, Any], via: str) 
     return Stream(
         export.body(),
         media_type=export.media_type,
-        headers={
-            "content-disposition": f'attachment; filename="{export.filename}"',
-            "cache-control": "no-store",
-            "x-resonanz-rows": str(export.plan.rows),
-        },
+        headers=file_headers(export.filename) | {"x-resonanz-rows": str(export.plan.rows)},
     )
 
 
@@ -89,10 +86,7 @@ async def _comments(state: State, staff: Scope, params: dict[str, Any], via: str
     return Stream(
         body,
         media_type="text/csv",
-        headers={
-            "content-disposition": f'attachment; filename="{name}"',
-            "cache-control": "no-store",
-        },
+        headers=file_headers(name),
     )
 
 
@@ -108,14 +102,7 @@ async def _codebook(state: State, staff: Scope, params: dict[str, Any]) -> Respo
     else:
         body = codebook_module.to_markdown(book, request.lang).encode()
         media = "text/markdown"
-    return Response(
-        body,
-        media_type=media,
-        headers={
-            "content-disposition": f'attachment; filename="resonanz-codebook.{kind}"',
-            "cache-control": "no-store",
-        },
-    )
+    return file_response(body, media, f"resonanz-codebook.{kind}")
 
 
 class ExportController(Controller):

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from survey.auth import guard
 from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
+from survey.downloads import file_response
 from survey.errors import BadRequest, DomainError, Forbidden
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
@@ -865,13 +866,8 @@ class ManagePagesController(Controller):
         rows = await audit.entries(
             actor, username=f["username"], action=f["action"], month=f["month"], limit=None
         )
-        return Response(
-            audit.as_csv(rows).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "content-disposition": 'attachment; filename="audit.csv"',
-                "cache-control": "no-store",
-            },
+        return file_response(
+            audit.as_csv(rows).encode("utf-8"), "text/csv; charset=utf-8", "audit.csv"
         )
 
 

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from survey.auth import guard
 from survey.auth.schemas import Scope
+from survey.downloads import file_response
 from survey.errors import BadRequest, Forbidden, NotFound
 from survey.i18n import RESPOND_LOCALES
 from survey.respond import codes, posters
@@ -85,17 +86,6 @@ def _languages(request: Request[Any, Any, Any]) -> list[str] | None:
     return [code.strip() for code in chosen][: posters.MAX_POSTER_LANGUAGES] or None
 
 
-def _file(data: bytes, media_type: str, name: str) -> Response[bytes]:
-    return Response(
-        data,
-        media_type=media_type,
-        headers={
-            "content-disposition": f'inline; filename="{name}"',
-            "cache-control": "no-store",
-        },
-    )
-
-
 class PrintController(Controller):
     """`?lang=de,ar,uk` chooses the languages (at most 8); the office's choice otherwise."""
 
@@ -115,7 +105,9 @@ class PrintController(Controller):
         """An A4 poster: the invitation in each language, the QR code, the address."""
         job = await self._job(request, state, token)
         data = posters.poster_pdf(job.poster)
-        return _file(data, "application/pdf", f"resonanz-poster-{token}.pdf")
+        return file_response(
+            data, "application/pdf", f"resonanz-poster-{token}.pdf", disposition="inline"
+        )
 
     @get("/poster.svg", media_type="image/svg+xml")
     async def poster_svg(
@@ -123,7 +115,9 @@ class PrintController(Controller):
     ) -> Response[bytes]:
         job = await self._job(request, state, token)
         data = posters.poster_svg(job.poster).encode()
-        return _file(data, "image/svg+xml", f"resonanz-poster-{token}.svg")
+        return file_response(
+            data, "image/svg+xml", f"resonanz-poster-{token}.svg", disposition="inline"
+        )
 
     @get("/slips.pdf", media_type="application/pdf")
     async def slips_pdf(
@@ -131,8 +125,11 @@ class PrintController(Controller):
     ) -> Response[bytes]:
         """A sheet of 8 slips to hand out after a session (no codes)."""
         job = await self._job(request, state, token)
-        return _file(
-            posters.slips_pdf(job.poster), "application/pdf", f"resonanz-slips-{token}.pdf"
+        return file_response(
+            posters.slips_pdf(job.poster),
+            "application/pdf",
+            f"resonanz-slips-{token}.pdf",
+            disposition="inline",
         )
 
     @post("/code-slips.pdf", media_type="application/pdf", status_code=201)
@@ -154,12 +151,9 @@ class PrintController(Controller):
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_CODES:
             raise BadRequest(f"count must be a whole number from 1 to {MAX_CODES}.")
         made = await codes.make_codes(state.settings.secret_key, job.link.id, int(raw))
-        return Response(
+        return file_response(
             posters.slips_pdf(job.poster, made),
-            media_type="application/pdf",
+            "application/pdf",
+            f"resonanz-codes-{token}.pdf",
             status_code=201,
-            headers={
-                "content-disposition": f'attachment; filename="resonanz-codes-{token}.pdf"',
-                "cache-control": "no-store",
-            },
         )
