@@ -7,6 +7,7 @@ protected table (disclosure) → figures (results) → charts → template, CSV 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -138,17 +139,22 @@ def _both_periods(filters: Filters) -> list[str]:
     return results.previous_months(filters) + results.current_months(filters)
 
 
-async def _overview(state: State, staff: Scope, filters: Filters, sort: str | None) -> Overview:
+async def _overview(
+    state: State, staff: Scope, filters: Filters, sort: str | None, plan: SteeringPlan | None = None
+) -> tuple[Overview, disclosure.ProtectedTable]:
+    """The overview and the protected table it was read from (with the items `plan` needs
+    too, so the page's targets and office types are judged on the same table)."""
     results.parse_sort(sort)
-    table = await protected_table(
-        state, staff, filters, [INDEX_ITEM, results.TOP_BOX_ITEM], _both_periods(filters)
-    )
-    return results.overview(staff, table, filters, _settings(state).min_responses, sort)
+    items = {INDEX_ITEM, results.TOP_BOX_ITEM, *(plan.items if plan else ())}
+    table = await protected_table(state, staff, filters, sorted(items), _both_periods(filters))
+    return results.overview(staff, table, filters, _settings(state).min_responses, sort), table
 
 
 async def _office(
     state: State, staff: Scope, office_id: int, filters: Filters, locale: str
-) -> OfficeResult:
+) -> tuple[OfficeResult, disclosure.ProtectedTable]:
+    """The office page's figures and the protected table they come from (every item of the
+    office, the index of the others: what the office's targets need as well)."""
     guard.require_office(staff, office_id)
     gettext = translations(locale, "staff").gettext
     items = [INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS)]
@@ -158,7 +164,7 @@ async def _office(
     rows = await queries.comments(office_id, filters)
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
     secret = _settings(state).secret_key
-    return results.office_result(
+    result = results.office_result(
         staff,
         office_id,
         table,
@@ -167,28 +173,53 @@ async def _office(
         item_text=lambda texts: results.DEFINITION.text(texts, locale),
         comments=lambda months: comments.arrange(rows, months, secret, masks),
     )
+    return result, table
 
 
-async def _steering(
-    state: State, staff: Scope, filters: Filters, office_id: int | None = None
-) -> dict[str, Any]:
-    """Targets, outreach points against main offices, and the version note (issue 11): a
-    protected table of the current period, read only when a target or a second type of
-    office needs it. `office_id`: one office's page (its targets and versions only)."""
-    min_n = _settings(state).min_responses
+@dataclass(frozen=True, slots=True)
+class SteeringPlan:
+    """What a page's steering block (issue 11) needs from the page's protected table."""
+
+    targets: dict[tuple[int, str], float]
+    kinds: dict[int, str]
+
+    @property
+    def items(self) -> set[str]:
+        return {item for _, item in self.targets}
+
+    @property
+    def needs_table(self) -> bool:
+        return bool(self.targets) or len(set(self.kinds.values())) > 1
+
+
+async def _steering_plan(
+    staff: Scope, filters: Filters, office_id: int | None = None
+) -> SteeringPlan:
+    """Targets of the visible offices (of one office on its page; targets are only set on
+    the index and the scale items, which the office page's table holds) and, on the
+    overview, the kinds of office to compare."""
     targets = await steering.targets_of(staff, filters, today())
     if office_id is not None:
         targets = {k: v for k, v in targets.items() if k[0] == office_id}
-        kinds: dict[int, str] = {}
-    else:
-        kinds = await steering.office_kinds(sorted(staff.visible))
-    items = sorted({INDEX_ITEM, *(item for _, item in targets)})
-    months = _both_periods(filters)  # the months of the page's own table: the same blocks
+        return SteeringPlan(targets, {})
+    return SteeringPlan(targets, await steering.office_kinds(sorted(staff.visible)))
+
+
+async def _steering(
+    state: State,
+    staff: Scope,
+    filters: Filters,
+    plan: SteeringPlan,
+    table: disclosure.ProtectedTable,
+    office_id: int | None = None,
+) -> dict[str, Any]:
+    """Targets, outreach points against main offices, and the version note (issue 11), on
+    the page's own protected table. `office_id`: one office's page (its targets and versions)."""
+    min_n = _settings(state).min_responses
     out: dict[str, Any] = {"targets": [], "kinds": []}
-    if targets or len(set(kinds.values())) > 1:
-        table = await protected_table(state, staff, filters, items, months)
-        out["targets"] = steering.judge_targets(staff, table, filters, min_n, targets)
-        out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, kinds)
+    if plan.needs_table:
+        out["targets"] = steering.judge_targets(staff, table, filters, min_n, plan.targets)
+        out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, plan.kinds)
     offices = [office_id] if office_id is not None else sorted(staff.visible)
     out["versions"] = await steering.version_note(offices, filters)
     return out
@@ -291,9 +322,10 @@ class DashboardController(Controller):
         filters: NamedDependency[Filters],
     ) -> Template:
         sort = request.query_params.get("sort")
-        result = await _overview(state, staff, filters, sort)
+        plan = await _steering_plan(staff, filters)
+        result, table = await _overview(state, staff, filters, sort, plan)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
-        context["steering"] = await _steering(state, staff, filters)
+        context["steering"] = await _steering(state, staff, filters, plan, table)
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
     @get("/overview.csv")
@@ -304,7 +336,7 @@ class DashboardController(Controller):
         staff: NamedDependency[Scope],
         filters: NamedDependency[Filters],
     ) -> Response[bytes]:
-        result = await _overview(state, staff, filters, request.query_params.get("sort"))
+        result, _ = await _overview(state, staff, filters, request.query_params.get("sort"))
         await _export(staff, "overview", filters)
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
@@ -328,7 +360,7 @@ class DashboardController(Controller):
         office_id: FromPath[int],
     ) -> Template:
         view = _view(request, staff, filters)
-        result = await _office(state, staff, office_id, filters, view["locale"])
+        result, table = await _office(state, staff, office_id, filters, view["locale"])
         gettext = translations(view["locale"], "staff").gettext
         figures = charts.office_charts(result, _lang(view["locale"]), gettext)
         raw_page = request.query_params.get("comments_page") or "1"
@@ -340,7 +372,14 @@ class DashboardController(Controller):
                 result.comments, request.query_params.get("comments_q") or "", page
             ),
             "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
-            "steering": await _steering(state, staff, filters, office_id),
+            "steering": await _steering(
+                state,
+                staff,
+                filters,
+                await _steering_plan(staff, filters, office_id),
+                table,
+                office_id,
+            ),
             "flagged": about(
                 await queries.flagged_count(
                     office_id, filters, min(filters.last_month, published_through(today()))
@@ -363,7 +402,7 @@ class DashboardController(Controller):
             raise BadRequest("The table must be items.csv, trend.csv or comparison.csv.")
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
-        result = await _office(state, staff, office_id, filters, locale)
+        result, _ = await _office(state, staff, office_id, filters, locale)
         withheld = gettext(WITHHELD)
         if table == "items.csv":
             levels = sorted({v for i in result.items for v in i.levels})
@@ -510,7 +549,7 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> Overview:
         """Every office the caller may see: n, index, top-box share, change, verdict."""
-        return await _overview(state, staff, filters, sort)
+        return (await _overview(state, staff, filters, sort))[0]
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office(
@@ -524,7 +563,7 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> OfficeResult:
         """One office: item distributions, monthly trend, comparison, masked comments."""
-        return await _office(state, staff, office_id, filters, "en" if lang == "en" else "de")
+        return (await _office(state, staff, office_id, filters, "en" if lang == "en" else "de"))[0]
 
     @get("/benchmark", cache_control=None)
     async def benchmark(
