@@ -276,42 +276,51 @@ def _verdicts(
 
 
 def _funnel(
-    post: TauPosterior, sigma: float, grid_n: FloatArray, y_all: FloatArray, level: float,
-    min_difference: float,
-) -> tuple[FloatArray, FloatArray]:  # fmt: skip
-    """For each n on the grid: the lowest estimate above the network (and the highest below)
-    at which an office of n responses (v = σ²/n) gets the verdict, by bisection in y.
+    post: TauPosterior, sigma: float, grid_n: FloatArray, y_all: FloatArray,
+    levels: Sequence[float], min_difference: float, iterations: int = 36,
+) -> list[tuple[FloatArray, FloatArray]]:  # fmt: skip
+    """For each level and each n on the grid: the lowest estimate above the network (and the
+    highest below) at which an office of n responses (v = σ²/n) gets the verdict at that
+    level, by bisection in y (all levels and both sides in one pass).
 
     Both conditions of the verdict are monotone in y: P(θ − μ > 0 | y) and E(θ − μ | y).
     The office is treated as one more office of the model's fit (the fit's τ posterior is
-    kept), so for a fitted office the limit is exact up to its own weight in μ̂.
+    kept), so for a fitted office the limit is exact up to its own weight in μ̂. Returns
+    (low, high) per level; NaN where no estimate gets the verdict.
     """
-    tail = (1.0 + level) / 2.0
-    v = sigma * sigma / grid_n
-    span = float(np.ptp(y_all)) + 10.0 * sigma
+    tails = np.repeat([(1.0 + lv) / 2.0 for lv in levels], 2 * grid_n.size)
+    signs = np.tile(np.repeat([1.0, -1.0], grid_n.size), len(levels))
+    v = np.tile(sigma * sigma / grid_n, 2 * len(levels))
+    span = float(np.ptp(y_all)) + 10.0 * sigma + 100.0
     centre = float(post.mu @ post.weight)
 
-    def gets(yv: FloatArray, sign: float) -> npt.NDArray[np.bool_]:
-        _, _, _, dm, ds = _conditional(yv, v, post)
-        p = _prob_above(post.weight, sign * dm, ds)
-        d = sign * (dm @ post.weight)
-        return (p >= tail) & (d >= min_difference)
+    # given τ, only the mean of θ − μ moves with y: B and the SD are computed once
+    b, _, _, _, ds = _conditional(np.full(v.size, centre), v, post)
+    shrink = signs[:, None] * (1.0 - b)
+    scaled = shrink / ds
+    mu = post.mu[None, :]
 
-    limits = []
-    for sign in (1.0, -1.0):
-        lo = np.full(grid_n.size, centre)
-        hi = centre + sign * np.full(grid_n.size, span + 100.0)
-        for _ in range(32):
-            mid = 0.5 * (lo + hi)
-            ok = gets(mid, sign)
-            hi = np.where(ok, mid, hi)
-            lo = np.where(ok, lo, mid)
-        limit = 0.5 * (lo + hi)
-        limit = np.where(
-            gets(centre + sign * np.full(grid_n.size, span + 100.0), sign), limit, np.nan
-        )
-        limits.append(limit)
-    return limits[1], limits[0]
+    def gets(yv: FloatArray) -> npt.NDArray[np.bool_]:
+        dev = yv[:, None] - mu
+        p = special.ndtr(scaled * dev) @ post.weight
+        d = (shrink * dev) @ post.weight
+        out: npt.NDArray[np.bool_] = (p >= tails) & (d >= min_difference)
+        return out
+
+    lo = np.full(v.size, centre)
+    far = centre + signs * span
+    hi = far.copy()
+    for _ in range(iterations):  # 36 halvings of a span of a few hundred points: < 1e-8
+        mid = 0.5 * (lo + hi)
+        ok = gets(mid)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok, lo, mid)
+    limit = np.where(gets(far), 0.5 * (lo + hi), np.nan)
+    g = grid_n.size
+    return [
+        (limit[2 * g * i + g : 2 * g * (i + 1)], limit[2 * g * i : 2 * g * i + g])
+        for i in range(len(levels))
+    ]
 
 
 def _rank_draws(
@@ -502,8 +511,9 @@ def fit_office_model(
             raise ValueError("funnel_grid must be a list of positive sample sizes")
     f_lo95 = f_hi95 = f_lo998 = f_hi998 = np.empty(0)
     if grid.size:
-        f_lo95, f_hi95 = _funnel(post, sigma, grid, yf, level, min_difference)
-        f_lo998, f_hi998 = _funnel(post, sigma, grid, yf, 0.998, min_difference)
+        (f_lo95, f_hi95), (f_lo998, f_hi998) = _funnel(
+            post, sigma, grid, yf, (level, 0.998), min_difference
+        )
 
     rows: list[OfficeEffect] = []
     idx = {int(i): j for j, i in enumerate(np.flatnonzero(fit))}
@@ -674,13 +684,17 @@ def verdict_power(
 def responses_for_verdict(
     y: Any, v: Any, office: int, delta: float, *, sigma: float, power: float = 0.8,
     extra_var: float = 0.0, level: float = 0.95, min_difference: float = 0.0,
-    draws: int = 2000, seed: int = 0,
+    draws: int = 2000, seed: int = 0, candidates: Sequence[int] | None = None,
 ) -> tuple[int | None, float | None]:  # fmt: skip
     """The smallest n with `verdict_power` ≥ `power` + one simulation SE (√(p(1 − p)/draws),
     a margin so that choosing n on a noisy curve does not promise less than `power`):
     doubling, then bisection over n (the common random numbers make the simulated power
     curve monotone up to noise). Returns (n, simulated power at n), or (None, None) if not
-    reached by MAX_NEEDED."""
+    reached by MAX_NEEDED.
+
+    `candidates` (ascending; e.g. the n after 1, 2, … months at an office's rate): only
+    these n are tried, the largest first, then by bisection, so a page pays for about
+    log2(len(candidates)) + 1 simulations; (None, None) if the largest does not reach it."""
     kwargs: dict[str, Any] = dict(
         sigma=sigma, extra_var=extra_var, level=level, min_difference=min_difference,
         draws=draws, seed=seed,
@@ -690,6 +704,18 @@ def responses_for_verdict(
         return float(verdict_power(y, v, office, delta, [size], **kwargs)[0])
 
     power = power + math.sqrt(power * (1 - power) / draws)
+    if candidates is not None:
+        sizes = sorted({int(c) for c in candidates if c >= 1})
+        if not sizes or pw(sizes[-1]) < power:
+            return None, None
+        low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
+        while high - low > 1:
+            mid = (low + high) // 2
+            if pw(sizes[mid]) >= power:
+                high = mid
+            else:
+                low = mid
+        return sizes[high], pw(sizes[high])
     lo, hi = 1, 2
     while pw(hi) < power:
         lo, hi = hi, hi * 2
@@ -718,6 +744,7 @@ def time_to_verdict(
     min_difference: float = 0.0,
     draws: int = 2000,
     seed: int = 0,
+    candidates: Sequence[int] | None = None,
 ) -> VerdictForecast:
     """Responses (and the date) by which `office` gets the model's verdict on a true
     difference of `delta` index points from the network with probability `power`.
@@ -727,6 +754,7 @@ def time_to_verdict(
     smallest n with simulated power ≥ `power`, by doubling and then bisection over n (the
     common random numbers make the power curve monotone up to simulation noise). The other
     offices' figures are held as they are today. Date = today + ⌈(needed − n)/rate⌉ days.
+    `candidates`: only these n are tried (`responses_for_verdict`).
     """
     import datetime as dt
 
@@ -757,12 +785,13 @@ def time_to_verdict(
         yy[j], vv[j] = float(np.nanmean(yy)), sigma * sigma
     needed, achieved = responses_for_verdict(
         yy, vv, j, delta, sigma=sigma, power=power, level=level,
-        min_difference=min_difference, draws=draws, seed=seed,
+        min_difference=min_difference, draws=draws, seed=seed, candidates=candidates,
     )  # fmt: skip
     if needed is None:
+        most = MAX_NEEDED if candidates is None else max(candidates, default=0)
         return VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
                                f"no verdict with {power:.0%} probability below "
-                               f"{MAX_NEEDED:,} responses")  # fmt: skip
+                               f"{most:,} responses")  # fmt: skip
     date = None
     if rate_per_day is not None and rate_per_day > 0:
         start = today or dt.date.today()

@@ -77,6 +77,7 @@ def _level_labels(scale: str, lang: str) -> list[str] | None:
     return None if None in labels else [str(label) for label in labels]
 
 
+MODEL_WORDS = {"above": N_("clearly above average"), "below": N_("clearly below average")}
 LEVEL_WORDS = {
     "office": {"office": N_("Office"), "overall": N_("all offices")},
     "organization": {"office": N_("Job centre"), "overall": N_("all job centres")},
@@ -89,6 +90,8 @@ def benchmark_charts(
 ) -> dict[str, Any]:
     level = LEVEL_WORDS[parts.result.level]
     labels = words(gettext) | {key: gettext(text) for key, text in level.items()}
+    # colours and legend of the caterpillar are the model's verdicts (results.benchmark)
+    labels |= {"better": gettext(MODEL_WORDS["above"]), "worse": gettext(MODEL_WORDS["below"])}
     charts = {
         "funnel": funnel_plot(parts.funnel, lang=lang, names=True, labels=labels),
         "caterpillar": caterpillar(parts.comparison.offices, labels=labels),

@@ -40,7 +40,11 @@ HEADINGS = {
     "change_low": N_("change, lower limit"),
     "change_high": N_("change, upper limit"),
     "change_pvalue": N_("change, p-value"),
-    "verdict": N_("compared with the others"),
+    "verdict": N_("rank test against the others"),
+    "model_verdict": N_("compared with the average (model)"),
+    "difference": N_("difference from the average (model)"),
+    "difference_low": N_("difference, lower limit"),
+    "difference_high": N_("difference, upper limit"),
     "qvalue": N_("q-value"),
     "effect_size": N_("effect size r"),
     "shrunken": N_("smoothed index"),
@@ -63,6 +67,7 @@ FUNNEL_WORDS = {
     "below 99.8%": N_("below the 99.8% limit"),
     "too few responses": N_("too few responses"),
     "withheld": N_("withheld"),
+    "too few offices": N_("too few units to compare"),
 }
 
 

@@ -9,19 +9,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+import numpy as np
+
 from analysis import (
     CountTable,
     Estimate,
+    OfficeEffect,
+    OfficeModel,
     change,
     compare_offices,
-    funnel_limits,
+    fit_office_model,
     net_promoter,
-    rank_intervals,
     satisfaction_index,
-    shrunken_indices,
+    time_to_verdict,
     top_box,
 )
-from analysis.benchmark import Comparison, Funnel
+from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
+from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, hidden_pools
 from survey.dashboard.filters import months_between
@@ -31,7 +35,9 @@ from survey.dashboard.schemas import (
     Comment,
     ComparisonRow,
     Filters,
+    Forecast,
     ItemResult,
+    ModelVerdict,
     OfficeResult,
     OfficeRow,
     Overview,
@@ -45,6 +51,18 @@ TOO_FEW: Literal["too few responses"] = "too few responses"
 WITHHELD: Literal["withheld"] = "withheld"
 """The verdict against a comparison group whose own figure is withheld."""
 RANK_DRAWS = 1000
+"""Draws of the model's joint posterior for the rank intervals (seeded: the same page, the
+same intervals)."""
+FORECAST_DRAWS = 500
+"""Simulated datasets per candidate n of the time to verdict (the promise keeps one
+simulation SE of margin, analysis.model.responses_for_verdict)."""
+FORECAST_MONTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 24, 30, 36)
+"""The periods the time to verdict tries (months of answers at the office's rate); beyond
+the last the page says "not within 3 years"."""
+MAX_MONTHS = FORECAST_MONTHS[-1]
+TYPICAL_DIFFERENCE = 5.0
+"""Index points: the difference the office page also forecasts when its own estimate would
+take longer than MAX_MONTHS to become clear."""
 MIN_EFFECT = 0.1
 """A verdict needs |rank-biserial r| ≥ 0.1 (a small effect) besides q < 0.05: in a large
 group a trivial difference is significant, and "worse" must mean something to a manager."""
@@ -100,25 +118,71 @@ def _index_table(table: ProtectedTable, groups: Sequence[Sequence[int]], months:
     return CountTable(names, list(INDEX_LEVELS), matrix)
 
 
-def office_rows(
-    scope: Scope, table: ProtectedTable, filters: Filters, min_n: int
-) -> tuple[list[OfficeRow], Comparison]:
+def group_model(counts: CountTable, min_n: int, *, benchmark: bool = False) -> OfficeModel:
+    """The random-effects model of the units in `counts` (analysis.model) on their published
+    index counts: verdicts, shrunken indices and difference intervals; on the benchmark
+    also the joint rank intervals and the funnel lines."""
+    n, y, v, sigma = index_estimates(counts)
+    if sigma == 0:  # every answer on one level: nothing to model (office_model does the same)
+        v = np.full_like(v, np.nan)
+    return fit_office_model(
+        counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
+        seed=0, funnel=benchmark,
+    )  # fmt: skip
+
+
+def model_verdict(effect: OfficeEffect, model: OfficeModel, min_n: int) -> ModelVerdict:
+    if effect.n < min_n:
+        return TOO_FEW
+    if sum(o.n >= min_n for o in model.offices) < 3:
+        return "too few offices"
+    return effect.verdict
+
+
+def funnel_position(effect: OfficeEffect, model: OfficeModel) -> Position:
+    """Where the unit lies against the model's funnel: the funnel's lines are where the
+    verdict switches (at 95% and at 99.8%), so the position is the verdict itself, and
+    beyond the 99.8% line where the same rule holds at 99.8%."""
+    if effect.prob_above is None or effect.difference is None:
+        return TOO_FEW
+    if effect.verdict == "above":
+        strong = effect.prob_above >= (1 + 0.998) / 2
+        return "above 99.8%" if strong else "above 95%"
+    if effect.verdict == "below":
+        strong = 1 - effect.prob_above >= (1 + 0.998) / 2
+        return "below 99.8%" if strong else "below 95%"
+    return "within"
+
+
+class Rows:
+    """`office_rows` result: the visible offices' rows, and the rank test and the model of
+    the whole group they come from (on `counts`, the group's published index counts)."""
+
+    def __init__(self, rows: list[OfficeRow], comparison: Comparison, model: OfficeModel,
+                 counts: CountTable) -> None:  # fmt: skip
+        self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
+
+
+def office_rows(scope: Scope, table: ProtectedTable, filters: Filters, min_n: int) -> Rows:
     group = list(scope.group)
     groups = [[o.id] for o in group]
     cur_months, prev_months = current_months(filters), previous_months(filters)
-    comparison = compare_offices(
-        _index_table(table, groups, cur_months), min_n, min_effect=MIN_EFFECT
-    )
+    counts = _index_table(table, groups, cur_months)
+    comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT)
+    model = group_model(counts, min_n)
     prev = table.matrix(INDEX_ITEM, groups, prev_months)
     cur = table.matrix(INDEX_ITEM, groups, cur_months)
     # an office is compared with the rest of the group: against a withheld group, its
     # effect size, q and verdict would give the group back (issue 10, red team)
     against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
-    for g, (office, comp) in enumerate(zip(group, comparison.offices, strict=True)):
+    for g, (office, comp, effect) in enumerate(
+        zip(group, comparison.offices, model.offices, strict=True)
+    ):
         if office.id not in scope.visible:
             continue
         enough = comp.n >= min_n
+        modelled = enough and not against
         tb = top_box(table.counts(TOP_BOX_ITEM, [office.id], cur_months), 2)
         tb_ok = enough and tb.n >= min_n
         prev_n = int(prev[g].sum())
@@ -144,11 +208,19 @@ def office_rows(
                 verdict=WITHHELD if against and enough else comp.verdict,
                 qvalue=None if against else _p(comp.qvalue),
                 effect_size=None if against else _r(comp.effect_size, 3),
+                model_verdict=(
+                    model_verdict(effect, model, min_n) if modelled
+                    else WITHHELD if enough else TOO_FEW
+                ),
+                difference=_r(effect.difference) if modelled else None,
+                difference_low=_r(effect.difference_low) if modelled else None,
+                difference_high=_r(effect.difference_high) if modelled else None,
             )
-        )
-    return rows, comparison
+        )  # fmt: skip
+    return Rows(rows, comparison, model, counts)
 
 
+MODEL_ORDER = ["below", "no clear difference", "above", "too few offices", WITHHELD, TOO_FEW]
 SortKey = Callable[[OfficeRow], Any]
 SORTS: dict[str, SortKey] = {
     "office": lambda r: (r.organization, r.office),
@@ -157,10 +229,11 @@ SORTS: dict[str, SortKey] = {
     "top_box": lambda r: (r.top_box is not None, r.top_box or 0.0),
     "change": lambda r: (r.change is not None, r.change or 0.0),
     "verdict": lambda r: (
-        ["worse", "no clear difference", "better", WITHHELD, TOO_FEW].index(r.verdict),
-        r.qvalue if r.qvalue is not None else 2.0,
+        MODEL_ORDER.index(r.model_verdict),
+        r.difference if r.difference is not None else 0.0,
     ),
 }
+"""Sorting by verdict sorts by the model's verdict, then by the estimated difference."""
 
 
 def parse_sort(raw: str | None) -> tuple[str, bool]:
@@ -175,9 +248,10 @@ def overview(
     scope: Scope, table: ProtectedTable, filters: Filters, min_n: int, sort: str | None = None
 ) -> Overview:
     key, descending = parse_sort(sort)
-    rows, comparison = office_rows(scope, table, filters, min_n)
+    found = office_rows(scope, table, filters, min_n)
+    rows = found.rows
     rows.sort(key=SORTS[key], reverse=descending)
-    total = comparison.overall_index
+    total = found.comparison.overall_index
     hidden = hidden_pools(scope, table, current_months(filters), min_n)[
         frozenset(o.id for o in scope.group)
     ]
@@ -209,8 +283,8 @@ def office_result(
     returns the comments to show; `item_text` picks an item's text in the page's language.
     """
     cur_months = current_months(filters)
-    rows, _ = office_rows(scope, table, filters, min_n)
-    row = next(r for r in rows if r.office_id == office_id)
+    found = office_rows(scope, table, filters, min_n)
+    row = next(r for r in found.rows if r.office_id == office_id)
     office = next(o for o in scope.group if o.id == office_id)
     items = []
     for item in SCALE_ITEMS:
@@ -283,7 +357,42 @@ def office_result(
         comparison=comparison,
         comments=comments(shown_months),
         comments_withheld=[m for m in cur_months if m not in shown_months],
+        forecast=forecast(scope, office_id, row, found, table, filters),
     )
+
+
+def forecast(
+    scope: Scope, office_id: int, row: OfficeRow, found: Rows, table: ProtectedTable,
+    filters: Filters,
+) -> list[Forecast]:  # fmt: skip
+    """The time to verdict of an office the model sees no clear difference for yet, at its
+    published rate of responses a month (n over the published months of the period), by
+    simulation under the model's own rule (`analysis.time_to_verdict`), trying the n after
+    each of FORECAST_MONTHS: for the model's estimate of its difference taken as the true
+    one, and, when that would take longer than MAX_MONTHS, for a difference of
+    TYPICAL_DIFFERENCE points in the same direction (how sensitive the survey is)."""
+    if row.model_verdict != "no clear difference" or row.difference is None or not row.n:
+        return []
+    published = table.grid.published_through
+    months = [m for m in current_months(filters) if published is None or m <= published]
+    per_month = round(row.n / max(len(months), 1))
+    position = [o.id for o in scope.group].index(office_id)
+    out: list[Forecast] = []
+    sign = -1.0 if row.difference < 0 else 1.0
+    for delta in (row.difference, sign * TYPICAL_DIFFERENCE):
+        if abs(delta) > TYPICAL_DIFFERENCE and out:
+            break
+        needed = None
+        if per_month >= 1 and delta != 0:
+            needed = time_to_verdict(
+                found.counts, position, delta, min_n=found.model.min_n, draws=FORECAST_DRAWS,
+                candidates=[per_month * m for m in FORECAST_MONTHS],
+            ).needed  # fmt: skip
+        months_needed = None if needed is None else math.ceil(needed / per_month)
+        out.append(Forecast(_r(delta, 1) or 0.0, per_month, needed, months_needed, MAX_MONTHS))
+        if needed is not None:
+            break
+    return out
 
 
 class BenchmarkParts:
@@ -325,9 +434,7 @@ def benchmark(
     labels = _unique_labels([name for _, name, _ in units])
     table_ = _index_table(table, [ids for _, _, ids in units], months, labels)
     comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT)
-    funnel = funnel_limits(table_, measure="index", min_n=min_n)
-    shrinkage = shrunken_indices(table_, min_n=min_n)
-    ranking = rank_intervals(table_, RANK_DRAWS, 0, min_n=min_n)
+    model = group_model(table_, min_n, benchmark=True)
     pools = hidden_pools(scope, table, months, min_n)
     target_hidden = pools[frozenset(o.id for o in scope.group)]
     hidden = {
@@ -335,13 +442,15 @@ def benchmark(
         for i, (_, _, ids) in enumerate(units)
     }
     out = []
-    for (uid, name, _), comp, fp, sh, rk in zip(
-        units, comparison.offices, funnel.offices, shrinkage.index, ranking.offices, strict=True
-    ):
+    points = []
+    for (uid, name, _), comp, effect in zip(units, comparison.offices, model.offices, strict=True):
+        position = funnel_position(effect, model)
+        points.append(FunnelPoint(effect.label, effect.n, effect.estimate, None, position))
         if uid not in visible:
             continue
         ok = comp.n >= min_n and hidden[comp.label] is None
-        ranked = ok and target_hidden is None
+        ranked = ok and target_hidden is None and effect.value is not None
+        verdict = model_verdict(effect, model, min_n)
         out.append(
             BenchmarkRow(
                 id=uid,
@@ -350,19 +459,23 @@ def benchmark(
                 index=_r(comp.index) if ok else None,
                 index_low=_r(comp.index_low) if ok else None,
                 index_high=_r(comp.index_high) if ok else None,
-                shrunken=_r(sh.value) if ranked else None,
-                shrunken_low=_r(sh.ci_low) if ranked else None,
-                shrunken_high=_r(sh.ci_high) if ranked else None,
-                rank=rk.rank if ranked else None,
-                rank_low=rk.rank_low if ranked else None,
-                rank_high=rk.rank_high if ranked else None,
-                of=ranking.of if ranked else None,
-                verdict=(comp.verdict if ranked else WITHHELD) if ok else TOO_FEW,
-                qvalue=_p(comp.qvalue) if ranked else None,
-                funnel=(fp.position if ranked else WITHHELD) if ok else TOO_FEW,
+                shrunken=_r(effect.value) if ranked else None,
+                shrunken_low=_r(effect.ci_low) if ranked else None,
+                shrunken_high=_r(effect.ci_high) if ranked else None,
+                rank=effect.rank if ranked else None,
+                rank_low=effect.rank_low if ranked else None,
+                rank_high=effect.rank_high if ranked else None,
+                of=model.ranks_of if ranked else None,
+                verdict=(comp.verdict if target_hidden is None else WITHHELD) if ok else TOO_FEW,
+                qvalue=_p(comp.qvalue) if target_hidden is None and ok else None,
+                funnel=(position if ranked else WITHHELD if verdict != "too few offices"
+                        else verdict) if ok else TOO_FEW,
                 hidden=hidden[comp.label],
+                model_verdict=(
+                    (verdict if target_hidden is None else WITHHELD) if ok else TOO_FEW
+                ),
             )
-        )
+        )  # fmt: skip
     out.sort(key=lambda r: (r.shrunken is None, -(r.shrunken or 0.0), r.index is None,
                             -(r.index or 0.0), r.name))  # fmt: skip
     shown = {labels[i] for i, (uid, _, _) in enumerate(units) if uid in visible}
@@ -371,18 +484,30 @@ def benchmark(
         min_responses=min_n,
         level=level,
         group=scope.group_name,
-        target=None if target_hidden else _r(funnel.target),
+        target=None if target_hidden else _r(model.mean),
         rows=out,
         target_hidden=target_hidden,
     )
+    # the caterpillar shows the observed index coloured by the model's verdict
+    words: dict[str, Literal["better", "worse"]] = {"above": "better", "below": "worse"}
     comparison = replace(
         comparison,
         offices=tuple(
-            replace(o, index=None, index_low=None, index_high=None) if hidden[o.label] else o
-            for o in comparison.offices
+            replace(o, index=None, index_low=None, index_high=None) if hidden[o.label]
+            else replace(o, verdict=words.get(e.verdict, "no clear difference"))
+            if o.verdict != TOO_FEW else o
+            for o, e in zip(comparison.offices, model.offices, strict=True)
             if o.label in shown
         ),
-    )
+    )  # fmt: skip
+    funnel = Funnel(
+        measure="index", target=model.mean, unit_sd=model.sigma, grid_n=model.funnel_n,
+        low95=model.funnel_low95, high95=model.funnel_high95, low998=model.funnel_low998,
+        high998=model.funnel_high998, phi=None,
+        tau2=None if model.tau is None else model.tau**2, overdispersion_p=None,
+        overdispersion="random-effects model", inflated=False, offices=tuple(points),
+        reason=model.reason,
+    )  # fmt: skip
     if target_hidden:  # a verdict, q or effect size against the hidden target gives it back
         comparison = replace(
             comparison,

@@ -55,6 +55,15 @@ VERDICTS = {
     "withheld": (N_("withheld"), "few"),
     "too few responses": (N_("too few responses"), "few"),
 }
+MODEL_VERDICTS = {
+    "above": (N_("clearly above average"), "better"),
+    "below": (N_("clearly below average"), "worse"),
+    "no clear difference": (N_("no clear difference"), "none"),
+    "withheld": (N_("withheld"), "few"),
+    "too few responses": (N_("too few responses"), "few"),
+    "too few offices": (N_("too few units to compare"), "few"),
+}
+"""The random-effects model's verdicts (schemas.ModelVerdict): the pages' main verdict."""
 MASK_LABELS = {
     "email": N_("[e-mail]"),
     "iban": N_("[IBAN]"),
@@ -273,10 +282,15 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         text, css = VERDICTS[value]
         return gettext(text), css
 
+    def model_verdict(value: str) -> tuple[str, str]:
+        text, css = MODEL_VERDICTS[value]
+        return gettext(text), css
+
     query = filter_query(filters)
     return guard.page_context(request, staff, locale) | {
         "num": num,
         "verdict": verdict,
+        "model_verdict": model_verdict,
         "filters": filters,
         "filter_query": query,
         "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in SERVICE_TYPES],
@@ -306,6 +320,10 @@ async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> N
 
 def _verdict_word(gettext: Any) -> Any:
     return lambda v: gettext(VERDICTS[v][0])
+
+
+def _model_word(gettext: Any) -> Any:
+    return lambda v: gettext(MODEL_VERDICTS[v][0])
 
 
 class DashboardController(Controller):
@@ -346,7 +364,7 @@ class DashboardController(Controller):
             locale,
             gettext,
             gettext(WITHHELD),
-            {"verdict": _verdict_word(gettext)},
+            {"verdict": _verdict_word(gettext), "model_verdict": _model_word(gettext)},
         )
         return _csv("overview.csv", body)
 
@@ -511,6 +529,7 @@ class DashboardController(Controller):
             gettext(WITHHELD),
             {
                 "verdict": _verdict_word(gettext),
+                "model_verdict": _model_word(gettext),
                 "funnel": lambda v: gettext(FUNNEL_WORDS.get(v, v)),
             },
         )

@@ -12,8 +12,16 @@ from typing import Literal
 import msgspec
 
 Verdict = Literal["better", "worse", "no clear difference", "withheld", "too few responses"]
-"""Against the rest of the comparison group; "withheld" where the group's own figure is
-withheld (the verdict, effect size and q would give it back)."""
+"""The rank test's verdict (Mann–Whitney against the rest of the comparison group, BH q and
+|r| ≥ 0.1); "withheld" where the group's own figure is withheld (the verdict, effect size
+and q would give it back)."""
+ModelVerdict = Literal[
+    "above", "below", "no clear difference", "withheld", "too few responses", "too few offices"
+]
+"""The random-effects model's verdict (analysis.model): "above"/"below" when the 95%
+interval of (office − average of the group's offices) excludes 0; "too few offices" when
+fewer than three units of the group have enough responses for a model. The funnel
+position, shrunken index and rank interval come from the same model."""
 
 
 class Filters(msgspec.Struct, frozen=True):
@@ -64,6 +72,27 @@ class OfficeRow(msgspec.Struct):
     verdict: Verdict
     qvalue: float | None
     effect_size: float | None
+    model_verdict: ModelVerdict = "too few responses"
+    difference: float | None = None
+    """The model's estimate of the office's true index minus the group's average (index
+    points, shrunken), with its 95% interval."""
+    difference_low: float | None = None
+    difference_high: float | None = None
+
+
+class Forecast(msgspec.Struct):
+    """When an office without a verdict yet would get one (`analysis.time_to_verdict`, the
+    model's rule simulated): if its true difference from the group's average were
+    `difference` (index points), with `per_month` responses a month it would have the
+    verdict with 80% probability once its period holds `needed` responses, about `months`
+    months of answers. `needed` and `months` are None when that takes longer than
+    `max_months`."""
+
+    difference: float
+    per_month: int
+    needed: int | None
+    months: int | None
+    max_months: int
 
 
 class Overview(msgspec.Struct):
@@ -129,6 +158,9 @@ class OfficeResult(msgspec.Struct):
     """By month, newest month first; within a month in an order unrelated to submission."""
     comments_withheld: list[str]
     """Months of the period whose comments are not shown: too few responses that month."""
+    forecast: list[Forecast] = msgspec.field(default_factory=list)
+    """Time to verdict: for the model's estimate of the difference, and for a difference
+    of 5 points when that estimate would not be clear within `max_months`."""
 
 
 class BenchmarkRow(msgspec.Struct):
@@ -139,7 +171,8 @@ class BenchmarkRow(msgspec.Struct):
     index_low: float | None
     index_high: float | None
     shrunken: float | None
-    """Empirical-Bayes index: small offices are pulled towards the group mean."""
+    """The random-effects model's estimate of the true index (posterior mean): small
+    offices are pulled towards the group's average."""
     shrunken_low: float | None
     shrunken_high: float | None
     rank: int | None
@@ -149,9 +182,13 @@ class BenchmarkRow(msgspec.Struct):
     verdict: Verdict
     qvalue: float | None
     funnel: str
-    """Position on the funnel plot: within, above/below 95% or 99.8%, too few responses."""
+    """Position on the model's funnel plot: within, above/below 95% or 99.8%, too few
+    responses, withheld. Beyond the 95% line ⇔ `model_verdict` above/below."""
     hidden: str | None = None
     """Why a job centre's figures are withheld: they would reveal a single office."""
+    model_verdict: ModelVerdict = "too few responses"
+    """The verdict of the model that gives the shrunken index, rank interval and funnel
+    position; `verdict` and `qvalue` are the rank test's."""
 
 
 class Benchmark(msgspec.Struct):
@@ -160,6 +197,8 @@ class Benchmark(msgspec.Struct):
     level: Literal["office", "organization"]
     group: str
     target: float | None
+    """The group's average: the model's estimate of the mean of the units' true indices
+    (the centre line of the funnel)."""
     rows: list[BenchmarkRow]
     target_hidden: str | None = None
     """Why `target` is withheld: it would reveal a single office or job centre. Shrunken

@@ -47,7 +47,8 @@ async def test_german_pages_download_german_csv_and_english_pages_english_csv(
     assert german.headers["content-type"].startswith("text/csv")
     rows = {int(r["Standort-Nr."]): r for r in _rows(german.content, ";")}
     big = rows[offices[2]]
-    assert set(big) >= {"Antworten", "Index", "im Vergleich zu den anderen", "q-Wert", "Status"}
+    model, rank_test = "im Vergleich zum Durchschnitt (Modell)", "Rangtest gegen die anderen"
+    assert set(big) >= {"Antworten", "Index", rank_test, model, "q-Wert", "Status"}
     assert "," in big["Index"] and float(big["Index"].replace(",", ".")) > 0
     assert big["Antworten"].isdigit() and big["q-Wert"] != ""
     assert big["Status"] in (
@@ -56,7 +57,13 @@ async def test_german_pages_download_german_csv_and_english_pages_english_csv(
         "Veränderung, untere Grenze, Veränderung, obere Grenze, "
         "Veränderung, p-Wert",
     ), "no previous period: only the change is empty"
-    assert big["im Vergleich zu den anderen"] in {"besser", "schlechter", "kein klarer Unterschied"}
+    assert big[rank_test] in {"besser", "schlechter", "kein klarer Unterschied"}
+    assert big[model] in {
+        "klar über dem Durchschnitt",
+        "klar unter dem Durchschnitt",
+        "kein klarer Unterschied",
+        "zu wenige Einheiten zum Vergleich",
+    }
     small = rows[offices[3]]
     assert small["Index"] == small["Antworten"] == "", "withheld: empty, not words in a number"
     assert small["Status"].startswith("zurückgehalten: Antworten, Index, ")
