@@ -36,6 +36,8 @@ from analysis.simulation import (
 )
 
 TAUS = (0.05, 0.1, 0.25, 0.5)
+PAGE_MONTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 24, 30, 36)
+"""survey.dashboard.results.FORECAST_MONTHS: the periods the office page tries."""
 LABELS = [str(i) for i in range(14)]
 
 
@@ -90,7 +92,8 @@ def case_mix(networks: int) -> None:
         sizes = office_sizes(14, 10 * scale, 400 * scale)
         rng = np.random.default_rng(7 + scale)
         nets = {"Mann–Whitney + BH + |r| ≥ 0.1 (before)": [0, 0], "model, unadjusted": [0, 0],
-                "model, adjusted (after)": [0, 0]}  # fmt: skip
+                "model, adjusted (after)": [0, 0],
+                "model, adjusted for service type only": [0, 0]}  # fmt: skip
         keys = list(nets)
         for _ in range(networks):
             net = simulate_network(rng, sizes, 0.0, mix=True)
@@ -101,8 +104,13 @@ def case_mix(networks: int) -> None:
             bad = sum(o.verdict in ("better", "worse") for o in comp.offices)
             nets[keys[0]][0] += bad > 0
             nets[keys[0]][1] += bad
-            for key, adjusted in ((keys[1], False), (keys[2], True)):
-                _, model = adjusted_model(net.cell_office, cov, net.cell_counts,
+            only = {"service_type": cov["service_type"]}  # the dashboard's cells allow this
+            for key, adjusted, adjusters in (
+                (keys[1], False, cov),
+                (keys[2], True, cov),
+                (keys[3], True, only),
+            ):
+                _, model = adjusted_model(net.cell_office, adjusters, net.cell_counts,
                                           COMPOSITE_LEVELS, adjusted=adjusted, draws=1,
                                           funnel=False, intervals=False)  # fmt: skip
                 bad = sum(o.verdict in ("above", "below") for o in model.offices)
@@ -117,7 +125,10 @@ def power(networks: int, fresh: int) -> None:
     print(f"\n## Time to verdict: verdict at the promised n ({networks} networks × {fresh})")
     print("forecast | verdict by the promised date (target 80%)")
     rng = np.random.default_rng(11)
-    kept = {"z formula (before)": [], "simulated under the verdict rule (after)": []}
+    page = "as on the office page (500 draws, n after 1–36 months at 10 a month)"
+    kept: dict[str, list[bool]] = {
+        "z formula (before)": [], "simulated under the verdict rule (after)": [], page: []
+    }  # fmt: skip
     for _ in range(networks):
         k, sigma, delta = 14, 20.0, 8.0
         n = rng.integers(30, 300, k).astype(float)
@@ -130,8 +141,13 @@ def power(networks: int, fresh: int) -> None:
             "z formula (before)": responses_needed(delta, sigma, group_n=int(n[1:].sum())),
             "simulated under the verdict rule (after)": responses_for_verdict(
                 y, v, 0, delta, sigma=sigma, draws=1000, seed=1)[0],
+            page: responses_for_verdict(
+                y, v, 0, delta, sigma=sigma, draws=500,
+                candidates=[10 * m for m in PAGE_MONTHS])[0],
         }  # fmt: skip
         for key, needed in promised.items():
+            if needed is None:  # not within the page's 36 months: no promise made
+                continue
             for _ in range(fresh):
                 y2, n2 = y.copy(), n.copy()
                 n2[0] = needed

@@ -376,14 +376,16 @@ def forecast(
     published = table.grid.published_through
     months = [m for m in current_months(filters) if published is None or m <= published]
     per_month = round(row.n / max(len(months), 1))
+    if per_month < 1:  # fewer than one response a month: no rate to speak of
+        return []
     position = [o.id for o in scope.group].index(office_id)
     out: list[Forecast] = []
     sign = -1.0 if row.difference < 0 else 1.0
     for delta in (row.difference, sign * TYPICAL_DIFFERENCE):
-        if abs(delta) > TYPICAL_DIFFERENCE and out:
-            break
+        if out and abs(row.difference) >= TYPICAL_DIFFERENCE:
+            break  # its own larger difference is not clear in time: 5 points is not either
         needed = None
-        if per_month >= 1 and delta != 0:
+        if delta != 0:
             needed = time_to_verdict(
                 found.counts, position, delta, min_n=found.model.min_n, draws=FORECAST_DRAWS,
                 candidates=[per_month * m for m in FORECAST_MONTHS],

@@ -284,6 +284,12 @@ async def test_effect_sizes_against_a_withheld_group_do_not_give_its_index_back(
     await StaffClient(scene.staff).login("mara", PASSWORD)
     seen = (await scene.staff.get("/api/v1/results/overview")).json()
     assert seen["group_index"] is None  # withheld from the manager
+    # the model's difference from the average is a difference from the withheld figure too
+    assert all(r["difference"] is None for r in seen["rows"]), seen["rows"]
+    assert {r["model_verdict"] for r in seen["rows"]} <= {"withheld", "too few responses"}
+    bench = (await scene.staff.get("/api/v1/results/benchmark")).json()
+    assert bench["target"] is None and all(r["shrunken"] is None for r in bench["rows"])
+    assert {r["model_verdict"] for r in bench["rows"]} <= {"withheld", "too few responses"}
     rows = [r for r in seen["rows"] if r["effect_size"] is not None and r["n"]]
     if len(rows) < 2:
         return  # nothing to solve with: the attack fails

@@ -17,6 +17,7 @@ from analysis.model import (
     responses_for_verdict,
     restricted_loglik,
     tau_posterior,
+    verdict_power,
 )
 from analysis.ranking import responses_needed
 from analysis.simulation import (
@@ -294,6 +295,23 @@ def test_it_dates_the_verdict_from_the_forecast_and_the_rate():
     assert tiny.needed is None and tiny.reason
     n, _y, _v, _sigma = index_estimates(table)
     assert forecast.n == int(n[0])
+
+
+def test_it_picks_the_first_candidate_n_that_keeps_the_promise():
+    # The office page tries only the n after 1, 2, 3, … months: the answer is the first of
+    # them whose simulated power (the same common random numbers) reaches 80% + 1 SE, found
+    # with a handful of simulations instead of one per candidate.
+    n, y, v, sigma = network_estimates(3)
+    candidates = [15 * m for m in (1, 2, 3, 4, 6, 8, 12, 18, 24, 36)]
+    power = verdict_power(y, v, 0, 8.0, candidates, sigma=sigma, draws=300, seed=0)
+    assert np.all(np.diff(power) >= -0.02), power  # monotone up to noise
+    target = 0.8 + math.sqrt(0.8 * 0.2 / 300)
+    first = next(c for c, p in zip(candidates, power, strict=True) if p >= target)
+    needed, achieved = responses_for_verdict(y, v, 0, 8.0, sigma=sigma, draws=300,
+                                             candidates=candidates)  # fmt: skip
+    assert needed == first and achieved == pytest.approx(power[candidates.index(first)])
+    assert responses_for_verdict(y, v, 0, 8.0, sigma=sigma, draws=300,
+                                 candidates=candidates[:1]) == (None, None)  # fmt: skip
 
 
 def test_it_says_why_there_is_no_model_when_nobody_differs_at_all():
