@@ -301,7 +301,7 @@ def test_it_picks_the_first_candidate_n_that_keeps_the_promise():
     # The office page tries only the n after 1, 2, 3, … months: the answer is the first of
     # them whose simulated power (the same common random numbers) reaches 80% + 1 SE, found
     # with a handful of simulations instead of one per candidate.
-    n, y, v, sigma = network_estimates(3)
+    _n, y, v, sigma = network_estimates(3)
     candidates = [15 * m for m in (1, 2, 3, 4, 6, 8, 12, 18, 24, 36)]
     power = verdict_power(y, v, 0, 8.0, candidates, sigma=sigma, draws=300, seed=0)
     assert np.all(np.diff(power) >= -0.02), power  # monotone up to noise
