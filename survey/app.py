@@ -274,6 +274,12 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> Litestar:
+    if settings.today is not None:
+        log.warning(
+            "RESONANZ_TODAY=%s: the dashboards publish months as if today were that day "
+            "(for demos and tests only)",
+            settings.today.isoformat(),
+        )
     engine = make_engine(settings)
     assets = Assets(FRONTEND / "static")
     metrics = Metrics()

@@ -92,6 +92,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
+    if settings.today is not None:
+        print(
+            "resonanz: RESONANZ_TODAY fixes the date by which the dashboards publish months; "
+            "it is for `resonanz demo` and tests only (unset it to serve)",
+            file=sys.stderr,
+        )
+        return 2
     if args.workers > 1 and settings.is_sqlite:
         print(
             "resonanz: --workers needs PostgreSQL; SQLite has a single writer and runs in one "
@@ -180,6 +187,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"respondent: {base}/s/{summary.personal_token}")
     print(f"kiosk: {base}/k/{summary.kiosk_token}")
     print(f"dashboard: {base}/dashboard")
+    if settings.today is not None:
+        print(f"dashboards publish as of {settings.today.isoformat()} (RESONANZ_TODAY)")
     for role, username, password in summary.users:
         print(f"login {role}: {username} {password}")
     sys.stdout.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 import secrets
@@ -61,6 +62,10 @@ class Settings:
     privacy_officer: str = ""
     """Privacy notice: how to reach the data protection officer, when a job centre has not said
     so itself (`\n` starts a new line)."""
+    today: dt.date | None = None
+    """The date the dashboards take as today when they decide which months are published
+    (RESONANZ_TODAY=YYYY-MM-DD), for demos and tests only: `resonanz serve` refuses to start
+    with it, and the app logs a warning. Unset (the default): the real date."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -117,6 +122,7 @@ class Settings:
             ),
             privacy_controller=_lines(env.get("RESONANZ_PRIVACY_CONTROLLER", "")),
             privacy_officer=_lines(env.get("RESONANZ_PRIVACY_OFFICER", "")),
+            today=_date(env, "RESONANZ_TODAY"),
         )
         if secret and len(secret) < 32:
             raise SettingsError("RESONANZ_SECRET_KEY must be at least 32 characters long")
@@ -207,6 +213,21 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     if raw not in allowed:
         raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
     return raw
+
+
+def _date(env: Mapping[str, str], name: str) -> dt.date | None:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = dt.date.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a date as YYYY-MM-DD, got {raw!r}") from None
+    if not 2000 <= value.year <= 2100 or len(raw) != 10:
+        raise SettingsError(
+            f"{name} must be a date as YYYY-MM-DD between 2000 and 2100, got {raw!r}"
+        )
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated
 
+from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from survey.auth.schemas import Scope
@@ -25,6 +26,7 @@ from survey.errors import BadRequest
 from survey.i18n import N_
 from survey.questionnaire import LOCAL_ZONE, MODES, SERVICE_TYPES, load_definition
 from survey.questionnaire import standard_definition_bytes as _standard
+from survey.settings import Settings
 
 LOCALES = tuple(load_definition(_standard()).translations)
 MAX_MONTHS = 36
@@ -33,7 +35,14 @@ _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 
 
 def today() -> dt.date:
+    """The real local date (the monthly rollup goes by it, whatever the publication day)."""
     return dt.datetime.now(LOCAL_ZONE).date()
+
+
+def publication_day(settings: Settings) -> dt.date:
+    """The day that decides which months are published: the real date, or RESONANZ_TODAY in
+    a demo or test (`resonanz serve` refuses that setting)."""
+    return settings.today or today()
 
 
 def published_through(on: dt.date) -> str:
@@ -191,6 +200,7 @@ OneFilter = Annotated[
 
 async def provide_filters(
     staff: Scope,
+    state: State,
     date_from: FromMonth = None,
     date_to: ToMonth = None,
     service_type: ServiceType = None,
@@ -206,4 +216,4 @@ async def provide_filters(
     del staff
     params = {"from": date_from, "to": date_to, "service_type": service_type,
               "language": language, "mode": mode, "filter": filter}  # fmt: skip
-    return parse_filters(params, today())
+    return parse_filters(params, publication_day(state.settings))

@@ -29,6 +29,7 @@ from survey.dashboard.filters import (
     LOCALES,
     filter_query,
     provide_filters,
+    publication_day,
     published_through,
     today,
 )
@@ -99,7 +100,8 @@ def _settings(state: State) -> Settings:
 
 
 async def _rolled(state: State) -> queries.Rolled:
-    """Roll up past months once per process and day; later calls only read the mark."""
+    """Roll up past months once per process and day; later calls only read the mark. By the
+    real date, never RESONANZ_TODAY: a month rolled up early would miss its later responses."""
     day = today()
     if getattr(state, "rolled_on", None) != day:
         state.rolled = await queries.ensure_rollups(day)
@@ -119,7 +121,7 @@ async def protected_table(
     """The protected table of the user's comparison group for these items and months (from
     the January of the first, where blocks start; the month in progress is left out)."""
     offices = [o.id for o in staff.group]
-    published = published_through(today())
+    published = published_through(publication_day(_settings(state)))
     span = disclosure.grid_months(months[0], months[-1])
     grid = disclosure.Grid(
         offices=tuple(offices),
@@ -202,12 +204,12 @@ class SteeringPlan:
 
 
 async def _steering_plan(
-    staff: Scope, filters: Filters, office_id: int | None = None
+    state: State, staff: Scope, filters: Filters, office_id: int | None = None
 ) -> SteeringPlan:
     """Targets of the visible offices (of one office on its page; targets are only set on
     the index and the scale items, which the office page's table holds) and, on the
     overview, the kinds of office to compare."""
-    targets = await steering.targets_of(staff, filters, today())
+    targets = await steering.targets_of(staff, filters, publication_day(_settings(state)))
     if office_id is not None:
         targets = {k: v for k, v in targets.items() if k[0] == office_id}
         return SteeringPlan(targets, {})
@@ -340,7 +342,7 @@ class DashboardController(Controller):
         filters: NamedDependency[Filters],
     ) -> Template:
         sort = request.query_params.get("sort")
-        plan = await _steering_plan(staff, filters)
+        plan = await _steering_plan(state, staff, filters)
         result, table = await _overview(state, staff, filters, sort, plan)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
         context["steering"] = await _steering(state, staff, filters, plan, table)
@@ -394,13 +396,15 @@ class DashboardController(Controller):
                 state,
                 staff,
                 filters,
-                await _steering_plan(staff, filters, office_id),
+                await _steering_plan(state, staff, filters, office_id),
                 table,
                 office_id,
             ),
             "flagged": about(
                 await queries.flagged_count(
-                    office_id, filters, min(filters.last_month, published_through(today()))
+                    office_id,
+                    filters,
+                    min(filters.last_month, published_through(publication_day(_settings(state)))),
                 )
             ),
         }

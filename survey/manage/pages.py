@@ -17,7 +17,7 @@ from survey.auth import guard
 from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
 from survey.downloads import file_response
-from survey.errors import BadRequest, DomainError, Forbidden
+from survey.errors import BadRequest, Conflict, DomainError, Forbidden
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import NOT_YOURS, Actor, load_actor, refuse, version_org
@@ -70,12 +70,16 @@ async def page_actor(staff: Scope) -> Actor:
     return await load_actor(staff)
 
 
-def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    """Refusals on pages in the page's language, with the particulars filled in."""
+def _translated_text(request: Request[Any, Any, Any], exc: DomainError) -> str:
+    """A refusal's reason in the page's language, with the particulars filled in."""
     gettext = translations(guard.staff_locale(request), "staff").gettext
     msgid = getattr(exc, "msgid", None)
-    text = gettext(msgid) % getattr(exc, "params", {}) if msgid else gettext(exc.detail)
-    return staff_error(request, exc.status_code, text)
+    return gettext(msgid) % getattr(exc, "params", {}) if msgid else gettext(exc.detail)
+
+
+def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """Refusals on pages in the page's language, with the particulars filled in."""
+    return staff_error(request, exc.status_code, _translated_text(request, exc))
 
 
 def _form_struct(kind: type[Any], values: dict[str, Any]) -> Any:
@@ -455,11 +459,24 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Template:
+        return await self._users(request, staff, actor)
+
+    async def _users(
+        self,
+        request: Request[Any, Any, Any],
+        staff: Scope,
+        actor: Actor,
+        refused: DomainError | None = None,
+    ) -> Template:
+        """The users page; with `refused`, its reason on top and the refusal's status (the
+        table shows that nothing changed)."""
         self._admin(actor)
         return self._page(
             request,
             staff,
             "users.html",
+            status_code=200 if refused is None else refused.status_code,
+            refused=None if refused is None else _translated_text(request, refused),
             people=await users.users(actor),
             organizations=await structure.organizations(actor),
             offices=await structure.offices(actor, include_inactive=False),
@@ -495,9 +512,12 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         user_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        await users.set_active(actor, user_id, form.get("active") == "1")
+        try:
+            await users.set_active(actor, user_id, form.get("active") == "1")
+        except Conflict as exc:  # the last admin: the page again, with the reason
+            return await self._users(request, staff, actor, exc)
         return Redirect(f"/manage/users?done=user#user-{user_id}", status_code=303)
 
     @post("/users/{user_id:int}/roles", status_code=303)
@@ -508,7 +528,7 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         user_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         data = _form_struct(
             RolesIn,
@@ -518,7 +538,10 @@ class ManagePagesController(Controller):
                 "office_ids": [int(v) for v in form.getall("office_ids", []) if v.isdigit()],
             },
         )
-        await users.set_roles(actor, user_id, data)
+        try:
+            await users.set_roles(actor, user_id, data)
+        except Conflict as exc:
+            return await self._users(request, staff, actor, exc)
         return Redirect(f"/manage/users?done=user#user-{user_id}", status_code=303)
 
     @post("/users/{user_id:int}/reset", status_code=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -47,10 +48,11 @@ def chromium_path() -> str | None:
     return os.environ.get("RESONANZ_TEST_CHROMIUM") or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """`resonanz demo` as a user runs it, on a free port and its own SQLite file."""
-    workdir = tmp_path_factory.mktemp("demo-server")
+@contextlib.contextmanager
+def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
+    """`resonanz demo` as a user runs it, on a free port, with the SQLite file (and its
+    secret) in `workdir`: the first run loads the demo, a later one serves what is there.
+    `env`: more RESONANZ_* settings (RESONANZ_TODAY moves the dashboards' clock)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -59,8 +61,9 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         "RESONANZ_HOST": "127.0.0.1",
         "RESONANZ_RATE_LIMITS": "false",  # every test's browser sends from 127.0.0.1
         "RESONANZ_LINK_CACHE_SECONDS": "0",  # a test switches a link off and on
+        **env,
     }
-    log = (workdir / "server.log").open("w+")
+    log = (workdir / f"server-{port}.log").open("w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "survey.cli", "demo"],
         cwd=workdir,
@@ -69,43 +72,52 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         stderr=log,
         text=True,
     )
-    assert proc.stdout is not None
-    lines: dict[str, str] = {}
-    logins: dict[str, tuple[str, str]] = {}
-    deadline = time.monotonic() + 180  # loading the demo takes a while on a busy machine
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if m := re.match(r"^(respondent|kiosk|dashboard): (\S+)$", line.strip()):
-            lines[m[1]] = m[2]
-        if m := re.match(r"^login (\w+): (\S+) (\S+)$", line.strip()):
-            logins[m[1]] = (m[2], m[3])
-            if m[1] == "researcher":
-                break
-    base = f"http://127.0.0.1:{port}"
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        log.seek(0)
-        pytest.fail(f"the demo server did not start: {log.read()[-2000:]}")
-    yield DemoServer(
-        base_url=base,
-        respondent_url=lines["respondent"],
-        kiosk_url=lines["kiosk"],
-        dashboard_url=lines["dashboard"],
-        logins=logins,
-        database=workdir / "resonanz.sqlite3",
-    )
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        assert proc.stdout is not None
+        lines: dict[str, str] = {}
+        logins: dict[str, tuple[str, str]] = {}
+        deadline = time.monotonic() + 180  # loading the demo takes a while on a busy machine
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if m := re.match(r"^(respondent|kiosk|dashboard): (\S+)$", line.strip()):
+                lines[m[1]] = m[2]
+            if m := re.match(r"^login (\w+): (\S+) (\S+)$", line.strip()):
+                logins[m[1]] = (m[2], m[3])
+                if m[1] == "researcher":
+                    break
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            log.seek(0)
+            pytest.fail(f"the demo server did not start: {log.read()[-2000:]}")
+        yield DemoServer(
+            base_url=f"http://127.0.0.1:{port}",
+            respondent_url=lines["respondent"],
+            kiosk_url=lines["kiosk"],
+            dashboard_url=lines["dashboard"],
+            logins=logins,
+            database=workdir / "resonanz.sqlite3",
+        )
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo network, served for every browser test of the session."""
+    with run_demo(tmp_path_factory.mktemp("demo-server")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,16 @@ client answers it on a phone; the manager sees the responses counted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
 import time
 import urllib.request
 import uuid
 from typing import Any
 
 from survey.respond.stamp import make_stamp
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, run_demo
 from tests.browser.pages import ManagePages, StaffPages, SurveyPage
 
 ARABIC = "هل كنت بحاجة إلى مساعدة في اللغة؟"
@@ -39,7 +41,28 @@ def _post_response(base_url: str, token: str, issued: str) -> int:
         return int(answer.status)
 
 
-def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
+def _refused_on_the_users_page(page: Any, manage: ManagePages, admin: str) -> None:
+    """The demo admin is the only admin of their job centre: deactivating themselves and
+    becoming a manager are both refused on the page, with the reason, and nothing changes."""
+    manage.go("/manage/users")
+    row = page.get_by_test_id(f"user-{admin}")
+    roles = row.locator("td").nth(1).inner_text()
+    row.get_by_test_id("deactivate-user").click()
+    page.wait_for_load_state()
+    assert "letzte Admin" in page.get_by_test_id("refused").inner_text()
+    row = page.get_by_test_id(f"user-{admin}")
+    assert row.locator("td").nth(2).inner_text() == "aktiv"
+    row.locator("details.roles summary").click()
+    row.locator("details.roles select[name=role]").select_option("manager")
+    row.locator("details.roles button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "letzte Admin" in page.get_by_test_id("refused").inner_text()
+    row = page.get_by_test_id(f"user-{admin}")
+    assert row.locator("td").nth(1).inner_text() == roles, "still the admin"
+    assert row.locator("td").nth(2).inner_text() == "aktiv"
+
+
+def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager_counts_it(
     browser: Any, demo_server: DemoServer, artifacts_dir: Any
 ) -> None:
     admin_ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
@@ -71,14 +94,20 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
     )
     assert url.startswith(demo_server.base_url + "/s/")
     page.screenshot(path=artifacts_dir / "manage-links.png", full_page=True)
-    admin_ctx.close()
 
     phone_ctx = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="ar"
     )
     phone = phone_ctx.new_page()
     survey = SurveyPage(phone).open(url + "?lang=ar")
+    opened = time.monotonic()
     assert ARABIC in phone.content()
+    # while the client reads, the admin tries to leave the job centre without an admin
+    _refused_on_the_users_page(page, manage, demo_server.logins["admin"][0])
+    page.screenshot(path=artifacts_dir / "manage-last-admin-refused.png", full_page=True)
+    admin_ctx.close()
+    # a person takes longer than 5 s; a faster answer is stored but flagged and never counted
+    phone.wait_for_timeout(max(0, 6 - (time.monotonic() - opened)) * 1000)
     survey.answer({**ANSWERS, "language_help": 1}).send()
     if survey.asks_to_confirm:  # questions left out: the client sends anyway
         survey.send_anyway()
@@ -86,10 +115,17 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
     phone.screenshot(path=artifacts_dir / "manage-respondent-phone.png", full_page=True)
     phone_ctx.close()
     token = url.rsplit("/", 1)[1]
-    # a page served a minute ago (unsigned or faster answers are flagged and not counted)
+    with sqlite3.connect(demo_server.database) as db:
+        stored = db.execute(
+            "SELECT r.locale, r.flagged FROM response r JOIN link l ON l.id = r.link "
+            "WHERE l.token = ?",
+            (token,),
+        ).fetchall()
+    assert stored == [("ar", 0)], "the client's answer is stored and will count"
+    # more clients of the month, over HTTP (pages served a minute ago)
     secret = demo_server.database.with_suffix(".secret").read_text().strip()
     issued = make_stamp(secret, token, time.time() - 60)
-    for _ in range(14):  # enough for the minimum number of responses, once the month is over
+    for _ in range(14):  # with the client's: enough for the minimum, once the month is over
         assert _post_response(demo_server.base_url, token, issued) in (200, 201)
 
     manager_ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
@@ -97,16 +133,34 @@ def test_an_admin_sets_up_an_office_and_version_and_a_client_answers_on_a_phone(
     StaffPages(manager, demo_server.base_url).as_user(*demo_server.logins["manager"])
     row = manager.locator("[data-office='Stadtteiltreff Heideblick']")
     assert row.count() == 1, "the new office is on the manager's overview"
+    assert row.locator("td").nth(1).inner_text() == "–", "no n while the month runs"
     rows = manager.request.get(f"{demo_server.base_url}/api/v1/results/overview").json()["rows"]
     figure = next(r for r in rows if r["office"] == "Stadtteiltreff Heideblick")
-    # the month in progress is published once it is over (issue 10; test_manage.py's first
-    # test moves the dashboards' clock on and sees the figure appear)
-    assert figure["n"] is None and figure["index"] is None, figure
+    assert figure["n"] is None and figure["index"] is None, "the month in progress is not out"
     # the demo's targets and Nordheide's two outreach points against its main offices
     assert manager.get_by_test_id("targets").is_visible()
     kinds = manager.locator("[data-testid=kind-row]")
     assert [k.get_attribute("data-kind") for k in kinds.all()] == ["main", "outreach"]
-    manager.screenshot(path=artifacts_dir / "manage-manager-overview.png", full_page=True)
+
+    # the second day of the next month: the month in progress is over and published
+    later = (dt.date.today().replace(day=28) + dt.timedelta(days=4)).replace(day=2)
+    with run_demo(demo_server.database.parent, RESONANZ_TODAY=later.isoformat()) as moved:
+        StaffPages(manager, moved.base_url).as_user(*moved.logins["manager"])
+        row = manager.locator("[data-office='Stadtteiltreff Heideblick']")
+        n = int(row.locator("td").nth(1).inner_text())  # the responses column
+        # a published n carries the noise of the nine index classes of its month
+        assert abs(n - 15) <= 18, n
+        rows = manager.request.get(f"{moved.base_url}/api/v1/results/overview").json()["rows"]
+        figure = next(r for r in rows if r["office"] == "Stadtteiltreff Heideblick")
+        assert figure["n"] == n and figure["index"] is not None, figure
+        row.scroll_into_view_if_needed()
+        manager.screenshot(path=artifacts_dir / "manage-manager-counted.png", full_page=True)
+    with sqlite3.connect(demo_server.database) as db:
+        (rolled,) = db.execute(
+            "SELECT MAX(start) FROM rollup_count WHERE item = '_rolled' AND grain = 'month'"
+        ).fetchone()
+    # the moved clock publishes the month but never rolls it up: its later answers still count
+    assert str(rolled) < dt.date.today().replace(day=1).isoformat(), rolled
     manager_ctx.close()
 
 

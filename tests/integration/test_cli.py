@@ -234,3 +234,16 @@ def test_it_refuses_workers_on_sqlite_in_one_line(tmp_path: Path) -> None:
     result = _run(["serve", "--workers", "2"], tmp_path, **env)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--workers needs PostgreSQL" in result.stderr
+
+
+def test_serve_refuses_a_fixed_date_for_the_dashboards_in_one_line(tmp_path: Path) -> None:
+    """RESONANZ_TODAY publishes the month in progress early: for demos and tests, never
+    served for real."""
+    env = {
+        "RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/t.sqlite3",
+        "RESONANZ_TODAY": "2030-01-02",
+    }
+    result = _run(["serve"], tmp_path, **env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "RESONANZ_TODAY" in result.stderr
+    assert not (tmp_path / "t.sqlite3").exists(), "refused before anything is touched"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -16,7 +17,6 @@ import httpx
 import pytest
 
 from survey.dashboard import filters, queries
-from survey.dashboard import routes as dashboard_routes
 from survey.manage import importer
 from survey.respond.stamp import make_stamp
 from survey.settings import Settings
@@ -73,12 +73,19 @@ async def _csrf(client: httpx.AsyncClient, path: str = "/manage/tokens") -> str:
     return found[1]
 
 
+def _publish_month_in_progress(app: Any) -> None:
+    """Move the dashboards' clock (RESONANZ_TODAY, `Settings.today`) to the second day of
+    the next month, when the month in progress is published (issue 10)."""
+    later = queries.next_month(filters.today()) + dt.timedelta(days=1)
+    app.state.settings = dataclasses.replace(app.state.settings, today=later)
+
+
 async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figure(
     settings: Settings,
+    app: Any,
     client: httpx.AsyncClient,
     staff: StaffClient,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = _cli(
         [
@@ -138,9 +145,7 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
     figure = next(r for r in rows if r["office"] == "Musterstadt-Mitte")
     assert figure["n"] is None, "the month in progress is published once it is over (issue 10)"
     # on the second day of the next month the month is published: its figures appear
-    later = queries.next_month(filters.today()) + dt.timedelta(days=1)
-    monkeypatch.setattr(filters, "today", lambda: later)
-    monkeypatch.setattr(dashboard_routes, "today", lambda: later)
+    _publish_month_in_progress(app)
     rows = (await client.get("/api/v1/results/overview")).json()["rows"]
     figure = next(r for r in rows if r["office"] == "Musterstadt-Mitte")
     # a published n carries the noise of the nine index classes of its month: at most 9 × 2
@@ -1154,7 +1159,7 @@ async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network
 
 
 async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_offices(
-    app: Any, staff: StaffClient, world: World, monkeypatch: pytest.MonkeyPatch
+    app: Any, staff: StaffClient, world: World
 ) -> None:
     import datetime as dt
 
@@ -1180,9 +1185,7 @@ async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_
     await v2.save()
     await make_responses(engine, await make_link(ids["office_a"], version=v2.id), [best])
     # the month in progress is published on the second day of the next (issue 10)
-    later = queries.next_month(filters.today()) + dt.timedelta(days=1)
-    monkeypatch.setattr(filters, "today", lambda: later)
-    monkeypatch.setattr(dashboard_routes, "today", lambda: later)
+    _publish_month_in_progress(app)
     year = dt.date.today().year
     for office, item, value in (
         (ids["office_a"], "_index", 40.0),  # far below the office: met

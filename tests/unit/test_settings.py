@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from survey.settings import Settings, SettingsError
@@ -9,6 +11,8 @@ def test_it_has_working_defaults() -> None:
     s = Settings.from_env({})
     assert (s.database_url, s.host, s.port) == ("sqlite:///resonanz.sqlite3", "127.0.0.1", 8000)
     assert s.public_url == "http://127.0.0.1:8000"
+    assert s.today is None, "the dashboards go by the real date unless told otherwise"
+    assert Settings.from_env({"RESONANZ_TODAY": "2026-12-02"}).today == dt.date(2026, 12, 2)
 
 
 @pytest.mark.parametrize(
@@ -22,6 +26,10 @@ def test_it_has_working_defaults() -> None:
         ("RESONANZ_SECURE_COOKIES", "maybe"),
         ("RESONANZ_LINK_CACHE_SECONDS", "inf"),
         ("RESONANZ_LINK_CACHE_SECONDS", "-1"),
+        ("RESONANZ_TODAY", "tomorrow"),
+        ("RESONANZ_TODAY", "2026-13-01"),
+        ("RESONANZ_TODAY", "1066-10-14"),
+        ("RESONANZ_TODAY", "20261202"),
     ],
 )
 def test_it_names_the_variable_with_a_bad_value(name: str, value: str) -> None:
