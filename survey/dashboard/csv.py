@@ -56,6 +56,9 @@ HEADINGS = {
     "of": N_("ranked units"),
     "funnel": N_("funnel plot"),
     "status": N_("status"),
+    "target": N_("target"),
+    "target_status": N_("target reached?"),
+    "needed": N_("responses still needed (about)"),
 }
 """The heading of each column (staff catalog); `n_3` and the like (answers per level) stay."""
 

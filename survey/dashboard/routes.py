@@ -236,6 +236,21 @@ async def _steering(
     return out
 
 
+async def _targets(
+    state: State, staff: Scope, filters: Filters, office_id: int | None
+) -> list[steering.TargetRow]:
+    """The targets of the visible offices (or of one office) judged on the period."""
+    if office_id is not None:
+        guard.require_office(staff, office_id)
+    found = await steering.targets_of(staff, filters, publication_day(_settings(state)))
+    found = {k: v for k, v in found.items() if office_id in (None, k[0])}
+    if not found:
+        return []
+    items = sorted({INDEX_ITEM, *(item for _, item in found)})
+    table = await protected_table(state, staff, filters, items, _both_periods(filters))
+    return steering.judge_targets(staff, table, filters, _settings(state).min_responses, found)
+
+
 def _level(raw: str | None) -> Literal["office", "organization"]:
     if raw in (None, "", "office"):
         return "office"
@@ -369,6 +384,30 @@ class DashboardController(Controller):
             {"verdict": _verdict_word(gettext), "model_verdict": _model_word(gettext)},
         )
         return _csv("overview.csv", body)
+
+    @get("/targets.csv")
+    async def targets_csv(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
+        office: Annotated[int | None, QueryParameter(required=False, ge=1, le=2**31 - 1)] = None,
+    ) -> Response[bytes]:
+        """The targets table of the overview (or, with `office`, of one office's page)."""
+        rows = await _targets(state, staff, filters, office)
+        await _export(staff, "targets", filters, **({} if office is None else {"office": office}))
+        locale = guard.staff_locale(request, staff)
+        gettext = translations(locale, "staff").gettext
+        body = to_csv(
+            [steering.csv_row(r) for r in rows],
+            steering.CSV_COLUMNS,
+            locale,
+            gettext,
+            gettext(WITHHELD),
+            steering.csv_words(gettext),
+        )
+        return _csv("targets.csv" if office is None else f"office-{office}-targets.csv", body)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office_page(
@@ -587,6 +626,22 @@ class ResultsApiController(Controller):
     ) -> OfficeResult:
         """One office: item distributions, monthly trend, comparison, masked comments."""
         return (await _office(state, staff, office_id, filters, "en" if lang == "en" else "de"))[0]
+
+    @get("/targets", cache_control=None)
+    async def targets(
+        self,
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
+        office_id: Annotated[
+            int | None,
+            QueryParameter(required=False, ge=1, le=2**31 - 1, description="only this office"),
+        ] = None,
+    ) -> list[steering.TargetRow]:
+        """Each target an admin set for a visible office, valid at the end of the period,
+        against the office's published index: met, missed, undecided (with about how many
+        more responses would decide it) or too few responses."""
+        return await _targets(state, staff, filters, office_id)
 
     @get("/benchmark", cache_control=None)
     async def benchmark(

@@ -11,7 +11,8 @@ then a sum of published figures and reveals nothing a subtraction of them would 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import msgspec
 
@@ -20,6 +21,7 @@ from survey.auth.schemas import Scope
 from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable
 from survey.dashboard.results import MIN_EFFECT, SCALE_ITEMS, current_months, scale_levels
 from survey.dashboard.schemas import Filters, Verdict
+from survey.i18n import N_
 from survey.manage.questionnaires import VersionUsed, versions_in_period
 from survey.manage.targets import current_targets, judge
 from survey.questionnaire import INDEX_ITEM, OFFICE_KINDS
@@ -43,6 +45,34 @@ class TargetRow(msgspec.Struct):
     needed: int | None
     """For undecided: about how many more responses would decide it at the present
     difference and spread."""
+
+
+TARGET_WORDS = {
+    "met": N_("met"),
+    "missed": N_("missed"),
+    "undecided": N_("not yet decidable"),
+    "too few responses": N_("too few responses"),
+}
+CSV_COLUMNS = [
+    "office_id", "office", "item", "target", "n", "index", "index_low", "index_high",
+    "target_status", "needed",
+]  # fmt: skip
+"""The targets CSV: TargetRow's fields, its `status` as `target_status` (the CSV's own last
+column `status` names the withheld cells)."""
+
+
+def csv_row(row: TargetRow) -> dict[str, Any]:
+    out = msgspec.structs.asdict(row)
+    out["target_status"] = out.pop("status")
+    return out
+
+
+def csv_words(gettext: Callable[[str], str]) -> dict[str, Callable[[Any], Any]]:
+    """The status and the item as the page names them (the index by its name)."""
+    return {
+        "target_status": lambda v: gettext(TARGET_WORDS[v]),
+        "item": lambda v: gettext(N_("Satisfaction index")) if v == INDEX_ITEM else v,
+    }
 
 
 class KindRow(msgspec.Struct):

@@ -43,6 +43,7 @@ from survey.manage.schemas import (
     SetPasswordLink,
     TargetIn,
     TargetOut,
+    TargetPatch,
     TokenIn,
     TokenOut,
     UserIn,
@@ -352,6 +353,18 @@ class ManageApiController(Controller):
         """A target index (0–100) for an office and item (`_index`: the satisfaction index)
         in a period; replaces an overlapping target of the same office and item."""
         return await targets.set_target(actor, data)
+
+    @get("/targets/{target_id:int}", responses=_errors())
+    async def get_target(self, actor: NamedDependency[Actor], target_id: IdPath) -> TargetOut:
+        return await targets.target(actor, target_id)
+
+    @patch("/targets/{target_id:int}", responses=_errors(400, 409, 422))
+    async def change_target(
+        self, actor: NamedDependency[Actor], target_id: IdPath, data: JSONBody[TargetPatch]
+    ) -> TargetOut:
+        """A new value or period (fields left out stay); refused when the period ends before
+        it starts (422) or overlaps another target of the office and item (409)."""
+        return await targets.change_target(actor, target_id, data)
 
     @delete("/targets/{target_id:int}", status_code=204, responses=_errors())
     async def delete_target(self, actor: NamedDependency[Actor], target_id: IdPath) -> None:

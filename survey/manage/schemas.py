@@ -242,6 +242,15 @@ class TargetIn(Strict, kw_only=True):
     valid_to: dt.date
 
 
+class TargetPatch(Strict, kw_only=True):
+    """The fields to change; those left out stay."""
+
+    value: Annotated[float, msgspec.Meta(ge=0, le=100)] | None = None
+    """The target satisfaction index (0–100, as on the dashboards)."""
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+
+
 class TargetOut(msgspec.Struct):
     id: int
     office_id: int

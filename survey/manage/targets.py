@@ -7,16 +7,18 @@ import math
 
 import msgspec
 
-from survey.errors import Forbidden, Invalid
+from survey.errors import Conflict, Forbidden, Invalid
 from survey.i18n import N_
 from survey.manage import audit
 from survey.manage.access import NOT_YOURS, Actor, office_org, refuse
 from survey.manage.questionnaires import item_bank
-from survey.manage.schemas import TargetIn, TargetOut
+from survey.manage.schemas import TargetIn, TargetOut, TargetPatch
 from survey.tables import Target
 
 
-async def targets(actor: Actor, office_id: int | None = None) -> list[TargetOut]:
+async def targets(
+    actor: Actor, office_id: int | None = None, target_id: int | None = None
+) -> list[TargetOut]:
     query = Target.select(
         Target.id,
         Target.office.id.as_alias("office_id"),
@@ -28,6 +30,8 @@ async def targets(actor: Actor, office_id: int | None = None) -> list[TargetOut]
     ).where(Target.office.is_in(list(actor.admin_offices) or [-1]))
     if office_id is not None:
         query = query.where(Target.office == office_id)
+    if target_id is not None:
+        query = query.where(Target.id == target_id)
     rows = await query.order_by(Target.office.name).order_by(Target.valid_from)
     return [TargetOut(**r) for r in rows]
 
@@ -67,6 +71,60 @@ async def set_target(actor: Actor, data: TargetIn) -> TargetOut:
             period=f"{data.valid_from}/{data.valid_to}",
         )
     return next(t for t in await targets(actor, data.office_id) if t.id == target.id)
+
+
+async def target(actor: Actor, target_id: int) -> TargetOut:
+    """One target of the actor's offices; 403 alike for another's and for none."""
+    found = await targets(actor, target_id=target_id)
+    if not found:
+        raise Forbidden(NOT_YOURS)
+    return found[0]
+
+
+async def change_target(actor: Actor, target_id: int, data: TargetPatch) -> TargetOut:
+    """A new value or period; refused when the period would end before it starts or overlap
+    another target of the same office and item (replace that one through set_target)."""
+    before = await target(actor, target_id)
+    value = before.value if data.value is None else data.value
+    valid_from = data.valid_from or before.valid_from
+    valid_to = data.valid_to or before.valid_to
+    if valid_to < valid_from:
+        raise Invalid(N_("The period ends before it starts."))
+    org_id = await office_org(actor, before.office_id)
+    async with Target._meta.db.transaction():
+        other = (
+            await Target.select(Target.valid_from, Target.valid_to)
+            .where(
+                (Target.office == before.office_id)
+                & (Target.item == before.item)
+                & (Target.id != target_id)
+                & (Target.valid_from <= valid_to)
+                & (Target.valid_to >= valid_from)
+            )
+            .first()
+        )
+        if other is not None:
+            raise refuse(
+                Conflict,
+                N_("Another target of this office and item covers %(start)s to %(end)s."),
+                start=str(other["valid_from"])[:10],
+                end=str(other["valid_to"])[:10],
+            )
+        await Target.update(
+            {Target.value: value, Target.valid_from: valid_from, Target.valid_to: valid_to}
+        ).where(Target.id == target_id)
+        await audit.record(
+            actor,
+            "target_changed",
+            org_id,
+            target=target_id,
+            office=before.office_id,
+            item=before.item,
+            value=value,
+            period=f"{valid_from}/{valid_to}",
+            was=f"{before.value} {before.valid_from}/{before.valid_to}",
+        )
+    return await target(actor, target_id)
 
 
 async def delete_target(actor: Actor, target_id: int) -> None:

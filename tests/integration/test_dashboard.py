@@ -77,6 +77,12 @@ def _matrix(own: int, sibling: int, other: int) -> dict[str, set[str]]:
         f"/api/v1/results/offices/{sibling}": centre,
         f"/api/v1/results/offices/{other}": {"network"},
         "/api/v1/results/offices/999999": set(),
+        "/dashboard/targets.csv": everyone,
+        f"/dashboard/targets.csv?office={own}": everyone,
+        f"/dashboard/targets.csv?office={other}": {"network"},
+        "/api/v1/results/targets": everyone,
+        f"/api/v1/results/targets?office_id={sibling}": centre,
+        "/api/v1/results/targets?office_id=999999": set(),
     }
 
 

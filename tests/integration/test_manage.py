@@ -657,6 +657,8 @@ def _walk(w: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None, set[
         ("POST", f"/api/v1/questionnaire-versions/{v}/publish", None, ADMINS_A),
         ("GET", "/api/v1/targets", None, EVERYONE),
         ("POST", "/api/v1/targets", target, ADMINS_A),
+        ("GET", f"/api/v1/targets/{w['target']}", None, ADMINS_A),
+        ("PATCH", f"/api/v1/targets/{w['target']}", {"value": 71.5}, ADMINS_A),
         ("DELETE", f"/api/v1/targets/{w['target']}", None, ADMINS_A),
         ("GET", "/api/v1/audit", None, ADMINS),
     ]
@@ -914,6 +916,29 @@ async def test_targets_per_office_and_item_replace_overlapping_ones(
     assert foreign.status_code == 403
     page = await staff.client.get("/manage/targets")
     assert page.status_code == 200 and "80.5" in page.text
+
+    # a new value or period through PATCH, checked like a new target
+    target = f"/api/v1/targets/{again.json()['id']}"
+    assert (await staff.client.get(target)).json()["value"] == 80.5
+    changed = await _api(staff, "PATCH", target, {"value": 82, "valid_to": "2026-06-30"})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["value"], changed.json()["valid_to"]) == (82.0, "2026-06-30")
+    second = {**body, "valid_from": "2026-07-01", "value": 85}
+    assert (await _api(staff, "POST", "/api/v1/targets", second)).status_code == 201
+    overlap = await _api(staff, "PATCH", target, {"valid_to": "2026-09-30"})
+    assert overlap.status_code == 409
+    assert "covers 2026-07-01 to 2026-12-31" in overlap.json()["detail"]
+    backwards = await _api(staff, "PATCH", target, {"valid_from": "2026-07-01"})
+    assert backwards.status_code == 422 and "ends before it starts" in backwards.json()["detail"]
+    for wrong in ({"value": -1}, {"value": "high"}, {"office_id": 1}, {"valid_to": "soon"}):
+        assert (await _api(staff, "PATCH", target, wrong)).status_code == 400, wrong
+    assert (await staff.client.get(target)).json()["value"] == 82.0, "nothing half-saved"
+    entry = (await staff.client.get("/api/v1/audit?action=target_changed")).json()
+    assert len(entry) == 1 and entry[0]["detail"]["was"] == "80.5 2026-01-01/2026-12-31"
+    await staff.login("admin.b", PASSWORD)
+    for path in (target, "/api/v1/targets/999999"):  # another's and none: the same 403
+        assert (await staff.client.get(path)).status_code == 403
+        assert (await _api(staff, "PATCH", path, {"value": 1})).status_code == 403
 
 
 async def test_retention_deletes_only_old_free_text_and_a_job_centre_on_request(
@@ -1225,3 +1250,30 @@ async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_
     assert 'data-testid="versions-note"' in page and "Eigen v2" in page
     office_page = (await staff.client.get(f"/dashboard/offices/{treff}")).text
     assert office_page.count('data-testid="target-row"') == 2
+    # the same judgements in the results API and as CSV, in the reader's language
+    judged = (await staff.client.get("/api/v1/results/targets")).json()
+    assert {(t["office_id"], t["item"], t["status"]) for t in judged} == {
+        (ids["office_a"], "_index", "met"),
+        (treff, "_index", "missed"),
+        (treff, "overall", "undecided"),
+        (tiny, "_index", "too few responses"),
+    }
+    undecided = next(t for t in judged if t["status"] == "undecided")
+    assert undecided["needed"] >= 1 and abs(undecided["n"] - 30) <= 10, undecided
+    own = (await staff.client.get(f"/api/v1/results/targets?office_id={tiny}")).json()
+    assert [(t["office"], t["n"], t["index"]) for t in own] == [(names[tiny], None, None)]
+    csv = await staff.client.get("/dashboard/targets.csv")
+    assert csv.headers["content-disposition"] == 'attachment; filename="targets.csv"'
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Standort-Nr.;Standort;Frage-Code;Zielwert;Antworten;Index;")
+    tiny_line = next(x for x in lines if f";{names[tiny]};" in x)
+    assert tiny_line.endswith(
+        ";zu wenige Antworten;;zurückgehalten: Antworten, Index, Index, untere Grenze, "
+        "Index, obere Grenze, Antworten noch nötig (etwa)"
+    ), tiny_line
+    assert ";Zufriedenheitsindex;40,0;" in next(x for x in lines if ";erreicht;" in x)
+    office_csv = (await staff.client.get(f"/dashboard/targets.csv?office={treff}&lang=en")).text
+    assert len(office_csv.strip().splitlines()) == 3, "its two targets"
+    assert "Satisfaction index,90.0," in office_csv, office_csv
+    foreign = await staff.client.get(f"/api/v1/results/targets?office_id={ids['office_b']}")
+    assert foreign.status_code == 403
