@@ -71,6 +71,8 @@ def csv_words(gettext: Callable[[str], str]) -> dict[str, Callable[[Any], Any]]:
     """The status and the item as the page names them (the index by its name)."""
     return {
         "target_status": lambda v: gettext(TARGET_WORDS[v]),
+        # only an undecided target needs more responses: elsewhere it is blank, not withheld
+        "needed": lambda v: "" if v is None else v,
         "item": lambda v: gettext(N_("Satisfaction index")) if v == INDEX_ITEM else v,
     }
 
