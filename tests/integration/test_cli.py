@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from survey.app import create_app, lifespan
 from survey.settings import Settings
@@ -27,6 +29,23 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     )
 
 
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`resonanz demo --no-serve` run once for the module: its database and what it printed.
+    The tests that change the database work on a copy (`_demo_copy`)."""
+    where = tmp_path_factory.mktemp("demo-cli")
+    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{where}/demo.sqlite3", "RESONANZ_PORT": "8765"}
+    first = _run(["demo", "--no-serve"], where, **env)
+    assert first.returncode == 0, first.stderr
+    return where / "demo.sqlite3", first.stdout
+
+
+def _demo_copy(demo_file: tuple[Path, str], target: Path) -> dict[str, str]:
+    """A copy of the loaded demo database at `target`; the environment that opens it."""
+    shutil.copy(demo_file[0], target)
+    return {"RESONANZ_DATABASE_URL": f"sqlite:///{target}"}
+
+
 def test_it_names_the_bad_variable_in_one_line(tmp_path: Path) -> None:
     result = _run(["migrate"], tmp_path, RESONANZ_PORT="eighty")
     assert result.returncode == 2
@@ -35,15 +54,19 @@ def test_it_names_the_bad_variable_in_one_line(tmp_path: Path) -> None:
     ]
 
 
-def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(tmp_path: Path) -> None:
-    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3", "RESONANZ_PORT": "8765"}
-    first = _run(["demo", "--no-serve"], tmp_path, **env)
+def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(
+    demo_file: tuple[Path, str], tmp_path: Path
+) -> None:
+    env = _demo_copy(demo_file, tmp_path / "demo.sqlite3") | {"RESONANZ_PORT": "8765"}
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+        before = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
     second = _run(["demo", "--no-serve"], tmp_path, **env)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout
+    first = demo_file[1].replace(str(demo_file[0]), str(tmp_path / "demo.sqlite3"))
+    assert second.returncode == 0, second.stderr
+    assert first == second.stdout
     for label in ("respondent", "kiosk", "dashboard"):
-        assert re.search(rf"^{label}: http://127\.0\.0\.1:8765/\S+$", first.stdout, re.M)
-    logins = re.findall(r"^login (\w+): (\S+) (\S+)$", first.stdout, re.M)
+        assert re.search(rf"^{label}: http://127\.0\.0\.1:8765/\S+$", first, re.M)
+    logins = re.findall(r"^login (\w+): (\S+) (\S+)$", first, re.M)
     assert {role for role, _, _ in logins} >= {"network", "admin", "manager", "researcher"}
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
         responses = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
@@ -54,6 +77,7 @@ def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(tmp_path: 
         versions = db.execute("SELECT COUNT(DISTINCT version) FROM response").fetchone()[0]
         targets = db.execute("SELECT COUNT(*) FROM target").fetchone()[0]
     assert 10_000 <= responses <= 12_500
+    assert responses == before, "the second run loads nothing"
     assert offices == 33 and kinds == {"main": 11, "branch": 12, "outreach": 10}
     assert centres == 8, "a realistic network: eight job centres"
     assert versions == 3, "the standard questionnaire and a job centre's own in two versions"
@@ -61,9 +85,10 @@ def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(tmp_path: 
     assert locales >= 4
 
 
-def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(tmp_path: Path) -> None:
-    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite3"}
-    assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
+def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(
+    demo_file: tuple[Path, str], tmp_path: Path
+) -> None:
+    env = _demo_copy(demo_file, tmp_path / "r.sqlite3")
     args = [
         "create-user",
         "chef",
@@ -108,9 +133,10 @@ def test_it_says_how_to_recover_from_an_interrupted_demo_load(tmp_path: Path) ->
     assert "interrupted" in result.stderr and "delete the database" in result.stderr
 
 
-async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path) -> None:
-    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/t.sqlite3"}
-    assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
+async def test_it_creates_an_api_token_that_opens_the_results_api(
+    demo_file: tuple[Path, str], tmp_path: Path
+) -> None:
+    env = _demo_copy(demo_file, tmp_path / "t.sqlite3")
     created = _run(["create-token", "koordination", "--name", "monthly report"], tmp_path, **env)
     weekly = _run(["create-token", "koordination", "--expires-days", "7"], tmp_path, **env)
     unknown = _run(["create-token", "nobody"], tmp_path, **env)
@@ -137,9 +163,10 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(tmp_path: Path
     assert bad.status_code == 401
 
 
-async def test_it_creates_a_manager_for_a_list_of_offices(tmp_path: Path) -> None:
-    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/m.sqlite3"}
-    assert _run(["demo", "--no-serve"], tmp_path, **env).returncode == 0
+async def test_it_creates_a_manager_for_a_list_of_offices(
+    demo_file: tuple[Path, str], tmp_path: Path
+) -> None:
+    env = _demo_copy(demo_file, tmp_path / "m.sqlite3")
     base = ["create-user", "--role", "manager", "--scope", "jobcenter-kreis-nordheide"]
     password = ["--password", "a-long-password"]
     created = _run(
