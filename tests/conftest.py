@@ -124,19 +124,73 @@ def _truncate_postgres(url: str) -> None:
     run_async(run())
 
 
+async def _load_demo_core(url: str) -> None:
+    """The demo's core as the `demo` fixture loads it, with the keys a test would draw."""
+    from survey.db import engine_lifespan
+    from survey.demo import load_demo
+    from tests.builders import reseed_record_keys
+
+    engine = make_engine(Settings(database_url=url))
+    await migrate(engine)
+    async with engine_lifespan(engine, 2):
+        reseed_record_keys()
+        await load_demo(engine, network=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(sqlite_template: Path) -> Path:
+    """The migrated SQLite file with the demo's core loaded once (see `demo`)."""
+    path = sqlite_template.with_name("demo.sqlite3")
+    shutil.copy(sqlite_template, path)
+    run_async(_load_demo_core(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(postgres_migrated: str) -> str:
+    """A PostgreSQL database with the demo's core loaded once: the template of the database
+    of each test that uses `demo` (CREATE DATABASE … TEMPLATE copies it in a moment)."""
+    name = urlsplit(postgres_migrated).path.lstrip("/") + "_demo"
+    run_async(_recreate_database(POSTGRES_ADMIN_URL, name))
+    url = urlunsplit(urlsplit(postgres_migrated)._replace(path=f"/{name}"))
+    run_async(_load_demo_core(url))
+    return name
+
+
+async def _recreate_database(admin_url: str, name: str, template: str | None = None) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(
+            f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+        )
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings for one test, with its own empty, migrated database on either engine.
+    """Settings for one test, with its own empty, migrated database on either engine (with
+    the demo's core already in it when the test uses `demo`).
 
     Rate limits are off: tests send hundreds of responses from one address; the tests of the
     limits turn them on."""
+    with_demo = "demo" in request.fixturenames
     if request.param == "postgres":
         url = request.getfixturevalue("postgres_migrated")
-        _truncate_postgres(url)
+        if with_demo:
+            template = request.getfixturevalue("postgres_demo_template")
+            name = f"{template}_copy"
+            run_async(_recreate_database(POSTGRES_ADMIN_URL, name, template))
+            url = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+        else:
+            _truncate_postgres(url)
         return Settings(
             database_url=url, secret_key=SECRET, link_cache_seconds=0, rate_limits=False
         )
-    template: Path = request.getfixturevalue("sqlite_template")
+    template = request.getfixturevalue("sqlite_demo_template" if with_demo else "sqlite_template")
     path = tmp_path / "resonanz.sqlite3"
     shutil.copy(template, path)
     return Settings(
@@ -214,7 +268,8 @@ def staff(client: httpx.AsyncClient) -> StaffClient:
 @pytest.fixture
 async def demo(client: httpx.AsyncClient, app: Litestar) -> object:
     """The demo's core (network, two job centres, five offices, one user per role); the six
-    further job centres of `resonanz demo` would double the time of every test using it."""
+    further job centres of `resonanz demo` would double the time of every test using it.
+    `settings` copies it from a template loaded once per process; `load_demo` finds it there."""
     from survey.demo import load_demo
 
     return await load_demo(app.state.engine, network=False)
