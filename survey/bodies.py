@@ -5,6 +5,10 @@ Litestar converts a decoded body into its struct in msgspec's lax mode, which al
 invalid. `check_strictly` decodes the body once more in strict mode and refuses what the
 schema refuses. Called after the credentials are checked, so a client without them still
 gets 401 first.
+
+One thing strict mode refuses that the schema allows: JSON Schema counts a number with a
+zero fraction (`20.0`, as pandas or `json.dumps` of a float write it) as an integer, so such
+numbers are taken as the integers they are.
 """
 
 from __future__ import annotations
@@ -27,6 +31,18 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
     return annotation
 
 
+def _whole_numbers(value: Any) -> Any:
+    """`value` with every float that has a zero fraction as an int (floats stay valid where
+    the schema says `number`: strict mode takes an int for a float)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    return value
+
+
 async def check_strictly(request: Request[Any, Any, Any]) -> None:
     """400 for a body its handler's type refuses in strict mode; no body type: nothing."""
     kind = _body_type(request)
@@ -34,7 +50,7 @@ async def check_strictly(request: Request[Any, Any, Any]) -> None:
         return
     body = await request.body()
     try:
-        msgspec.json.decode(body, type=kind, strict=True)
+        msgspec.convert(_whole_numbers(msgspec.json.decode(body)), type=kind, strict=True)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"The body does not match its schema: {exc}") from None
     except msgspec.DecodeError:

@@ -102,3 +102,30 @@ async def test_administration_bodies_refuse_unknown_fields_and_loose_types(
     assert answer.status_code == 204, answer.text
     allow = await client.options("/api/v1/links")
     assert set(allow.headers["allow"].split(", ")) == {"GET", "POST", "OPTIONS"}
+
+
+async def test_a_whole_number_written_with_a_zero_fraction_is_an_integer(
+    client: httpx.AsyncClient,
+) -> None:
+    """JSON Schema counts `20.0` as an integer (schemathesis sends it; pandas writes it):
+    taken as 20; `20.5` and `"20"` are still refused, and nothing is stored for them."""
+    import datetime as dt
+
+    from survey.auth.guard import hash_token
+    from survey.tables import ApiToken, Organization
+    from tests.builders import make_organization, make_staff_user
+
+    org = await make_organization()
+    user = await make_staff_user("admin", "correct-horse-battery", "admin", organization=org)
+    token = "rz_test_" + "b" * 30
+    await ApiToken(user=user, name="t", token_hash=hash_token(token),
+                   created_at=dt.datetime.now(dt.UTC)).save()  # fmt: skip
+    bearer = {"authorization": f"Bearer {token}"}
+    url = f"/api/v1/organizations/{org}"
+    for body in ({"retention_months": 20.5}, {"retention_months": "20"}):
+        answer = await client.patch(url, json=body, headers=bearer)
+        assert answer.status_code == 400, (body, answer.text)
+    answer = await client.patch(url, json={"retention_months": 20.0}, headers=bearer)
+    assert answer.status_code == 204, answer.text
+    stored = await Organization.select(Organization.retention_months).where(Organization.id == org)
+    assert stored[0]["retention_months"] == 20
