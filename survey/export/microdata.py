@@ -18,6 +18,7 @@ from survey.auth.schemas import Scope
 from survey.errors import BadRequest, Forbidden
 from survey.export import kanon
 from survey.export.queries import (
+    MONTHS,
     OfficeInfo,
     Reader,
     RowQuery,
@@ -125,12 +126,10 @@ class CellKey(msgspec.Struct, frozen=True):
     languages: int
     modes: int
 
-    MONTHS = 12 * 2101
-
     def of(self, office: Any, service: Any, language: Any, mode: Any, month: Any) -> Any:
         """Works alike on ints and on numpy arrays (office ids stay below 2**31)."""
         key = (office * self.services + service) * self.languages + language
-        return (key * self.modes + mode) * self.MONTHS + month
+        return (key * self.modes + mode) * MONTHS + month
 
 
 def month_index(month: str) -> int:
@@ -480,6 +479,7 @@ async def make_plan(
         ),
         mode_codes=tuple(codes.mode.items()),
         item_bits=max(MIN_ITEM_BITS, (highest + 1).bit_length()),
+        key_sizes=(cell_key.services, cell_key.languages, cell_key.modes),
     )
     keys = np.array(sorted(lookup), dtype=np.int64)
     n_codes = len(variables) - len(item_codes) - 1  # all but version and the items
@@ -520,7 +520,7 @@ def _columns(plan: Plan, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray]
     raw = np.array(rows, dtype=np.int64).reshape(len(rows), -1)
     if not len(raw) or not len(plan.cell_keys):
         return None
-    keys = plan.cell_key.of(raw[:, 0], raw[:, 1], raw[:, 2], raw[:, 3], raw[:, 4])
+    keys = raw[:, 0]
     at = np.searchsorted(plan.cell_keys, keys)
     at[at == len(plan.cell_keys)] = 0
     kept = plan.cell_keys[at] == keys
@@ -528,12 +528,12 @@ def _columns(plan: Plan, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray]
         return None
     raw, at = raw[kept], at[kept]
     qi = plan.cell_codes[at]
-    version = raw[:, 5]
+    version = raw[:, 1]
     query = plan.query
     mask = (1 << query.item_bits) - 1
     items: dict[str, np.ndarray] = {}
     for g, group in enumerate(query.item_groups):
-        packed = raw[:, 6 + g]
+        packed = raw[:, 2 + g]
         for i, code in enumerate(group):
             items[code] = ((packed >> (i * query.item_bits)) & mask) - 1  # 0 -> NOT_ANSWERED
     for v in plan.versions:

@@ -12,19 +12,24 @@ import asyncio
 import datetime as dt
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 
-from survey.questionnaire import OFFICE_KINDS
+from survey.i18n import RESPOND_LOCALES
+from survey.questionnaire import MODES, OFFICE_KINDS, SERVICE_TYPES
 from survey.settings import Settings
 from survey.tables import Office, QuestionnaireVersion
 
 CHUNK_ROWS = 50_000
-"""Office types (Office.kind), coded 1, 2, 3 in that order; others follow."""
+SPLIT_IDS = 2 * CHUNK_ROWS
+"""SQLite reads the rows in two halves at once where the ids span at least this many."""
+MONTHS = 12 * 2101
+"""Month indexes (year * 12 + month - 1) are below this: dates end in 2100."""
 
 
 class OfficeInfo(msgspec.Struct, frozen=True):
@@ -105,6 +110,8 @@ class RowQuery(msgspec.Struct, frozen=True):
     """Value -> code of each categorical column, as the rows carry them (others: 0)."""
     item_bits: int = 5
     """Bits per item in a packed column: value + 1 must fit (0 is "not answered")."""
+    key_sizes: tuple[int, int, int] = (1, 1, 1)
+    """How many codes service type, language and mode each count in a cell key (with 0)."""
 
     @property
     def item_groups(self) -> list[tuple[str, ...]]:
@@ -172,14 +179,31 @@ class Reader:
 
     stamp_extra = ""
 
-    def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        """(office, service code, language code, mode code, year * 12 + month - 1, version,
-        *packed items) per response, all integers, in the order they were stored (shuffle.py
-        hides it). Each packed column holds the answers of a group of items, item i of the
-        group as value + 1 in bits [i * item_bits, (i + 1) * item_bits); 0 is unanswered.
+    def cell_key_sql(
+        self, sizes: tuple[int, int, int], service: str, language: str, mode: str
+    ) -> str:
+        """A response's cell as one integer (`microdata.CellKey.of`), from its office, the
+        codes of its service type, language and mode, and its month's index."""
+        services, languages, modes = sizes
+        office = "CAST(r.office AS BIGINT)"
+        key = f"(({office} * {services} + {service}) * {languages} + {language})"
+        return f"(({key} * {modes} + {mode}) * {MONTHS} + {self.month_index_sql})"
 
-        One aggregate per packed column instead of one per item: SQLite spends its time per
-        aggregate and row, and Python per column it turns into objects."""
+    def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+        return self.stream(*self.row_sql(query))
+
+    def row_sql(
+        self, query: RowQuery, ids: tuple[int, int] | None = None
+    ) -> tuple[str, list[object]]:
+        """(cell key, version, *packed items) per response, all integers, in the order they
+        were stored (shuffle.py hides it). The cell key (`cell_key_sql`) holds office,
+        service type, language and mode (as the codes of the query; others 0) and month.
+        Each packed column holds the answers of a group of items, item i of the group as
+        value + 1 in bits [i * item_bits, (i + 1) * item_bits); 0 is unanswered.
+
+        One aggregate per packed column instead of one per item, and one key instead of five
+        columns: SQLite spends its time per aggregate and row, and Python per value it turns
+        into an object. `ids`: only responses with ids in this range (inclusive)."""
         args: list[object] = []
 
         def coded(column: str, codes: tuple[tuple[str, int], ...]) -> str:
@@ -211,15 +235,19 @@ class Reader:
             if value is not None:
                 where += f" AND r.{column} = {{}}"
                 args.append(value)
+        if ids is not None:
+            where += " AND r.id >= {} AND r.id <= {}"
+            args += ids
         sql = (
-            f"SELECT r.office, {service}, {language}, {mode}, {self.month_index_sql}, "
+            f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)}, "
             f"r.version{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
             f"WHERE {where} GROUP BY r.id ORDER BY r.id"
         )
-        return self.stream(sql, args)
+        return sql, args
 
     @property
     def month_index_sql(self) -> str:
+        """year * 12 + month - 1 of r.day."""
         return (
             "(CAST(substr(r.day, 1, 4) AS INTEGER) * 12 + CAST(substr(r.day, 6, 2) AS INTEGER) - 1)"
         )
@@ -247,9 +275,64 @@ class SQLiteReader(Reader):
         self, offices: Sequence[int], last_day: dt.date
     ) -> list[tuple[int, str, str, str, str, int, int]]:
         """As Reader.cell_counts, counted here: SQLite's GROUP BY sorts every response (a
-        temporary b-tree); a scan in rowid order counted in a dict costs half as much."""
+        temporary b-tree). A scan in rowid order that gives each response's cell as one
+        integer (service types, languages and modes of the vocabulary coded; others 0),
+        counted with numpy, costs a fraction of that. Values outside the vocabulary (the app
+        stores none) are counted by value instead."""
         if not offices:
             return []
+        vocabulary = (SERVICE_TYPES, RESPOND_LOCALES, MODES)
+        sizes = (len(SERVICE_TYPES) + 1, len(RESPOND_LOCALES) + 1, len(MODES) + 1)
+
+        def scan(ids: tuple[int, int] | None) -> tuple[str, list[object]]:
+            args: list[object] = []
+
+            def coded(column: str, values: Sequence[str]) -> str:
+                args.extend(values)
+                whens = " ".join(f"WHEN {{}} THEN {i + 1}" for i in range(len(values)))
+                return f"CASE {column} {whens} ELSE 0 END"
+
+            key = self.cell_key_sql(
+                sizes,
+                coded("r.service_type", SERVICE_TYPES),
+                coded("r.locale", RESPOND_LOCALES),
+                coded("r.mode", MODES),
+            )
+            marks = ", ".join("{}" for _ in offices)
+            args += [*offices, last_day]
+            sql = (
+                f"SELECT {key}, r.version FROM response r "
+                f"WHERE +r.office IN ({marks}) AND +r.day <= {{}}"
+            )
+            if ids is not None:
+                sql += " AND r.id >= {} AND r.id <= {}"
+                args += ids
+            return sql, args
+
+        counter = PairCounter()
+        async with aclosing(self._read_split(scan)) as chunks:
+            async for rows in chunks:
+                await asyncio.to_thread(counter.add, rows)
+        keys, version, n = counter.result()
+        rest, month = np.divmod(keys, MONTHS)
+        rest, mode = np.divmod(rest, sizes[2])
+        rest, language = np.divmod(rest, sizes[1])
+        office, service = np.divmod(rest, sizes[0])
+        if not (service.all() and language.all() and mode.all()):
+            return await self._cell_counts_by_value(offices, last_day)
+        names = [["", *values] for values in vocabulary]
+        months = {int(m): f"{m // 12:04d}-{m % 12 + 1:02d}" for m in np.unique(month)}
+        return [
+            (o, names[0][s], names[1][la], names[2][mo], months[m], v, c)
+            for o, s, la, mo, m, v, c in zip(
+                office.tolist(), service.tolist(), language.tolist(), mode.tolist(),
+                month.tolist(), version.tolist(), n.tolist(), strict=True,
+            )
+        ]  # fmt: skip
+
+    async def _cell_counts_by_value(
+        self, offices: Sequence[int], last_day: dt.date
+    ) -> list[tuple[int, str, str, str, str, int, int]]:
         marks = ", ".join("{}" for _ in offices)
         sql = (
             "SELECT office, service_type, locale, mode, substr(day, 1, 7), version "
@@ -263,12 +346,33 @@ class SQLiteReader(Reader):
 
     def __init__(self, path: str) -> None:
         self.identity = "sqlite:" + str(Path(path).resolve())
-        self.conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
-        )
-        self.conn.execute("PRAGMA query_only = ON")
-        self.conn.execute("BEGIN")  # one snapshot for counts and rows (WAL readers see one)
         self.lock = asyncio.Lock()
+        self.conn = _read_only(path)
+        self.second: sqlite3.Connection | None = None
+        """A second reader on the same snapshot, so the row query runs on two cores."""
+        self.second_lock = asyncio.Lock()
+        try:
+            # holding the write lock, no commit can come between the two snapshots
+            writer = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=0.2,
+                                     isolation_level=None)  # fmt: skip
+        except sqlite3.Error:
+            writer = None
+        try:
+            if writer is not None:
+                try:
+                    writer.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error:
+                    writer.close()
+                    writer = None
+            _snapshot(self.conn)  # one snapshot for counts and rows
+            if writer is not None:
+                second = _read_only(path)
+                _snapshot(second)
+                self.second = second
+        finally:
+            if writer is not None:
+                writer.execute("ROLLBACK")
+                writer.close()
 
     def _fetch(self, sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
         return self.conn.execute(self._sql(sql), [_arg(a) for a in args]).fetchall()
@@ -277,13 +381,16 @@ class SQLiteReader(Reader):
         async with self.lock:
             return await asyncio.to_thread(self._fetch, sql, args)
 
-    async def stream(
+    def stream(
         self, sql: str, args: Sequence[object]
     ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        async with self.lock:
-            cursor = await asyncio.to_thread(
-                self.conn.execute, self._sql(sql), [_arg(a) for a in args]
-            )
+        return self._stream(self.conn, self.lock, sql, args)
+
+    async def _stream(
+        self, conn: sqlite3.Connection, lock: asyncio.Lock, sql: str, args: Sequence[object]
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+        async with lock:
+            cursor = await asyncio.to_thread(conn.execute, self._sql(sql), [_arg(a) for a in args])
             try:
                 while True:
                     rows = await asyncio.to_thread(cursor.fetchmany, CHUNK_ROWS)
@@ -293,12 +400,78 @@ class SQLiteReader(Reader):
             finally:
                 cursor.close()
 
+    def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+        return self._read_split(lambda ids: self.row_sql(query, ids))
+
+    async def _read_split(
+        self, query: Callable[[tuple[int, int] | None], tuple[str, list[object]]]
+    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+        """The rows of `query(ids)` (the responses with ids in that range, or all), the lower
+        and the upper half of the ids read at once, each on its own connection (SQLite works
+        on one core per connection). Chunks come as they are ready: not in the stored order
+        (for the response rows, shuffle.py hides the order anyway)."""
+        lowest, highest = (await self.fetch("SELECT min(id), max(id) FROM response", []))[0]
+        if self.second is None or lowest is None or highest - lowest < SPLIT_IDS:
+            streams = [self.stream(*query(None))]
+        else:
+            middle = (lowest + highest) // 2
+            streams = [
+                self._stream(self.conn, self.lock, *query((lowest, middle))),
+                self._stream(self.second, self.second_lock, *query((middle + 1, highest))),
+            ]
+        async with aclosing(_merged(streams)) as merged:
+            async for rows in merged:
+                yield rows
+
     async def close(self) -> None:
         def close() -> None:
-            self.conn.execute("ROLLBACK")
-            self.conn.close()
+            for conn in (self.conn, self.second):
+                if conn is not None:
+                    conn.execute("ROLLBACK")
+                    conn.close()
 
         await asyncio.to_thread(close)
+
+
+def _read_only(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+    )
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def _snapshot(conn: sqlite3.Connection) -> None:
+    """Begin a read transaction: in WAL mode its snapshot is taken at the first read."""
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+
+
+async def _merged(
+    streams: Sequence[AsyncGenerator[list[tuple[Any, ...]], None]],
+) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+    """The chunks of several streams, each as soon as it is read."""
+    pending = {asyncio.ensure_future(anext(s)): s for s in streams}
+    try:
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                stream = pending.pop(task)
+                try:
+                    rows = task.result()
+                except StopAsyncIteration:
+                    continue
+                pending[asyncio.ensure_future(anext(stream))] = stream
+                yield rows
+    finally:
+        # a read under way in a thread cannot be stopped: let it end, then close the streams
+        if pending:
+            await asyncio.wait(pending)
+            for task in pending:
+                if not task.cancelled():
+                    task.exception()  # retrieved: nothing left unawaited
+        for stream in streams:
+            await stream.aclose()
 
 
 class PostgresReader(Reader):
@@ -343,6 +516,50 @@ class PostgresReader(Reader):
             await self.transaction.rollback()
         finally:
             await self.conn.close()
+
+
+class PairCounter:
+    """How often each (key, version) row occurs, counted chunk by chunk in memory bounded by
+    the number of distinct rows (numpy: a Counter of a million tuples costs seconds)."""
+
+    def __init__(self) -> None:
+        self.pairs: list[np.ndarray] = []
+        self.counts: list[np.ndarray] = []
+        self.held = 0
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        block = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        versions, at = np.unique(block[:, 1], return_inverse=True)
+        width = len(versions)
+        if int(block[:, 0].max()) < np.iinfo(np.int64).max // width - 1:
+            combined, n = np.unique(block[:, 0] * width + at.reshape(-1), return_counts=True)
+            pairs = np.stack([combined // width, versions[combined % width]], axis=1)
+        else:
+            pairs, n = _collapse(block, np.ones(len(block), dtype=np.int64))
+        self.pairs.append(pairs)
+        self.counts.append(n)
+        self.held += len(pairs)
+        if self.held > 4 * CHUNK_ROWS:
+            self._collapse()
+
+    def _collapse(self) -> None:
+        pairs, n = _collapse(np.concatenate(self.pairs), np.concatenate(self.counts))
+        self.pairs, self.counts, self.held = [pairs], [n], len(pairs)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Keys, versions and counts."""
+        if not self.pairs:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        self._collapse()
+        return self.pairs[0][:, 0], self.pairs[0][:, 1], self.counts[0]
+
+
+def _collapse(pairs: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+    pairs, counts = pairs[order], counts[order]
+    starts = np.flatnonzero(np.r_[True, np.any(pairs[1:] != pairs[:-1], axis=1)])
+    return pairs[starts], np.add.reduceat(counts, starts)
 
 
 def _arg(value: object) -> object:

@@ -585,3 +585,76 @@ def test_resonanz_export_writes_the_file_and_its_codebook(
 
     (entry,) = run_async(audit())
     assert entry["username"] == "cli" and entry["user"] is None
+
+
+def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
+    sqlite_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's reader counts cells as integer keys and reads on two connections of one
+    snapshot, each for half the ids: the cells are those of a plain GROUP BY, and the file
+    has the rows of a read in one piece (also with a service type outside the vocabulary,
+    which is then counted by value)."""
+    from survey.cli import _operator_scope
+    from survey.db import engine_lifespan, make_engine
+    from survey.export import microdata, queries
+    from survey.export.routes import export_request
+    from survey.export.stream import open_export
+    from tests.conftest import run_async
+
+    streams: list[int] = []
+    merged = queries._merged
+
+    def counting(halves: Any) -> Any:
+        streams.append(len(halves))
+        return merged(halves)
+
+    monkeypatch.setattr(queries, "_merged", counting)
+
+    async def cells(offices: list[int]) -> tuple[Counter[Any], Counter[Any]]:
+        reader = await queries.open_reader(sqlite_settings)
+        try:
+            assert isinstance(reader, queries.SQLiteReader) and reader.second is not None
+            last_day = microdata.month_range(last_complete_month())[1]
+            mine = await reader.cell_counts(offices, last_day)
+            plain = await queries.Reader.cell_counts(reader, offices, last_day)
+            return Counter(mine), Counter(plain)
+        finally:
+            await reader.close()
+
+    async def export() -> list[bytes]:
+        microdata._decided.clear()
+        scope = await _operator_scope()
+        opened = await open_export(sqlite_settings, scope, export_request({}), via="test")
+        body = b"".join([chunk async for chunk in opened.body()])
+        head, *rows = body.removesuffix(b"\r\n").split(b"\r\n")
+        return [head, *sorted(rows)]
+
+    async def main() -> None:
+        engine = make_engine(sqlite_settings)
+        async with engine_lifespan(engine, 1):
+            months = _quarter_months()
+            offices = [await make_office(f"Standort {i}") for i in range(3)]
+            for i, office in enumerate(offices):
+                for j, month in enumerate(months):
+                    link = await make_link(office, mode=("personal", "kiosk")[j % 2])
+                    answers = [{**FULL_ANSWERS, "respect": 1 + (i + j + n) % 5}
+                               for n in range(5 + i)]  # fmt: skip
+                    await make_responses(engine, link, answers, when=_when(month))
+            for odd in (False, True):
+                if odd:
+                    link = await make_link(offices[0], service_type="retraining")
+                    await make_responses(engine, link, [FULL_ANSWERS] * 6, when=_when(months[1]))
+                mine, plain = await cells(offices)
+                assert mine == plain and sum(c[6] for c in mine) == 54 + 6 * odd
+                assert any(c[1] == "retraining" for c in mine) == odd
+                monkeypatch.setattr(queries, "SPLIT_IDS", 10**9)
+                streams.clear()
+                whole = await export()
+                assert set(streams) == {1}
+                monkeypatch.setattr(queries, "SPLIT_IDS", 0)
+                assert await export() == whole and set(streams) == {1, 2}
+                assert len(whole) - 1 == 54 + 6 * odd
+                mine_split, _ = await cells(offices)
+                assert mine_split == plain
+
+    run_async(main())
