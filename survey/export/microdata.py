@@ -23,6 +23,7 @@ from survey.export.queries import (
     Reader,
     RowQuery,
     VersionInfo,
+    int_array,
     offices_by_id,
     offices_of,
     versions,
@@ -517,9 +518,9 @@ def _columns(plan: Plan, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray]
     unpacked."""
     names = [v.name for v in plan.variables]
     dtypes = {v.name: v.dtype for v in plan.variables}
-    raw = np.array(rows, dtype=np.int64).reshape(len(rows), -1)
-    if not len(raw) or not len(plan.cell_keys):
+    if not len(rows) or not len(plan.cell_keys):
         return None
+    raw = int_array(rows, 2 + len(plan.query.item_groups))
     keys = raw[:, 0]
     at = np.searchsorted(plan.cell_keys, keys)
     at[at == len(plan.cell_keys)] = 0

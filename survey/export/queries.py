@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -528,7 +529,7 @@ class PairCounter:
         self.held = 0
 
     def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        block = np.array(rows, dtype=np.int64).reshape(-1, 2)
+        block = int_array(rows, 2)
         versions, at = np.unique(block[:, 1], return_inverse=True)
         width = len(versions)
         if int(block[:, 0].max()) < np.iinfo(np.int64).max // width - 1:
@@ -553,6 +554,12 @@ class PairCounter:
             return empty, empty, empty
         self._collapse()
         return self.pairs[0][:, 0], self.pairs[0][:, 1], self.counts[0]
+
+
+def int_array(rows: Sequence[Sequence[Any]], width: int) -> np.ndarray:
+    """Rows of integers as a (rows, width) array (np.array on tuples takes twice as long)."""
+    flat = itertools.chain.from_iterable(rows)
+    return np.fromiter(flat, dtype=np.int64, count=len(rows) * width).reshape(-1, width)
 
 
 def _collapse(pairs: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -74,6 +74,7 @@ def _frame(meta: Metadata, columns: Mapping[str, np.ndarray]) -> Any:
 class _ReadstatWriter:
     extension = ""
     media_type = "application/octet-stream"
+    independent = False
 
     def __init__(self, meta: Metadata, rows: int) -> None:
         self.meta = meta

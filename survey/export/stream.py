@@ -11,6 +11,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, Protocol
@@ -35,6 +36,8 @@ from survey.settings import Settings
 class Writer(Protocol):
     extension: str
     media_type: str
+    independent: bool
+    """Chunks are written independently of each other (two may be written at once)."""
 
     def begin(self) -> bytes: ...
 
@@ -101,6 +104,8 @@ class Export:
         return self.writer.media_type
 
     async def body(self) -> AsyncGenerator[bytes, None]:
+        # chunks being written, in order: two at once where the writer allows it
+        writing: deque[asyncio.Future[bytes]] = deque()
         try:
             head = await asyncio.to_thread(self.writer.begin)
             if head:
@@ -108,17 +113,31 @@ class Export:
             names = [v.name for v in self.plan.variables]
             dtypes = {v.name: v.dtype for v in self.plan.variables}
             rows = microdata.chunks(self.reader, self.plan)
+            at_once = 2 if self.writer.independent else 1
             async with aclosing(shuffled(rows, names, self.plan.rows)) as chunks:
                 async for shuffled_columns in chunks:
                     columns = {n: shuffled_columns[n].astype(dtypes[n]) for n in names}
                     n = len(next(iter(columns.values())))
-                    data = await asyncio.to_thread(self.writer.write, columns, n)
-                    if data:
-                        yield data
+                    writing.append(asyncio.ensure_future(
+                        asyncio.to_thread(self.writer.write, columns, n)
+                    ))  # fmt: skip
+                    if len(writing) >= at_once:
+                        data = await writing.popleft()
+                        if data:
+                            yield data
+            while writing:
+                data = await writing.popleft()
+                if data:
+                    yield data
             tail = await asyncio.to_thread(self.writer.end)
             if tail:
                 yield tail
         finally:
+            if writing:  # a write under way in a thread cannot be stopped: let it end
+                await asyncio.wait(writing)
+                for task in writing:
+                    if not task.cancelled():
+                        task.exception()
             await self.close()
 
     async def close(self) -> None:

@@ -20,13 +20,26 @@ import pyarrow.parquet as pq
 from survey.export.schemas import Variable
 
 
+def arrow_array(column: np.ndarray) -> pa.Array:
+    """A numeric column as an Arrow array sharing its memory (`pa.array` would first import
+    pandas, seconds in a fresh process such as `resonanz export`)."""
+    if column.dtype.kind not in "iuf":
+        return pa.array(column)
+    column = np.ascontiguousarray(column)
+    kind = pa.from_numpy_dtype(column.dtype)
+    return pa.Array.from_buffers(kind, len(column), [None, pa.py_buffer(column)])
+
+
 def _table(variables: Sequence[Variable], columns: Mapping[str, np.ndarray]) -> pa.Table:
-    return pa.table({v.name: columns[v.name] for v in variables})
+    return pa.Table.from_arrays(
+        [arrow_array(columns[v.name]) for v in variables], names=[v.name for v in variables]
+    )
 
 
 class CsvWriter:
     extension = ".csv"
     media_type = "text/csv"  # Litestar adds "; charset=utf-8" to text/*
+    independent = True
 
     def __init__(self, variables: Sequence[Variable], sep: str = ",") -> None:
         self.variables = list(variables)
@@ -97,6 +110,7 @@ def field_metadata(v: Variable, lang: str) -> dict[bytes, bytes]:
 class ParquetWriter:
     extension = ".parquet"
     media_type = "application/vnd.apache.parquet"
+    independent = False
 
     def __init__(self, variables: Sequence[Variable], lang: str, codebook_json: bytes) -> None:
         self.variables = list(variables)
@@ -120,7 +134,7 @@ class ParquetWriter:
         if n == 0:
             return b""
         table = pa.Table.from_arrays(
-            [pa.array(columns[v.name]) for v in self.variables], schema=self.schema
+            [arrow_array(columns[v.name]) for v in self.variables], schema=self.schema
         )
         self.writer.write_table(table)
         return self.sink.take()

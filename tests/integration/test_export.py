@@ -593,16 +593,25 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
     """SQLite's reader counts cells as integer keys and reads on two connections of one
     snapshot, each for half the ids: the cells are those of a plain GROUP BY, and the file
     has the rows of a read in one piece (also with a service type outside the vocabulary,
-    which is then counted by value)."""
+    which is then counted by value, and with CSV chunks written two at once)."""
     from survey.cli import _operator_scope
     from survey.db import engine_lifespan, make_engine
-    from survey.export import microdata, queries
+    from survey.export import microdata, queries, shuffle
     from survey.export.routes import export_request
     from survey.export.stream import open_export
+    from survey.export.tabular import CsvWriter
     from tests.conftest import run_async
 
     streams: list[int] = []
     merged = queries._merged
+    writes: list[int] = []
+    write = CsvWriter.write
+
+    def counting_write(self: Any, columns: Any, n: int) -> bytes:
+        writes.append(n)
+        return write(self, columns, n)
+
+    monkeypatch.setattr(CsvWriter, "write", counting_write)
 
     def counting(halves: Any) -> Any:
         streams.append(len(halves))
@@ -654,6 +663,11 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
                 monkeypatch.setattr(queries, "SPLIT_IDS", 0)
                 assert await export() == whole and set(streams) == {1, 2}
                 assert len(whole) - 1 == 54 + 6 * odd
+                # many small buckets: CSV chunks written two at once, sent in order
+                monkeypatch.setattr(shuffle, "BUCKET_ROWS", 4)
+                writes.clear()
+                assert await export() == whole and len(writes) >= 10
+                monkeypatch.setattr(shuffle, "BUCKET_ROWS", 50_000)
                 mine_split, _ = await cells(offices)
                 assert mine_split == plain
 
