@@ -173,15 +173,16 @@ def copy_to_postgres(db: Path, url: str) -> None:
 
 def run_streamed(url: str, fmt: str, out: Path) -> dict[str, float]:
     from survey.cli import _operator_scope
-    from survey.db import engine_lifespan, make_engine
+    from survey.db import engine_lifespan, make_engine, use_engine
     from survey.export.routes import export_request
     from survey.export.stream import open_export
     from survey.settings import Settings
 
     settings = Settings(database_url=url)
+    engine = make_engine(settings)
+    use_engine(engine)  # the app's start (imports Piccolo's app registry), not the export's
 
     async def main() -> int:
-        engine = make_engine(settings)
         async with engine_lifespan(engine, 1):
             export = await open_export(
                 settings, await _operator_scope(), export_request({"format": fmt}), via="bench"

@@ -36,8 +36,11 @@ class Shuffle:
     def add(self, columns: Mapping[str, np.ndarray]) -> None:
         block = np.column_stack([columns[n].astype(np.int32) for n in self.names])
         where = self.rng.integers(0, self.buckets, len(block))
-        for bucket in range(self.buckets):
-            part = block[where == bucket]
+        # grouped by bucket in one sort instead of one pass over the chunk per bucket (the
+        # order within a bucket does not matter: each is shuffled when it is read)
+        grouped = block[np.argsort(where)]
+        ends = np.cumsum(np.bincount(where, minlength=self.buckets))
+        for bucket, part in enumerate(np.split(grouped, ends[:-1])):
             if len(part):
                 with self._path(bucket).open("ab") as f:
                     part.tofile(f)
@@ -50,8 +53,9 @@ class Shuffle:
                 continue
             block = np.fromfile(path, dtype=np.int32).reshape(-1, width)
             path.unlink()
-            block = block[self.rng.permutation(len(block))]
-            yield {n: block[:, i] for i, n in enumerate(self.names)}
+            # one row per variable, in random order: each column contiguous in memory
+            columns = np.take(block.T, self.rng.permutation(len(block)), axis=1)
+            yield {n: columns[i] for i, n in enumerate(self.names)}
 
     def close(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

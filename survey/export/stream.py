@@ -111,15 +111,13 @@ class Export:
             if head:
                 yield head
             names = [v.name for v in self.plan.variables]
-            dtypes = {v.name: v.dtype for v in self.plan.variables}
+            dtypes = {v.name: np.dtype(v.dtype) for v in self.plan.variables}
             rows = microdata.chunks(self.reader, self.plan)
             at_once = 2 if self.writer.independent else 1
             async with aclosing(shuffled(rows, names, self.plan.rows)) as chunks:
-                async for shuffled_columns in chunks:
-                    columns = {n: shuffled_columns[n].astype(dtypes[n]) for n in names}
-                    n = len(next(iter(columns.values())))
+                async for columns in chunks:
                     writing.append(asyncio.ensure_future(
-                        asyncio.to_thread(self.writer.write, columns, n)
+                        asyncio.to_thread(self._write, columns, dtypes)
                     ))  # fmt: skip
                     if len(writing) >= at_once:
                         data = await writing.popleft()
@@ -139,6 +137,10 @@ class Export:
                     if not task.cancelled():
                         task.exception()
             await self.close()
+
+    def _write(self, columns: dict[str, np.ndarray], dtypes: dict[str, np.dtype[Any]]) -> bytes:
+        typed = {name: column.astype(dtypes[name]) for name, column in columns.items()}
+        return self.writer.write(typed, len(next(iter(typed.values()))))
 
     async def close(self) -> None:
         self.writer.close()
