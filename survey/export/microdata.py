@@ -395,11 +395,18 @@ async def make_plan(
             wanted = getattr(request, name)
             if wanted is not None and getattr(p, name) != wanted:
                 return False
-        if p.month is not None:
-            lo = hi = f"{p.year:04d}-{p.month:02d}"
+        return in_period[p.year, p.quarter, p.month]
+
+    def period_included(year: int, quarter: int, month: int | None) -> bool:
+        if month is not None:
+            lo = hi = f"{year:04d}-{month:02d}"
         else:
-            lo, hi = f"{p.year:04d}-{p.quarter * 3 - 2:02d}", f"{p.year:04d}-{p.quarter * 3:02d}"
+            lo, hi = f"{year:04d}-{quarter * 3 - 2:02d}", f"{year:04d}-{quarter * 3:02d}"
         return (first_month is None or lo >= first_month) and hi <= last_month
+
+    periods = {(p.year, p.quarter, p.month) for p in outcome.published.values()}
+    in_period = {period: period_included(*period) for period in periods}
+    month_indexes = {c.month: month_index(c.month) for c in counts}
 
     cell_key = CellKey(
         services=max(codes.service_type.values(), default=0) + 1,
@@ -430,7 +437,7 @@ async def make_plan(
             code.append(WITHHELD if p.month is None else p.month)
         key = cell_key.of(cell.office, codes.service_type[cell.service_type],
                           codes.language[cell.language], codes.mode[cell.mode],
-                          month_index(cell.month))  # fmt: skip
+                          month_indexes[cell.month])  # fmt: skip
         lookup[key] = tuple(code)
         rows += n
         by_step[p.step] += n
