@@ -92,10 +92,45 @@ def benchmark_charts(
     labels = words(gettext) | {key: gettext(text) for key, text in level.items()}
     # colours and legend of the caterpillar are the model's verdicts (results.benchmark)
     labels |= {"better": gettext(MODEL_WORDS["above"]), "worse": gettext(MODEL_WORDS["below"])}
+    funnel = funnel_plot(parts.funnel, lang=lang, names=True, labels=labels)
+    _labels_by_importance(funnel, parts)
     charts = {
-        "funnel": funnel_plot(parts.funnel, lang=lang, names=True, labels=labels),
+        "funnel": funnel,
         "caterpillar": caterpillar(parts.comparison.offices, labels=labels),
     }
     for fig in charts.values():  # keep the legend clear of the x-axis title
         fig.update_layout(legend={"y": -0.3}, margin={"b": 90})
     return charts
+
+
+FEW_POINTS = 5
+"""Up to this many points in a funnel plot, every point is named (a manager's own offices)."""
+
+
+def _labels_by_importance(fig: Any, parts: BenchmarkParts) -> None:
+    """Order the funnel's points so that the names that matter most come first (outside the
+    99.8% limits, then the 95% limits, the farther out the earlier); with few points name
+    them all. The page hides a name that would overlap one before it (dashboard.js), so the
+    names shown never overlap, whatever the width."""
+    trace = next((t for t in fig.data if t.customdata is not None), None)
+    if trace is None or not trace.x:
+        return
+    position = {p.label: p.position for p in parts.funnel.offices}
+    target = parts.funnel.target
+    names = list(trace.customdata)
+    rank = {"above 99.8%": 0, "below 99.8%": 0, "above 95%": 1, "below 95%": 1}
+    few = len(names) <= FEW_POINTS
+
+    def importance(i: int) -> tuple[int, float]:
+        far = abs(trace.y[i] - target) if target is not None else 0.0
+        return rank.get(position.get(names[i], ""), 2), -far
+
+    order = sorted(range(len(names)), key=importance)
+    trace.update(
+        x=[trace.x[i] for i in order],
+        y=[trace.y[i] for i in order],
+        customdata=[names[i] for i in order],
+        text=[names[i] if few else trace.text[i] for i in order],
+        textposition=[trace.textposition[i] for i in order],
+        marker_color=[trace.marker.color[i] for i in order],
+    )

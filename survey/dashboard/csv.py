@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
+import xlsxwriter
 
 from survey.i18n import N_
 
@@ -78,26 +79,23 @@ def columns(row_type: type[msgspec.Struct], leave_out: Sequence[str] = ()) -> li
     return [f.name for f in msgspec.structs.fields(row_type) if f.name not in leave_out]
 
 
-def to_csv(
+def table(
     rows: Iterable[msgspec.Struct | Mapping[str, Any]],
     header: Sequence[str],
-    locale: str,
     gettext: Callable[[str], str],
     withheld: str,
     convert: Mapping[str, Callable[[Any], Any]] | None = None,
-) -> bytes:
-    """One line per struct (or dict), in the dialect of `locale` ("de": `;` and `,`).
+) -> tuple[list[str], list[list[Any]]]:
+    """The headings (in the reader's language) and the values of each row, ending in `status`.
 
-    None is a figure withheld (too few responses, or it would reveal a unit): its cell stays
-    empty and the row's last column, `status`, says `withheld: ` and the columns left empty.
-    `convert` turns a column's values into what the reader should see (a translated verdict).
+    None is a figure withheld (too few responses, or it would reveal a unit): it stays None
+    (an empty cell) and the row's last column, `status`, says `withheld: ` and the columns
+    left empty. `convert` turns a column's values into what the reader should see (a
+    translated verdict).
     """
     convert = convert or {}
-    german = locale == "de"
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\r\n")
     headings = [gettext(HEADINGS[h]) if h in HEADINGS else h for h in [*header, "status"]]
-    writer.writerow(headings)
+    out = []
     for row in rows:
         values = []
         missing = []
@@ -107,9 +105,74 @@ def to_csv(
                 value = convert[name](value)
             if value is None:
                 missing.append(heading)
-            values.append(_cell(value, german))
-        writer.writerow([*values, f"{withheld}: {', '.join(missing)}" if missing else ""])
+            values.append(value)
+        out.append([*values, f"{withheld}: {', '.join(missing)}" if missing else ""])
+    return headings, out
+
+
+def to_csv(
+    rows: Iterable[msgspec.Struct | Mapping[str, Any]],
+    header: Sequence[str],
+    locale: str,
+    gettext: Callable[[str], str],
+    withheld: str,
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> bytes:
+    """One line per struct (or dict), in the dialect of `locale` ("de": `;` and `,`); the
+    columns of `table`."""
+    german = locale == "de"
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";" if german else ",", lineterminator="\r\n")
+    headings, values = table(rows, header, gettext, withheld, convert)
+    writer.writerow(headings)
+    for row in values:
+        writer.writerow([_cell(v, german) for v in row])
     return ("\ufeff" + buf.getvalue()).encode()
+
+
+def to_xlsx(
+    rows: Iterable[msgspec.Struct | Mapping[str, Any]],
+    header: Sequence[str],
+    sheet: str,
+    gettext: Callable[[str], str],
+    withheld: str,
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> bytes:
+    """The same columns as `to_csv` as an Excel workbook of one sheet: numbers as numbers
+    (Excel shows them in the reader's own format), text always as text (a name that starts
+    with "=" is never a formula), the heading row bold and frozen."""
+    headings, values = table(rows, header, gettext, withheld, convert)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    book.set_properties({"title": sheet, "author": "Resonanz"})
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    page = book.add_worksheet(_sheet_name(sheet))
+    page.freeze_panes(1, 0)
+    for col, heading in enumerate(headings):
+        page.write_string(0, col, heading, bold)
+    widths = [min(40, max(8, len(h) // 2 + 2)) for h in headings]
+    for r, row in enumerate(values, start=1):
+        for col, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                page.write_boolean(r, col, value)
+            elif isinstance(value, int | float):
+                page.write_number(r, col, value)
+            else:
+                text = value.isoformat() if isinstance(value, dt.date) else str(value)
+                page.write_string(r, col, text)
+                widths[col] = min(40, max(widths[col], len(text) + 1))
+    for col, width in enumerate(widths):
+        page.set_column(col, col, width)
+    book.close()
+    return out.getvalue()
+
+
+def _sheet_name(name: str) -> str:
+    """A worksheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if c in "[]:*?/\\" else c for c in name).strip()
+    return cleaned[:31] or "Sheet1"
 
 
 def _cell(value: Any, german: bool) -> Any:

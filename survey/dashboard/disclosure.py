@@ -386,12 +386,17 @@ def pooled_figure_hidden(
 
 
 def hidden_pools(
-    scope: Scope, table: ProtectedTable, months: Sequence[str], min_n: int
+    scope: Scope,
+    table: ProtectedTable,
+    months: Sequence[str],
+    min_n: int,
+    item: str = INDEX_ITEM,
 ) -> dict[frozenset[int], str | None]:
     """Every pooled figure a page may show (the job centres of the visible offices, then the
     whole group) with the reason to hide it, decided once so that pages, CSV and API agree
-    and no two of them together reveal what one hides."""
-    n_of = {o.id: table.n(INDEX_ITEM, [o.id], months) for o in scope.group}
+    and no two of them together reveal what one hides. `item`: the figures of one question
+    (its numbers of responses may differ from the index's)."""
+    n_of = {o.id: table.n(item, [o.id], months) for o in scope.group}
     known: list[frozenset[int]] = [
         frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n
     ]

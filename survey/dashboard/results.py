@@ -412,6 +412,28 @@ def _needed(
     ).needed  # fmt: skip
 
 
+Unit = tuple[int, str, list[int]]
+"""An office or job centre compared: its id, name and offices."""
+
+
+def comparison_units(
+    scope: Scope, level: Literal["office", "organization"]
+) -> tuple[list[Unit], set[int]]:
+    """The units of the comparison group at `level`, and the ids of those the user may see
+    (a job centre when they may see all its offices)."""
+    if level == "office":
+        return [(o.id, o.name, [o.id]) for o in scope.group], {
+            o.id for o in scope.group if o.id in scope.visible
+        }
+    by_org: dict[int, list[OfficeRef]] = defaultdict(list)
+    for o in scope.group:
+        by_org[o.organization_id].append(o)
+    units = [
+        (org, offices[0].organization, [o.id for o in offices]) for org, offices in by_org.items()
+    ]
+    return units, {org for org, _, ids in units if all(i in scope.visible for i in ids)}
+
+
 class BenchmarkParts:
     """The benchmark struct plus what the charts need (analysis results of visible units)."""
 
@@ -436,18 +458,7 @@ def benchmark(
     and ranks (both are computed from it, and two shrunken values give it back).
     """
     months = current_months(filters)
-    if level == "office":
-        units = [(o.id, o.name, [o.id]) for o in scope.group]
-        visible = {o.id for o in scope.group if o.id in scope.visible}
-    else:
-        by_org: dict[int, list[OfficeRef]] = defaultdict(list)
-        for o in scope.group:
-            by_org[o.organization_id].append(o)
-        units = [
-            (org, offices[0].organization, [o.id for o in offices])
-            for org, offices in by_org.items()
-        ]
-        visible = {org for org, _, ids in units if all(i in scope.visible for i in ids)}
+    units, visible = comparison_units(scope, level)
     labels = _unique_labels([name for _, name, _ in units])
     table_ = _index_table(table, [ids for _, _, ids in units], months, labels)
     comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT)

@@ -6,7 +6,7 @@ protected table (disclosure) → figures (results) → charts → template, CSV 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -23,8 +23,8 @@ from markupsafe import Markup
 from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.dashboard import charts, comments, disclosure, queries, results, steering
-from survey.dashboard.csv import FUNNEL_WORDS, columns, to_csv
+from survey.dashboard import best, charts, comments, disclosure, queries, results, steering
+from survey.dashboard.csv import FUNNEL_WORDS, columns, to_csv, to_xlsx
 from survey.dashboard.filters import (
     LOCALES,
     filter_query,
@@ -38,6 +38,7 @@ from survey.dashboard.schemas import (
     BenchmarkRow,
     ComparisonRow,
     Filters,
+    Learning,
     OfficeResult,
     OfficeRow,
     Overview,
@@ -161,16 +162,32 @@ async def _overview(
     return results.overview(staff, table, filters, _settings(state).min_responses, sort), table
 
 
+def _item_text(locale: str) -> Any:
+    return lambda texts: results.DEFINITION.text(texts, locale)
+
+
 async def _office(
-    state: State, staff: Scope, office_id: int, filters: Filters, locale: str
+    state: State,
+    staff: Scope,
+    office_id: int,
+    filters: Filters,
+    locale: str,
+    *,
+    every_item: bool = False,
 ) -> tuple[OfficeResult, disclosure.ProtectedTable]:
     """The office page's figures and the protected table they come from (every item of the
-    office, the index of the others: what the office's targets need as well)."""
+    office, the index of the others: what the office's targets need as well; `every_item`:
+    every item of every office, for learning from the best)."""
     guard.require_office(staff, office_id)
     gettext = translations(locale, "staff").gettext
     items = [INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS)]
     table = await protected_table(
-        state, staff, filters, items, _both_periods(filters), detail_office=office_id
+        state,
+        staff,
+        filters,
+        items,
+        _both_periods(filters),
+        detail_office=None if every_item else office_id,
     )
     rows = await queries.comments(office_id, filters)
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
@@ -181,10 +198,19 @@ async def _office(
         table,
         filters,
         _settings(state).min_responses,
-        item_text=lambda texts: results.DEFINITION.text(texts, locale),
+        item_text=_item_text(locale),
         comments=lambda months: comments.arrange(rows, months, secret, masks),
     )
     return result, table
+
+
+async def _best(
+    state: State, staff: Scope, filters: Filters, level: str | None, locale: str
+) -> Learning:
+    items = [INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS)]  # the index sets the blocks
+    table = await protected_table(state, staff, filters, items, results.current_months(filters))
+    min_n = _settings(state).min_responses
+    return best.learning(staff, table, filters, min_n, _level(level), _item_text(locale))
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,8 +346,28 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
     }
 
 
-def _csv(name: str, body: bytes) -> Response[bytes]:
-    return file_response(body, "text/csv; charset=utf-8", name)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(
+    request: Request[Any, Any, Any],
+    staff: Scope,
+    name: str,
+    sheet: str,
+    rows: Sequence[Any],
+    header: Sequence[str],
+    convert: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> Response[bytes]:
+    """A table as CSV or, when the address ends in .xlsx, as an Excel workbook: the same
+    columns, headings in the reader's language."""
+    locale = guard.staff_locale(request, staff)
+    gettext = translations(locale, "staff").gettext
+    withheld = gettext(WITHHELD)
+    if request.url.path.endswith(".xlsx"):
+        body = to_xlsx(rows, header, gettext(sheet), gettext, withheld, convert)
+        return file_response(body, XLSX, f"{name}.xlsx")
+    body = to_csv(rows, header, locale, gettext, withheld, convert)
+    return file_response(body, "text/csv; charset=utf-8", f"{name}.csv")
 
 
 async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> None:
@@ -363,7 +409,7 @@ class DashboardController(Controller):
         context["steering"] = await _steering(state, staff, filters, plan, table)
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
-    @get("/overview.csv")
+    @get(["/overview.csv", "/overview.xlsx"])
     async def overview_csv(
         self,
         request: Request[Any, Any, State],
@@ -373,17 +419,11 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         result, _ = await _overview(state, staff, filters, request.query_params.get("sort"))
         await _export(staff, "overview", filters)
-        locale = guard.staff_locale(request, staff)
-        gettext = translations(locale, "staff").gettext
-        body = to_csv(
-            result.rows,
-            columns(OfficeRow),
-            locale,
-            gettext,
-            gettext(WITHHELD),
+        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        return _download(
+            request, staff, "overview", N_("Overview"), result.rows, columns(OfficeRow),
             {"verdict": _verdict_word(gettext), "model_verdict": _model_word(gettext)},
-        )
-        return _csv("overview.csv", body)
+        )  # fmt: skip
 
     @get("/targets.csv")
     async def targets_csv(
@@ -419,13 +459,19 @@ class DashboardController(Controller):
         office_id: FromPath[int],
     ) -> Template:
         view = _view(request, staff, filters)
-        result, table = await _office(state, staff, office_id, filters, view["locale"])
+        result, table = await _office(
+            state, staff, office_id, filters, view["locale"], every_item=True
+        )
         gettext = translations(view["locale"], "staff").gettext
         figures = charts.office_charts(result, _lang(view["locale"]), gettext)
         raw_page = request.query_params.get("comments_page") or "1"
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
+        min_n = _settings(state).min_responses
         context = view | {
             "result": result,
+            "learning": best.learning(
+                staff, table, filters, min_n, "office", _item_text(view["locale"])
+            ),
             "charts": {k: figure_json(v) for k, v in figures.items()},
             "comment_page": comments.page_of(
                 result.comments, request.query_params.get("comments_q") or "", page
@@ -459,13 +505,17 @@ class DashboardController(Controller):
         office_id: FromPath[int],
         table: FromPath[str],
     ) -> Response[bytes]:
-        if table not in ("items.csv", "trend.csv", "comparison.csv"):
-            raise BadRequest("The table must be items.csv, trend.csv or comparison.csv.")
+        name, _, kind = table.rpartition(".")
+        if name not in ("items", "trend", "comparison") or kind not in ("csv", "xlsx"):
+            raise BadRequest(
+                "The table must be items, trend or comparison, ending in .csv or .xlsx."
+            )
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
         result, _ = await _office(state, staff, office_id, filters, locale)
-        withheld = gettext(WITHHELD)
-        if table == "items.csv":
+        await _export(staff, f"office {table}", filters, office=office_id)
+        file = f"office-{office_id}-{name}"
+        if name == "items":
             levels = sorted({v for i in result.items for v in i.levels})
             header = ["item", "text", "n", "index", "top_box", *(f"n_{v}" for v in levels)]
             rows: list[Any] = [
@@ -480,20 +530,16 @@ class DashboardController(Controller):
                 }
                 for i in result.items
             ]  # fmt: skip
-            body = to_csv(rows, header, locale, gettext, withheld)
-        elif table == "trend.csv":
-            body = to_csv(result.trend, columns(TrendPoint), locale, gettext, withheld)
-        else:
-            body = to_csv(
-                result.comparison,
-                columns(ComparisonRow, ("hidden",)),
-                locale,
-                gettext,
-                withheld,
-                {"level": lambda v: gettext(LEVEL_NAMES[v])},
+            return _download(request, staff, file, N_("Answers by question"), rows, header)
+        if name == "trend":
+            return _download(
+                request, staff, file, N_("Index by month"), result.trend, columns(TrendPoint)
             )
-        await _export(staff, f"office {table}", filters, office=office_id)
-        return _csv(f"office-{office_id}-{table}", body)
+        return _download(
+            request, staff, file, N_("Comparison"), result.comparison,
+            columns(ComparisonRow, ("hidden",)),
+            {"level": lambda v: gettext(LEVEL_NAMES[v])},
+        )  # fmt: skip
 
     @post("/offices/{office_id:int}/comments/hide", status_code=303)
     async def hide_comment(
@@ -553,7 +599,7 @@ class DashboardController(Controller):
         }
         return Template("dashboard/benchmark.html", context=context, headers=STAFF_HEADERS)
 
-    @get("/benchmark.csv")
+    @get(["/benchmark.csv", "/benchmark.xlsx"])
     async def benchmark_csv(
         self,
         request: Request[Any, Any, State],
@@ -562,22 +608,59 @@ class DashboardController(Controller):
         filters: NamedDependency[Filters],
     ) -> Response[bytes]:
         parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
-        locale = guard.staff_locale(request, staff)
-        gettext = translations(locale, "staff").gettext
-        body = to_csv(
-            parts.result.rows,
+        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        await _export(staff, "benchmark", filters, level=parts.result.level)
+        return _download(
+            request, staff, "benchmark", N_("Benchmark"), parts.result.rows,
             columns(BenchmarkRow, ("hidden",)),
-            locale,
-            gettext,
-            gettext(WITHHELD),
             {
                 "verdict": _verdict_word(gettext),
                 "model_verdict": _model_word(gettext),
                 "funnel": lambda v: gettext(FUNNEL_WORDS.get(v, v)),
             },
+        )  # fmt: skip
+
+    @get("/best", cache_control=None)
+    async def best_page(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
+    ) -> Template:
+        """Learning from the best: per question, who is clearly better or worse."""
+        view = _view(request, staff, filters)
+        learning = await _best(
+            state, staff, filters, request.query_params.get("level"), view["locale"]
         )
-        await _export(staff, "benchmark", filters, level=parts.result.level)
-        return _csv("benchmark.csv", body)
+        context = view | {
+            "result": learning,
+            "level": learning.level,
+            "by_id": {u.id: u for u in learning.units},
+        }
+        return Template("dashboard/best.html", context=context, headers=STAFF_HEADERS)
+
+    @get(["/best.csv", "/best.xlsx"])
+    async def best_csv(
+        self,
+        request: Request[Any, Any, State],
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
+    ) -> Response[bytes]:
+        locale = guard.staff_locale(request, staff)
+        gettext = translations(locale, "staff").gettext
+        learning = await _best(state, staff, filters, request.query_params.get("level"), locale)
+        await _export(staff, "learning from the best", filters, level=learning.level)
+        questions = [i.text for i in learning.items]  # a column per question, in its words
+        rows = [
+            {"id": u.id, "name": u.name, "organization": u.organization}
+            | {text: "" if v is None else gettext(VERDICTS[v][0])
+               for text, v in zip(questions, u.verdicts, strict=True)}
+            for u in learning.units
+        ]  # fmt: skip
+        header = ["id", "name", "organization", *questions]
+        return _download(request, staff, "best", N_("Learning from the best"), rows, header)
 
     @get("/help", cache_control=None)
     async def help_page(
@@ -656,3 +739,21 @@ class ResultsApiController(Controller):
     ) -> Benchmark:
         """Offices (or job centres) with shrunken index, rank interval and funnel position."""
         return (await _benchmark(state, staff, filters, level)).result
+
+    @get("/best", cache_control=None)
+    async def best(
+        self,
+        state: State,
+        staff: NamedDependency[Scope],
+        filters: NamedDependency[Filters],
+        level: Annotated[
+            str | None,
+            QueryParameter(required=False, description="office (default) or organization"),
+        ] = None,
+        lang: Annotated[
+            str | None, QueryParameter(required=False, description="de or en: question texts")
+        ] = None,
+    ) -> Learning:
+        """Learning from the best: per question, which offices (or job centres) are clearly
+        better or worse than the rest of the comparison group."""
+        return await _best(state, staff, filters, level, "en" if lang == "en" else "de")

@@ -203,3 +203,39 @@ class Benchmark(msgspec.Struct):
     target_hidden: str | None = None
     """Why `target` is withheld: it would reveal a single office or job centre. Shrunken
     indices and ranks are then withheld too (they are computed from the target)."""
+
+
+class BestUnit(msgspec.Struct):
+    """An office or job centre in "learning from the best"."""
+
+    id: int
+    name: str
+    organization: str
+    own: bool
+    """Whether the user may see this unit's results (only then are all its verdicts shown)."""
+    verdicts: list[Verdict | None]
+    """Per question (in the order of `Learning.items`), against the rest of the comparison
+    group; None where nothing is said: a unit the user may not see is named only where it is
+    clearly better."""
+
+
+class BestItem(msgspec.Struct):
+    item: str
+    text: str
+    better: list[int]
+    """The ids of the units clearly better than the rest of the group on this question."""
+    withheld: str | None = None
+    """Why no verdict is shown for this question (the group's own figure is withheld)."""
+
+
+class Learning(msgspec.Struct):
+    """Learning from the best: per question, who is clearly better or worse than the rest of
+    the comparison group (the benchmark's test and rule), so a team lead knows whom to ask."""
+
+    filters: Filters
+    min_responses: int
+    level: Literal["office", "organization"]
+    group: str
+    items: list[BestItem]
+    units: list[BestUnit]
+    """The user's own units, and the others that are clearly better on some question."""

@@ -14,6 +14,23 @@
       click: function (gd) { window.Plotly.downloadImage(gd, { format: "svg", filename: gd.id }); }
     };
   }
+  // Point labels (a funnel plot's office names) come in order of importance; a label that
+  // would overlap one already kept, or run out of the figure, is hidden: its name stays in
+  // the hover and in the table beside the chart. Runs again after every resize.
+  function declutter(el) {
+    var box = el.getBoundingClientRect();
+    var kept = [];
+    el.querySelectorAll(".textpoint text").forEach(function (t) {
+      t.style.display = "";
+      if (!t.textContent) { return; }
+      var r = t.getBoundingClientRect();
+      var out = r.left < box.left || r.right > box.right || r.top < box.top || r.bottom > box.bottom;
+      var hit = out || kept.some(function (k) {
+        return r.left < k.right + 2 && k.left < r.right + 2 && r.top < k.bottom && k.top < r.bottom;
+      });
+      if (hit) { t.style.display = "none"; } else { kept.push(r); }
+    });
+  }
   function draw() {
     if (!window.Plotly) { return; }
     var lang = document.documentElement.lang || "de";
@@ -35,7 +52,13 @@
         toImageButtonOptions: { format: "png", filename: el.id, scale: 2 },
         modeBarButtonsToAdd: [svgButton(lang === "de" ? "Als SVG herunterladen" : "Download as SVG")],
         modeBarButtonsToRemove: ["lasso2d", "select2d"]
-      }).then(function () { el.setAttribute("data-drawn", "true"); });
+      }).then(function () {
+        if (el.hasAttribute("data-declutter")) {
+          declutter(el);
+          el.on("plotly_afterplot", function () { declutter(el); });
+        }
+        el.setAttribute("data-drawn", "true");
+      });
     });
   }
   function start() {

@@ -1,0 +1,97 @@
+"""Learning from the best ("Lernen von den Besten"): per question, which offices or job centres
+of the comparison group do clearly better (or worse) than the rest, so a team lead knows whom
+to ask.
+
+The same test and rule as the benchmark's verdict (`compare_offices`: Mann–Whitney against the
+pooled rest, Benjamini–Hochberg over the units, q < 0.05 and |r| ≥ `MIN_EFFECT`), one question
+at a time, on the published counts of the protected table only. What is said, and to whom:
+
+- a unit whose published n on the question is below the minimum is never named;
+- no verdict where the group's own figure on the question is withheld, or the rest of the
+  group a unit is compared with would reveal a single office or job centre, or fewer
+  responses than the minimum, by subtraction from what the user sees (`pooled_figure_hidden`):
+  a verdict against a withheld group gives it back;
+- a unit the user may see gets every verdict; a unit they may not see is named only where it
+  is clearly better (what the network shares so that its members can learn from each other),
+  never with a figure and never as worse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from analysis import CountTable, compare_offices
+from survey.auth.schemas import Scope
+from survey.dashboard.disclosure import ProtectedTable, hidden_pools, pooled_figure_hidden
+from survey.dashboard.results import (
+    MIN_EFFECT,
+    SCALE_ITEMS,
+    TOO_FEW,
+    WITHHELD,
+    comparison_units,
+    current_months,
+    scale_levels,
+)
+from survey.dashboard.schemas import BestItem, BestUnit, Filters, Learning, Verdict
+
+
+def learning(
+    scope: Scope,
+    table: ProtectedTable,
+    filters: Filters,
+    min_n: int,
+    level: Literal["office", "organization"],
+    item_text: Callable[[dict[str, str]], str],
+) -> Learning:
+    months = current_months(filters)
+    units, visible = comparison_units(scope, level)
+    everyone = frozenset(o.id for o in scope.group)
+    verdicts: dict[int, list[Verdict | None]] = {uid: [] for uid, _, _ in units}
+    items = []
+    for item in SCALE_ITEMS:
+        code = item.code
+        matrix = table.matrix(code, [ids for _, _, ids in units], months)
+        labels = [str(uid) for uid, _, _ in units]
+        comparison = compare_offices(
+            CountTable(labels, list(scale_levels(code)), matrix), min_n, min_effect=MIN_EFFECT
+        )
+        pools = hidden_pools(scope, table, months, min_n, code)
+        n_of = {o.id: table.n(code, [o.id], months) for o in scope.group}
+        known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]
+        known += [pool for pool, reason in pools.items() if reason is None]
+        group_hidden = pools[everyone]
+        better = []
+        for (uid, _, ids), comp in zip(units, comparison.offices, strict=True):
+            rest = everyone - set(ids)
+            verdict: Verdict
+            if comp.n < min_n:
+                verdict = TOO_FEW
+            elif (
+                group_hidden
+                or pools.get(frozenset(ids))
+                or pooled_figure_hidden(scope, rest, known, n_of, min_n)
+            ):
+                verdict = WITHHELD
+            else:
+                verdict = comp.verdict
+            if verdict == "better":
+                better.append(uid)
+            verdicts[uid].append(verdict if uid in visible or verdict == "better" else None)
+        items.append(
+            BestItem(code, item_text(item.text), better, group_hidden if group_hidden else None)
+        )
+    organization = {o.id: o.organization for o in scope.group}
+    shown = [
+        BestUnit(
+            uid,
+            name,
+            organization[ids[0]] if level == "office" else name,
+            uid in visible,
+            verdicts[uid],
+        )
+        for uid, name, ids in units
+        if uid in visible or any(v == "better" for v in verdicts[uid])
+    ]
+    shown.sort(key=lambda u: (not u.own, u.organization, u.name))
+    return Learning(filters, min_n, level, scope.group_name, items, shown)
