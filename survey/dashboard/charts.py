@@ -108,10 +108,11 @@ FEW_POINTS = 5
 
 
 def _labels_by_importance(fig: Any, parts: BenchmarkParts) -> None:
-    """Order the funnel's points so that the names that matter most come first (outside the
-    99.8% limits, then the 95% limits, the farther out the earlier); with few points name
-    them all. The page hides a name that would overlap one before it (dashboard.js), so the
-    names shown never overlap, whatever the width."""
+    """Rank the funnel's names by importance (outside the 99.8% limits, then the 95% limits,
+    the farther out the earlier) as `layout.meta.label_order` (positions among the named
+    points), and with few points name them all. The page hides a name that would overlap one before it in that
+    order (dashboard.js), so the names shown never overlap, whatever the width; the points
+    keep their order (the legend takes its colour from the first)."""
     trace = next((t for t in fig.data if t.customdata is not None), None)
     if trace is None or not trace.x:
         return
@@ -119,18 +120,13 @@ def _labels_by_importance(fig: Any, parts: BenchmarkParts) -> None:
     target = parts.funnel.target
     names = list(trace.customdata)
     rank = {"above 99.8%": 0, "below 99.8%": 0, "above 95%": 1, "below 95%": 1}
-    few = len(names) <= FEW_POINTS
 
     def importance(i: int) -> tuple[int, float]:
         far = abs(trace.y[i] - target) if target is not None else 0.0
         return rank.get(position.get(names[i], ""), 2), -far
 
-    order = sorted(range(len(names)), key=importance)
-    trace.update(
-        x=[trace.x[i] for i in order],
-        y=[trace.y[i] for i in order],
-        customdata=[names[i] for i in order],
-        text=[names[i] if few else trace.text[i] for i in order],
-        textposition=[trace.textposition[i] for i in order],
-        marker_color=[trace.marker.color[i] for i in order],
-    )
+    if len(names) <= FEW_POINTS:
+        trace.update(text=names)
+    labelled = [i for i, text in enumerate(trace.text) if text]  # plotly draws only these
+    order = sorted(range(len(labelled)), key=lambda j: importance(labelled[j]))
+    fig.update_layout(meta={"label_order": order})

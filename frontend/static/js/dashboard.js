@@ -14,13 +14,20 @@
       click: function (gd) { window.Plotly.downloadImage(gd, { format: "svg", filename: gd.id }); }
     };
   }
-  // Point labels (a funnel plot's office names) come in order of importance; a label that
-  // would overlap one already kept, or run out of the figure, is hidden: its name stays in
-  // the hover and in the table beside the chart. Runs again after every resize.
+  // Point labels (a funnel plot's office names): in the order of importance the figure gives
+  // (layout.meta.label_order), a label that would overlap one already kept, or run out of the
+  // figure, is hidden; its name stays in the hover and in the table beside the chart. Runs
+  // again after every resize.
   function declutter(el) {
     var box = el.getBoundingClientRect();
+    var texts = Array.prototype.slice.call(el.querySelectorAll(".textpoint"));
+    var meta = el.layout && el.layout.meta;
+    var order = meta && meta.label_order && meta.label_order.length === texts.length
+      ? meta.label_order : texts.map(function (_, i) { return i; });
     var kept = [];
-    el.querySelectorAll(".textpoint text").forEach(function (t) {
+    order.forEach(function (i) {
+      var t = texts[i] && texts[i].querySelector("text");
+      if (!t) { return; }
       t.style.display = "";
       if (!t.textContent) { return; }
       var r = t.getBoundingClientRect();
