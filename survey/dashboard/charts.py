@@ -110,9 +110,9 @@ FEW_POINTS = 5
 def _labels_by_importance(fig: Any, parts: BenchmarkParts) -> None:
     """Rank the funnel's names by importance (outside the 99.8% limits, then the 95% limits,
     the farther out the earlier) as `layout.meta.label_order` (positions among the named
-    points), and with few points name them all. The page hides a name that would overlap one before it in that
-    order (dashboard.js), so the names shown never overlap, whatever the width; the points
-    keep their order (the legend takes its colour from the first)."""
+    points), and with few points name them all. The page hides a name that would overlap one
+    before it in that order (dashboard.js), so the names shown never overlap, whatever the
+    width; the points keep their order (the legend takes its colour from the first)."""
     trace = next((t for t in fig.data if t.customdata is not None), None)
     if trace is None or not trace.x:
         return

@@ -1,0 +1,110 @@
+"""Every staff page, for every demo role, fits a phone (390 px), a tablet (768 px) and a
+desktop (1280 px) in German and English without sideways scrolling, its charts follow the
+width, and it has no WCAG 2.1 AA violation that axe-core finds.
+
+Lean by design (the suite has a time budget): one browser context per role; each page is
+loaded once per language at phone width and then resized (the stylesheet and the charts
+follow a resize, as they do when a tablet turns); axe runs once per page and language, for
+the first role that opens it (the roles see the same templates with other rows). The
+administration's own pages are checked in depth by test_manage.py.
+
+Found this way, and mended: a chart's box had role="img" around plotly's buttons (nested
+interactive controls), and tables that scroll inside their card could not be reached with
+the keyboard.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import StaffPages
+from tests.browser.test_accessibility import _violations
+
+WIDTHS = ((390, 844), (768, 1024), (1280, 800))
+DASHBOARDS = (
+    "/dashboard",
+    "/dashboard/offices/{office}",
+    "/dashboard/benchmark",
+    "/dashboard/benchmark?level=organization",
+    "/dashboard/best",
+    "/dashboard/best?level=organization",
+    "/dashboard/help",
+    "/dashboard/no-such-page",
+)
+PAGES = {
+    "network": (*DASHBOARDS, "/manage", "/manage/tokens", "/export"),
+    "admin": (*DASHBOARDS, "/manage", "/manage/tokens", "/export"),
+    "manager": (*DASHBOARDS, "/manage/tokens", "/export"),
+    "researcher": ("/export", "/manage/tokens", "/dashboard"),  # the last: 403, a way onward
+}
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-figure]')]
+    .every(f => f.hasAttribute('data-drawn'))"""
+CHARTS_FIT = """() => [...document.querySelectorAll('[data-figure] .main-svg')]
+    .every(s => s.getBoundingClientRect().width
+                <= s.closest('[data-figure]').getBoundingClientRect().width + 1)"""
+checked: set[tuple[str, str]] = set()
+"""(page, language) pairs axe has run on in this process."""
+
+
+@pytest.fixture(scope="module")
+def axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+ROLES = [
+    "network",  # sees every page, both levels of the benchmark, the administration
+    "manager",  # the team lead: their job centre's offices, verdicts withheld where needed
+    "researcher",  # exports, and the 403 page with its way onward
+    pytest.param("admin", marks=pytest.mark.slow),  # the manager's pages plus /manage
+]
+"""The admin's pages are the manager's plus the network's /manage: `-m slow` runs them."""
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_staff_page_fits_every_width_in_both_languages_and_is_axe_clean(
+    role: str, browser: Any, demo_server: DemoServer, axe: Any
+) -> None:
+    started = time.monotonic()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="de-DE")
+    page = context.new_page()
+    try:
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins[role])
+        office = ""
+        if role != "researcher":
+            page.goto(demo_server.dashboard_url)
+            link = page.get_by_test_id("office-link").first.get_attribute("href") or ""
+            office = urlsplit(link).path.rsplit("/", 1)[-1]
+        wide: list[str] = []
+        found: list[str] = []
+        for path in PAGES[role]:
+            path = path.format(office=office)
+            for lang in ("de", "en"):
+                page.set_viewport_size({"width": 390, "height": 844})
+                joiner = "&" if "?" in path else "?"
+                answer = page.goto(f"{demo_server.base_url}{path}{joiner}lang={lang}")
+                assert answer is not None and answer.status < 500, (role, path, lang)
+                assert page.locator("html").get_attribute("lang") == lang, (role, path)
+                page.wait_for_function(CHARTS_DRAWN)
+                template = path.replace(f"/{office}", "/{office}") if office else path
+                if (template, lang) not in checked:
+                    checked.add((template, lang))
+                    found += _violations(axe, page, f"{role} {path} {lang}")
+                for width, height in WIDTHS:
+                    page.set_viewport_size({"width": width, "height": height})
+                    page.wait_for_function(CHARTS_FIT, timeout=5000)
+                    scroll = page.evaluate("document.documentElement.scrollWidth")
+                    if scroll > width:
+                        wide.append(f"{path} ({lang}) is {scroll} px wide at {width} px")
+        assert wide == [], "\n".join(wide)
+        assert found == [], "\n".join(found)
+    finally:
+        context.close()
+    print(f"{role}: {len(PAGES[role])} pages × 2 languages × 3 widths in "
+          f"{time.monotonic() - started:.1f} s")  # fmt: skip
