@@ -1,10 +1,11 @@
 """Learning from the best ("Lernen von den Besten"): per question, which offices or job centres
-of the comparison group do clearly better (or worse) than the rest, so a team lead knows whom
+of the comparison group are clearly above (or below) its average, so a team lead knows whom
 to ask.
 
-The same test and rule as the benchmark's verdict (`compare_offices`: Mann–Whitney against the
-pooled rest, Benjamini–Hochberg over the units, q < 0.05 and |r| ≥ `MIN_EFFECT`), one question
-at a time, on the published counts of the protected table only. What is said, and to whom:
+The benchmark's model and rule (`results.group_model` and `model_verdict`: the random-effects
+model is 95% sure that the unit's true index lies above or below the group's average), one
+question at a time, on the published counts of the protected table only. What is said, and to
+whom:
 
 - a unit whose published n on the question is below the minimum is never named;
 - no verdict where the group's own figure on the question is withheld, or the rest of the
@@ -21,19 +22,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from analysis import CountTable, compare_offices
+from analysis import CountTable
 from survey.auth.schemas import Scope
 from survey.dashboard.disclosure import ProtectedTable, hidden_pools, pooled_figure_hidden
 from survey.dashboard.results import (
-    MIN_EFFECT,
     SCALE_ITEMS,
     TOO_FEW,
     WITHHELD,
     comparison_units,
     current_months,
+    group_model,
+    model_verdict,
     scale_levels,
 )
 from survey.dashboard.schemas import BestItem, BestUnit, Filters, Learning, Verdict
+
+WORDS: dict[str, Verdict] = {
+    "above": "better",
+    "below": "worse",
+    "no clear difference": "no clear difference",
+}
+"""The model's verdicts in the words of the pages (clearly above average: better)."""
 
 
 def learning(
@@ -53,19 +62,18 @@ def learning(
         code = item.code
         matrix = table.matrix(code, [ids for _, _, ids in units], months)
         labels = [str(uid) for uid, _, _ in units]
-        comparison = compare_offices(
-            CountTable(labels, list(scale_levels(code)), matrix), min_n, min_effect=MIN_EFFECT
-        )
+        model = group_model(CountTable(labels, list(scale_levels(code)), matrix), min_n)
         pools = hidden_pools(scope, table, months, min_n, code)
         n_of = {o.id: table.n(code, [o.id], months) for o in scope.group}
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]
         known += [pool for pool, reason in pools.items() if reason is None]
         group_hidden = pools[everyone]
         better = []
-        for (uid, _, ids), comp in zip(units, comparison.offices, strict=True):
+        for (uid, _, ids), effect in zip(units, model.offices, strict=True):
             rest = everyone - set(ids)
+            said = model_verdict(effect, model, min_n)
             verdict: Verdict
-            if comp.n < min_n:
+            if effect.n < min_n:
                 verdict = TOO_FEW
             elif (
                 group_hidden
@@ -73,8 +81,8 @@ def learning(
                 or pooled_figure_hidden(scope, rest, known, n_of, min_n)
             ):
                 verdict = WITHHELD
-            else:
-                verdict = comp.verdict
+            else:  # fewer than three offices with enough responses: nothing to compare
+                verdict = WORDS.get(said, TOO_FEW)
             if verdict == "better":
                 better.append(uid)
             verdicts[uid].append(verdict if uid in visible or verdict == "better" else None)
