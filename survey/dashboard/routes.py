@@ -447,7 +447,8 @@ class DashboardController(Controller):
             gettext(WITHHELD),
             steering.csv_words(gettext),
         )
-        return _csv("targets.csv" if office is None else f"office-{office}-targets.csv", body)
+        name = "targets.csv" if office is None else f"office-{office}-targets.csv"
+        return file_response(body, "text/csv; charset=utf-8", name)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office_page(
