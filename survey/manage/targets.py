@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 
@@ -9,11 +10,17 @@ import msgspec
 
 from survey.errors import Conflict, Forbidden, Invalid
 from survey.i18n import N_
-from survey.manage import audit
+from survey.manage import audit, locks
 from survey.manage.access import NOT_YOURS, Actor, office_org, refuse
 from survey.manage.questionnaires import item_bank
 from survey.manage.schemas import TargetIn, TargetOut, TargetPatch
 from survey.tables import Target
+
+
+def _office_held(office_id: int) -> contextlib.AbstractAsyncContextManager[None]:
+    """One change of an office's targets at a time: two at once could each find no overlap
+    and leave two targets for one office, item and day."""
+    return locks.held("SELECT id FROM office WHERE id = {} FOR UPDATE", office_id)
 
 
 async def targets(
@@ -46,7 +53,7 @@ async def set_target(actor: Actor, data: TargetIn) -> TargetOut:
         bank = {b.code: b for b in await item_bank()}
         if data.item not in bank or bank[data.item].type != "scale":
             raise refuse(Invalid, N_("The item %(code)s is not in the item bank."), code=data.item)
-    async with Target._meta.db.transaction():
+    async with _office_held(data.office_id):
         await Target.delete().where(
             (Target.office == data.office_id)
             & (Target.item == data.item)
@@ -91,7 +98,7 @@ async def change_target(actor: Actor, target_id: int, data: TargetPatch) -> Targ
     if valid_to < valid_from:
         raise Invalid(N_("The period ends before it starts."))
     org_id = await office_org(actor, before.office_id)
-    async with Target._meta.db.transaction():
+    async with _office_held(before.office_id):
         other = (
             await Target.select(Target.valid_from, Target.valid_to)
             .where(

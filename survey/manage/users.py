@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 from typing import Any
@@ -15,7 +16,7 @@ from survey.auth.queries import audit as auth_audit
 from survey.auth.queries import end_sessions
 from survey.errors import Conflict, Forbidden, Invalid, NotFound
 from survey.i18n import N_
-from survey.manage import audit
+from survey.manage import audit, locks
 from survey.manage.access import NOT_YOURS, Actor, refuse
 from survey.manage.schemas import (
     NewToken,
@@ -36,6 +37,16 @@ MIN_PASSWORD = 10
 
 def _db() -> Any:
     return User._meta.db
+
+
+def _admins_held(user_id: int) -> contextlib.AbstractAsyncContextManager[None]:
+    """The last-admin check and the change in one transaction, with the job centres the
+    user administers held (two admins deactivating each other at once both passed it)."""
+    return locks.held(
+        "SELECT id FROM organization WHERE id IN (SELECT organization FROM membership "
+        "WHERE \"user\" = {} AND role = 'admin') ORDER BY id FOR UPDATE",
+        user_id,
+    )
 
 
 def _unusable_hash() -> str:
@@ -170,9 +181,11 @@ async def set_roles(actor: Actor, user_id: int, data: RolesIn) -> UserOut:
     target = await require_user(actor, user_id)
     await _check_role(actor, data)
     keeps = data.organization_id if data.role == "admin" and not data.office_ids else None
-    if any(org != keeps for org in await _last_admin_of(user_id)):
-        raise Conflict(N_("This is the last admin of the job centre; invite another admin first."))
-    async with _db().transaction():
+    async with _admins_held(user_id):
+        if any(org != keeps for org in await _last_admin_of(user_id)):
+            raise Conflict(
+                N_("This is the last admin of the job centre; invite another admin first.")
+            )
         await Membership.delete().where(Membership.user == user_id)
         await _add_roles(user_id, data)
         await end_sessions(user_id)
@@ -241,13 +254,11 @@ async def _last_admin_of(user_id: int) -> list[int]:
 
 async def set_active(actor: Actor, user_id: int, active: bool) -> None:
     target = await require_user(actor, user_id)
-    if not active and target.active:
-        lonely = await _last_admin_of(user_id)
-        if lonely:
+    async with _admins_held(user_id):
+        if not active and target.active and await _last_admin_of(user_id):
             raise Conflict(
                 N_("This is the last admin of the job centre; invite another admin first.")
             )
-    async with _db().transaction():
         await User.update({User.active: active}).where(User.id == user_id)
         if not active:
             await end_sessions(user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import os
@@ -20,7 +21,16 @@ from survey.dashboard import filters, queries
 from survey.manage import importer
 from survey.respond.stamp import make_stamp
 from survey.settings import Settings
-from survey.tables import ApiToken, AuditLog, Link, Membership, Office, Organization, User
+from survey.tables import (
+    ApiToken,
+    AuditLog,
+    Link,
+    Membership,
+    Office,
+    Organization,
+    Target,
+    User,
+)
 from tests.builders import (
     FULL_ANSWERS,
     make_office,
@@ -1279,3 +1289,53 @@ async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_
     assert "Satisfaction index,90.0," in office_csv, office_csv
     foreign = await staff.client.get(f"/api/v1/results/targets?office_id={ids['office_b']}")
     assert foreign.status_code == 403
+
+
+async def test_two_admins_deactivating_each_other_at_once_leave_one(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    """Each request alone passes the last-admin check; at once, only one may go through."""
+    await Membership.delete().where(  # the coordinator is no admin here: two admins are left
+        (Membership.user == world.ids["coord"]) & (Membership.role == "admin")
+    )
+    second = await make_staff_user("admin2.a", PASSWORD, "admin", organization=world.ids["a"])
+    first = world.ids["admin_a"]
+    sessions = []
+    for username in ("admin.a", "admin2.a"):
+        other = httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url))
+        await StaffClient(other).login(username, PASSWORD)
+        sessions.append((other, await _csrf(other)))
+    answers = await asyncio.gather(
+        *(
+            session.patch(
+                f"/api/v1/users/{target}", json={"active": False}, headers={"x-csrf-token": csrf}
+            )
+            for (session, csrf), target in zip(sessions, (second, first), strict=True)
+        )
+    )
+    for session, _ in sessions:
+        await session.aclose()
+    assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
+    active = await User.count().where(User.id.is_in([first, second]) & (User.active == True))  # noqa: E712
+    assert active == 1
+
+
+async def test_overlapping_targets_set_at_once_leave_one(
+    world: World, client: httpx.AsyncClient, staff: StaffClient
+) -> None:
+    """Each request alone replaces the overlapping target; at once, neither may miss the other."""
+    await staff.login("admin.a", PASSWORD)
+    csrf = await _csrf(staff.client)
+    body = {"office_id": world.ids["office_a"], "item": "_index", "valid_to": "2026-12-31"}
+    answers = await asyncio.gather(
+        *(
+            staff.client.post(
+                "/api/v1/targets",
+                json={**body, "value": 60 + i, "valid_from": f"2026-0{i + 1}-01"},
+                headers={"x-csrf-token": csrf},
+            )
+            for i in range(4)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 4
+    assert await Target.count().where(Target.office == world.ids["office_a"]) == 1
