@@ -26,16 +26,16 @@ import brotli
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-TEXT_SUFFIXES = {
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
+TEXT_SUFFIXES = {  # Litestar adds "; charset=utf-8" to every text/* type
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".mjs": "text/javascript",
     ".json": "application/json",
     ".webmanifest": "application/manifest+json",
     ".svg": "image/svg+xml",
-    ".html": "text/html; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".csv": "text/csv; charset=utf-8",
+    ".html": "text/html",
+    ".txt": "text/plain",
+    ".csv": "text/csv",
     ".map": "application/json",
     ".xml": "application/xml",
 }

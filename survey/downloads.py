@@ -28,7 +28,8 @@ def file_response(
     disposition: Literal["attachment", "inline"] = "attachment",
     status_code: int = 200,
 ) -> Response[bytes]:
-    """A finished file as one response."""
+    """A finished file as one response (a text/* type without its charset: Litestar adds
+    "; charset=utf-8")."""
     return Response(
         body,
         media_type=media_type,

@@ -367,7 +367,7 @@ def _download(
         body = to_xlsx(rows, header, gettext(sheet), gettext, withheld, convert)
         return file_response(body, XLSX, f"{name}.xlsx")
     body = to_csv(rows, header, locale, gettext, withheld, convert)
-    return file_response(body, "text/csv; charset=utf-8", f"{name}.csv")
+    return file_response(body, "text/csv", f"{name}.csv")
 
 
 async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> None:
@@ -448,7 +448,7 @@ class DashboardController(Controller):
             steering.csv_words(gettext),
         )
         name = "targets.csv" if office is None else f"office-{office}-targets.csv"
-        return file_response(body, "text/csv; charset=utf-8", name)
+        return file_response(body, "text/csv", name)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office_page(

@@ -889,9 +889,7 @@ class ManagePagesController(Controller):
         rows = await audit.entries(
             actor, username=f["username"], action=f["action"], month=f["month"], limit=None
         )
-        return file_response(
-            audit.as_csv(rows).encode("utf-8"), "text/csv; charset=utf-8", "audit.csv"
-        )
+        return file_response(audit.as_csv(rows).encode("utf-8"), "text/csv", "audit.csv")
 
 
 class PasswordController(Controller):

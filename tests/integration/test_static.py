@@ -115,7 +115,11 @@ async def test_staff_pages_and_csv_decode_to_the_same_bytes(
         assert answer.headers["cache-control"] == "no-store"
         for url in re.findall(r'(?:href|src)="(/static/[^"]+)"', html.decode()):
             await _same_in_every_coding(staff.client, url)
+            kind = (await staff.client.get(url)).headers["content-type"]
+            assert kind.count("charset") <= 1, (url, kind)
     await _same_in_every_coding(staff.client, "/dashboard/overview.csv")
+    kind = (await staff.client.get("/dashboard/overview.csv")).headers["content-type"]
+    assert kind == "text/csv; charset=utf-8", "one charset (Litestar adds it to text/*)"
 
 
 async def test_the_dashboards_plotly_bundle_is_within_its_budget(client: Client) -> None:
