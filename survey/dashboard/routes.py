@@ -89,6 +89,8 @@ CSP = (
 )
 """plotly.js sets style attributes on the SVG it draws (and a <style> for its toolbar), which a
 strict style-src blocks; scripts stay 'self' only. Staff pages only, never respondent pages."""
+EVERY_ITEM = (INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS))
+"""The index (it sets the blocks) and every scale item: the office page's and learning's table."""
 STAFF_HEADERS = {"cache-control": "no-store", "content-security-policy": CSP}
 DEPENDENCIES = {
     "staff": Provide(guard.dashboard_scope),
@@ -180,12 +182,11 @@ async def _office(
     every item of every office, for learning from the best)."""
     guard.require_office(staff, office_id)
     gettext = translations(locale, "staff").gettext
-    items = [INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS)]
     table = await protected_table(
         state,
         staff,
         filters,
-        items,
+        EVERY_ITEM,
         _both_periods(filters),
         detail_office=None if every_item else office_id,
     )
@@ -207,8 +208,9 @@ async def _office(
 async def _best(
     state: State, staff: Scope, filters: Filters, level: str | None, locale: str
 ) -> Learning:
-    items = [INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS)]  # the index sets the blocks
-    table = await protected_table(state, staff, filters, items, results.current_months(filters))
+    table = await protected_table(
+        state, staff, filters, EVERY_ITEM, results.current_months(filters)
+    )
     min_n = _settings(state).min_responses
     return best.learning(staff, table, filters, min_n, _level(level), _item_text(locale))
 
@@ -229,15 +231,22 @@ class SteeringPlan:
         return bool(self.targets) or len(set(self.kinds.values())) > 1
 
 
+async def _targets_of(
+    state: State, staff: Scope, filters: Filters, office_id: int | None
+) -> dict[tuple[int, str], float]:
+    """(office, item) -> target on the publication day: of the visible offices, or of one."""
+    found = await steering.targets_of(staff, filters, publication_day(_settings(state)))
+    return {k: v for k, v in found.items() if office_id in (None, k[0])}
+
+
 async def _steering_plan(
     state: State, staff: Scope, filters: Filters, office_id: int | None = None
 ) -> SteeringPlan:
     """Targets of the visible offices (of one office on its page; targets are only set on
     the index and the scale items, which the office page's table holds) and, on the
     overview, the kinds of office to compare."""
-    targets = await steering.targets_of(staff, filters, publication_day(_settings(state)))
+    targets = await _targets_of(state, staff, filters, office_id)
     if office_id is not None:
-        targets = {k: v for k, v in targets.items() if k[0] == office_id}
         return SteeringPlan(targets, {})
     return SteeringPlan(targets, await steering.office_kinds(sorted(staff.visible)))
 
@@ -268,8 +277,7 @@ async def _targets(
     """The targets of the visible offices (or of one office) judged on the period."""
     if office_id is not None:
         guard.require_office(staff, office_id)
-    found = await steering.targets_of(staff, filters, publication_day(_settings(state)))
-    found = {k: v for k, v in found.items() if office_id in (None, k[0])}
+    found = await _targets_of(state, staff, filters, office_id)
     if not found:
         return []
     items = sorted({INDEX_ITEM, *(item for _, item in found)})
