@@ -12,10 +12,16 @@ table equal to the raw answers.
 The rollups of past months (rollup_count) are made once, as the first dashboard
 request of a day would, and timed on their own. Then the app runs in-process (httpx over
 ASGI, no network) with the coordinator signed in, and each page is requested repeatedly,
-default view and with filters; the script prints the median and p95 of the request time.
+default view and with filters, alternately cold (the process's caches of closed months
+emptied first: what the first view after a month closes or a restart costs) and warm (the
+same request again); the script prints the median and p95 of both and the load average.
 It prints figures and never asserts.
 
     .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
+        [--sqlite-file PATH] [--reuse]
+
+With --sqlite-file the SQLite database is kept; with --reuse a database that already holds
+responses (that file, or RESONANZ_BENCH_POSTGRES) is measured as it is (migrated first).
 
 PostgreSQL runs when RESONANZ_BENCH_POSTGRES names a database the script may empty and fill
 (it is truncated first and left filled); otherwise it is skipped with a message.
@@ -290,7 +296,32 @@ def _time_protection() -> None:
     routes.disclosure.protect = timed  # type: ignore[assignment]
 
 
-async def _measure(settings: Any, repeat: int) -> list[tuple[str, float, float, float]]:
+def _p95(times: list[float]) -> float:
+    times = sorted(times)
+    return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
+class Timing:
+    """Request times of one page: cold (the process's dashboard caches emptied first, as after
+    a month closes or a restart) and warm (the same request again), alternating."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.cold: list[float] = []
+        self.warm: list[float] = []
+        self.protect_cold: list[float] = []
+        self.protect_warm: list[float] = []
+
+
+def _forget(app: Any) -> None:
+    """Empty what a dashboard keeps per process about closed months (a cold request)."""
+    from survey.dashboard import results
+
+    app.state.dashboard_cache = None
+    results._needed.cache_clear()
+
+
+async def _measure(settings: Any, repeat: int) -> list[Timing]:
     import httpx
 
     from survey.app import create_app, lifespan
@@ -322,17 +353,37 @@ async def _measure(settings: Any, repeat: int) -> list[tuple[str, float, float, 
             if first.status_code != 200:
                 print(f"  {name}: HTTP {first.status_code}")
                 continue
-            times, protecting = [], []
+            timing = Timing(name)
             for _ in range(repeat):
-                PROTECT_MS.clear()
-                started = time.perf_counter()
-                await c.get(path)
-                times.append(1000 * (time.perf_counter() - started))
-                protecting.append(sum(PROTECT_MS))
-            times.sort()
-            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-            results.append((name, statistics.median(times), p95, statistics.median(protecting)))
+                for kind in ("cold", "warm"):
+                    if kind == "cold":
+                        _forget(app)
+                    PROTECT_MS.clear()
+                    started = time.perf_counter()
+                    await c.get(path)
+                    getattr(timing, kind).append(1000 * (time.perf_counter() - started))
+                    getattr(timing, "protect_" + kind).append(sum(PROTECT_MS))
+            results.append(timing)
     return results
+
+
+async def _filled(engine_name: str, url: str, settings: Any) -> int:
+    """Responses already in the database (0 when it is new or empty)."""
+    if engine_name == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(settings.sqlite_path.as_posix())
+        try:
+            return int(conn.execute("SELECT COUNT(*) FROM response").fetchone()[0])
+        finally:
+            conn.close()
+    import asyncpg
+
+    pg = await asyncpg.connect(url)
+    try:
+        return int(await pg.fetchval("SELECT COUNT(*) FROM response"))
+    finally:
+        await pg.close()
 
 
 async def _run(engine_name: str, url: str, args: argparse.Namespace) -> None:
@@ -342,6 +393,10 @@ async def _run(engine_name: str, url: str, args: argparse.Namespace) -> None:
     settings = Settings(database_url=url, secret_key="bench-" + "x" * 40)
     engine = make_engine(settings)
     await migrate(engine)
+    if args.reuse and (found := await _filled(engine_name, url, settings)):
+        print(f"{engine_name}: reusing the {found:,} responses already in the database")
+        await _measure_and_print(engine_name, engine, settings, args)
+        return
     if engine_name == "postgres":
         import asyncpg
 
@@ -363,16 +418,29 @@ async def _run(engine_name: str, url: str, args: argparse.Namespace) -> None:
     print(f"{engine_name}: {args.responses:,} responses ({len(ITEMS) * args.responses:,} answers, "
           f"{count_rows:,} count rows) over {args.offices} offices written in "
           f"{time.perf_counter() - started:.0f} s")  # fmt: skip
-    from survey.dashboard.queries import ensure_rollups
+    await _measure_and_print(engine_name, engine, settings, args)
 
+
+async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
+                             args: argparse.Namespace) -> None:  # fmt: skip
+    from survey.dashboard.queries import ensure_rollups
+    from survey.db import engine_lifespan
+    from survey.respond.store import LOCAL_ZONE
+
+    today = dt.datetime.now(LOCAL_ZONE).date()
     started = time.perf_counter()
     async with engine_lifespan(engine, 2):
         await ensure_rollups(today)
     print(f"  rollup of the past months (once; later only each new month): "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-    for name, median, p95, protecting in await _measure(settings, args.repeat):
-        print(f"  {name:<22} median {median:7.1f} ms   p95 {p95:7.1f} ms   "
-              f"of which disclosure control (median) {protecting:5.1f} ms")  # fmt: skip
+    print(f"  {'page':<20} {'cold median':>12} {'cold p95':>9} {'warm median':>12} "
+          f"{'warm p95':>9}  disclosure control (median cold / warm)")  # fmt: skip
+    for t in await _measure(settings, args.repeat):
+        print(f"  {t.name:<20} {statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
+              f"{statistics.median(t.warm):9.1f} ms {_p95(t.warm):6.1f} ms  "
+              f"{statistics.median(t.protect_cold):5.1f} / "
+              f"{statistics.median(t.protect_warm):4.1f} ms")  # fmt: skip
+    print(f"  load average (1, 5, 15 min) after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main() -> None:
@@ -381,9 +449,22 @@ def main() -> None:
     parser.add_argument("--offices", type=int, default=20)
     parser.add_argument("--per-org", type=int, default=5, help="offices per job centre")
     parser.add_argument("--repeat", type=int, default=15, help="requests per page and view")
+    parser.add_argument(
+        "--sqlite-file",
+        help="keep the SQLite database in this file (default: a temporary one, removed after)",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure on the responses already in the databases (--sqlite-file, "
+        "RESONANZ_BENCH_POSTGRES) instead of writing new ones, if there are any",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(_run("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args))
+    if args.sqlite_file:
+        asyncio.run(_run("sqlite", f"sqlite:///{Path(args.sqlite_file).resolve()}", args))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(_run("sqlite", f"sqlite:///{tmp}/bench.sqlite3", args))
     url = os.environ.get("RESONANZ_BENCH_POSTGRES")
     if url:
         asyncio.run(_run("postgres", url, args))
