@@ -216,8 +216,9 @@ class DailyCount(Table):
 class RollupCount(Table):
     """Sums of DailyCount over completed months, so dashboards read few rows.
 
-    grain "month": one month (start = its first day), once per service type × language ×
-    mode and once summed ("*"). Only months that ended before yesterday (Europe/Berlin) are
+    grain "month": one month (start = its first day), once summed over the filters ("*")
+    and once per value of each single filter, the other two summed
+    (queries.ROLLUP_DIMENSIONS). Only months that ended before yesterday (Europe/Berlin) are
     rolled up: the writer only ever adds to today. Rows with item "_rolled" (office NULL)
     mark the last month rolled up. (grain "day" rows of older versions are no longer read.)
     """

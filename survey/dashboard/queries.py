@@ -25,6 +25,18 @@ reads nine rows per office and month instead of up to a hundred."""
 ALL = "*"
 
 
+ROLLUP_DIMENSIONS = (
+    ("'*', '*', '*'", ""),
+    ("service_type, '*', '*'", ", service_type"),
+    ("'*', locale, '*'", ", locale"),
+    ("'*', '*', mode", ", mode"),
+)
+"""The rows `rollup_count` keeps per office × month × item × value: summed over every filter,
+and per value of each single filter with the other two summed ('*'). A page narrows by at most
+one filter, so its rows are one range of the table's key (grain, service_type, locale, mode,
+start, …) whatever the filter."""
+
+
 class CountRow(msgspec.Struct, array_like=True, frozen=True, order=True):
     office: int
     item: str
@@ -106,8 +118,7 @@ async def ensure_rollups(today: dt.date) -> Rolled:
     rolled_months = False
     while month <= last_month:
         end = next_month(month) - dt.timedelta(days=1)
-        for dims in ("service_type, locale, mode", "'*', '*', '*'"):
-            group = "" if dims.startswith("'") else ", service_type, locale, mode"
+        for dims, group in ROLLUP_DIMENSIONS:
             await RollupCount.raw(
                 insert + f"SELECT 'month', {month_expr}, office, {dims}, item, value, SUM(n), "
                 "SUM(key_sum) FROM daily_count WHERE day >= {} AND day <= {} "
@@ -175,10 +186,12 @@ async def count_rows(
             "WHERE grain = 'month' AND start >= {} AND start < {}" + scope
         )
         args += [lo, split, *office_ids, *items]
-        if filters.dimension is None:
-            sql += " AND service_type = '*' AND locale = '*' AND mode = '*'"
-        else:
-            sql += _filter_sql(filters, args)
+        for dimension in ("service_type", "locale", "mode"):
+            if dimension == filters.dimension:
+                sql += f" AND {dimension} = {{}}"
+                args.append(filters.value)
+            else:
+                sql += f" AND {dimension} = '*'"
         subqueries.append(sql)
     if split <= hi:
         month = "to_char(day, 'YYYY-MM')" if pg else "substr(day, 1, 7)"
