@@ -185,6 +185,10 @@ def blocks(
     return first, last
 
 
+MAX_FIGURES = 4096
+"""Figures a protected table keeps once worked out (then it starts again)."""
+
+
 class ProtectedTable:
     """Perturbed cell counts per item as an array offices × months × levels, and the blocks
     of months each office's figures are made of.
@@ -201,15 +205,33 @@ class ProtectedTable:
         self._first, self._last = first, last
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
+        for array in (*cells.values(), first, last):  # a table may serve many requests
+            array.flags.writeable = False
+        self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
 
     def levels(self, item: str) -> tuple[float, ...]:
         return self.grid.levels[item]
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the cells and blocks (for the bound of a cache)."""
+        return sum(a.nbytes for a in self._cells.values()) + self._first.nbytes * 2
 
     def counts(self, item: str, offices: Iterable[int], months: Iterable[str]) -> np.ndarray:
         """The published counts per level of the figure made of these offices and the
         consecutive `months`: each office's sum over the blocks that lie wholly inside the
         months, made non-negative (`nonnegative`), then added up (so a pooled figure is
-        exactly the sum of its offices' figures)."""
+        exactly the sum of its offices' figures). Each figure is worked out once per table."""
+        key = (item, tuple(offices), tuple(months))
+        found = self._figures.get(key)
+        if found is None:
+            if len(self._figures) >= MAX_FIGURES:
+                self._figures.clear()
+            found = self._figures[key] = self._count(*key)
+            found.flags.writeable = False
+        return found.copy()
+
+    def _count(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         cells = self._cells[item]
         rows = [self._office[o] for o in offices if o in self._office]
         cols = [self._month[m] for m in months if m in self._month]

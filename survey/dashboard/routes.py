@@ -6,6 +6,7 @@ protected table (disclosure) → figures (results) → charts → template, CSV 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -24,6 +25,7 @@ from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
 from survey.dashboard import best, charts, comments, disclosure, queries, results, steering
+from survey.dashboard.cache import PageCache
 from survey.dashboard.csv import FUNNEL_WORDS, columns, to_csv, to_xlsx
 from survey.dashboard.filters import (
     LOCALES,
@@ -137,6 +139,12 @@ async def protected_table(
     if last < span[0]:
         return disclosure.protect([], grid)
     done = await _rolled(state)
+    key = (grid.offices, grid.months, grid.min_n, published, tuple(items), filters.dimension,
+           filters.value, detail_office, done.month)  # fmt: skip
+    closed = done.month is not None and last <= done.month.isoformat()[:7]
+    cached = _cache(state).get(key) if closed else None  # all rolled up: never changes
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     rows = await queries.count_rows(
         offices, items, filters, done, span[0], last, detail_office=detail_office
     )
@@ -146,7 +154,17 @@ async def protected_table(
         unfiltered = await queries.count_rows(
             offices, [INDEX_ITEM], everything, done, span[0], last
         )
-    return disclosure.protect(rows, grid, unfiltered)
+    table = disclosure.protect(rows, grid, unfiltered)
+    if closed:
+        _cache(state).put(key, table, table.nbytes)
+    return table
+
+
+def _cache(state: State) -> PageCache:
+    """The process's cache of protected tables and version notes (survey/dashboard/cache.py)."""
+    if getattr(state, "dashboard_cache", None) is None:
+        state.dashboard_cache = PageCache()
+    return state.dashboard_cache  # type: ignore[no-any-return]
 
 
 def _both_periods(filters: Filters) -> list[str]:
@@ -267,8 +285,24 @@ async def _steering(
         out["targets"] = steering.judge_targets(staff, table, filters, min_n, plan.targets)
         out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, plan.kinds)
     offices = [office_id] if office_id is not None else sorted(staff.visible)
-    out["versions"] = await steering.version_note(offices, filters)
+    out["versions"] = await _version_note(state, offices, filters)
     return out
+
+
+async def _version_note(
+    state: State, offices: list[int], filters: Filters
+) -> steering.VersionNote | None:
+    """steering.version_note, kept once the period is over (no response can join it then)."""
+    start, end = steering.period_days(filters)
+    closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
+    key = ("versions", tuple(offices), start, end)
+    found = _cache(state).get(key) if closed else None
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    note = await steering.version_note(offices, filters)
+    if closed:
+        _cache(state).put(key, (note,))
+    return note
 
 
 async def _targets(

@@ -1,0 +1,61 @@
+"""What a dashboard page would otherwise work out again on every view: per process, bounded.
+
+A protected table whose months are all rolled up (`rollup_count`) is made of counts that
+never change: responses are counted on the day they arrive, a month is rolled up once it is
+over, and the rollup is never updated afterwards (only an erasure deletes a job centre's rows,
+and with them its offices, which are part of the key). So the table, and the version note of
+a period that is over, are kept here under everything they are made from: the comparison
+group's offices, the items, the months, the filter, the minimum, the last published month,
+the office the page details and the last rolled-up month. A cached table is the very object
+`disclosure.protect` made for these inputs, and `protect` is deterministic, so a page shows
+the same figures whether it came from here or not (tests/integration/test_dashboard_cache.py).
+Nothing that depends on who asks (visible offices, language) is part of a cached value.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Any
+
+MAX_ENTRIES = 128
+MAX_BYTES = 64 * 2**20
+"""Bounds of one process's cache (tables of a 20-office network are about 0.1 MB)."""
+
+
+class PageCache:
+    """A least-recently-used map with a bound on entries and on the bytes of the values."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> Any | None:
+        found = self._items.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._items.move_to_end(key)
+        return found[0]
+
+    def put(self, key: Hashable, value: Any, size: int = 1024) -> None:
+        if size > self.max_bytes:
+            return
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+        self._items[key] = (value, size)
+        self._bytes += size
+        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._bytes -= dropped
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0
