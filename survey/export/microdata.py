@@ -23,7 +23,6 @@ from survey.export.queries import (
     Reader,
     RowQuery,
     VersionInfo,
-    int_array,
     offices_by_id,
     offices_of,
     versions,
@@ -519,15 +518,14 @@ async def chunks(reader: Reader, plan: Plan) -> AsyncGenerator[dict[str, np.ndar
                 yield columns
 
 
-def _columns(plan: Plan, rows: Sequence[Sequence[int]]) -> dict[str, np.ndarray] | None:
+def _columns(plan: Plan, raw: np.ndarray) -> dict[str, np.ndarray] | None:
     """One chunk of the row query as published columns: each row's true cell looked up in
     the plan's sorted keys (rows of cells the export leaves out are dropped), its items
     unpacked."""
     names = [v.name for v in plan.variables]
     dtypes = {v.name: v.dtype for v in plan.variables}
-    if not len(rows) or not len(plan.cell_keys):
+    if not len(raw) or not len(plan.cell_keys):
         return None
-    raw = int_array(rows, 2 + len(plan.query.item_groups))
     keys = raw[:, 0]
     at = np.searchsorted(plan.cell_keys, keys)
     at[at == len(plan.cell_keys)] = 0

@@ -28,6 +28,8 @@ from survey.tables import Office, QuestionnaireVersion
 
 CHUNK_ROWS = 50_000
 SPLIT_IDS = 2 * CHUNK_ROWS
+MAX_CHUNK_IDS = 8 * CHUNK_ROWS
+"""SQLite reads at most this many ids in one statement (fewer where they are dense)."""
 """SQLite reads the rows in two halves at once where the ids span at least this many."""
 MONTHS = 12 * 2101
 """Month indexes (year * 12 + month - 1) are below this: dates end in 2100."""
@@ -190,8 +192,12 @@ class Reader:
         key = f"(({office} * {services} + {service}) * {languages} + {language})"
         return f"(({key} * {modes} + {mode}) * {MONTHS} + {self.month_index_sql})"
 
-    def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        return self.stream(*self.row_sql(query))
+    async def rows(self, query: RowQuery) -> AsyncGenerator[np.ndarray, None]:
+        """The rows of `row_sql`, chunk by chunk, as (rows, columns) int64 arrays."""
+        width = 2 + len(query.item_groups)
+        async with aclosing(self.stream(*self.row_sql(query))) as chunks:
+            async for rows in chunks:
+                yield await asyncio.to_thread(int_array, rows, width)
 
     def row_sql(
         self, query: RowQuery, ids: tuple[int, int] | None = None
@@ -218,10 +224,10 @@ class Reader:
         language = coded("r.locale", query.language_codes)
         mode = coded("r.mode", query.mode_codes)
         packed = ""
-        for group in query.item_groups:
+        for g, group in enumerate(query.item_groups):
             whens = " ".join(f"WHEN {{}} THEN {i * query.item_bits}" for i in range(len(group)))
             args.extend(group)
-            packed += ", " + self.packed_sql(f"CASE a.item {whens} END")
+            packed += f", {self.packed_sql(f'CASE a.item {whens} END')} AS c{2 + g}"
         args += [*query.offices, query.first_day, query.last_day]
         marks = ", ".join("{}" for _ in query.offices)
         # SQLite: "+" keeps it off the (office, day) index, whose order would make it sort the
@@ -240,8 +246,8 @@ class Reader:
             where += " AND r.id >= {} AND r.id <= {}"
             args += ids
         sql = (
-            f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)}, "
-            f"r.version{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
+            f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)} AS c0, "
+            f"r.version AS c1{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
             f"WHERE {where} GROUP BY r.id ORDER BY r.id"
         )
         return sql, args
@@ -302,7 +308,7 @@ class SQLiteReader(Reader):
             marks = ", ".join("{}" for _ in offices)
             args += [*offices, last_day]
             sql = (
-                f"SELECT {key}, r.version FROM response r "
+                f"SELECT {key} AS c0, r.version AS c1 FROM response r "
                 f"WHERE +r.office IN ({marks}) AND +r.day <= {{}}"
             )
             if ids is not None:
@@ -311,9 +317,9 @@ class SQLiteReader(Reader):
             return sql, args
 
         counter = PairCounter()
-        async with aclosing(self._read_split(scan)) as chunks:
-            async for rows in chunks:
-                await asyncio.to_thread(counter.add, rows)
+        async with aclosing(self._read_split(scan, 2)) as chunks:
+            async for block in chunks:
+                await asyncio.to_thread(counter.add, block)
         keys, version, n = counter.result()
         rest, month = np.divmod(keys, MONTHS)
         rest, mode = np.divmod(rest, sizes[2])
@@ -401,28 +407,74 @@ class SQLiteReader(Reader):
             finally:
                 cursor.close()
 
-    def rows(self, query: RowQuery) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        return self._read_split(lambda ids: self.row_sql(query, ids))
+    def rows(self, query: RowQuery) -> AsyncGenerator[np.ndarray, None]:
+        return self._read_split(lambda ids: self.row_sql(query, ids), 2 + len(query.item_groups))
 
     async def _read_split(
-        self, query: Callable[[tuple[int, int] | None], tuple[str, list[object]]]
-    ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
-        """The rows of `query(ids)` (the responses with ids in that range, or all), the lower
-        and the upper half of the ids read at once, each on its own connection (SQLite works
-        on one core per connection). Chunks come as they are ready: not in the stored order
-        (for the response rows, shuffle.py hides the order anyway)."""
+        self, query: Callable[[tuple[int, int]], tuple[str, list[object]]], width: int
+    ) -> AsyncGenerator[np.ndarray, None]:
+        """The rows of `query(ids)` (the responses with ids in that range; `width` integer
+        columns named c0, c1, ...) as int64 arrays, the lower and the upper half of the ids
+        read at once, each on its own connection (SQLite works on one core per connection).
+        Chunks come as they are ready: not in the stored order (for the response rows,
+        shuffle.py hides the order anyway)."""
         lowest, highest = (await self.fetch("SELECT min(id), max(id) FROM response", []))[0]
-        if self.second is None or lowest is None or highest - lowest < SPLIT_IDS:
-            streams = [self.stream(*query(None))]
+        if lowest is None:
+            return
+        if self.second is None or highest - lowest < SPLIT_IDS:
+            streams = [self._blocks(self.conn, self.lock, query, width, lowest, highest)]
         else:
             middle = (lowest + highest) // 2
             streams = [
-                self._stream(self.conn, self.lock, *query((lowest, middle))),
-                self._stream(self.second, self.second_lock, *query((middle + 1, highest))),
+                self._blocks(self.conn, self.lock, query, width, lowest, middle),
+                self._blocks(self.second, self.second_lock, query, width, middle + 1, highest),
             ]
         async with aclosing(_merged(streams)) as merged:
-            async for rows in merged:
-                yield rows
+            async for block in merged:
+                yield block
+
+    async def _blocks(
+        self,
+        conn: sqlite3.Connection,
+        lock: asyncio.Lock,
+        query: Callable[[tuple[int, int]], tuple[str, list[object]]],
+        width: int,
+        lowest: int,
+        highest: int,
+    ) -> AsyncGenerator[np.ndarray, None]:
+        """`query` over the ids from `lowest` to `highest`, a range of about CHUNK_ROWS rows
+        per statement (the range adapts to how densely the ids hold matching rows)."""
+        span = CHUNK_ROWS
+        async with lock:
+            while lowest <= highest:
+                upper = min(highest, lowest + span - 1)
+                sql, args = query((lowest, upper))
+                block = await asyncio.to_thread(self._block, conn, sql, args, width)
+                if len(block) > CHUNK_ROWS:
+                    span = max(1, span * CHUNK_ROWS // len(block))
+                elif len(block) < CHUNK_ROWS // 2:
+                    span = min(MAX_CHUNK_IDS, span * 2)
+                lowest = upper + 1
+                if len(block):
+                    yield block
+
+    def _block(
+        self, conn: sqlite3.Connection, sql: str, args: Sequence[object], width: int
+    ) -> np.ndarray:
+        """The integer rows of one statement as a (rows, width) array. SQLite writes them as
+        one text that numpy parses: one step of the statement instead of one per row, so the
+        connection works without Python's global lock for the whole chunk (per row, two
+        connections in two threads would pass that lock back and forth) and no Python object
+        is made per value."""
+        columns = " || ',' || ".join(f"c{i}" for i in range(width))
+        wrapped = f"SELECT count(*), group_concat({columns}, ',') FROM ({self._sql(sql)})"
+        ((n, text),) = conn.execute(wrapped, [_arg(a) for a in args]).fetchall()
+        if not n:
+            return np.zeros((0, width), dtype=np.int64)
+        values = np.fromstring(text, dtype=np.int64, sep=",")
+        if values.size != n * width:  # a NULL drops a row from group_concat
+            raise ValueError(f"{n} rows of {width} integers expected, got {values.size} values")
+        return values.reshape(n, width)
 
     async def close(self) -> None:
         def close() -> None:
@@ -449,8 +501,8 @@ def _snapshot(conn: sqlite3.Connection) -> None:
 
 
 async def _merged(
-    streams: Sequence[AsyncGenerator[list[tuple[Any, ...]], None]],
-) -> AsyncGenerator[list[tuple[Any, ...]], None]:
+    streams: Sequence[AsyncGenerator[np.ndarray, None]],
+) -> AsyncGenerator[np.ndarray, None]:
     """The chunks of several streams, each as soon as it is read."""
     pending = {asyncio.ensure_future(anext(s)): s for s in streams}
     try:
@@ -528,8 +580,8 @@ class PairCounter:
         self.counts: list[np.ndarray] = []
         self.held = 0
 
-    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        block = int_array(rows, 2)
+    def add(self, block: np.ndarray) -> None:
+        """A (rows, 2) array of keys and versions."""
         versions, at = np.unique(block[:, 1], return_inverse=True)
         width = len(versions)
         if int(block[:, 0].max()) < np.iinfo(np.int64).max // width - 1:

@@ -662,6 +662,10 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
                 assert set(streams) == {1}
                 monkeypatch.setattr(queries, "SPLIT_IDS", 0)
                 assert await export() == whole and set(streams) == {1, 2}
+                # a statement per few ids: the id ranges shrink and grow with the rows found
+                monkeypatch.setattr(queries, "CHUNK_ROWS", 4)
+                assert await export() == whole
+                monkeypatch.setattr(queries, "CHUNK_ROWS", 50_000)
                 assert len(whole) - 1 == 54 + 6 * odd
                 # many small buckets: CSV chunks written two at once, sent in order
                 monkeypatch.setattr(shuffle, "BUCKET_ROWS", 4)
