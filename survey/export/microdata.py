@@ -7,8 +7,7 @@ import asyncio
 import datetime as dt
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from contextlib import aclosing
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -26,7 +25,9 @@ from survey.export.queries import (
     offices_by_id,
     offices_of,
     versions,
+    vocabulary_coded,
 )
+from survey.export.queries import version_ids as every_version_id
 from survey.export.schemas import (
     NOT_ANSWERED,
     NOT_ASKED,
@@ -38,6 +39,7 @@ from survey.export.schemas import (
     Variable,
     VariableCounts,
 )
+from survey.export.shuffle import Shuffle
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.questionnaire import (
     KIND_NAMES,
@@ -154,6 +156,15 @@ class Plan(msgspec.Struct):
     versions: list[VersionInfo]
     item_codes: list[str]
     office_types: bool
+    layout: RowQuery
+    """The columns of the rows read (`query`'s, or where they were read with the cells, the
+    packed items of every questionnaire version)."""
+    prefetched: Shuffle | None = None
+    """The rows, read already (with the cells, on SQLite): the export reads nothing more."""
+
+    def close(self) -> None:
+        if self.prefetched is not None:
+            self.prefetched.close()
 
 
 def _items(version_infos: Sequence[VersionInfo]) -> tuple[list[str], dict[str, Any]]:
@@ -281,8 +292,26 @@ _decided: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], ScopeOutcome]] = O
 """(database, offices, k, grain, last month) -> (data stamp, outcome): the last few scopes."""
 
 
+class Prefetch:
+    """An export's rows to read in the pass that counts the cells, if that pass is made."""
+
+    def __init__(self, query: RowQuery) -> None:
+        self.query = query
+        self.shuffle: Shuffle | None = None
+
+    def start(self, rows: int) -> Shuffle:
+        self.shuffle = Shuffle(2 + len(self.query.item_groups), rows)
+        return self.shuffle
+
+
 async def scope_outcome(
-    reader: Reader, offices: Sequence[OfficeInfo], last: str, *, k: int, grain: str
+    reader: Reader,
+    offices: Sequence[OfficeInfo],
+    last: str,
+    *,
+    k: int,
+    grain: str,
+    prefetch: Prefetch | None = None,
 ) -> ScopeOutcome:
     """Count the cells of these offices' responses up to `last` and generalize them; kept
     and reused while the data stamp of the responses (Reader.stamp: count, ids, and on
@@ -300,9 +329,12 @@ async def scope_outcome(
         return found[1]
     counts: dict[kanon.Cell, int] = defaultdict(int)
     version_ids: set[int] = set()
-    for office, service, language, mode, month, version, n in await reader.cell_counts(
-        ids, last_day
-    ):
+    if prefetch is not None and getattr(reader, "reads_rows_with_counts", False):
+        sink = prefetch.start(int(stamp[0][0] or 0))  # the responses counted: count(*)
+        cells = await reader.cell_counts(ids, last_day, rows=(prefetch.query, sink.add))
+    else:
+        cells = await reader.cell_counts(ids, last_day)
+    for office, service, language, mode, month, version, n in cells:
         counts[kanon.Cell(office, service, language, mode, month)] += n
         version_ids.add(version)
     outcome = await asyncio.to_thread(
@@ -339,8 +371,38 @@ async def make_plan(
     k: int,
     grain: str,
     today: dt.date | None = None,
+    prefetch: bool = False,
 ) -> Plan:
-    """Check the request against the scope, decide the anonymization, count the rows."""
+    """Check the request against the scope, decide the anonymization, count the rows.
+
+    `prefetch`: where the cells of the scope must be counted (not kept from an earlier
+    export) and the reader can, read the export's rows in the same pass (Plan.prefetched;
+    the caller closes the plan)."""
+    started: list[Prefetch] = []
+    try:
+        return await _make_plan(reader, scope, request, k=k, grain=grain, today=today,
+                                prefetch=started if prefetch else None)  # fmt: skip
+    except BaseException:
+        for early in started:
+            if early.shuffle is not None:
+                early.shuffle.close()
+        raise
+
+
+def _item_bits(highest: Iterable[int]) -> int:
+    return max(MIN_ITEM_BITS, (max(highest, default=0) + 1).bit_length())
+
+
+async def _make_plan(
+    reader: Reader,
+    scope: Scope,
+    request: ExportRequest,
+    *,
+    k: int,
+    grain: str,
+    today: dt.date | None,
+    prefetch: list[Prefetch] | None,
+) -> Plan:
     last = last_complete_month(today)
     first_month = _month(request.date_from, "from")
     last_month = _month(request.date_to, "to") or last
@@ -372,7 +434,22 @@ async def make_plan(
     all_ids = [o.id for o in offices]
     whole = {j for j, mine in visible.items()
              if mine >= {o.id for o in offices if o.jobcentre == j}}  # fmt: skip
-    decided = await scope_outcome(reader, offices, last, k=k, grain=grain)
+    early: Prefetch | None = None
+    if prefetch is not None:
+        # every version's items: which versions the scope has is known only after the pass
+        every_code, every_item = _items(await versions(await every_version_id()))
+        early = Prefetch(RowQuery(
+            offices=tuple(sorted(exportable & set(all_ids))),
+            first_day=month_range(first_month)[0] if first_month else dt.date(1, 1, 1),
+            last_day=month_range(last_month)[1],
+            items=tuple(every_code),
+            service_type=request.service_type,
+            mode=request.mode,
+            language=request.language if request.language != kanon.OTHER_LANGUAGE else None,
+            item_bits=_item_bits(int(scale.get("max", 0)) for _, scale in every_item.values()),
+        ))  # fmt: skip
+        prefetch.append(early)
+    decided = await scope_outcome(reader, offices, last, k=k, grain=grain, prefetch=early)
     counts, outcome, codes = decided.counts, decided.outcome, decided.codes
     version_ids = decided.version_ids
     version_infos = await versions(sorted(version_ids))
@@ -488,6 +565,15 @@ async def make_plan(
         item_bits=max(MIN_ITEM_BITS, (highest + 1).bit_length()),
         key_sizes=(cell_key.services, cell_key.languages, cell_key.modes),
     )
+    layout, prefetched = query, None
+    if early is not None and early.shuffle is not None:
+        if vocabulary_coded(query):  # the rows read with the cells have this plan's keys
+            layout = msgspec.structs.replace(
+                query, items=early.query.items, item_bits=early.query.item_bits
+            )
+            prefetched = early.shuffle
+        else:
+            early.shuffle.close()
     keys = np.array(sorted(lookup), dtype=np.int64)
     n_codes = len(variables) - len(item_codes) - 1  # all but version and the items
     table = np.array([lookup[k] for k in keys.tolist()], dtype=np.int32).reshape(len(keys), n_codes)
@@ -506,22 +592,15 @@ async def make_plan(
         versions=version_infos,
         item_codes=item_codes,
         office_types=office_types,
+        layout=layout,
+        prefetched=prefetched,
     )
 
 
-async def chunks(reader: Reader, plan: Plan) -> AsyncGenerator[dict[str, np.ndarray], None]:
-    """The exported rows as columns (one numpy array per variable), chunk by chunk."""
-    async with aclosing(reader.rows(plan.query)) as stream:
-        async for rows in stream:
-            columns = await asyncio.to_thread(_columns, plan, rows)
-            if columns is not None:
-                yield columns
-
-
-def _columns(plan: Plan, raw: np.ndarray) -> dict[str, np.ndarray] | None:
-    """One chunk of the row query as published columns: each row's true cell looked up in
-    the plan's sorted keys (rows of cells the export leaves out are dropped), its items
-    unpacked."""
+def columns(plan: Plan, raw: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Rows as read (`plan.layout`) as published columns, one numpy array per variable:
+    each row's true cell looked up in the plan's sorted keys (rows of cells the export
+    leaves out are dropped), its items unpacked."""
     names = [v.name for v in plan.variables]
     dtypes = {v.name: v.dtype for v in plan.variables}
     if not len(raw) or not len(plan.cell_keys):
@@ -535,13 +614,12 @@ def _columns(plan: Plan, raw: np.ndarray) -> dict[str, np.ndarray] | None:
     raw, at = raw[kept], at[kept]
     qi = plan.cell_codes[at]
     version = raw[:, 1]
-    query = plan.query
-    mask = (1 << query.item_bits) - 1
+    layout = plan.layout
+    mask = (1 << layout.item_bits) - 1
     items: dict[str, np.ndarray] = {}
-    for g, group in enumerate(query.item_groups):
-        packed = raw[:, 2 + g]
-        for i, code in enumerate(group):
-            items[code] = ((packed >> (i * query.item_bits)) & mask) - 1  # 0 -> NOT_ANSWERED
+    for code in plan.item_codes:
+        group, shift = layout.position(code)
+        items[code] = ((raw[:, 2 + group] >> shift) & mask) - 1  # 0 -> NOT_ANSWERED
     for v in plan.versions:
         asked = {it["code"] for it in v.definition.get("items", [])}
         absent = [code for code in plan.item_codes if code not in asked]

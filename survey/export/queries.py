@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 import numpy as np
 
+from survey.export.schemas import OTHER_LANGUAGE_CODE
 from survey.i18n import RESPOND_LOCALES
 from survey.questionnaire import MODES, OFFICE_KINDS, SERVICE_TYPES
 from survey.settings import Settings
@@ -81,6 +82,12 @@ async def offices_by_id(ids: Sequence[int]) -> list[tuple[int, int]]:
     return [(int(r["id"]), int(r["organization"])) for r in rows]
 
 
+async def version_ids() -> list[int]:
+    """Every questionnaire version's id."""
+    rows = await QuestionnaireVersion.select(QuestionnaireVersion.id)
+    return sorted(int(r["id"]) for r in rows)
+
+
 async def versions(ids: Sequence[int]) -> list[VersionInfo]:
     if not ids:
         return []
@@ -122,6 +129,28 @@ class RowQuery(msgspec.Struct, frozen=True):
         per = max(1, 62 // self.item_bits)
         return [self.items[i : i + per] for i in range(0, len(self.items), per)]
 
+    def position(self, item: str) -> tuple[int, int]:
+        """The packed column (0 for the first) and the bit an item's answer starts at."""
+        per = max(1, 62 // self.item_bits)
+        at = self.items.index(item)
+        return at // per, (at % per) * self.item_bits
+
+
+VOCABULARY_SIZES = (len(SERVICE_TYPES) + 1, OTHER_LANGUAGE_CODE + 1, len(MODES) + 1)
+"""How many codes service type, language and mode each count in the cell keys SQLite's
+cell_counts reads: the codes of the vocabulary (1, 2, ...; 0 for any other value) and, for
+the language, room up to the code of "other", as in an export's own keys."""
+
+
+def vocabulary_coded(query: RowQuery) -> bool:
+    """Whether the row query codes its cells as SQLite's cell_counts does."""
+    return (
+        query.key_sizes == VOCABULARY_SIZES
+        and query.service_codes == tuple((v, i + 1) for i, v in enumerate(SERVICE_TYPES))
+        and query.language_codes == tuple((v, i + 1) for i, v in enumerate(RESPOND_LOCALES))
+        and query.mode_codes == tuple((v, i + 1) for i, v in enumerate(MODES))
+    )
+
 
 class Reader:
     """One connection, one snapshot; `open_reader` picks SQLite or PostgreSQL."""
@@ -152,11 +181,19 @@ class Reader:
         parts = sql.split("{}")
         return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
+    reads_rows_with_counts = False
+    """Whether cell_counts can read an export's rows in the same pass (`rows`)."""
+
     async def cell_counts(
-        self, offices: Sequence[int], last_day: dt.date
+        self,
+        offices: Sequence[int],
+        last_day: dt.date,
+        rows: tuple[RowQuery, Callable[[np.ndarray], None]] | None = None,
     ) -> list[tuple[int, str, str, str, str, int, int]]:
         """(office, service type, language, mode, YYYY-MM, version, n) up to `last_day`, in
         one pass over the responses."""
+        if rows is not None:
+            raise NotImplementedError("this reader reads the rows on their own")
         if not offices:
             return []
         marks = ", ".join("{}" for _ in offices)
@@ -165,8 +202,8 @@ class Reader:
             f"COUNT(*) FROM response WHERE office IN ({marks}) AND day <= {{}} "
             "GROUP BY office, service_type, locale, mode, month, version"
         )
-        rows = await self.fetch(sql, [*offices, last_day])
-        return [(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6])) for r in rows]
+        found = await self.fetch(sql, [*offices, last_day])
+        return [(int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6])) for r in found]
 
     async def stamp(self, offices: Sequence[int], last_day: dt.date) -> tuple[Any, ...]:
         """Changes whenever a response of these offices up to `last_day` is added or deleted:
@@ -223,11 +260,23 @@ class Reader:
         service = coded("r.service_type", query.service_codes)
         language = coded("r.locale", query.language_codes)
         mode = coded("r.mode", query.mode_codes)
-        packed = ""
-        for g, group in enumerate(query.item_groups):
-            whens = " ".join(f"WHEN {{}} THEN {i * query.item_bits}" for i in range(len(group)))
-            args.extend(group)
-            packed += f", {self.packed_sql(f'CASE a.item {whens} END')} AS c{2 + g}"
+        packed = "".join(
+            f", {self.packed_column(query, g, args)} AS c{2 + g}"
+            for g in range(len(query.item_groups))
+        )
+        where = self.row_filter(query, args)
+        if ids is not None:
+            where += " AND r.id >= {} AND r.id <= {}"
+            args += ids
+        sql = (
+            f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)} AS c0, "
+            f"r.version AS c1{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
+            f"WHERE {where} GROUP BY r.id ORDER BY r.id"
+        )
+        return sql, args
+
+    def row_filter(self, query: RowQuery, args: list[object]) -> str:
+        """The responses of the query: its offices, days and filters (on the true values)."""
         args += [*query.offices, query.first_day, query.last_day]
         marks = ", ".join("{}" for _ in query.offices)
         # SQLite: "+" keeps it off the (office, day) index, whose order would make it sort the
@@ -242,15 +291,14 @@ class Reader:
             if value is not None:
                 where += f" AND r.{column} = {{}}"
                 args.append(value)
-        if ids is not None:
-            where += " AND r.id >= {} AND r.id <= {}"
-            args += ids
-        sql = (
-            f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)} AS c0, "
-            f"r.version AS c1{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
-            f"WHERE {where} GROUP BY r.id ORDER BY r.id"
-        )
-        return sql, args
+        return where
+
+    def packed_column(self, query: RowQuery, group: int, args: list[object]) -> str:
+        """A packed column of the query: the aggregate over the answers `a` of a response."""
+        items = query.item_groups[group]
+        whens = " ".join(f"WHEN {{}} THEN {i * query.item_bits}" for i in range(len(items)))
+        args.extend(items)
+        return self.packed_sql(f"CASE a.item {whens} END")
 
     @property
     def month_index_sql(self) -> str:
@@ -278,18 +326,30 @@ class Reader:
 
 
 class SQLiteReader(Reader):
+    reads_rows_with_counts = True
+
     async def cell_counts(
-        self, offices: Sequence[int], last_day: dt.date
+        self,
+        offices: Sequence[int],
+        last_day: dt.date,
+        rows: tuple[RowQuery, Callable[[np.ndarray], None]] | None = None,
     ) -> list[tuple[int, str, str, str, str, int, int]]:
         """As Reader.cell_counts, counted here: SQLite's GROUP BY sorts every response (a
         temporary b-tree). A scan in rowid order that gives each response's cell as one
         integer (service types, languages and modes of the vocabulary coded; others 0),
         counted with numpy, costs a fraction of that. Values outside the vocabulary (the app
-        stores none) are counted by value instead."""
+        stores none) are counted by value instead.
+
+        `rows`: a row query and where its rows go. The same scan then reads, for the
+        responses the query selects, the packed answers (`row_sql`'s columns with the cell
+        key coded as here, VOCABULARY_SIZES), so that a first export of a scope passes over
+        the responses once instead of twice. The rows are only of use where the export's own
+        keys come out coded the same (`vocabulary_coded`): a value outside the vocabulary
+        makes them differ."""
         if not offices:
             return []
         vocabulary = (SERVICE_TYPES, RESPOND_LOCALES, MODES)
-        sizes = (len(SERVICE_TYPES) + 1, len(RESPOND_LOCALES) + 1, len(MODES) + 1)
+        sizes = VOCABULARY_SIZES
 
         def scan(ids: tuple[int, int] | None) -> tuple[str, list[object]]:
             args: list[object] = []
@@ -305,10 +365,19 @@ class SQLiteReader(Reader):
                 coded("r.locale", RESPOND_LOCALES),
                 coded("r.mode", MODES),
             )
+            packed = ""
+            query = rows[0] if rows is not None else None
+            for g in range(len(query.item_groups) if query is not None else 0):
+                assert query is not None
+                # the answers only of the responses the export reads (-1: not one of them)
+                selected = self.row_filter(query, args)
+                column = self.packed_column(query, g, args)
+                answers = f"(SELECT {column} FROM answer a WHERE a.response = r.id)"
+                packed += f", CASE WHEN {selected} THEN {answers} ELSE -1 END AS c{2 + g}"
             marks = ", ".join("{}" for _ in offices)
             args += [*offices, last_day]
             sql = (
-                f"SELECT {key} AS c0, r.version AS c1 FROM response r "
+                f"SELECT {key} AS c0, r.version AS c1{packed} FROM response r "
                 f"WHERE +r.office IN ({marks}) AND +r.day <= {{}}"
             )
             if ids is not None:
@@ -317,9 +386,18 @@ class SQLiteReader(Reader):
             return sql, args
 
         counter = PairCounter()
-        async with aclosing(self._read_split(scan, 2)) as chunks:
+
+        def take(block: np.ndarray) -> None:
+            counter.add(block[:, :2])
+            if rows is not None:
+                selected = block[block[:, 2] >= 0]
+                if len(selected):
+                    rows[1](selected)
+
+        width = 2 + (len(rows[0].item_groups) if rows is not None else 0)
+        async with aclosing(self._read_split(scan, width)) as chunks:
             async for block in chunks:
-                await asyncio.to_thread(counter.add, block)
+                await asyncio.to_thread(take, block)
         keys, version, n = counter.result()
         rest, month = np.divmod(keys, MONTHS)
         rest, mode = np.divmod(rest, sizes[2])

@@ -25,7 +25,7 @@ from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.queries import Reader, open_reader
 from survey.export.schemas import FORMATS, Codebook, ExportRequest, Variable
-from survey.export.shuffle import shuffled
+from survey.export.shuffle import Shuffle, shuffled
 from survey.export.spss_stata import DtaWriter, Metadata, SavWriter
 from survey.export.tabular import CsvWriter, ParquetWriter
 from survey.i18n import N_
@@ -110,15 +110,15 @@ class Export:
             head = await asyncio.to_thread(self.writer.begin)
             if head:
                 yield head
-            names = [v.name for v in self.plan.variables]
-            dtypes = {v.name: np.dtype(v.dtype) for v in self.plan.variables}
-            rows = microdata.chunks(self.reader, self.plan)
+            plan = self.plan
+            shuffle, rows = plan.prefetched, None
+            if shuffle is None:  # not read with the cells: read now
+                rows = self.reader.rows(plan.query)
+                shuffle = Shuffle(2 + len(plan.query.item_groups), plan.rows)
             at_once = 2 if self.writer.independent else 1
-            async with aclosing(shuffled(rows, names, self.plan.rows)) as chunks:
-                async for columns in chunks:
-                    writing.append(asyncio.ensure_future(
-                        asyncio.to_thread(self._write, columns, dtypes)
-                    ))  # fmt: skip
+            async with aclosing(shuffled(rows, shuffle)) as blocks:
+                async for block in blocks:
+                    writing.append(asyncio.ensure_future(asyncio.to_thread(self._write, block)))
                     if len(writing) >= at_once:
                         data = await writing.popleft()
                         if data:
@@ -138,11 +138,14 @@ class Export:
                         task.exception()
             await self.close()
 
-    def _write(self, columns: dict[str, np.ndarray], dtypes: dict[str, np.dtype[Any]]) -> bytes:
-        typed = {name: column.astype(dtypes[name]) for name, column in columns.items()}
-        return self.writer.write(typed, len(next(iter(typed.values()))))
+    def _write(self, block: np.ndarray) -> bytes:
+        columns = microdata.columns(self.plan, block)
+        if columns is None:
+            return b""
+        return self.writer.write(columns, len(next(iter(columns.values()))))
 
     async def close(self) -> None:
+        self.plan.close()
         self.writer.close()
         await self.reader.close()
 
@@ -177,13 +180,17 @@ async def open_export(
     """
     check_request(request)
     reader = await open_reader(settings)
+    plan: microdata.Plan | None = None
     try:
         plan = await microdata.make_plan(
-            reader, scope, request, k=settings.export_k, grain=settings.export_period
-        )
+            reader, scope, request, k=settings.export_k, grain=settings.export_period,
+            prefetch=True,
+        )  # fmt: skip
         book = codebook_module.build(plan, request.format)
         writer = make_writer(plan, book)
     except BaseException:
+        if plan is not None:
+            plan.close()
         await reader.close()
         raise
     try:
@@ -192,6 +199,7 @@ async def open_export(
             **_detail(plan, request.format, via),
         )  # fmt: skip
     except BaseException:
+        plan.close()
         writer.close()
         await reader.close()
         raise

@@ -593,7 +593,9 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
     """SQLite's reader counts cells as integer keys and reads on two connections of one
     snapshot, each for half the ids: the cells are those of a plain GROUP BY, and the file
     has the rows of a read in one piece (also with a service type outside the vocabulary,
-    which is then counted by value, and with CSV chunks written two at once)."""
+    which is then counted by value, and with CSV chunks written two at once). A first export
+    of a scope reads its rows in the pass that counts the cells; one whose anonymization is
+    kept reads them alone: the same file."""
     from survey.cli import _operator_scope
     from survey.db import engine_lifespan, make_engine
     from survey.export import microdata, queries, shuffle
@@ -618,6 +620,14 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
         return merged(halves)
 
     monkeypatch.setattr(queries, "_merged", counting)
+    row_reads: list[int] = []
+    rows = queries.SQLiteReader.rows
+
+    def counting_rows(self: Any, query: Any) -> Any:
+        row_reads.append(1)
+        return rows(self, query)
+
+    monkeypatch.setattr(queries.SQLiteReader, "rows", counting_rows)
 
     async def cells(offices: list[int]) -> tuple[Counter[Any], Counter[Any]]:
         reader = await queries.open_reader(sqlite_settings)
@@ -630,8 +640,9 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
         finally:
             await reader.close()
 
-    async def export() -> list[bytes]:
-        microdata._decided.clear()
+    async def export(keep: bool = False) -> list[bytes]:
+        if not keep:
+            microdata._decided.clear()
         scope = await _operator_scope()
         opened = await open_export(sqlite_settings, scope, export_request({}), via="test")
         body = b"".join([chunk async for chunk in opened.body()])
@@ -658,8 +669,13 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
                 assert any(c[1] == "retraining" for c in mine) == odd
                 monkeypatch.setattr(queries, "SPLIT_IDS", 10**9)
                 streams.clear()
+                row_reads.clear()
                 whole = await export()
                 assert set(streams) == {1}
+                # read in the pass that counts the cells, unless a value lies outside the
+                # vocabulary; with the scope's anonymization kept, the rows are read alone
+                assert len(row_reads) == odd
+                assert await export(keep=True) == whole and len(row_reads) == 1 + odd
                 monkeypatch.setattr(queries, "SPLIT_IDS", 0)
                 assert await export() == whole and set(streams) == {1, 2}
                 # a statement per few ids: the id ranges shrink and grow with the rows found
