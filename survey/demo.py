@@ -3,8 +3,10 @@
 A benchmarking network of eight job centres (rural districts and one city) with 33 offices,
 outreach points among them; links for every office, service type it offers and mode; one
 user per role; targets for some offices; one job centre with its own questionnaire in two
-versions; about 11,000 responses over the last 12 months in several languages, with real
-differences: one office clearly better, one clearly worse, the others alike.
+versions; about 11,000 responses over the last 25 months (three in five in the last 12, so
+that the default period and the one before it both have figures to compare) in several languages,
+with real differences: one office clearly better, one clearly worse, the others alike, one
+office better than a year before and one worse.
 
 The core (two job centres, five offices, about 5,000 responses) is what the integration tests
 load (`network=False`): the realistic network costs twice the time.
@@ -58,13 +60,15 @@ class DemoOffice(msgspec.Struct, frozen=True):
     """Latent satisfaction shift in standard deviations: > 0 better, < 0 worse."""
     kind: str = "main"
     services: tuple[str, ...] = ("benefits", "placement", "case_management", "under_25")
+    before: float | None = None
+    """The shift of the responses older than RECENT_DAYS, where it differs (a change)."""
 
 
 DEMO_OFFICES = (
     DemoOffice("Jobcenter Kreis Nordheide", "Nordheide-Mitte", "NH-M", 1000, 0.0),
     DemoOffice("Jobcenter Kreis Nordheide", "Nordheide-Süd", "NH-S", 1000, 0.65),
     DemoOffice("Jobcenter Kreis Nordheide", "Nordheide-Ost", "NH-O", 1000, 0.0),
-    DemoOffice("Jobcenter Stadt Weserau", "Weserau-Zentrum", "WE-Z", 1200, 0.0),
+    DemoOffice("Jobcenter Stadt Weserau", "Weserau-Zentrum", "WE-Z", 1200, 0.0, before=-0.35),
     DemoOffice("Jobcenter Stadt Weserau", "Weserau-Hafen", "WE-H", 800, -0.65),
 )
 OUTREACH = ("benefits", "under_25")
@@ -86,7 +90,7 @@ NETWORK_OFFICES = (
     DemoOffice(_GEEST, "Geestrand-Süd", "GE-S", 250, 0.1, "branch"),
     DemoOffice(_GEEST, "Geestrand-Ost", "GE-O", 260, -0.35, "branch"),
     DemoOffice(_GEEST, "Familienzentrum Heidberg", "GE-FH", 120, 0.25, "outreach", OUTREACH),
-    DemoOffice(_WIESE, "Wiesental", "WI-M", 380, -0.1),
+    DemoOffice(_WIESE, "Wiesental", "WI-M", 380, -0.1, before=0.2),
     DemoOffice(_WIESE, "Wiesental-Nord", "WI-N", 240, 0.0, "branch"),
     DemoOffice(_WIESE, "Wiesental-Bergdorf", "WI-B", 220, -0.15, "branch"),
     DemoOffice(_WIESE, "Quartiersladen Lindenhof", "WI-QL", 120, 0.3, "outreach", OUTREACH),
@@ -125,6 +129,16 @@ and at the two small outreach points not yet decidable."""
 BETTER_OFFICE = "Nordheide-Süd"
 WORSE_OFFICE = "Weserau-Hafen"
 ALIKE_OFFICES = ("Nordheide-Mitte", "Nordheide-Ost")
+IMPROVED_OFFICE = "Weserau-Zentrum"
+"""Better than a year before (the change column); Wiesental of the network is worse."""
+RECENT_DAYS = 365
+OLDER_DAYS = 400
+RECENT_WEIGHT, OLDER_WEIGHT = 3, 2
+"""Responses fall on the last RECENT_DAYS days at 3/2 the daily rate of the OLDER_DAYS before
+them: the default period (the last 12 published months) and the 12 months before it, whatever
+the day of the month, both hold answers, while the demo keeps its size. (An even rate gives
+the small offices so few responses a month that the protection's noise moves their index by
+up to 6 points; 2:1 leaves the previous period of some outreach points below the minimum.)"""
 
 DEMO_USERS = (
     ("network", "koordination", "demo-netzwerk-2026"),
@@ -305,7 +319,8 @@ async def _own_questionnaire(
     q = Questionnaire(code="wiesental", name="Ihre Meinung zählt – Jobcenter Wiesental")
     await q.save()
     switch = today - dt.timedelta(days=VERSION_2_DAYS)
-    start = dt.datetime.combine(today - dt.timedelta(days=400), dt.time(8), tzinfo=dt.UTC)
+    first = today - dt.timedelta(days=RECENT_DAYS + OLDER_DAYS + 7)
+    start = dt.datetime.combine(first, dt.time(8), tzinfo=dt.UTC)
     v1 = QuestionnaireVersion(questionnaire=q.id, number=1, definition=raw, published_at=start)
     await v1.save()
     extra = next(i for i in EXTRA_ITEMS if i["code"] == "language_help")
@@ -388,7 +403,8 @@ def _responses(
             versioned = any(x[2] is not None for x in links[spec.name])
             if not versioned:  # the core's draws in their first order: the same data as before
                 link, definition, _ = rng.choice(links[spec.name])
-            day = today - dt.timedelta(days=rng.randrange(365))
+            ago = _days_ago(rng.randrange(RECENT_WEIGHT * RECENT_DAYS + OLDER_WEIGHT * OLDER_DAYS))
+            day = today - dt.timedelta(days=ago)
             while day.weekday() >= 5:
                 day -= dt.timedelta(days=1)
             if versioned:  # the version in use on that day
@@ -397,7 +413,8 @@ def _responses(
                 link, definition, _ = rng.choice(current)
             when = dt.datetime.combine(day, dt.time(rng.randrange(7, 16), 0), tzinfo=dt.UTC)
             locale = rng.choices(locales, weights)[0]
-            answers = _answers(rng, spec.shift + 0.15 * _season(day), locale)
+            shift = spec.shift if spec.before is None or ago < RECENT_DAYS else spec.before
+            answers = _answers(rng, shift + 0.15 * _season(day), locale)
             if definition.item("language_help") is not None and rng.random() < 0.8:
                 answers["language_help"] = 1 if locale != "de" and rng.random() < 0.6 else 0
             checked = check_answers(definition, answers)
@@ -413,6 +430,14 @@ def _responses(
             )
             out[-1] = msgspec.structs.replace(out[-1], record_key=record_keys.getrandbits(31))
     return out
+
+
+def _days_ago(draw: int) -> int:
+    """A draw from [0, RECENT_WEIGHT·RECENT_DAYS + OLDER_WEIGHT·OLDER_DAYS) as days before
+    today, the recent days weighted RECENT_WEIGHT and the older OLDER_WEIGHT (one draw, as
+    before, so every later draw of the demo stays as it was)."""
+    recent = RECENT_WEIGHT * RECENT_DAYS
+    return draw // RECENT_WEIGHT if draw < recent else RECENT_DAYS + (draw - recent) // OLDER_WEIGHT
 
 
 def _season(day: dt.date) -> float:
