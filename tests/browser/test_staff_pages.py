@@ -9,6 +9,8 @@ language and for the first role that opens it (the languages and roles see the s
 with other words and rows). The administration's own pages are checked in depth by
 test_manage.py.
 
+Every "?" beside a figure leads to a section of the help page in both languages.
+
 Found this way, and mended: a chart's box had role="img" around plotly's buttons (nested
 interactive controls), and tables that scroll inside their card could not be reached with
 the keyboard.
@@ -48,6 +50,8 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-figure]')]
 CHARTS_FIT = """() => [...document.querySelectorAll('[data-figure] .main-svg')]
     .every(s => s.getBoundingClientRect().width
                 <= s.closest('[data-figure]').getBoundingClientRect().width + 1)"""
+HELP_ANCHORS = """() => [...document.querySelectorAll('a.help-link')]
+    .map(a => new URL(a.href).hash.slice(1))"""
 checked: set[str] = set()
 """The pages axe has run on in this process."""
 
@@ -84,6 +88,7 @@ def test_every_staff_page_fits_every_width_in_both_languages_and_is_axe_clean(
             office = urlsplit(link).path.rsplit("/", 1)[-1]
         wide: list[str] = []
         found: list[str] = []
+        anchors: set[str] = set()
         for path in PAGES[role]:
             path = path.format(office=office)
             for lang in ("de", "en"):
@@ -93,6 +98,7 @@ def test_every_staff_page_fits_every_width_in_both_languages_and_is_axe_clean(
                 assert answer is not None and answer.status < 500, (role, path, lang)
                 assert page.locator("html").get_attribute("lang") == lang, (role, path)
                 page.wait_for_function(CHARTS_DRAWN)
+                anchors.update(page.evaluate(HELP_ANCHORS))
                 template = path.replace(f"/{office}", "/{office}") if office else path
                 if template not in checked:  # the same markup in both languages
                     checked.add(template)
@@ -103,6 +109,10 @@ def test_every_staff_page_fits_every_width_in_both_languages_and_is_axe_clean(
                     scroll = page.evaluate("document.documentElement.scrollWidth")
                     if scroll > width:
                         wide.append(f"{path} ({lang}) is {scroll} px wide at {width} px")
+        for lang in ("de", "en") if anchors else ():  # every "?" leads to its section
+            page.goto(f"{demo_server.base_url}/dashboard/help?lang={lang}")
+            missing = [a for a in sorted(anchors) if page.locator(f"[id='{a}']").count() != 1]
+            assert missing == [], (role, lang, missing)
         assert wide == [], "\n".join(wide)
         assert found == [], "\n".join(found)
     finally:
