@@ -12,11 +12,15 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import msgspec
 import xlsxwriter
+from babel.numbers import format_decimal
 
+from survey.dashboard import words
+from survey.dashboard.schemas import OfficeRow
 from survey.i18n import N_
 
 HEADINGS = {
@@ -60,6 +64,12 @@ HEADINGS = {
     "target": N_("target"),
     "target_status": N_("target reached?"),
     "needed": N_("responses still needed (about)"),
+    "nps": N_("Net Promoter Score"),
+    "nps_low": N_("Net Promoter Score, lower limit"),
+    "nps_high": N_("Net Promoter Score, upper limit"),
+    "forecast_difference": N_("time to verdict: difference assumed (points)"),
+    "forecast_months": N_("time to verdict: months of answers"),
+    "forecast": N_("time to verdict"),
 }
 """The heading of each column (staff catalog); `n_3` and the like (answers per level) stay."""
 
@@ -73,6 +83,27 @@ FUNNEL_WORDS = {
     "withheld": N_("withheld"),
     "too few offices": N_("too few units to compare"),
 }
+
+
+FORECAST_COLUMNS = ["forecast_difference", "forecast_months", "forecast"]
+"""The overview's time to verdict (OfficeRow.forecast) as columns: the difference of the
+forecast that gives a time (or of the last one tried), the months of answers (empty: not
+within the longest period tried, see the words) and the page's words."""
+
+
+def forecast_columns(row: OfficeRow, gettext: Callable[[str], str], locale: str) -> dict[str, Any]:
+    """An overview row for CSV and XLSX: its fields with the time to verdict as columns; empty
+    text, not None, where there is no forecast (nothing is withheld there)."""
+    out = {k: v for k, v in msgspec.structs.asdict(row).items() if k != "forecast"}
+    last = next((f for f in row.forecast if f.months is not None), None) or (
+        row.forecast[-1] if row.forecast else None
+    )
+    num = partial(format_decimal, format="#,##0.0", locale=locale)
+    return out | {
+        "forecast_difference": "" if last is None else last.difference,
+        "forecast_months": "" if last is None or last.months is None else last.months,
+        "forecast": words.time_to_verdict(row.forecast, gettext, num),
+    }
 
 
 def columns(row_type: type[msgspec.Struct], leave_out: Sequence[str] = ()) -> list[str]:

@@ -98,12 +98,24 @@ def _r(x: float | None, digits: int = 2) -> float | None:
 
 NPS_LEVELS = tuple(float(v) for v in range(11))
 """The 0–10 scale of a "would you recommend" item, the one the Net Promoter Score is made of."""
+NPS_ITEM = next(i.code for i in SCALE_ITEMS if scale_levels(i.code) == NPS_LEVELS)
+"""The standard questionnaire's recommend question: the NPS of the overview's rows."""
 
 
 def _nps(counts: Any) -> list[float | None]:
     """Net Promoter Score with its 95% interval, from the protected counts of a 0–10 item."""
     est = net_promoter(counts)
     return [_r(est.value, 1), _r(est.ci_low, 1), _r(est.ci_high, 1)]
+
+
+def _pooled_nps(table: ProtectedTable, offices: Sequence[int], months: list[str],
+                min_n: int) -> list[float | None]:  # fmt: skip
+    """The NPS of these offices pooled, or three Nones below the minimum of answers (or when
+    the page's table does not hold the recommend question)."""
+    if NPS_ITEM not in table.grid.levels:
+        return [None, None, None]
+    counts = table.counts(NPS_ITEM, offices, months)
+    return _nps(counts) if counts.sum() >= min_n else [None, None, None]
 
 
 def _p(x: float | None) -> float | None:
@@ -189,6 +201,7 @@ def office_rows(scope: Scope, table: ProtectedTable, filters: Filters, min_n: in
         prev_n = int(prev[g].sum())
         prev_ok = enough and prev_n >= min_n
         ch = change(prev[g], cur[g], list(INDEX_LEVELS)) if prev_ok else None
+        nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         rows.append(
             OfficeRow(
                 office_id=office.id,
@@ -216,6 +229,9 @@ def office_rows(scope: Scope, table: ProtectedTable, filters: Filters, min_n: in
                 difference=_r(effect.difference) if modelled else None,
                 difference_low=_r(effect.difference_low) if modelled else None,
                 difference_high=_r(effect.difference_high) if modelled else None,
+                nps=nps[0],
+                nps_low=nps[1],
+                nps_high=nps[2],
             )
         )  # fmt: skip
     return Rows(rows, comparison, model, counts)
@@ -229,6 +245,7 @@ SORTS: dict[str, SortKey] = {
     "index": lambda r: (r.index is not None, r.index or 0.0),
     "top_box": lambda r: (r.top_box is not None, r.top_box or 0.0),
     "change": lambda r: (r.change is not None, r.change or 0.0),
+    "nps": lambda r: (r.nps is not None, r.nps or 0.0),
     "verdict": lambda r: (
         MODEL_ORDER.index(r.model_verdict),
         r.difference if r.difference is not None else 0.0,
@@ -257,6 +274,14 @@ def overview(
         frozenset(o.id for o in scope.group)
     ]
     shown = total.n >= min_n and hidden is None
+    everyone = [o.id for o in scope.group]
+    nps: list[float | None] = [None, None, None]
+    if shown and NPS_ITEM in table.grid.levels:
+        months = current_months(filters)
+        if hidden_pools(scope, table, months, min_n, NPS_ITEM)[frozenset(everyone)] is None:
+            nps = _pooled_nps(table, everyone, months, min_n)
+    for row in rows:  # the office page's time to verdict (kept per process: see _needed)
+        row.forecast = forecast(scope, row.office_id, row, found, table, filters)
     return Overview(
         filters=filters,
         min_responses=min_n,
@@ -265,6 +290,9 @@ def overview(
         group_index=_r(total.value) if shown else None,
         rows=rows,
         group_hidden=hidden,
+        group_nps=nps[0],
+        group_nps_low=nps[1],
+        group_nps_high=nps[2],
     )
 
 
@@ -349,6 +377,7 @@ def office_result(
                 hidden=reason,
             )
         )
+    row.forecast = forecast(scope, office_id, row, found, table, filters)
     return OfficeResult(
         filters=filters,
         min_responses=min_n,
@@ -358,7 +387,7 @@ def office_result(
         comparison=comparison,
         comments=comments(shown_months),
         comments_withheld=[m for m in cur_months if m not in shown_months],
-        forecast=forecast(scope, office_id, row, found, table, filters),
+        forecast=row.forecast,
     )
 
 

@@ -24,9 +24,16 @@ from markupsafe import Markup
 from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.dashboard import best, charts, comments, disclosure, queries, results, steering
+from survey.dashboard import best, charts, comments, disclosure, queries, results, steering, words
 from survey.dashboard.cache import PageCache
-from survey.dashboard.csv import FUNNEL_WORDS, columns, to_csv, to_xlsx
+from survey.dashboard.csv import (
+    FORECAST_COLUMNS,
+    FUNNEL_WORDS,
+    columns,
+    forecast_columns,
+    to_csv,
+    to_xlsx,
+)
 from survey.dashboard.filters import (
     LOCALES,
     filter_query,
@@ -177,7 +184,7 @@ async def _overview(
     """The overview and the protected table it was read from (with the items `plan` needs
     too, so the page's targets and office types are judged on the same table)."""
     results.parse_sort(sort)
-    items = {INDEX_ITEM, results.TOP_BOX_ITEM, *(plan.items if plan else ())}
+    items = {INDEX_ITEM, results.TOP_BOX_ITEM, results.NPS_ITEM, *(plan.items if plan else ())}
     table = await protected_table(state, staff, filters, sorted(items), _both_periods(filters))
     return results.overview(staff, table, filters, _settings(state).min_responses, sort), table
 
@@ -376,6 +383,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         "num": num,
         "verdict": verdict,
         "model_verdict": model_verdict,
+        "time_to_verdict": lambda forecast: words.time_to_verdict(forecast, gettext, num),
         "filters": filters,
         "filter_query": query,
         "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in SERVICE_TYPES],
@@ -461,9 +469,12 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         result, _ = await _overview(state, staff, filters, request.query_params.get("sort"))
         await _export(staff, "overview", filters)
-        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
+        locale = guard.staff_locale(request, staff)
+        gettext = translations(locale, "staff").gettext
+        rows = [forecast_columns(r, gettext, locale) for r in result.rows]
         return _download(
-            request, staff, "overview", N_("Overview"), result.rows, columns(OfficeRow),
+            request, staff, "overview", N_("Overview"), rows,
+            [*columns(OfficeRow, ("forecast",)), *FORECAST_COLUMNS],
             {"verdict": _verdict_word(gettext), "model_verdict": _model_word(gettext)},
         )  # fmt: skip
 
@@ -732,11 +743,14 @@ class ResultsApiController(Controller):
             str | None,
             QueryParameter(
                 required=False,
-                description="office, n, index, top_box, change or verdict; prefix - for descending",
+                description=(
+                    "office, n, index, top_box, change, nps or verdict; prefix - for descending"
+                ),
             ),
         ] = None,
     ) -> Overview:
-        """Every office the caller may see: n, index, top-box share, change, verdict."""
+        """Every office the caller may see: n, index, top-box share, change, NPS, verdict and
+        the time to verdict."""
         return (await _overview(state, staff, filters, sort))[0]
 
     @get("/offices/{office_id:int}", cache_control=None)

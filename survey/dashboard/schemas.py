@@ -49,6 +49,21 @@ class Filters(msgspec.Struct, frozen=True):
         return None if self.dimension is None else getattr(self, self.dimension)
 
 
+class Forecast(msgspec.Struct):
+    """When an office without a verdict yet would get one (`analysis.time_to_verdict`, the
+    model's rule simulated): if its true difference from the group's average were
+    `difference` (index points), with `per_month` responses a month it would have the
+    verdict with 80% probability once its period holds `needed` responses, about `months`
+    months of answers. `needed` and `months` are None when that takes longer than
+    `max_months`."""
+
+    difference: float
+    per_month: int
+    needed: int | None
+    months: int | None
+    max_months: int
+
+
 class OfficeRow(msgspec.Struct):
     """One office in the current period against its comparison group."""
 
@@ -78,21 +93,16 @@ class OfficeRow(msgspec.Struct):
     points, shrunken), with its 95% interval."""
     difference_low: float | None = None
     difference_high: float | None = None
-
-
-class Forecast(msgspec.Struct):
-    """When an office without a verdict yet would get one (`analysis.time_to_verdict`, the
-    model's rule simulated): if its true difference from the group's average were
-    `difference` (index points), with `per_month` responses a month it would have the
-    verdict with 80% probability once its period holds `needed` responses, about `months`
-    months of answers. `needed` and `months` are None when that takes longer than
-    `max_months`."""
-
-    difference: float
-    per_month: int
-    needed: int | None
-    months: int | None
-    max_months: int
+    nps: float | None = None
+    """Net Promoter Score (−100…100) of the recommend question with its adjusted-Wald 95%
+    interval, from the protected counts; withheld with the index, and below the minimum of
+    answers to that question."""
+    nps_low: float | None = None
+    nps_high: float | None = None
+    forecast: list[Forecast] = msgspec.field(default_factory=list)
+    """Time to verdict while the model sees no clear difference (the office page's): for the
+    model's estimate of the difference, and for 5 points when that would take longer than
+    `max_months`. Empty where there is a verdict or the verdict is withheld."""
 
 
 class Overview(msgspec.Struct):
@@ -105,6 +115,11 @@ class Overview(msgspec.Struct):
     group_hidden: str | None = None
     """Why `group_index` is withheld although there are enough responses: it would reveal a
     single office or job centre the user may not see (by subtraction)."""
+    group_nps: float | None = None
+    """The group's Net Promoter Score with its 95% interval: withheld with `group_index`,
+    and where the pooled answers to the recommend question would reveal a unit."""
+    group_nps_low: float | None = None
+    group_nps_high: float | None = None
 
 
 class ItemResult(msgspec.Struct):

@@ -57,6 +57,7 @@ async def test_german_pages_download_german_csv_and_english_pages_english_csv(
         "Veränderung, untere Grenze, Veränderung, obere Grenze, "
         "Veränderung, p-Wert",
     ), "no previous period: only the change is empty"
+    assert -100 <= float(big["Weiterempfehlung (NPS)"].replace(",", ".")) <= 100
     assert big[rank_test] in {"besser", "schlechter", "kein klarer Unterschied"}
     assert big[model] in {
         "klar über dem Durchschnitt",

@@ -19,7 +19,7 @@ from litestar import Litestar
 
 from survey.dashboard import queries
 from survey.dashboard.filters import parse_filters, published_through, today
-from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, DEMO_USERS, WORSE_OFFICE
+from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, DEMO_USERS, IMPROVED_OFFICE, WORSE_OFFICE
 from survey.questionnaire import INDEX_SCALE
 from survey.respond.stamp import make_stamp
 from survey.tables import AuditLog, DailyCount, Membership, Office, Response, RollupCount
@@ -146,6 +146,32 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     assert verdicts[WORSE_OFFICE] == "worse"
     for name in (*ALIKE_OFFICES, "Weserau-Zentrum"):
         assert verdicts[name] == "no clear difference", name
+    # the demo reaches into the previous period: every office has a change, and the one
+    # that got better than a year before shows it beyond chance
+    assert all(r["change"] is not None and r["previous_n"] >= 10 for r in rows), rows
+    improved = next(r for r in rows if r["office"] == IMPROVED_OFFICE)
+    assert improved["change_low"] > 0, improved
+    # NPS and time to verdict on the overview: the office page's figures, in the CSV too
+    by_name = {r["office"]: r for r in rows}
+    for r in rows:
+        assert -100 <= r["nps_low"] <= r["nps"] <= r["nps_high"] <= 100, r
+    assert by_name[BETTER_OFFICE]["nps_low"] > by_name[WORSE_OFFICE]["nps_high"]
+    better = by_name[BETTER_OFFICE]
+    office = (await staff.client.get(f"/api/v1/results/offices/{better['office_id']}")).json()
+    recommend = next(i for i in office["items"] if i["nps"] is not None)
+    assert recommend["nps"] == [better["nps"], better["nps_low"], better["nps_high"]]
+    waiting = [r for r in rows if r["model_verdict"] == "no clear difference"]
+    assert waiting and all(r["forecast"] for r in waiting)
+    assert office["forecast"] == better["forecast"] == office["office"]["forecast"]
+    table = list(csv.DictReader(io.StringIO(
+        (await staff.client.get("/dashboard/overview.csv?lang=en")).text.lstrip("\ufeff")
+    )))  # fmt: skip
+    line = next(t for t in table if t["office"] == BETTER_OFFICE)
+    assert float(line["Net Promoter Score"]) == better["nps"]
+    months = better["forecast"][-1]["months"]
+    assert line["time to verdict: months of answers"] == ("" if months is None else str(months))
+    assert line["time to verdict"].startswith(("clear (4 in 5)", "not clear within"))
+    assert "Net Promoter Score" not in line["status"]
     page = await staff.client.get("/dashboard?sort=-index")
     assert page.text.index(BETTER_OFFICE) < page.text.index(WORSE_OFFICE)
     assert "besser" in page.text and "schlechter" in page.text
@@ -190,8 +216,9 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     assert monthly - 40 <= result["office"]["n"], result["trend"]
     closed = await Response.count().where(
         (Response.office == offices[BETTER_OFFICE])
+        & (Response.day >= queries.month_start(result["filters"]["previous_first_month"]))
         & (Response.day <= queries.month_end(published_through(today())))
-    )  # the month in progress is published once it is over
+    )  # the month in progress is published once it is over; the demo reaches further back
     shown = result["office"]["n"] + (result["office"]["previous_n"] or 0)
     assert closed - 60 <= shown <= closed + 60, (closed, shown)
     page = await staff.client.get(f"/dashboard/offices/{offices[BETTER_OFFICE]}")
@@ -203,7 +230,10 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     assert "attachment" in download.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
     assert {r["Standort"] for r in rows} == {"Nordheide-Mitte", "Nordheide-Süd", "Nordheide-Ost"}
-    assert await AuditLog.count().where(AuditLog.action == "export") == 1
+    exports = (
+        AuditLog.select(AuditLog.username).where(AuditLog.action == "export").order_by(AuditLog.id)
+    )
+    assert [e["username"] for e in await exports] == [USERS["network"], USERS["manager"]]
 
 
 def _model_verdicts_on(page: str) -> dict[str, str]:

@@ -1,0 +1,31 @@
+"""Figures in plain words, the same on the page and in the CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from survey.dashboard.schemas import Forecast
+from survey.i18n import N_
+
+FIRST = N_(
+    "clear (4 in 5) with about %(months)d months of answers if the difference is %(diff)s points"
+)
+FIRST_BEYOND = N_("not clear within %(max)d months at %(diff)s points")
+TYPICAL = N_("at %(diff)s points with about %(months)d months of answers")
+TYPICAL_BEYOND = N_("not even at %(diff)s points")
+
+
+def time_to_verdict(
+    forecast: Sequence[Forecast], gettext: Callable[[str], str], num: Callable[[float], str]
+) -> str:
+    """The office page's time to verdict in one line: empty where there is a verdict."""
+    out = []
+    for i, f in enumerate(forecast):
+        diff = ("+" if f.difference > 0 else "") + num(f.difference)
+        if f.months is not None:
+            text = FIRST if i == 0 else TYPICAL
+            out.append(gettext(text) % {"months": f.months, "diff": diff})
+        else:
+            text = FIRST_BEYOND if i == 0 else TYPICAL_BEYOND
+            out.append(gettext(text) % {"max": f.max_months, "diff": diff})
+    return "; ".join(out)
