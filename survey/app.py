@@ -26,6 +26,7 @@ from litestar.template import TemplateConfig
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import LoginRequired, is_staff_path, signed_in
+from survey.auth.passwords import PROFILE_VARIABLE, hash_profile
 from survey.auth.routes import NO_PAGE, STAFF_UNAVAILABLE, AuthController, staff_error
 from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard.routes import DashboardController, ResultsApiController
@@ -279,6 +280,12 @@ def create_app(settings: Settings) -> Litestar:
             "RESONANZ_TODAY=%s: the dashboards publish months as if today were that day "
             "(for demos and tests only)",
             settings.today.isoformat(),
+        )
+    if hash_profile() == "test":
+        log.warning(
+            "%s=test: passwords are hashed with argon2's cheapest parameters "
+            "(for the test suite only)",
+            PROFILE_VARIABLE,
         )
     engine = make_engine(settings)
     assets = Assets(FRONTEND / "static")

@@ -16,10 +16,16 @@ import pytest
 from litestar import Litestar
 
 from survey.app import create_app, lifespan
+from survey.auth.passwords import PROFILE_VARIABLE
 from survey.db import make_engine, migrate
 from survey.settings import Settings
 
 T = TypeVar("T")
+# argon2 at its cheapest for every process of the suite, the servers it starts among them:
+# at the production cost the suite's sign-ins took about a minute of its budget.
+# test_passwords.py checks the production parameters; the burst test of test_auth.py
+# switches them back on for itself.
+os.environ[PROFILE_VARIABLE] = "test"
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 """`gw0`, `gw1`, … when pytest-xdist runs the suite in several processes (`make test`)."""
 
