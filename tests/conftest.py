@@ -75,9 +75,28 @@ def _same_record_keys() -> None:
     reseed_record_keys()
 
 
+LONG_FIRST = (
+    "integration/test_schema_fuzz.py",
+    "integration/test_workers.py",
+    "integration/test_crash.py",
+    "browser/test_staff_pages.py",
+    "browser/test_manage.py",
+    "browser/test_accessibility.py",
+)
+"""Files whose tests take 15–60 s each: started first within their group, so that the two
+workers do not end with one of them running a long test alone (longest first)."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API keeps an event loop running in this thread."""
-    items.sort(key=lambda item: "/browser/" in str(item.path))
+    """Browser tests last: Playwright's sync API keeps an event loop running in this thread.
+    Within each group the long files first (the same order in every xdist worker)."""
+
+    def key(item: pytest.Item) -> tuple[bool, int]:
+        path = item.path.as_posix()
+        rank = next((i for i, f in enumerate(LONG_FIRST) if path.endswith(f)), len(LONG_FIRST))
+        return "/browser/" in path, rank
+
+    items.sort(key=key)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
