@@ -46,12 +46,17 @@ def test_it_generates_and_keeps_a_secret_next_to_the_database(tmp_path) -> None:
 
 
 def test_both_readmes_document_every_variable() -> None:
-    """Each RESONANZ_* variable the settings read has a row in the English and German table."""
+    """Each RESONANZ_* variable the settings (and the password hashing) read has a row in
+    the English and German table."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    read = set(re.findall(r'"(RESONANZ_[A-Z_]+)"', (root / "survey/settings.py").read_text()))
+    read = {
+        name
+        for source in ("survey/settings.py", "survey/auth/passwords.py")
+        for name in re.findall(r'"(RESONANZ_[A-Z_]+)"', (root / source).read_text())
+    }
     assert len(read) >= 10
     for readme in ("README.md", "README.de.md"):
         rows = set(re.findall(r"^\| `(RESONANZ_[A-Z_]+)` \|", (root / readme).read_text(), re.M))
