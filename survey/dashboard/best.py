@@ -19,8 +19,9 @@ whom:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 from analysis import CountTable
 from survey.auth.schemas import Scope
@@ -45,6 +46,28 @@ WORDS: dict[str, Verdict] = {
 """The model's verdicts in the words of the pages (clearly above average: better)."""
 
 
+LEARNING_KEPT = 256
+"""Learning tables kept per process (least recently used dropped first): a network's table is
+a few kilobytes, and computing one fits a model per question (the dearest part of an office
+page after its charts)."""
+_kept: OrderedDict[tuple[Any, ...], tuple[tuple[_Item, ...], tuple[_Unit, ...]]] = OrderedDict()
+
+
+class _Item(NamedTuple):
+    code: str
+    text: dict[str, str]
+    better: tuple[int, ...]
+    withheld: str | None
+
+
+class _Unit(NamedTuple):
+    id: int
+    name: str
+    organization: str
+    own: bool
+    verdicts: tuple[Verdict | None, ...]
+
+
 def learning(
     scope: Scope,
     table: ProtectedTable,
@@ -53,6 +76,39 @@ def learning(
     level: Literal["office", "organization"],
     item_text: Callable[[dict[str, str]], str],
 ) -> Learning:
+    """Per question, who is clearly better or worse; computed once per table, scope, period,
+    filter and level and then kept (`LEARNING_KEPT`). The key holds everything the verdicts
+    depend on: the table's fingerprint (its published cells: new responses in a published
+    month, or a month newly published, give another), the user's visible offices and
+    comparison group, the filters, the minimum and the level, so one user's table is never
+    another's unless they would see exactly the same."""
+    key = (table.fingerprint(), scope.visible, scope.group, scope.group_name, filters, min_n,
+           level)  # fmt: skip
+    found = _kept.get(key)
+    if found is None:
+        found = _kept[key] = _verdicts(scope, table, filters, min_n, level)
+        while len(_kept) > LEARNING_KEPT:
+            _kept.popitem(last=False)
+    else:
+        _kept.move_to_end(key)
+    items, units = found
+    return Learning(
+        filters,
+        min_n,
+        level,
+        scope.group_name,
+        [BestItem(i.code, item_text(i.text), list(i.better), i.withheld) for i in items],
+        [BestUnit(u.id, u.name, u.organization, u.own, list(u.verdicts)) for u in units],
+    )
+
+
+def _verdicts(
+    scope: Scope,
+    table: ProtectedTable,
+    filters: Filters,
+    min_n: int,
+    level: Literal["office", "organization"],
+) -> tuple[tuple[_Item, ...], tuple[_Unit, ...]]:
     months = current_months(filters)
     units, visible = comparison_units(scope, level)
     everyone = frozenset(o.id for o in scope.group)
@@ -86,20 +142,18 @@ def learning(
             if verdict == "better":
                 better.append(uid)
             verdicts[uid].append(verdict if uid in visible or verdict == "better" else None)
-        items.append(
-            BestItem(code, item_text(item.text), better, group_hidden if group_hidden else None)
-        )
+        items.append(_Item(code, item.text, tuple(better), group_hidden or None))
     organization = {o.id: o.organization for o in scope.group}
     shown = [
-        BestUnit(
+        _Unit(
             uid,
             name,
             organization[ids[0]] if level == "office" else name,
             uid in visible,
-            verdicts[uid],
+            tuple(verdicts[uid]),
         )
         for uid, name, ids in units
         if uid in visible or any(v == "better" for v in verdicts[uid])
     ]
     shown.sort(key=lambda u: (not u.own, u.organization, u.name))
-    return Learning(filters, min_n, level, scope.group_name, items, shown)
+    return tuple(items), tuple(shown)

@@ -176,15 +176,18 @@ class Rows:
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
 
 
-def office_rows(scope: Scope, table: ProtectedTable, filters: Filters, min_n: int) -> Rows:
+def office_rows(
+    scope: Scope, table: ProtectedTable, filters: Filters, min_n: int, only: int | None = None
+) -> Rows:
+    """The rows of the visible offices (of office `only` alone: an office page needs its own
+    row, the model and the rank test of the whole group, not the others' change or NPS)."""
     group = list(scope.group)
     groups = [[o.id] for o in group]
     cur_months, prev_months = current_months(filters), previous_months(filters)
     counts = _index_table(table, groups, cur_months)
     comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT)
     model = group_model(counts, min_n)
-    prev = table.matrix(INDEX_ITEM, groups, prev_months)
-    cur = table.matrix(INDEX_ITEM, groups, cur_months)
+    cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
     # effect size, q and verdict would give the group back (issue 10, red team)
     against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
@@ -192,15 +195,16 @@ def office_rows(scope: Scope, table: ProtectedTable, filters: Filters, min_n: in
     for g, (office, comp, effect) in enumerate(
         zip(group, comparison.offices, model.offices, strict=True)
     ):
-        if office.id not in scope.visible:
+        if office.id not in scope.visible or only not in (None, office.id):
             continue
         enough = comp.n >= min_n
         modelled = enough and not against
         tb = top_box(table.counts(TOP_BOX_ITEM, [office.id], cur_months), 2)
         tb_ok = enough and tb.n >= min_n
-        prev_n = int(prev[g].sum())
+        prev = table.counts(INDEX_ITEM, [office.id], prev_months)
+        prev_n = int(prev.sum())
         prev_ok = enough and prev_n >= min_n
-        ch = change(prev[g], cur[g], list(INDEX_LEVELS)) if prev_ok else None
+        ch = change(prev, cur[g], list(INDEX_LEVELS)) if prev_ok else None
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         rows.append(
             OfficeRow(
@@ -312,8 +316,8 @@ def office_result(
     returns the comments to show; `item_text` picks an item's text in the page's language.
     """
     cur_months = current_months(filters)
-    found = office_rows(scope, table, filters, min_n)
-    row = next(r for r in found.rows if r.office_id == office_id)
+    found = office_rows(scope, table, filters, min_n, only=office_id)
+    row = found.rows[0]
     office = next(o for o in scope.group if o.id == office_id)
     items = []
     for item in SCALE_ITEMS:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard import best, results
@@ -54,14 +55,21 @@ def _table(offices: list[int]) -> ProtectedTable:
     return protect(rows, Grid(tuple(offices), (MONTH,), results.grid_levels(items), min_n=10))
 
 
-def _learning(visible: set[int], offices: list[int], level: str = "office") -> Learning:
+def _scope(visible: set[int], offices: list[int], user: int = 1) -> Scope:
     group = tuple(
         OfficeRef(o, f"office {o}", f"O{o}", CENTRES[o], f"centre {CENTRES[o]}") for o in offices
     )
-    scope = Scope(1, "u", "U", "de", ("manager",), frozenset(visible), group, "network")
-    filters = parse_filters({"from": MONTH, "to": MONTH}, dt.date(2026, 3, 1))
+    return Scope(user, f"u{user}", "U", "de", ("manager",), frozenset(visible), group, "network")
+
+
+FILTERS = parse_filters({"from": MONTH, "to": MONTH}, dt.date(2026, 3, 1))
+
+
+def _learning(visible: set[int], offices: list[int], level: str = "office") -> Learning:
     level_ = "organization" if level == "organization" else "office"
-    return best.learning(scope, _table(offices), filters, 10, level_, lambda texts: texts["de"])
+    return best.learning(
+        _scope(visible, offices), _table(offices), FILTERS, 10, level_, lambda t: t["de"]
+    )
 
 
 def _verdicts(learning: Learning, item: str) -> dict[int, str | None]:
@@ -119,3 +127,49 @@ def test_no_verdict_against_a_group_that_would_give_one_office_away() -> None:
     respect = next(i for i in rest.items if i.item == "respect")
     assert respect.withheld is None
     assert 3 not in respect.better
+
+
+def test_the_learning_table_is_kept_per_table_and_scope_and_never_given_to_another_scope(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offices = [1, 2, 3, 4, 5, 6]
+    table = _table(offices)
+    fits: list[int] = []
+    fit = best.group_model
+    monkeypatch.setattr(best, "group_model", lambda *a, **k: fits.append(1) or fit(*a, **k))
+    monkeypatch.setattr(best, "_kept", type(best._kept)())
+    coordinator, manager = _scope(set(offices), offices, 1), _scope({1}, offices, 2)
+
+    def learn(scope: Scope, on: ProtectedTable, text: str = "de") -> Learning:
+        return best.learning(scope, on, FILTERS, 10, "office", lambda t: t[text])
+
+    first = learn(coordinator, table)
+    computed = len(fits)
+    assert computed == len(results.SCALE_ITEMS)  # one model per question
+    again = learn(coordinator, table, "en")
+    assert len(fits) == computed, "the same table and scope: kept, not computed again"
+    assert again.units == first.units and [i.text for i in again.items] != [
+        i.text for i in first.items
+    ], "the same verdicts with the texts of the page's language"
+    mine = learn(manager, table)  # the same table, another scope: its own verdicts
+    assert len(fits) == 2 * computed
+    assert 4 not in [u.id for u in mine.units], "never the coordinator's 'worse' of office 4"
+    monkeypatch.setattr(best, "_kept", type(best._kept)())
+    assert learn(manager, table) == mine, "what is kept is what would be computed"
+    # the same answers with other record keys: other published cells, so computed again
+    before = len(fits)
+    learn(manager, _table(offices))
+    assert len(fits) == before + computed
+    first.units[0].verdicts[0] = None  # a page changing what it got changes nothing kept
+    assert learn(coordinator, table).units[0].verdicts[0] is not None
+
+
+def test_the_fingerprint_changes_with_every_published_cell_and_nothing_else() -> None:
+    offices = [1, 2, 3]
+    table = _table(offices)
+    assert table.fingerprint() == table.fingerprint()
+    assert _table(offices).fingerprint() != table.fingerprint()  # other record keys: noise
+    months = protect([], Grid((1, 2, 3), (MONTH,), results.grid_levels(["respect"]), min_n=10))
+    later = protect([], Grid((1, 2, 3), (MONTH,), results.grid_levels(["respect"]), min_n=10,
+                         published_through=MONTH))  # fmt: skip
+    assert months.fingerprint() != later.fingerprint()
