@@ -181,8 +181,10 @@ class Reader:
         parts = sql.split("{}")
         return "".join(p + (f"${i + 1}" if i < len(parts) - 1 else "") for i, p in enumerate(parts))
 
-    reads_rows_with_counts = False
+    reads_rows_with_counts = True
     """Whether cell_counts can read an export's rows in the same pass (`rows`)."""
+    plus = ""
+    """Put before a column to keep the query off its indexes (SQLite's unary +)."""
 
     async def cell_counts(
         self,
@@ -191,9 +193,91 @@ class Reader:
         rows: tuple[RowQuery, Callable[[np.ndarray], None]] | None = None,
     ) -> list[tuple[int, str, str, str, str, int, int]]:
         """(office, service type, language, mode, YYYY-MM, version, n) up to `last_day`, in
-        one pass over the responses."""
-        if rows is not None:
-            raise NotImplementedError("this reader reads the rows on their own")
+        one pass over the responses, counted here: a GROUP BY sorts (SQLite) or hashes every
+        response in the database server. A scan in the order of the ids that gives each
+        response's cell as one integer (service types, languages and modes of the vocabulary
+        coded; others 0), counted with numpy, costs a fraction of that. Values outside the
+        vocabulary (the app stores none) are counted by value instead.
+
+        `rows`: a row query and where its rows go. The same scan then reads, for the
+        responses the query selects, the packed answers (`row_sql`'s columns with the cell
+        key coded as here, VOCABULARY_SIZES), so that a first export of a scope passes over
+        the responses once instead of twice. The rows are only of use where the export's own
+        keys come out coded the same (`vocabulary_coded`): a value outside the vocabulary
+        makes them differ."""
+        if not offices:
+            return []
+        vocabulary = (SERVICE_TYPES, RESPOND_LOCALES, MODES)
+        sizes = VOCABULARY_SIZES
+
+        def scan(ids: tuple[int, int] | None) -> tuple[str, list[object]]:
+            args: list[object] = []
+
+            def coded(column: str, values: Sequence[str]) -> str:
+                args.extend(values)
+                whens = " ".join(f"WHEN {{}} THEN {i + 1}" for i in range(len(values)))
+                return f"CASE {column} {whens} ELSE 0 END"
+
+            key = self.cell_key_sql(
+                sizes,
+                coded("r.service_type", SERVICE_TYPES),
+                coded("r.locale", RESPOND_LOCALES),
+                coded("r.mode", MODES),
+            )
+            packed = ""
+            query = rows[0] if rows is not None else None
+            for g in range(len(query.item_groups) if query is not None else 0):
+                assert query is not None
+                # the answers only of the responses the export reads (-1: not one of them)
+                selected = self.row_filter(query, args)
+                column = self.packed_column(query, g, args)
+                answers = f"(SELECT {column} FROM answer a WHERE a.response = r.id)"
+                packed += f", CASE WHEN {selected} THEN {answers} ELSE -1 END AS c{2 + g}"
+            marks = ", ".join("{}" for _ in offices)
+            args += [*offices, last_day]
+            sql = (
+                f"SELECT {key} AS c0, CAST(r.version AS BIGINT) AS c1{packed} FROM response r "
+                f"WHERE {self.plus}r.office IN ({marks}) AND {self.plus}r.day <= {{}}"
+            )
+            if ids is not None:
+                sql += " AND r.id >= {} AND r.id <= {}"
+                args += ids
+            return sql, args
+
+        counter = PairCounter()
+
+        def take(block: np.ndarray) -> None:
+            counter.add(block[:, :2])
+            if rows is not None:
+                selected = block[block[:, 2] >= 0]
+                if len(selected):
+                    rows[1](selected)
+
+        width = 2 + (len(rows[0].item_groups) if rows is not None else 0)
+        async with aclosing(self._read_split(scan, width)) as chunks:
+            async for block in chunks:
+                await asyncio.to_thread(take, block)
+        keys, version, n = counter.result()
+        rest, month = np.divmod(keys, MONTHS)
+        rest, mode = np.divmod(rest, sizes[2])
+        rest, language = np.divmod(rest, sizes[1])
+        office, service = np.divmod(rest, sizes[0])
+        if not (service.all() and language.all() and mode.all()):
+            return await self._cell_counts_by_value(offices, last_day)
+        names = [["", *values] for values in vocabulary]
+        months = {int(m): f"{m // 12:04d}-{m % 12 + 1:02d}" for m in np.unique(month)}
+        return [
+            (o, names[0][s], names[1][la], names[2][mo], months[m], v, c)
+            for o, s, la, mo, m, v, c in zip(
+                office.tolist(), service.tolist(), language.tolist(), mode.tolist(),
+                month.tolist(), version.tolist(), n.tolist(), strict=True,
+            )
+        ]  # fmt: skip
+
+    async def _cell_counts_by_value(
+        self, offices: Sequence[int], last_day: dt.date
+    ) -> list[tuple[int, str, str, str, str, int, int]]:
+        """As cell_counts, by a GROUP BY in the database."""
         if not offices:
             return []
         marks = ", ".join("{}" for _ in offices)
@@ -229,12 +313,16 @@ class Reader:
         key = f"(({office} * {services} + {service}) * {languages} + {language})"
         return f"(({key} * {modes} + {mode}) * {MONTHS} + {self.month_index_sql})"
 
-    async def rows(self, query: RowQuery) -> AsyncGenerator[np.ndarray, None]:
+    def rows(self, query: RowQuery) -> AsyncGenerator[np.ndarray, None]:
         """The rows of `row_sql`, chunk by chunk, as (rows, columns) int64 arrays."""
-        width = 2 + len(query.item_groups)
-        async with aclosing(self.stream(*self.row_sql(query))) as chunks:
-            async for rows in chunks:
-                yield await asyncio.to_thread(int_array, rows, width)
+        return self._read_split(lambda ids: self.row_sql(query, ids), 2 + len(query.item_groups))
+
+    def _read_split(
+        self, query: Callable[[tuple[int, int] | None], tuple[str, list[object]]], width: int
+    ) -> AsyncGenerator[np.ndarray, None]:
+        """The rows of `query(ids)` (`width` BIGINT columns named c0, c1, ...; the responses
+        with ids in that range, or all) as (rows, width) int64 arrays, chunk by chunk."""
+        raise NotImplementedError
 
     def row_sql(
         self, query: RowQuery, ids: tuple[int, int] | None = None
@@ -270,8 +358,8 @@ class Reader:
             args += ids
         sql = (
             f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)} AS c0, "
-            f"r.version AS c1{packed} FROM response r LEFT JOIN answer a ON a.response = r.id "
-            f"WHERE {where} GROUP BY r.id ORDER BY r.id"
+            f"CAST(r.version AS BIGINT) AS c1{packed} FROM response r "
+            f"LEFT JOIN answer a ON a.response = r.id WHERE {where} GROUP BY r.id ORDER BY r.id"
         )
         return sql, args
 
@@ -281,7 +369,7 @@ class Reader:
         marks = ", ".join("{}" for _ in query.offices)
         # SQLite: "+" keeps it off the (office, day) index, whose order would make it sort the
         # whole join for GROUP BY; in rowid order it groups as it goes, in flat memory
-        plus = "+" if self.placeholder == "?" else ""
+        plus = self.plus
         where = f"{plus}r.office IN ({marks}) AND {plus}r.day >= {{}} AND {plus}r.day <= {{}}"
         for column, value in (
             ("service_type", query.service_type),
@@ -326,94 +414,7 @@ class Reader:
 
 
 class SQLiteReader(Reader):
-    reads_rows_with_counts = True
-
-    async def cell_counts(
-        self,
-        offices: Sequence[int],
-        last_day: dt.date,
-        rows: tuple[RowQuery, Callable[[np.ndarray], None]] | None = None,
-    ) -> list[tuple[int, str, str, str, str, int, int]]:
-        """As Reader.cell_counts, counted here: SQLite's GROUP BY sorts every response (a
-        temporary b-tree). A scan in rowid order that gives each response's cell as one
-        integer (service types, languages and modes of the vocabulary coded; others 0),
-        counted with numpy, costs a fraction of that. Values outside the vocabulary (the app
-        stores none) are counted by value instead.
-
-        `rows`: a row query and where its rows go. The same scan then reads, for the
-        responses the query selects, the packed answers (`row_sql`'s columns with the cell
-        key coded as here, VOCABULARY_SIZES), so that a first export of a scope passes over
-        the responses once instead of twice. The rows are only of use where the export's own
-        keys come out coded the same (`vocabulary_coded`): a value outside the vocabulary
-        makes them differ."""
-        if not offices:
-            return []
-        vocabulary = (SERVICE_TYPES, RESPOND_LOCALES, MODES)
-        sizes = VOCABULARY_SIZES
-
-        def scan(ids: tuple[int, int] | None) -> tuple[str, list[object]]:
-            args: list[object] = []
-
-            def coded(column: str, values: Sequence[str]) -> str:
-                args.extend(values)
-                whens = " ".join(f"WHEN {{}} THEN {i + 1}" for i in range(len(values)))
-                return f"CASE {column} {whens} ELSE 0 END"
-
-            key = self.cell_key_sql(
-                sizes,
-                coded("r.service_type", SERVICE_TYPES),
-                coded("r.locale", RESPOND_LOCALES),
-                coded("r.mode", MODES),
-            )
-            packed = ""
-            query = rows[0] if rows is not None else None
-            for g in range(len(query.item_groups) if query is not None else 0):
-                assert query is not None
-                # the answers only of the responses the export reads (-1: not one of them)
-                selected = self.row_filter(query, args)
-                column = self.packed_column(query, g, args)
-                answers = f"(SELECT {column} FROM answer a WHERE a.response = r.id)"
-                packed += f", CASE WHEN {selected} THEN {answers} ELSE -1 END AS c{2 + g}"
-            marks = ", ".join("{}" for _ in offices)
-            args += [*offices, last_day]
-            sql = (
-                f"SELECT {key} AS c0, r.version AS c1{packed} FROM response r "
-                f"WHERE +r.office IN ({marks}) AND +r.day <= {{}}"
-            )
-            if ids is not None:
-                sql += " AND r.id >= {} AND r.id <= {}"
-                args += ids
-            return sql, args
-
-        counter = PairCounter()
-
-        def take(block: np.ndarray) -> None:
-            counter.add(block[:, :2])
-            if rows is not None:
-                selected = block[block[:, 2] >= 0]
-                if len(selected):
-                    rows[1](selected)
-
-        width = 2 + (len(rows[0].item_groups) if rows is not None else 0)
-        async with aclosing(self._read_split(scan, width)) as chunks:
-            async for block in chunks:
-                await asyncio.to_thread(take, block)
-        keys, version, n = counter.result()
-        rest, month = np.divmod(keys, MONTHS)
-        rest, mode = np.divmod(rest, sizes[2])
-        rest, language = np.divmod(rest, sizes[1])
-        office, service = np.divmod(rest, sizes[0])
-        if not (service.all() and language.all() and mode.all()):
-            return await self._cell_counts_by_value(offices, last_day)
-        names = [["", *values] for values in vocabulary]
-        months = {int(m): f"{m // 12:04d}-{m % 12 + 1:02d}" for m in np.unique(month)}
-        return [
-            (o, names[0][s], names[1][la], names[2][mo], months[m], v, c)
-            for o, s, la, mo, m, v, c in zip(
-                office.tolist(), service.tolist(), language.tolist(), mode.tolist(),
-                month.tolist(), version.tolist(), n.tolist(), strict=True,
-            )
-        ]  # fmt: skip
+    plus = "+"
 
     async def _cell_counts_by_value(
         self, offices: Sequence[int], last_day: dt.date
@@ -485,11 +486,8 @@ class SQLiteReader(Reader):
             finally:
                 cursor.close()
 
-    def rows(self, query: RowQuery) -> AsyncGenerator[np.ndarray, None]:
-        return self._read_split(lambda ids: self.row_sql(query, ids), 2 + len(query.item_groups))
-
     async def _read_split(
-        self, query: Callable[[tuple[int, int]], tuple[str, list[object]]], width: int
+        self, query: Callable[[tuple[int, int] | None], tuple[str, list[object]]], width: int
     ) -> AsyncGenerator[np.ndarray, None]:
         """The rows of `query(ids)` (the responses with ids in that range; `width` integer
         columns named c0, c1, ...) as int64 arrays, the lower and the upper half of the ids
@@ -515,7 +513,7 @@ class SQLiteReader(Reader):
         self,
         conn: sqlite3.Connection,
         lock: asyncio.Lock,
-        query: Callable[[tuple[int, int]], tuple[str, list[object]]],
+        query: Callable[[tuple[int, int] | None], tuple[str, list[object]]],
         width: int,
         lowest: int,
         highest: int,
@@ -642,11 +640,99 @@ class PostgresReader(Reader):
                 return
             yield [tuple(r) for r in rows]
 
+    async def _read_split(
+        self, query: Callable[[tuple[int, int] | None], tuple[str, list[object]]], width: int
+    ) -> AsyncGenerator[np.ndarray, None]:
+        """All rows of `query` in one COPY in PostgreSQL's binary form: rows of fixed width
+        (BIGINT columns) that numpy reads as they come, no Python object per value and no
+        cursor round trip per chunk."""
+        sql, args = query(None)
+        blocks: asyncio.Queue[np.ndarray | Exception | None] = asyncio.Queue(maxsize=2)
+        parser = CopyParser(width)
+
+        async def output(data: bytes) -> None:
+            for block in parser.feed(data):
+                await blocks.put(block)
+
+        async def copy() -> None:
+            try:
+                await self.conn.copy_from_query(
+                    self._sql(sql), *args, output=output, format="binary"
+                )
+                for block in parser.end():
+                    await blocks.put(block)
+                await blocks.put(None)
+            except Exception as error:
+                await blocks.put(error)
+
+        task = asyncio.ensure_future(copy())
+        try:
+            while (block := await blocks.get()) is not None:
+                if isinstance(block, Exception):
+                    raise block
+                yield block
+        finally:
+            if not task.done():  # the export was left early: stop the COPY
+                task.cancel()
+                await asyncio.wait([task])
+
     async def close(self) -> None:
         try:
             await self.transaction.rollback()
-        finally:
+        except Exception:  # e.g. a COPY stopped in the middle: the connection goes
+            self.conn.terminate()
+        else:
             await self.conn.close()
+
+
+class CopyParser:
+    """PostgreSQL's binary COPY output of rows of `width` non-null BIGINT columns, as
+    (rows, width) int64 arrays of about CHUNK_ROWS rows."""
+
+    SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        fields: list[tuple[str, str]] = [("n", ">i2")]
+        for i in range(width):
+            fields += [(f"size{i}", ">i4"), (f"value{i}", ">i8")]
+        self.row = np.dtype(fields)
+        self.buffer = bytearray()
+        self.header = False
+
+    def feed(self, data: bytes) -> list[np.ndarray]:
+        self.buffer += data
+        if len(self.buffer) < CHUNK_ROWS * self.row.itemsize:
+            return []
+        return self._take(len(self.buffer) // self.row.itemsize)
+
+    def end(self) -> list[np.ndarray]:
+        if not self.buffer.endswith(b"\xff\xff"):
+            raise ValueError("the COPY ended without its trailer")
+        del self.buffer[-2:]
+        out = self._take(len(self.buffer) // self.row.itemsize)
+        if self.buffer:
+            raise ValueError(f"{len(self.buffer)} bytes left over after the COPY's rows")
+        return out
+
+    def _take(self, rows: int) -> list[np.ndarray]:
+        if not self.header:
+            if bytes(self.buffer[:11]) != self.SIGNATURE:
+                raise ValueError("not a binary COPY")
+            extension = int.from_bytes(self.buffer[15:19], "big")
+            del self.buffer[: 19 + extension]
+            self.header = True
+            rows = len(self.buffer) // self.row.itemsize
+        if not rows:
+            return []
+        records = np.frombuffer(self.buffer, dtype=self.row, count=rows)
+        sizes = [records[f"size{i}"] for i in range(self.width)]
+        if (records["n"] != self.width).any() or any((s != 8).any() for s in sizes):
+            raise ValueError(f"rows of {self.width} non-null BIGINT values expected")
+        block = np.stack([records[f"value{i}"].astype(np.int64) for i in range(self.width)], 1)
+        del records, sizes
+        del self.buffer[: rows * self.row.itemsize]
+        return [block]
 
 
 class PairCounter:
