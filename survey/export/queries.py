@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -352,6 +353,11 @@ class Reader:
             f", {self.packed_column(query, g, args)} AS c{2 + g}"
             for g in range(len(query.item_groups))
         )
+        join = "LEFT JOIN answer a ON a.response = r.id"
+        if ids is not None and not self.plus:
+            # PostgreSQL's merge join would otherwise scan the answers from the first id
+            join += " AND a.response >= {} AND a.response <= {}"
+            args += ids
         where = self.row_filter(query, args)
         if ids is not None:
             where += " AND r.id >= {} AND r.id <= {}"
@@ -359,7 +365,7 @@ class Reader:
         sql = (
             f"SELECT {self.cell_key_sql(query.key_sizes, service, language, mode)} AS c0, "
             f"CAST(r.version AS BIGINT) AS c1{packed} FROM response r "
-            f"LEFT JOIN answer a ON a.response = r.id WHERE {where} GROUP BY r.id ORDER BY r.id"
+            f"{join} WHERE {where} GROUP BY r.id ORDER BY r.id"
         )
         return sql, args
 
@@ -610,10 +616,12 @@ class PostgresReader(Reader):
     # row version (transaction id) tells two generations of the same ids apart
     stamp_extra = ", max(xmin::text::bigint)"
 
-    def __init__(self, conn: Any, transaction: Any, identity: str = "") -> None:
+    def __init__(self, conn: Any, transaction: Any, identity: str = "", second: Any = None) -> None:
         self.conn = conn
         self.transaction = transaction
         self.identity = identity
+        self.second = second
+        """A second connection in the same snapshot, so the server reads on two cores."""
 
     @property
     def month_sql(self) -> str:
@@ -643,10 +651,28 @@ class PostgresReader(Reader):
     async def _read_split(
         self, query: Callable[[tuple[int, int] | None], tuple[str, list[object]]], width: int
     ) -> AsyncGenerator[np.ndarray, None]:
-        """All rows of `query` in one COPY in PostgreSQL's binary form: rows of fixed width
-        (BIGINT columns) that numpy reads as they come, no Python object per value and no
-        cursor round trip per chunk."""
-        sql, args = query(None)
+        """The rows of `query`, each half of the ids in one COPY on its own connection (one
+        snapshot), in PostgreSQL's binary form: rows of fixed width (BIGINT columns) that
+        numpy reads as they come, no Python object per value and no cursor round trip per
+        chunk."""
+        lowest, highest = (await self.fetch("SELECT min(id), max(id) FROM response", []))[0]
+        if lowest is None:
+            return
+        if self.second is None or highest - lowest < SPLIT_IDS:
+            streams = [self._copy(self.conn, *query((lowest, highest)), width)]
+        else:
+            middle = (lowest + highest) // 2
+            streams = [
+                self._copy(self.conn, *query((lowest, middle)), width),
+                self._copy(self.second, *query((middle + 1, highest)), width),
+            ]
+        async with aclosing(_merged(streams)) as merged:
+            async for block in merged:
+                yield block
+
+    async def _copy(
+        self, conn: Any, sql: str, args: Sequence[object], width: int
+    ) -> AsyncGenerator[np.ndarray, None]:
         blocks: asyncio.Queue[np.ndarray | Exception | None] = asyncio.Queue(maxsize=2)
         parser = CopyParser(width)
 
@@ -656,9 +682,7 @@ class PostgresReader(Reader):
 
         async def copy() -> None:
             try:
-                await self.conn.copy_from_query(
-                    self._sql(sql), *args, output=output, format="binary"
-                )
+                await conn.copy_from_query(self._sql(sql), *args, output=output, format="binary")
                 for block in parser.end():
                     await blocks.put(block)
                 await blocks.put(None)
@@ -677,12 +701,15 @@ class PostgresReader(Reader):
                 await asyncio.wait([task])
 
     async def close(self) -> None:
-        try:
-            await self.transaction.rollback()
-        except Exception:  # e.g. a COPY stopped in the middle: the connection goes
-            self.conn.terminate()
-        else:
-            await self.conn.close()
+        for conn in (self.conn, self.second):
+            if conn is None:
+                continue
+            try:
+                await conn.execute("ROLLBACK")
+            except Exception:  # e.g. a COPY stopped in the middle: the connection goes
+                conn.terminate()
+            else:
+                await conn.close()
 
 
 class CopyParser:
@@ -795,10 +822,20 @@ async def open_reader(settings: Settings) -> Reader:
     import asyncpg
 
     conn = await asyncpg.connect(settings.database_url)
+    second = None
     try:
         transaction = conn.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()
+        snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+        if re.fullmatch(r"[0-9A-Fa-f-]+", snapshot or ""):
+            second = await asyncpg.connect(settings.database_url)
+            await second.execute(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                f"SET TRANSACTION SNAPSHOT '{snapshot}'"
+            )
     except BaseException:
-        await conn.close()
+        for c in (conn, second):
+            if c is not None:
+                await c.close()
         raise
-    return PostgresReader(conn, transaction, settings.database_url)
+    return PostgresReader(conn, transaction, settings.database_url, second)

@@ -583,6 +583,7 @@ async def test_a_first_export_reads_its_rows_with_the_cells_and_gives_the_same_f
         assert await export(keep=True) == first and len(reads) == 1 + odd
         reader = await queries.open_reader(settings)
         try:
+            assert reader.second is not None  # type: ignore[attr-defined]
             last_day = microdata.month_range(last_complete_month())[1]
             mine = await reader.cell_counts([w.a, w.b], last_day)
             plain = await queries.Reader._cell_counts_by_value(reader, [w.a, w.b], last_day)
@@ -590,6 +591,12 @@ async def test_a_first_export_reads_its_rows_with_the_cells_and_gives_the_same_f
             await reader.close()
         assert Counter(mine) == Counter(plain)
         assert any(c[1] == "retraining" for c in mine) == odd
+        # each half of the ids on its own connection (one snapshot), either way
+        monkeypatch.setattr(queries, "SPLIT_IDS", 0)
+        reads.clear()
+        assert await export(keep=False) == first and await export(keep=True) == first
+        assert len(reads) == 1 + odd
+        monkeypatch.setattr(queries, "SPLIT_IDS", 2 * queries.CHUNK_ROWS)
 
 
 def test_resonanz_export_writes_the_file_and_its_codebook(
