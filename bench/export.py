@@ -9,9 +9,10 @@ exports it in each format twice, each run in a fresh process:
   `to_parquet` or pyreadstat's one-shot `write_sav`/`write_dta` (no anonymization).
 
 Prints rows per second, the CPU seconds of the exporting process (user + system; on SQLite
-the database work is in it too, on PostgreSQL the server's is not) and its peak resident
-memory (ru_maxrss). Never asserts. With `--postgres URL` (an empty database) the SQLite data
-are copied there and exported from PostgreSQL. Run:
+the database work is in it too, on PostgreSQL the server's is not), its peak resident
+memory (ru_maxrss) and the load average (1 minute) before the run. Never asserts. With
+`--postgres URL` (an empty database) the SQLite data are copied there and exported from
+PostgreSQL. Run:
 .venv/bin/python bench/export.py [--responses N] [--formats csv,sav] [--db F] [--postgres URL]
 """
 
@@ -302,11 +303,12 @@ def main() -> None:
     )  # fmt: skip
     print(f"baseline: the interpreter with the export modules loaded, {float(base.stdout):.0f} MB")
     print(f"{'format':8} {'how':9} {'rows':>10} {'s':>7} {'rows/s':>10} {'CPU s':>7} "
-          f"{'peak MB':>8} {'MB':>7}")  # fmt: skip
+          f"{'peak MB':>8} {'MB':>7} {'load':>5}")  # fmt: skip
     kinds = ["streamed"] if args.no_naive else ["streamed", "naive"]
     for fmt in args.formats.split(","):
         for kind in kinds:
             out = work / f"out.{fmt}"
+            load = os.getloadavg()[0]  # 1 minute, before the run
             proc = subprocess.run(
                 [sys.executable, __file__, "--child", kind, "--format", fmt, "--url", url,
                  "--out", str(out)],
@@ -318,7 +320,7 @@ def main() -> None:
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             print(f"{fmt:8} {kind:9} {r['rows']:>10,} {r['seconds']:>7.1f} "
                   f"{r['rows'] / r['seconds']:>10,.0f} {r['cpu']:>7.1f} {r['peak_mb']:>8.0f} "
-                  f"{r['bytes'] / 2**20:>7.1f}", flush=True)  # fmt: skip
+                  f"{r['bytes'] / 2**20:>7.1f} {load:>5.1f}", flush=True)  # fmt: skip
     if not args.db:
         for p in work.iterdir():
             p.unlink()
