@@ -316,9 +316,11 @@ class Timing:
 def _forget(app: Any) -> None:
     """Empty what a dashboard keeps per process about closed months (a cold request)."""
     from survey.dashboard import results
+    from survey.dashboard.cache import forget_values
 
     app.state.dashboard_cache = None
     results._needed.cache_clear()
+    forget_values()
 
 
 async def _measure(settings: Any, repeat: int) -> list[Timing]:

@@ -14,9 +14,14 @@ Nothing that depends on who asks (visible offices, language) is part of a cached
 
 from __future__ import annotations
 
+import functools
+import pickle
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 MAX_ENTRIES = 128
 MAX_BYTES = 64 * 2**20
@@ -59,3 +64,31 @@ class PageCache:
     def clear(self) -> None:
         self._items.clear()
         self._bytes = 0
+
+
+_MEMOS: list[PageCache] = []
+
+
+def by_value(function: Callable[P, T]) -> Callable[P, T]:
+    """`function` kept per process for the pickled value of its arguments: for the pure
+    statistics of published counts (frozen results), which a page asks again and again for the
+    same counts while its months stay closed."""
+    memo = PageCache(max_entries=4096, max_bytes=2**62)
+    _MEMOS.append(memo)
+
+    @functools.wraps(function)
+    def remembered(*args: P.args, **kwargs: P.kwargs) -> T:
+        key = pickle.dumps((args, sorted(kwargs.items())), protocol=5)
+        found = memo.get(key)
+        if found is None:
+            found = (function(*args, **kwargs),)
+            memo.put(key, found)
+        return found[0]
+
+    return remembered
+
+
+def forget_values() -> None:
+    """Empty every `by_value` memo (for a cold measurement and for tests)."""
+    for memo in _MEMOS:
+        memo.clear()

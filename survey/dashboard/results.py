@@ -28,6 +28,7 @@ from analysis import (
 from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
 from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
+from survey.dashboard.cache import by_value
 from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, hidden_pools
 from survey.dashboard.filters import months_between
 from survey.dashboard.schemas import (
@@ -46,6 +47,13 @@ from survey.dashboard.schemas import (
 )
 from survey.errors import BadRequest
 from survey.questionnaire import INDEX_ITEM, Definition, load_definition, standard_definition_bytes
+
+compare_offices = by_value(compare_offices)
+change = by_value(change)
+satisfaction_index = by_value(satisfaction_index)
+top_box = by_value(top_box)
+net_promoter = by_value(net_promoter)
+"""Pure functions of published counts: worked out once per process for the same counts."""
 
 TOP_BOX_ITEM = "overall"
 TOO_FEW: Literal["too few responses"] = "too few responses"
@@ -131,6 +139,7 @@ def _index_table(table: ProtectedTable, groups: Sequence[Sequence[int]], months:
     return CountTable(names, list(INDEX_LEVELS), matrix)
 
 
+@by_value
 def group_model(counts: CountTable, min_n: int, *, benchmark: bool = False) -> OfficeModel:
     """The random-effects model of the units in `counts` (analysis.model) on their published
     index counts: verdicts, shrunken indices and difference intervals; on the benchmark

@@ -7,6 +7,8 @@ protected table (disclosure) → figures (results) → charts → template, CSV 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -353,6 +355,20 @@ def _lang(locale: str) -> Literal["de", "en"]:
     return "en" if locale == "en" else "de"
 
 
+def _drawn(
+    state: State, made_of: tuple[Any, ...], draw: Callable[[], dict[str, Any]]
+) -> dict[str, Markup]:
+    """A page's charts as JSON, kept per process under everything they are drawn from (its
+    published figures and the language, pickled whole): plotly takes longer to build a
+    figure than the page takes to work out its figures from a cached protected table."""
+    key = ("charts", hashlib.sha256(pickle.dumps(made_of)).digest())
+    found = _cache(state).get(key)
+    if found is None:
+        found = {k: figure_json(v) for k, v in draw().items()}
+        _cache(state).put(key, found, sum(len(v) for v in found.values()))
+    return found
+
+
 def figure_json(fig: Any) -> Markup:
     """Plotly JSON safe inside <script type="application/json"> (no "</script>" can end it)."""
     raw = fig.to_json()
@@ -517,7 +533,11 @@ class DashboardController(Controller):
             state, staff, office_id, filters, view["locale"], every_item=True
         )
         gettext = translations(view["locale"], "staff").gettext
-        figures = charts.office_charts(result, _lang(view["locale"]), gettext)
+        figures = _drawn(
+            state,
+            ("office charts", view["locale"], result.items, result.trend),
+            lambda: charts.office_charts(result, _lang(view["locale"]), gettext),
+        )
         raw_page = request.query_params.get("comments_page") or "1"
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
         min_n = _settings(state).min_responses
@@ -526,7 +546,7 @@ class DashboardController(Controller):
             "learning": best.learning(
                 staff, table, filters, min_n, "office", _item_text(view["locale"])
             ),
-            "charts": {k: figure_json(v) for k, v in figures.items()},
+            "charts": figures,
             "comment_page": comments.page_of(
                 result.comments, request.query_params.get("comments_q") or "", page
             ),
@@ -645,10 +665,15 @@ class DashboardController(Controller):
         parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
         view = _view(request, staff, filters)
         gettext = translations(view["locale"], "staff").gettext
-        figures = charts.benchmark_charts(parts, _lang(view["locale"]), gettext)
+        figures = _drawn(
+            state,
+            ("benchmark charts", view["locale"], parts.result.level, parts.funnel,
+             parts.comparison.offices),
+            lambda: charts.benchmark_charts(parts, _lang(view["locale"]), gettext),
+        )  # fmt: skip
         context = view | {
             "result": parts.result,
-            "charts": {k: figure_json(v) for k, v in figures.items()},
+            "charts": figures,
             "level": parts.result.level,
         }
         return Template("dashboard/benchmark.html", context=context, headers=STAFF_HEADERS)
