@@ -77,7 +77,8 @@ async def set_target(actor: Actor, data: TargetIn) -> TargetOut:
             value=data.value,
             period=f"{data.valid_from}/{data.valid_to}",
         )
-    return next(t for t in await targets(actor, data.office_id) if t.id == target.id)
+        # read back while the office is held: a request waiting for it replaces this target
+        return next(t for t in await targets(actor, data.office_id) if t.id == target.id)
 
 
 async def target(actor: Actor, target_id: int) -> TargetOut:
