@@ -464,8 +464,13 @@ def main() -> None:
         help="measure on the responses already in the databases (--sqlite-file, "
         "RESONANZ_BENCH_POSTGRES) instead of writing new ones, if there are any",
     )
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="skip SQLite (measure PostgreSQL only)"
+    )
     args = parser.parse_args()
-    if args.sqlite_file:
+    if args.postgres_only:
+        pass
+    elif args.sqlite_file:
         asyncio.run(_run("sqlite", f"sqlite:///{Path(args.sqlite_file).resolve()}", args))
     else:
         with tempfile.TemporaryDirectory() as tmp:
