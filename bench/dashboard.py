@@ -315,10 +315,13 @@ class Timing:
 
 def _forget(app: Any) -> None:
     """Empty what a dashboard keeps per process about closed months (a cold request)."""
-    from survey.dashboard import results
+    from survey.dashboard import best, results
 
     app.state.dashboard_cache = None
     results._needed.cache_clear()
+    kept = getattr(best, "_kept", None)  # learning from the best, per table fingerprint
+    if kept is not None:
+        kept.clear()
     try:
         from survey.dashboard.cache import forget_values
     except ImportError:  # a commit before the caches (measured for comparison)
