@@ -319,8 +319,8 @@ def _forget(app: Any) -> None:
 
     app.state.dashboard_cache = None
     results._needed.cache_clear()
-    kept = getattr(best, "_kept", None)  # learning from the best, per table fingerprint
-    if kept is not None:
+    kept = getattr(best, "_kept", None)  # before: its own map (now a cache.memo)
+    if isinstance(kept, dict):
         kept.clear()
     try:
         from survey.dashboard.cache import forget_values

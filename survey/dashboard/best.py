@@ -19,12 +19,12 @@ whom:
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 from analysis import CountTable
 from survey.auth.schemas import Scope
+from survey.dashboard import cache
 from survey.dashboard.disclosure import ProtectedTable, hidden_pools, pooled_figure_hidden
 from survey.dashboard.results import (
     SCALE_ITEMS,
@@ -50,7 +50,7 @@ LEARNING_KEPT = 256
 """Learning tables kept per process (least recently used dropped first): a network's table is
 a few kilobytes, and computing one fits a model per question (the dearest part of an office
 page after its charts)."""
-_kept: OrderedDict[tuple[Any, ...], tuple[tuple[_Item, ...], tuple[_Unit, ...]]] = OrderedDict()
+_kept = cache.memo(LEARNING_KEPT)
 
 
 class _Item(NamedTuple):
@@ -84,13 +84,10 @@ def learning(
     another's unless they would see exactly the same."""
     key = (table.fingerprint(), scope.visible, scope.group, scope.group_name, filters, min_n,
            level)  # fmt: skip
-    found = _kept.get(key)
+    found: tuple[tuple[_Item, ...], tuple[_Unit, ...]] | None = _kept.get(key)
     if found is None:
-        found = _kept[key] = _verdicts(scope, table, filters, min_n, level)
-        while len(_kept) > LEARNING_KEPT:
-            _kept.popitem(last=False)
-    else:
-        _kept.move_to_end(key)
+        found = _verdicts(scope, table, filters, min_n, level)
+        _kept.put(key, found)
     items, units = found
     return Learning(
         filters,

@@ -28,7 +28,7 @@ MAX_BYTES = 64 * 2**20
 """Bounds of one process's cache (tables of a 20-office network are about 0.1 MB)."""
 
 
-class PageCache:
+class BoundedCache:
     """A least-recently-used map with a bound on entries and on the bytes of the values."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
@@ -66,29 +66,36 @@ class PageCache:
         self._bytes = 0
 
 
-_MEMOS: list[PageCache] = []
+_MEMOS: list[BoundedCache] = []
+
+
+def memo(max_entries: int) -> BoundedCache:
+    """A per-process cache of at most `max_entries` values that `forget_values` empties."""
+    kept = BoundedCache(max_entries=max_entries, max_bytes=2**62)
+    _MEMOS.append(kept)
+    return kept
 
 
 def by_value(function: Callable[P, T]) -> Callable[P, T]:
     """`function` kept per process for the pickled value of its arguments: for the pure
     statistics of published counts (frozen results), which a page asks again and again for the
     same counts while its months stay closed."""
-    memo = PageCache(max_entries=4096, max_bytes=2**62)
-    _MEMOS.append(memo)
+    kept = memo(4096)
 
     @functools.wraps(function)
     def remembered(*args: P.args, **kwargs: P.kwargs) -> T:
         key = pickle.dumps((args, sorted(kwargs.items())), protocol=5)
-        found = memo.get(key)
+        found = kept.get(key)
         if found is None:
             found = (function(*args, **kwargs),)
-            memo.put(key, found)
+            kept.put(key, found)
         return found[0]
 
     return remembered
 
 
 def forget_values() -> None:
-    """Empty every `by_value` memo (for a cold measurement and for tests)."""
+    """Empty every memo (`by_value`'s and learning from the best's; for a cold measurement
+    and for tests)."""
     for memo in _MEMOS:
         memo.clear()

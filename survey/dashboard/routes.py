@@ -27,7 +27,7 @@ from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
 from survey.dashboard import best, charts, comments, disclosure, queries, results, steering, words
-from survey.dashboard.cache import PageCache
+from survey.dashboard.cache import BoundedCache
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
@@ -169,10 +169,10 @@ async def protected_table(
     return table
 
 
-def _cache(state: State) -> PageCache:
+def _cache(state: State) -> BoundedCache:
     """The process's cache of protected tables and version notes (survey/dashboard/cache.py)."""
     if getattr(state, "dashboard_cache", None) is None:
-        state.dashboard_cache = PageCache()
+        state.dashboard_cache = BoundedCache()
     return state.dashboard_cache  # type: ignore[no-any-return]
 
 
