@@ -97,5 +97,5 @@ def by_value(function: Callable[P, T]) -> Callable[P, T]:
 def forget_values() -> None:
     """Empty every memo (`by_value`'s and learning from the best's; for a cold measurement
     and for tests)."""
-    for memo in _MEMOS:
-        memo.clear()
+    for kept in _MEMOS:
+        kept.clear()
