@@ -330,6 +330,75 @@ class SQLiteStore:
             self._conn = None
 
 
+_PG_BATCH = f"""
+WITH b AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::text[],
+        $7::text[], $8::text[], $9::date[], $10::timestamptz[], $11::int[], $12::bool[])
+        AS b({_RESPONSE_COLUMNS})
+), ins AS (
+    INSERT INTO response ({_RESPONSE_COLUMNS})
+    SELECT * FROM b ORDER BY submission_id
+    ON CONFLICT (submission_id) DO NOTHING
+    RETURNING id, {_RESPONSE_COLUMNS}
+), cell AS (
+    SELECT * FROM unnest($13::uuid[], $14::text[], $15::int[], $16::bool[])
+        AS c(submission_id, item, value, stored)
+), answers AS (
+    INSERT INTO answer (response, item, value)
+    SELECT ins.id, cell.item, cell.value FROM cell JOIN ins USING (submission_id)
+    WHERE cell.stored
+), texts AS (
+    INSERT INTO text_answer (response, item, text)
+    SELECT ins.id, t.item, t.text
+    FROM unnest($17::uuid[], $18::text[], $19::text[]) AS t(submission_id, item, text)
+    JOIN ins USING (submission_id)
+), counts AS (
+    INSERT INTO daily_count (day, office, service_type, locale, mode, item, value, n, key_sum)
+    SELECT ins.day, ins.office, ins.service_type, ins.locale, ins.mode, cell.item, cell.value,
+        count(*), sum(ins.record_key)
+    FROM cell JOIN ins USING (submission_id)
+    WHERE NOT ins.flagged
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+    ORDER BY 1, 2, 3, 4, 5, 6, 7
+    ON CONFLICT (day, office, service_type, locale, mode, item, value)
+    DO UPDATE SET n = daily_count.n + excluded.n, key_sum = daily_count.key_sum + excluded.key_sum
+)
+SELECT b.submission_id::text AS sid, ins.id IS NOT NULL AS created, r.digest
+FROM b LEFT JOIN ins USING (submission_id) LEFT JOIN response r USING (submission_id)
+"""
+"""One PostgreSQL statement stores a batch: its responses, answers, texts and counts.
+
+A single statement is its own transaction (one round trip, committed before the reply, so
+a 303 still means stored). Responses already stored are skipped (`ON CONFLICT DO NOTHING`)
+and their digests read back from the statement's snapshot; the counts are summed over the
+responses the statement did insert, so a submission counts exactly once. Responses and
+count rows are written in key order: concurrent writers (several app processes) lock them
+in the same order and cannot deadlock each other. The final SELECT does not see this
+statement's own inserts (PostgreSQL's rule for data-modifying WITH), so `r.digest` is the
+digest of a response stored before.
+"""
+
+
+def _pg_arrays(subs: Sequence[Submission]) -> list[list[object]]:
+    """The 19 column arrays of `_PG_BATCH` for submissions with distinct ids."""
+    columns: list[list[object]] = [list(c) for c in zip(*map(_response_row, subs), strict=True)]
+    cells: tuple[list[object], list[object], list[object], list[object]] = ([], [], [], [])
+    texts: tuple[list[object], list[object], list[object]] = ([], [], [])
+    for s in subs:
+        for item, value in s.values.items():
+            for column, v in zip(cells, (s.submission_id, item, value, True), strict=True):
+                column.append(v)
+        if s.index_value is not None:
+            for column, v in zip(
+                cells, (s.submission_id, INDEX_ITEM, s.index_value, False), strict=True
+            ):
+                column.append(v)
+        for item, text in s.texts.items():
+            for column, v in zip(texts, (s.submission_id, item, text), strict=True):
+                column.append(v)
+    return [*columns, *cells, *texts]
+
+
 class PostgresStore:
     def __init__(self, engine: PostgresEngine) -> None:
         self._engine = engine
@@ -337,60 +406,19 @@ class PostgresStore:
     async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
         pool = self._engine.pool
         assert pool is not None, "the PostgreSQL pool is started in the app's lifespan"
-        ids = [s.submission_id for s in batch]
-        async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT submission_id::text AS sid, digest FROM response "
-                "WHERE submission_id = ANY($1::uuid[])",
-                ids,
-            )
-            outcomes, new = plan(batch, {r["sid"]: r["digest"] for r in rows})
-            if not new:
-                return outcomes
-            subs = sorted((batch[i] for i in new), key=lambda s: s.submission_id)
-            columns = list(zip(*(_response_row(s) for s in subs), strict=True))
-            inserted = await conn.fetch(
-                f"INSERT INTO response ({_RESPONSE_COLUMNS}) "
-                "SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], "
-                "$6::text[], $7::text[], $8::text[], $9::date[], $10::timestamptz[], $11::int[], "
-                "$12::bool[]) "
-                "ON CONFLICT (submission_id) DO NOTHING RETURNING id, submission_id::text AS sid",
-                *[list(c) for c in columns],
-            )
-            id_of = {r["sid"]: r["id"] for r in inserted}
-            lost = [i for i in new if batch[i].submission_id not in id_of]
-            if lost:  # another process stored them between our SELECT and INSERT
+        _, first = plan(batch, {})  # a submission id sent twice in one batch is stored once
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(_PG_BATCH, *_pg_arrays([batch[i] for i in first]))
+            stored = {r["sid"]: r["digest"] for r in rows if not r["created"]}
+            lost = [sid for sid, digest in stored.items() if digest is None]
+            if lost:  # another process stored them after this statement's snapshot was taken
                 again = await conn.fetch(
                     "SELECT submission_id::text AS sid, digest FROM response "
                     "WHERE submission_id = ANY($1::uuid[])",
-                    [batch[i].submission_id for i in lost],
+                    lost,
                 )
-                digests = {r["sid"]: r["digest"] for r in again}
-                for i in lost:
-                    same = digests.get(batch[i].submission_id) == batch[i].digest
-                    outcomes[i] = "duplicate" if same else "conflict"
-            subs = [s for s in subs if s.submission_id in id_of]
-            answers = [
-                (id_of[s.submission_id], item, value)
-                for s in subs
-                for item, value in s.values.items()
-            ]
-            texts = [
-                (id_of[s.submission_id], item, text) for s in subs for item, text in s.texts.items()
-            ]
-            if answers:
-                await conn.executemany(
-                    "INSERT INTO answer (response, item, value) VALUES ($1, $2, $3)", answers
-                )
-            if texts:
-                await conn.executemany(
-                    "INSERT INTO text_answer (response, item, text) VALUES ($1, $2, $3)", texts
-                )
-            counts = count_rows(subs)
-            if counts:
-                await conn.executemany(
-                    _COUNT_UPSERT.format(p="$1, $2, $3, $4, $5, $6, $7, $8, $9"), counts
-                )
+                stored.update({r["sid"]: r["digest"] for r in again})
+        outcomes, _ = plan(batch, stored)
         return outcomes
 
     async def probe(self) -> None:

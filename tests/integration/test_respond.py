@@ -468,6 +468,72 @@ async def test_it_lets_two_writers_commit_overlapping_batches_without_deadlock(
     assert counted[0]["n"] == 12 * 60
 
 
+async def test_a_batch_stores_each_submission_once_with_its_counts(
+    client: Client, app: Litestar
+) -> None:
+    """New, resent (same and other answers, in the batch and from before), flagged and
+    commented submissions in one batch: each response, answer, text and count stored once."""
+    link = await make_link()
+
+    def sub(sid: str, overall: int = 4, comment: str = "", flagged: bool = False) -> Submission:
+        answers = {**FULL_ANSWERS, "overall": overall, **({"comment": comment} if comment else {})}
+        checked = check_answers(STANDARD, answers)
+        return make_submission(link, uuid.UUID(sid), "de", checked, STANDARD, flagged=flagged)
+
+    ids = [str(uuid.uuid5(uuid.NAMESPACE_OID, f"batch-{i}")) for i in range(6)]
+    store = make_store(app.state.engine)
+    assert await store.commit([sub(ids[0]), sub(ids[1], overall=2)]) == ["created", "created"]
+    batch = [
+        sub(ids[0]),  # stored before, same answers
+        sub(ids[1], overall=5),  # stored before, other answers
+        sub(ids[2], comment="freundlich"),
+        sub(ids[2], comment="freundlich"),  # sent twice in the batch
+        sub(ids[3], overall=1),
+        sub(ids[3], overall=2),  # the same id with other answers in the batch
+        sub(ids[4], flagged=True),
+        sub(ids[5], overall=5),
+    ]
+    outcomes = await store.commit(batch)
+    await store.close()
+    assert outcomes == [
+        "duplicate", "conflict", "created", "duplicate", "created", "conflict", "created",
+        "created",
+    ]  # fmt: skip
+    assert await Response.count() == 6
+    assert await Answer.count() == 6 * len(FULL_ANSWERS)
+    assert await TextAnswer.select(TextAnswer.text) == [{"text": "freundlich"}]
+    overall = await DailyCount.select(DailyCount.value, DailyCount.n).where(
+        DailyCount.item == "overall"
+    )
+    # the flagged response is stored but not counted; ids[3] keeps its first answers
+    assert sorted((r["value"], r["n"]) for r in overall) == [(1, 1), (2, 1), (4, 2), (5, 1)]
+    keys = await DailyCount.select(DailyCount.key_sum).where(
+        (DailyCount.item == "overall") & (DailyCount.value == 5)
+    )
+    assert keys == [{"key_sum": batch[-1].record_key}]
+
+
+async def test_two_writers_given_the_same_batch_store_it_once(
+    client: Client, app: Litestar
+) -> None:
+    """Two app processes that both got the same resent submissions: one stores each, the
+    other answers duplicate (on PostgreSQL the second waits for the first's commit)."""
+    link = await make_link()
+    checked = check_answers(STANDARD, FULL_ANSWERS)
+    batch = [make_submission(link, uuid.uuid4(), "de", checked, STANDARD) for _ in range(50)]
+    stores = [make_store(app.state.engine), make_store(app.state.engine)]
+    warm = [[make_submission(link, uuid.uuid4(), "de", checked, STANDARD)] for _ in stores]
+    await asyncio.gather(*(store.commit(w) for store, w in zip(stores, warm, strict=True)))
+    results = await asyncio.gather(*(store.commit(batch) for store in stores))
+    for store in stores:
+        await store.close()
+    for pair in zip(*results, strict=True):
+        assert sorted(pair) == ["created", "duplicate"]
+    assert await Response.count() == 52
+    counted = await DailyCount.raw("SELECT SUM(n) AS n FROM daily_count WHERE item = 'overall'")
+    assert counted[0]["n"] == 52
+
+
 async def test_it_refuses_forged_stamps_with_a_reason_and_stores_nothing(client: Client) -> None:
     link = await make_link()
     other = await make_link()
