@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import msgspec
 
+from survey.dashboard import queries
+from survey.dashboard.cache import BoundedCache
 from survey.dashboard.queries import CommentRow
-from survey.dashboard.schemas import Comment
+from survey.dashboard.schemas import Comment, Filters
 from survey.masking import mask_personal_data
 
 PAGE_SIZE = 50
@@ -26,9 +28,18 @@ PAGE_SIZE = 50
 
 def comment_key(secret: str, comment_id: int) -> str:
     """A keyed hash of a comment's id: its sort key and its name for an admin who hides it."""
-    return hmac.new(secret.encode(), f"comment|{comment_id}".encode(), hashlib.sha256).hexdigest()[
-        :24
-    ]
+    return _keyed(secret, [comment_id])[0]
+
+
+def _keyed(secret: str, comment_ids: Iterable[int]) -> list[str]:
+    """`comment_key` of each id: one HMAC keyed once and copied per id (the same digests)."""
+    keyed = hmac.new(secret.encode(), digestmod=hashlib.sha256)
+    out = []
+    for comment_id in comment_ids:
+        mac = keyed.copy()
+        mac.update(f"comment|{comment_id}".encode())
+        out.append(mac.hexdigest()[:24])
+    return out
 
 
 def arrange(
@@ -40,10 +51,10 @@ def arrange(
     """The comments of the months in `shown_months`, newest month first, each month in the
     order of its keyed hashes, masked."""
     allowed = set(shown_months)
+    shown = [r for r in rows if r.month in allowed]
     by_month: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in rows:
-        if r.month in allowed:
-            by_month[r.month].append((comment_key(secret, r.id), r.text))
+    for r, key in zip(shown, _keyed(secret, (r.id for r in shown)), strict=True):
+        by_month[r.month].append((key, r.text))
     out = []
     for month in sorted(by_month, reverse=True):
         for key, text in sorted(by_month[month]):
@@ -76,3 +87,47 @@ def page_of(shown: Sequence[Comment], query: str, page: int, size: int = PAGE_SI
     return CommentPage(
         on_page, len(found), page, pages, words, first=start + 1, last=start + len(on_page)
     )
+
+
+class Listing:
+    """The comments of an office's period as read, and their arranged forms (per shown months,
+    secret and language of the masks) once worked out."""
+
+    MAX_ARRANGED = 8
+
+    def __init__(self, rows: list[CommentRow], changed: object) -> None:
+        self.rows = rows
+        self.changed = changed
+        self.nbytes = 1024 + sum(64 + 2 * len(r.text) for r in rows)
+        self._arranged: dict[Hashable, list[Comment]] = {}
+
+    def arrange(
+        self, shown_months: Sequence[str], secret: str, masks: Mapping[str, str]
+    ) -> list[Comment]:
+        key = (tuple(shown_months), secret, tuple(sorted(masks.items())))
+        found = self._arranged.get(key)
+        if found is None:
+            if len(self._arranged) >= self.MAX_ARRANGED:
+                self._arranged.clear()
+            found = self._arranged[key] = arrange(self.rows, shown_months, secret, masks)
+        return found
+
+
+async def listing(cache: BoundedCache, office_id: int, filters: Filters, closed: bool) -> Listing:
+    """The office's comments in the period of `filters`. When every month of the period is
+    closed (`closed`: no response arrives in it any more), the list is kept in `cache` and read
+    again only when a comment was hidden or deleted since (`queries.comments_changed`, one row
+    read per view), so an admin's hide shows at once in every process."""
+    if not closed:
+        return Listing(await queries.comments(office_id, filters), None)
+    # the mark is read before the comments: a change in between makes the next view read
+    # them again, so a stale list is never kept under the new mark
+    changed = await queries.comments_changed()
+    key = ("comments", office_id, filters.first_month, filters.last_month,
+           filters.service_type, filters.locale, filters.mode)  # fmt: skip
+    kept = cache.get(key)
+    if isinstance(kept, Listing) and kept.changed == changed:
+        return kept
+    found = Listing(await queries.comments(office_id, filters), changed)
+    cache.put(key, found, found.nbytes)
+    return found

@@ -266,3 +266,26 @@ async def office_comment_ids(office_id: int) -> list[int]:
 
 async def hide_comment(comment_id: int) -> None:
     await TextAnswer.update({TextAnswer.hidden: True}).where(TextAnswer.id == comment_id)
+    await mark_comments_changed()
+
+
+COMMENTS_CHANGED = "comments changed"
+"""The `heartbeat` row whose time says when a comment was last hidden or deleted: a process
+that keeps the comments of closed months (survey/dashboard/comments.py) reads it on every
+view and reads the comments again when it moved, whichever process changed them."""
+
+
+async def comments_changed() -> object:
+    """When a comment was last hidden or deleted (None: never)."""
+    rows = await TextAnswer.raw("SELECT at FROM heartbeat WHERE name = {}", COMMENTS_CHANGED)
+    return rows[0]["at"] if rows else None
+
+
+async def mark_comments_changed() -> None:
+    """Call after a comment was hidden or deleted (committed): kept comment lists are stale."""
+    await TextAnswer.raw(
+        "INSERT INTO heartbeat (name, at) VALUES ({}, {}) "
+        "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+        COMMENTS_CHANGED,
+        dt.datetime.now(dt.UTC),
+    )

@@ -217,7 +217,9 @@ async def _office(
         _both_periods(filters),
         detail_office=None if every_item else office_id,
     )
-    rows = await queries.comments(office_id, filters)
+    done = await _rolled(state)
+    closed = done.month is not None and filters.last_month <= done.month.isoformat()[:7]
+    listing = await comments.listing(_cache(state), office_id, filters, closed)
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
     secret = _settings(state).secret_key
     result = results.office_result(
@@ -227,7 +229,7 @@ async def _office(
         filters,
         _settings(state).min_responses,
         item_text=_item_text(locale),
-        comments=lambda months: comments.arrange(rows, months, secret, masks),
+        comments=lambda months: listing.arrange(months, secret, masks),
     )
     return result, table
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from survey.dashboard.queries import mark_comments_changed
 from survey.errors import Forbidden, Invalid
 from survey.i18n import N_
 from survey.manage import audit
@@ -94,6 +95,7 @@ async def apply(on: dt.date | None = None) -> list[RetentionRow]:
     for row in rows:
         if row.text_answers:
             await TextAnswer.raw(f"DELETE {_OLD_TEXT}", row.organization_id, row.cutoff)
+            await mark_comments_changed()
             await audit.record(
                 None,
                 "retention_applied",
@@ -215,6 +217,7 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
         await Questionnaire.delete().where(Questionnaire.organization == org_id)
         await Office.delete().where(Office.organization == org_id)
         await Organization.delete().where(Organization.id == org_id)
+        await mark_comments_changed()
         for m in {r["user"] for r in members}:
             if not await Membership.exists().where(Membership.user == m):
                 await User.update({User.active: False}).where(User.id == m)
