@@ -398,7 +398,7 @@ async def _run(engine_name: str, url: str, args: argparse.Namespace) -> None:
     from survey.db import engine_lifespan, make_engine, migrate
     from survey.settings import Settings
 
-    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40)
+    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40, warm_after_seconds=0)
     engine = make_engine(settings)
     await migrate(engine)
     if args.reuse and (found := await _filled(engine_name, url, settings)):

@@ -29,6 +29,7 @@ from survey.auth.guard import LoginRequired, is_staff_path, signed_in
 from survey.auth.passwords import PROFILE_VARIABLE, hash_profile
 from survey.auth.routes import NO_PAGE, STAFF_UNAVAILABLE, AuthController, staff_error
 from survey.compression import SKIP_OPT, best_encoding, compression_config
+from survey.dashboard import warm
 from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import RETRY_AFTER_S, engine_lifespan, is_unavailable, make_engine
 from survey.errors import DomainError
@@ -310,7 +311,7 @@ def create_app(settings: Settings) -> Litestar:
             PasswordController,
             ManageApiController,
         ],
-        lifespan=[lifespan, retention.daily],
+        lifespan=[lifespan, retention.daily, warm.warming],
         state=State(
             {
                 "settings": settings,

@@ -62,6 +62,9 @@ class Settings:
     privacy_officer: str = ""
     """Privacy notice: how to reach the data protection officer, when a job centre has not said
     so itself (`\n` starts a new line)."""
+    warm_after_seconds: float = 30.0
+    """Seconds after start-up before the dashboards' default views are worked out in the
+    background (survey/dashboard/warm.py), and again each time a month is published; 0: never."""
     today: dt.date | None = None
     """The date the dashboards take as today when they decide which months are published
     (RESONANZ_TODAY=YYYY-MM-DD), for demos and tests only: `resonanz serve` refuses to start
@@ -122,6 +125,9 @@ class Settings:
             ),
             privacy_controller=_lines(env.get("RESONANZ_PRIVACY_CONTROLLER", "")),
             privacy_officer=_lines(env.get("RESONANZ_PRIVACY_OFFICER", "")),
+            warm_after_seconds=_float(
+                env, "RESONANZ_WARM_AFTER_SECONDS", defaults.warm_after_seconds
+            ),
             today=_date(env, "RESONANZ_TODAY"),
         )
         if secret and len(secret) < 32:

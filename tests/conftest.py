@@ -26,6 +26,7 @@ T = TypeVar("T")
 # test_passwords.py checks the production parameters; the burst test of test_auth.py
 # switches them back on for itself.
 os.environ[PROFILE_VARIABLE] = "test"
+os.environ["RESONANZ_WARM_AFTER_SECONDS"] = "0"  # servers the tests start warm no dashboards
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 """`gw0`, `gw1`, … when pytest-xdist runs the suite in several processes (`make test`)."""
 
@@ -213,13 +214,21 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         else:
             _truncate_postgres(url)
         return Settings(
-            database_url=url, secret_key=SECRET, link_cache_seconds=0, rate_limits=False
+            database_url=url,
+            secret_key=SECRET,
+            link_cache_seconds=0,
+            rate_limits=False,
+            warm_after_seconds=0,
         )
     template = request.getfixturevalue("sqlite_demo_template" if with_demo else "sqlite_template")
     path = tmp_path / "resonanz.sqlite3"
     shutil.copy(template, path)
     return Settings(
-        database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0, rate_limits=False
+        database_url=f"sqlite:///{path}",
+        secret_key=SECRET,
+        link_cache_seconds=0,
+        rate_limits=False,
+        warm_after_seconds=0,
     )
 
 
@@ -229,7 +238,11 @@ def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     path = tmp_path / "resonanz.sqlite3"
     shutil.copy(sqlite_template, path)
     return Settings(
-        database_url=f"sqlite:///{path}", secret_key=SECRET, link_cache_seconds=0, rate_limits=False
+        database_url=f"sqlite:///{path}",
+        secret_key=SECRET,
+        link_cache_seconds=0,
+        rate_limits=False,
+        warm_after_seconds=0,
     )
 
 

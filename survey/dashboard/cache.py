@@ -23,7 +23,7 @@ from typing import Any, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-MAX_ENTRIES = 128
+MAX_ENTRIES = 4096
 MAX_BYTES = 64 * 2**20
 """Bounds of one process's cache (tables of a 20-office network are about 0.1 MB)."""
 

@@ -371,6 +371,26 @@ def _drawn(
     return found
 
 
+def office_figures(state: State, result: OfficeResult, locale: str) -> dict[str, Markup]:
+    gettext = translations(locale, "staff").gettext
+    return _drawn(
+        state,
+        ("office charts", locale, result.items, result.trend),
+        lambda: charts.office_charts(result, _lang(locale), gettext),
+    )
+
+
+def benchmark_figures(
+    state: State, parts: results.BenchmarkParts, locale: str
+) -> dict[str, Markup]:
+    gettext = translations(locale, "staff").gettext
+    return _drawn(
+        state,
+        ("benchmark charts", locale, parts.result.level, parts.funnel, parts.comparison.offices),
+        lambda: charts.benchmark_charts(parts, _lang(locale), gettext),
+    )
+
+
 def figure_json(fig: Any) -> Markup:
     """Plotly JSON safe inside <script type="application/json"> (no "</script>" can end it)."""
     raw = fig.to_json()
@@ -534,12 +554,7 @@ class DashboardController(Controller):
         result, table = await _office(
             state, staff, office_id, filters, view["locale"], every_item=True
         )
-        gettext = translations(view["locale"], "staff").gettext
-        figures = _drawn(
-            state,
-            ("office charts", view["locale"], result.items, result.trend),
-            lambda: charts.office_charts(result, _lang(view["locale"]), gettext),
-        )
+        figures = office_figures(state, result, view["locale"])
         raw_page = request.query_params.get("comments_page") or "1"
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
         min_n = _settings(state).min_responses
@@ -666,13 +681,7 @@ class DashboardController(Controller):
     ) -> Template:
         parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
         view = _view(request, staff, filters)
-        gettext = translations(view["locale"], "staff").gettext
-        figures = _drawn(
-            state,
-            ("benchmark charts", view["locale"], parts.result.level, parts.funnel,
-             parts.comparison.offices),
-            lambda: charts.benchmark_charts(parts, _lang(view["locale"]), gettext),
-        )  # fmt: skip
+        figures = benchmark_figures(state, parts, view["locale"])
         context = view | {
             "result": parts.result,
             "charts": figures,
