@@ -15,6 +15,9 @@ ASGI, no network) with the coordinator signed in, and each page is requested rep
 default view and with filters, alternately cold (the process's caches of closed months
 emptied first: what the first view after a month closes or a restart costs) and warm (the
 same request again); the script prints the median and p95 of both and the load average.
+Then, three times, it empties the caches, runs the background warming the app runs after
+start-up and after a month's publication (survey/dashboard/warm.py; timed) and requests each
+page once: the slowest of these first views is printed as "after warming".
 It prints figures and never asserts.
 
     .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
@@ -311,6 +314,13 @@ class Timing:
         self.warm: list[float] = []
         self.protect_cold: list[float] = []
         self.protect_warm: list[float] = []
+        self.warmed: list[float] = []
+        """First views right after the background warming ran on emptied caches."""
+
+
+WARM_ROUNDS = 3
+WARMING_S: list[float] = []
+WARMING_VIEWS: list[int] = []
 
 
 def _forget(app: Any) -> None:
@@ -372,7 +382,31 @@ async def _measure(settings: Any, repeat: int) -> list[Timing]:
                     getattr(timing, kind).append(1000 * (time.perf_counter() - started))
                     getattr(timing, "protect_" + kind).append(sum(PROTECT_MS))
             results.append(timing)
+        await _after_warming(app, c, pages, results)
     return results
+
+
+async def _after_warming(app: Any, c: Any, pages: list[tuple[str, str]],
+                         results: list[Timing]) -> None:  # fmt: skip
+    """The first view of each page right after the background warming (survey/dashboard/
+    warm.py) ran on emptied caches, as after a restart or a month's publication: WARM_ROUNDS
+    times, each with the caches emptied and warmed again (the warming itself is timed)."""
+    try:
+        from survey.dashboard.warm import warm
+    except ImportError:  # a commit before the warming (measured for comparison)
+        return
+    by_name = {t.name: t for t in results}
+    for _ in range(WARM_ROUNDS):
+        _forget(app)
+        started = time.perf_counter()
+        views = await warm(app.state)
+        WARMING_S.append(time.perf_counter() - started)
+        WARMING_VIEWS.append(views)
+        for name, path in pages:
+            if name in by_name:
+                started = time.perf_counter()
+                await c.get(path)
+                by_name[name].warmed.append(1000 * (time.perf_counter() - started))
 
 
 async def _filled(engine_name: str, url: str, settings: Any) -> int:
@@ -442,12 +476,19 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
     print(f"  rollup of the past months (once; later only each new month): "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     print(f"  {'page':<20} {'cold median':>12} {'cold p95':>9} {'warm median':>12} "
-          f"{'warm p95':>9}  disclosure control (median cold / warm)")  # fmt: skip
+          f"{'warm p95':>9}  disclosure control (median cold / warm)  after warming "
+          f"(max of {WARM_ROUNDS})")  # fmt: skip
+    WARMING_S.clear()
+    WARMING_VIEWS.clear()
     for t in await _measure(settings, args.repeat):
         print(f"  {t.name:<20} {statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
               f"{statistics.median(t.warm):9.1f} ms {_p95(t.warm):6.1f} ms  "
               f"{statistics.median(t.protect_cold):5.1f} / "
-              f"{statistics.median(t.protect_warm):4.1f} ms")  # fmt: skip
+              f"{statistics.median(t.protect_warm):4.1f} ms"
+              + (f"  {max(t.warmed):13.1f} ms" if t.warmed else ""))  # fmt: skip
+    if WARMING_S:
+        print(f"  background warming of {WARMING_VIEWS[0]} views on emptied caches: "
+              f"{', '.join(f'{w:.1f}' for w in WARMING_S)} s")  # fmt: skip
     print(f"  load average (1, 5, 15 min) after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
