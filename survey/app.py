@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 from litestar.template import TemplateConfig
+from litestar.types import ASGIApp
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import LoginRequired, is_staff_path, signed_in
@@ -288,9 +290,7 @@ def create_app(settings: Settings) -> Litestar:
             "(for the test suite only)",
             PROFILE_VARIABLE,
         )
-    engine = make_engine(settings)
     assets = Assets(FRONTEND / "static")
-    metrics = Metrics()
     assets.add("js/plotly-template.js", _plotly_template())
     app = Litestar(
         route_handlers=[
@@ -312,17 +312,6 @@ def create_app(settings: Settings) -> Litestar:
             ManageApiController,
         ],
         lifespan=[lifespan, retention.daily, warm.warming],
-        state=State(
-            {
-                "settings": settings,
-                "engine": engine,
-                "directory": LinkDirectory(settings.link_cache_seconds),
-                "limiter": RateLimiter(),
-                "assets": assets,
-                "page_cache": PageCache(),
-                "metrics": metrics,
-            }
-        ),
         template_config=_templates(assets),
         compression_config=compression_config(),
         exception_handlers={
@@ -353,8 +342,44 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     _allow_every_method(app)
+    app.state = State({"built": _Built(app.asgi_handler, assets, settings.max_body_bytes)})
+    return bind(app, settings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What `create_app` built an app with: its own ASGI handler (before `bind` wraps it), its
+    assets and its body limit."""
+
+    handler: ASGIApp
+    assets: Assets
+    max_body_bytes: int
+
+
+def bind(app: Litestar, settings: Settings) -> Litestar:
+    """Give an app made by `create_app` everything that holds data, new, for `settings`: its
+    engine, caches, rate limiter and metrics (with the middleware that counts into them).
+    `create_app` ends with it; the test suite calls it again to reuse one app's routes (their
+    registration takes most of `create_app`'s 0.2 s) for a test of its own. The routes, the
+    templates and the body limit stay as built."""
+    built: _Built = app.state.built
+    if settings.max_body_bytes != built.max_body_bytes:
+        raise ValueError("the app was built for another body limit: create a new one")
+    metrics = Metrics()
+    app.state = State(
+        {
+            "built": built,
+            "settings": settings,
+            "engine": make_engine(settings),
+            "directory": LinkDirectory(settings.link_cache_seconds),
+            "limiter": RateLimiter(),
+            "assets": built.assets,
+            "page_cache": PageCache(),
+            "metrics": metrics,
+        }
+    )
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
-    app.asgi_handler = secure_asgi(metrics_asgi(app.asgi_handler, metrics), settings.hsts_seconds)
+    app.asgi_handler = secure_asgi(metrics_asgi(built.handler, metrics), settings.hsts_seconds)
     return app
 
 
@@ -383,4 +408,4 @@ def app_from_env() -> Litestar:
     return create_app(Settings.from_env().with_secret())
 
 
-__all__ = ["app_from_env", "create_app"]
+__all__ = ["app_from_env", "bind", "create_app"]
