@@ -52,6 +52,7 @@ TABLES_IN_DELETE_ORDER = [
     "membership",
     "staff_user",
     "daily_count",
+    "rollup_count",
     "text_answer",
     "answer",
     "response",
@@ -135,14 +136,24 @@ async def _create_database(admin_url: str, name: str) -> None:
         await conn.close()
 
 
-def _truncate_postgres(url: str) -> None:
+def _empty_postgres(url: str) -> None:
+    """Every table emptied and every sequence back at 1, as TRUNCATE … RESTART IDENTITY would
+    leave them, with DELETE: on tables of a few rows it takes a fraction of TRUNCATE's time
+    (which makes new files for each table and index)."""
     import asyncpg
 
     async def run() -> None:
         conn = await asyncpg.connect(url)
         try:
+            sequences = await conn.fetch(
+                "SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname = 'public'"
+            )
             await conn.execute(
-                f"TRUNCATE {', '.join(TABLES_IN_DELETE_ORDER)} RESTART IDENTITY CASCADE"
+                "".join(f"DELETE FROM {table};" for table in TABLES_IN_DELETE_ORDER)
+                + "".join(
+                    f"SELECT setval('\"{schema}\".\"{name}\"', 1, false);"
+                    for schema, name in sequences
+                )
             )
         finally:
             await conn.close()
@@ -212,7 +223,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
             run_async(_recreate_database(POSTGRES_ADMIN_URL, name, template))
             url = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
         else:
-            _truncate_postgres(url)
+            _empty_postgres(url)
         return Settings(
             database_url=url,
             secret_key=SECRET,

@@ -17,7 +17,7 @@ from survey.settings import Settings
 from survey.tables import Response
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
 from tests.builders import make_staff_user as make_user
-from tests.conftest import SECRET, _truncate_postgres
+from tests.conftest import SECRET, _empty_postgres
 from tests.crash import Server
 
 PASSWORD = "correct-horse-battery"
@@ -43,7 +43,7 @@ async def _login(base: str, password: str) -> int:
 @pytest.fixture
 def postgres_settings(postgres_migrated: str) -> Settings:
     """PostgreSQL only: SQLite refuses --workers (see test_cli)."""
-    _truncate_postgres(postgres_migrated)
+    _empty_postgres(postgres_migrated)
     return Settings(database_url=postgres_migrated, secret_key=SECRET)
 
 
