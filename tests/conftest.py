@@ -151,7 +151,7 @@ def _empty_postgres(url: str) -> None:
             await conn.execute(
                 "".join(f"DELETE FROM {table};" for table in TABLES_IN_DELETE_ORDER)
                 + "".join(
-                    f"SELECT setval('\"{schema}\".\"{name}\"', 1, false);"
+                    f'SELECT setval(\'"{schema}"."{name}"\', 1, false);'
                     for schema, name in sequences
                 )
             )
