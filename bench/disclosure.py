@@ -1,17 +1,21 @@
 """What the disclosure control costs: verdicts and indices on the protected table against the
 true counts, by office size.
 
-Each round simulates a comparison group of 20 offices over 12 months: 5 offices of the size
-under study (n = 10, 30, 100 or 1,000 responses in the 12 months) and 15 others of 50 to 400
-responses; each office has its own effect (normal, sd 0.25 on a 1–5 scale), each respondent
-a latent satisfaction and seven 5-point answers (as bench/dashboard.py draws them). The
-respondent's composite index is 420 × the mean of the seven answers, as the writer stores it.
+Each round simulates a comparison group of 20 offices over a 12-month period: 5 offices of
+the size under study (n = 10, 30, 100 or 1,000 responses in the 12 months) and 15 others of
+50 to 400 responses; each office has its own effect (normal, sd 0.25 on a 1–5 scale), each
+respondent a latent satisfaction and seven 5-point answers (as bench/dashboard.py draws
+them). The respondent's composite index is 420 × the mean of the seven answers, as the writer
+stores it. Two periods: a calendar year (January–December 2026), and the dashboards' default,
+the last 12 months, here November 2025–October 2026 (responses arrive at the same rate from
+January 2025 on, so the blocks of 2025 are what a real office would have).
 
 - "true": compare_offices on the exact composite indices (what the dashboards showed before);
-- "classes": the same counts in the half-point classes of the protected table, no noise;
+- "classes": the same counts in the quarter-point classes of the protected table, no noise;
 - "protected": the counts after survey/dashboard/disclosure.protect (random record keys,
-  noise on every cell of office × month, months grouped into blocks of at least 10
-  responses within the calendar year, sums over the whole blocks made non-negative).
+  months grouped into blocks of at least 10 responses within the calendar year, noise once
+  on each running total of a year at a block's end, a figure = per year the running total at
+  its last whole block minus the one before its first, made non-negative).
 
 For the 5 offices of the size under study it prints how often the verdict (better / worse /
 no clear difference / too few responses) on "classes" and on "protected" equals the verdict
@@ -40,42 +44,61 @@ from survey.dashboard.queries import CountRow
 from survey.dashboard.results import MIN_EFFECT
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
-MONTHS = tuple(f"2026-{m:02d}" for m in range(1, 13))
+_2025 = tuple(f"2025-{m:02d}" for m in range(1, 13))
+PERIODS = {
+    "calendar year": (tuple(f"2026-{m:02d}" for m in range(1, 13)), 0),
+    "last 12 months": (_2025 + tuple(f"2026-{m:02d}" for m in range(1, 11)), 10),
+}
+"""The grid's months and where the 12 months of the period start in it."""
 SIZES = (10, 30, 100, 1000)
 STUDIED = 5
 OTHERS = 15
 MIN_N = 10
 
 
-def _office(rng: np.random.Generator, n: int, effect: float) -> tuple[np.ndarray, np.ndarray]:
-    """Composite index values (420 × mean) and months of n respondents."""
-    latent = 3.6 + effect + rng.normal(0, 0.9, n)
-    answers = np.clip(np.rint(latent[:, None] + rng.normal(0, 0.7, (n, 7))), 1, 5)
+def _office(
+    rng: np.random.Generator, n: int, effect: float, months: int, start: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Composite index values (420 × mean) and months of the respondents of an office with n
+    in the 12 months from `start` (the same rate over all `months` of the grid)."""
+    inside = rng.integers(start, start + 12, n)
+    before = rng.integers(0, start, rng.poisson(n * start / 12)) if start else inside[:0]
+    month = np.concatenate([before, inside])
+    latent = 3.6 + effect + rng.normal(0, 0.9, month.size)
+    answers = np.clip(np.rint(latent[:, None] + rng.normal(0, 0.7, (month.size, 7))), 1, 5)
     values = (answers.sum(axis=1) * INDEX_SCALE // 7).astype(int)
-    return values, rng.integers(0, len(MONTHS), n)
+    return values, month
 
 
-def _round(rng: np.random.Generator, size: int) -> list[tuple[str, str, str, float, float]]:
+def _round(
+    rng: np.random.Generator, size: int, period: str
+) -> list[tuple[str, str, str, float, float]]:
+    months, start = PERIODS[period]
     sizes = [size] * STUDIED + list(rng.integers(50, 401, OTHERS))
     effects = rng.normal(0, 0.25, len(sizes))
-    offices = [_office(rng, int(n), float(e)) for n, e in zip(sizes, effects, strict=True)]
+    drawn = [_office(rng, int(n), float(e), len(months), start)
+             for n, e in zip(sizes, effects, strict=True)]  # fmt: skip
+    offices = [(v[m >= start], m[m >= start]) for v, m in drawn]
     exact_levels = sorted({int(v) for values, _ in offices for v in values})
     exact = np.array([[np.sum(values == v) for v in exact_levels] for values, _ in offices])
     classes = np.array(
-        [np.bincount([index_level(int(v)) for v in values], minlength=9) for values, _ in offices]
+        [
+            np.bincount([index_level(int(v)) for v in values], minlength=len(INDEX_LEVELS))
+            for values, _ in offices
+        ]
     )
     rows = []
-    for o, (values, months) in enumerate(offices):
+    for o, (values, month_of) in enumerate(drawn):
         keys = rng.integers(0, 2**31, values.size)
         cell: dict[tuple[int, int], list[int]] = {}
-        for v, m, k in zip(values.tolist(), months.tolist(), keys.tolist(), strict=True):
+        for v, m, k in zip(values.tolist(), month_of.tolist(), keys.tolist(), strict=True):
             n_key = cell.setdefault((v, m), [0, 0])
             n_key[0] += 1
             n_key[1] += k
-        rows += [CountRow(o + 1, INDEX_ITEM, v, MONTHS[m], n, k) for (v, m), (n, k) in cell.items()]
+        rows += [CountRow(o + 1, INDEX_ITEM, v, months[m], n, k) for (v, m), (n, k) in cell.items()]
     office_ids = tuple(range(1, len(sizes) + 1))
-    table = protect(rows, Grid(office_ids, MONTHS, {INDEX_ITEM: INDEX_LEVELS}, min_n=MIN_N))
-    protected = table.matrix(INDEX_ITEM, [[o] for o in office_ids], MONTHS)
+    table = protect(rows, Grid(office_ids, months, {INDEX_ITEM: INDEX_LEVELS}, min_n=MIN_N))
+    protected = table.matrix(INDEX_ITEM, [[o] for o in office_ids], months[start : start + 12])
     labels = [str(o) for o in office_ids]
     levels = [v / INDEX_SCALE for v in exact_levels]
     true = compare_offices(CountTable(labels, levels, exact), MIN_N, min_effect=MIN_EFFECT)
@@ -94,6 +117,62 @@ def _round(rng: np.random.Generator, size: int) -> list[tuple[str, str, str, flo
     return out
 
 
+def _report(size: int, found: list[tuple[str, str, str, float, float]]) -> None:
+    agree_c = np.mean([t == c for t, c, _, _, _ in found])
+    agree_p = np.mean([t == p for t, _, p, _, _ in found])
+    change_c = np.nanmean([r[3] for r in found])
+    change_p = np.nanmean([r[4] for r in found])
+    few_t = np.mean([t == "too few responses" for t, *_ in found])
+    few_p = np.mean([p == "too few responses" for _, _, p, _, _ in found])
+    print(f"{size:>6} {100 * agree_c:>14.1f}% {100 * agree_p:>16.1f}% {change_c:>13.2f} "
+          f"{change_p:>15.2f} {100 * few_t:>11.1f}% / {100 * few_p:.1f}%")  # fmt: skip
+
+
+FLOOD_ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall")
+
+
+def _flood(rng: np.random.Generator, month: int, views: int) -> int:
+    """One flooding attack; how many of the client's seven answers the attacker reads.
+
+    An office has 15 responses in every month of 2026 but `month`, where one real client
+    answered. The manager sends nine answers of their own through the office's link in that
+    month, so it is a block of 10 on its own, and in each further view (another language,
+    service type or mode: `views` in all, at most four) ten more, so that view's block
+    holds a different set of responses (different keys, a fresh noise). Then the manager
+    reads, in each view, the figure from January through the month minus the one through
+    the month before (large figures: nothing is cut at zero), subtracts their own answers
+    and votes over the views: the level that grew most is the guess.
+    """
+    months = tuple(f"2026-{m:02d}" for m in range(1, 13))
+    levels = {item: (1.0, 2.0, 3.0, 4.0, 5.0) for item in FLOOD_ITEMS}
+    victim = rng.integers(1, 6, len(FLOOD_ITEMS))
+    votes = np.zeros((len(FLOOD_ITEMS), 5))
+    for view in range(views):
+        people: list[tuple[int, np.ndarray]] = []  # (month, answers)
+        for m in range(12):
+            if m != month:
+                people += [(m, rng.integers(1, 6, len(FLOOD_ITEMS))) for _ in range(15)]
+        own = [rng.integers(1, 6, len(FLOOD_ITEMS)) for _ in range(9 + 10 * view)]
+        people += [(month, a) for a in [victim, *own]]
+        keys = rng.integers(0, 2**31, len(people))
+        cells: dict[tuple[str, int, int], list[int]] = {}
+        for (m, answers), key in zip(people, keys.tolist(), strict=True):
+            for item, level in zip(FLOOD_ITEMS, answers.tolist(), strict=True):
+                entry = cells.setdefault((item, level, m), [0, 0])
+                entry[0] += 1
+                entry[1] += key
+        rows = [CountRow(1, item, level, months[m], n, k)
+                for (item, level, m), (n, k) in cells.items()]  # fmt: skip
+        table = protect(rows, Grid((1,), months, levels, min_n=MIN_N))
+        for i, item in enumerate(FLOOD_ITEMS):
+            mine = np.bincount([int(a[i]) - 1 for a in own], minlength=5)
+            through = table.counts(item, [1], months[: month + 1])
+            before = table.counts(item, [1], months[:month])
+            votes[i] += through - before - mine
+    guess = np.array([rng.choice(np.flatnonzero(v == v.max())) + 1 for v in votes])
+    return int(np.sum(guess == victim))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
@@ -105,16 +184,16 @@ def main() -> None:
           "counts, mean |index change| (0–100)")  # fmt: skip
     print(f"{'n':>6} {'classes: agree':>15} {'protected: agree':>17} {'classes: |Δ|':>13} "
           f"{'protected: |Δ|':>15} {'too few (true/protected)':>25}")  # fmt: skip
-    for size in SIZES:
-        found = [r for _ in range(args.rounds) for r in _round(rng, size)]
-        agree_c = np.mean([t == c for t, c, _, _, _ in found])
-        agree_p = np.mean([t == p for t, _, p, _, _ in found])
-        change_c = np.nanmean([r[3] for r in found])
-        change_p = np.nanmean([r[4] for r in found])
-        few_t = np.mean([t == "too few responses" for t, *_ in found])
-        few_p = np.mean([p == "too few responses" for _, _, p, _, _ in found])
-        print(f"{size:>6} {100 * agree_c:>14.1f}% {100 * agree_p:>16.1f}% {change_c:>13.2f} "
-              f"{change_p:>15.2f} {100 * few_t:>11.1f}% / {100 * few_p:.1f}%")  # fmt: skip
+    for period in PERIODS:
+        print(period)
+        for size in SIZES:
+            _report(size, [r for _ in range(args.rounds) for r in _round(rng, size, period)])
+    print("flooding: share of a client's 7 answers the attacker reads (chance 20 %)")
+    for month, name in ((0, "January"), (5, "June")):
+        for views in (1, 2, 4):
+            right = [_flood(rng, month, views) for _ in range(args.rounds)]
+            print(f"  client in {name:<8} {views} view(s): {100 * np.mean(right) / 7:5.1f} % "
+                  f"of items, all 7 in {100 * np.mean(np.array(right) == 7):.1f} %")  # fmt: skip
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -4,10 +4,7 @@ Every count on a dashboard page, chart, CSV download and results API answer come
 `protect()` and nowhere else:
 
 1. **Grid.** A cell is office × calendar month × (no filter, or one service type, language
-   or mode) × item × answer level. A figure for several months or several offices (a job
-   centre, the network) is the *sum* of its cells, so two figures that overlap never give
-   two independent looks at the same responses: their difference is a sum of cells that are
-   themselves published, noise included.
+   or mode) × item × answer level. No day, nothing finer than a month.
 2. **Publication.** A month is published once it is over (`published_through`): the month in
    progress is in no figure, so watching it grow, or sending answers of one's own through
    the office's link and looking again, shows nothing. Responses are counted in the month
@@ -17,22 +14,34 @@ Every count on a dashboard page, chart, CSV download and results API answer come
    its own is a block by itself. A figure counts only the blocks that lie wholly inside its
    period, so no difference of two periods isolates a month with fewer responses than the
    minimum; months at the end of a year that never reach it are not published. In a
-   filtered view (say language = ar) a block also needs the responses *outside* the filter
-   in its months to be none or at least the minimum, so "all" minus "ar" is never a lone
-   client either.
+   filtered view (say language = ar) a block also needs *every* value of that filter (every
+   language) to have none or at least the minimum of responses in it, so all views of one
+   filter share their blocks, and no combination of them ("all" − "de" − "tr") isolates
+   fewer than the minimum.
 4. **Perturbation** (cell key method; Thompson, Broadfoot and Elazar 2013; Giessing and Tent
-   2019). Every response carries a random record key from the moment it is stored; the
-   count tables keep the sum of the keys per row. A cell's key is made from the key sums of
-   its level and of the whole cell (and its position in the grid: office, month, item,
-   level, not the filter), so it is uniform in [0, 1), changes whenever a response joins the
-   cell and otherwise never: the same responses always get the same noise, in every filter
-   view that holds exactly them. The key picks a noise from the fixed perturbation table
-   `NOISE` (−2..+2, variance 1), which is added to every level count of a non-empty cell,
-   zero counts included: if a zero stayed zero, the difference of two figures that differ
-   by one response would show exactly which answer that response gave. A cell nobody
-   answered in stays empty. Cells may go below zero inside the table; an office's published
-   counts (sums over its months) are made whole and non-negative with their total kept
-   (`nonnegative`), and a pooled count is the sum of its offices' published counts.
+   2019), once per running total. Every response carries a random record key from the
+   moment it is stored; the count tables keep the sum of the keys per row. For each office
+   and block, the counts from the start of the calendar year through the block's last
+   month (the *running total*, per item and level) get one noise: its key is made from the
+   key sums of that level and of all levels of the running total (key sums add up, so they
+   are the sums of the month cells' key sums) and its position (office, item, level; not
+   the month, not the filter), so it is uniform in [0, 1), changes whenever a response
+   joins and otherwise never: the same responses always get the same noise, in every
+   period and every filter view that holds exactly them. The key picks a noise from the
+   fixed perturbation table `NOISE` (−2..+2, variance 0.5), added to every level count of a
+   running total that holds anyone, zero counts included: if a zero stayed zero, a
+   difference of figures would show which answers a small group did not give. A figure is,
+   per calendar year it touches, the running total at its last whole block minus the one
+   just before its first (nothing for a period from January), so its noise does not grow
+   with its length: variance 0.5 per level for a period from January, 1 for one inside a
+   year, 1.5 for twelve months across a new year (at most 0.5 per year touched plus 0.5).
+   Each block is seen through exactly one difference of two running totals (variance 1),
+   however many periods hold it; perturbing each published aggregate on its own (as
+   TableBuilder does) would give a fresh look at a block with every other start month of a
+   period, and the looks averaged would give it back. Running totals may go below zero
+   inside the table; an office's published counts are made whole and non-negative with
+   their total kept (`nonnegative`), and a pooled count is the sum of its offices'
+   published counts.
 5. **Suppression.** A figure whose published n is below the minimum is withheld with its n;
    pooled figures also keep the subtraction rule (`pooled_figure_hidden`), and everything
    computed against a withheld pool (effect size, q, verdict, shrinkage, rank, funnel
@@ -41,8 +50,8 @@ Every count on a dashboard page, chart, CSV download and results API answer come
    from its own numbers.
 
 The composite index of a respondent (420 × the mean of their index items) is published in
-half-point classes (1, 1.5, …, 5): nine levels instead of up to a hundred, so that the noise
-of the empty levels does not swamp the index.
+quarter-point classes (1, 1.25, …, 5): 17 levels instead of up to a hundred; half points
+alone moved 2–3 % of the verdicts (bench/disclosure.py, "classes").
 """
 
 from __future__ import annotations
@@ -57,16 +66,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from survey.auth.schemas import Scope
-from survey.dashboard.filters import month_index, months_between
+from survey.dashboard.filters import months_between
 from survey.dashboard.queries import CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
 MAX_NOISE = 2
-"""The largest change of one cell's count."""
-VARIANCE = 1.0
-"""The variance of the noise of one cell's count."""
-INDEX_LEVELS = tuple(1 + k / 2 for k in range(9))
-"""Half-point classes of a respondent's composite index on the 1–5 scale."""
+"""The largest change of one running total's count."""
+VARIANCE = 0.5
+"""The variance of the noise of one running total's count: a block (the difference of two
+running totals) carries variance 1, a figure of one calendar year 0.5 per level."""
+CLASSES = 4
+"""Classes per point of the composite index (quarter points)."""
+INDEX_LEVELS = tuple(1 + k / CLASSES for k in range(4 * CLASSES + 1))
+"""Quarter-point classes of a respondent's composite index on the 1–5 scale."""
 
 
 def perturbation_table(max_noise: int = MAX_NOISE, variance: float = VARIANCE) -> np.ndarray:
@@ -89,7 +101,7 @@ def perturbation_table(max_noise: int = MAX_NOISE, variance: float = VARIANCE) -
 
 
 NOISE = perturbation_table()
-"""p(noise = v) for v = −2..2: [0.0638, 0.2447, 0.3830, 0.2447, 0.0638]."""
+"""p(noise = v) for v = −2..2: [0.0105, 0.2080, 0.5630, 0.2080, 0.0105]."""
 _CUMULATIVE = np.cumsum(NOISE)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -123,8 +135,9 @@ def noise_for(keys: np.ndarray) -> np.ndarray:
 
 @functools.cache
 def index_level(value: int) -> int:
-    """The half-point class (0..8) of a composite index stored as 420 × mean."""
-    return min(8, max(0, math.floor(2 * value / INDEX_SCALE + 0.5) - 2))
+    """The quarter-point class (0..16) of a composite index stored as 420 × mean."""
+    top = len(INDEX_LEVELS) - 1
+    return min(top, max(0, math.floor(CLASSES * value / INDEX_SCALE + 0.5) - CLASSES))
 
 
 @dataclass(frozen=True)
@@ -154,26 +167,29 @@ def blocks(
 
     Going through each calendar year from January (and from the first month of the grid),
     months are added to the open block until it holds at least `min_n` responses (or none at
-    all) and, when `others` gives the responses of the same months outside the view's
-    filter, those are none or at least `min_n` too; then the block closes. A block still
-    open at the end of a year (or of the grid) is in no block: it is never published.
+    all) and, when `others` gives the responses of the same months in other groups (offices
+    × months, or groups × offices × months: every value of the filter's dimension), each
+    group's are none or at least `min_n` too; then the block closes. A block still open at
+    the end of a year (or of the grid) is in no block: it is never published.
     """
     offices, size = n.shape
-    outside_n = np.zeros_like(n) if others is None else others
+    groups = np.zeros((0, offices, size)) if others is None else np.asarray(others, dtype=float)
+    groups = groups.reshape(-1, offices, size)
     new_year = [m == 0 or months[m].endswith("-01") for m in range(size)]
     closed = np.zeros((offices, size), dtype=bool)
     first = np.full((offices, size), -1, dtype=np.int64)
     begin = np.zeros(offices, dtype=np.int64)
-    inside, outside = np.zeros(offices), np.zeros(offices)
+    inside, outside = np.zeros(offices), np.zeros((groups.shape[0], offices))
     for m in range(size):
         if new_year[m]:  # what is still open at the end of a year is dropped
             begin[:], inside[:], outside[:] = m, 0.0, 0.0
         first[:, m] = begin
         inside += n[:, m]
-        outside += outside_n[:, m]
-        closed[:, m] = ((inside >= min_n) | (inside == 0)) & ((outside == 0) | (outside >= min_n))
+        outside += groups[:, :, m]
+        enough = ((outside == 0) | (outside >= min_n)).all(axis=0)
+        closed[:, m] = ((inside >= min_n) | (inside == 0)) & enough
         begin[closed[:, m]] = m + 1
-        inside[closed[:, m]], outside[closed[:, m]] = 0.0, 0.0
+        inside[closed[:, m]], outside[:, closed[:, m]] = 0.0, 0.0
     last = np.full((offices, size), -1, dtype=np.int64)
     end = np.full(offices, -1, dtype=np.int64)
     for m in range(size - 1, -1, -1):
@@ -190,22 +206,31 @@ MAX_FIGURES = 4096
 
 
 class ProtectedTable:
-    """Perturbed cell counts per item as an array offices × months × levels, and the blocks
-    of months each office's figures are made of.
+    """The noisy running totals of each office's blocks (per item, offices × months × levels:
+    the counts from the start of the year to the end of each block, noise added once, at
+    the block's last month), and the blocks of months each office's figures are made of.
 
-    Only `counts()` (sums of whole blocks, cut at zero) leaves this class: nothing else
-    reads the cells.
+    Only `counts()` (differences of two running totals per year, cut at zero) leaves this
+    class: nothing else reads the totals.
     """
 
     def __init__(
-        self, grid: Grid, cells: dict[str, np.ndarray], first: np.ndarray, last: np.ndarray
+        self, grid: Grid, totals: dict[str, np.ndarray], first: np.ndarray, last: np.ndarray
     ) -> None:
         self.grid = grid
-        self._cells = cells
+        self._totals = totals
         self._first, self._last = first, last
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
-        for array in (*cells.values(), first, last):  # a table may serve many requests
+        size = len(grid.months)
+        self._year = _year_starts(grid.months)
+        # the last block end at or before each month, within its year (−1: none)
+        upto = np.full(first.shape, -1, dtype=np.int64)
+        for m in range(size):
+            before = upto[:, m - 1] if m > self._year[m] else np.full(first.shape[0], -1)
+            upto[:, m] = np.where(last[:, m] == m, m, before)
+        self._upto = upto
+        for array in (*totals.values(), first, last, upto):  # a table may serve many requests
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
         self._fingerprint: bytes | None = None
@@ -220,9 +245,9 @@ class ProtectedTable:
             axes = (grid.offices, grid.months, sorted(grid.levels.items()), grid.min_n,
                     grid.published_through)  # fmt: skip
             digest.update(repr(axes).encode())
-            for item in sorted(self._cells):
+            for item in sorted(self._totals):
                 digest.update(item.encode())
-                digest.update(np.ascontiguousarray(self._cells[item], dtype=np.float64).tobytes())
+                digest.update(np.ascontiguousarray(self._totals[item], dtype=np.float64).tobytes())
             digest.update(np.ascontiguousarray(self._first, dtype=np.int64).tobytes())
             digest.update(np.ascontiguousarray(self._last, dtype=np.int64).tobytes())
             self._fingerprint = digest.digest()
@@ -233,14 +258,16 @@ class ProtectedTable:
 
     @property
     def nbytes(self) -> int:
-        """Memory of the cells and blocks (for the bound of a cache)."""
-        return sum(a.nbytes for a in self._cells.values()) + self._first.nbytes * 2
+        """Memory of the totals and blocks (for the bound of a cache)."""
+        return sum(a.nbytes for a in self._totals.values()) + self._first.nbytes * 3
 
     def counts(self, item: str, offices: Iterable[int], months: Iterable[str]) -> np.ndarray:
         """The published counts per level of the figure made of these offices and the
         consecutive `months`: each office's sum over the blocks that lie wholly inside the
-        months, made non-negative (`nonnegative`), then added up (so a pooled figure is
-        exactly the sum of its offices' figures). Each figure is worked out once per table."""
+        months (per calendar year, the running total at the last such block minus the one
+        just before the first), made non-negative (`nonnegative`), then added up (so a
+        pooled figure is exactly the sum of its offices' figures). Each figure is worked
+        out once per table."""
         key = (item, tuple(offices), tuple(months))
         found = self._figures.get(key)
         if found is None:
@@ -251,17 +278,36 @@ class ProtectedTable:
         return found.copy()
 
     def _count(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
-        cells = self._cells[item]
-        rows = [self._office[o] for o in offices if o in self._office]
+        totals = self._totals[item]
+        rows = np.array([self._office[o] for o in offices if o in self._office], dtype=np.int64)
         cols = [self._month[m] for m in months if m in self._month]
-        if not rows or not cols:
+        if not rows.size or not cols:
             return np.zeros(len(self.levels(item)))
         low, high = min(cols), max(cols)
-        first, last = self._first[np.ix_(rows, cols)], self._last[np.ix_(rows, cols)]
-        whole = (first >= low) & (last <= high) & (last >= 0)
-        sums = (cells[np.ix_(rows, cols)] * whole[:, :, None]).sum(axis=1)
+        sums = np.zeros((rows.size, totals.shape[2]))
+        start = low
+        while start <= high:  # one calendar year at a time
+            year = self._year[start]
+            end = min(high, self._year_end(year))
+            top = self._upto[rows, end]  # the last block end inside
+            bottom = np.full(rows.size, -1)  # the block end just before the first whole block
+            if start > year:
+                first = self._first[rows, start]
+                bottom = np.where(first == start, self._upto[rows, start - 1],
+                                  self._last[rows, start])  # fmt: skip
+                bottom[first < 0] = len(self._year)  # in no block: nothing after it either
+            inside = (top >= 0) & (top > bottom)
+            upper = totals[rows, top.clip(0)]
+            below = totals[rows, bottom.clip(0, len(self._year) - 1)]
+            lower = np.where((bottom >= 0)[:, None], below, 0.0)
+            sums += np.where(inside[:, None], upper - lower, 0.0)
+            start = end + 1
         total: np.ndarray = np.array([nonnegative(v) for v in sums]).sum(axis=0)
         return total
+
+    def _year_end(self, year: int) -> int:
+        later = np.flatnonzero(self._year > year)
+        return int(later[0]) - 1 if later.size else len(self._year) - 1
 
     def alone(self, office: int, month: str) -> bool:
         """Whether `month` is a block of its own for the office (its figures may be shown by
@@ -279,6 +325,15 @@ class ProtectedTable:
 
     def n(self, item: str, offices: Iterable[int], months: Iterable[str]) -> int:
         return int(self.counts(item, offices, months).sum())
+
+
+def _year_starts(months: Sequence[str]) -> np.ndarray:
+    """For each month of a grid, the number of the first month of its calendar year in the
+    grid (the grid's first month for the first year)."""
+    out = np.zeros(len(months), dtype=np.int64)
+    for m in range(1, len(months)):
+        out[m] = m if months[m].endswith("-01") else out[m - 1]
+    return out
 
 
 def nonnegative(counts: np.ndarray) -> np.ndarray:
@@ -319,18 +374,60 @@ def _true_n(rows: Iterable[CountRow], grid: Grid) -> np.ndarray:
 
 
 def protect(
-    rows: Iterable[CountRow], grid: Grid, unfiltered: Iterable[CountRow] | None = None
+    rows: Iterable[CountRow],
+    grid: Grid,
+    dimension: Mapping[str, Iterable[CountRow]] | None = None,
 ) -> ProtectedTable:
     """Perturb the count rows of `grid` (one filter) into a protected table.
 
     Rows of offices, months or items outside the grid, and of months after
-    `grid.published_through`, are left out; index values are put into their half-point
-    classes before anything else. For a filtered view, `unfiltered` gives the index rows of
-    the same offices and months without the filter (the blocks need what lies outside it).
+    `grid.published_through`, are left out; index values are put into their quarter-point
+    classes before anything else. For a filtered view, `dimension` gives the index rows of
+    every value of the filter's dimension (the view's own value too), by value: a block of
+    a filtered view needs each of them to be none or at least the minimum.
     """
     if grid.published_through is not None:
         rows = [r for r in rows if r.month <= grid.published_through]
     rows = list(rows)
+    counts, keys = _cells(rows, grid)
+    n = _true_n(rows, grid)
+    values = None
+    if dimension is not None:
+        values = np.array([_true_n([r for r in value_rows if grid.published_through is None
+                                    or r.month <= grid.published_through], grid)
+                           for value_rows in dimension.values()])  # fmt: skip
+        values = values.reshape(len(dimension), *n.shape)
+    first, last = blocks(n, grid.months, grid.min_n, values)
+    year = _year_starts(grid.months)
+    where = _mix(np.array(grid.offices, dtype=np.uint64))[:, None]
+    ends = (last == np.arange(len(grid.months))[None, :])[:, :, None]  # block ends
+    totals: dict[str, np.ndarray] = {}
+    for item in grid.levels:
+        c, k = _running(counts[item], year), _running(keys[item], year)
+        level = np.arange(c.shape[2], dtype=np.uint64)
+        position = _mix(_mix(where[:, :, None] ^ np.uint64(_code(item))) ^ level[None, None, :])
+        with np.errstate(over="ignore"):
+            key_total = k.sum(axis=2, keepdims=True, dtype=np.uint64)
+        position = np.broadcast_to(position, k.shape)
+        noise = noise_for(cell_keys(k, np.broadcast_to(key_total, k.shape), position))
+        answered = c.sum(axis=2, keepdims=True) > 0
+        totals[item] = np.where(ends, c + np.where(answered, noise, 0), 0.0)
+    return ProtectedTable(grid, totals, first, last)
+
+
+def _running(cells: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Sums of the cells (offices × months × levels) from the start of each month's calendar
+    year through the month (key sums wrap around 2**64 like the key sums themselves)."""
+    out = np.empty_like(cells)
+    starts = np.flatnonzero(year == np.arange(year.size))
+    for begin, end in zip(starts, [*starts[1:], year.size], strict=True):
+        with np.errstate(over="ignore"):
+            np.cumsum(cells[:, begin:end], axis=1, out=out[:, begin:end])
+    return out
+
+
+def _cells(rows: list[CountRow], grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """True counts and record-key sums per item as offices × months × levels."""
     size = len(rows)
     numbers = np.array([(r.office, r.value, r.n, r.key_sum) for r in rows], dtype=np.int64)
     office, value, n, key = numbers.reshape(size, 4).T  # key sums stay far below 2**63
@@ -353,7 +450,8 @@ def protect(
         if not code.size:
             continue
         if item == INDEX_ITEM:
-            level = np.clip(np.floor(2 * value / INDEX_SCALE + 0.5).astype(np.int64) - 2, 0, 8)
+            level = np.clip(np.floor(CLASSES * value / INDEX_SCALE + 0.5).astype(np.int64)
+                            - CLASSES, 0, len(INDEX_LEVELS) - 1)  # fmt: skip
         else:  # a scale's levels are the whole numbers from its minimum to its maximum
             level = value - int(levels[0])
         inside = (level >= 0) & (level < len(levels))
@@ -362,28 +460,7 @@ def protect(
         np.add.at(counts[item], at, n[mine])
         with np.errstate(over="ignore"):
             np.add.at(keys[item], at, key[mine])
-    cells: dict[str, np.ndarray] = {}
-    where = _mix(
-        _mix(np.array(grid.offices, dtype=np.uint64)[:, None])
-        ^ np.array([month_index(m) for m in grid.months], dtype=np.uint64)[None, :]
-    )  # offices × months
-    for item in grid.levels:
-        c, k = counts[item], keys[item]
-        level = np.arange(c.shape[2], dtype=np.uint64)
-        position = _mix(_mix(where[:, :, None] ^ np.uint64(_code(item))) ^ level[None, None, :])
-        with np.errstate(over="ignore"):
-            cell_sum = k.sum(axis=2, keepdims=True, dtype=np.uint64)
-        noise = noise_for(cell_keys(k, np.broadcast_to(cell_sum, k.shape), position))
-        nonempty = c.sum(axis=2, keepdims=True) > 0
-        cells[item] = c + np.where(nonempty, noise, 0)
-    n = _true_n(rows, grid)
-    others = None
-    if unfiltered is not None:
-        whole = [r for r in unfiltered if grid.published_through is None
-                 or r.month <= grid.published_through]  # fmt: skip
-        others = np.clip(_true_n(whole, grid) - n, 0, None)
-    first, last = blocks(n, grid.months, grid.min_n, others)
-    return ProtectedTable(grid, cells, first, last)
+    return counts, keys
 
 
 HIDDEN_UNIT = "hidden: would reveal a single office or job centre"

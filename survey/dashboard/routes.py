@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-import msgspec
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
@@ -157,13 +156,10 @@ async def protected_table(
     rows = await queries.count_rows(
         offices, items, filters, done, span[0], last, detail_office=detail_office
     )
-    unfiltered = None
-    if filters.dimension is not None:  # the blocks need the responses outside the filter
-        everything = msgspec.structs.replace(filters, service_type=None, locale=None, mode=None)
-        unfiltered = await queries.count_rows(
-            offices, [INDEX_ITEM], everything, done, span[0], last
-        )
-    table = disclosure.protect(rows, grid, unfiltered)
+    values = None
+    if filters.dimension is not None:  # the blocks need every value of the dimension
+        values = await queries.dimension_rows(offices, filters.dimension, done, span[0], last)
+    table = disclosure.protect(rows, grid, values)
     if closed:
         _cache(state).put(key, table, table.nbytes)
     return table

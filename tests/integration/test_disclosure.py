@@ -290,3 +290,42 @@ async def test_an_averaging_attacker_recovers_no_planted_response(
             recovered += guess == truth
             right_items += sum(guess[item] == truth[item] for item in ITEMS)
     assert recovered == 0, f"{recovered} of 20 answer vectors recovered ({right_items} items)"
+
+
+async def test_three_views_of_one_filter_do_not_subtract_down_to_the_rest(
+    staff: StaffClient, app: Litestar
+) -> None:
+    """Three-way difference: in each of four closed months an office had 20 German and 15
+    Turkish clients and one Arabic client. "all" − "de" − "tr" is the Arabic client. Each
+    view looked safe on its own (the responses outside "de" were 16, outside "tr" 21, both
+    at least 10), so the old rule published all three and their difference read the client
+    with the noise of three cells. Now a language view of a block is published only where
+    every language in it has none or at least 10 responses: never all three here."""
+    org = await make_organization()
+    office = await make_office(organization=org)
+    engine = app.state.engine
+    link = await make_link(office)
+    rng = random.Random(3)
+    planted = {}
+    for back in range(1, 5):
+        planted[back] = {item: rng.choice(list(LEVELS[item])) for item in ITEMS}
+        background = [{**FULL_ANSWERS, **{i: 3 + k % 3 for i in ITEMS}} for k in range(20)]
+        await make_responses(engine, link, background, when=_when(back))
+        await make_responses(engine, link, background[:15], locale="tr", when=_when(back))
+        await make_responses(engine, link, [planted[back]], locale="ar", when=_when(back))
+    await make_staff_user("mara", "mara-password-1", "manager", organization=org)
+    await staff.login("mara", "mara-password-1")
+    url = f"/api/v1/results/offices/{office}"
+    exposed = right = 0
+    for back in range(1, 5):
+        views = [_items(await _get(staff.client, url, back, back, **v))
+                 for v in ({}, {"language": "de"}, {"language": "tr"})]  # fmt: skip
+        everything, de, tr = views
+        if everything is None or de is None or tr is None:
+            continue
+        exposed += 1
+        rest = {item: [a - b - c for a, b, c in zip(everything[item], de[item], tr[item],
+                                                    strict=True)] for item in ITEMS}  # fmt: skip
+        guess = _guess(rest)
+        right += sum(guess[item] == planted[back][item] for item in ITEMS)
+    assert exposed == 0, f"all, de and tr shown in {exposed} of 4 months ({right} of 32 right)"

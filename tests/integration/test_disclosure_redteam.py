@@ -310,3 +310,42 @@ async def test_effect_sizes_against_a_withheld_group_do_not_give_its_index_back(
         f"withheld network index {truth['group_index']} estimated as {estimate:.2f} "
         f"(job centre B: n ≈ {m:.0f}, index ≈ {s_b / m:.1f})"
     )
+
+
+async def test_flooding_a_month_gives_the_attacker_one_noisy_look_at_the_client(
+    scene: Scene,
+) -> None:
+    """Attack (flooding; OPEN, bounded here): in each of ten months one real client answered,
+    and the manager sent nine answers of their own through the office's link in the same
+    month, so the month is a block of 10 and is published. The manager reads, from a month
+    with 20 answers before them all, the figure through the month minus the one through the
+    month before, subtracts their own answers and takes the level that grew. Blocks cannot stop
+    this (the nine are real responses to the server); the noise only blurs it. Each block
+    is seen through exactly one difference of two running totals (variance 1 per level),
+    whatever the periods asked, so the attacker reads about half of the answers (chance:
+    a fifth) and cannot average more looks out of other periods: with a fresh noise per
+    period (each published figure perturbed on its own) every answer would come out.
+    bench/disclosure.py measures the rate (and what more views add)."""
+    engine = scene.app.state.engine
+    rng = random.Random(11)
+    planted, own = {}, {}
+    padding = [_answers(i % 5 + 1) for i in range(20)]
+    await make_responses(engine, scene.link, padding, when=_month_back(11)[1])
+    for back in range(1, 11):
+        planted[back] = {item: rng.randint(1, 5) for item in ITEMS}
+        own[back] = [{item: rng.randint(1, 5) for item in ITEMS} for _ in range(9)]
+        answers = [{**FULL_ANSWERS, **a} for a in [planted[back], *own[back]]]
+        await make_responses(engine, scene.link, answers, when=_month_back(back)[1])
+    right = 0
+    for back in range(1, 11):
+        start = _month_back(11)[0]
+        through = item_counts(await scene.office_result(start, _month_back(back)[0]))
+        before = item_counts(await scene.office_result(start, _month_back(back + 1)[0]))
+        assert through is not None and before is not None, "blocks of 10 are published"
+        for item in ITEMS:
+            mine = [sum(a[item] == k + 1 for a in own[back]) for k in range(5)]
+            grew = [t - b - m for t, b, m in zip(through[item], before[item], mine, strict=True)]
+            right += max(range(5), key=lambda k: grew[k]) + 1 == planted[back][item]
+    # one look of variance 1 per level: about 36 of 70 (bench/disclosure.py: 52 %; January
+    # blocks, one running total only, 61 %); chance 14; averaged looks would give nearly 70
+    assert right < 50, f"{right} of 70 answers read by flooding"

@@ -1,5 +1,6 @@
 """The protected table on hand-built counts: the perturbation table, the cell keys, the noise
-of each cell, suppression and the pooled rule, and the analysis on what is published."""
+of each running total, blocks (and the filter rule), suppression and the pooled rule, and the
+analysis on what is published."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def test_the_perturbation_table_has_zero_mean_the_variance_and_the_maximum_noise
     assert NOISE @ values == pytest.approx(0.0, abs=1e-12)
     assert NOISE @ values**2 == pytest.approx(disclosure.VARIANCE, abs=1e-9)
     assert np.allclose(NOISE, NOISE[::-1]) and np.all(np.diff(NOISE[:3]) > 0)
-    assert NOISE.round(4).tolist() == [0.0638, 0.2447, 0.383, 0.2447, 0.0638]
+    assert NOISE.round(4).tolist() == [0.0105, 0.208, 0.563, 0.208, 0.0105]
+    assert perturbation_table(2, 1.0).round(4).tolist() == [0.0638, 0.2447, 0.383, 0.2447, 0.0638]
     wider = perturbation_table(3, 2.0)
     assert wider.size == 7 and wider @ np.arange(-3, 4) ** 2 == pytest.approx(2.0)
     with pytest.raises(ValueError, match="variance"):
@@ -76,51 +78,90 @@ def test_cell_keys_are_uniform_and_follow_every_input() -> None:
     assert stats.kstest(zero, "uniform").pvalue > 0.001, "an empty level gets its own key"
 
 
-def test_each_non_empty_cell_gets_a_bounded_repeatable_noise_on_every_level() -> None:
+def _running(table: disclosure.ProtectedTable, office: int, month: str) -> np.ndarray:
+    """The noisy running total of an office at a block's last month (what figures are made of)."""
+    return table._totals["respect"][table.grid.offices.index(office),
+                                    table.grid.months.index(month)]  # fmt: skip
+
+
+def test_each_running_total_gets_a_bounded_repeatable_noise_on_every_level() -> None:
     months = ("2026-01", "2026-02", "2026-03")
     rows = _rows(1, "2026-01", [0, 3, 5, 9, 4]) + _rows(2, "2026-02", [1, 0, 0, 0, 0])
     grid = Grid((1, 2, 3), months, LEVELS)
     a, b = protect(rows, grid), protect(list(reversed(rows)), grid)
     for office, month, true in ((1, "2026-01", [0, 3, 5, 9, 4]), (2, "2026-02", [1, 0, 0, 0, 0])):
-        raw = a._cells["respect"][grid.offices.index(office), months.index(month)]
-        assert np.all(np.abs(raw - true) <= 2)
-        assert np.array_equal(raw, b._cells["respect"][grid.offices.index(office),
-                                                        months.index(month)])  # fmt: skip
-    assert not a._cells["respect"][2].any(), "a cell nobody answered in stays empty"
-    assert not a._cells["respect"][0, 1].any()
+        raw = _running(a, office, month)
+        assert np.all(np.abs(raw - true) <= disclosure.MAX_NOISE)
+        assert np.array_equal(raw, _running(b, office, month))
+    assert not a._totals["respect"][2].any(), "an office nobody answered in stays empty"
+    assert not _running(a, 2, "2026-01").any(), "a running total of nobody stays empty"
+    assert np.array_equal(_running(a, 1, "2026-01"), _running(a, 1, "2026-03")), (
+        "months nobody answered in add nothing, noise included: the same responses"
+    )
 
 
-def test_the_noise_of_a_cell_does_not_depend_on_the_page_that_asks() -> None:
+def test_the_noise_of_a_figure_does_not_depend_on_the_page_that_asks() -> None:
     rows = _rows(1, "2026-01", [2, 3, 5, 9, 4]) + _rows(1, "2026-01", [1, 1, 1, 1, 1], "overall")
     small = protect(rows, Grid((1,), ("2026-01",), LEVELS))
     levels = {"overall": LEVELS["respect"], **LEVELS, INDEX_ITEM: INDEX_LEVELS}
-    large = protect(rows, Grid((1, 7), ("2025-12", "2026-01", "2026-02"), levels))
+    large = protect(rows, Grid((1, 7), ("2026-01", "2026-02", "2026-03"), levels))
     assert np.array_equal(
         small.counts("respect", [1], ["2026-01"]), large.counts("respect", [1], ["2026-01"])
     )
 
 
-def test_a_new_response_changes_only_its_own_cells_noise() -> None:
-    grid = Grid((1, 2), ("2026-01",), LEVELS)
-    rows = _rows(1, "2026-01", [2, 3, 5, 9, 4]) + _rows(2, "2026-01", [1, 4, 4, 2, 1])
+def test_a_new_response_changes_only_its_own_offices_running_totals_from_its_month_on() -> None:
+    months = ("2026-01", "2026-02")
+    grid = Grid((1, 2), months, LEVELS)
+    rows = [r for m in months for o in (1, 2) for r in _rows(o, m, [2, 3, 5, 9, 4])]
     before = protect(rows, grid)
-    added = CountRow(1, "respect", 4, "2026-01", 1, int(RNG.integers(0, 2**31)))
+    added = CountRow(1, "respect", 4, "2026-02", 1, int(RNG.integers(0, 2**31)))
     after = protect([*rows, added], grid)
-    assert np.array_equal(before._cells["respect"][1], after._cells["respect"][1])
-    assert not np.array_equal(before._cells["respect"][0] + [0, 0, 0, 1, 0],
-                              after._cells["respect"][0])  # fmt: skip
+    assert np.array_equal(before._totals["respect"][1], after._totals["respect"][1])
+    assert np.array_equal(_running(before, 1, "2026-01"), _running(after, 1, "2026-01"))
+    assert not np.array_equal(_running(before, 1, "2026-02") + np.eye(5)[3],
+                              _running(after, 1, "2026-02"))  # fmt: skip
 
 
-def test_the_same_responses_get_the_same_noise_in_every_filter_view() -> None:
-    """A lone client is in the cell of every view (all, their language, their service type,
-    their mode): the views hold the same responses, so they show the same noise, and four
-    views are one look, not four."""
+def test_the_same_responses_get_the_same_noise_in_every_filter_view_and_period() -> None:
+    """A lone client is in every view (all, their language, their service type, their
+    mode): the views hold the same responses, so they show the same noise, and four views
+    are one look, not four. So are two periods that hold the same responses."""
     rows = _rows(1, "2026-01", [2, 3, 5, 9, 4])
-    plain = protect(rows, Grid((1,), ("2026-01",), LEVELS))
-    again = protect(list(rows), Grid((1,), ("2026-01",), LEVELS, min_n=10))
-    assert np.array_equal(plain._cells["respect"], again._cells["respect"])
-    other = protect(_rows(1, "2026-01", [2, 3, 5, 9, 4]), Grid((1,), ("2026-01",), LEVELS))
-    assert not np.array_equal(plain._cells["respect"], other._cells["respect"])
+    months = ("2026-01", "2026-02", "2026-03")
+    plain = protect(rows, Grid((1,), months, LEVELS))
+    again = protect(list(rows), Grid((1,), months, LEVELS, min_n=10))
+    assert np.array_equal(plain._totals["respect"], again._totals["respect"])
+    assert np.array_equal(plain.counts("respect", [1], months[:1]),
+                          plain.counts("respect", [1], months))  # fmt: skip
+    other = protect(_rows(1, "2026-01", [2, 3, 5, 9, 4]), Grid((1,), months, LEVELS))
+    assert not np.array_equal(plain._totals["respect"], other._totals["respect"])
+
+
+def test_the_noise_of_a_figure_does_not_grow_with_the_length_of_its_period() -> None:
+    """400 offices with 12 months of answers on every level (so no count is cut at zero):
+    a figure from January carries the noise of one running total (variance 0.5, at most 2
+    per level) whether it covers one month or twelve; one that starts later, two (variance
+    1); one across a new year, at most three."""
+    months = tuple(f"2025-{m:02d}" for m in range(7, 13)) + tuple(
+        f"2026-{m:02d}" for m in range(1, 13)
+    )
+    offices = tuple(range(1, 401))
+    true = RNG.integers(3, 9, (len(offices), len(months), 5))
+    rows = [r for o in offices for m, month in enumerate(months)
+            for r in _rows(o, month, true[o - 1, m].tolist())]  # fmt: skip
+    table = protect(rows, Grid(offices, months, LEVELS))
+
+    def errors(first: int, last: int) -> np.ndarray:
+        published = table.matrix("respect", [[o] for o in offices], months[first : last + 1])
+        return published - true[:, first : last + 1].sum(axis=1)
+
+    for first, last, variance, most in ((6, 6, 0.5, 2), (6, 17, 0.5, 2), (9, 10, 1, 4),
+                                        (8, 17, 1, 4), (2, 13, 1.5, 6)):  # fmt: skip
+        found = errors(first, last)
+        assert np.abs(found).max() <= most, (first, last)
+        assert found.mean() == pytest.approx(0, abs=0.1)
+        assert found.var() == pytest.approx(variance, rel=0.15), (first, last)
 
 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(9, 13)) + tuple(f"2026-{m:02d}" for m in range(1, 7))
@@ -154,15 +195,35 @@ def test_a_filtered_block_needs_none_or_enough_responses_outside_the_filter() ->
     assert _blocks(de, rest)[4:] == [(4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9)]
 
 
+def test_a_filtered_block_needs_none_or_enough_responses_of_every_value_of_its_filter() -> None:
+    """Three languages: 20 German answers a month, 12 Turkish in March and April, one Arabic
+    client in March. "all" − "de" − "tr" would be the Arabic client, so no language view of
+    the months holding them is published until Arabic is none or enough in the block: every
+    view of one filter has the same blocks, and each value in a block is 0 or ≥ 10."""
+    de = [0, 0, 0, 0, 20, 20, 20, 20, 20, 20]
+    tr = [0, 0, 0, 0, 0, 12, 12, 0, 0, 0]
+    ar = [0, 0, 0, 0, 0, 1, 0, 0, 9, 0]
+    values = np.array([[de], [tr], [ar]], dtype=float)
+    for own in (de, tr, ar):
+        first, last = blocks(np.array([own], dtype=float), MONTHS, 10, values)
+        assert list(zip(first[0].tolist(), last[0].tolist(), strict=True))[4:] == [
+            (4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9),
+        ]  # fmt: skip
+    # the rule of the old code (only what lies outside the view, summed) let "de" and "tr"
+    # close at every month: 12 + 1 and 20 + 1 outside them are both at least 10
+    outside_de = np.array([[t + a for t, a in zip(tr, ar, strict=True)]], dtype=float)
+    assert _blocks(de, outside_de[0].tolist())[5] == (5, 5)
+
+
 def test_a_period_counts_only_the_blocks_wholly_inside_it() -> None:
     rows = [r for m, n in zip(MONTHS, [12, 4, 3, 2, 20, 6, 5, 0, 12, 1], strict=True) if n
             for r in _rows(1, m, [n, 0, 0, 0, 0])]  # fmt: skip
     table = protect(rows, Grid((1,), MONTHS, LEVELS, min_n=10))
-    cells = table._cells["respect"][0]
+    total = table._totals["respect"][0]  # noisy running totals at the ends of blocks
     assert table.n("respect", [1], MONTHS[5:6]) == 0, "half a block is not counted"
     assert np.array_equal(table.counts("respect", [1], MONTHS[5:7]),
-                          nonnegative(cells[5] + cells[6]))  # fmt: skip
-    assert np.array_equal(table.counts("respect", [1], MONTHS[:4]), nonnegative(cells[0]))
+                          nonnegative(total[6] - total[4]))  # fmt: skip
+    assert np.array_equal(table.counts("respect", [1], MONTHS[:4]), nonnegative(total[0]))
     assert table.alone(1, MONTHS[4]) and not table.alone(1, MONTHS[5])
     # a period holds whole blocks, so the difference of two periods does too: at least the
     # minimum of true responses, or none
@@ -173,8 +234,13 @@ def test_a_period_counts_only_the_blocks_wholly_inside_it() -> None:
             inside = [m for m in range(a, b + 1) if spans[m][0] >= a and 0 <= spans[m][1] <= b]
             counted = sum(true[m] for m in inside)
             assert counted == 0 or counted >= 10
-            expected = nonnegative(cells[inside].sum(axis=0)) if inside else np.zeros(5)
-            assert np.array_equal(table.counts("respect", [1], MONTHS[a : b + 1]), expected)
+            expected = np.zeros(5)
+            for year in ([m for m in inside if m < 4], [m for m in inside if m >= 4]):
+                if year:  # within a year: the running total at the end minus the one before
+                    before = total[year[0] - 1] if year[0] not in (0, 4) else 0
+                    expected = expected + total[year[-1]] - before
+            want = nonnegative(expected) if inside else np.zeros(5)
+            assert np.array_equal(table.counts("respect", [1], MONTHS[a : b + 1]), want)
 
 
 def test_the_month_in_progress_is_in_no_figure() -> None:
@@ -196,8 +262,7 @@ def test_periods_and_pools_are_sums_of_the_published_cells() -> None:
     table = protect(rows, Grid((1, 2, 3), months, LEVELS))
     per_office = [table.counts("respect", [o], months) for o in (1, 2, 3)]
     assert np.array_equal(table.counts("respect", [1, 2, 3], months), sum(per_office))
-    cells = table._cells["respect"][0]
-    assert np.array_equal(per_office[0], nonnegative(cells.sum(axis=0)))
+    assert np.array_equal(per_office[0], nonnegative(table._totals["respect"][0, -1]))
     assert np.all(per_office[0] >= 0) and np.all(per_office[0] == np.round(per_office[0]))
 
 
@@ -208,10 +273,12 @@ def test_nonnegative_keeps_the_total_and_never_goes_below_zero() -> None:
     assert nonnegative(np.array([0.5, 0.5, 1.0])).sum() == 2
 
 
-def test_index_values_fall_into_half_point_classes() -> None:
-    assert [index_level(int(INDEX_SCALE * m)) for m in (1, 1.2, 1.25, 3, 4.74, 4.75, 5)] == [
-        0, 0, 1, 4, 7, 8, 8,
+def test_index_values_fall_into_quarter_point_classes() -> None:
+    # 420 × the mean: 472 is 1.1238, 473 is 1.1262; 2047 is 4.8738, 2048 is 4.8762
+    assert [index_level(v) for v in (420, 472, 473, 1260, 2047, 2048, 2100)] == [
+        0, 0, 1, 8, 15, 16, 16,
     ]  # fmt: skip
+    assert tuple(1 + k / 4 for k in range(17)) == INDEX_LEVELS
 
 
 def _scope(visible: set[int], offices: dict[int, int]) -> Scope:
@@ -235,7 +302,7 @@ def test_the_overview_is_computed_from_the_published_counts_as_scipy_does() -> N
     index_rows = []
     for office, shift in ((1, 0), (2, 2), (3, 5)):
         for month in months:
-            counts = np.bincount((np.arange(40) * 7 + shift) % 9, minlength=9)
+            counts = np.bincount((np.arange(40) * 7 + shift) % 17, minlength=17)
             index_rows += [
                 CountRow(office, INDEX_ITEM, int(INDEX_SCALE * INDEX_LEVELS[k]), month, int(n),
                          int(RNG.integers(0, 2**31, int(n)).sum()))
