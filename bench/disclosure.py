@@ -21,7 +21,10 @@ For the 5 offices of the size under study it prints how often the verdict (bette
 no clear difference / too few responses) on "classes" and on "protected" equals the verdict
 on "true", and the mean absolute change of the index (0–100). It prints, never asserts.
 
-    .venv/bin/python bench/disclosure.py [--rounds 200] [--seed 1]
+    .venv/bin/python bench/disclosure.py [--rounds 200] [--seed 1] [--variance 0.5]
+
+--variance replaces the perturbation table's variance (−2..+2) for this run, to weigh
+utility against flooding.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import time
 import numpy as np
 
 from analysis import CountTable, compare_offices
+from survey.dashboard import disclosure
 from survey.dashboard.disclosure import INDEX_LEVELS, Grid, index_level, protect
 from survey.dashboard.queries import CountRow
 from survey.dashboard.results import MIN_EFFECT
@@ -177,7 +181,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variance", type=float, default=disclosure.VARIANCE)
     args = parser.parse_args()
+    table = disclosure.perturbation_table(disclosure.MAX_NOISE, args.variance)
+    disclosure._CUMULATIVE = np.cumsum(table)  # what noise_for looks up
+    print(f"noise table (variance {args.variance}): {table.round(4).tolist()}")
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()
     print(f"{args.rounds} rounds × {STUDIED} offices per size; verdict agreement with the true "

@@ -62,6 +62,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -229,8 +230,13 @@ class ProtectedTable:
         for m in range(size):
             before = upto[:, m - 1] if m > self._year[m] else np.full(first.shape[0], -1)
             upto[:, m] = np.where(last[:, m] == m, m, before)
-        self._upto = upto
-        for array in (*totals.values(), first, last, upto):  # a table may serve many requests
+        rows = [cast("list[list[int]]", a.tolist()) for a in (upto, first, last)]
+        self._bounds = list(zip(*rows, strict=True))
+        """Per office: the last block end at or before each month, and each month's block."""
+        starts = np.flatnonzero(self._year == np.arange(size)).tolist()
+        self._years = list(zip(starts, [s - 1 for s in starts[1:]] + [size - 1], strict=True))
+        """The first and last month of each calendar year in the grid."""
+        for array in (*totals.values(), first, last):  # a table may serve many requests
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
         self._fingerprint: bytes | None = None
@@ -279,35 +285,29 @@ class ProtectedTable:
 
     def _count(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         totals = self._totals[item]
-        rows = np.array([self._office[o] for o in offices if o in self._office], dtype=np.int64)
+        rows = [self._office[o] for o in offices if o in self._office]
         cols = [self._month[m] for m in months if m in self._month]
-        if not rows.size or not cols:
-            return np.zeros(len(self.levels(item)))
+        total = np.zeros(totals.shape[2])
+        if not rows or not cols:
+            return total
         low, high = min(cols), max(cols)
-        sums = np.zeros((rows.size, totals.shape[2]))
-        start = low
-        while start <= high:  # one calendar year at a time
-            year = self._year[start]
-            end = min(high, self._year_end(year))
-            top = self._upto[rows, end]  # the last block end inside
-            bottom = np.full(rows.size, -1)  # the block end just before the first whole block
-            if start > year:
-                first = self._first[rows, start]
-                bottom = np.where(first == start, self._upto[rows, start - 1],
-                                  self._last[rows, start])  # fmt: skip
-                bottom[first < 0] = len(self._year)  # in no block: nothing after it either
-            inside = (top >= 0) & (top > bottom)
-            upper = totals[rows, top.clip(0)]
-            below = totals[rows, bottom.clip(0, len(self._year) - 1)]
-            lower = np.where((bottom >= 0)[:, None], below, 0.0)
-            sums += np.where(inside[:, None], upper - lower, 0.0)
-            start = end + 1
-        total: np.ndarray = np.array([nonnegative(v) for v in sums]).sum(axis=0)
+        years = [(max(low, a), min(high, b), a) for a, b in self._years if a <= high and b >= low]
+        for row in rows:
+            upto, first, last = self._bounds[row]
+            sums = np.zeros(totals.shape[2])
+            for start, end, year in years:  # per calendar year: two running totals at most
+                top = upto[end]  # the last block end in the period
+                bottom = -1  # the block end just before the first whole block
+                if start > year:
+                    if first[start] < 0:
+                        continue  # in no block: nothing after it in its year either
+                    bottom = upto[start - 1] if first[start] == start else last[start]
+                if top > bottom:
+                    sums += (
+                        totals[row, top] - totals[row, bottom] if bottom >= 0 else totals[row, top]
+                    )
+            total += nonnegative(sums)
         return total
-
-    def _year_end(self, year: int) -> int:
-        later = np.flatnonzero(self._year > year)
-        return int(later[0]) - 1 if later.size else len(self._year) - 1
 
     def alone(self, office: int, month: str) -> bool:
         """Whether `month` is a block of its own for the office (its figures may be shown by
