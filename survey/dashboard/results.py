@@ -101,7 +101,8 @@ def previous_months(filters: Filters) -> list[str]:
 
 
 def _r(x: float | None, digits: int = 2) -> float | None:
-    return None if x is None or not math.isfinite(x) else round(x, digits)
+    # + 0.0: a value that rounds to zero is 0.0, not -0.0 (the JSON and CSV said "-0.0")
+    return None if x is None or not math.isfinite(x) else round(x, digits) + 0.0
 
 
 NPS_LEVELS = tuple(float(v) for v in range(11))

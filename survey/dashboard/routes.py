@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -398,11 +397,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
     gettext = translations(locale, "staff").gettext
 
     def num(value: float | None, digits: int = 1) -> str:
-        if value is None:
-            return ""
-        return format_decimal(
-            value, format="#,##0." + "0" * digits if digits else "#,##0", locale=locale
-        )
+        return words.number(value, locale, digits)
 
     def verdict(value: str) -> tuple[str, str]:
         text, css = VERDICTS[value]

@@ -100,7 +100,7 @@ class VersionNote(msgspec.Struct):
 
 
 def _r(x: float | None, digits: int = 2) -> float | None:
-    return None if x is None else round(x, digits)
+    return None if x is None else round(x, digits) + 0.0  # never -0.0
 
 
 def period_days(filters: Filters) -> tuple[dt.date, dt.date]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from babel.numbers import format_decimal
+
 from survey.dashboard.schemas import Forecast
 from survey.i18n import N_
 
@@ -15,13 +17,25 @@ TYPICAL = N_("at %(diff)s points with about %(months)d months of answers")
 TYPICAL_BEYOND = N_("not even at %(diff)s points")
 
 
+def number(value: float | None, locale: str, digits: int = 1) -> str:
+    """A figure with `digits` decimals in the locale's way; one that rounds to zero is
+    written without a sign ("0,0", not "-0,0"); None is empty."""
+    if value is None:
+        return ""
+    if round(value, digits) == 0:
+        value = 0.0
+    return format_decimal(
+        value, format="#,##0." + "0" * digits if digits else "#,##0", locale=locale
+    )
+
+
 def time_to_verdict(
     forecast: Sequence[Forecast], gettext: Callable[[str], str], num: Callable[[float], str]
 ) -> str:
     """The office page's time to verdict in one line: empty where there is a verdict."""
     out = []
     for i, f in enumerate(forecast):
-        diff = ("+" if f.difference > 0 else "") + num(f.difference)
+        diff = ("+" if round(f.difference, 1) > 0 else "") + num(f.difference)
         if f.months is not None:
             text = FIRST if i == 0 else TYPICAL
             out.append(gettext(text) % {"months": f.months, "diff": diff})

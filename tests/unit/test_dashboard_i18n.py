@@ -30,3 +30,22 @@ def test_every_staff_message_is_translated_into_german() -> None:
                             ("no clear difference", "kein klarer Unterschied"),
                             ("too few responses", "zu wenige Antworten")):  # fmt: skip
         assert catalog.get(verdict).string == german
+
+
+def test_a_figure_that_rounds_to_zero_has_no_sign() -> None:
+    from survey.dashboard.results import _r
+    from survey.dashboard.schemas import Forecast
+    from survey.dashboard.words import number, time_to_verdict
+
+    assert number(-0.04, "de") == "0,0"
+    assert number(0.04, "en") == "0.0"
+    assert number(-1.26, "de") == "-1,3"
+    assert number(1234.5, "de", 0) == "1.234"
+    assert number(None, "de") == ""
+    assert str(_r(-0.001)) == "0.0"
+    line = time_to_verdict(
+        [Forecast(difference=0.04, per_month=40, needed=None, months=None, max_months=36)],
+        lambda s: s,
+        lambda v: number(v, "en"),
+    )
+    assert "+0.0" not in line and "at 0.0 points" in line, line
