@@ -8,13 +8,19 @@ keys the disclosure control needs (survey/dashboard/disclosure.py).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import re
+import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 
 from survey.dashboard.schemas import Filters
+from survey.db import SQLITE_BUSY_TIMEOUT_S
 from survey.tables import DailyCount, Office, RollupCount, TextAnswer
 
 ROLLED = "_rolled"
@@ -206,12 +212,36 @@ async def count_rows(
         f"SUM(key_sum) AS key_sum FROM ({' UNION ALL '.join(subqueries)}) AS counts "
         "GROUP BY 1, 2, 3, 4"
     )
-    rows = await DailyCount.raw(sql, *args)
     return [
-        CountRow(r["office"], r["item"], int(r["value"]), r["month"], int(r["n"]),
-                 int(r["key_sum"]))
-        for r in rows
-    ]  # fmt: skip
+        CountRow(office, item, int(value), month, int(n), int(key_sum))  # PostgreSQL: numeric
+        for office, item, value, month, n, key_sum in await _tuples(sql, args)
+    ]
+
+
+async def _tuples(sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
+    """The rows of a raw query (Piccolo's `{}` placeholders) as tuples, read by the engine's
+    driver itself: for the tens of thousands of count rows of a page's first (cold) view,
+    Piccolo's dict per row took about as long as the query (SQLite: 170-280 → 100-110 ms for
+    the 21,000 rows of an office page at the million)."""
+    engine = DailyCount._meta.db
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        marks = iter(range(1, len(args) + 1))
+        numbered = re.sub(r"\{\}", lambda _: f"${next(marks)}", sql)
+        async with engine.pool.acquire() as conn:
+            return [tuple(r) for r in await conn.fetch(numbered, *args)]
+    if isinstance(engine, SQLiteEngine):
+        path = engine.path
+        params = [a.isoformat() if isinstance(a, dt.date) else a for a in args]
+
+        def read() -> list[tuple[Any, ...]]:
+            conn = sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_S)
+            try:
+                return conn.execute(sql.replace("{}", "?"), params).fetchall()
+            finally:
+                conn.close()
+
+        return await asyncio.to_thread(read)
+    return [tuple(r.values()) for r in await DailyCount.raw(sql, *args)]
 
 
 async def dimension_rows(
