@@ -103,6 +103,19 @@ async def offices_of_organizations(organizations: set[int]) -> frozenset[int]:
     return frozenset(int(r["id"]) for r in rows)
 
 
+async def every_office() -> list[dict[str, Any]]:
+    """Every office with its job centre and network (ids and names), by job centre and name."""
+    return await Office.select(
+        Office.id,
+        Office.name,
+        Office.code,
+        Office.organization._.id.as_alias("organization_id"),
+        Office.organization._.name.as_alias("organization"),
+        Office.organization._.network._.id.as_alias("network_id"),
+        Office.organization._.network._.name.as_alias("network"),
+    ).order_by(Office.organization._.name, Office.name)
+
+
 async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
     """The user's roles resolved to offices; None for an unknown, deactivated or locked user, or for
     a session from before the user's last sign-out or lockout (`epoch`)."""
@@ -128,15 +141,7 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
     memberships = await Membership.select(
         Membership.role, Membership.network, Membership.organization, Membership.office
     ).where(Membership.user == user_id)
-    offices = await Office.select(
-        Office.id,
-        Office.name,
-        Office.code,
-        Office.organization._.id.as_alias("organization_id"),
-        Office.organization._.name.as_alias("organization"),
-        Office.organization._.network._.id.as_alias("network_id"),
-        Office.organization._.network._.name.as_alias("network"),
-    ).order_by(Office.organization._.name, Office.name)
+    offices = await every_office()
     visible: set[int] = set()
     for m in memberships:
         if m["role"] == "network" and m["network"]:

@@ -24,12 +24,12 @@ from typing import Any
 
 from litestar.datastructures import State
 
+from survey.auth.queries import every_office
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard import best, routes
 from survey.dashboard.filters import parse_filters, publication_day, published_through
 from survey.i18n import UI_LOCALES
 from survey.settings import Settings
-from survey.tables import Office
 
 log = logging.getLogger("resonanz.warm")
 CHECK_SECONDS = 600
@@ -41,15 +41,7 @@ PAUSE_SECONDS = 0.01
 async def comparison_groups() -> list[Scope]:
     """One scope per comparison group (a network, or a job centre in none) that sees all of
     its offices, as the group's coordinator does."""
-    offices = await Office.select(
-        Office.id,
-        Office.name,
-        Office.code,
-        Office.organization._.id.as_alias("organization_id"),
-        Office.organization._.name.as_alias("organization"),
-        Office.organization._.network._.id.as_alias("network_id"),
-        Office.organization._.network._.name.as_alias("network"),
-    ).order_by(Office.organization._.name, Office.name)
+    offices = await every_office()
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for o in offices:
         key = ("network", o["network_id"]) if o["network_id"] else ("org", o["organization_id"])
