@@ -14,7 +14,7 @@ from analysis.benchmark import (
     compare_offices,
     funnel_limits,
 )
-from analysis.casemix import Adjustment, adjust, adjusted_model
+from analysis.casemix import Adjustment, adjust, adjust_from_margins, adjusted_model
 from analysis.charts import caterpillar, diverging_bars, funnel_plot, trend
 from analysis.counts import CountTable
 from analysis.indices import (
@@ -79,6 +79,7 @@ __all__ = [
     "Shrunken",
     "VerdictForecast",
     "adjust",
+    "adjust_from_margins",
     "adjust_pvalues",
     "adjusted_model",
     "caterpillar",

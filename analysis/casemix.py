@@ -134,25 +134,149 @@ def adjust(
 
     sxx = (x * n_r[:, None]).T @ x - (xbar_i * n_i[:, None]).T @ xbar_i
     sxy = x.T @ s_r - (xbar_i * n_i[:, None]).T @ np.nan_to_num(ybar)
-    # keep the columns that add within-office variation (greedy, in order)
+    within_ss = float(q_r.sum() - np.sum(n_i[n_i > 0] * ybar[n_i > 0] ** 2))
+    return _solve(labels, names, refs, n_i, ybar, xbar_i, xbar, sxx, sxy, within_ss)
+
+
+def adjust_from_margins(
+    offices: Sequence[Any],
+    totals: Any,
+    margins: Mapping[str, Mapping[str, Any]],
+    joint_values: Mapping[str, Sequence[Any]],
+    joint_n: Sequence[float],
+    levels: Sequence[float] | None = None,
+) -> Adjustment:
+    """`adjust` from each office's margins and one network cross-tabulation of the adjusters.
+
+    The within-office (fixed-effects) estimator needs no cell office × adjuster × adjuster:
+      Sxx = Σ_i (X_i'X_i − n_i x̄_i x̄_i') = Σ_i X_i'X_i − Σ_i n_i x̄_i x̄_i',
+    and Σ_i X_i'X_i is the network's count of responses with each pair of adjuster values
+    (counts only, no answers); x̄_i are the office's shares of each value and
+      Sxy = Σ_i (X_i'y_i − n_i x̄_i ȳ_i) = Σ_i n_i x̄_i,v (ȳ_i,v − ȳ_i)
+    needs the office's mean per single adjuster value; the residual sum of squares needs
+    Σx² per office. So β, σ² and the adjusted indices ȳ_i − β'(x̄_i − x̄) come from
+    `totals` (offices × levels: each office's count vector), `margins` (adjuster → value →
+    offices × levels: the count vectors of each office's responses with that value) and the
+    network's cells (`joint_values[adjuster][r]`, `joint_n[r]` responses), and equal
+    `adjust` on the office × adjusters × level cells when the counts are exact.
+
+    With perturbed counts (a protected table) the margins of one adjuster need not add up to
+    the office's total: the shares x̄_i,v are taken within the adjuster (n_i,v / Σ_w n_i,w),
+    and Σ_i X_i'X_i within one adjuster is diagonal (Σ_i n_i x̄_i,v), across two adjusters the
+    network's pair count scaled to the offices' N. Columns whose within-office variance is
+    not positive are dropped as in `adjust`. Same reference (O'Malley et al. 2005); the
+    identity is that of the within transformation (Wooldridge 2010, Econometric Analysis of
+    Cross Section and Panel Data, 2nd ed., §10.5).
+    """
+    tot = as_count_matrix(totals)
+    lv = as_levels(levels if levels is not None else np.arange(1, tot.shape[1] + 1), tot.shape[1])
+    span = lv[-1] - lv[0]
+    if span == 0:
+        raise ValueError("the scale has only one level: no index")
+    xs = 100.0 * (lv - lv[0]) / span
+    labels = [str(o) for o in offices]
+    if len(labels) != tot.shape[0]:
+        raise ValueError(f"{len(labels)} office labels for {tot.shape[0]} offices' totals")
+    if len(set(labels)) != len(labels):
+        raise ValueError("office labels must be unique")
+    n_i = tot.sum(axis=1)
+    has = n_i > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ybar = np.where(has, (tot @ xs) / n_i, np.nan)
+    within_ss = float(np.sum(tot[has] @ (xs * xs)) - np.sum(n_i[has] * ybar[has] ** 2))
+    big_n = float(n_i.sum())
+    jn = np.asarray(joint_n, dtype=np.float64)
+    names: list[str] = []
+    refs: dict[str, str] = {}
+    columns: list[tuple[str, str]] = []
+    share: list[FloatArray] = []  # per column: offices' shares of the value
+    dev: list[FloatArray] = []  # per column: n_i x̄_i,v (ȳ_i,v − ȳ_i)
+    for name, by_value in margins.items():
+        if name not in joint_values:
+            raise ValueError(f"adjuster {name!r} is not in the network's cells")
+        if len(joint_values[name]) != jn.size:
+            raise ValueError(
+                f"adjuster {name!r} has {len(joint_values[name])} values for {jn.size} cells"
+            )
+        cells = {str(v): as_count_matrix(c) for v, c in by_value.items()}
+        for v, c in cells.items():
+            if c.shape != tot.shape:
+                raise ValueError(f"margin {name}={v} has shape {c.shape}, totals {tot.shape}")
+        values = sorted(cells)
+        n_v = {v: cells[v].sum(axis=1) for v in values}
+        within = np.sum([n_v[v] for v in values], axis=0)
+        net = {v: float(n_v[v].sum()) for v in values}
+        ref = max(values, key=lambda v: (net[v], v))
+        refs[name] = ref
+        for v in values:
+            if v == ref:
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.where(within > 0, n_v[v] / within, 0.0)
+                mean_v = np.where(n_v[v] > 0, (cells[v] @ xs) / n_v[v], 0.0)
+            columns.append((name, v))
+            names.append(f"{name}={v}")
+            share.append(p)
+            dev.append(np.where(has & (n_v[v] > 0), n_i * p * (mean_v - np.nan_to_num(ybar)), 0.0))
+    cols = len(columns)
+    xbar_i = np.column_stack(share) if cols else np.zeros((tot.shape[0], 0))
+    xbar_i = np.where(has[:, None], xbar_i, 0.0)
+    xbar = (n_i @ xbar_i) / big_n if big_n else np.zeros(cols)
+    sxy = np.array([float(np.sum(d)) for d in dev]) if cols else np.zeros(0)
+    # Σ_i X_i'X_i: within one adjuster the values exclude each other (diagonal: the offices'
+    # counts of the value); across two adjusters, the network's pair counts
+    joint_total = float(jn.sum())
+    scale = big_n / joint_total if joint_total > 0 else 0.0
+    jv = {name: np.asarray([str(x) for x in joint_values[name]], dtype=object) for name in margins}
+    xx = np.zeros((cols, cols))
+    for a, (name_a, v_a) in enumerate(columns):
+        xx[a, a] = float(n_i @ xbar_i[:, a])
+        in_a = jv[name_a] == v_a
+        for b in range(a + 1, cols):
+            name_b, v_b = columns[b]
+            if name_b != name_a:
+                xx[a, b] = xx[b, a] = float(jn[in_a & (jv[name_b] == v_b)].sum()) * scale
+    sxx = xx - (xbar_i * n_i[:, None]).T @ xbar_i
+    return _solve(labels, names, refs, n_i, ybar, xbar_i, xbar, sxx, sxy, within_ss)
+
+
+def _solve(
+    labels: list[str],
+    names: list[str],
+    refs: dict[str, str],
+    n_i: FloatArray,
+    ybar: FloatArray,
+    xbar_i: FloatArray,
+    xbar: FloatArray,
+    sxx: FloatArray,
+    sxy: FloatArray,
+    within_ss: float,
+) -> Adjustment:
+    """The within-office least-squares fit from its cross-products (shared by `adjust` and
+    `adjust_from_margins`)."""
+    big_n = float(n_i.sum())
+    # keep the columns that add within-office variation (greedy, in order); a column whose
+    # within-office variance is not positive given the kept ones (a perturbed cross-tab can
+    # make the matrix indefinite) is dropped too
     keep: list[int] = []
-    for j in range(x.shape[1]):
+    for j in range(sxx.shape[0]):
         trial = [*keep, j]
         sub = sxx[np.ix_(trial, trial)]
-        scale = max(float(np.max(np.diag(sub))), 1e-300)
-        if np.linalg.matrix_rank(sub / scale, tol=1e-9) == len(trial):
+        scale = max(float(np.max(np.abs(np.diag(sub)))), 1e-300)
+        if np.linalg.matrix_rank(sub / scale, tol=1e-9) == len(trial) and (
+            float(np.linalg.eigvalsh(sub / scale).min()) > 1e-9
+        ):
             keep = trial
-    dropped = tuple(names[j] for j in range(x.shape[1]) if j not in keep)
+    dropped = tuple(names[j] for j in range(sxx.shape[0]) if j not in keep)
     sxx_k = sxx[np.ix_(keep, keep)]
     sxy_k = sxy[keep]
     beta = np.linalg.solve(sxx_k, sxy_k) if keep else np.zeros(0)
     has = n_i > 0
-    within_ss = float(q_r.sum() - np.sum(n_i[has] * ybar[has] ** 2))
     groups = int(has.sum())
-    df0 = int(big_n) - groups
+    df0 = round(big_n) - groups
     sigma0 = math.sqrt(max(within_ss, 0.0) / df0) if df0 > 0 else 0.0
     sse = within_ss - float(beta @ sxy_k)
-    df = int(big_n) - groups - len(keep)
+    df = round(big_n) - groups - len(keep)
     sigma2 = max(sse, 0.0) / df if df > 0 else float("nan")
     cov = sigma2 * np.linalg.inv(sxx_k) if keep else np.zeros((0, 0))
     d = xbar_i[:, keep] - xbar[keep]
@@ -167,7 +291,7 @@ def adjust(
 
     return Adjustment(
         tuple(labels),
-        tuple(int(v) for v in n_i),
+        tuple(round(float(v)) for v in n_i),
         opt(ybar),
         opt(adj),
         opt(se_obs),
@@ -229,4 +353,11 @@ def office_table(adj_office: Sequence[Any], counts: Any, levels: Sequence[float]
     return CountTable(labels, list(levels), out)
 
 
-__all__ = ["Adjustment", "adjust", "adjusted_model", "index_estimates", "office_table"]
+__all__ = [
+    "Adjustment",
+    "adjust",
+    "adjust_from_margins",
+    "adjusted_model",
+    "index_estimates",
+    "office_table",
+]
