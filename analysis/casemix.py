@@ -121,7 +121,7 @@ def adjust(
     q_r = c @ (xs * xs)
     x, names, refs = _design(covariates, rows, n_r)
 
-    n_i = np.bincount(oi, weights=n_r, minlength=k)
+    n_i = np.bincount(oi, weights=n_r, minlength=k).astype(np.float64)
     s_i = np.bincount(oi, weights=s_r, minlength=k)
     with np.errstate(divide="ignore", invalid="ignore"):
         ybar = s_i / n_i
@@ -198,7 +198,7 @@ def adjust_from_margins(
             raise ValueError(
                 f"adjuster {name!r} has {len(joint_values[name])} values for {jn.size} cells"
             )
-        cells = {str(v): as_count_matrix(c) for v, c in by_value.items()}
+        cells = {str(v): _weights(c, f"margin {name}={v}") for v, c in by_value.items()}
         for v, c in cells.items():
             if c.shape != tot.shape:
                 raise ValueError(f"margin {name}={v} has shape {c.shape}, totals {tot.shape}")
@@ -238,6 +238,20 @@ def adjust_from_margins(
                 xx[a, b] = xx[b, a] = float(jn[in_a & (jv[name_b] == v_b)].sum()) * scale
     sxx = xx - (xbar_i * n_i[:, None]).T @ xbar_i
     return _solve(labels, names, refs, n_i, ybar, xbar_i, xbar, sxx, sxy, within_ss)
+
+
+def _weights(counts: Any, name: str) -> FloatArray:
+    """A matrix of non-negative finite numbers of responses (not necessarily whole: a
+    margin may be shared out in proportions)."""
+    try:
+        arr = np.asarray(counts, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} is not a regular array of numbers: {exc}") from exc
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+        raise ValueError(f"{name} must be a matrix of non-negative finite numbers")
+    return arr
 
 
 def _solve(

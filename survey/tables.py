@@ -236,6 +236,23 @@ class RollupCount(Table):
     key_sum = BigInt(default=0)
 
 
+class MixCount(Table):
+    """Responses per office × completed month × service type × language × mode (no answers):
+    the network's cross-tabulation of the client-mix adjusters (survey/dashboard/casemix.py),
+    summed from DailyCount's index rows like RollupCount. Never shown: only its network-wide
+    sums, perturbed, enter the adjustment. Rows with office NULL and mode "_rolled" mark the
+    last month rolled up."""
+
+    id: Serial
+    start = Date()
+    office = ForeignKey(references=Office, null=True, on_delete=OnDelete.cascade)
+    service_type = Varchar(length=40)
+    locale = Varchar(length=20)
+    mode = Varchar(length=16)
+    n = Integer()
+    key_sum = BigInt(default=0)
+
+
 class User(Table, tablename="staff_user"):
     id: Serial
     username = Varchar(length=80, unique=True)
@@ -334,6 +351,7 @@ ALL_TABLES: list[type[Table]] = [
     TextAnswer,
     DailyCount,
     RollupCount,
+    MixCount,
     User,
     LoginThrottle,
     Membership,

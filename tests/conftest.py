@@ -51,6 +51,7 @@ TABLES_IN_DELETE_ORDER = [
     "login_throttle",
     "membership",
     "staff_user",
+    "mix_count",
     "daily_count",
     "rollup_count",
     "text_answer",

@@ -70,6 +70,9 @@ HEADINGS = {
     "forecast_difference": N_("time to verdict: difference assumed (points)"),
     "forecast_months": N_("time to verdict: months of answers"),
     "forecast": N_("time to verdict"),
+    "adjusted": N_("index adjusted for client mix"),
+    "adjusted_low": N_("adjusted index, lower limit"),
+    "adjusted_high": N_("adjusted index, upper limit"),
 }
 """The heading of each column (staff catalog); `n_3` and the like (answers per level) stay."""
 

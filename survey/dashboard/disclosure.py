@@ -533,3 +533,19 @@ def hidden_pools(
         if decisions[pool] is None:
             known.append(pool)
     return decisions
+
+
+def perturbed_cells(n: Sequence[int], key_sums: Sequence[int], names: Sequence[str]) -> np.ndarray:
+    """Counts of cells that are never shown but enter published figures (the network's
+    cross-tab of the client-mix adjusters, survey/dashboard/casemix.py): each perturbed once
+    by the cell key method, its key made from the key sum of its responses and its name, so
+    the same responses always get the same noise; an empty cell stays empty and no count
+    goes below zero."""
+    counts = np.asarray(n, dtype=np.float64)
+    if not counts.size:
+        return counts
+    keys = np.array([int(k) % 2**64 for k in key_sums], dtype=np.uint64)
+    position = np.array([_code("mix:" + name) for name in names], dtype=np.uint64)
+    noise = noise_for(cell_keys(keys, keys, position))
+    result: np.ndarray = np.clip(counts + np.where(counts > 0, noise, 0), 0, None)
+    return result

@@ -101,6 +101,8 @@ def _choice(params: Mapping[str, str | None], name: str, allowed: tuple[str, ...
 
 
 FILTER_PARAMS = ("service_type", "language", "mode")
+ADJUST = ("mix", "none")
+"""`adjust=`: verdicts, funnel and ranks on the client-mix adjusted index, or the observed."""
 
 
 def _with_filter(params: Mapping[str, str | None]) -> dict[str, str | None]:
@@ -144,6 +146,7 @@ def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
         raise BadRequest(
             N_("Choose one filter at a time: service type, language or mode."),
         )
+    adjust = _choice(params, "adjust", ADJUST) or "mix"
     length = last - first + 1
     return Filters(
         first_month=month_name(first),
@@ -153,6 +156,7 @@ def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
         service_type=service_type,
         locale=locale,
         mode=mode,
+        adjust="none" if adjust == "none" else "mix",
     )
 
 
@@ -161,6 +165,8 @@ def filter_query(filters: Filters) -> dict[str, str]:
     query = {"from": filters.first_month, "to": filters.last_month}
     if filters.dimension is not None:
         query[{"locale": "language"}.get(filters.dimension, filters.dimension)] = str(filters.value)
+    if filters.adjust != "mix":  # the default is left out of links
+        query["adjust"] = filters.adjust
     return query
 
 
@@ -189,6 +195,14 @@ Language = Annotated[
 Mode = Annotated[
     str | None, QueryParameter(required=False, description="Mode: " + ", ".join(MODES))
 ]
+AdjustFor = Annotated[
+    str | None,
+    QueryParameter(
+        required=False,
+        description="mix (default): verdicts, funnel and ranks on the index adjusted for "
+        "service type, language group and mode; none: on the observed index",
+    ),
+]
 OneFilter = Annotated[
     str | None,
     QueryParameter(
@@ -207,6 +221,7 @@ async def provide_filters(
     language: Language = None,
     mode: Mode = None,
     filter: OneFilter = None,
+    adjust: AdjustFor = None,
 ) -> Filters:
     """The Litestar dependency behind every dashboard page and results route (one filter at
     a time: service type, language or mode).
@@ -215,5 +230,5 @@ async def provide_filters(
     without credentials gets 401 (or the sign-in page) before its period is looked at."""
     del staff
     params = {"from": date_from, "to": date_to, "service_type": service_type,
-              "language": language, "mode": mode, "filter": filter}  # fmt: skip
+              "language": language, "mode": mode, "filter": filter, "adjust": adjust}  # fmt: skip
     return parse_filters(params, publication_day(state.settings))

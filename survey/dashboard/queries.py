@@ -21,7 +21,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from survey.dashboard.schemas import Filters
 from survey.db import SQLITE_BUSY_TIMEOUT_S
-from survey.tables import DailyCount, Office, RollupCount, TextAnswer
+from survey.tables import DailyCount, MixCount, Office, RollupCount, TextAnswer
 
 ROLLED = "_rolled"
 INDEX_CLASS = "CASE WHEN item = '_index' THEN ((4 * value + 210) / 420) * 105 ELSE value END"
@@ -373,3 +373,101 @@ async def mark_comments_changed() -> None:
         COMMENTS_CHANGED,
         dt.datetime.now(dt.UTC),
     )
+
+
+MIX_ROLLED = "_rolled"
+
+
+class MixRow(msgspec.Struct, array_like=True, frozen=True):
+    """Responses (with an index) of the offices asked for, in one cell of the adjusters."""
+
+    service_type: str
+    locale: str
+    mode: str
+    n: int
+    key_sum: int
+
+
+async def ensure_mix_rollups(today: dt.date) -> Rolled:
+    """Roll up `mix_count` (responses per office × month × service type × language × mode,
+    from `daily_count`'s index rows) for every month that ended before yesterday, once, one
+    month per statement, as `ensure_rollups` does for `rollup_count`."""
+    horizon = today - dt.timedelta(days=1)
+    marks = await MixCount.raw(
+        "SELECT MAX(start) AS start FROM mix_count WHERE mode = {}", MIX_ROLLED
+    )
+    done = _as_date(marks[0]["start"]) if marks else None
+    if done is None:
+        first = await DailyCount.raw("SELECT MIN(day) AS day FROM daily_count")
+        start = _as_date(first[0]["day"]) if first else None
+        if start is None:
+            return Rolled(None)
+        month = first_of_month(start)
+    else:
+        month = next_month(done)
+    month_expr = (
+        "CAST(date_trunc('month', day) AS date)" if _postgres() else "substr(day, 1, 7) || '-01'"
+    )
+    last_month = first_of_month(horizon) - dt.timedelta(days=1)
+    while month <= last_month:
+        end = next_month(month) - dt.timedelta(days=1)
+        await MixCount.raw(
+            "INSERT INTO mix_count (start, office, service_type, locale, mode, n, key_sum) "
+            f"SELECT {month_expr}, office, service_type, locale, mode, SUM(n), SUM(key_sum) "
+            "FROM daily_count WHERE item = '_index' AND day >= {} AND day <= {} "
+            f"GROUP BY {month_expr}, office, service_type, locale, mode ON CONFLICT DO NOTHING",
+            month,
+            end,
+        )
+        await MixCount.raw(
+            "INSERT INTO mix_count (start, office, service_type, locale, mode, n, key_sum) "
+            "VALUES ({}, NULL, '', '', {}, 0, 0)",
+            month,
+            MIX_ROLLED,
+        )
+        month = next_month(month)
+    return await _mix_rolled()
+
+
+async def _mix_rolled() -> Rolled:
+    rows = await MixCount.raw(
+        "SELECT MAX(start) AS start FROM mix_count WHERE mode = {}", MIX_ROLLED
+    )
+    return Rolled(_as_date(rows[0]["start"]) if rows else None)
+
+
+async def mix_rows(
+    office_ids: Sequence[int], done: Rolled, first_month: str, last_month: str
+) -> list[MixRow]:
+    """Responses with an index of these offices in `first_month`–`last_month` per service
+    type × language × mode, summed over the offices and months: rolled-up months from
+    `mix_count`, the rest from `daily_count`."""
+    if not office_ids:
+        return []
+    lo, hi = month_start(first_month), month_end(last_month)
+    split = next_month(done.month) if done.month is not None else lo
+    split = min(max(split, lo), next_month(hi))
+    offices = f" AND office IN ({', '.join('{}' for _ in office_ids)})"
+    args: list[object] = []
+    parts = []
+    if split > lo:
+        parts.append(
+            "SELECT service_type, locale, mode, n, key_sum FROM mix_count "
+            "WHERE start >= {} AND start < {}" + offices
+        )
+        args += [lo, split, *office_ids]
+    if split <= hi:
+        parts.append(
+            "SELECT service_type, locale, mode, n, key_sum FROM daily_count "
+            "WHERE item = '_index' AND day >= {} AND day <= {}" + offices
+        )
+        args += [split, hi, *office_ids]
+    sql = (
+        "SELECT service_type, locale, mode, SUM(n) AS n, SUM(key_sum) AS key_sum "
+        f"FROM ({' UNION ALL '.join(parts)}) AS cells GROUP BY 1, 2, 3"
+    )
+    rows = await MixCount.raw(sql, *args)
+    return [
+        MixRow(r["service_type"], r["locale"], r["mode"], int(r["n"]), int(r["key_sum"]))
+        for r in rows
+    ]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 
 from analysis import (
+    Adjustment,
     CountTable,
     Estimate,
     OfficeEffect,
@@ -29,6 +30,7 @@ from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
 from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard.cache import by_value
+from survey.dashboard.casemix import Mix, note
 from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, hidden_pools
 from survey.dashboard.filters import months_between
 from survey.dashboard.schemas import (
@@ -141,11 +143,18 @@ def _index_table(table: ProtectedTable, groups: Sequence[Sequence[int]], months:
 
 
 @by_value
-def group_model(counts: CountTable, min_n: int, *, benchmark: bool = False) -> OfficeModel:
+def group_model(
+    counts: CountTable, min_n: int, *, benchmark: bool = False, adjusted: Adjustment | None = None
+) -> OfficeModel:
     """The random-effects model of the units in `counts` (analysis.model) on their published
     index counts: verdicts, shrunken indices and difference intervals; on the benchmark
-    also the joint rank intervals and the funnel lines."""
+    also the joint rank intervals and the funnel lines. With `adjusted` (the client-mix
+    adjustment of the same units), on the adjusted indices and their variances."""
     n, y, v, sigma = index_estimates(counts)
+    if adjusted is not None:
+        y = np.array([np.nan if a is None else a for a in adjusted.adjusted])
+        v = np.array([np.nan if a is None else a * a for a in adjusted.se_adjusted])
+        sigma = adjusted.sigma
     if sigma == 0:  # every answer on one level: nothing to model (office_model does the same)
         v = np.full_like(v, np.nan)
     return fit_office_model(
@@ -182,12 +191,27 @@ class Rows:
     the whole group they come from (on `counts`, the group's published index counts)."""
 
     def __init__(self, rows: list[OfficeRow], comparison: Comparison, model: OfficeModel,
-                 counts: CountTable) -> None:  # fmt: skip
+                 counts: CountTable, adjusted: Adjustment | None = None) -> None:  # fmt: skip
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
+        self.adjusted = adjusted
+
+
+def _adjusted(adj: Adjustment | None, g: int, shown: bool) -> list[float | None]:
+    """A unit's adjusted index with its 95% interval, or three Nones."""
+    if adj is None or not shown or adj.adjusted[g] is None or adj.se_adjusted[g] is None:
+        return [None, None, None]
+    value, se = adj.adjusted[g], adj.se_adjusted[g]
+    assert value is not None and se is not None
+    return [_r(value), _r(value - 1.96 * se), _r(value + 1.96 * se)]
 
 
 def office_rows(
-    scope: Scope, table: ProtectedTable, filters: Filters, min_n: int, only: int | None = None
+    scope: Scope,
+    table: ProtectedTable,
+    filters: Filters,
+    min_n: int,
+    only: int | None = None,
+    mix: Mix | None = None,
 ) -> Rows:
     """The rows of the visible offices (of office `only` alone: an office page needs its own
     row, the model and the rank test of the whole group, not the others' change or NPS)."""
@@ -196,7 +220,8 @@ def office_rows(
     cur_months, prev_months = current_months(filters), previous_months(filters)
     counts = _index_table(table, groups, cur_months)
     comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT)
-    model = group_model(counts, min_n)
+    adj = mix.adjust(groups, counts.counts, counts.labels, min_n) if mix is not None else None
+    model = group_model(counts, min_n, adjusted=adj)
     cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
     # effect size, q and verdict would give the group back (issue 10, red team)
@@ -216,6 +241,7 @@ def office_rows(
         prev_ok = enough and prev_n >= min_n
         ch = change(prev, cur[g], list(INDEX_LEVELS)) if prev_ok else None
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
+        adjusted = _adjusted(adj, g, modelled)
         rows.append(
             OfficeRow(
                 office_id=office.id,
@@ -246,9 +272,12 @@ def office_rows(
                 nps=nps[0],
                 nps_low=nps[1],
                 nps_high=nps[2],
+                adjusted=adjusted[0],
+                adjusted_low=adjusted[1],
+                adjusted_high=adjusted[2],
             )
         )  # fmt: skip
-    return Rows(rows, comparison, model, counts)
+    return Rows(rows, comparison, model, counts, adj)
 
 
 MODEL_ORDER = ["below", "no clear difference", "above", "too few offices", WITHHELD, TOO_FEW]
@@ -257,6 +286,7 @@ SORTS: dict[str, SortKey] = {
     "office": lambda r: (r.organization, r.office),
     "n": lambda r: (r.n is not None, r.n or 0),
     "index": lambda r: (r.index is not None, r.index or 0.0),
+    "adjusted": lambda r: (r.adjusted is not None, r.adjusted or 0.0),
     "top_box": lambda r: (r.top_box is not None, r.top_box or 0.0),
     "change": lambda r: (r.change is not None, r.change or 0.0),
     "nps": lambda r: (r.nps is not None, r.nps or 0.0),
@@ -277,10 +307,15 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
 
 
 def overview(
-    scope: Scope, table: ProtectedTable, filters: Filters, min_n: int, sort: str | None = None
+    scope: Scope,
+    table: ProtectedTable,
+    filters: Filters,
+    min_n: int,
+    sort: str | None = None,
+    mix: Mix | None = None,
 ) -> Overview:
     key, descending = parse_sort(sort)
-    found = office_rows(scope, table, filters, min_n)
+    found = office_rows(scope, table, filters, min_n, mix=mix)
     rows = found.rows
     rows.sort(key=SORTS[key], reverse=descending)
     total = found.comparison.overall_index
@@ -307,6 +342,7 @@ def overview(
         group_nps=nps[0],
         group_nps_low=nps[1],
         group_nps_high=nps[2],
+        adjustment=note(filters, found.adjusted),
     )
 
 
@@ -319,6 +355,7 @@ def office_result(
     *,
     item_text: Callable[[dict[str, str]], str],
     comments: Callable[[list[str]], list[Comment]],
+    mix: Mix | None = None,
 ) -> OfficeResult:
     """One office: its row, item distributions, trend, comparison and comments.
 
@@ -326,7 +363,7 @@ def office_result(
     returns the comments to show; `item_text` picks an item's text in the page's language.
     """
     cur_months = current_months(filters)
-    found = office_rows(scope, table, filters, min_n, only=office_id)
+    found = office_rows(scope, table, filters, min_n, only=office_id, mix=mix)
     row = found.rows[0]
     office = next(o for o in scope.group if o.id == office_id)
     items = []
@@ -402,6 +439,7 @@ def office_result(
         comments=comments(shown_months),
         comments_withheld=[m for m in cur_months if m not in shown_months],
         forecast=row.forecast,
+        adjustment=note(filters, found.adjusted),
     )
 
 
@@ -492,6 +530,7 @@ def benchmark(
     filters: Filters,
     min_n: int,
     level: Literal["office", "organization"] = "office",
+    mix: Mix | None = None,
 ) -> BenchmarkParts:
     """Every office (or job centre) of the group, ranked with intervals; visible ones shown.
 
@@ -505,7 +544,11 @@ def benchmark(
     labels = _unique_labels([name for _, name, _ in units])
     table_ = _index_table(table, [ids for _, _, ids in units], months, labels)
     comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT)
-    model = group_model(table_, min_n, benchmark=True)
+    adj = (
+        mix.adjust([ids for _, _, ids in units], table_.counts, labels, min_n)
+        if mix is not None else None
+    )  # fmt: skip
+    model = group_model(table_, min_n, benchmark=True, adjusted=adj)
     pools = hidden_pools(scope, table, months, min_n)
     target_hidden = pools[frozenset(o.id for o in scope.group)]
     hidden = {
@@ -514,7 +557,9 @@ def benchmark(
     }
     out = []
     points = []
-    for (uid, name, _), comp, effect in zip(units, comparison.offices, model.offices, strict=True):
+    for g, ((uid, name, _), comp, effect) in enumerate(
+        zip(units, comparison.offices, model.offices, strict=True)
+    ):
         position = funnel_position(effect, model)
         points.append(FunnelPoint(effect.label, effect.n, effect.estimate, None, position))
         if uid not in visible:
@@ -522,6 +567,7 @@ def benchmark(
         ok = comp.n >= min_n and hidden[comp.label] is None
         ranked = ok and target_hidden is None and effect.value is not None
         verdict = model_verdict(effect, model, min_n)
+        adjusted = _adjusted(adj, g, ranked)
         out.append(
             BenchmarkRow(
                 id=uid,
@@ -545,6 +591,9 @@ def benchmark(
                 model_verdict=(
                     (verdict if target_hidden is None else WITHHELD) if ok else TOO_FEW
                 ),
+                adjusted=adjusted[0],
+                adjusted_low=adjusted[1],
+                adjusted_high=adjusted[2],
             )
         )  # fmt: skip
     out.sort(key=lambda r: (r.shrunken is None, -(r.shrunken or 0.0), r.index is None,
@@ -558,6 +607,7 @@ def benchmark(
         target=None if target_hidden else _r(model.mean),
         rows=out,
         target_hidden=target_hidden,
+        adjustment=note(filters, adj),
     )
     # the caterpillar shows the observed index coloured by the model's verdict
     words: dict[str, Literal["better", "worse"]] = {"above": "better", "below": "worse"}

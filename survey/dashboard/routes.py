@@ -24,7 +24,17 @@ from markupsafe import Markup
 from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.dashboard import best, charts, comments, disclosure, queries, results, steering, words
+from survey.dashboard import (
+    best,
+    casemix,
+    charts,
+    comments,
+    disclosure,
+    queries,
+    results,
+    steering,
+    words,
+)
 from survey.dashboard.cache import BoundedCache
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
@@ -171,6 +181,24 @@ def _cache(state: State) -> BoundedCache:
     return state.dashboard_cache  # type: ignore[no-any-return]
 
 
+async def _mix(state: State, staff: Scope, filters: Filters) -> casemix.Mix | None:
+    """What the page adjusts for client mix with (None: not adjusted; survey/dashboard/
+    casemix.py): the index figures of every single-filter view of the period, and the
+    group's cross-tab of the adjusters."""
+    if filters.adjust != "mix" or filters.dimension is not None:
+        return None
+    months = results.current_months(filters)
+
+    async def table_for(view: Filters) -> disclosure.ProtectedTable:
+        return await protected_table(state, staff, view, [INDEX_ITEM], months)
+
+    whole = await table_for(filters)
+    done = await casemix.mix_rolled(state, today())
+    return await casemix.group_mix(
+        table_for, [o.id for o in staff.group], filters, whole, months, done
+    )
+
+
 def _both_periods(filters: Filters) -> list[str]:
     return results.previous_months(filters) + results.current_months(filters)
 
@@ -183,7 +211,9 @@ async def _overview(
     results.parse_sort(sort)
     items = {INDEX_ITEM, results.TOP_BOX_ITEM, results.NPS_ITEM, *(plan.items if plan else ())}
     table = await protected_table(state, staff, filters, sorted(items), _both_periods(filters))
-    return results.overview(staff, table, filters, _settings(state).min_responses, sort), table
+    mix = await _mix(state, staff, filters)
+    min_n = _settings(state).min_responses
+    return results.overview(staff, table, filters, min_n, sort, mix=mix), table
 
 
 def _item_text(locale: str) -> Any:
@@ -225,6 +255,7 @@ async def _office(
         _settings(state).min_responses,
         item_text=_item_text(locale),
         comments=lambda months: listing.arrange(months, secret, masks),
+        mix=await _mix(state, staff, filters),
     )
     return result, table
 
@@ -340,7 +371,8 @@ async def _benchmark(
     table = await protected_table(
         state, staff, filters, [INDEX_ITEM], results.current_months(filters)
     )
-    return results.benchmark(staff, table, filters, _settings(state).min_responses, unit)
+    mix = await _mix(state, staff, filters)
+    return results.benchmark(staff, table, filters, _settings(state).min_responses, unit, mix)
 
 
 def about(count: int) -> int | None:

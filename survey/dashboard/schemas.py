@@ -35,6 +35,9 @@ class Filters(msgspec.Struct, frozen=True):
     service_type: str | None = None
     locale: str | None = None
     mode: str | None = None
+    adjust: Literal["mix", "none"] = "mix"
+    """Whether verdicts, funnel and ranks use the client-mix adjusted index (the default) or
+    the observed one; a filtered view is never adjusted (survey/dashboard/casemix.py)."""
 
     @property
     def dimension(self) -> str | None:
@@ -64,6 +67,22 @@ class Forecast(msgspec.Struct):
     max_months: int
 
 
+class MixAdjustment(msgspec.Struct):
+    """How a page's verdicts, funnel and ranks treat client mix."""
+
+    applied: bool
+    """Whether they come from the adjusted index (else from the observed one)."""
+    asked: Literal["mix", "none"]
+    """What the page was asked for (`adjust=`)."""
+    adjusters: list[str]
+    """What the adjustment allows for: service_type, language (German, Leichte Sprache,
+    other), mode. Age is not asked, so it is not among them."""
+    reason: str | None = None
+    """Why a page asked to adjust is not adjusted (a filtered view; too few units)."""
+    coefficients: dict[str, float] = msgspec.field(default_factory=dict)
+    """Index points of each adjuster value against its reference value (within offices)."""
+
+
 class OfficeRow(msgspec.Struct):
     """One office in the current period against its comparison group."""
 
@@ -90,7 +109,8 @@ class OfficeRow(msgspec.Struct):
     model_verdict: ModelVerdict = "too few responses"
     difference: float | None = None
     """The model's estimate of the office's true index minus the group's average (index
-    points, shrunken), with its 95% interval."""
+    points, shrunken), with its 95% interval: of the adjusted index where `adjusted` is
+    given, else of the observed one."""
     difference_low: float | None = None
     difference_high: float | None = None
     nps: float | None = None
@@ -99,6 +119,12 @@ class OfficeRow(msgspec.Struct):
     answers to that question."""
     nps_low: float | None = None
     nps_high: float | None = None
+    adjusted: float | None = None
+    """The index adjusted for client mix (the index the office would have with the group's
+    mix of service types, language groups and modes), with its 95% interval; None where the
+    page is not adjusted (`MixAdjustment.applied`) or the index is withheld."""
+    adjusted_low: float | None = None
+    adjusted_high: float | None = None
     forecast: list[Forecast] = msgspec.field(default_factory=list)
     """Time to verdict while the model sees no clear difference (the office page's): for the
     model's estimate of the difference, and for 5 points when that would take longer than
@@ -120,6 +146,9 @@ class Overview(msgspec.Struct):
     and where the pooled answers to the recommend question would reveal a unit."""
     group_nps_low: float | None = None
     group_nps_high: float | None = None
+
+    adjustment: MixAdjustment | None = None
+    """What the page's verdicts, funnel and ranks are based on (None: not adjusted)."""
 
 
 class ItemResult(msgspec.Struct):
@@ -177,6 +206,9 @@ class OfficeResult(msgspec.Struct):
     """Time to verdict: for the model's estimate of the difference, and for a difference
     of 5 points when that estimate would not be clear within `max_months`."""
 
+    adjustment: MixAdjustment | None = None
+    """What the page's verdicts, funnel and ranks are based on (None: not adjusted)."""
+
 
 class BenchmarkRow(msgspec.Struct):
     id: int
@@ -203,7 +235,12 @@ class BenchmarkRow(msgspec.Struct):
     """Why a job centre's figures are withheld: they would reveal a single office."""
     model_verdict: ModelVerdict = "too few responses"
     """The verdict of the model that gives the shrunken index, rank interval and funnel
-    position; `verdict` and `qvalue` are the rank test's."""
+    position (on the adjusted index where `adjusted` is given); `verdict` and `qvalue` are
+    the rank test's (never adjusted)."""
+    adjusted: float | None = None
+    """The index adjusted for client mix, with its 95% interval (see OfficeRow.adjusted)."""
+    adjusted_low: float | None = None
+    adjusted_high: float | None = None
 
 
 class Benchmark(msgspec.Struct):
@@ -218,6 +255,9 @@ class Benchmark(msgspec.Struct):
     target_hidden: str | None = None
     """Why `target` is withheld: it would reveal a single office or job centre. Shrunken
     indices and ranks are then withheld too (they are computed from the target)."""
+
+    adjustment: MixAdjustment | None = None
+    """What the page's verdicts, funnel and ranks are based on (None: not adjusted)."""
 
 
 class BestUnit(msgspec.Struct):

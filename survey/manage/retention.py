@@ -201,6 +201,7 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
             f"DELETE FROM response WHERE office IN ({sub})",
             f"DELETE FROM daily_count WHERE office IN ({sub})",
             f"DELETE FROM rollup_count WHERE office IN ({sub})",
+            f"DELETE FROM mix_count WHERE office IN ({sub})",
             f"DELETE FROM link WHERE office IN ({sub})",
             f"DELETE FROM target WHERE office IN ({sub})",
             f"DELETE FROM office_service WHERE office IN ({sub})",
