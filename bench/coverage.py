@@ -29,7 +29,11 @@ from analysis.model import index_estimates, responses_for_verdict
 from analysis.ranking import responses_needed
 from analysis.significance import mw_z
 from analysis.simulation import (
+    ADJUSTERS,
     COMPOSITE_LEVELS,
+    LANGUAGES,
+    MODES,
+    SERVICE_TYPES,
     office_sizes,
     simulate_network,
     true_ranks,
@@ -85,6 +89,53 @@ def rank_coverage(networks: int, draws: int) -> None:
                   + f" | {cov.min():.2f} | {every[key] / networks:.2f}")  # fmt: skip
 
 
+INDEX_CLASSES = [1 + k / 2 for k in range(9)]
+TO_CLASS = np.zeros((len(COMPOSITE_LEVELS), len(INDEX_CLASSES)))
+for _j, _v in enumerate(COMPOSITE_LEVELS):
+    TO_CLASS[_j, int(np.floor(2 * _v + 0.5)) - 2] = 1
+"""The composite index into the protected table's nine half-point classes."""
+
+
+def dashboard_model(net: object, rng: np.random.Generator, min_n: int = 10) -> object:
+    """The model as the dashboards run it (survey/dashboard/casemix.py): each office's
+    published index counts and its counts per single adjuster value, every level of a
+    non-empty cell perturbed once with the protected table's noise and made whole
+    (disclosure.nonnegative), the other languages as the office's total minus German; the
+    network's cross-tab perturbed once per cell; `Mix.adjust`, then the model on it."""
+    from survey.dashboard.casemix import Mix
+    from survey.dashboard.disclosure import NOISE, nonnegative
+    from survey.dashboard.results import group_model
+
+    cells = net.cell_counts @ TO_CLASS  # type: ignore[attr-defined]
+    office, values = net.cell_office, net.cell_values  # type: ignore[attr-defined]
+    k = int(office.max()) + 1
+
+    def published(rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((k, cells.shape[1]))
+        np.add.at(out, office[rows], cells[rows])
+        noise = rng.choice(np.arange(-2, 3), size=out.shape, p=NOISE)
+        filled = out.sum(axis=1, keepdims=True) > 0
+        return np.array([nonnegative(r) for r in out + noise * filled])
+
+    everyone = np.ones(len(office), dtype=bool)
+    totals = published(everyone)
+    names = {"service_type": SERVICE_TYPES, "language": LANGUAGES, "mode": MODES}
+    margins = {a: {v: published(values[:, j] == i) for i, v in enumerate(names[a])}
+               for j, a in enumerate(ADJUSTERS)}  # fmt: skip
+    margins["language"]["other"] = np.clip(totals - margins["language"]["de"], 0, None)
+    keys, where = np.unique(values, axis=0, return_inverse=True)
+    joint = np.bincount(where.ravel(), weights=cells.sum(axis=1), minlength=len(keys))
+    joint = np.clip(joint + rng.choice(np.arange(-2, 3), size=joint.shape, p=NOISE)
+                    * (joint > 0), 0, None)  # fmt: skip
+    mix = Mix(tuple(range(k)), margins,
+              {a: tuple(names[a][i] for i in keys[:, j]) for j, a in enumerate(ADJUSTERS)},
+              tuple(float(x) for x in joint))  # fmt: skip
+    labels = [str(i) for i in range(k)]
+    adj = mix.adjust([[i] for i in range(k)], totals, labels, min_n)
+    table = CountTable(labels, INDEX_CLASSES, totals)
+    return group_model(table, min_n, adjusted=adj), group_model(table, min_n)
+
+
 def case_mix(networks: int) -> None:
     print(f"\n## Equal quality, different client mix ({networks} networks of 14 offices)")
     print("verdict | networks with ≥ 1 false better/worse | offices with a false verdict")
@@ -93,7 +144,9 @@ def case_mix(networks: int) -> None:
         rng = np.random.default_rng(7 + scale)
         nets = {"Mann–Whitney + BH + |r| ≥ 0.1 (before)": [0, 0], "model, unadjusted": [0, 0],
                 "model, adjusted (after)": [0, 0],
-                "model, adjusted for service type only": [0, 0]}  # fmt: skip
+                "model, adjusted for service type only": [0, 0],
+                "dashboards: protected counts, unadjusted": [0, 0],
+                "dashboards: protected counts, adjusted (after)": [0, 0]}  # fmt: skip
         keys = list(nets)
         for _ in range(networks):
             net = simulate_network(rng, sizes, 0.0, mix=True)
@@ -116,9 +169,14 @@ def case_mix(networks: int) -> None:
                 bad = sum(o.verdict in ("above", "below") for o in model.offices)
                 nets[key][0] += bad > 0
                 nets[key][1] += bad
+            adjusted_model_, observed_model = dashboard_model(net, rng)
+            for key, model in ((keys[4], observed_model), (keys[5], adjusted_model_)):
+                bad = sum(o.verdict in ("above", "below") for o in model.offices)  # type: ignore[attr-defined]
+                nets[key][0] += bad > 0
+                nets[key][1] += bad
         print(f"n = {sizes.min()}–{sizes.max()} per office (total {sizes.sum():,}):")
         for key, (any_bad, bad) in nets.items():
-            print(f"  {key:40} | {any_bad / networks:5.1%} | {bad / networks / 14:5.1%}")
+            print(f"  {key:48} | {any_bad / networks:5.1%} | {bad / networks / 14:5.1%}")
 
 
 def power(networks: int, fresh: int) -> None:

@@ -77,6 +77,8 @@ def _level_labels(scale: str, lang: str) -> list[str] | None:
     return None if None in labels else [str(label) for label in labels]
 
 
+ADJUSTED_AXIS = N_("Index adjusted for client mix (0–100)")
+"""The funnel's axis when the model runs on the adjusted index (survey/dashboard/casemix.py)."""
 MODEL_WORDS = {"above": N_("clearly above average"), "below": N_("clearly below average")}
 LEVEL_WORDS = {
     "office": {"office": N_("Office"), "overall": N_("all offices")},
@@ -92,7 +94,9 @@ def benchmark_charts(
     labels = words(gettext) | {key: gettext(text) for key, text in level.items()}
     # colours and legend of the caterpillar are the model's verdicts (results.benchmark)
     labels |= {"better": gettext(MODEL_WORDS["above"]), "worse": gettext(MODEL_WORDS["below"])}
-    funnel = funnel_plot(parts.funnel, lang=lang, names=True, labels=labels)
+    mix = parts.result.adjustment
+    adjusted = {"index": gettext(ADJUSTED_AXIS)} if mix is not None and mix.applied else {}
+    funnel = funnel_plot(parts.funnel, lang=lang, names=True, labels=labels | adjusted)
     _labels_by_importance(funnel, parts)
     charts = {
         "funnel": funnel,

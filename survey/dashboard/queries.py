@@ -378,7 +378,7 @@ async def mark_comments_changed() -> None:
 MIX_ROLLED = "_rolled"
 
 
-class MixRow(msgspec.Struct, array_like=True, frozen=True):
+class MixRow(msgspec.Struct, array_like=True, frozen=True, order=True):
     """Responses (with an index) of the offices asked for, in one cell of the adjusters."""
 
     service_type: str
@@ -442,9 +442,9 @@ async def mix_rows(
     """Responses with an index of these offices in `first_month`–`last_month` per service
     type × language × mode, summed over the offices and months: rolled-up months from
     `mix_count`, the rest from `daily_count`."""
-    if not office_ids:
-        return []
     lo, hi = month_start(first_month), month_end(last_month)
+    if not office_ids or hi < lo:
+        return []
     split = next_month(done.month) if done.month is not None else lo
     split = min(max(split, lo), next_month(hi))
     offices = f" AND office IN ({', '.join('{}' for _ in office_ids)})"
