@@ -145,6 +145,8 @@ def adjust_from_margins(
     joint_values: Mapping[str, Sequence[Any]],
     joint_n: Sequence[float],
     levels: Sequence[float] | None = None,
+    *,
+    noise: float = 0.0,
 ) -> Adjustment:
     """`adjust` from each office's margins and one network cross-tabulation of the adjusters.
 
@@ -164,7 +166,15 @@ def adjust_from_margins(
     the office's total: the shares x̄_i,v are taken within the adjuster (n_i,v / Σ_w n_i,w),
     and Σ_i X_i'X_i within one adjuster is diagonal (Σ_i n_i x̄_i,v), across two adjusters the
     network's pair count scaled to the offices' N. Columns whose within-office variance is
-    not positive are dropped as in `adjust`. Same reference (O'Malley et al. 2005); the
+    not positive are dropped as in `adjust`.
+
+    `noise`: the variance of the noise added to each level count of a margin (0: exact
+    counts). The noise of S_i,v − n_i,v ȳ_i then has variance noise × Σ_l (x_l − ȳ_i)² over
+    the levels of the scale, independent between cells, so β carries the further variance
+    Sxx⁻¹ D Sxx⁻¹ (D the diagonal of those sums over the offices with the value), added to
+    Var(β) and so to the adjusted indices' variances: the verdicts allow for the noise the
+    adjustment is made of (measurement error in the cross-products; Fuller 1987,
+    *Measurement Error Models*, §3.1). Same reference (O'Malley et al. 2005); the
     identity is that of the within transformation (Wooldridge 2010, Econometric Analysis of
     Cross Section and Panel Data, 2nd ed., §10.5).
     """
@@ -218,6 +228,8 @@ def adjust_from_margins(
             names.append(f"{name}={v}")
             share.append(p)
             dev.append(np.where(has & (n_v[v] > 0), n_i * p * (mean_v - np.nan_to_num(ybar)), 0.0))
+    spread = noise * ((xs[None, :] - np.nan_to_num(ybar)[:, None]) ** 2).sum(axis=1)
+    noise_var = np.array([float(np.sum(np.where(s_ > 0, spread, 0.0))) for s_ in share])
     cols = len(columns)
     xbar_i = np.column_stack(share) if cols else np.zeros((tot.shape[0], 0))
     xbar_i = np.where(has[:, None], xbar_i, 0.0)
@@ -237,7 +249,8 @@ def adjust_from_margins(
             if name_b != name_a:
                 xx[a, b] = xx[b, a] = float(jn[in_a & (jv[name_b] == v_b)].sum()) * scale
     sxx = xx - (xbar_i * n_i[:, None]).T @ xbar_i
-    return _solve(labels, names, refs, n_i, ybar, xbar_i, xbar, sxx, sxy, within_ss)
+    return _solve(labels, names, refs, n_i, ybar, xbar_i, xbar, sxx, sxy, within_ss,
+                  noise_var if noise > 0 else None)  # fmt: skip
 
 
 def _weights(counts: Any, name: str) -> FloatArray:
@@ -265,9 +278,11 @@ def _solve(
     sxx: FloatArray,
     sxy: FloatArray,
     within_ss: float,
+    noise_var: FloatArray | None = None,
 ) -> Adjustment:
     """The within-office least-squares fit from its cross-products (shared by `adjust` and
-    `adjust_from_margins`)."""
+    `adjust_from_margins`); `noise_var`: the variance of each column's Sxy from perturbed
+    counts, added to Var(β) as Sxx⁻¹ diag(noise_var) Sxx⁻¹."""
     big_n = float(n_i.sum())
     # keep the columns that add within-office variation (greedy, in order); a column whose
     # within-office variance is not positive given the kept ones (a perturbed cross-tab can
@@ -293,6 +308,9 @@ def _solve(
     df = round(big_n) - groups - len(keep)
     sigma2 = max(sse, 0.0) / df if df > 0 else float("nan")
     cov = sigma2 * np.linalg.inv(sxx_k) if keep else np.zeros((0, 0))
+    if keep and noise_var is not None:
+        inverse = np.linalg.inv(sxx_k)
+        cov = cov + inverse @ np.diag(noise_var[keep]) @ inverse
     d = xbar_i[:, keep] - xbar[keep]
     adj = ybar - d @ beta
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -103,7 +103,7 @@ def dashboard_model(net: object, rng: np.random.Generator, min_n: int = 10) -> o
     (disclosure.nonnegative), the other languages as the office's total minus German; the
     network's cross-tab perturbed once per cell; `Mix.adjust`, then the model on it."""
     from survey.dashboard.casemix import Mix
-    from survey.dashboard.disclosure import NOISE, nonnegative
+    from survey.dashboard.disclosure import NOISE, VARIANCE, nonnegative
     from survey.dashboard.results import group_model
 
     cells = net.cell_counts @ TO_CLASS  # type: ignore[attr-defined]
@@ -129,7 +129,7 @@ def dashboard_model(net: object, rng: np.random.Generator, min_n: int = 10) -> o
                     * (joint > 0), 0, None)  # fmt: skip
     mix = Mix(tuple(range(k)), margins,
               {a: tuple(names[a][i] for i in keys[:, j]) for j, a in enumerate(ADJUSTERS)},
-              tuple(float(x) for x in joint))  # fmt: skip
+              tuple(float(x) for x in joint), noise=VARIANCE)  # fmt: skip
     labels = [str(i) for i in range(k)]
     adj = mix.adjust([[i] for i in range(k)], totals, labels, min_n)
     table = CountTable(labels, INDEX_CLASSES, totals)

@@ -33,7 +33,7 @@ import numpy as np
 
 from analysis import Adjustment, adjust_from_margins
 from survey.dashboard import queries
-from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, perturbed_cells
+from survey.dashboard.disclosure import INDEX_LEVELS, VARIANCE, ProtectedTable, perturbed_cells
 from survey.dashboard.schemas import Filters, MixAdjustment
 from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
 
@@ -59,12 +59,14 @@ def language_group(locale: str) -> str:
 class Mix:
     """What a page adjusts with: per office of the group (`offices`, in order) its published
     index counts under each adjuster value (`margins[adjuster][value]`, offices × levels),
-    and the group's perturbed cross-tab of the adjusters (`cells`, `cell_n`)."""
+    and the group's perturbed cross-tab of the adjusters (`cells`, `cell_n`); `noise`, the
+    variance of the noise in each level count of a margin (the verdicts allow for it)."""
 
     offices: tuple[int, ...]
     margins: dict[str, dict[str, np.ndarray]]
     cells: dict[str, tuple[str, ...]]
     cell_n: tuple[float, ...]
+    noise: float = 0.0
 
     def shares(self, adjuster: str) -> dict[str, float]:
         """The group's share of each value of an adjuster (from the cross-tab)."""
@@ -97,7 +99,9 @@ class Mix:
                 for v, m in by_value.items()
             }
             margins[adjuster] = _published(summed, totals, self.shares(adjuster), min_n)
-        return adjust_from_margins(labels, totals, margins, self.cells, self.cell_n, INDEX_LEVELS)
+        return adjust_from_margins(
+            labels, totals, margins, self.cells, self.cell_n, INDEX_LEVELS, noise=self.noise
+        )
 
 
 def _published(
@@ -162,7 +166,10 @@ async def group_mix(
     n = perturbed_cells([grouped[k][0] for k in keys], [grouped[k][1] for k in keys],
                         ["|".join(k) for k in keys])  # fmt: skip
     cells = {name: tuple(k[j] for k in keys) for j, name in enumerate(ADJUSTERS)}
-    return Mix(tuple(offices), margins, cells, tuple(float(x) for x in n))
+    # a figure is the sum of its months' cells, each with its own noise
+    months_in = len([m for m in months if published is None or m <= published])
+    return Mix(tuple(offices), margins, cells, tuple(float(x) for x in n),
+               noise=VARIANCE * max(months_in, 1))  # fmt: skip
 
 
 def note(filters: Filters, adjustment: Adjustment | None) -> MixAdjustment:

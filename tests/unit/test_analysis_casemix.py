@@ -180,7 +180,7 @@ def test_it_stays_close_when_every_published_count_carries_noise():
         filled = c.sum(axis=-1, keepdims=True) > 0 if c.ndim == 2 else c > 0
         return np.clip(c + rng.choice(np.arange(-2, 3), size=c.shape, p=noise) * filled, 0, None)
 
-    errors = []
+    errors, within = [], []
     for seed in range(10):
         net = simulate_network(np.random.default_rng(seed), office_sizes(8, 100, 1000), 0.2,
                                mix=True)  # fmt: skip
@@ -194,11 +194,19 @@ def test_it_stays_close_when_every_published_count_carries_noise():
         exact = adjust(office, covariates, counts, classes)
         labels, totals, margins, joint, joint_n = margins_of(office, covariates, counts)
         margins = {a: {v: noisy(m) for v, m in by.items()} for a, by in margins.items()}
-        fast = adjust_from_margins(labels, noisy(totals), margins, joint, noisy(joint_n), classes)
+        totals, joint_n = noisy(totals), noisy(joint_n)
+        fast = adjust_from_margins(labels, totals, margins, joint, joint_n, classes)
         errors += [abs(g - w) / se for g, w, se in
                    zip(fast.adjusted, exact.adjusted, exact.se_adjusted, strict=True)]  # fmt: skip
+        # told the noise's variance, its standard errors allow for it
+        aware = adjust_from_margins(labels, totals, margins, joint, joint_n, classes, noise=1.0)
+        assert aware.adjusted == fast.adjusted
+        assert all(a > f for a, f in zip(aware.se_adjusted, fast.se_adjusted, strict=True))
+        within += [abs(g - w) / se for g, w, se in
+                   zip(aware.adjusted, exact.adjusted, aware.se_adjusted, strict=True)]  # fmt: skip
     assert np.median(errors) < 0.5
     assert max(errors) < 2.0
+    assert np.mean(np.array(within) < 1.96) >= 0.95
 
 
 def test_it_rejects_margins_that_do_not_line_up():
