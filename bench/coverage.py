@@ -96,12 +96,15 @@ for _j, _v in enumerate(COMPOSITE_LEVELS):
 """The composite index into the protected table's nine half-point classes."""
 
 
-def dashboard_model(net: object, rng: np.random.Generator, min_n: int = 10) -> object:
+def dashboard_model(
+    net: object, rng: np.random.Generator, min_n: int = 10, months: int = 1
+) -> object:
     """The model as the dashboards run it (survey/dashboard/casemix.py): each office's
     published index counts and its counts per single adjuster value, every level of a
     non-empty cell perturbed once with the protected table's noise and made whole
     (disclosure.nonnegative), the other languages as the office's total minus German; the
-    network's cross-tab perturbed once per cell; `Mix.adjust`, then the model on it."""
+    network's cross-tab perturbed once per cell; `Mix.adjust`, then the model on it.
+    `months`: the figures are sums of this many monthly cells, each with its own noise."""
     from survey.dashboard.casemix import Mix
     from survey.dashboard.disclosure import NOISE, VARIANCE, nonnegative
     from survey.dashboard.results import group_model
@@ -113,7 +116,7 @@ def dashboard_model(net: object, rng: np.random.Generator, min_n: int = 10) -> o
     def published(rows: np.ndarray) -> np.ndarray:
         out = np.zeros((k, cells.shape[1]))
         np.add.at(out, office[rows], cells[rows])
-        noise = rng.choice(np.arange(-2, 3), size=out.shape, p=NOISE)
+        noise = rng.choice(np.arange(-2, 3), size=(months, *out.shape), p=NOISE).sum(axis=0)
         filled = out.sum(axis=1, keepdims=True) > 0
         return np.array([nonnegative(r) for r in out + noise * filled])
 
@@ -129,7 +132,7 @@ def dashboard_model(net: object, rng: np.random.Generator, min_n: int = 10) -> o
                     * (joint > 0), 0, None)  # fmt: skip
     mix = Mix(tuple(range(k)), margins,
               {a: tuple(names[a][i] for i in keys[:, j]) for j, a in enumerate(ADJUSTERS)},
-              tuple(float(x) for x in joint), noise=VARIANCE)  # fmt: skip
+              tuple(float(x) for x in joint), noise=VARIANCE * months)  # fmt: skip
     labels = [str(i) for i in range(k)]
     adj = mix.adjust([[i] for i in range(k)], totals, labels, min_n)
     table = CountTable(labels, INDEX_CLASSES, totals)
@@ -146,7 +149,9 @@ def case_mix(networks: int) -> None:
                 "model, adjusted (after)": [0, 0],
                 "model, adjusted for service type only": [0, 0],
                 "dashboards: protected counts, unadjusted": [0, 0],
-                "dashboards: protected counts, adjusted (after)": [0, 0]}  # fmt: skip
+                "dashboards: protected counts, adjusted (after)": [0, 0],
+                "dashboards: 12 months' noise, unadjusted": [0, 0],
+                "dashboards: 12 months' noise, adjusted": [0, 0]}  # fmt: skip
         keys = list(nets)
         for _ in range(networks):
             net = simulate_network(rng, sizes, 0.0, mix=True)
@@ -170,7 +175,9 @@ def case_mix(networks: int) -> None:
                 nets[key][0] += bad > 0
                 nets[key][1] += bad
             adjusted_model_, observed_model = dashboard_model(net, rng)
-            for key, model in ((keys[4], observed_model), (keys[5], adjusted_model_)):
+            adjusted_12, observed_12 = dashboard_model(net, rng, months=12)
+            for key, model in ((keys[4], observed_model), (keys[5], adjusted_model_),
+                               (keys[6], observed_12), (keys[7], adjusted_12)):  # fmt: skip
                 bad = sum(o.verdict in ("above", "below") for o in model.offices)  # type: ignore[attr-defined]
                 nets[key][0] += bad > 0
                 nets[key][1] += bad
