@@ -89,22 +89,32 @@ def rank_coverage(networks: int, draws: int) -> None:
                   + f" | {cov.min():.2f} | {every[key] / networks:.2f}")  # fmt: skip
 
 
-INDEX_CLASSES = [1 + k / 2 for k in range(9)]
-TO_CLASS = np.zeros((len(COMPOSITE_LEVELS), len(INDEX_CLASSES)))
-for _j, _v in enumerate(COMPOSITE_LEVELS):
-    TO_CLASS[_j, int(np.floor(2 * _v + 0.5)) - 2] = 1
-"""The composite index into the protected table's nine half-point classes."""
+def _to_class() -> tuple[list[float], np.ndarray]:
+    from survey.dashboard.disclosure import INDEX_LEVELS
+
+    classes = [float(x) for x in INDEX_LEVELS]
+    step = classes[1] - classes[0]
+    out = np.zeros((len(COMPOSITE_LEVELS), len(classes)))
+    for j, v in enumerate(COMPOSITE_LEVELS):
+        out[j, int(np.floor((v - classes[0]) / step + 0.5))] = 1
+    return classes, out
+
+
+INDEX_CLASSES, TO_CLASS = _to_class()
+"""The composite index into the protected table's classes (disclosure.INDEX_LEVELS)."""
 
 
 def dashboard_model(
-    net: object, rng: np.random.Generator, min_n: int = 10, months: int = 1
+    net: object, rng: np.random.Generator, min_n: int = 10, looks: int = 2
 ) -> object:
     """The model as the dashboards run it (survey/dashboard/casemix.py): each office's
     published index counts and its counts per single adjuster value, every level of a
     non-empty cell perturbed once with the protected table's noise and made whole
     (disclosure.nonnegative), the other languages as the office's total minus German; the
     network's cross-tab perturbed once per cell; `Mix.adjust`, then the model on it.
-    `months`: the figures are sums of this many monthly cells, each with its own noise."""
+    `looks`: the figure's noise is the sum of this many draws of the noise table (a figure
+    inside one year is the difference of two running totals: 2; twelve months across a new
+    year: 3)."""
     from survey.dashboard.casemix import Mix
     from survey.dashboard.disclosure import NOISE, VARIANCE, nonnegative
     from survey.dashboard.results import group_model
@@ -116,7 +126,7 @@ def dashboard_model(
     def published(rows: np.ndarray) -> np.ndarray:
         out = np.zeros((k, cells.shape[1]))
         np.add.at(out, office[rows], cells[rows])
-        noise = rng.choice(np.arange(-2, 3), size=(months, *out.shape), p=NOISE).sum(axis=0)
+        noise = rng.choice(np.arange(-2, 3), size=(looks, *out.shape), p=NOISE).sum(axis=0)
         filled = out.sum(axis=1, keepdims=True) > 0
         return np.array([nonnegative(r) for r in out + noise * filled])
 
@@ -132,7 +142,7 @@ def dashboard_model(
                     * (joint > 0), 0, None)  # fmt: skip
     mix = Mix(tuple(range(k)), margins,
               {a: tuple(names[a][i] for i in keys[:, j]) for j, a in enumerate(ADJUSTERS)},
-              tuple(float(x) for x in joint), noise=VARIANCE * months)  # fmt: skip
+              tuple(float(x) for x in joint), noise=VARIANCE * looks)  # fmt: skip
     labels = [str(i) for i in range(k)]
     adj = mix.adjust([[i] for i in range(k)], totals, labels, min_n)
     table = CountTable(labels, INDEX_CLASSES, totals)
@@ -148,10 +158,10 @@ def case_mix(networks: int) -> None:
         nets = {"Mann–Whitney + BH + |r| ≥ 0.1 (before)": [0, 0], "model, unadjusted": [0, 0],
                 "model, adjusted (after)": [0, 0],
                 "model, adjusted for service type only": [0, 0],
-                "dashboards: protected counts, unadjusted": [0, 0],
-                "dashboards: protected counts, adjusted (after)": [0, 0],
-                "dashboards: 12 months' noise, unadjusted": [0, 0],
-                "dashboards: 12 months' noise, adjusted": [0, 0]}  # fmt: skip
+                "dashboards, a period inside a year: unadjusted": [0, 0],
+                "dashboards, a period inside a year: adjusted": [0, 0],
+                "dashboards, 12 months over a new year: unadjusted": [0, 0],
+                "dashboards, 12 months over a new year: adjusted": [0, 0]}  # fmt: skip
         keys = list(nets)
         for _ in range(networks):
             net = simulate_network(rng, sizes, 0.0, mix=True)
@@ -174,8 +184,8 @@ def case_mix(networks: int) -> None:
                 bad = sum(o.verdict in ("above", "below") for o in model.offices)
                 nets[key][0] += bad > 0
                 nets[key][1] += bad
-            adjusted_model_, observed_model = dashboard_model(net, rng)
-            adjusted_12, observed_12 = dashboard_model(net, rng, months=12)
+            adjusted_model_, observed_model = dashboard_model(net, rng, looks=2)
+            adjusted_12, observed_12 = dashboard_model(net, rng, looks=3)
             for key, model in ((keys[4], observed_model), (keys[5], adjusted_model_),
                                (keys[6], observed_12), (keys[7], adjusted_12)):  # fmt: skip
                 bad = sum(o.verdict in ("above", "below") for o in model.offices)  # type: ignore[attr-defined]
@@ -183,7 +193,7 @@ def case_mix(networks: int) -> None:
                 nets[key][1] += bad
         print(f"n = {sizes.min()}–{sizes.max()} per office (total {sizes.sum():,}):")
         for key, (any_bad, bad) in nets.items():
-            print(f"  {key:48} | {any_bad / networks:5.1%} | {bad / networks / 14:5.1%}")
+            print(f"  {key:52} | {any_bad / networks:5.1%} | {bad / networks / 14:5.1%}")
 
 
 def power(networks: int, fresh: int) -> None:

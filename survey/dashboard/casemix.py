@@ -166,10 +166,19 @@ async def group_mix(
     n = perturbed_cells([grouped[k][0] for k in keys], [grouped[k][1] for k in keys],
                         ["|".join(k) for k in keys])  # fmt: skip
     cells = {name: tuple(k[j] for k in keys) for j, name in enumerate(ADJUSTERS)}
-    # a figure is the sum of its months' cells, each with its own noise
-    months_in = len([m for m in months if published is None or m <= published])
     return Mix(tuple(offices), margins, cells, tuple(float(x) for x in n),
-               noise=VARIANCE * max(months_in, 1))  # fmt: skip
+               noise=figure_noise(months))  # fmt: skip
+
+
+def figure_noise(months: Sequence[str]) -> float:
+    """The variance of the noise in each level count of a figure of these months: per
+    calendar year it touches, the difference of two running totals, each of variance
+    `VARIANCE`, the first of them none for a year's part that starts in January
+    (survey/dashboard/disclosure.py, step 4)."""
+    if not months:
+        return 0.0
+    years = len({m[:4] for m in months})
+    return VARIANCE * (years + (0 if months[0].endswith("-01") else 1))
 
 
 def note(filters: Filters, adjustment: Adjustment | None) -> MixAdjustment:
