@@ -185,6 +185,8 @@ def main() -> None:
     args = parser.parse_args()
     table = disclosure.perturbation_table(disclosure.MAX_NOISE, args.variance)
     disclosure._CUMULATIVE = np.cumsum(table)  # what noise_for looks up
+    first = disclosure.perturbation_table(disclosure.MAX_NOISE, 2 * args.variance)
+    disclosure._FIRST_CUMULATIVE = np.cumsum(first)
     print(f"noise table (variance {args.variance}): {table.round(4).tolist()}")
     rng = np.random.default_rng(args.seed)
     started = time.perf_counter()

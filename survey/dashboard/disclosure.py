@@ -62,7 +62,6 @@ import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 
@@ -103,7 +102,12 @@ def perturbation_table(max_noise: int = MAX_NOISE, variance: float = VARIANCE) -
 
 NOISE = perturbation_table()
 """p(noise = v) for v = −2..2: [0.0105, 0.2080, 0.5630, 0.2080, 0.0105]."""
+FIRST_NOISE = perturbation_table(MAX_NOISE, 2 * VARIANCE)
+"""The table of a year's first running total that holds anyone (variance 1: [0.0638, 0.2447,
+0.3830, 0.2447, 0.0638]): nothing is subtracted from it, so its block is seen with the
+variance of every other block (the difference of two running totals), not half of it."""
 _CUMULATIVE = np.cumsum(NOISE)
+_FIRST_CUMULATIVE = np.cumsum(FIRST_NOISE)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -129,9 +133,12 @@ def cell_keys(
     return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
 
 
-def noise_for(keys: np.ndarray) -> np.ndarray:
-    """The noise the perturbation table gives each cell key (the lookup of the method)."""
-    return np.searchsorted(_CUMULATIVE, keys, side="right").clip(0, NOISE.size - 1) - MAX_NOISE
+def noise_for(keys: np.ndarray, first: np.ndarray | bool = False) -> np.ndarray:
+    """The noise the perturbation table gives each cell key (the lookup of the method); where
+    `first`, the table of a year's first running total."""
+    plain = np.searchsorted(_CUMULATIVE, keys, side="right")
+    wider = np.searchsorted(_FIRST_CUMULATIVE, keys, side="right")
+    return np.where(first, wider, plain).clip(0, NOISE.size - 1) - MAX_NOISE
 
 
 @functools.cache
@@ -161,36 +168,50 @@ def grid_months(first: str, last: str) -> tuple[str, ...]:
 
 
 def blocks(
-    n: np.ndarray, months: Sequence[str], min_n: int, others: np.ndarray | None = None
+    n: np.ndarray, months: Sequence[str], min_n: int, values: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The block of months each month belongs to, as (first, last) month numbers (−1, −1
     for a month in no block), for the true counts `n` (offices × months) of a view.
 
     Going through each calendar year from January (and from the first month of the grid),
     months are added to the open block until it holds at least `min_n` responses (or none at
-    all) and, when `others` gives the responses of the same months in other groups (offices
-    × months, or groups × offices × months: every value of the filter's dimension), each
-    group's are none or at least `min_n` too; then the block closes. A block still open at
-    the end of a year (or of the grid) is in no block: it is never published.
+    all); then the block closes. For a filtered view, `values` gives the responses of every
+    value of the filter's dimension (values × offices × months, the view's own included): a
+    block then closes once all of them together are none or at least `min_n` and so are the
+    values that have fewer than `min_n` in it, taken together (the remainder that "all"
+    minus the shown values would reveal), and no value is on its way (half the minimum or
+    more, but not yet the minimum: waiting may show it too; at most `WAIT` months); every
+    view of the
+    dimension has these blocks, and shows those where its own value has none or at least
+    `min_n` (`shown_blocks`). A block still open at the end of a year (or of the grid) is
+    in no block: it is never published.
     """
     offices, size = n.shape
-    groups = np.zeros((0, offices, size)) if others is None else np.asarray(others, dtype=float)
-    groups = groups.reshape(-1, offices, size)
+    groups = None if values is None else np.asarray(values, dtype=float).reshape(-1, offices, size)
     new_year = [m == 0 or months[m].endswith("-01") for m in range(size)]
     closed = np.zeros((offices, size), dtype=bool)
     first = np.full((offices, size), -1, dtype=np.int64)
     begin = np.zeros(offices, dtype=np.int64)
-    inside, outside = np.zeros(offices), np.zeros((groups.shape[0], offices))
+    inside = np.zeros(offices)
+    each = np.zeros((0 if groups is None else groups.shape[0], offices))
+    ready = np.full(offices, -1, dtype=np.int64)  # since when the open block could close
     for m in range(size):
         if new_year[m]:  # what is still open at the end of a year is dropped
-            begin[:], inside[:], outside[:] = m, 0.0, 0.0
+            begin[:], inside[:], each[:], ready[:] = m, 0.0, 0.0, -1
         first[:, m] = begin
-        inside += n[:, m]
-        outside += groups[:, :, m]
-        enough = ((outside == 0) | (outside >= min_n)).all(axis=0)
-        closed[:, m] = ((inside >= min_n) | (inside == 0)) & enough
+        if groups is None:
+            inside += n[:, m]
+            closed[:, m] = (inside >= min_n) | (inside == 0)
+        else:
+            each += groups[:, :, m]
+            total = each.sum(axis=0)
+            rest = np.where(each < min_n, each, 0.0).sum(axis=0)
+            near = ((each >= min_n / 2) & (each < min_n)).any(axis=0)  # worth waiting for
+            enough = ((total >= min_n) | (total == 0)) & ((rest == 0) | (rest >= min_n))
+            ready = np.where(enough & (ready < 0), m, np.where(enough, ready, -1))
+            closed[:, m] = enough & (~near | (m - ready >= WAIT))
         begin[closed[:, m]] = m + 1
-        inside[closed[:, m]], outside[:, closed[:, m]] = 0.0, 0.0
+        inside[closed[:, m]], each[:, closed[:, m]], ready[closed[:, m]] = 0.0, 0.0, -1
     last = np.full((offices, size), -1, dtype=np.int64)
     end = np.full(offices, -1, dtype=np.int64)
     for m in range(size - 1, -1, -1):
@@ -201,6 +222,21 @@ def blocks(
     first[last < 0] = -1
     return first, last
 
+
+def shown_blocks(n: np.ndarray, first: np.ndarray, last: np.ndarray, min_n: int) -> np.ndarray:
+    """Whether each month's block (offices × months) may be shown in the view with true
+    counts `n`: it holds none or at least `min_n` of the view's responses (a block of a
+    filtered view where the view's value is rare is left out of its figures)."""
+    out = np.zeros(n.shape, dtype=bool)
+    for o in range(n.shape[0]):
+        for m in np.flatnonzero(last[o] == np.arange(n.shape[1])).tolist():
+            inside = float(n[o, first[o, m] : m + 1].sum())
+            out[o, first[o, m] : m + 1] = inside == 0 or inside >= min_n
+    return out
+
+
+WAIT = 3
+"""Months a block of a filtered view that could close waits for a value on its way."""
 
 MAX_FIGURES = 4096
 """Figures a protected table keeps once worked out (then it starts again)."""
@@ -216,27 +252,28 @@ class ProtectedTable:
     """
 
     def __init__(
-        self, grid: Grid, totals: dict[str, np.ndarray], first: np.ndarray, last: np.ndarray
+        self,
+        grid: Grid,
+        totals: dict[str, np.ndarray],
+        first: np.ndarray,
+        last: np.ndarray,
+        shown: np.ndarray | None = None,
     ) -> None:
         self.grid = grid
         self._totals = totals
         self._first, self._last = first, last
+        self._shown = np.ones(first.shape, dtype=bool) if shown is None else shown
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
         size = len(grid.months)
         self._year = _year_starts(grid.months)
-        # the last block end at or before each month, within its year (−1: none)
-        upto = np.full(first.shape, -1, dtype=np.int64)
-        for m in range(size):
-            before = upto[:, m - 1] if m > self._year[m] else np.full(first.shape[0], -1)
-            upto[:, m] = np.where(last[:, m] == m, m, before)
-        rows = [cast("list[list[int]]", a.tolist()) for a in (upto, first, last)]
-        self._bounds = list(zip(*rows, strict=True))
-        """Per office: the last block end at or before each month, and each month's block."""
-        starts = np.flatnonzero(self._year == np.arange(size)).tolist()
-        self._years = list(zip(starts, [s - 1 for s in starts[1:]] + [size - 1], strict=True))
-        """The first and last month of each calendar year in the grid."""
-        for array in (*totals.values(), first, last):  # a table may serve many requests
+        self._blocks = [
+            [(int(f[m]), m, bool(ok[m])) for m in np.flatnonzero(la == np.arange(size)).tolist()]
+            for f, la, ok in zip(first, last, self._shown, strict=True)
+        ]
+        """Per office, its blocks in order: first and last month, and whether this view shows
+        it."""
+        for array in (*totals.values(), first, last, self._shown):  # many requests may read
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
         self._fingerprint: bytes | None = None
@@ -256,6 +293,7 @@ class ProtectedTable:
                 digest.update(np.ascontiguousarray(self._totals[item], dtype=np.float64).tobytes())
             digest.update(np.ascontiguousarray(self._first, dtype=np.int64).tobytes())
             digest.update(np.ascontiguousarray(self._last, dtype=np.int64).tobytes())
+            digest.update(np.ascontiguousarray(self._shown, dtype=bool).tobytes())
             self._fingerprint = digest.digest()
         return self._fingerprint
 
@@ -291,29 +329,38 @@ class ProtectedTable:
         if not rows or not cols:
             return total
         low, high = min(cols), max(cols)
-        years = [(max(low, a), min(high, b), a) for a, b in self._years if a <= high and b >= low]
+        year = self._year
         for row in rows:
-            upto, first, last = self._bounds[row]
             sums = np.zeros(totals.shape[2])
-            for start, end, year in years:  # per calendar year: two running totals at most
-                top = upto[end]  # the last block end in the period
-                bottom = -1  # the block end just before the first whole block
-                if start > year:
-                    if first[start] < 0:
-                        continue  # in no block: nothing after it in its year either
-                    bottom = upto[start - 1] if first[start] == start else last[start]
-                if top > bottom:
-                    sums += (
-                        totals[row, top] - totals[row, bottom] if bottom >= 0 else totals[row, top]
-                    )
+            before = -1  # the end of the block before, in the same year (−1: none)
+            run: list[int] = []  # shown blocks inside the period in a row: [base, end]
+            for first, last, shown in self._blocks[row]:
+                if first == year[first]:
+                    before = -1
+                if run and (first == year[first] or not shown or last > high):
+                    sums += self._between(totals[row], *run)
+                    run = []
+                if shown and first >= low and last <= high:
+                    run = [run[0] if run else before, last]
+                before = last
+            if run:
+                sums += self._between(totals[row], *run)
             total += nonnegative(sums)
         return total
+
+    @staticmethod
+    def _between(totals: np.ndarray, base: int, end: int) -> np.ndarray:
+        """The blocks after the running total at `base` (−1: the start of the year) through
+        the one at `end`: a difference of two running totals, or one."""
+        found: np.ndarray = totals[end] - totals[base] if base >= 0 else totals[end]
+        return found
 
     def alone(self, office: int, month: str) -> bool:
         """Whether `month` is a block of its own for the office (its figures may be shown by
         themselves: a trend point, its comments)."""
         o, m = self._office.get(office), self._month.get(month)
-        return o is not None and m is not None and self._first[o, m] == self._last[o, m] == m
+        return (o is not None and m is not None and self._first[o, m] == self._last[o, m] == m
+                and bool(self._shown[o, m]))  # fmt: skip
 
     def matrix(
         self, item: str, groups: Sequence[Iterable[int]], months: Iterable[str]
@@ -398,21 +445,39 @@ def protect(
                            for value_rows in dimension.values()])  # fmt: skip
         values = values.reshape(len(dimension), *n.shape)
     first, last = blocks(n, grid.months, grid.min_n, values)
+    shown = None if values is None else shown_blocks(n, first, last, grid.min_n)
     year = _year_starts(grid.months)
     where = _mix(np.array(grid.offices, dtype=np.uint64))[:, None]
-    ends = (last == np.arange(len(grid.months))[None, :])[:, :, None]  # block ends
+    ends = last == np.arange(len(grid.months))[None, :]  # block ends
     totals: dict[str, np.ndarray] = {}
     for item in grid.levels:
         c, k = _running(counts[item], year), _running(keys[item], year)
+        first_total = _first_totals(c.sum(axis=2), ends, year)[:, :, None]
         level = np.arange(c.shape[2], dtype=np.uint64)
         position = _mix(_mix(where[:, :, None] ^ np.uint64(_code(item))) ^ level[None, None, :])
         with np.errstate(over="ignore"):
             key_total = k.sum(axis=2, keepdims=True, dtype=np.uint64)
         position = np.broadcast_to(position, k.shape)
-        noise = noise_for(cell_keys(k, np.broadcast_to(key_total, k.shape), position))
+        key = cell_keys(k, np.broadcast_to(key_total, k.shape), position)
+        noise = noise_for(key, first_total)
         answered = c.sum(axis=2, keepdims=True) > 0
-        totals[item] = np.where(ends, c + np.where(answered, noise, 0), 0.0)
-    return ProtectedTable(grid, totals, first, last)
+        totals[item] = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
+    return ProtectedTable(grid, totals, first, last, shown)
+
+
+def _first_totals(n: np.ndarray, ends: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """Where a running total (offices × months: its number of responses `n`, at the block
+    ends `ends`) holds exactly the responses of its year's first block with anyone in it:
+    nothing is subtracted from it in any figure. Later running totals with the same responses
+    (blocks nobody answered in) are the same set and get the same noise."""
+    out = np.zeros(n.shape, dtype=bool)
+    starts = np.flatnonzero(year == np.arange(year.size)).tolist()
+    for begin, end in zip(starts, [*starts[1:], year.size], strict=True):
+        seen = np.where(ends[:, begin:end], n[:, begin:end], 0.0)
+        some = seen > 0
+        first = seen[np.arange(n.shape[0]), some.argmax(axis=1)]  # 0 when nobody answered
+        out[:, begin:end] = some & (seen == first[:, None])
+    return out
 
 
 def _running(cells: np.ndarray, year: np.ndarray) -> np.ndarray:

@@ -630,7 +630,7 @@ async def test_an_admin_hides_a_comment_and_the_hiding_is_audited(
 ) -> None:
     org = await make_organization()
     office = await make_office(organization=org)
-    answers = [{**FULL_ANSWERS, "comment": f"Kommentar {k}"} for k in range(11)]
+    answers = [{**FULL_ANSWERS, "comment": f"Kommentar {k}"} for k in range(20)]
     answers[4]["comment"] = "Danke an Mausi vom Empfang, die Nachbarin von gegenüber"
     # a nickname the automatic masking cannot know: what an admin hides by hand
     await make_responses(app.state.engine, await make_link(office), answers, when=in_closed_month())
@@ -670,7 +670,7 @@ async def test_an_admin_of_one_job_centre_cannot_hide_another_job_centres_commen
     network = await make_network()
     a, b = await make_organization(network=network), await make_organization(network=network)
     mine, theirs = await make_office(organization=a), await make_office(organization=b)
-    answers = [{**FULL_ANSWERS, "comment": f"Kommentar {k}"} for k in range(12)]
+    answers = [{**FULL_ANSWERS, "comment": f"Kommentar {k}"} for k in range(20)]
     for office in (mine, theirs):
         await make_responses(
             app.state.engine, await make_link(office), answers, when=in_closed_month()

@@ -26,6 +26,7 @@ from survey.dashboard.disclosure import (
     perturbation_table,
     pooled_figure_hidden,
     protect,
+    shown_blocks,
 )
 from survey.dashboard.filters import parse_filters, published_through
 from survey.dashboard.queries import CountRow
@@ -51,7 +52,9 @@ def test_the_perturbation_table_has_zero_mean_the_variance_and_the_maximum_noise
     assert NOISE @ values**2 == pytest.approx(disclosure.VARIANCE, abs=1e-9)
     assert np.allclose(NOISE, NOISE[::-1]) and np.all(np.diff(NOISE[:3]) > 0)
     assert NOISE.round(4).tolist() == [0.0105, 0.208, 0.563, 0.208, 0.0105]
-    assert perturbation_table(2, 1.0).round(4).tolist() == [0.0638, 0.2447, 0.383, 0.2447, 0.0638]
+    first = disclosure.FIRST_NOISE.round(4).tolist()
+    assert first == perturbation_table(2, 1.0).round(4).tolist() == [0.0638, 0.2447, 0.383, 0.2447,
+                                                                      0.0638]  # fmt: skip
     wider = perturbation_table(3, 2.0)
     assert wider.size == 7 and wider @ np.arange(-3, 4) ** 2 == pytest.approx(2.0)
     with pytest.raises(ValueError, match="variance"):
@@ -141,8 +144,9 @@ def test_the_same_responses_get_the_same_noise_in_every_filter_view_and_period()
 def test_the_noise_of_a_figure_does_not_grow_with_the_length_of_its_period() -> None:
     """200 offices with 18 months of answers on every level (so no count is cut at zero):
     a figure from January carries the noise of one running total (variance 0.5, at most 2
-    per level) whether it covers one month or twelve; one that starts later, two (variance
-    1); one across a new year, at most three."""
+    per level) whether it covers two months or twelve (the year's first block alone: the
+    table of variance 1, as any other block); one that starts later, two (variance 1); one
+    across a new year, at most three."""
     months = tuple(f"2025-{m:02d}" for m in range(7, 13)) + tuple(
         f"2026-{m:02d}" for m in range(1, 13)
     )
@@ -158,7 +162,7 @@ def test_the_noise_of_a_figure_does_not_grow_with_the_length_of_its_period() -> 
         published = table.matrix("respect", [[o] for o in offices], months[first : last + 1])
         return published - true[:, first : last + 1].sum(axis=1)
 
-    for first, last, variance, most in ((6, 6, 0.5, 2), (6, 17, 0.5, 2), (9, 10, 1, 4),
+    for first, last, variance, most in ((6, 6, 1, 2), (6, 17, 0.5, 2), (9, 10, 1, 4),
                                         (8, 17, 1, 4), (2, 13, 1.5, 6)):  # fmt: skip
         found = errors(first, last)
         assert np.abs(found).max() <= most, (first, last)
@@ -169,9 +173,11 @@ def test_the_noise_of_a_figure_does_not_grow_with_the_length_of_its_period() -> 
 MONTHS = tuple(f"2025-{m:02d}" for m in range(9, 13)) + tuple(f"2026-{m:02d}" for m in range(1, 7))
 
 
-def _blocks(n: list[int], others: list[int] | None = None) -> list[tuple[int, int]]:
-    first, last = blocks(np.array([n], dtype=float), MONTHS, 10,
-                         None if others is None else np.array([others], dtype=float))  # fmt: skip
+def _blocks(n: list[int], *others: list[int]) -> list[tuple[int, int]]:
+    """The blocks of one office's view with true counts `n`; with `others`, a filtered view
+    and the other values of its filter."""
+    values = np.array([[v] for v in (n, *others)], dtype=float) if others else None
+    first, last = blocks(np.array([n], dtype=float), MONTHS, 10, values)
     return list(zip(first[0].tolist(), last[0].tolist(), strict=True))
 
 
@@ -191,7 +197,7 @@ def test_small_months_are_grouped_into_blocks_of_the_minimum_within_a_year() -> 
 
 def test_a_filtered_block_needs_none_or_enough_responses_outside_the_filter() -> None:
     """20 German answers and one Arabic in March: "all" minus "de" would be the Arabic
-    client, so the German view's March waits until what lies outside it is enough."""
+    client, so the German view's March waits until the Arabic answers are enough."""
     de = [0, 0, 0, 0, 20, 20, 20, 20, 20, 20]
     rest = [0, 0, 0, 0, 0, 1, 0, 4, 5, 0]
     assert _blocks(de, rest)[4:] == [(4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9)]
@@ -205,16 +211,36 @@ def test_a_filtered_block_needs_none_or_enough_responses_of_every_value_of_its_f
     de = [0, 0, 0, 0, 20, 20, 20, 20, 20, 20]
     tr = [0, 0, 0, 0, 0, 12, 12, 0, 0, 0]
     ar = [0, 0, 0, 0, 0, 1, 0, 0, 9, 0]
-    values = np.array([[de], [tr], [ar]], dtype=float)
-    for own in (de, tr, ar):
-        first, last = blocks(np.array([own], dtype=float), MONTHS, 10, values)
-        assert list(zip(first[0].tolist(), last[0].tolist(), strict=True))[4:] == [
-            (4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9),
-        ]  # fmt: skip
-    # the rule of the old code (only what lies outside the view, summed) let "de" and "tr"
-    # close at every month: 12 + 1 and 20 + 1 outside them are both at least 10
-    outside_de = np.array([[t + a for t, a in zip(tr, ar, strict=True)]], dtype=float)
-    assert _blocks(de, outside_de[0].tolist())[5] == (5, 5)
+    for own, *others in ((de, tr, ar), (tr, de, ar), (ar, de, tr)):
+        assert _blocks(own, *others)[4:] == [(4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9)]
+
+
+def test_rare_values_together_may_close_a_block_and_only_their_own_views_leave_it_out() -> None:
+    """March: 20 German, 12 Turkish, 4 Arabic, 3 Farsi and 3 Russian answers. The rare ones
+    together are 10: "all" − "de" − "tr" is ten people, so the block closes; the German and
+    Turkish views show it, the others leave it out (their figures count only the blocks
+    where they have none or at least 10). With 6 Farsi answers instead, Farsi is on its way
+    to 10 (half the minimum or more) and the block waits for it, three months at most."""
+    de = [0, 0, 0, 0, 20, 20, 20, 20, 20, 20]
+    tr = [0, 0, 0, 0, 0, 12, 0, 0, 0, 0]
+    ar = [0, 0, 0, 0, 0, 4, 0, 0, 0, 0]
+    fa = [0, 0, 0, 0, 0, 3, 0, 0, 0, 0]
+    ru = [0, 0, 0, 0, 0, 3, 0, 0, 0, 0]
+    views = {"de": de, "tr": tr, "ar": ar, "fa": fa, "ru": ru}
+    values = np.array([[v] for v in views.values()], dtype=float)
+    first, last = blocks(np.array([de], dtype=float), MONTHS, 10, values)
+    assert first[0, 5] == last[0, 5] == 5, "March is a block of its own"
+    shown = {name: bool(shown_blocks(np.array([v], dtype=float), first, last, 10)[0, 5])
+             for name, v in views.items()}  # fmt: skip
+    assert shown == {"de": True, "tr": True, "ar": False, "fa": False, "ru": False}
+    rows = [
+        r for m, month in enumerate(MONTHS) if ar[m] for r in _rows(1, month, [ar[m], 0, 0, 0, 0])
+    ]
+    counts = {name: [CountRow(1, INDEX_ITEM, 0, MONTHS[5], v[5], 0)] for name, v in views.items()}
+    table = protect(rows, Grid((1,), MONTHS, LEVELS, min_n=10), counts)
+    assert table.n("respect", [1], MONTHS[4:]) == 0 and not table.alone(1, MONTHS[5])
+    waiting = _blocks(de, tr, ar, [0, 0, 0, 0, 0, 6, 0, 0, 0, 0], ru)
+    assert waiting[5:] == [(5, 8)] * 4 + [(9, 9)], "it waits three months, no longer"
 
 
 def test_a_period_counts_only_the_blocks_wholly_inside_it() -> None:
@@ -327,3 +353,23 @@ def test_the_overview_is_computed_from_the_published_counts_as_scipy_does() -> N
         ref = stats.mannwhitneyu(x, y, method="asymptotic")
         assert row.effect_size == pytest.approx(2 * ref.statistic / (x.size * y.size) - 1,
                                                 abs=6e-4)  # fmt: skip
+
+
+def test_a_view_adds_its_shown_blocks_around_a_left_out_one_from_their_running_totals() -> None:
+    """Arabic answers in a year: 10 in January, 4 in March (a block that closes with 6
+    Farsi answers, so the Arabic view leaves it out) and 12 in May. The Arabic figure of
+    the year is January's running total plus May's minus March's: the 4 are in no figure."""
+    year = tuple(f"2026-{m:02d}" for m in range(1, 13))
+    ar = [10, 0, 4, 0, 12, 0, 0, 0, 0, 0, 0, 0]
+    fa = [0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    rows = [
+        r for m, month in enumerate(year) if ar[m] for r in _rows(1, month, [ar[m], 0, 0, 0, 0])
+    ]
+    counts = {name: [CountRow(1, INDEX_ITEM, 0, year[m], n, 0) for m, n in enumerate(v) if n]
+              for name, v in (("ar", ar), ("fa", fa))}  # fmt: skip
+    table = protect(rows, Grid((1,), year, LEVELS, min_n=10), counts)
+    total = table._totals["respect"][0]
+    assert np.array_equal(table.counts("respect", [1], year),
+                          nonnegative(total[0] + total[4] - total[2]))  # fmt: skip
+    assert table.n("respect", [1], year[1:4]) == 0, "March alone is left out"
+    assert np.array_equal(table.counts("respect", [1], year[2:]), nonnegative(total[4] - total[2]))
