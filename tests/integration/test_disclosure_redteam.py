@@ -346,6 +346,6 @@ async def test_flooding_a_month_gives_the_attacker_one_noisy_look_at_the_client(
             mine = [sum(a[item] == k + 1 for a in own[back]) for k in range(5)]
             grew = [t - b - m for t, b, m in zip(through[item], before[item], mine, strict=True)]
             right += max(range(5), key=lambda k: grew[k]) + 1 == planted[back][item]
-    # one look of variance 1 per level: about 33 of 70 (bench/disclosure.py: 46-48 %);
+    # one look of variance 1 per level: 30 of 70 here (bench/disclosure.py: 46-48 %);
     # chance 14; looks averaged over periods would give nearly 70
     assert right < 50, f"{right} of 70 answers read by flooding"
