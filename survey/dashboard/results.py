@@ -90,7 +90,7 @@ def scale_levels(code: str) -> tuple[float, ...]:
 
 
 def grid_levels(items: Sequence[str]) -> dict[str, tuple[float, ...]]:
-    """The answer levels of each item in the grid (the index in half-point classes)."""
+    """The answer levels of each item in the grid (the index in quarter-point classes)."""
     return {i: INDEX_LEVELS if i == INDEX_ITEM else scale_levels(i) for i in items}
 
 
