@@ -146,15 +146,17 @@ def _empty_postgres(url: str) -> None:
     async def run() -> None:
         conn = await asyncpg.connect(url)
         try:
+            # the sequences of these tables only (TRUNCATE … RESTART IDENTITY's): the
+            # catalogues the migrations fill (service types) keep theirs
             sequences = await conn.fetch(
-                "SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname = 'public'"
+                "SELECT s.seqrelid::regclass::text FROM pg_sequence s JOIN pg_depend d"
+                " ON d.objid = s.seqrelid AND d.deptype IN ('a', 'i')"
+                " WHERE d.refobjid::regclass::text = ANY($1::text[])",
+                TABLES_IN_DELETE_ORDER,
             )
             await conn.execute(
                 "".join(f"DELETE FROM {table};" for table in TABLES_IN_DELETE_ORDER)
-                + "".join(
-                    f'SELECT setval(\'"{schema}"."{name}"\', 1, false);'
-                    for schema, name in sequences
-                )
+                + "".join(f"SELECT setval('{name}', 1, false);" for (name,) in sequences)
             )
         finally:
             await conn.close()
