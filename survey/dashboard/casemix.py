@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import msgspec
 import numpy as np
@@ -99,9 +99,29 @@ class Mix:
                 for v, m in by_value.items()
             }
             margins[adjuster] = _published(summed, totals, self.shares(adjuster), min_n)
-        return adjust_from_margins(
-            labels, totals, margins, self.cells, self.cell_n, INDEX_LEVELS, noise=self.noise
+        args = (self.cells, self.cell_n, INDEX_LEVELS)
+        published = adjust_from_margins(labels, totals, margins, *args, noise=self.noise)
+        # β from the populated levels: a published count of at most NOISE_ONLY is mostly
+        # noise that `nonnegative` kept on an empty level, which pulls each cell's mean
+        # towards the middle of the scale, a small cell's more than a large one's
+        populated = {a: {v: _populated(m) for v, m in by.items()} for a, by in margins.items()}
+        fit = adjust_from_margins(labels, _populated(totals), populated, *args, noise=self.noise)
+        moved = tuple(
+            None if a is None or b is None or o is None else o + (a - b)
+            for a, b, o in zip(fit.adjusted, fit.observed, published.observed, strict=True)
         )
+        return replace(fit, observed=published.observed, adjusted=moved,
+                       se_observed=published.se_observed,
+                       sigma_observed=published.sigma_observed)  # fmt: skip
+
+
+NOISE_ONLY = 1
+"""A level count of a published margin at most this is left out of the fit of β."""
+
+
+def _populated(counts: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.where(np.asarray(counts) <= NOISE_ONLY, 0.0, counts)
+    return out
 
 
 def _published(
