@@ -106,6 +106,8 @@ class Mix:
         # towards the middle of the scale, a small cell's more than a large one's
         populated = {a: {v: _populated(m) for v, m in by.items()} for a, by in margins.items()}
         fit = adjust_from_margins(labels, _populated(totals), populated, *args, noise=self.noise)
+        if any(not abs(b) <= MAX_EFFECT for b in fit.coefficients.values()):
+            return published  # left with a column of almost no within-office variation
         moved = tuple(
             None if a is None or b is None or o is None else o + (a - b)
             for a, b, o in zip(fit.adjusted, fit.observed, published.observed, strict=True)
@@ -116,6 +118,9 @@ class Mix:
 
 
 NOISE_ONLY = 1
+MAX_EFFECT = 100.0
+"""An adjuster's effect beyond the whole index scale means a column that is all but
+collinear once the noise-only counts are left out: then β comes from all published counts."""
 """A level count of a published margin at most this is left out of the fit of β."""
 
 
