@@ -100,7 +100,7 @@ def benchmark_charts(
     _labels_by_importance(funnel, parts)
     charts = {
         "funnel": funnel,
-        "caterpillar": caterpillar(parts.comparison.offices, labels=labels),
+        "caterpillar": caterpillar(parts.comparison.offices, labels=labels | adjusted),
     }
     for fig in charts.values():  # keep the legend clear of the x-axis title
         fig.update_layout(legend={"y": -0.3}, margin={"b": 90})

@@ -557,6 +557,8 @@ def benchmark(
     }
     out = []
     points = []
+    drawn: dict[str, list[float | None]] = {}
+    """The adjusted index each shown unit has in the caterpillar (when adjusted)."""
     for g, ((uid, name, _), comp, effect) in enumerate(
         zip(units, comparison.offices, model.offices, strict=True)
     ):
@@ -568,6 +570,7 @@ def benchmark(
         ranked = ok and target_hidden is None and effect.value is not None
         verdict = model_verdict(effect, model, min_n)
         adjusted = _adjusted(adj, g, ranked)
+        drawn[comp.label] = adjusted
         out.append(
             BenchmarkRow(
                 id=uid,
@@ -609,8 +612,20 @@ def benchmark(
         target_hidden=target_hidden,
         adjustment=note(filters, adj),
     )
-    # the caterpillar shows the observed index coloured by the model's verdict
+    # the caterpillar shows the index the model compared (adjusted for client mix when the
+    # adjustment is applied, so its bars never contradict the colours), coloured by the
+    # model's verdict; a unit without an adjusted index is left out of an adjusted one
     words: dict[str, Literal["better", "worse"]] = {"above": "better", "below": "worse"}
+    if adj is not None:
+        comparison = replace(
+            comparison,
+            offices=tuple(
+                replace(o, index=drawn[o.label][0], index_low=drawn[o.label][1],
+                        index_high=drawn[o.label][2])
+                if o.label in drawn else o
+                for o in comparison.offices
+            ),
+        )  # fmt: skip
     comparison = replace(
         comparison,
         offices=tuple(

@@ -3,6 +3,7 @@ index (issue 14), from published figures only, with a switch back to the observe
 
 from __future__ import annotations
 
+import json
 import re
 
 from litestar import Litestar
@@ -106,6 +107,20 @@ async def test_it_compares_offices_on_the_adjusted_index_and_switches_back(
     )
     youth_bench = next(r for r in bench["rows"] if r["name"].startswith("Youth"))
     assert youth_bench["adjusted"] == youth["adjusted"]
+    # the caterpillar draws the index the verdicts (its colours) are about
+    for adjust, field in (("mix", "adjusted"), ("none", "index")):
+        page = await staff.client.get("/dashboard/benchmark", params=period | {"adjust": adjust})
+        data = re.search(r'id="fig-caterpillar-data">(.*?)</script>', page.text, re.S)
+        assert data, page.text[:500]
+        drawn = {
+            label.split(" ")[0]: x
+            for trace in json.loads(data[1])["data"]
+            for label, x in zip(trace["y"], trace["x"], strict=True)
+        }
+        rows = bench["rows"] if adjust == "mix" else plain["rows"]
+        expected = {r["name"].split(" ")[0]: r[field] for r in rows if r[field] is not None}
+        assert drawn.keys() == expected.keys(), (drawn, expected)
+        assert all(abs(drawn[k] - expected[k]) < 0.01 for k in drawn), (adjust, drawn, expected)
 
     # a filtered view is not adjusted, and says why
     filtered = (
