@@ -90,6 +90,9 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         page.get_by_test_id("sort-index").click()
         page.get_by_test_id("sort-index").click()
         assert "sort=-index" in page.url
+        # the URL changes when the navigation commits, before the new page's rows are there
+        page.wait_for_load_state()
+        page.locator("[data-testid=office-row]").first.wait_for()
         names = list(DashboardPage(page).verdicts)
         assert names[0] == BETTER_OFFICE
         dashboard.page.get_by_test_id("lang-en").click()
