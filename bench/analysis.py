@@ -8,6 +8,7 @@ asserts. Run: .venv/bin/python bench/analysis.py [--responses N] [--offices G] [
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from analysis import CountTable, compare_offices, funnel_limits, office_model, rank_intervals
+from analysis.casemix import adjust_from_margins
 
 ITEMS = ("respect", "understood", "next_steps", "time", "clear", "helpful", "overall")
 LEVELS = [1, 2, 3, 4, 5]
@@ -94,6 +96,35 @@ def naive_path(office: np.ndarray, values: np.ndarray, sample: np.ndarray) -> No
         naive_office(rows, rest)
 
 
+MIX = {
+    "service_type": ("benefits", "placement", "case_management", "under_25"),
+    "language": ("de", "de-x-ls", "other"),
+    "mode": ("kiosk", "personal"),
+}
+"""The dashboards' adjusters and their values (survey/dashboard/casemix.py)."""
+
+
+def mix_margins(
+    totals: CountTable, seed: int = 0
+) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, list[str]], np.ndarray]:
+    """Each office's responses of `totals` spread over the 24 adjuster cells at random (no
+    effect of the cell: the timing does not depend on it), as the margins the dashboards
+    read from the protected single-filter views and the network's cross-tab of the cells."""
+    rng = np.random.default_rng(seed)
+    cells = list(itertools.product(*MIX.values()))
+    counts = totals.counts.astype(np.int64)
+    shares = rng.dirichlet(np.ones(len(cells)), counts.shape[0])
+    # offices × cells × levels: each level's count of an office spread over its cells
+    cube = np.stack([rng.multinomial(row, shares[g]).T for g, row in enumerate(counts)])
+    margins = {
+        name: {v: cube[:, [i for i, c in enumerate(cells) if c[j] == v], :].sum(axis=1)
+               for v in values}
+        for j, (name, values) in enumerate(MIX.items())
+    }  # fmt: skip
+    joint = {name: [c[j] for c in cells] for j, name in enumerate(MIX)}
+    return margins, joint, cube.sum(axis=(0, 2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--responses", type=int, default=1_000_000)
@@ -130,6 +161,12 @@ def main() -> None:
     t_rank_item = best_of(rank(item, True))
     t_rank_index = best_of(rank(one, True))
     t_rank_single = best_of(rank(one, False))
+    margins, joint, joint_n = mix_margins(one)
+    t_mix = best_of(
+        lambda: adjust_from_margins(
+            one.labels, one.counts, margins, joint, joint_n, one.levels, noise=0.5
+        )
+    )
     print("count path (best of 3):")
     print(f"  compare_offices + funnel (index), composite index table: {t_one * 1e3:.1f} ms")
     print(
@@ -145,6 +182,10 @@ def main() -> None:
     print(f"  joint, one item (5 levels): {t_rank_item * 1e3:.0f} ms")
     print(f"  joint, composite index ({len(one.levels)} levels): {t_rank_index * 1e3:.0f} ms")
     print(f"  per office, composite index: {t_rank_single * 1e3:.0f} ms")
+    print(
+        "client-mix adjustment from margins (analysis.adjust_from_margins, 3 adjusters, "
+        f"24 cells), composite index, all offices (best of 3): {t_mix * 1e3:.1f} ms"
+    )
 
     # Naive path: rows per office, scipy per office against the pooled rest. Timed on a
     # sample of offices for the composite index and extrapolated to all offices and tables.
