@@ -31,6 +31,16 @@ from analysis.counts import CountTable, FloatArray, as_count_matrix, as_levels
 from analysis.model import OfficeModel, fit_office_model, index_estimates
 
 
+def _scored(counts: Any, levels: Sequence[float] | None) -> tuple[FloatArray, FloatArray]:
+    """The count matrix and each level's index score (0–100; levels 1, 2, … by default)."""
+    c = as_count_matrix(counts)
+    lv = as_levels(levels if levels is not None else np.arange(1, c.shape[1] + 1), c.shape[1])
+    span = lv[-1] - lv[0]
+    if span == 0:
+        raise ValueError("the scale has only one level: no index")
+    return c, 100.0 * (lv - lv[0]) / span
+
+
 @dataclass(frozen=True, slots=True)
 class Adjustment:
     """`adjust` result, one entry per office (in the order of `offices`).
@@ -103,12 +113,7 @@ def adjust(
     dropped (listed in `dropped`). The observed index and its SE σ_0/√n_i use the pooled
     within-office SD σ_0 without adjusters, as `analysis.model.index_estimates` does.
     """
-    c = as_count_matrix(counts)
-    lv = as_levels(levels if levels is not None else np.arange(1, c.shape[1] + 1), c.shape[1])
-    span = lv[-1] - lv[0]
-    if span == 0:
-        raise ValueError("the scale has only one level: no index")
-    xs = 100.0 * (lv - lv[0]) / span
+    c, xs = _scored(counts, levels)
     rows = c.shape[0]
     off = [str(o) for o in office]
     if len(off) != rows:
@@ -178,12 +183,7 @@ def adjust_from_margins(
     identity is that of the within transformation (Wooldridge 2010, Econometric Analysis of
     Cross Section and Panel Data, 2nd ed., §10.5).
     """
-    tot = as_count_matrix(totals)
-    lv = as_levels(levels if levels is not None else np.arange(1, tot.shape[1] + 1), tot.shape[1])
-    span = lv[-1] - lv[0]
-    if span == 0:
-        raise ValueError("the scale has only one level: no index")
-    xs = 100.0 * (lv - lv[0]) / span
+    tot, xs = _scored(totals, levels)
     labels = [str(o) for o in offices]
     if len(labels) != tot.shape[0]:
         raise ValueError(f"{len(labels)} office labels for {tot.shape[0]} offices' totals")

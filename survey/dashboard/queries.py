@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -94,36 +94,51 @@ async def rolled() -> Rolled:
     return Rolled(_as_date(rows[0]["start"]) if rows else None)
 
 
-async def ensure_rollups(today: dt.date) -> Rolled:
-    """Roll up every month that ended before yesterday, once.
+async def _roll_months(
+    done: Rolled, today: dt.date, roll: Callable[[dt.date, dt.date], Awaitable[None]]
+) -> bool:
+    """Call `roll(first day, last day)` for every month after `done` that ended before
+    yesterday (from the first day in `daily_count` when nothing is rolled up yet), one month
+    at a time; True when it rolled any.
 
     Responses are counted on the day they arrive, so finished months never change. One day
     of lag covers a response dated just before midnight and committed just after it. The
     work goes one month per statement, so a first rollup over years of data never holds
     SQLite's write lock longer than the response writer waits for it. Concurrent callers
-    insert the same sums, and the unique key lets the second one do nothing.
+    insert the same sums, and the unique keys let the second one do nothing.
     """
-    horizon = today - dt.timedelta(days=1)
-    done = await rolled()
     if done.month is None:
         first = await DailyCount.raw("SELECT MIN(day) AS day FROM daily_count")
         start = _as_date(first[0]["day"]) if first else None
         if start is None:
-            return done
+            return False
         month = first_of_month(start)
     else:
         month = next_month(done.month)
-    month_expr = (
-        "CAST(date_trunc('month', day) AS date)" if _postgres() else "substr(day, 1, 7) || '-01'"
-    )
+    last_month = first_of_month(today - dt.timedelta(days=1)) - dt.timedelta(days=1)
+    rolled_any = False
+    while month <= last_month:
+        await roll(month, next_month(month) - dt.timedelta(days=1))
+        rolled_any = True
+        month = next_month(month)
+    return rolled_any
+
+
+def _month_expr() -> str:
+    """The first day of a `daily_count` row's month, in this engine's SQL."""
+    return "CAST(date_trunc('month', day) AS date)" if _postgres() else "substr(day, 1, 7) || '-01'"
+
+
+async def ensure_rollups(today: dt.date) -> Rolled:
+    """Roll up `rollup_count` for every month that ended before yesterday, once
+    (`_roll_months`)."""
+    month_expr = _month_expr()
     insert = (
         "INSERT INTO rollup_count (grain, start, office, service_type, locale, mode, item, "
         "value, n, key_sum) "
     )
-    last_month = first_of_month(horizon) - dt.timedelta(days=1)  # end of the last full month
-    rolled_months = False
-    while month <= last_month:
-        end = next_month(month) - dt.timedelta(days=1)
+
+    async def roll(month: dt.date, end: dt.date) -> None:
         for dims, group in ROLLUP_DIMENSIONS:
             await RollupCount.raw(
                 insert + f"SELECT 'month', {month_expr}, office, {dims}, item, value, SUM(n), "
@@ -133,9 +148,9 @@ async def ensure_rollups(today: dt.date) -> Rolled:
                 end,
             )
         await _mark("month", month)
-        rolled_months = True
-        month = next_month(month)
-    if rolled_months and _postgres():  # fresh statistics: the planner uses the key for ranges
+
+    if await _roll_months(await rolled(), today, roll) and _postgres():
+        # fresh statistics: the planner uses the key for ranges
         await RollupCount.raw("ANALYZE rollup_count")
     return await rolled()
 
@@ -390,27 +405,11 @@ class MixRow(msgspec.Struct, array_like=True, frozen=True, order=True):
 
 async def ensure_mix_rollups(today: dt.date) -> Rolled:
     """Roll up `mix_count` (responses per office × month × service type × language × mode,
-    from `daily_count`'s index rows) for every month that ended before yesterday, once, one
-    month per statement, as `ensure_rollups` does for `rollup_count`."""
-    horizon = today - dt.timedelta(days=1)
-    marks = await MixCount.raw(
-        "SELECT MAX(start) AS start FROM mix_count WHERE mode = {}", MIX_ROLLED
-    )
-    done = _as_date(marks[0]["start"]) if marks else None
-    if done is None:
-        first = await DailyCount.raw("SELECT MIN(day) AS day FROM daily_count")
-        start = _as_date(first[0]["day"]) if first else None
-        if start is None:
-            return Rolled(None)
-        month = first_of_month(start)
-    else:
-        month = next_month(done)
-    month_expr = (
-        "CAST(date_trunc('month', day) AS date)" if _postgres() else "substr(day, 1, 7) || '-01'"
-    )
-    last_month = first_of_month(horizon) - dt.timedelta(days=1)
-    while month <= last_month:
-        end = next_month(month) - dt.timedelta(days=1)
+    from `daily_count`'s index rows) for every month that ended before yesterday, once, as
+    `ensure_rollups` does for `rollup_count` (`_roll_months`)."""
+    month_expr = _month_expr()
+
+    async def roll(month: dt.date, end: dt.date) -> None:
         await MixCount.raw(
             "INSERT INTO mix_count (start, office, service_type, locale, mode, n, key_sum) "
             f"SELECT {month_expr}, office, service_type, locale, mode, SUM(n), SUM(key_sum) "
@@ -425,7 +424,8 @@ async def ensure_mix_rollups(today: dt.date) -> Rolled:
             month,
             MIX_ROLLED,
         )
-        month = next_month(month)
+
+    await _roll_months(await _mix_rolled(), today, roll)
     return await _mix_rolled()
 
 
