@@ -1317,7 +1317,10 @@ async def test_two_admins_deactivating_each_other_at_once_leave_one(
     )
     for session, _ in sessions:
         await session.aclose()
-    assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
+    # The loser is refused by the last-admin check (409), or, when the winner's change committed
+    # before the loser's request was authenticated, it is deactivated and signed out (401).
+    codes = sorted(a.status_code for a in answers)
+    assert codes in ([204, 401], [204, 409]), [a.text for a in answers]
     active = await User.count().where(User.id.is_in([first, second]) & (User.active == True))  # noqa: E712
     assert active == 1
 
