@@ -47,7 +47,8 @@ class Adjustment:
 
     observed / adjusted: the index (0–100) before and after adjustment; se_observed and
     se_adjusted their standard errors (σ/√n, and √(σ²/n + d'Var(β)d) with d the office's
-    mix minus the network's); coefficients: index points per adjuster level against its
+    mix minus the network's, plus what the noise of perturbed counts adds in
+    `adjust_from_margins`); coefficients: index points per adjuster level against its
     reference level (the level most answered in the network), with their SEs; dropped:
     adjuster levels that cannot be estimated within offices (never vary inside an office,
     or collinear with others); sigma: the residual SD within offices, df its degrees of
@@ -168,20 +169,32 @@ def adjust_from_margins(
     `adjust` on the office × adjusters × level cells when the counts are exact.
 
     With perturbed counts (a protected table) the margins of one adjuster need not add up to
-    the office's total: the shares x̄_i,v are taken within the adjuster (n_i,v / Σ_w n_i,w),
-    and Σ_i X_i'X_i within one adjuster is diagonal (Σ_i n_i x̄_i,v), across two adjusters the
-    network's pair count scaled to the offices' N. Columns whose within-office variance is
-    not positive are dropped as in `adjust`.
+    the office's total: the shares x̄_i,v are taken within the adjuster (n_i,v / W_i,
+    W_i = Σ_w n_i,w), and so is the office's mean in Sxy (ȳ_i^a = Σ_w S_i,w / W_i, which is
+    ȳ_i when the margins add up to the total): each cell is compared with a mean of the same
+    figures, so a pull of the noise common to the office's cells (`nonnegative` pulls each
+    cell's mean towards the middle of the scale) cancels instead of making every value look
+    worse than its reference. Σ_i X_i'X_i within one adjuster is diagonal (Σ_i n_i x̄_i,v),
+    across two adjusters the network's pair count scaled to the offices' N. Columns whose
+    within-office variance is not positive are dropped as in `adjust`.
 
-    `noise`: the variance of the noise added to each level count of a margin (0: exact
-    counts). The noise of S_i,v − n_i,v ȳ_i then has variance noise × Σ_l (x_l − ȳ_i)² over
-    the levels of the scale, independent between cells, so β carries the further variance
-    Sxx⁻¹ D Sxx⁻¹ (D the diagonal of those sums over the offices with the value), added to
-    Var(β) and so to the adjusted indices' variances: the verdicts allow for the noise the
-    adjustment is made of (measurement error in the cross-products; Fuller 1987,
-    *Measurement Error Models*, §3.1). Same reference (O'Malley et al. 2005); the
-    identity is that of the within transformation (Wooldridge 2010, Econometric Analysis of
-    Cross Section and Panel Data, 2nd ed., §10.5).
+    `noise`: the variance of the noise added to each level count of a figure (0: exact
+    counts); figures are perturbed independently. With K_i = Σ_l (x_l − ȳ_i)² over the L
+    levels of the scale and J_i the Jacobian of the office's shares within an adjuster,
+    (J_i)_vw = (δ_vw − x̄_i,v) / W_i over its non-empty values w, by the delta method:
+    - the shares: Cov(x̄_i) = noise × L × J_i J_i' (each value's count n_i,w carries the
+      noise of its L levels);
+    - Sxy: n_i x̄_i,v (ȳ_i,v − ȳ_i^a) moves by noise on S_i,w − n_i,w ȳ_i^a (variance
+      noise × K_i) through the same Jacobian, Var(Sxy) = Σ_i noise × K_i n_i² J_i J_i', so β
+      carries the further variance Sxx⁻¹ Var(Sxy) Sxx⁻¹ (measurement error in the
+      cross-products; Fuller 1987, *Measurement Error Models*, §3.1);
+    - the office's own figures move its adjusted index ȳ_i − β'(x̄_i − x̄) beyond what
+      Var(β) holds: its mean ȳ_i by noise × K_i / n_i², its shares by β' Cov(x̄_i) β.
+    All three are added to the adjusted indices' variances, so the verdicts allow for all the
+    noise the adjustment is made of (the noise of different figures taken as independent;
+    tests/unit/test_analysis_casemix.py checks the sum against fresh noise). Same reference
+    (O'Malley et al. 2005); the identity is that of the within transformation (Wooldridge
+    2010, Econometric Analysis of Cross Section and Panel Data, 2nd ed., §10.5).
     """
     tot, xs = _scored(totals, levels)
     labels = [str(o) for o in offices]
@@ -201,6 +214,7 @@ def adjust_from_margins(
     columns: list[tuple[str, str]] = []
     share: list[FloatArray] = []  # per column: offices' shares of the value
     dev: list[FloatArray] = []  # per column: n_i x̄_i,v (ȳ_i,v − ȳ_i)
+    sizes: dict[str, dict[str, FloatArray]] = {}  # adjuster → value → offices' counts
     for name, by_value in margins.items():
         if name not in joint_values:
             raise ValueError(f"adjuster {name!r} is not in the network's cells")
@@ -209,6 +223,7 @@ def adjust_from_margins(
                 f"adjuster {name!r} has {len(joint_values[name])} values for {jn.size} cells"
             )
         cells = {str(v): _weights(c, f"margin {name}={v}") for v, c in by_value.items()}
+        sizes[name] = {v: cells[v].sum(axis=1) for v in sorted(cells)}
         for v, c in cells.items():
             if c.shape != tot.shape:
                 raise ValueError(f"margin {name}={v} has shape {c.shape}, totals {tot.shape}")
@@ -218,6 +233,11 @@ def adjust_from_margins(
         net = {v: float(n_v[v].sum()) for v in values}
         ref = max(values, key=lambda v: (net[v], v))
         refs[name] = ref
+        # the office's mean over this adjuster's margins (its mean ȳ_i when they add up to
+        # its total): with perturbed counts each cell's mean and the office's are then made
+        # of the same figures, and a bias common to the cells' means cancels
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_a = np.where(within > 0, sum(cells[v] @ xs for v in values) / within, 0.0)
         for v in values:
             if v == ref:
                 continue
@@ -227,10 +247,18 @@ def adjust_from_margins(
             columns.append((name, v))
             names.append(f"{name}={v}")
             share.append(p)
-            dev.append(np.where(has & (n_v[v] > 0), n_i * p * (mean_v - np.nan_to_num(ybar)), 0.0))
-    spread = noise * ((xs[None, :] - np.nan_to_num(ybar)[:, None]) ** 2).sum(axis=1)
-    noise_var = np.array([float(np.sum(np.where(s_ > 0, spread, 0.0))) for s_ in share])
+            dev.append(np.where(has & (n_v[v] > 0), n_i * p * (mean_v - mean_a), 0.0))
     cols = len(columns)
+    noisy = None
+    if noise > 0:
+        # K_i = Σ_l (x_l − ȳ_i)²; J_i J_i'/W_i² per adjuster (`_share_noise` with unit
+        # variance): the shares' covariance is noise × L × that, Sxy's noise × K_i n_i² × that
+        spread = ((xs[None, :] - np.nan_to_num(ybar)[:, None]) ** 2).sum(axis=1)
+        unit = _share_noise(tot.shape[0], columns, sizes, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean_var = np.where(has, noise * spread / (n_i * n_i), 0.0)
+        sxy_var = noise * np.einsum("i,iab->ab", np.where(has, spread * n_i * n_i, 0.0), unit)
+        noisy = _Noise(sxy_var, mean_var, noise * tot.shape[1] * unit)
     xbar_i = np.column_stack(share) if cols else np.zeros((tot.shape[0], 0))
     xbar_i = np.where(has[:, None], xbar_i, 0.0)
     xbar = (n_i @ xbar_i) / big_n if big_n else np.zeros(cols)
@@ -250,7 +278,45 @@ def adjust_from_margins(
                 xx[a, b] = xx[b, a] = float(jn[in_a & (jv[name_b] == v_b)].sum()) * scale
     sxx = xx - (xbar_i * n_i[:, None]).T @ xbar_i
     return _solve(labels, names, refs, n_i, ybar, xbar_i, xbar, sxx, sxy, within_ss,
-                  noise_var if noise > 0 else None)  # fmt: skip
+                  noisy)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Noise:
+    """The variances the margins' noise gives the fit: the covariance of Sxy (`sxy`, columns ×
+    columns), each office's mean's variance (`mean`) and the covariance of its shares
+    (`shares`, offices × columns × columns)."""
+
+    sxy: FloatArray
+    mean: FloatArray
+    shares: FloatArray
+
+
+def _share_noise(
+    offices: int, columns: Sequence[tuple[str, str]],
+    sizes: Mapping[str, Mapping[str, FloatArray]], count_var: float,
+) -> FloatArray:  # fmt: skip
+    """Cov(x̄_i,v, x̄_i,u) of each office's shares x̄_i,v = n_i,v / W_i within each adjuster,
+    by the delta method with every non-empty value's count of variance `count_var`,
+    independent: Σ_w (δ_vw − x̄_i,v)(δ_uw − x̄_i,u) Var(n_i,w) / W_i² (offices × columns ×
+    columns; zero across adjusters; an adjuster's columns are consecutive). `sizes`:
+    adjuster → value → the offices' counts."""
+    out = np.zeros((offices, len(columns), len(columns)))
+    for name, by_value in sizes.items():
+        at = [c for c, (a, _) in enumerate(columns) if a == name]
+        if not at:
+            continue
+        values = list(by_value)
+        n = np.column_stack([by_value[v] for v in values])
+        total = n.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(total[:, None] > 0, n / total[:, None], 0.0)
+            inverse2 = np.where(total > 0, 1.0 / (total * total), 0.0)
+        picked = [values.index(columns[c][1]) for c in at]
+        jac = np.eye(len(values))[picked][None, :, :] - p[:, picked][:, :, None]
+        block = np.einsum("iaw,ibw,iw->iab", jac, jac, count_var * (n > 0))
+        out[:, at[0] : at[-1] + 1, at[0] : at[-1] + 1] = block * inverse2[:, None, None]
+    return out
 
 
 def _weights(counts: Any, name: str) -> FloatArray:
@@ -278,11 +344,12 @@ def _solve(
     sxx: FloatArray,
     sxy: FloatArray,
     within_ss: float,
-    noise_var: FloatArray | None = None,
+    noise: _Noise | None = None,
 ) -> Adjustment:
     """The within-office least-squares fit from its cross-products (shared by `adjust` and
-    `adjust_from_margins`); `noise_var`: the variance of each column's Sxy from perturbed
-    counts, added to Var(β) as Sxx⁻¹ diag(noise_var) Sxx⁻¹."""
+    `adjust_from_margins`); `noise`: what the noise of perturbed counts adds, Var(Sxy) to
+    Var(β) as Sxx⁻¹ diag(Var(Sxy)) Sxx⁻¹, and each office's mean and shares to its adjusted
+    index's variance (mean + β'Cov(shares)β)."""
     big_n = float(n_i.sum())
     # keep the columns that add within-office variation (greedy, in order); a column whose
     # within-office variance is not positive given the kept ones (a perturbed cross-tab can
@@ -308,13 +375,17 @@ def _solve(
     df = round(big_n) - groups - len(keep)
     sigma2 = max(sse, 0.0) / df if df > 0 else float("nan")
     cov = sigma2 * np.linalg.inv(sxx_k) if keep else np.zeros((0, 0))
-    if keep and noise_var is not None:
-        inverse = np.linalg.inv(sxx_k)
-        cov = cov + inverse @ np.diag(noise_var[keep]) @ inverse
+    own = np.zeros(n_i.shape)
+    if noise is not None:
+        if keep:
+            inverse = np.linalg.inv(sxx_k)
+            cov = cov + inverse @ noise.sxy[np.ix_(keep, keep)] @ inverse
+        shares = noise.shares[:, keep][:, :, keep]
+        own = noise.mean + np.einsum("j,ijk,k->i", beta, shares, beta)
     d = xbar_i[:, keep] - xbar[keep]
     adj = ybar - d @ beta
     with np.errstate(divide="ignore", invalid="ignore"):
-        var_adj = sigma2 / n_i + np.einsum("ij,jk,ik->i", d, cov, d)
+        var_adj = sigma2 / n_i + np.einsum("ij,jk,ik->i", d, cov, d) + own
         se_obs = sigma0 / np.sqrt(n_i)
 
     def opt(a: FloatArray) -> tuple[float | None, ...]:

@@ -6,6 +6,7 @@ asserts. Before = the methods until 2026-11 (Dirichlet rank draws, Mann–Whitne
 verdict, z-formula time to verdict); after = the random-effects model of analysis/model.py.
 
 Run: .venv/bin/python bench/coverage.py [--networks 500] [--draws 1000] [--only ranks,...]
+(parts: ranks, mix, mixpower, power, clustering)
 """
 
 from __future__ import annotations
@@ -196,6 +197,38 @@ def case_mix(networks: int) -> None:
             print(f"  {key:52} | {any_bad / networks:5.1%} | {bad / networks / 14:5.1%}")
 
 
+def case_mix_power(networks: int, tau: float = 0.25) -> None:
+    print(f"\n## Offices that do differ (τ = {tau} SD), different client mix ({networks} networks)")
+    print("verdict | per office, n = … : right verdict (above/below in the true direction) |"
+          " wrong direction | all offices: right | wrong")  # fmt: skip
+    for scale in (1, 3):
+        sizes = office_sizes(14, 10 * scale, 400 * scale)
+        rng = np.random.default_rng(17 + scale)
+        keys = ("model, adjusted from exact cells", "dashboards, inside a year: adjusted",
+                "dashboards, 12 months over a new year: adjusted")  # fmt: skip
+        right = {k: np.zeros(14) for k in keys}
+        wrong = {k: np.zeros(14) for k in keys}
+        for _ in range(networks):
+            net = simulate_network(rng, sizes, tau, mix=True)
+            sign = np.sign(net.theta - net.theta.mean())
+            cov = {"service_type": net.cell_values[:, 0], "language": net.cell_values[:, 1],
+                   "mode": net.cell_values[:, 2]}  # fmt: skip
+            _, exact = adjusted_model(net.cell_office, cov, net.cell_counts, COMPOSITE_LEVELS,
+                                      draws=1, funnel=False, intervals=False)  # fmt: skip
+            inside, _ = dashboard_model(net, rng, looks=2)
+            over, _ = dashboard_model(net, rng, looks=3)
+            for key, model in zip(keys, (exact, inside, over), strict=True):
+                said = np.array([{"above": 1, "below": -1}.get(o.verdict, 0)  # type: ignore[attr-defined]
+                                 for o in model.offices])  # type: ignore[attr-defined]
+                right[key] += said * sign > 0
+                wrong[key] += said * sign < 0
+        print(f"n = {sizes.min()}–{sizes.max()} per office: " + " ".join(f"{n:>4}" for n in sizes))
+        for key in keys:
+            r, w = right[key] / networks, wrong[key] / networks
+            print(f"  {key:46} | " + " ".join(f"{x:4.2f}" for x in r) + " | "
+                  + " ".join(f"{x:4.2f}" for x in w) + f" | {r.mean():5.1%} | {w.mean():5.1%}")  # fmt: skip
+
+
 def power(networks: int, fresh: int) -> None:
     print(f"\n## Time to verdict: verdict at the promised n ({networks} networks × {fresh})")
     print("forecast | verdict by the promised date (target 80%)")
@@ -278,7 +311,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--networks", type=int, default=500)
     parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--only", default="ranks,mix,power,clustering")
+    parser.add_argument("--only", default="ranks,mix,mixpower,power,clustering")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     start = time.perf_counter()
@@ -286,6 +319,8 @@ def main() -> None:
         rank_coverage(args.networks, args.draws)
     if "mix" in parts:
         case_mix(args.networks)
+    if "mixpower" in parts:
+        case_mix_power(args.networks)
     if "power" in parts:
         power(max(args.networks // 5, 10), 10)
     if "clustering" in parts:

@@ -217,3 +217,73 @@ def test_it_rejects_margins_that_do_not_line_up():
         adjust_from_margins(["a", "b"], totals, {"mode": {"k": [[1, 2]]}}, {"mode": ["k"]}, [3])
     with pytest.raises(ValueError, match="unique"):
         adjust_from_margins(["a", "a"], totals, {}, {}, [])
+
+
+KIOSK = [[2, 2, 4, 8, 5], [2, 6, 20, 40, 32], [2, 4, 16, 44, 35], [4, 10, 30, 36, 20]]
+PERSONAL = [[2, 2, 3, 4, 2], [3, 8, 30, 70, 49], [2, 5, 25, 60, 49], [2, 6, 24, 40, 28]]
+PHONE = [[2, 2, 2, 3, 3], [2, 3, 10, 25, 21], [2, 6, 18, 30, 24], [2, 2, 8, 14, 15]]
+MODE_CELLS = {"mode": ["kiosk", "personal", "phone"]}
+MODES_ = (KIOSK, PERSONAL, PHONE)
+"""Hand-built index counts (four offices × five levels) of each mode, in MODE_CELLS' order."""
+
+
+def test_a_pull_common_to_an_offices_margins_does_not_move_the_adjusters_effects():
+    # The protected table's noise pulls each margin cell's mean towards the middle of the
+    # scale; the office's total is a larger figure and is pulled less. Here every margin is
+    # moved one level down while the totals stay: β must not change, because each cell is
+    # compared with the office's mean over the same margins. Before, cells were compared
+    # with the total's mean, and every value looked 20 points worse than its reference.
+    def padded(counts, shift):
+        out = np.zeros((len(counts), 6))
+        out[:, 1 - shift : 6 - shift] = counts
+        return out
+
+    totals = padded(np.add(np.add(KIOSK, PERSONAL), PHONE), 0)
+    joint_n = [float(np.sum(m)) for m in MODES_]
+    labels = ["small", "b", "c", "d"]
+    fits = []
+    for shift in (0, 1):
+        margins = {
+            "mode": dict(zip(MODE_CELLS["mode"], (padded(m, shift) for m in MODES_), strict=True))
+        }
+        fits.append(adjust_from_margins(labels, totals, margins, MODE_CELLS, joint_n))
+    assert (
+        fits[0].coefficients.keys() == fits[1].coefficients.keys() == {"mode=kiosk", "mode=phone"}
+    )
+    for name, beta in fits[0].coefficients.items():
+        assert fits[1].coefficients[name] == pytest.approx(beta, abs=1e-9)
+    assert fits[1].adjusted == pytest.approx(fits[0].adjusted, abs=1e-9)
+
+
+def test_its_adjusted_variance_holds_the_noise_of_the_offices_own_figures():
+    # Hand-built margins of four offices (one adjuster with three values, five answer
+    # levels); every level count of every published figure (totals and margins) gets fresh
+    # whole-number noise of variance 1 (−2..2, the protected table's first-total table),
+    # 400 times. The spread of each office's adjusted index over those
+    # draws is what the noise adds to its variance: se_adjusted(noise=1)² − se_adjusted(0)²
+    # must match it (ratios 0.85–1.05 here), for the small office too, whose noisy mean and
+    # shares move its adjusted index far more than the noise in β does. Before, only Var(β)
+    # was widened, and the noise was under-stated 20- to 100-fold.
+    margins = {
+        "mode": dict(zip(MODE_CELLS["mode"], (np.array(m, float) for m in MODES_), strict=True))
+    }
+    totals = sum(margins["mode"].values())
+    joint = MODE_CELLS
+    joint_n = [float(m.sum()) for m in margins["mode"].values()]
+    labels = ["small", "b", "c", "d"]
+    exact = adjust_from_margins(labels, totals, margins, joint, joint_n)
+    told = adjust_from_margins(labels, totals, margins, joint, joint_n, noise=1.0)
+    predicted = np.array(told.se_adjusted) ** 2 - np.array(exact.se_adjusted) ** 2
+    rng = np.random.default_rng(3)
+    table = np.array([0.0638, 0.2447, 0.3830, 0.2447, 0.0638])
+
+    def noise(shape):
+        return rng.choice(np.arange(-2, 3), size=shape, p=table / table.sum())
+
+    draws = []
+    for _ in range(400):
+        noisy = {"mode": {v: m + noise(m.shape) for v, m in margins["mode"].items()}}
+        fit = adjust_from_margins(labels, totals + noise(totals.shape), noisy, joint, joint_n)
+        draws.append(fit.adjusted)
+    spread = np.var(np.array(draws, dtype=float), axis=0)
+    assert np.all(spread / predicted > 0.7) and np.all(spread / predicted < 1.4), spread / predicted
