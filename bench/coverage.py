@@ -218,15 +218,15 @@ def case_mix_power(networks: int, tau: float = 0.25) -> None:
             inside, _ = dashboard_model(net, rng, looks=2)
             over, _ = dashboard_model(net, rng, looks=3)
             for key, model in zip(keys, (exact, inside, over), strict=True):
-                said = np.array([{"above": 1, "below": -1}.get(o.verdict, 0)  # type: ignore[attr-defined]
-                                 for o in model.offices])  # type: ignore[attr-defined]
+                offices = model.offices  # type: ignore[attr-defined]
+                said = np.array([{"above": 1, "below": -1}.get(o.verdict, 0) for o in offices])
                 right[key] += said * sign > 0
                 wrong[key] += said * sign < 0
         print(f"n = {sizes.min()}–{sizes.max()} per office: " + " ".join(f"{n:>4}" for n in sizes))
         for key in keys:
             r, w = right[key] / networks, wrong[key] / networks
-            print(f"  {key:46} | " + " ".join(f"{x:4.2f}" for x in r) + " | "
-                  + " ".join(f"{x:4.2f}" for x in w) + f" | {r.mean():5.1%} | {w.mean():5.1%}")  # fmt: skip
+            rows = " | ".join(" ".join(f"{x:4.2f}" for x in a) for a in (r, w))
+            print(f"  {key:46} | {rows} | {r.mean():5.1%} | {w.mean():5.1%}")
 
 
 def power(networks: int, fresh: int) -> None:
