@@ -288,7 +288,10 @@ async def dimension_rows(
             f"SELECT office, {dimension} AS value, {month} AS month, n FROM rollup_count "
             "WHERE grain = 'month' AND start >= {} AND start < {}"
             + scope
-            + f" AND {dimension} <> '*' AND {others}"
+            # SQLite compares bytes, and the values are codes that sort after '*' (letters):
+            # a range of the index, where "<> '*'" read every index row of the months
+            # (92 -> 46 ms); PostgreSQL's collation may order punctuation otherwise
+            + f" AND {dimension} {'<>' if pg else '>'} '*' AND {others}"
         )
         args += [lo, split, *office_ids]
     if split <= hi:
@@ -303,10 +306,8 @@ async def dimension_rows(
         "AS counts GROUP BY 1, 2, 3"
     )
     out: dict[str, list[CountRow]] = {}
-    for r in await DailyCount.raw(sql, *args):
-        out.setdefault(r["value"], []).append(
-            CountRow(r["office"], "_index", 0, r["month"], int(r["n"]), 0)
-        )
+    for office, value, month, n in await _tuples(sql, args):
+        out.setdefault(value, []).append(CountRow(office, "_index", 0, month, int(n), 0))
     return out
 
 
