@@ -67,7 +67,7 @@ import numpy as np
 
 from survey.auth.schemas import Scope
 from survey.dashboard.filters import months_between
-from survey.dashboard.queries import CountRow
+from survey.dashboard.queries import CountColumns, CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
 MAX_NOISE = 2
@@ -407,23 +407,43 @@ def _code(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def _true_n(rows: Iterable[CountRow], grid: Grid) -> np.ndarray:
+def _true_n(rows: CountColumns, grid: Grid) -> np.ndarray:
     """True numbers of responses per office × month of the grid (of the index item, or the
     grid's first item when it has no index)."""
     item = INDEX_ITEM if INDEX_ITEM in grid.levels else next(iter(grid.levels), INDEX_ITEM)
     out = np.zeros((len(grid.offices), len(grid.months)))
-    office = {o: i for i, o in enumerate(grid.offices)}
-    month = {m: i for i, m in enumerate(grid.months)}
-    for r in rows:
-        if r.item == item and r.office in office and r.month in month:
-            out[office[r.office], month[r.month]] += r.n
+    office_no, known = _office_numbers(rows.office, grid)
+    mine = (rows.item == item) & known
+    month_no = _month_numbers(rows.month[mine], grid)
+    inside = month_no >= 0
+    np.add.at(out, (office_no[mine][inside], month_no[inside]), rows.n[mine][inside])
     return out
 
 
+def _office_numbers(office: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's office as its number in the grid, and whether the grid has it."""
+    offices = np.array(grid.offices, dtype=np.int64)
+    if not len(offices):
+        return np.zeros(office.size, np.int64), np.zeros(office.size, bool)
+    order = np.argsort(offices)
+    spot = np.searchsorted(offices[order], office).clip(0, len(offices) - 1)
+    office_no = order[spot]
+    return office_no, offices[office_no] == office
+
+
+def _month_numbers(month: np.ndarray, grid: Grid) -> np.ndarray:
+    """Each row's month as its number in the grid (−1: not in the grid)."""
+    if not month.size:
+        return np.zeros(0, np.int64)
+    names, month_of = np.unique(month, return_inverse=True)
+    at = {m: i for i, m in reversed(list(enumerate(grid.months)))}
+    return np.array([at.get(m, -1) for m in names.tolist()], dtype=np.int64)[month_of]
+
+
 def protect(
-    rows: Iterable[CountRow],
+    rows: CountColumns | Iterable[CountRow],
     grid: Grid,
-    dimension: Mapping[str, Iterable[CountRow]] | None = None,
+    dimension: Mapping[str, CountColumns | Iterable[CountRow]] | None = None,
 ) -> ProtectedTable:
     """Perturb the count rows of `grid` (one filter) into a protected table.
 
@@ -433,15 +453,12 @@ def protect(
     every value of the filter's dimension (the view's own value too), by value: a block of
     a filtered view needs each of them to be none or at least the minimum.
     """
-    if grid.published_through is not None:
-        rows = [r for r in rows if r.month <= grid.published_through]
-    rows = list(rows)
-    counts, keys = _cells(rows, grid)
-    n = _true_n(rows, grid)
+    columns = _published(CountColumns.of(rows), grid)
+    counts, keys = _cells(columns, grid)
+    n = _true_n(columns, grid)
     values = None
     if dimension is not None:
-        values = np.array([_true_n([r for r in value_rows if grid.published_through is None
-                                    or r.month <= grid.published_through], grid)
+        values = np.array([_true_n(_published(CountColumns.of(value_rows), grid), grid)
                            for value_rows in dimension.values()])  # fmt: skip
         values = values.reshape(len(dimension), *n.shape)
     first, last = blocks(n, grid.months, grid.min_n, values)
@@ -463,6 +480,13 @@ def protect(
         answered = c.sum(axis=2, keepdims=True) > 0
         totals[item] = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
     return ProtectedTable(grid, totals, first, last, shown)
+
+
+def _published(rows: CountColumns, grid: Grid) -> CountColumns:
+    """The rows of months up to `grid.published_through`."""
+    if grid.published_through is None or not len(rows):
+        return rows
+    return rows.where(rows.month <= grid.published_through)
 
 
 def _first_totals(n: np.ndarray, ends: np.ndarray, year: np.ndarray) -> np.ndarray:
@@ -491,21 +515,13 @@ def _running(cells: np.ndarray, year: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cells(rows: list[CountRow], grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _cells(rows: CountColumns, grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """True counts and record-key sums per item as offices × months × levels."""
-    size = len(rows)
-    numbers = np.array([(r.office, r.value, r.n, r.key_sum) for r in rows], dtype=np.int64)
-    office, value, n, key = numbers.reshape(size, 4).T  # key sums stay far below 2**63
-    n, key = n.astype(np.float64), key.astype(np.uint64)
-    month_names, month_of = np.unique([r.month for r in rows], return_inverse=True)
-    item_names, item_of = np.unique([r.item for r in rows], return_inverse=True)
-    offices = np.array(grid.offices, dtype=np.int64)
-    order = np.argsort(offices)
-    spot = np.searchsorted(offices[order], office).clip(0, max(len(offices) - 1, 0))
-    office_no = order[spot] if len(offices) else spot
-    known = (offices[office_no] == office) if len(offices) else np.zeros(size, bool)
-    month_no = np.array([grid.months.index(m) if m in grid.months else -1 for m in month_names],
-                        dtype=np.int64)[month_of] if size else np.zeros(0, np.int64)  # fmt: skip
+    office, value = rows.office, rows.value
+    n, key = rows.n.astype(np.float64), rows.key_sum.astype(np.uint64)
+    office_no, known = _office_numbers(office, grid)
+    month_no = _month_numbers(rows.month, grid)
+    item_names, item_of = np.unique(rows.item, return_inverse=True)
     counts: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}
     for item, levels in grid.levels.items():

@@ -12,10 +12,11 @@ import asyncio
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import msgspec
+import numpy as np
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
@@ -52,6 +53,51 @@ class CountRow(msgspec.Struct, array_like=True, frozen=True, order=True):
     n: int
     key_sum: int
     """Sum of the record keys of the responses counted in the row."""
+
+
+class CountColumns:
+    """Count rows as columns (numpy arrays of equal length), as a page's first view reads
+    them: tens of thousands of rows, which `disclosure.protect` takes in a few array
+    operations instead of a Python loop over `CountRow`s."""
+
+    __slots__ = ("item", "key_sum", "month", "n", "office", "value")
+
+    def __init__(self, office: Any, item: Any, value: Any, month: Any, n: Any,
+                 key_sum: Any) -> None:  # fmt: skip
+        self.office = np.asarray(office, dtype=np.int64)
+        self.item = np.asarray(item, dtype=str)
+        self.value = np.asarray(value, dtype=np.int64)
+        self.month = np.asarray(month, dtype=str)
+        """YYYY-MM."""
+        self.n = np.asarray(n, dtype=np.int64)
+        self.key_sum = np.asarray(key_sum, dtype=np.int64)
+        """Key sums stay far below 2**63 (a million keys below 2**31)."""
+
+    def __len__(self) -> int:
+        return int(self.office.size)
+
+    @classmethod
+    def of(cls, rows: CountColumns | Iterable[CountRow]) -> CountColumns:
+        if isinstance(rows, CountColumns):
+            return rows
+        rows = list(rows)
+        return cls.from_tuples([(r.office, r.item, r.value, r.month, r.n, r.key_sum) for r in rows])
+
+    @classmethod
+    def from_tuples(cls, rows: Sequence[Sequence[Any]]) -> CountColumns:
+        """From (office, item, value, month, n, key_sum) tuples."""
+        if not rows:
+            return cls([], [], [], [], [], [])
+        office, item, value, month, n, key_sum = zip(*rows, strict=True)
+        return cls(office, item, value, month, n, key_sum)
+
+    def where(self, keep: Any) -> CountColumns:
+        return CountColumns(self.office[keep], self.item[keep], self.value[keep],
+                            self.month[keep], self.n[keep], self.key_sum[keep])  # fmt: skip
+
+    def rows(self) -> list[CountRow]:
+        columns = (self.office, self.item, self.value, self.month, self.n, self.key_sum)
+        return [CountRow(*r) for r in zip(*(c.tolist() for c in columns), strict=True)]
 
 
 class Rolled(msgspec.Struct, frozen=True):
@@ -182,12 +228,28 @@ async def count_rows(
     *,
     detail_office: int | None = None,
 ) -> list[CountRow]:
+    """`count_columns` as rows."""
+    found = await count_columns(office_ids, items, filters, done, first_month, last_month,
+                                detail_office=detail_office)  # fmt: skip
+    return found.rows()
+
+
+async def count_columns(
+    office_ids: Sequence[int],
+    items: Sequence[str],
+    filters: Filters,
+    done: Rolled,
+    first_month: str,
+    last_month: str,
+    *,
+    detail_office: int | None = None,
+) -> CountColumns:
     """Counts and key sums per office × item × value × month of `first_month`–`last_month`
     for the filter, in one query (index values in their quarter-point classes). With
     `detail_office`, the other offices only give their index (item `_index`): they enter the
     page as comparison figures only."""
     if not office_ids or not items:
-        return []
+        return CountColumns.from_tuples([])
     lo, hi = month_start(first_month), month_end(last_month)
     split = next_month(done.month) if done.month is not None else lo
     split = min(max(split, lo), next_month(hi))  # months before `split` come from the rollup
@@ -223,14 +285,12 @@ async def count_rows(
         args += [split, hi, *office_ids, *items]
         subqueries.append(sql + _filter_sql(filters, args))
     sql = (
-        f"SELECT office, item, {INDEX_CLASS} AS value, month, SUM(n) AS n, "
-        f"SUM(key_sum) AS key_sum FROM ({' UNION ALL '.join(subqueries)}) AS counts "
-        "GROUP BY 1, 2, 3, 4"
+        # the sums as BIGINT: PostgreSQL's sum of a bigint is numeric (a Decimal per row)
+        f"SELECT office, item, {INDEX_CLASS} AS value, month, CAST(SUM(n) AS BIGINT) AS n, "
+        f"CAST(SUM(key_sum) AS BIGINT) AS key_sum FROM ({' UNION ALL '.join(subqueries)}) "
+        "AS counts GROUP BY 1, 2, 3, 4"
     )
-    return [
-        CountRow(office, item, int(value), month, int(n), int(key_sum))  # PostgreSQL: numeric
-        for office, item, value, month, n, key_sum in await _tuples(sql, args)
-    ]
+    return CountColumns.from_tuples(await _tuples(sql, args))
 
 
 async def _tuples(sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
@@ -265,7 +325,7 @@ async def dimension_rows(
     done: Rolled,
     first_month: str,
     last_month: str,
-) -> dict[str, list[CountRow]]:
+) -> dict[str, CountColumns]:
     """Numbers of responses (index rows, all classes in one row: value 0, key sum 0) per
     office × month of `first_month`–`last_month` for every value of the filter `dimension`
     (service_type, locale or mode), by value: what the blocks of a filtered view need."""
@@ -302,13 +362,13 @@ async def dimension_rows(
         )
         args += [split, hi, *office_ids]
     sql = (
-        f"SELECT office, value, month, SUM(n) AS n FROM ({' UNION ALL '.join(subqueries)}) "
-        "AS counts GROUP BY 1, 2, 3"
+        f"SELECT value, office, month, CAST(SUM(n) AS BIGINT) AS n "
+        f"FROM ({' UNION ALL '.join(subqueries)}) AS counts GROUP BY 1, 2, 3 ORDER BY 1"
     )
-    out: dict[str, list[CountRow]] = {}
-    for office, value, month, n in await _tuples(sql, args):
-        out.setdefault(value, []).append(CountRow(office, "_index", 0, month, int(n), 0))
-    return out
+    found: dict[str, list[tuple[Any, ...]]] = {}
+    for value, office, month, n in await _tuples(sql, args):
+        found.setdefault(value, []).append((office, "_index", 0, month, n, 0))
+    return {value: CountColumns.from_tuples(rows) for value, rows in found.items()}
 
 
 class CommentRow(msgspec.Struct, frozen=True):

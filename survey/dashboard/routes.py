@@ -162,7 +162,7 @@ async def protected_table(
     cached = _cache(state).get(key) if closed else None  # all rolled up: never changes
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    rows = await queries.count_rows(
+    rows = await queries.count_columns(
         offices, items, filters, done, span[0], last, detail_office=detail_office
     )
     values = None
@@ -178,7 +178,7 @@ async def protected_table(
 async def _dimension_rows(
     state: State, offices: list[int], dimension: str, done: queries.Rolled, first: str,
     last: str, closed: bool,
-) -> dict[str, list[queries.CountRow]]:  # fmt: skip
+) -> dict[str, queries.CountColumns]:  # fmt: skip
     """queries.dimension_rows, kept with the protected tables when every month is rolled up:
     the views of one filter (the client-mix adjustment asks for four service types) share
     them."""
@@ -187,7 +187,7 @@ async def _dimension_rows(
     if found is None:
         found = await queries.dimension_rows(offices, dimension, done, first, last)
         if closed:
-            _cache(state).put(key, found, 64 * sum(len(v) for v in found.values()))
+            _cache(state).put(key, found, 48 * sum(len(v) for v in found.values()))
     return found
 
 
