@@ -41,7 +41,7 @@ import time
 
 import numpy as np
 
-from analysis import CountTable, compare_offices
+from analysis import CountTable, compare_offices, office_model
 from survey.dashboard import disclosure
 from survey.dashboard.disclosure import INDEX_LEVELS, Grid, index_level, protect
 from survey.dashboard.queries import CountRow
@@ -74,9 +74,12 @@ def _office(
     return values, month
 
 
-def _round(
-    rng: np.random.Generator, size: int, period: str
-) -> list[tuple[str, str, str, float, float]]:
+Found = tuple[str, str, str, float, float, str, str, str]
+"""Per studied office: rank-test verdicts (true, classes, protected), |index change|
+(classes, protected), model verdicts (true, classes, protected)."""
+
+
+def _round(rng: np.random.Generator, size: int, period: str) -> list[Found]:
     months, start = PERIODS[period]
     sizes = [size] * STUDIED + list(rng.integers(50, 401, OTHERS))
     effects = rng.normal(0, 0.25, len(sizes))
@@ -112,24 +115,40 @@ def _round(
     noisy = compare_offices(
         CountTable(labels, list(INDEX_LEVELS), protected), MIN_N, min_effect=MIN_EFFECT
     )
+    # the random-effects model's verdict (the dashboards' first verdict), on every possible
+    # composite value as a level so that the true index has the same 1-5 scale
+    every = np.arange(7, 36) * INDEX_SCALE // 7
+    full = np.array([[np.sum(values == v) for v in every] for values, _ in offices])
+    models = [
+        office_model(CountTable(labels, lv, m), min_n=MIN_N, draws=1, funnel=False)
+        for lv, m in (
+            ([v / INDEX_SCALE for v in every], full),
+            (list(INDEX_LEVELS), classes),
+            (list(INDEX_LEVELS), protected),
+        )
+    ]
     out = []
     for i in range(STUDIED):
         t, c, p = true.offices[i], coarse.offices[i], noisy.offices[i]
         change_c = abs(c.index - t.index) if c.index is not None and t.index is not None else np.nan
         change_p = abs(p.index - t.index) if p.index is not None and t.index is not None else np.nan
-        out.append((t.verdict, c.verdict, p.verdict, change_c, change_p))
+        mt, mc, mp = (m.offices[i].verdict for m in models)
+        out.append((t.verdict, c.verdict, p.verdict, change_c, change_p, mt, mc, mp))
     return out
 
 
-def _report(size: int, found: list[tuple[str, str, str, float, float]]) -> None:
-    agree_c = np.mean([t == c for t, c, _, _, _ in found])
-    agree_p = np.mean([t == p for t, _, p, _, _ in found])
+def _report(size: int, found: list[Found]) -> None:
+    agree_c = np.mean([r[0] == r[1] for r in found])
+    agree_p = np.mean([r[0] == r[2] for r in found])
+    model_c = np.mean([r[5] == r[6] for r in found])
+    model_p = np.mean([r[5] == r[7] for r in found])
     change_c = np.nanmean([r[3] for r in found])
     change_p = np.nanmean([r[4] for r in found])
     few_t = np.mean([t == "too few responses" for t, *_ in found])
-    few_p = np.mean([p == "too few responses" for _, _, p, _, _ in found])
+    few_p = np.mean([r[2] == "too few responses" for r in found])
     print(f"{size:>6} {100 * agree_c:>14.1f}% {100 * agree_p:>16.1f}% {change_c:>13.2f} "
-          f"{change_p:>15.2f} {100 * few_t:>11.1f}% / {100 * few_p:.1f}%")  # fmt: skip
+          f"{change_p:>15.2f} {100 * few_t:>11.1f}% / {100 * few_p:>5.1f}% "
+          f"{100 * model_c:>13.1f}% {100 * model_p:>15.1f}%")  # fmt: skip
 
 
 FLOOD_ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall")
@@ -177,6 +196,24 @@ def _flood(rng: np.random.Generator, month: int, views: int) -> int:
     return int(np.sum(guess == victim))
 
 
+def _flood_concentrated(rng: np.random.Generator, zeros_kept: bool) -> bool:
+    """The flooder's best case: one client alone in the year's first block of a view (its
+    running total takes the table of variance 1), nine answers of the attacker's own, all on
+    the top level. Reads the client's answer to one item as the level that grew most beyond
+    the attacker's own; with `zeros_kept`, empty levels get no noise (the rule of the
+    reference implementations, not ours: docs/methods.md says why)."""
+    victim = int(rng.integers(0, 5))
+    own = np.zeros(5)
+    own[4] = 9
+    true = own.copy()
+    true[victim] += 1
+    noise = rng.choice(np.arange(-2, 3), 5, p=disclosure.FIRST_NOISE)
+    if zeros_kept:
+        noise = np.where(true > 0, noise, 0)
+    read = disclosure.nonnegative(true + noise, (1.0, 2.0, 3.0, 4.0, 5.0)) - own
+    return bool(rng.choice(np.flatnonzero(read == read.max())) == victim)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
@@ -193,7 +230,8 @@ def main() -> None:
     print(f"{args.rounds} rounds × {STUDIED} offices per size; verdict agreement with the true "
           "counts, mean |index change| (0–100)")  # fmt: skip
     print(f"{'n':>6} {'classes: agree':>15} {'protected: agree':>17} {'classes: |Δ|':>13} "
-          f"{'protected: |Δ|':>15} {'too few (true/protected)':>25}")  # fmt: skip
+          f"{'protected: |Δ|':>15} {'too few (true/protected)':>25} "
+          f"{'model: classes':>14} {'model: protected':>16}")  # fmt: skip
     for period in PERIODS:
         print(period)
         for size in SIZES:
@@ -204,6 +242,10 @@ def main() -> None:
             right = [_flood(rng, month, views) for _ in range(args.rounds)]
             print(f"  client in {name:<8} {views} view(s): {100 * np.mean(right) / 7:5.1f} % "
                   f"of items, all 7 in {100 * np.mean(np.array(right) == 7):.1f} %")  # fmt: skip
+    print("flooding, concentrated: a lone client in the year's first block, nine own answers")
+    for kept, rule in ((False, "noise on empty levels (ours)"), (True, "zeros kept at zero")):
+        right = np.mean([_flood_concentrated(rng, kept) for _ in range(100 * args.rounds)])
+        print(f"  {rule:<30} {100 * right:5.1f} % of items read right")
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

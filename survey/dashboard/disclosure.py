@@ -40,8 +40,9 @@ Every count on a dashboard page, chart, CSV download and results API answer come
    TableBuilder does) would give a fresh look at a block with every other start month of a
    period, and the looks averaged would give it back. Running totals may go below zero
    inside the table; an office's published counts are made whole and non-negative with
-   their total kept (`nonnegative`), and a pooled count is the sum of its offices'
-   published counts.
+   their total and their mean kept (`nonnegative`: cut at zero and shared in proportion,
+   the noise of empty levels would pull a small office's index towards the middle of the
+   scale), and a pooled count is the sum of its offices' published counts.
 5. **Suppression.** A figure whose published n is below the minimum is withheld with its n;
    pooled figures also keep the subtraction rule (`pooled_figure_hidden`), and everything
    computed against a withheld pool (effect size, q, verdict, shrinkage, rank, funnel
@@ -345,7 +346,7 @@ class ProtectedTable:
                 before = last
             if run:
                 sums += self._between(totals[row], *run)
-            total += nonnegative(sums)
+            total += nonnegative(sums, self.grid.levels[item])
         return total
 
     @staticmethod
@@ -383,24 +384,69 @@ def _year_starts(months: Sequence[str]) -> np.ndarray:
     return out
 
 
-def nonnegative(counts: np.ndarray) -> np.ndarray:
-    """Whole non-negative counts with the same total (cut at zero) as the perturbed `counts`.
+def nonnegative(counts: np.ndarray, levels: Sequence[float] | None = None) -> np.ndarray:
+    """Whole non-negative counts with the same total (cut at zero) as the perturbed `counts`
+    and, given the levels' values, the same mean.
 
     Cutting each level at zero on its own would add the positive noise of every empty level
     to n (an office with one response would show about four); instead the total is kept and
-    shared out over the positive levels in proportion, rounded by largest remainder.
+    shared out over the positive levels. Shared in proportion, the noise cut at zero on the
+    empty levels would still move responses onto them and pull the mean towards the middle
+    of the scale, the more the smaller the figure (about 3 index points at 30 responses,
+    bench/disclosure.py). So the shares are tilted (p_l · exp(θ·x_l), the closest
+    distribution in Kullback–Leibler divergence with that mean) until their mean is the
+    perturbed counts' own mean, whose noise has mean zero; then they are rounded by largest
+    remainder. Everything here is a function of the perturbed counts alone.
     """
     total = max(0, round(float(counts.sum())))
     positive = np.clip(counts, 0, None)
     if total == 0 or positive.sum() <= 0:
         return np.zeros_like(counts, dtype=float)
     share = positive * (total / positive.sum())
+    if levels is not None and bool((counts < 0).any()):  # else the shares keep the mean
+        share = total * _tilted(positive / positive.sum(), counts, levels)
     out = np.floor(share)
     left = total - int(out.sum())
     if left > 0:
         out[np.argsort(-(share - out), kind="stable")[:left]] += 1
     result: np.ndarray = out
     return result
+
+
+def _tilted(p: np.ndarray, counts: np.ndarray, levels: Sequence[float]) -> np.ndarray:
+    """The distribution p · exp(θ·x) / Σ whose mean is that of the signed `counts` (held
+    inside the range p covers), x the levels scaled to −½…½; θ by Newton's method kept
+    inside a bracket (the mean grows with θ, its derivative is the variance). Plain floats:
+    a figure has 5 to 17 levels, too few for numpy to pay."""
+    span = float(levels[-1] - levels[0]) or 1.0
+    x = [(float(v) - float(levels[0])) / span - 0.5 for v in levels]
+    ps = p.tolist()
+    on = [xi for xi, pi in zip(x, ps, strict=True) if pi > 0]
+    if len(on) < 2:
+        return p
+    signed = counts.tolist()
+    target = sum(xi * c for xi, c in zip(x, signed, strict=True)) / sum(signed)
+    target = min(max(target, min(on)), max(on))
+    pairs = [(xi, pi) for xi, pi in zip(x, ps, strict=True) if pi > 0]
+    low, high, theta = -80.0, 80.0, 0.0
+    for _ in range(50):
+        w = [pi * math.exp(theta * xi) for xi, pi in pairs]
+        total = sum(w)
+        mean = sum(wi * xi for wi, (xi, _) in zip(w, pairs, strict=True)) / total
+        gap = mean - target
+        if abs(gap) < 1e-7:
+            break
+        if gap < 0:
+            low = theta
+        else:
+            high = theta
+        variance = sum(wi * (xi - mean) ** 2 for wi, (xi, _) in zip(w, pairs, strict=True))
+        variance /= total
+        step = theta - gap / variance if variance > 1e-12 else low - 1.0
+        theta = step if low < step < high else (low + high) / 2
+    out = np.array([pi * math.exp(theta * xi) for xi, pi in zip(x, ps, strict=True)])
+    tilted: np.ndarray = out / out.sum()
+    return tilted
 
 
 def _code(text: str) -> int:

@@ -8,6 +8,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from survey.auth.schemas import OfficeRef, Scope
@@ -33,6 +35,7 @@ from survey.dashboard.queries import CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
 LEVELS = {"respect": (1.0, 2.0, 3.0, 4.0, 5.0)}
+SCALE = LEVELS["respect"]
 RNG = np.random.default_rng(20261128)
 
 
@@ -250,8 +253,8 @@ def test_a_period_counts_only_the_blocks_wholly_inside_it() -> None:
     total = table._totals["respect"][0]  # noisy running totals at the ends of blocks
     assert table.n("respect", [1], MONTHS[5:6]) == 0, "half a block is not counted"
     assert np.array_equal(table.counts("respect", [1], MONTHS[5:7]),
-                          nonnegative(total[6] - total[4]))  # fmt: skip
-    assert np.array_equal(table.counts("respect", [1], MONTHS[:4]), nonnegative(total[0]))
+                          nonnegative(total[6] - total[4], SCALE))  # fmt: skip
+    assert np.array_equal(table.counts("respect", [1], MONTHS[:4]), nonnegative(total[0], SCALE))
     assert table.alone(1, MONTHS[4]) and not table.alone(1, MONTHS[5])
     # a period holds whole blocks, so the difference of two periods does too: at least the
     # minimum of true responses, or none
@@ -267,7 +270,7 @@ def test_a_period_counts_only_the_blocks_wholly_inside_it() -> None:
                 if year:  # within a year: the running total at the end minus the one before
                     before = total[year[0] - 1] if year[0] not in (0, 4) else 0
                     expected = expected + total[year[-1]] - before
-            want = nonnegative(expected) if inside else np.zeros(5)
+            want = nonnegative(expected, SCALE) if inside else np.zeros(5)
             assert np.array_equal(table.counts("respect", [1], MONTHS[a : b + 1]), want)
 
 
@@ -290,7 +293,7 @@ def test_periods_and_pools_are_sums_of_the_published_cells() -> None:
     table = protect(rows, Grid((1, 2, 3), months, LEVELS))
     per_office = [table.counts("respect", [o], months) for o in (1, 2, 3)]
     assert np.array_equal(table.counts("respect", [1, 2, 3], months), sum(per_office))
-    assert np.array_equal(per_office[0], nonnegative(table._totals["respect"][0, -1]))
+    assert np.array_equal(per_office[0], nonnegative(table._totals["respect"][0, -1], SCALE))
     assert np.all(per_office[0] >= 0) and np.all(per_office[0] == np.round(per_office[0]))
 
 
@@ -298,6 +301,56 @@ def test_nonnegative_keeps_the_total_and_never_goes_below_zero() -> None:
     out = nonnegative(np.array([-2.0, 1.0, 0.0, 5.0, 2.0]))
     assert out.tolist() == [0, 1, 0, 4, 1] and out.sum() == 6
     assert nonnegative(np.array([-1.0, -2.0, 1.0])).tolist() == [0, 0, 0]
+    # with the levels, the mean of the perturbed counts is kept too: cut at zero and shared
+    # in proportion, [−2, 1, 0, 5, 2] has mean 4.0 instead of (−2 + 2 + 20 + 10) / 6 = 5.0
+    # cut to the highest level, so everything goes there
+    assert nonnegative(np.array([-2.0, 1.0, 0.0, 5.0, 2.0]), SCALE).tolist() == [0, 0, 0, 0, 6]
+    kept = nonnegative(np.array([-1.0, 3.0, 1.0, 20.0, 9.0]), SCALE)
+    assert kept.sum() == 32 and kept.min() >= 0 and kept.tolist() == np.round(kept).tolist()
+    assert kept @ np.array(SCALE) / 32 == pytest.approx((-1 + 6 + 3 + 80 + 45) / 32, abs=1 / 32)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-2, 40), min_size=5, max_size=17))
+def test_nonnegative_with_levels_keeps_total_and_mean_up_to_rounding(raw: list[int]) -> None:
+    counts = np.array(raw, dtype=float)
+    levels = tuple(1 + k / 4 for k in range(len(raw)))
+    out = nonnegative(counts, levels)
+    total = max(0, round(counts.sum()))
+    assert out.sum() == total and out.min() >= 0 and np.array_equal(out, np.round(out))
+    positive = np.flatnonzero(counts > 0)
+    if total == 0 or positive.size == 0:
+        return
+    assert not out[counts <= 0].any(), "nothing moves onto a level cut at zero"
+    lv = np.array(levels)
+    mean = float(lv @ counts / counts.sum())
+    target = min(max(mean, lv[positive].min()), lv[positive].max())
+    # largest-remainder rounding moves at most one response per level by less than one level
+    # span... bounded by the levels' count times the span over the total
+    assert abs(float(lv @ out) / total - target) <= len(raw) * (lv[-1] - lv[0]) / total
+
+
+def test_a_small_office_s_published_index_is_not_pulled_down_by_the_noise() -> None:
+    """30 responses in the upper quarter-point classes of the composite index, one month, the
+    year's first running total (variance 1 per level): the noise of the ten empty lower
+    classes, cut at zero, used to move responses onto them, 6.5 index points too low on
+    average over 300 draws of record keys. With the perturbed counts' mean kept, what is
+    left is the ratio's own small bias (noise in n as well as in the sum), under one point
+    (about +0.8, away from the middle of the scale)."""
+    true = np.zeros(len(INDEX_LEVELS))
+    true[10:] = [2, 4, 5, 7, 6, 4, 2]  # 30 responses, classes 3.5 to 5
+    lv = np.array(INDEX_LEVELS)
+    exact = 100 * (lv @ true / true.sum() - 1) / 4
+    found = []
+    for _ in range(300):
+        rows = [CountRow(1, INDEX_ITEM, int(INDEX_SCALE * lv[k]), "2026-03", int(n),
+                         int(RNG.integers(0, 2**31, int(n)).sum()))
+                for k, n in enumerate(true) if n]  # fmt: skip
+        table = protect(rows, Grid((1,), ("2026-03",), {INDEX_ITEM: INDEX_LEVELS}, min_n=10))
+        published = table.counts(INDEX_ITEM, [1], ["2026-03"])
+        if published.sum():
+            found.append(100 * (lv @ published / published.sum() - 1) / 4 - exact)
+    assert abs(float(np.mean(found))) < 1.5, np.mean(found)
     assert nonnegative(np.array([0.5, 0.5, 1.0])).sum() == 2
 
 
@@ -370,6 +423,8 @@ def test_a_view_adds_its_shown_blocks_around_a_left_out_one_from_their_running_t
     table = protect(rows, Grid((1,), year, LEVELS, min_n=10), counts)
     total = table._totals["respect"][0]
     assert np.array_equal(table.counts("respect", [1], year),
-                          nonnegative(total[0] + total[4] - total[2]))  # fmt: skip
+                          nonnegative(total[0] + total[4] - total[2], SCALE))  # fmt: skip
     assert table.n("respect", [1], year[1:4]) == 0, "March alone is left out"
-    assert np.array_equal(table.counts("respect", [1], year[2:]), nonnegative(total[4] - total[2]))
+    assert np.array_equal(
+        table.counts("respect", [1], year[2:]), nonnegative(total[4] - total[2], SCALE)
+    )
