@@ -19,9 +19,12 @@ January 2025 on, so the blocks of 2025 are what a real office would have).
 
 For the 5 offices of the size under study it prints how often the verdict (better / worse /
 no clear difference / too few responses) on "classes" and on "protected" equals the verdict
-on "true", and the mean absolute change of the index (0–100). It prints, never asserts.
+on "true" (the Mann–Whitney verdict, and under "model" the random-effects model's verdict,
+the dashboards' first), the mean absolute change of the index (0–100) and, for "protected",
+its mean signed change (a bias). It prints, never asserts.
 
     .venv/bin/python bench/disclosure.py [--rounds 200] [--seed 1] [--variance 0.5]
+                                         [--proportional]
 
 --variance replaces the perturbation table's variance (−2..+2) for this run, to weigh
 utility against flooding.
@@ -76,7 +79,7 @@ def _office(
 
 Found = tuple[str, str, str, float, float, str, str, str]
 """Per studied office: rank-test verdicts (true, classes, protected), |index change|
-(classes, protected), model verdicts (true, classes, protected)."""
+(classes) and signed index change (protected), model verdicts (true, classes, protected)."""
 
 
 def _round(rng: np.random.Generator, size: int, period: str) -> list[Found]:
@@ -131,7 +134,7 @@ def _round(rng: np.random.Generator, size: int, period: str) -> list[Found]:
     for i in range(STUDIED):
         t, c, p = true.offices[i], coarse.offices[i], noisy.offices[i]
         change_c = abs(c.index - t.index) if c.index is not None and t.index is not None else np.nan
-        change_p = abs(p.index - t.index) if p.index is not None and t.index is not None else np.nan
+        change_p = p.index - t.index if p.index is not None and t.index is not None else np.nan
         mt, mc, mp = (m.offices[i].verdict for m in models)
         out.append((t.verdict, c.verdict, p.verdict, change_c, change_p, mt, mc, mp))
     return out
@@ -143,11 +146,12 @@ def _report(size: int, found: list[Found]) -> None:
     model_c = np.mean([r[5] == r[6] for r in found])
     model_p = np.mean([r[5] == r[7] for r in found])
     change_c = np.nanmean([r[3] for r in found])
-    change_p = np.nanmean([r[4] for r in found])
+    change_p = np.nanmean([abs(r[4]) for r in found])
+    bias_p = np.nanmean([r[4] for r in found])
     few_t = np.mean([t == "too few responses" for t, *_ in found])
     few_p = np.mean([r[2] == "too few responses" for r in found])
     print(f"{size:>6} {100 * agree_c:>14.1f}% {100 * agree_p:>16.1f}% {change_c:>13.2f} "
-          f"{change_p:>15.2f} {100 * few_t:>11.1f}% / {100 * few_p:>5.1f}% "
+          f"{change_p:>15.2f} {bias_p:>+14.2f} {100 * few_t:>11.1f}% / {100 * few_p:>5.1f}% "
           f"{100 * model_c:>13.1f}% {100 * model_p:>15.1f}%")  # fmt: skip
 
 
@@ -219,7 +223,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--variance", type=float, default=disclosure.VARIANCE)
+    parser.add_argument(
+        "--proportional",
+        action="store_true",
+        help="the rule before 2026-11-28 night: published counts keep their total only, "
+        "shared in proportion over the levels not cut at zero (not their mean)",
+    )
     args = parser.parse_args()
+    if args.proportional:
+        keeping_the_mean = disclosure.nonnegative
+        disclosure.nonnegative = lambda counts, levels=None: keeping_the_mean(counts)  # type: ignore[assignment]
     table = disclosure.perturbation_table(disclosure.MAX_NOISE, args.variance)
     disclosure._CUMULATIVE = np.cumsum(table)  # what noise_for looks up
     first = disclosure.perturbation_table(disclosure.MAX_NOISE, 2 * args.variance)
@@ -230,7 +243,7 @@ def main() -> None:
     print(f"{args.rounds} rounds × {STUDIED} offices per size; verdict agreement with the true "
           "counts, mean |index change| (0–100)")  # fmt: skip
     print(f"{'n':>6} {'classes: agree':>15} {'protected: agree':>17} {'classes: |Δ|':>13} "
-          f"{'protected: |Δ|':>15} {'too few (true/protected)':>25} "
+          f"{'protected: |Δ|':>15} {'protected: Δ':>14} {'too few (true/protected)':>25} "
           f"{'model: classes':>14} {'model: protected':>16}")  # fmt: skip
     for period in PERIODS:
         print(period)
