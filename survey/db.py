@@ -107,11 +107,26 @@ async def migrate(engine: Engine[Any]) -> None:
         raise RuntimeError(f"migration failed: {result.message}\n{out.getvalue()}")
 
 
+async def _keep_session(connection: object) -> None:
+    """What a pool connection needs on its way back to the pool, beyond asyncpg's own
+    rollback of an open transaction: nothing (see `engine_lifespan`)."""
+
+
 @asynccontextmanager
 async def engine_lifespan(engine: Engine[Any], pool_size: int) -> AsyncIterator[None]:
+    """Bind the tables to `engine`; on PostgreSQL, run its connection pool meanwhile.
+
+    A connection goes back to the pool with an open transaction rolled back (asyncpg always
+    does that, without a round trip when there is none), but without asyncpg's reset query
+    (`pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`): that is a round trip to
+    the server after every query, and the one thing a form's POST waited for besides its
+    commit. The app leaves nothing for it to undo on a pooled connection: no session-level
+    SET, LISTEN, advisory lock or cursor outside a transaction (the exports, which set a
+    snapshot, open connections of their own). A test holds this.
+    """
     use_engine(engine)
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=pool_size)
+        await engine.start_connection_pool(min_size=1, max_size=pool_size, reset=_keep_session)
         try:
             yield
         finally:
