@@ -120,8 +120,9 @@ def check_answers(d: Definition, answers: dict[str, Any], *, from_form: bool = F
     values: dict[str, int] = {}
     texts: dict[str, str] = {}
     errors: dict[str, str] = {}
+    codes = {item.code for item in d.items}
     for code in answers:
-        if d.item(code) is None:
+        if code not in codes:
             errors[code] = "unknown_item"
     for item in d.items:
         raw = answers.get(item.code)

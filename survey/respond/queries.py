@@ -126,11 +126,11 @@ class LinkDirectory:
         self._pending: dict[object, tuple[float, asyncio.Task[object]]] = {}
 
     async def link(self, token: str) -> LinkInfo | None:
-        if not _plausible(token):
+        hit = self._links.get(token) if self._ttl > 0 else None  # only plausible ones are kept
+        if hit is None and not _plausible(token):
             return None
         if self._ttl <= 0:
             return await self._fetch_link(token)
-        hit = self._links.get(token)
         age = self._clock() - hit[0] if hit is not None else math.inf
         if hit is not None and age < self._ttl:
             return hit[1]

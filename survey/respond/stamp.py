@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import time
+from functools import lru_cache
 
 FAST_SECONDS = 5
 """A submission sooner than this after its page was served is stored but flagged."""
@@ -23,12 +24,17 @@ class ForgedStamp(ValueError):
     """The issue time was not signed by this app for this link (or lies in the future)."""
 
 
-def _key(secret: str) -> bytes:
-    return hashlib.sha256(b"resonanz issue time|" + secret.encode()).digest()
+@lru_cache(maxsize=8)
+def _keyed(secret: str) -> hmac.HMAC:
+    """The HMAC keyed once per secret; each stamp copies it (the key's hashing is kept)."""
+    key = hashlib.sha256(b"resonanz issue time|" + secret.encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def _mac(secret: str, token: str, issued: int) -> str:
-    digest = hmac.new(_key(secret), f"{token}|{issued}".encode(), hashlib.sha256).digest()
+    mac = _keyed(secret).copy()
+    mac.update(f"{token}|{issued}".encode())
+    digest = mac.digest()
     return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
