@@ -73,6 +73,8 @@ def start_server(database_url: str, port: int, workdir: Path) -> subprocess.Pope
         "RESONANZ_PORT": str(port),
         "RESONANZ_HOST": "127.0.0.1",
         "RESONANZ_RATE_LIMITS": "false",  # one client sends thousands a second to one link
+        # the dashboards' background warming would start 30 s in, in the middle of a run
+        "RESONANZ_WARM_AFTER_SECONDS": os.environ.get("RESONANZ_WARM_AFTER_SECONDS", "0"),
     }
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "bench" / "bench_server.py")],
