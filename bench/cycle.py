@@ -19,6 +19,9 @@ The ratio that matters is cycles/s ÷ healthz req/s in the same run (goal ≥ 1/
 requests of a cycle together at least half as fast as three requests to /healthz); it is
 robust against a machine whose speed changes from day to day. LimeSurvey 6.14 did 21.8
 complete respondents per second on the same kind of machine (shared/ANCHORS.md).
+On PostgreSQL, right after the cycles at c = 1, one connection commits one-row INSERTs one
+after the other for as long: the durable commits per second of this server and disk, which a
+cycle at c = 1 waits for once each (printed as a share of healthz: the cap of that ratio).
 Afterwards the responses stored are counted in the database: every POST answered with 303 must
 be there. Prints figures, asserts nothing.
 
@@ -41,6 +44,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.request
 from typing import Any
 
@@ -231,6 +235,35 @@ def cycle(port: int, token: str, answers: str, connections: int, seconds: int) -
     }
 
 
+def commit_floor(url: str, seconds: int) -> float:
+    """Durable commits per second of one connection on PostgreSQL: an autocommitted one-row
+    INSERT into a logged table, one after the other (each waits for its WAL flush). A cycle at
+    c = 1 waits for one such commit, so it cannot run more often than this."""
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> float:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS bench_commit_floor (id bigserial PRIMARY KEY, at "
+                "timestamptz NOT NULL)"
+            )
+            insert = "INSERT INTO bench_commit_floor (at) VALUES (now())"
+            done = 0
+            start = time.perf_counter()
+            while (elapsed := time.perf_counter() - start) < seconds:
+                await conn.execute(insert)
+                done += 1
+            return done / elapsed
+        finally:
+            await conn.execute("DROP TABLE IF EXISTS bench_commit_floor")
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def bench_engine(name: str, url: str, seconds: int, concurrency: list[int]) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"resonanz-cycle-{name}-"))
     token = submit.load_demo(url, workdir)
@@ -257,6 +290,12 @@ def bench_engine(name: str, url: str, seconds: int, concurrency: list[int]) -> N
                 f"{r['rps']:>7.0f} {r.get('50', 0):>7.1f} {r.get('99', 0):>7.1f} "
                 f"{r['errors']:>6} {share:>10.3f} {r['per_second'] / LIMESURVEY_PER_SECOND:>10.0f}×"
             )
+            if c == 1 and url.startswith("postgres"):
+                floor = commit_floor(url, seconds)
+                print(
+                    f"{name}: commit floor at c = 1: {floor:.0f} durable commits/s = "
+                    f"{floor / ceiling['rps']:.3f} of healthz (a cycle at c = 1 waits for one)"
+                )
         stored = submit.count_responses(url) - before
         print(
             f"{name}: {stored} responses stored, {posted} forms answered with 303 "
