@@ -10,7 +10,7 @@ from typing import Any, cast
 from urllib.parse import unquote_plus
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
@@ -260,7 +260,7 @@ class RespondController(Controller):
             },
         )
 
-    @post(["/s/{token:str}", "/k/{token:str}"], status_code=303)
+    @post(["/s/{token:str}", "/k/{token:str}"], status_code=303, media_type=MediaType.HTML)
     async def submit_form(
         self, request: Request[Any, Any, State], state: State, token: FromPath[str]
     ) -> ASGIApp:

@@ -91,6 +91,7 @@ async def test_it_asks_once_before_sending_a_form_with_questions_left_out(
     partial = {"respect": 4, "overall": 5}
     asked = await client.post(f"/s/{link.token}", data={**_form(sid, **partial), "lang": "en"})
     assert asked.status_code == 200
+    assert asked.headers["content-type"] == "text/html; charset=utf-8"
     assert 'data-testid="confirm"' in asked.text and "Send anyway" in asked.text
     confirm = asked.text.split('data-testid="confirm"')[1].split("</div>")[0]
     assert " hidden" not in confirm.split(">")[0], "shown without JavaScript"
@@ -379,6 +380,8 @@ async def test_it_refuses_bad_form_input_with_a_reason_and_stores_nothing(client
     )
     assert no_id.status_code == bad_id.status_code == 400
     assert "Formular ist unvollständig" in bad_id.text
+    for page in (superscript, out_of_range, bad_id):
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
     for page in (superscript, out_of_range):
         assert page.status_code == 422
         assert 'id="err-respect"' in page.text
@@ -607,6 +610,7 @@ async def test_a_deactivated_link_takes_only_answers_from_pages_served_before(
         f"/k/{link.token}", data={**_form(str(uuid.uuid4()), **FULL_ANSWERS), "issued": after}
     )
     assert form.status_code == 410 and "Diese Umfrage ist beendet" in form.text
+    assert form.headers["content-type"] == "text/html; charset=utf-8"
     page = await client.get(f"/k/{link.token}")
     assert page.status_code == 410
     assert await Response.count() == 2
