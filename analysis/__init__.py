@@ -15,7 +15,19 @@ from analysis.benchmark import (
     funnel_limits,
 )
 from analysis.casemix import Adjustment, adjust, adjust_from_margins, adjusted_model
-from analysis.charts import caterpillar, diverging_bars, funnel_plot, trend
+from analysis.charts import (
+    Spec,
+    caterpillar,
+    caterpillar_spec,
+    diverging_bars,
+    diverging_bars_spec,
+    funnel_plot,
+    funnel_spec,
+    spec_json,
+    trend,
+    trend_spec,
+    update_spec,
+)
 from analysis.counts import CountTable
 from analysis.indices import (
     Alpha,
@@ -77,21 +89,25 @@ __all__ = [
     "Ranking",
     "Shrinkage",
     "Shrunken",
+    "Spec",
     "VerdictForecast",
     "adjust",
     "adjust_from_margins",
     "adjust_pvalues",
     "adjusted_model",
     "caterpillar",
+    "caterpillar_spec",
     "change",
     "compare_offices",
     "cronbach_alpha",
     "detectable_difference",
     "diverging_bars",
+    "diverging_bars_spec",
     "dunn",
     "fit_office_model",
     "funnel_limits",
     "funnel_plot",
+    "funnel_spec",
     "kruskal",
     "mann_whitney",
     "net_promoter",
@@ -100,8 +116,11 @@ __all__ = [
     "responses_needed",
     "satisfaction_index",
     "shrunken_indices",
+    "spec_json",
     "time_to_verdict",
     "top_box",
     "trend",
+    "trend_spec",
+    "update_spec",
     "verdict_power",
 ]

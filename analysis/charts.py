@@ -8,6 +8,7 @@ are never drawn with a number; a note under the figure says how many were left o
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -86,24 +87,110 @@ TEMPLATE = "simple_white"
 and dashboard.js applies it. Setting it here copied and validated its 8 kB into every
 figure: 140 ms per figure on a busy 2-core machine, most of the office page's time."""
 
+Spec = dict[str, Any]
+"""A figure as plotly.js reads it: {"data": [traces], "layout": {...}}, plain JSON values.
 
-def _figure() -> go.Figure:
+The builders write these dictionaries themselves: a plotly.graph_objects figure validated
+every property on the way in and again on the way out, 100–200 ms per chart on a busy 2-core
+machine, longer than the rest of a page's first view. The public functions without `_spec`
+return the same figure as a `go.Figure` (validated, for notebooks and scripts); its JSON is
+the spec's (tests/unit/test_chart_json.py)."""
+EMPTY_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}
+"""What plotly writes for the empty template a figure is drawn with (`go.Figure(layout=
+{"template": {}})`): the dashboards apply TEMPLATE in the browser."""
+
+
+def _spec() -> Spec:
     """An empty figure without plotly's default template (which would be copied into it)."""
-    return go.Figure(layout={"template": {}})
+    return {"data": [], "layout": {"template": _copy(EMPTY_TEMPLATE)}}
 
 
-def _layout(fig: go.Figure, title: str | None, note: str | None = None) -> go.Figure:
-    fig.update_layout(
-        title=title,
-        margin={"l": 10, "r": 10, "t": 50 if title else 20, "b": 60},
-        legend={"orientation": "h", "y": -0.2},
-    )
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def update_spec(target: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `changes` into `target` as plotly's `update_layout` does: dictionaries property
+    by property, everything else replaced."""
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            update_spec(target[key], value)
+        else:
+            target[key] = _copy(dict(value)) if isinstance(value, Mapping) else value
+    return target
+
+
+def _title(text: str | None) -> dict[str, str]:
+    return {} if text is None else {"text": text}
+
+
+def _layout(fig: Spec, title: str | None, note: str | None = None) -> Spec:
+    layout = fig["layout"]
+    update_spec(layout, {
+        "title": _title(title),
+        "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 60},
+        "legend": {"orientation": "h", "y": -0.2},
+    })  # fmt: skip
     if note:
-        fig.add_annotation(
-            text=note, xref="paper", yref="paper", x=0, y=-0.25, showarrow=False,
-            xanchor="left", font={"size": 11},
-        )  # fmt: skip
+        layout.setdefault("annotations", []).append({
+            "text": note, "xref": "paper", "yref": "paper", "x": 0, "y": -0.25,
+            "showarrow": False, "xanchor": "left", "font": {"size": 11},
+        })  # fmt: skip
     return fig
+
+
+def _vline(fig: Spec, x: float, text: str) -> None:
+    """plotly's `add_vline(x, line_dash="dot", line_color="#333", annotation_text=text)`."""
+    layout = fig["layout"]
+    layout.setdefault("shapes", []).append({
+        "type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+        "line": {"color": "#333", "dash": "dot"},
+    })  # fmt: skip
+    layout.setdefault("annotations", []).append({
+        "text": text, "showarrow": False, "x": x, "xref": "x", "xanchor": "left", "y": 1,
+        "yref": "y domain", "yanchor": "top",
+    })  # fmt: skip
+
+
+def _hline(fig: Spec, y: float, text: str) -> None:
+    """plotly's `add_hline(y, line_color="#333", line_width=1.5, annotation_text=text,
+    annotation_position="top left")`."""
+    layout = fig["layout"]
+    layout.setdefault("shapes", []).append({
+        "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y",
+        "line": {"color": "#333", "width": 1.5},
+    })  # fmt: skip
+    layout.setdefault("annotations", []).append({
+        "text": text, "showarrow": False, "x": 0, "xref": "x domain", "xanchor": "left", "y": y,
+        "yref": "y", "yanchor": "bottom",
+    })  # fmt: skip
+
+
+def spec_json(spec: Spec) -> str:
+    """The JSON of a spec as plotly writes a figure's: numpy values as plain numbers and
+    lists, NaN and infinities as null (the funnel's limits are NaN where no estimate gets
+    the verdict)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        raise TypeError(f"{type(value).__name__} in a chart")
+
+    raw = json.dumps(spec, default=plain, separators=(",", ":"))
+    if "NaN" in raw or "Infinity" in raw:  # (also in a text: then parsed once more, as plotly)
+        raw = json.dumps(json.loads(raw, parse_constant=lambda _: None), separators=(",", ":"))
+    return raw
+
+
+def figure(spec: Spec) -> go.Figure:
+    """A spec as a plotly figure (validated)."""
+    return go.Figure(spec)
 
 
 def caterpillar(
@@ -113,6 +200,17 @@ def caterpillar(
     title: str | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
+    """`caterpillar_spec` as a plotly figure."""
+    return figure(caterpillar_spec(offices, lang=lang, title=title, labels=labels))
+
+
+def caterpillar_spec(
+    offices: Comparison | Sequence[OfficeComparison] | Sequence[Shrunken],
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Spec:
     """Index by office with 95% intervals, sorted, coloured by verdict.
 
     Takes a `compare_offices` result (or its offices) or `shrunken_indices(...).index`.
@@ -136,41 +234,39 @@ def caterpillar(
              verdict, o.n)
         )  # fmt: skip
     shown.sort(key=lambda r: r[1])
-    fig = _figure()
+    fig = _spec()
     for verdict, colour in VERDICT_COLOURS.items():
         part = [r for r in shown if r[4] == verdict]
         if not part:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=[r[1] for r in part],
-                y=[r[0] for r in part],
-                mode="markers",
-                name=text[verdict],
-                marker={"color": colour, "size": 7},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [r[3] - r[1] for r in part],
-                    "arrayminus": [r[1] - r[2] for r in part],
-                    "thickness": 1.5,
-                    "width": 0,
-                },
-                text=[f"{text['n']}: {r[5]}" for r in part],
-                hovertemplate="%{y}: %{x:.1f}<br>%{text}<extra></extra>",
-            )
-        )
+        fig["data"].append({
+            "type": "scatter",
+            "x": [r[1] for r in part],
+            "y": [r[0] for r in part],
+            "mode": "markers",
+            "name": text[verdict],
+            "marker": {"color": colour, "size": 7},
+            "error_x": {
+                "type": "data",
+                "symmetric": False,
+                "array": [r[3] - r[1] for r in part],
+                "arrayminus": [r[1] - r[2] for r in part],
+                "thickness": 1.5,
+                "width": 0,
+            },
+            "text": [f"{text['n']}: {r[5]}" for r in part],
+            "hovertemplate": "%{y}: %{x:.1f}<br>%{text}<extra></extra>",
+        })  # fmt: skip
     if isinstance(offices, Comparison) and offices.overall_index.value is not None:
-        fig.add_vline(
-            x=offices.overall_index.value, line_dash="dot", line_color="#333",
-            annotation_text=text["overall"],
-        )  # fmt: skip
-    fig.update_xaxes(title=text["index"], range=[0, 100])
-    fig.update_yaxes(title=text["office"], categoryorder="array",
-                     categoryarray=[r[0] for r in shown])  # fmt: skip
+        _vline(fig, offices.overall_index.value, text["overall"])
+    update_spec(fig["layout"], {
+        "xaxis": {"title": {"text": text["index"]}, "range": [0, 100]},
+        "yaxis": {"title": {"text": text["office"]}, "categoryorder": "array",
+                  "categoryarray": [r[0] for r in shown]},
+    })  # fmt: skip
     left_out = len(rows) - len(shown)
     note = text["too few"].format(count=left_out) if left_out else None
-    fig.update_layout(height=max(300, 18 * len(shown) + 140))
+    fig["layout"]["height"] = max(300, 18 * len(shown) + 140)
     return _layout(fig, title, note)
 
 
@@ -182,6 +278,18 @@ def funnel_plot(
     names: bool = False,
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
+    """`funnel_spec` as a plotly figure."""
+    return figure(funnel_spec(funnel, lang=lang, title=title, names=names, labels=labels))
+
+
+def funnel_spec(
+    funnel: Funnel,
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    names: bool = False,
+    labels: Mapping[str, str] | None = None,
+) -> Spec:
     """Funnel plot: offices' values against n, with the 95% and 99.8% limits around the target.
 
     `names=True` writes office names next to the points outside the 95% limits, on the
@@ -189,25 +297,21 @@ def funnel_plot(
     edge stays readable.
     """
     text = _labels(lang, labels)
-    fig = _figure()
+    fig = _spec()
     grid = list(funnel.grid_n)
     for key, lows, highs, dash in (
         ("limit998", funnel.low998, funnel.high998, "dash"),
         ("limit95", funnel.low95, funnel.high95, "dot"),
     ):
         for i, line in enumerate((lows, highs)):
-            fig.add_trace(
-                go.Scatter(
-                    x=grid, y=list(line), mode="lines", name=text[key], showlegend=i == 0,
-                    legendgroup=key, line={"color": "#5f6b7a", "dash": dash, "width": 1},
-                    hoverinfo="skip",
-                )
-            )  # fmt: skip
+            fig["data"].append({
+                "type": "scatter", "x": grid, "y": list(line), "mode": "lines",
+                "name": text[key], "showlegend": i == 0, "legendgroup": key,
+                "line": {"color": "#5f6b7a", "dash": dash, "width": 1}, "hoverinfo": "skip",
+            })  # fmt: skip
     if funnel.target is not None:
-        fig.add_hline(
-            y=funnel.target, line_color="#333", line_width=1.5, annotation_text=text["target"],
-            annotation_position="top left",  # the names of big offices are on the right
-        )  # fmt: skip
+        # the names of big offices are on the right: the target's words go top left
+        _hline(fig, funnel.target, text["target"])
     points = [p for p in funnel.offices if p.value is not None]
     outside = {"above 95%", "below 95%", "above 99.8%", "below 99.8%"}
     colours = [
@@ -218,28 +322,27 @@ def funnel_plot(
     log_x = bool(grid) and max(grid) > 1000
     xs = [p.n for p in points]
     ys = [p.value for p in points if p.value is not None]
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="markers+text" if names else "markers",
-            text=[p.label if names and p.position in outside else "" for p in points],
-            textposition=_label_positions(
-                xs, ys, [*grid, *xs], [*funnel.low998, *funnel.high998, *ys], log_x
-            ),
-            cliponaxis=False,
-            marker={"color": colours, "size": 7},
-            name=text["office"],
-            customdata=[p.label for p in points],
-            hovertemplate="%{customdata}: %{y:.1f}<br>n = %{x}<extra></extra>",
-        )
-    )
+    fig["data"].append({
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "mode": "markers+text" if names else "markers",
+        "text": [p.label if names and p.position in outside else "" for p in points],
+        "textposition": _label_positions(
+            xs, ys, [*grid, *xs], [*funnel.low998, *funnel.high998, *ys], log_x
+        ),
+        "cliponaxis": False,
+        "marker": {"color": colours, "size": 7},
+        "name": text["office"],
+        "customdata": [p.label for p in points],
+        "hovertemplate": "%{customdata}: %{y:.1f}<br>n = %{x}<extra></extra>",
+    })  # fmt: skip
     y_title = text["index"] if funnel.measure == "index" else text["top_box"]
-    fig.update_xaxes(title=text["n"], type="log" if log_x else "linear")
+    xaxis: dict[str, Any] = {"title": {"text": text["n"]}, "type": "log" if log_x else "linear"}
     if log_x:  # round ticks (10, 20, 50, 100, …) instead of plotly's "2 5" between decades
         ticks = round_ticks(min(grid), max(grid))
-        fig.update_xaxes(tickvals=ticks, ticktext=[_thousands(t, lang) for t in ticks])
-    fig.update_yaxes(title=y_title)
+        xaxis |= {"tickvals": ticks, "ticktext": [_thousands(t, lang) for t in ticks]}
+    update_spec(fig["layout"], {"xaxis": xaxis, "yaxis": {"title": {"text": y_title}}})
     left_out = len(funnel.offices) - len(points)
     return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
 
@@ -296,6 +399,21 @@ def diverging_bars(
     min_n: int = 1,
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
+    """`diverging_bars_spec` as a plotly figure."""
+    return figure(diverging_bars_spec(items, counts, level_labels, lang=lang, title=title,
+                                      min_n=min_n, labels=labels))  # fmt: skip
+
+
+def diverging_bars_spec(
+    items: CountTable | Sequence[str],
+    counts: Any = None,
+    level_labels: Sequence[str] | None = None,
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    min_n: int = 1,
+    labels: Mapping[str, str] | None = None,
+) -> Spec:
     """Diverging stacked bars of the answer distribution per item (percent of answers).
 
     Levels below the middle go left of zero, levels above go right; an odd middle level
@@ -326,34 +444,36 @@ def diverging_bars(
     ]
     half = n_levels // 2
     palette = _diverging_palette(n_levels)
-    fig = _figure()
+    fig = _spec()
     # Left side, drawn from the middle outwards so the stacks grow away from zero.
     order = list(range(half - 1, -1, -1))
     if n_levels % 2:
         order = [half, *order]
     for j in order:
         part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
-        fig.add_trace(_bar(-part, y_names, level_labels[j], palette[j], keep, share[:, j],
-                           rank=j, show=j != half or not n_levels % 2))  # fmt: skip
+        fig["data"].append(_bar(-part, y_names, level_labels[j], palette[j], keep, share[:, j],
+                                rank=j, show=j != half or not n_levels % 2))  # fmt: skip
     right = list(range(half + n_levels % 2, n_levels))
     if n_levels % 2:
         right = [half, *right]
     for j in right:
         part = share[:, j] / 2 if (n_levels % 2 and j == half) else share[:, j]
-        fig.add_trace(_bar(part, y_names, level_labels[j], palette[j], keep, share[:, j], j))
-    fig.update_layout(barmode="relative", bargap=0.3)
-    fig.update_xaxes(title=text["share"], zeroline=True, zerolinecolor="#333")
-    fig.update_yaxes(autorange="reversed")
+        fig["data"].append(_bar(part, y_names, level_labels[j], palette[j], keep, share[:, j], j))
+    update_spec(fig["layout"], {
+        "barmode": "relative", "bargap": 0.3,
+        "xaxis": {"title": {"text": text["share"]}, "zeroline": True, "zerolinecolor": "#333"},
+        "yaxis": {"autorange": "reversed"},
+    })  # fmt: skip
     _layout(fig, title)
     # The legend sits in the bottom margin, measured from the figure's edge in pixels: placed
     # relative to the plot area it runs into the axis title when there are only one or two items.
-    return fig.update_layout(
-        height=sum(max(40, 16 * label.count("<br>") + 30) for label in y_names)
-        + 80
-        + BARS_MARGIN_BOTTOM,
-        margin={"b": BARS_MARGIN_BOTTOM},
-        legend={"yref": "container", "y": 0, "yanchor": "bottom"},
-    )
+    update_spec(fig["layout"], {
+        "height": sum(max(40, 16 * label.count("<br>") + 30) for label in y_names)
+        + 80 + BARS_MARGIN_BOTTOM,
+        "margin": {"b": BARS_MARGIN_BOTTOM},
+        "legend": {"yref": "container", "y": 0, "yanchor": "bottom"},
+    })  # fmt: skip
+    return fig
 
 
 LABEL_WIDTH = 24
@@ -382,20 +502,21 @@ def _bar(
     full: Any,
     rank: int,
     show: bool = True,
-) -> go.Bar:
-    return go.Bar(
-        x=np.where(keep, x, 0.0).round(2).tolist(),
-        y=y,
-        orientation="h",
-        name=name,
-        legendgroup=name,
-        legendrank=rank,  # the legend lists the levels in order, not in drawing order
-        showlegend=show,
-        marker={"color": colour},
-        text=[f"{v:.0f}%" if k else "" for v, k in zip(full, keep, strict=True)],
-        hovertemplate=f"{name}: %{{text}}<extra></extra>",
-        textposition="none",
-    )
+) -> dict[str, Any]:
+    return {
+        "type": "bar",
+        "x": np.where(keep, x, 0.0).round(2).tolist(),
+        "y": y,
+        "orientation": "h",
+        "name": name,
+        "legendgroup": name,
+        "legendrank": rank,  # the legend lists the levels in order, not in drawing order
+        "showlegend": show,
+        "marker": {"color": colour},
+        "text": [f"{v:.0f}%" if k else "" for v, k in zip(full, keep, strict=True)],
+        "hovertemplate": f"{name}: %{{text}}<extra></extra>",
+        "textposition": "none",
+    }
 
 
 def _diverging_palette(n_levels: int) -> list[str]:
@@ -413,6 +534,20 @@ def trend(
     y_title: str | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> go.Figure:
+    """`trend_spec` as a plotly figure."""
+    return figure(trend_spec(months, estimates, lang=lang, title=title, y_title=y_title,
+                             labels=labels))  # fmt: skip
+
+
+def trend_spec(
+    months: Sequence[str | dt.date],
+    estimates: Sequence[Estimate],
+    *,
+    lang: Lang = "de",
+    title: str | None = None,
+    y_title: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> Spec:
     """Index (or any 0–100 figure) by month with its 95% interval as a band.
 
     Months whose estimate has no value (too few responses: the caller decides) are gaps in
@@ -429,25 +564,28 @@ def trend(
             runs.append([])
         else:
             runs[-1].append(i)
-    fig = _figure()
+    fig = _spec()
     for k, run in enumerate(r for r in runs if r):
         xs = [x[i] for i in run]
-        fig.add_trace(go.Scatter(x=xs, y=[estimates[i].ci_high for i in run], mode="lines",
-                                 line={"width": 0}, showlegend=False, hoverinfo="skip",
-                                 legendgroup="ci"))  # fmt: skip
-        fig.add_trace(
-            go.Scatter(x=xs, y=[estimates[i].ci_low for i in run], mode="lines",
-                       line={"width": 0}, fill="tonexty", fillcolor="rgba(31,78,121,0.2)",
-                       name=text["ci"], hoverinfo="skip", legendgroup="ci", showlegend=k == 0)
-        )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=x, y=[e.value for e in estimates], mode="lines+markers", name=text["estimate"],
-            line={"color": "#1f4e79"},
-            text=[f"{text['n']}: {e.n}" if e.value is not None else "" for e in estimates],
-            hovertemplate="%{x}: %{y:.1f}<br>%{text}<extra></extra>",
-        )
-    )  # fmt: skip
-    fig.update_xaxes(title=text["month"])
-    fig.update_yaxes(title=y_title or text["index"], range=[0, 100])
+        fig["data"].append({
+            "type": "scatter", "x": xs, "y": [estimates[i].ci_high for i in run],
+            "mode": "lines", "line": {"width": 0}, "showlegend": False, "hoverinfo": "skip",
+            "legendgroup": "ci",
+        })  # fmt: skip
+        fig["data"].append({
+            "type": "scatter", "x": xs, "y": [estimates[i].ci_low for i in run],
+            "mode": "lines", "line": {"width": 0}, "fill": "tonexty",
+            "fillcolor": "rgba(31,78,121,0.2)", "name": text["ci"], "hoverinfo": "skip",
+            "legendgroup": "ci", "showlegend": k == 0,
+        })  # fmt: skip
+    fig["data"].append({
+        "type": "scatter", "x": x, "y": [e.value for e in estimates], "mode": "lines+markers",
+        "name": text["estimate"], "line": {"color": "#1f4e79"},
+        "text": [f"{text['n']}: {e.n}" if e.value is not None else "" for e in estimates],
+        "hovertemplate": "%{x}: %{y:.1f}<br>%{text}<extra></extra>",
+    })  # fmt: skip
+    update_spec(fig["layout"], {
+        "xaxis": {"title": {"text": text["month"]}},
+        "yaxis": {"title": {"text": y_title or text["index"]}, "range": [0, 100]},
+    })  # fmt: skip
     return _layout(fig, title)

@@ -7,7 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from analysis import Estimate, caterpillar, diverging_bars, funnel_plot, trend
+from analysis import (
+    Estimate,
+    caterpillar_spec,
+    diverging_bars_spec,
+    funnel_spec,
+    trend_spec,
+    update_spec,
+)
 from survey.dashboard.results import DEFINITION, BenchmarkParts
 from survey.dashboard.schemas import ItemResult, OfficeResult
 from survey.i18n import N_
@@ -47,14 +54,14 @@ def office_charts(result: OfficeResult, lang: str, gettext: Callable[[str], str]
         level_words = _level_labels(scale, lang)
         if level_words is None:  # a scale that labels only its ends (0-10) stays in the table
             continue
-        charts[f"items-{scale}"] = diverging_bars(
+        charts[f"items-{scale}"] = diverging_bars_spec(
             [i.text for i in items],
             [i.counts or [0] * len(level_words) for i in items],
             level_words,
             labels=labels,
         )
     estimates = [Estimate(p.index, p.index_low, p.index_high, p.n or 0) for p in result.trend]
-    charts["trend"] = trend([p.month for p in result.trend], estimates, labels=labels)
+    charts["trend"] = trend_spec([p.month for p in result.trend], estimates, labels=labels)
     return charts
 
 
@@ -96,14 +103,14 @@ def benchmark_charts(
     labels |= {"better": gettext(MODEL_WORDS["above"]), "worse": gettext(MODEL_WORDS["below"])}
     mix = parts.result.adjustment
     adjusted = {"index": gettext(ADJUSTED_AXIS)} if mix is not None and mix.applied else {}
-    funnel = funnel_plot(parts.funnel, lang=lang, names=True, labels=labels | adjusted)
+    funnel = funnel_spec(parts.funnel, lang=lang, names=True, labels=labels | adjusted)
     _labels_by_importance(funnel, parts)
     charts = {
         "funnel": funnel,
-        "caterpillar": caterpillar(parts.comparison.offices, labels=labels | adjusted),
+        "caterpillar": caterpillar_spec(parts.comparison.offices, labels=labels | adjusted),
     }
     for fig in charts.values():  # keep the legend clear of the x-axis title
-        fig.update_layout(legend={"y": -0.3}, margin={"b": 90})
+        update_spec(fig["layout"], {"legend": {"y": -0.3}, "margin": {"b": 90}})
     return charts
 
 
@@ -117,20 +124,20 @@ def _labels_by_importance(fig: Any, parts: BenchmarkParts) -> None:
     points), and with few points name them all. The page hides a name that would overlap one
     before it in that order (dashboard.js), so the names shown never overlap, whatever the
     width; the points keep their order (the legend takes its colour from the first)."""
-    trace = next((t for t in fig.data if t.customdata is not None), None)
-    if trace is None or not trace.x:
+    trace = next((t for t in fig["data"] if t.get("customdata") is not None), None)
+    if trace is None or not trace["x"]:
         return
     position = {p.label: p.position for p in parts.funnel.offices}
     target = parts.funnel.target
-    names = list(trace.customdata)
+    names = list(trace["customdata"])
     rank = {"above 99.8%": 0, "below 99.8%": 0, "above 95%": 1, "below 95%": 1}
 
     def importance(i: int) -> tuple[int, float]:
-        far = abs(trace.y[i] - target) if target is not None else 0.0
+        far = abs(trace["y"][i] - target) if target is not None else 0.0
         return rank.get(position.get(names[i], ""), 2), -far
 
     if len(names) <= FEW_POINTS:
-        trace.update(text=names)
-    labelled = [i for i, text in enumerate(trace.text) if text]  # plotly draws only these
+        trace["text"] = names
+    labelled = [i for i, text in enumerate(trace["text"]) if text]  # plotly draws only these
     order = sorted(range(len(labelled)), key=lambda j: importance(labelled[j]))
-    fig.update_layout(meta={"label_order": order})
+    update_spec(fig["layout"], {"meta": {"label_order": order}})

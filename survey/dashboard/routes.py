@@ -21,6 +21,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
+from analysis import spec_json
 from survey.auth import guard
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
@@ -437,7 +438,7 @@ def benchmark_figures(
 
 def figure_json(fig: Any) -> Markup:
     """Plotly JSON safe inside <script type="application/json"> (no "</script>" can end it)."""
-    raw = fig.to_json()
+    raw = spec_json(fig)
     return Markup(raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 

@@ -1,0 +1,51 @@
+"""The dashboards' charts, built as plain dictionaries (analysis.charts `*_spec`), are the very
+figures plotly.graph_objects built before: tests/unit/charts_before.json holds the JSON that
+`fig.to_json()` gave for each case of chart_cases.py with the plotly-object builders of commit
+d76563f (parsed, so only the values count, not the spacing or the escapes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import pytest
+
+from analysis import spec_json
+from survey.dashboard.routes import figure_json
+from tests.unit.chart_cases import cases
+
+BEFORE = json.loads((Path(__file__).parent / "charts_before.json").read_text())
+CASES = dict(cases())
+FIGURES = dict(cases(spec=False))
+
+
+def _json(fig: Any) -> Any:
+    if "data" in fig:
+        return json.loads(spec_json(fig))
+    return {name: json.loads(figure_json(spec)) for name, spec in fig.items()}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_it_draws_the_chart_plotly_drew_before(name: str) -> None:
+    assert _json(CASES[name]()) == BEFORE[name]
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in FIGURES if n.split()[0] not in ("office", "benchmark")]
+)
+def test_the_public_functions_give_the_same_chart_as_a_plotly_figure(name: str) -> None:
+    fig = FIGURES[name]()
+    assert isinstance(fig, go.Figure)
+    before = BEFORE[name]
+    if before["layout"].get("title") == {}:  # plotly leaves out an empty title it is given
+        before = before | {"layout": {k: v for k, v in before["layout"].items() if k != "title"}}
+    assert json.loads(fig.to_json()) == before
+
+
+def test_it_writes_nan_as_null_and_numpy_numbers_as_numbers() -> None:
+    import numpy as np
+
+    raw = spec_json({"data": [{"x": np.arange(3), "y": [np.float64("nan"), np.int64(2)]}]})
+    assert json.loads(raw) == {"data": [{"x": [0, 1, 2], "y": [None, 2]}]}
