@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -638,6 +638,21 @@ def verdict_power(
     S = Σwy, T = Σwy², L = Σ log(v + τ²)), then P(θ − μ > 0) and E(θ − μ) as in
     `_conditional`.
     """
+    power = _power_curve(
+        y, v, office, delta, sigma=sigma, extra_var=extra_var, level=level,
+        min_difference=min_difference, draws=draws, seed=seed,
+    )  # fmt: skip
+    sizes = np.atleast_1d(np.asarray(sizes, dtype=np.float64)).tolist()
+    return np.asarray([power(size) for size in sizes])
+
+
+def _power_curve(
+    y: Any, v: Any, office: int, delta: float, *, sigma: float, extra_var: float,
+    level: float, min_difference: float, draws: int, seed: int,
+) -> Callable[[float], float]:  # fmt: skip
+    """`verdict_power` as a function of n: what does not depend on n (the other offices'
+    posterior and running sums, the draws) is worked out once, so a search over n pays for
+    it once (`responses_for_verdict`); each n gives the same number as `verdict_power`."""
     y_arr = np.asarray(y, dtype=np.float64)
     v_arr = np.asarray(v, dtype=np.float64)
     others = np.ones(y_arr.size, dtype=bool)
@@ -660,8 +675,8 @@ def verdict_power(
     mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * rng.standard_normal(draws)
     tail = (1.0 + level) / 2.0
     sign = 1.0 if delta >= 0 else -1.0
-    out = []
-    for size in np.atleast_1d(np.asarray(sizes, dtype=np.float64)).tolist():
+
+    def power(size: float) -> float:
         vs = sigma * sigma / size + extra_var
         ys = mu_true + delta + math.sqrt(vs) * z
         ws = 1.0 / (vs + t2)  # (G,)
@@ -677,8 +692,9 @@ def verdict_power(
         ds = np.maximum(np.sqrt(vs * (1.0 - b) + (1.0 - b) ** 2 / sw), 1e-9)
         prob = np.sum(pw * special.ndtr(dm / ds), axis=1)
         diff = np.sum(pw * dm, axis=1)
-        out.append(float(np.mean((prob >= tail) & (diff >= min_difference))))
-    return np.asarray(out)
+        return float(np.mean((prob >= tail) & (diff >= min_difference)))
+
+    return power
 
 
 def responses_for_verdict(
@@ -700,8 +716,14 @@ def responses_for_verdict(
         draws=draws, seed=seed,
     )  # fmt: skip
 
-    def pw(size: float) -> float:
-        return float(verdict_power(y, v, office, delta, [size], **kwargs)[0])
+    curve = _power_curve(y, v, office, delta, **kwargs)
+    found: dict[float, float] = {}
+
+    def pw(size: float) -> float:  # the same draws for every n: each n is simulated once
+        size = float(size)
+        if size not in found:
+            found[size] = curve(size)
+        return found[size]
 
     power = power + math.sqrt(power * (1 - power) / draws)
     if candidates is not None:
