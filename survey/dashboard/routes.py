@@ -331,16 +331,20 @@ async def _steering(
     plan: SteeringPlan,
     table: disclosure.ProtectedTable,
     office_id: int | None = None,
+    *,
+    locale: str | None = None,
 ) -> dict[str, Any]:
     """Targets, outreach points against main offices, and the version note (issue 11), on
-    the page's own protected table. `office_id`: one office's page (its targets and versions)."""
+    the page's own protected table. `office_id`: one office's page (its targets and versions);
+    the note names items by their text in `locale` (None, as warming the caches: by code)."""
     min_n = _settings(state).min_responses
     out: dict[str, Any] = {"targets": [], "kinds": []}
     if plan.needs_table:
         out["targets"] = steering.judge_targets(staff, table, filters, min_n, plan.targets)
         out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, plan.kinds)
     offices = [office_id] if office_id is not None else sorted(staff.visible)
-    out["versions"] = await _version_note(state, offices, filters)
+    note = await _version_note(state, offices, filters)
+    out["versions"] = note.labelled(_item_text(locale)) if note and locale else note
     return out
 
 
@@ -535,7 +539,9 @@ class DashboardController(Controller):
         plan = await _steering_plan(state, staff, filters)
         result, table = await _overview(state, staff, filters, sort, plan)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
-        context["steering"] = await _steering(state, staff, filters, plan, table)
+        context["steering"] = await _steering(
+            state, staff, filters, plan, table, locale=context["locale"]
+        )
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
     @get(["/overview.csv", "/overview.xlsx"])
@@ -616,6 +622,7 @@ class DashboardController(Controller):
                 await _steering_plan(state, staff, filters, office_id),
                 table,
                 office_id,
+                locale=view["locale"],
             ),
             "flagged": about(
                 await queries.flagged_count(

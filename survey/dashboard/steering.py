@@ -98,6 +98,17 @@ class VersionNote(msgspec.Struct):
     partial: list[tuple[str, list[str]]]
     """Items that not every version asks, with the versions that do ("Name v2")."""
 
+    def labelled(self, text: Callable[[dict[str, str]], str]) -> VersionNote:
+        """The note with each item of `partial` named by its text (`text` picks the page's
+        language; the code where no version has a text for it)."""
+        texts: dict[str, dict[str, str]] = {}
+        for v in self.versions:
+            for code, by_locale in v.texts.items():
+                texts.setdefault(code, by_locale)
+        partial = [(text(texts[code]) if texts.get(code) else code, where)
+                   for code, where in self.partial]  # fmt: skip
+        return VersionNote(versions=self.versions, partial=partial)
+
 
 def _r(x: float | None, digits: int = 2) -> float | None:
     return None if x is None else round(x, digits) + 0.0  # never -0.0

@@ -396,6 +396,8 @@ class VersionUsed(msgspec.Struct, frozen=True):
     questionnaire: str
     number: int
     items: tuple[str, ...]
+    texts: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    """Each item's text by language, as the version asks it."""
 
 
 async def versions_in_period(
@@ -432,7 +434,9 @@ async def versions_in_period(
         VersionUsed(
             questionnaire=str(r["questionnaire"]),
             number=int(r["number"]),
-            items=tuple(i["code"] for i in _json(r["definition"])["items"]),
+            items=tuple(i["code"] for i in items),
+            texts={i["code"]: dict(i.get("text") or {}) for i in items},
         )
         for r in found
+        for items in [_json(r["definition"])["items"]]
     ]
