@@ -152,7 +152,7 @@ def adjust_from_margins(
     joint_n: Sequence[float],
     levels: Sequence[float] | None = None,
     *,
-    noise: float = 0.0,
+    noise: float | Sequence[float] = 0.0,
 ) -> Adjustment:
     """`adjust` from each office's margins and one network cross-tabulation of the adjusters.
 
@@ -179,7 +179,8 @@ def adjust_from_margins(
     within-office variance is not positive are dropped as in `adjust`.
 
     `noise`: the variance of the noise added to each level count of a figure (0: exact
-    counts); figures are perturbed independently. With K_i = Σ_l (x_l − ȳ_i)² over the L
+    counts), one number or one per office (for all of its figures); figures are perturbed
+    independently. With K_i = Σ_l (x_l − ȳ_i)² over the L
     levels of the scale and J_i the Jacobian of the office's shares within an adjuster,
     (J_i)_vw = (δ_vw − x̄_i,v) / W_i over its non-empty values w, by the delta method:
     - the shares: Cov(x̄_i) = noise × L × J_i J_i' (each value's count n_i,w carries the
@@ -202,6 +203,12 @@ def adjust_from_margins(
         raise ValueError(f"{len(labels)} office labels for {tot.shape[0]} offices' totals")
     if len(set(labels)) != len(labels):
         raise ValueError("office labels must be unique")
+    try:
+        var = np.broadcast_to(np.asarray(noise, dtype=np.float64), (len(labels),))
+    except ValueError as exc:
+        raise ValueError(f"noise: one number or one per office ({len(labels)}): {exc}") from exc
+    if not np.all(np.isfinite(var)) or np.any(var < 0):
+        raise ValueError("noise must be finite and not negative")
     n_i = tot.sum(axis=1)
     has = n_i > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -250,15 +257,15 @@ def adjust_from_margins(
             dev.append(np.where(has & (n_v[v] > 0), n_i * p * (mean_v - mean_a), 0.0))
     cols = len(columns)
     noisy = None
-    if noise > 0:
+    if np.any(var > 0):
         # K_i = Σ_l (x_l − ȳ_i)²; J_i J_i'/W_i² per adjuster (`_share_noise` with unit
         # variance): the shares' covariance is noise × L × that, Sxy's noise × K_i n_i² × that
-        spread = ((xs[None, :] - np.nan_to_num(ybar)[:, None]) ** 2).sum(axis=1)
+        spread = var * ((xs[None, :] - np.nan_to_num(ybar)[:, None]) ** 2).sum(axis=1)
         unit = _share_noise(tot.shape[0], columns, sizes, 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean_var = np.where(has, noise * spread / (n_i * n_i), 0.0)
-        sxy_var = noise * np.einsum("i,iab->ab", np.where(has, spread * n_i * n_i, 0.0), unit)
-        noisy = _Noise(sxy_var, mean_var, noise * tot.shape[1] * unit)
+            mean_var = np.where(has, spread / (n_i * n_i), 0.0)
+        sxy_var = np.einsum("i,iab->ab", np.where(has, spread * n_i * n_i, 0.0), unit)
+        noisy = _Noise(sxy_var, mean_var, (var * tot.shape[1])[:, None, None] * unit)
     xbar_i = np.column_stack(share) if cols else np.zeros((tot.shape[0], 0))
     xbar_i = np.where(has[:, None], xbar_i, 0.0)
     xbar = (n_i @ xbar_i) / big_n if big_n else np.zeros(cols)

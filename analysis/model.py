@@ -767,6 +767,7 @@ def time_to_verdict(
     draws: int = 2000,
     seed: int = 0,
     candidates: Sequence[int] | None = None,
+    figures: tuple[Any, Any, float] | None = None,
 ) -> VerdictForecast:
     """Responses (and the date) by which `office` gets the model's verdict on a true
     difference of `delta` index points from the network with probability `power`.
@@ -777,6 +778,14 @@ def time_to_verdict(
     common random numbers make the power curve monotone up to simulation noise). The other
     offices' figures are held as they are today. Date = today + ⌈(needed − n)/rate⌉ days.
     `candidates`: only these n are tried (`responses_for_verdict`).
+
+    `figures`: (y, v, σ) per office when the verdicts are made on other figures than the
+    table's observed indices, e.g. the client-mix adjusted ones (`analysis.casemix`,
+    y_i = adjusted_i, v_i = se_adjusted_i², σ the residual SD): the forecast is then made on
+    them, under the rule that uses them. The office's variance beyond σ²/n_i (the
+    adjustment's own uncertainty and the noise of published counts) is kept as it is today
+    at every n (`extra_var`): it shrinks with n at most, so the promise errs on the safe
+    side.
     """
     import datetime as dt
 
@@ -786,6 +795,12 @@ def time_to_verdict(
         raise ValueError("delta must not be 0: a verdict needs a true difference")
     tab = as_table(table, levels)
     n, y, v, sigma = index_estimates(tab)
+    if figures is not None:
+        y = np.asarray(figures[0], dtype=np.float64)
+        v = np.asarray(figures[1], dtype=np.float64)
+        sigma = float(figures[2])
+        if y.shape != n.shape or v.shape != n.shape:
+            raise ValueError("figures: y and v need one entry per office of the table")
     if isinstance(office, str):
         if office not in tab.labels:
             raise ValueError(f"office {office!r} is not in the table")
@@ -795,7 +810,7 @@ def time_to_verdict(
         if not 0 <= pos < len(tab.labels):
             raise ValueError(f"office {pos} is not in the table ({len(tab.labels)} offices)")
     label = tab.labels[pos]
-    fit = n >= max(min_n, 1)
+    fit = (n >= max(min_n, 1)) & np.isfinite(y) & np.isfinite(v)
     fit[pos] = True
     if fit.sum() < 3 or sigma == 0:
         return VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
@@ -803,10 +818,14 @@ def time_to_verdict(
     idx = np.flatnonzero(fit)
     j = int(np.flatnonzero(idx == pos)[0])
     yy, vv = y[idx].copy(), v[idx].copy()
-    if not np.isfinite(yy[j]):  # an office without answers yet: start it at the network
-        yy[j], vv[j] = float(np.nanmean(yy)), sigma * sigma
+    extra = 0.0
+    if not (np.isfinite(yy[j]) and np.isfinite(vv[j])):
+        # an office without answers (or figures) yet: start it at the network
+        yy[j], vv[j] = float(np.nanmean(np.where(np.isfinite(vv), yy, np.nan))), sigma * sigma
+    elif figures is not None and n[pos] > 0:
+        extra = max(float(vv[j]) - sigma * sigma / float(n[pos]), 0.0)
     needed, achieved = responses_for_verdict(
-        yy, vv, j, delta, sigma=sigma, power=power, level=level,
+        yy, vv, j, delta, sigma=sigma, power=power, extra_var=extra, level=level,
         min_difference=min_difference, draws=draws, seed=seed, candidates=candidates,
     )  # fmt: skip
     if needed is None:

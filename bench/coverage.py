@@ -24,7 +24,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from analysis import CountTable, compare_offices, fit_office_model, office_model
+from analysis import CountTable, compare_offices, fit_office_model, office_model, time_to_verdict
 from analysis.casemix import adjusted_model, office_table
 from analysis.model import index_estimates, responses_for_verdict
 from analysis.ranking import responses_needed
@@ -265,6 +265,39 @@ def power(networks: int, fresh: int) -> None:
                 kept[key].append(model.offices[0].verdict == "above")
     for key, hits in kept.items():
         print(f"  {key:42} | {np.mean(hits):5.1%}")
+    adjusted_power(networks, fresh, rng)
+
+
+def adjusted_power(networks: int, fresh: int, rng: np.random.Generator, extra: float = 2.0) -> None:
+    """The same on a client-mix adjusted figure: every office's estimate carries `extra`
+    beyond σ²/n (the adjustment's uncertainty and the noise of published counts), in the data
+    and in the rule that judges it; forecast on observed counts (σ²/n: before) or on the
+    adjusted figures (`time_to_verdict(figures=...)`: after)."""
+    keys = ("on the observed counts (before)", "on the adjusted figures (after)")
+    kept: dict[str, list[bool]] = {k: [] for k in keys}
+    for _ in range(networks):
+        k, sigma, delta = 14, 20.0, 8.0
+        n = rng.integers(30, 300, k).astype(float)
+        theta = 70 + rng.normal(0, 3.0, k)
+        theta[0] = 70 + delta
+        n[0] = 20
+        y = theta + rng.standard_normal(k) * np.sqrt(sigma**2 / n + extra)
+        table = CountTable(LABELS, [1, 2], np.column_stack([n // 2, n - n // 2]))
+        for key, v in zip(keys, (sigma**2 / n, sigma**2 / n + extra), strict=True):
+            needed = time_to_verdict(table, 0, delta, draws=1000, seed=1,
+                                     figures=(y, v, sigma)).needed  # fmt: skip
+            if needed is None:
+                continue
+            for _ in range(fresh):
+                y2, n2 = y.copy(), n.copy()
+                n2[0] = needed
+                y2[0] = theta[0] + rng.standard_normal() * math.sqrt(sigma**2 / needed + extra)
+                model = fit_office_model(LABELS, n2, y2, sigma**2 / n2 + extra, sigma=sigma,
+                                         draws=1, funnel=False, intervals=False)  # fmt: skip
+                kept[key].append(model.offices[0].verdict == "above")
+    print(f"verdict on an adjusted figure (variance σ²/n + {extra:g}), forecast made")
+    for key, hits in kept.items():
+        print(f"  {key:42} | {np.mean(hits):5.1%} ({len(hits)} trials)")
 
 
 def clustering(networks: int) -> None:

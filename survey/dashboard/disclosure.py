@@ -107,6 +107,10 @@ FIRST_NOISE = perturbation_table(MAX_NOISE, 2 * VARIANCE)
 """The table of a year's first running total that holds anyone (variance 1: [0.0638, 0.2447,
 0.3830, 0.2447, 0.0638]): nothing is subtracted from it, so its block is seen with the
 variance of every other block (the difference of two running totals), not half of it."""
+NOISE_VARIANCE = float(NOISE @ np.arange(-MAX_NOISE, MAX_NOISE + 1) ** 2.0)
+FIRST_VARIANCE = float(FIRST_NOISE @ np.arange(-MAX_NOISE, MAX_NOISE + 1) ** 2.0)
+"""The variances the two perturbation tables actually give (VARIANCE and twice it, up to the
+bisection's precision)."""
 _CUMULATIVE = np.cumsum(NOISE)
 _FIRST_CUMULATIVE = np.cumsum(FIRST_NOISE)
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -249,7 +253,8 @@ class ProtectedTable:
     the block's last month), and the blocks of months each office's figures are made of.
 
     Only `counts()` (differences of two running totals per year, cut at zero) leaves this
-    class: nothing else reads the totals.
+    class: nothing else reads the totals (`noise_variance()` reads only which running totals
+    hold nobody or just the year's first block, to say how much noise a figure carries).
     """
 
     def __init__(
@@ -355,6 +360,62 @@ class ProtectedTable:
         the one at `end`: a difference of two running totals, or one."""
         found: np.ndarray = totals[end] - totals[base] if base >= 0 else totals[end]
         return found
+
+    def noise_variance(self, item: str, offices: Iterable[int], months: Iterable[str]) -> float:
+        """The variance of the noise in each level count of the figure `counts()` publishes
+        for these offices and consecutive months (before `nonnegative`): per office and
+        calendar year, the variance of the running total at the end of its blocks inside the
+        period plus that of the one just before them (the same walk as `counts()`), each the
+        variance of the perturbation table it was drawn from (`FIRST_NOISE` for a year's
+        first running total with anyone and the later ones holding the same responses,
+        `NOISE` for the others, nothing for one that holds nobody; nothing for a difference
+        of two running totals with the same responses, whose noise is the same); summed over
+        the offices (a pooled figure is the sum of its offices' figures)."""
+        totals = self._totals[item]
+        rows = [self._office[o] for o in offices if o in self._office]
+        cols = [self._month[m] for m in months if m in self._month]
+        if not rows or not cols:
+            return 0.0
+        low, high = min(cols), max(cols)
+        year = self._year
+        total = 0.0
+        for row in rows:
+            spread = self._running_variances(totals[row], row)
+            runs: list[list[int]] = []
+            before = -1
+            run: list[int] = []
+            for first, last, shown in self._blocks[row]:
+                if first == year[first]:
+                    before = -1
+                if run and (first == year[first] or not shown or last > high):
+                    runs.append(run)
+                    run = []
+                if shown and first >= low and last <= high:
+                    run = [run[0] if run else before, last]
+                before = last
+            if run:
+                runs.append(run)
+            for base, end in runs:
+                if base >= 0 and np.array_equal(totals[row, base], totals[row, end]):
+                    continue  # the same responses, the same noise: the difference has none
+                total += spread[end] + (spread[base] if base >= 0 else 0.0)
+        return total
+
+    def _running_variances(self, totals: np.ndarray, row: int) -> dict[int, float]:
+        """The noise variance of each of an office's running totals (months × levels, by the
+        month of its block's end)."""
+        out: dict[int, float] = {}
+        first: np.ndarray | None = None
+        for begin, last, _ in self._blocks[row]:
+            if begin == self._year[begin]:
+                first = None
+            if not totals[last].any():
+                out[last] = 0.0
+                continue
+            if first is None:
+                first = totals[last]
+            out[last] = FIRST_VARIANCE if np.array_equal(totals[last], first) else NOISE_VARIANCE
+        return out
 
     def alone(self, office: int, month: str) -> bool:
         """Whether `month` is a block of its own for the office (its figures may be shown by

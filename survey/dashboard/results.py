@@ -143,6 +143,23 @@ def _index_table(table: ProtectedTable, groups: Sequence[Sequence[int]], months:
 
 
 @by_value
+def model_figures(
+    counts: CountTable, adjusted: Adjustment | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """n, y, v and σ the model is fitted on: the published index counts' observed indices,
+    or with `adjusted` (the client-mix adjustment of the same units) the adjusted indices
+    and their variances; v is NaN where σ is 0 (every answer on one level: nothing to model,
+    as office_model does)."""
+    n, y, v, sigma = index_estimates(counts)
+    if adjusted is not None:
+        y = np.array([np.nan if a is None else a for a in adjusted.adjusted])
+        v = np.array([np.nan if a is None else a * a for a in adjusted.se_adjusted])
+        sigma = adjusted.sigma
+    if sigma == 0:
+        v = np.full_like(v, np.nan)
+    return n, y, v, sigma
+
+
 def group_model(
     counts: CountTable, min_n: int, *, benchmark: bool = False, adjusted: Adjustment | None = None
 ) -> OfficeModel:
@@ -150,13 +167,7 @@ def group_model(
     index counts: verdicts, shrunken indices and difference intervals; on the benchmark
     also the joint rank intervals and the funnel lines. With `adjusted` (the client-mix
     adjustment of the same units), on the adjusted indices and their variances."""
-    n, y, v, sigma = index_estimates(counts)
-    if adjusted is not None:
-        y = np.array([np.nan if a is None else a for a in adjusted.adjusted])
-        v = np.array([np.nan if a is None else a * a for a in adjusted.se_adjusted])
-        sigma = adjusted.sigma
-    if sigma == 0:  # every answer on one level: nothing to model (office_model does the same)
-        v = np.full_like(v, np.nan)
+    n, y, v, sigma = model_figures(counts, adjusted)
     return fit_office_model(
         counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
         seed=0, funnel=benchmark,
@@ -449,10 +460,12 @@ def forecast(
 ) -> list[Forecast]:  # fmt: skip
     """The time to verdict of an office the model sees no clear difference for yet, at its
     published rate of responses a month (n over the published months of the period), by
-    simulation under the model's own rule (`analysis.time_to_verdict`), trying the n after
-    each of FORECAST_MONTHS: for the model's estimate of its difference taken as the true
-    one, and, when that would take longer than MAX_MONTHS, for a difference of
-    TYPICAL_DIFFERENCE points in the same direction (how sensitive the survey is)."""
+    simulation under the model's own rule (`analysis.time_to_verdict`) on the figures the
+    verdict is made on (the client-mix adjusted ones with their variances when the page is
+    adjusted), trying the n after each of FORECAST_MONTHS: for the model's estimate of its
+    difference taken as the true one, and, when that would take longer than MAX_MONTHS,
+    for a difference of TYPICAL_DIFFERENCE points in the same direction (how sensitive the
+    survey is)."""
     if row.model_verdict != "no clear difference" or row.difference is None or not row.n:
         return []
     published = table.grid.published_through
@@ -469,8 +482,10 @@ def forecast(
         needed = None
         if delta != 0:
             matrix = np.ascontiguousarray(found.counts.counts, dtype=np.float64)
+            _, y, v, sigma = model_figures(found.counts, found.adjusted)
+            figures = np.concatenate([y, v, [sigma]]).tobytes()
             needed = _needed(matrix.tobytes(), matrix.shape[0], position, delta, per_month,
-                             found.model.min_n)  # fmt: skip
+                             found.model.min_n, figures)  # fmt: skip
         months_needed = None if needed is None else math.ceil(needed / per_month)
         out.append(Forecast(_r(delta, 1) or 0.0, per_month, needed, months_needed, MAX_MONTHS))
         if needed is not None:
@@ -480,16 +495,20 @@ def forecast(
 
 @functools.lru_cache(maxsize=1024)
 def _needed(
-    matrix: bytes, units: int, position: int, delta: float, per_month: int, min_n: int
-) -> int | None:
-    """`time_to_verdict` on the group's published index counts (seeded, so the same counts
-    give the same answer): kept per process, because a closed month's counts never change
-    and the simulation is the dearest part of an office page."""
+    matrix: bytes, units: int, position: int, delta: float, per_month: int, min_n: int,
+    figures: bytes,
+) -> int | None:  # fmt: skip
+    """`time_to_verdict` on the group's published index counts and the model's figures
+    (y, v and σ, `model_figures`; seeded, so the same counts give the same answer): kept per
+    process, because a closed month's counts never change and the simulation is the
+    dearest part of an office page."""
     counts = np.frombuffer(matrix, dtype=np.float64).reshape(units, len(INDEX_LEVELS))
     table = CountTable([str(i) for i in range(units)], list(INDEX_LEVELS), counts)
+    values = np.frombuffer(figures, dtype=np.float64)
     return time_to_verdict(
         table, position, delta, min_n=min_n, draws=FORECAST_DRAWS,
         candidates=[per_month * m for m in FORECAST_MONTHS],
+        figures=(values[:units], values[units : 2 * units], float(values[-1])),
     ).needed  # fmt: skip
 
 

@@ -93,6 +93,10 @@ async def test_it_compares_offices_on_the_adjusted_index_and_switches_back(
     assert all(r["adjusted"] is None for r in observed["rows"])
     # the rank test is never adjusted
     assert youth["verdict"] == theirs["Youth"]["verdict"] == "worse"
+    # the time to verdict is forecast for the verdict the page gives, on the adjusted
+    # figure: the youth office has none yet adjusted (observed it is "below": no forecast)
+    assert youth["forecast"] and youth["forecast"][0]["difference"] == round(youth["difference"], 1)
+    assert theirs["Youth"]["forecast"] == []
     # the office below the minimum has no adjusted figure (nothing derived from it)
     assert mine["Tiny"]["n"] is None and mine["Tiny"]["adjusted"] is None
 

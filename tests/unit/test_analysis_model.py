@@ -237,8 +237,16 @@ def test_its_joint_rank_intervals_cover_the_true_ranks_full_simulation(tau):
     assert every >= 0.90 - 2.5 * math.sqrt(0.1 * 0.9 / 300)
 
 
-def _promise_kept(networks: int, fresh: int, seed: int, old_formula: bool = False) -> float:
-    """Share of fresh datasets, at the promised n, in which the office gets its verdict."""
+def _promise_kept(
+    networks: int, fresh: int, seed: int, old_formula: bool = False, extra: float = 0.0,
+    told: bool = True,
+) -> float:  # fmt: skip
+    """Share of fresh datasets, at the promised n, in which the office gets its verdict.
+
+    `extra`: every office's figure carries this variance beyond σ²/n (a client-mix adjusted
+    index: the adjustment's uncertainty and the noise of published counts), in the data and
+    in the rule that judges it; `told=False`: the forecast ignores it (made on the observed
+    counts, as before the forecast used the adjusted figures)."""
     rng = np.random.default_rng(seed)
     kept = []
     for _ in range(networks):
@@ -248,22 +256,23 @@ def _promise_kept(networks: int, fresh: int, seed: int, old_formula: bool = Fals
         theta = 70 + rng.normal(0, 3.0, k)
         delta = 8.0
         theta[0] = 70 + delta
-        y = theta + rng.standard_normal(k) * sigma / np.sqrt(n)
-        n[0], y[0] = 20, theta[0] + rng.standard_normal() * sigma / math.sqrt(20)
+        n[0] = 20
+        y = theta + rng.standard_normal(k) * np.sqrt(sigma**2 / n + extra)
         labels = [str(i) for i in range(k)]
-        # the promise is made from a count table; build one with these means is not needed:
-        # the forecast only uses y, v and σ, so call the model-level function directly
-        v = sigma**2 / n
+        v = sigma**2 / n + extra
         if old_formula:
             needed = responses_needed(delta, sigma, group_n=int(n[1:].sum()))
         else:
-            needed, _ = responses_for_verdict(y, v, 0, delta, sigma=sigma, draws=600, seed=1)
+            # time_to_verdict reads n from the table and the figures the verdicts are made on
+            table = CountTable(labels, [1, 2], np.column_stack([n // 2, n - n // 2]))
+            figures = (y, v if told else sigma**2 / n, sigma)
+            needed = time_to_verdict(table, 0, delta, draws=600, seed=1, figures=figures).needed
         for _ in range(fresh):
             y2, n2 = y.copy(), n.copy()
             n2[0] = needed
-            y2[0] = theta[0] + rng.standard_normal() * sigma / math.sqrt(needed)
-            model = fit_office_model(labels, n2, y2, sigma**2 / n2, sigma=sigma, draws=1,
-                                     funnel=False, intervals=False)  # fmt: skip
+            y2[0] = theta[0] + rng.standard_normal() * math.sqrt(sigma**2 / needed + extra)
+            model = fit_office_model(labels, n2, y2, sigma**2 / n2 + extra, sigma=sigma,
+                                     draws=1, funnel=False, intervals=False)  # fmt: skip
             kept.append(model.offices[0].verdict == "above")
     return float(np.mean(kept))
 
@@ -276,9 +285,19 @@ def test_its_time_to_verdict_keeps_the_promised_power_and_the_old_formula_did_no
     assert _promise_kept(10, 10, 3, old_formula=True) < 0.6
 
 
+def test_its_time_to_verdict_on_adjusted_figures_keeps_the_promise_and_on_observed_did_not():
+    # The verdicts are made on the client-mix adjusted index, whose variance holds more than
+    # σ²/n (here 2, an SD of 1.4 points: the adjustment's uncertainty and the noise of the
+    # published counts). Forecast on those figures, the promise holds (80 of 100); forecast
+    # as on the observed counts (σ²/n alone), it promised too few responses (53 of 100).
+    assert _promise_kept(10, 10, 3, extra=2.0) >= 0.70
+    assert _promise_kept(10, 10, 3, extra=2.0, told=False) < 0.6
+
+
 @pytest.mark.slow
 def test_its_time_to_verdict_keeps_the_promised_power_full_simulation():
     assert _promise_kept(100, 10, 7) >= 0.8 - 2.5 * math.sqrt(0.16 / 1000)
+    assert _promise_kept(100, 10, 7, extra=2.0) >= 0.8 - 2.5 * math.sqrt(0.16 / 1000)
 
 
 def test_it_dates_the_verdict_from_the_forecast_and_the_rate():
@@ -295,6 +314,23 @@ def test_it_dates_the_verdict_from_the_forecast_and_the_rate():
     assert tiny.needed is None and tiny.reason
     n, _y, _v, _sigma = index_estimates(table)
     assert forecast.n == int(n[0])
+
+
+def test_its_time_to_verdict_is_made_on_the_figures_the_verdicts_use():
+    # The observed figures given as `figures` change nothing; the same means with a variance
+    # beyond σ²/n (a client-mix adjusted index: its adjustment and the noise of published
+    # counts) need more responses for the same promise, since that part does not shrink.
+    rng = np.random.default_rng(5)
+    net = simulate_network(rng, office_sizes(), 0.1)
+    table = CountTable([str(i) for i in range(14)], COMPOSITE_LEVELS, net.counts)
+    _n, y, v, sigma = index_estimates(table)
+    plain = time_to_verdict(table, "3", 8.0, draws=300)
+    same = time_to_verdict(table, "3", 8.0, draws=300, figures=(y, v, sigma))
+    wider = time_to_verdict(table, "3", 8.0, draws=300, figures=(y, v + 2.0, sigma))
+    assert plain.needed is not None and same.needed == plain.needed
+    assert wider.needed is not None and wider.needed > plain.needed * 1.2
+    with pytest.raises(ValueError, match="one entry per office"):
+        time_to_verdict(table, "3", 8.0, figures=(y[:3], v, sigma))
 
 
 def test_it_picks_the_first_candidate_n_that_keeps_the_promise():

@@ -173,6 +173,66 @@ def test_the_noise_of_a_figure_does_not_grow_with_the_length_of_its_period() -> 
         assert found.var() == pytest.approx(variance, rel=0.15), (first, last)
 
 
+def test_a_table_says_how_much_noise_each_of_its_figures_carries() -> None:
+    """`noise_variance` against the module's own description and against the noise found:
+    200 offices answering on every level each month, but offices 101–200 not in January
+    2026 (their year's first running total with anyone is February's). Per level: 0.5 for a
+    period from January (the year's first block alone: 1), 1 inside a year, 1.5 when the
+    period starts right after the year's first block (its running total carries 1), and one
+    of these per calendar year touched."""
+    months = tuple(f"2025-{m:02d}" for m in range(7, 13)) + tuple(
+        f"2026-{m:02d}" for m in range(1, 13)
+    )
+    offices = tuple(range(1, 201))
+    true = RNG.integers(3, 9, (len(offices), len(months), 5))
+    true[100:, 6] = 0  # offices 101–200: nobody in January 2026
+    keys = RNG.integers(0, 2**40, true.shape)
+    rows = [CountRow(o, "respect", level + 1, month, int(true[o - 1, m, level]),
+                     int(keys[o - 1, m, level]))
+            for o in offices for m, month in enumerate(months) for level in range(5)
+            if true[o - 1, m, level]]  # fmt: skip
+    table = protect(rows, Grid(offices, months, LEVELS))
+    early, late = [[o] for o in offices[:100]], [[o] for o in offices[100:]]
+    # (first month, last month): variance of offices 1–100, of offices 101–200
+    cases = {(6, 6): (1.0, 0.0), (6, 8): (0.5, 0.5), (7, 7): (1.5, 1.0), (8, 9): (1.0, 1.5),
+             (9, 17): (1.0, 1.0), (0, 5): (0.5, 0.5), (1, 5): (1.5, 1.5),
+             (3, 14): (1.5, 1.5), (1, 7): (2.0, 2.5)}  # fmt: skip
+    for (first, last), expected in cases.items():
+        period = months[first : last + 1]
+        for groups, variance in zip((early, late), expected, strict=True):
+            said = [table.noise_variance("respect", g, period) for g in groups]
+            assert said == pytest.approx([variance] * len(groups)), (first, last)
+            if variance:
+                published = table.matrix("respect", groups, period)
+                found = published - true[[g[0] - 1 for g in groups], first : last + 1].sum(axis=1)
+                assert found.var() == pytest.approx(variance, rel=0.2), (first, last)
+    # a pooled figure is the sum of its offices' figures, and so is its noise
+    assert table.noise_variance("respect", [1, 101], months[7:8]) == pytest.approx(2.5)
+
+
+def test_the_client_mix_adjustment_takes_each_offices_noise_from_its_tables() -> None:
+    """casemix.figure_noise: per office the noisiest of its figures (total, margins), as the
+    tables say; January alone is the year's first running total (variance 1: before, 0.5
+    was assumed for every period from January)."""
+    from survey.dashboard.casemix import figure_noise
+
+    months = ("2026-01", "2026-02", "2026-03")
+    grid = Grid((1, 2), months, {INDEX_ITEM: INDEX_LEVELS})
+    cells = ((1, "2026-01", [2, 3, 5, 9, 4]), (1, "2026-02", [1, 2, 4, 6, 3]),
+             (2, "2026-02", [3, 3, 5, 5, 4]), (2, "2026-03", [1, 1, 2, 3, 2]))  # fmt: skip
+    rows = [r for office, month, n in cells for r in _rows(office, month, n, INDEX_ITEM)]
+    total = protect(rows, grid)
+    margin = protect([r for r in rows if r.month != "2026-02"], grid)  # one value's figures
+    assert figure_noise([total], [1, 2], months[:1]) == pytest.approx((1.0, 0.0))
+    assert figure_noise([total], [1, 2], months[1:2]) == pytest.approx((1.5, 1.0))
+    # office 1's margin holds only January: its February–March figure is a difference of
+    # two running totals with the same responses, exactly nothing
+    assert not margin.counts(INDEX_ITEM, [1], months[1:]).any()
+    assert margin.noise_variance(INDEX_ITEM, [1], months[1:]) == 0
+    assert figure_noise([total, margin], [1, 2], months[1:]) == pytest.approx((1.5, 1.0))
+    assert figure_noise([total, margin], [1, 2], months) == pytest.approx((1.0, 1.0))
+
+
 MONTHS = tuple(f"2025-{m:02d}" for m in range(9, 13)) + tuple(f"2026-{m:02d}" for m in range(1, 7))
 
 
