@@ -111,8 +111,9 @@ def dashboard_model(
     """The model as the dashboards run it (survey/dashboard/casemix.py): each office's
     published index counts and its counts per single adjuster value, every level of a
     non-empty cell perturbed once with the protected table's noise and made whole
-    (disclosure.nonnegative), the other languages as the office's total minus German; the
-    network's cross-tab perturbed once per cell; `Mix.adjust`, then the model on it.
+    (disclosure.nonnegative, total and mean kept), the other languages as the office's
+    total minus German; the network's cross-tab perturbed once per cell; `Mix.adjust`,
+    then the model on it.
     `looks`: the figure's noise is the sum of this many draws of the noise table (a figure
     inside one year is the difference of two running totals: 2; twelve months across a new
     year: 3)."""
@@ -129,7 +130,7 @@ def dashboard_model(
         np.add.at(out, office[rows], cells[rows])
         noise = rng.choice(np.arange(-2, 3), size=(looks, *out.shape), p=NOISE).sum(axis=0)
         filled = out.sum(axis=1, keepdims=True) > 0
-        return np.array([nonnegative(r) for r in out + noise * filled])
+        return np.array([nonnegative(r, INDEX_CLASSES) for r in out + noise * filled])
 
     everyone = np.ones(len(office), dtype=bool)
     totals = published(everyone)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import msgspec
 import numpy as np
@@ -104,33 +104,7 @@ class Mix:
         each = np.broadcast_to(np.asarray(self.noise, dtype=np.float64), (len(self.offices),))
         # a pooled figure is the sum of its offices' figures: their noise variances add up
         noise = [float(sum(each[where[o]] for o in g if o in where)) for g in groups]
-        published = adjust_from_margins(labels, totals, margins, *args, noise=noise)
-        # β from the populated levels: a published count of at most NOISE_ONLY is mostly
-        # noise that `nonnegative` kept on an empty level, which pulls each cell's mean
-        # towards the middle of the scale, a small cell's more than a large one's
-        populated = {a: {v: _populated(m) for v, m in by.items()} for a, by in margins.items()}
-        fit = adjust_from_margins(labels, _populated(totals), populated, *args, noise=noise)
-        if any(not abs(b) <= MAX_EFFECT for b in fit.coefficients.values()):
-            return published  # left with a column of almost no within-office variation
-        moved = tuple(
-            None if a is None or b is None or o is None else o + (a - b)
-            for a, b, o in zip(fit.adjusted, fit.observed, published.observed, strict=True)
-        )
-        return replace(fit, observed=published.observed, adjusted=moved,
-                       se_observed=published.se_observed,
-                       sigma_observed=published.sigma_observed)  # fmt: skip
-
-
-NOISE_ONLY = 1
-MAX_EFFECT = 100.0
-"""An adjuster's effect beyond the whole index scale means a column that is all but
-collinear once the noise-only counts are left out: then β comes from all published counts."""
-"""A level count of a published margin at most this is left out of the fit of β."""
-
-
-def _populated(counts: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.where(np.asarray(counts) <= NOISE_ONLY, 0.0, counts)
-    return out
+        return adjust_from_margins(labels, totals, margins, *args, noise=noise)
 
 
 def _published(
