@@ -84,8 +84,10 @@ async def _link_for_answers(
         raise NotFound(N_("This survey link is not a kiosk link."))
     settings: Settings = state.settings
     limiter: RateLimiter = state.limiter
-    address = client_address(request, settings.trusted_proxies)
-    wait = limiter.check(link.token, link.mode, address) if settings.rate_limits else 0.0
+    wait = 0.0
+    if settings.rate_limits:
+        address = client_address(request, settings.trusted_proxies)
+        wait = limiter.check(link.token, link.mode, address)
     if wait:
         raise TooManyRequests(
             N_("Many answers are arriving at once. Please send yours again in a moment."),
