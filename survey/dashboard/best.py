@@ -32,6 +32,7 @@ from survey.dashboard.results import (
     WITHHELD,
     comparison_units,
     current_months,
+    figure_noise,
     group_model,
     model_verdict,
     scale_levels,
@@ -115,7 +116,10 @@ def _verdicts(
         code = item.code
         matrix = table.matrix(code, [ids for _, _, ids in units], months)
         labels = [str(uid) for uid, _, _ in units]
-        model = group_model(CountTable(labels, list(scale_levels(code)), matrix), min_n)
+        noise = figure_noise(table, code, [ids for _, _, ids in units], months)
+        model = group_model(
+            CountTable(labels, list(scale_levels(code)), matrix), min_n, noise=noise
+        )
         pools = hidden_pools(scope, table, months, min_n, code)
         n_of = {o.id: table.n(code, [o.id], months) for o in scope.group}
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]

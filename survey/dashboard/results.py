@@ -142,32 +142,59 @@ def _index_table(table: ProtectedTable, groups: Sequence[Sequence[int]], months:
     return CountTable(names, list(INDEX_LEVELS), matrix)
 
 
-@by_value
+def figure_noise(
+    table: ProtectedTable, item: str, groups: Sequence[Sequence[int]], months: Sequence[str]
+) -> tuple[float, ...]:
+    """Per unit, the variance of the noise in each level count of its published figure of
+    `item` over `months` (`ProtectedTable.noise_variance`)."""
+    return tuple(table.noise_variance(item, g, months) for g in groups)
+
+
 def model_figures(
-    counts: CountTable, adjusted: Adjustment | None = None
+    counts: CountTable, adjusted: Adjustment | None = None, noise: Sequence[float] | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """n, y, v and σ the model is fitted on: the published index counts' observed indices,
     or with `adjusted` (the client-mix adjustment of the same units) the adjusted indices
     and their variances; v is NaN where σ is 0 (every answer on one level: nothing to model,
-    as office_model does)."""
+    as office_model does).
+
+    With `noise` (per unit, the variance of the noise in each level count of its published
+    figure, `figure_noise`), an observed index's variance also holds what the noise gives its
+    mean: the published counts keep the perturbed counts' mean (`disclosure.nonnegative`),
+    so that is noise × Σ_l (x_l − ȳ_i)² / n_i² over every level, as a sum of independent
+    level noises moves a mean. In a small office it is as large as σ²/n or larger. The
+    adjusted variances already hold it (analysis.casemix)."""
     n, y, v, sigma = index_estimates(counts)
     if adjusted is not None:
         y = np.array([np.nan if a is None else a for a in adjusted.adjusted])
         v = np.array([np.nan if a is None else a * a for a in adjusted.se_adjusted])
         sigma = adjusted.sigma
+    elif noise is not None:
+        lv = np.asarray(counts.levels, dtype=np.float64)
+        x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
+        spread = ((x[None, :] - y[:, None]) ** 2).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = v + np.asarray(noise, dtype=np.float64) * spread / (n * n)
     if sigma == 0:
         v = np.full_like(v, np.nan)
     return n, y, v, sigma
 
 
+@by_value
 def group_model(
-    counts: CountTable, min_n: int, *, benchmark: bool = False, adjusted: Adjustment | None = None
+    counts: CountTable,
+    min_n: int,
+    *,
+    benchmark: bool = False,
+    adjusted: Adjustment | None = None,
+    noise: tuple[float, ...] | None = None,
 ) -> OfficeModel:
     """The random-effects model of the units in `counts` (analysis.model) on their published
     index counts: verdicts, shrunken indices and difference intervals; on the benchmark
     also the joint rank intervals and the funnel lines. With `adjusted` (the client-mix
-    adjustment of the same units), on the adjusted indices and their variances."""
-    n, y, v, sigma = model_figures(counts, adjusted)
+    adjustment of the same units), on the adjusted indices and their variances; else with
+    `noise`, on the observed indices with the published counts' noise in their variances."""
+    n, y, v, sigma = model_figures(counts, adjusted, noise)
     return fit_office_model(
         counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
         seed=0, funnel=benchmark,
@@ -202,9 +229,10 @@ class Rows:
     the whole group they come from (on `counts`, the group's published index counts)."""
 
     def __init__(self, rows: list[OfficeRow], comparison: Comparison, model: OfficeModel,
-                 counts: CountTable, adjusted: Adjustment | None = None) -> None:  # fmt: skip
+                 counts: CountTable, adjusted: Adjustment | None = None,
+                 noise: tuple[float, ...] | None = None) -> None:  # fmt: skip
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
-        self.adjusted = adjusted
+        self.adjusted, self.noise = adjusted, noise
 
 
 def _adjusted(adj: Adjustment | None, g: int, shown: bool) -> list[float | None]:
@@ -232,7 +260,8 @@ def office_rows(
     counts = _index_table(table, groups, cur_months)
     comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT)
     adj = mix.adjust(groups, counts.counts, counts.labels, min_n) if mix is not None else None
-    model = group_model(counts, min_n, adjusted=adj)
+    noise = figure_noise(table, INDEX_ITEM, groups, cur_months)
+    model = group_model(counts, min_n, adjusted=adj, noise=noise)
     cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
     # effect size, q and verdict would give the group back (issue 10, red team)
@@ -288,7 +317,7 @@ def office_rows(
                 adjusted_high=adjusted[2],
             )
         )  # fmt: skip
-    return Rows(rows, comparison, model, counts, adj)
+    return Rows(rows, comparison, model, counts, adj, noise)
 
 
 MODEL_ORDER = ["below", "no clear difference", "above", "too few offices", WITHHELD, TOO_FEW]
@@ -482,7 +511,7 @@ def forecast(
         needed = None
         if delta != 0:
             matrix = np.ascontiguousarray(found.counts.counts, dtype=np.float64)
-            _, y, v, sigma = model_figures(found.counts, found.adjusted)
+            _, y, v, sigma = model_figures(found.counts, found.adjusted, found.noise)
             figures = np.concatenate([y, v, [sigma]]).tobytes()
             needed = _needed(matrix.tobytes(), matrix.shape[0], position, delta, per_month,
                              found.model.min_n, figures)  # fmt: skip
@@ -567,7 +596,8 @@ def benchmark(
         mix.adjust([ids for _, _, ids in units], table_.counts, labels, min_n)
         if mix is not None else None
     )  # fmt: skip
-    model = group_model(table_, min_n, benchmark=True, adjusted=adj)
+    noise = figure_noise(table, INDEX_ITEM, [ids for _, _, ids in units], months)
+    model = group_model(table_, min_n, benchmark=True, adjusted=adj, noise=noise)
     pools = hidden_pools(scope, table, months, min_n)
     target_hidden = pools[frozenset(o.id for o in scope.group)]
     hidden = {

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from analysis import CountTable
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard import disclosure, results
 from survey.dashboard.disclosure import (
@@ -361,6 +362,7 @@ def test_nonnegative_keeps_the_total_and_never_goes_below_zero() -> None:
     out = nonnegative(np.array([-2.0, 1.0, 0.0, 5.0, 2.0]))
     assert out.tolist() == [0, 1, 0, 4, 1] and out.sum() == 6
     assert nonnegative(np.array([-1.0, -2.0, 1.0])).tolist() == [0, 0, 0]
+    assert nonnegative(np.array([0.5, 0.5, 1.0])).sum() == 2
     # with the levels, the mean of the perturbed counts is kept too: cut at zero and shared
     # in proportion, [−2, 1, 0, 5, 2] has mean 4.0 instead of (−2 + 2 + 20 + 10) / 6 = 5.0
     # cut to the highest level, so everything goes there
@@ -385,8 +387,10 @@ def test_nonnegative_with_levels_keeps_total_and_mean_up_to_rounding(raw: list[i
     lv = np.array(levels)
     mean = float(lv @ counts / counts.sum())
     target = min(max(mean, lv[positive].min()), lv[positive].max())
-    # largest-remainder rounding moves at most one response per level by less than one level
-    # span... bounded by the levels' count times the span over the total
+    # before rounding the tilted shares have exactly that mean
+    shares = disclosure._tilted(np.clip(counts, 0, None) / counts.clip(0).sum(), counts, levels)
+    assert float(shares @ lv) == pytest.approx(target, abs=1e-6)
+    # largest-remainder rounding moves each level's count by less than one response
     assert abs(float(lv @ out) / total - target) <= len(raw) * (lv[-1] - lv[0]) / total
 
 
@@ -411,7 +415,6 @@ def test_a_small_office_s_published_index_is_not_pulled_down_by_the_noise() -> N
         if published.sum():
             found.append(100 * (lv @ published / published.sum() - 1) / 4 - exact)
     assert abs(float(np.mean(found))) < 1.5, np.mean(found)
-    assert nonnegative(np.array([0.5, 0.5, 1.0])).sum() == 2
 
 
 def test_index_values_fall_into_quarter_point_classes() -> None:
@@ -488,3 +491,30 @@ def test_a_view_adds_its_shown_blocks_around_a_left_out_one_from_their_running_t
     assert np.array_equal(
         table.counts("respect", [1], year[2:]), nonnegative(total[4] - total[2], SCALE)
     )
+
+
+def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_index() -> None:
+    """`results.model_figures(noise=)` adds noise × Σ_l (x_l − ȳ)² / n² to an observed
+    index's variance; over 400 draws of record keys the published index of a 40-response
+    office varies by that much (within simulation error), more than σ²/n. Without it the
+    model took the published index for exact."""
+    true = np.zeros(len(INDEX_LEVELS))
+    true[8:] = [2, 3, 5, 6, 8, 7, 5, 3, 1]  # 40 responses, classes 3 to 5
+    lv = np.array(INDEX_LEVELS)
+    grid = Grid((1,), ("2026-03",), {INDEX_ITEM: INDEX_LEVELS}, min_n=10)
+    published, noise = [], set()
+    for _ in range(400):
+        rows = [CountRow(1, INDEX_ITEM, int(INDEX_SCALE * lv[k]), "2026-03", int(n),
+                         int(RNG.integers(0, 2**31, int(n)).sum()))
+                for k, n in enumerate(true) if n]  # fmt: skip
+        table = protect(rows, grid)
+        counts = table.counts(INDEX_ITEM, [1], ["2026-03"])
+        published.append(100 * (lv @ counts / counts.sum() - 1) / 4)
+        noise.add(results.figure_noise(table, INDEX_ITEM, [[1]], ["2026-03"]))
+    assert noise == {(1.0,)}, "the year's first running total: the table of variance 1"
+    exact = CountTable(["a", "b"], list(INDEX_LEVELS), np.array([true, true]))
+    _, _, plain, _ = results.model_figures(exact)
+    _, _, noisy, _ = results.model_figures(exact, None, (1.0, 1.0))
+    predicted = float(noisy[0] - plain[0])
+    assert predicted > plain[0], "at 40 responses the noise outweighs sampling"
+    assert float(np.var(published)) == pytest.approx(predicted, rel=0.25)
