@@ -329,30 +329,46 @@ class ProtectedTable:
 
     def _count(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         totals = self._totals[item]
+        total = np.zeros(totals.shape[2])
+        for row, runs in self._walk(offices, months):
+            sums = np.zeros(totals.shape[2])
+            for base, end in runs:
+                sums += self._between(totals[row], base, end)
+            total += nonnegative(sums, self.grid.levels[item])
+        return total
+
+    def _walk(
+        self, offices: Iterable[int], months: Iterable[str]
+    ) -> list[tuple[int, list[tuple[int, int]]]]:
+        """Per office of the grid among `offices` (its row), the runs of its shown blocks that
+        lie wholly inside the consecutive `months`, per calendar year: (base, end), the
+        running total just before the run (−1: none, the start of the year) and the one at
+        its end. A figure is the sum of their differences (`counts`); its noise is theirs
+        (`noise_variance`)."""
         rows = [self._office[o] for o in offices if o in self._office]
         cols = [self._month[m] for m in months if m in self._month]
-        total = np.zeros(totals.shape[2])
         if not rows or not cols:
-            return total
+            return []
         low, high = min(cols), max(cols)
         year = self._year
+        out = []
         for row in rows:
-            sums = np.zeros(totals.shape[2])
+            runs: list[tuple[int, int]] = []
             before = -1  # the end of the block before, in the same year (−1: none)
             run: list[int] = []  # shown blocks inside the period in a row: [base, end]
             for first, last, shown in self._blocks[row]:
                 if first == year[first]:
                     before = -1
                 if run and (first == year[first] or not shown or last > high):
-                    sums += self._between(totals[row], *run)
+                    runs.append((run[0], run[1]))
                     run = []
                 if shown and first >= low and last <= high:
                     run = [run[0] if run else before, last]
                 before = last
             if run:
-                sums += self._between(totals[row], *run)
-            total += nonnegative(sums, self.grid.levels[item])
-        return total
+                runs.append((run[0], run[1]))
+            out.append((row, runs))
+        return out
 
     @staticmethod
     def _between(totals: np.ndarray, base: int, end: int) -> np.ndarray:
@@ -365,36 +381,16 @@ class ProtectedTable:
         """The variance of the noise in each level count of the figure `counts()` publishes
         for these offices and consecutive months (before `nonnegative`): per office and
         calendar year, the variance of the running total at the end of its blocks inside the
-        period plus that of the one just before them (the same walk as `counts()`), each the
+        period plus that of the one just before them (`_walk`, as `counts()`), each the
         variance of the perturbation table it was drawn from (`FIRST_NOISE` for a year's
         first running total with anyone and the later ones holding the same responses,
         `NOISE` for the others, nothing for one that holds nobody; nothing for a difference
         of two running totals with the same responses, whose noise is the same); summed over
         the offices (a pooled figure is the sum of its offices' figures)."""
         totals = self._totals[item]
-        rows = [self._office[o] for o in offices if o in self._office]
-        cols = [self._month[m] for m in months if m in self._month]
-        if not rows or not cols:
-            return 0.0
-        low, high = min(cols), max(cols)
-        year = self._year
         total = 0.0
-        for row in rows:
+        for row, runs in self._walk(offices, months):
             spread = self._running_variances(totals[row], row)
-            runs: list[list[int]] = []
-            before = -1
-            run: list[int] = []
-            for first, last, shown in self._blocks[row]:
-                if first == year[first]:
-                    before = -1
-                if run and (first == year[first] or not shown or last > high):
-                    runs.append(run)
-                    run = []
-                if shown and first >= low and last <= high:
-                    run = [run[0] if run else before, last]
-                before = last
-            if run:
-                runs.append(run)
             for base, end in runs:
                 if base >= 0 and np.array_equal(totals[row, base], totals[row, end]):
                     continue  # the same responses, the same noise: the difference has none

@@ -76,6 +76,12 @@ class CountColumns:
     def __len__(self) -> int:
         return int(self.office.size)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory of the columns (for the bound of a cache)."""
+        columns = (self.office, self.item, self.value, self.month, self.n, self.key_sum)
+        return sum(int(c.nbytes) for c in columns)
+
     @classmethod
     def of(cls, rows: CountColumns | Iterable[CountRow]) -> CountColumns:
         if isinstance(rows, CountColumns):

@@ -188,7 +188,7 @@ async def _dimension_rows(
     if found is None:
         found = await queries.dimension_rows(offices, dimension, done, first, last)
         if closed:
-            _cache(state).put(key, found, 48 * sum(len(v) for v in found.values()))
+            _cache(state).put(key, found, sum(v.nbytes for v in found.values()))
     return found
 
 
