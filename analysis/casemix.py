@@ -220,7 +220,8 @@ def adjust_from_margins(
     refs: dict[str, str] = {}
     columns: list[tuple[str, str]] = []
     share: list[FloatArray] = []  # per column: offices' shares of the value
-    dev: list[FloatArray] = []  # per column: n_i x̄_i,v (ȳ_i,v − ȳ_i)
+    # per column: n_i x̄_i,v (ȳ_i,v − ȳ_i^a), ȳ_i^a the office's mean over the adjuster's margins
+    dev: list[FloatArray] = []
     sizes: dict[str, dict[str, FloatArray]] = {}  # adjuster → value → offices' counts
     for name, by_value in margins.items():
         if name not in joint_values:
