@@ -202,3 +202,27 @@ async def test_a_pooled_connection_comes_back_without_what_its_user_left_open(
     link = await make_link()
     sent = await client.post("/api/v1/responses", json=_submission(link.token))
     assert sent.status_code == 201
+    # nothing the reset query would have undone is left on any pooled connection after the
+    # app's own traffic: a response stored, a survey page, the dashboards signed in (the
+    # unnamed portal in pg_cursors is the checking query's own)
+    assert (await client.get(f"/s/{link.token}")).status_code == 200
+    org = await make_organization()
+    await make_office(organization=org)
+    await make_user("pool.manager", "correct-horse-battery", "manager", organization=org)
+    staff = StaffClient(client)
+    assert (await staff.login("pool.manager", "correct-horse-battery")).status_code == 303
+    assert (await client.get("/dashboard/")).status_code == 200
+    held = [await pool.acquire() for _ in range(pool.get_size())]
+    try:
+        for c in held:
+            left = await c.fetchrow(
+                "SELECT (SELECT count(*) FROM pg_settings WHERE source = 'session') AS settings,"
+                " (SELECT count(*) FROM pg_listening_channels()) AS channels,"
+                " (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                "  AND pid = pg_backend_pid()) AS locks,"
+                " (SELECT count(*) FROM pg_cursors WHERE name <> '') AS cursors"
+            )
+            assert dict(left) == {"settings": 0, "channels": 0, "locks": 0, "cursors": 0}
+    finally:
+        for c in held:
+            await pool.release(c)
