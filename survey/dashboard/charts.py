@@ -85,7 +85,10 @@ def _level_labels(scale: str, lang: str) -> list[str] | None:
 
 
 ADJUSTED_AXIS = N_("Index adjusted for client mix (0–100)")
-"""The funnel's axis when the model runs on the adjusted index (survey/dashboard/casemix.py)."""
+"""The caterpillar's axis when the model runs on the adjusted index
+(survey/dashboard/casemix.py)."""
+ADJUSTED_AXIS_SHORT = N_("Adjusted index (0–100)")
+"""The funnel's vertical axis, too short for the long title on a phone."""
 MODEL_WORDS = {"above": N_("clearly above average"), "below": N_("clearly below average")}
 LEVEL_WORDS = {
     "office": {"office": N_("Office"), "overall": N_("all offices")},
@@ -103,7 +106,9 @@ def benchmark_charts(
     labels |= {"better": gettext(MODEL_WORDS["above"]), "worse": gettext(MODEL_WORDS["below"])}
     mix = parts.result.adjustment
     adjusted = {"index": gettext(ADJUSTED_AXIS)} if mix is not None and mix.applied else {}
-    funnel = funnel_spec(parts.funnel, lang=lang, names=True, labels=labels | adjusted)
+    # the funnel's vertical axis is short (on a phone about 200 px): a short title
+    upright = {"index": gettext(ADJUSTED_AXIS_SHORT)} if adjusted else {}
+    funnel = funnel_spec(parts.funnel, lang=lang, names=True, labels=labels | upright)
     _labels_by_importance(funnel, parts)
     charts = {
         "funnel": funnel,

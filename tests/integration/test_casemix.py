@@ -125,6 +125,13 @@ async def test_it_compares_offices_on_the_adjusted_index_and_switches_back(
         expected = {r["name"].split(" ")[0]: r[field] for r in rows if r[field] is not None}
         assert drawn.keys() == expected.keys(), (drawn, expected)
         assert all(abs(drawn[k] - expected[k]) < 0.01 for k in drawn), (adjust, drawn, expected)
+        funnel = re.search(r'id="fig-funnel-data">(.*?)</script>', page.text, re.S)
+        assert funnel, "the funnel's data"
+        title = json.loads(funnel[1])["layout"]["yaxis"]["title"]
+        title = title["text"] if isinstance(title, dict) else title
+        # short enough for a phone's funnel (about 200 px high)
+        want = "Bereinigter Index" if adjust == "mix" else "Zufriedenheitsindex"
+        assert title == f"{want} (0–100)", title
 
     # a filtered view is not adjusted, and says why
     filtered = (
