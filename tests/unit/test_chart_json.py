@@ -1,7 +1,9 @@
 """The dashboards' charts, built as plain dictionaries (analysis.charts `*_spec`), are the very
 figures plotly.graph_objects built before: tests/unit/charts_before.json holds the JSON that
 `fig.to_json()` gave for each case of chart_cases.py with the plotly-object builders of commit
-d76563f (parsed, so only the values count, not the spacing or the escapes)."""
+d76563f (parsed, so only the values count, not the spacing or the escapes). One change made
+on purpose since: the funnel's vertical axis on the adjusted index is titled "Bereinigter
+Index (0–100)" (3b81c54; "benchmark few adjusted")."""
 
 from __future__ import annotations
 
