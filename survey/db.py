@@ -52,6 +52,25 @@ def is_unavailable(exc: BaseException) -> bool:
     )
 
 
+def is_connection_lost(exc: BaseException) -> bool:
+    """True when `exc` says the one connection used is gone (the server ended it: a
+    failover, a terminated backend, a restart), not that the database is unreachable or
+    refuses to write: another connection from the pool may well work."""
+    import asyncpg
+
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        return "another operation" in str(exc)
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "closed" in str(exc)
+    return isinstance(
+        exc,
+        asyncpg.exceptions.ConnectionDoesNotExistError
+        | asyncpg.exceptions.AdminShutdownError  # terminating connection (administrator)
+        | ConnectionResetError
+        | BrokenPipeError,
+    )
+
+
 def make_engine(settings: Settings) -> Engine[Any]:
     if settings.is_sqlite:
         # isolation_level=None: each statement commits inside aiosqlite's thread; otherwise

@@ -30,7 +30,7 @@ import piccolo.engine.sqlite  # noqa: F401  (registers the sqlite3 adapters Picc
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
-from survey.db import SQLITE_BUSY_TIMEOUT_S, is_unavailable
+from survey.db import SQLITE_BUSY_TIMEOUT_S, is_connection_lost, is_unavailable
 from survey.questionnaire import INDEX_ITEM as INDEX_ITEM  # re-exported: the shared vocabulary
 from survey.questionnaire import LOCAL_ZONE as LOCAL_ZONE  # moved to survey.questionnaire
 from survey.questionnaire import Checked, Definition, composite_index
@@ -506,7 +506,7 @@ class ResponseWriter:
     async def _commit(self, items: list[tuple[Submission, asyncio.Future[Outcome]]]) -> None:
         started = time.perf_counter()
         try:
-            outcomes = await self._store.commit([s for s, _ in items])
+            outcomes = await self._commit_once_more_if_lost([s for s, _ in items])
         except Exception as exc:
             if self._metrics is not None:
                 self._metrics.store_failures.inc()
@@ -528,6 +528,24 @@ class ResponseWriter:
         for (_, future), outcome in zip(items, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
+
+    async def _commit_once_more_if_lost(self, submissions: list[Submission]) -> list[Outcome]:
+        """`store.commit`, again on another connection while the one used was lost (after a
+        failover or a restart every idle connection of the pool is gone, and each is found
+        out only when used), at most LOST_CONNECTION_RETRIES times. Safe to repeat: a
+        submission id already stored is answered as such, never stored twice."""
+        for attempt in range(LOST_CONNECTION_RETRIES + 1):
+            try:
+                return list(await self._store.commit(submissions))
+            except Exception as exc:
+                if attempt == LOST_CONNECTION_RETRIES or not is_connection_lost(exc):
+                    raise
+                log.warning("connection lost while storing, trying another: %s", exc)
+        raise AssertionError("unreachable")
+
+
+LOST_CONNECTION_RETRIES = 3
+"""How often the writer tries another connection when the one it used was lost."""
 
 
 def make_submission(

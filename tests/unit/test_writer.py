@@ -118,3 +118,40 @@ def test_a_connection_cut_mid_exchange_counts_as_the_database_being_unavailable(
     )
     assert is_unavailable(cut)
     assert not is_unavailable(asyncpg.exceptions.InternalClientError("a bug of our own"))
+
+
+async def test_it_tries_another_connection_when_the_one_it_used_was_lost() -> None:
+    """After a failover every idle connection of the pool is gone and is found out only when
+    used: the writer tries another (at most LOST_CONNECTION_RETRIES more times); a database
+    that refuses to write is not retried."""
+    import asyncpg
+
+    from survey.respond.store import LOST_CONNECTION_RETRIES
+
+    class LosingStore(FakeStore):
+        def __init__(self, lost: int, error: Exception) -> None:
+            super().__init__()
+            self.lost, self.error = lost, error
+
+        async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+            self.batches.append(len(batch))
+            if self.lost:
+                self.lost -= 1
+                raise self.error
+            return ["created"] * len(batch)
+
+    gone = asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+    read_only = asyncpg.exceptions.ReadOnlySQLTransactionError("read-only")
+    most = 1 + LOST_CONNECTION_RETRIES
+    for lost, error, stored, attempts in (
+        (2, gone, True, 3),
+        (most, gone, False, most),
+        (1, read_only, False, 1),
+    ):
+        store = LosingStore(lost, error)
+        writer = ResponseWriter(store, max_batch=100)
+        await writer.start()
+        result = await asyncio.gather(writer.submit(_submission()), return_exceptions=True)
+        await writer.stop()
+        assert (result == ["created"]) is stored, (lost, error, result)
+        assert len(store.batches) == attempts, store.batches
