@@ -224,22 +224,6 @@ def _filter_sql(filters: Filters, args: list[object], column: str = "") -> str:
     return f" AND {column}{filters.dimension} = {{}}"
 
 
-async def count_rows(
-    office_ids: Sequence[int],
-    items: Sequence[str],
-    filters: Filters,
-    done: Rolled,
-    first_month: str,
-    last_month: str,
-    *,
-    detail_office: int | None = None,
-) -> list[CountRow]:
-    """`count_columns` as rows."""
-    found = await count_columns(office_ids, items, filters, done, first_month, last_month,
-                                detail_office=detail_office)  # fmt: skip
-    return found.rows()
-
-
 async def count_columns(
     office_ids: Sequence[int],
     items: Sequence[str],

@@ -260,7 +260,8 @@ def office_rows(
     counts = _index_table(table, groups, cur_months)
     comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT)
     adj = mix.adjust(groups, counts.counts, counts.labels, min_n) if mix is not None else None
-    noise = figure_noise(table, INDEX_ITEM, groups, cur_months)
+    # the adjusted variances hold the noise already
+    noise = None if adj is not None else figure_noise(table, INDEX_ITEM, groups, cur_months)
     model = group_model(counts, min_n, adjusted=adj, noise=noise)
     cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
@@ -596,7 +597,10 @@ def benchmark(
         mix.adjust([ids for _, _, ids in units], table_.counts, labels, min_n)
         if mix is not None else None
     )  # fmt: skip
-    noise = figure_noise(table, INDEX_ITEM, [ids for _, _, ids in units], months)
+    noise = (
+        None if adj is not None
+        else figure_noise(table, INDEX_ITEM, [ids for _, _, ids in units], months)
+    )  # fmt: skip
     model = group_model(table_, min_n, benchmark=True, adjusted=adj, noise=noise)
     pools = hidden_pools(scope, table, months, min_n)
     target_hidden = pools[frozenset(o.id for o in scope.group)]
