@@ -1,0 +1,239 @@
+"""The office comparison on published (noisy) counts: does it keep its promises?
+
+Every staff figure is computed from the protected table, whose counts carry the cell-key
+noise (survey/dashboard/disclosure.py). This simulation measures, by office size (n = 10,
+30, 100, 1,000 in the period), what the rank-test comparison of the pages
+(analysis.compare_offices) promises and what it keeps:
+
+- **coverage**: how often the 95% interval of the index shown for an office holds the
+  office's true index (the expected value of its published variable, the quarter-point
+  class of the composite index), and how often the Wilson interval of the top-box share
+  ("very satisfied or satisfied" on the overall question) holds the true share;
+- **null**: all 20 offices of the group are equally good; how often the Mann–Whitney test
+  of a studied office against the rest has p < 0.05 (nominal 5 %), and how often it gets a
+  verdict "better"/"worse" (Benjamini–Hochberg q < 0.05 and |r| ≥ 0.1, as the pages);
+- **agreement**: offices differ (effects −0.5…0.5 on the latent scale); how often the
+  verdict on the published counts equals the verdict on the exact counts (the same
+  quarter-point classes, no noise), and how many offices get a verdict at all.
+
+Each is computed three ways: on the exact counts ("exact"), on the published counts as if
+they were the data (what the pages did until 2026-11-29: "ignoring"), and on the published
+counts with the noise variance of each figure as the table gives it (`noise=`,
+`ProtectedTable.noise_variance`: "allowing").
+
+Each round draws a group of 20 offices, 5 of the size under study and 15 of 50 to 400
+responses, respondents as bench/disclosure.py draws them (a latent satisfaction 3.6 +
+effect + N(0, 0.9²), seven 5-point answers with N(0, 0.7²) each, the composite index 420 ×
+their mean; the overall question is the seventh), spread evenly over the months, random
+record keys, and builds the protected table as the dashboards do (`protect`, blocks of at
+least 10 responses). Two periods: a calendar year (January–December 2026, noise variance
+0.5 per level for most figures, 1 for a year's first block alone) and the dashboards'
+default, the last 12 months (November 2025–October 2026: two years touched, 1.0–1.5).
+The true index and share of each effect come from two million respondents drawn once.
+Prints, never asserts.
+
+    nice -n 19 .venv/bin/python bench/comparison.py [--rounds 200] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse
+import inspect
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from analysis import CountTable, compare_offices, top_box
+from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
+from survey.dashboard.queries import CountColumns
+from survey.dashboard.results import MIN_EFFECT
+from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
+
+_2025 = tuple(f"2025-{m:02d}" for m in range(1, 13))
+PERIODS = {
+    "calendar year": (tuple(f"2026-{m:02d}" for m in range(1, 13)), 0),
+    "last 12 months": (_2025 + tuple(f"2026-{m:02d}" for m in range(1, 11)), 10),
+}
+"""The grid's months and where the 12 months of the period start in it."""
+SIZES = (10, 30, 100, 1000)
+STUDIED, OTHERS, MIN_N = 5, 15, 10
+EFFECTS = (-0.5, -0.25, 0.0, 0.25, 0.5)
+"""Office effects on the latent scale (an answer's SD is about 1.1): the studied offices'
+and the others' in the "agreement" scenario."""
+OVERALL = "overall"
+SCALE = (1.0, 2.0, 3.0, 4.0, 5.0)
+NOISY = "noise" in inspect.signature(compare_offices).parameters
+"""Whether this checkout's compare_offices can allow for the noise (after 2026-11-29)."""
+
+
+def _answers(rng: np.random.Generator, effect: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Quarter-point class (0..16) of the composite index and the overall answer (1..5) of
+    n respondents of an office with this effect."""
+    latent = 3.6 + effect + rng.normal(0, 0.9, n)
+    answers = np.clip(np.rint(latent[:, None] + rng.normal(0, 0.7, (n, 7))), 1, 5)
+    values = answers.sum(axis=1) * INDEX_SCALE // 7
+    classes = np.clip(np.floor(4 * values / INDEX_SCALE + 0.5).astype(int) - 4, 0, 16)
+    return classes, answers[:, 6].astype(int)
+
+
+def truths(seed: int = 12345, n: int = 2_000_000) -> dict[float, tuple[float, float]]:
+    """True index (0–100, of the quarter-point classes) and top-box share (%) per effect."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for effect in EFFECTS:
+        classes, overall = _answers(rng, effect, n)
+        out[effect] = (100 * (np.mean(np.asarray(INDEX_LEVELS)[classes]) - 1) / 4,
+                       100 * np.mean(overall >= 4))  # fmt: skip
+    return out
+
+
+def _rows(rng: np.random.Generator, effects: list[float], sizes: list[int],
+          months: tuple[str, ...], start: int) -> CountColumns:  # fmt: skip
+    """Count rows (index and overall question) of the offices, with record-key sums."""
+    columns: list[list[np.ndarray]] = [[], [], [], [], [], []]
+    for o, (effect, n) in enumerate(zip(effects, sizes, strict=True)):
+        inside = rng.integers(start, start + 12, n)
+        before = rng.integers(0, start, rng.poisson(n * start / 12)) if start else inside[:0]
+        month = np.concatenate([before, inside])
+        classes, overall = _answers(rng, effect, month.size)
+        keys = rng.integers(0, 2**31, month.size)
+        for item, value in ((INDEX_ITEM, classes), (OVERALL, overall)):
+            cell = value * 64 + month
+            found, where = np.unique(cell, return_inverse=True)
+            columns[0].append(np.full(found.size, o + 1))
+            columns[1].append(np.full(found.size, item))
+            stored = (np.asarray(INDEX_LEVELS)[found // 64] * INDEX_SCALE).round().astype(int)
+            columns[2].append(stored if item == INDEX_ITEM else found // 64)
+            columns[3].append(np.asarray(months)[found % 64])
+            columns[4].append(np.bincount(where, minlength=found.size))
+            columns[5].append(np.bincount(where, weights=keys, minlength=found.size))
+    office, item, value, month_no, n_col, key = (np.concatenate(c) for c in columns)
+    return CountColumns(office, item, value, month_no, n_col, key.astype(np.int64))
+
+
+def _compare(table: CountTable, noise: tuple[float, ...] | None):
+    if noise is None:
+        return compare_offices(table, MIN_N, min_effect=MIN_EFFECT)
+    return compare_offices(table, MIN_N, min_effect=MIN_EFFECT, noise=noise)
+
+
+def _top_box(counts: np.ndarray, noise: float | None):
+    return top_box(counts, 2) if noise is None else top_box(counts, 2, noise=noise)
+
+
+Tally = dict[str, list[float]]
+
+
+def _round(rng: np.random.Generator, size: int, period: str, null: bool,
+           truth: dict[float, tuple[float, float]], tally: Tally) -> None:  # fmt: skip
+    grid_months, start = PERIODS[period]
+    sizes = [size] * STUDIED + [int(v) for v in rng.integers(50, 401, OTHERS)]
+    effects = [0.0 if null else float(e) for e in rng.choice(EFFECTS, len(sizes))]
+    rows = _rows(rng, effects, sizes, grid_months, start)
+    months = list(grid_months)
+    ids = tuple(range(1, len(sizes) + 1))
+    levels = {INDEX_ITEM: INDEX_LEVELS, OVERALL: SCALE}
+    table = protect(rows, Grid(ids, tuple(months), levels, min_n=MIN_N))
+    period_months = months[start : start + 12]
+    groups = [[o] for o in ids]
+    labels = [str(o) for o in ids]
+    published = table.matrix(INDEX_ITEM, groups, period_months)
+    noise = tuple(table.noise_variance(INDEX_ITEM, g, period_months) for g in groups)
+    # the exact counts of the period in the same classes
+    mine = (rows.item == INDEX_ITEM) & np.isin(rows.month, period_months)
+    exact = np.zeros((len(ids), len(INDEX_LEVELS)))
+    level = np.clip(np.floor(4 * rows.value[mine] / INDEX_SCALE + 0.5).astype(int) - 4, 0, 16)
+    np.add.at(exact, (rows.office[mine] - 1, level), rows.n[mine])
+    ways = {
+        "exact": (exact, None),
+        "ignoring": (published, None),
+        **({"allowing": (published, noise)} if NOISY else {}),
+    }
+    found = {way: _compare(CountTable(labels, list(INDEX_LEVELS), counts), nz)
+             for way, (counts, nz) in ways.items()}  # fmt: skip
+    for i in range(STUDIED):
+        true_index, true_share = truth[effects[i]]
+        tb_counts = table.counts(OVERALL, [ids[i]], period_months)
+        tb_exact = np.zeros(5)
+        hit = (rows.item == OVERALL) & (rows.office == ids[i]) & np.isin(rows.month, period_months)
+        np.add.at(tb_exact, rows.value[hit] - 1, rows.n[hit])
+        tb_noise = table.noise_variance(OVERALL, [ids[i]], period_months)
+        for way, comp in found.items():
+            office = comp.offices[i]
+            shown = office.n >= MIN_N and office.index_low is not None
+            tally[f"shown {way}"].append(shown)
+            if shown:
+                assert office.index_low is not None and office.index_high is not None
+                tally[f"index {way}"].append(office.index_low <= true_index <= office.index_high)
+            tb = _top_box(tb_exact if way == "exact" else tb_counts,
+                          tb_noise if way == "allowing" else None)  # fmt: skip
+            if tb.n >= MIN_N and tb.ci_low is not None and tb.ci_high is not None:
+                tally[f"top box {way}"].append(tb.ci_low <= true_share <= tb.ci_high)
+            if office.pvalue is None:
+                continue
+            said = office.verdict in ("better", "worse")
+            if null:
+                tally[f"p<.05 {way}"].append(office.pvalue < 0.05)
+                tally[f"verdict {way}"].append(said)
+            else:
+                tally[f"verdicts {way}"].append(said)
+                if way != "exact":
+                    tally[f"agree {way}"].append(
+                        office.verdict == found["exact"].offices[i].verdict
+                    )
+
+
+def _pct(values: list[float]) -> str:
+    return f"{100 * np.mean(values):5.1f}" if values else "    –"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    truth = truths()
+    ways = ("exact", "ignoring", "allowing") if NOISY else ("exact", "ignoring")
+    print(f"{args.rounds} rounds × {STUDIED} studied offices per size and scenario; percentages; "
+          f"ways: {', '.join(ways)} (noise-aware code: {'yes' if NOISY else 'no'})")  # fmt: skip
+    header = {
+        "index": "index interval covers (95)",
+        "top box": "top-box interval covers (95)",
+        "p<.05": "null: p < 0.05 (5)",
+        "verdict": "null: better/worse",
+        "verdicts": "differ: with a verdict",
+        "agree": "differ: verdict = exact",
+    }
+    for period in PERIODS:
+        rng = np.random.default_rng(args.seed)
+        print(f"\n{period}")
+        print(" " * 48 + "".join(f"{'n = ' + str(s):>10}" for s in SIZES))
+        results = {}
+        for size in SIZES:
+            tally: Tally = defaultdict(list)
+            for null in (True, False):
+                for _ in range(args.rounds):
+                    _round(rng, size, period, null, truth, tally)
+            results[size] = tally
+        for key, text in header.items():
+            for way in ways:
+                if key == "agree" and way == "exact":
+                    continue
+                cells = "".join(f"{_pct(results[s][f'{key} {way}']):>10}" for s in SIZES)
+                print(f"  {text} [{way}]".ljust(48) + cells)
+        shown = "".join(f"{_pct(results[s]['shown ignoring']):>10}" for s in SIZES)
+        print("  shown (published n ≥ 10)".ljust(48) + shown)
+    print(f"({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
