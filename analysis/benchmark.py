@@ -18,10 +18,11 @@ from analysis.indices import (
     index_interval,
     moments,
     satisfaction_index,
+    share_noise,
     top_box,
     wilson_interval,
 )
-from analysis.significance import adjust_pvalues, mw_z
+from analysis.significance import adjust_pvalues, mw_noise_variance, mw_z
 
 Verdict = Literal["better", "worse", "no clear difference", "withheld", "too few responses"]
 """"withheld" is never computed here: a caller that must not show the comparison (its group's
@@ -81,6 +82,21 @@ def _check_min_n(min_n: int) -> None:
         raise ValueError(f"min_n must be an integer ≥ 1, got {min_n!r}")
 
 
+def _noise_per_office(noise: Sequence[float] | None, offices: int) -> FloatArray | None:
+    """The noise variances as an array (one per office), or None when there is none."""
+    if noise is None:
+        return None
+    try:
+        nu = np.asarray(noise, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"noise must be one variance per office: {exc}") from exc
+    if nu.shape != (offices,):
+        raise ValueError(f"noise must be one variance per office ({offices}), got shape {nu.shape}")
+    if not np.all(np.isfinite(nu)) or np.any(nu < 0):
+        raise ValueError(f"noise must be finite variances ≥ 0, got {nu.tolist()}")
+    return nu if bool(np.any(nu > 0)) else None
+
+
 def compare_offices(
     table: CountTable | Any,
     min_n: int = 10,
@@ -89,6 +105,7 @@ def compare_offices(
     k: int = 2,
     alpha: float = 0.05,
     min_effect: float = 0.0,
+    noise: Sequence[float] | None = None,
 ) -> Comparison:
     """Each office against the pooled other offices, with a verdict.
 
@@ -101,6 +118,16 @@ def compare_offices(
     q-values. Verdict: "too few responses" when n_i < min_n (and no figures are shown);
     "better"/"worse" when q < alpha and |effect size| ≥ min_effect, by the sign of the
     rank-biserial effect size; otherwise "no clear difference".
+
+    `noise` (one per office): the variance of the noise in each level count of the office's
+    published counts (the protected table's cell-key noise, `ProtectedTable.noise_variance`;
+    a pooled unit's is the sum of its offices'). The figures then allow for it: the index
+    interval's SE² gains ν_i·Σ_l (x_l − ȳ_i)²/n_i² (`index_interval`), the top-box interval
+    is Wilson's on the effective sample size (`wilson_interval`, `share_noise`), and the
+    Mann–Whitney variance gains what the office's noise and the rest's (Σ_{j≠i} ν_j, the rest
+    being the sum of the other offices' figures) add to U (`mw_noise_variance`). The index,
+    share, U and effect size stay those of the published counts. Without `noise` every figure
+    is scipy's on the expanded counts.
     """
     _check_min_n(min_n)
     if not 0 < alpha < 1:
@@ -113,6 +140,7 @@ def compare_offices(
     n_levels = lv.size
     if not 1 <= k <= n_levels:
         raise ValueError(f"k must be from 1 to the number of levels ({n_levels}), got {k}")
+    nu = _noise_per_office(noise, c.shape[0])
     total = c.sum(axis=0)
     big_n = float(total.sum())
     n, mean, _ = moments(c, lv)
@@ -124,7 +152,7 @@ def compare_offices(
     with np.errstate(invalid="ignore", divide="ignore"):
         index = 100.0 * (mean - lv[0]) / span if span > 0 else np.full_like(n, np.nan)
     if span > 0:
-        index_low, index_high, _ = index_interval(c, lv)
+        index_low, index_high, _ = index_interval(c, lv, noise=nu)
     else:
         index_low = index_high = np.full_like(n, np.nan)
 
@@ -132,14 +160,18 @@ def compare_offices(
     x = c[:, n_levels - k :].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 100.0 * x / n
-    tb_low, tb_high = wilson_interval(x, n)
+    extra = None if nu is None else share_noise(x, n, k, n_levels, nu)
+    tb_low, tb_high = wilson_interval(x, n, extra=extra)
 
     # Mann–Whitney of each office against the rest
     ranks = midranks(total)
     u = c @ ranks - n * (n + 1.0) / 2.0
     ties = float(np.sum(total**3 - total))
     testable = shown & (n_rest > 0)
-    p, _ = mw_z(u, n, n_rest, ties)
+    u_noise = None
+    if nu is not None:
+        u_noise = mw_noise_variance(total, n, n_rest, nu, float(nu.sum()) - nu)
+    p, _ = mw_z(u, n, n_rest, ties, u_noise)
     with np.errstate(invalid="ignore", divide="ignore"):
         effect = 2.0 * u / (n * n_rest) - 1.0
     q = np.full_like(n, np.nan)

@@ -58,7 +58,10 @@ def moments(counts: FloatArray, levels: FloatArray) -> tuple[FloatArray, FloatAr
 
 
 def index_interval(
-    counts: FloatArray, levels: FloatArray, z: float = Z95
+    counts: FloatArray,
+    levels: FloatArray,
+    z: float = Z95,
+    noise: FloatArray | float | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """95% interval of the index (0–100) that never collapses to zero width (vectorised).
 
@@ -73,6 +76,13 @@ def index_interval(
     the multinomial in tests/unit/test_analysis_indices.py (≥ 95% at n = 3…30 on skewed,
     uniform, bimodal and piled-up answer distributions of a 5-point item, where the t
     interval covers 10–95%). Returns low, high and the SE of the augmented mean.
+
+    `noise` (one per row, or one for all): the variance ν of independent noise on every
+    level count, as the published counts of the protected table carry it (cell-key
+    perturbation; `ProtectedTable.noise_variance`). A mean Σ c_l·x_l / Σ c_l of such counts
+    moves by Σ_l e_l·(x_l − ȳ)/n to first order, so the SE² gains ν·Σ_l (x_l − ȳ)²/n² over
+    every level, empty ones included (ȳ the observed index, x_l the levels on the index
+    scale, n the published n). None or 0: the interval above, unchanged.
     """
     span = levels[-1] - levels[0]
     scale = 100.0 * (levels - levels[0]) / span
@@ -88,24 +98,41 @@ def index_interval(
     n = counts.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = (counts @ scale) / n
+        if noise is not None:
+            spread = ((scale - observed[..., None]) ** 2).sum(axis=-1)
+            extra = np.asarray(noise, dtype=np.float64) * spread / (n * n)
+            se = np.where(extra > 0, np.sqrt(se * se + extra), se)
     low = np.clip(np.minimum(mean - z * se, observed), 0.0, 100.0)
     high = np.clip(np.maximum(mean + z * se, observed), 0.0, 100.0)
     return low, high, se
 
 
-def satisfaction_index(counts: Any, levels: Any = None, *, confidence: float = 0.95) -> Estimate:
+def _check_noise(noise: float) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, int | float | np.floating | np.integer):
+        raise ValueError(f"noise must be a variance (a number ≥ 0), got {noise!r}")
+    if not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a variance (a finite number ≥ 0), got {noise!r}")
+    return float(noise)
+
+
+def satisfaction_index(
+    counts: Any, levels: Any = None, *, confidence: float = 0.95, noise: float = 0.0
+) -> Estimate:
     """Mean answer rescaled to 0–100, with an interval that stays open at the scale's ends.
 
     index = 100 · (mean − min) / (max − min), where min and max are the first and last
     scale level (the scale's ends, not the observed answers), mean = Σ c_j·x_j / n.
     Interval: `index_interval` (z²/2 pseudo-answers at each end of the scale; for two
     levels the Agresti–Coull interval). `se` is the SE of the augmented mean, which never
-    is 0. No interval for n < 2. `levels` defaults to 1, 2, …, L.
+    is 0. No interval for n < 2. `levels` defaults to 1, 2, …, L. `noise`: the variance of
+    the noise in each level count of published counts (see `index_interval`), allowed for in
+    the interval and `se`.
     (Until 2026-11 this was the t interval, which has zero width when every answer is the
     same and covered 89% at n = 10 for answer shares .01/.01/.03/.15/.80.)
     """
     c = as_counts(counts)
     lv = as_levels(levels if levels is not None else np.arange(1, c.size + 1), c.size)
+    nu = _check_noise(noise)
     n_int = int(c.sum())
     if n_int == 0:
         return Estimate(None, None, None, 0, None, "n == 0")
@@ -118,18 +145,29 @@ def satisfaction_index(counts: Any, levels: Any = None, *, confidence: float = 0
     if n_int < 2:
         return Estimate(value, None, None, n_int, None, "n < 2: no interval")
     z = float(stats.norm.ppf(0.5 + confidence / 2))
-    low, high, se = index_interval(c, lv, z)
+    low, high, se = index_interval(c, lv, z, nu if nu > 0 else None)
     return Estimate(value, float(low), float(high), n_int, float(se))
 
 
 def wilson_interval(
-    successes: FloatArray, n: FloatArray, z: float = Z95
+    successes: FloatArray, n: FloatArray, z: float = Z95, extra: FloatArray | float | None = None
 ) -> tuple[FloatArray, FloatArray]:
     """Wilson (1927) score interval for x successes of n, as proportions (vectorised).
 
     centre = (x + z²/2)/(n + z²), half = z/(n + z²) · √(x(n − x)/n + z²/4)
     (Newcombe 1998, Stat Med 17:857–872, method 3).
+    `extra`: a variance of the share from another source than sampling (the noise of
+    published counts, `share_noise`). The interval is then Wilson's on the effective sample
+    size n/deff, deff = 1 + extra / (p̃(1 − p̃)/n) with p̃ = centre, and x·(n/deff)/n
+    successes: the design-effect form for complex samples (Kish 1965, Survey Sampling §8.2;
+    Korn & Graubard 1998, Survey Methodology 24:193–201). None or 0: Wilson's interval.
     """
+    if extra is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = (successes + z * z / 2) / (n + z * z)
+            deff = 1.0 + np.asarray(extra, dtype=np.float64) * n / (p * (1.0 - p))
+            scaled = np.where(deff > 1, 1.0 / deff, 1.0)
+        successes, n = successes * scaled, n * scaled
     with np.errstate(invalid="ignore", divide="ignore"):
         denom = n + z * z
         centre = (successes + z * z / 2) / denom
@@ -140,22 +178,41 @@ def wilson_interval(
     return low, high
 
 
-def top_box(counts: Any, k: int = 2) -> Estimate:
+def share_noise(
+    successes: FloatArray, n: FloatArray, k: int, levels: int, noise: FloatArray | float
+) -> FloatArray:
+    """The variance noise ν on every level count (`index_interval`) gives the share of the
+    top k of `levels` levels, to first order: the share is the mean of an indicator t_l
+    (1 on the top k levels), so ν·Σ_l (t_l − p)²/n² = ν·(k(1 − p)² + (L − k)p²)/n²."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        spread = k * (1.0 - p) ** 2 + (levels - k) * p * p
+        out: FloatArray = np.asarray(noise, dtype=np.float64) * spread / (n * n)
+    return out
+
+
+def top_box(counts: Any, k: int = 2, *, noise: float = 0.0) -> Estimate:
     """Share of answers in the top k levels, in percent, with the Wilson 95% interval.
 
     p = (c_{L−k+1} + … + c_L) / n; interval by the Wilson score method (Wilson 1927,
-    JASA 22:209–212; recommended by Newcombe 1998, Stat Med 17:857–872).
+    JASA 22:209–212; recommended by Newcombe 1998, Stat Med 17:857–872). `noise`: the
+    variance of the noise in each level count of published counts; the interval is then
+    Wilson's on the effective sample size (`wilson_interval` with `share_noise`), and `se`
+    holds it too.
     """
     c = as_counts(counts)
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 1 <= k <= c.size:
         raise ValueError(f"k must be an integer from 1 to the number of levels ({c.size}), got {k}")
+    nu = _check_noise(noise)
     n_int = int(c.sum())
     if n_int == 0:
         return Estimate(None, None, None, 0, None, "n == 0")
     x = float(c[-k:].sum())
     p = x / n_int
-    low, high = wilson_interval(np.array([x]), np.array([float(n_int)]))
-    se = 100.0 * math.sqrt(p * (1 - p) / n_int)
+    xs, ns = np.array([x]), np.array([float(n_int)])
+    extra = share_noise(xs, ns, k, c.size, nu) if nu > 0 else None
+    low, high = wilson_interval(xs, ns, extra=extra)
+    se = 100.0 * math.sqrt(p * (1 - p) / n_int + (float(extra[0]) if extra is not None else 0.0))
     return Estimate(100.0 * p, 100.0 * float(low[0]), 100.0 * float(high[0]), n_int, se)
 
 

@@ -85,7 +85,11 @@ class Change:
 
 
 def mw_z(
-    u: FloatArray, n1: FloatArray, n2: FloatArray, ties: FloatArray | float
+    u: FloatArray,
+    n1: FloatArray,
+    n2: FloatArray,
+    ties: FloatArray | float,
+    noise: FloatArray | float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Two-sided p and z of the tie- and continuity-corrected normal approximation (vectorised).
 
@@ -93,16 +97,49 @@ def mw_z(
     z = (max(U, n1·n2 − U) − mu − 0.5)/sigma, p = min(1, 2·Φ(−z)) — the form used by
     scipy.stats.mannwhitneyu(method="asymptotic") (Hollander, Wolfe & Chicken 2014, §4.1).
     When sigma = 0 (every answer on one level) z = −∞ and p = 1.
+    `noise`: a variance added to sigma² (`mw_noise_variance`: what noise on the published
+    counts adds to U); None or 0 leaves the test exactly scipy's.
     """
     n = n1 + n2
     mu = n1 * n2 / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        sigma = np.sqrt(n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0))))
+        var = n1 * n2 / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)))
+        if noise is not None:
+            var = var + noise
+        sigma = np.sqrt(var)
         big_u = np.maximum(u, n1 * n2 - u)
         z = (big_u - mu - 0.5) / sigma
     z = np.where(sigma > 0, z, -np.inf)
     p = np.clip(2.0 * special.ndtr(-z), 0.0, 1.0)
     return p, z
+
+
+def mw_noise_variance(
+    pooled: FloatArray, n1: FloatArray, n2: FloatArray, noise1: FloatArray, noise2: FloatArray
+) -> FloatArray:
+    """The variance that independent noise on every level count of both groups adds to
+    Mann–Whitney's U − n1·n2/2, under the null hypothesis (vectorised over pairs of groups).
+
+    U − n1·n2/2 = Σ_l Σ_m a_l·b_m·B_lm with B_lm = ½·sign(l − m) (a pair counts 1 when a's
+    answer is higher, ½ when tied; n1·n2/2 uses the published n's, which carry the noise as
+    well). With published counts a + e, b + f (e_l, f_m independent, mean 0, variances ν1,
+    ν2 on every level, empty ones included, as the cell-key method adds them):
+    Var = ν1·Σ_l (B·b)_l² + ν2·Σ_m (aᵀB)_m² + ν1·ν2·Σ B_lm², where (B·b)_l = ½(b below l −
+    b above l) is the centred mid-rank of level l among b's answers. Under the null both
+    groups are shares n1/N and n2/N of the pooled counts T, so (B·b)_l = (n2/N)·s_l and
+    (aᵀB)_l = −(n1/N)·s_l with s_l = r_l − (N + 1)/2, r_l the pooled mid-rank:
+    Var = (ν1·n2² + ν2·n1²)/N² · Σ_l s_l² + ν1·ν2·L(L − 1)/4 (L levels). Checked against
+    fresh noise draws in tests/unit/test_analysis_significance.py; the noise is linear in U
+    but for the last, small term.
+    """
+    big_n = float(pooled.sum())
+    s = midranks(pooled) - (big_n + 1.0) / 2.0
+    levels = pooled.size
+    spread = float(s @ s) / (big_n * big_n) if big_n > 0 else math.nan  # no answers: no test
+    out: FloatArray = (noise1 * n2 * n2 + noise2 * n1 * n1) * spread + (
+        noise1 * noise2 * levels * (levels - 1) / 4.0
+    )
+    return out
 
 
 def mann_whitney(counts_a: Any, counts_b: Any) -> MannWhitney:

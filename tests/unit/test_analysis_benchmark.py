@@ -217,3 +217,67 @@ def test_it_never_passes_on_a_nan_even_for_empty_offices_and_all_equal_answers(t
     assert no_nan(compare_offices(table, min_n=1))
     assert no_nan(funnel_limits(table, min_n=1))
     assert no_nan(funnel_limits(table, measure="top_box", min_n=1, overdispersion="additive"))
+
+
+# --- the noise of published counts (noise=): issue 10, bench/comparison.py ---
+
+
+@FAST
+@given(tables())
+def test_it_is_exactly_scipys_comparison_without_noise_or_with_zero_noise(table):
+    plain = compare_offices(table, min_n=2)
+    assert compare_offices(table, min_n=2, noise=None) == plain
+    assert compare_offices(table, min_n=2, noise=[0.0] * len(table.labels)) == plain
+
+
+@FAST
+@given(tables(max_count=40), st.floats(0.1, 3.0))
+def test_noise_widens_the_intervals_and_weakens_the_test_but_moves_no_figure(table, nu):
+    plain = compare_offices(table, min_n=2)
+    noisy = compare_offices(table, min_n=2, noise=[nu] * len(table.labels))
+    for a, b in zip(plain.offices, noisy.offices, strict=True):
+        assert (a.n, a.index, a.top_box, a.statistic, a.effect_size) == (
+            b.n, b.index, b.top_box, b.statistic, b.effect_size,
+        )  # fmt: skip
+        if a.index_low is not None:
+            assert b.index_low is not None and b.index_high is not None
+            assert b.index_low <= a.index_low + 1e-9 and b.index_high >= a.index_high - 1e-9
+            assert b.index_low <= b.index <= b.index_high
+        if a.top_box_low is not None:
+            assert b.top_box_low is not None and b.top_box_high is not None
+            assert b.top_box_low <= a.top_box_low + 1e-9
+            assert b.top_box_high >= a.top_box_high - 1e-9
+        if a.pvalue is not None:
+            assert b.pvalue is not None and a.pvalue - 1e-12 <= b.pvalue <= 1.0
+            assert b.verdict == "no clear difference" or b.verdict == a.verdict
+
+
+def test_noise_on_answers_all_on_one_level_gives_no_verdict_and_no_nan():
+    table = CountTable(["a", "b"], LEVELS, [[0, 0, 0, 0, 12], [0, 0, 0, 0, 30]])
+    for office in compare_offices(table, min_n=10, noise=[1.0, 1.0]).offices:
+        assert office.pvalue == 1.0 and office.verdict == "no clear difference"
+        assert office.index == 100.0 and office.index_high == 100.0
+        assert office.index_low is not None and office.index_low < 100.0
+
+
+def test_an_office_at_the_minimum_gets_a_wider_interval_and_one_below_none():
+    table = CountTable(
+        ["a", "b", "c"], LEVELS, [[0, 1, 2, 4, 3], [0, 0, 1, 3, 5], [5, 9, 20, 40, 30]]
+    )
+    plain = compare_offices(table, min_n=10)
+    noisy = compare_offices(table, min_n=10, noise=[1.0, 1.0, 2.0])
+    a, b = plain.offices[0], noisy.offices[0]
+    assert a.index_low is not None and b.index_low is not None
+    assert b.index_high - b.index_low > a.index_high - a.index_low
+    assert noisy.offices[1].index is None and noisy.offices[1].verdict == "too few responses"
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [[1.0], [1.0, 1.0, 1.0], [1.0, float("nan")], [1.0, -0.5], [1.0, float("inf")], ["a", 1.0],
+     [[1.0], [1.0]]],
+)  # fmt: skip
+def test_it_refuses_noise_that_is_not_one_variance_per_office(noise):
+    table = CountTable(["a", "b"], LEVELS, [[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]])
+    with pytest.raises(ValueError, match="noise"):
+        compare_offices(table, noise=noise)

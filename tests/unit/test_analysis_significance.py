@@ -343,3 +343,22 @@ def test_kruskal_wallis_of_identical_groups_is_p_one() -> None:
     result = kruskal([group, group])
     assert result.statistic == pytest.approx(0.0, abs=1e-9)
     assert result.pvalue == 1.0
+
+
+def test_the_noise_variance_of_u_is_what_fresh_noise_on_both_groups_gives() -> None:
+    """`mw_noise_variance` against 20,000 draws of independent noise on every level count of
+    both groups (variances 1 and 6), groups drawn as shares of one pooled distribution."""
+    from analysis.significance import mw_noise_variance
+
+    rng = np.random.default_rng(7)
+    shares = np.array([0, 1, 2, 3, 5, 8, 10, 12, 13, 14, 12, 9, 6, 3, 2], dtype=float)
+    shares /= shares.sum()
+    a = rng.multinomial(60, shares).astype(float)
+    b = rng.multinomial(900, shares).astype(float)
+    e = rng.normal(0, 1.0, (20_000, a.size))
+    f = rng.normal(0, np.sqrt(6.0), (20_000, a.size))
+    sign = 0.5 * np.sign(np.arange(a.size)[:, None] - np.arange(a.size)[None, :])
+    centred = np.einsum("dl,lm,dm->d", a + e, sign, b + f)  # U − n_a·n_b/2 of the noisy counts
+    predicted = mw_noise_variance(a + b, np.array(60.0), np.array(900.0), np.array(1.0),
+                                  np.array(6.0))  # fmt: skip
+    assert float(np.var(centred)) == pytest.approx(float(predicted), rel=0.1)
