@@ -258,10 +258,11 @@ def office_rows(
     groups = [[o.id] for o in group]
     cur_months, prev_months = current_months(filters), previous_months(filters)
     counts = _index_table(table, groups, cur_months)
-    comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT)
+    each = figure_noise(table, INDEX_ITEM, groups, cur_months)
+    comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT, noise=each)
     adj = mix.adjust(groups, counts.counts, counts.labels, min_n) if mix is not None else None
     # the adjusted variances hold the noise already
-    noise = None if adj is not None else figure_noise(table, INDEX_ITEM, groups, cur_months)
+    noise = None if adj is not None else each
     model = group_model(counts, min_n, adjusted=adj, noise=noise)
     cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
@@ -275,7 +276,8 @@ def office_rows(
             continue
         enough = comp.n >= min_n
         modelled = enough and not against
-        tb = top_box(table.counts(TOP_BOX_ITEM, [office.id], cur_months), 2)
+        tb = top_box(table.counts(TOP_BOX_ITEM, [office.id], cur_months), 2,
+                     noise=table.noise_variance(TOP_BOX_ITEM, [office.id], cur_months))  # fmt: skip
         tb_ok = enough and tb.n >= min_n
         prev = table.counts(INDEX_ITEM, [office.id], prev_months)
         prev_n = int(prev.sum())
@@ -428,7 +430,9 @@ def office_result(
     points = []
     shown_months = []
     for month in cur_months:
-        est = satisfaction_index(table.counts(INDEX_ITEM, [office_id], [month]), INDEX_LEVELS)
+        counts = table.counts(INDEX_ITEM, [office_id], [month])
+        noise = table.noise_variance(INDEX_ITEM, [office_id], [month])
+        est = satisfaction_index(counts, INDEX_LEVELS, noise=noise)
         ok = est.n >= min_n
         if ok:
             shown_months.append(month)
@@ -456,7 +460,9 @@ def office_result(
     hidden = hidden_pools(scope, table, cur_months, min_n)
     for level, name, ids in pools:
         reason = hidden[frozenset(ids)]
-        est = satisfaction_index(table.counts(INDEX_ITEM, ids, cur_months), INDEX_LEVELS)
+        noise = table.noise_variance(INDEX_ITEM, ids, cur_months)
+        est = satisfaction_index(table.counts(INDEX_ITEM, ids, cur_months), INDEX_LEVELS,
+                                 noise=noise)  # fmt: skip
         shown = reason is None and est.n >= min_n
         comparison.append(
             ComparisonRow(
@@ -592,15 +598,13 @@ def benchmark(
     units, visible = comparison_units(scope, level)
     labels = _unique_labels([name for _, name, _ in units])
     table_ = _index_table(table, [ids for _, _, ids in units], months, labels)
-    comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT)
+    each = figure_noise(table, INDEX_ITEM, [ids for _, _, ids in units], months)
+    comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT, noise=each)
     adj = (
         mix.adjust([ids for _, _, ids in units], table_.counts, labels, min_n)
         if mix is not None else None
     )  # fmt: skip
-    noise = (
-        None if adj is not None
-        else figure_noise(table, INDEX_ITEM, [ids for _, _, ids in units], months)
-    )  # fmt: skip
+    noise = None if adj is not None else each  # the adjusted variances hold it already
     model = group_model(table_, min_n, benchmark=True, adjusted=adj, noise=noise)
     pools = hidden_pools(scope, table, months, min_n)
     target_hidden = pools[frozenset(o.id for o in scope.group)]

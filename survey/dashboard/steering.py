@@ -147,7 +147,8 @@ def judge_targets(
     rows = []
     for (office, item), target in sorted(targets.items(), key=lambda t: (names[t[0][0]], t[0][1])):
         levels = INDEX_LEVELS if item == INDEX_ITEM else scale_levels(item)
-        est = satisfaction_index(table.counts(item, [office], months), levels)
+        est = satisfaction_index(table.counts(item, [office], months), levels,
+                                 noise=table.noise_variance(item, [office], months))  # fmt: skip
         shown = est.n >= min_n and est.value is not None
         verdict = (
             judge(est.value, est.ci_low, est.ci_high, est.n, target, se=est.se) if shown else None
@@ -200,14 +201,17 @@ def compare_kinds(
     if len(present) < 2:
         return []
     counts = {k: table.counts(INDEX_ITEM, shown[k], months) for k in present}
+    # a pool is the sum of its offices' figures, and its noise the sum of theirs
+    noise = {k: table.noise_variance(INDEX_ITEM, shown[k], months) for k in present}
     rows = []
     for kind in present:
-        est = satisfaction_index(counts[kind], INDEX_LEVELS)
+        est = satisfaction_index(counts[kind], INDEX_LEVELS, noise=noise[kind])
         verdict: Verdict | None = None
         pvalue = None
         if kind != "main" and "main" in present:
             pair = CountTable(["main", kind], list(INDEX_LEVELS), [counts["main"], counts[kind]])
-            other = compare_offices(pair, min_n, min_effect=MIN_EFFECT).offices[1]
+            other = compare_offices(pair, min_n, min_effect=MIN_EFFECT,
+                                    noise=(noise["main"], noise[kind])).offices[1]  # fmt: skip
             verdict, pvalue = other.verdict, other.pvalue
         rows.append(
             KindRow(

@@ -1,0 +1,80 @@
+"""The office comparison on published counts allows for their noise: what the pages promise
+(95% intervals, a 5% test) holds for the true figures, not only for the published ones.
+bench/comparison.py is the full simulation behind docs/methods.md; these are its small
+versions, each failing on the comparison that took the published counts for the data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis import CountTable, compare_offices
+from survey.dashboard import results
+from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
+from survey.dashboard.queries import CountColumns
+from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
+
+SHARES = np.array([0, 0, 0, 1, 2, 3, 5, 8, 10, 12, 13, 14, 12, 9, 6, 3, 2], dtype=float)
+SHARES /= SHARES.sum()
+"""A realistic distribution of the composite index over its quarter-point classes (mean 3.8
+on the 1–5 scale, as bench/comparison.py's offices)."""
+LEVELS = np.asarray(INDEX_LEVELS)
+TRUE_INDEX = float(100 * (SHARES @ LEVELS - 1) / 4)
+MONTH = "2026-03"
+
+
+def _table(rng: np.random.Generator, sizes: list[int]) -> tuple[CountTable, tuple[float, ...]]:
+    """Offices of these sizes drawn from SHARES, answering in one month (the year's first
+    block: noise variance 1 per level); their published index counts and noise variances."""
+    office, value, n, key = [], [], [], []
+    for o, size in enumerate(sizes, start=1):
+        classes = rng.choice(LEVELS.size, size, p=SHARES)
+        keys = rng.integers(0, 2**31, size)
+        for k in np.unique(classes):
+            office.append(o)
+            value.append(round(INDEX_SCALE * float(LEVELS[k])))
+            n.append(int(np.sum(classes == k)))
+            key.append(int(keys[classes == k].sum()))
+    rows = CountColumns(office, [INDEX_ITEM] * len(n), value, [MONTH] * len(n), n, key)
+    ids = tuple(range(1, len(sizes) + 1))
+    table = protect(rows, Grid(ids, (MONTH,), {INDEX_ITEM: INDEX_LEVELS}, min_n=10))
+    groups = [[o] for o in ids]
+    counts = results._index_table(table, groups, [MONTH])
+    return counts, results.figure_noise(table, INDEX_ITEM, groups, [MONTH])
+
+
+def test_the_index_interval_of_a_published_figure_covers_the_true_index() -> None:
+    """An office of 20 responses in one month, 400 draws: the interval on the published
+    counts as if exact held the true index in about 90% (the noise of the 17 classes, 1 per
+    level, moves the index more than sampling does); allowing for the noise, in about 98%
+    (the interval with pseudo-answers at the ends is conservative at small n)."""
+    rng = np.random.default_rng(20261129)
+    ignoring, allowing = [], []
+    for _ in range(400):
+        counts, noise = _table(rng, [20, 100])
+        assert noise == (1.0, 1.0)
+        for found, hits in ((compare_offices(counts), ignoring),
+                            (compare_offices(counts, noise=noise), allowing)):  # fmt: skip
+            office = found.offices[0]
+            if office.index_low is None or office.index_high is None:
+                continue  # published n < 10 (the noise of n)
+            hits.append(office.index_low <= TRUE_INDEX <= office.index_high)
+    assert len(allowing) > 350
+    assert np.mean(ignoring) < 0.93, np.mean(ignoring)
+    assert np.mean(allowing) >= 0.95, np.mean(allowing)
+
+
+def test_the_rank_test_on_published_counts_keeps_its_5_percent_when_nobody_differs() -> None:
+    """Four equally good offices (30 responses against 3 × 200), 400 draws: the Mann–Whitney
+    test of the small one against the rest had p < 0.05 in about 15% of draws on the
+    published counts as if exact; allowing for the noise, in about 5%."""
+    rng = np.random.default_rng(20261130)
+    ignoring, allowing = [], []
+    for _ in range(400):
+        counts, noise = _table(rng, [30, 200, 200, 200])
+        for found, hits in ((compare_offices(counts), ignoring),
+                            (compare_offices(counts, noise=noise), allowing)):  # fmt: skip
+            p = found.offices[0].pvalue
+            assert p is not None
+            hits.append(p < 0.05)
+    assert np.mean(ignoring) > 0.09, np.mean(ignoring)
+    assert np.mean(allowing) <= 0.07, np.mean(allowing)
