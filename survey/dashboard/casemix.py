@@ -24,6 +24,7 @@ need cells of two filters at once, which no page publishes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -136,31 +137,35 @@ async def group_mix(
     table_for: Callable[[Filters], Awaitable[ProtectedTable]],
     offices: Sequence[int],
     filters: Filters,
-    table: ProtectedTable,
     months: list[str],
     done: queries.Rolled,
+    published: str | None,
 ) -> Mix:
-    """The offices' published margins (from the protected tables of the single-filter views,
-    `table_for`) and the group's perturbed cross-tab over the published `months`."""
+    """The offices' published margins (from the protected tables of the page's view and of
+    its single-filter views, `table_for`) and the group's perturbed cross-tab over the
+    published `months` (through `published`, the last published month: that of the
+    tables' grids). The tables and the cross-tab are independent of each other: they are
+    read at once (on a cold view, ten count statements and the cross-tab's)."""
     groups = [[o] for o in offices]
+    views = [
+        *(("service_type", "service_type", v) for v in SERVICE_TYPES),
+        *(("language", "locale", v) for v in GERMAN),
+        *(("mode", "mode", v) for v in MODES),
+    ]
+    tables, rows = await asyncio.gather(
+        asyncio.gather(
+            table_for(filters),
+            *(table_for(msgspec.structs.replace(filters, **{field: v})) for _, field, v in views),
+        ),
+        _mix_rows(offices, done, months, published),
+    )
+    table = tables[0]
     totals = table.matrix(INDEX_ITEM, groups, months)
-    tables = [table]
-
-    async def margin(**value: str) -> np.ndarray:
-        view = msgspec.structs.replace(filters, **value)
-        tables.append(await table_for(view))
-        return tables[-1].matrix(INDEX_ITEM, groups, months)
-
-    margins: dict[str, dict[str, np.ndarray]] = {
-        "service_type": {v: await margin(service_type=v) for v in SERVICE_TYPES},
-        "language": {v: await margin(locale=v) for v in GERMAN},
-        "mode": {v: await margin(mode=v) for v in MODES},
-    }
+    margins: dict[str, dict[str, np.ndarray]] = {"service_type": {}, "language": {}, "mode": {}}
+    for (group, _, v), view_table in zip(views, tables[1:], strict=True):
+        margins[group][v] = view_table.matrix(INDEX_ITEM, groups, months)
     german = sum(margins["language"].values(), np.zeros_like(totals))
     margins["language"][OTHER] = np.clip(totals - german, 0.0, None)
-    published = table.grid.published_through
-    last = min(months[-1], published) if published else months[-1]
-    rows = await queries.mix_rows(list(offices), done, months[0], last) if months else []
     grouped: dict[tuple[str, str, str], list[int]] = {}
     for r in rows:
         key = (r.service_type, language_group(r.locale), r.mode)
@@ -173,6 +178,16 @@ async def group_mix(
     cells = {name: tuple(k[j] for k in keys) for j, name in enumerate(ADJUSTERS)}
     return Mix(tuple(offices), margins, cells, tuple(float(x) for x in n),
                noise=figure_noise(tables, offices, months))  # fmt: skip
+
+
+async def _mix_rows(
+    offices: Sequence[int], done: queries.Rolled, months: list[str], published: str | None
+) -> list[queries.MixRow]:
+    """The cross-tab's rows of the published months."""
+    if not months:
+        return []
+    last = min(months[-1], published) if published else months[-1]
+    return await queries.mix_rows(list(offices), done, months[0], last)
 
 
 def figure_noise(

@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import re
 import sqlite3
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -283,11 +284,34 @@ async def count_columns(
     return CountColumns.from_tuples(await _tuples(sql, args))
 
 
+READS_AT_ONCE = 4
+"""Count statements one process runs at once (a cold page reads up to 15 independent ones):
+enough for two cores and the database's own, and it leaves PostgreSQL connections of the
+pool to the response writer."""
+_READS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _reads() -> asyncio.Semaphore:
+    """The running event loop's bound on concurrent count statements (`READS_AT_ONCE`)."""
+    loop = asyncio.get_running_loop()
+    found = _READS.get(loop)
+    if found is None:
+        found = _READS[loop] = asyncio.Semaphore(READS_AT_ONCE)
+    return found
+
+
 async def _tuples(sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
     """The rows of a raw query (Piccolo's `{}` placeholders) as tuples, read by the engine's
     driver itself: for the tens of thousands of count rows of a page's first (cold) view,
     Piccolo's dict per row took about as long as the query (SQLite: 170-280 → 100-110 ms for
-    the 21,000 rows of an office page at the million)."""
+    the 21,000 rows of an office page at the million). At most `READS_AT_ONCE` at a time."""
+    async with _reads():
+        return await _read_tuples(sql, args)
+
+
+async def _read_tuples(sql: str, args: Sequence[object]) -> list[tuple[Any, ...]]:
     engine = DailyCount._meta.db
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         marks = iter(range(1, len(args) + 1))

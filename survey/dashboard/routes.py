@@ -6,12 +6,13 @@ protected table (disclosure) → figures (results) → charts → template, CSV 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
@@ -111,6 +112,7 @@ CSP = (
 strict style-src blocks; scripts stay 'self' only. Staff pages only, never respondent pages."""
 EVERY_ITEM = (INDEX_ITEM, *(i.code for i in results.SCALE_ITEMS))
 """The index (it sets the blocks) and every scale item: the office page's and learning's table."""
+T = TypeVar("T")
 STAFF_HEADERS = {"cache-control": "no-store", "content-security-policy": CSP}
 DEPENDENCIES = {
     "staff": Provide(guard.dashboard_scope),
@@ -163,17 +165,22 @@ async def protected_table(
     cached = _cache(state).get(key) if closed else None  # all rolled up: never changes
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    rows = await queries.count_columns(
-        offices, items, filters, done, span[0], last, detail_office=detail_office
-    )
-    values = None
-    if filters.dimension is not None:  # the blocks need every value of the dimension
-        values = await _dimension_rows(state, offices, filters.dimension, done, span[0], last,
-                                       closed)  # fmt: skip
-    table = disclosure.protect(rows, grid, values)
-    if closed:
-        _cache(state).put(key, table, table.nbytes)
-    return table
+
+    async def make() -> disclosure.ProtectedTable:
+        read = queries.count_columns(offices, items, filters, done, span[0], last,
+                                     detail_office=detail_office)  # fmt: skip
+        values = None
+        if filters.dimension is None:
+            rows = await read
+        else:  # the blocks need every value of the dimension: read at once
+            rows, values = await asyncio.gather(read, _dimension_rows(
+                state, offices, filters.dimension, done, span[0], last, closed))  # fmt: skip
+        table = disclosure.protect(rows, grid, values)
+        if closed:
+            _cache(state).put(key, table, table.nbytes)
+        return table
+
+    return await _once(state, key, make) if closed else await make()
 
 
 async def _dimension_rows(
@@ -181,15 +188,38 @@ async def _dimension_rows(
     last: str, closed: bool,
 ) -> dict[str, queries.CountColumns]:  # fmt: skip
     """queries.dimension_rows, kept with the protected tables when every month is rolled up:
-    the views of one filter (the client-mix adjustment asks for four service types) share
-    them."""
+    the views of one filter (the client-mix adjustment asks for four service types, at once)
+    share them."""
     key = ("dimension", tuple(offices), dimension, first, last, done.month)
     found = _cache(state).get(key) if closed else None
-    if found is None:
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+
+    async def read() -> dict[str, queries.CountColumns]:
         found = await queries.dimension_rows(offices, dimension, done, first, last)
         if closed:
             _cache(state).put(key, found, sum(v.nbytes for v in found.values()))
-    return found
+        return found
+
+    return await _once(state, key, read) if closed else await read()
+
+
+async def _once(state: State, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+    """`make()`, or the result of the same `make` already under way for `key` in this
+    process: the views a page reads at once (the client-mix adjustment's single-filter views
+    share their filter's value rows; a benchmark's own table is the adjustment's) and
+    requests that arrive together for a view not yet kept read it once. The work goes on
+    when one of those waiting for it is cancelled (shield), for the others."""
+    pending: dict[Hashable, asyncio.Future[Any]] = state.dashboard_pending if getattr(
+        state, "dashboard_pending", None) is not None else {}  # fmt: skip
+    state.dashboard_pending = pending
+    task = pending.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(make())
+        pending[key] = task
+        task.add_done_callback(lambda done: pending.pop(key, None) if pending.get(key) is done
+                               else None)  # fmt: skip
+    return await asyncio.shield(task)
 
 
 def _cache(state: State) -> BoundedCache:
@@ -210,10 +240,10 @@ async def _mix(state: State, staff: Scope, filters: Filters) -> casemix.Mix | No
     async def table_for(view: Filters) -> disclosure.ProtectedTable:
         return await protected_table(state, staff, view, [INDEX_ITEM], months)
 
-    whole = await table_for(filters)
     done = await casemix.mix_rolled(state, today())
+    published = published_through(publication_day(_settings(state)))
     return await casemix.group_mix(
-        table_for, [o.id for o in staff.group], filters, whole, months, done
+        table_for, [o.id for o in staff.group], filters, months, done, published
     )
 
 
@@ -228,8 +258,10 @@ async def _overview(
     too, so the page's targets and office types are judged on the same table)."""
     results.parse_sort(sort)
     items = {INDEX_ITEM, results.TOP_BOX_ITEM, results.NPS_ITEM, *(plan.items if plan else ())}
-    table = await protected_table(state, staff, filters, sorted(items), _both_periods(filters))
-    mix = await _mix(state, staff, filters)
+    table, mix = await asyncio.gather(  # independent reads: at once
+        protected_table(state, staff, filters, sorted(items), _both_periods(filters)),
+        _mix(state, staff, filters),
+    )
     min_n = _settings(state).min_responses
     return results.overview(staff, table, filters, min_n, sort, mix=mix), table
 
@@ -252,17 +284,20 @@ async def _office(
     every item of every office, for learning from the best)."""
     guard.require_office(staff, office_id)
     gettext = translations(locale, "staff").gettext
-    table = await protected_table(
-        state,
-        staff,
-        filters,
-        EVERY_ITEM,
-        _both_periods(filters),
-        detail_office=None if every_item else office_id,
-    )
     done = await _rolled(state)
     closed = done.month is not None and filters.last_month <= done.month.isoformat()[:7]
-    listing = await comments.listing(_cache(state), office_id, filters, closed)
+    table, listing, mix = await asyncio.gather(  # independent reads: at once
+        protected_table(
+            state,
+            staff,
+            filters,
+            EVERY_ITEM,
+            _both_periods(filters),
+            detail_office=None if every_item else office_id,
+        ),
+        comments.listing(_cache(state), office_id, filters, closed),
+        _mix(state, staff, filters),
+    )
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
     secret = _settings(state).secret_key
     result = results.office_result(
@@ -273,7 +308,7 @@ async def _office(
         _settings(state).min_responses,
         item_text=_item_text(locale),
         comments=lambda months: listing.arrange(months, secret, masks),
-        mix=await _mix(state, staff, filters),
+        mix=mix,
     )
     return result, table
 
@@ -390,10 +425,10 @@ async def _benchmark(
     state: State, staff: Scope, filters: Filters, level: str | None
 ) -> results.BenchmarkParts:
     unit = _level(level)
-    table = await protected_table(
-        state, staff, filters, [INDEX_ITEM], results.current_months(filters)
+    table, mix = await asyncio.gather(  # independent reads (the same table: read once)
+        protected_table(state, staff, filters, [INDEX_ITEM], results.current_months(filters)),
+        _mix(state, staff, filters),
     )
-    mix = await _mix(state, staff, filters)
     return results.benchmark(staff, table, filters, _settings(state).min_responses, unit, mix)
 
 
