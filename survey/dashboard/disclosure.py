@@ -282,6 +282,10 @@ class ProtectedTable:
         for array in (*totals.values(), first, last, self._shown):  # many requests may read
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
+        self._spread: dict[tuple[str, int], dict[int, float]] = {}
+        """`noise_variance`'s figures and each office's running totals' variances, worked
+        out once per table."""
         self._fingerprint: bytes | None = None
 
     def fingerprint(self) -> bytes:
@@ -387,10 +391,22 @@ class ProtectedTable:
         `NOISE` for the others, nothing for one that holds nobody; nothing for a difference
         of two running totals with the same responses, whose noise is the same); summed over
         the offices (a pooled figure is the sum of its offices' figures)."""
+        key = (item, tuple(offices), tuple(months))
+        found = self._variances.get(key)
+        if found is None:
+            if len(self._variances) >= MAX_FIGURES:
+                self._variances.clear()
+            found = self._variances[key] = self._noise_variance(*key)
+        return found
+
+    def _noise_variance(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+                        ) -> float:  # fmt: skip
         totals = self._totals[item]
         total = 0.0
         for row, runs in self._walk(offices, months):
-            spread = self._running_variances(totals[row], row)
+            spread = self._spread.get((item, row))
+            if spread is None:
+                spread = self._spread[item, row] = self._running_variances(totals[row], row)
             for base, end in runs:
                 if base >= 0 and np.array_equal(totals[row, base], totals[row, end]):
                     continue  # the same responses, the same noise: the difference has none

@@ -29,7 +29,12 @@ ROLLED = "_rolled"
 INDEX_CLASS = "CASE WHEN item = '_index' THEN ((4 * value + 210) / 420) * 105 ELSE value END"
 """A composite index (420 × mean) rounded to its quarter-point class (105 × the class number,
 integer division of non-negative numbers on both engines): the grid's index levels, so a page
-reads 17 rows per office and month instead of up to a hundred."""
+reads 17 rows per office and month instead of up to a hundred. `rollup_count` keeps the index
+in these classes (a class's value gives itself again); `daily_count` keeps the raw value."""
+RESPONSES = "_n"
+"""The item of `rollup_count`'s rows (value 0) that hold, per office × month × view, the
+responses with an index: the sum of its `_index` rows, which a filtered view's blocks need
+for every value of its filter (`dimension_rows`)."""
 ALL = "*"
 
 
@@ -39,7 +44,8 @@ ROLLUP_DIMENSIONS = (
     ("'*', locale, '*'", ", locale"),
     ("'*', '*', mode", ", mode"),
 )
-"""The rows `rollup_count` keeps per office × month × item × value: summed over every filter,
+"""The rows `rollup_count` keeps per office × month × item × value (the index in its classes,
+`INDEX_CLASS`, and per office × month one row of item `RESPONSES`): summed over every filter,
 and per value of each single filter with the other two summed ('*'). A page narrows by at most
 one filter, so its rows are one range of the table's key (grain, service_type, locale, mode,
 start, …) whatever the filter."""
@@ -194,12 +200,20 @@ async def ensure_rollups(today: dt.date) -> Rolled:
     async def roll(month: dt.date, end: dt.date) -> None:
         for dims, group in ROLLUP_DIMENSIONS:
             await RollupCount.raw(
-                insert + f"SELECT 'month', {month_expr}, office, {dims}, item, value, SUM(n), "
-                "SUM(key_sum) FROM daily_count WHERE day >= {} AND day <= {} "
-                f"GROUP BY {month_expr}, office{group}, item, value ON CONFLICT DO NOTHING",
+                insert + f"SELECT 'month', {month_expr}, office, {dims}, item, {INDEX_CLASS}, "
+                "SUM(n), SUM(key_sum) FROM daily_count WHERE day >= {} AND day <= {} "
+                f"GROUP BY {month_expr}, office{group}, item, {INDEX_CLASS} "
+                "ON CONFLICT DO NOTHING",
                 month,
                 end,
             )
+        await RollupCount.raw(  # the responses of each view: the sum of its index rows
+            insert + f"SELECT grain, start, office, service_type, locale, mode, '{RESPONSES}', "
+            "0, SUM(n), SUM(key_sum) FROM rollup_count WHERE grain = 'month' AND item = '_index' "
+            "AND start = {} GROUP BY grain, start, office, service_type, locale, mode "
+            "ON CONFLICT DO NOTHING",
+            month,
+        )
         await _mark("month", month)
 
     if await _roll_months(await rolled(), today, roll) and _postgres():
@@ -342,7 +356,9 @@ async def dimension_rows(
 ) -> dict[str, CountColumns]:
     """Numbers of responses (index rows, all classes in one row: value 0, key sum 0) per
     office × month of `first_month`–`last_month` for every value of the filter `dimension`
-    (service_type, locale or mode), by value: what the blocks of a filtered view need."""
+    (service_type, locale or mode), by value: what the blocks of a filtered view need
+    (rolled-up months from `rollup_count`'s `RESPONSES` rows, one per office, month and
+    value)."""
     if dimension not in ("service_type", "locale", "mode"):
         raise ValueError(f"not a filter dimension: {dimension}")
     if not office_ids:
@@ -350,7 +366,7 @@ async def dimension_rows(
     lo, hi = month_start(first_month), month_end(last_month)
     split = next_month(done.month) if done.month is not None else lo
     split = min(max(split, lo), next_month(hi))
-    scope = f" AND item = '_index' AND office IN ({', '.join('{}' for _ in office_ids)})"
+    offices = f" AND office IN ({', '.join('{}' for _ in office_ids)})"
     pg = _postgres()
     args: list[object] = []
     subqueries = []
@@ -360,8 +376,8 @@ async def dimension_rows(
                               if d != dimension)  # fmt: skip
         subqueries.append(
             f"SELECT office, {dimension} AS value, {month} AS month, n FROM rollup_count "
-            "WHERE grain = 'month' AND start >= {} AND start < {}"
-            + scope
+            f"WHERE grain = 'month' AND item = '{RESPONSES}' AND start >= {{}} AND start < {{}}"
+            + offices
             # SQLite compares bytes, and the values are codes that sort after '*' (letters):
             # a range of the index, where "<> '*'" read every index row of the months
             # (92 -> 46 ms); PostgreSQL's collation may order punctuation otherwise
@@ -372,7 +388,7 @@ async def dimension_rows(
         month = "to_char(day, 'YYYY-MM')" if pg else "substr(day, 1, 7)"
         subqueries.append(
             f"SELECT office, {dimension} AS value, {month} AS month, n FROM daily_count "
-            "WHERE day >= {} AND day <= {}" + scope
+            "WHERE day >= {} AND day <= {} AND item = '_index'" + offices
         )
         args += [split, hi, *office_ids]
     sql = (

@@ -471,6 +471,8 @@ async def test_the_rollups_give_the_same_counts_as_the_count_table_alone(
 
     expected = [await rows(c, queries.Rolled(None)) for c in cases]
     assert all(expected)
+    values = [await _dimension_rows(offices, d, queries.Rolled(None), start) for d in DIMENSIONS]
+    assert all(values)
     done = await queries.ensure_rollups(today)
     horizon = today - dt.timedelta(days=1)  # one day of lag for responses around midnight
     assert done.month == queries.first_of_month(
@@ -480,12 +482,90 @@ async def test_the_rollups_give_the_same_counts_as_the_count_table_alone(
     assert await queries.ensure_rollups(today) == done, "a second run changes nothing"
     for case, before in zip(cases, expected, strict=True):
         assert await rows(case, done) == before, case
+    for d, before in zip(DIMENSIONS, values, strict=True):
+        assert await _dimension_rows(offices, d, done, start) == before, d
+    index = await RollupCount.raw("SELECT DISTINCT value FROM rollup_count WHERE item = '_index'")
+    assert {r["value"] % 105 for r in index} == {0}, "the index kept in its classes"
     keys = await DailyCount.raw("SELECT SUM(key_sum) AS k FROM daily_count WHERE item = 'respect'")
     records = await DailyCount.raw(
         "SELECT SUM(r.record_key) AS k FROM response r JOIN answer a ON a.response = r.id "
         "WHERE a.item = 'respect'"
     )
     assert int(keys[0]["k"]) == int(records[0]["k"]) > 0, "key sums are sums of record keys"
+
+
+DIMENSIONS = ("service_type", "locale", "mode")
+
+
+async def _dimension_rows(
+    offices: list[int], dimension: str, done: queries.Rolled, start: str
+) -> dict[str, list[queries.CountRow]]:
+    """queries.dimension_rows over 26 months from `start`'s year before, as sorted rows."""
+    first = f"{int(start[:4]) - 1}{start[4:]}"
+    last = (today() - dt.timedelta(days=1)).isoformat()[:7]
+    found = await queries.dimension_rows(offices, dimension, done, first, last)
+    return {value: sorted(c.rows()) for value, c in found.items()}
+
+
+async def test_the_migration_to_index_classes_keeps_every_count(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    """Months rolled up before the migration of 2026-11-28T22:45 (the raw index values, no
+    `_n` rows) read the same counts after it as the count table alone, and the table then
+    holds what today's rollup makes."""
+    from survey.piccolo_migrations import survey_2026_11_28t22_45_00_000000 as migration
+
+    day = today()
+    offices = [await make_office(), await make_office()]
+    links = [await make_link(offices[0], mode="kiosk", service_type="benefits"),
+             await make_link(offices[1], mode="personal", service_type="placement")]  # fmt: skip
+    for k, days_ago in enumerate([40, 75, 110, 380]):
+        when = dt.datetime.combine(day - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.UTC)
+        answers = [{**FULL_ANSWERS, "respect": 1 + (k + j) % 5, "fits": 1 + j % 5}
+                   for j in range(k + 6)]  # fmt: skip
+        await make_responses(app.state.engine, links[k % 2], answers,
+                             locale=("de", "ar")[k % 2], when=when)  # fmt: skip
+    start = f"{day.year - 1}-{day.month:02d}"
+    filters = parse_filters({"from": start}, day)
+
+    async def rows(done: queries.Rolled) -> list[queries.CountRow]:
+        return sorted((await queries.count_columns(
+            offices, ["_index", "respect"], filters, done, filters.previous_first_month,
+            filters.last_month)).rows())  # fmt: skip
+
+    expected = await rows(queries.Rolled(None))
+    values = [await _dimension_rows(offices, d, queries.Rolled(None), start) for d in DIMENSIONS]
+    done = await queries.ensure_rollups(day)
+    made = await RollupCount.raw(
+        "SELECT grain, start, office, service_type, locale, mode, item, value, n, key_sum "
+        "FROM rollup_count ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
+    )
+    # the table as the rollup before the migration left it: raw index values, no `_n` rows
+    await RollupCount.raw("DELETE FROM rollup_count WHERE item <> '_rolled'")
+    month = "CAST(date_trunc('month', day) AS date)" if queries._postgres() else (
+        "substr(day, 1, 7) || '-01'")  # fmt: skip
+    for dims, group in queries.ROLLUP_DIMENSIONS:
+        await RollupCount.raw(
+            "INSERT INTO rollup_count (grain, start, office, service_type, locale, mode, item, "
+            f"value, n, key_sum) SELECT 'month', {month}, office, {dims}, item, value, SUM(n), "
+            "SUM(key_sum) FROM daily_count WHERE day <= {} "
+            f"GROUP BY {month}, office{group}, item, value",
+            queries.month_end(done.month.isoformat()[:7]) if done.month else day,
+        )
+    raw = await RollupCount.raw("SELECT COUNT(DISTINCT value) AS v FROM rollup_count "
+                                "WHERE item = '_index'")  # fmt: skip
+    assert raw[0]["v"] > 4, "raw index values, more than their classes"
+    manager = await migration.forwards()
+    for step in manager.raw:
+        await step()
+    assert await rows(done) == expected
+    for d, before in zip(DIMENSIONS, values, strict=True):
+        assert await _dimension_rows(offices, d, done, start) == before, d
+    after = await RollupCount.raw(
+        "SELECT grain, start, office, service_type, locale, mode, item, value, n, key_sum "
+        "FROM rollup_count ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
+    )
+    assert after == made
 
 
 async def test_it_documents_the_results_api_in_openapi(client: httpx.AsyncClient) -> None:
