@@ -22,6 +22,7 @@ from babel.numbers import format_decimal
 from survey.dashboard import words
 from survey.dashboard.schemas import OfficeRow
 from survey.i18n import N_
+from survey.spreadsheet import text_cell
 
 HEADINGS = {
     "office_id": N_("office id"),
@@ -217,4 +218,6 @@ def _cell(value: Any, german: bool) -> Any:
     if isinstance(value, float):
         text = repr(value)  # the shortest exact form: 0.0004 stays 0.0004, not 0.0
         return text.replace(".", ",") if german else text
+    if isinstance(value, str):
+        return text_cell(value)  # office names and labels are typed by admins
     return value

@@ -31,6 +31,7 @@ from survey.export.tabular import CsvWriter, ParquetWriter
 from survey.i18n import N_
 from survey.masking import MASKS, mask_personal_data
 from survey.settings import Settings
+from survey.spreadsheet import text_cell
 
 
 class Writer(Protocol):
@@ -273,7 +274,15 @@ async def open_comments(
                 out = csv.writer(buf, delimiter=request.sep, lineterminator="\r\n")
                 for office, month, item, text in rows:
                     masked = mask_personal_data(text, masks)
-                    out.writerow([*names[office], month[:4], int(month[5:7]), item, masked])
+                    out.writerow(
+                        [
+                            *map(text_cell, names[office]),
+                            month[:4],
+                            int(month[5:7]),
+                            item,
+                            text_cell(masked),
+                        ]
+                    )
                 yield buf.getvalue().encode()
         finally:
             await reader.close()

@@ -13,6 +13,7 @@ from survey.errors import BadRequest
 from survey.i18n import N_
 from survey.manage.access import Actor
 from survey.manage.schemas import AuditOut
+from survey.spreadsheet import text_cell
 from survey.tables import AuditLog, Membership
 
 PAGE_SIZE = 200
@@ -108,15 +109,10 @@ def as_csv(rows: list[AuditOut]) -> str:
         writer.writerow(
             [
                 r.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
-                _cell(r.username),
+                text_cell(r.username),
                 r.action,
                 r.organization_id or "",
-                _cell(msgspec.json.encode(r.detail).decode()),
+                text_cell(msgspec.json.encode(r.detail).decode()),
             ]
         )
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """No formula injection: a cell starting with = + - @ is read as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

