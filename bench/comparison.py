@@ -32,7 +32,11 @@ default, the last 12 months (November 2025–October 2026: two years touched, 1.
 The true index and share of each effect come from two million respondents drawn once.
 Prints, never asserts.
 
-    nice -n 19 .venv/bin/python bench/comparison.py [--rounds 200] [--seed 1]
+    nice -n 19 .venv/bin/python bench/comparison.py [--rounds 200] [--seed 1] [--draws 1000]
+
+Last, "noise of U": the variance fresh noise gives Mann–Whitney's U of an office against 15
+others, through `nonnegative` (as published) and without it, each divided by what
+`mw_noise_variance` says (1.00: the formula is right).
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ from collections import defaultdict
 import numpy as np
 
 from analysis import CountTable, compare_offices, top_box
+from analysis.counts import midranks
+from survey.dashboard import disclosure
 from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
 from survey.dashboard.queries import CountColumns
 from survey.dashboard.results import MIN_EFFECT
@@ -195,10 +201,50 @@ def _pct(values: list[float]) -> str:
     return f"{100 * np.mean(values):5.1f}" if values else "    –"
 
 
+def _centred_u(a: np.ndarray, b: np.ndarray) -> float:
+    """U − n_a·n_b/2 of count vectors a against b."""
+    ranks = midranks(a + b)
+    return float(a @ ranks - a.sum() * (a.sum() + 1) / 2 - a.sum() * b.sum() / 2)
+
+
+def noise_of_u(rng: np.random.Generator, draws: int) -> None:
+    """The noise part of Var(U − n_a·n_b/2) of an office against 15 others (null), from
+    `draws` fresh noises on every level count of each office (the perturbation table of
+    variance ν), through `nonnegative` as the table publishes them and without it (the linear
+    model), against `mw_noise_variance`."""
+    if not NOISY:
+        return
+    from analysis.significance import mw_noise_variance
+
+    lv = np.asarray(INDEX_LEVELS)
+    values = np.arange(-disclosure.MAX_NOISE, disclosure.MAX_NOISE + 1)
+    print("\nnoise of U: variance through nonnegative / linear, each against mw_noise_variance")
+    for nu, table in ((0.5, disclosure.NOISE), (1.0, disclosure.FIRST_NOISE)):
+        cells = []
+        for size in SIZES:
+            counts = [np.bincount(_answers(rng, 0.0, int(m))[0], minlength=lv.size).astype(float)
+                      for m in [size, *rng.integers(50, 401, OTHERS)]]  # fmt: skip
+            a, others = counts[0], counts[1:]
+            b = sum(others)
+            base = _centred_u(a, b)
+            cut, linear = [], []
+            for _ in range(draws):
+                noise = rng.choice(values, (len(counts), lv.size), p=table)
+                published = [disclosure.nonnegative(c + e, INDEX_LEVELS)
+                             for c, e in zip(counts, noise, strict=True)]  # fmt: skip
+                cut.append(_centred_u(published[0], sum(published[1:])) - base)
+                linear.append(_centred_u(a + noise[0], b + noise[1:].sum(axis=0)) - base)
+            said = float(mw_noise_variance(a + b, np.array(a.sum()), np.array(b.sum()),
+                                           np.array(nu), np.array(OTHERS * nu)))  # fmt: skip
+            cells.append(f"{np.var(cut) / said:.2f} / {np.var(linear) / said:.2f}")
+        print(f"  ν = {nu}:".ljust(48) + "".join(f"{c:>14}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--draws", type=int, default=1000, help="noise draws for 'noise of U'")
     args = parser.parse_args()
     started = time.perf_counter()
     truth = truths()
@@ -232,6 +278,7 @@ def main() -> None:
                 print(f"  {text} [{way}]".ljust(48) + cells)
         shown = "".join(f"{_pct(results[s]['shown ignoring']):>10}" for s in SIZES)
         print("  shown (published n ≥ 10)".ljust(48) + shown)
+    noise_of_u(np.random.default_rng(args.seed), args.draws)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 

@@ -15,7 +15,8 @@ January 2025 on, so the blocks of 2025 are what a real office would have).
 - "protected": the counts after survey/dashboard/disclosure.protect (random record keys,
   months grouped into blocks of at least 10 responses within the calendar year, noise once
   on each running total of a year at a block's end, a figure = per year the running total at
-  its last whole block minus the one before its first, made non-negative).
+  its last whole block minus the one before its first, made non-negative); its Mann–Whitney
+  verdict allows for each figure's noise variance, as the pages do (`--ignore-noise`: not).
 
 For the 5 offices of the size under study it prints how often the verdict (better / worse /
 no clear difference / too few responses) on "classes" and on "protected" equals the verdict
@@ -24,7 +25,7 @@ the dashboards' first), the mean absolute change of the index (0–100) and, for
 its mean signed change (a bias). It prints, never asserts.
 
     .venv/bin/python bench/disclosure.py [--rounds 200] [--seed 1] [--variance 0.5]
-                                         [--proportional]
+                                         [--proportional] [--ignore-noise]
 
 --variance replaces the perturbation table's variance (−2..+2) for this run, to weigh
 utility against flooding.
@@ -61,6 +62,9 @@ SIZES = (10, 30, 100, 1000)
 STUDIED = 5
 OTHERS = 15
 MIN_N = 10
+IGNORE_NOISE = False
+"""--ignore-noise: the rank test on the protected counts as if they were the data (the pages
+until 2026-11-29)."""
 
 
 def _office(
@@ -115,9 +119,18 @@ def _round(rng: np.random.Generator, size: int, period: str) -> list[Found]:
     coarse = compare_offices(
         CountTable(labels, list(INDEX_LEVELS), classes), MIN_N, min_effect=MIN_EFFECT
     )
-    noisy = compare_offices(
-        CountTable(labels, list(INDEX_LEVELS), protected), MIN_N, min_effect=MIN_EFFECT
+    # as the pages: with each figure's noise variance, unless --ignore-noise
+    noise = (
+        None
+        if IGNORE_NOISE
+        else tuple(
+            table.noise_variance(INDEX_ITEM, [o], months[start : start + 12]) for o in office_ids
+        )
     )
+    noisy = compare_offices(
+        CountTable(labels, list(INDEX_LEVELS), protected), MIN_N, min_effect=MIN_EFFECT,
+        noise=noise,
+    )  # fmt: skip
     # the random-effects model's verdict (the dashboards' first verdict), on every possible
     # composite value as a level so that the true index has the same 1-5 scale
     every = np.arange(7, 36) * INDEX_SCALE // 7
@@ -229,7 +242,15 @@ def main() -> None:
         help="the rule before 2026-11-28 night: published counts keep their total only, "
         "shared in proportion over the levels not cut at zero (not their mean)",
     )
+    parser.add_argument(
+        "--ignore-noise",
+        action="store_true",
+        help="the Mann–Whitney verdict on the protected counts without their noise variance "
+        "(the pages until 2026-11-29)",
+    )
     args = parser.parse_args()
+    global IGNORE_NOISE
+    IGNORE_NOISE = args.ignore_noise
     if args.proportional:
         keeping_the_mean = disclosure.nonnegative
         disclosure.nonnegative = lambda counts, levels=None: keeping_the_mean(counts)  # type: ignore[assignment]
