@@ -6,6 +6,7 @@ versions, each failing on the comparison that took the published counts for the 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from analysis import CountTable, compare_offices
 from survey.dashboard import results
@@ -78,3 +79,47 @@ def test_the_rank_test_on_published_counts_keeps_its_5_percent_when_nobody_diffe
             hits.append(p < 0.05)
     assert np.mean(ignoring) > 0.09, np.mean(ignoring)
     assert np.mean(allowing) <= 0.07, np.mean(allowing)
+
+
+def test_the_pages_allow_for_each_unit_s_noise_pooled_job_centres_with_their_offices() -> None:
+    """The overview's and the benchmark's intervals (offices, and job centres: the sum of
+    their offices' figures and noise) are those of the published counts with the noise each
+    figure carries; without it they were narrower."""
+    import datetime as dt
+
+    from analysis import satisfaction_index
+    from survey.auth.schemas import OfficeRef, Scope
+    from survey.dashboard.filters import parse_filters
+
+    rng = np.random.default_rng(3)
+    months = ("2026-01", "2026-02")
+    office, value, n, key, month_of = [], [], [], [], []
+    for o in (1, 2, 3, 4):
+        for month in months:
+            classes = rng.choice(LEVELS.size, 25, p=SHARES)
+            for k in np.unique(classes):
+                office.append(o)
+                value.append(round(INDEX_SCALE * float(LEVELS[k])))
+                n.append(int(np.sum(classes == k)))
+                key.append(int(rng.integers(0, 2**31, n[-1]).sum()))
+                month_of.append(month)
+    rows = CountColumns(office, [INDEX_ITEM] * len(n), value, month_of, n, key)
+    grid = Grid((1, 2, 3, 4), months, {INDEX_ITEM: INDEX_LEVELS, "overall": (1, 2, 3, 4, 5)})
+    table = protect(rows, grid)
+    group = tuple(OfficeRef(o, f"office {o}", f"O{o}", 10 + (o > 2), f"centre {10 + (o > 2)}")
+                  for o in (1, 2, 3, 4))  # fmt: skip
+    scope = Scope(1, "u", "U", "de", ("manager",), frozenset({1, 2, 3, 4}), group, "network")
+    filters = parse_filters({"from": "2026-02", "to": "2026-02"}, dt.date(2026, 3, 1))
+    overview = results.overview(scope, table, filters, 10)
+    centres = results.benchmark(scope, table, filters, 10, level="organization").result
+    units = [(row.office_id, [row.office_id], row) for row in overview.rows]
+    units += [(row.id, [1, 2] if row.id == 10 else [3, 4], row) for row in centres.rows]
+    for _, ids, row in units:
+        counts = table.counts(INDEX_ITEM, ids, ["2026-02"])
+        nu = table.noise_variance(INDEX_ITEM, ids, ["2026-02"])
+        # per office: February's running total (0.5) minus January's, the year's first (1)
+        assert nu == pytest.approx(1.5 * len(ids))
+        noisy, plain = (satisfaction_index(counts, INDEX_LEVELS, noise=v) for v in (nu, 0.0))
+        assert row.index_low == pytest.approx(noisy.ci_low, abs=0.006)
+        assert row.index_high == pytest.approx(noisy.ci_high, abs=0.006)
+        assert noisy.ci_high - noisy.ci_low > plain.ci_high - plain.ci_low + 1
