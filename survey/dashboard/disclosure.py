@@ -232,12 +232,14 @@ def shown_blocks(n: np.ndarray, first: np.ndarray, last: np.ndarray, min_n: int)
     """Whether each month's block (offices × months) may be shown in the view with true
     counts `n`: it holds none or at least `min_n` of the view's responses (a block of a
     filtered view where the view's value is rare is left out of its figures)."""
-    out = np.zeros(n.shape, dtype=bool)
-    for o in range(n.shape[0]):
-        for m in np.flatnonzero(last[o] == np.arange(n.shape[1])).tolist():
-            inside = float(n[o, first[o, m] : m + 1].sum())
-            out[o, first[o, m] : m + 1] = inside == 0 or inside >= min_n
-    return out
+    if not n.size:
+        return np.zeros(n.shape, dtype=bool)
+    rows = np.arange(n.shape[0])[:, None]
+    # a block's responses as a difference of running sums (whole numbers: exact)
+    running = np.concatenate([np.zeros((n.shape[0], 1)), np.cumsum(n, axis=1)], axis=1)
+    end = np.where(last >= 0, last, 0)
+    inside = running[rows, end + 1] - running[rows, np.where(first >= 0, first, 0)]
+    return (last >= 0) & ((inside == 0) | (inside >= min_n))
 
 
 WAIT = 3
