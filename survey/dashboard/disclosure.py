@@ -239,7 +239,8 @@ def shown_blocks(n: np.ndarray, first: np.ndarray, last: np.ndarray, min_n: int)
     running = np.concatenate([np.zeros((n.shape[0], 1)), np.cumsum(n, axis=1)], axis=1)
     end = np.where(last >= 0, last, 0)
     inside = running[rows, end + 1] - running[rows, np.where(first >= 0, first, 0)]
-    return (last >= 0) & ((inside == 0) | (inside >= min_n))
+    shown: np.ndarray = (last >= 0) & ((inside == 0) | (inside >= min_n))
+    return shown
 
 
 WAIT = 3
