@@ -104,6 +104,20 @@ class CountColumns:
         office, item, value, month, n, key_sum = zip(*rows, strict=True)
         return cls(office, item, value, month, n, key_sum)
 
+    @classmethod
+    def from_codes(cls, rows: Sequence[Sequence[int]], items: Sequence[str]) -> CountColumns:
+        """From (office, item number in `items`, value, month number, n, key_sum) tuples of
+        whole numbers (the month number is year × 12 + month − 1): one conversion to an
+        array, the names made once per distinct month (`count_columns`: a cold page's tens
+        of thousands of rows took 12 ms per 20,000 as strings, 7 as numbers)."""
+        if not rows:
+            return cls.from_tuples([])
+        found = np.array(rows, dtype=np.int64)
+        months, month_of = np.unique(found[:, 3], return_inverse=True)
+        names = np.array([f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months.tolist()])
+        return cls(found[:, 0], np.array(items, dtype=str)[found[:, 1]], found[:, 2],
+                   names[month_of.reshape(-1)], found[:, 4], found[:, 5])  # fmt: skip
+
     def where(self, keep: Any) -> CountColumns:
         return CountColumns(self.office[keep], self.item[keep], self.value[keep],
                             self.month[keep], self.n[keep], self.key_sum[keep])  # fmt: skip
@@ -264,11 +278,11 @@ async def count_columns(
     )
     if detail_office is not None:
         scope += f" AND (item = '_index' OR office = {int(detail_office)})"
-    pg = _postgres()
-    args: list[object] = []
+    items = list(items)
+    args: list[object] = [*items]  # the item's number in `items`: the outer CASE
     subqueries = []
     if split > lo:
-        month = "to_char(start, 'YYYY-MM')" if pg else "substr(start, 1, 7)"
+        month = _month_number("start")
         sql = (
             f"SELECT office, item, value, {month} AS month, n, key_sum FROM rollup_count "
             "WHERE grain = 'month' AND start >= {} AND start < {}" + scope
@@ -282,20 +296,30 @@ async def count_columns(
                 sql += f" AND {dimension} = '*'"
         subqueries.append(sql)
     if split <= hi:
-        month = "to_char(day, 'YYYY-MM')" if pg else "substr(day, 1, 7)"
+        month = _month_number("day")
         sql = (
             f"SELECT office, item, value, {month} AS month, n, key_sum FROM daily_count "
             "WHERE day >= {} AND day <= {}" + scope
         )
         args += [split, hi, *office_ids, *items]
         subqueries.append(sql + _filter_sql(filters, args))
+    number = " ".join(f"WHEN {{}} THEN {k}" for k in range(len(items)))
     sql = (
         # the sums as BIGINT: PostgreSQL's sum of a bigint is numeric (a Decimal per row)
-        f"SELECT office, item, {INDEX_CLASS} AS value, month, CAST(SUM(n) AS BIGINT) AS n, "
-        f"CAST(SUM(key_sum) AS BIGINT) AS key_sum FROM ({' UNION ALL '.join(subqueries)}) "
-        "AS counts GROUP BY 1, 2, 3, 4"
+        f"SELECT office, CASE item {number} END AS item_no, {INDEX_CLASS} AS value, month, "
+        "CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(key_sum) AS BIGINT) AS key_sum "
+        f"FROM ({' UNION ALL '.join(subqueries)}) AS counts GROUP BY 1, 2, 3, 4"
     )
-    return CountColumns.from_tuples(await _tuples(sql, args))
+    return CountColumns.from_codes(await _tuples(sql, args), items)
+
+
+def _month_number(column: str) -> str:
+    """Year × 12 + month − 1 of a date column, in this engine's SQL."""
+    if _postgres():
+        year, month = f"EXTRACT(YEAR FROM {column})", f"EXTRACT(MONTH FROM {column})"
+    else:
+        year, month = f"substr({column}, 1, 4)", f"substr({column}, 6, 2)"
+    return f"CAST({year} AS INTEGER) * 12 + CAST({month} AS INTEGER) - 1"
 
 
 READS_AT_ONCE = 4
