@@ -126,11 +126,13 @@ def _settings(state: State) -> Settings:
 
 async def _rolled(state: State) -> queries.Rolled:
     """Roll up past months once per process and day; later calls only read the mark. By the
-    real date, never RESONANZ_TODAY: a month rolled up early would miss its later responses."""
+    real date, never RESONANZ_TODAY: a month rolled up early would miss its later responses.
+    One rollup at a time in the process (`_once`): the reads of a cold page all ask at once,
+    and concurrent rollups inserting the same keys deadlocked on PostgreSQL."""
     day = today()
     if getattr(state, "rolled_on", None) != day:
-        state.rolled = await queries.ensure_rollups(day)
-        state.rolled_on = day
+        rolled = await _once(state, ("rolled", day), lambda: queries.ensure_rollups(day))
+        state.rolled, state.rolled_on = rolled, day
     return state.rolled  # type: ignore[no-any-return]
 
 

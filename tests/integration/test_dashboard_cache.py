@@ -146,3 +146,26 @@ async def test_warming_works_out_the_default_views_a_manager_then_reads(
     app.state.dashboard_cache = None
     forget_values()
     assert await _figures(staff, paths) == warmed
+
+
+async def test_the_reads_of_a_cold_page_roll_up_once(monkeypatch: Any) -> None:
+    """A cold page's reads all ask for the day's rollup at once; one rollup runs and the
+    others wait for it (two at once deadlocked on PostgreSQL, inserting the same keys)."""
+    import asyncio
+
+    from litestar.datastructures import State
+
+    from survey.dashboard import routes
+
+    started: list[object] = []
+
+    async def rollup(day: object) -> queries.Rolled:
+        started.append(day)
+        await asyncio.sleep(0.01)
+        return queries.Rolled(None)
+
+    monkeypatch.setattr(queries, "ensure_rollups", rollup)
+    state = State()
+    found = await asyncio.gather(*(routes._rolled(state) for _ in range(11)))
+    assert started == [today()] and found == [queries.Rolled(None)] * 11
+    assert not state.dashboard_pending, "nothing left under way"
