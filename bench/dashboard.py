@@ -14,7 +14,9 @@ request of a day would, and timed on their own. Then the app runs in-process (ht
 ASGI, no network) with the coordinator signed in, and each page is requested repeatedly,
 default view and with filters, alternately cold (the process's caches of closed months
 emptied first: what the first view after a month closes or a restart costs) and warm (the
-same request again); the script prints the median and p95 of both and the load average.
+same request again); the script prints the median and p95 of both, the median CPU time of
+this process per cold request (all its threads: SQLite's reads included, PostgreSQL's server
+not; robust against a busy machine, where the times themselves double) and the load average.
 Then, three times, it empties the caches, runs the background warming the app runs after
 start-up and after a month's publication (survey/dashboard/warm.py; timed) and requests each
 page once: the slowest of these first views is printed as "after warming".
@@ -312,6 +314,9 @@ class Timing:
         self.name = name
         self.cold: list[float] = []
         self.warm: list[float] = []
+        self.cold_cpu: list[float] = []
+        """CPU time of this process (every thread: SQLite's reads too, not PostgreSQL's
+        server) per cold request: what the request cost, whatever else the machine ran."""
         self.protect_cold: list[float] = []
         self.protect_warm: list[float] = []
         self.warmed: list[float] = []
@@ -377,9 +382,11 @@ async def _measure(settings: Any, repeat: int) -> list[Timing]:
                     if kind == "cold":
                         _forget(app)
                     PROTECT_MS.clear()
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     await c.get(path)
                     getattr(timing, kind).append(1000 * (time.perf_counter() - started))
+                    if kind == "cold":
+                        timing.cold_cpu.append(1000 * (time.process_time() - cpu))
                     getattr(timing, "protect_" + kind).append(sum(PROTECT_MS))
             results.append(timing)
         await _after_warming(app, c, pages, results)
@@ -477,7 +484,7 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     print(f"  {'page':<20} {'cold median':>12} {'cold p95':>9} {'warm median':>12} "
           f"{'warm p95':>9}  disclosure control (median cold / warm)  after warming "
-          f"(max of {WARM_ROUNDS})")  # fmt: skip
+          f"(max of {WARM_ROUNDS})  cold CPU median")  # fmt: skip
     WARMING_S.clear()
     WARMING_VIEWS.clear()
     for t in await _measure(settings, args.repeat):
@@ -485,7 +492,8 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
               f"{statistics.median(t.warm):9.1f} ms {_p95(t.warm):6.1f} ms  "
               f"{statistics.median(t.protect_cold):5.1f} / "
               f"{statistics.median(t.protect_warm):4.1f} ms"
-              + (f"  {max(t.warmed):13.1f} ms" if t.warmed else ""))  # fmt: skip
+              + (f"  {max(t.warmed):13.1f} ms" if t.warmed else " " * 18)
+              + f"  {statistics.median(t.cold_cpu):9.1f} ms")  # fmt: skip
     if WARMING_S:
         print(f"  background warming of {WARMING_VIEWS[0]} views on emptied caches: "
               f"{', '.join(f'{w:.1f}' for w in WARMING_S)} s")  # fmt: skip
