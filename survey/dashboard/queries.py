@@ -202,6 +202,13 @@ def _month_expr() -> str:
     return "CAST(date_trunc('month', day) AS date)" if _postgres() else "substr(day, 1, 7) || '-01'"
 
 
+KEY_ORDER = "ORDER BY 4, 5, 6, 2, 3, 7, 8"
+"""The rollup statements insert their rows in the order of `rollup_count`'s unique key (grain,
+service_type, locale, mode, start, office, item, value: these positions of their SELECT), so
+that two processes rolling up the same month at once wait for each other instead of
+deadlocking (PostgreSQL: each would hold rows the other waits for, in a different order)."""
+
+
 async def ensure_rollups(today: dt.date) -> Rolled:
     """Roll up `rollup_count` for every month that ended before yesterday, once
     (`_roll_months`)."""
@@ -217,7 +224,7 @@ async def ensure_rollups(today: dt.date) -> Rolled:
                 insert + f"SELECT 'month', {month_expr}, office, {dims}, item, {INDEX_CLASS}, "
                 "SUM(n), SUM(key_sum) FROM daily_count WHERE day >= {} AND day <= {} "
                 f"GROUP BY {month_expr}, office{group}, item, {INDEX_CLASS} "
-                "ON CONFLICT DO NOTHING",
+                f"{KEY_ORDER} ON CONFLICT DO NOTHING",
                 month,
                 end,
             )
@@ -225,7 +232,7 @@ async def ensure_rollups(today: dt.date) -> Rolled:
             insert + f"SELECT grain, start, office, service_type, locale, mode, '{RESPONSES}', "
             "0, SUM(n), SUM(key_sum) FROM rollup_count WHERE grain = 'month' AND item = '_index' "
             "AND start = {} GROUP BY grain, start, office, service_type, locale, mode "
-            "ON CONFLICT DO NOTHING",
+            f"{KEY_ORDER} ON CONFLICT DO NOTHING",
             month,
         )
         await _mark("month", month)

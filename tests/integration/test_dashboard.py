@@ -777,3 +777,45 @@ async def test_an_admin_of_one_job_centre_cannot_hide_another_job_centres_commen
     assert await AuditLog.count().where(AuditLog.action == "hide comment") == 0
     page = await staff.client.get(f"/dashboard/offices/{mine}")
     assert 'data-testid="hide-comment"' in page.text, "her own job centre's comments she may hide"
+
+
+async def test_processes_rolling_up_the_same_months_at_once_do_not_deadlock(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    """Several callers of ensure_rollups at once (the views a cold page reads together, the
+    background warming, other worker processes) roll up the same months: on PostgreSQL their
+    inserts deadlocked when each held rows the other waited for (seen in the suite, 23:25
+    2026-11-28, not reproduced by this small test); in the key's order they wait for each
+    other instead, and all see one rollup, counted once."""
+    import asyncio
+
+    day = today()
+    offices = [await make_office() for _ in range(4)]
+    rows = []
+    for months_back in range(1, 5):
+        first = queries.first_of_month(day)
+        for _ in range(months_back):
+            first = queries.first_of_month(first - dt.timedelta(days=1))
+        for o in offices:
+            for item in ("_index", "respect", "fits", "overall"):
+                for value in range(1, 6):
+                    for locale in ("de", "ar", "en", "tr"):
+                        for mode in ("kiosk", "personal"):
+                            v = value * 420 if item == "_index" else value
+                            rows.append(DailyCount(day=first, office=o, service_type="benefits",
+                                                   locale=locale, mode=mode, item=item, value=v,
+                                                   n=1 + value, key_sum=7 * value))  # fmt: skip
+    await DailyCount.insert(*rows)
+    found = await asyncio.gather(*(queries.ensure_rollups(day) for _ in range(6)))
+    assert len(set(found)) == 1 and found[0].month is not None
+    counts = await RollupCount.raw(
+        "SELECT item, SUM(n) AS n FROM rollup_count WHERE grain = 'month' AND service_type = '*' "
+        "AND locale = '*' AND mode = '*' GROUP BY item ORDER BY item"
+    )
+    per_item = 4 * 4 * 4 * 2 * sum(1 + v for v in range(1, 6))  # months × offices × views
+    assert {r["item"]: int(r["n"]) for r in counts if r["item"] not in ("_n", "_rolled")} == {
+        "_index": per_item,
+        "fits": per_item,
+        "overall": per_item,
+        "respect": per_item,
+    }
