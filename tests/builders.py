@@ -17,6 +17,7 @@ from survey.dashboard.filters import month_index, published_through
 from survey.demo import ensure_standard_questionnaire
 from survey.questionnaire import (
     LOCAL_ZONE,
+    Definition,
     check_answers,
     load_definition,
     standard_definition_bytes,
@@ -130,15 +131,17 @@ async def make_responses(
     locale: str = "de",
     when: dt.datetime | None = None,
     flagged: bool = False,
+    definition: Definition = STANDARD,
 ) -> None:
     """Store one response per answers mapping through the same store the writer uses
-    (`flagged`: as sent faster than a person can answer)."""
+    (`flagged`: as sent faster than a person can answer; `definition`: the link's
+    questionnaire version, if not the standard one)."""
     subs: list[Submission] = []
     for a in answers:
-        checked = check_answers(STANDARD, dict(a))
+        checked = check_answers(definition, dict(a))
         assert not checked.errors, checked.errors
         sub = make_submission(
-            link, uuid.uuid4(), locale, checked, STANDARD, now=when, flagged=flagged
+            link, uuid.uuid4(), locale, checked, definition, now=when, flagged=flagged
         )
         subs.append(msgspec.structs.replace(sub, record_key=_record_keys.getrandbits(31)))
     store = make_store(engine)

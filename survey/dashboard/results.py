@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+import msgspec
 import numpy as np
 
 from analysis import (
@@ -48,6 +49,7 @@ from survey.dashboard.schemas import (
     TrendPoint,
 )
 from survey.errors import BadRequest
+from survey.manage.questionnaires import EXTRA_ITEMS, bank_scales
 from survey.questionnaire import INDEX_ITEM, Definition, load_definition, standard_definition_bytes
 
 compare_offices = by_value(compare_offices)
@@ -82,9 +84,39 @@ DEFINITION: Definition = load_definition(standard_definition_bytes())
 SCALE_ITEMS = [i for i in DEFINITION.items if i.type == "scale"]
 
 
+class BankItem(msgspec.Struct, frozen=True):
+    """A scale item of the item bank that the standard questionnaire does not ask: a job
+    centre's own questionnaire may add it (survey/manage/questionnaires.py, EXTRA_ITEMS), with
+    the bank's code and scale, so its answers count the same everywhere."""
+
+    code: str
+    text: dict[str, str]
+    levels: tuple[float, ...]
+
+
+def _bank_items() -> dict[str, BankItem]:
+    scales = bank_scales()
+    return {
+        i["code"]: BankItem(
+            i["code"],
+            dict(i["text"]),
+            tuple(
+                float(v) for v in range(scales[i["scale"]]["min"], scales[i["scale"]]["max"] + 1)
+            ),
+        )
+        for i in EXTRA_ITEMS
+        if i["type"] == "scale" and DEFINITION.item(i["code"]) is None
+    }
+
+
+BANK_ITEMS = _bank_items()
+"""The item bank's scale items beyond the standard questionnaire, by code, in bank order."""
+
+
 def scale_levels(code: str) -> tuple[float, ...]:
     item = DEFINITION.item(code)
-    assert item is not None
+    if item is None:
+        return BANK_ITEMS[code].levels
     scale = DEFINITION.scale_of(item)
     return tuple(float(v) for v in range(scale.min, scale.max + 1))
 
@@ -399,8 +431,14 @@ def office_result(
     item_text: Callable[[dict[str, str]], str],
     comments: Callable[[list[str]], list[Comment]],
     mix: Mix | None = None,
+    own: tuple[ProtectedTable, Sequence[str]] | None = None,
 ) -> OfficeResult:
     """One office: its row, item distributions, trend, comparison and comments.
+
+    `own`: the protected table of the bank items the office's own questionnaire asked in the
+    period (`BANK_ITEMS`, with the index, which sets the blocks) and their codes: listed
+    after the standard items, with the index (for a yes/no item the share of "yes") and no
+    top-box share where the scale has fewer than four levels.
 
     `comments` gets the months whose cell of the office has at least `min_n` responses and
     returns the comments to show; `item_text` picks an item's text in the page's language.
@@ -409,21 +447,24 @@ def office_result(
     found = office_rows(scope, table, filters, min_n, only=office_id, mix=mix)
     row = found.rows[0]
     office = next(o for o in scope.group if o.id == office_id)
+    asked = [(table, i.code, i.text) for i in SCALE_ITEMS]
+    if own is not None:
+        asked += [(own[0], code, BANK_ITEMS[code].text) for code in own[1]]
     items = []
-    for item in SCALE_ITEMS:
-        levels = scale_levels(item.code)
-        vec = table.counts(item.code, [office_id], cur_months)
+    for source, code, texts in asked:
+        levels = scale_levels(code)
+        vec = source.counts(code, [office_id], cur_months)
         n = int(vec.sum())
         ok = n >= min_n
         items.append(
             ItemResult(
-                item=item.code,
-                text=item_text(item.text),
+                item=code,
+                text=item_text(texts),
                 n=n if ok else None,
                 levels=[int(v) for v in levels],
                 counts=[int(c) for c in vec] if ok else None,
                 index=_r(satisfaction_index(vec, levels).value) if ok else None,
-                top_box=_r(top_box(vec, 2).value) if ok else None,
+                top_box=_r(top_box(vec, 2).value) if ok and len(levels) >= 4 else None,
                 nps=_nps(vec) if ok and levels == NPS_LEVELS else None,
             )
         )

@@ -68,6 +68,7 @@ from survey.dashboard.schemas import (
 from survey.downloads import file_response
 from survey.errors import BadRequest, Forbidden, NotFound
 from survey.i18n import N_, language_name, translations
+from survey.manage.questionnaires import versions_in_period
 from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
 from survey.settings import Settings
 
@@ -302,6 +303,13 @@ async def _office(
     )
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
     secret = _settings(state).secret_key
+    own_items = await _own_items(state, office_id, filters)
+    own = None
+    if own_items:
+        own_table = await protected_table(state, staff, filters, (INDEX_ITEM, *own_items),
+                                          results.current_months(filters),
+                                          detail_office=office_id)  # fmt: skip
+        own = (own_table, own_items)
     result = results.office_result(
         staff,
         office_id,
@@ -311,8 +319,27 @@ async def _office(
         item_text=_item_text(locale),
         comments=lambda months: listing.arrange(months, secret, masks),
         mix=mix,
+        own=own,
     )
     return result, table
+
+
+async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[str, ...]:
+    """The item bank's items beyond the standard questionnaire (`results.BANK_ITEMS`) that a
+    questionnaire version answered at the office in the period asks, in the order of the newest
+    version that asks them; kept once the period is over."""
+    start, end = steering.period_days(filters)
+    closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
+    key = ("own items", office_id, start, end)
+    found = _cache(state).get(key) if closed else None
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+    versions = await versions_in_period([office_id], start, end)
+    asked = [code for v in reversed(versions) for code in v.items]
+    own = tuple(dict.fromkeys(code for code in asked if code in results.BANK_ITEMS))
+    if closed:
+        _cache(state).put(key, (own,))
+    return own
 
 
 async def _best(
@@ -697,7 +724,7 @@ class DashboardController(Controller):
             rows: list[Any] = [
                 {
                     "item": i.item, "text": i.text, "n": i.n, "index": i.index,
-                    "top_box": i.top_box,
+                    "top_box": "" if len(i.levels) < 4 else i.top_box,  # none for yes/no
                     **{
                         f"n_{v}": ("" if v not in i.levels else None if i.counts is None
                                    else i.counts[i.levels.index(v)])

@@ -68,3 +68,58 @@ async def test_responses_faster_than_a_person_are_left_out_and_counted_roughly(
     page = await staff.client.get(f"/dashboard/offices/{office}")
     assert "Nicht mitgezählt: etwa 5 Antworten" in page.text
     assert (about(0), about(3), about(7), about(13)) == (None, 0, 5, 15)
+
+
+async def test_the_items_a_job_centre_added_to_its_questionnaire_show_on_the_office_page(
+    staff: StaffClient, app: Litestar
+) -> None:
+    # t18: a yes/no question of a job centre's own questionnaire was answered, exported to
+    # researchers, named in the version note, and shown on no dashboard
+    import msgspec
+
+    from survey.manage.questionnaires import EXTRA_ITEMS, YESNO
+    from survey.questionnaire import load_definition, standard_definition_bytes
+    from survey.tables import Questionnaire, QuestionnaireVersion
+
+    raw = msgspec.json.decode(standard_definition_bytes())
+    bank = {i["code"]: dict(i) for i in EXTRA_ITEMS}
+    extra = [bank["language_help"], bank["reachable"]]
+    raw["items"] = [*raw["items"][:-1], *extra, raw["items"][-1]]
+    raw["scales"] = {**raw["scales"], "yesno": YESNO}
+    q = Questionnaire(code="own", name="Eigener Fragebogen")
+    await q.save()
+    version = QuestionnaireVersion(
+        questionnaire=q.id, number=1, definition=raw, published_at=dt.datetime.now(dt.UTC)
+    )
+    await version.save()
+    org = await make_organization()
+    office = await make_office(organization=org)
+    link = await make_link(office, version=version.id)
+    answers = [
+        {**FULL_ANSWERS, "language_help": 1 if k < 24 else 0, "reachable": 5} for k in range(30)
+    ]
+    answers += [{**FULL_ANSWERS} for _ in range(3)]  # three did not answer either
+    await make_responses(app.state.engine, link, answers, when=in_closed_month(),
+                         definition=load_definition(raw))  # fmt: skip
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    await staff.login("max", "max-password-1")
+    result = (await staff.client.get(f"/api/v1/results/offices/{office}")).json()
+    items = {i["item"]: i for i in result["items"]}
+    help_ = items["language_help"]
+    assert help_["levels"] == [0, 1] and help_["top_box"] is None
+    assert abs(help_["n"] - 30) <= 6 and abs(help_["index"] - 80) <= 15, help_
+    assert help_["index"] == round(100 * help_["counts"][1] / sum(help_["counts"]), 2)
+    assert items["reachable"]["levels"] == [1, 2, 3, 4, 5] and items["reachable"]["top_box"]
+    assert list(items)[-2:] == ["language_help", "reachable"], "after the standard items"
+    page = await staff.client.get(f"/dashboard/offices/{office}")
+    assert "Hätten Sie Hilfe bei der Sprache gebraucht?" in page.text
+    assert "Ich habe das Jobcenter gut erreicht" in page.text
+    body = (await staff.client.get(f"/dashboard/offices/{office}/items.csv")).text
+    row = next(r for r in body.splitlines() if r.startswith("language_help"))
+    assert "withheld" not in row and "zurückgehalten" not in row
+    # an office whose questionnaire does not ask them lists the standard items only
+    other = await make_office(organization=org)
+    await make_responses(app.state.engine, await make_link(other), [FULL_ANSWERS] * 12,
+                         when=in_closed_month())  # fmt: skip
+    result = (await staff.client.get(f"/api/v1/results/offices/{other}")).json()
+    assert not {"language_help", "reachable"} & {i["item"] for i in result["items"]}
