@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import anyio
@@ -17,6 +17,7 @@ import jinja2
 from litestar import HttpMethod, Litestar, MediaType, Request, Response, get, route
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -24,7 +25,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 from litestar.template import TemplateConfig
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import LoginRequired, is_staff_path, signed_in
@@ -195,6 +196,8 @@ def _error_response(
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if exc.msgid is not None and not _wants_json(request) and is_staff_path(request.url.path):
+        return staff_error(request, exc.status_code, exc)  # with its particulars, translated
     return _error_response(request, exc.status_code, exc.detail, exc.extra)
 
 
@@ -379,8 +382,32 @@ def bind(app: Litestar, settings: Settings) -> Litestar:
         }
     )
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
-    app.asgi_handler = secure_asgi(metrics_asgi(built.handler, metrics), settings.hsts_seconds)
+    app.asgi_handler = secure_asgi(
+        metrics_asgi(head_as_get(built.handler), metrics), settings.hsts_seconds
+    )
     return app
+
+
+def head_as_get(app: ASGIApp) -> ASGIApp:
+    """HEAD answered as GET without the body (RFC 9110 §9.3.2): the same status and headers,
+    Content-Length included. Litestar answers 405 to HEAD on a route that lists only GET, so
+    monitors and link checkers that probe with HEAD (/healthz, a survey link) saw an error."""
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
+            await app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await app(cast("Scope", {**scope, "method": "GET"}), receive, headers_only)
+
+    return asgi
 
 
 def _allow_every_method(app: Litestar) -> None:
