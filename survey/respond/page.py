@@ -118,8 +118,9 @@ def reason_texts(gettext: Any) -> dict[str, str]:
 def error_links(
     items: list[dict[str, Any]], errors: dict[str, str], reasons: dict[str, str], gettext: Any
 ) -> list[tuple[str, str]]:
-    """Links of the error summary, in question order: "Question 2: Please choose an answer." """
-    return [
+    """Links of the error summary, in question order: "Question 2: Please choose an answer.";
+    an answer to a question the survey does not have (a stale or altered form) said once."""
+    links = [
         (
             f"#q-{item['code']}",
             gettext("Question %(number)s: %(problem)s")
@@ -128,6 +129,9 @@ def error_links(
         for item in items
         if item["code"] in errors
     ]
+    if "unknown_item" in errors.values():
+        links.append(("#error-summary", reasons["unknown_item"]))
+    return links
 
 
 def survey(

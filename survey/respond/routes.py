@@ -58,6 +58,8 @@ async def _active_link(
         raise NotFound(N_("This survey link is unknown or no longer active."))
     if mode == "kiosk" and link.mode != "kiosk":
         raise NotFound(N_("This survey link is not a kiosk link."))
+    if mode == "personal" and link.mode != "personal":  # a kiosk's token on /s/: its limits
+        raise NotFound(N_("This survey link is unknown or no longer active."))
     if not link.active:
         raise Gone(ENDED)
     return link, await directory.definition(link.version_id)
@@ -82,6 +84,8 @@ async def _link_for_answers(
         raise NotFound(N_("This survey link is unknown or no longer active."))
     if mode == "kiosk" and link.mode != "kiosk":
         raise NotFound(N_("This survey link is not a kiosk link."))
+    if mode == "personal" and link.mode != "personal":  # a kiosk's token on /s/: its limits
+        raise NotFound(N_("This survey link is unknown or no longer active."))
     settings: Settings = state.settings
     limiter: RateLimiter = state.limiter
     wait = 0.0
@@ -316,8 +320,9 @@ class RespondController(Controller):
         except Forbidden as exc:
             reason = translations(locale).gettext(exc.detail)
             return _sent(again(code_error=reason))
-        if outcome == "conflict":
-            raise Conflict(N_("These answers were already sent with different content."))
+        if outcome == "conflict":  # in the form's language, as every other refusal here
+            sent_before = Conflict(N_("These answers were already sent with different content."))
+            return _sent(_error_page(sent_before, locale, kind, token))
         return see_other(f"/{kind}/{token}/thanks?lang={locale}")
 
     @get(["/s/{token:str}/thanks", "/k/{token:str}/thanks"], cache_control=None)

@@ -142,6 +142,19 @@ async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> N
     wrong = await client.get(f"/k/{personal.token}")
     assert wrong.status_code == 404
     assert "kein Kiosk-Link" in wrong.text
+    # a kiosk's token on the personal path would get the kiosk's burst of answers per address
+    sid = str(uuid.uuid4())
+    for answer in (
+        await client.get(f"/s/{kiosk.token}"),
+        await client.head(f"/s/{kiosk.token}"),
+        await client.post(f"/s/{kiosk.token}", data=_form(sid, **FULL_ANSWERS)),
+        await client.get(f"/s/{kiosk.token}/thanks"),
+    ):
+        assert answer.status_code == 404, answer.request.url
+    assert await Response.count() == 0
+    head = await client.head(f"/s/{personal.token}")
+    assert (head.status_code, head.content) == (200, b""), "HEAD is GET without the body"
+    assert int(head.headers["content-length"]) > 1000
     stored = await client.post(f"/k/{kiosk.token}", data=_form(str(uuid.uuid4()), **FULL_ANSWERS))
     assert stored.headers["location"].startswith(f"/k/{kiosk.token}/thanks")
     row = await Response.select(Response.mode).first()
@@ -317,6 +330,11 @@ async def test_it_stores_no_address_or_user_agent(client: Client) -> None:
 
 async def test_it_answers_health_and_openapi(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+    for path in ("/healthz", "/readyz", "/login"):  # monitors probe with HEAD
+        head = await client.head(path)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert int(head.headers["content-length"]) > 0
+    assert (await client.head("/api/v1/responses")).status_code == 405, "no GET there either"
     root = await client.get("/")
     assert (root.status_code, root.headers["location"]) == (303, "/dashboard")
     schema = (await client.get("/schema/openapi.json")).json()
@@ -327,9 +345,10 @@ async def test_it_answers_health_and_openapi(client: Client) -> None:
 
 async def test_it_sets_no_cookie_anywhere_a_respondent_goes(client: Client) -> None:
     link = await make_link(mode="kiosk")
+    personal = await make_link()
     sid = str(uuid.uuid4())
     answers = [
-        await client.get(f"/s/{link.token}"),
+        await client.get(f"/s/{personal.token}"),
         await client.get(f"/k/{link.token}"),
         await client.post(f"/k/{link.token}", data=_form(sid, **FULL_ANSWERS)),
         await client.get(f"/k/{link.token}/thanks"),
@@ -398,6 +417,19 @@ async def test_it_refuses_a_resent_form_with_other_answers(client: Client) -> No
     assert first.status_code == 303
     assert other.status_code == 409
     assert "bereits mit anderem Inhalt" in other.text
+    ukrainian = await client.post(
+        f"/s/{link.token}",
+        data={**_form(sid, **{**FULL_ANSWERS, "overall": 1}), "lang": "uk"},
+        headers={"accept-language": "de"},
+    )
+    assert ukrainian.status_code == 409 and '<html lang="uk"' in ukrainian.text, (
+        "the form's language, as on the other refusals, not the browser's"
+    )
+    stray = await client.post(
+        f"/s/{link.token}", data=_form(str(uuid.uuid4()), **FULL_ANSWERS, weather="5")
+    )
+    assert stray.status_code == 422
+    assert "Diese Frage gehört nicht zur Umfrage." in stray.text, "the summary says what is wrong"
     assert await Answer.select(Answer.value).where(Answer.item == "overall") == [
         {"value": FULL_ANSWERS["overall"]}
     ]
@@ -623,12 +655,13 @@ async def test_every_respondent_page_links_to_the_privacy_notice_in_its_language
     client: Client,
 ) -> None:
     link = await make_link(mode="kiosk")
+    personal = await make_link()
     pages = [
-        await client.get(f"/s/{link.token}?lang=uk"),
+        await client.get(f"/s/{personal.token}?lang=uk"),
         await client.get(f"/k/{link.token}?lang=uk"),
-        await client.get(f"/s/{link.token}/thanks?lang=uk"),
+        await client.get(f"/s/{personal.token}/thanks?lang=uk"),
         await client.get(f"/k/{link.token}/thanks?lang=uk"),
-        await client.post(f"/s/{link.token}", data={**_form(str(uuid.uuid4())), "lang": "uk"}),
+        await client.post(f"/s/{personal.token}", data={**_form(str(uuid.uuid4())), "lang": "uk"}),
         await client.get("/s/no-such-link?lang=uk"),
     ]
     for answer in pages:
