@@ -214,8 +214,11 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     except EOFError:
         print("resonanz: no password given (use --password or a terminal)", file=sys.stderr)
         return 2
-    if len(password) < 10:
-        print("resonanz: the password must have at least 10 characters", file=sys.stderr)
+    from survey.auth.passwords import password_problem
+
+    problem = password_problem(password, args.username)
+    if problem is not None:
+        print(f"resonanz: {problem}", file=sys.stderr)
         return 2
     try:
         offices = asyncio.run(_create_user(settings, args, password))

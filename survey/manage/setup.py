@@ -8,7 +8,7 @@ import secrets
 import msgspec
 
 from survey.auth.guard import hash_token
-from survey.auth.passwords import hash_password
+from survey.auth.passwords import hash_password, password_problem
 from survey.demo import ensure_standard_questionnaire
 from survey.manage import audit
 from survey.manage.importer import SLUG
@@ -60,8 +60,9 @@ async def setup(
             raise SetupRefused(f"the {label} needs a name")
     if not 2 <= len(username) <= 80 or not all(c.isalnum() or c in "._@-" for c in username):
         raise SetupRefused("the username must be 2–80 letters, digits, '.', '_', '@' or '-'")
-    if password is not None and len(password) < 10:
-        raise SetupRefused("the password must have at least 10 characters")
+    problem = None if password is None else password_problem(password, username)
+    if problem is not None:
+        raise SetupRefused(problem)
     if network_slug and await Network.exists().where(Network.slug == network_slug):
         raise SetupRefused(f"a network with slug {network_slug!r} exists already")
     if org_slug and await Organization.exists().where(Organization.slug == org_slug):

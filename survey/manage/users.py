@@ -11,13 +11,13 @@ import msgspec
 
 from survey.auth import throttle
 from survey.auth.guard import hash_token, new_api_token
-from survey.auth.passwords import hash_password
+from survey.auth.passwords import hash_password, password_problem
 from survey.auth.queries import audit as auth_audit
 from survey.auth.queries import end_sessions
-from survey.errors import Conflict, Forbidden, Invalid, NotFound
+from survey.errors import Conflict, Forbidden, Invalid, NotFound, refuse
 from survey.i18n import N_
 from survey.manage import audit, locks
-from survey.manage.access import NOT_YOURS, Actor, refuse
+from survey.manage.access import NOT_YOURS, Actor
 from survey.manage.schemas import (
     NewToken,
     RoleOut,
@@ -32,7 +32,6 @@ from survey.tables import ApiToken, Invitation, Membership, Office, Organization
 
 INVITATION_DAYS = 7
 LINK_GONE = N_("This link is unknown, used already or expired. Ask your admin for a new one.")
-MIN_PASSWORD = 10
 
 
 def _db() -> Any:
@@ -320,8 +319,9 @@ async def invitation_user(token: str) -> dict[str, Any]:
 async def set_password(token: str, password: str, repeated: str) -> str:
     """Use a one-time link: set the password, unlock, end old sessions. Returns the username."""
     row = await invitation_user(token)
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(N_("The password must have at least 10 characters."))
+    problem = password_problem(password, str(row["username"]))
+    if problem is not None:
+        raise Invalid(problem)
     if password != repeated:
         raise Invalid(N_("The two passwords differ."))
     password_hash = hash_password(password)

@@ -102,7 +102,16 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(
     created = _run(args, tmp_path, **env)
     again = _run(args, tmp_path, **env)
     unknown = _run(
-        ["create-user", "chefin", "--role", "admin", "--scope", "nowhere", "--password", "x" * 12],
+        [
+            "create-user",
+            "chefin",
+            "--role",
+            "admin",
+            "--scope",
+            "nowhere",
+            "--password",
+            "a-long-password",
+        ],
         tmp_path,
         **env,
     )
