@@ -19,6 +19,7 @@ import msgspec
 from litestar import Request
 
 from survey.errors import BadRequest
+from survey.manage.problems import CONTROL
 
 
 def _body_type(request: Request[Any, Any, Any]) -> Any:
@@ -43,6 +44,23 @@ def _whole_numbers(value: Any) -> Any:
     return value
 
 
+def _control_at(value: Any, path: str) -> str | None:
+    """The path of the first string (value or key) with a control character, if any."""
+    if isinstance(value, str):
+        return path if CONTROL.search(value) else None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if (found := _control_at(v, f"{path}[{i}]")) is not None:
+                return found
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if CONTROL.search(k):
+                return path
+            if (found := _control_at(v, f"{path}.{k}")) is not None:
+                return found
+    return None
+
+
 async def check_strictly(request: Request[Any, Any, Any]) -> None:
     """400 for a body its handler's type refuses in strict mode; no body type: nothing."""
     kind = _body_type(request)
@@ -50,8 +68,16 @@ async def check_strictly(request: Request[Any, Any, Any]) -> None:
         return
     body = await request.body()
     try:
-        msgspec.convert(_whole_numbers(msgspec.json.decode(body)), type=kind, strict=True)
-    except msgspec.ValidationError as exc:
-        raise BadRequest(f"The body does not match its schema: {exc}") from None
+        decoded = msgspec.json.decode(body)
     except msgspec.DecodeError:
         raise BadRequest("The body is not valid JSON.") from None
+    where = _control_at(decoded, "$")
+    if where is not None:
+        raise BadRequest(
+            f"The text at `{where}` holds a control character (such as a NUL byte), "
+            "which no text may hold."
+        )
+    try:
+        msgspec.convert(_whole_numbers(decoded), type=kind, strict=True)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"The body does not match its schema: {exc}") from None

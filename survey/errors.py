@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
 class DomainError(Exception):
+    """`msgid` and `params` (set by `refuse`): the reason as a message id and its
+    particulars, for pages that show it in their language; `translate` names the params that
+    are texts of ours (field names, rules) rather than what the user typed."""
+
     status_code = 400
+    msgid: str | None = None
+    params: dict[str, Any] = {}  # noqa: RUF012 (replaced, never changed in place)
+    translate: tuple[str, ...] = ()
 
     def __init__(
         self, detail: str, extra: dict[str, Any] | None = None, *, status_code: int | None = None
@@ -46,3 +54,25 @@ class TooManyRequests(DomainError):
     """`extra["retry_after"]`: seconds, sent as the Retry-After header."""
 
     status_code = 429
+
+
+def refuse(
+    kind: type[DomainError], msgid: str, *, translate: tuple[str, ...] = (), **params: Any
+) -> DomainError:
+    """A refusal whose English text names the particulars; pages translate `msgid` and fill
+    in the same `params` (those named in `translate` translated too)."""
+    exc = kind(msgid % params if params else msgid, {k: str(v) for k, v in params.items()})
+    exc.msgid = msgid
+    exc.params = params
+    exc.translate = translate
+    return exc
+
+
+def in_words(exc: DomainError, gettext: Callable[[str], str]) -> str:
+    """The refusal's reason through `gettext`, with its particulars filled in."""
+    if exc.msgid is None:
+        return gettext(exc.detail)
+    return gettext(exc.msgid) % {
+        k: gettext(v) if k in exc.translate and isinstance(v, str) else v
+        for k, v in exc.params.items()
+    }

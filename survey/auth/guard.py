@@ -30,6 +30,7 @@ SESSION_SECONDS = 10 * 3600
 DELAY_BASE_SECONDS = 0.25
 """The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
 DELAY_MAX_SECONDS = 4.0
+SCOPE_STATE = "resonanz_scope"
 STAFF_PREFIXES = ("/dashboard", "/export", "/login", "/logout", "/account", "/manage")
 
 
@@ -167,7 +168,9 @@ async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
             scope = msgspec.structs.replace(
                 scope, visible=scope.visible & offices, exportable=scope.exportable & offices
             )
-    return msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
+    scope = msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
+    request.state[SCOPE_STATE] = scope  # for the error pages: the user's language and menu
+    return scope
 
 
 async def dashboard_scope(request: Request[Any, Any, Any], state: State) -> Scope:
@@ -184,8 +187,15 @@ def require_office(scope: Scope, office_id: int) -> None:
         raise Forbidden(N_("You may not see the results of this office."))
 
 
+def signed_in_scope(request: Request[Any, Any, Any]) -> Scope | None:
+    """The scope `signed_in` found for this request, if it ran (error pages use it)."""
+    found = request.state.get(SCOPE_STATE)
+    return found if isinstance(found, Scope) else None
+
+
 def staff_locale(request: Request[Any, Any, Any], scope: Scope | None = None) -> str:
     """`?lang=`, else the user's saved preference, else Accept-Language, else German."""
+    scope = scope or signed_in_scope(request)
     requested = request.query_params.get("lang") or (scope.locale if scope else None)
     return negotiate(requested, request.headers.get("accept-language"), UI_LOCALES)
 

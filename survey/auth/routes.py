@@ -16,8 +16,9 @@ from litestar.response import Redirect, Template
 from survey.auth import guard, queries, throttle
 from survey.auth.passwords import hash_password, needs_rehash, verify_password
 from survey.auth.schemas import Scope
-from survey.errors import BadRequest, Forbidden
+from survey.errors import BadRequest, DomainError, Forbidden, in_words
 from survey.i18n import N_, UI_LOCALES, translations
+from survey.manage.problems import check_text
 from survey.settings import Settings
 
 LOGIN_FAILED = N_("Unknown username or wrong password.")
@@ -33,6 +34,9 @@ STAFF_UNAVAILABLE = N_(
     "The database cannot be reached or written right now (stopped, full or read-only). "
     "Nothing was changed. Please try again in a minute; if it lasts, tell your IT."
 )
+SOMETHING_WRONG = N_("Something is wrong")
+"""The heading of a staff error page without one of its own (outside a keyword call: babel
+does not extract a message nested in another call of gettext)."""
 NO_STORE = {"cache-control": "no-store"}
 _dummy_hash: list[str] = []
 
@@ -75,23 +79,30 @@ def _login_page(
     )
 
 
-def staff_error(request: Request[Any, Any, Any], status_code: int, detail: str) -> Template:
-    locale = guard.staff_locale(request)
+def staff_error(
+    request: Request[Any, Any, Any], status_code: int, detail: str | DomainError
+) -> Template:
+    """The error page of staff routes, in the signed-in user's language (saved choice first),
+    with the menu of their role."""
+    scope = guard.signed_in_scope(request)
+    locale = guard.staff_locale(request, scope)
     gettext = translations(locale, "staff").gettext
     headings = {
         400: N_("The request cannot be answered"),
         401: N_("Please sign in"),
         403: N_("Not allowed"),
         404: N_("Not found"),
+        409: N_("Not possible"),
+        422: N_("Please check your input"),
         503: N_("Temporarily unavailable"),
     }
-    heading = gettext(headings.get(status_code, N_("Something is wrong")))
+    heading = gettext(headings.get(status_code, SOMETHING_WRONG))
     settings: Settings = request.app.state.settings
     session = guard.read_session(settings.secret_key, request.cookies.get(guard.SESSION_COOKIE))
-    context = guard.page_context(request, None, locale) | {
+    context = guard.page_context(request, scope, locale) | {
         "csrf": guard.csrf_token(settings.secret_key, session.nonce) if session else "",
         "heading": heading,
-        "detail": gettext(detail),
+        "detail": in_words(detail, gettext) if isinstance(detail, DomainError) else gettext(detail),
         "status_code": status_code,
     }
     return Template("auth/error.html", context=context, status_code=status_code, headers=NO_STORE)
@@ -235,6 +246,7 @@ async def _checked_form(
     form = await request.form()
     if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
         raise Forbidden(N_("The form has expired. Please load the page again."))
+    check_text(form)
     return form
 
 

@@ -96,11 +96,23 @@ def _choice(params: Mapping[str, str | None], name: str, allowed: tuple[str, ...
     if not raw:
         return None
     if raw not in allowed:
-        raise BadRequest(f"{name} must be one of {', '.join(allowed)}; got {raw[:40]!r}")
+        exc = BadRequest(f"{name} must be one of {', '.join(allowed)}; got {raw[:40]!r}")
+        exc.msgid = N_("%(field)s must be one of %(allowed)s; got %(got)s.")  # pages: the label
+        exc.params = {"field": PARAM_NAMES.get(name, name), "allowed": ", ".join(allowed)}
+        exc.params["got"] = repr(raw[:40])
+        exc.translate = ("field",)
+        raise exc
     return raw
 
 
 FILTER_PARAMS = ("service_type", "language", "mode")
+PARAM_NAMES = {
+    "service_type": N_("Service type"),
+    "language": N_("Language"),
+    "mode": N_("Mode"),
+    "adjust": N_("Adjustment"),
+}
+"""The query parameters a page's filter form sets, named as the page names them."""
 ADJUST = ("mix", "none")
 """`adjust=`: verdicts, funnel and ranks on the client-mix adjusted index, or the observed."""
 
@@ -112,7 +124,10 @@ def _with_filter(params: Mapping[str, str | None]) -> dict[str, str | None]:
     if raw:
         name, _, value = raw.partition(":")
         if name not in FILTER_PARAMS or not value:
-            raise BadRequest(f"filter must be one of {', '.join(FILTER_PARAMS)}:VALUE")
+            exc = BadRequest(f"filter must be one of {', '.join(FILTER_PARAMS)}:VALUE")
+            exc.msgid = N_("The filter must be one of %(allowed)s, a colon and a value.")
+            exc.params = {"allowed": ", ".join(FILTER_PARAMS)}
+            raise exc
         if (out.get(name) or value) != value:
             raise BadRequest(N_("Choose one filter at a time: service type, language or mode."))
         out[name] = value

@@ -15,7 +15,7 @@ import msgspec
 
 from survey.auth.guard import hash_token
 from survey.auth.schemas import Scope
-from survey.errors import DomainError, Forbidden
+from survey.errors import Forbidden
 from survey.i18n import N_
 from survey.tables import ApiToken, Link, Membership, Office, Organization, QuestionnaireVersion
 
@@ -147,12 +147,3 @@ async def version_org(actor: Actor, version_id: int) -> tuple[int | None, dict[s
     if row["organization"] is None and not actor.is_admin:
         raise Forbidden(NOT_YOURS)
     return row["organization"], row
-
-
-def refuse(kind: type[DomainError], msgid: str, **params: Any) -> DomainError:
-    """A refusal whose English text names the particulars; pages translate `msgid` and fill
-    in the same `params`."""
-    exc = kind(msgid % params if params else msgid, {k: str(v) for k, v in params.items()})
-    exc.msgid = msgid  # type: ignore[attr-defined]
-    exc.params = params  # type: ignore[attr-defined]
-    return exc

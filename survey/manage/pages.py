@@ -17,10 +17,11 @@ from survey.auth import guard
 from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
 from survey.downloads import file_response
-from survey.errors import BadRequest, Conflict, DomainError, Forbidden
+from survey.errors import BadRequest, Conflict, DomainError, Forbidden, in_words
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
-from survey.manage.access import NOT_YOURS, Actor, load_actor, refuse, version_org
+from survey.manage.access import NOT_YOURS, Actor, load_actor, version_org
+from survey.manage.problems import to_struct
 from survey.manage.schemas import (
     LinkIn,
     NetworkIn,
@@ -72,9 +73,7 @@ async def page_actor(staff: Scope) -> Actor:
 
 def _translated_text(request: Request[Any, Any, Any], exc: DomainError) -> str:
     """A refusal's reason in the page's language, with the particulars filled in."""
-    gettext = translations(guard.staff_locale(request), "staff").gettext
-    msgid = getattr(exc, "msgid", None)
-    return gettext(msgid) % getattr(exc, "params", {}) if msgid else gettext(exc.detail)
+    return in_words(exc, translations(guard.staff_locale(request), "staff").gettext)
 
 
 def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
@@ -82,12 +81,7 @@ def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[A
     return staff_error(request, exc.status_code, _translated_text(request, exc))
 
 
-def _form_struct(kind: type[Any], values: dict[str, Any]) -> Any:
-    try:
-        return msgspec.convert(values, kind, strict=False)
-    except msgspec.ValidationError as exc:
-        msgid = N_("The form has an invalid value: %(reason)s")
-        raise refuse(BadRequest, msgid, reason=exc) from None
+_form_struct = to_struct
 
 
 def _int(form: FormMultiDict | dict[str, Any], key: str) -> int:

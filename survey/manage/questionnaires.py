@@ -14,11 +14,12 @@ from typing import Any, Literal, cast
 
 import msgspec
 
-from survey.errors import Conflict, Forbidden, Invalid
+from survey.errors import Conflict, Forbidden, Invalid, refuse
 from survey.i18n import N_, RESPOND_LOCALES
 from survey.manage import audit
-from survey.manage.access import NOT_YOURS, Actor, refuse, version_org
+from survey.manage.access import NOT_YOURS, Actor, version_org
 from survey.manage.schemas import (
+    MAX_TEXT,
     BankItemOut,
     QuestionnaireIn,
     QuestionnaireOut,
@@ -315,6 +316,17 @@ async def set_texts(
 ) -> VersionOut:
     """Texts of one language for many items at once (the editor's form)."""
     _, _, definition = await _draft(actor, version_id)
+    if status not in ("reviewed", "draft", ""):
+        raise refuse(Invalid, N_("Unknown status %(status)s."), status=status[:40])
+    for code, text in texts.items():
+        if len(text) > MAX_TEXT:  # the API's struct checks it; a struct built here is not
+            raise refuse(
+                Invalid,
+                N_("The text of %(code)s has %(length)d characters; at most %(max)d are allowed."),
+                code=code[:40],
+                length=len(text),
+                max=MAX_TEXT,
+            )
     items = [
         VersionItem(
             code=i["code"],
@@ -324,7 +336,7 @@ async def set_texts(
         for i in definition["items"]
     ]
     review: dict[str, Literal["reviewed", "draft"]] | None = None
-    if status in ("reviewed", "draft"):
+    if status:
         review = {lang: "reviewed" if status == "reviewed" else "draft"}
     return await change_version(actor, version_id, VersionPatch(items=items, review=review))
 

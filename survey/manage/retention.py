@@ -14,10 +14,10 @@ from typing import Any
 import msgspec
 
 from survey.dashboard.queries import mark_comments_changed
-from survey.errors import Forbidden, Invalid
+from survey.errors import Forbidden, Invalid, refuse
 from survey.i18n import N_
 from survey.manage import audit
-from survey.manage.access import NOT_YOURS, Actor, refuse
+from survey.manage.access import NOT_YOURS, Actor
 from survey.manage.schemas import ErasureOut
 from survey.respond.store import LOCAL_ZONE
 from survey.tables import (

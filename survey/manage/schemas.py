@@ -7,10 +7,16 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+PLAIN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+"""One line of text without control characters (NUL, which PostgreSQL refuses, among them)
+or the bidi embeddings, overrides and isolates that would turn a list's text around."""
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PLAIN)]
+Label = Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN)]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$")]
 Code = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")]
 ItemCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+MAX_TEXT = 1000
+"""Characters of an item's text in one language (the editor's text areas say so too)."""
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
 OfficeKind = Literal["main", "branch", "outreach"]
 PosterLanguage = Literal[
@@ -123,7 +129,7 @@ class LinkIn(Strict, kw_only=True):
     version_id: Id
     service_type: Code
     mode: Mode = "personal"
-    label: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    label: Label = ""
     idle_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 60
     """Kiosk: an unfinished survey is cleared after this many seconds without a touch."""
     codes_required: bool = False
@@ -154,7 +160,7 @@ class LinkOut(msgspec.Struct):
 
 class UserIn(Strict, kw_only=True):
     username: Username
-    display_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    display_name: Label = ""
     role: StaffRole
     organization_id: Id
     office_ids: list[Id] = []
@@ -270,7 +276,7 @@ class QuestionnaireIn(Strict, kw_only=True):
 class VersionItem(Strict, kw_only=True):
     code: ItemCode
     required: bool = False
-    text: dict[str, Annotated[str, msgspec.Meta(max_length=1000)]] = {}
+    text: dict[str, Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]] = {}
     """Texts by language tag; missing languages keep the item bank's texts."""
 
 

@@ -6,10 +6,10 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from survey.errors import Conflict, Forbidden, Invalid
+from survey.errors import Conflict, Forbidden, Invalid, refuse
 from survey.i18n import N_
 from survey.manage import audit
-from survey.manage.access import NOT_YOURS, Actor, link_office, office_org, refuse
+from survey.manage.access import NOT_YOURS, Actor, link_office, office_org
 from survey.manage.schemas import (
     LinkIn,
     LinkOut,
@@ -124,6 +124,15 @@ def _org(r: dict[str, Any]) -> OrganizationOut:
     )
 
 
+async def _name_free(name: str, org_id: int | None = None) -> None:
+    """409 when another job centre has this name (case and outer spaces aside): two alike
+    could not be told apart in any list."""
+    rows = await Organization.select(Organization.id, Organization.name)
+    wanted = name.strip().casefold()
+    if any(r["name"].strip().casefold() == wanted and r["id"] != org_id for r in rows):
+        raise refuse(Conflict, N_("A job centre named %(name)s exists already."), name=name)
+
+
 async def create_organization(actor: Actor | None, data: OrganizationIn) -> OrganizationOut:
     """A coordinator creates job centres in their network; `resonanz setup` (actor None) too."""
     if actor is not None:
@@ -132,6 +141,7 @@ async def create_organization(actor: Actor | None, data: OrganizationIn) -> Orga
         actor.require_network(data.network_id)
     if await Organization.exists().where(Organization.slug == data.slug):
         raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)
+    await _name_free(data.name)
     org = Organization(
         name=data.name,
         slug=data.slug,
@@ -149,6 +159,7 @@ async def change_organization(actor: Actor, org_id: int, data: OrganizationPatch
     actor.require_org(org_id)
     values: dict[Any, Any] = {}
     if data.name is not None:
+        await _name_free(data.name, org_id)
         values[Organization.name] = data.name
     if data.retention_months is not None:
         values[Organization.retention_months] = data.retention_months
@@ -232,9 +243,8 @@ async def create_office(actor: Actor | None, data: OfficeIn) -> OfficeOut:
     if actor is not None:
         actor.require_org(data.organization_id)
     services = await _check_service_types(data.service_types)
-    if await Office.exists().where(
-        (Office.organization == data.organization_id) & (Office.code == data.code)
-    ):
+    codes = await Office.select(Office.code).where(Office.organization == data.organization_id)
+    if data.code.casefold() in {r["code"].casefold() for r in codes}:  # nh-m next to NH-M
         raise refuse(
             Conflict,
             N_("This job centre has an office with the code %(code)s already."),

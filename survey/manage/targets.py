@@ -8,10 +8,10 @@ import math
 
 import msgspec
 
-from survey.errors import Conflict, Forbidden, Invalid
+from survey.errors import Conflict, Forbidden, Invalid, refuse
 from survey.i18n import N_
 from survey.manage import audit, locks
-from survey.manage.access import NOT_YOURS, Actor, office_org, refuse
+from survey.manage.access import NOT_YOURS, Actor, office_org
 from survey.manage.questionnaires import item_bank
 from survey.manage.schemas import TargetIn, TargetOut, TargetPatch
 from survey.tables import Target
@@ -21,6 +21,26 @@ def _office_held(office_id: int) -> contextlib.AbstractAsyncContextManager[None]
     """One change of an office's targets at a time: two at once could each find no overlap
     and leave two targets for one office, item and day."""
     return locks.held("SELECT id FROM office WHERE id = {} FOR UPDATE", office_id)
+
+
+FIRST_YEAR, LAST_YEAR, MAX_YEARS = 2000, 2099, 10
+
+
+def check_period(valid_from: dt.date, valid_to: dt.date) -> None:
+    """A period that ends after it starts, within 2000–2099 and at most 10 years long."""
+    if valid_to < valid_from:
+        raise Invalid(N_("The period ends before it starts."))
+    if valid_from.year < FIRST_YEAR or valid_to.year > LAST_YEAR:
+        raise refuse(
+            Invalid,
+            N_("A target's period lies between %(first)d and %(last)d."),
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
+    if (valid_to - valid_from).days >= round(365.25 * MAX_YEARS):
+        raise refuse(
+            Invalid, N_("A target's period is at most %(years)d years long."), years=MAX_YEARS
+        )
 
 
 async def targets(
@@ -47,12 +67,17 @@ async def set_target(actor: Actor, data: TargetIn) -> TargetOut:
     """One target per office, item and period: an overlapping one for the same office and item
     is replaced."""
     org_id = await office_org(actor, data.office_id)
-    if data.valid_to < data.valid_from:
-        raise Invalid(N_("The period ends before it starts."))
+    check_period(data.valid_from, data.valid_to)
     if data.item != "_index":
         bank = {b.code: b for b in await item_bank()}
-        if data.item not in bank or bank[data.item].type != "scale":
+        if data.item not in bank:
             raise refuse(Invalid, N_("The item %(code)s is not in the item bank."), code=data.item)
+        if bank[data.item].type != "scale":
+            raise refuse(
+                Invalid,
+                N_("The item %(code)s is answered in free text; targets are set for scale items."),
+                code=data.item,
+            )
     async with _office_held(data.office_id):
         await Target.delete().where(
             (Target.office == data.office_id)
@@ -96,8 +121,7 @@ async def change_target(actor: Actor, target_id: int, data: TargetPatch) -> Targ
     value = before.value if data.value is None else data.value
     valid_from = data.valid_from or before.valid_from
     valid_to = data.valid_to or before.valid_to
-    if valid_to < valid_from:
-        raise Invalid(N_("The period ends before it starts."))
+    check_period(valid_from, valid_to)
     org_id = await office_org(actor, before.office_id)
     async with _office_held(before.office_id):
         other = (

@@ -374,6 +374,10 @@ GERMAN_REASONS = {
     "must not end after the current month": "nach dem laufenden Monat",
     "one filter at a time": "nur einen Filter",
     "between the years 2000 and 2100": "zwischen den Jahren 2000 und 2100",
+    "service_type must be one of": "Leistungsbereich: erlaubt sind",
+    "language must be one of": "Sprache: erlaubt sind",
+    "mode must be one of": "Art der Befragung: erlaubt sind",
+    "filter must be one of": "Der Filter ist einer von",
 }
 """The reasons a German page gives in German (the API answers in English)."""
 

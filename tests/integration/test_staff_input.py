@@ -1,0 +1,149 @@
+"""What staff type in: refused with a reason in the page's language, never a 500, nothing half
+stored (the tester's findings of 2026-11-28)."""
+
+from __future__ import annotations
+
+import httpx
+
+from survey.tables import ApiToken, Link, Office, Organization, QuestionnaireVersion, User
+from tests.builders import make_organization, make_staff_user
+from tests.conftest import StaffClient
+from tests.integration.test_manage import PASSWORD, World, _api, _csrf
+
+
+async def test_a_nul_or_a_direction_override_in_any_staff_text_is_refused_and_not_stored(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    world = await World().build()
+    a = world.ids["a"]
+    await staff.login("admin.a", PASSWORD)
+    token = await _csrf(client)
+    version = (await QuestionnaireVersion.select(QuestionnaireVersion.id).first())["id"]
+    forms = [
+        ("/manage/offices", {"organization_id": a, "name": "a\x00b", "code": "N1"}),
+        ("/manage/offices", {"organization_id": a, "name": "x\u202egnalretsuM", "code": "N2"}),
+        (
+            "/manage/links",
+            {"office_id": world.ids["office_a"], "version_id": version,
+             "service_type": "benefits", "label": "a\x00b"},
+        ),
+        ("/manage/tokens", {"name": "a\x00b"}),
+        ("/manage/questionnaires", {"organization_id": a, "code": "q-nul", "name": "a\x00b"}),
+        ("/manage/users", {"username": "nul.user", "display_name": "a\x00b", "role": "manager",
+                           "organization_id": a}),
+        (f"/manage/organizations/{a}", {"name": "a\x01b"}),
+    ]  # fmt: skip
+    for path, form in forms:
+        answer = await client.post(
+            path, data={**form, "csrf_token": token}, headers={"accept-language": "de"}
+        )
+        assert answer.status_code == 422, (path, answer.status_code, answer.text[:300])
+        assert "Bitte prüfen Sie Ihre Eingabe" in answer.text, path
+        assert "Steuerzeichen" in answer.text or "Schreibrichtung" in answer.text, path
+    api = await _api(staff, "POST", "/api/v1/offices",
+                     {"organization_id": a, "name": "a\u0000b", "code": "N3"})  # fmt: skip
+    assert api.status_code == 400 and "control character" in api.json()["detail"]
+    bidi = await _api(staff, "POST", "/api/v1/offices",
+                      {"organization_id": a, "name": "a\u2066b", "code": "N4"})  # fmt: skip
+    assert bidi.status_code == 400, bidi.text
+    assert not await Office.exists().where(Office.code.is_in(["N1", "N2", "N3", "N4"]))
+    assert not await ApiToken.exists()
+    assert not await User.exists().where(User.username == "nul.user")
+    names = await Organization.select(Organization.name).where(Organization.id == a)
+    assert "\x01" not in names[0]["name"]
+    assert not await Link.exists()
+
+
+async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_menus_show(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    world = await World().build()
+    await User.update({User.locale: "de"}).where(User.username.is_in(["admin.a", "manager.a"]))
+    english_browser = {"accept-language": "en-US,en;q=0.9"}
+    await staff.login("manager.a", PASSWORD)
+    office = world.ids["office_a"]
+    bad = await client.get(
+        f"/dashboard/offices/{office}?filter=language:zz", headers=english_browser
+    )
+    assert bad.status_code == 400
+    assert 'lang="de"' in bad.text and "Sprache: erlaubt sind" in bad.text, bad.text[-900:]
+    tokens = await client.get("/manage/tokens", headers=english_browser)
+    assert tokens.status_code == 200 and 'data-testid="manage-nav"' not in tokens.text, (
+        "a manager opens none of the administration pages: no menu of them"
+    )
+    await staff.login("admin.a", PASSWORD)
+    assert 'data-testid="manage-nav-users"' in (await client.get("/manage/tokens")).text
+    token = await _csrf(client)
+    a = world.ids["a"]
+    code = (await Office.select(Office.code).where(Office.id == office).first())["code"]
+    cases = [
+        ("/manage/offices", {"organization_id": a, "name": "x" * 201, "code": "L1"},
+         "„Name“: 1 bis 200 Zeichen"),
+        ("/manage/targets", {"office_id": office, "item": "_index", "value": "NaN",
+                             "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+         "„Zielindex (0–100)“: eine Zahl von 0 bis 100"),
+        ("/manage/targets", {"office_id": office, "item": "_index", "value": "80",
+                             "valid_from": "0001-01-01", "valid_to": "9999-12-31"},
+         "zwischen 2000 und 2099"),
+        ("/manage/targets", {"office_id": office, "item": "comment", "value": "80",
+                             "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+         "wird frei beantwortet"),
+        ("/manage/offices", {"organization_id": a, "name": "Klein", "code": code.lower()},
+         f"mit dem Kürzel {code.lower()}"),
+    ]  # fmt: skip
+    for path, form, reason in cases:
+        answer = await client.post(
+            path, data={**form, "csrf_token": token}, headers=english_browser
+        )
+        assert answer.status_code in (409, 422), (path, answer.status_code)
+        assert reason in answer.text, (path, answer.text[-1200:])
+        assert "Expected" not in answer.text and "$." not in answer.text
+    other = await Organization.select(Organization.name).where(Organization.id == world.ids["b"])
+    twin = await _api(
+        staff, "PATCH", f"/api/v1/organizations/{a}", {"name": other[0]["name"].upper() + " "}
+    )
+    assert twin.status_code == 409, "two job centres by one name cannot be told apart"
+    version = (await QuestionnaireVersion.select(QuestionnaireVersion.id).first())["id"]
+    mine = await _api(staff, "POST", "/api/v1/questionnaires",
+                      {"organization_id": a, "code": "eigener", "name": "Eigener"})  # fmt: skip
+    draft = mine.json()["versions"][0]["id"]
+    assert draft != version
+    long_text = await client.post(
+        f"/manage/questionnaire-versions/{draft}/texts",
+        data={"csrf_token": token, "lang": "en", "text_overall": "x" * 3000, "status": "draft"},
+    )
+    odd_status = await client.post(
+        f"/manage/questionnaire-versions/{draft}/texts",
+        data={"csrf_token": token, "lang": "en", "text_overall": "Fine", "status": "weird"},
+    )
+    assert (long_text.status_code, odd_status.status_code) == (422, 422)
+    texts = (await client.get(f"/api/v1/questionnaire-versions/{draft}")).json()
+    assert "x" * 1001 not in str(texts) and "Fine" not in str(texts)
+
+
+async def test_a_password_like_the_username_or_among_the_most_common_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    from survey.manage.users import _new_invitation
+
+    org = await make_organization("Jobcenter P")
+    user = await make_staff_user("paula.meier", PASSWORD, "manager", organization=org)
+    token, _ = await _new_invitation(user)
+    for password, reason in (
+        ("paula.meier", "nicht der Benutzername"),
+        ("x-paula.meier-x", "nicht der Benutzername"),
+        ("Passwort2026!", "am häufigsten gewählten"),
+        ("1234567890", "am häufigsten gewählten"),
+        ("qwertzuiop", "am häufigsten gewählten"),
+    ):
+        refused = await client.post(
+            f"/account/set-password/{token}",
+            data={"password": password, "repeat": password},
+            headers={"accept-language": "de"},
+        )
+        assert refused.status_code == 422 and reason in refused.text, password
+    fine = await client.post(
+        f"/account/set-password/{token}",
+        data={"password": "Kaffee am Deich 7", "repeat": "Kaffee am Deich 7"},
+    )
+    assert fine.status_code == 303
