@@ -45,7 +45,8 @@ def _whole_numbers(value: Any) -> Any:
 
 
 def _control_at(value: Any, path: str) -> str | None:
-    """The path of the first string (value or key) with a control character, if any."""
+    """The path of the first string value with a control character, if any (every string
+    field of the administration API declares the same in its schema's pattern)."""
     if isinstance(value, str):
         return path if CONTROL.search(value) else None
     if isinstance(value, list):
@@ -54,9 +55,7 @@ def _control_at(value: Any, path: str) -> str | None:
                 return found
     if isinstance(value, dict):
         for k, v in value.items():
-            if CONTROL.search(k):
-                return path
-            if (found := _control_at(v, f"{path}.{k}")) is not None:
+            if (found := _control_at(v, f"{path}.{CONTROL.sub('?', str(k))}")) is not None:
                 return found
     return None
 

@@ -13,6 +13,7 @@ import hmac
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
@@ -31,6 +32,8 @@ DELAY_BASE_SECONDS = 0.25
 """The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
 DELAY_MAX_SECONDS = 4.0
 SCOPE_STATE = "resonanz_scope"
+KEPT = ("from", "to", "filter", "service_type", "language", "mode", "adjust")
+"""What the dashboards' links in the menu carry over: the period and the filter chosen."""
 STAFF_PREFIXES = ("/dashboard", "/export", "/login", "/logout", "/account", "/manage")
 
 
@@ -214,5 +217,8 @@ def page_context(
         "path": request.url.path,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "query": dict(request.query_params),
+        "keep": urlencode(
+            {k: v for k, v in request.query_params.items() if k in KEPT and v and len(v) < 40}
+        ),
         "languages": [("de", "Deutsch"), ("en", "English")],
     }

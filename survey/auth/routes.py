@@ -182,6 +182,9 @@ class AuthController(Controller):
             else None
         )
         await queries.record_success(account["id"], rehash)
+        chosen = str(form.get("lang") or "")
+        if chosen in UI_LOCALES:  # the language picked on the sign-in page stays picked
+            await queries.set_locale(account["id"], chosen)
         await queries.audit("login", user_id=account["id"], username=username)
         device_value = request.cookies.get(throttle.DEVICE_COOKIE) if device else None
         target = _safe_next(str(form.get("next") or ""))

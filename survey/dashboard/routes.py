@@ -710,7 +710,7 @@ class DashboardController(Controller):
     ) -> Response[bytes]:
         name, _, kind = table.rpartition(".")
         if name not in ("items", "trend", "comparison") or kind not in ("csv", "xlsx"):
-            raise BadRequest(
+            raise NotFound(  # no such download: 404, as for any other unknown address
                 "The table must be items, trend or comparison, ending in .csv or .xlsx."
             )
         locale = guard.staff_locale(request, staff)

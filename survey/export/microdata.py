@@ -14,7 +14,7 @@ import msgspec
 import numpy as np
 
 from survey.auth.schemas import Scope
-from survey.errors import BadRequest, Forbidden
+from survey.errors import BadRequest, Forbidden, refuse
 from survey.export import kanon
 from survey.export.queries import (
     MONTHS,
@@ -407,9 +407,13 @@ async def _make_plan(
     first_month = _month(request.date_from, "from")
     last_month = _month(request.date_to, "to") or last
     if last_month > last:
-        raise BadRequest(
-            f"to must not be later than {last}, the last complete month: responses of the "
-            "current month are never exported (its counts still change)"
+        raise refuse(
+            BadRequest,
+            N_(
+                "to must not be later than %(last)s, the last complete month: responses of "
+                "the current month are never exported (its counts still change)"
+            ),
+            last=last,
         )
     if first_month and first_month > last_month:
         raise BadRequest(N_("The period must not end before it starts (from > to)."))

@@ -14,7 +14,7 @@ from litestar.response import Stream, Template
 from survey.auth import guard
 from survey.auth.schemas import Scope
 from survey.downloads import file_headers, file_response
-from survey.errors import BadRequest, DomainError
+from survey.errors import BadRequest, DomainError, in_words
 from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.schemas import ExportRequest
@@ -127,7 +127,7 @@ class ExportController(Controller):
         except DomainError as exc:
             if exc.status_code == 403:
                 raise
-            error = gettext(exc.detail)
+            error = in_words(exc, gettext)
         settings = _settings(state)
         context = guard.page_context(request, staff, locale) | {
             "book": book,
@@ -149,7 +149,10 @@ class ExportController(Controller):
             },
             "base_url": settings.public_url,
         }
-        return Template("export/page.html", context=context, headers=STAFF_HEADERS)
+        status = 400 if error else 200  # a refused choice is no success, for scripts too
+        return Template(
+            "export/page.html", context=context, headers=STAFF_HEADERS, status_code=status
+        )
 
     @get("/responses")
     async def responses(

@@ -17,11 +17,11 @@ from survey.auth import guard
 from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
 from survey.downloads import file_response
-from survey.errors import BadRequest, Conflict, DomainError, Forbidden, in_words
+from survey.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, in_words, refuse
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import NOT_YOURS, Actor, load_actor, version_org
-from survey.manage.problems import to_struct
+from survey.manage.problems import CHECK_FIELD, CONTROL, FIELDS, NONE_CHOSEN, OURS, to_struct
 from survey.manage.schemas import (
     LinkIn,
     NetworkIn,
@@ -82,6 +82,30 @@ def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[A
 
 
 _form_struct = to_struct
+
+
+def _typed(form: FormMultiDict) -> dict[str, Any]:
+    """What the user typed into a form, to show it again (a list for each set of boxes)."""
+    typed: dict[str, Any] = {
+        k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str)
+    }
+    for key in ("service_types", "office_ids", "organization_ids", "poster_languages"):
+        typed[key] = form.getall(key, [])
+    return typed
+
+
+def _again(
+    request: Request[Any, Any, Any], exc: DomainError, form: FormMultiDict
+) -> dict[str, Any]:
+    """The form's page once more: the reason on top, what was typed kept, the refusal's
+    status. A refusal for another's job centre stays a 403 page of its own."""
+    if exc.status_code == 403:
+        raise exc
+    return {
+        "refused": _translated_text(request, exc),
+        "typed": _typed(form),
+        "status_code": exc.status_code,
+    }
 
 
 def _int(form: FormMultiDict | dict[str, Any], key: str) -> int:
@@ -311,11 +335,17 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Template:
+        return await self._offices(request, staff, actor)
+
+    async def _offices(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, **again: Any
+    ) -> Template:
         self._admin(actor)
         return self._page(
             request,
             staff,
             "offices.html",
+            **again,
             organizations=[o for o in await structure.organizations(actor)],
             offices=await structure.offices(actor),
             service_types=await structure.service_types(),
@@ -329,19 +359,27 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
-            OfficeIn,
-            {
-                "organization_id": _int(form, "organization_id"),
-                "name": str(form.get("name") or "").strip(),
-                "code": str(form.get("code") or "").strip(),
-                "kind": form.get("kind") or "main",
-                "service_types": form.getall("service_types", []),
-            },
-        )
-        await structure.create_office(actor, data)
+        try:
+            data = _form_struct(
+                OfficeIn,
+                {
+                    "organization_id": _int(form, "organization_id"),
+                    "name": str(form.get("name") or "").strip(),
+                    "code": str(form.get("code") or "").strip(),
+                    "kind": form.get("kind") or "main",
+                    "service_types": form.getall("service_types", []),
+                },
+            )
+            if not data.service_types:
+                raise refuse(
+                    Invalid, CHECK_FIELD, field=FIELDS["service_types"][0], rule=NONE_CHOSEN,
+                    translate=OURS,
+                )  # fmt: skip
+            await structure.create_office(actor, data)
+        except DomainError as exc:
+            return await self._offices(request, staff, actor, **_again(request, exc, form))
         return Redirect("/manage/offices?done=office", status_code=303)
 
     @post("/offices/{office_id:int}", status_code=303)
@@ -378,9 +416,24 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Template:
+        return await self._links(request, state, staff, actor)
+
+    async def _links(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        staff: Scope,
+        actor: Actor,
+        **again: Any,
+    ) -> Template:
         self._admin(actor)
         office_id = request.query_params.get("office")
         chosen = int(office_id) if office_id and office_id.isdigit() else None
+        if office_id and (chosen is None or chosen not in actor.admin_offices):
+            raise Forbidden(NOT_YOURS)  # not silently the whole list instead
+        typed = again.get("typed") or {}
+        if str(typed.get("office_id", "")).isdigit():
+            chosen = int(typed["office_id"])
         offices = await structure.offices(actor, include_inactive=False)
         versions = await QuestionnaireVersion.select(
             QuestionnaireVersion.id,
@@ -392,6 +445,7 @@ class ManagePagesController(Controller):
             request,
             staff,
             "links.html",
+            **again,
             offices=offices,
             chosen=chosen,
             links=await structure.links(
@@ -410,21 +464,25 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
-            LinkIn,
-            {
-                "office_id": _int(form, "office_id"),
-                "version_id": _int(form, "version_id"),
-                "service_type": str(form.get("service_type") or ""),
-                "mode": form.get("mode") or "personal",
-                "label": str(form.get("label") or "").strip(),
-                "idle_seconds": form.get("idle_seconds") or 60,
-                "codes_required": form.get("codes_required") == "1",
-            },
-        )
-        link = await structure.create_link(actor, data, state.settings.public_url)
+        try:
+            data = _form_struct(
+                LinkIn,
+                {
+                    "office_id": _int(form, "office_id"),
+                    "version_id": _int(form, "version_id"),
+                    "service_type": str(form.get("service_type") or ""),
+                    "mode": form.get("mode") or "personal",
+                    "label": str(form.get("label") or "").strip(),
+                    "idle_seconds": form.get("idle_seconds") or 60,
+                    "codes_required": form.get("codes_required") == "1",
+                },
+            )
+            link = await structure.create_link(actor, data, state.settings.public_url)
+        except DomainError as exc:
+            again = _again(request, exc, form)
+            return await self._links(request, state, staff, actor, **again)
         return Redirect(
             f"/manage/links?office={link.office_id}&done=link#link-{link.id}", status_code=303
         )
@@ -461,6 +519,7 @@ class ManagePagesController(Controller):
         staff: Scope,
         actor: Actor,
         refused: DomainError | None = None,
+        typed: dict[str, Any] | None = None,
     ) -> Template:
         """The users page; with `refused`, its reason on top and the refusal's status (the
         table shows that nothing changed)."""
@@ -471,6 +530,7 @@ class ManagePagesController(Controller):
             "users.html",
             status_code=200 if refused is None else refused.status_code,
             refused=None if refused is None else _translated_text(request, refused),
+            typed=typed or {},
             people=await users.users(actor),
             organizations=await structure.organizations(actor),
             offices=await structure.offices(actor, include_inactive=False),
@@ -485,17 +545,22 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
     ) -> Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
-            UserIn,
-            {
-                "username": str(form.get("username") or "").strip(),
-                "display_name": str(form.get("display_name") or "").strip(),
-                "role": form.get("role"),
-                "organization_id": _int(form, "organization_id"),
-                "office_ids": [int(v) for v in form.getall("office_ids", []) if v.isdigit()],
-            },
-        )
-        link = await users.invite(actor, data, state.settings.public_url)
+        try:
+            data = _form_struct(
+                UserIn,
+                {
+                    "username": str(form.get("username") or "").strip(),
+                    "display_name": str(form.get("display_name") or "").strip(),
+                    "role": form.get("role"),
+                    "organization_id": _int(form, "organization_id"),
+                    "office_ids": [int(v) for v in form.getall("office_ids", []) if v.isdigit()],
+                },
+            )
+            link = await users.invite(actor, data, state.settings.public_url)
+        except DomainError as exc:
+            if exc.status_code == 403:
+                raise
+            return await self._users(request, staff, actor, exc, _typed(form))
         return self._page(request, staff, "secret.html", kind="invite", secret=link)
 
     @post("/users/{user_id:int}/active", status_code=303)
@@ -572,12 +637,18 @@ class ManagePagesController(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Scope],
     ) -> Template:
+        return await self._tokens(request, staff)
+
+    async def _tokens(
+        self, request: Request[Any, Any, Any], staff: Scope, **again: Any
+    ) -> Template:
         orgs = await users.user_orgs(staff.user_id)
         names = {o.organization_id: o.organization for o in staff.group}
         return self._page(
             request,
             staff,
             "tokens.html",
+            **again,
             tokens=await users.tokens(staff.user_id),
             organizations=sorted((i, names.get(i, str(i))) for i in orgs),
             now=dt.datetime.now(dt.UTC),
@@ -591,17 +662,20 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
     ) -> Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
-            TokenIn,
-            {
-                "name": str(form.get("name") or "").strip(),
-                "days": _opt(form, "days") or 90,
-                "organization_ids": [
-                    int(v) for v in form.getall("organization_ids", []) if v.isdigit()
-                ],
-            },
-        )
-        token = await users.create_token(staff.user_id, staff.username, data)
+        try:
+            data = _form_struct(
+                TokenIn,
+                {
+                    "name": str(form.get("name") or "").strip(),
+                    "days": _opt(form, "days") or 90,
+                    "organization_ids": [
+                        int(v) for v in form.getall("organization_ids", []) if v.isdigit()
+                    ],
+                },
+            )
+            token = await users.create_token(staff.user_id, staff.username, data)
+        except DomainError as exc:
+            return await self._tokens(request, staff, **_again(request, exc, form))
         return self._page(request, staff, "secret.html", kind="token", secret=token)
 
     @post("/tokens/{token_id:int}/revoke", status_code=303)
@@ -625,11 +699,17 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Template:
+        return await self._questionnaires(request, staff, actor)
+
+    async def _questionnaires(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, **again: Any
+    ) -> Template:
         self._admin(actor)
         return self._page(
             request,
             staff,
             "questionnaires.html",
+            **again,
             questionnaires=await questionnaires.questionnaires(actor),
             organizations=await structure.organizations(actor),
         )
@@ -641,17 +721,21 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
-            QuestionnaireIn,
-            {
-                "organization_id": _int(form, "organization_id"),
-                "code": str(form.get("code") or "").strip(),
-                "name": str(form.get("name") or "").strip(),
-            },
-        )
-        made = await questionnaires.create_questionnaire(actor, data)
+        try:
+            data = _form_struct(
+                QuestionnaireIn,
+                {
+                    "organization_id": _int(form, "organization_id"),
+                    "code": str(form.get("code") or "").strip(),
+                    "name": str(form.get("name") or "").strip(),
+                },
+            )
+            made = await questionnaires.create_questionnaire(actor, data)
+        except DomainError as exc:
+            again = _again(request, exc, form)
+            return await self._questionnaires(request, staff, actor, **again)
         return Redirect(f"/manage/questionnaire-versions/{made.versions[0].id}", status_code=303)
 
     @post("/questionnaires/{questionnaire_id:int}/versions", status_code=303)
@@ -795,12 +879,18 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Template:
+        return await self._targets(request, staff, actor)
+
+    async def _targets(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, **again: Any
+    ) -> Template:
         self._admin(actor)
         year = dt.date.today().year
         return self._page(
             request,
             staff,
             "targets.html",
+            **again,
             targets=await targets.targets(actor),
             offices=await structure.offices(actor, include_inactive=False),
             items=[("_index", None)]
@@ -816,19 +906,22 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
-            TargetIn,
-            {
-                "office_id": _int(form, "office_id"),
-                "item": str(form.get("item") or ""),
-                "value": str(form.get("value") or "").replace(",", "."),
-                "valid_from": str(form.get("valid_from") or ""),
-                "valid_to": str(form.get("valid_to") or ""),
-            },
-        )
-        await targets.set_target(actor, data)
+        try:
+            data = _form_struct(
+                TargetIn,
+                {
+                    "office_id": _int(form, "office_id"),
+                    "item": str(form.get("item") or ""),
+                    "value": str(form.get("value") or "").replace(",", "."),
+                    "valid_from": str(form.get("valid_from") or ""),
+                    "valid_to": str(form.get("valid_to") or ""),
+                },
+            )
+            await targets.set_target(actor, data)
+        except DomainError as exc:
+            return await self._targets(request, staff, actor, **_again(request, exc, form))
         return Redirect("/manage/targets?done=target", status_code=303)
 
     @post("/targets/{target_id:int}/delete", status_code=303)
@@ -848,10 +941,10 @@ class ManagePagesController(Controller):
 
     def _audit_filters(self, request: Request[Any, Any, Any]) -> dict[str, str]:
         q = request.query_params
-        return {
-            "username": str(q.get("user") or "")[:80],
-            "action": str(q.get("action") or "")[:40],
-            "month": str(q.get("month") or "")[:7],
+        return {  # control characters (NUL among them: PostgreSQL refuses it) left out
+            "username": CONTROL.sub("", str(q.get("user") or ""))[:80],
+            "action": CONTROL.sub("", str(q.get("action") or ""))[:40],
+            "month": CONTROL.sub("", str(q.get("month") or ""))[:7],
         }
 
     @get("/audit", cache_control=None)

@@ -22,6 +22,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 return (which a text area sends)."""
 
 _CHOICE = N_("one of the choices offered")
+NONE_CHOSEN = N_("choose at least one")
 _PLAIN = N_("1 to 200 characters, without control or text-direction characters")
 _OPTIONAL = N_("up to 200 characters, without control or text-direction characters")
 FIELDS: dict[str, tuple[str, str]] = {

@@ -18,6 +18,7 @@ from survey.i18n import N_
 from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import Actor, load_actor
 from survey.manage.schemas import (
+    PLAIN,
     AuditOut,
     BankItemOut,
     ErasureIn,
@@ -375,8 +376,8 @@ class ManageApiController(Controller):
     async def audit_log(
         self,
         actor: NamedDependency[Actor],
-        username: Annotated[str, QueryParameter(name="user", max_length=80)] = "",
-        action: Annotated[str, QueryParameter(max_length=40)] = "",
+        username: Annotated[str, QueryParameter(name="user", max_length=80, pattern=PLAIN)] = "",
+        action: Annotated[str, QueryParameter(max_length=40, pattern=PLAIN)] = "",
         month: Annotated[str, QueryParameter(pattern=r"^((19|20)[0-9]{2}-(0[1-9]|1[0-2]))?$")] = "",
     ) -> list[AuditOut]:
         if not actor.admin_orgs:

@@ -10,6 +10,8 @@ import msgspec
 PLAIN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
 """One line of text without control characters (NUL, which PostgreSQL refuses, among them)
 or the bidi embeddings, overrides and isolates that would turn a list's text around."""
+TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+"""Text of several lines: tab and line breaks allowed, the other control characters not."""
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PLAIN)]
 Label = Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN)]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,78}[a-z0-9]$")]
@@ -73,7 +75,7 @@ class OrganizationOut(msgspec.Struct):
 
 
 class ErasureIn(Strict, kw_only=True):
-    confirm: Annotated[str, msgspec.Meta(max_length=200)]
+    confirm: Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN)]
     """The job centre's short name (slug), typed again: nothing is deleted without it."""
 
 
@@ -276,7 +278,7 @@ class QuestionnaireIn(Strict, kw_only=True):
 class VersionItem(Strict, kw_only=True):
     code: ItemCode
     required: bool = False
-    text: dict[str, Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]] = {}
+    text: dict[str, Annotated[str, msgspec.Meta(max_length=MAX_TEXT, pattern=TEXT)]] = {}
     """Texts by language tag; missing languages keep the item bank's texts."""
 
 

@@ -3,6 +3,9 @@ stored (the tester's findings of 2026-11-28)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import httpx
 
 from survey.tables import ApiToken, Link, Office, Organization, QuestionnaireVersion, User
@@ -38,8 +41,13 @@ async def test_a_nul_or_a_direction_override_in_any_staff_text_is_refused_and_no
             path, data={**form, "csrf_token": token}, headers={"accept-language": "de"}
         )
         assert answer.status_code == 422, (path, answer.status_code, answer.text[:300])
-        assert "Bitte prüfen Sie Ihre Eingabe" in answer.text, path
-        assert "Steuerzeichen" in answer.text or "Schreibrichtung" in answer.text, path
+        assert (
+            "Bitte prüfen Sie Ihre Eingabe" in answer.text or 'data-testid="refused"' in answer.text
+        ), (path, answer.text[-3000:])
+        assert "Steuerzeichen" in answer.text or "Schreibrichtung" in answer.text, (
+            path,
+            re.findall(r"refused.{0,300}", answer.text),
+        )
     api = await _api(staff, "POST", "/api/v1/offices",
                      {"organization_id": a, "name": "a\u0000b", "code": "N3"})  # fmt: skip
     assert api.status_code == 400 and "control character" in api.json()["detail"]
@@ -88,7 +96,8 @@ async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_me
         ("/manage/targets", {"office_id": office, "item": "comment", "value": "80",
                              "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
          "wird frei beantwortet"),
-        ("/manage/offices", {"organization_id": a, "name": "Klein", "code": code.lower()},
+        ("/manage/offices", {"organization_id": a, "name": "Klein", "code": code.lower(),
+                             "service_types": "benefits"},
          f"mit dem Kürzel {code.lower()}"),
     ]  # fmt: skip
     for path, form, reason in cases:
@@ -147,3 +156,60 @@ async def test_a_password_like_the_username_or_among_the_most_common_is_refused(
         data={"password": "Kaffee am Deich 7", "repeat": "Kaffee am Deich 7"},
     )
     assert fine.status_code == 303
+
+
+async def test_a_refused_form_comes_back_with_the_reason_and_what_was_typed(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    world = await World().build()
+    await staff.login("admin.a", PASSWORD)
+    token = await _csrf(client)
+    a, office = world.ids["a"], world.ids["office_a"]
+    code = (await Office.select(Office.code).where(Office.id == office).first())["code"]
+    again = await client.post(
+        "/manage/offices",
+        data={"csrf_token": token, "organization_id": a, "name": "Treff am Hafen",
+              "code": code.lower(), "kind": "outreach", "service_types": "placement"},
+    )  # fmt: skip
+    assert again.status_code == 409
+    assert 'data-testid="refused"' in again.text and 'data-testid="new-office"' in again.text
+    assert 'value="Treff am Hafen"' in again.text and f'value="{code.lower()}"' in again.text
+    assert 'value="outreach" selected' in again.text
+    assert 'value="placement" checked' in again.text
+    assert 'value="benefits" checked' not in again.text
+    target = await client.post(
+        "/manage/targets",
+        data={"csrf_token": token, "office_id": office, "item": "respect", "value": "101",
+              "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
+    )  # fmt: skip
+    assert target.status_code == 422 and 'value="101"' in target.text
+    assert 'value="respect" selected' in target.text
+    month = dt.date.today().strftime("%Y-%m")
+    export = await client.get(f"/export?to={month}")
+    assert export.status_code == 400 and "dem letzten vollständigen Monat" in export.text
+    other = world.ids["office_b"]
+    foreign = await client.get(f"/manage/links?office={other}")
+    assert foreign.status_code == 403, "another job centre's office: refused, not our own list"
+    keep = await client.get("/dashboard/benchmark?from=2026-01&to=2026-06&filter=mode:kiosk")
+    assert 'href="/dashboard?from=2026-01&amp;to=2026-06&amp;filter=mode%3Akiosk"' in keep.text
+
+
+async def test_the_language_chosen_on_the_sign_in_page_stays_after_signing_in(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    import re
+
+    org = await make_organization("Jobcenter L")
+    await make_staff_user("lena", PASSWORD, "manager", organization=org)
+    await User.update({User.locale: "de"}).where(User.username == "lena")
+    client.cookies.clear()
+    form = await client.get("/login?lang=en")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert csrf and 'name="lang" value="en"' in form.text
+    signed = await client.post(
+        "/login",
+        data={"username": "lena", "password": PASSWORD, "csrf_token": csrf[1], "lang": "en"},
+    )
+    assert signed.status_code == 303
+    page = await client.get("/manage/tokens", headers={"accept-language": "de"})
+    assert '<html lang="en"' in page.text
