@@ -372,6 +372,7 @@ class ManagePagesController(Controller):
                     "service_types": form.getall("service_types", []),
                 },
             )
+            actor.require_org(data.organization_id)  # another's job centre: 403 first
             if not data.service_types:
                 raise refuse(
                     Invalid, CHECK_FIELD, field=FIELDS["service_types"][0], rule=NONE_CHOSEN,

@@ -131,4 +131,6 @@ async def test_the_excel_file_holds_the_csv_s_columns_with_numbers_as_numbers(
     assert heading[:3] == ("office id", "office", "job centre")
     assert isinstance(first[heading.index("index")], float)
     assert isinstance(first[heading.index("responses")], int)
-    assert (await staff.client.get("/dashboard/offices/1/items.ods")).status_code == 400
+    assert (await staff.client.get("/dashboard/offices/1/items.ods")).status_code == 404, (
+        "no such download"
+    )

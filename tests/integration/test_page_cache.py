@@ -75,20 +75,24 @@ async def test_the_cache_keeps_links_languages_and_kinds_apart(client: Client) -
     nord = await make_link(await make_office("Nordheide-Süd"), mode="kiosk")
     hafen = await make_link(await make_office("Weserau-Hafen"))
     pages = {
-        "nord-de": await _view(client, f"/s/{nord.token}"),
-        "nord-en": await _view(client, f"/s/{nord.token}?lang=en"),
-        "nord-kiosk": await _view(client, f"/k/{nord.token}?lang=de"),
+        "nord-de": await _view(client, f"/k/{nord.token}?lang=de"),
+        "nord-en": await _view(client, f"/k/{nord.token}?lang=en"),
         "nord-kiosk-start": await _view(client, f"/k/{nord.token}"),
         "hafen-de": await _view(client, f"/s/{hafen.token}"),
+        "nord-personal": await _view(client, f"/s/{nord.token}"),
     }
     html = {name: view[1] for name, view in pages.items()}
     assert "Nordheide-Süd" in html["nord-de"] and "Weserau-Hafen" not in html["nord-de"]
     assert "Weserau-Hafen" in html["hafen-de"]
     assert '<html lang="en"' in html["nord-en"] and '<html lang="de"' in html["nord-de"]
-    assert f'action="/k/{nord.token}"' in html["nord-kiosk"]
-    assert 'class="kiosk"' in html["nord-kiosk"] and 'class="kiosk"' not in html["nord-de"]
+    assert f'action="/k/{nord.token}"' in html["nord-de"]
+    assert 'class="kiosk"' in html["nord-de"] and 'class="kiosk"' not in html["hafen-de"]
     assert 'data-testid="kiosk-start"' in html["nord-kiosk-start"]
     assert "submission_id" not in html["nord-kiosk-start"]
+    personal = pages["nord-personal"]
+    assert personal[0].status_code == 404 and "Nordheide-Süd" not in personal[1], (
+        "a kiosk's token has no personal page, cached or not"
+    )
     for lang in ("de", "ar"):
         _, thanks = await _view(client, f"/k/{nord.token}/thanks?lang={lang}")
         assert f'<html lang="{lang}"' in thanks
