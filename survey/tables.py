@@ -221,6 +221,8 @@ class RollupCount(Table):
     (queries.ROLLUP_DIMENSIONS). Only months that ended before yesterday (Europe/Berlin) are
     rolled up: the writer only ever adds to today. Rows with item "_rolled" (office NULL)
     mark the last month rolled up. (grain "day" rows of older versions are no longer read.)
+    The composite index is kept in its quarter-point classes (queries.INDEX_CLASS), and rows
+    with item "_n" (value 0) hold each office × month × view's responses with an index.
     """
 
     id: Serial
