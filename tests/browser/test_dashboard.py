@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,8 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
 
     dashboard.open_office(BETTER_OFFICE).wait_for_charts()
     assert "service_type=benefits" in desktop.url, "the filters stay on"
+    ticks = " ".join(desktop.locator(".xtick text").all_text_contents())
+    assert ticks and not re.search(r"\b(Mar|May|Oct|Dec)\b", ticks), ticks  # German months
     assert "[Kundennummer]" in desktop.content() or "zu wenige Antworten" in desktop.content()
     desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-office.png", full_page=True)
     assert "Monat" in dashboard.download_csv("csv-trend").splitlines()[0]

@@ -38,9 +38,29 @@
       if (hit) { t.style.display = "none"; } else { kept.push(r); }
     });
   }
+  // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026"):
+  // plotly's own "de" locale, its names only (numbers keep plotly's formatting, as before).
+  var GERMAN = {
+    moduleType: "locale",
+    name: "de",
+    dictionary: {},
+    format: {
+      days: ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
+      shortDays: ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+      months: ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+        "September", "Oktober", "November", "Dezember"],
+      shortMonths: ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt",
+        "Nov", "Dez"],
+      date: "%d.%m.%Y"
+    }
+  };
   function draw() {
     if (!window.Plotly) { return; }
     var lang = document.documentElement.lang || "de";
+    if (lang === "de" && !draw.registered) {
+      window.Plotly.register(GERMAN);
+      draw.registered = true;
+    }
     document.querySelectorAll("[data-figure]").forEach(function (el) {
       var data = document.getElementById(el.getAttribute("data-figure"));
       if (!data) { return; }
@@ -55,6 +75,7 @@
       if (layout.height) { el.style.minHeight = layout.height + "px"; }
       window.Plotly.newPlot(el, fig.data || [], layout, {
         responsive: true,
+        locale: lang === "de" ? "de" : "en",
         displaylogo: false,
         toImageButtonOptions: { format: "png", filename: el.id, scale: 2 },
         modeBarButtonsToAdd: [svgButton(lang === "de" ? "Als SVG herunterladen" : "Download as SVG")],
