@@ -281,7 +281,15 @@ def dunn(groups: Sequence[Any], adjust: Literal["holm", "bh", "none"] = "holm") 
     return Dunn(full(z), full(p), full(adj), adjust, n_tuple)
 
 
-def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
+def change(
+    counts_before: Any,
+    counts_after: Any,
+    levels: Any = None,
+    *,
+    noise_before: float = 0.0,
+    noise_after: float = 0.0,
+    noise_shared: float = 0.0,
+) -> Change:
     """Change of one office's index between two periods (after − before), interval and p
     from the same test.
 
@@ -294,6 +302,14 @@ def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
     two could disagree.) effect_size: rank-biserial r of after against before (descriptive).
     Respondents are different people in the two periods (anonymous survey), so the
     samples are treated as independent.
+
+    Published counts (the protected table's): `noise_before` and `noise_after` are the
+    variances of the noise in each level count of the two figures, `noise_shared` the
+    covariance between them (`ProtectedTable.noise_covariance`: a period and the one before
+    it share the running total at their boundary, with opposite signs, so it is ≤ 0). Each
+    SE then holds its figure's noise (`satisfaction_index(noise=)`), and se² gains
+    −2·noise_shared·Σ_l (x_l − ȳ_before)(x_l − ȳ_after)/(n_before·n_after), the first-order
+    covariance of the two means' noises (x_l on the index scale). All 0: the test above.
     """
     before_c = as_counts(counts_before, name="counts_before")
     after_c = as_counts(counts_after, name="counts_after")
@@ -302,8 +318,15 @@ def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
             f"counts_before has {before_c.size} levels but counts_after has {after_c.size}"
         )
     lv = as_levels(levels if levels is not None else np.arange(1, before_c.size + 1), before_c.size)
-    before = satisfaction_index(before_c, lv)
-    after = satisfaction_index(after_c, lv)
+    before = satisfaction_index(before_c, lv, noise=noise_before)
+    after = satisfaction_index(after_c, lv, noise=noise_after)
+    if isinstance(noise_shared, bool) or not isinstance(noise_shared, int | float | np.number):
+        raise ValueError(f"noise_shared must be a covariance (a number), got {noise_shared!r}")
+    if not math.isfinite(noise_shared) or noise_shared**2 > noise_before * noise_after + 1e-12:
+        raise ValueError(
+            f"noise_shared must be a finite covariance with |noise_shared| ≤ "
+            f"√(noise_before·noise_after), got {noise_shared!r}"
+        )
     effect = mann_whitney(after_c, before_c).effect_size
     if before.value is None or after.value is None:
         reason = f"before: {before.reason}" if before.value is None else f"after: {after.reason}"
@@ -313,7 +336,12 @@ def change(counts_before: Any, counts_after: Any, levels: Any = None) -> Change:
         return Change(diff, None, None, before, after, None, effect,
                       "n < 2 in a period: no interval")  # fmt: skip
     va, vb = after.se**2, before.se**2
-    se = math.sqrt(va + vb)
+    shared = 0.0
+    if noise_shared:
+        x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
+        cross = float((x - before.value) @ (x - after.value)) / (before.n * after.n)
+        shared = -2.0 * float(noise_shared) * cross
+    se = math.sqrt(max(va + vb + shared, 0.0))
     df = (va + vb) ** 2 / (va**2 / (after.n - 1) + vb**2 / (before.n - 1))
     t = float(stats.t.ppf(0.975, df))
     p = float(min(1.0, 2.0 * stats.t.sf(abs(diff) / se, df)))

@@ -432,6 +432,42 @@ class ProtectedTable:
             out[last] = FIRST_VARIANCE if np.array_equal(totals[last], first) else NOISE_VARIANCE
         return out
 
+    def noise_covariance(
+        self, item: str, offices: Iterable[int], months_a: Iterable[str], months_b: Iterable[str]
+    ) -> float:
+        """The covariance of the noise in each level count of two figures of the same offices
+        (`counts()` over `months_a` and over `months_b`, before `nonnegative`): the running
+        totals both are made of, each with its variance (as `noise_variance`), times the sign
+        it enters each with (+ at the end of a run, − just before it). Running totals of an
+        office holding the same responses in one calendar year are one noise. Two periods
+        that meet (a period and the one before it) share the running total at their boundary
+        with opposite signs: their covariance is negative. For months_a == months_b this is
+        `noise_variance`."""
+        totals = self._totals[item]
+        offices = list(offices)
+        year = self._year
+
+        def signed(months: Iterable[str]) -> dict[tuple[int, int, bytes], float]:
+            out: dict[tuple[int, int, bytes], float] = defaultdict(float)
+            for row, runs in self._walk(offices, months):
+                for base, end in runs:
+                    for month, sign in ((end, 1.0), (base, -1.0)):
+                        if month >= 0:
+                            out[row, int(year[month]), totals[row, month].tobytes()] += sign
+            return out
+
+        a, b = signed(months_a), signed(months_b)
+        found = 0.0
+        for (row, start, total), coefficient in a.items():
+            other = b.get((row, start, total), 0.0)
+            if coefficient == 0 or other == 0:
+                continue
+            spread = self._running_variances(totals[row], row)
+            month = next(m for m in spread if year[m] == start
+                         and totals[row, m].tobytes() == total)  # fmt: skip
+            found += coefficient * other * spread[month]
+        return found
+
     def alone(self, office: int, month: str) -> bool:
         """Whether `month` is a block of its own for the office (its figures may be shown by
         themselves: a trend point, its comments)."""

@@ -314,7 +314,12 @@ def office_rows(
         prev = table.counts(INDEX_ITEM, [office.id], prev_months)
         prev_n = int(prev.sum())
         prev_ok = enough and prev_n >= min_n
-        ch = change(prev, cur[g], list(INDEX_LEVELS)) if prev_ok else None
+        ch = None
+        if prev_ok:  # with each period's noise, and the running total the two share
+            before = table.noise_variance(INDEX_ITEM, [office.id], prev_months)
+            shared = table.noise_covariance(INDEX_ITEM, [office.id], prev_months, cur_months)
+            ch = change(prev, cur[g], list(INDEX_LEVELS), noise_before=before,
+                        noise_after=each[g], noise_shared=shared)  # fmt: skip
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         adjusted = _adjusted(adj, g, modelled)
         rows.append(

@@ -362,3 +362,20 @@ def test_the_noise_variance_of_u_is_what_fresh_noise_on_both_groups_gives() -> N
     predicted = mw_noise_variance(a + b, np.array(60.0), np.array(900.0), np.array(1.0),
                                   np.array(6.0))  # fmt: skip
     assert float(np.var(centred)) == pytest.approx(float(predicted), rel=0.1)
+
+
+def test_the_change_allows_for_the_noise_of_both_periods_and_what_they_share() -> None:
+    before, after = [2, 3, 8, 14, 13], [1, 2, 6, 15, 16]
+    plain = change(before, after)
+    assert change(before, after, noise_before=0.0, noise_after=0.0, noise_shared=0.0) == plain
+    own = change(before, after, noise_before=1.0, noise_after=1.5)
+    shared = change(before, after, noise_before=1.0, noise_after=1.5, noise_shared=-1.0)
+    assert own.difference == shared.difference == plain.difference
+    assert (
+        plain.ci_low > own.ci_low > shared.ci_low and plain.ci_high < own.ci_high < shared.ci_high
+    )
+    assert plain.pvalue < own.pvalue < shared.pvalue
+    for bad in ({"noise_shared": -2.0}, {"noise_shared": float("nan")}, {"noise_before": -1.0},
+                {"noise_shared": "x"}, {"noise_after": float("inf")}):  # fmt: skip
+        with pytest.raises(ValueError, match="noise"):
+            change(before, after, **{"noise_before": 1.0, "noise_after": 1.5, **bad})

@@ -123,3 +123,68 @@ def test_the_pages_allow_for_each_unit_s_noise_pooled_job_centres_with_their_off
         assert row.index_low == pytest.approx(noisy.ci_low, abs=0.006)
         assert row.index_high == pytest.approx(noisy.ci_high, abs=0.006)
         assert noisy.ci_high - noisy.ci_low > plain.ci_high - plain.ci_low + 1
+
+
+def test_the_change_between_two_periods_keeps_its_5_percent_when_nothing_changed() -> None:
+    """One office, 40 responses in January and 40 in February from the same distribution,
+    300 draws: the change's test (February against January) had p < 0.05 in about a quarter
+    of the draws on the published counts as if exact. February's figure is its running total
+    minus January's, so the two periods share January's noise with opposite signs
+    (`noise_covariance` −1); allowing for both periods' noise and that, in about 3% (on the
+    exact counts the test has about 1.5% at this size: its SEs are conservative)."""
+    from analysis import change
+
+    rng = np.random.default_rng(20261201)
+    months = ("2026-01", "2026-02")
+    grid = Grid((1,), months, {INDEX_ITEM: INDEX_LEVELS}, min_n=10)
+    ignoring, allowing = [], []
+    for _ in range(300):
+        rows: list[tuple[int, str, int, str, int, int]] = []
+        for month in months:
+            classes = rng.choice(LEVELS.size, 40, p=SHARES)
+            keys = rng.integers(0, 2**31, 40)
+            rows += [(1, INDEX_ITEM, round(INDEX_SCALE * float(LEVELS[k])), month,
+                      int(np.sum(classes == k)), int(keys[classes == k].sum()))
+                     for k in np.unique(classes)]  # fmt: skip
+        table = protect(CountColumns.from_tuples(rows), grid)
+        before, after = (table.counts(INDEX_ITEM, [1], [m]) for m in months)
+        noise = {
+            "noise_before": table.noise_variance(INDEX_ITEM, [1], months[:1]),
+            "noise_after": table.noise_variance(INDEX_ITEM, [1], months[1:]),
+            "noise_shared": table.noise_covariance(INDEX_ITEM, [1], months[:1], months[1:]),
+        }
+        assert noise == pytest.approx({"noise_before": 1, "noise_after": 1.5, "noise_shared": -1})
+        for found, hits in ((change(before, after, INDEX_LEVELS), ignoring),
+                            (change(before, after, INDEX_LEVELS, **noise), allowing)):  # fmt: skip
+            assert found.pvalue is not None
+            hits.append(found.pvalue < 0.05)
+    assert np.mean(ignoring) > 0.15, np.mean(ignoring)
+    assert np.mean(allowing) <= 0.07, np.mean(allowing)
+
+
+def test_a_figure_s_noise_covariance_with_itself_is_its_variance_and_years_do_not_share() -> None:
+    """`noise_covariance` over every period of two years of an office with months of 0 to 14
+    responses (blocks of several months): with itself it is `noise_variance`; two calendar
+    years share no running total."""
+    from survey.dashboard.disclosure import grid_months
+
+    rng = np.random.default_rng(8)
+    months = grid_months("2025-01", "2026-12")
+    rows: list[tuple[int, str, int, str, int, int]] = []
+    for o in (1, 2):
+        for month in months:
+            classes = rng.integers(0, LEVELS.size, int(rng.integers(0, 15)))
+            rows += [(o, INDEX_ITEM, round(INDEX_SCALE * float(LEVELS[k])), month,
+                      int(np.sum(classes == k)), int(rng.integers(0, 2**31)))
+                     for k in np.unique(classes)]  # fmt: skip
+    table = protect(CountColumns.from_tuples(rows),
+                    Grid((1, 2), months, {INDEX_ITEM: INDEX_LEVELS}, min_n=10))  # fmt: skip
+    for first in range(len(months)):
+        for last in range(first, len(months), 3):
+            period = months[first : last + 1]
+            for offices in ([1], [1, 2]):
+                assert table.noise_covariance(INDEX_ITEM, offices, period, period) == (
+                    pytest.approx(table.noise_variance(INDEX_ITEM, offices, period))
+                )
+    assert table.noise_covariance(INDEX_ITEM, [1, 2], months[:12], months[12:]) == 0
+    assert table.noise_covariance(INDEX_ITEM, [1], months[13:18], months[18:]) <= 0
