@@ -36,7 +36,9 @@ Prints, never asserts.
 
 Last, "noise of U": the variance fresh noise gives Mann–Whitney's U of an office against 15
 others, through `nonnegative` (as published) and without it, each divided by what
-`mw_noise_variance` says (1.00: the formula is right).
+`mw_noise_variance` says (1.00: the formula is right). Then "change": an office's change
+from January to February when nothing changed, how often p < 0.05 (analysis.change with the
+two periods' noise and the running total they share, as the office page).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from analysis import CountTable, compare_offices, top_box
+from analysis import CountTable, change, compare_offices, top_box
 from analysis.counts import midranks
 from survey.dashboard import disclosure
 from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
@@ -240,6 +242,50 @@ def noise_of_u(rng: np.random.Generator, draws: int) -> None:
         print(f"  ν = {nu}:".ljust(48) + "".join(f"{c:>14}" for c in cells))
 
 
+def change_null(rng: np.random.Generator, draws: int) -> None:
+    """The change of one office between January and February (each period a block of its
+    own; February's figure is its running total minus January's, so the two share January's
+    noise with opposite signs) when nothing changed: how often p < 0.05 on the exact counts,
+    on the published counts as if exact, with each period's noise only, and with the shared
+    noise too (`noise_covariance`, as the pages)."""
+    if not NOISY:
+        return
+    months = ("2026-01", "2026-02")
+    grid = Grid((1,), months, {INDEX_ITEM: INDEX_LEVELS}, min_n=MIN_N)
+    print("\nchange, nothing changed: p < 0.05 (5 %) exact / ignoring / own noise only / allowing")
+    cells = []
+    for size in (20, 40, 100, 300):
+        found: dict[str, list[bool]] = defaultdict(list)
+        for _ in range(draws):
+            rows: list[tuple[int, str, int, str, int, int]] = []
+            exact = []
+            for month in months:
+                classes, _ = _answers(rng, 0.0, size)
+                keys = rng.integers(0, 2**31, size)
+                exact.append(np.bincount(classes, minlength=len(INDEX_LEVELS)))
+                rows += [(1, INDEX_ITEM, round(INDEX_SCALE * INDEX_LEVELS[k]), month,
+                          int(np.sum(classes == k)), int(keys[classes == k].sum()))
+                         for k in np.unique(classes).tolist()]  # fmt: skip
+            table = protect(CountColumns.from_tuples(rows), grid)
+            before, after = (table.counts(INDEX_ITEM, [1], [m]) for m in months)
+            if before.sum() < MIN_N or after.sum() < MIN_N:
+                continue
+            own = {"noise_before": table.noise_variance(INDEX_ITEM, [1], months[:1]),
+                   "noise_after": table.noise_variance(INDEX_ITEM, [1], months[1:])}  # fmt: skip
+            shared = table.noise_covariance(INDEX_ITEM, [1], months[:1], months[1:])
+            for way, got in (
+                ("exact", change(exact[0], exact[1], INDEX_LEVELS)),
+                ("ignoring", change(before, after, INDEX_LEVELS)),
+                ("own", change(before, after, INDEX_LEVELS, **own)),
+                ("allowing", change(before, after, INDEX_LEVELS, **own, noise_shared=shared)),
+            ):
+                found[way].append(got.pvalue is not None and got.pvalue < 0.05)
+        cells.append(" / ".join(_pct(found[w]).strip()
+                                for w in ("exact", "ignoring", "own", "allowing")))  # fmt: skip
+    print(" " * 48 + "".join(f"{'n = ' + str(s):>24}" for s in (20, 40, 100, 300)))
+    print("  each period".ljust(48) + "".join(f"{c:>24}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
@@ -279,6 +325,7 @@ def main() -> None:
         shown = "".join(f"{_pct(results[s]['shown ignoring']):>10}" for s in SIZES)
         print("  shown (published n ≥ 10)".ljust(48) + shown)
     noise_of_u(np.random.default_rng(args.seed), args.draws)
+    change_null(np.random.default_rng(args.seed), args.draws)
     print(f"({time.perf_counter() - started:.0f} s)")
 
 
