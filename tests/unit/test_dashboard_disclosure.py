@@ -5,6 +5,7 @@ analysis on what is published."""
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import numpy as np
 import pytest
@@ -38,6 +39,15 @@ from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 LEVELS = {"respect": (1.0, 2.0, 3.0, 4.0, 5.0)}
 SCALE = LEVELS["respect"]
 RNG = np.random.default_rng(20261128)
+
+
+@pytest.fixture(autouse=True)
+def _own_rng(request: pytest.FixtureRequest) -> None:
+    """Each test draws its record keys from a generator of its own, seeded by its name: with
+    one generator for the module, a test's draws depended on which tests ran before it in
+    the same worker (`-n 2`), and the statistical ones failed now and then."""
+    global RNG
+    RNG = np.random.default_rng([20261128, zlib.crc32(request.node.name.encode())])
 
 
 def _rows(office: int, month: str, counts: list[int], item: str = "respect") -> list[CountRow]:
@@ -496,8 +506,8 @@ def test_a_view_adds_its_shown_blocks_around_a_left_out_one_from_their_running_t
 def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_index() -> None:
     """`results.model_figures(noise=)` adds noise × Σ_l (x_l − ȳ)² / n² to an observed
     index's variance; over 400 draws of record keys the published index of a 40-response
-    office varies by that much (within simulation error), more than σ²/n. Without it the
-    model took the published index for exact."""
+    office varies by that much and a little more (1.22 times: rounding and cutting at zero),
+    more than σ²/n. Without it the model took the published index for exact."""
     true = np.zeros(len(INDEX_LEVELS))
     true[8:] = [2, 3, 5, 6, 8, 7, 5, 3, 1]  # 40 responses, classes 3 to 5
     lv = np.array(INDEX_LEVELS)
@@ -517,4 +527,6 @@ def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_in
     _, _, noisy, _ = results.model_figures(exact, None, (1.0, 1.0))
     predicted = float(noisy[0] - plain[0])
     assert predicted > plain[0], "at 40 responses the noise outweighs sampling"
-    assert float(np.var(published)) == pytest.approx(predicted, rel=0.25)
+    # rounding to whole responses and cutting at zero add a little more: 1.22 times the
+    # term over 6,000 draws (docs/methods.md); 400 draws vary by about ±10 %
+    assert 0.95 * predicted <= float(np.var(published)) <= 1.5 * predicted
