@@ -222,8 +222,14 @@ def note(filters: Filters, adjustment: Adjustment | None) -> MixAdjustment:
 
 
 async def mix_rolled(state: object, today: dt.date) -> queries.Rolled:
-    """Roll up `mix_count` once per process and day (as the dashboards' `_rolled`)."""
+    """Roll up `mix_count` once per process and day (as the dashboards' `_rolled`): requests
+    that ask at once wait for the one rollup under way."""
     if getattr(state, "mix_rolled_on", None) != today:
-        state.mix_rolled = await queries.ensure_mix_rollups(today)  # type: ignore[attr-defined]
-        state.mix_rolled_on = today  # type: ignore[attr-defined]
+        lock = getattr(state, "mix_lock", None)
+        if lock is None:
+            lock = state.mix_lock = asyncio.Lock()  # type: ignore[attr-defined]
+        async with lock:
+            if getattr(state, "mix_rolled_on", None) != today:
+                state.mix_rolled = await queries.ensure_mix_rollups(today)  # type: ignore[attr-defined]
+                state.mix_rolled_on = today  # type: ignore[attr-defined]
     return state.mix_rolled  # type: ignore[attr-defined, no-any-return]

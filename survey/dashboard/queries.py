@@ -536,7 +536,8 @@ async def ensure_mix_rollups(today: dt.date) -> Rolled:
             "INSERT INTO mix_count (start, office, service_type, locale, mode, n, key_sum) "
             f"SELECT {month_expr}, office, service_type, locale, mode, SUM(n), SUM(key_sum) "
             "FROM daily_count WHERE item = '_index' AND day >= {} AND day <= {} "
-            f"GROUP BY {month_expr}, office, service_type, locale, mode ON CONFLICT DO NOTHING",
+            f"GROUP BY {month_expr}, office, service_type, locale, mode "
+            "ORDER BY 1, 2, 3, 4, 5 ON CONFLICT DO NOTHING",  # in the key's order, as KEY_ORDER
             month,
             end,
         )
