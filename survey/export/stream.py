@@ -20,7 +20,7 @@ import numpy as np
 
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.errors import BadRequest, Forbidden
+from survey.errors import BadRequest, Forbidden, refuse
 from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.queries import Reader, open_reader
@@ -246,7 +246,14 @@ async def open_comments(
     last_allowed = microdata.last_complete_month()
     last = microdata._month(request.date_to, "to") or last_allowed
     if last > last_allowed:
-        raise BadRequest(f"to must not be later than {last_allowed}, the last complete month")
+        raise refuse(
+            BadRequest,
+            N_(
+                "to must not be later than %(last)s, the last complete month: responses of "
+                "the current month are never exported (its counts still change)"
+            ),
+            last=last_allowed,
+        )  # the rows' own refusal (microdata), so the page says it in the reader's language
     if first and first > last:
         raise BadRequest(N_("The period must not end before it starts (from > to)."))
     offices = [o for o in scope.visible_offices if request.office in (None, o.id)]

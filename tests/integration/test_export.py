@@ -383,6 +383,18 @@ async def test_comments_and_names_typed_as_formulas_reach_the_spreadsheet_as_tex
     assert all('=HYPERLINK("http://evil.example","Klick")' in r[1] for r in rows[1:])
 
 
+async def test_the_comments_export_refuses_the_month_in_progress_in_the_reader_s_language(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    w = await _world(app)
+    await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
+    await staff.login("leitung", PASSWORD)
+    later = f"{dt.date.today().year + 1}-01"  # after the last complete month, whatever the zone
+    answer = await client.get("/export/comments", params={"to": later})
+    assert answer.status_code == 400
+    assert "darf nicht nach" in answer.text and "letzten vollständigen Monat" in answer.text
+
+
 async def test_a_client_leaving_mid_stream_leaves_nothing_behind(
     app: Litestar, client: httpx.AsyncClient, settings: Any
 ) -> None:
