@@ -59,19 +59,13 @@ import numpy as np
 
 from analysis import CountTable, change, compare_offices, top_box
 from analysis.counts import midranks
+from bench.disclosure import PERIODS, SIZES  # the same periods and office sizes
 from survey.dashboard import disclosure
 from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
 from survey.dashboard.queries import CountColumns
 from survey.dashboard.results import MIN_EFFECT
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
-_2025 = tuple(f"2025-{m:02d}" for m in range(1, 13))
-PERIODS = {
-    "calendar year": (tuple(f"2026-{m:02d}" for m in range(1, 13)), 0),
-    "last 12 months": (_2025 + tuple(f"2026-{m:02d}" for m in range(1, 11)), 10),
-}
-"""The grid's months and where the 12 months of the period start in it."""
-SIZES = (10, 30, 100, 1000)
 STUDIED, OTHERS, MIN_N = 5, 15, 10
 EFFECTS = (-0.5, -0.25, 0.0, 0.25, 0.5)
 """Office effects on the latent scale (an answer's SD is about 1.1): the studied offices'
