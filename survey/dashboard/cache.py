@@ -14,10 +14,11 @@ Nothing that depends on who asks (visible offices, language) is part of a cached
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import pickle
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -99,3 +100,21 @@ def forget_values() -> None:
     and for tests)."""
     for kept in _MEMOS:
         kept.clear()
+
+
+async def once(state: Any, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+    """`make()`, or the result of the same `make` already under way for `key` in this
+    process: the views a page reads at once (the client-mix adjustment's single-filter views
+    share their filter's value rows; a benchmark's own table is the adjustment's) and
+    requests that arrive together for a view not yet kept read it once. The work goes on
+    when one of those waiting for it is cancelled (shield), for the others."""
+    pending: dict[Hashable, asyncio.Future[Any]] = state.dashboard_pending if getattr(
+        state, "dashboard_pending", None) is not None else {}  # fmt: skip
+    state.dashboard_pending = pending
+    task = pending.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(make())
+        pending[key] = task
+        task.add_done_callback(lambda done: pending.pop(key, None) if pending.get(key) is done
+                               else None)  # fmt: skip
+    return await asyncio.shield(task)

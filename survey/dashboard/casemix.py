@@ -34,6 +34,7 @@ import numpy as np
 
 from analysis import Adjustment, adjust_from_margins
 from survey.dashboard import queries
+from survey.dashboard.cache import once
 from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, perturbed_cells
 from survey.dashboard.schemas import Filters, MixAdjustment
 from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
@@ -225,11 +226,7 @@ async def mix_rolled(state: object, today: dt.date) -> queries.Rolled:
     """Roll up `mix_count` once per process and day (as the dashboards' `_rolled`): requests
     that ask at once wait for the one rollup under way."""
     if getattr(state, "mix_rolled_on", None) != today:
-        lock = getattr(state, "mix_lock", None)
-        if lock is None:
-            lock = state.mix_lock = asyncio.Lock()  # type: ignore[attr-defined]
-        async with lock:
-            if getattr(state, "mix_rolled_on", None) != today:
-                state.mix_rolled = await queries.ensure_mix_rollups(today)  # type: ignore[attr-defined]
-                state.mix_rolled_on = today  # type: ignore[attr-defined]
+        rolled = await once(state, ("mix rolled", today),
+                            lambda: queries.ensure_mix_rollups(today))  # fmt: skip
+        state.mix_rolled, state.mix_rolled_on = rolled, today  # type: ignore[attr-defined]
     return state.mix_rolled  # type: ignore[attr-defined, no-any-return]

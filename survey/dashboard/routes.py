@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import pickle
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -37,7 +37,7 @@ from survey.dashboard import (
     steering,
     words,
 )
-from survey.dashboard.cache import BoundedCache
+from survey.dashboard.cache import BoundedCache, once
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
@@ -128,11 +128,11 @@ def _settings(state: State) -> Settings:
 async def _rolled(state: State) -> queries.Rolled:
     """Roll up past months once per process and day; later calls only read the mark. By the
     real date, never RESONANZ_TODAY: a month rolled up early would miss its later responses.
-    One rollup at a time in the process (`_once`): the reads of a cold page all ask at once,
+    One rollup at a time in the process (`cache.once`): the reads of a cold page all ask at once,
     and concurrent rollups inserting the same keys deadlocked on PostgreSQL."""
     day = today()
     if getattr(state, "rolled_on", None) != day:
-        rolled = await _once(state, ("rolled", day), lambda: queries.ensure_rollups(day))
+        rolled = await once(state, ("rolled", day), lambda: queries.ensure_rollups(day))
         state.rolled, state.rolled_on = rolled, day
     return state.rolled  # type: ignore[no-any-return]
 
@@ -183,7 +183,7 @@ async def protected_table(
             _cache(state).put(key, table, table.nbytes)
         return table
 
-    return await _once(state, key, make) if closed else await make()
+    return await once(state, key, make) if closed else await make()
 
 
 async def _dimension_rows(
@@ -204,25 +204,7 @@ async def _dimension_rows(
             _cache(state).put(key, found, sum(v.nbytes for v in found.values()))
         return found
 
-    return await _once(state, key, read) if closed else await read()
-
-
-async def _once(state: State, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
-    """`make()`, or the result of the same `make` already under way for `key` in this
-    process: the views a page reads at once (the client-mix adjustment's single-filter views
-    share their filter's value rows; a benchmark's own table is the adjustment's) and
-    requests that arrive together for a view not yet kept read it once. The work goes on
-    when one of those waiting for it is cancelled (shield), for the others."""
-    pending: dict[Hashable, asyncio.Future[Any]] = state.dashboard_pending if getattr(
-        state, "dashboard_pending", None) is not None else {}  # fmt: skip
-    state.dashboard_pending = pending
-    task = pending.get(key)
-    if task is None or task.get_loop() is not asyncio.get_running_loop():
-        task = asyncio.ensure_future(make())
-        pending[key] = task
-        task.add_done_callback(lambda done: pending.pop(key, None) if pending.get(key) is done
-                               else None)  # fmt: skip
-    return await asyncio.shield(task)
+    return await once(state, key, read) if closed else await read()
 
 
 def _cache(state: State) -> BoundedCache:
