@@ -61,8 +61,9 @@ import functools
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -248,6 +249,20 @@ WAIT = 3
 
 MAX_FIGURES = 4096
 """Figures a protected table keeps once worked out (then it starts again)."""
+V = TypeVar("V")
+
+
+def _kept(store: dict[Any, V], key: tuple[Any, ...], make: Callable[..., V]) -> V:
+    """`store[key]`, made by `make(*key)` when missing (a figure's counts read-only); the
+    store is emptied when it holds MAX_FIGURES."""
+    found = store.get(key)
+    if found is None:
+        if len(store) >= MAX_FIGURES:
+            store.clear()
+        found = store[key] = make(*key)
+        if isinstance(found, np.ndarray):
+            found.flags.writeable = False
+    return found
 
 
 class ProtectedTable:
@@ -325,14 +340,7 @@ class ProtectedTable:
         just before the first), made non-negative (`nonnegative`), then added up (so a
         pooled figure is exactly the sum of its offices' figures). Each figure is worked
         out once per table."""
-        key = (item, tuple(offices), tuple(months))
-        found = self._figures.get(key)
-        if found is None:
-            if len(self._figures) >= MAX_FIGURES:
-                self._figures.clear()
-            found = self._figures[key] = self._count(*key)
-            found.flags.writeable = False
-        return found.copy()
+        return _kept(self._figures, (item, tuple(offices), tuple(months)), self._count).copy()
 
     def _count(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         totals = self._totals[item]
@@ -394,27 +402,26 @@ class ProtectedTable:
         `NOISE` for the others, nothing for one that holds nobody; nothing for a difference
         of two running totals with the same responses, whose noise is the same); summed over
         the offices (a pooled figure is the sum of its offices' figures)."""
-        key = (item, tuple(offices), tuple(months))
-        found = self._variances.get(key)
-        if found is None:
-            if len(self._variances) >= MAX_FIGURES:
-                self._variances.clear()
-            found = self._variances[key] = self._noise_variance(*key)
-        return found
+        return _kept(self._variances, (item, tuple(offices), tuple(months)), self._noise_variance)
 
     def _noise_variance(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
                         ) -> float:  # fmt: skip
         totals = self._totals[item]
         total = 0.0
         for row, runs in self._walk(offices, months):
-            spread = self._spread.get((item, row))
-            if spread is None:
-                spread = self._spread[item, row] = self._running_variances(totals[row], row)
+            spread = self._spread_of(item, row)
             for base, end in runs:
                 if base >= 0 and np.array_equal(totals[row, base], totals[row, end]):
                     continue  # the same responses, the same noise: the difference has none
                 total += spread[end] + (spread[base] if base >= 0 else 0.0)
         return total
+
+    def _spread_of(self, item: str, row: int) -> dict[int, float]:
+        """`_running_variances` of an office's running totals of `item`, worked out once."""
+        spread = self._spread.get((item, row))
+        if spread is None:
+            spread = self._spread[item, row] = self._running_variances(self._totals[item][row], row)
+        return spread
 
     def _running_variances(self, totals: np.ndarray, row: int) -> dict[int, float]:
         """The noise variance of each of an office's running totals (months × levels, by the
@@ -462,7 +469,7 @@ class ProtectedTable:
             other = b.get((row, start, total), 0.0)
             if coefficient == 0 or other == 0:
                 continue
-            spread = self._running_variances(totals[row], row)
+            spread = self._spread_of(item, row)
             month = next(m for m in spread if year[m] == start
                          and totals[row, m].tobytes() == total)  # fmt: skip
             found += coefficient * other * spread[month]

@@ -183,7 +183,7 @@ async def protected_table(
             _cache(state).put(key, table, table.nbytes)
         return table
 
-    return await once(state, key, make) if closed else await make()
+    return await once(state, key, make)  # kept only when closed; shared while under way
 
 
 async def _dimension_rows(
@@ -204,7 +204,7 @@ async def _dimension_rows(
             _cache(state).put(key, found, sum(v.nbytes for v in found.values()))
         return found
 
-    return await once(state, key, read) if closed else await read()
+    return await once(state, key, read)
 
 
 def _cache(state: State) -> BoundedCache:
@@ -271,7 +271,7 @@ async def _office(
     gettext = translations(locale, "staff").gettext
     done = await _rolled(state)
     closed = done.month is not None and filters.last_month <= done.month.isoformat()[:7]
-    table, listing, mix = await asyncio.gather(  # independent reads: at once
+    table, listing, mix, own_items = await asyncio.gather(  # independent reads: at once
         protected_table(
             state,
             staff,
@@ -282,10 +282,10 @@ async def _office(
         ),
         comments.listing(_cache(state), office_id, filters, closed),
         _mix(state, staff, filters),
+        _own_items(state, office_id, filters),
     )
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
     secret = _settings(state).secret_key
-    own_items = await _own_items(state, office_id, filters)
     own = None
     if own_items:
         own_table = await protected_table(state, staff, filters, (INDEX_ITEM, *own_items),
