@@ -45,24 +45,30 @@ from survey.settings import Settings
 FRONTEND = Path(__file__).resolve().parent.parent.parent / "frontend"
 MODES = {"s": "personal", "k": "kiosk"}
 ENDED = N_("This survey has ended. Thank you for wanting to take part.")
+UNKNOWN = N_("This survey link is unknown or no longer active.")
 QUEUED_GRACE_SECONDS = 14 * 86400
 """How long after its deactivation a link still takes answers from pages served before."""
+
+
+async def _link_in_mode(state: State, token: str, mode: str | None) -> LinkInfo:
+    """The link of `token`, or 404 when there is none or it is not of `mode` (the page's
+    path: /k/ for kiosk links, /s/ for personal ones; None: either)."""
+    directory: LinkDirectory = state.directory
+    link = await directory.link(token)
+    if link is None:
+        raise NotFound(UNKNOWN)
+    if mode is not None and link.mode != mode:  # a kiosk's token on /s/ would escape its limits
+        raise NotFound(N_("This survey link is not a kiosk link.") if mode == "kiosk" else UNKNOWN)
+    return link
 
 
 async def _active_link(
     state: State, token: str, mode: str | None = None
 ) -> tuple[LinkInfo, Definition]:
-    directory: LinkDirectory = state.directory
-    link = await directory.link(token)
-    if link is None:
-        raise NotFound(N_("This survey link is unknown or no longer active."))
-    if mode == "kiosk" and link.mode != "kiosk":
-        raise NotFound(N_("This survey link is not a kiosk link."))
-    if mode == "personal" and link.mode != "personal":  # a kiosk's token on /s/: its limits
-        raise NotFound(N_("This survey link is unknown or no longer active."))
+    link = await _link_in_mode(state, token, mode)
     if not link.active:
         raise Gone(ENDED)
-    return link, await directory.definition(link.version_id)
+    return link, await state.directory.definition(link.version_id)
 
 
 async def _link_for_answers(
@@ -78,14 +84,7 @@ async def _link_for_answers(
     A deactivated link refuses new answers, but takes those given on a page it served before
     the deactivation (a kiosk's queue from a time without network), for QUEUED_GRACE_SECONDS.
     """
-    directory: LinkDirectory = state.directory
-    link = await directory.link(token)
-    if link is None:
-        raise NotFound(N_("This survey link is unknown or no longer active."))
-    if mode == "kiosk" and link.mode != "kiosk":
-        raise NotFound(N_("This survey link is not a kiosk link."))
-    if mode == "personal" and link.mode != "personal":  # a kiosk's token on /s/: its limits
-        raise NotFound(N_("This survey link is unknown or no longer active."))
+    link = await _link_in_mode(state, token, mode)
     settings: Settings = state.settings
     limiter: RateLimiter = state.limiter
     wait = 0.0
@@ -111,7 +110,7 @@ async def _link_for_answers(
         if served is None or off is None or served >= off or now - off > QUEUED_GRACE_SECONDS:
             raise Gone(ENDED)
     flagged = served is None or now - served < FAST_SECONDS
-    return link, await directory.definition(link.version_id), flagged
+    return link, await state.directory.definition(link.version_id), flagged
 
 
 def _error_page(exc: DomainError, locale: str, kind: str, token: str) -> Template:
@@ -345,7 +344,7 @@ class RespondController(Controller):
         directory: LinkDirectory = state.directory
         link = await directory.link(token)
         if link is None:
-            raise NotFound(N_("This survey link is unknown or no longer active."))
+            raise NotFound(UNKNOWN)
         definition = await directory.definition(link.version_id)
         locale = page.locale_for(request, definition)
         return page.privacy(
