@@ -13,13 +13,19 @@ numbers are taken as the integers they are.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, get_args, get_origin
 
 import msgspec
 from litestar import Request
 
 from survey.errors import BadRequest
-from survey.manage.problems import CONTROL
+
+CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+"""The characters no text sent to the app may hold (a regex class): the C0 and C1 controls
+but tab, line feed and carriage return (which a text area sends). NUL among them, which
+PostgreSQL refuses in text."""
+CONTROL = re.compile(f"[{CONTROLS}]")
 
 
 def _body_type(request: Request[Any, Any, Any]) -> Any:

@@ -16,12 +16,13 @@ from litestar.response import Redirect, Template
 from survey.auth import guard
 from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
+from survey.bodies import CONTROL
 from survey.downloads import file_response
 from survey.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, in_words, refuse
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import NOT_YOURS, Actor, load_actor, version_org
-from survey.manage.problems import CHECK_FIELD, CONTROL, FIELDS, NONE_CHOSEN, OURS, to_struct
+from survey.manage.problems import CHECK_FIELD, FIELDS, NONE_CHOSEN, OURS, to_struct
 from survey.manage.schemas import (
     LinkIn,
     NetworkIn,
@@ -79,9 +80,6 @@ def _translated_text(request: Request[Any, Any, Any], exc: DomainError) -> str:
 def _translated(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """Refusals on pages in the page's language, with the particulars filled in."""
     return staff_error(request, exc.status_code, _translated_text(request, exc))
-
-
-_form_struct = to_struct
 
 
 def _typed(form: FormMultiDict) -> dict[str, Any]:
@@ -217,7 +215,7 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(NetworkIn, {"name": form.get("name"), "slug": form.get("slug")})
+        data = to_struct(NetworkIn, {"name": form.get("name"), "slug": form.get("slug")})
         await structure.create_network(actor, data)
         return Redirect("/manage/network?done=network", status_code=303)
 
@@ -273,7 +271,7 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
+        data = to_struct(
             OrganizationIn,
             {
                 "name": form.get("name"),
@@ -294,7 +292,7 @@ class ManagePagesController(Controller):
         organization_id: int,
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
+        data = to_struct(
             OrganizationPatch,
             {"name": _opt(form, "name"), "retention_months": _opt(form, "retention_months")},
         )
@@ -362,7 +360,7 @@ class ManagePagesController(Controller):
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
-            data = _form_struct(
+            data = to_struct(
                 OfficeIn,
                 {
                     "organization_id": _int(form, "organization_id"),
@@ -394,7 +392,7 @@ class ManagePagesController(Controller):
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
         active = form.get("active")
-        data = _form_struct(
+        data = to_struct(
             OfficePatch,
             {
                 "name": _opt(form, "name"),
@@ -468,7 +466,7 @@ class ManagePagesController(Controller):
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
-            data = _form_struct(
+            data = to_struct(
                 LinkIn,
                 {
                     "office_id": _int(form, "office_id"),
@@ -547,7 +545,7 @@ class ManagePagesController(Controller):
     ) -> Template:
         form = await _checked_form(request, state, staff)
         try:
-            data = _form_struct(
+            data = to_struct(
                 UserIn,
                 {
                     "username": str(form.get("username") or "").strip(),
@@ -590,7 +588,7 @@ class ManagePagesController(Controller):
         user_id: int,
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = _form_struct(
+        data = to_struct(
             RolesIn,
             {
                 "role": form.get("role"),
@@ -664,7 +662,7 @@ class ManagePagesController(Controller):
     ) -> Template:
         form = await _checked_form(request, state, staff)
         try:
-            data = _form_struct(
+            data = to_struct(
                 TokenIn,
                 {
                     "name": str(form.get("name") or "").strip(),
@@ -725,7 +723,7 @@ class ManagePagesController(Controller):
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
-            data = _form_struct(
+            data = to_struct(
                 QuestionnaireIn,
                 {
                     "organization_id": _int(form, "organization_id"),
@@ -910,7 +908,7 @@ class ManagePagesController(Controller):
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
-            data = _form_struct(
+            data = to_struct(
                 TargetIn,
                 {
                     "office_id": _int(form, "office_id"),

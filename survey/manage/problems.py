@@ -14,12 +14,9 @@ from typing import Any
 import msgspec
 from litestar.datastructures import FormMultiDict
 
+from survey.bodies import CONTROL
 from survey.errors import BadRequest, DomainError, Invalid, refuse
 from survey.i18n import N_
-
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-"""Characters no staff text may hold: the C0 and C1 controls but tab, line feed and carriage
-return (which a text area sends)."""
 
 _CHOICE = N_("one of the choices offered")
 NONE_CHOSEN = N_("choose at least one")

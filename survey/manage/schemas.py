@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-PLAIN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+from survey.bodies import CONTROLS
+
+PLAIN = rf"^[^{CONTROLS}\t\n\r\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
 """One line of text without control characters (NUL, which PostgreSQL refuses, among them)
 or the bidi embeddings, overrides and isolates that would turn a list's text around."""
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+TEXT = f"^[^{CONTROLS}]*$"
 """Text of several lines: tab and line breaks allowed, the other control characters not."""
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PLAIN)]
 Label = Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN)]
