@@ -393,16 +393,10 @@ def _item_bits(highest: Iterable[int]) -> int:
     return max(MIN_ITEM_BITS, (max(highest, default=0) + 1).bit_length())
 
 
-async def _make_plan(
-    reader: Reader,
-    scope: Scope,
-    request: ExportRequest,
-    *,
-    k: int,
-    grain: str,
-    today: dt.date | None,
-    prefetch: list[Prefetch] | None,
-) -> Plan:
+def period(request: ExportRequest, today: dt.date | None = None) -> tuple[str | None, str]:
+    """The request's first month (None: from the start) and last month (default: the last
+    complete one), refused with 400 when the last is later than the last complete month or
+    the first after the last. The rows and the comments export ask the same of a period."""
     last = last_complete_month(today)
     first_month = _month(request.date_from, "from")
     last_month = _month(request.date_to, "to") or last
@@ -417,6 +411,21 @@ async def _make_plan(
         )
     if first_month and first_month > last_month:
         raise BadRequest(N_("The period must not end before it starts (from > to)."))
+    return first_month, last_month
+
+
+async def _make_plan(
+    reader: Reader,
+    scope: Scope,
+    request: ExportRequest,
+    *,
+    k: int,
+    grain: str,
+    today: dt.date | None,
+    prefetch: list[Prefetch] | None,
+) -> Plan:
+    last = last_complete_month(today)
+    first_month, last_month = period(request, today)
     if request.service_type is not None and request.service_type not in SERVICE_TYPES:
         raise BadRequest(f"service_type must be one of {', '.join(SERVICE_TYPES)}")
     if request.mode is not None and request.mode not in MODES:

@@ -20,7 +20,7 @@ import numpy as np
 
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
-from survey.errors import BadRequest, Forbidden, refuse
+from survey.errors import BadRequest, Forbidden
 from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.queries import Reader, open_reader
@@ -242,20 +242,7 @@ async def open_comments(
     dashboards, by month, in an order unrelated to the response rows (office, month, text)."""
     if not (scope.may_see_dashboards or "operator" in scope.roles):
         raise Forbidden(N_("Your role does not include reading comments."))
-    first = microdata._month(request.date_from, "from")
-    last_allowed = microdata.last_complete_month()
-    last = microdata._month(request.date_to, "to") or last_allowed
-    if last > last_allowed:
-        raise refuse(
-            BadRequest,
-            N_(
-                "to must not be later than %(last)s, the last complete month: responses of "
-                "the current month are never exported (its counts still change)"
-            ),
-            last=last_allowed,
-        )  # the rows' own refusal (microdata), so the page says it in the reader's language
-    if first and first > last:
-        raise BadRequest(N_("The period must not end before it starts (from > to)."))
+    first, last = microdata.period(request)
     offices = [o for o in scope.visible_offices if request.office in (None, o.id)]
     if request.office is not None and not offices:
         raise Forbidden(N_("You may not see the results of this office."))
