@@ -99,12 +99,19 @@ def index_interval(
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = (counts @ scale) / n
         if noise is not None:
-            spread = ((scale - observed[..., None]) ** 2).sum(axis=-1)
-            extra = np.asarray(noise, dtype=np.float64) * spread / (n * n)
+            extra = mean_noise(scale, observed, n, noise)
             se = np.where(extra > 0, np.sqrt(se * se + extra), se)
     low = np.clip(np.minimum(mean - z * se, observed), 0.0, 100.0)
     high = np.clip(np.maximum(mean + z * se, observed), 0.0, 100.0)
     return low, high, se
+
+
+def mean_noise(scale: FloatArray, mean: Any, n: Any, noise: Any) -> Any:
+    """The variance a mean of counts gains when every level count (zeros too) carries its
+    own independent noise of variance `noise`: noise × Σ_l (x_l − ȳ)² / n², with x_l the
+    levels on `scale` and ȳ the mean (vectorised over units)."""
+    spread = ((scale - np.asarray(mean)[..., None]) ** 2).sum(axis=-1)
+    return np.asarray(noise, dtype=np.float64) * spread / (n * n)
 
 
 def _check_noise(noise: float) -> float:

@@ -28,6 +28,7 @@ from analysis import (
     top_box,
 )
 from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
+from analysis.indices import mean_noise
 from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard.cache import by_value
@@ -204,9 +205,8 @@ def model_figures(
     elif noise is not None:
         lv = np.asarray(counts.levels, dtype=np.float64)
         x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
-        spread = ((x[None, :] - y[:, None]) ** 2).sum(axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            v = v + np.asarray(noise, dtype=np.float64) * spread / (n * n)
+            v = v + mean_noise(x, y, n, noise)
     if sigma == 0:
         v = np.full_like(v, np.nan)
     return n, y, v, sigma
