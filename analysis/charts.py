@@ -8,9 +8,10 @@ are never drawn with a number; a note under the figure says how many were left o
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, ParamSpec
 
 import numpy as np
 import plotly.graph_objects as go
@@ -193,15 +194,22 @@ def figure(spec: Spec) -> go.Figure:
     return go.Figure(spec)
 
 
-def caterpillar(
-    offices: Comparison | Sequence[OfficeComparison] | Sequence[Shrunken],
-    *,
-    lang: Lang = "de",
-    title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """`caterpillar_spec` as a plotly figure."""
-    return figure(caterpillar_spec(offices, lang=lang, title=title, labels=labels))
+P = ParamSpec("P")
+
+
+def _as_figure(build: Callable[P, Spec], name: str) -> Callable[P, go.Figure]:
+    """`build` (a `*_spec` function) returning a plotly figure: the public chart functions
+    of before the specs, with the same parameters."""
+
+    def made(*args: P.args, **kwargs: P.kwargs) -> go.Figure:
+        return figure(build(*args, **kwargs))
+
+    made.__name__ = made.__qualname__ = name
+    made.__doc__ = f"`{build.__name__}` as a plotly figure."
+    made.__signature__ = inspect.signature(build).replace(  # type: ignore[attr-defined]
+        return_annotation="go.Figure"
+    )
+    return made
 
 
 def caterpillar_spec(
@@ -268,18 +276,6 @@ def caterpillar_spec(
     note = text["too few"].format(count=left_out) if left_out else None
     fig["layout"]["height"] = max(300, 18 * len(shown) + 140)
     return _layout(fig, title, note)
-
-
-def funnel_plot(
-    funnel: Funnel,
-    *,
-    lang: Lang = "de",
-    title: str | None = None,
-    names: bool = False,
-    labels: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """`funnel_spec` as a plotly figure."""
-    return figure(funnel_spec(funnel, lang=lang, title=title, names=names, labels=labels))
 
 
 def funnel_spec(
@@ -387,21 +383,6 @@ def _label_positions(
 
 BARS_MARGIN_BOTTOM = 110
 """Pixels under the bars for tick labels, the axis title and the legend."""
-
-
-def diverging_bars(
-    items: CountTable | Sequence[str],
-    counts: Any = None,
-    level_labels: Sequence[str] | None = None,
-    *,
-    lang: Lang = "de",
-    title: str | None = None,
-    min_n: int = 1,
-    labels: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """`diverging_bars_spec` as a plotly figure."""
-    return figure(diverging_bars_spec(items, counts, level_labels, lang=lang, title=title,
-                                      min_n=min_n, labels=labels))  # fmt: skip
 
 
 def diverging_bars_spec(
@@ -525,20 +506,6 @@ def _diverging_palette(n_levels: int) -> list[str]:
     return list(sample_colorscale("RdBu", np.linspace(0.05, 0.95, n_levels).tolist()))
 
 
-def trend(
-    months: Sequence[str | dt.date],
-    estimates: Sequence[Estimate],
-    *,
-    lang: Lang = "de",
-    title: str | None = None,
-    y_title: str | None = None,
-    labels: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """`trend_spec` as a plotly figure."""
-    return figure(trend_spec(months, estimates, lang=lang, title=title, y_title=y_title,
-                             labels=labels))  # fmt: skip
-
-
 def trend_spec(
     months: Sequence[str | dt.date],
     estimates: Sequence[Estimate],
@@ -589,3 +556,9 @@ def trend_spec(
         "yaxis": {"title": {"text": y_title or text["index"]}, "range": [0, 100]},
     })  # fmt: skip
     return _layout(fig, title)
+
+
+caterpillar = _as_figure(caterpillar_spec, "caterpillar")
+funnel_plot = _as_figure(funnel_spec, "funnel_plot")
+diverging_bars = _as_figure(diverging_bars_spec, "diverging_bars")
+trend = _as_figure(trend_spec, "trend")
