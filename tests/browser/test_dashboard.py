@@ -54,6 +54,11 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     assert "service_type=benefits" in desktop.url, "the filters stay on"
     ticks = " ".join(desktop.locator(".xtick text").all_text_contents())
     assert ticks and not re.search(r"\b(Mar|May|Oct|Dec)\b", ticks), ticks  # German months
+    # German numbers in every chart (axes and hovers): decimal comma, thousands point
+    separators = desktop.evaluate(
+        "[...document.querySelectorAll('[data-figure]')].map(e => e._fullLayout.separators)"
+    )
+    assert separators and set(separators) == {",."}, separators
     # the demo's comments are drawn relative to today: which personal data a shown month's
     # comments held changed with the date (only "[Kundennummer]" was looked for until
     # 2026-11-29, when none of the shown months had one); any masked kind will do

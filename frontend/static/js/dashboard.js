@@ -38,8 +38,9 @@
       if (hit) { t.style.display = "none"; } else { kept.push(r); }
     });
   }
-  // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026"):
-  // plotly's own "de" locale, its names only (numbers keep plotly's formatting, as before).
+  // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026") and
+  // German numbers (decimal comma, thousands point: "75,3", as the tables beside the charts):
+  // plotly's own "de" locale; plotly takes layout.separators from its decimal and thousands.
   var GERMAN = {
     moduleType: "locale",
     name: "de",
@@ -51,7 +52,9 @@
         "September", "Oktober", "November", "Dezember"],
       shortMonths: ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt",
         "Nov", "Dez"],
-      date: "%d.%m.%Y"
+      date: "%d.%m.%Y",
+      decimal: ",",
+      thousands: "."
     }
   };
   function draw() {
