@@ -18,11 +18,11 @@ from survey.auth.routes import NO_STORE, _checked_form, staff_error
 from survey.auth.schemas import Scope
 from survey.bodies import CONTROL
 from survey.downloads import file_response
-from survey.errors import BadRequest, Conflict, DomainError, Forbidden, Invalid, in_words, refuse
+from survey.errors import BadRequest, Conflict, DomainError, Forbidden, in_words
 from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
-from survey.manage.access import NOT_YOURS, Actor, load_actor, version_org
-from survey.manage.problems import CHECK_FIELD, FIELDS, NONE_CHOSEN, OURS, to_struct
+from survey.manage.access import NOT_YOURS, Actor, load_actor, office_org, version_org
+from survey.manage.problems import to_struct
 from survey.manage.schemas import (
     LinkIn,
     NetworkIn,
@@ -370,13 +370,7 @@ class ManagePagesController(Controller):
                     "service_types": form.getall("service_types", []),
                 },
             )
-            actor.require_org(data.organization_id)  # another's job centre: 403 first
-            if not data.service_types:
-                raise refuse(
-                    Invalid, CHECK_FIELD, field=FIELDS["service_types"][0], rule=NONE_CHOSEN,
-                    translate=OURS,
-                )  # fmt: skip
-            await structure.create_office(actor, data)
+            await structure.create_office(actor, data)  # another's job centre: 403 first
         except DomainError as exc:
             return await self._offices(request, staff, actor, **_again(request, exc, form))
         return Redirect("/manage/offices?done=office", status_code=303)
@@ -391,6 +385,7 @@ class ManagePagesController(Controller):
         office_id: int,
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
+        await office_org(actor, office_id, whole_org=True)  # another's office: 403 first
         active = form.get("active")
         data = to_struct(
             OfficePatch,

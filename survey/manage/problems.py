@@ -58,7 +58,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "mode": (N_("Mode"), _CHOICE),
     "role": (N_("Role"), _CHOICE),
     "service_type": (N_("Service type"), _CHOICE),
-    "service_types": (N_("Service types offered"), _CHOICE),
+    "service_types": (N_("Service types offered"), NONE_CHOSEN),
     "poster_languages": (N_("Languages of the posters"), N_("at most 8 of the choices offered")),
     "organization_id": (N_("Job centre"), _CHOICE),
     "network_id": (N_("Network"), _CHOICE),

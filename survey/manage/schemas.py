@@ -92,18 +92,22 @@ class ErasureOut(msgspec.Struct):
     """False for the dry run."""
 
 
+ServiceTypes = Annotated[list[Code], msgspec.Meta(min_length=1)]
+"""The service types an office offers: at least one (without one, no link can be made)."""
+
+
 class OfficeIn(Strict, kw_only=True):
     organization_id: Id
     name: Name
     code: Code
     kind: OfficeKind = "main"
-    service_types: list[Code] = []
+    service_types: ServiceTypes
 
 
 class OfficePatch(Strict, kw_only=True):
     name: Name | None = None
     kind: OfficeKind | None = None
-    service_types: list[Code] | None = None
+    service_types: ServiceTypes | None = None
     active: bool | None = None
     poster_languages: Annotated[list[PosterLanguage], msgspec.Meta(max_length=8)] | None = None
     """The languages of the office's QR posters and slips, in this order (empty: the default

@@ -257,6 +257,7 @@ async def test_an_admin_of_a_gets_the_same_403_for_b_as_for_nothing(
                     "organization_id": ids["b"] if office != 987654 else 987654,
                     "name": "X",
                     "code": "X",
+                    "service_types": ["benefits"],
                 },
             )
         )
@@ -325,10 +326,18 @@ async def test_it_creates_an_office_a_link_and_refuses_bad_input_without_half_sa
     )
     assert created.status_code == 201, created.text
     office = created.json()
-    twice = await _api(
-        staff, "POST", "/api/v1/offices", {"organization_id": a, "name": "Y", "code": "T1"}
-    )
+    twice = await _api(staff, "POST", "/api/v1/offices",
+                       {"organization_id": a, "name": "Y", "code": "T1",
+                        "service_types": ["benefits"]})  # fmt: skip
     assert twice.status_code == 409
+    # without a service type no link could be made for it: refused as on the form (t18)
+    for none in ({}, {"service_types": []}):
+        bare = await _api(staff, "POST", "/api/v1/offices",
+                          {"organization_id": a, "name": "Y", "code": "T2", **none})  # fmt: skip
+        assert bare.status_code == 400 and "service_types" in bare.json()["detail"], bare.text
+    assert not await Office.exists().where(Office.code == "T2")
+    emptied = await _api(staff, "PATCH", f"/api/v1/offices/{office['id']}", {"service_types": []})
+    assert emptied.status_code == 400 and "service_types" in emptied.json()["detail"], emptied.text
     wrong_service = await _api(
         staff,
         "POST",
@@ -476,7 +485,12 @@ async def test_the_audit_log_filters_by_user_action_and_month_and_downloads(
         staff,
         "POST",
         "/api/v1/offices",
-        {"organization_id": world.ids["a"], "name": "=HYPERLINK(1)", "code": "H1"},
+        {
+            "organization_id": world.ids["a"],
+            "name": "=HYPERLINK(1)",
+            "code": "H1",
+            "service_types": ["benefits"],
+        },
     )
     rows = (await staff.client.get("/api/v1/audit?action=office_created")).json()
     assert [r["username"] for r in rows] == ["admin.a"]
@@ -595,7 +609,8 @@ def _walk(w: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None, set[
     anonymous 401 (API) or a redirect to sign in (pages). Letting through means any answer
     but 401, 403 or 5xx: the body may still be refused (409 for a name taken, ...)."""
     n = w["n"]
-    office = {"organization_id": w["a"], "name": f"Walk {n}", "code": f"W{n}"}
+    office = {"organization_id": w["a"], "name": f"Walk {n}", "code": f"W{n}",
+              "service_types": ["benefits"]}  # fmt: skip
     link = {"office_id": w["office_a"], "version_id": 1, "service_type": "benefits"}
     roles = {"role": "manager", "organization_id": w["a"]}
     target = {
@@ -1165,7 +1180,8 @@ async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network
                            {"name": "X", "slug": "x-x", "network_id": "{net}"}),
         "change job centre": ("PATCH", "/api/v1/organizations/{org}", {"name": "X"}),
         "new office": ("POST", "/api/v1/offices",
-                       {"organization_id": "{org}", "name": "X", "code": "X"}),
+                       {"organization_id": "{org}", "name": "X", "code": "X",
+                        "service_types": ["benefits"]}),
         "office list": ("GET", "/api/v1/offices?organization_id={org}", None),
         "erasure": ("GET", "/api/v1/organizations/{org}/erasure", None),
     }  # fmt: skip

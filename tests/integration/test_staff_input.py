@@ -87,6 +87,8 @@ async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_me
     cases = [
         ("/manage/offices", {"organization_id": a, "name": "x" * 201, "code": "L1"},
          "„Name“: 1 bis 200 Zeichen"),
+        ("/manage/offices", {"organization_id": a, "name": "Ohne", "code": "L2"},
+         "„Angebotene Leistungsbereiche“: mindestens eine auswählen"),
         ("/manage/targets", {"office_id": office, "item": "_index", "value": "NaN",
                              "valid_from": "2026-01-01", "valid_to": "2026-12-31"},
          "„Zielindex (0–100)“: eine Zahl von 0 bis 100"),
