@@ -197,14 +197,30 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Template:
+        return await self._network(request, staff, actor)
+
+    async def _network(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, **again: Any
+    ) -> Template:
+        """The page; after a refusal (`again`) with the reason on top and what was typed in
+        the form it came from (`typed["form"]`: which network's or job centre's form)."""
         self._admin(actor)
         return self._page(
             request,
             staff,
             "network.html",
+            **again,
             organizations=await structure.organizations(actor),
             networks=await structure.networks(actor),
         )
+
+    async def _network_again(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, exc: DomainError,
+        form: FormMultiDict, which: str,
+    ) -> Template:  # fmt: skip
+        again = _again(request, exc, form)
+        again["typed"]["form"] = which
+        return await self._network(request, staff, actor, **again)
 
     @post("/networks", status_code=303)
     async def create_network(
@@ -227,12 +243,17 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         network_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         name = str(form.get("name") or "").strip()
-        if not name or len(name) > 200:
-            raise BadRequest(N_("The name must have 1 to 200 characters."))
-        await structure.rename_network(actor, network_id, name)
+        try:
+            if not name or len(name) > 200:
+                raise BadRequest(N_("The name must have 1 to 200 characters."))
+            await structure.rename_network(actor, network_id, name)
+        except DomainError as exc:
+            return await self._network_again(
+                request, staff, actor, exc, form, f"network-{network_id}"
+            )
         return Redirect("/manage/network?done=network", status_code=303)
 
     @post("/networks/{network_id:int}/members", status_code=303)
@@ -269,17 +290,19 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = to_struct(
-            OrganizationIn,
-            {
-                "name": form.get("name"),
-                "slug": form.get("slug"),
-                "network_id": _int(form, "network_id"),
-            },
-        )
-        await structure.create_organization(actor, data)
+        network_id = _int(form, "network_id")
+        try:
+            data = to_struct(
+                OrganizationIn,
+                {"name": form.get("name"), "slug": form.get("slug"), "network_id": network_id},
+            )
+            await structure.create_organization(actor, data)
+        except DomainError as exc:
+            return await self._network_again(
+                request, staff, actor, exc, form, f"new-organization-{network_id}"
+            )
         return Redirect("/manage/network?done=organization", status_code=303)
 
     @post("/organizations/{organization_id:int}", status_code=303)
@@ -290,13 +313,18 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         organization_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        data = to_struct(
-            OrganizationPatch,
-            {"name": _opt(form, "name"), "retention_months": _opt(form, "retention_months")},
-        )
-        await structure.change_organization(actor, organization_id, data)
+        try:
+            data = to_struct(
+                OrganizationPatch,
+                {"name": _opt(form, "name"), "retention_months": _opt(form, "retention_months")},
+            )
+            await structure.change_organization(actor, organization_id, data)
+        except DomainError as exc:
+            return await self._network_again(
+                request, staff, actor, exc, form, f"organization-{organization_id}"
+            )
         return Redirect("/manage/network?done=organization", status_code=303)
 
     @get("/organizations/{organization_id:int}/erase", cache_control=None)
@@ -753,9 +781,17 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
         version_id: int,
     ) -> Template:
+        lang = request.query_params.get("lang", "de")
+        return await self._version(request, staff, actor, version_id, lang)
+
+    async def _version(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, version_id: int,
+        lang: str, **again: Any,
+    ) -> Template:  # fmt: skip
+        """The editor in `lang`; after a refusal (`again`) with the reason on top and the texts
+        as typed."""
         self._admin(actor)
         shown = await questionnaires.version(actor, version_id)
-        lang = request.query_params.get("lang", "de")
         if lang not in RESPOND_LOCALES:
             lang = "de"
         bank = await questionnaires.item_bank()
@@ -768,6 +804,7 @@ class ManagePagesController(Controller):
             lang=lang,
             text_languages=[(code, language_name(code)) for code in RESPOND_LOCALES],
             bank=[b for b in bank if b.code not in codes],
+            **again,
         )
         page.headers["content-security-policy"] = CSP + "; frame-src 'self'"
         return page
@@ -834,7 +871,7 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         version_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         lang = _lang(str(form.get("lang") or ""))
         texts = {
@@ -842,9 +879,14 @@ class ManagePagesController(Controller):
             for key, value in form.items()
             if key.startswith("text_")
         }
-        await questionnaires.set_texts(
-            actor, version_id, lang, texts, str(form.get("status") or "")
-        )
+        try:
+            await questionnaires.set_texts(
+                actor, version_id, lang, texts, str(form.get("status") or "")
+            )
+        except DomainError as exc:  # the translator's texts come back, not an error card
+            return await self._version(
+                request, staff, actor, version_id, lang, **_again(request, exc, form)
+            )
         return Redirect(
             f"/manage/questionnaire-versions/{version_id}?lang={lang}&done=texts", status_code=303
         )

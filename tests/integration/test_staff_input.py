@@ -189,6 +189,40 @@ async def test_a_refused_form_comes_back_with_the_reason_and_what_was_typed(
     month = dt.date.today().strftime("%Y-%m")
     export = await client.get(f"/export?to={month}")
     assert export.status_code == 400 and "dem letzten vollständigen Monat" in export.text
+    # the job-centre and network forms and the text editor too (t18: still error cards)
+    months = await client.post(
+        f"/manage/organizations/{a}",
+        data={"csrf_token": token, "name": "Neuer Name JC", "retention_months": "0"},
+    )
+    assert months.status_code == 422 and 'data-testid="refused"' in months.text
+    assert 'value="Neuer Name JC"' in months.text and 'value="0"' in months.text
+    made = await _api(staff, "POST", "/api/v1/questionnaires",
+                      {"organization_id": a, "code": "eigen2", "name": "Eigen"})  # fmt: skip
+    odd = await client.post(
+        f"/manage/questionnaire-versions/{made.json()['versions'][0]['id']}/texts",
+        data={"csrf_token": token, "lang": "en", "text_overall": "All in all: fine",
+              "status": "weird"},
+    )  # fmt: skip
+    assert odd.status_code == 422 and 'data-testid="refused"' in odd.text
+    assert "All in all: fine</textarea>" in odd.text
+    await staff.login("coord", PASSWORD)  # new job centres and networks: the coordinator's
+    token = await _csrf(client)
+    network = world.ids["network"]
+    taken = (await Organization.select(Organization.name).where(Organization.id == a))[0]["name"]
+    twin = await client.post(
+        "/manage/organizations",
+        data={"csrf_token": token, "network_id": network, "name": taken.upper(),
+              "slug": "zwilling-7"},
+    )  # fmt: skip
+    assert twin.status_code == 409 and 'data-testid="refused"' in twin.text
+    assert f'value="{taken.upper()}"' in twin.text and 'value="zwilling-7"' in twin.text
+    renamed = await client.post(
+        f"/manage/networks/{network}", data={"csrf_token": token, "name": "x" * 201}
+    )
+    assert renamed.status_code == 400 and 'data-testid="refused"' in renamed.text
+    assert "x" * 201 in renamed.text
+    for page in (twin, months, renamed, odd):
+        assert 'data-testid="error-page"' not in page.text
     other = world.ids["office_b"]
     foreign = await client.get(f"/manage/links?office={other}")
     assert foreign.status_code == 403, "another job centre's office: refused, not our own list"
