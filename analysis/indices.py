@@ -223,7 +223,11 @@ def top_box(counts: Any, k: int = 2, *, noise: float = 0.0) -> Estimate:
     return Estimate(100.0 * p, 100.0 * float(low[0]), 100.0 * float(high[0]), n_int, se)
 
 
-def net_promoter(counts: Any) -> Estimate:
+PROMOTER_WEIGHTS = np.array([-1.0] * 7 + [0.0] * 2 + [1.0] * 2)
+"""Each answer 0–10's part in the NPS (as a share): detractors −1, passives 0, promoters 1."""
+
+
+def net_promoter(counts: Any, *, noise: float = 0.0) -> Estimate:
     """Net Promoter Score −100…100 with the adjusted-Wald 95% interval.
 
     NPS = 100 · (p_P − p_D), promoters answer 9–10, detractors 0–6 (Reichheld 2003,
@@ -235,6 +239,10 @@ def net_promoter(counts: Any) -> Estimate:
     variance of a difference of two shares), interval 100·[(p̃_P − p̃_D) ± 1.96·√Var],
     clipped to [−100, 100]. The plain Wald interval covered 80% at n = 10. `se` is
     100·√Var.
+
+    `noise`: the variance of the noise in each of the 11 published level counts. The NPS is
+    the mean of the weights w_l (−1, 0, 1), so Var gains ν·Σ_l (w_l − NPS)²/n² (`mean_noise`,
+    as the index and the top-box share).
     """
     c = as_counts(counts)
     if c.size != 11:
@@ -249,7 +257,9 @@ def net_promoter(counts: Any) -> Estimate:
     p_p = (promoters + 0.75) / n_adj
     p_d = (detractors + 0.75) / n_adj
     diff = p_p - p_d
-    se = math.sqrt(max(p_p + p_d - diff * diff, 0.0) / n_adj)
+    nu = _check_noise(noise)
+    extra = float(mean_noise(PROMOTER_WEIGHTS, value / 100.0, n_int, nu)) if nu > 0 else 0.0
+    se = math.sqrt(max(p_p + p_d - diff * diff, 0.0) / n_adj + extra)
     low = max(-100.0, 100.0 * (diff - Z95 * se))
     high = min(100.0, 100.0 * (diff + Z95 * se))
     return Estimate(value, low, high, n_int, 100.0 * se)

@@ -146,9 +146,10 @@ NPS_ITEM = next(i.code for i in SCALE_ITEMS if scale_levels(i.code) == NPS_LEVEL
 """The standard questionnaire's recommend question: the NPS of the overview's rows."""
 
 
-def _nps(counts: Any) -> list[float | None]:
-    """Net Promoter Score with its 95% interval, from the protected counts of a 0–10 item."""
-    est = net_promoter(counts)
+def _nps(counts: Any, noise: float = 0.0) -> list[float | None]:
+    """Net Promoter Score with its 95% interval, from the protected counts of a 0–10 item and
+    the variance of their noise."""
+    est = net_promoter(counts, noise=noise)
     return [_r(est.value, 1), _r(est.ci_low, 1), _r(est.ci_high, 1)]
 
 
@@ -159,7 +160,9 @@ def _pooled_nps(table: ProtectedTable, offices: Sequence[int], months: list[str]
     if NPS_ITEM not in table.grid.levels:
         return [None, None, None]
     counts = table.counts(NPS_ITEM, offices, months)
-    return _nps(counts) if counts.sum() >= min_n else [None, None, None]
+    if counts.sum() < min_n:
+        return [None, None, None]
+    return _nps(counts, table.noise_variance(NPS_ITEM, offices, months))
 
 
 def _p(x: float | None) -> float | None:
@@ -470,7 +473,11 @@ def office_result(
                 counts=[int(c) for c in vec] if ok else None,
                 index=_r(satisfaction_index(vec, levels).value) if ok else None,
                 top_box=_r(top_box(vec, 2).value) if ok and len(levels) >= 4 else None,
-                nps=_nps(vec) if ok and levels == NPS_LEVELS else None,
+                nps=(
+                    _nps(vec, source.noise_variance(code, [office_id], cur_months))
+                    if ok and levels == NPS_LEVELS
+                    else None
+                ),
             )
         )
     points = []
