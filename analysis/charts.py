@@ -549,7 +549,7 @@ def trend_spec(
         "type": "scatter", "x": x, "y": [e.value for e in estimates], "mode": "lines+markers",
         "name": text["estimate"], "line": {"color": "#1f4e79"},
         "text": [f"{text['n']}: {e.n}" if e.value is not None else "" for e in estimates],
-        "hovertemplate": "%{x}: %{y:.1f}<br>%{text}<extra></extra>",
+        "hovertemplate": "%{x|%B %Y}: %{y:.1f}<br>%{text}<extra></extra>",  # "Mai 2026"
     })  # fmt: skip
     update_spec(fig["layout"], {
         "xaxis": {"title": {"text": text["month"]}},
