@@ -11,6 +11,7 @@ from piccolo.columns import (
     UUID,
     BigInt,
     Boolean,
+    Bytea,
     Date,
     DoublePrecision,
     ForeignKey,
@@ -336,6 +337,22 @@ class Heartbeat(Table):
     at = Timestamptz()
 
 
+class DashboardFigure(Table):
+    """A dashboard page's figures for a view whose months are all closed, kept so that a
+    restarted server's first view reads them instead of working them out again
+    (survey/dashboard/stored.py). `key` names everything they are made of; `code` is the
+    release that made them and `rolled` the last rolled-up month they were made with (rows of
+    another are never read again and are pruned)."""
+
+    id: Serial
+    key = Varchar(length=64, unique=True)
+    kind = Varchar(length=20)
+    code = Varchar(length=32)
+    rolled = Varchar(length=7)
+    made_at = Timestamptz()
+    value = Bytea()
+
+
 ALL_TABLES: list[type[Table]] = [
     Network,
     Organization,
@@ -361,4 +378,5 @@ ALL_TABLES: list[type[Table]] = [
     Invitation,
     AuditLog,
     Heartbeat,
+    DashboardFigure,
 ]

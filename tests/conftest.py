@@ -44,6 +44,7 @@ POSTGRES_ADMIN_URL = os.environ.get("RESONANZ_TEST_POSTGRES", "")
 POSTGRES_URL = _per_worker(POSTGRES_ADMIN_URL)
 SECRET = "test-secret-key-that-is-long-enough-for-signing-0123456789"
 TABLES_IN_DELETE_ORDER = [
+    "dashboard_figure",
     "heartbeat",
     "audit_log",
     "invitation",

@@ -10,11 +10,12 @@ import asyncio
 import datetime as dt
 import hashlib
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -35,6 +36,7 @@ from survey.dashboard import (
     queries,
     results,
     steering,
+    stored,
     words,
 )
 from survey.dashboard.cache import BoundedCache, once
@@ -57,6 +59,7 @@ from survey.dashboard.filters import (
 from survey.dashboard.schemas import (
     Benchmark,
     BenchmarkRow,
+    Comment,
     ComparisonRow,
     Filters,
     Learning,
@@ -236,23 +239,83 @@ def _both_periods(filters: Filters) -> list[str]:
     return results.previous_months(filters) + results.current_months(filters)
 
 
+async def _closed_marks(state: State, filters: Filters) -> tuple[Any, ...] | None:
+    """What a view's figures are made of besides the page's own inputs when every month of
+    it is rolled up (so they never change: survey/dashboard/stored.py), or None (a month of
+    the view is still open: nothing is kept)."""
+    settings = _settings(state)
+    published = published_through(publication_day(settings))
+    last = min(filters.last_month, published)
+    done = await _rolled(state)
+    if done.month is None or last > done.month.isoformat()[:7]:
+        return None
+    mix_month = None
+    if filters.adjust == "mix" and filters.dimension is None:
+        mix = await casemix.mix_rolled(state, today())
+        if mix.month is None or last > mix.month.isoformat()[:7]:
+            return None
+        mix_month = mix.month
+    return (published, done.month, mix_month, settings.min_responses)
+
+
+async def _stored(
+    state: State,
+    staff: Scope,
+    filters: Filters,
+    kind: str,
+    made_of: tuple[Any, ...],
+    make: Callable[[], Any],
+) -> Any:
+    """`await make()`, kept in the process and the database when every month of the view is
+    closed (survey/dashboard/stored.py), under everything it is made of: the user's group and
+    visible offices, the filters, the marks of `_closed_marks` and the page's `made_of`."""
+    marks = await _closed_marks(state, filters)
+    if marks is None:
+        return await make()
+    group = (staff.group, tuple(sorted(staff.visible)), staff.group_name)
+    rolled = marks[1].isoformat()[:7]
+    return await stored.kept(_cache(state), state, kind, (group, filters, marks, made_of),
+                             rolled, make)  # fmt: skip
+
+
+def _overview_items(plan: SteeringPlan | None) -> list[str]:
+    """The overview's items, with those `plan` needs (its targets and office types are judged
+    on the same table)."""
+    return sorted({INDEX_ITEM, results.TOP_BOX_ITEM, results.NPS_ITEM,
+                   *(plan.items if plan else ())})  # fmt: skip
+
+
 async def _overview(
     state: State, staff: Scope, filters: Filters, sort: str | None, plan: SteeringPlan | None = None
-) -> tuple[Overview, disclosure.ProtectedTable]:
-    """The overview and the protected table it was read from (with the items `plan` needs
-    too, so the page's targets and office types are judged on the same table)."""
+) -> Overview:
+    """The overview (kept once its months are closed)."""
     results.parse_sort(sort)
-    items = {INDEX_ITEM, results.TOP_BOX_ITEM, results.NPS_ITEM, *(plan.items if plan else ())}
-    table, mix = await asyncio.gather(  # independent reads: at once
-        protected_table(state, staff, filters, sorted(items), _both_periods(filters)),
-        _mix(state, staff, filters),
-    )
-    min_n = _settings(state).min_responses
-    return results.overview(staff, table, filters, min_n, sort, mix=mix), table
+    items = _overview_items(plan)
+
+    async def make() -> Overview:
+        table, mix = await asyncio.gather(  # independent reads: at once
+            protected_table(state, staff, filters, items, _both_periods(filters)),
+            _mix(state, staff, filters),
+        )
+        min_n = _settings(state).min_responses
+        return results.overview(staff, table, filters, min_n, sort, mix=mix)
+
+    found: Overview = await _stored(state, staff, filters, "overview", (sort, tuple(items)), make)
+    return found
 
 
 def _item_text(locale: str) -> Any:
     return lambda texts: results.DEFINITION.text(texts, locale)
+
+
+def _office_table(
+    state: State, staff: Scope, office_id: int, filters: Filters, every_item: bool
+) -> Awaitable[disclosure.ProtectedTable]:
+    """The office page's protected table: every item of the office, the index of the others
+    (what the office's targets need as well); `every_item`: every item of every office, for
+    learning from the best."""
+    return protected_table(state, staff, filters, EVERY_ITEM, _both_periods(filters),
+                           detail_office=None if every_item else office_id)  # fmt: skip
 
 
 async def _office(
@@ -263,47 +326,106 @@ async def _office(
     locale: str,
     *,
     every_item: bool = False,
-) -> tuple[OfficeResult, disclosure.ProtectedTable]:
-    """The office page's figures and the protected table they come from (every item of the
-    office, the index of the others: what the office's targets need as well; `every_item`:
-    every item of every office, for learning from the best)."""
+) -> OfficeResult:
+    """The office page's figures (kept once its months are closed) with its comments (read
+    on every view: an admin may hide one)."""
     guard.require_office(staff, office_id)
-    gettext = translations(locale, "staff").gettext
-    done = await _rolled(state)
-    closed = done.month is not None and filters.last_month <= done.month.isoformat()[:7]
-    table, listing, mix, own_items = await asyncio.gather(  # independent reads: at once
-        protected_table(
-            state,
-            staff,
-            filters,
-            EVERY_ITEM,
-            _both_periods(filters),
-            detail_office=None if every_item else office_id,
-        ),
-        comments.listing(_cache(state), office_id, filters, closed),
-        _mix(state, staff, filters),
+    arranged, own_items = await asyncio.gather(  # independent reads: at once
+        _arranged_comments(state, office_id, filters, locale),
         _own_items(state, office_id, filters),
     )
+
+    async def make() -> OfficeResult:
+        table, mix = await asyncio.gather(
+            _office_table(state, staff, office_id, filters, every_item),
+            _mix(state, staff, filters),
+        )
+        own = None
+        if own_items:
+            own_table = await protected_table(state, staff, filters, (INDEX_ITEM, *own_items),
+                                              results.current_months(filters),
+                                              detail_office=office_id)  # fmt: skip
+            own = (own_table, own_items)
+        return results.office_result(
+            staff,
+            office_id,
+            table,
+            filters,
+            _settings(state).min_responses,
+            item_text=_item_text(locale),
+            comments=lambda months: [],  # added below, on every view
+            mix=mix,
+            own=own,
+        )
+
+    result: OfficeResult = await _stored(
+        state, staff, filters, "office", (office_id, locale, every_item, own_items), make
+    )
+    withheld = set(result.comments_withheld)  # a month's comments need its figures shown
+    found = [c for c in arranged if c.month not in withheld]
+    return msgspec.structs.replace(result, comments=found)
+
+
+async def _arranged_comments(
+    state: State, office_id: int, filters: Filters, locale: str
+) -> list[Comment]:
+    """The office's comments of every month of the period, masked and in their order
+    (comments.arrange; the page leaves out the months whose figures are withheld): kept in
+    the process and the database once the period is closed, under the mark of the last
+    hidden or deleted comment (queries.comments_changed), which is read on every view."""
+    gettext = translations(locale, "staff").gettext
     masks = {k: gettext(v) for k, v in MASK_LABELS.items()}
     secret = _settings(state).secret_key
-    own = None
-    if own_items:
-        own_table = await protected_table(state, staff, filters, (INDEX_ITEM, *own_items),
-                                          results.current_months(filters),
-                                          detail_office=office_id)  # fmt: skip
-        own = (own_table, own_items)
-    result = results.office_result(
-        staff,
-        office_id,
-        table,
-        filters,
-        _settings(state).min_responses,
-        item_text=_item_text(locale),
-        comments=lambda months: listing.arrange(months, secret, masks),
-        mix=mix,
-        own=own,
+    months = results.current_months(filters)
+    done = await _rolled(state)
+    if done.month is None or filters.last_month > done.month.isoformat()[:7]:
+        listing = await comments.listing(_cache(state), office_id, filters, False)
+        return listing.arrange(months, secret, masks)
+
+    async def make() -> list[Comment]:
+        listing = await comments.listing(_cache(state), office_id, filters, True)
+        return listing.arrange(months, secret, masks)
+
+    changed = await queries.comments_changed()
+    keyed = hashlib.sha256(secret.encode()).hexdigest()  # the secret orders them
+    made_of = (office_id, filters.first_month, filters.last_month, filters.service_type,
+               filters.locale, filters.mode, str(changed), keyed,
+               tuple(sorted(masks.items())))  # fmt: skip
+    found: list[Comment] = await stored.kept(_cache(state), state, "comments", made_of,
+                                             done.month.isoformat()[:7], make)  # fmt: skip
+    return found
+
+
+async def _overview_table(
+    state: State, staff: Scope, filters: Filters, plan: SteeringPlan
+) -> disclosure.ProtectedTable | None:
+    """The overview's protected table when its steering block needs it (targets, or more than
+    one kind of office), else None."""
+    if not plan.needs_table:
+        return None
+    return await protected_table(state, staff, filters, _overview_items(plan),
+                                 _both_periods(filters))  # fmt: skip
+
+
+async def _office_page(
+    state: State, staff: Scope, office_id: int, filters: Filters, locale: str
+) -> tuple[OfficeResult, dict[str, Markup], Learning]:
+    """The office page's figures, charts and learning from the best (the charts and the
+    learning kept once its months are closed, as the figures are)."""
+
+    async def extras() -> tuple[dict[str, Markup], Learning]:
+        result = await _office(state, staff, office_id, filters, locale, every_item=True)
+        table = await _office_table(state, staff, office_id, filters, True)
+        min_n = _settings(state).min_responses
+        return office_figures(state, result, locale), best.learning(
+            staff, table, filters, min_n, "office", _item_text(locale)
+        )
+
+    result, (figures, learning) = await asyncio.gather(
+        _office(state, staff, office_id, filters, locale, every_item=True),
+        _stored(state, staff, filters, "office page", (office_id, locale), extras),
     )
-    return result, table
+    return result, figures, learning
 
 
 async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[str, ...]:
@@ -375,7 +497,7 @@ async def _steering(
     staff: Scope,
     filters: Filters,
     plan: SteeringPlan,
-    table: disclosure.ProtectedTable,
+    table: disclosure.ProtectedTable | None,
     office_id: int | None = None,
     *,
     locale: str | None = None,
@@ -386,6 +508,7 @@ async def _steering(
     min_n = _settings(state).min_responses
     out: dict[str, Any] = {"targets": [], "kinds": []}
     if plan.needs_table:
+        assert table is not None, "the caller reads the table when the plan needs it"
         out["targets"] = steering.judge_targets(staff, table, filters, min_n, plan.targets)
         out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, plan.kinds)
     offices = [office_id] if office_id is not None else sorted(staff.visible)
@@ -435,12 +558,35 @@ def _level(raw: str | None) -> Literal["office", "organization"]:
 async def _benchmark(
     state: State, staff: Scope, filters: Filters, level: str | None
 ) -> results.BenchmarkParts:
+    """The benchmark (kept once its months are closed)."""
     unit = _level(level)
-    table, mix = await asyncio.gather(  # independent reads (the same table: read once)
-        protected_table(state, staff, filters, [INDEX_ITEM], results.current_months(filters)),
-        _mix(state, staff, filters),
+
+    async def make() -> results.BenchmarkParts:
+        table, mix = await asyncio.gather(  # independent reads (the same table: read once)
+            protected_table(state, staff, filters, [INDEX_ITEM], results.current_months(filters)),
+            _mix(state, staff, filters),
+        )
+        return results.benchmark(staff, table, filters, _settings(state).min_responses, unit,
+                                 mix)  # fmt: skip
+
+    found: results.BenchmarkParts = await _stored(state, staff, filters, "benchmark", (unit,),
+                                                  make)  # fmt: skip
+    return found
+
+
+async def _benchmark_page(
+    state: State, staff: Scope, filters: Filters, level: str | None, locale: str
+) -> tuple[results.BenchmarkParts, dict[str, Markup]]:
+    """The benchmark and its charts (kept as the benchmark is)."""
+
+    async def charts() -> dict[str, Markup]:
+        return benchmark_figures(state, await _benchmark(state, staff, filters, level), locale)
+
+    parts, figures = await asyncio.gather(
+        _benchmark(state, staff, filters, level),
+        _stored(state, staff, filters, "benchmark charts", (_level(level), locale), charts),
     )
-    return results.benchmark(staff, table, filters, _settings(state).min_responses, unit, mix)
+    return parts, figures
 
 
 def about(count: int) -> int | None:
@@ -583,11 +729,12 @@ class DashboardController(Controller):
     ) -> Template:
         sort = request.query_params.get("sort")
         plan = await _steering_plan(state, staff, filters)
-        result, table = await _overview(state, staff, filters, sort, plan)
+        result = await _overview(state, staff, filters, sort, plan)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
         context["steering"] = await _steering(
-            state, staff, filters, plan, table, locale=context["locale"]
-        )
+            state, staff, filters, plan, await _overview_table(state, staff, filters, plan),
+            locale=context["locale"],
+        )  # fmt: skip
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
     @get(["/overview.csv", "/overview.xlsx"])
@@ -598,7 +745,7 @@ class DashboardController(Controller):
         staff: NamedDependency[Scope],
         filters: NamedDependency[Filters],
     ) -> Response[bytes]:
-        result, _ = await _overview(state, staff, filters, request.query_params.get("sort"))
+        result = await _overview(state, staff, filters, request.query_params.get("sort"))
         await _export(staff, "overview", filters)
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
@@ -643,40 +790,30 @@ class DashboardController(Controller):
         filters: NamedDependency[Filters],
         office_id: FromPath[int],
     ) -> Template:
+        guard.require_office(staff, office_id)
         view = _view(request, staff, filters)
-        result, table = await _office(
-            state, staff, office_id, filters, view["locale"], every_item=True
+        last = min(filters.last_month, published_through(publication_day(_settings(state))))
+        (result, figures, learning), plan, flagged = await asyncio.gather(  # at once
+            _office_page(state, staff, office_id, filters, view["locale"]),
+            _steering_plan(state, staff, filters, office_id),
+            queries.flagged_count(office_id, filters, last),
         )
-        figures = office_figures(state, result, view["locale"])
+        table = await _office_table(state, staff, office_id, filters, True) if plan.needs_table \
+            else None  # fmt: skip
         raw_page = request.query_params.get("comments_page") or "1"
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
-        min_n = _settings(state).min_responses
         context = view | {
             "result": result,
-            "learning": best.learning(
-                staff, table, filters, min_n, "office", _item_text(view["locale"])
-            ),
+            "learning": learning,
             "charts": figures,
             "comment_page": comments.page_of(
                 result.comments, request.query_params.get("comments_q") or "", page
             ),
             "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
             "steering": await _steering(
-                state,
-                staff,
-                filters,
-                await _steering_plan(state, staff, filters, office_id),
-                table,
-                office_id,
-                locale=view["locale"],
+                state, staff, filters, plan, table, office_id, locale=view["locale"]
             ),
-            "flagged": about(
-                await queries.flagged_count(
-                    office_id,
-                    filters,
-                    min(filters.last_month, published_through(publication_day(_settings(state)))),
-                )
-            ),
+            "flagged": about(flagged),
         }
         return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
 
@@ -697,7 +834,7 @@ class DashboardController(Controller):
             )
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
-        result, _ = await _office(state, staff, office_id, filters, locale)
+        result = await _office(state, staff, office_id, filters, locale)
         await _export(staff, f"office {table}", filters, office=office_id)
         file = f"office-{office_id}-{name}"
         if name == "items":
@@ -773,9 +910,9 @@ class DashboardController(Controller):
         staff: NamedDependency[Scope],
         filters: NamedDependency[Filters],
     ) -> Template:
-        parts = await _benchmark(state, staff, filters, request.query_params.get("level"))
         view = _view(request, staff, filters)
-        figures = benchmark_figures(state, parts, view["locale"])
+        level = request.query_params.get("level")
+        parts, figures = await _benchmark_page(state, staff, filters, level, view["locale"])
         context = view | {
             "result": parts.result,
             "charts": figures,
@@ -881,7 +1018,7 @@ class ResultsApiController(Controller):
     ) -> Overview:
         """Every office the caller may see: n, index, top-box share, change, NPS, verdict and
         the time to verdict."""
-        return (await _overview(state, staff, filters, sort))[0]
+        return await _overview(state, staff, filters, sort)
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office(
@@ -895,7 +1032,7 @@ class ResultsApiController(Controller):
         ] = None,
     ) -> OfficeResult:
         """One office: item distributions, monthly trend, comparison, masked comments."""
-        return (await _office(state, staff, office_id, filters, "en" if lang == "en" else "de"))[0]
+        return await _office(state, staff, office_id, filters, "en" if lang == "en" else "de")
 
     @get("/targets", cache_control=None)
     async def targets(

@@ -26,7 +26,7 @@ from litestar.datastructures import State
 
 from survey.auth.queries import every_office
 from survey.auth.schemas import OfficeRef, Scope
-from survey.dashboard import best, routes
+from survey.dashboard import routes, stored
 from survey.dashboard.filters import parse_filters, publication_day, published_through
 from survey.i18n import UI_LOCALES
 from survey.settings import Settings
@@ -68,26 +68,26 @@ async def warm(state: State) -> int:
     """Work out the default views of every comparison group; returns how many."""
     settings: Settings = state.settings
     filters = parse_filters({}, publication_day(settings))
-    min_n = settings.min_responses
     views = 0
+    done = await routes._rolled(state)
+    await stored.prune(None if done.month is None else done.month.isoformat()[:7])
     for scope in await comparison_groups():
         plan = await routes._steering_plan(state, scope, filters)
-        _, table = await routes._overview(state, scope, filters, None, plan)
+        await routes._overview(state, scope, filters, None, plan)
+        table = await routes._overview_table(state, scope, filters, plan)
         await routes._steering(state, scope, filters, plan, table)
-        parts = await routes._benchmark(state, scope, filters, None)
         for locale in UI_LOCALES:
-            routes.benchmark_figures(state, parts, locale)
+            await routes._benchmark_page(state, scope, filters, None, locale)
         views += 2
         await asyncio.sleep(PAUSE_SECONDS)
         for office in scope.group:
             for locale in UI_LOCALES:
-                result, table = await routes._office(
-                    state, scope, office.id, filters, locale, every_item=True
-                )
-                routes.office_figures(state, result, locale)
-                best.learning(scope, table, filters, min_n, "office", routes._item_text(locale))
+                await routes._office_page(state, scope, office.id, filters, locale)
             office_plan = await routes._steering_plan(state, scope, filters, office.id)
-            await routes._steering(state, scope, filters, office_plan, table, office.id)
+            office_table = None
+            if office_plan.needs_table:
+                office_table = await routes._office_table(state, scope, office.id, filters, True)
+            await routes._steering(state, scope, filters, office_plan, office_table, office.id)
             views += 1
             await asyncio.sleep(PAUSE_SECONDS)
     return views

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from survey.dashboard import stored
 from survey.dashboard.queries import mark_comments_changed
 from survey.errors import Forbidden, Invalid, refuse
 from survey.i18n import N_
@@ -219,6 +220,7 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
         await Office.delete().where(Office.organization == org_id)
         await Organization.delete().where(Organization.id == org_id)
         await mark_comments_changed()
+        await stored.forget()  # the group's kept figures were made with its responses
         for m in {r["user"] for r in members}:
             if not await Membership.exists().where(Membership.user == m):
                 await User.update({User.active: False}).where(User.id == m)

@@ -1,0 +1,142 @@
+"""A dashboard view's figures kept in the database once every month of it is closed, so that
+a restarted server's (or another process's) first view reads them instead of working them
+out again (issue 17).
+
+A view whose months are all rolled up is made of counts that never change (see cache.py):
+its figures are a function of the key alone. The key names everything they are made of:
+the code and data of this release (`CODE`: every file of `survey/` and `analysis/` and the
+versions of numpy, scipy and plotly), the comparison group (its offices with their names
+and job centres, the group's name) and the offices the user may see, the filters, the
+minimum, the last published month, the last rolled-up month of the counts and of the
+client-mix cross-tab, and what each page adds (sort order, level, language, the items of
+its targets, the office's own questions). A change to any of them is another key; the row
+of the old key is never read again. What an admin changes without changing the key is not
+kept here but read on every view: comments (an admin may hide one), targets, kinds of
+office, the version note and the flagged count. Erasing a job centre deletes every row
+(`forget`), since the group's figures were made with its responses.
+
+Rows are written on a view's first computation (by a request or by the warming,
+survey/dashboard/warm.py); `prune` deletes those of an earlier rolled-up month or another
+release and keeps at most MAX_ROWS. The values are pickled: they are written only by this
+module, and whoever may write the database may change every figure anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import pickle
+import zlib
+from collections.abc import Awaitable, Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from survey.dashboard.cache import BoundedCache, once
+from survey.tables import DashboardFigure
+
+log = logging.getLogger("resonanz.dashboard")
+T = TypeVar("T")
+MAX_ROWS = 5000
+"""Rows kept at most (the newest); a view's figures are some 5–50 kB compressed."""
+
+
+def code_version() -> str:
+    """A digest of every file of `survey/` and `analysis/` and of the numerical libraries'
+    versions: figures made by another release are never read."""
+    import numpy
+    import plotly
+    import scipy
+
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{numpy.__version__} {scipy.__version__} {plotly.__version__}".encode())
+    for folder in ("survey", "analysis"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+CODE = code_version()
+
+
+def key_of(kind: str, made_of: Hashable) -> str:
+    return hashlib.blake2b(
+        pickle.dumps((CODE, kind, made_of), protocol=5), digest_size=32
+    ).hexdigest()
+
+
+async def kept(
+    cache: BoundedCache,
+    state: Any,
+    kind: str,
+    made_of: Hashable,
+    rolled: str,
+    make: Callable[[], Awaitable[T]],
+) -> T:
+    """The figures of a closed view: from this process's `cache`, else from the database,
+    else `make()`, written to both. `rolled`: the last rolled-up month they are made with."""
+    key = key_of(kind, made_of)
+    found = cache.get(("stored", key))
+    if found is not None:
+        return found[0]  # type: ignore[no-any-return]
+
+    async def read_or_make() -> tuple[T, int]:
+        value, size = await _read(key)
+        if value is None:
+            value = (await make(),)
+            blob = zlib.compress(pickle.dumps(value, protocol=5), 1)
+            size = len(blob)
+            await _write(key, kind, rolled, blob)
+        return value[0], size
+
+    value, size = await once(state, ("stored", key), read_or_make)
+    cache.put(("stored", key), (value,), 4 * size)
+    return value
+
+
+async def _read(key: str) -> tuple[Any, int]:
+    rows = await DashboardFigure.raw("SELECT value FROM dashboard_figure WHERE key = {}", key)
+    if not rows:
+        return None, 0
+    blob = bytes(rows[0]["value"])
+    try:
+        return pickle.loads(zlib.decompress(blob)), len(blob)  # our own rows
+    except Exception:  # a row this release cannot read: worked out again
+        log.warning("a stored dashboard figure could not be read; working it out again")
+        return None, 0
+
+
+async def _write(key: str, kind: str, rolled: str, blob: bytes) -> None:
+    try:
+        await DashboardFigure.raw(
+            "INSERT INTO dashboard_figure (key, kind, code, rolled, made_at, value) "
+            "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (key) DO NOTHING",
+            key,
+            kind,
+            CODE,
+            rolled,
+            dt.datetime.now(dt.UTC),
+            blob,
+        )
+    except Exception:  # the page is shown all the same; the next view tries again
+        log.warning("a dashboard figure could not be stored", exc_info=True)
+
+
+async def prune(rolled: str | None) -> None:
+    """Delete the rows of another rolled-up month than `rolled` or of another release, and
+    all but the newest MAX_ROWS."""
+    await DashboardFigure.raw(
+        "DELETE FROM dashboard_figure WHERE rolled <> {} OR code <> {} OR key NOT IN "
+        "(SELECT key FROM dashboard_figure ORDER BY made_at DESC, id DESC LIMIT {})",
+        rolled or "",
+        CODE,
+        MAX_ROWS,
+    )
+
+
+async def forget() -> None:
+    """Delete every row (a job centre's data was erased: its group's figures held it)."""
+    await DashboardFigure.raw("DELETE FROM dashboard_figure")

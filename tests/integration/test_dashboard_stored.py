@@ -1,0 +1,186 @@
+"""The figures of closed months kept in the database (survey/dashboard/stored.py): a restarted
+server shows them without reading a count, and never a stale one."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zlib
+from typing import Any
+
+import msgspec
+import pytest
+from litestar import Litestar
+
+from survey.dashboard import queries, stored
+from survey.dashboard.cache import forget_values
+from survey.dashboard.filters import today
+from survey.manage import retention
+from survey.tables import DashboardFigure, Office, Organization, TextAnswer
+from tests.builders import (
+    FULL_ANSWERS,
+    in_closed_month,
+    make_link,
+    make_network,
+    make_office,
+    make_organization,
+    make_responses,
+    make_staff_user,
+)
+from tests.conftest import StaffClient
+
+
+def _restart(app: Litestar) -> None:
+    """What a new process has: empty caches, and the database as it is."""
+    app.state.dashboard_cache = None
+    forget_values()
+
+
+async def _views(staff: StaffClient, paths: list[str]) -> dict[str, Any]:
+    out = {}
+    for path in paths:
+        response = await staff.client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        out[path] = response.json() if path.startswith("/api/") else response.text
+    return out
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each read of count rows (what a view worked out from the counts needs)."""
+    reads: list[str] = []
+    for name in ("count_columns", "dimension_rows"):
+        inner = getattr(queries, name)
+
+        async def read(*args: Any, _inner: Any = inner, _name: str = name, **kwargs: Any) -> Any:
+            reads.append(_name)
+            return await _inner(*args, **kwargs)
+
+        monkeypatch.setattr(queries, name, read)
+    return reads
+
+
+async def test_a_restarted_server_shows_the_kept_figures_and_never_a_stale_one(
+    staff: StaffClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    network = await make_network()
+    orgs = [await make_organization(network=network) for _ in range(3)]
+    offices = [await make_office(organization=org) for org in orgs for _ in range(2)]
+    for k, office in enumerate(offices):
+        answers = [{**FULL_ANSWERS, "overall": 1 + (k + i) % 5, "comment": f"Text {k} {i}"}
+                   for i in range(14)]  # fmt: skip
+        await make_responses(app.state.engine, await make_link(office), answers,
+                             when=in_closed_month())  # fmt: skip
+    joining = await make_organization()  # joins the network later
+    await make_responses(app.state.engine, await make_link(await make_office(organization=joining)),
+                         [FULL_ANSWERS] * 14, when=in_closed_month())  # fmt: skip
+    await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
+    await staff.login("max", "max-password-1")
+    api = ["/api/v1/results/overview", f"/api/v1/results/offices/{offices[0]}",
+           "/api/v1/results/benchmark"]  # fmt: skip
+    pages = ["/dashboard", f"/dashboard/offices/{offices[0]}", "/dashboard/benchmark"]
+    first = await _views(staff, api + pages)
+    assert await DashboardFigure.count() >= 6, "overview, office, benchmark, charts, comments"
+
+    # a new process reads them without reading a count, and shows the same
+    _restart(app)
+    reads = _count_reads(monkeypatch)
+    assert await _views(staff, api + pages) == first
+    assert not reads, "no count was read"
+    # another release never reads them
+    monkeypatch.setattr(stored, "CODE", "another release")
+    _restart(app)
+    assert await _views(staff, api[:1]) == {api[0]: first[api[0]]}
+    assert reads, "worked out again"
+    monkeypatch.undo()
+    _restart(app)
+
+    # an office renamed shows its new name at once; a job centre joining the network (with
+    # an office the manager does not see) joins the comparison at once
+    await Office.update({Office.name: "Umbenannt"}).where(Office.id == offices[1])
+    _restart(app)
+    rows = (await _views(staff, api[:1]))[api[0]]["rows"]
+    assert next(r["office"] for r in rows if r["office_id"] == offices[1]) == "Umbenannt"
+    ranked = {r["of"] for r in first[api[2]]["rows"]}
+    await Organization.update({Organization.network: network}).where(Organization.id == joining)
+    _restart(app)
+    rows = (await _views(staff, api[2:]))[api[2]]["rows"]
+    assert ranked == {6} and {r["of"] for r in rows} == {7}
+    again = await _views(staff, api + pages)
+    await stored.forget()  # worked out from nothing: the same
+    _restart(app)
+    assert await _views(staff, api + pages) == again
+
+    # a comment hidden by an admin (in another process) is gone from the next view, and from
+    # the database
+    office_api = api[1]
+    texts = [c["text"] for c in again[office_api]["comments"]]
+    assert "Text 0 3" in texts
+    hidden = await TextAnswer.select(TextAnswer.id).where(TextAnswer.text == "Text 0 3").first()
+    await queries.hide_comment(hidden["id"])
+    _restart(app)
+    after = [c["text"] for c in (await _views(staff, [office_api]))[office_api]["comments"]]
+    assert after == [t for t in texts if t != "Text 0 3"]
+    kept = await DashboardFigure.select(DashboardFigure.value).where(
+        DashboardFigure.kind == "comments"
+    )
+    assert len(kept) == 1 and b"Text 0 3" not in zlib.decompress(kept[0]["value"])
+
+    # erasing a job centre deletes every kept figure (they were made with its responses)
+    slug = (await Organization.select(Organization.slug).where(Organization.id == orgs[1])
+            .first())["slug"]  # fmt: skip
+    await retention.erase(slug)
+    assert await DashboardFigure.count() == 0
+
+
+async def test_a_view_of_a_month_not_rolled_up_or_of_new_questions_is_never_kept_stale(
+    staff: StaffClient, app: Litestar
+) -> None:
+    """A late response in a month that is not rolled up shows on the next view; a new
+    questionnaire version with a question of the item bank shows its question."""
+    from survey.manage.questionnaires import EXTRA_ITEMS, YESNO
+    from survey.questionnaire import load_definition, standard_definition_bytes
+    from survey.tables import Questionnaire, QuestionnaireVersion
+
+    org = await make_organization()
+    office = await make_office(organization=org)
+    link = await make_link(office)
+    await make_responses(app.state.engine, link, [FULL_ANSWERS] * 30, when=in_closed_month())
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    await staff.login("max", "max-password-1")
+    current = today().isoformat()[:7]  # the month in progress
+    url = f"/api/v1/results/offices/{office}?to={current}"
+    before = (await _views(staff, [url]))[url]
+    assert await DashboardFigure.count(), "its published months are closed: kept"
+
+    # the job centre's new version asks a question of the item bank; answered today
+    raw = msgspec.json.decode(standard_definition_bytes())
+    bank = {i["code"]: dict(i) for i in EXTRA_ITEMS}
+    raw["items"] = [*raw["items"][:-1], bank["language_help"], raw["items"][-1]]
+    raw["scales"] = {**raw["scales"], "yesno": YESNO}
+    q = Questionnaire(code="own", name="Eigener Fragebogen")
+    await q.save()
+    version = QuestionnaireVersion(
+        questionnaire=q.id, number=1, definition=raw, published_at=dt.datetime.now(dt.UTC)
+    )
+    await version.save()
+    new_link = await make_link(office, version=version.id)
+    await make_responses(app.state.engine, new_link, [{**FULL_ANSWERS, "language_help": 1}] * 12,
+                         definition=load_definition(raw))  # fmt: skip
+    _restart(app)
+    after = (await _views(staff, [url]))[url]
+    assert "language_help" not in {i["item"] for i in before["items"]}
+    assert "language_help" in {i["item"] for i in after["items"]}
+
+    # published through the month in progress (a demo's RESONANZ_TODAY): not rolled up, so
+    # never kept, and a late response shows on the next view
+    app.state.settings = dataclasses.replace(
+        app.state.settings, today=today() + dt.timedelta(days=45)
+    )
+    await DashboardFigure.delete(force=True)
+    _restart(app)
+    url = f"/api/v1/results/overview?from={current}&to={current}"
+    n = (await _views(staff, [url]))[url]["rows"][0]["n"]
+    await make_responses(app.state.engine, link, [FULL_ANSWERS] * 20)
+    _restart(app)
+    assert (await _views(staff, [url]))[url]["rows"][0]["n"] > (n or 0) + 10
+    assert await DashboardFigure.count() == 0
