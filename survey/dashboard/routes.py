@@ -486,10 +486,12 @@ async def _steering_plan(
     """Targets of the visible offices (of one office on its page; targets are only set on
     the index and the scale items, which the office page's table holds) and, on the
     overview, the kinds of office to compare."""
-    targets = await _targets_of(state, staff, filters, office_id)
     if office_id is not None:
-        return SteeringPlan(targets, {})
-    return SteeringPlan(targets, await steering.office_kinds(sorted(staff.visible)))
+        return SteeringPlan(await _targets_of(state, staff, filters, office_id), {})
+    targets, kinds = await asyncio.gather(  # independent reads: at once
+        _targets_of(state, staff, filters, office_id), steering.office_kinds(sorted(staff.visible))
+    )
+    return SteeringPlan(targets, kinds)
 
 
 async def _steering(
@@ -501,10 +503,12 @@ async def _steering(
     office_id: int | None = None,
     *,
     locale: str | None = None,
+    noted: tuple[steering.VersionNote | None] | None = None,
 ) -> dict[str, Any]:
     """Targets, outreach points against main offices, and the version note (issue 11), on
     the page's own protected table. `office_id`: one office's page (its targets and versions);
-    the note names items by their text in `locale` (None, as warming the caches: by code)."""
+    the note names items by their text in `locale` (None, as warming the caches: by code);
+    `noted`: the note already read (`_version_note`, at once with the page's other reads)."""
     min_n = _settings(state).min_responses
     out: dict[str, Any] = {"targets": [], "kinds": []}
     if plan.needs_table:
@@ -512,7 +516,7 @@ async def _steering(
         out["targets"] = steering.judge_targets(staff, table, filters, min_n, plan.targets)
         out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, plan.kinds)
     offices = [office_id] if office_id is not None else sorted(staff.visible)
-    note = await _version_note(state, offices, filters)
+    (note,) = noted if noted is not None else (await _version_note(state, offices, filters),)
     out["versions"] = note.labelled(_item_text(locale)) if note and locale else note
     return out
 
@@ -728,12 +732,15 @@ class DashboardController(Controller):
         filters: NamedDependency[Filters],
     ) -> Template:
         sort = request.query_params.get("sort")
-        plan = await _steering_plan(state, staff, filters)
+        plan, note = await asyncio.gather(  # independent reads: at once
+            _steering_plan(state, staff, filters),
+            _version_note(state, sorted(staff.visible), filters),
+        )
         result = await _overview(state, staff, filters, sort, plan)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
         context["steering"] = await _steering(
             state, staff, filters, plan, await _overview_table(state, staff, filters, plan),
-            locale=context["locale"],
+            locale=context["locale"], noted=(note,),
         )  # fmt: skip
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
@@ -793,10 +800,11 @@ class DashboardController(Controller):
         guard.require_office(staff, office_id)
         view = _view(request, staff, filters)
         last = min(filters.last_month, published_through(publication_day(_settings(state))))
-        (result, figures, learning), plan, flagged = await asyncio.gather(  # at once
+        (result, figures, learning), plan, flagged, note = await asyncio.gather(  # at once
             _office_page(state, staff, office_id, filters, view["locale"]),
             _steering_plan(state, staff, filters, office_id),
             queries.flagged_count(office_id, filters, last),
+            _version_note(state, [office_id], filters),
         )
         table = await _office_table(state, staff, office_id, filters, True) if plan.needs_table \
             else None  # fmt: skip
@@ -811,7 +819,7 @@ class DashboardController(Controller):
             ),
             "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
             "steering": await _steering(
-                state, staff, filters, plan, table, office_id, locale=view["locale"]
+                state, staff, filters, plan, table, office_id, locale=view["locale"], noted=(note,)
             ),
             "flagged": about(flagged),
         }
