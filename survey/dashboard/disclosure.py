@@ -302,6 +302,7 @@ class ProtectedTable:
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
         self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
         self._spread: dict[tuple[str, int], dict[int, float]] = {}
+        self._variance_arrays: dict[str, np.ndarray] = {}
         """`noise_variance`'s figures and each office's running totals' variances, worked
         out once per table."""
         self._fingerprint: bytes | None = None
@@ -417,26 +418,38 @@ class ProtectedTable:
         return total
 
     def _spread_of(self, item: str, row: int) -> dict[int, float]:
-        """`_running_variances` of an office's running totals of `item`, worked out once."""
+        """The noise variance of each of an office's running totals of `item`, by the month
+        of its block's end (`_running_variances`), worked out once."""
         spread = self._spread.get((item, row))
         if spread is None:
-            spread = self._spread[item, row] = self._running_variances(self._totals[item][row], row)
+            variances = self._running_variances(item)[row]
+            spread = self._spread[item, row] = {
+                last: float(variances[last]) for _, last, _ in self._blocks[row]
+            }
         return spread
 
-    def _running_variances(self, totals: np.ndarray, row: int) -> dict[int, float]:
-        """The noise variance of each of an office's running totals (months × levels, by the
-        month of its block's end)."""
-        out: dict[int, float] = {}
-        first: np.ndarray | None = None
-        for begin, last, _ in self._blocks[row]:
-            if begin == self._year[begin]:
-                first = None
-            if not totals[last].any():
-                out[last] = 0.0
-                continue
-            if first is None:
-                first = totals[last]
-            out[last] = FIRST_VARIANCE if np.array_equal(totals[last], first) else NOISE_VARIANCE
+    def _running_variances(self, item: str) -> np.ndarray:
+        """The noise variance of each running total of `item` (offices × months, at the
+        month of its block's end; 0 elsewhere), for every office at once: nothing for one
+        that holds nobody, `FIRST_VARIANCE` for the year's first one that holds anyone and
+        the later ones equal to it (the same responses), `NOISE_VARIANCE` for the others."""
+        found = self._variance_arrays.get(item)
+        if found is not None:
+            return found
+        totals = self._totals[item]
+        offices, size = totals.shape[:2]
+        ends = self._last == np.arange(size)[None, :]
+        anyone = totals.any(axis=2) & ends
+        out = np.zeros((offices, size))
+        starts = np.flatnonzero(self._year == np.arange(size)).tolist()
+        for begin, end in zip(starts, [*starts[1:], size], strict=True):
+            some = anyone[:, begin:end]
+            first = totals[np.arange(offices), begin + some.argmax(axis=1)]  # levels
+            same = (totals[:, begin:end] == first[:, None, :]).all(axis=2)
+            out[:, begin:end] = np.where(some, np.where(same, FIRST_VARIANCE, NOISE_VARIANCE),
+                                         0.0)  # fmt: skip
+        out.flags.writeable = False
+        self._variance_arrays[item] = out
         return out
 
     def noise_covariance(
