@@ -12,14 +12,17 @@ table equal to the raw answers.
 The rollups of past months (rollup_count) are made once, as the first dashboard
 request of a day would, and timed on their own. Then the app runs in-process (httpx over
 ASGI, no network) with the coordinator signed in, and each page is requested repeatedly,
-default view and with filters, alternately cold (the process's caches of closed months
-emptied first: what the first view after a month closes or a restart costs) and warm (the
-same request again); the script prints the median and p95 of both, the median CPU time of
-this process per cold request (all its threads: SQLite's reads included, PostgreSQL's server
-not; robust against a busy machine, where the times themselves double) and the load average.
-Then, three times, it empties the caches, runs the background warming the app runs after
-start-up and after a month's publication (survey/dashboard/warm.py; timed) and requests each
-page once: the slowest of these first views is printed as "after warming".
+default view and with filters, in turn new (the process's caches of closed months emptied
+and the figures kept in the database deleted: the first view of a page since its month
+closed, worked out from the counts), cold (the process's caches emptied, the database as it
+is: a restarted server's first view of a page viewed before, survey/dashboard/stored.py) and
+warm (the same request again); the script prints the median and p95 of each, the median CPU
+time of this process per new and per cold request (all its threads: SQLite's reads included,
+PostgreSQL's server not; robust against a busy machine, where the times themselves double)
+and the load average.
+Then, three times, it empties the caches (and the kept figures), runs the background warming
+the app runs after start-up and after a month's publication (survey/dashboard/warm.py; timed)
+and requests each page once: the slowest of these first views is printed as "after warming".
 It prints figures and never asserts.
 
     .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
@@ -312,11 +315,15 @@ class Timing:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.new: list[float] = []
         self.cold: list[float] = []
         self.warm: list[float] = []
+        self.new_cpu: list[float] = []
         self.cold_cpu: list[float] = []
         """CPU time of this process (every thread: SQLite's reads too, not PostgreSQL's
-        server) per cold request: what the request cost, whatever else the machine ran."""
+        server) per new and cold request: what the request cost, whatever else the machine
+        ran."""
+        self.protect_new: list[float] = []
         self.protect_cold: list[float] = []
         self.protect_warm: list[float] = []
         self.warmed: list[float] = []
@@ -342,6 +349,15 @@ def _forget(app: Any) -> None:
     except ImportError:  # a commit before the caches (measured for comparison)
         return
     forget_values()
+
+
+async def _forget_stored() -> None:
+    """Delete the figures kept in the database (a commit before them has none)."""
+    try:
+        from survey.dashboard.stored import forget
+    except ImportError:
+        return
+    await forget()
 
 
 async def _measure(settings: Any, repeat: int) -> list[Timing]:
@@ -378,15 +394,17 @@ async def _measure(settings: Any, repeat: int) -> list[Timing]:
                 continue
             timing = Timing(name)
             for _ in range(repeat):
-                for kind in ("cold", "warm"):
-                    if kind == "cold":
+                for kind in ("new", "cold", "warm"):
+                    if kind == "new":
+                        await _forget_stored()
+                    if kind != "warm":
                         _forget(app)
                     PROTECT_MS.clear()
                     started, cpu = time.perf_counter(), time.process_time()
                     await c.get(path)
                     getattr(timing, kind).append(1000 * (time.perf_counter() - started))
-                    if kind == "cold":
-                        timing.cold_cpu.append(1000 * (time.process_time() - cpu))
+                    if kind != "warm":
+                        getattr(timing, kind + "_cpu").append(1000 * (time.process_time() - cpu))
                     getattr(timing, "protect_" + kind).append(sum(PROTECT_MS))
             results.append(timing)
         await _after_warming(app, c, pages, results)
@@ -405,6 +423,7 @@ async def _after_warming(app: Any, c: Any, pages: list[tuple[str, str]],
     by_name = {t.name: t for t in results}
     for _ in range(WARM_ROUNDS):
         _forget(app)
+        await _forget_stored()
         started = time.perf_counter()
         views = await warm(app.state)
         WARMING_S.append(time.perf_counter() - started)
@@ -482,18 +501,22 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
         await ensure_rollups(today)
     print(f"  rollup of the past months (once; later only each new month): "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-    print(f"  {'page':<20} {'cold median':>12} {'cold p95':>9} {'warm median':>12} "
-          f"{'warm p95':>9}  disclosure control (median cold / warm)  after warming "
-          f"(max of {WARM_ROUNDS})  cold CPU median")  # fmt: skip
+    print(f"  {'page':<20} {'new median':>11} {'new p95':>8} {'cold median':>12} "
+          f"{'cold p95':>9} {'warm median':>12} {'warm p95':>9}  disclosure control "
+          f"(median new / cold / warm)  after warming (max of {WARM_ROUNDS})  "
+          f"CPU median new / cold")  # fmt: skip
     WARMING_S.clear()
     WARMING_VIEWS.clear()
     for t in await _measure(settings, args.repeat):
-        print(f"  {t.name:<20} {statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
+        print(f"  {t.name:<20} {statistics.median(t.new):8.1f} ms {_p95(t.new):5.1f} ms "
+              f"{statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
               f"{statistics.median(t.warm):9.1f} ms {_p95(t.warm):6.1f} ms  "
+              f"{statistics.median(t.protect_new):5.1f} / "
               f"{statistics.median(t.protect_cold):5.1f} / "
               f"{statistics.median(t.protect_warm):4.1f} ms"
               + (f"  {max(t.warmed):13.1f} ms" if t.warmed else " " * 18)
-              + f"  {statistics.median(t.cold_cpu):9.1f} ms")  # fmt: skip
+              + f"  {statistics.median(t.new_cpu):7.1f} / "
+              f"{statistics.median(t.cold_cpu):5.1f} ms")  # fmt: skip
     if WARMING_S:
         print(f"  background warming of {WARMING_VIEWS[0]} views on emptied caches: "
               f"{', '.join(f'{w:.1f}' for w in WARMING_S)} s")  # fmt: skip
