@@ -71,7 +71,7 @@ from survey.dashboard.schemas import (
 from survey.downloads import file_response
 from survey.errors import BadRequest, Forbidden, NotFound
 from survey.i18n import N_, language_name, translations
-from survey.manage.questionnaires import versions_in_period
+from survey.manage.questionnaires import VersionUsed, versions_in_period
 from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
 from survey.settings import Settings
 
@@ -438,7 +438,7 @@ async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[st
     found = _cache(state).get(key) if closed else None
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
-    versions = await versions_in_period([office_id], start, end)
+    versions = await _versions_used(state, [office_id], start, end)
     asked = [code for v in reversed(versions) for code in v.items]
     own = tuple(dict.fromkeys(code for code in asked if code in results.BANK_ITEMS))
     if closed:
@@ -531,10 +531,19 @@ async def _version_note(
     found = _cache(state).get(key) if closed else None
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
-    note = await steering.version_note(offices, filters)
+    note = steering.version_note(await _versions_used(state, offices, start, end))
     if closed:
         _cache(state).put(key, (note,))
     return note
+
+
+async def _versions_used(
+    state: State, offices: list[int], start: dt.date, end: dt.date
+) -> list[VersionUsed]:
+    """versions_in_period, read once for the office page's own questions and its version
+    note when both ask at once."""
+    return await once(state, ("versions used", tuple(offices), start, end),
+                      lambda: versions_in_period(offices, start, end))  # fmt: skip
 
 
 async def _targets(
@@ -582,13 +591,14 @@ async def _benchmark_page(
     state: State, staff: Scope, filters: Filters, level: str | None, locale: str
 ) -> tuple[results.BenchmarkParts, dict[str, Markup]]:
     """The benchmark and its charts (kept as the benchmark is)."""
+    unit = _level(level)  # a wrong level: 400 before anything is read
 
     async def charts() -> dict[str, Markup]:
         return benchmark_figures(state, await _benchmark(state, staff, filters, level), locale)
 
     parts, figures = await asyncio.gather(
         _benchmark(state, staff, filters, level),
-        _stored(state, staff, filters, "benchmark charts", (_level(level), locale), charts),
+        _stored(state, staff, filters, "benchmark charts", (unit, locale), charts),
     )
     return parts, figures
 

@@ -22,7 +22,7 @@ from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable
 from survey.dashboard.results import MIN_EFFECT, SCALE_ITEMS, current_months, scale_levels
 from survey.dashboard.schemas import Filters, Verdict
 from survey.i18n import N_
-from survey.manage.questionnaires import VersionUsed, versions_in_period
+from survey.manage.questionnaires import VersionUsed
 from survey.manage.targets import current_targets, judge
 from survey.questionnaire import INDEX_ITEM, OFFICE_KINDS
 from survey.tables import Office
@@ -229,11 +229,10 @@ def compare_kinds(
     return rows
 
 
-async def version_note(office_ids: Sequence[int], filters: Filters) -> VersionNote | None:
+def version_note(versions: Sequence[VersionUsed]) -> VersionNote | None:
     """When the offices' responses of the period come from more than one questionnaire
-    version: which, and the items not every one of them asks."""
-    start, end = period_days(filters)
-    versions = await versions_in_period(list(office_ids), start, end)
+    version (`versions`, manage.questionnaires.versions_in_period): which, and the items not
+    every one of them asks."""
     if len(versions) < 2:
         return None
     partial = []
@@ -245,4 +244,4 @@ async def version_note(office_ids: Sequence[int], filters: Filters) -> VersionNo
         partial.append(
             (item, [f"{v.questionnaire} v{v.number}" for v in versions if item in v.items])
         )
-    return VersionNote(versions=versions, partial=partial)
+    return VersionNote(versions=list(versions), partial=partial)
