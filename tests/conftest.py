@@ -109,6 +109,49 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
+DEMO_PORT = "8765"
+"""The port the shared demo database's first run printed its URLs with (see `demo_database`)."""
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`resonanz demo --no-serve` run once for the whole session, its SQLite file (with its
+    secret beside it) and what it printed. Under xdist the first worker to ask loads it and
+    the others wait for it: the CLI tests and each worker's browser server work on copies
+    (`copy_demo_database`), so the full demo is loaded once instead of once per process."""
+    import subprocess
+    import sys
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if WORKER:
+        root = root.parent  # shared by the workers of this run
+    where = root / "demo-database"
+    database, printed = where / "resonanz.sqlite3", where / "printed.txt"
+    with FileLock(str(root / "demo-database.lock")):
+        if not printed.exists():
+            where.mkdir(exist_ok=True)
+            env = {**os.environ, "RESONANZ_DATABASE_URL": f"sqlite:///{database}",
+                   "RESONANZ_PORT": DEMO_PORT}  # fmt: skip
+            first = subprocess.run(
+                [sys.executable, "-m", "survey.cli", "demo", "--no-serve"],
+                cwd=where, env=env, capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert first.returncode == 0, first.stderr
+            printed.write_text(first.stdout)
+    return database, printed.read_text()
+
+
+def copy_demo_database(demo_database: tuple[Path, str], target: Path) -> str:
+    """A copy of the loaded demo (database and secret) at `target`; what its first run would
+    have printed there."""
+    source, printed = demo_database
+    shutil.copy(source, target)
+    shutil.copy(source.with_suffix(".secret"), target.with_suffix(".secret"))
+    return printed.replace(str(source), str(target))
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (much faster than migrating each time)."""

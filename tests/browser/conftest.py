@@ -16,6 +16,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from tests.conftest import copy_demo_database
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -114,9 +116,14 @@ def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
 
 
 @pytest.fixture(scope="session")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """The demo network, served for every browser test of the session."""
-    with run_demo(tmp_path_factory.mktemp("demo-server")) as server:
+def demo_server(
+    demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoServer]:
+    """The demo network, served for every browser test of the session (from a copy of the
+    demo loaded once for the run: `resonanz demo` serves what it finds)."""
+    workdir = tmp_path_factory.mktemp("demo-server")
+    copy_demo_database(demo_database, workdir / "resonanz.sqlite3")
+    with run_demo(workdir) as server:
         yield server
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from survey.app import create_app, lifespan
 from survey.settings import Settings
+from tests.conftest import DEMO_PORT, copy_demo_database
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -30,14 +31,14 @@ def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """`resonanz demo --no-serve` run once for the module: its database and what it printed.
-    The tests that change the database work on a copy (`_demo_copy`)."""
-    where = tmp_path_factory.mktemp("demo-cli")
-    env = {"RESONANZ_DATABASE_URL": f"sqlite:///{where}/demo.sqlite3", "RESONANZ_PORT": "8765"}
-    first = _run(["demo", "--no-serve"], where, **env)
-    assert first.returncode == 0, first.stderr
-    return where / "demo.sqlite3", first.stdout
+def demo_file(
+    demo_database: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, str]:
+    """What `resonanz demo --no-serve` loaded and printed on its first run (`demo_database`,
+    loaded once for the session), in a database of this module's own. The tests that change
+    the database work on a copy (`_demo_copy`)."""
+    target = tmp_path_factory.mktemp("demo-cli") / "demo.sqlite3"
+    return target, copy_demo_database(demo_database, target)
 
 
 def _demo_copy(demo_file: tuple[Path, str], target: Path) -> dict[str, str]:
@@ -57,7 +58,7 @@ def test_it_names_the_bad_variable_in_one_line(tmp_path: Path) -> None:
 def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(
     demo_file: tuple[Path, str], tmp_path: Path
 ) -> None:
-    env = _demo_copy(demo_file, tmp_path / "demo.sqlite3") | {"RESONANZ_PORT": "8765"}
+    env = _demo_copy(demo_file, tmp_path / "demo.sqlite3") | {"RESONANZ_PORT": DEMO_PORT}
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
         before = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
     second = _run(["demo", "--no-serve"], tmp_path, **env)
@@ -65,7 +66,7 @@ def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(
     assert second.returncode == 0, second.stderr
     assert first == second.stdout
     for label in ("respondent", "kiosk", "dashboard"):
-        assert re.search(rf"^{label}: http://127\.0\.0\.1:8765/\S+$", first, re.M)
+        assert re.search(rf"^{label}: http://127\.0\.0\.1:{DEMO_PORT}/\S+$", first, re.M)
     logins = re.findall(r"^login (\w+): (\S+) (\S+)$", first, re.M)
     assert {role for role, _, _ in logins} >= {"network", "admin", "manager", "researcher"}
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
