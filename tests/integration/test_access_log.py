@@ -32,14 +32,15 @@ def _free_port() -> int:
 
 def _wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError(f"the server stopped: {server.communicate()[1]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
+    with httpx.Client(timeout=2) as http:  # one client (and TLS context) for every poll
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise AssertionError(f"the server stopped: {server.communicate()[1]}")
+            try:
+                if http.get(f"{base}/healthz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
     raise AssertionError("the server did not start")
 
 
