@@ -106,6 +106,7 @@ def compare_offices(
     alpha: float = 0.05,
     min_effect: float = 0.0,
     noise: Sequence[float] | None = None,
+    index_noise: Sequence[float] | None = None,
 ) -> Comparison:
     """Each office against the pooled other offices, with a verdict.
 
@@ -128,6 +129,13 @@ def compare_offices(
     being the sum of the other offices' figures) add to U (`mw_noise_variance`). The index,
     share, U and effect size stay those of the published counts. Without `noise` every figure
     is scipy's on the expanded counts.
+
+    `index_noise` (one per office, with `noise`): the variance of the noise of the office's
+    published index itself, when it is known otherwise (the protected table tilts the
+    index's classes to the mean of its items' indices, `ProtectedTable.index_noise`): the
+    index interval's SE² gains it instead, and U's noise variance takes each group's mean
+    noise from it (n_i²·V_i for the office, Σ_{j≠i} n_j²·V_j for the rest;
+    `mw_noise_variance`'s `sum_noise`) and only the rest of the rank noise from `noise`.
     """
     _check_min_n(min_n)
     if not 0 < alpha < 1:
@@ -141,6 +149,9 @@ def compare_offices(
     if not 1 <= k <= n_levels:
         raise ValueError(f"k must be from 1 to the number of levels ({n_levels}), got {k}")
     nu = _noise_per_office(noise, c.shape[0])
+    own = _noise_per_office(index_noise, c.shape[0])
+    if own is not None and nu is None:
+        raise ValueError("index_noise needs noise (the level counts' noise) as well")
     total = c.sum(axis=0)
     big_n = float(total.sum())
     n, mean, _ = moments(c, lv)
@@ -152,7 +163,7 @@ def compare_offices(
     with np.errstate(invalid="ignore", divide="ignore"):
         index = 100.0 * (mean - lv[0]) / span if span > 0 else np.full_like(n, np.nan)
     if span > 0:
-        index_low, index_high, _ = index_interval(c, lv, noise=nu)
+        index_low, index_high, _ = index_interval(c, lv, noise=nu, index_noise=own)
     else:
         index_low = index_high = np.full_like(n, np.nan)
 
@@ -170,7 +181,12 @@ def compare_offices(
     testable = shown & (n_rest > 0)
     u_noise = None
     if nu is not None:
-        u_noise = mw_noise_variance(total, n, n_rest, nu, float(nu.sum()) - nu)
+        sums = None if own is None else np.where(np.isfinite(own), own, 0.0) * n * n
+        u_noise = mw_noise_variance(
+            total, n, n_rest, nu, float(nu.sum()) - nu,
+            scale=None if span <= 0 else 100.0 * (lv - lv[0]) / span,
+            sum_noise1=sums, sum_noise2=None if sums is None else float(sums.sum()) - sums,
+        )  # fmt: skip
     p, _ = mw_z(u, n, n_rest, ties, u_noise)
     with np.errstate(invalid="ignore", divide="ignore"):
         effect = 2.0 * u / (n * n_rest) - 1.0

@@ -62,6 +62,7 @@ def index_interval(
     levels: FloatArray,
     z: float = Z95,
     noise: FloatArray | float | None = None,
+    index_noise: FloatArray | float | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """95% interval of the index (0–100) that never collapses to zero width (vectorised).
 
@@ -83,6 +84,10 @@ def index_interval(
     moves by Σ_l e_l·(x_l − ȳ)/n to first order, so the SE² gains ν·Σ_l (x_l − ȳ)²/n² over
     every level, empty ones included (ȳ the observed index, x_l the levels on the index
     scale, n the published n). None or 0: the interval above, unchanged.
+
+    `index_noise` (one per row, or one for all): the variance of the published index's noise
+    itself, when it is known otherwise (the protected table's index is the mean of its items'
+    indices, `ProtectedTable.index_noise`); added to SE² instead of what `noise` gives.
     """
     span = levels[-1] - levels[0]
     scale = 100.0 * (levels - levels[0]) / span
@@ -98,8 +103,12 @@ def index_interval(
     n = counts.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         observed = (counts @ scale) / n
-        if noise is not None:
+        extra = None
+        if index_noise is not None:
+            extra = np.broadcast_to(np.asarray(index_noise, dtype=np.float64), se.shape)
+        elif noise is not None:
             extra = mean_noise(scale, observed, n, noise)
+        if extra is not None:
             se = np.where(extra > 0, np.sqrt(se * se + extra), se)
     low = np.clip(np.minimum(mean - z * se, observed), 0.0, 100.0)
     high = np.clip(np.maximum(mean + z * se, observed), 0.0, 100.0)
@@ -123,7 +132,12 @@ def _check_noise(noise: float) -> float:
 
 
 def satisfaction_index(
-    counts: Any, levels: Any = None, *, confidence: float = 0.95, noise: float = 0.0
+    counts: Any,
+    levels: Any = None,
+    *,
+    confidence: float = 0.95,
+    noise: float = 0.0,
+    index_noise: float | None = None,
 ) -> Estimate:
     """Mean answer rescaled to 0–100, with an interval that stays open at the scale's ends.
 
@@ -133,7 +147,8 @@ def satisfaction_index(
     levels the Agresti–Coull interval). `se` is the SE of the augmented mean, which never
     is 0. No interval for n < 2. `levels` defaults to 1, 2, …, L. `noise`: the variance of
     the noise in each level count of published counts (see `index_interval`), allowed for in
-    the interval and `se`.
+    the interval and `se`; `index_noise`: the variance of the index's own noise, when it is
+    known otherwise (`index_interval`), instead.
     (Until 2026-11 this was the t interval, which has zero width when every answer is the
     same and covered 89% at n = 10 for answer shares .01/.01/.03/.15/.80.)
     """
@@ -152,7 +167,8 @@ def satisfaction_index(
     if n_int < 2:
         return Estimate(value, None, None, n_int, None, "n < 2: no interval")
     z = float(stats.norm.ppf(0.5 + confidence / 2))
-    low, high, se = index_interval(c, lv, z, nu if nu > 0 else None)
+    extra = None if index_noise is None else _check_noise(index_noise)
+    low, high, se = index_interval(c, lv, z, nu if nu > 0 else None, extra)
     return Estimate(value, float(low), float(high), n_int, float(se))
 
 

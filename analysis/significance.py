@@ -115,7 +115,15 @@ def mw_z(
 
 
 def mw_noise_variance(
-    pooled: FloatArray, n1: FloatArray, n2: FloatArray, noise1: FloatArray, noise2: FloatArray
+    pooled: FloatArray,
+    n1: FloatArray,
+    n2: FloatArray,
+    noise1: FloatArray,
+    noise2: FloatArray,
+    *,
+    scale: FloatArray | None = None,
+    sum_noise1: FloatArray | None = None,
+    sum_noise2: FloatArray | None = None,
 ) -> FloatArray:
     """The variance that independent noise on every level count of both groups adds to
     Mann–Whitney's U − n1·n2/2, under the null hypothesis (vectorised over pairs of groups).
@@ -131,14 +139,38 @@ def mw_noise_variance(
     Var = (ν1·n2² + ν2·n1²)/N² · Σ_l s_l² + ν1·ν2·L(L − 1)/4 (L levels). Checked against
     fresh noise draws in tests/unit/test_analysis_significance.py; the noise is linear in U
     but for the last, small term.
+
+    With `sum_noise1`, `sum_noise2` (the variances of the noise of each group's level sum
+    Σ_l c_l·x_l, x_l the levels on `scale`: n²× its mean's noise variance), the groups' means
+    carry a noise of their own instead of what their level noises give them (the protected
+    table tilts the index's classes to the mean of its items, `ProtectedTable.index_noise`;
+    the tilt moves the counts along p_l·(x_l − x̄)). Split s = β·(x − x̄) + r with β the
+    regression of s on x weighted by the pooled counts (the null's shares), so that the
+    tilt leaves Σ_l e_l·r_l alone: Σ_l e_l·s_l = β·(noise of the level sum) + Σ_l e_l·r_l,
+    and ν·Σ_l s_l² above becomes ν·Σ_l r_l² + β²·sum_noise for each group.
     """
     big_n = float(pooled.sum())
     s = midranks(pooled) - (big_n + 1.0) / 2.0
     levels = pooled.size
-    spread = float(s @ s) / (big_n * big_n) if big_n > 0 else math.nan  # no answers: no test
-    out: FloatArray = (noise1 * n2 * n2 + noise2 * n1 * n1) * spread + (
-        noise1 * noise2 * levels * (levels - 1) / 4.0
-    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if big_n <= 0:  # no answers: no test
+            rest, beta2 = math.nan, 0.0
+        elif sum_noise1 is None or sum_noise2 is None or scale is None:
+            rest, beta2 = float(s @ s), 0.0
+        else:
+            x = np.asarray(scale, dtype=np.float64)
+            dev = x - float(pooled @ x) / big_n
+            spread = float(pooled @ (dev * dev))
+            beta = float(pooled @ (dev * s)) / spread if spread > 0 else 0.0
+            r = s - beta * dev
+            rest, beta2 = float(r @ r), beta * beta
+        square = big_n * big_n
+        out: FloatArray = (noise1 * n2 * n2 + noise2 * n1 * n1) * rest / square + (
+            noise1 * noise2 * levels * (levels - 1) / 4.0
+        )
+        if beta2:
+            assert sum_noise1 is not None and sum_noise2 is not None
+            out = out + (sum_noise1 * n2 * n2 + sum_noise2 * n1 * n1) * beta2 / square
     return out
 
 
@@ -289,6 +321,7 @@ def change(
     noise_before: float = 0.0,
     noise_after: float = 0.0,
     noise_shared: float = 0.0,
+    index_noise: tuple[float, float, float] | None = None,
 ) -> Change:
     """Change of one office's index between two periods (after − before), interval and p
     from the same test.
@@ -310,6 +343,10 @@ def change(
     SE then holds its figure's noise (`satisfaction_index(noise=)`), and se² gains
     −2·noise_shared·Σ_l (x_l − ȳ_before)(x_l − ȳ_after)/(n_before·n_after), the first-order
     covariance of the two means' noises (x_l on the index scale). All 0: the test above.
+    `index_noise` (before, after, shared): the variances of the two published indices' own
+    noise and their covariance, when they are known otherwise (the protected table's index,
+    `ProtectedTable.index_noise` and `index_covariance`), instead of what the level noises
+    give them.
     """
     before_c = as_counts(counts_before, name="counts_before")
     after_c = as_counts(counts_after, name="counts_after")
@@ -318,8 +355,15 @@ def change(
             f"counts_before has {before_c.size} levels but counts_after has {after_c.size}"
         )
     lv = as_levels(levels if levels is not None else np.arange(1, before_c.size + 1), before_c.size)
-    before = satisfaction_index(before_c, lv, noise=noise_before)
-    after = satisfaction_index(after_c, lv, noise=noise_after)
+    if index_noise is not None:
+        own_before, own_after, own_shared = (float(v) for v in index_noise)
+        if own_shared**2 > own_before * own_after + 1e-12:
+            raise ValueError(f"index_noise: |shared| must be ≤ √(before·after), got {index_noise}")
+        before = satisfaction_index(before_c, lv, index_noise=own_before)
+        after = satisfaction_index(after_c, lv, index_noise=own_after)
+    else:
+        before = satisfaction_index(before_c, lv, noise=noise_before)
+        after = satisfaction_index(after_c, lv, noise=noise_after)
     if isinstance(noise_shared, bool) or not isinstance(noise_shared, int | float | np.number):
         raise ValueError(f"noise_shared must be a covariance (a number), got {noise_shared!r}")
     if not math.isfinite(noise_shared) or noise_shared**2 > noise_before * noise_after + 1e-12:
@@ -337,7 +381,9 @@ def change(
                       "n < 2 in a period: no interval")  # fmt: skip
     va, vb = after.se**2, before.se**2
     shared = 0.0
-    if noise_shared:
+    if index_noise is not None:
+        shared = -2.0 * own_shared
+    elif noise_shared:
         x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
         cross = float((x - before.value) @ (x - after.value)) / (before.n * after.n)
         shared = -2.0 * float(noise_shared) * cross

@@ -172,3 +172,18 @@ def _as_int(raw: Any, from_form: bool) -> int | None:
     if from_form and isinstance(raw, str) and _FORM_INT.fullmatch(raw):
         return int(raw)
     return None
+
+
+def _index_items() -> dict[str, tuple[float, ...]]:
+    definition = load_definition(standard_definition_bytes())
+    out = {}
+    for item in definition.index_items:
+        scale = definition.scale_of(item)
+        out[item.code] = tuple(float(v) for v in range(scale.min, scale.max + 1))
+    return out
+
+
+INDEX_ITEMS: dict[str, tuple[float, ...]] = _index_items()
+"""The standard questionnaire's index items with their answer levels. A published index is
+the mean of their published indices (survey/dashboard/disclosure.py, `ProtectedTable.counts`),
+so a protected table that holds the index holds them too."""

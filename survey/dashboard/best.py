@@ -32,8 +32,8 @@ from survey.dashboard.results import (
     WITHHELD,
     comparison_units,
     current_months,
-    figure_noise,
     group_model,
+    index_noise,
     model_verdict,
     scale_levels,
 )
@@ -116,9 +116,9 @@ def _verdicts(
         code = item.code
         matrix = table.matrix(code, [ids for _, _, ids in units], months)
         labels = [str(uid) for uid, _, _ in units]
-        noise = figure_noise(table, code, [ids for _, _, ids in units], months)
+        noise = index_noise(table, [ids for _, _, ids in units], months, code)
         model = group_model(
-            CountTable(labels, list(scale_levels(code)), matrix), min_n, noise=noise
+            CountTable(labels, list(scale_levels(code)), matrix), min_n, index_noise=noise
         )
         pools = hidden_pools(scope, table, months, min_n, code)
         n_of = {o.id: table.n(code, [o.id], months) for o in scope.group}

@@ -201,7 +201,9 @@ def figure_noise(
     the variance; survey/dashboard/disclosure.py, step 4). The other languages (the total
     minus the German figures) carry the noise of three figures; taking the largest single
     one for them too is what bench/coverage.py simulates, and its verdicts keep their
-    false-verdict rate."""
+    false-verdict rate. The index figures' means carry less than this gives them (each is
+    tilted to the mean of its index items, `ProtectedTable.index_noise`): the adjustment's
+    variances are on the safe side."""
     return tuple(
         max((t.noise_variance(INDEX_ITEM, [o], months) for t in tables), default=0.0)
         for o in offices

@@ -67,10 +67,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from analysis.indices import mean_noise
 from survey.auth.schemas import Scope
 from survey.dashboard.filters import months_between
 from survey.dashboard.queries import CountColumns, CountRow
-from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
+from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS, INDEX_SCALE
 
 MAX_NOISE = 2
 """The largest change of one running total's count."""
@@ -81,6 +82,19 @@ CLASSES = 4
 """Classes per point of the composite index (quarter points)."""
 INDEX_LEVELS = tuple(1 + k / CLASSES for k in range(4 * CLASSES + 1))
 """Quarter-point classes of a respondent's composite index on the 1–5 scale."""
+
+
+INDEX_GRID: Mapping[str, tuple[float, ...]] = {INDEX_ITEM: INDEX_LEVELS, **INDEX_ITEMS}
+"""The levels of a table of the index: its classes and its index items."""
+
+
+def with_index_items(items: Iterable[str]) -> tuple[str, ...]:
+    """`items`, and the index items after them when they hold the index: what a protected
+    table of them must read."""
+    items = tuple(items)
+    if INDEX_ITEM not in items:
+        return items
+    return items + tuple(code for code in INDEX_ITEMS if code not in items)
 
 
 def perturbation_table(max_noise: int = MAX_NOISE, variance: float = VARIANCE) -> np.ndarray:
@@ -165,6 +179,12 @@ class Grid:
     levels: Mapping[str, tuple[float, ...]]
     min_n: int = 0
     published_through: str | None = None
+
+    def __post_init__(self) -> None:
+        if INDEX_ITEM in self.levels:
+            missing = [c for c, lv in INDEX_ITEMS.items() if self.levels.get(c) != lv]
+            if missing:  # its figures could not be tilted to the mean of the items
+                raise ValueError(f"a grid with the index needs its index items: {missing}")
 
 
 def grid_months(first: str, last: str) -> tuple[str, ...]:
@@ -300,6 +320,8 @@ class ProtectedTable:
         for array in (*totals.values(), first, last, self._shown):  # many requests may read
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        self._classes: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        """The index's classes before they are tilted to the item mean (`counts`)."""
         self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
         self._spread: dict[tuple[str, int], dict[int, float]] = {}
         self._variance_arrays: dict[str, np.ndarray] = {}
@@ -339,11 +361,90 @@ class ProtectedTable:
         consecutive `months`: each office's sum over the blocks that lie wholly inside the
         months (per calendar year, the running total at the last such block minus the one
         just before the first), made non-negative (`nonnegative`), then added up (so a
-        pooled figure is exactly the sum of its offices' figures). Each figure is worked
-        out once per table."""
+        pooled figure of an item is exactly the sum of its offices' figures).
+
+        The index's classes are then tilted (`retarget`) so that their mean is the figure's
+        index: the mean of the indices of its index items (`index_parts`). Their noises are
+        independent, so the index carries about a third of the noise the 17 classes' own
+        mean would, and it equals the mean of the item rows a page shows. A pooled index's
+        classes are the sum of its offices' tilted to the pool's own item mean (the same
+        total: n is still the sum). Each figure is worked out once per table."""
         return _kept(self._figures, (item, tuple(offices), tuple(months)), self._count).copy()
 
     def _count(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
+        if item != INDEX_ITEM:
+            return self._sum(item, offices, months)
+        classes = _kept(self._classes, (item, offices, months), self._sum)
+        parts = self.index_parts(offices, months)
+        if not parts:  # no index item with enough answers: the classes as they are
+            return classes.copy()
+        levels = self.grid.levels[item]
+        target = levels[0] + (levels[-1] - levels[0]) * _item_mean(parts, self.grid) / 100.0
+        return retarget(classes, levels, target)
+
+    def index_parts(
+        self, offices: Iterable[int], months: Iterable[str]
+    ) -> list[tuple[str, np.ndarray]]:
+        """The index items a figure's index is the mean of, with their published counts: those
+        with at least the minimum of published answers (at least one), so that the index and
+        the item rows a page shows give no withheld item's figure back."""
+        offices, months = tuple(offices), tuple(months)
+        least = max(1, self.grid.min_n)
+        parts = []
+        for code in INDEX_ITEMS:
+            c = self.counts(code, offices, months)
+            if c.sum() >= least:
+                parts.append((code, c))
+        return parts
+
+    def index_noise(
+        self, offices: Iterable[int], months: Iterable[str], item: str = INDEX_ITEM
+    ) -> float:
+        """The variance of the noise of the figure's published index (index points²): the mean
+        of k item indices with independent noises, (1/k²) Σ_j ν_j·Σ_l (x_l − ȳ_j)²/n_j²
+        (`analysis.indices.mean_noise`, each item's level noise ν_j as `noise_variance`).
+        Without index items (the classes untilted), the classes' own: ν·Σ_l (x_l − ȳ)²/n²
+        over the 17 classes. Of another `item`, its own mean's, the same way."""
+        offices, months = tuple(offices), tuple(months)
+        parts = self.index_parts(offices, months) if item == INDEX_ITEM else []
+        if not parts:
+            parts = [(item, self.counts(item, offices, months))]
+        found = 0.0
+        for code, c in parts:
+            nu = self.noise_variance(code, offices, months)
+            if c.sum() > 0 and nu > 0:
+                found += float(mean_noise(*_scaled(self.grid.levels[code], c), nu))
+        return found / len(parts) ** 2
+
+    def index_covariance(
+        self, offices: Iterable[int], months_a: Iterable[str], months_b: Iterable[str]
+    ) -> float:
+        """The covariance of the noises of two published indices of the same offices (two
+        periods): per index item both are made of, its level noises' covariance
+        (`noise_covariance`) through each period's mean, Σ_l (x_l − ȳ_ja)(x_l − ȳ_jb)/(n_ja·
+        n_jb); summed and divided by k_a·k_b. Without index items in both, the classes' own,
+        the same way (one tilted and one not: 0, their noises have little in common)."""
+        offices, months_a, months_b = tuple(offices), tuple(months_a), tuple(months_b)
+        a, b = self.index_parts(offices, months_a), self.index_parts(offices, months_b)
+        if bool(a) != bool(b):
+            return 0.0
+        if not a:
+            a = [(INDEX_ITEM, self.counts(INDEX_ITEM, offices, months_a))]
+            b = [(INDEX_ITEM, self.counts(INDEX_ITEM, offices, months_b))]
+        after = dict(b)
+        found = 0.0
+        for code, ca in a:
+            cb = after.get(code)
+            if cb is None or ca.sum() <= 0 or cb.sum() <= 0:
+                continue
+            cov = self.noise_covariance(code, offices, months_a, months_b)
+            if cov:
+                x, mean_a, n_a = _scaled(self.grid.levels[code], ca)
+                _, mean_b, n_b = _scaled(self.grid.levels[code], cb)
+                found += cov * float((x - mean_a) @ (x - mean_b)) / (n_a * n_b)
+        return found / (len(a) * len(b))
+
+    def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         totals = self._totals[item]
         total = np.zeros(totals.shape[2])
         for row, runs in self._walk(offices, months):
@@ -504,6 +605,9 @@ class ProtectedTable:
         )
 
     def n(self, item: str, offices: Iterable[int], months: Iterable[str]) -> int:
+        if item == INDEX_ITEM:  # tilting keeps the total: no need to tilt
+            key = (item, tuple(offices), tuple(months))
+            return int(_kept(self._classes, key, self._sum).sum())
         return int(self.counts(item, offices, months).sum())
 
 
@@ -546,18 +650,24 @@ def nonnegative(counts: np.ndarray, levels: Sequence[float] | None = None) -> np
 
 
 def _tilted(p: np.ndarray, counts: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """The distribution p · exp(θ·x) / Σ whose mean is that of the signed `counts` (held
-    inside the range p covers), x the levels scaled to −½…½; θ by Newton's method kept
-    inside a bracket (the mean grows with θ, its derivative is the variance). Plain floats:
-    a figure has 5 to 17 levels, too few for numpy to pay."""
+    """The distribution p · exp(θ·x) / Σ whose mean is that of the signed `counts` (`_tilt`)."""
+    signed = counts.tolist()
+    mean = sum(float(v) * c for v, c in zip(levels, signed, strict=True)) / sum(signed)
+    return _tilt(p, levels, mean)
+
+
+def _tilt(p: np.ndarray, levels: Sequence[float], mean: float) -> np.ndarray:
+    """The distribution p · exp(θ·x) / Σ whose mean on `levels` is `mean` (held inside the
+    range p covers), x the levels scaled to −½…½; θ by Newton's method kept inside a bracket
+    (the mean grows with θ, its derivative is the variance). Plain floats: a figure has 5 to
+    17 levels, too few for numpy to pay."""
     span = float(levels[-1] - levels[0]) or 1.0
     x = [(float(v) - float(levels[0])) / span - 0.5 for v in levels]
     ps = p.tolist()
     on = [xi for xi, pi in zip(x, ps, strict=True) if pi > 0]
     if len(on) < 2:
         return p
-    signed = counts.tolist()
-    target = sum(xi * c for xi, c in zip(x, signed, strict=True)) / sum(signed)
+    target = (mean - float(levels[0])) / span - 0.5
     target = min(max(target, min(on)), max(on))
     pairs = [(xi, pi) for xi, pi in zip(x, ps, strict=True) if pi > 0]
     low, high, theta = -80.0, 80.0, 0.0
@@ -579,6 +689,56 @@ def _tilted(p: np.ndarray, counts: np.ndarray, levels: Sequence[float]) -> np.nd
     out = np.array([pi * math.exp(theta * xi) for xi, pi in zip(x, ps, strict=True)])
     tilted: np.ndarray = out / out.sum()
     return tilted
+
+
+def retarget(counts: np.ndarray, levels: Sequence[float], mean: float) -> np.ndarray:
+    """Whole counts with the total of the whole non-negative `counts` and, as near as whole
+    counts on these equally spaced levels allow (half a step over n), the given `mean`.
+
+    The shares are tilted to the mean (`_tilt`: p_l · exp(θ·x_l), the distribution closest
+    to the counts' own in Kullback–Leibler divergence that has it) and rounded by largest
+    remainder; what rounding (or a mean outside the levels the counts use) leaves is closed
+    by moving single answers to the next level, each time the one whose level is most over
+    its share and whose neighbour most under it. A function of the published counts and of
+    the published mean alone."""
+    total = round(float(counts.sum()))
+    out = np.asarray(counts, dtype=np.float64).copy()
+    if total <= 0 or len(levels) < 2:
+        return out
+    lv = np.asarray(levels, dtype=np.float64)
+    mean = min(max(float(mean), float(lv[0])), float(lv[-1]))
+    share = total * _tilt(out / out.sum(), levels, mean)
+    out = np.floor(share)
+    left = total - int(out.sum())
+    if left > 0:
+        out[np.argsort(-(share - out), kind="stable")[:left]] += 1
+    step = float(lv[1] - lv[0])
+    moves = round((mean * total - float(out @ lv)) / step)
+    for _ in range(min(abs(moves), total * len(lv))):
+        over = out - share
+        if moves > 0:  # one answer a level up: from l to l + 1
+            gain = np.where(out[:-1] > 0, over[:-1] - over[1:], -np.inf)
+            at = int(np.argmax(gain))
+            out[at], out[at + 1] = out[at] - 1, out[at + 1] + 1
+        else:  # one answer a level down: from l + 1 to l
+            gain = np.where(out[1:] > 0, over[1:] - over[:-1], -np.inf)
+            at = int(np.argmax(gain))
+            out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
+    result: np.ndarray = out
+    return result
+
+
+def _scaled(levels: Sequence[float], counts: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """The levels on the index scale (0–100), the counts' index and n."""
+    lv = np.asarray(levels, dtype=np.float64)
+    x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
+    n = float(counts.sum())
+    return x, float(counts @ x) / n if n > 0 else math.nan, n
+
+
+def _item_mean(parts: Sequence[tuple[str, np.ndarray]], grid: Grid) -> float:
+    """The mean of the index items' indices (0–100)."""
+    return sum(_scaled(grid.levels[code], c)[1] for code, c in parts) / len(parts)
 
 
 def _code(text: str) -> int:

@@ -23,6 +23,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from survey.dashboard.schemas import Filters
 from survey.db import SQLITE_BUSY_TIMEOUT_S
+from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
 from survey.tables import DailyCount, MixCount, Office, RollupCount, TextAnswer
 
 ROLLED = "_rolled"
@@ -272,8 +273,8 @@ async def count_columns(
 ) -> CountColumns:
     """Counts and key sums per office × item × value × month of `first_month`–`last_month`
     for the filter, in one query (index values in their quarter-point classes). With
-    `detail_office`, the other offices only give their index (item `_index`): they enter the
-    page as comparison figures only."""
+    `detail_office`, the other offices only give their index (item `_index`, and its index
+    items, whose mean it is): they enter the page as comparison figures only."""
     if not office_ids or not items:
         return CountColumns.from_tuples([])
     lo, hi = month_start(first_month), month_end(last_month)
@@ -284,7 +285,8 @@ async def count_columns(
         f" AND item IN ({', '.join('{}' for _ in items)})"
     )
     if detail_office is not None:
-        scope += f" AND (item = '_index' OR office = {int(detail_office)})"
+        index = ", ".join(f"'{code}'" for code in (INDEX_ITEM, *INDEX_ITEMS))
+        scope += f" AND (item IN ({index}) OR office = {int(detail_office)})"
     items = list(items)
     args: list[object] = [*items]  # the item's number in `items`: the outer CASE
     subqueries = []

@@ -28,7 +28,6 @@ from analysis import (
     top_box,
 )
 from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
-from analysis.indices import mean_noise
 from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard.cache import by_value
@@ -186,30 +185,38 @@ def figure_noise(
     return tuple(table.noise_variance(item, g, months) for g in groups)
 
 
+def index_noise(
+    table: ProtectedTable,
+    groups: Sequence[Sequence[int]],
+    months: Sequence[str],
+    item: str = INDEX_ITEM,
+) -> tuple[float, ...]:
+    """Per unit, the variance of the noise of its published index of `item` over `months`
+    (of the index: the mean of its index items' indices; `ProtectedTable.index_noise`)."""
+    return tuple(table.index_noise(g, months, item) for g in groups)
+
+
 def model_figures(
-    counts: CountTable, adjusted: Adjustment | None = None, noise: Sequence[float] | None = None
+    counts: CountTable,
+    adjusted: Adjustment | None = None,
+    index_noise: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """n, y, v and σ the model is fitted on: the published index counts' observed indices,
     or with `adjusted` (the client-mix adjustment of the same units) the adjusted indices
     and their variances; v is NaN where σ is 0 (every answer on one level: nothing to model,
     as office_model does).
 
-    With `noise` (per unit, the variance of the noise in each level count of its published
-    figure, `figure_noise`), an observed index's variance also holds what the noise gives its
-    mean: the published counts keep the perturbed counts' mean (`disclosure.nonnegative`),
-    so that is noise × Σ_l (x_l − ȳ_i)² / n_i² over every level, as a sum of independent
-    level noises moves a mean. In a small office it is as large as σ²/n or larger. The
-    adjusted variances already hold it (analysis.casemix)."""
+    With `index_noise` (per unit, the variance of the noise of its published index,
+    `index_noise`: the mean of its index items' indices, each with its own noise), an
+    observed index's variance also holds it. In a small office it is as large as σ²/n. The
+    adjusted variances hold the noise already (analysis.casemix)."""
     n, y, v, sigma = index_estimates(counts)
     if adjusted is not None:
         y = np.array([np.nan if a is None else a for a in adjusted.adjusted])
         v = np.array([np.nan if a is None else a * a for a in adjusted.se_adjusted])
         sigma = adjusted.sigma
-    elif noise is not None:
-        lv = np.asarray(counts.levels, dtype=np.float64)
-        x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = v + mean_noise(x, y, n, noise)
+    elif index_noise is not None:
+        v = v + np.asarray(index_noise, dtype=np.float64)
     if sigma == 0:
         v = np.full_like(v, np.nan)
     return n, y, v, sigma
@@ -222,14 +229,14 @@ def group_model(
     *,
     benchmark: bool = False,
     adjusted: Adjustment | None = None,
-    noise: tuple[float, ...] | None = None,
+    index_noise: tuple[float, ...] | None = None,
 ) -> OfficeModel:
     """The random-effects model of the units in `counts` (analysis.model) on their published
     index counts: verdicts, shrunken indices and difference intervals; on the benchmark
     also the joint rank intervals and the funnel lines. With `adjusted` (the client-mix
     adjustment of the same units), on the adjusted indices and their variances; else with
-    `noise`, on the observed indices with the published counts' noise in their variances."""
-    n, y, v, sigma = model_figures(counts, adjusted, noise)
+    `index_noise`, on the observed indices with their noise in their variances."""
+    n, y, v, sigma = model_figures(counts, adjusted, index_noise)
     return fit_office_model(
         counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
         seed=0, funnel=benchmark,
@@ -265,9 +272,9 @@ class Rows:
 
     def __init__(self, rows: list[OfficeRow], comparison: Comparison, model: OfficeModel,
                  counts: CountTable, adjusted: Adjustment | None = None,
-                 noise: tuple[float, ...] | None = None) -> None:  # fmt: skip
+                 index_noise: tuple[float, ...] | None = None) -> None:  # fmt: skip
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
-        self.adjusted, self.noise = adjusted, noise
+        self.adjusted, self.index_noise = adjusted, index_noise
 
 
 def _adjusted(adj: Adjustment | None, g: int, shown: bool) -> list[float | None]:
@@ -294,11 +301,13 @@ def office_rows(
     cur_months, prev_months = current_months(filters), previous_months(filters)
     counts = _index_table(table, groups, cur_months)
     each = figure_noise(table, INDEX_ITEM, groups, cur_months)
-    comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT, noise=each)
+    own = index_noise(table, groups, cur_months)
+    comparison = compare_offices(counts, min_n, min_effect=MIN_EFFECT, noise=each,
+                                 index_noise=own)  # fmt: skip
     adj = mix.adjust(groups, counts.counts, counts.labels, min_n) if mix is not None else None
     # the adjusted variances hold the noise already
-    noise = None if adj is not None else each
-    model = group_model(counts, min_n, adjusted=adj, noise=noise)
+    noise = None if adj is not None else own
+    model = group_model(counts, min_n, adjusted=adj, index_noise=noise)
     cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
     # effect size, q and verdict would give the group back (issue 10, red team)
@@ -318,11 +327,11 @@ def office_rows(
         prev_n = int(prev.sum())
         prev_ok = enough and prev_n >= min_n
         ch = None
-        if prev_ok:  # with each period's noise, and the running total the two share
-            before = table.noise_variance(INDEX_ITEM, [office.id], prev_months)
-            shared = table.noise_covariance(INDEX_ITEM, [office.id], prev_months, cur_months)
-            ch = change(prev, cur[g], list(INDEX_LEVELS), noise_before=before,
-                        noise_after=each[g], noise_shared=shared)  # fmt: skip
+        if prev_ok:  # with each period's noise, and the running totals the two share
+            before = table.index_noise([office.id], prev_months)
+            shared = table.index_covariance([office.id], prev_months, cur_months)
+            ch = change(prev, cur[g], list(INDEX_LEVELS),
+                        index_noise=(before, own[g], shared))  # fmt: skip
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         adjusted = _adjusted(adj, g, modelled)
         rows.append(
@@ -484,8 +493,8 @@ def office_result(
     shown_months = []
     for month in cur_months:
         counts = table.counts(INDEX_ITEM, [office_id], [month])
-        noise = table.noise_variance(INDEX_ITEM, [office_id], [month])
-        est = satisfaction_index(counts, INDEX_LEVELS, noise=noise)
+        noise = table.index_noise([office_id], [month])
+        est = satisfaction_index(counts, INDEX_LEVELS, index_noise=noise)
         ok = est.n >= min_n
         if ok:
             shown_months.append(month)
@@ -513,9 +522,9 @@ def office_result(
     hidden = hidden_pools(scope, table, cur_months, min_n)
     for level, name, ids in pools:
         reason = hidden[frozenset(ids)]
-        noise = table.noise_variance(INDEX_ITEM, ids, cur_months)
+        noise = table.index_noise(ids, cur_months)
         est = satisfaction_index(table.counts(INDEX_ITEM, ids, cur_months), INDEX_LEVELS,
-                                 noise=noise)  # fmt: skip
+                                 index_noise=noise)  # fmt: skip
         shown = reason is None and est.n >= min_n
         comparison.append(
             ComparisonRow(
@@ -571,7 +580,7 @@ def forecast(
         needed = None
         if delta != 0:
             matrix = np.ascontiguousarray(found.counts.counts, dtype=np.float64)
-            _, y, v, sigma = model_figures(found.counts, found.adjusted, found.noise)
+            _, y, v, sigma = model_figures(found.counts, found.adjusted, found.index_noise)
             figures = np.concatenate([y, v, [sigma]]).tobytes()
             needed = _needed(matrix.tobytes(), matrix.shape[0], position, delta, per_month,
                              found.model.min_n, figures)  # fmt: skip
@@ -652,13 +661,15 @@ def benchmark(
     labels = _unique_labels([name for _, name, _ in units])
     table_ = _index_table(table, [ids for _, _, ids in units], months, labels)
     each = figure_noise(table, INDEX_ITEM, [ids for _, _, ids in units], months)
-    comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT, noise=each)
+    own = index_noise(table, [ids for _, _, ids in units], months)
+    comparison = compare_offices(table_, min_n, min_effect=MIN_EFFECT, noise=each,
+                                 index_noise=own)  # fmt: skip
     adj = (
         mix.adjust([ids for _, _, ids in units], table_.counts, labels, min_n)
         if mix is not None else None
     )  # fmt: skip
-    noise = None if adj is not None else each  # the adjusted variances hold it already
-    model = group_model(table_, min_n, benchmark=True, adjusted=adj, noise=noise)
+    noise = None if adj is not None else own  # the adjusted variances hold it already
+    model = group_model(table_, min_n, benchmark=True, adjusted=adj, index_noise=noise)
     pools = hidden_pools(scope, table, months, min_n)
     target_hidden = pools[frozenset(o.id for o in scope.group)]
     hidden = {

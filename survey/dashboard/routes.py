@@ -150,7 +150,9 @@ async def protected_table(
     detail_office: int | None = None,
 ) -> disclosure.ProtectedTable:
     """The protected table of the user's comparison group for these items and months (from
-    the January of the first, where blocks start; the month in progress is left out)."""
+    the January of the first, where blocks start; the month in progress is left out). A
+    table of the index holds its index items too: its figures are their mean."""
+    items = disclosure.with_index_items(items)
     offices = [o.id for o in staff.group]
     published = published_through(publication_day(_settings(state)))
     span = disclosure.grid_months(months[0], months[-1])

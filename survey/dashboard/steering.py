@@ -146,9 +146,13 @@ def judge_targets(
     names = {o.id: o.name for o in scope.group}
     rows = []
     for (office, item), target in sorted(targets.items(), key=lambda t: (names[t[0][0]], t[0][1])):
-        levels = INDEX_LEVELS if item == INDEX_ITEM else scale_levels(item)
-        est = satisfaction_index(table.counts(item, [office], months), levels,
-                                 noise=table.noise_variance(item, [office], months))  # fmt: skip
+        counts = table.counts(item, [office], months)
+        if item == INDEX_ITEM:  # the mean of its items, with their noise
+            est = satisfaction_index(counts, INDEX_LEVELS,
+                                     index_noise=table.index_noise([office], months))  # fmt: skip
+        else:
+            noise = table.noise_variance(item, [office], months)
+            est = satisfaction_index(counts, scale_levels(item), noise=noise)
         shown = est.n >= min_n and est.value is not None
         verdict = (
             judge(est.value, est.ci_low, est.ci_high, est.n, target, se=est.se) if shown else None
@@ -201,17 +205,20 @@ def compare_kinds(
     if len(present) < 2:
         return []
     counts = {k: table.counts(INDEX_ITEM, shown[k], months) for k in present}
-    # a pool is the sum of its offices' figures, and its noise the sum of theirs
+    # a pool's classes are the sum of its offices', their noise the sum of theirs; its index
+    # is the mean of the pool's items, with their noise
     noise = {k: table.noise_variance(INDEX_ITEM, shown[k], months) for k in present}
+    own = {k: table.index_noise(shown[k], months) for k in present}
     rows = []
     for kind in present:
-        est = satisfaction_index(counts[kind], INDEX_LEVELS, noise=noise[kind])
+        est = satisfaction_index(counts[kind], INDEX_LEVELS, index_noise=own[kind])
         verdict: Verdict | None = None
         pvalue = None
         if kind != "main" and "main" in present:
             pair = CountTable(["main", kind], list(INDEX_LEVELS), [counts["main"], counts[kind]])
             other = compare_offices(pair, min_n, min_effect=MIN_EFFECT,
-                                    noise=(noise["main"], noise[kind])).offices[1]  # fmt: skip
+                                    noise=(noise["main"], noise[kind]),
+                                    index_noise=(own["main"], own[kind])).offices[1]  # fmt: skip
             verdict, pvalue = other.verdict, other.pvalue
         rows.append(
             KindRow(

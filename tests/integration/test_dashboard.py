@@ -20,7 +20,7 @@ from litestar import Litestar
 from survey.dashboard import queries
 from survey.dashboard.filters import parse_filters, published_through, today
 from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, DEMO_USERS, IMPROVED_OFFICE, WORSE_OFFICE
-from survey.questionnaire import INDEX_SCALE
+from survey.questionnaire import INDEX_ITEMS, INDEX_SCALE
 from survey.respond.stamp import make_stamp
 from survey.tables import AuditLog, DailyCount, Membership, Office, Response, RollupCount
 from tests.builders import (
@@ -160,6 +160,10 @@ async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     office = (await staff.client.get(f"/api/v1/results/offices/{better['office_id']}")).json()
     recommend = next(i for i in office["items"] if i["nps"] is not None)
     assert recommend["nps"] == [better["nps"], better["nps_low"], better["nps_high"]]
+    # the index is the mean of the index items' indices the page shows (issue 10)
+    shown = [i["index"] for i in office["items"] if i["item"] in INDEX_ITEMS]
+    assert len(shown) == len(INDEX_ITEMS) and None not in shown, office["items"]
+    assert office["office"]["index"] == pytest.approx(sum(shown) / len(shown), abs=0.02)
     waiting = [r for r in rows if r["model_verdict"] == "no clear difference"]
     assert waiting and all(r["forecast"] for r in waiting)
     assert office["forecast"] == better["forecast"] == office["office"]["forecast"]

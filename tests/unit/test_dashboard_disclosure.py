@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from analysis import CountTable
+from analysis.indices import mean_noise
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard import disclosure, results
 from survey.dashboard.disclosure import (
     HIDDEN_FEW,
     HIDDEN_UNIT,
+    INDEX_GRID,
     INDEX_LEVELS,
     NOISE,
     Grid,
@@ -120,7 +122,7 @@ def test_each_running_total_gets_a_bounded_repeatable_noise_on_every_level() -> 
 def test_the_noise_of_a_figure_does_not_depend_on_the_page_that_asks() -> None:
     rows = _rows(1, "2026-01", [2, 3, 5, 9, 4]) + _rows(1, "2026-01", [1, 1, 1, 1, 1], "overall")
     small = protect(rows, Grid((1,), ("2026-01",), LEVELS))
-    levels = {"overall": LEVELS["respect"], **LEVELS, INDEX_ITEM: INDEX_LEVELS}
+    levels = {"overall": LEVELS["respect"], **LEVELS, **INDEX_GRID}
     large = protect(rows, Grid((1, 7), ("2026-01", "2026-02", "2026-03"), levels))
     assert np.array_equal(
         small.counts("respect", [1], ["2026-01"]), large.counts("respect", [1], ["2026-01"])
@@ -228,7 +230,7 @@ def test_the_client_mix_adjustment_takes_each_offices_noise_from_its_tables() ->
     from survey.dashboard.casemix import figure_noise
 
     months = ("2026-01", "2026-02", "2026-03")
-    grid = Grid((1, 2), months, {INDEX_ITEM: INDEX_LEVELS})
+    grid = Grid((1, 2), months, INDEX_GRID)
     cells = ((1, "2026-01", [2, 3, 5, 9, 4]), (1, "2026-02", [1, 2, 4, 6, 3]),
              (2, "2026-02", [3, 3, 5, 5, 4]), (2, "2026-03", [1, 1, 2, 3, 2]))  # fmt: skip
     rows = [r for office, month, n in cells for r in _rows(office, month, n, INDEX_ITEM)]
@@ -420,7 +422,7 @@ def test_a_small_office_s_published_index_is_not_pulled_down_by_the_noise() -> N
         rows = [CountRow(1, INDEX_ITEM, int(INDEX_SCALE * lv[k]), "2026-03", int(n),
                          int(RNG.integers(0, 2**31, int(n)).sum()))
                 for k, n in enumerate(true) if n]  # fmt: skip
-        table = protect(rows, Grid((1,), ("2026-03",), {INDEX_ITEM: INDEX_LEVELS}, min_n=10))
+        table = protect(rows, Grid((1,), ("2026-03",), INDEX_GRID, min_n=10))
         published = table.counts(INDEX_ITEM, [1], ["2026-03"])
         if published.sum():
             found.append(100 * (lv @ published / published.sum() - 1) / 4 - exact)
@@ -462,7 +464,7 @@ def test_the_overview_is_computed_from_the_published_counts_as_scipy_does() -> N
                          int(RNG.integers(0, 2**31, int(n)).sum()))
                 for k, n in enumerate(counts) if n
             ]  # fmt: skip
-    grid = Grid((1, 2, 3), months, {INDEX_ITEM: INDEX_LEVELS, "overall": LEVELS["respect"]})
+    grid = Grid((1, 2, 3), months, {**INDEX_GRID, "overall": LEVELS["respect"]})
     table = protect(index_rows, grid)
     filters = parse_filters(
         {"from": "2026-02", "to": "2026-02"}, __import__("datetime").date(2026, 3, 1)
@@ -504,14 +506,16 @@ def test_a_view_adds_its_shown_blocks_around_a_left_out_one_from_their_running_t
 
 
 def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_index() -> None:
-    """`results.model_figures(noise=)` adds noise × Σ_l (x_l − ȳ)² / n² to an observed
-    index's variance; over 400 draws of record keys the published index of a 40-response
-    office varies by that much and a little more (1.22 times: rounding and cutting at zero),
-    more than σ²/n. Without it the model took the published index for exact."""
+    """Without index items (the classes untilted) the index's noise is noise × Σ_l (x_l −
+    ȳ)² / n² (`index_noise`), and `results.model_figures(index_noise=)` adds it to an
+    observed index's variance; over 400 draws of record keys the published index of a
+    40-response office varies by that much and a little more (1.22 times: rounding and
+    cutting at zero), more than σ²/n. Without it the model took the published index for
+    exact."""
     true = np.zeros(len(INDEX_LEVELS))
     true[8:] = [2, 3, 5, 6, 8, 7, 5, 3, 1]  # 40 responses, classes 3 to 5
     lv = np.array(INDEX_LEVELS)
-    grid = Grid((1,), ("2026-03",), {INDEX_ITEM: INDEX_LEVELS}, min_n=10)
+    grid = Grid((1,), ("2026-03",), INDEX_GRID, min_n=10)
     published, noise = [], set()
     for _ in range(400):
         rows = [CountRow(1, INDEX_ITEM, int(INDEX_SCALE * lv[k]), "2026-03", int(n),
@@ -523,9 +527,14 @@ def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_in
         noise.add(results.figure_noise(table, INDEX_ITEM, [[1]], ["2026-03"]))
     assert noise == {(1.0,)}, "the year's first running total: the table of variance 1"
     exact = CountTable(["a", "b"], list(INDEX_LEVELS), np.array([true, true]))
+    x = 100 * (lv - 1) / 4
+    predicted = float(mean_noise(x, float(true @ x) / 40, 40, 1.0))
+    n = float(counts.sum())  # the last draw's: its own published counts' mean and n
+    own = float(mean_noise(x, float(counts @ x) / n, n, 1.0))
+    assert table.index_noise([1], ["2026-03"]) == pytest.approx(own)
     _, _, plain, _ = results.model_figures(exact)
-    _, _, noisy, _ = results.model_figures(exact, None, (1.0, 1.0))
-    predicted = float(noisy[0] - plain[0])
+    _, _, noisy, _ = results.model_figures(exact, None, (predicted, predicted))
+    assert float(noisy[0] - plain[0]) == pytest.approx(predicted)
     assert predicted > plain[0], "at 40 responses the noise outweighs sampling"
     # rounding to whole responses and cutting at zero add a little more: 1.22 times the
     # term over 6,000 draws (docs/methods.md); 400 draws vary by about ±10 %

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import CountTable, compare_offices
 from survey.dashboard import results
-from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
+from survey.dashboard.disclosure import INDEX_GRID, INDEX_LEVELS, Grid, protect
 from survey.dashboard.queries import CountColumns
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
@@ -37,7 +37,7 @@ def _table(rng: np.random.Generator, sizes: list[int]) -> tuple[CountTable, tupl
             key.append(int(keys[classes == k].sum()))
     rows = CountColumns(office, [INDEX_ITEM] * len(n), value, [MONTH] * len(n), n, key)
     ids = tuple(range(1, len(sizes) + 1))
-    table = protect(rows, Grid(ids, (MONTH,), {INDEX_ITEM: INDEX_LEVELS}, min_n=10))
+    table = protect(rows, Grid(ids, (MONTH,), INDEX_GRID, min_n=10))
     groups = [[o] for o in ids]
     counts = results._index_table(table, groups, [MONTH])
     return counts, results.figure_noise(table, INDEX_ITEM, groups, [MONTH])
@@ -104,7 +104,7 @@ def test_the_pages_allow_for_each_unit_s_noise_pooled_job_centres_with_their_off
                 key.append(int(rng.integers(0, 2**31, n[-1]).sum()))
                 month_of.append(month)
     rows = CountColumns(office, [INDEX_ITEM] * len(n), value, month_of, n, key)
-    grid = Grid((1, 2, 3, 4), months, {INDEX_ITEM: INDEX_LEVELS, "overall": (1, 2, 3, 4, 5)})
+    grid = Grid((1, 2, 3, 4), months, {**INDEX_GRID, "overall": (1, 2, 3, 4, 5)})
     table = protect(rows, grid)
     group = tuple(OfficeRef(o, f"office {o}", f"O{o}", 10 + (o > 2), f"centre {10 + (o > 2)}")
                   for o in (1, 2, 3, 4))  # fmt: skip
@@ -136,7 +136,7 @@ def test_the_change_between_two_periods_keeps_its_5_percent_when_nothing_changed
 
     rng = np.random.default_rng(20261201)
     months = ("2026-01", "2026-02")
-    grid = Grid((1,), months, {INDEX_ITEM: INDEX_LEVELS}, min_n=10)
+    grid = Grid((1,), months, INDEX_GRID, min_n=10)
     ignoring, allowing = [], []
     for _ in range(300):
         rows: list[tuple[int, str, int, str, int, int]] = []
@@ -178,7 +178,7 @@ def test_a_figure_s_noise_covariance_with_itself_is_its_variance_and_years_do_no
                       int(np.sum(classes == k)), int(rng.integers(0, 2**31)))
                      for k in np.unique(classes)]  # fmt: skip
     table = protect(CountColumns.from_tuples(rows),
-                    Grid((1, 2), months, {INDEX_ITEM: INDEX_LEVELS}, min_n=10))  # fmt: skip
+                    Grid((1, 2), months, INDEX_GRID, min_n=10))  # fmt: skip
     for first in range(len(months)):
         for last in range(first, len(months), 3):
             period = months[first : last + 1]
