@@ -15,8 +15,15 @@ January 2025 on, so the blocks of 2025 are what a real office would have).
 - "protected": the counts after survey/dashboard/disclosure.protect (random record keys,
   months grouped into blocks of at least 10 responses within the calendar year, noise once
   on each running total of a year at a block's end, a figure = per year the running total at
-  its last whole block minus the one before its first, made non-negative); its Mann–Whitney
-  verdict allows for each figure's noise variance, as the pages do (`--ignore-noise`: not).
+  its last whole block minus the one before its first, made non-negative); the table holds
+  the seven index items too, and where the code has them (`ProtectedTable.index_noise`,
+  from 2026-11-29) the index's classes are tilted to the mean of the items' indices. Its
+  verdicts are the pages': the Mann–Whitney test and the random-effects model
+  (results.model_figures, fit_office_model) with each figure's noise as the pages pass it
+  (`--ignore-noise`: none).
+
+The same file runs against an older tree (the code before the item-mean index) to measure
+"before" in the same run window: copy it into that tree's bench/ and run it there.
 
 For the 5 offices of the size under study it prints how often the verdict (better / worse /
 no clear difference / too few responses) on "classes" and on "protected" equals the verdict
@@ -45,11 +52,11 @@ import time
 
 import numpy as np
 
-from analysis import CountTable, compare_offices, office_model
+from analysis import CountTable, compare_offices, fit_office_model, office_model
 from survey.dashboard import disclosure
-from survey.dashboard.disclosure import INDEX_LEVELS, Grid, index_level, protect
+from survey.dashboard.disclosure import INDEX_LEVELS, Grid, ProtectedTable, index_level, protect
 from survey.dashboard.queries import CountRow
-from survey.dashboard.results import MIN_EFFECT
+from survey.dashboard.results import MIN_EFFECT, model_figures
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
 
 _2025 = tuple(f"2025-{m:02d}" for m in range(1, 13))
@@ -67,18 +74,24 @@ IGNORE_NOISE = False
 until 2026-11-29)."""
 
 
+ITEM_MEAN = hasattr(ProtectedTable, "index_noise")
+"""Whether this tree publishes the index as the mean of its items' indices."""
+FIVE = (1.0, 2.0, 3.0, 4.0, 5.0)
+
+
 def _office(
     rng: np.random.Generator, n: int, effect: float, months: int, start: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Composite index values (420 × mean) and months of the respondents of an office with n
-    in the 12 months from `start` (the same rate over all `months` of the grid)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Composite index values (420 × mean), answers (respondents × 7) and months of the
+    respondents of an office with n in the 12 months from `start` (the same rate over all
+    `months` of the grid)."""
     inside = rng.integers(start, start + 12, n)
     before = rng.integers(0, start, rng.poisson(n * start / 12)) if start else inside[:0]
     month = np.concatenate([before, inside])
     latent = 3.6 + effect + rng.normal(0, 0.9, month.size)
     answers = np.clip(np.rint(latent[:, None] + rng.normal(0, 0.7, (month.size, 7))), 1, 5)
     values = (answers.sum(axis=1) * INDEX_SCALE // 7).astype(int)
-    return values, month
+    return values, answers.astype(int), month
 
 
 Found = tuple[str, str, str, float, float, str, str, str]
@@ -92,7 +105,7 @@ def _round(rng: np.random.Generator, size: int, period: str) -> list[Found]:
     effects = rng.normal(0, 0.25, len(sizes))
     drawn = [_office(rng, int(n), float(e), len(months), start)
              for n, e in zip(sizes, effects, strict=True)]  # fmt: skip
-    offices = [(v[m >= start], m[m >= start]) for v, m in drawn]
+    offices = [(v[m >= start], m[m >= start]) for v, _, m in drawn]
     exact_levels = sorted({int(v) for values, _ in offices for v in values})
     exact = np.array([[np.sum(values == v) for v in exact_levels] for values, _ in offices])
     classes = np.array(
@@ -102,47 +115,55 @@ def _round(rng: np.random.Generator, size: int, period: str) -> list[Found]:
         ]
     )
     rows = []
-    for o, (values, month_of) in enumerate(drawn):
-        keys = rng.integers(0, 2**31, values.size)
-        cell: dict[tuple[int, int], list[int]] = {}
-        for v, m, k in zip(values.tolist(), month_of.tolist(), keys.tolist(), strict=True):
-            n_key = cell.setdefault((v, m), [0, 0])
-            n_key[0] += 1
-            n_key[1] += k
-        rows += [CountRow(o + 1, INDEX_ITEM, v, months[m], n, k) for (v, m), (n, k) in cell.items()]
+    for o, (values, answers, month_of) in enumerate(drawn):
+        keys = rng.integers(0, 2**31, values.size).tolist()
+        cell: dict[tuple[str, int, int], list[int]] = {}
+        for r, (v, m) in enumerate(zip(values.tolist(), month_of.tolist(), strict=True)):
+            for item, level in (
+                (INDEX_ITEM, v),
+                *zip(FLOOD_ITEMS, answers[r].tolist(), strict=True),
+            ):
+                n_key = cell.setdefault((item, level, m), [0, 0])
+                n_key[0] += 1
+                n_key[1] += keys[r]
+        rows += [CountRow(o + 1, item, v, months[m], n, k)
+                 for (item, v, m), (n, k) in cell.items()]  # fmt: skip
     office_ids = tuple(range(1, len(sizes) + 1))
-    table = protect(rows, Grid(office_ids, months, {INDEX_ITEM: INDEX_LEVELS}, min_n=MIN_N))
-    protected = table.matrix(INDEX_ITEM, [[o] for o in office_ids], months[start : start + 12])
+    grid = {INDEX_ITEM: INDEX_LEVELS, **dict.fromkeys(FLOOD_ITEMS, FIVE)}
+    table = protect(rows, Grid(office_ids, months, grid, min_n=MIN_N))
+    period = months[start : start + 12]
+    groups = [[o] for o in office_ids]
+    protected = table.matrix(INDEX_ITEM, groups, period)
     labels = [str(o) for o in office_ids]
     levels = [v / INDEX_SCALE for v in exact_levels]
     true = compare_offices(CountTable(labels, levels, exact), MIN_N, min_effect=MIN_EFFECT)
     coarse = compare_offices(
         CountTable(labels, list(INDEX_LEVELS), classes), MIN_N, min_effect=MIN_EFFECT
     )
-    # as the pages: with each figure's noise variance, unless --ignore-noise
-    noise = (
-        None
-        if IGNORE_NOISE
-        else tuple(
-            table.noise_variance(INDEX_ITEM, [o], months[start : start + 12]) for o in office_ids
-        )
-    )
-    noisy = compare_offices(
-        CountTable(labels, list(INDEX_LEVELS), protected), MIN_N, min_effect=MIN_EFFECT,
-        noise=noise,
-    )  # fmt: skip
+    # as the pages: with each figure's noise, unless --ignore-noise
+    published = CountTable(labels, list(INDEX_LEVELS), protected)
+    noise = None if IGNORE_NOISE else tuple(table.noise_variance(INDEX_ITEM, g, period)
+                                            for g in groups)  # fmt: skip
+    if noise is not None and ITEM_MEAN:
+        own = tuple(table.index_noise(g, period) for g in groups)
+        noisy = compare_offices(published, MIN_N, min_effect=MIN_EFFECT, noise=noise,
+                                index_noise=own)  # fmt: skip
+        figures = model_figures(published, None, own)
+    else:
+        noisy = compare_offices(published, MIN_N, min_effect=MIN_EFFECT, noise=noise)
+        figures = model_figures(published, None, noise)
+    n, y, v, sigma = figures
+    page = fit_office_model(labels, n, y, v, sigma=sigma, min_n=MIN_N, draws=1, seed=0,
+                            funnel=False)  # fmt: skip
     # the random-effects model's verdict (the dashboards' first verdict), on every possible
     # composite value as a level so that the true index has the same 1-5 scale
     every = np.arange(7, 36) * INDEX_SCALE // 7
     full = np.array([[np.sum(values == v) for v in every] for values, _ in offices])
     models = [
         office_model(CountTable(labels, lv, m), min_n=MIN_N, draws=1, funnel=False)
-        for lv, m in (
-            ([v / INDEX_SCALE for v in every], full),
-            (list(INDEX_LEVELS), classes),
-            (list(INDEX_LEVELS), protected),
-        )
+        for lv, m in (([v / INDEX_SCALE for v in every], full), (list(INDEX_LEVELS), classes))
     ]
+    models.append(page)
     out = []
     for i in range(STUDIED):
         t, c, p = true.offices[i], coarse.offices[i], noisy.offices[i]

@@ -52,7 +52,12 @@ Every count on a dashboard page, chart, CSV download and results API answer come
 
 The composite index of a respondent (420 × the mean of their index items) is published in
 quarter-point classes (1, 1.25, …, 5): 17 levels instead of up to a hundred; half points
-alone moved 2–3 % of the verdicts (bench/disclosure.py, "classes").
+alone moved 2–3 % of the verdicts (bench/disclosure.py, "classes"). A figure's published
+index is the mean of its index items' published indices (those with at least the minimum
+of answers): its classes are tilted to that mean (`retarget`), so the index carries the
+items' independent noises averaged (`index_noise`) instead of the noise of 17 classes, and
+equals the mean of the item rows a page shows. A table that holds the index holds its
+index items (`Grid` refuses one without them).
 """
 
 from __future__ import annotations

@@ -98,8 +98,8 @@ def test_the_index_noise_and_its_covariance_are_what_fresh_noise_gives() -> None
     """One office, 50 respondents in January and 50 in February (each month a block), the
     same answers and 200 draws of record keys: the published indices vary as `index_noise`
     says, their difference as the two variances and `index_covariance` say (negative: the
-    running total at the end of January enters both), and about 3 times less than the 17
-    classes' own noise would move their mean."""
+    running total at the end of January enters both), and far less than the 17 classes' own
+    noise would move their mean (19 times less over 1,000 draws)."""
     rng = np.random.default_rng(11)
     answers = {m: _answers(rng, 50) for m in ("2026-01", "2026-02")}
     grid = Grid((1,), ("2026-01", "2026-02"), INDEX_GRID, min_n=10)
@@ -120,7 +120,7 @@ def test_the_index_noise_and_its_covariance_are_what_fresh_noise_gives() -> None
     for found, expected in ((np.var(jan), v_jan), (np.var(feb), v_feb),
                             (np.var(np.subtract(feb, jan)), v_jan + v_feb - 2 * cov)):  # fmt: skip
         assert 0.7 * expected <= found <= 1.4 * expected, (found, expected)
-    assert np.mean(classes) > 2.5 * v_feb
+    assert np.mean(classes) > 10 * v_feb
 
 
 def test_the_rank_noise_of_tilted_counts_is_what_mw_noise_variance_says() -> None:
