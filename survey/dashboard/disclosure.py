@@ -327,6 +327,8 @@ class ProtectedTable:
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
         self._classes: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
         """The index's classes before they are tilted to the item mean (`counts`)."""
+        self._walks: dict[tuple[tuple[int, ...], tuple[str, ...]], Any] = {}
+        """`_walk`'s runs per offices and months."""
         self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
         self._spread: dict[tuple[str, int], dict[int, float]] = {}
         self._variance_arrays: dict[str, np.ndarray] = {}
@@ -466,7 +468,19 @@ class ProtectedTable:
         lie wholly inside the consecutive `months`, per calendar year: (base, end), the
         running total just before the run (−1: none, the start of the year) and the one at
         its end. A figure is the sum of their differences (`counts`); its noise is theirs
-        (`noise_variance`)."""
+        (`noise_variance`). The same for every item (an index figure reads eight): worked
+        out once per table."""
+        key = (tuple(offices), tuple(months))
+        found = self._walks.get(key)
+        if found is None:
+            if len(self._walks) >= MAX_FIGURES:
+                self._walks.clear()
+            found = self._walks[key] = self._walked(*key)
+        return found
+
+    def _walked(
+        self, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> list[tuple[int, list[tuple[int, int]]]]:
         rows = [self._office[o] for o in offices if o in self._office]
         cols = [self._month[m] for m in months if m in self._month]
         if not rows or not cols:
