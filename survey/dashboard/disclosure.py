@@ -72,7 +72,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from analysis.indices import mean_noise
 from survey.auth.schemas import Scope
 from survey.dashboard.filters import months_between
 from survey.dashboard.queries import CountColumns, CountRow
@@ -409,7 +408,7 @@ class ProtectedTable:
     ) -> float:
         """The variance of the noise of the figure's published index (index points²): the mean
         of k item indices with independent noises, (1/k²) Σ_j ν_j·Σ_l (x_l − ȳ_j)²/n_j²
-        (`analysis.indices.mean_noise`, each item's level noise ν_j as `noise_variance`).
+        (as `analysis.indices.mean_noise`, each item's level noise ν_j as `noise_variance`).
         Without index items (the classes untilted), the classes' own: ν·Σ_l (x_l − ȳ)²/n²
         over the 17 classes. Of another `item`, its own mean's, the same way."""
         offices, months = tuple(offices), tuple(months)
@@ -420,7 +419,8 @@ class ProtectedTable:
         for code, c in parts:
             nu = self.noise_variance(code, offices, months)
             if c.sum() > 0 and nu > 0:
-                found += float(mean_noise(*_scaled(self.grid.levels[code], c), nu))
+                x, mean, n = _scaled(self.grid.levels[code], c)
+                found += nu * sum((v - mean) ** 2 for v in x) / (n * n)  # mean_noise
         return found / len(parts) ** 2
 
     def index_covariance(
@@ -448,7 +448,7 @@ class ProtectedTable:
             if cov:
                 x, mean_a, n_a = _scaled(self.grid.levels[code], ca)
                 _, mean_b, n_b = _scaled(self.grid.levels[code], cb)
-                found += cov * float((x - mean_a) @ (x - mean_b)) / (n_a * n_b)
+                found += cov * sum((v - mean_a) * (v - mean_b) for v in x) / (n_a * n_b)
         return found / (len(a) * len(b))
 
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
@@ -747,12 +747,20 @@ def retarget(counts: np.ndarray, levels: Sequence[float], mean: float) -> np.nda
     return result
 
 
-def _scaled(levels: Sequence[float], counts: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """The levels on the index scale (0–100), the counts' index and n."""
-    lv = np.asarray(levels, dtype=np.float64)
-    x = 100.0 * (lv - lv[0]) / (lv[-1] - lv[0])
-    n = float(counts.sum())
-    return x, float(counts @ x) / n if n > 0 else math.nan, n
+def _scaled(
+    levels: tuple[float, ...], counts: np.ndarray
+) -> tuple[tuple[float, ...], float, float]:
+    """The levels on the index scale (0–100), the counts' index and n (plain floats: five
+    to 17 levels, too few for numpy to pay)."""
+    x = _index_scale(levels)
+    c = counts.tolist()
+    n = float(sum(c))
+    return x, sum(v * k for v, k in zip(x, c, strict=True)) / n if n > 0 else math.nan, n
+
+
+@functools.lru_cache(maxsize=64)
+def _index_scale(levels: tuple[float, ...]) -> tuple[float, ...]:
+    return tuple(100.0 * (v - levels[0]) / (levels[-1] - levels[0]) for v in levels)
 
 
 def _item_mean(parts: Sequence[tuple[str, np.ndarray]], grid: Grid) -> float:
