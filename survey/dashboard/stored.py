@@ -38,7 +38,12 @@ from survey.tables import DashboardFigure
 log = logging.getLogger("resonanz.dashboard")
 T = TypeVar("T")
 MAX_ROWS = 5000
-"""Rows kept at most (the newest); a view's figures are some 5–50 kB compressed."""
+"""Rows kept at most (the newest); a view's figures are 1–5 kB compressed, an office's
+comments of a year some 50–90 kB (at the bench's million)."""
+PRUNE_EVERY = 500
+"""Writes of a process between two `prune`s: the table stays bounded however many views a
+month's users ask for, between the warmings (which prune too)."""
+_written = [0]
 
 
 def code_version() -> str:
@@ -90,6 +95,12 @@ async def kept(
             blob = zlib.compress(pickle.dumps(value, protocol=5), 1)
             size = len(blob)
             await _write(key, kind, rolled, blob)
+            _written[0] += 1
+            if _written[0] % PRUNE_EVERY == 0:
+                try:
+                    await prune(rolled)
+                except Exception:  # the next one tries again
+                    log.warning("the kept dashboard figures could not be pruned", exc_info=True)
         return value[0], size
 
     value, size = await once(state, ("stored", key), read_or_make)
@@ -129,8 +140,8 @@ async def prune(rolled: str | None) -> None:
     """Delete the rows of another rolled-up month than `rolled` or of another release, and
     all but the newest MAX_ROWS."""
     await DashboardFigure.raw(
-        "DELETE FROM dashboard_figure WHERE rolled <> {} OR code <> {} OR key NOT IN "
-        "(SELECT key FROM dashboard_figure ORDER BY made_at DESC, id DESC LIMIT {})",
+        "DELETE FROM dashboard_figure WHERE key NOT IN (SELECT key FROM dashboard_figure "
+        "WHERE rolled = {} AND code = {} ORDER BY made_at DESC, id DESC LIMIT {})",
         rolled or "",
         CODE,
         MAX_ROWS,

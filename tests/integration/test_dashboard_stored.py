@@ -184,3 +184,17 @@ async def test_a_view_of_a_month_not_rolled_up_or_of_new_questions_is_never_kept
     _restart(app)
     assert (await _views(staff, [url]))[url]["rows"][0]["n"] > (n or 0) + 10
     assert await DashboardFigure.count() == 0
+
+
+async def test_pruning_keeps_the_newest_rows_of_this_month_and_release(
+    app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, rolled in enumerate(["2026-09", "2026-10", "2026-10", "2026-10", "2026-10"]):
+        await stored._write(f"key {k}", "overview", rolled, b"x")
+    monkeypatch.setattr(stored, "CODE", "another release")
+    await stored._write("key 5", "overview", "2026-10", b"x")
+    monkeypatch.undo()
+    monkeypatch.setattr(stored, "MAX_ROWS", 3)
+    await stored.prune("2026-10")
+    left = await DashboardFigure.select(DashboardFigure.key).order_by(DashboardFigure.key)
+    assert [r["key"] for r in left] == ["key 2", "key 3", "key 4"]
