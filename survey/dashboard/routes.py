@@ -543,9 +543,21 @@ async def _versions_used(
     state: State, offices: list[int], start: dt.date, end: dt.date
 ) -> list[VersionUsed]:
     """versions_in_period, read once for the office page's own questions and its version
-    note when both ask at once."""
-    return await once(state, ("versions used", tuple(offices), start, end),
-                      lambda: versions_in_period(offices, start, end))  # fmt: skip
+    note when both ask at once; kept in the database once the period is over (no response
+    can join it then), like the figures of its closed months."""
+
+    def read() -> Awaitable[list[VersionUsed]]:
+        return once(state, ("versions used", tuple(offices), start, end),
+                    lambda: versions_in_period(offices, start, end))  # fmt: skip
+
+    done = await _rolled(state)
+    if end >= today() - dt.timedelta(days=1) or done.month is None:  # a day of lag
+        return await read()
+    found: list[VersionUsed] = await stored.kept(
+        _cache(state), state, "versions", (tuple(offices), start, end),
+        done.month.isoformat()[:7], read,
+    )  # fmt: skip
+    return found
 
 
 async def _targets(
