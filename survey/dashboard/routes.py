@@ -423,9 +423,15 @@ async def _office_page(
             staff, table, filters, min_n, "office", _item_text(locale)
         )
 
+    async def kept_extras() -> tuple[dict[str, Markup], Learning]:
+        own_items = await _own_items(state, office_id, filters)  # in the figures drawn
+        found: tuple[dict[str, Markup], Learning] = await _stored(
+            state, staff, filters, "office page", (office_id, locale, own_items), extras
+        )
+        return found
+
     result, (figures, learning) = await asyncio.gather(
-        _office(state, staff, office_id, filters, locale, every_item=True),
-        _stored(state, staff, filters, "office page", (office_id, locale), extras),
+        _office(state, staff, office_id, filters, locale, every_item=True), kept_extras()
     )
     return result, figures, learning
 

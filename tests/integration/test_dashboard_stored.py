@@ -149,13 +149,15 @@ async def test_a_view_of_a_month_not_rolled_up_or_of_new_questions_is_never_kept
     await staff.login("max", "max-password-1")
     current = today().isoformat()[:7]  # the month in progress
     url = f"/api/v1/results/offices/{office}?to={current}"
+    page = f"/dashboard/offices/{office}?to={current}"
     before = (await _views(staff, [url]))[url]
+    assert "gut erreicht" not in (await _views(staff, [page]))[page]
     assert await DashboardFigure.count(), "its published months are closed: kept"
 
     # the job centre's new version asks a question of the item bank; answered today
     raw = msgspec.json.decode(standard_definition_bytes())
     bank = {i["code"]: dict(i) for i in EXTRA_ITEMS}
-    raw["items"] = [*raw["items"][:-1], bank["language_help"], raw["items"][-1]]
+    raw["items"] = [*raw["items"][:-1], bank["language_help"], bank["reachable"], raw["items"][-1]]
     raw["scales"] = {**raw["scales"], "yesno": YESNO}
     q = Questionnaire(code="own", name="Eigener Fragebogen")
     await q.save()
@@ -164,12 +166,13 @@ async def test_a_view_of_a_month_not_rolled_up_or_of_new_questions_is_never_kept
     )
     await version.save()
     new_link = await make_link(office, version=version.id)
-    await make_responses(app.state.engine, new_link, [{**FULL_ANSWERS, "language_help": 1}] * 12,
-                         definition=load_definition(raw))  # fmt: skip
+    answers = [{**FULL_ANSWERS, "language_help": 1, "reachable": 4}] * 12
+    await make_responses(app.state.engine, new_link, answers, definition=load_definition(raw))
     _restart(app)
     after = (await _views(staff, [url]))[url]
     assert "language_help" not in {i["item"] for i in before["items"]}
-    assert "language_help" in {i["item"] for i in after["items"]}
+    assert {"language_help", "reachable"} <= {i["item"] for i in after["items"]}
+    assert "gut erreicht" in (await _views(staff, [page]))[page], "the page's table of answers"
 
     # published through the month in progress (a demo's RESONANZ_TODAY): not rolled up, so
     # never kept, and a late response shows on the next view
