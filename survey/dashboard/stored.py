@@ -141,7 +141,7 @@ async def prune(rolled: str | None) -> None:
     all but the newest MAX_ROWS."""
     await DashboardFigure.raw(
         "DELETE FROM dashboard_figure WHERE key NOT IN (SELECT key FROM dashboard_figure "
-        "WHERE rolled = {} AND code = {} ORDER BY made_at DESC, id DESC LIMIT {})",
+        "WHERE rolled = {} AND code = {} ORDER BY id DESC LIMIT {})",
         rolled or "",
         CODE,
         MAX_ROWS,
