@@ -17,14 +17,25 @@ office, the version note and the flagged count. Erasing a job centre deletes eve
 
 Rows are written on a view's first computation (by a request or by the warming,
 survey/dashboard/warm.py); `prune` deletes those of an earlier rolled-up month or another
-release and keeps at most MAX_ROWS. The values are pickled: they are written only by this
-module, and whoever may write the database may change every figure anyway.
+release and keeps at most MAX_ROWS.
+
+A row never outlives what it was made of: a computation reads the marks of the last hidden or
+deleted comment and of the last erasure (`_marks`, rows of `heartbeat`) before it reads any
+count, and deletes its own row again when either moved before its write was done (an
+erasure or a retention deletion while the warming or a view was working: the row would hold
+what was deleted). `forget` moves its mark and then deletes every row, after the erasure has
+committed, so a row written in between is deleted by one or the other.
+
+The values are pickled and sealed with an HMAC of the server's secret key: a row is
+unpickled only when its seal is right, so neither a forged row nor a backup of another
+server is ever run as code (a row that does not open is replaced).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import pickle
 import zlib
@@ -33,6 +44,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from survey.dashboard.cache import BoundedCache, once
+from survey.dashboard.queries import COMMENTS_CHANGED
 from survey.tables import DashboardFigure
 
 log = logging.getLogger("resonanz.dashboard")
@@ -44,6 +56,10 @@ PRUNE_EVERY = 500
 """Writes of a process between two `prune`s: the table stays bounded however many views a
 month's users ask for, between the warmings (which prune too)."""
 _written = [0]
+FORGOTTEN = "figures forgotten"
+"""The `heartbeat` row whose time says when every kept figure was last deleted (`forget`)."""
+SEAL = 32
+"""Bytes of a row's HMAC-SHA256 seal, before its compressed pickle."""
 
 
 def code_version() -> str:
@@ -88,13 +104,20 @@ async def kept(
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
 
+    secret = str(getattr(getattr(state, "settings", None), "secret_key", "") or "").encode()
+
     async def read_or_make() -> tuple[T, int]:
-        value, size = await _read(key)
+        value, size = await _read(key, secret) if secret else (None, 0)
         if value is None:
+            before = await _marks()  # before any count is read
             value = (await make(),)
             blob = zlib.compress(pickle.dumps(value, protocol=5), 1)
             size = len(blob)
-            await _write(key, kind, rolled, blob)
+            if not secret:  # nothing to seal rows with: kept in this process only
+                return value[0], size
+            await _write(key, kind, rolled, _sealed(secret, blob))
+            if await _marks() != before:  # deleted or hidden while it was made
+                await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
             _written[0] += 1
             if _written[0] % PRUNE_EVERY == 0:
                 try:
@@ -108,16 +131,34 @@ async def kept(
     return value
 
 
-async def _read(key: str) -> tuple[Any, int]:
+async def _marks() -> tuple[object, object]:
+    """When a comment was last hidden or deleted, and when every kept figure was last
+    deleted (None: never)."""
+    rows = await DashboardFigure.raw(
+        "SELECT name, at FROM heartbeat WHERE name IN ({}, {})", COMMENTS_CHANGED, FORGOTTEN
+    )
+    found = {r["name"]: r["at"] for r in rows}
+    return found.get(COMMENTS_CHANGED), found.get(FORGOTTEN)
+
+
+def _sealed(secret: bytes, blob: bytes) -> bytes:
+    return hmac.digest(secret, blob, "sha256") + blob
+
+
+async def _read(key: str, secret: bytes) -> tuple[Any, int]:
     rows = await DashboardFigure.raw("SELECT value FROM dashboard_figure WHERE key = {}", key)
     if not rows:
         return None, 0
-    blob = bytes(rows[0]["value"])
-    try:
-        return pickle.loads(zlib.decompress(blob)), len(blob)  # our own rows
-    except Exception:  # a row this release cannot read: worked out again
-        log.warning("a stored dashboard figure could not be read; working it out again")
-        return None, 0
+    sealed = bytes(rows[0]["value"])
+    seal, blob = sealed[:SEAL], sealed[SEAL:]
+    if hmac.compare_digest(seal, hmac.digest(secret, blob, "sha256")):
+        try:
+            return pickle.loads(zlib.decompress(blob)), len(blob)  # sealed by this server
+        except Exception:  # another release's classes: worked out again
+            pass
+    log.warning("a stored dashboard figure could not be opened; working it out again")
+    await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
+    return None, 0
 
 
 async def _write(key: str, kind: str, rolled: str, blob: bytes) -> None:
@@ -149,5 +190,13 @@ async def prune(rolled: str | None) -> None:
 
 
 async def forget() -> None:
-    """Delete every row (a job centre's data was erased: its group's figures held it)."""
+    """Delete every row (a job centre's data was erased: its group's figures held it). Call
+    it after the erasure has committed: the mark first, so that a figure being made from the
+    data before tells that it is stale (`kept`), then the rows."""
+    await DashboardFigure.raw(
+        "INSERT INTO heartbeat (name, at) VALUES ({}, {}) "
+        "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+        FORGOTTEN,
+        dt.datetime.now(dt.UTC),
+    )
     await DashboardFigure.raw("DELETE FROM dashboard_figure")

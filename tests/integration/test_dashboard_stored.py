@@ -123,7 +123,7 @@ async def test_a_restarted_server_shows_the_kept_figures_and_never_a_stale_one(
     kept = await DashboardFigure.select(DashboardFigure.value).where(
         DashboardFigure.kind == "comments"
     )
-    assert len(kept) == 1 and b"Text 0 3" not in zlib.decompress(kept[0]["value"])
+    assert len(kept) == 1 and b"Text 0 3" not in zlib.decompress(kept[0]["value"][stored.SEAL :])
 
     # erasing a job centre deletes every kept figure (they were made with its responses)
     slug = (await Organization.select(Organization.slug).where(Organization.id == orgs[1])
@@ -201,3 +201,99 @@ async def test_pruning_keeps_the_newest_rows_of_this_month_and_release(
     await stored.prune("2026-10")
     left = await DashboardFigure.select(DashboardFigure.key).order_by(DashboardFigure.key)
     assert [r["key"] for r in left] == ["key 2", "key 3", "key 4"]
+
+
+RAN: list[int] = []
+
+
+def _ran() -> None:
+    RAN.append(1)
+
+
+class _Forged:
+    """What someone who may write the database (or hands over a backup) could put in a row:
+    a pickle that runs code when it is loaded."""
+
+    def __reduce__(self) -> tuple[Any, tuple[()]]:
+        return (_ran, ())
+
+
+async def _two_job_centres(app: Litestar) -> tuple[list[int], list[int]]:
+    """Two job centres of one network with two offices each, answers in a closed month."""
+    network = await make_network()
+    orgs = [await make_organization(network=network) for _ in range(2)]
+    offices = [await make_office(organization=org) for org in orgs for _ in range(2)]
+    for k, office in enumerate(offices):
+        answers = [{**FULL_ANSWERS, "overall": 1 + (k + i) % 5} for i in range(14)]
+        await make_responses(app.state.engine, await make_link(office), answers,
+                             when=in_closed_month())  # fmt: skip
+    return orgs, offices
+
+
+async def test_a_user_who_sees_other_offices_never_gets_another_user_s_kept_figures(
+    staff: StaffClient, app: Litestar
+) -> None:
+    """Two managers of job centres in one network share the comparison group but see their
+    own offices only: the second never gets the first's kept overview (the key holds the
+    offices a user may see)."""
+    orgs, offices = await _two_job_centres(app)
+    await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
+    await make_staff_user("eva", "eva-password-1", "manager", organization=orgs[1])
+    url = "/api/v1/results/overview"
+    await staff.login("max", "max-password-1")
+    mine = {r["office_id"] for r in (await _views(staff, [url]))[url]["rows"]}
+    assert mine == set(offices[:2]) and await DashboardFigure.count()
+    for restart in (False, True):  # from this process's cache, and from the database
+        if restart:
+            _restart(app)
+        await staff.login("eva", "eva-password-1")
+        rows = (await _views(staff, [url]))[url]["rows"]
+        assert {r["office_id"] for r in rows} == set(offices[2:]), restart
+
+
+async def test_a_figure_made_while_a_job_centre_was_erased_is_not_kept(
+    staff: StaffClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warming or a view works out a figure from the counts before an erasure (or a
+    retention deletion) and writes it after the erasure deleted the kept ones: the row would
+    hold what was deleted. It deletes its own row when the marks moved meanwhile."""
+    orgs, _ = await _two_job_centres(app)
+    await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
+    await staff.login("max", "max-password-1")
+    inner = queries.count_columns
+
+    async def read_then_erased(*args: Any, **kwargs: Any) -> Any:
+        found = await inner(*args, **kwargs)
+        await stored.forget()  # another process erased a job centre meanwhile
+        return found
+
+    monkeypatch.setattr(queries, "count_columns", read_then_erased)
+    url = "/api/v1/results/overview"
+    await _views(staff, [url])
+    assert await DashboardFigure.count() == 0, "nothing made from the data before is kept"
+    monkeypatch.undo()
+    _restart(app)
+    await _views(staff, [url])
+    assert await DashboardFigure.count(), "kept again once nothing moved"
+
+
+async def test_a_row_without_this_server_s_seal_is_never_unpickled(
+    staff: StaffClient, app: Litestar
+) -> None:
+    """A row written by someone else (a forged one, or a backup of another server with its
+    own secret key) is not loaded: the figures are worked out again and the row replaced."""
+    import pickle
+
+    orgs, _ = await _two_job_centres(app)
+    await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
+    await staff.login("max", "max-password-1")
+    url = "/api/v1/results/overview"
+    first = await _views(staff, [url])
+    forged = zlib.compress(pickle.dumps((_Forged(),), protocol=5))
+    for seal in (b"\0" * stored.SEAL, stored._sealed(b"another server's key", forged)[:32]):
+        await DashboardFigure.update({DashboardFigure.value: seal + forged}, force=True)
+        _restart(app)
+        assert await _views(staff, [url]) == first
+        assert RAN == [], "the forged pickle was never loaded"
+        rows = await DashboardFigure.select(DashboardFigure.value)
+        assert rows and all(bytes(r["value"]) != seal + forged for r in rows), "replaced"
