@@ -63,15 +63,15 @@ SEAL = 32
 
 
 def code_version() -> str:
-    """A digest of every file of `survey/` and `analysis/` and of the numerical libraries'
-    versions: figures made by another release are never read."""
-    import numpy
-    import plotly
-    import scipy
+    """A digest of every file of `survey/` and `analysis/` and of the versions of the
+    numerical and masking libraries: figures made by another release are never read."""
+    from importlib.metadata import version
 
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{numpy.__version__} {scipy.__version__} {plotly.__version__}".encode())
+    # the numerical libraries, and those the comments are masked with (name lists, IBANs)
+    for package in ("numpy", "scipy", "plotly", "faker", "python-stdnum"):
+        digest.update(f"{package} {version(package)} ".encode())
     for folder in ("survey", "analysis"):
         for path in sorted((root / folder).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
