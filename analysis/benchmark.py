@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
 
+from analysis._scipy import stats
 from analysis.counts import CountTable, FloatArray, as_table, midranks
 from analysis.indices import (
     Estimate,
@@ -251,8 +251,8 @@ Position = Literal[
     "within", "above 95%", "below 95%", "above 99.8%", "below 99.8%", "too few responses"
 ]
 
-Z_95 = float(stats.norm.ppf(0.975))
-Z_998 = float(stats.norm.ppf(0.999))
+Z_95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), as a literal: scipy is imported lazily
+Z_998 = 3.090232306167813  # scipy.stats.norm.ppf(0.999)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, special
 
+from analysis._scipy import optimize, special
 from analysis.counts import CountTable, FloatArray, as_table
 from analysis.indices import moments
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
+from analysis._scipy import stats
 from analysis.counts import CountTable, FloatArray, as_counts, as_levels, as_table
 from analysis.indices import moments
 from analysis.model import index_estimates, office_model
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), as a literal: scipy is imported lazily
 
 
 @dataclass(frozen=True, slots=True)

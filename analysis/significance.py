@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
 
+from analysis._scipy import special, stats
 from analysis.counts import FloatArray, as_count_list, as_counts, as_levels, midranks
 from analysis.indices import Estimate, satisfaction_index
 

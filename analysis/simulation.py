@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from analysis.counts import FloatArray
 
 ITEMS = 7
-THRESHOLDS = stats.norm.ppf([0.03, 0.08, 0.23, 0.60])
+THRESHOLDS = np.array(  # scipy.stats.norm.ppf([0.03, 0.08, 0.23, 0.60]), as literals
+    [-1.880793608151251, -1.4050715603096329, -0.7388468491852137, 0.2533471031357997]
+)
 COMPOSITE_LEVELS = (1 + np.arange(4 * ITEMS + 1) / ITEMS).tolist()
 ADJUSTERS = ("service_type", "language", "mode")
 SERVICE_TYPES = ("benefits", "placement", "case_management", "under_25")

@@ -311,3 +311,15 @@ def test_it_refuses_a_noise_that_is_not_a_variance(noise) -> None:
         satisfaction_index([1, 2, 3], noise=noise)
     with pytest.raises(ValueError, match="noise"):
         top_box([1, 2, 3], noise=noise)
+
+
+def test_the_normal_quantiles_written_as_literals_are_scipy_s() -> None:
+    """analysis imports scipy only when a statistic is computed (analysis._scipy), so its
+    module-level quantiles are literals: they must be exactly scipy's."""
+    from scipy import stats
+
+    from analysis import benchmark, indices, ranking, simulation
+
+    assert benchmark.Z_95 == indices.Z95 == ranking.Z95 == float(stats.norm.ppf(0.975))
+    assert float(stats.norm.ppf(0.999)) == benchmark.Z_998
+    assert (stats.norm.ppf([0.03, 0.08, 0.23, 0.60]) == simulation.THRESHOLDS).all()
