@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -166,8 +167,18 @@ async def test_it_answers_503_while_postgresql_cannot_write_and_recovers_by_itse
             assert ready.status_code == (503 if fault == "read-only" else 200), ready.text
             assert (await client.get("/healthz")).status_code == 200
             await repair
-            answers = [await client.post("/api/v1/responses", json=payload) for _ in range(2)]
-            assert [a.status_code for a in answers] in ([201, 200], [503, 201]), answers
+            # it recovers by itself: the pool's connections were dropped, so the first tries
+            # may still meet one (503); under load that took more than one try (1 run in 10)
+            statuses = []
+            for _ in range(20):
+                answer = await client.post("/api/v1/responses", json=payload)
+                statuses.append(answer.status_code)
+                if answer.status_code != 503:
+                    break
+                await asyncio.sleep(0.25)
+            assert statuses[-1] == 201 and set(statuses[:-1]) <= {503}, statuses
+            again = await client.post("/api/v1/responses", json=payload)
+            assert again.status_code == 200, again.text  # the same submission: stored once
             assert (await client.get("/readyz")).status_code == 200
             assert (await staff.login("alice", "correct-horse-battery")).status_code == 303
             assert await _stored(payload["submission_id"]) == 1
