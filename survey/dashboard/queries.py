@@ -504,16 +504,21 @@ async def comments_changed() -> object:
     return rows[0]["at"] if rows else None
 
 
+async def set_mark(name: str) -> None:
+    """Set the `heartbeat` row `name` to now (a mark that readers in every process compare)."""
+    await TextAnswer.raw(
+        "INSERT INTO heartbeat (name, at) VALUES ({}, {}) "
+        "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+        name,
+        dt.datetime.now(dt.UTC),
+    )
+
+
 async def mark_comments_changed() -> None:
     """Call after a comment was hidden or deleted (committed): kept comment lists are stale.
     The lists kept in the database (survey/dashboard/stored.py) are deleted too: they are no
     longer read under the new mark, and must not keep a hidden or deleted comment's text."""
-    await TextAnswer.raw(
-        "INSERT INTO heartbeat (name, at) VALUES ({}, {}) "
-        "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
-        COMMENTS_CHANGED,
-        dt.datetime.now(dt.UTC),
-    )
+    await set_mark(COMMENTS_CHANGED)
     await TextAnswer.raw("DELETE FROM dashboard_figure WHERE kind = 'comments'")
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from survey.dashboard.cache import BoundedCache, once
-from survey.dashboard.queries import COMMENTS_CHANGED
+from survey.dashboard.queries import COMMENTS_CHANGED, set_mark
 from survey.tables import DashboardFigure
 
 log = logging.getLogger("resonanz.dashboard")
@@ -193,10 +193,5 @@ async def forget() -> None:
     """Delete every row (a job centre's data was erased: its group's figures held it). Call
     it after the erasure has committed: the mark first, so that a figure being made from the
     data before tells that it is stale (`kept`), then the rows."""
-    await DashboardFigure.raw(
-        "INSERT INTO heartbeat (name, at) VALUES ({}, {}) "
-        "ON CONFLICT (name) DO UPDATE SET at = excluded.at",
-        FORGOTTEN,
-        dt.datetime.now(dt.UTC),
-    )
+    await set_mark(FORGOTTEN)
     await DashboardFigure.raw("DELETE FROM dashboard_figure")
