@@ -8,6 +8,7 @@ import random
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import msgspec
 from piccolo.engine.base import Engine
@@ -165,3 +166,25 @@ def responses_with_counts(
     for level, count in zip(levels, counts, strict=True):
         out.extend({**FULL_ANSWERS, item: level} for _ in range(count))
     return out
+
+
+async def make_bank_version(
+    codes: Sequence[str] = ("language_help", "reachable"),
+) -> tuple[int, Any]:
+    """A published version of a job centre's own questionnaire: the standard items with these
+    questions of the item bank before the last (the comment); its id and its definition."""
+    from survey.manage.questionnaires import EXTRA_ITEMS, YESNO
+    from survey.questionnaire import load_definition, standard_definition_bytes
+    from survey.tables import Questionnaire, QuestionnaireVersion
+
+    raw = msgspec.json.decode(standard_definition_bytes())
+    bank = {i["code"]: dict(i) for i in EXTRA_ITEMS}
+    raw["items"] = [*raw["items"][:-1], *(bank[c] for c in codes), raw["items"][-1]]
+    raw["scales"] = {**raw["scales"], "yesno": YESNO}
+    q = Questionnaire(code="own", name="Eigener Fragebogen")
+    await q.save()
+    version = QuestionnaireVersion(
+        questionnaire=q.id, number=1, definition=raw, published_at=dt.datetime.now(dt.UTC)
+    )
+    await version.save()
+    return int(version.id), load_definition(raw)

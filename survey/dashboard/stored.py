@@ -104,7 +104,7 @@ async def kept(
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
 
-    secret = str(getattr(getattr(state, "settings", None), "secret_key", "") or "").encode()
+    secret = state.settings.secret_key.encode()
 
     async def read_or_make() -> tuple[T, int]:
         value, size = await _read(key, secret) if secret else (None, 0)

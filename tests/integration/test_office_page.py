@@ -12,6 +12,7 @@ from survey.dashboard.routes import about
 from tests.builders import (
     FULL_ANSWERS,
     in_closed_month,
+    make_bank_version,
     make_link,
     make_office,
     make_organization,
@@ -80,32 +81,16 @@ async def test_the_items_a_job_centre_added_to_its_questionnaire_show_on_the_off
 ) -> None:
     # t18: a yes/no question of a job centre's own questionnaire was answered, exported to
     # researchers, named in the version note, and shown on no dashboard
-    import msgspec
-
-    from survey.manage.questionnaires import EXTRA_ITEMS, YESNO
-    from survey.questionnaire import load_definition, standard_definition_bytes
-    from survey.tables import Questionnaire, QuestionnaireVersion
-
-    raw = msgspec.json.decode(standard_definition_bytes())
-    bank = {i["code"]: dict(i) for i in EXTRA_ITEMS}
-    extra = [bank["language_help"], bank["reachable"]]
-    raw["items"] = [*raw["items"][:-1], *extra, raw["items"][-1]]
-    raw["scales"] = {**raw["scales"], "yesno": YESNO}
-    q = Questionnaire(code="own", name="Eigener Fragebogen")
-    await q.save()
-    version = QuestionnaireVersion(
-        questionnaire=q.id, number=1, definition=raw, published_at=dt.datetime.now(dt.UTC)
-    )
-    await version.save()
+    version, definition = await make_bank_version()
     org = await make_organization()
     office = await make_office(organization=org)
-    link = await make_link(office, version=version.id)
+    link = await make_link(office, version=version)
     answers = [
         {**FULL_ANSWERS, "language_help": 1 if k < 24 else 0, "reachable": 5} for k in range(30)
     ]
     answers += [{**FULL_ANSWERS} for _ in range(3)]  # three did not answer either
     await make_responses(app.state.engine, link, answers, when=in_closed_month(),
-                         definition=load_definition(raw))  # fmt: skip
+                         definition=definition)  # fmt: skip
     await make_staff_user("max", "max-password-1", "manager", organization=org)
     await staff.login("max", "max-password-1")
     result = (await staff.client.get(f"/api/v1/results/offices/{office}")).json()
