@@ -74,7 +74,7 @@ import numpy as np
 
 from survey.auth.schemas import Scope
 from survey.dashboard.filters import months_between
-from survey.dashboard.queries import CountColumns, CountRow
+from survey.dashboard.queries import CountColumns, CountRow, month_number
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS, INDEX_SCALE
 
 MAX_NOISE = 2
@@ -777,9 +777,11 @@ def _true_n(rows: CountColumns, grid: Grid) -> np.ndarray:
     grid's first item when it has no index)."""
     item = INDEX_ITEM if INDEX_ITEM in grid.levels else next(iter(grid.levels), INDEX_ITEM)
     out = np.zeros((len(grid.offices), len(grid.months)))
+    if item not in rows.items:
+        return out
     office_no, known = _office_numbers(rows.office, grid)
-    mine = (rows.item == item) & known
-    month_no = _month_numbers(rows.month[mine], grid)
+    mine = (rows.item_no == rows.items.index(item)) & known
+    month_no = _month_numbers(rows.month_no[mine], grid)
     inside = month_no >= 0
     np.add.at(out, (office_no[mine][inside], month_no[inside]), rows.n[mine][inside])
     return out
@@ -796,13 +798,24 @@ def _office_numbers(office: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndar
     return office_no, offices[office_no] == office
 
 
-def _month_numbers(month: np.ndarray, grid: Grid) -> np.ndarray:
-    """Each row's month as its number in the grid (−1: not in the grid)."""
-    if not month.size:
+def _month_numbers(month_no: np.ndarray, grid: Grid) -> np.ndarray:
+    """Each row's month (`CountColumns.month_no`) as its number in the grid (−1: not in the
+    grid)."""
+    if not month_no.size:
         return np.zeros(0, np.int64)
-    names, month_of = np.unique(month, return_inverse=True)
-    at = {m: i for i, m in reversed(list(enumerate(grid.months)))}
-    return np.array([at.get(m, -1) for m in names.tolist()], dtype=np.int64)[month_of]
+    numbers = [month_number(m) for m in grid.months]
+    valid = [m for m in numbers if m >= 0]
+    if not valid:
+        return np.full(month_no.size, -1, np.int64)
+    low = min(valid)
+    at = np.full(max(valid) - low + 1, -1, np.int64)
+    for i, m in reversed(list(enumerate(numbers))):  # the first of a month named twice
+        if m >= 0:
+            at[m - low] = i
+    spot = month_no - low
+    inside = (spot >= 0) & (spot < at.size)
+    found: np.ndarray = np.where(inside, at[np.where(inside, spot, 0)], -1)
+    return found
 
 
 def protect(
@@ -851,7 +864,7 @@ def _published(rows: CountColumns, grid: Grid) -> CountColumns:
     """The rows of months up to `grid.published_through`."""
     if grid.published_through is None or not len(rows):
         return rows
-    return rows.where(rows.month <= grid.published_through)
+    return rows.where(rows.month_no <= month_number(grid.published_through))
 
 
 def _first_totals(n: np.ndarray, ends: np.ndarray, year: np.ndarray) -> np.ndarray:
@@ -885,15 +898,14 @@ def _cells(rows: CountColumns, grid: Grid) -> tuple[dict[str, np.ndarray], dict[
     office, value = rows.office, rows.value
     n, key = rows.n.astype(np.float64), rows.key_sum.astype(np.uint64)
     office_no, known = _office_numbers(office, grid)
-    month_no = _month_numbers(rows.month, grid)
-    item_names, item_of = np.unique(rows.item, return_inverse=True)
+    month_no = _month_numbers(rows.month_no, grid)
+    item_of = rows.item_no
     counts: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}
     for item, levels in grid.levels.items():
         shape = (len(grid.offices), len(grid.months), len(levels))
         counts[item], keys[item] = np.zeros(shape), np.zeros(shape, dtype=np.uint64)
-        code = np.flatnonzero(item_names == item)
-        if not code.size:
+        if item not in rows.items:
             continue
         if item == INDEX_ITEM:
             level = np.clip(np.floor(CLASSES * value / INDEX_SCALE + 0.5).astype(np.int64)
@@ -901,7 +913,7 @@ def _cells(rows: CountColumns, grid: Grid) -> tuple[dict[str, np.ndarray], dict[
         else:  # a scale's levels are the whole numbers from its minimum to its maximum
             level = value - int(levels[0])
         inside = (level >= 0) & (level < len(levels))
-        mine = (item_of == code[0]) & known & (month_no >= 0) & inside
+        mine = (item_of == rows.items.index(item)) & known & (month_no >= 0) & inside
         at = (office_no[mine], month_no[mine], level[mine])
         np.add.at(counts[item], at, n[mine])
         with np.errstate(over="ignore"):
