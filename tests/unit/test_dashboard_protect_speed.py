@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from survey.dashboard.disclosure import INDEX_GRID, Grid, protect
+from survey.dashboard.disclosure import INDEX_GRID, Grid, nonnegative, nonnegative_rows, protect
 from survey.dashboard.queries import CountColumns, CountRow
 from survey.questionnaire import INDEX_ITEM
 
@@ -100,3 +100,34 @@ def test_it_turns_columns_back_into_the_same_rows() -> None:
     assert CountColumns.of(rows).rows() == rows
     assert CountColumns.from_tuples([]).rows() == []
     assert len(CountColumns.of(rows).where(np.arange(len(rows)) < 7)) == 7
+
+
+@pytest.mark.parametrize("name", ["plain", "filtered"])
+def test_each_office_s_figures_worked_out_at_once_are_those_worked_out_one_by_one(
+    name: str,
+) -> None:
+    """`matrix` of single offices sums every office's blocks at once (`each_office`); the
+    figures are those of `counts` office by office on a table that never did."""
+    rows, grid, dimension = _scenarios()[name]
+    columns = {v: CountColumns.of(r) for v, r in (dimension or {}).items()} or None
+    one_by_one, at_once = (protect(CountColumns.of(rows), grid, columns) for _ in range(2))
+    offices = [*grid.offices, 99]  # one the grid does not hold: no figure
+    for months in (grid.months, grid.months[-12:], grid.months[3:5], grid.months[11:14]):
+        for item in grid.levels:
+            expected = np.array([one_by_one.counts(item, [o], months) for o in offices])
+            found = at_once.matrix(item, [[o] for o in offices], months)
+            assert np.array_equal(found, expected), (item, months)
+            assert [at_once.counts(item, [o], months).tolist() for o in offices] == (
+                expected.tolist()
+            )
+
+
+def test_the_rows_made_non_negative_at_once_are_each_row_made_non_negative() -> None:
+    rng = np.random.default_rng(3)
+    levels = (1.0, 2.0, 3.0, 4.0, 5.0)
+    counts = rng.integers(-3, 9, (400, 5)).astype(float)
+    counts[:40] = 0.0  # nobody
+    counts[40:80] = np.clip(counts[40:80], 0, None)  # no negative count
+    counts[80:90] = -1.0  # a negative total
+    expected = np.array([nonnegative(row, levels) for row in counts])
+    assert np.array_equal(nonnegative_rows(counts, levels), expected)
