@@ -455,7 +455,7 @@ async def test_the_count_table_equals_the_raw_answers_after_api_submissions(
 
 
 async def test_the_rollups_give_the_same_counts_as_the_count_table_alone(
-    client: httpx.AsyncClient, app: Litestar
+    client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     today = dt.date.today()
     offices = [await make_office(), await make_office()]
@@ -493,6 +493,11 @@ async def test_the_rollups_give_the_same_counts_as_the_count_table_alone(
         assert await rows(case, done) == before, case
     for d, before in zip(DIMENSIONS, values, strict=True):
         assert await _dimension_rows(offices, d, done, start) == before, d
+    # read unpacked (office, month, item and value each in its own column): the same rows
+    monkeypatch.setattr(queries, "_packable", lambda *args: False)
+    for case, before in zip(cases, expected, strict=True):
+        assert await rows(case, done) == before, case
+        assert await rows(case, queries.Rolled(None)) == before, case
     index = await RollupCount.raw("SELECT DISTINCT value FROM rollup_count WHERE item = '_index'")
     assert {r["value"] % 105 for r in index} == {0}, "the index kept in its classes"
     keys = await DailyCount.raw("SELECT SUM(key_sum) AS k FROM daily_count WHERE item = 'respect'")
