@@ -619,11 +619,11 @@ class ProtectedTable:
         self, item: str, groups: Sequence[Iterable[int]], months: Iterable[str]
     ) -> np.ndarray:
         months = list(months)
-        groups = [tuple(g) for g in groups]
-        if all(len(g) == 1 for g in groups):  # one office each: their sums at once
-            self.each_office(item, [g[0] for g in groups], months)
-        return np.array([self.counts(item, g, months) for g in groups]).reshape(
-            len(groups), len(self.levels(item))
+        units = [tuple(g) for g in groups]
+        if all(len(g) == 1 for g in units):  # one office each: their sums at once
+            self.each_office(item, [g[0] for g in units], months)
+        return np.array([self.counts(item, g, months) for g in units]).reshape(
+            len(units), len(self.levels(item))
         )
 
     def each_office(self, item: str, offices: Iterable[int], months: Iterable[str]) -> None:
@@ -964,30 +964,46 @@ def _running(cells: np.ndarray, year: np.ndarray) -> np.ndarray:
 
 
 def _cells(rows: CountColumns, grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """True counts and record-key sums per item as offices × months × levels."""
-    office, value = rows.office, rows.value
+    """True counts and record-key sums per item as offices × months × levels: every row's
+    place in one array of all items' cells, summed there at once (a key sum put in place
+    when no other row shares its cell, as the rollup's rows never do)."""
+    value = rows.value
     n, key = rows.n.astype(np.float64), rows.key_sum.astype(np.uint64)
-    office_no, known = _office_numbers(office, grid)
+    office_no, known = _office_numbers(rows.office, grid)
     month_no = _month_numbers(rows.month_no, grid)
-    item_of = rows.item_no
+    place = np.full(len(rows), -1, dtype=np.int64)
+    cells = office_no * len(grid.months) + month_no  # each row's office × month
+    kept = known & (month_no >= 0)
+    layout = []
+    begin = 0
+    for item, levels in grid.levels.items():
+        layout.append((item, begin, (len(grid.offices), len(grid.months), len(levels))))
+        if item in rows.items:
+            if item == INDEX_ITEM:
+                level = np.clip(np.floor(CLASSES * value / INDEX_SCALE + 0.5).astype(np.int64)
+                                - CLASSES, 0, len(INDEX_LEVELS) - 1)  # fmt: skip
+            else:  # a scale's levels are the whole numbers from its minimum to its maximum
+                level = value - int(levels[0])
+            mine = (rows.item_no == rows.items.index(item)) & kept
+            mine &= (level >= 0) & (level < len(levels))
+            place[mine] = begin + cells[mine] * len(levels) + level[mine]
+        begin += len(grid.offices) * len(grid.months) * len(levels)
+    used = place >= 0
+    at = place[used]
+    # whole numbers: the same sums in any order
+    all_counts = np.bincount(at, weights=n[used], minlength=begin).astype(np.float64)
+    all_keys = np.zeros(begin, dtype=np.uint64)
+    if at.size and int(np.bincount(at).max()) > 1:
+        with np.errstate(over="ignore"):
+            np.add.at(all_keys, at, key[used])
+    else:
+        all_keys[at] = key[used]
     counts: dict[str, np.ndarray] = {}
     keys: dict[str, np.ndarray] = {}
-    for item, levels in grid.levels.items():
-        shape = (len(grid.offices), len(grid.months), len(levels))
-        counts[item], keys[item] = np.zeros(shape), np.zeros(shape, dtype=np.uint64)
-        if item not in rows.items:
-            continue
-        if item == INDEX_ITEM:
-            level = np.clip(np.floor(CLASSES * value / INDEX_SCALE + 0.5).astype(np.int64)
-                            - CLASSES, 0, len(INDEX_LEVELS) - 1)  # fmt: skip
-        else:  # a scale's levels are the whole numbers from its minimum to its maximum
-            level = value - int(levels[0])
-        inside = (level >= 0) & (level < len(levels))
-        mine = (item_of == rows.items.index(item)) & known & (month_no >= 0) & inside
-        at = (office_no[mine], month_no[mine], level[mine])
-        np.add.at(counts[item], at, n[mine])
-        with np.errstate(over="ignore"):
-            np.add.at(keys[item], at, key[mine])
+    for item, first, shape in layout:
+        size = shape[0] * shape[1] * shape[2]
+        counts[item] = all_counts[first : first + size].reshape(shape)
+        keys[item] = all_keys[first : first + size].reshape(shape)
     return counts, keys
 
 
