@@ -679,22 +679,53 @@ def _power_curve(
     def power(size: float) -> float:
         vs = sigma * sigma / size + extra_var
         ys = mu_true + delta + math.sqrt(vs) * z
-        ws = 1.0 / (vs + t2)  # (G,)
-        sw = big_w[None, :] + ws[None, :]
-        mu = (big_s[None, :] + ws[None, :] * ys[:, None]) / sw
-        q = big_t[None, :] + ws[None, :] * ys[:, None] ** 2 - sw * mu * mu
-        ll = -0.5 * (big_l[None, :] + np.log(vs + t2)[None, :] + np.log(sw) + q)
-        dens = np.exp(ll - ll.max(axis=1, keepdims=True)) * trap[None, :]
-        pw = dens / dens.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            b = np.where(t2 > 0, vs / (vs + t2), 1.0)[None, :]
-        dm = sign * (1.0 - b) * (ys[:, None] - mu)
-        ds = np.maximum(np.sqrt(vs * (1.0 - b) + (1.0 - b) ** 2 / sw), 1e-9)
-        prob = np.sum(pw * special.ndtr(dm / ds), axis=1)
-        diff = np.sum(pw * dm, axis=1)
+        prob, diff = _verdict_draws(vs, ys, t2, big_w, big_s, big_t, big_l, trap, sign)
         return float(np.mean((prob >= tail) & (diff >= min_difference)))
 
     return power
+
+
+def _verdict_draws(
+    vs: float, ys: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray,
+    big_t: FloatArray, big_l: FloatArray, trap: FloatArray, sign: float,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """Per draw of the office's estimate `ys` (variance `vs`), P(θ − μ > 0) and E(θ − μ)
+    (times `sign`) under the posterior of τ on the grid τ² = `t2` (`_power_curve`):
+    mu = (S + w·y)/Σw, q = T + w·y² − Σw·mu², ll = −½(L + log(v + τ²) + log Σw + q),
+    pw ∝ exp(ll − max)·trap, dm = sign·(1 − b)(y − mu), ds = √(v(1 − b) + (1 − b)²/Σw).
+    The draws × grid arrays are worked on in place (three instead of about twenty: about
+    twice as fast), each step the same operation on the same numbers as the formulas
+    written out, so the same bits (tests/unit/test_analysis_power_speed.py)."""
+    ws = 1.0 / (vs + t2)  # (G,)
+    sw = big_w[None, :] + ws[None, :]
+    column = ys[:, None]
+    mu = ws[None, :] * column
+    mu += big_s[None, :]
+    mu /= sw
+    q = ws[None, :] * column**2
+    q += big_t[None, :]
+    spare = sw * mu
+    spare *= mu
+    q -= spare
+    q += big_l[None, :] + np.log(vs + t2)[None, :] + np.log(sw)
+    q *= -0.5  # ll
+    q -= q.max(axis=1, keepdims=True)
+    np.exp(q, out=q)
+    q *= trap[None, :]
+    q /= q.sum(axis=1, keepdims=True)
+    pw = q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(t2 > 0, vs / (vs + t2), 1.0)[None, :]
+    dm = np.subtract(column, mu, out=mu)
+    dm *= sign * (1.0 - b)
+    ds = np.maximum(np.sqrt(vs * (1.0 - b) + (1.0 - b) ** 2 / sw), 1e-9)
+    np.divide(dm, ds, out=spare)
+    special.ndtr(spare, out=spare)
+    spare *= pw
+    prob: FloatArray = np.sum(spare, axis=1)
+    dm *= pw
+    diff: FloatArray = np.sum(dm, axis=1)
+    return prob, diff
 
 
 def responses_for_verdict(
