@@ -507,26 +507,64 @@ async def _steering(
     staff: Scope,
     filters: Filters,
     plan: SteeringPlan,
-    table: disclosure.ProtectedTable | None,
     office_id: int | None = None,
     *,
     locale: str | None = None,
     noted: tuple[steering.VersionNote | None] | None = None,
 ) -> dict[str, Any]:
     """Targets, outreach points against main offices, and the version note (issue 11), on
-    the page's own protected table. `office_id`: one office's page (its targets and versions);
-    the note names items by their text in `locale` (None, as warming the caches: by code);
-    `noted`: the note already read (`_version_note`, at once with the page's other reads)."""
-    min_n = _settings(state).min_responses
-    out: dict[str, Any] = {"targets": [], "kinds": []}
-    if plan.needs_table:
-        assert table is not None, "the caller reads the table when the plan needs it"
-        out["targets"] = steering.judge_targets(staff, table, filters, min_n, plan.targets)
-        out["kinds"] = steering.compare_kinds(staff, table, filters, min_n, plan.kinds)
+    the page's own protected table (`_judged`). `office_id`: one office's page (its targets
+    and versions); the note names items by their text in `locale` (None, as warming the
+    caches: by code); `noted`: the note already read (`_version_note`, at once with the
+    page's other reads)."""
     offices = [office_id] if office_id is not None else sorted(staff.visible)
-    (note,) = noted if noted is not None else (await _version_note(state, offices, filters),)
-    out["versions"] = note.labelled(_item_text(locale)) if note and locale else note
-    return out
+    judged, (note,) = await asyncio.gather(  # independent: at once
+        _judged(state, staff, filters, plan, office_id),
+        _noted(noted) if noted is not None else _version_note_of(state, offices, filters),
+    )
+    return {
+        "targets": judged[0],
+        "kinds": judged[1],
+        "versions": note.labelled(_item_text(locale)) if note and locale else note,
+    }
+
+
+async def _noted(noted: tuple[steering.VersionNote | None]) -> tuple[steering.VersionNote | None]:
+    return noted
+
+
+async def _version_note_of(
+    state: State, offices: list[int], filters: Filters
+) -> tuple[steering.VersionNote | None]:
+    return (await _version_note(state, offices, filters),)
+
+
+async def _judged(
+    state: State, staff: Scope, filters: Filters, plan: SteeringPlan, office_id: int | None
+) -> tuple[list[steering.TargetRow], list[steering.KindRow]]:
+    """The targets and the kinds of office of `plan` judged on the page's protected table
+    (the overview's, or the office page's for `office_id`), kept as the page's figures are
+    once its months are closed (`_stored`), under the plan: the targets and kinds are read
+    on every view (an admin may change them), the table is not read again for them (a
+    restarted server's first overview of the demo read and protected it: 270-460 ms)."""
+    if not plan.needs_table:
+        return [], []
+
+    async def make() -> tuple[list[steering.TargetRow], list[steering.KindRow]]:
+        if office_id is None:
+            table = await _overview_table(state, staff, filters, plan)
+        else:
+            table = await _office_table(state, staff, office_id, filters, True)
+        assert table is not None, "the plan needs the table"
+        min_n = _settings(state).min_responses
+        return (steering.judge_targets(staff, table, filters, min_n, plan.targets),
+                steering.compare_kinds(staff, table, filters, min_n, plan.kinds))  # fmt: skip
+
+    made_of = (office_id, sorted(plan.targets.items()), sorted(plan.kinds.items()))
+    found: tuple[list[steering.TargetRow], list[steering.KindRow]] = await _stored(
+        state, staff, filters, "steering", made_of, make
+    )
+    return found
 
 
 async def _version_note(
@@ -769,9 +807,8 @@ class DashboardController(Controller):
         result = await _overview(state, staff, filters, sort, plan)
         context = _view(request, staff, filters) | {"result": result, "sort": sort or "office"}
         context["steering"] = await _steering(
-            state, staff, filters, plan, await _overview_table(state, staff, filters, plan),
-            locale=context["locale"], noted=(note,),
-        )  # fmt: skip
+            state, staff, filters, plan, locale=context["locale"], noted=(note,)
+        )
         return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
 
     @get(["/overview.csv", "/overview.xlsx"])
@@ -836,8 +873,6 @@ class DashboardController(Controller):
             queries.flagged_count(office_id, filters, last),
             _version_note(state, [office_id], filters),
         )
-        table = await _office_table(state, staff, office_id, filters, True) if plan.needs_table \
-            else None  # fmt: skip
         raw_page = request.query_params.get("comments_page") or "1"
         page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 6 else 1
         context = view | {
@@ -849,7 +884,7 @@ class DashboardController(Controller):
             ),
             "may_hide_comments": view["may_hide_comments"] and office_id in staff.administered,
             "steering": await _steering(
-                state, staff, filters, plan, table, office_id, locale=view["locale"], noted=(note,)
+                state, staff, filters, plan, office_id, locale=view["locale"], noted=(note,)
             ),
             "flagged": about(flagged),
         }

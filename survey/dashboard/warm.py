@@ -74,8 +74,7 @@ async def warm(state: State) -> int:
     for scope in await comparison_groups():
         plan = await routes._steering_plan(state, scope, filters)
         await routes._overview(state, scope, filters, None, plan)
-        table = await routes._overview_table(state, scope, filters, plan)
-        await routes._steering(state, scope, filters, plan, table)
+        await routes._steering(state, scope, filters, plan)
         for locale in UI_LOCALES:
             await routes._benchmark_page(state, scope, filters, None, locale)
         views += 2
@@ -84,10 +83,7 @@ async def warm(state: State) -> int:
             for locale in UI_LOCALES:
                 await routes._office_page(state, scope, office.id, filters, locale)
             office_plan = await routes._steering_plan(state, scope, filters, office.id)
-            office_table = None
-            if office_plan.needs_table:
-                office_table = await routes._office_table(state, scope, office.id, filters, True)
-            await routes._steering(state, scope, filters, office_plan, office_table, office.id)
+            await routes._steering(state, scope, filters, office_plan, office.id)
             views += 1
             await asyncio.sleep(PAUSE_SECONDS)
     return views

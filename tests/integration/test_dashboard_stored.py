@@ -15,7 +15,7 @@ from survey.dashboard import queries, stored
 from survey.dashboard.cache import forget_values
 from survey.dashboard.filters import today
 from survey.manage import retention
-from survey.tables import DashboardFigure, Office, Organization, TextAnswer
+from survey.tables import DashboardFigure, Office, Organization, Target, TextAnswer
 from tests.builders import (
     FULL_ANSWERS,
     in_closed_month,
@@ -73,6 +73,12 @@ async def test_a_restarted_server_shows_the_kept_figures_and_never_a_stale_one(
     joining = await make_organization()  # joins the network later
     await make_responses(app.state.engine, await make_link(await make_office(organization=joining)),
                          [FULL_ANSWERS] * 14, when=in_closed_month())  # fmt: skip
+    # a target and two kinds of office: the steering block judges them on the page's table
+    await Office.update({Office.kind: "branch"}).where(Office.id == offices[1])
+    day = today()
+    await Target(office=offices[0], item="_index", value=70.0,
+                 valid_from=day - dt.timedelta(days=400),
+                 valid_to=day + dt.timedelta(days=30)).save()  # fmt: skip
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
     api = ["/api/v1/results/overview", f"/api/v1/results/offices/{offices[0]}",
@@ -80,6 +86,8 @@ async def test_a_restarted_server_shows_the_kept_figures_and_never_a_stale_one(
     pages = ["/dashboard", f"/dashboard/offices/{offices[0]}", "/dashboard/benchmark"]
     first = await _views(staff, api + pages)
     assert await DashboardFigure.count() >= 6, "overview, office, benchmark, charts, comments"
+    assert 'data-testid="target-row"' in first[pages[1]]
+    assert 'data-testid="kind-row"' in first[pages[0]]
 
     # a new process reads them without reading a count, and shows the same
     _restart(app)
