@@ -1,6 +1,6 @@
 """Personal data in free-text comments, found and masked before any staff member or researcher
-reads them: names, e-mail, phone numbers, street addresses with postcode, dates of birth,
-IBANs, job-centre case and customer numbers.
+reads them: names, e-mail (also written as jens(at)gmx.de), phone numbers, street addresses
+with postcode, dates of birth, IBANs, job-centre case and customer numbers.
 
 The dashboards and the research exports both call `mask_personal_data`. Masking is automatic
 and can miss something (a name that is in no list and follows no cue, a number written out in
@@ -11,6 +11,9 @@ How names are found, without a language model (nothing is downloaded at run time
   follow (Arabic script: the next word, and one more if it is a known name);
 - after a cue (Mein Name ist, ich heiße, my name is, мене звати, меня зовут, اسمي, adım …): the
   next one to three name-like words, whatever their case;
+- after a staff role (Beraterin Schneider, Sachbearbeiter Kowalski) or a kinship word (mein
+  Sohn Emre), in German, English, Ukrainian, Russian, Turkish, Arabic and Farsi: see
+  `_after_role_or_kin`;
 - a known first name followed by a capitalised word (Anna Becker, Олена Петренко), or in Arabic
   script by another known name (محمد علي). Known names are the person-name lists that Faker
   (MIT licence, the lists ship inside its wheel) keeps for German, Austrian, English, Turkish,
@@ -56,6 +59,14 @@ class Finding:
 # ---- numbers, contact data, addresses, dates ------------------------------------------------
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_AT = r"(?:\s*(?:\((?:at|ät)\)|\[(?:at|ät)\]|\{(?:at|ät)\}|<(?:at|ät)>|@)\s*)"
+_DOT = r"(?:\s*(?:\((?:dot|punkt)\)|\[(?:dot|punkt)\]|\{(?:dot|punkt)\})\s*|\s+(?:dot|punkt)\s+|\.)"
+_TLD = r"(?:de|com|net|org|eu|info|at|ch|biz|me|io|ua|ru|tr|pl|ro|bg|uk|fr|it|nl|es|gr)"
+_OBFUSCATED_EMAIL = re.compile(
+    rf"(?i:(?<![\w.+-])[\w.+-]*\w(?:{_AT}|\s+(?:at|ät)\s+)[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}(?!\w))"
+)
+"""An e-mail address written to dodge robots: jens(at)gmx.de, jens [at] gmx dot de, jens at
+gmx.de (a bare "at" counts only before a domain with a known ending)."""
 _IBAN = re.compile(r"(?<!\w)[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?!\w)")
 """The shape of an IBAN, compact or in groups of four; is_valid checks its check digits."""
 _BG_NUMBER = re.compile(r"(?<![\w/])\d{3}\s?\d{2}\s?(?:BG|bg|//)\s?\d{7}(?![\w])")
@@ -71,9 +82,9 @@ _NUMBER_CUE = re.compile(
 )
 """A word that says a number follows (BG-Nummer, Kundennr., Aktenzeichen, Az., Steuer-ID …)."""
 _CUED_NUMBER = re.compile(r"[A-Za-z]{0,3}\d[\w/.-]*(?:\s\d[\w/.-]*){0,3}")
-_PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d(?:[ /()-]{0,2}\d){5,}(?!\w)")
-"""Six or more digits, optionally separated by spaces, slashes, dashes or brackets (not
-dots, so dates such as 24.11.2026 stay)."""
+_PHONE = re.compile(r"(?<!\w)(?:\+|00)?\d(?:(?: / |[ /()-]{0,2})\d){5,}(?!\w)")
+"""Six or more digits, optionally separated by spaces, slashes (also " / " after an area
+code: 04131 / 12 34 56), dashes or brackets (not dots, so dates such as 24.11.2026 stay)."""
 
 _MONTHS = (
     r"(?:Jan(?:uar|uary)?|Feb(?:ruar|ruary)?|Mär(?:z)?|Mar(?:ch)?|Apr(?:il)?|Mai|May|"
@@ -136,6 +147,8 @@ _POSTCODE = re.compile(
 def _numbers(text: str) -> Iterable[Finding]:
     for m in _EMAIL.finditer(text):
         yield Finding("email", m.start(), m.end())
+    for m in _OBFUSCATED_EMAIL.finditer(text):
+        yield Finding("email", m.start(), m.end())
     for m in _IBAN.finditer(text):
         if stdnum_iban.is_valid(m.group()):
             yield Finding("iban", m.start(), m.end())
@@ -173,9 +186,14 @@ def _addresses(text: str) -> Iterable[Finding]:
         yield Finding("address", m.start(), m.end())
 
 
+_YEARS = re.compile(r"(?:19|20)\d\d\s?[/-]\s?(?:19|20)\d\d")
+"""Two years (2019/2020, 2019 - 2020): a school year or a period, not a phone number."""
+
+
 def _phones(text: str) -> Iterable[Finding]:
     for m in _PHONE.finditer(text):
-        yield Finding("phone", m.start(), m.end())
+        if not _YEARS.fullmatch(m.group()):
+            yield Finding("phone", m.start(), m.end())
 
 
 # ---- names ------------------------------------------------------------------------------------
@@ -409,6 +427,113 @@ def _after_cue(text: str, lists: NameLists) -> Iterable[Finding]:
             yield Finding("name", taken[0].start(), taken[-1].end())
 
 
+_ROLE = re.compile(
+    r"(?<![\w-])(?i:\w*(?:berater|sachbearbeiter|fallmanager|vermittler|betreuer|ansprechpartner|"
+    r"leiter|mitarbeiter|chef|coach)(?:in)?|\w*fachkraft|kolleg(?:e|in))(?![\w-])"
+)
+"""A German staff role before a surname: "Die Beraterin Schneider", "Sachbearbeiter Kowalski"."""
+_KIN = re.compile(
+    r"(?<![\w-])(?i:(?:Stief|Ehe|Lebens)?(?:sohn|sohnes|tochter|kind|kindes|baby|mann|frau|"
+    r"gefährtin?|gefährte|bruder|schwester|vater|mutter|enkel|enkelin|neffe|nichte|cousine?|"
+    r"partner|partnerin|freund|freundin|verlobter?|oma|opa|onkel|tante|schwager|schwägerin))"
+    r"(?![\w-])"
+)
+"""A German kinship word before a given name: "Mein Sohn Emre (3)"."""
+_OTHER_ROLE_OR_KIN = re.compile(
+    r"(?i:\b(?:advis[oe]r|case\s?worker|work\s+coach|officer|consultant|clerk|counsell?or|"
+    r"manager)|\bmy\s+(?:son|daughter|child|kid|baby|husband|wife|partner|brother|sister|"
+    r"father|mother|mum|mom|dad|boyfriend|girlfriend|grandson|granddaughter|nephew|niece|cousin)"
+    r"|\b(?:консультант|працівни|інспектор|менеджер|спеціаліст|куратор|радни|сотрудни|"
+    r"специалист|инспектор|служащ)\w*"
+    r"|\b(?:син|сина|сину|синові|синок|донька|доньку|доньці|донечка|дочка|дочку|дочь|дочери|сын|"
+    r"сына|сыну|чоловік|чоловіка|дружина|дружину|жена|жену|муж|мужа|брат|брата|сестра|сестру|"
+    r"мама|мати|мать|тато|батько|отец|дитина|дитину|ребёнок|ребенок|онук|онука|внук|внучка)"
+    r"|\b(?:danışman|memur|görevli|müdür|uzman|yetkili|çalışan)\w*"
+    r"|\b(?:oğlum|oğlumuz|kızım|kızımız|eşim|kocam|karım|annem|babam|kardeşim|ablam|abim|"
+    r"çocuğum|torunum))(?!\w)"
+)
+"""The same in English, Ukrainian, Russian and Turkish, whose nouns are not capitalised: a
+capitalised word after them is a name ("my son Emre", "консультантка Олена")."""
+_ARABIC_ROLE_OR_KIN = re.compile(
+    r"(?<![\u0600-\u06ff])(?:ال)?(?:موظف|موظفة|موظفه|مستشار|مستشارة|مستشاره|مسؤول|مسؤولة|"
+    r"ابني|ابنتي|بنتي|ولدي|زوجي|زوجتي|أخي|اخي|أختي|اختي|أمي|امي|أبي|ابي|والدي|والدتي|طفلي|"
+    r"طفلتي|کارمند|مشاور|پسرم|دخترم|همسرم|شوهرم|برادرم|خواهرم|مادرم|پدرم|فرزندم)"
+    r"(?![\u0600-\u06ff])"
+)
+"""The same in Arabic and Farsi script (no capitals): the next word if it is a known name."""
+
+_JOB_CENTRE_NOUNS = _word_set(
+    """Gespräch Gespräche Brief Briefe Post Anruf Anrufe Rückruf Kontakt Wechsel Vertretung
+    Urlaub Geduld Verständnis Ahnung Problem Probleme Fehler Schuld Recht Unrecht Nachricht
+    Druck Stress Ton Zugang Angebot Angebote Vorschlag Vorschläge Tipp Tipps Info Infos
+    Auskunft Rat Bewerbung Bewerbungen Maßnahme Maßnahmen Jobs Stellen Arbeitsplatz Vertrag
+    Nummer Sprechzeit Sprechzeiten Raum Zimmer Büro Schalter Eingang Ersatz Leistung
+    Leistungen Kindergeld Kita Kindergarten Schule Schulen Deutschkurs Integrationskurs
+    Dolmetscher Übersetzung Formular Formulare Email Mail Telefon Rückmeldung Erklärung
+    Lebenslauf Praktikum Zeugnis Papiere Dokumente Nachweis Nachweise Ausweis Krankheit
+    Sorgen Angst Fragen Frage Antwort Antworten Ärger Kummer Mühe Freude Spaß Respekt
+    Immer Nie Leider Total Super Echt Wirklich Wieder Gut Schlecht Toll Nett Freundlich
+    Unfreundlich Neu Neue Neuer Alt Alte Jung Junge Hat Ist War Sind Waren Kann Konnte Hatte
+    Will Wollte Muss Musste Soll"""
+)
+"""Capitalised words that follow a role or kinship word without being a name ("Berater
+Termin verschoben", "Mitarbeiter Freundlich!")."""
+_NOUN_ENDING = re.compile(
+    r"(?:ung|heit|keit|schaft|tion|sion|tät|nis|tum|ment|chen|lein|ismus|ik|ur|anz|enz|ei|"
+    r"ling|geld|zeit|amt|stelle|platz|kurs|e|en|er|es)$"
+)
+"""Endings of German nouns; a capitalised word that ends so and is no known name is taken
+for a noun after a role word ("Berater Wohnung" stays)."""
+
+
+@cache
+def _german_nouns() -> frozenset[str]:
+    """Faker's German word list (its capitalised words are everyday nouns) and the above."""
+    words = importlib.import_module("faker.providers.lorem.de_DE").Provider.word_list
+    return frozenset(w for w in words if _is_upper(w)) | COMMON_WORDS | _JOB_CENTRE_NOUNS
+
+
+def _surname_after_role(word: str, lists: NameLists) -> bool:
+    if not _is_upper(word) or word in _german_nouns():
+        return False
+    if _known(word, lists.last) or _known(word, lists.first):
+        return True
+    return _NOUN_ENDING.search(word.casefold()) is None
+
+
+def _given_name_after_kin(word: str, lists: NameLists) -> bool:
+    return (
+        _is_upper(word)
+        and word not in _german_nouns()
+        and word not in AMBIGUOUS_FIRST_NAMES
+        and _known(word, lists.first)
+    )
+
+
+def _after_role_or_kin(text: str, lists: NameLists) -> Iterable[Finding]:
+    """A name after a staff role ("Sachbearbeiter Kowalski") or a kinship word ("mein Sohn
+    Emre"), with a second word when it continues the name ("Anna Kowalski")."""
+    rules: list[tuple[re.Pattern[str], Callable[[str, NameLists], bool]]] = [
+        (_ROLE, _surname_after_role),
+        (_KIN, _given_name_after_kin),
+        (_OTHER_ROLE_OR_KIN, lambda w, _: _is_upper(w) and w not in COMMON_WORDS),
+        (_ARABIC_ROLE_OR_KIN, lambda w, ls: _known(w, ls.first) or _known(w, ls.last)),
+    ]
+    for pattern, is_name in rules:
+        for m in pattern.finditer(text):
+            words = _words(text, m.end(), 2)
+            if not words or not is_name(words[0].group(), lists):
+                continue
+            last = words[0]
+            if len(words) > 1 and (
+                _surname_after_role(words[1].group(), lists)
+                if pattern is not _ARABIC_ROLE_OR_KIN
+                else _known(words[1].group(), lists.last)
+            ):
+                last = words[1]
+            yield Finding("name", words[0].start(), last.end())
+
+
 def _adjacent(text: str, left: re.Match[str], right: re.Match[str]) -> bool:
     return re.fullmatch(r"[ \t]+", text[left.end() : right.start()]) is not None
 
@@ -452,12 +577,14 @@ def _names(text: str) -> Iterable[Finding]:
     yield from _after_cue(text, lists)
     yield from _after_title(text, lists)
     yield from _known_pairs(text, lists)
+    yield from _after_role_or_kin(text, lists)
 
 
 # ---- putting it together --------------------------------------------------------------------
 
 Detector = Callable[[str], Iterable[Finding]]
 _DIGIT = re.compile(r"\d")
+_AT_SIGN = re.compile(r"@|(?i:[\s(\[{<](?:at|ät)[\s)\]}>])")
 
 
 def find_personal_data(text: str, *, today: dt.date | None = None) -> list[Finding]:
@@ -470,7 +597,7 @@ def find_personal_data(text: str, *, today: dt.date | None = None) -> list[Findi
 def _find(text: str, today: dt.date) -> tuple[Finding, ...]:
     """Cached: a dashboard shows the same comments on every visit (about 0.1-0.2 ms each)."""
     detectors: list[Detector] = []
-    if "@" in text or _DIGIT.search(text):  # most comments hold neither: skip those rules
+    if _DIGIT.search(text) or _AT_SIGN.search(text):  # most hold neither: skip those rules
         detectors += [_numbers, lambda t: _birth_dates(t, today), _addresses, _phones]
     detectors.append(_names)
     taken = [False] * len(text)

@@ -72,6 +72,34 @@ def test_it_masks_names_without_a_title_addresses_birth_dates_ibans_and_case_num
     assert mask_personal_data(text, today=TODAY) == masked
 
 
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        (
+            "Die Beraterin Schneider war unfreundlich, Sachbearbeiter Kowalski auch",
+            "Die Beraterin [Name] war unfreundlich, Sachbearbeiter [Name] auch",
+        ),
+        ("Arbeitsvermittler Dragan Petrović", "Arbeitsvermittler [Name]"),
+        ("Der Berater Termin war kurz, Mitarbeiter Freundlich", None),
+        ("Mein Sohn Emre (3) war dabei", "Mein Sohn [Name] (3) war dabei"),
+        ("Meine Tochter Kindergeld fehlt, mein Mann Arbeit sucht", None),
+        ("my son Emre and the advisor Smith", "my son [Name] and the advisor [Name]"),
+        ("мой сын Иван, консультант Петренко", "мой сын [Name], консультант [Name]"),
+        ("oğlum Emre, danışman Ayşe", "oğlum [Name], danışman [Name]"),
+        ("ابني أحمد", "ابني [Name]"),
+        ("Mail: jens(at)gmx.de", "Mail: [E-Mail]"),
+        ("jens [at] gmx dot de oder jens at web.de", "[E-Mail] oder [E-Mail]"),
+        ("I was at home, meeting at 10", None),
+        ("Telefon 04131 / 12 34 56", "Telefon [Telefon]"),
+        ("Schuljahr 2019 / 2020", None),
+    ],
+)
+def test_it_masks_names_after_roles_and_kinship_words_hidden_e_mail_and_split_area_codes(
+    text: str, masked: str | None
+) -> None:
+    assert mask_personal_data(text, today=TODAY) == (masked or text)
+
+
 def test_it_uses_the_labels_it_is_given_and_its_own_for_the_rest() -> None:
     labels = {"email": "[e-mail]", "customer": "[customer number]", "phone": "[phone]",
               "name": "[name]"}  # fmt: skip
