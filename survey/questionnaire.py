@@ -34,6 +34,12 @@ KIND_NAMES = {"main": N_("Main office"), "branch": N_("Branch"), "outreach": N_(
 LOCAL_ZONE = ZoneInfo("Europe/Berlin")
 """Days and months of responses are those of the job centres' time zone."""
 
+FREE_TEXT_OPTIONAL = N_(
+    "A free-text question cannot be required: a compulsory comment pushes clients to write "
+    "something, often personal details, and the survey promises that every question may be "
+    "left out."
+)
+"""Why the administration refuses to make a free-text item required."""
 INDEX_SCALE = 420
 """Composite index values are stored as 420 × mean (420 is divisible by 1..7: exact)."""
 MAX_INDEX_ITEMS = 7
@@ -52,6 +58,7 @@ class Item(msgspec.Struct, frozen=True):
     text: dict[str, str]
     scale: str | None = None
     required: bool = False
+    """Never for a free-text item (FREE_TEXT_OPTIONAL): `load_definition` reads it as False."""
     index: bool = False
     max_length: int = 1000
 
@@ -77,7 +84,14 @@ class Definition(msgspec.Struct, frozen=True):
 
     def text(self, texts: dict[str, str], locale: str) -> str:
         """The text in `locale`, falling back to the questionnaire's source language."""
-        return texts.get(locale) or texts.get(self.source_locale) or next(iter(texts.values()))
+        return texts[self.text_locale(texts, locale)]
+
+    def text_locale(self, texts: dict[str, str], locale: str) -> str:
+        """The language `text` shows: `locale`, or the source language where it has no text."""
+        for code in (locale, self.source_locale):
+            if texts.get(code):
+                return code
+        return next(iter(texts))
 
     @property
     def index_items(self) -> list[Item]:
@@ -95,11 +109,24 @@ def load_definition(raw: bytes | str | dict[str, Any]) -> Definition:
     data = msgspec.json.encode(raw) if isinstance(raw, dict) else raw
     definition = msgspec.json.decode(data, type=Definition)
     _check_definition(definition)
+    if any(i.required and i.type == "text" for i in definition.items):
+        items = [
+            msgspec.structs.replace(i, required=i.required and i.type != "text")
+            for i in definition.items
+        ]
+        definition = msgspec.structs.replace(definition, items=items)
     return definition
 
 
 def standard_definition_bytes() -> bytes:
     return resources.files("survey.data").joinpath("standard_questionnaire.json").read_bytes()
+
+
+def item_bank_bytes() -> bytes:
+    """The item bank's questions beyond the standard questionnaire's, with their texts in the
+    respondent languages, in the shape of a questionnaire definition (so `resonanz i18n status
+    --questionnaire survey/data/item_bank.json` and export/import work on it too)."""
+    return resources.files("survey.data").joinpath("item_bank.json").read_bytes()
 
 
 def _check_definition(d: Definition) -> None:

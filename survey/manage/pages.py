@@ -900,8 +900,10 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
         version_id: int,
     ) -> Redirect:
-        await _checked_form(request, state, staff)
-        await questionnaires.publish(actor, version_id)
+        form = await _checked_form(request, state, staff)
+        await questionnaires.publish(
+            actor, version_id, str(form.get("outdated_translations") or "") or None
+        )
         return Redirect(
             f"/manage/questionnaire-versions/{version_id}?done=published", status_code=303
         )

@@ -27,68 +27,20 @@ from survey.manage.schemas import (
     VersionOut,
     VersionPatch,
 )
-from survey.questionnaire import MAX_INDEX_ITEMS, load_definition, standard_definition_bytes
+from survey.questionnaire import (
+    FREE_TEXT_OPTIONAL,
+    MAX_INDEX_ITEMS,
+    item_bank_bytes,
+    load_definition,
+    standard_definition_bytes,
+)
 from survey.tables import BankItem, Questionnaire, QuestionnaireVersion, Response
 
 SOURCE = "de"
-YESNO = {
-    "min": 0,
-    "max": 1,
-    "labels": {
-        "de": {"0": "nein", "1": "ja"},
-        "en": {"0": "no", "1": "yes"},
-        "ar": {"0": "لا", "1": "نعم"},
-        "uk": {"0": "ні", "1": "так"},
-        "tr": {"0": "hayır", "1": "evet"},
-        "ru": {"0": "нет", "1": "да"},
-    },
-}
-EXTRA_ITEMS: list[dict[str, Any]] = [
-    {
-        "code": "reachable",
-        "type": "scale",
-        "scale": "agree5",
-        "required": False,
-        "index": False,
-        "text": {
-            "de": "Ich habe das Jobcenter gut erreicht (Telefon, E-Mail oder vor Ort).",
-            "en": "It was easy to reach the job centre (phone, e-mail or in person).",
-        },
-    },
-    {
-        "code": "documents_clear",
-        "type": "scale",
-        "scale": "agree5",
-        "required": False,
-        "index": False,
-        "text": {
-            "de": "Ich weiß, welche Unterlagen ich abgeben muss.",
-            "en": "I know which documents I have to hand in.",
-        },
-    },
-    {
-        "code": "language_help",
-        "type": "scale",
-        "scale": "yesno",
-        "required": False,
-        "index": False,
-        "text": {
-            "de": "Hätten Sie Hilfe bei der Sprache gebraucht?",
-            "en": "Would you have needed help with the language?",
-        },
-    },
-    {
-        "code": "wait_minutes",
-        "type": "scale",
-        "scale": "satisfied5",
-        "required": False,
-        "index": False,
-        "text": {
-            "de": "Wie zufrieden sind Sie mit der Wartezeit vor Ort?",
-            "en": "How satisfied are you with the waiting time on site?",
-        },
-    },
-]
+_ITEM_BANK: dict[str, Any] = msgspec.json.decode(item_bank_bytes())
+YESNO: dict[str, Any] = _ITEM_BANK["scales"]["yesno"]
+EXTRA_ITEMS: list[dict[str, Any]] = _ITEM_BANK["items"]
+"""The item bank beyond the standard questionnaire (survey/data/item_bank.json)."""
 
 
 def _standard() -> dict[str, Any]:
@@ -101,13 +53,16 @@ def bank_scales() -> dict[str, Any]:
 
 
 async def ensure_item_bank() -> None:
-    """The item bank holds the standard questionnaire's items and a few more; idempotent."""
-    have = {r["code"] for r in await BankItem.select(BankItem.code)}
+    """The item bank holds the standard questionnaire's items and a few more, as the files
+    have them (a bank item made by an older release gets the texts added since); idempotent."""
+    have = {r["code"]: _json(r["definition"]) for r in await BankItem.select()}
     for item in [*_standard()["items"], *EXTRA_ITEMS]:
         if item["code"] not in have:
             await BankItem.insert(BankItem(code=item["code"], definition=item)).on_conflict(
                 action="DO NOTHING"
             )
+        elif have[item["code"]] != item:
+            await BankItem.update({BankItem.definition: item}).where(BankItem.code == item["code"])
 
 
 def _json(raw: Any) -> Any:
@@ -238,7 +193,53 @@ async def version(actor: Actor, version_id: int) -> VersionOut:
     _, row = await version_org(actor, version_id)
     full = await QuestionnaireVersion.select().where(QuestionnaireVersion.id == version_id).first()
     assert full is not None
-    return _version_out(full, row["questionnaire_id"])
+    out = _version_out(full, row["questionnaire_id"])
+    if full["published_at"] is None:
+        reference = await _reference_items(row["questionnaire_id"])
+        out.outdated_translations = outdated_translations(_json(full["definition"]), reference)
+    return out
+
+
+async def _reference_items(questionnaire_id: int) -> dict[str, dict[str, Any]]:
+    """Each item as this questionnaire last published it, else as the item bank has it: the
+    German wording its translations were made for."""
+    reference = await _bank()
+    published = await (
+        QuestionnaireVersion.select(QuestionnaireVersion.definition)
+        .where(
+            (QuestionnaireVersion.questionnaire == questionnaire_id)
+            & QuestionnaireVersion.published_at.is_not_null()
+        )
+        .order_by(QuestionnaireVersion.number)
+    )
+    for row in published:
+        reference |= {i["code"]: i for i in _json(row["definition"])["items"]}
+    return reference
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").split()) == " ".join((b or "").split())
+
+
+def outdated_translations(
+    definition: dict[str, Any], reference: dict[str, dict[str, Any]]
+) -> dict[str, list[str]]:
+    """Item code -> the languages whose text was made for another German wording: the German
+    text differs from the reference's while the translation is still the reference's."""
+    out: dict[str, list[str]] = {}
+    for item in definition["items"]:
+        ref = reference.get(item["code"], {}).get("text", {})
+        text = item["text"]
+        if not ref or _same(text.get(SOURCE), ref.get(SOURCE)):
+            continue
+        langs = [
+            lang
+            for lang, translated in text.items()
+            if lang != SOURCE and translated.strip() and _same(translated, ref.get(lang))
+        ]
+        if langs:
+            out[item["code"]] = langs
+    return out
 
 
 async def _draft(actor: Actor, version_id: int) -> tuple[int, dict[str, Any], dict[str, Any]]:
@@ -266,7 +267,13 @@ async def _with_items(definition: dict[str, Any], items: list[VersionItem]) -> d
         if base is None:
             raise refuse(Invalid, N_("The item %(code)s is not in the item bank."), code=spec.code)
         item = copy.deepcopy(base)
-        item["required"] = spec.required
+        if (
+            spec.required
+            and item["type"] == "text"
+            and not current.get(spec.code, {}).get("required")
+        ):
+            raise Invalid(FREE_TEXT_OPTIONAL)
+        item["required"] = spec.required and item["type"] != "text"  # a draft made before: off
         item["text"] = {**item["text"], **{k: v for k, v in spec.text.items() if v.strip()}}
         for lang in spec.text:
             if lang not in RESPOND_LOCALES:
@@ -377,8 +384,14 @@ def publish_problems(definition: dict[str, Any]) -> list[str]:
     return missing
 
 
-async def publish(actor: Actor, version_id: int) -> VersionOut:
-    org_id, _, definition = await _draft(actor, version_id)
+OUTDATED_CHOICES = ("german", "keep")
+"""What publishing does with translations made for an earlier German wording: drop them (the
+question is shown in German in those languages) or keep them (the admin confirms they still
+say the same, e.g. after a typo fixed in the German text)."""
+
+
+async def publish(actor: Actor, version_id: int, outdated: str | None = None) -> VersionOut:
+    org_id, row, definition = await _draft(actor, version_id)
     missing = publish_problems(definition)
     if missing:
         raise refuse(
@@ -386,13 +399,34 @@ async def publish(actor: Actor, version_id: int) -> VersionOut:
             N_("Cannot publish: the item %(code)s has no German text."),
             code=", ".join(missing),
         )
+    stale = outdated_translations(definition, await _reference_items(row["questionnaire_id"]))
+    if outdated not in (None, "", *OUTDATED_CHOICES):
+        raise refuse(Invalid, N_("Unknown choice %(choice)s."), choice=str(outdated)[:40])
+    if stale and not outdated:
+        raise refuse(
+            Conflict,
+            N_(
+                "Cannot publish: the German text of %(items)s changed, but the translations "
+                "(%(languages)s) were made for the earlier wording. Update them, or choose to "
+                "show these questions in German in those languages, or confirm that the "
+                "translations still fit."
+            ),
+            items=", ".join(stale),
+            languages=", ".join(sorted({lang for langs in stale.values() for lang in langs})),
+        )
+    if stale and outdated == "german":
+        for item in definition["items"]:
+            for lang in stale.get(item["code"], []):
+                item["text"].pop(lang, None)
     try:
         load_definition(definition)
     except (ValueError, msgspec.ValidationError) as exc:
         raise refuse(Invalid, N_("Cannot publish: %(reason)s"), reason=exc) from None
     now = dt.datetime.now(dt.UTC)
     done = (
-        await QuestionnaireVersion.update({QuestionnaireVersion.published_at: now})
+        await QuestionnaireVersion.update(
+            {QuestionnaireVersion.published_at: now, QuestionnaireVersion.definition: definition}
+        )
         .where(
             (QuestionnaireVersion.id == version_id) & QuestionnaireVersion.published_at.is_null()
         )
@@ -400,7 +434,13 @@ async def publish(actor: Actor, version_id: int) -> VersionOut:
     )
     if not done:
         raise Conflict(N_("This version is published already."))
-    await audit.record(actor, "version_published", org_id, version=version_id)
+    if stale:  # who decided what about which translations
+        await audit.record(
+            actor, "version_published", org_id, version=version_id,
+            outdated_translations=stale, choice=outdated,
+        )  # fmt: skip
+    else:
+        await audit.record(actor, "version_published", org_id, version=version_id)
     return await version(actor, version_id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -331,10 +331,18 @@ class ManageApiController(Controller):
 
     @post("/questionnaire-versions/{version_id:int}/publish", responses=_errors(409, 422))
     async def publish_version(
-        self, actor: NamedDependency[Actor], version_id: IdPath
+        self,
+        actor: NamedDependency[Actor],
+        version_id: IdPath,
+        outdated_translations: Annotated[
+            Literal["german", "keep"] | None, QueryParameter(name="outdated_translations")
+        ] = None,
     ) -> VersionOut:
-        """Freeze the draft for good; refused while an item has no German text."""
-        return await questionnaires.publish(actor, version_id)
+        """Freeze the draft for good; refused while an item has no German text, and (409) while
+        an item's German text changed but its translations were made for the earlier wording,
+        unless `outdated_translations` says what to do with them: `german` drops them (the
+        question is shown in German in those languages), `keep` keeps them."""
+        return await questionnaires.publish(actor, version_id, outdated_translations)
 
     # targets
     @get("/targets", responses=_errors())

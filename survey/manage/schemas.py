@@ -306,6 +306,9 @@ class VersionOut(msgspec.Struct):
     published_at: dt.datetime | None
     items: list[dict[str, Any]]
     translations: dict[str, str]
+    outdated_translations: dict[str, list[str]] = {}
+    """Of a draft (read one version): item code -> languages whose translation was made for an
+    earlier German wording of the item; publishing asks what to do with them."""
 
 
 class QuestionnaireOut(msgspec.Struct):

@@ -50,11 +50,17 @@ def _labels(definition: Definition, item: Item, locale: str) -> dict[str, str]:
 
 
 def item_view(definition: Definition, item: Item, locale: str, number: int = 0) -> dict[str, Any]:
+    shown = definition.text_locale(item.text, locale)
     view: dict[str, Any] = {
         "code": item.code,
         "number": format_number(number, locale),
         "type": item.type,
-        "text": definition.text(item.text, locale),
+        "text": item.text[shown],
+        # a question without a text in `locale` is shown in German: marked as German, left to
+        # right, so a screen reader reads it with its German voice and an RTL page does not
+        # reverse it
+        "text_lang": "" if shown == locale else html_lang(shown),
+        "text_dir": text_direction(shown),
         "required": item.required,
         # "(optional)" only says something where other questions must be answered
         "optional": not item.required and any(i.required for i in definition.items),
@@ -70,6 +76,12 @@ def item_view(definition: Definition, item: Item, locale: str, number: int = 0) 
         view["options"] = [
             (v, labels[str(v)] if full else format_number(v, locale)) for v in values
         ]
+        own = scale.labels.get(locale, {})
+        source = definition.source_locale
+        view["source_labels"] = (
+            {v for v in values if not own.get(str(v))} if full and locale != source else set()
+        )
+        view["source_lang"] = html_lang(source)
         if not full and labels:
             view["hint"] = format_list(
                 [f"{format_number(int(v), locale)} = {label}" for v, label in labels.items()],

@@ -154,7 +154,8 @@ async def test_it_shows_german_where_a_text_is_missing_never_an_empty_label(
     page = await client.get(f"/s/{link.token}?lang=tr")
     assert "Mein Anliegen wurde verstanden." in page.text
     assert "Mir wurde alles verständlich erklärt." in page.text
-    assert "<span>teils, teils</span>" in page.text
+    assert '<span lang="de" dir="ltr">teils, teils</span>' in page.text, "marked as German"
+    assert 'data-testid="untranslated">Mein Anliegen wurde verstanden.' in page.text
     assert "<span>tamamen katılıyorum</span>" in page.text
     assert "<span></span>" not in page.text
     assert not re.search(r"<legend><span class=\"num\">\d+\.</span> *</legend>", page.text)

@@ -24,6 +24,7 @@ from survey.settings import Settings
 from survey.tables import (
     ApiToken,
     AuditLog,
+    BankItem,
     Link,
     Membership,
     Office,
@@ -914,6 +915,70 @@ async def test_a_questionnaire_version_is_edited_as_a_draft_and_never_after_publ
     nothing = await staff.client.get("/api/v1/questionnaire-versions/987654")
     assert foreign.status_code == nothing.status_code == 403
     assert foreign.json() == nothing.json()
+
+
+async def test_publishing_asks_about_translations_of_an_earlier_german_text_and_text_stays_optional(
+    staff: StaffClient, world: World
+) -> None:
+    german = {"de": "Hätten Sie Hilfe bei der Sprache gebraucht?"}
+    old = {"code": "language_help", "type": "scale", "scale": "yesno", "text": german}
+    await BankItem(code="language_help", definition=old).save()  # from an older release
+    await staff.login("admin.a", PASSWORD)
+    bank = {b["code"]: b for b in (await staff.client.get("/api/v1/item-bank")).json()}
+    assert {"de", "ar", "uk", "tr", "fa", "ps"} <= set(bank["language_help"]["text"])
+    made = await _api(
+        staff, "POST", "/api/v1/questionnaires",
+        {"organization_id": world.ids["a"], "code": "jc-a", "name": "Unsere Befragung"},
+    )  # fmt: skip
+    draft = made.json()["versions"][0]
+    path = f"/api/v1/questionnaire-versions/{draft['id']}"
+    items = [{"code": i["code"], "required": False} for i in draft["items"]]
+    compulsory = [{**i, "required": i["code"] == "comment"} for i in items]
+    refused = await _api(staff, "PATCH", path, {"items": compulsory})
+    assert refused.status_code == 422 and "free-text" in refused.json()["detail"]
+    form = {"csrf_token": await _csrf(staff.client), "action": "required", "code": "comment"}
+    page = f"/manage/questionnaire-versions/{draft['id']}"
+    by_form = await staff.client.post(f"{page}/items", data=form)
+    assert by_form.status_code == 422 and "Freitextfrage kann keine Pflichtfrage" in by_form.text
+    editor = (await staff.client.get(page)).text
+    rows = {
+        c: editor.split(f'data-testid="item-{c}"')[1].split("</li>")[0]
+        for c in ("respect", "comment")
+    }
+    assert 'value="required"' in rows["respect"] and 'value="required"' not in rows["comment"]
+
+    reworded = [
+        {**i, "text": {"de": "Man war höflich zu mir."}} if i["code"] == "respect" else i
+        for i in items
+    ]
+    assert (await _api(staff, "PATCH", path, {"items": reworded})).status_code == 200
+    outdated = (await staff.client.get(path)).json()["outdated_translations"]
+    assert set(outdated) == {"respect"} and {"en", "uk", "ar", "de-x-ls"} <= set(
+        outdated["respect"]
+    )
+    assert 'data-testid="outdated-translations"' in (await staff.client.get(page)).text
+    stopped = await _api(staff, "POST", f"{path}/publish")
+    assert stopped.status_code == 409 and "respect" in stopped.json()["detail"]
+    reworded[0]["text"] = {"uk": "Зі мною були ввічливі."}  # the Ukrainian follows the German
+    await _api(staff, "PATCH", path, {"items": reworded})
+    assert "uk" not in (await staff.client.get(path)).json()["outdated_translations"]["respect"]
+    published = await _api(staff, "POST", f"{path}/publish?outdated_translations=german")
+    assert published.status_code == 201, published.text
+    respect = published.json()["items"][0]["text"]
+    assert set(respect) == {"de", "uk"}, "the others show the new German text"
+
+    second = await _api(staff, "POST", f"/api/v1/questionnaires/{made.json()['id']}/versions", {})
+    assert second.json()["outdated_translations"] == {}, "made for what version 1 published"
+    path = f"/api/v1/questionnaire-versions/{second.json()['id']}"
+    typo = [
+        {**i, "text": {"de": "Mein Anliegen wurde verstanden!"}} if i["code"] == "understood" else i
+        for i in items
+    ]
+    await _api(staff, "PATCH", path, {"items": typo})
+    kept = await _api(staff, "POST", f"{path}/publish?outdated_translations=keep")
+    assert kept.status_code == 201 and kept.json()["items"][1]["text"]["en"] == (
+        "My concern was understood."
+    )
 
 
 async def test_targets_per_office_and_item_replace_overlapping_ones(

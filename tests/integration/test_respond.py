@@ -10,6 +10,7 @@ import time
 import uuid
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
@@ -18,8 +19,15 @@ from survey.respond.queries import set_link_active
 from survey.respond.stamp import make_stamp
 from survey.respond.store import Submission, make_store, make_submission
 from survey.settings import Settings
-from survey.tables import Answer, AuditLog, DailyCount, Response, TextAnswer
-from tests.builders import FULL_ANSWERS, STANDARD, make_link
+from survey.tables import (
+    Answer,
+    AuditLog,
+    DailyCount,
+    QuestionnaireVersion,
+    Response,
+    TextAnswer,
+)
+from tests.builders import FULL_ANSWERS, STANDARD, make_bank_version, make_link
 from tests.conftest import SECRET
 
 Client = httpx.AsyncClient
@@ -119,6 +127,30 @@ async def test_it_makes_every_scale_question_optional_and_says_so_once(client: C
     assert page.index('data-testid="submit"') < page.index('data-testid="send-anyway"'), (
         "Enter in the form presses the send button, not 'send anyway'"
     )
+
+
+async def test_a_bank_question_is_in_arabic_an_untranslated_one_marked_german_a_comment_optional(
+    client: Client,
+) -> None:
+    version, definition = await make_bank_version(("language_help", "reachable"))
+    raw = msgspec.to_builtins(definition)
+    for item in raw["items"]:
+        if item["code"] == "reachable":
+            del item["text"]["ar"]  # a question the job centre has not had translated
+        item["required"] = item["type"] == "text"  # made compulsory before it was refused
+    await QuestionnaireVersion.update({QuestionnaireVersion.definition: raw}).where(
+        QuestionnaireVersion.id == version
+    )
+    link = await make_link(version=version)
+    page = (await client.get(f"/s/{link.token}?lang=ar")).text
+    asked = page.split('id="q-language_help"')[1].split("</fieldset>")[0]
+    assert "هل كنت بحاجة إلى مساعدة في اللغة؟" in asked and "نعم" in asked
+    assert '<span lang="de" dir="ltr" data-testid="untranslated">Ich habe das Jobcenter' in page
+    assert page.count('data-testid="untranslated"') == 1
+    assert " required" not in page and 'class="optional"' not in page
+    answers = {**FULL_ANSWERS, "language_help": 1, "reachable": 4}
+    sent = await client.post(f"/s/{link.token}", data=_form(str(uuid.uuid4()), **answers))
+    assert sent.status_code == 303, "the comment left empty"
 
 
 async def test_it_sends_an_empty_form_after_the_question_and_flags_it_when_fast(

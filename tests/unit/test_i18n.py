@@ -25,7 +25,7 @@ from survey.i18n import (
     text_direction,
     translations,
 )
-from survey.questionnaire import load_definition, standard_definition_bytes
+from survey.questionnaire import item_bank_bytes, load_definition, standard_definition_bytes
 
 STANDARD_JSON = Path(__file__).resolve().parents[2] / "survey/data/standard_questionnaire.json"
 
@@ -99,13 +99,19 @@ def test_the_compiled_catalog_speaks_the_language() -> None:
     assert translations("en").gettext("Send answers") == "Send answers"
 
 
-def test_the_standard_questionnaire_has_every_language_with_honest_status() -> None:
-    definition = load_definition(standard_definition_bytes())
-    assert list(definition.translations) == list(RESPOND_LOCALES)
-    for locale in RESPOND_LOCALES:
-        assert questionnaire_po.completeness(definition, locale) == (22, 22), locale
-        expected = "reviewed" if locale in ("de", "en") else "draft"
-        assert definition.translations[locale].status == expected
+def test_the_standard_questionnaire_and_the_item_bank_have_every_language_with_honest_status() -> (
+    None
+):
+    standard = load_definition(standard_definition_bytes())
+    bank = load_definition(item_bank_bytes())
+    for definition, texts in ((standard, 22), (bank, 17)):
+        assert list(definition.translations) == list(RESPOND_LOCALES)
+        for locale in RESPOND_LOCALES:
+            assert questionnaire_po.completeness(definition, locale) == (texts, texts), locale
+            expected = "reviewed" if locale in ("de", "en") else "draft"
+            assert definition.translations[locale].status == expected
+    shared = {code: standard.scales[code] for code in bank.scales if code in standard.scales}
+    assert shared == {code: bank.scales[code] for code in shared}, "the same answer labels"
 
 
 def test_status_reports_interface_and_questionnaire_with_drafts(
