@@ -15,11 +15,13 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import msgspec
 
-from survey.dashboard import queries
+from survey.dashboard import disclosure, queries, results
 from survey.dashboard.cache import BoundedCache
+from survey.dashboard.filters import months_between
 from survey.dashboard.queries import CommentRow
 from survey.dashboard.schemas import Comment, Filters
 from survey.masking import mask_personal_data
+from survey.questionnaire import INDEX_ITEM
 
 PAGE_SIZE = 50
 """Comments on one page of the office page (the JSON API gives all of them)."""
@@ -70,6 +72,35 @@ def arrange(
         for key, text in sorted(by_month[month]):
             out.append(Comment(month=month, text=mask_personal_data(text, masks), key=key))
     return out
+
+
+async def shown_months(
+    office_ids: Sequence[int], first_month: str, last_month: str, *, min_n: int, published: str
+) -> dict[int, frozenset[str]]:
+    """Per office, the months of `first_month`–`last_month` whose comments may be shown
+    outside the office page (the comments export): those whose published index has at least
+    `min_n` responses, as on the office page (`results.month_index` on the office's protected
+    table; months after `published` have no figure). Noise and blocks are per office, so the
+    offices read together give each the figures its page shows."""
+    items = disclosure.with_index_items([INDEX_ITEM])
+    span = disclosure.grid_months(first_month, last_month)
+    grid = disclosure.Grid(
+        offices=tuple(office_ids), months=span, levels=results.grid_levels(items),
+        min_n=min_n, published_through=published,
+    )  # fmt: skip
+    last = min(span[-1], published)
+    if not office_ids or last < span[0]:
+        return {o: frozenset() for o in office_ids}
+    view = Filters(first_month, last_month, first_month, last_month)
+    counts = await queries.count_columns(
+        list(office_ids), items, view, await queries.rolled(), span[0], last
+    )
+    table = disclosure.protect(counts, grid)
+    months = months_between(first_month, min(last_month, last))
+    return {
+        o: frozenset(m for m in months if results.month_index(table, o, m, min_n)[1])
+        for o in office_ids
+    }
 
 
 class CommentPage(msgspec.Struct):

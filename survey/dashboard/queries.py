@@ -714,3 +714,14 @@ async def mix_rows(
         MixRow(r["service_type"], r["locale"], r["mode"], int(r["n"]), int(r["key_sum"]))
         for r in rows
     ]
+
+
+async def first_month(office_ids: Sequence[int]) -> str | None:
+    """The month (YYYY-MM) of the offices' first response, or None without any."""
+    if not office_ids:
+        return None
+    marks = ", ".join("{}" for _ in office_ids)
+    rows = await Office.raw(f"SELECT MIN(day) AS day FROM response WHERE office IN ({marks})",
+                            *office_ids)  # fmt: skip
+    first = _as_date(rows[0]["day"]) if rows else None
+    return None if first is None else first.isoformat()[:7]

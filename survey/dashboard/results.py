@@ -126,6 +126,18 @@ def grid_levels(items: Sequence[str]) -> dict[str, tuple[float, ...]]:
     return {i: INDEX_LEVELS if i == INDEX_ITEM else scale_levels(i) for i in items}
 
 
+def month_index(
+    table: ProtectedTable, office_id: int, month: str, min_n: int
+) -> tuple[Estimate, bool]:
+    """An office's published index of one month (a trend point), and whether it is shown: at
+    least `min_n` published responses. A month's comments are shown only where it is (the
+    office page, the comments export: `survey.dashboard.comments.shown_months`)."""
+    counts = table.counts(INDEX_ITEM, [office_id], [month])
+    noise = table.index_noise([office_id], [month])
+    est = satisfaction_index(counts, INDEX_LEVELS, index_noise=noise)
+    return est, est.n >= min_n
+
+
 def current_months(filters: Filters) -> list[str]:
     return months_between(filters.first_month, filters.last_month)
 
@@ -492,10 +504,7 @@ def office_result(
     points = []
     shown_months = []
     for month in cur_months:
-        counts = table.counts(INDEX_ITEM, [office_id], [month])
-        noise = table.index_noise([office_id], [month])
-        est = satisfaction_index(counts, INDEX_LEVELS, index_noise=noise)
-        ok = est.n >= min_n
+        est, ok = month_index(table, office_id, month, min_n)
         if ok:
             shown_months.append(month)
         points.append(

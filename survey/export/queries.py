@@ -408,13 +408,15 @@ class Reader:
         self, offices: Sequence[int], first_day: dt.date, last_day: dt.date
     ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
         """(office, YYYY-MM, item, text), ordered by office, month and text: no order that
-        could be matched to the rows of the response export."""
+        could be matched to the rows of the response export. Not those an admin hid, nor those
+        of responses flagged as too fast (the office page shows neither)."""
         marks = ", ".join("{}" for _ in offices)
         month = self.month_sql.replace("day", "r.day")
         sql = (
             f"SELECT r.office, {month} AS month, t.item, t.text FROM text_answer t "
             f"JOIN response r ON r.id = t.response WHERE r.office IN ({marks}) "
-            "AND r.day >= {} AND r.day <= {} ORDER BY r.office, month, t.item, t.text"
+            "AND r.day >= {} AND r.day <= {} AND NOT t.hidden AND NOT r.flagged "
+            "ORDER BY r.office, month, t.item, t.text"
         )
         return self.stream(sql, [*offices, first_day, last_day])
 

@@ -20,6 +20,9 @@ import numpy as np
 
 from survey.auth import queries as auth_queries
 from survey.auth.schemas import Scope
+from survey.dashboard import queries as dashboard_queries
+from survey.dashboard.comments import shown_months
+from survey.dashboard.filters import publication_day, published_through
 from survey.errors import BadRequest, Forbidden
 from survey.export import codebook as codebook_module
 from survey.export import microdata
@@ -239,7 +242,9 @@ async def open_comments(
     settings: Settings, scope: Scope, request: ExportRequest, *, via: str
 ) -> tuple[str, AsyncIterator[bytes]]:
     """Free-text answers of the offices the user may read comments of, masked like the
-    dashboards, by month, in an order unrelated to the response rows (office, month, text)."""
+    dashboards, by month, in an order unrelated to the response rows (office, month, text);
+    only of the months whose comments the office page shows (`comments.shown_months`: the
+    month's published figure has the minimum of responses), without hidden ones."""
     if not (scope.may_see_dashboards or "operator" in scope.roles):
         raise Forbidden(N_("Your role does not include reading comments."))
     first, last = microdata.period(request)
@@ -250,6 +255,13 @@ async def open_comments(
     last_day = microdata.month_range(last)[1]
     masks = EN_MASKS if request.lang == "en" else MASKS
     names = {o.id: (o.organization, f"{o.code} {o.name}") for o in offices}
+    start = first or await dashboard_queries.first_month(list(names))
+    published = published_through(publication_day(settings))
+    shown: dict[int, frozenset[str]] = {}
+    if start is not None and start <= last:
+        shown = await shown_months(
+            list(names), start, last, min_n=settings.min_responses, published=published
+        )
     reader = await open_reader(settings)
     await auth_queries.audit(
         "export", user_id=scope.user_id or None, username=scope.username, what="comments",
@@ -267,6 +279,8 @@ async def open_comments(
                 buf = io.StringIO()
                 out = csv.writer(buf, delimiter=request.sep, lineterminator="\r\n")
                 for office, month, item, text in rows:
+                    if month not in shown.get(office, ()):
+                        continue  # the office page withholds this month's comments
                     masked = mask_personal_data(text, masks)
                     out.writerow(
                         [

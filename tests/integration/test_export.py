@@ -360,6 +360,44 @@ async def test_managers_export_masked_comments_by_month_apart_from_the_rows(
     assert rows[1][2:5] == [w.months[0][:4], str(int(w.months[0][5:])), "comment"]
 
 
+async def test_the_comments_export_holds_back_what_the_office_page_withholds(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    # t20: the export gave the comments of months whose figure the office page withholds (too
+    # few responses), and of comments an admin had hidden; the page shows neither
+    from survey.tables import TextAnswer
+
+    w = await _world(app)
+    engine = app.state.engine
+    said = {"kept": "Alles gut erklärt", "small": "Klein hat zu wenige", "hidden": "Bitte weg",
+            "fast": "Zu schnell"}  # fmt: skip
+    link_a, link_b = await make_link(w.a), await make_link(w.b)
+    comment = {**FULL_ANSWERS, "comment": said["kept"]}
+    await make_responses(engine, link_a, [comment], when=_when(w.months[0]))
+    await make_responses(engine, link_a, [{**FULL_ANSWERS, "comment": said["hidden"]}],
+                         when=_when(w.months[0]))  # fmt: skip
+    await make_responses(engine, link_a, [{**FULL_ANSWERS, "comment": said["fast"]}],
+                         when=_when(w.months[0]), flagged=True)  # fmt: skip
+    await make_responses(engine, link_b, [{**FULL_ANSWERS, "comment": said["small"]}],
+                         when=_when(w.months[1]))  # fmt: skip
+    await TextAnswer.update({TextAnswer.hidden: True}).where(TextAnswer.text == said["hidden"])
+    await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
+    await staff.login("leitung", PASSWORD)
+    period = {"from": w.months[0], "to": w.months[-1]}
+    answer = await client.get("/export/comments", params={"labels": "de", **period})
+    assert answer.status_code == 200, answer.text
+    texts = [r[5] for r in csv.reader(io.StringIO(answer.content.decode("utf-8-sig")))][1:]
+    assert texts == [said["kept"]]
+    for office in (w.a, w.b):  # the months the export keeps are the months the page shows
+        page = (await client.get(f"/api/v1/results/offices/{office}", params=period)).json()
+        exported = {(r[2], r[3]) for r in csv.reader(io.StringIO(answer.content.decode(
+            "utf-8-sig"))) if r[1].endswith(("Gross" if office == w.a else "Klein"))}  # fmt: skip
+        withheld = {(m[:4], str(int(m[5:]))) for m in page["comments_withheld"]}
+        assert not exported & withheld
+    assert w.months[1] in (await client.get(
+        f"/api/v1/results/offices/{w.b}", params=period)).json()["comments_withheld"]  # fmt: skip
+
+
 async def test_comments_and_names_typed_as_formulas_reach_the_spreadsheet_as_text(
     client: httpx.AsyncClient, app: Litestar, staff: Any
 ) -> None:
