@@ -257,13 +257,18 @@ Z_998 = 3.090232306167813  # scipy.stats.norm.ppf(0.999)
 
 @dataclass(frozen=True, slots=True)
 class FunnelPoint:
-    """One office on the funnel plot: its value, z-score against the target, and position."""
+    """One office on the funnel plot: its value, z-score against the target, and position.
+    `effective_n` (the random-effects model's funnel): the n at which σ²/n is the variance
+    the model gave the value (σ²/se²). With noise or a client-mix adjustment it is below n,
+    and the point is drawn there, where the lines (drawn for variances σ²/n) say its
+    verdict."""
 
     label: str
     n: int
     value: float | None
     z: float | None
     position: Position
+    effective_n: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

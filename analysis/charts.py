@@ -30,6 +30,8 @@ LABELS: dict[str, dict[str, str]] = {
         "top_box": "Anteil Top-Box (%)",
         "office": "Standort",
         "n": "Antworten",
+        "n_effective": "Antworten (wirksam: so genau wie der Wert)",
+        "effective": "wirksam",
         "better": "besser",
         "worse": "schlechter",
         "no clear difference": "kein klarer Unterschied",
@@ -50,6 +52,8 @@ LABELS: dict[str, dict[str, str]] = {
         "top_box": "Top-box share (%)",
         "office": "Office",
         "n": "responses",
+        "n_effective": "responses (effective: as precise as the value)",
+        "effective": "effective",
         "better": "better",
         "worse": "worse",
         "no clear difference": "no clear difference",
@@ -316,7 +320,14 @@ def funnel_spec(
         for p in points
     ]  # fmt: skip
     log_x = bool(grid) and max(grid) > 1000
-    xs = [p.n for p in points]
+    # at the n whose line holds the point's variance (the model's funnel), else at its n
+    effective = any(p.effective_n is not None for p in points)
+    xs = [p.n if p.effective_n is None else p.effective_n for p in points]
+    counts = [
+        f"{text['n']}: {_thousands(p.n, lang)}"
+        + ("" if p.effective_n is None else f" ({text['effective']}: {p.effective_n:.0f})")
+        for p in points
+    ]
     ys = [p.value for p in points if p.value is not None]
     fig["data"].append({
         "type": "scatter",
@@ -331,10 +342,12 @@ def funnel_spec(
         "marker": {"color": colours, "size": 7},
         "name": text["office"],
         "customdata": [p.label for p in points],
-        "hovertemplate": "%{customdata}: %{y:.1f}<br>n = %{x}<extra></extra>",
+        "hovertext": counts,
+        "hovertemplate": "%{customdata}: %{y:.1f}<br>%{hovertext}<extra></extra>",
     })  # fmt: skip
     y_title = text["index"] if funnel.measure == "index" else text["top_box"]
-    xaxis: dict[str, Any] = {"title": {"text": text["n"]}, "type": "log" if log_x else "linear"}
+    x_title = text["n_effective"] if effective else text["n"]
+    xaxis: dict[str, Any] = {"title": {"text": x_title}, "type": "log" if log_x else "linear"}
     if log_x:  # round ticks (10, 20, 50, 100, …) instead of plotly's "2 5" between decades
         ticks = round_ticks(min(grid), max(grid))
         xaxis |= {"tickvals": ticks, "ticktext": [_thousands(t, lang) for t in ticks]}

@@ -24,6 +24,8 @@ WORDS = {
     "top_box": N_("Top-box share (%)"),
     "office": N_("Office"),
     "n": N_("responses"),
+    "n_effective": N_("responses (effective: as precise as the value)"),
+    "effective": N_("effective"),
     "better": N_("better"),
     "worse": N_("worse"),
     "no clear difference": N_("no clear difference"),

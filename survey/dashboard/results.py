@@ -263,6 +263,16 @@ def model_verdict(effect: OfficeEffect, model: OfficeModel, min_n: int) -> Model
     return effect.verdict
 
 
+def effective_n(effect: OfficeEffect, model: OfficeModel) -> float | None:
+    """The n at which the funnel's lines (drawn for variances σ²/n) hold the unit's variance
+    (its se², with its noise and the client-mix adjustment's uncertainty): σ²/se². Drawn
+    there, a point beyond a line is a unit with that verdict (t20 found adjusted units drawn
+    at their n beyond the line without the verdict)."""
+    if effect.se is None or effect.se <= 0 or not model.sigma:
+        return None
+    return round(model.sigma**2 / effect.se**2, 2)
+
+
 def funnel_position(effect: OfficeEffect, model: OfficeModel) -> Position:
     """Where the unit lies against the model's funnel: the funnel's lines are where the
     verdict switches (at 95% and at 99.8%), so the position is the verdict itself, and
@@ -693,7 +703,8 @@ def benchmark(
         zip(units, comparison.offices, model.offices, strict=True)
     ):
         position = funnel_position(effect, model)
-        points.append(FunnelPoint(effect.label, effect.n, effect.estimate, None, position))
+        points.append(FunnelPoint(effect.label, effect.n, effect.estimate, None, position,
+                                  effective_n(effect, model)))  # fmt: skip
         if uid not in visible:
             continue
         ok = comp.n >= min_n and hidden[comp.label] is None

@@ -147,6 +147,28 @@ def test_its_verdict_the_difference_interval_and_the_funnel_say_the_same():
         assert (o.estimate <= low + 1e-6) == below
 
 
+def test_a_funnel_point_at_its_effective_n_is_beyond_the_line_exactly_with_a_verdict():
+    # t20: with the client-mix adjustment (or noise) a unit's variance is above σ²/n; drawn at
+    # its n, points were beyond the 95% line without the verdict
+    from survey.dashboard.results import effective_n
+
+    n, y, v, sigma = network_estimates(4, offices=40, tau=6.0)
+    v = v * 1.8 + 3.0  # the adjustment's uncertainty and the noise on top of σ²/n
+    labels = [str(i) for i in range(n.size)]
+    model = fit_office_model(labels, n, y, v, sigma=sigma, draws=10, funnel=False)
+    at = [effective_n(o, model) for o in model.offices]
+    assert all(a is not None and a < m for a, m in zip(at, n, strict=True))
+    for grid, must_agree in ((at, True), (n.tolist(), False)):
+        drawn = fit_office_model(labels, n, y, v, sigma=sigma, draws=10, funnel_grid=grid)
+        agree = [
+            (o.verdict == "above") == (o.estimate >= high - 0.01)
+            and (o.verdict == "below") == (o.estimate <= low + 0.01)
+            for o, low, high in zip(drawn.offices, drawn.funnel_low95, drawn.funnel_high95,
+                                    strict=True)
+        ]  # fmt: skip
+        assert all(agree) if must_agree else not all(agree)
+
+
 def test_its_floor_keeps_small_differences_from_becoming_verdicts():
     n, y, v, sigma = network_estimates(4, offices=40, tau=6.0)
     labels = [str(i) for i in range(n.size)]

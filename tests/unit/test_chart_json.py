@@ -3,7 +3,8 @@ figures plotly.graph_objects built before: tests/unit/charts_before.json holds t
 `fig.to_json()` gave for each case of chart_cases.py with the plotly-object builders of commit
 d76563f (parsed, so only the values count, not the spacing or the escapes). One change made
 on purpose since: the funnel's vertical axis on the adjusted index is titled "Bereinigter
-Index (0–100)" (3b81c54; "benchmark few adjusted")."""
+Index (0–100)" (3b81c54; "benchmark few adjusted"), and the funnel's points name their
+number of responses in `hovertext` (2026-11-29: a point may stand at its effective n)."""
 
 from __future__ import annotations
 
