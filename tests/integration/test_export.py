@@ -386,12 +386,11 @@ async def test_the_comments_export_holds_back_what_the_office_page_withholds(
     period = {"from": w.months[0], "to": w.months[-1]}
     answer = await client.get("/export/comments", params={"labels": "de", **period})
     assert answer.status_code == 200, answer.text
-    texts = [r[5] for r in csv.reader(io.StringIO(answer.content.decode("utf-8-sig")))][1:]
-    assert texts == [said["kept"]]
-    for office in (w.a, w.b):  # the months the export keeps are the months the page shows
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))[1:]
+    assert [r[5] for r in rows] == [said["kept"]]
+    for office, name in ((w.a, "Gross"), (w.b, "Klein")):  # exported months are shown ones
         page = (await client.get(f"/api/v1/results/offices/{office}", params=period)).json()
-        exported = {(r[2], r[3]) for r in csv.reader(io.StringIO(answer.content.decode(
-            "utf-8-sig"))) if r[1].endswith(("Gross" if office == w.a else "Klein"))}  # fmt: skip
+        exported = {(r[2], r[3]) for r in rows if r[1].endswith(name)}
         withheld = {(m[:4], str(int(m[5:]))) for m in page["comments_withheld"]}
         assert not exported & withheld
     assert w.months[1] in (await client.get(
