@@ -104,7 +104,14 @@ def staff_error(
         "heading": heading,
         "detail": in_words(detail, gettext) if isinstance(detail, DomainError) else gettext(detail),
         "status_code": status_code,
-    }
+        # a page asked for with parameters it refuses (a dashboard's period or filter): the
+        # same page without them, so the refusal is no dead end
+        "plain_page": (
+            request.url.path
+            if status_code == 400 and request.method == "GET" and request.url.query
+            and scope is not None else ""
+        ),
+    }  # fmt: skip
     return Template("auth/error.html", context=context, status_code=status_code, headers=NO_STORE)
 
 

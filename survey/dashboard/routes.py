@@ -726,7 +726,10 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         return gettext(text), css
 
     query = filter_query(filters)
+    on = publication_day(_settings(request.app.state))
     return guard.page_context(request, staff, locale) | {
+        "published_month": published_through(on),
+        "current_month": on.isoformat()[:7],
         "num": num,
         "verdict": verdict,
         "model_verdict": model_verdict,

@@ -104,6 +104,10 @@ async def test_the_items_a_job_centre_added_to_its_questionnaire_show_on_the_off
     page = await staff.client.get(f"/dashboard/offices/{office}")
     assert "Hätten Sie Hilfe bei der Sprache gebraucht?" in page.text
     assert "Ich habe das Jobcenter gut erreicht" in page.text
+    # t20: a yes/no question is no index beside the satisfaction indices: the share of "yes"
+    share = page.text.split('data-testid="yes-share">', 1)[1].split("</td>", 1)[0]
+    assert share.endswith("% antworteten mit ja"), share
+    assert page.text.count('data-testid="yes-share"') == 1, "the 1-5 questions keep their index"
     body = (await staff.client.get(f"/dashboard/offices/{office}/items.csv")).text
     row = next(r for r in body.splitlines() if r.startswith("language_help"))
     assert "withheld" not in row and "zurückgehalten" not in row
