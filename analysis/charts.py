@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, ParamSpec
 
@@ -351,9 +352,37 @@ def funnel_spec(
     if log_x:  # round ticks (10, 20, 50, 100, …) instead of plotly's "2 5" between decades
         ticks = round_ticks(min(grid), max(grid))
         xaxis |= {"tickvals": ticks, "ticktext": [_thousands(t, lang) for t in ticks]}
-    update_spec(fig["layout"], {"xaxis": xaxis, "yaxis": {"title": {"text": y_title}}})
+    yaxis: dict[str, Any] = {"title": {"text": y_title}}
+    shown = _funnel_ranges(funnel, xs, ys, log_x)
+    if shown is not None:
+        xaxis["range"], yaxis["range"] = shown
+    update_spec(fig["layout"], {"xaxis": xaxis, "yaxis": yaxis})
     left_out = len(funnel.offices) - len(points)
     return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
+
+
+def _funnel_ranges(
+    funnel: Funnel, xs: Sequence[float], ys: Sequence[float], log_x: bool
+) -> tuple[list[float], list[float]] | None:
+    """The funnel's axes around its points: n from half the smallest point's (the lines
+    further left, drawn for offices far smaller than any compared, only squeezed the points
+    to one edge: job centres of thousands of responses on a grid from 5), and the values the
+    points and the lines there take, within the scale's 0–100 (the 99.8% lines of a few
+    responses reach past both ends). None without points."""
+    if not xs:
+        return None
+    grid = np.asarray(funnel.grid_n, dtype=np.float64)
+    x_low = min(xs) / 2
+    x_high = max([*xs, *(grid.tolist() or [0.0])]) * 1.05
+    lines = np.array([funnel.low998, funnel.high998, funnel.low95, funnel.high95], dtype=float)
+    seen = lines[:, grid >= x_low] if grid.size and lines.shape[-1] == grid.size else lines[:, :0]
+    values = [*ys, *seen[np.isfinite(seen)].tolist()]
+    if funnel.target is not None:
+        values.append(funnel.target)
+    pad = max(2.0, 0.04 * (max(values) - min(values)))
+    y_range = [max(0.0, min(values) - pad), min(100.0, max(values) + pad)]
+    x_range = [math.log10(x_low), math.log10(x_high)] if log_x else [0.0, x_high]
+    return x_range, y_range
 
 
 def round_ticks(low: float, high: float) -> list[int]:

@@ -20,7 +20,8 @@ from analysis import (
     shrunken_indices,
     trend,
 )
-from analysis.charts import round_ticks, wrap_label
+from analysis.benchmark import Funnel, FunnelPoint
+from analysis.charts import funnel_spec, round_ticks, wrap_label
 
 LEVELS = [1, 2, 3, 4, 5]
 COUNTS = [[0, 1, 5, 20, 40], [10, 20, 20, 5, 1], [2, 5, 20, 20, 10], [0, 0, 1, 1, 1]]
@@ -58,6 +59,23 @@ def test_it_draws_a_funnel_plot_with_both_limits_and_the_offices():
     # the plotly template draws shapes with width 0 unless told: the comparison line must show
     template_width = fig.layout.template.layout.shapedefaults.line.width
     assert (centre.line.width if centre.line.width is not None else template_width) > 0
+
+
+def test_the_funnel_axes_hold_the_points_not_the_lines_of_tiny_units():
+    # t20: job centres of thousands of responses on a grid from 5: the points squeezed at the
+    # right edge, the axis from about -25 to 150 for a 0-100 index
+    grid = np.geomspace(5, 11000, 40)
+    spread = 3.09 * 50 / np.sqrt(grid)
+    points = tuple(FunnelPoint(f"JC {i}", n, 60.0 + i, None, "within", n * 0.8)
+                   for i, n in enumerate((900, 2500, 6000, 10000)))  # fmt: skip
+    funnel = Funnel("index", 61.0, 20.0, tuple(grid), tuple(61 - spread / 1.6),
+                    tuple(61 + spread / 1.6), tuple(61 - spread), tuple(61 + spread), None, None,
+                    None, "random-effects model", False, points)  # fmt: skip
+    layout = funnel_spec(funnel, lang="en")["layout"]
+    assert 10 ** layout["xaxis"]["range"][0] == pytest.approx(900 * 0.8 / 2)
+    low, high = layout["yaxis"]["range"]
+    assert 0 <= low < 60 and 63 < high <= 100 and high - low < 25
+    assert min(funnel.low998) < 0 and max(funnel.high998) > 100  # the lines do reach past
 
 
 EDGE = CountTable(

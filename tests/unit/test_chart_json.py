@@ -4,7 +4,8 @@ figures plotly.graph_objects built before: tests/unit/charts_before.json holds t
 d76563f (parsed, so only the values count, not the spacing or the escapes). One change made
 on purpose since: the funnel's vertical axis on the adjusted index is titled "Bereinigter
 Index (0–100)" (3b81c54; "benchmark few adjusted"), and the funnel's points name their
-number of responses in `hovertext` (2026-11-29: a point may stand at its effective n)."""
+number of responses in `hovertext` (2026-11-29: a point may stand at its effective n), and
+its axes have ranges around the points (2026-11-29, `_funnel_ranges`)."""
 
 from __future__ import annotations
 
