@@ -853,8 +853,10 @@ def _true_n(rows: CountColumns, grid: Grid) -> np.ndarray:
     mine = (rows.item_no == rows.items.index(item)) & known
     month_no = _month_numbers(rows.month_no[mine], grid)
     inside = month_no >= 0
-    np.add.at(out, (office_no[mine][inside], month_no[inside]), rows.n[mine][inside])
-    return out
+    cell = office_no[mine][inside] * len(grid.months) + month_no[inside]
+    # whole numbers: the same sums in any order
+    found = np.bincount(cell, weights=rows.n[mine][inside], minlength=out.size)
+    return found.astype(np.float64).reshape(out.shape)
 
 
 def _office_numbers(office: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
