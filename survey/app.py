@@ -28,9 +28,21 @@ from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
-from survey.auth.guard import LoginRequired, is_staff_path, signed_in
+from survey.auth.guard import (
+    SESSION_COOKIE,
+    LoginRequired,
+    is_staff_path,
+    read_session,
+    signed_in,
+)
 from survey.auth.passwords import PROFILE_VARIABLE, hash_profile
-from survey.auth.routes import NO_PAGE, STAFF_UNAVAILABLE, AuthController, staff_error
+from survey.auth.routes import (
+    NO_PAGE,
+    STAFF_UNAVAILABLE,
+    AuthController,
+    StaffNotFound,
+    staff_error,
+)
 from survey.compression import SKIP_OPT, best_encoding, compression_config
 from survey.dashboard import warm
 from survey.dashboard.routes import DashboardController, ResultsApiController
@@ -220,6 +232,11 @@ NO_SURVEY = N_("This survey link is unknown or no longer active.")
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code == 404 and exc.detail == "Not Found" and not _wants_json(request):
+        session = read_session(
+            request.app.state.settings.secret_key, request.cookies.get(SESSION_COOKIE)
+        )
+        if session is not None and not is_staff_path(request.url.path):
+            return StaffNotFound(request, session)  # a signed-in user: not the client's page
         detail = NO_PAGE if is_staff_path(request.url.path) else NO_SURVEY
         exc = HTTPException(status_code=404, detail=detail)
     if exc.status_code == 413:

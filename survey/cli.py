@@ -239,8 +239,10 @@ async def _create_user(settings: Settings, args: argparse.Namespace, password: s
     from survey.tables import Membership, Network, Office, Organization, User
 
     async with _migrated(settings) as engine:
-        if await User.exists().where(User.username == args.username):
-            raise ValueError(f"a user named {args.username!r} exists already")
+        from survey.auth.queries import username_taken
+
+        if await username_taken(args.username):
+            raise ValueError(f"a user named {args.username!r} exists already (in some case)")
         memberships = []
         offices: list[str] = []
         if args.role == "network":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import secrets
 import uuid
 from typing import Any
 
@@ -468,10 +467,11 @@ def _answers(rng: random.Random, shift: float, locale: str) -> dict[str, object]
 def _token(rng: random.Random) -> str:
     """Random on each install (a token known from this source would open every demo); the
     draws from `rng` stay, so the demo's responses are the same everywhere."""
-    alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+    from survey.manage.structure import LINK_ALPHABET, new_link_token
+
     for _ in range(22):
-        rng.choice(alphabet)
-    return "".join(secrets.choice(alphabet) for _ in range(22))
+        rng.choice(LINK_ALPHABET)
+    return new_link_token()
 
 
 def _slug(name: str) -> str:

@@ -44,6 +44,9 @@ class Organization(Table):
     name = Varchar(length=200)
     slug = Varchar(length=80, unique=True)
     network = ForeignKey(references=Network, null=True, on_delete=OnDelete.set_null)
+    former_network = ForeignKey(references=Network, null=True, on_delete=OnDelete.set_null)
+    """The network it was last removed from while it has none: that network's coordinators
+    may add it back."""
     retention_months = Integer(default=12)
     """Free-text answers older than this many months are deleted (daily, and on demand)."""
     privacy_controller = Text(default="")

@@ -13,6 +13,28 @@ from survey.tables import ApiToken, AuditLog, Membership, Office, User
 
 
 async def find_user(username: str) -> dict[str, Any] | None:
+    """The user of this username, whatever its case; where two users differ only in case
+    (made before usernames were unique in every case), only the exact one."""
+    row = await _user_row(username)
+    if row is None:
+        alike = await User.raw(
+            "SELECT username FROM staff_user WHERE lower(username) = {} LIMIT 2", username.lower()
+        )
+        if len(alike) == 1:
+            row = await _user_row(str(alike[0]["username"]))
+    return row
+
+
+async def username_taken(username: str) -> bool:
+    """Whether a user has this username in any case (Anna next to anna is refused)."""
+    return bool(
+        await User.raw(
+            "SELECT id FROM staff_user WHERE lower(username) = {} LIMIT 1", username.lower()
+        )
+    )
+
+
+async def _user_row(username: str) -> dict[str, Any] | None:
     return await (
         User.select(
             User.id,

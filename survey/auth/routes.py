@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import re
 import secrets
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.datastructures import Cookie, FormMultiDict, State
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
@@ -101,6 +102,7 @@ def staff_error(
     session = guard.read_session(settings.secret_key, request.cookies.get(guard.SESSION_COOKIE))
     context = guard.page_context(request, scope, locale) | {
         "csrf": guard.csrf_token(settings.secret_key, session.nonce) if session else "",
+        "back": form_page(request),
         "heading": heading,
         "detail": in_words(detail, gettext) if isinstance(detail, DomainError) else gettext(detail),
         "status_code": status_code,
@@ -113,6 +115,62 @@ def staff_error(
         ),
     }  # fmt: skip
     return Template("auth/error.html", context=context, status_code=status_code, headers=NO_STORE)
+
+
+class StaffNotFound(Response[Any]):
+    """404 for an address no route answers, to a browser with a staff session: the staff
+    error page in the user's saved language with their menu (the scope is loaded as the
+    response is sent: exception handlers cannot wait for the database)."""
+
+    def __init__(self, request: Request[Any, Any, Any], session: guard.Session) -> None:
+        super().__init__(None, status_code=404)
+        self._request = request
+        self._session = session
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        request, session = self._request, self._session
+
+        async def send_page(scope: Any, receive: Any, send: Any) -> None:
+            with contextlib.suppress(Exception):  # no database: the page without the menu
+                found = await queries.load_scope(session.user_id, session.epoch)
+                if found is not None:
+                    request.state[guard.SCOPE_STATE] = found
+            page = staff_error(request, 404, NO_PAGE)
+            await page.to_asgi_response(*args, **kwargs)(scope, receive, send)
+
+        return send_page
+
+
+FORM_PAGES = {"/manage/networks": "/manage/network", "/manage/organizations": "/manage/network"}
+"""Forms whose page is not found by shortening their path."""
+
+
+def form_page(request: Request[Any, Any, Any]) -> str | None:
+    """The page a refused form was sent from: the path of the POST, shortened until a page
+    answers GET there (the browser sends no Referer: referrer-policy no-referrer)."""
+    if request.method != "POST":
+        return None
+    parts = request.url.path.rstrip("/").split("/")
+    pages = _get_paths(request.app)
+    for n in range(len(parts), 1, -1):
+        path = "/".join(parts[:n])
+        if path in FORM_PAGES:
+            return FORM_PAGES[path]
+        if any(p.fullmatch(path) for p in pages):
+            return path
+    return None
+
+
+def _get_paths(app: Litestar) -> list[re.Pattern[str]]:
+    found: list[re.Pattern[str]] | None = app.state.get("form_pages")
+    if found is None:
+        found = [
+            re.compile("[^/]+".join(re.escape(p) for p in re.split(r"\{[^}]*\}", route.path)))
+            for route in app.routes
+            if "GET" in route.methods
+        ]
+        app.state["form_pages"] = found
+    return found
 
 
 class AuthController(Controller):

@@ -99,6 +99,18 @@ def _detail(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def readable(value: Any) -> str:
+    """A detail's value as text for the page: a list as its items, a mapping as
+    `key value` pairs, never Python's repr ({'from': '2025-11'} becomes `from 2025-11`)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {readable(v)}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def as_csv(rows: list[AuditOut]) -> str:
     """Semicolon-separated with a BOM, as German spreadsheet programs open it."""
     out = io.StringIO()

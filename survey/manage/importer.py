@@ -31,7 +31,6 @@ import csv
 import datetime as dt
 import io
 import re
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ import yaml
 
 from survey.demo import ensure_standard_questionnaire
 from survey.manage import audit
+from survey.manage.structure import new_link_token
 from survey.questionnaire import OFFICE_KINDS
 from survey.tables import (
     Link,
@@ -517,7 +517,7 @@ async def apply(plan_: Plan) -> None:
                         )
                         if not exists:
                             await Link(
-                                token=secrets.token_urlsafe(16),
+                                token=new_link_token(),
                                 office=office_id,
                                 version=version_id,
                                 service_type=service,

@@ -54,6 +54,10 @@ DONE = {
     "user": N_("The user is saved."),
     "token": N_("The token is revoked."),
     "network": N_("The network is saved."),
+    "removed": N_(
+        "The job centre has left the network. Until it joins another network, you can add it "
+        "back on this page."
+    ),
     "organization": N_("The job centre is saved."),
     "password": N_("Your password is set. Please sign in."),
     "texts": N_("The texts are saved."),
@@ -111,6 +115,20 @@ def _int(form: FormMultiDict | dict[str, Any], key: str) -> int:
     if not raw.isdigit() or len(raw) > 9:
         raise BadRequest(N_("The form is missing a choice."))
     return int(raw)
+
+
+def _month_day(value: str, *, last: bool) -> str:
+    """A month field's 2026-03 as the first (or last) day of that month; anything else as
+    typed, for the schema to check."""
+    value = value.strip()
+    if len(value) != 7 or value[4] != "-" or not (value[:4] + value[5:]).isdigit():
+        return value
+    year, month = int(value[:4]), int(value[5:])
+    if not (1 <= month <= 12 and 1 <= year < 9999):
+        return value
+    if not last:
+        return f"{value}-01"
+    return (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).isoformat()
 
 
 def _opt(form: FormMultiDict, key: str) -> str | None:
@@ -212,6 +230,7 @@ class ManagePagesController(Controller):
             **again,
             organizations=await structure.organizations(actor),
             networks=await structure.networks(actor),
+            former=await structure.former_members(actor),
         )
 
     async def _network_again(
@@ -269,6 +288,35 @@ class ManagePagesController(Controller):
         await structure.add_member(actor, network_id, _int(form, "organization_id"))
         return Redirect("/manage/network?done=network", status_code=303)
 
+    @get("/networks/{network_id:int}/members/{organization_id:int}/remove", cache_control=None)
+    async def remove_member_page(
+        self,
+        request: Request[Any, Any, Any],
+        staff: NamedDependency[Scope],
+        actor: NamedDependency[Actor],
+        network_id: int,
+        organization_id: int,
+    ) -> Template:
+        """What removing a job centre from the network means, and the button that does it."""
+        return await self._remove_member(request, staff, actor, network_id, organization_id)
+
+    async def _remove_member(
+        self, request: Request[Any, Any, Any], staff: Scope, actor: Actor, network_id: int,
+        organization_id: int,
+    ) -> Template:  # fmt: skip
+        self._admin(actor)
+        name, network = await structure.member_name(actor, network_id, organization_id)
+        return self._page(
+            request,
+            staff,
+            "network_remove.html",
+            network_id=network_id,
+            organization_id=organization_id,
+            organization=name,
+            network=network,
+            keeps=organization_id in actor.own_orgs,
+        )
+
     @post("/networks/{network_id:int}/members/{organization_id:int}/remove", status_code=303)
     async def remove_member(
         self,
@@ -278,10 +326,13 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
         network_id: int,
         organization_id: int,
-    ) -> Redirect:
-        await _checked_form(request, state, staff)
+    ) -> Redirect | Template:
+        """Only with the confirmation page's `confirm`; without it, that page."""
+        form = await _checked_form(request, state, staff)
+        if form.get("confirm") != "yes":
+            return await self._remove_member(request, staff, actor, network_id, organization_id)
         await structure.remove_member(actor, network_id, organization_id)
-        return Redirect("/manage/network?done=network", status_code=303)
+        return Redirect("/manage/network?done=removed", status_code=303)
 
     @post("/organizations", status_code=303)
     async def create_organization(
@@ -853,12 +904,17 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         version_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        await questionnaires.edit_items(
-            actor, version_id, str(form.get("action") or ""), str(form.get("code") or "")
-        )
-        lang = str(form.get("lang") or "de")
+        lang = _lang(str(form.get("lang") or "de"))
+        try:
+            await questionnaires.edit_items(
+                actor, version_id, str(form.get("action") or ""), str(form.get("code") or "")
+            )
+        except DomainError as exc:  # the editor again, with the reason on top
+            return await self._version(
+                request, staff, actor, version_id, lang, **_again(request, exc, form)
+            )
         return Redirect(
             f"/manage/questionnaire-versions/{version_id}?lang={_lang(lang)}", status_code=303
         )
@@ -899,11 +955,16 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
         version_id: int,
-    ) -> Redirect:
+    ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
-        await questionnaires.publish(
-            actor, version_id, str(form.get("outdated_translations") or "") or None
-        )
+        try:
+            await questionnaires.publish(
+                actor, version_id, str(form.get("outdated_translations") or "") or None
+            )
+        except DomainError as exc:  # the editor again, with what is missing on top
+            return await self._version(
+                request, staff, actor, version_id, "de", **_again(request, exc, form)
+            )
         return Redirect(
             f"/manage/questionnaire-versions/{version_id}?done=published", status_code=303
         )
@@ -924,6 +985,7 @@ class ManagePagesController(Controller):
     ) -> Template:
         self._admin(actor)
         year = dt.date.today().year
+        judged = targets.judged_items()
         return self._page(
             request,
             staff,
@@ -932,9 +994,9 @@ class ManagePagesController(Controller):
             targets=await targets.targets(actor),
             offices=await structure.offices(actor, include_inactive=False),
             items=[("_index", None)]
-            + [(b.code, b.text) for b in await questionnaires.item_bank() if b.type == "scale"],
-            year_start=dt.date(year, 1, 1),
-            year_end=dt.date(year, 12, 31),
+            + [(b.code, b.text) for b in await questionnaires.item_bank() if b.code in judged],
+            year_start=f"{year}-01",
+            year_end=f"{year}-12",
         )
 
     @post("/targets", status_code=303)
@@ -945,7 +1007,10 @@ class ManagePagesController(Controller):
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
     ) -> Redirect | Template:
+        """Saved at once, or after the user confirmed which overlapping targets it replaces
+        (`replacing`: their ids, as the confirmation showed them)."""
         form = await _checked_form(request, state, staff)
+        replacing = [int(i) for i in str(form.get("replacing") or "").split(",") if i.isdigit()]
         try:
             data = to_struct(
                 TargetIn,
@@ -953,11 +1018,15 @@ class ManagePagesController(Controller):
                     "office_id": _int(form, "office_id"),
                     "item": str(form.get("item") or ""),
                     "value": str(form.get("value") or "").replace(",", "."),
-                    "valid_from": str(form.get("valid_from") or ""),
-                    "valid_to": str(form.get("valid_to") or ""),
+                    "valid_from": _month_day(str(form.get("valid_from") or ""), last=False),
+                    "valid_to": _month_day(str(form.get("valid_to") or ""), last=True),
                 },
             )
-            await targets.set_target(actor, data)
+            await targets.set_target(actor, data, replacing=replacing)
+        except targets.Overlap as exc:
+            again = _again(request, exc, form)
+            again["refused"] = None
+            return await self._targets(request, staff, actor, **again, overlapping=exc.overlapping)
         except DomainError as exc:
             return await self._targets(request, staff, actor, **_again(request, exc, form))
         return Redirect("/manage/targets?done=target", status_code=303)
@@ -999,7 +1068,13 @@ class ManagePagesController(Controller):
             actor, username=filters["username"], action=filters["action"], month=filters["month"]
         )
         return self._page(
-            request, staff, "audit.html", rows=rows, filters=filters, limit=audit.PAGE_SIZE
+            request,
+            staff,
+            "audit.html",
+            rows=rows,
+            filters=filters,
+            limit=audit.PAGE_SIZE,
+            readable=audit.readable,
         )
 
     @get("/audit.csv")
@@ -1043,7 +1118,9 @@ class PasswordController(Controller):
         return self._form(request, token)
 
     @post("/{token:str}", status_code=303)
-    async def set_password(self, request: Request[Any, Any, Any], token: str) -> Any:
+    async def set_password(
+        self, request: Request[Any, Any, Any], token: str
+    ) -> Redirect | Template:
         form = await request.form()
         try:
             await users.set_password(

@@ -74,6 +74,9 @@ class OrganizationOut(msgspec.Struct):
     slug: str
     network_id: int | None
     retention_months: int
+    former_network_id: int | None = None
+    """The network it was removed from, while it belongs to none (its coordinators may add
+    it back)."""
 
 
 class ErasureIn(Strict, kw_only=True):
@@ -253,7 +256,12 @@ class TargetIn(Strict, kw_only=True):
     value: Annotated[float, msgspec.Meta(ge=0, le=100)]
     """The target satisfaction index (0–100, as on the dashboards)."""
     valid_from: dt.date
+    """The first day of a month."""
     valid_to: dt.date
+    """The last day of a month."""
+    replace: bool = False
+    """Replace the targets of the same office and item whose period overlaps this one
+    (without it such a target is refused with 409, naming them)."""
 
 
 class TargetPatch(Strict, kw_only=True):

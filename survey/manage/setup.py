@@ -9,6 +9,7 @@ import msgspec
 
 from survey.auth.guard import hash_token
 from survey.auth.passwords import hash_password, password_problem
+from survey.auth.queries import username_taken
 from survey.demo import ensure_standard_questionnaire
 from survey.manage import audit
 from survey.manage.importer import SLUG
@@ -67,8 +68,8 @@ async def setup(
         raise SetupRefused(f"a network with slug {network_slug!r} exists already")
     if org_slug and await Organization.exists().where(Organization.slug == org_slug):
         raise SetupRefused(f"a job centre with slug {org_slug!r} exists already")
-    if await User.exists().where(User.username == username):
-        raise SetupRefused(f"a user named {username!r} exists already")
+    if await username_taken(username):
+        raise SetupRefused(f"a user named {username!r} exists already (in some case)")
     await ensure_standard_questionnaire()
     now = dt.datetime.now(dt.UTC)
     token = None

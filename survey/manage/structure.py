@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from survey.errors import Conflict, Forbidden, Invalid, refuse
+from survey.errors import BadRequest, Conflict, Forbidden, Invalid, refuse
 from survey.i18n import N_
 from survey.manage import audit
 from survey.manage.access import NOT_YOURS, Actor, link_office, office_org
@@ -35,6 +35,15 @@ from survey.tables import (
 )
 
 MODE_PATH = {"personal": "s", "kiosk": "k"}
+LINK_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+"""Lower-case letters and digits without l, o, 0 and 1: a link typed from a poster cannot be
+mistaken (the lookup ignores case, for tokens made before)."""
+LINK_LENGTH = 22
+"""22 characters of 32: 110 random bits."""
+
+
+def new_link_token() -> str:
+    return "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_LENGTH))
 
 
 def _db() -> Any:
@@ -66,43 +75,84 @@ async def create_network(actor: Actor | None, data: NetworkIn) -> NetworkOut:
         raise Forbidden(N_("Only a network coordinator may create networks."))
     if await Network.exists().where(Network.slug == data.slug):
         raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)
-    network = Network(name=data.name, slug=data.slug)
+    name = trimmed(data.name)
+    network = Network(name=name, slug=data.slug)
     async with _db().transaction():
         await network.save()
         if actor is not None:
             await Membership(user=actor.user_id, role="network", network=network.id).save()
-        await audit.record(actor, "network_created", network=network.id, name=data.name)
-    return NetworkOut(id=network.id, name=data.name, slug=data.slug, members=[])
+        await audit.record(actor, "network_created", network=network.id, name=name)
+    return NetworkOut(id=network.id, name=name, slug=data.slug, members=[])
 
 
 async def rename_network(actor: Actor, network_id: int, name: str) -> None:
     actor.require_network(network_id)
+    name = trimmed(name)
     await Network.update({Network.name: name}).where(Network.id == network_id)
     await audit.record(actor, "network_renamed", network=network_id, name=name)
 
 
 async def add_member(actor: Actor, network_id: int, org_id: int) -> None:
-    """A coordinator adds a job centre they also administer, or that has no network and whose
-    admin is the coordinator; joining another network needs leaving the old one first."""
+    """A coordinator adds a job centre they also administer, or one removed from this network
+    that has joined no other since (taking it back); joining another network needs leaving the
+    old one first."""
     actor.require_network(network_id)
-    if org_id not in actor.own_orgs and org_id not in actor.admin_orgs:
-        raise Forbidden(NOT_YOURS)
-    row = await Organization.select(Organization.network).where(Organization.id == org_id).first()
+    row = await (
+        Organization.select(Organization.network, Organization.former_network)
+        .where(Organization.id == org_id)
+        .first()
+    )
     if row is None:
+        raise Forbidden(NOT_YOURS)
+    taken_back = row["network"] is None and row["former_network"] == network_id
+    if org_id not in actor.own_orgs and org_id not in actor.admin_orgs and not taken_back:
         raise Forbidden(NOT_YOURS)
     if row["network"] not in (None, network_id):
         raise Conflict(N_("This job centre belongs to another network; it must leave it first."))
-    await Organization.update({Organization.network: network_id}).where(Organization.id == org_id)
+    await Organization.update(
+        {Organization.network: network_id, Organization.former_network: None}
+    ).where(Organization.id == org_id)
     await audit.record(actor, "network_member_added", org_id, network=network_id)
 
 
 async def remove_member(actor: Actor, network_id: int, org_id: int) -> None:
+    """The job centre leaves the network; its coordinators may add it back (`add_member`)
+    until it joins another."""
     actor.require_network(network_id)
     row = await Organization.select(Organization.network).where(Organization.id == org_id).first()
     if row is None or row["network"] != network_id:
         raise Forbidden(NOT_YOURS)
-    await Organization.update({Organization.network: None}).where(Organization.id == org_id)
+    await Organization.update(
+        {Organization.network: None, Organization.former_network: network_id}
+    ).where(Organization.id == org_id)
     await audit.record(actor, "network_member_removed", org_id, network=network_id)
+
+
+async def former_members(actor: Actor) -> list[OrganizationOut]:
+    """Job centres removed from the actor's networks that have joined no other since, with
+    the network they left as `former_network_id`."""
+    rows = await (
+        Organization.select()
+        .where(
+            Organization.former_network.is_in(list(actor.networks) or [-1])
+            & Organization.network.is_null()
+        )
+        .order_by(Organization.name)
+    )
+    return [_org(r) for r in rows]
+
+
+async def member_name(actor: Actor, network_id: int, org_id: int) -> tuple[str, str]:
+    """(job centre, network) names of a member of the actor's network; 403 otherwise."""
+    actor.require_network(network_id)
+    row = await (
+        Organization.select(Organization.name, Organization.network.name.as_alias("network_name"))
+        .where((Organization.id == org_id) & (Organization.network == network_id))
+        .first()
+    )
+    if row is None:
+        raise Forbidden(NOT_YOURS)
+    return str(row["name"]), str(row["network_name"])
 
 
 async def organizations(actor: Actor) -> list[OrganizationOut]:
@@ -121,7 +171,16 @@ def _org(r: dict[str, Any]) -> OrganizationOut:
         slug=r["slug"],
         network_id=r["network"],
         retention_months=r["retention_months"],
+        former_network_id=r.get("former_network"),
     )
+
+
+def trimmed(name: str) -> str:
+    """A name without its outer spaces; 400 when nothing else is left."""
+    name = name.strip()
+    if not name:
+        raise BadRequest(N_("A name must not be empty or consist of spaces only."))
+    return name
 
 
 async def _name_free(name: str, org_id: int | None = None) -> None:
@@ -141,15 +200,16 @@ async def create_organization(actor: Actor | None, data: OrganizationIn) -> Orga
         actor.require_network(data.network_id)
     if await Organization.exists().where(Organization.slug == data.slug):
         raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)
-    await _name_free(data.name)
+    name = trimmed(data.name)
+    await _name_free(name)
     org = Organization(
-        name=data.name,
+        name=name,
         slug=data.slug,
         network=data.network_id,
         retention_months=data.retention_months,
     )
     await org.save()
-    await audit.record(actor, "organization_created", org.id, name=data.name, slug=data.slug)
+    await audit.record(actor, "organization_created", org.id, name=name, slug=data.slug)
     row = await Organization.select().where(Organization.id == org.id).first()
     assert row is not None
     return _org(row)
@@ -158,9 +218,10 @@ async def create_organization(actor: Actor | None, data: OrganizationIn) -> Orga
 async def change_organization(actor: Actor, org_id: int, data: OrganizationPatch) -> None:
     actor.require_org(org_id)
     values: dict[Any, Any] = {}
-    if data.name is not None:
-        await _name_free(data.name, org_id)
-        values[Organization.name] = data.name
+    name = None if data.name is None else trimmed(data.name)
+    if name is not None:
+        await _name_free(name, org_id)
+        values[Organization.name] = name
     if data.retention_months is not None:
         values[Organization.retention_months] = data.retention_months
     if values:
@@ -169,7 +230,7 @@ async def change_organization(actor: Actor, org_id: int, data: OrganizationPatch
             actor,
             "organization_changed",
             org_id,
-            name=data.name,
+            name=name,
             retention_months=data.retention_months,
         )
 
@@ -239,9 +300,21 @@ async def office(actor: Actor, office_id: int) -> OfficeOut:
     return found[0]
 
 
+async def _office_name_free(name: str, org_id: int, office_id: int | None = None) -> None:
+    """409 when another office of the job centre has this name (case and outer spaces
+    aside): two alike could not be told apart in any list or filter."""
+    rows = await Office.select(Office.id, Office.name).where(Office.organization == org_id)
+    wanted = name.casefold()
+    if any(r["name"].strip().casefold() == wanted and r["id"] != office_id for r in rows):
+        raise refuse(
+            Conflict, N_("This job centre has an office named %(name)s already."), name=name
+        )
+
+
 async def create_office(actor: Actor | None, data: OfficeIn) -> OfficeOut:
     if actor is not None:
         actor.require_org(data.organization_id)
+    name = trimmed(data.name)
     services = await _check_service_types(data.service_types)
     codes = await Office.select(Office.code).where(Office.organization == data.organization_id)
     if data.code.casefold() in {r["code"].casefold() for r in codes}:  # nh-m next to NH-M
@@ -250,19 +323,21 @@ async def create_office(actor: Actor | None, data: OfficeIn) -> OfficeOut:
             N_("This job centre has an office with the code %(code)s already."),
             code=data.code,
         )
-    new = Office(organization=data.organization_id, name=data.name, code=data.code, kind=data.kind)
+    await _office_name_free(name, data.organization_id)
+    new = Office(organization=data.organization_id, name=name, code=data.code, kind=data.kind)
     async with _db().transaction():
         await new.save()
         for code in services:
             await OfficeService(office=new.id, service_type=code).save()
-        await audit.record(
-            actor, "office_created", data.organization_id, office=new.id, name=data.name
-        )
+        await audit.record(actor, "office_created", data.organization_id, office=new.id, name=name)
+    org = await Organization.select(Organization.name).where(
+        Organization.id == data.organization_id
+    )
     return OfficeOut(
         id=new.id,
         organization_id=data.organization_id,
-        organization="",
-        name=data.name,
+        organization=str(org[0]["name"]) if org else "",
+        name=name,
         code=data.code,
         kind=data.kind,
         active=True,
@@ -281,8 +356,10 @@ async def change_office(actor: Actor | None, office_id: int, data: OfficePatch) 
         await _check_service_types(data.service_types) if data.service_types is not None else None
     )
     values: dict[Any, Any] = {}
-    if data.name is not None:
-        values[Office.name] = data.name
+    name = None if data.name is None else trimmed(data.name)
+    if name is not None:
+        await _office_name_free(name, org_id, office_id)
+        values[Office.name] = name
     if data.kind is not None:
         values[Office.kind] = data.kind
     if data.active is not None:
@@ -304,7 +381,7 @@ async def change_office(actor: Actor | None, office_id: int, data: OfficePatch) 
             action,
             org_id,
             office=office_id,
-            name=data.name,
+            name=name,
             kind=data.kind,
             service_types=services,
             poster_languages=data.poster_languages,
@@ -387,7 +464,7 @@ async def create_link(actor: Actor | None, data: LinkIn, base_url: str) -> LinkO
             N_("The office does not offer the service type %(code)s."),
             code=data.service_type,
         )
-    token = secrets.token_urlsafe(16)
+    token = new_link_token()
     now = dt.datetime.now(dt.UTC)
     link = Link(
         token=token,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+from collections.abc import Collection
+from typing import Any
 
 import msgspec
 
@@ -14,7 +16,8 @@ from survey.manage import audit, locks
 from survey.manage.access import NOT_YOURS, Actor, office_org
 from survey.manage.questionnaires import item_bank
 from survey.manage.schemas import TargetIn, TargetOut, TargetPatch
-from survey.tables import Target
+from survey.questionnaire import INDEX_ITEM
+from survey.tables import Link, QuestionnaireVersion, Target
 
 
 def _office_held(office_id: int) -> contextlib.AbstractAsyncContextManager[None]:
@@ -43,6 +46,126 @@ def check_period(valid_from: dt.date, valid_to: dt.date) -> None:
         )
 
 
+def check_months(valid_from: dt.date, valid_to: dt.date) -> None:
+    """Whole calendar months, as the dashboards count: they compare a period with the target
+    of its last month, so a target that ends within a month would be judged for that month
+    only while it runs."""
+    if valid_from.day != 1 or (valid_to + dt.timedelta(days=1)).day != 1:
+        raise Invalid(
+            N_(
+                "A target runs in whole calendar months: from the first day of a month to the "
+                "last day of a month."
+            )
+        )
+
+
+class Overlap(Conflict):
+    """The period overlaps targets of the same office and item (`overlapping`)."""
+
+    overlapping: list[TargetOut]
+
+
+def _period(t: TargetOut) -> str:
+    return f"{t.valid_from.isoformat()} – {t.valid_to.isoformat()}"
+
+
+def _overlap(found: list[TargetOut]) -> Overlap:
+    exc = refuse(
+        Overlap,
+        N_(
+            'The period overlaps %(targets)s of the same office and item; send "replace": '
+            "true to replace it, or choose another period."
+        ),
+        targets="; ".join(f"{t.value:g} ({_period(t)}, id {t.id})" for t in found),
+    )
+    assert isinstance(exc, Overlap)
+    exc.overlapping = found
+    return exc
+
+
+def _json(raw: Any) -> Any:
+    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+
+
+async def asked_items(office_id: int) -> set[str] | None:
+    """The items the questionnaire versions of the office's active links ask (None: the office
+    has no active link)."""
+    versions = await Link.select(Link.version).where(
+        (Link.office == office_id) & (Link.active == True)  # noqa: E712
+    )
+    if not versions:
+        return None
+    rows = await QuestionnaireVersion.select(QuestionnaireVersion.definition).where(
+        QuestionnaireVersion.id.is_in(list({r["version"] for r in versions}))
+    )
+    return {str(i["code"]) for r in rows for i in _json(r["definition"]).get("items", [])}
+
+
+def judged_items() -> frozenset[str]:
+    """The items the dashboards judge targets on (the satisfaction index among them)."""
+    from survey.dashboard.steering import TARGET_ITEMS  # it imports this module
+
+    return TARGET_ITEMS
+
+
+async def check_item(office_id: int, item: str) -> None:
+    """A target is set on an item the dashboards judge and the office's questionnaire asks;
+    any other would be kept and never shown."""
+    if item == INDEX_ITEM:
+        return
+    bank = {b.code: b for b in await item_bank()}
+    if item not in bank:
+        raise refuse(Invalid, N_("The item %(code)s is not in the item bank."), code=item)
+    if bank[item].type != "scale":
+        raise refuse(
+            Invalid,
+            N_("The item %(code)s is answered in free text; targets are set for scale items."),
+            code=item,
+        )
+    judged = judged_items()
+    if item not in judged:
+        raise refuse(
+            Invalid,
+            N_(
+                "The dashboards judge targets on the satisfaction index and on %(items)s only; "
+                "a target on %(code)s would never be shown."
+            ),
+            items=", ".join(sorted(judged - {INDEX_ITEM})),
+            code=item,
+        )
+    asked = await asked_items(office_id)
+    if asked is None:
+        raise refuse(
+            Invalid,
+            N_(
+                "The office has no active link, so no questionnaire asks %(code)s there; set a "
+                "target on the satisfaction index, or make a link first."
+            ),
+            code=item,
+        )
+    if item not in asked:
+        raise refuse(
+            Invalid,
+            N_(
+                "The office's questionnaire does not ask %(code)s, so a target on it would "
+                "never be judged."
+            ),
+            code=item,
+        )
+
+
+async def overlapping(
+    actor: Actor, office_id: int, item: str, valid_from: dt.date, valid_to: dt.date,
+    *, but: int | None = None,
+) -> list[TargetOut]:  # fmt: skip
+    """The targets of the office and item whose period overlaps this one."""
+    return [
+        t
+        for t in await targets(actor, office_id)
+        if t.item == item and t.id != but and t.valid_from <= valid_to and t.valid_to >= valid_from
+    ]
+
+
 async def targets(
     actor: Actor, office_id: int | None = None, target_id: int | None = None
 ) -> list[TargetOut]:
@@ -63,28 +186,20 @@ async def targets(
     return [TargetOut(**r) for r in rows]
 
 
-async def set_target(actor: Actor, data: TargetIn) -> TargetOut:
-    """One target per office, item and period: an overlapping one for the same office and item
-    is replaced."""
+async def set_target(actor: Actor, data: TargetIn, *, replacing: Collection[int] = ()) -> TargetOut:
+    """One target per office, item and month. A period that overlaps targets of the same
+    office and item is refused (409, naming them) unless `data.replace` is set or every one
+    of them is in `replacing` (the ids the page showed and the user confirmed)."""
     org_id = await office_org(actor, data.office_id)
     check_period(data.valid_from, data.valid_to)
-    if data.item != "_index":
-        bank = {b.code: b for b in await item_bank()}
-        if data.item not in bank:
-            raise refuse(Invalid, N_("The item %(code)s is not in the item bank."), code=data.item)
-        if bank[data.item].type != "scale":
-            raise refuse(
-                Invalid,
-                N_("The item %(code)s is answered in free text; targets are set for scale items."),
-                code=data.item,
-            )
+    check_months(data.valid_from, data.valid_to)
+    await check_item(data.office_id, data.item)
     async with _office_held(data.office_id):
-        await Target.delete().where(
-            (Target.office == data.office_id)
-            & (Target.item == data.item)
-            & (Target.valid_from <= data.valid_to)
-            & (Target.valid_to >= data.valid_from)
-        )
+        found = await overlapping(actor, data.office_id, data.item, data.valid_from, data.valid_to)
+        if found and not data.replace and not {t.id for t in found} <= set(replacing):
+            raise _overlap(found)
+        if found:
+            await Target.delete().where(Target.id.is_in([t.id for t in found]))
         target = Target(
             office=data.office_id,
             item=data.item,
@@ -101,6 +216,7 @@ async def set_target(actor: Actor, data: TargetIn) -> TargetOut:
             item=data.item,
             value=data.value,
             period=f"{data.valid_from}/{data.valid_to}",
+            replaced="; ".join(f"{t.value:g} {t.valid_from}/{t.valid_to}" for t in found) or None,
         )
         # read back while the office is held: a request waiting for it replaces this target
         return next(t for t in await targets(actor, data.office_id) if t.id == target.id)
@@ -122,6 +238,8 @@ async def change_target(actor: Actor, target_id: int, data: TargetPatch) -> Targ
     valid_from = data.valid_from or before.valid_from
     valid_to = data.valid_to or before.valid_to
     check_period(valid_from, valid_to)
+    if data.valid_from or data.valid_to:
+        check_months(valid_from, valid_to)
     org_id = await office_org(actor, before.office_id)
     async with _office_held(before.office_id):
         other = (

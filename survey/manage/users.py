@@ -13,7 +13,7 @@ from survey.auth import throttle
 from survey.auth.guard import hash_token, new_api_token
 from survey.auth.passwords import hash_password, password_problem
 from survey.auth.queries import audit as auth_audit
-from survey.auth.queries import end_sessions
+from survey.auth.queries import end_sessions, username_taken
 from survey.errors import Conflict, Forbidden, Invalid, NotFound, refuse
 from survey.i18n import N_
 from survey.manage import audit, locks
@@ -201,7 +201,7 @@ async def set_roles(actor: Actor, user_id: int, data: RolesIn) -> UserOut:
 
 async def invite(actor: Actor | None, data: UserIn, base_url: str) -> SetPasswordLink:
     await _check_role(actor, data)
-    if await User.exists().where(User.username == data.username):
+    if await username_taken(data.username):
         raise refuse(Conflict, N_("The username %(name)s is taken."), name=data.username)
     user = User(
         username=data.username,

@@ -20,7 +20,23 @@ log = logging.getLogger(__name__)
 
 
 async def find_link(token: str) -> LinkInfo | None:
-    row = (
+    """The link of a token, whatever the case it was typed in: links are made of lower-case
+    letters, and one made before (mixed case) is found by its exact token or in lower case."""
+    row = await _link_row(token)
+    if row is None:
+        found = await Link.raw(
+            "SELECT token FROM link WHERE lower(token) = {} LIMIT 2", token.lower()
+        )
+        if len(found) == 1:  # one alike in every case but this: it
+            row = await _link_row(found[0]["token"])
+    if row is None:
+        return None
+    off = row.pop("deactivated_at")
+    return LinkInfo(**row, deactivated_at=None if off is None else _as_utc(off).timestamp())
+
+
+async def _link_row(token: str) -> dict[str, Any] | None:
+    return (
         await Link.select(
             Link.id,
             Link.token,
@@ -40,10 +56,6 @@ async def find_link(token: str) -> LinkInfo | None:
         .where(Link.token == token)
         .first()
     )
-    if row is None:
-        return None
-    off = row.pop("deactivated_at")
-    return LinkInfo(**row, deactivated_at=None if off is None else _as_utc(off).timestamp())
 
 
 def _as_utc(value: dt.datetime | str) -> dt.datetime:

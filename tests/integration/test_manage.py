@@ -34,6 +34,7 @@ from survey.tables import (
 )
 from tests.builders import (
     FULL_ANSWERS,
+    make_link,
     make_office,
     make_organization,
     make_staff_user,
@@ -355,10 +356,16 @@ async def test_it_creates_an_office_a_link_and_refuses_bad_input_without_half_sa
     assert link.status_code == 201, link.text
     url = link.json()["url"]
     assert url.startswith("http") and "/s/" in url
+    token = link.json()["token"]
+    assert re.fullmatch(r"[a-km-np-z2-9]{22}", token), "t20: no l, I, O, 0, - or _ on a poster"
+    assert (await staff.client.get(f"/s/{token.upper()}")).status_code == 200
     off = await _api(staff, "PATCH", f"/api/v1/links/{link.json()['id']}", {"active": False})
     assert off.status_code == 204
     listed = (await staff.client.get(f"/api/v1/links?office_id={office['id']}")).json()
     assert [x["active"] for x in listed] == [False]
+    before = await make_link(office["id"])  # mixed case, as links were made before
+    for typed in (before.token, before.token.lower(), before.token.swapcase()):
+        assert (await staff.client.get(f"/s/{typed}")).status_code == 200, typed
     gone = await _api(staff, "PATCH", f"/api/v1/offices/{office['id']}", {"active": False})
     assert gone.status_code == 204
     assert (await staff.client.get("/api/v1/offices")).json()[-1]["active"] is False
@@ -709,6 +716,7 @@ def _walk(w: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None, set[
             {"organization_id": w["a"]},
             {"coord"},
         ),
+        ("GET", f"/manage/networks/{w['network']}/members/{w['b']}/remove", None, set()),
         ("POST", f"/manage/networks/{w['network']}/members/{w['b']}/remove", {}, set()),
         (
             "POST",
@@ -994,7 +1002,10 @@ async def test_targets_per_office_and_item_replace_overlapping_ones(
     }
     first = await _api(staff, "POST", "/api/v1/targets", body)
     assert first.status_code == 201, first.text
-    again = await _api(staff, "POST", "/api/v1/targets", {**body, "value": 80.5})
+    refused = await _api(staff, "POST", "/api/v1/targets", {**body, "value": 80.5})
+    assert refused.status_code == 409, "an overlapping target is never replaced unasked"
+    assert "75 (2026-01-01 – 2026-12-31" in refused.json()["detail"]
+    again = await _api(staff, "POST", "/api/v1/targets", {**body, "value": 80.5, "replace": True})
     assert again.status_code == 201
     listed = (await staff.client.get("/api/v1/targets")).json()
     assert [(t["item"], t["value"]) for t in listed] == [("_index", 80.5)]
@@ -1417,7 +1428,7 @@ async def test_overlapping_targets_set_at_once_leave_one(
         *(
             staff.client.post(
                 "/api/v1/targets",
-                json={**body, "value": 60 + i, "valid_from": f"2026-0{i + 1}-01"},
+                json={**body, "value": 60 + i, "valid_from": f"2026-0{i + 1}-01", "replace": True},
                 headers={"x-csrf-token": csrf},
             )
             for i in range(4)
@@ -1425,3 +1436,88 @@ async def test_overlapping_targets_set_at_once_leave_one(
     )
     assert [a.status_code for a in answers] == [201] * 4
     assert await Target.count().where(Target.office == world.ids["office_a"]) == 1
+
+
+async def test_a_target_over_others_is_saved_only_after_the_page_named_them(
+    staff: StaffClient, world: World
+) -> None:
+    """t20: saving a target silently deleted the overlapping one; targets took any day and any
+    item, though the dashboards judge whole months and only the items the office asks."""
+    office = world.ids["office_a"]
+    await make_link(office)
+    await staff.login("admin.a", PASSWORD)
+    year = {"office_id": office, "item": "_index", "value": 58,
+            "valid_from": "2026-01-01", "valid_to": "2026-12-31"}  # fmt: skip
+    kept = await _api(staff, "POST", "/api/v1/targets", year)
+    assert kept.status_code == 201, kept.text
+    csrf = await _csrf(staff.client, "/manage/targets")
+    page = await staff.client.get("/manage/targets")
+    assert 'type="month"' in page.text and 'data-testid="target-months"' in page.text
+    form = {"csrf_token": csrf, "office_id": str(office), "item": "_index", "value": "55",
+            "valid_from": "2026-03", "valid_to": "2026-04"}  # fmt: skip
+    asked = await staff.client.post("/manage/targets", data=form)
+    assert asked.status_code == 409 and 'data-testid="target-overlap"' in asked.text
+    assert "58.0 (2026-01-01 – 2026-12-31)" in asked.text
+    assert await Target.count().where(Target.value == 58) == 1, "nothing deleted unasked"
+    replacing = re.search(r'name="replacing" value="([^"]*)"', asked.text)
+    assert replacing and replacing[1] == str(kept.json()["id"])
+    done = await staff.client.post("/manage/targets", data={**form, "replacing": replacing[1]})
+    assert done.status_code == 303
+    rows = await Target.select(Target.value, Target.valid_from, Target.valid_to)
+    assert [(r["value"], str(r["valid_from"])[:10], str(r["valid_to"])[:10]) for r in rows] == [
+        (55.0, "2026-03-01", "2026-04-30")
+    ]
+    entry = (await staff.client.get("/api/v1/audit?action=target_set")).json()[0]
+    assert entry["detail"]["replaced"] == "58 2026-01-01/2026-12-31"
+    elsewhere = await make_office("A-Nord", world.ids["a"])  # no link: it asks nothing yet
+    for change, reason in (
+        ({"valid_from": "2026-03-15", "valid_to": "2026-04-10"}, "whole calendar months"),
+        ({"item": "reachable"}, "would never be shown"),
+        ({"item": "respect", "office_id": elsewhere}, "no active link"),
+    ):
+        body = {**year, "valid_from": "2027-01-01", "valid_to": "2027-12-31", **change}
+        refused = await _api(staff, "POST", "/api/v1/targets", body)
+        assert refused.status_code == 422 and reason in refused.json()["detail"], refused.text
+    assert await Target.count() == 1
+
+
+async def test_a_job_centre_leaves_the_network_after_a_confirmation_and_can_come_back(
+    staff: StaffClient, world: World
+) -> None:
+    """t20: one click removed it, and a job centre the coordinator made (no admin of its own)
+    could not be added back: the coordinator lost it for good."""
+    net = world.ids["network"]
+    await staff.login("coord", PASSWORD)
+    made = await _api(staff, "POST", "/api/v1/organizations",
+                      {"name": "Jobcenter C", "slug": "jc-c", "network_id": net})  # fmt: skip
+    c = made.json()["id"]
+    csrf = await _csrf(staff.client, "/manage/network")
+    remove = f"/manage/networks/{net}/members/{c}/remove"
+    assert f'href="{remove}"' in (await staff.client.get("/manage/network")).text
+    confirm = await staff.client.get(remove)
+    assert confirm.status_code == 200 and "Jobcenter C" in confirm.text
+    assert 'name="confirm" value="yes"' in confirm.text
+    unconfirmed = await staff.client.post(remove, data={"csrf_token": csrf})
+    assert unconfirmed.status_code == 200 and 'data-testid="confirm-remove"' in unconfirmed.text
+
+    async def network_of_c() -> int | None:
+        return (await Organization.select(Organization.network).where(Organization.id == c))[0][
+            "network"
+        ]
+
+    assert await network_of_c() == net
+    removed = await staff.client.post(remove, data={"csrf_token": csrf, "confirm": "yes"})
+    assert removed.status_code == 303 and await network_of_c() is None
+    assert f'data-testid="add-back-{c}"' in (await staff.client.get("/manage/network")).text
+    back = await staff.client.post(
+        f"/manage/networks/{net}/members", data={"csrf_token": csrf, "organization_id": str(c)}
+    )
+    assert back.status_code == 303 and await network_of_c() == net
+    members = f"/api/v1/networks/{net}/members"
+    assert (await _api(staff, "DELETE", f"{members}/{c}")).status_code == 204
+    assert (await _api(staff, "POST", members, {"organization_id": c})).status_code == 204
+    assert await network_of_c() == net
+    never = await _api(staff, "POST", members, {"organization_id": world.ids["b"]})
+    assert never.status_code == 403, "a job centre that never was a member stays refused"
+    await staff.login("admin.b", PASSWORD)
+    assert (await _api(staff, "DELETE", f"{members}/{c}")).status_code == 403

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import httpx
 
@@ -153,6 +154,8 @@ async def test_a_password_like_the_username_or_among_the_most_common_is_refused(
             headers={"accept-language": "de"},
         )
         assert refused.status_code == 422 and reason in refused.text, password
+        assert refused.headers["content-type"].startswith("text/html"), "t20: shown as source"
+        assert 'data-testid="set-password"' in refused.text
     fine = await client.post(
         f"/account/set-password/{token}",
         data={"password": "Kaffee am Deich 7", "repeat": "Kaffee am Deich 7"},
@@ -249,3 +252,132 @@ async def test_the_language_chosen_on_the_sign_in_page_stays_after_signing_in(
     assert signed.status_code == 303
     page = await client.get("/manage/tokens", headers={"accept-language": "de"})
     assert '<html lang="en"' in page.text
+
+
+def test_every_staff_page_answers_in_html_whatever_it_returns(app: Any) -> None:
+    """t20: the set-password page's refusal was HTML sent as application/json (a handler typed
+    `-> Any` gets JSON): no staff route outside the API may have that media type."""
+    from survey.auth.guard import is_staff_path
+
+    json_pages = [
+        (route.path, handler.handler_name)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", [])
+        if is_staff_path(route.path) and "json" in str(handler.media_type).lower()
+    ]
+    assert json_pages == []
+
+
+async def test_a_blank_or_twice_used_name_of_an_office_or_job_centre_is_refused(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """t20: "  " was taken as a job centre's name by the form and as an office's by the API, and
+    two offices of one job centre could share a name."""
+    world = await World().build()
+    a = world.ids["a"]
+    await staff.login("admin.a", PASSWORD)
+    office = {"organization_id": a, "code": "B1", "service_types": ["benefits"]}
+    mitte = (await Office.select(Office.name).where(Office.id == world.ids["office_a"]))[0]
+    mitte = mitte["name"]
+    blank = await _api(staff, "POST", "/api/v1/offices", {**office, "name": "   "})
+    assert blank.status_code == 400 and "spaces only" in blank.json()["detail"]
+    twin = await _api(staff, "POST", "/api/v1/offices", {**office, "name": f" {mitte.upper()} "})
+    assert twin.status_code == 409 and f"office named {mitte.upper()}" in twin.json()["detail"]
+    made = await _api(staff, "POST", "/api/v1/offices", {**office, "name": "  Treff Hafen "})
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Treff Hafen"
+    assert made.json()["organization"].startswith("Jobcenter A"), "t20: it was empty"
+    path = f"/api/v1/offices/{made.json()['id']}"
+    assert (await _api(staff, "PATCH", path, {"name": " "})).status_code == 400
+    assert (await _api(staff, "PATCH", path, {"name": mitte.lower()})).status_code == 409
+    assert (await _api(staff, "PATCH", path, {"name": "treff hafen"})).status_code == 204
+    token = await _csrf(client)
+    again = await client.post(
+        "/manage/offices",
+        data={"csrf_token": token, "organization_id": a, "name": mitte.upper(), "code": "B2",
+              "kind": "main", "service_types": "benefits"},
+    )  # fmt: skip
+    assert again.status_code == 409 and 'data-testid="refused"' in again.text
+    blank_org = await _api(staff, "PATCH", f"/api/v1/organizations/{a}", {"name": "  "})
+    assert blank_org.status_code == 400
+    await staff.login("coord", PASSWORD)
+    token = await _csrf(client)
+    form = await client.post(
+        "/manage/organizations",
+        data={"csrf_token": token, "network_id": world.ids["network"], "name": "  ",
+              "slug": "leer-1"},
+    )  # fmt: skip
+    assert form.status_code == 400 and 'data-testid="refused"' in form.text
+    names = {r["name"] for r in await Office.select(Office.name).where(Office.organization == a)}
+    assert names == {mitte, "treff hafen"}
+    assert not await Organization.exists().where(Organization.slug == "leer-1")
+    assert (await Organization.select(Organization.name).where(Organization.id == a))[0]["name"]
+
+
+async def test_usernames_are_unique_and_signed_in_with_in_any_case(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """t20: LEITUNG.NORDHEIDE could be made next to leitung.nordheide, and signing in needed the
+    exact case. Two users made before that differ only in case keep their exact names."""
+    world = await World().build()
+    await staff.login("admin.a", PASSWORD)
+    taken = await _api(staff, "POST", "/api/v1/users",
+                       {"username": "Manager.A", "role": "manager",
+                        "organization_id": world.ids["a"]})  # fmt: skip
+    assert taken.status_code == 409 and "Manager.A is taken" in taken.json()["detail"]
+    assert (await staff.login("MANAGER.a", PASSWORD)).status_code == 303
+    assert (await client.get("/dashboard")).status_code == 200
+    await make_staff_user("kim", PASSWORD, "manager", organization=world.ids["a"])
+    await make_staff_user("KIM", PASSWORD + "!", "manager", organization=world.ids["a"])
+    assert (await staff.login("kim", PASSWORD)).status_code == 303
+    assert (await staff.login("KIM", PASSWORD + "!")).status_code == 303
+    assert (await staff.login("Kim", PASSWORD)).status_code != 303, "which one: neither"
+
+
+async def test_refusals_of_the_editor_and_an_expired_form_lead_back_to_the_form(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """t20: publishing without German text (422), the same item twice (409) and an expired
+    form ended on a bare error page; the audit log showed Python's reprs; an unknown address
+    gave a signed-in user the client's "Umfrage nicht gefunden" in German."""
+    from survey.tables import AuditLog
+
+    world = await World().build()
+    a = world.ids["a"]
+    await User.update({User.locale: "en"}).where(User.username == "admin.a")
+    await staff.login("admin.a", PASSWORD)
+    made = await _api(staff, "POST", "/api/v1/questionnaires",
+                      {"organization_id": a, "code": "eigen3", "name": "Eigen"})  # fmt: skip
+    draft = made.json()["versions"][0]["id"]
+    editor = f"/manage/questionnaire-versions/{draft}"
+    token = await _csrf(client)
+    blank = await client.post(f"{editor}/texts", data={"csrf_token": token, "lang": "de",
+                                                       "text_overall": " "})  # fmt: skip
+    assert blank.status_code == 303
+    publish = await client.post(f"{editor}/publish", data={"csrf_token": token})
+    twice = await client.post(
+        f"{editor}/items", data={"csrf_token": token, "lang": "de", "action": "add",
+                                 "code": "respect"}
+    )  # fmt: skip
+    for page, status, reason in ((publish, 422, "overall has no German text"),
+                                 (twice, 409, "respect is in the version already")):  # fmt: skip
+        assert page.status_code == status and reason in page.text, page.text[-2000:]
+        assert 'data-testid="refused"' in page.text and 'data-testid="texts-form"' in page.text
+    expired = await client.post("/manage/targets", data={"csrf_token": "old", "value": "70"})
+    assert expired.status_code == 403 and 'href="/manage/targets"' in expired.text
+    assert 'data-testid="error-back"' in expired.text
+    network = await client.post(f"/manage/networks/{world.ids['network']}", data={"name": "N"})
+    assert 'href="/manage/network" class="button" data-testid="error-back"' in network.text
+    await AuditLog(at=dt.datetime.now(dt.UTC), username="admin.a", action="export",
+                   organization=a, detail={"filters": {"from": "2025-11", "to": "2026-10"},
+                                           "offices": [3, 4]}).save()  # fmt: skip
+    log = await client.get("/manage/audit")
+    assert "filters: from 2025-11, to 2026-10; offices: 3, 4" in log.text
+    assert "{&#39;" not in log.text and "[3" not in log.text
+    unknown = await client.get("/nothing-here", headers={"accept-language": "de"})
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
+    assert "There is no page at this address." in unknown.text and '<html lang="en"' in unknown.text
+    assert 'data-testid="error-page"' in unknown.text
+    client.cookies.clear()
+    anonymous = await client.get("/nothing-here", headers={"accept-language": "de"})
+    assert anonymous.status_code == 404 and "Dieser Umfrage-Link ist unbekannt" in anonymous.text
