@@ -194,6 +194,8 @@ class AuthController(Controller):
             user = None
         else:
             user = await queries.find_user(username) if username else None
+            if user is not None:  # as it is spelt, however it was typed (the audit log's)
+                username = str(user["username"])
         now = dt.datetime.now(dt.UTC)
         account: dict[str, Any] = user if user is not None else {}
         known = bool(account.get("active"))

@@ -319,6 +319,8 @@ async def test_usernames_are_unique_and_signed_in_with_in_any_case(
 ) -> None:
     """t20: LEITUNG.NORDHEIDE could be made next to leitung.nordheide, and signing in needed the
     exact case. Two users made before that differ only in case keep their exact names."""
+    from survey.tables import AuditLog
+
     world = await World().build()
     await staff.login("admin.a", PASSWORD)
     taken = await _api(staff, "POST", "/api/v1/users",
@@ -327,6 +329,8 @@ async def test_usernames_are_unique_and_signed_in_with_in_any_case(
     assert taken.status_code == 409 and "Manager.A is taken" in taken.json()["detail"]
     assert (await staff.login("MANAGER.a", PASSWORD)).status_code == 303
     assert (await client.get("/dashboard")).status_code == 200
+    logins = await AuditLog.select(AuditLog.username).where(AuditLog.action == "login")
+    assert logins[-1]["username"] == "manager.a", "the log names the user as spelt"
     await make_staff_user("kim", PASSWORD, "manager", organization=world.ids["a"])
     await make_staff_user("KIM", PASSWORD + "!", "manager", organization=world.ids["a"])
     assert (await staff.login("kim", PASSWORD)).status_code == 303
