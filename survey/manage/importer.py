@@ -352,7 +352,15 @@ async def plan(name: str, structure: Structure) -> Plan:
                 f"(known: {', '.join(sorted(networks)) or 'none'})"
             )
         codes: dict[str, int] = {}
+        names: dict[str, int] = {}
         for office in centre.offices:
+            folded = office.name.casefold()
+            if folded and folded in names:
+                problems.append(
+                    f"{name}:{office.line}: two offices named {office.name!r} in "
+                    f"{centre.slug} (first on line {names[folded]})"
+                )
+            names.setdefault(folded, office.line)
             if office.code and not CODE.match(office.code):
                 problems.append(
                     f"{name}:{office.line}: office code {office.code!r} may hold letters, "

@@ -54,6 +54,9 @@ class NetworkOut(msgspec.Struct):
     name: str
     slug: str
     members: list[int]
+    former_members: list[int] = []
+    """Job centres removed from it that joined no other network since: its coordinators may
+    add them back (POST …/members)."""
 
 
 class OrganizationIn(Strict, kw_only=True):

@@ -58,12 +58,14 @@ async def networks(actor: Actor) -> list[NetworkOut]:
     members = await Organization.select(Organization.id, Organization.network).where(
         Organization.network.is_in(list(actor.networks) or [-1])
     )
+    former = await former_members(actor)
     return [
         NetworkOut(
             id=r["id"],
             name=r["name"],
             slug=r["slug"],
             members=sorted(m["id"] for m in members if m["network"] == r["id"]),
+            former_members=[o.id for o in former if o.former_network_id == r["id"]],
         )
         for r in sorted(rows, key=lambda r: r["name"])
     ]

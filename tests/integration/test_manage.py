@@ -184,11 +184,16 @@ async def test_a_bad_structure_file_is_refused_by_file_and_line_and_nothing_is_w
         "job_centre;job_centre_name;office_code;office_name;kind;service_types;links\n"
         "jc-a;Jobcenter A;A1;A-Mitte;main;benefits;personal\n"
         "jc-a;Jobcenter A;A2;A-Nord;palace;benefits|nothing;\n"
+        "jc-a;Jobcenter A;A3;a-mitte ;main;benefits;\n"
     )
     with pytest.raises(importer.ImportRefused) as refused:
         await importer.plan(csv_file.name, importer.read(csv_file))
     assert refused.value.problems[0].startswith("offices.csv:3: unknown office kind 'palace'")
     assert "offices.csv:3: unknown service type 'nothing'" in refused.value.problems[1]
+    assert (
+        "offices.csv:4: two offices named 'a-mitte' in jc-a (first on line 2)"
+        in (refused.value.problems[2])
+    )
     assert await Organization.count() == 0 and await Office.count() == 0
     (tmp_path / "x.txt").write_text("x")
     with pytest.raises(importer.ImportRefused, match="must end in"):
@@ -1515,6 +1520,8 @@ async def test_a_job_centre_leaves_the_network_after_a_confirmation_and_can_come
     assert back.status_code == 303 and await network_of_c() == net
     members = f"/api/v1/networks/{net}/members"
     assert (await _api(staff, "DELETE", f"{members}/{c}")).status_code == 204
+    listed = (await staff.client.get("/api/v1/networks")).json()
+    assert [(n["members"].count(c), n["former_members"]) for n in listed] == [(0, [c])]
     assert (await _api(staff, "POST", members, {"organization_id": c})).status_code == 204
     assert await network_of_c() == net
     never = await _api(staff, "POST", members, {"organization_id": world.ids["b"]})
