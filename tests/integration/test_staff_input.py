@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
 import httpx
 
@@ -254,10 +253,14 @@ async def test_the_language_chosen_on_the_sign_in_page_stays_after_signing_in(
     assert '<html lang="en"' in page.text
 
 
-def test_every_staff_page_answers_in_html_whatever_it_returns(app: Any) -> None:
+def test_every_staff_page_answers_in_html_whatever_it_returns() -> None:
     """t20: the set-password page's refusal was HTML sent as application/json (a handler typed
     `-> Any` gets JSON): no staff route outside the API may have that media type."""
+    from survey.app import create_app
     from survey.auth.guard import is_staff_path
+    from survey.settings import Settings
+
+    app = create_app(Settings(database_url="sqlite:///unused.sqlite3"))  # never opened
 
     json_pages = [
         (route.path, handler.handler_name)
