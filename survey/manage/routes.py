@@ -153,7 +153,7 @@ class ManageApiController(Controller):
     ) -> OrganizationOut:
         return await structure.create_organization(actor, data)
 
-    @patch("/organizations/{organization_id:int}", status_code=204, responses=_errors(400))
+    @patch("/organizations/{organization_id:int}", status_code=204, responses=_errors(400, 409))
     async def change_organization(
         self, actor: NamedDependency[Actor], organization_id: IdPath, data: OrganizationPatch
     ) -> None:
