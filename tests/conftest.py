@@ -124,9 +124,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
     from filelock import FileLock
 
-    root = tmp_path_factory.getbasetemp()
-    if WORKER:
-        root = root.parent  # shared by the workers of this run
+    root = _shared_root(tmp_path_factory)
     where = root / "demo-database"
     database, printed = where / "resonanz.sqlite3", where / "printed.txt"
     with FileLock(str(root / "demo-database.lock")):
@@ -221,23 +219,43 @@ async def _load_demo_core(url: str) -> None:
         await load_demo(engine, network=False)
 
 
+def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory all xdist workers of this run share (the run's own under one process)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if WORKER else root
+
+
 @pytest.fixture(scope="session")
-def sqlite_demo_template(sqlite_template: Path) -> Path:
-    """The migrated SQLite file with the demo's core loaded once (see `demo`)."""
-    path = sqlite_template.with_name("demo.sqlite3")
-    shutil.copy(sqlite_template, path)
-    run_async(_load_demo_core(f"sqlite:///{path}"))
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file with the demo's core loaded (see `demo`): loaded once for the
+    run, by the first worker to ask, while the others wait (each took 4-8 s to load it)."""
+    from filelock import FileLock
+
+    root = _shared_root(tmp_path_factory)
+    path = root / "demo-core.sqlite3"
+    with FileLock(str(root / "demo-core.sqlite3.lock")):
+        if not path.with_suffix(".done").exists():
+            path.unlink(missing_ok=True)
+            run_async(_load_demo_core(f"sqlite:///{path}"))
+            path.with_suffix(".done").touch()
     return path
 
 
 @pytest.fixture(scope="session")
-def postgres_demo_template(postgres_migrated: str) -> str:
-    """A PostgreSQL database with the demo's core loaded once: the template of the database
-    of each test that uses `demo` (CREATE DATABASE … TEMPLATE copies it in a moment)."""
-    name = urlsplit(postgres_migrated).path.lstrip("/") + "_demo"
-    run_async(_recreate_database(POSTGRES_ADMIN_URL, name))
-    url = urlunsplit(urlsplit(postgres_migrated)._replace(path=f"/{name}"))
-    run_async(_load_demo_core(url))
+def postgres_demo_template(postgres_migrated: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PostgreSQL database with the demo's core loaded: the template of the database of
+    each test that uses `demo` (CREATE DATABASE … TEMPLATE copies it in a moment). Loaded
+    once for the run, by the first worker to ask (each took 8-17 s to load it)."""
+    from filelock import FileLock
+
+    root = _shared_root(tmp_path_factory)
+    name = urlsplit(POSTGRES_ADMIN_URL).path.lstrip("/") + "_demo"
+    with FileLock(str(root / "postgres-demo.lock")):
+        if not (root / "postgres-demo.done").exists():
+            run_async(_recreate_database(POSTGRES_ADMIN_URL, name))
+            url = urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
+            run_async(_load_demo_core(url))
+            (root / "postgres-demo.done").touch()
     return name
 
 
@@ -266,7 +284,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         url = request.getfixturevalue("postgres_migrated")
         if with_demo:
             template = request.getfixturevalue("postgres_demo_template")
-            name = f"{template}_copy"
+            name = urlsplit(url).path.lstrip("/") + "_demo_copy"  # this worker's
             run_async(_recreate_database(POSTGRES_ADMIN_URL, name, template))
             url = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
         else:

@@ -21,7 +21,6 @@ pytest (it reads a private attribute pytest 9 no longer has).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import re
@@ -49,7 +48,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import POSTGRES_URL, _empty_postgres
+from tests.conftest import POSTGRES_URL, _empty_postgres, run_async
 from tests.crash import Server
 
 EXAMPLES = 5
@@ -170,7 +169,7 @@ def test_the_api_answers_as_its_schema_says(
     else:
         url = f"sqlite:///{tmp_path / 'fuzz.sqlite3'}"
     paths, role = PARTS[part]
-    link = asyncio.run(_prepare(url, token, role))
+    link = run_async(_prepare(url, token, role))
     config = tmp_path / "schemathesis.toml"  # the shared rules, and a real link to reach
     config.write_text(f'[parameters]\n"path.token" = "{link}"\n\n' + CONFIG.read_text())
     server = Server(url, tmp_path, env={"RESONANZ_LINK_CACHE_SECONDS": "0"})
