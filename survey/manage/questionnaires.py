@@ -423,10 +423,11 @@ async def publish(actor: Actor, version_id: int, outdated: str | None = None) ->
     except (ValueError, msgspec.ValidationError) as exc:
         raise refuse(Invalid, N_("Cannot publish: %(reason)s"), reason=exc) from None
     now = dt.datetime.now(dt.UTC)
+    changes: dict[Any, Any] = {QuestionnaireVersion.published_at: now}
+    if stale and outdated == "german":  # else the draft as stored (an edit made meanwhile too)
+        changes[QuestionnaireVersion.definition] = definition
     done = (
-        await QuestionnaireVersion.update(
-            {QuestionnaireVersion.published_at: now, QuestionnaireVersion.definition: definition}
-        )
+        await QuestionnaireVersion.update(changes)
         .where(
             (QuestionnaireVersion.id == version_id) & QuestionnaireVersion.published_at.is_null()
         )

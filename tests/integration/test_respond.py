@@ -137,7 +137,8 @@ async def test_a_bank_question_is_in_arabic_an_untranslated_one_marked_german_a_
     for item in raw["items"]:
         if item["code"] == "reachable":
             del item["text"]["ar"]  # a question the job centre has not had translated
-        item["required"] = item["type"] == "text"  # made compulsory before it was refused
+        # the comment made compulsory before that was refused; a scale question compulsory
+        item["required"] = item["type"] == "text" or item["code"] == "respect"
     await QuestionnaireVersion.update({QuestionnaireVersion.definition: raw}).where(
         QuestionnaireVersion.id == version
     )
@@ -147,7 +148,9 @@ async def test_a_bank_question_is_in_arabic_an_untranslated_one_marked_german_a_
     assert "هل كنت بحاجة إلى مساعدة في اللغة؟" in asked and "نعم" in asked
     assert '<span lang="de" dir="ltr" data-testid="untranslated">Ich habe das Jobcenter' in page
     assert page.count('data-testid="untranslated"') == 1
-    assert " required" not in page and 'class="optional"' not in page
+    comment = page.split('id="q-comment"')[1].split("</div>")[0]
+    assert " required" not in comment and 'class="optional"' in comment
+    assert "يمكنك ترك الأسئلة المشار إليها بأنها اختيارية" in page, "not: leave out any question"
     answers = {**FULL_ANSWERS, "language_help": 1, "reachable": 4}
     sent = await client.post(f"/s/{link.token}", data=_form(str(uuid.uuid4()), **answers))
     assert sent.status_code == 303, "the comment left empty"
