@@ -393,9 +393,35 @@ async def plan(name: str, structure: Structure) -> Plan:
                 problems.append(
                     f"{name}:{office.line}: links need at least one service type of the office"
                 )
+    problems += await _names_taken(name, structure)
     if problems:
         raise ImportRefused(problems)
     return Plan(changes=await _changes(structure, known_services, networks), structure=structure)
+
+
+async def _names_taken(name: str, structure: Structure) -> list[str]:
+    """An office named like another office of its job centre that the file leaves as it is
+    (case and outer spaces aside; inactive ones too), as the API and the form refuse it:
+    two alike could not be told apart in any list or filter."""
+    problems = []
+    orgs = {
+        r["slug"]: r["id"] for r in await Organization.select(Organization.id, Organization.slug)
+    }
+    for centre in structure.centres:
+        org_id = orgs.get(centre.slug)
+        if org_id is None:
+            continue
+        rows = await Office.select(Office.code, Office.name).where(Office.organization == org_id)
+        in_file = {o.code for o in centre.offices}
+        kept = {r["name"].strip().casefold(): r["code"] for r in rows if r["code"] not in in_file}
+        for office in centre.offices:
+            other = kept.get(office.name.strip().casefold())
+            if other is not None:
+                problems.append(
+                    f"{name}:{office.line}: {centre.slug} has an office named "
+                    f"{office.name!r} already (code {other})"
+                )
+    return problems
 
 
 async def _changes(

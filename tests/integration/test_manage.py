@@ -195,6 +195,23 @@ async def test_a_bad_structure_file_is_refused_by_file_and_line_and_nothing_is_w
         in (refused.value.problems[2])
     )
     assert await Organization.count() == 0 and await Office.count() == 0
+    # named like an office already in the database that the file leaves as it is (t20, f20a)
+    org = await make_organization()
+    office = await make_office(organization=org)
+    held = await Office.select(Office.name, Office.code).where(Office.id == office).first()
+    slug = await Organization.select(Organization.slug).where(Organization.id == org).first()
+    head = "job_centre;job_centre_name;office_code;office_name;kind;service_types;links\n"
+    line = f"{slug['slug']};Jobcenter;{{}};{{}};main;benefits;\n"
+    csv_file.write_text(head + line.format("B1", held["name"].upper()))
+    with pytest.raises(importer.ImportRefused) as refused:
+        await importer.plan(csv_file.name, importer.read(csv_file))
+    assert refused.value.problems == [
+        f"offices.csv:2: {slug['slug']} has an office named {held['name'].upper()!r} already "
+        f"(code {held['code']})"
+    ]
+    # the same name is free when the file renames the office that held it
+    csv_file.write_text(head + line.format("B1", held["name"]) + line.format(held["code"], "X"))
+    assert (await importer.plan(csv_file.name, importer.read(csv_file))).changes
     (tmp_path / "x.txt").write_text("x")
     with pytest.raises(importer.ImportRefused, match="must end in"):
         importer.read(tmp_path / "x.txt")
