@@ -518,25 +518,18 @@ async def _steering(
     caches: by code); `noted`: the note already read (`_version_note`, at once with the
     page's other reads)."""
     offices = [office_id] if office_id is not None else sorted(staff.visible)
-    judged, (note,) = await asyncio.gather(  # independent: at once
-        _judged(state, staff, filters, plan, office_id),
-        _noted(noted) if noted is not None else _version_note_of(state, offices, filters),
-    )
+    if noted is None:  # independent: at once
+        judged, note = await asyncio.gather(
+            _judged(state, staff, filters, plan, office_id),
+            _version_note(state, offices, filters),
+        )
+    else:
+        judged, (note,) = await _judged(state, staff, filters, plan, office_id), noted
     return {
         "targets": judged[0],
         "kinds": judged[1],
         "versions": note.labelled(_item_text(locale)) if note and locale else note,
     }
-
-
-async def _noted(noted: tuple[steering.VersionNote | None]) -> tuple[steering.VersionNote | None]:
-    return noted
-
-
-async def _version_note_of(
-    state: State, offices: list[int], filters: Filters
-) -> tuple[steering.VersionNote | None]:
-    return (await _version_note(state, offices, filters),)
 
 
 async def _judged(
