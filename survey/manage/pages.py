@@ -223,14 +223,15 @@ class ManagePagesController(Controller):
         """The page; after a refusal (`again`) with the reason on top and what was typed in
         the form it came from (`typed["form"]`: which network's or job centre's form)."""
         self._admin(actor)
+        former = await structure.former_members(actor)
         return self._page(
             request,
             staff,
             "network.html",
             **again,
             organizations=await structure.organizations(actor),
-            networks=await structure.networks(actor),
-            former=await structure.former_members(actor),
+            networks=await structure.networks(actor, former),
+            former=former,
         )
 
     async def _network_again(

@@ -53,12 +53,14 @@ def _db() -> Any:
 # ---- networks and job centres (network coordinator) ----------------------------------------
 
 
-async def networks(actor: Actor) -> list[NetworkOut]:
+async def networks(actor: Actor, former: list[OrganizationOut] | None = None) -> list[NetworkOut]:
+    """The actor's networks; `former`: `former_members(actor)` when the caller has read it."""
     rows = await Network.select().where(Network.id.is_in(list(actor.networks) or [-1]))
     members = await Organization.select(Organization.id, Organization.network).where(
         Organization.network.is_in(list(actor.networks) or [-1])
     )
-    former = await former_members(actor)
+    if former is None:
+        former = await former_members(actor)
     return [
         NetworkOut(
             id=r["id"],
