@@ -65,9 +65,10 @@ import numpy as np
 
 from analysis import CountTable, change, compare_offices, top_box
 from analysis.counts import midranks
-from bench.disclosure import PERIODS, SIZES  # the same periods and office sizes
+from bench.disclosure import FLOOD_ITEMS as ITEMS  # the index items, the overall one last
+from bench.disclosure import ITEM_MEAN, PERIODS, SIZES  # the same periods and office sizes
 from survey.dashboard import disclosure
-from survey.dashboard.disclosure import INDEX_LEVELS, Grid, ProtectedTable, protect
+from survey.dashboard.disclosure import INDEX_LEVELS, Grid, protect
 from survey.dashboard.queries import CountColumns
 from survey.dashboard.results import MIN_EFFECT
 from survey.questionnaire import INDEX_ITEM, INDEX_SCALE
@@ -80,10 +81,6 @@ OVERALL = "overall"
 SCALE = (1.0, 2.0, 3.0, 4.0, 5.0)
 NOISY = "noise" in inspect.signature(compare_offices).parameters
 """Whether this checkout's compare_offices can allow for the noise (after 2026-11-29)."""
-ITEM_MEAN = hasattr(ProtectedTable, "index_noise")
-"""Whether this checkout publishes the index as the mean of its items' indices."""
-ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", OVERALL)
-"""The standard questionnaire's index items (the overall question last)."""
 X17 = 100 * (np.asarray(INDEX_LEVELS) - 1) / 4
 X5 = np.array([0.0, 25.0, 50.0, 75.0, 100.0])
 

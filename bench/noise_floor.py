@@ -28,6 +28,7 @@ import numpy as np
 
 from analysis import CountTable
 from analysis.model import fit_office_model, index_estimates
+from bench.comparison import _answers
 from bench.disclosure import MIN_N, OTHERS, STUDIED
 from survey.questionnaire import INDEX_SCALE
 
@@ -58,9 +59,7 @@ def main() -> None:
             effects = rng.normal(0, 0.25, len(sizes))
             full = []
             for n_office, effect in zip(sizes, effects, strict=True):
-                latent = 3.6 + effect + rng.normal(0, 0.9, n_office)
-                answers = np.clip(np.rint(latent[:, None] + rng.normal(0, 0.7, (n_office, 7))),
-                                  1, 5)  # fmt: skip
+                _, answers = _answers(rng, effect, n_office)
                 values = (answers.sum(axis=1) * INDEX_SCALE // 7).astype(int)
                 full.append([np.sum(values == x) for x in every])
             labels = [str(i) for i in range(len(sizes))]

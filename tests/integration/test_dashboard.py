@@ -416,8 +416,6 @@ async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
                 assert back in answer.text, url
     assert (await staff.client.get("/api/v1/results/overview?sort=-n")).status_code == 200
     # t20: the month in progress said "too few responses"; the page says it is not published
-    from survey.dashboard.filters import today
-
     this_month = today().isoformat()[:7]
     page = (await staff.client.get(f"/dashboard?from={this_month}&to={this_month}")).text
     assert 'data-testid="unpublished"' in page and "Noch kein Monat" in page
