@@ -470,13 +470,7 @@ class ProtectedTable:
         its end. A figure is the sum of their differences (`counts`); its noise is theirs
         (`noise_variance`). The same for every item (an index figure reads eight): worked
         out once per table."""
-        key = (tuple(offices), tuple(months))
-        found = self._walks.get(key)
-        if found is None:
-            if len(self._walks) >= MAX_FIGURES:
-                self._walks.clear()
-            found = self._walks[key] = self._walked(*key)
-        return found
+        return _kept(self._walks, (tuple(offices), tuple(months)), self._walked)
 
     def _walked(
         self, offices: tuple[int, ...], months: tuple[str, ...]
