@@ -39,7 +39,7 @@ import yaml
 
 from survey.demo import ensure_standard_questionnaire
 from survey.manage import audit
-from survey.manage.structure import new_link_token
+from survey.manage.structure import name_key, new_link_token
 from survey.questionnaire import OFFICE_KINDS
 from survey.tables import (
     Link,
@@ -354,7 +354,7 @@ async def plan(name: str, structure: Structure) -> Plan:
         codes: dict[str, int] = {}
         names: dict[str, int] = {}
         for office in centre.offices:
-            folded = office.name.casefold()
+            folded = name_key(office.name)
             if folded and folded in names:
                 problems.append(
                     f"{name}:{office.line}: two offices named {office.name!r} in "
@@ -413,9 +413,9 @@ async def _names_taken(name: str, structure: Structure) -> list[str]:
             continue
         rows = await Office.select(Office.code, Office.name).where(Office.organization == org_id)
         in_file = {o.code for o in centre.offices}
-        kept = {r["name"].strip().casefold(): r["code"] for r in rows if r["code"] not in in_file}
+        kept = {name_key(r["name"]): r["code"] for r in rows if r["code"] not in in_file}
         for office in centre.offices:
-            other = kept.get(office.name.strip().casefold())
+            other = kept.get(name_key(office.name))
             if other is not None:
                 problems.append(
                     f"{name}:{office.line}: {centre.slug} has an office named "

@@ -435,13 +435,9 @@ async def publish(actor: Actor, version_id: int, outdated: str | None = None) ->
     )
     if not done:
         raise Conflict(N_("This version is published already."))
-    if stale:  # who decided what about which translations
-        await audit.record(
-            actor, "version_published", org_id, version=version_id,
-            outdated_translations=stale, choice=outdated,
-        )  # fmt: skip
-    else:
-        await audit.record(actor, "version_published", org_id, version=version_id)
+    # who decided what about which translations
+    decided = {"outdated_translations": stale, "choice": outdated} if stale else {}
+    await audit.record(actor, "version_published", org_id, version=version_id, **decided)
     return await version(actor, version_id)
 
 

@@ -187,12 +187,17 @@ def trimmed(name: str) -> str:
     return name
 
 
+def name_key(name: str) -> str:
+    """What makes two names of job centres or offices the same: case and outer spaces aside
+    (two alike could not be told apart in any list or filter)."""
+    return name.strip().casefold()
+
+
 async def _name_free(name: str, org_id: int | None = None) -> None:
-    """409 when another job centre has this name (case and outer spaces aside): two alike
-    could not be told apart in any list."""
+    """409 when another job centre has this name (`name_key`)."""
     rows = await Organization.select(Organization.id, Organization.name)
-    wanted = name.strip().casefold()
-    if any(r["name"].strip().casefold() == wanted and r["id"] != org_id for r in rows):
+    wanted = name_key(name)
+    if any(name_key(r["name"]) == wanted and r["id"] != org_id for r in rows):
         raise refuse(Conflict, N_("A job centre named %(name)s exists already."), name=name)
 
 
@@ -305,11 +310,10 @@ async def office(actor: Actor, office_id: int) -> OfficeOut:
 
 
 async def _office_name_free(name: str, org_id: int, office_id: int | None = None) -> None:
-    """409 when another office of the job centre has this name (case and outer spaces
-    aside): two alike could not be told apart in any list or filter."""
+    """409 when another office of the job centre has this name (`name_key`)."""
     rows = await Office.select(Office.id, Office.name).where(Office.organization == org_id)
-    wanted = name.casefold()
-    if any(r["name"].strip().casefold() == wanted and r["id"] != office_id for r in rows):
+    wanted = name_key(name)
+    if any(name_key(r["name"]) == wanted and r["id"] != office_id for r in rows):
         raise refuse(
             Conflict, N_("This job centre has an office named %(name)s already."), name=name
         )
