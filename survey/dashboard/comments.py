@@ -82,13 +82,9 @@ async def shown_months(
     `min_n` responses, as on the office page (`results.month_index` on the office's protected
     table; months after `published` have no figure). Noise and blocks are per office, so the
     offices read together give each the figures its page shows."""
-    items = disclosure.with_index_items([INDEX_ITEM])
-    span = disclosure.grid_months(first_month, last_month)
-    grid = disclosure.Grid(
-        offices=tuple(office_ids), months=span, levels=results.grid_levels(items),
-        min_n=min_n, published_through=published,
-    )  # fmt: skip
-    last = min(span[-1], published)
+    grid, last = results.view_grid(office_ids, [INDEX_ITEM], first_month, last_month, min_n,
+                                   published)  # fmt: skip
+    items, span = tuple(grid.levels), grid.months
     if not office_ids or last < span[0]:
         return {o: frozenset() for o in office_ids}
     view = Filters(first_month, last_month, first_month, last_month)

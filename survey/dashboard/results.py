@@ -32,7 +32,14 @@ from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard.cache import by_value
 from survey.dashboard.casemix import Mix, note
-from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, hidden_pools
+from survey.dashboard.disclosure import (
+    INDEX_LEVELS,
+    Grid,
+    ProtectedTable,
+    grid_months,
+    hidden_pools,
+    with_index_items,
+)
 from survey.dashboard.filters import months_between
 from survey.dashboard.schemas import (
     Benchmark,
@@ -136,6 +143,19 @@ def month_index(
     noise = table.index_noise([office_id], [month])
     est = satisfaction_index(counts, INDEX_LEVELS, index_noise=noise)
     return est, est.n >= min_n
+
+
+def view_grid(
+    offices: Sequence[int], items: Sequence[str], first: str, last: str, min_n: int,
+    published: str,
+) -> tuple[Grid, str]:  # fmt: skip
+    """The grid of a view of `items` (with the index's items: its figures are their mean) over
+    `first`–`last` (from the January of the first, where blocks start), and the last month it
+    counts (`published` at most; before the grid's first month: nothing to count)."""
+    items = with_index_items(items)
+    span = grid_months(first, last)
+    grid = Grid(tuple(offices), span, grid_levels(items), min_n=min_n, published_through=published)
+    return grid, min(span[-1], published)
 
 
 def current_months(filters: Filters) -> list[str]:

@@ -152,18 +152,11 @@ async def protected_table(
     """The protected table of the user's comparison group for these items and months (from
     the January of the first, where blocks start; the month in progress is left out). A
     table of the index holds its index items too: its figures are their mean."""
-    items = disclosure.with_index_items(items)
     offices = [o.id for o in staff.group]
     published = published_through(publication_day(_settings(state)))
-    span = disclosure.grid_months(months[0], months[-1])
-    grid = disclosure.Grid(
-        offices=tuple(offices),
-        months=span,
-        levels=results.grid_levels(items),
-        min_n=_settings(state).min_responses,
-        published_through=published,
-    )
-    last = min(span[-1], published)
+    grid, last = results.view_grid(offices, items, months[0], months[-1],
+                                   _settings(state).min_responses, published)  # fmt: skip
+    items, span = tuple(grid.levels), grid.months
     if last < span[0]:
         return disclosure.protect([], grid)
     done = await _rolled(state)
