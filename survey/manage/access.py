@@ -78,7 +78,8 @@ async def load_actor(scope: Scope, bearer: str | None = None) -> Actor:
             .first()
         )
         limit = _ids(token["organizations"]) if token else set()
-        if limit:
+        if limit:  # no network-wide change (a new job centre, members) through it either
+            networks = set()
             orgs &= limit
             own &= limit
             if offices:

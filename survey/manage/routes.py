@@ -97,6 +97,13 @@ async def api_actor(request: Request[Any, Any, Any], state: State) -> Actor:
     return actor
 
 
+def _no_token(actor: Actor) -> None:
+    if actor.via_token:
+        raise Forbidden(
+            N_("API tokens are made and revoked in a signed-in session, not with a token.")
+        )
+
+
 def _base(state: State) -> str:
     return str(state.settings.public_url)
 
@@ -282,7 +289,10 @@ class ManageApiController(Controller):
     async def create_token(
         self, actor: NamedDependency[Actor], data: TokenIn
     ) -> Response[NewToken]:
-        """The answer holds the token itself; only its hash is kept, so it is shown once."""
+        """The answer holds the token itself; only its hash is kept, so it is shown once.
+        Only from a signed-in session: a token cannot make tokens (a token limited to some
+        job centres, or a short-lived one, would otherwise make itself a wider, longer one)."""
+        _no_token(actor)
         return Response(
             await users.create_token(actor.user_id, actor.username, data),
             headers={"cache-control": "no-store"},
@@ -290,6 +300,9 @@ class ManageApiController(Controller):
 
     @delete("/tokens/{token_id:int}", status_code=204, responses=_errors())
     async def revoke_token(self, actor: NamedDependency[Actor], token_id: IdPath) -> None:
+        """Only from a signed-in session, as tokens are made (a leaked token cannot revoke
+        its user's other tokens)."""
+        _no_token(actor)
         await users.revoke_token(actor.user_id, actor.username, token_id)
 
     # questionnaires

@@ -507,6 +507,44 @@ async def test_tokens_are_shown_once_limited_revoked_and_listed_with_last_use(
     assert (await staff.client.get("/api/v1/tokens", headers=bearer)).status_code == 401
 
 
+async def test_a_token_makes_no_token_and_a_limited_one_no_network_change(
+    staff: StaffClient, world: World
+) -> None:
+    """A token limited to one job centre for a day must not make itself a wider, longer one,
+    nor change the network (t21 found both: the child token exported every job centre)."""
+    await staff.login("coord", PASSWORD)
+    made = {}
+    for name, orgs in (("limited", [world.ids["a"]]), ("whole", [])):
+        answer = await _api(
+            staff, "POST", "/api/v1/tokens", {"name": name, "days": 1, "organization_ids": orgs}
+        )
+        assert answer.status_code == 201
+        made[name] = answer.json()
+    staff.client.cookies.clear()
+    for name in made:
+        bearer = {"authorization": f"Bearer {made[name]['token']}"}
+        child = await staff.client.post(
+            "/api/v1/tokens", json={"name": "child", "days": 366}, headers=bearer
+        )
+        assert child.status_code == 403, child.text
+        assert "signed-in session" in child.json()["detail"]
+        other = made["whole" if name == "limited" else "limited"]["details"]["id"]
+        revoked = await staff.client.delete(f"/api/v1/tokens/{other}", headers=bearer)
+        assert revoked.status_code == 403
+    assert await ApiToken.count() == 2, "no token made, none revoked"
+    new_org = {"name": "Jobcenter N", "slug": "jc-n", "network_id": world.ids["network"]}
+    limited = {"authorization": f"Bearer {made['limited']['token']}"}
+    refused = await staff.client.post("/api/v1/organizations", json=new_org, headers=limited)
+    assert refused.status_code == 403
+    rename = await staff.client.patch(
+        f"/api/v1/networks/{world.ids['network']}", json={"name": "Mein Netz"}, headers=limited
+    )
+    assert rename.status_code == 403
+    whole = {"authorization": f"Bearer {made['whole']['token']}"}
+    allowed = await staff.client.post("/api/v1/organizations", json=new_org, headers=whole)
+    assert allowed.status_code == 201, "an unlimited token of the coordinator still may"
+
+
 async def test_the_audit_log_filters_by_user_action_and_month_and_downloads(
     staff: StaffClient, world: World
 ) -> None:
