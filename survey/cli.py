@@ -556,7 +556,7 @@ async def _poster(
     from survey.respond.printing import print_job
 
     async with _migrated(settings):
-        job = await print_job(settings, token, languages)
+        job = await print_job(settings, token, languages, None)
         if kind == "svg":
             return posters.poster_svg(job.poster).encode()
         if kind == "pdf":
@@ -600,7 +600,7 @@ async def _operator_scope() -> Any:
     )
     ids = frozenset(int(r["id"]) for r in rows)
     group = tuple(OfficeRef(r["id"], r["name"], r["code"], r["org"], r["org_name"]) for r in rows)
-    return Scope(0, "cli", "cli", "", ("operator",), ids, group, "", exportable=ids)
+    return Scope(0, "cli", "cli", "", ("operator",), ids, group, "", exportable=ids, readable=ids)
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int | None:

@@ -20,7 +20,7 @@ from survey.respond.page import available_locales
 from survey.respond.queries import find_link, load_version
 from survey.respond.schemas import LinkInfo
 from survey.settings import Settings
-from survey.tables import Membership, Office
+from survey.tables import Membership, Office, Organization
 
 MAX_CODES = 400
 """Most one-time codes made in one request (50 sheets)."""
@@ -37,13 +37,18 @@ async def office_languages(office_id: int) -> list[str]:
     return [code.strip() for code in chosen.split(",") if code.strip()]
 
 
-async def print_job(settings: Settings, token: str, languages: list[str] | None) -> PrintJob:
+async def print_job(
+    settings: Settings, token: str, languages: list[str] | None, scope: Scope | None
+) -> PrintJob:
     """The poster of a link: its URL, its office, and the texts in the chosen languages
     (asked for; else the office's choice; else DEFAULT_LANGUAGES), each one the link's
-    questionnaire speaks."""
+    questionnaire speaks. 403 for a user who may not print it, before any other answer
+    (`scope` None: the operator's command line)."""
     link = await find_link(token)
     if link is None:
         raise NotFound("This survey link is unknown.")
+    if scope is not None:
+        await require_staff_of(scope, link)
     speaks = available_locales(await load_version(link.version_id))
     wanted = languages or await office_languages(link.office_id) or list(posters.DEFAULT_LANGUAGES)
     unknown = [code for code in wanted if code not in RESPOND_LOCALES]
@@ -65,17 +70,26 @@ async def print_job(settings: Settings, token: str, languages: list[str] | None)
 
 
 async def require_staff_of(scope: Scope, link: LinkInfo) -> None:
-    """Admins and managers of the link's job centre, or of one of its offices; 403 else."""
+    """Admins and managers of the link's job centre, or of one of its offices, and the
+    coordinators of its network (who may set up its offices and links); 403 else."""
     rows = await Membership.select(
         Membership.role,
         Membership.organization,
+        Membership.network,
         Membership.office._.organization._.id.as_alias("office_organization"),
     ).where(Membership.user == scope.user_id)
+    network = (
+        await Organization.select(Organization.network)
+        .where(Organization.id == link.organization_id)
+        .first()
+    )
     for row in rows:
         if row["role"] in ("admin", "manager") and link.organization_id in (
             row["organization"],
             row["office_organization"],
         ):
+            return
+        if row["role"] == "network" and network and row["network"] == network["network"]:
             return
     raise Forbidden("Only staff of the link's job centre may print its posters.")
 
@@ -94,9 +108,7 @@ class PrintController(Controller):
 
     async def _job(self, request: Request[Any, Any, State], state: State, token: str) -> PrintJob:
         scope = await guard.signed_in(request, state)
-        job = await print_job(state.settings, token, _languages(request))
-        await require_staff_of(scope, job.link)
-        return job
+        return await print_job(state.settings, token, _languages(request), scope)
 
     @get("/poster.pdf", media_type="application/pdf")
     async def poster_pdf(
@@ -145,8 +157,7 @@ class PrintController(Controller):
             given = (await request.form()).get("csrf_token")
         if not scope.via_token and scope.csrf != given:
             raise Forbidden("The form has expired. Please load the page again.")
-        job = await print_job(state.settings, token, _languages(request))
-        await require_staff_of(scope, job.link)
+        job = await print_job(state.settings, token, _languages(request), scope)
         raw = request.query_params.get("count", "8")
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_CODES:
             raise BadRequest(f"count must be a whole number from 1 to {MAX_CODES}.")

@@ -110,6 +110,8 @@ async def test_only_staff_of_the_links_job_centre_may_print(staff: StaffClient) 
     await _staff_of(staff, mine)
     refused = await staff.client.get(url)
     assert refused.status_code == 403 and "job centre" in refused.json()["detail"]
+    unknown_language = await staff.client.get(f"/api/v1/links/{link.token}/poster.pdf?lang=xx")
+    assert unknown_language.status_code == 403, "the refusal first, the language after (t21)"
     await _staff_of(staff, other, role="researcher")
     assert (await staff.client.get(url)).status_code == 403
     await _staff_of(staff, other, role="manager")
@@ -117,6 +119,32 @@ async def test_only_staff_of_the_links_job_centre_may_print(staff: StaffClient) 
     bad = await staff.client.get(f"/api/v1/links/{link.token}/poster.pdf?lang=xx")
     assert bad.status_code == 400 and "Unknown language" in bad.json()["detail"]
     assert (await staff.client.get("/api/v1/links/nope/poster.pdf")).status_code == 404
+
+
+async def test_the_coordinator_prints_the_posters_of_the_network_s_links(
+    staff: StaffClient,
+) -> None:
+    """The coordinator sets up offices and links of member job centres, so prints their
+    posters and slips too (t21: 403); not those of a job centre outside the network."""
+    from survey.tables import Membership
+    from tests.builders import make_network
+
+    network = await make_network()
+    member, outside = await make_organization(network=network), await make_organization()
+    inside_link = await make_link(await make_office(organization=member))
+    outside_link = await make_link(await make_office(organization=outside))
+    user = await make_staff_user(
+        "coordinator", "coordinator-password-1", "researcher", organization=member
+    )
+    await Membership(user=user, role="network", network=network).save()
+    await staff.login("coordinator", "coordinator-password-1")
+    for what in ("poster.pdf", "poster.svg", "slips.pdf"):
+        assert (
+            await staff.client.get(f"/api/v1/links/{inside_link.token}/{what}")
+        ).status_code == 200
+        assert (
+            await staff.client.get(f"/api/v1/links/{outside_link.token}/{what}")
+        ).status_code == 403
 
 
 async def test_a_used_one_time_code_is_refused_the_second_time(
