@@ -178,6 +178,12 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
             administered.add(m["office"])
         elif m["role"] == "admin" and m["organization"]:
             administered |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
+    readable: set[int] = set()  # comments: the job centre's own staff only
+    for m in memberships:
+        if m["role"] in ("admin", "manager") and m["office"]:
+            readable.add(m["office"])
+        elif m["role"] in ("admin", "manager") and m["organization"]:
+            readable |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
     exportable = set(visible)
     for m in memberships:  # researchers export the responses of their job centre or network
         if m["role"] != "researcher":
@@ -207,4 +213,5 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
         group_name=" · ".join(names),
         exportable=frozenset(exportable),
         administered=frozenset(administered),
+        readable=frozenset(readable),
     )

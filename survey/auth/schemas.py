@@ -40,6 +40,15 @@ class Scope(msgspec.Struct, frozen=True):
     administered: frozenset[int] = frozenset()
     """Offices of the job centres (or the single offices) the user is an admin of: where
     they may hide a comment. A network role sees more offices but administers none."""
+    readable: frozenset[int] = frozenset()
+    """Offices whose clients' comments the user may read: those of their own job centre
+    (an admin or manager role there). A network role sees the member job centres'
+    statistics only: the survey's privacy notice tells clients that comments are read by
+    the staff of the job centre and that other job centres see statistics, never single
+    answers."""
+
+    def reads_comments_of(self, office_id: int) -> bool:
+        return office_id in self.readable and office_id in self.visible
 
     @property
     def may_see_dashboards(self) -> bool:

@@ -325,10 +325,14 @@ async def _office(
     """The office page's figures (kept once its months are closed) with its comments (read
     on every view: an admin may hide one)."""
     guard.require_office(staff, office_id)
-    arranged, own_items = await asyncio.gather(  # independent reads: at once
-        _arranged_comments(state, office_id, filters, locale),
-        _own_items(state, office_id, filters),
-    )
+    readable = staff.reads_comments_of(office_id)  # the job centre's own staff only
+    if readable:
+        arranged, own_items = await asyncio.gather(  # independent reads: at once
+            _arranged_comments(state, office_id, filters, locale),
+            _own_items(state, office_id, filters),
+        )
+    else:
+        arranged, own_items = [], await _own_items(state, office_id, filters)
 
     async def make() -> OfficeResult:
         table, mix = await asyncio.gather(
@@ -358,7 +362,7 @@ async def _office(
     )
     withheld = set(result.comments_withheld)  # a month's comments need its figures shown
     found = [c for c in arranged if c.month not in withheld]
-    return msgspec.structs.replace(result, comments=found)
+    return msgspec.structs.replace(result, comments=found, comments_readable=readable)
 
 
 async def _arranged_comments(

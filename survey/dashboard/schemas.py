@@ -208,6 +208,9 @@ class OfficeResult(msgspec.Struct):
 
     adjustment: MixAdjustment | None = None
     """What the page's verdicts, funnel and ranks are based on (None: not adjusted)."""
+    comments_readable: bool = True
+    """False for a user who sees the office's statistics but not its clients' comments (a
+    network coordinator of another job centre's office): `comments` is then empty."""
 
 
 class BenchmarkRow(msgspec.Struct):

@@ -59,6 +59,8 @@ async def comparison_groups() -> list[Scope]:
                 for o in members
             ),
             group_name=members[0]["network"] or members[0]["organization"],
+            # the comments are prepared too, for the job centres' own staff who read them
+            readable=frozenset(o["id"] for o in members),
         )
         for members in groups.values()
     ]

@@ -251,6 +251,11 @@ async def open_comments(
     offices = [o for o in scope.visible_offices if request.office in (None, o.id)]
     if request.office is not None and not offices:
         raise Forbidden(N_("You may not see the results of this office."))
+    offices = [o for o in offices if scope.reads_comments_of(o.id)]  # their own staff only
+    if not offices:
+        raise Forbidden(
+            N_("Only the staff of a job centre read its clients' comments; you see statistics.")
+        )
     first_day = microdata.month_range(first)[0] if first else dt.date(2000, 1, 1)
     last_day = microdata.month_range(last)[1]
     masks = EN_MASKS if request.lang == "en" else MASKS

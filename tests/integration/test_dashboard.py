@@ -764,12 +764,14 @@ async def test_an_admin_hides_a_comment_and_the_hiding_is_audited(
     assert len(audit) == 1 and audit[0]["username"] == "ada"
 
 
-async def test_an_admin_of_one_job_centre_cannot_hide_another_job_centres_comment(
+async def test_a_coordinator_reads_neither_another_job_centre_s_comments_nor_hides_them(
     staff: StaffClient, app: Litestar
 ) -> None:
-    """Ada is admin of job centre A and network coordinator of A and B: she reads B's
-    comments, but hiding one is for B's admins. The answer is the same 403 whether the
-    comment exists or not, so the form cannot probe B's comments either."""
+    """Ada is admin of job centre A and network coordinator of A and B: she sees B's figures
+    but not its clients' comments (the survey's privacy notice promises clients that only
+    their job centre's staff read them; t21 found the coordinator reading and exporting every
+    member's), on the page, the API and the comments export. Hiding one is for B's admins:
+    the same 403 whether the comment exists or not, so the form cannot probe B's comments."""
     network = await make_network()
     a, b = await make_organization(network=network), await make_organization(network=network)
     mine, theirs = await make_office(organization=a), await make_office(organization=b)
@@ -778,14 +780,25 @@ async def test_an_admin_of_one_job_centre_cannot_hide_another_job_centres_commen
         await make_responses(
             app.state.engine, await make_link(office), answers, when=in_closed_month()
         )
+    await make_staff_user("bea", "bea-password-1", "manager", organization=b)
+    await staff.login("bea", "bea-password-1")
+    theirs_url = f"/api/v1/results/offices/{theirs}"
+    comments = (await staff.client.get(theirs_url)).json()["comments"]
+    assert comments, "B's own manager reads B's comments"
     ada = await make_staff_user("ada", "ada-password-1", "admin", organization=a)
     await Membership(user=ada, role="network", network=network).save()
     await staff.login("ada", "ada-password-1")
-    theirs_url = f"/api/v1/results/offices/{theirs}"
-    comments = (await staff.client.get(theirs_url)).json()["comments"]
-    assert comments, "a network coordinator reads B's comments"
+    seen = (await staff.client.get(theirs_url)).json()
+    assert seen["office"]["n"] and seen["comments"] == [] and not seen["comments_readable"]
+    assert (await staff.client.get(f"/api/v1/results/offices/{mine}")).json()["comments"]
     page = await staff.client.get(f"/dashboard/offices/{theirs}")
-    assert 'data-testid="hide-comment"' not in page.text
+    assert 'data-testid="comments-not-readable"' in page.text
+    assert not re.search(r"Kommentar \d", page.text) and "hide-comment" not in page.text
+    period = f"from={in_closed_month().strftime('%Y-%m')}&to={in_closed_month().strftime('%Y-%m')}"
+    export = await staff.client.get(f"/api/v1/exports/comments?{period}&office={theirs}")
+    assert export.status_code == 403
+    everything = await staff.client.get(f"/api/v1/exports/comments?{period}")
+    assert everything.status_code == 200 and everything.text.count("Kommentar ") == 20, "A's only"
     answers_to = []
     for key in (comments[0]["key"], "0" * 24):  # B's comment, and one that does not exist
         form = {"comment": key, "csrf_token": await staff.csrf()}
@@ -796,10 +809,11 @@ async def test_an_admin_of_one_job_centre_cannot_hide_another_job_centres_commen
     form = {"comment": comments[0]["key"], "csrf_token": await staff.csrf()}
     across = await staff.client.post(f"/dashboard/offices/{mine}/comments/hide", data=form)
     assert across.status_code == 404
-    assert len((await staff.client.get(theirs_url)).json()["comments"]) == len(comments)
-    assert await AuditLog.count().where(AuditLog.action == "hide comment") == 0
     page = await staff.client.get(f"/dashboard/offices/{mine}")
     assert 'data-testid="hide-comment"' in page.text, "her own job centre's comments she may hide"
+    await staff.login("bea", "bea-password-1")
+    assert len((await staff.client.get(theirs_url)).json()["comments"]) == len(comments)
+    assert await AuditLog.count().where(AuditLog.action == "hide comment") == 0
 
 
 async def test_processes_rolling_up_the_same_months_at_once_do_not_deadlock(
