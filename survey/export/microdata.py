@@ -400,6 +400,16 @@ def period(request: ExportRequest, today: dt.date | None = None) -> tuple[str | 
     last = last_complete_month(today)
     first_month = _month(request.date_from, "from")
     last_month = _month(request.date_to, "to") or last
+    if first_month and first_month > last:
+        raise refuse(
+            BadRequest,
+            N_(
+                "from must not be later than %(last)s, the last complete month: only complete "
+                "months are exported, and %(month)s has not ended yet"
+            ),
+            last=last,
+            month=first_month,
+        )
     if last_month > last:
         raise refuse(
             BadRequest,

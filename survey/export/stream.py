@@ -58,7 +58,9 @@ def check_request(request: ExportRequest) -> None:
     if request.lang not in ("de", "en"):
         raise BadRequest("labels must be de or en")
     if request.sep not in (",", ";"):
-        raise BadRequest("sep must be , or ;")
+        raise BadRequest(
+            N_("sep, the CSV separator, must be comma (,) or semicolon (;), e.g. sep=semicolon")
+        )
 
 
 def readstat_metadata(variables: list[Variable], lang: str, title: str) -> Metadata:

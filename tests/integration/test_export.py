@@ -819,3 +819,25 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
                 assert mine_split == plain
 
     run_async(main())
+
+
+async def test_the_export_refuses_a_bad_separator_and_a_running_month_with_the_reason(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    w = await _world(app)
+    current = dt.date.today().strftime("%Y-%m")
+    last = last_complete_month()
+    for params, reason in (
+        ({"sep": "tab"}, "comma (,) or semicolon (;)"),
+        ({"from": current}, f"from must not be later than {last}, the last complete month"),
+    ):
+        answer = await _get(client, w.token, **params)
+        assert answer.status_code == 400 and reason in answer.json()["detail"], answer.text
+        assert "end before it starts" not in answer.text
+    await staff.login("forscherin", PASSWORD)
+    for params, reason in (
+        ({"sep": "tab"}, "Komma (,) oder Semikolon (;)"),
+        ({"from": current}, f"abgeschlossene Monate, und {current} ist noch nicht zu Ende"),
+    ):
+        page = await client.get("/export", params={**params, "lang": "de"})
+        assert page.status_code == 400 and reason in page.text, page.text
