@@ -136,11 +136,21 @@ def to_markdown(codebook: Codebook, lang: str = "de") -> str:
     lines += [
         "",
         f"| Variable | {'verallgemeinert' if de else 'generalized'} | "
-        f"{'zurückgehalten' if de else 'withheld'} |",
+        f"{'zurückgehalten (-3)' if de else 'withheld (-3)'} |",
         "|---|---:|---:|",
     ]
     for name, counts in a.variables.items():
         lines.append(f"| {name} | {counts.generalized} | {counts.withheld} |")
+    lines += [
+        "",
+        "Zeilen je Spalte mit einem gröberen Code (language 99 „andere“) bzw. mit -3: "
+        "Standort zurückgehalten heißt, die Zeile nennt nur den Standorttyp oder nur das "
+        "Jobcenter; Monat zurückgehalten, sie nennt nur das Quartal."
+        if de
+        else 'Rows per column with a coarser code (language 99 "other") or with -3: office '
+        "withheld means the row names only the office type or only the job centre; month "
+        "withheld, only the quarter.",
+    ]
     lines += ["", f"## {'Fehlende Werte' if de else 'Missing values'}", ""]
     for code, text in codebook.missing_codes.items():
         lines.append(f"- `{code}`: {t(text)}")

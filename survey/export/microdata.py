@@ -515,8 +515,9 @@ async def _make_plan(
     lookup: dict[int, tuple[int, ...]] = {}
     rows = 0
     by_step = dict.fromkeys(kanon.STEPS, 0)
-    per_variable = {v: VariableCounts() for v in ("office", "service_type", "language", "mode",
-                                                  "month")}  # fmt: skip
+    per_variable = {v: VariableCounts() for v in ("office", "office_type", "service_type",
+                                                  "language", "mode", "month")
+                    if v != "office_type" or office_types}  # fmt: skip
     classes: dict[tuple[object, ...], int] = defaultdict(int)
     for cell, p in outcome.published.items():
         if not included(p):
@@ -541,8 +542,11 @@ async def _make_plan(
         rows += n
         by_step[p.step] += n
         classes[p.key()] += n
+        # what the row's columns carry: -3 (withheld) or a coarser code (language "other")
         if p.office is None:
-            per_variable["office"].generalized += n
+            per_variable["office"].withheld += n
+        if office_types and p.office_type is None:
+            per_variable["office_type"].withheld += n
         if p.language == kanon.OTHER_LANGUAGE:
             per_variable["language"].generalized += n
         if p.service_type is None:
@@ -550,7 +554,7 @@ async def _make_plan(
         if p.mode is None:
             per_variable["mode"].withheld += n
         if grain == "month" and p.month is None:
-            per_variable["month"].generalized += n
+            per_variable["month"].withheld += n
 
     ladder = [s for s in kanon.STEPS if not (s == "office_type" and not office_types)]
     if grain == "quarter":

@@ -51,6 +51,10 @@ class Variable(msgspec.Struct, frozen=True):
 
 
 class VariableCounts(msgspec.Struct):
+    """Rows of the export whose column carries a coarser code (language 99 "other") or the
+    missing code -3 (withheld: the office where the row has only its office type or job
+    centre, the month where it has only its quarter)."""
+
     generalized: int = 0
     withheld: int = 0
 

@@ -821,6 +821,25 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
     run_async(main())
 
 
+async def test_the_codebook_counts_per_column_what_the_rows_carry(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    w = await _world(app)
+    answer = await _get(client, w.token, format="csv")
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    names, values = rows[0], [[int(v) for v in r] for r in rows[1:]]
+    bearer = {"authorization": f"Bearer {w.token}"}
+    book = (await client.get("/api/v1/exports/codebook", headers=bearer)).json()
+    counts = book["anonymization"]["variables"]
+    assert set(counts) == {"office", "office_type", "service_type", "language", "mode", "month"}
+    for name, count in counts.items():
+        column = [r[names.index(name)] for r in values]
+        assert count["withheld"] == column.count(-3), name
+        assert count["generalized"] == (column.count(99) if name == "language" else 0), name
+    # the five "other" rows name only the job centre: office and office type withheld
+    assert counts["office"]["withheld"] == counts["office_type"]["withheld"] == 5
+
+
 async def test_the_export_refuses_a_bad_separator_and_a_running_month_with_the_reason(
     client: httpx.AsyncClient, app: Litestar, staff: Any
 ) -> None:
