@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -33,6 +33,7 @@ from survey.export.schemas import (
     NOT_ASKED,
     OTHER_LANGUAGE_CODE,
     WITHHELD,
+    Accounting,
     Anonymization,
     ExportRequest,
     Text,
@@ -482,6 +483,10 @@ async def _make_plan(
     )
 
     def included(p: kanon.Published) -> bool:
+        return selected(p) and in_period[p.year, p.quarter, p.month]
+
+    def selected(p: kanon.Published) -> bool:
+        """All the request asks of a published row but its period."""
         if p.office is None and p.jobcentre not in whole:
             return False
         if p.office is not None and p.office not in exportable:
@@ -494,7 +499,7 @@ async def _make_plan(
             wanted = getattr(request, name)
             if wanted is not None and getattr(p, name) != wanted:
                 return False
-        return in_period[p.year, p.quarter, p.month]
+        return True
 
     def period_included(year: int, quarter: int, month: int | None) -> bool:
         if month is not None:
@@ -571,6 +576,11 @@ async def _make_plan(
         pending_in_scope=sum(outcome.pending.values()),
         office_types=office_types,
         smallest_class=min(classes.values()) if classes else None,
+        accounting=_accounting(
+            counts, outcome, request, jobcentre_of={o.id: o.jobcentre for o in offices},
+            exportable=exportable, first_month=first_month, last_month=last_month, last=last,
+            selected=selected, included=included,
+        ),
     )  # fmt: skip
     period_from = first_month or min((c.month for c in counts), default=last_month)
     first_day, _ = month_range(period_from)
@@ -622,6 +632,85 @@ async def _make_plan(
         layout=layout,
         prefetched=prefetched,
     )
+
+
+def quarter_start(month: str) -> str:
+    year, quarter = kanon.quarter_of(month)
+    return f"{year:04d}-{quarter * 3 - 2:02d}"
+
+
+def quarter_end(month: str) -> str:
+    year, quarter = kanon.quarter_of(month)
+    return f"{year:04d}-{quarter * 3:02d}"
+
+
+def aligned_period(
+    first: str | None, last_month: str, last: str
+) -> tuple[list[str], str | None, str]:
+    """The complete quarters a period from `first` (None: from the start) to `last_month`
+    covers only in part (rows published for one of them are outside the period), and the
+    period widened to whole quarters: its end only where that quarter is complete (`last`
+    the last complete month); the rows of a running quarter are held back anyway."""
+    partial: list[str] = []
+    start, end = first and quarter_start(first), last_month
+    if start != first:
+        partial.append("{}-Q{}".format(*kanon.quarter_of(first or "")))
+    if quarter_end(last_month) != last_month and quarter_end(last_month) <= last:
+        end = quarter_end(last_month)
+        name = "{}-Q{}".format(*kanon.quarter_of(last_month))
+        if name not in partial:
+            partial.append(name)
+    return partial, start, end
+
+
+def _accounting(
+    counts: Mapping[kanon.Cell, int],
+    outcome: kanon.Outcome,
+    request: ExportRequest,
+    *,
+    jobcentre_of: Mapping[int, int],
+    exportable: set[int],
+    first_month: str | None,
+    last_month: str,
+    last: str,
+    selected: Callable[[kanon.Published], bool],
+    included: Callable[[kanon.Published], bool],
+) -> Accounting:
+    """What became of each response the request asks for by its true values (its month in
+    the period, its office exportable and named by the filters): exported, left out, held
+    back, published for a quarter the period covers only in part, or published with a
+    value the filters do not select (withheld or generalized)."""
+    tally = dict.fromkeys(("exported", "left_out", "held_back", "partial_quarter",
+                           "not_selected"), 0)  # fmt: skip
+    for cell, n in counts.items():
+        if cell.office not in exportable or cell.month > last_month:
+            continue
+        if first_month is not None and cell.month < first_month:
+            continue
+        if request.jobcentre is not None and jobcentre_of[cell.office] != request.jobcentre:
+            continue
+        if request.office is not None and cell.office != request.office:
+            continue
+        if request.service_type is not None and cell.service_type != request.service_type:
+            continue
+        if request.mode is not None and cell.mode != request.mode:
+            continue
+        if request.language not in (None, kanon.OTHER_LANGUAGE) and (
+            cell.language != request.language
+        ):
+            continue
+        p = outcome.published.get(cell)
+        if p is None:
+            tally["left_out" if cell in outcome.suppressed else "held_back"] += n
+        elif included(p):
+            tally["exported"] += n
+        elif selected(p):  # its month is in the period, its published quarter is not
+            tally["partial_quarter"] += n
+        else:
+            tally["not_selected"] += n
+    partial, start, end = aligned_period(first_month, last_month, last)
+    return Accounting(responses=sum(tally.values()), **tally, partial_quarters=partial,
+                      aligned_from=start, aligned_to=end)  # fmt: skip
 
 
 def columns(plan: Plan, raw: np.ndarray) -> dict[str, np.ndarray] | None:

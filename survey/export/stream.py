@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, Protocol
 
+import msgspec
 import numpy as np
 
 from survey.auth import queries as auth_queries
@@ -173,6 +174,7 @@ def _detail(plan: microdata.Plan, fmt: str, via: str) -> dict[str, Any]:
             "suppressed_in_scope": a.suppressed_in_scope,
             "pending_in_scope": a.pending_in_scope,
             "smallest_class": a.smallest_class,
+            "accounting": msgspec.to_builtins(a.accounting),
         },
     }
 
