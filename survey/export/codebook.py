@@ -7,7 +7,7 @@ import datetime as dt
 import msgspec
 
 from survey.export.microdata import MISSING, Plan
-from survey.export.schemas import Codebook, Text
+from survey.export.schemas import Accounting, Codebook, Text
 
 STEP_TEXT = {
     "exact": Text("unverändert", "as is"),
@@ -46,9 +46,15 @@ NOTES = [
     ),
     Text(
         "Nur abgeschlossene Monate werden exportiert. Antworten eines laufenden Quartals, "
-        "die erst auf Quartalsebene k erreichen, folgen nach dessen Ende.",
+        "die erst auf Quartalsebene k erreichen, folgen nach dessen Ende. Eine auf ein "
+        "Quartal verallgemeinerte Zeile (month = -3) gehört nur zu einem Zeitraum, der das "
+        "ganze Quartal umfasst: Monatsreihen aus einem Zeitraum, der mitten im Quartal "
+        "beginnt oder endet, sind an den Rändern zu niedrig.",
         "Only complete months are exported. Responses of a running quarter that reach k "
-        "only at quarter level follow once the quarter is over.",
+        "only at quarter level follow once the quarter is over. A row generalized to a "
+        "quarter (month = -3) belongs to a period only when the period covers the whole "
+        "quarter: monthly series from a period that starts or ends mid-quarter are too low "
+        "at its edges.",
     ),
 ]
 
@@ -92,6 +98,50 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+ACCOUNTING = {
+    "exported": Text("exportiert (die Zeilen dieser Datei)", "exported (the rows of this file)"),
+    "left_out": Text("weggelassen (keine Stufe erreicht k)", "left out (no step reached k)"),
+    "held_back": Text("zurückgestellt, bis ihr Quartal abgeschlossen ist",
+                      "held back until their quarter is over"),
+    "partial_quarter": Text(
+        "auf ein Quartal verallgemeinert, das der Zeitraum nur zum Teil abdeckt",
+        "generalized to a quarter that the period covers only in part",
+    ),
+    "not_selected": Text(
+        "mit einem zurückgehaltenen oder verallgemeinerten Wert, den die Filter (oder ein "
+        "Zugriff nur auf einzelne Standorte) nicht auswählen",
+        "with a withheld or generalized value that the filters (or access to single offices "
+        "only) do not select",
+    ),
+}  # fmt: skip
+
+
+def accounting_lines(acc: Accounting, lang: str) -> list[str]:
+    """Every response of the period, by what became of it: the counts add up."""
+    de = lang == "de"
+    lines = [
+        f"### {'Antworten des Zeitraums' if de else 'Responses of the period'}",
+        "",
+        (f"Antworten des Zeitraums in den exportierten Standorten, die die Filter nach ihren "
+         f"wahren Werten verlangen: {acc.responses}, davon:" if de else
+         f"Responses of the period in the exported offices that the filters ask for by their "
+         f"true values: {acc.responses}, of which:"),
+        "",
+    ]  # fmt: skip
+    for name, text in ACCOUNTING.items():
+        line = f"- {text.de if de else text.en}: {getattr(acc, name)}"
+        if name == "partial_quarter" and acc.partial_quarters:
+            widened = f"{acc.aligned_from or '…'} – {acc.aligned_to}"
+            line += (
+                f" ({', '.join(acc.partial_quarters)}; "
+                + (f"den Zeitraum auf ganze Quartale erweitern, um sie einzuschließen: {widened}"
+                   if de else f"widen the period to whole quarters to include them: {widened}")
+                + ")"
+            )  # fmt: skip
+        lines.append(line)
+    return lines
+
+
 def to_markdown(codebook: Codebook, lang: str = "de") -> str:
     """A readable page: overview, anonymization, then every variable with its labels."""
 
@@ -122,10 +172,8 @@ def to_markdown(codebook: Codebook, lang: str = "de") -> str:
         f"- {'Standorttypen' if de else 'Office types'}: "
         + (("ja" if de else "yes") if a.office_types else ("nein (Standort → Jobcenter)" if de
            else "no (office → job centre)")),
-        f"- {'Weggelassen (keine Stufe erreicht k), in den exportierten Jobcentern insgesamt' if de else 'Left out (no step reached k), in the exported job centres overall'}"  # noqa: E501
-        f": {a.suppressed_in_scope}",
-        f"- {'Zurückgestellt bis zum Quartalsende' if de else 'Held back until the quarter ends'}"
-        f": {a.pending_in_scope}",
+        "",
+        *accounting_lines(a.accounting, lang),
         "",
         f"| {'Stufe' if de else 'Step'} | {'Regel' if de else 'Rule'} | "
         f"{'Zeilen' if de else 'Rows'} |",
@@ -136,11 +184,21 @@ def to_markdown(codebook: Codebook, lang: str = "de") -> str:
     lines += [
         "",
         f"| Variable | {'verallgemeinert' if de else 'generalized'} | "
-        f"{'zurückgehalten' if de else 'withheld'} |",
+        f"{'zurückgehalten (-3)' if de else 'withheld (-3)'} |",
         "|---|---:|---:|",
     ]
     for name, counts in a.variables.items():
         lines.append(f"| {name} | {counts.generalized} | {counts.withheld} |")
+    lines += [
+        "",
+        "Zeilen je Spalte mit einem gröberen Code (language 99 „andere“) bzw. mit -3: "
+        "Standort zurückgehalten heißt, die Zeile nennt nur den Standorttyp oder nur das "
+        "Jobcenter; Monat zurückgehalten, sie nennt nur das Quartal."
+        if de
+        else 'Rows per column with a coarser code (language 99 "other") or with -3: office '
+        "withheld means the row names only the office type or only the job centre; month "
+        "withheld, only the quarter.",
+    ]
     lines += ["", f"## {'Fehlende Werte' if de else 'Missing values'}", ""]
     for code, text in codebook.missing_codes.items():
         lines.append(f"- `{code}`: {t(text)}")

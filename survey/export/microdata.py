@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 import re
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -33,6 +33,7 @@ from survey.export.schemas import (
     NOT_ASKED,
     OTHER_LANGUAGE_CODE,
     WITHHELD,
+    Accounting,
     Anonymization,
     ExportRequest,
     Text,
@@ -400,6 +401,16 @@ def period(request: ExportRequest, today: dt.date | None = None) -> tuple[str | 
     last = last_complete_month(today)
     first_month = _month(request.date_from, "from")
     last_month = _month(request.date_to, "to") or last
+    if first_month and first_month > last:
+        raise refuse(
+            BadRequest,
+            N_(
+                "from must not be later than %(last)s, the last complete month: only complete "
+                "months are exported, and %(month)s has not ended yet"
+            ),
+            last=last,
+            month=first_month,
+        )
     if last_month > last:
         raise refuse(
             BadRequest,
@@ -472,6 +483,10 @@ async def _make_plan(
     )
 
     def included(p: kanon.Published) -> bool:
+        return selected(p) and in_period[p.year, p.quarter, p.month]
+
+    def selected(p: kanon.Published) -> bool:
+        """All the request asks of a published row but its period."""
         if p.office is None and p.jobcentre not in whole:
             return False
         if p.office is not None and p.office not in exportable:
@@ -484,7 +499,7 @@ async def _make_plan(
             wanted = getattr(request, name)
             if wanted is not None and getattr(p, name) != wanted:
                 return False
-        return in_period[p.year, p.quarter, p.month]
+        return True
 
     def period_included(year: int, quarter: int, month: int | None) -> bool:
         if month is not None:
@@ -505,8 +520,9 @@ async def _make_plan(
     lookup: dict[int, tuple[int, ...]] = {}
     rows = 0
     by_step = dict.fromkeys(kanon.STEPS, 0)
-    per_variable = {v: VariableCounts() for v in ("office", "service_type", "language", "mode",
-                                                  "month")}  # fmt: skip
+    per_variable = {v: VariableCounts() for v in ("office", "office_type", "service_type",
+                                                  "language", "mode", "month")
+                    if v != "office_type" or office_types}  # fmt: skip
     classes: dict[tuple[object, ...], int] = defaultdict(int)
     for cell, p in outcome.published.items():
         if not included(p):
@@ -531,8 +547,11 @@ async def _make_plan(
         rows += n
         by_step[p.step] += n
         classes[p.key()] += n
+        # what the row's columns carry: -3 (withheld) or a coarser code (language "other")
         if p.office is None:
-            per_variable["office"].generalized += n
+            per_variable["office"].withheld += n
+        if office_types and p.office_type is None:
+            per_variable["office_type"].withheld += n
         if p.language == kanon.OTHER_LANGUAGE:
             per_variable["language"].generalized += n
         if p.service_type is None:
@@ -540,7 +559,7 @@ async def _make_plan(
         if p.mode is None:
             per_variable["mode"].withheld += n
         if grain == "month" and p.month is None:
-            per_variable["month"].generalized += n
+            per_variable["month"].withheld += n
 
     ladder = [s for s in kanon.STEPS if not (s == "office_type" and not office_types)]
     if grain == "quarter":
@@ -557,6 +576,11 @@ async def _make_plan(
         pending_in_scope=sum(outcome.pending.values()),
         office_types=office_types,
         smallest_class=min(classes.values()) if classes else None,
+        accounting=_accounting(
+            counts, outcome, request, jobcentre_of={o.id: o.jobcentre for o in offices},
+            exportable=exportable, first_month=first_month, last_month=last_month, last=last,
+            selected=selected, included=included,
+        ),
     )  # fmt: skip
     period_from = first_month or min((c.month for c in counts), default=last_month)
     first_day, _ = month_range(period_from)
@@ -608,6 +632,85 @@ async def _make_plan(
         layout=layout,
         prefetched=prefetched,
     )
+
+
+def quarter_start(month: str) -> str:
+    year, quarter = kanon.quarter_of(month)
+    return f"{year:04d}-{quarter * 3 - 2:02d}"
+
+
+def quarter_end(month: str) -> str:
+    year, quarter = kanon.quarter_of(month)
+    return f"{year:04d}-{quarter * 3:02d}"
+
+
+def aligned_period(
+    first: str | None, last_month: str, last: str
+) -> tuple[list[str], str | None, str]:
+    """The complete quarters a period from `first` (None: from the start) to `last_month`
+    covers only in part (rows published for one of them are outside the period), and the
+    period widened to whole quarters: its end only where that quarter is complete (`last`
+    the last complete month); the rows of a running quarter are held back anyway."""
+    partial: list[str] = []
+    start, end = first and quarter_start(first), last_month
+    if start != first:
+        partial.append("{}-Q{}".format(*kanon.quarter_of(first or "")))
+    if quarter_end(last_month) != last_month and quarter_end(last_month) <= last:
+        end = quarter_end(last_month)
+        name = "{}-Q{}".format(*kanon.quarter_of(last_month))
+        if name not in partial:
+            partial.append(name)
+    return partial, start, end
+
+
+def _accounting(
+    counts: Mapping[kanon.Cell, int],
+    outcome: kanon.Outcome,
+    request: ExportRequest,
+    *,
+    jobcentre_of: Mapping[int, int],
+    exportable: set[int],
+    first_month: str | None,
+    last_month: str,
+    last: str,
+    selected: Callable[[kanon.Published], bool],
+    included: Callable[[kanon.Published], bool],
+) -> Accounting:
+    """What became of each response the request asks for by its true values (its month in
+    the period, its office exportable and named by the filters): exported, left out, held
+    back, published for a quarter the period covers only in part, or published with a
+    value the filters do not select (withheld or generalized)."""
+    tally = dict.fromkeys(("exported", "left_out", "held_back", "partial_quarter",
+                           "not_selected"), 0)  # fmt: skip
+    for cell, n in counts.items():
+        if cell.office not in exportable or cell.month > last_month:
+            continue
+        if first_month is not None and cell.month < first_month:
+            continue
+        if request.jobcentre is not None and jobcentre_of[cell.office] != request.jobcentre:
+            continue
+        if request.office is not None and cell.office != request.office:
+            continue
+        if request.service_type is not None and cell.service_type != request.service_type:
+            continue
+        if request.mode is not None and cell.mode != request.mode:
+            continue
+        if request.language not in (None, kanon.OTHER_LANGUAGE) and (
+            cell.language != request.language
+        ):
+            continue
+        p = outcome.published.get(cell)
+        if p is None:
+            tally["left_out" if cell in outcome.suppressed else "held_back"] += n
+        elif included(p):
+            tally["exported"] += n
+        elif selected(p):  # its month is in the period, its published quarter is not
+            tally["partial_quarter"] += n
+        else:
+            tally["not_selected"] += n
+    partial, start, end = aligned_period(first_month, last_month, last)
+    return Accounting(responses=sum(tally.values()), **tally, partial_quarters=partial,
+                      aligned_from=start, aligned_to=end)  # fmt: skip
 
 
 def columns(plan: Plan, raw: np.ndarray) -> dict[str, np.ndarray] | None:

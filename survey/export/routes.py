@@ -17,7 +17,7 @@ from survey.downloads import file_headers, file_response
 from survey.errors import BadRequest, DomainError, in_words
 from survey.export import codebook as codebook_module
 from survey.export import microdata
-from survey.export.schemas import ExportRequest
+from survey.export.schemas import Codebook, ExportRequest
 from survey.export.stream import open_comments, open_export, plan_only
 from survey.i18n import N_, RESPOND_LOCALES, translations
 from survey.questionnaire import MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
@@ -105,6 +105,27 @@ async def _codebook(state: State, staff: Scope, params: dict[str, Any]) -> Respo
     return file_response(body, media, f"resonanz-codebook.{kind}")
 
 
+def _partial_quarters(book: Codebook | None, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The quarters a period starts or ends in the middle of, and a link to the same export
+    over whole quarters: rows generalized to a quarter are outside such a period."""
+    if book is None or not book.anonymization.accounting.partial_quarters:
+        return None
+    acc = book.anonymization.accounting
+    names = []
+    for quarter in acc.partial_quarters:
+        year, q = quarter.split("-Q")
+        first = microdata.quarter_start(f"{year}-{int(q) * 3:02d}")
+        names.append(f"Q{q} {year} ({first} – {year}-{int(q) * 3:02d})")
+    widened = {k: v for k, v in params.items() if v and k not in ("from", "to")}
+    widened |= {"to": acc.aligned_to} | ({"from": acc.aligned_from} if acc.aligned_from else {})
+    return {
+        "quarters": ", ".join(names),
+        "rows": acc.partial_quarter,
+        "aligned": f"{acc.aligned_from or book.period_from} – {acc.aligned_to}",
+        "href": "/export?" + urlencode(widened),
+    }
+
+
 class ExportController(Controller):
     """The researcher's export page; downloads go through the same code as the API."""
 
@@ -131,6 +152,7 @@ class ExportController(Controller):
         settings = _settings(state)
         context = guard.page_context(request, staff, locale) | {
             "book": book,
+            "partial": _partial_quarters(book, params),
             "error": error,
             "params": params,
             "last_month": microdata.last_complete_month(),

@@ -51,8 +51,37 @@ class Variable(msgspec.Struct, frozen=True):
 
 
 class VariableCounts(msgspec.Struct):
+    """Rows of the export whose column carries a coarser code (language 99 "other") or the
+    missing code -3 (withheld: the office where the row has only its office type or job
+    centre, the month where it has only its quarter)."""
+
     generalized: int = 0
     withheld: int = 0
+
+
+class Accounting(msgspec.Struct):
+    """Every response of the export's period in the exported offices that the filters ask
+    for by its true values, by what became of it; the five counts add up to `responses`."""
+
+    responses: int
+    exported: int
+    """Rows of this export."""
+    left_out: int
+    """No step of the ladder reached k."""
+    held_back: int
+    """Need a quarter step in a quarter still running: exported once it is over."""
+    partial_quarter: int
+    """Published for a quarter that the period covers only in part, so outside the period."""
+    not_selected: int
+    """Published with a value withheld or generalized that the filters (or a scope of single
+    offices, for rows whose office is withheld) do not select."""
+    partial_quarters: list[str]
+    """Complete quarters the period covers only in part, as 2025-Q4."""
+    aligned_from: str | None
+    """The period widened to whole quarters (where a quarter is complete): first month
+    (None: from the first month with responses) ..."""
+    aligned_to: str
+    """... and last month."""
 
 
 class Anonymization(msgspec.Struct):
@@ -65,11 +94,15 @@ class Anonymization(msgspec.Struct):
     variables: dict[str, VariableCounts]
     """Values generalized or withheld in this export, per variable."""
     suppressed_in_scope: int
-    """Responses of the exported job centres left out because no step reached k."""
+    """Responses of the exported job centres left out because no step reached k (all
+    periods; `accounting` has those of this export's period)."""
     pending_in_scope: int
-    """Responses of an incomplete quarter that need a quarter step: exported once it is over."""
+    """Responses of an incomplete quarter that need a quarter step: exported once it is over
+    (all periods, as above)."""
     office_types: bool
     smallest_class: int | None
+    accounting: Accounting
+    """What became of every response of the period: exported, left out, held back, ..."""
 
 
 class Codebook(msgspec.Struct):

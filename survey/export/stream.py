@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, Protocol
 
+import msgspec
 import numpy as np
 
 from survey.auth import queries as auth_queries
@@ -58,7 +59,9 @@ def check_request(request: ExportRequest) -> None:
     if request.lang not in ("de", "en"):
         raise BadRequest("labels must be de or en")
     if request.sep not in (",", ";"):
-        raise BadRequest("sep must be , or ;")
+        raise BadRequest(
+            N_("sep, the CSV separator, must be comma (,) or semicolon (;), e.g. sep=semicolon")
+        )
 
 
 def readstat_metadata(variables: list[Variable], lang: str, title: str) -> Metadata:
@@ -171,6 +174,7 @@ def _detail(plan: microdata.Plan, fmt: str, via: str) -> dict[str, Any]:
             "suppressed_in_scope": a.suppressed_in_scope,
             "pending_in_scope": a.pending_in_scope,
             "smallest_class": a.smallest_class,
+            "accounting": msgspec.to_builtins(a.accounting),
         },
     }
 

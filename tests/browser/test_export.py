@@ -60,3 +60,37 @@ def test_the_export_page_has_no_wcag_21_aa_violation(browser: Any, demo_server: 
         assert [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in found] == []
     finally:
         context.close()
+
+
+def test_a_period_starting_mid_quarter_is_warned_about_and_widened_to_whole_quarters(
+    browser: Any, demo_server: DemoServer, artifacts_dir: Any
+) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    from survey.export.microdata import last_complete_month
+
+    last = last_complete_month()
+    index = int(last[:4]) * 12 + int(last[5:7]) - 1 - 3  # a month of a complete quarter
+    start = index - index % 3 + 1  # the second month of that quarter
+    month = f"{start // 12:04d}-{start % 12 + 1:02d}"
+    quarter = f"Q{(start % 12) // 3 + 1} {start // 12}"
+    for width, height, lang in ((360, 740, "de"), (1280, 800, "en")):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        try:
+            StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["researcher"])
+            page.goto(f"{demo_server.base_url}/export?from={month}&lang={lang}")
+            warning = page.get_by_test_id("export-partial-quarter")
+            assert warning.is_visible() and quarter in warning.inner_text()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=artifacts_dir / f"export-partial-quarter-{width}.png",
+                            full_page=True)  # fmt: skip
+            wcag = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
+            assert Axe().run(page, options=wcag).response["violations"] == []
+            before = ExportPage(page).rows
+            page.get_by_test_id("export-aligned-period").click()
+            page.wait_for_load_state()
+            assert page.get_by_test_id("export-partial-quarter").count() == 0
+            assert ExportPage(page).rows > before  # the whole first quarter, and its quarter rows
+        finally:
+            context.close()

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import glob
 import io
+import json
 import os
 import tempfile
 from collections import Counter
@@ -168,8 +169,6 @@ async def test_it_exports_each_format_with_the_databases_values_and_labels(
         field = meta.field("respect")
         assert field.metadata[b"label"].decode() == respect.text["en"]
         assert field.metadata[b"question_de"].decode() == respect.text["de"]
-        import json
-
         values = json.loads(field.metadata[b"values"])
         assert {int(k): v for k, v in values.items()} == scale_labels
         assert json.loads(meta.field("office").metadata[b"missing"]) == {
@@ -331,8 +330,6 @@ async def test_every_export_writes_an_audit_entry_with_filters_rows_and_anonymiz
     assert len(entries) == 1
     detail = entries[0]["detail"]
     if isinstance(detail, str):
-        import json
-
         detail = json.loads(detail)
     assert entries[0]["user"] == w.researcher and entries[0]["username"] == "forscherin"
     assert detail["filters"] == {"service_type": "benefits"}
@@ -819,3 +816,132 @@ def test_sqlite_reads_in_two_halves_at_once_what_it_reads_in_one(
                 assert mine_split == plain
 
     run_async(main())
+
+
+LAST = "2025-11"
+"""The last complete month of the accounting tests: Q3 2025 is complete, Q4 2025 is running."""
+
+
+async def _quarter_world(app: Litestar) -> World:
+    """One job centre whose responses of 2025-08 to 2025-11 fall into each category: German
+    ones published as they are (6 a month), Turkish ones of Q3 published only for the
+    quarter (2 a month), two Turkish ones of October held back (Q4 is running), and one
+    Pashto response in the small office left out (nothing reaches k)."""
+    engine = app.state.engine
+    jc = await make_organization("Jobcenter Quartal")
+    a = await make_office("Gross", organization=jc)
+    b = await make_office("Klein", organization=jc)
+    link_a, link_b = await make_link(a), await make_link(b)
+    for month in ("2025-07", "2025-08", "2025-09", "2025-10", "2025-11"):
+        await make_responses(engine, link_a, [FULL_ANSWERS] * 6, when=_when(month))
+    for month in ("2025-07", "2025-08", "2025-09", "2025-10"):
+        await make_responses(engine, link_a, [FULL_ANSWERS] * 2, locale="tr",
+                             when=_when(month, 15))  # fmt: skip
+    await make_responses(engine, link_b, [FULL_ANSWERS], locale="ps", when=_when("2025-09"))
+    researcher = await make_staff_user("quartal", PASSWORD, "researcher", organization=jc)
+    token = "rz_test_quartal_" + "q" * 30
+    await ApiToken(user=researcher, name="q", token_hash=hash_token(token),
+                   created_at=dt.datetime.now(dt.UTC)).save()  # fmt: skip
+    return World(jc=jc, a=a, b=b, token=token)
+
+
+async def test_the_codebook_accounts_for_every_response_of_a_period_starting_mid_quarter(
+    client: httpx.AsyncClient, app: Litestar, staff: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from survey.export import microdata
+
+    monkeypatch.setattr(microdata, "last_complete_month", lambda today=None: LAST)
+    w = await _quarter_world(app)
+    bearer = {"authorization": f"Bearer {w.token}"}
+    period = {"from": "2025-08", "to": LAST}
+    book = (await client.get("/api/v1/exports/codebook", params=period, headers=bearer)).json()
+    acc = book["anonymization"]["accounting"]
+    # every category is there, and together they are every response of the period
+    assert acc["exported"] == book["rows"] == 4 * 6
+    assert acc["partial_quarter"] == 4  # Turkish, August and September: Q3 2025 as a whole
+    assert acc["held_back"] == 2  # Turkish, October: Q4 2025 is running
+    assert acc["left_out"] == 1  # the Pashto one
+    assert acc["not_selected"] == 0
+    in_period = await Response.count().where(
+        (Response.day >= dt.date(2025, 8, 1)) & (Response.day <= dt.date(2025, 11, 30))
+    )
+    assert in_period == 31
+    parts = ("exported", "left_out", "held_back", "partial_quarter", "not_selected")
+    assert sum(acc[p] for p in parts) == acc["responses"] == in_period
+    assert acc["partial_quarters"] == ["2025-Q3"]
+    assert (acc["aligned_from"], acc["aligned_to"]) == ("2025-07", LAST)
+    # the rows of the file are the exported ones; the audit entry has the same accounting
+    answer = await _get(client, w.token, format="csv", **period)
+    assert len(answer.text.strip().splitlines()) - 1 == acc["exported"]
+    (entry,) = await AuditLog.select().where(AuditLog.action == "export")
+    detail = entry["detail"] if isinstance(entry["detail"], dict) else json.loads(entry["detail"])
+    assert detail["anonymization"]["accounting"] == acc
+    for lang, line in (
+        ("en", "generalized to a quarter that the period covers only in part: 4 (2025-Q3; "
+               "widen the period to whole quarters to include them: 2025-07 – 2025-11)"),
+        ("de", "auf ein Quartal verallgemeinert, das der Zeitraum nur zum Teil abdeckt: 4"),
+    ):  # fmt: skip
+        params = {**period, "as": "md", "labels": lang}
+        md = await client.get("/api/v1/exports/codebook", params=params, headers=bearer)
+        assert line in md.text, md.text
+        assert ("31, davon" if lang == "de" else "31, of which") in md.text
+    # the whole quarter: nothing outside, the Turkish rows of Q3 are exported
+    whole = (
+        await client.get("/api/v1/exports/codebook", params={"from": "2025-07"}, headers=bearer)
+    ).json()["anonymization"]["accounting"]
+    assert whole["partial_quarter"] == 0 and whole["partial_quarters"] == []
+    assert whole["exported"] == 5 * 6 + 6 and whole["responses"] == 39
+    # the export page warns, names the quarter and offers the whole quarters
+    await staff.login("quartal", PASSWORD)
+    for lang, words in (("en", "covers Q3 2025 (2025-07 – 2025-09) only in part"),
+                        ("de", "deckt Q3 2025 (2025-07 – 2025-09) nur zum Teil ab")):  # fmt: skip
+        page = await client.get("/export", params={**period, "lang": lang})
+        assert page.status_code == 200
+        assert 'data-testid="export-partial-quarter"' in page.text and words in page.text
+        assert "from=2025-07" in page.text and "4 " in page.text
+        assert 'data-testid="accounting-partial-quarter">4<' in page.text
+    page = await client.get("/export", params={"from": "2025-07", "to": "2025-08"})
+    assert "from=2025-07&amp;to=2025-09" in page.text or "to=2025-09&amp;from=2025-07" in page.text
+    page = await client.get("/export", params={"from": "2025-07"})
+    assert 'data-testid="export-partial-quarter"' not in page.text
+
+
+async def test_the_codebook_counts_per_column_what_the_rows_carry(
+    client: httpx.AsyncClient, app: Litestar
+) -> None:
+    w = await _world(app)
+    answer = await _get(client, w.token, format="csv")
+    rows = list(csv.reader(io.StringIO(answer.text)))
+    names, values = rows[0], [[int(v) for v in r] for r in rows[1:]]
+    bearer = {"authorization": f"Bearer {w.token}"}
+    book = (await client.get("/api/v1/exports/codebook", headers=bearer)).json()
+    counts = book["anonymization"]["variables"]
+    assert set(counts) == {"office", "office_type", "service_type", "language", "mode", "month"}
+    for name, count in counts.items():
+        column = [r[names.index(name)] for r in values]
+        assert count["withheld"] == column.count(-3), name
+        assert count["generalized"] == (column.count(99) if name == "language" else 0), name
+    # the five "other" rows name only the job centre: office and office type withheld
+    assert counts["office"]["withheld"] == counts["office_type"]["withheld"] == 5
+
+
+async def test_the_export_refuses_a_bad_separator_and_a_running_month_with_the_reason(
+    client: httpx.AsyncClient, app: Litestar, staff: Any
+) -> None:
+    w = await _world(app)
+    current = dt.date.today().strftime("%Y-%m")
+    last = last_complete_month()
+    for params, reason in (
+        ({"sep": "tab"}, "comma (,) or semicolon (;)"),
+        ({"from": current}, f"from must not be later than {last}, the last complete month"),
+    ):
+        answer = await _get(client, w.token, **params)
+        assert answer.status_code == 400 and reason in answer.json()["detail"], answer.text
+        assert "end before it starts" not in answer.text
+    await staff.login("forscherin", PASSWORD)
+    for params, reason in (
+        ({"sep": "tab"}, "Komma (,) oder Semikolon (;)"),
+        ({"from": current}, f"abgeschlossene Monate, und {current} ist noch nicht zu Ende"),
+    ):
+        page = await client.get("/export", params={**params, "lang": "de"})
+        assert page.status_code == 400 and reason in page.text, page.text
