@@ -896,3 +896,31 @@ async def test_a_repeated_form_field_counts_with_its_last_value(client: Client) 
     )
     assert sent.status_code == 303
     assert await Answer.select(Answer.value).where(Answer.item == "overall") == [{"value": 1}]
+
+
+async def test_a_comment_of_1000_characters_as_the_browser_counts_them_is_taken_without_js(
+    client: Client,
+) -> None:
+    """The textarea's maxlength counts a line break as one character; the form POST sends it
+    as CRLF (the HTML form submission algorithm). The server counts as the browser does and
+    stores LF; a text over the limit is told the limit."""
+    link = await make_link()
+    comment = "a\r\n" * 499 + "ab"  # 1,000 characters in the textarea, 1,499 on the wire
+    sent = await client.post(
+        f"/s/{link.token}", data=_form(str(uuid.uuid4()), **FULL_ANSWERS, comment=comment)
+    )
+    assert sent.status_code == 303
+    assert await TextAnswer.select(TextAnswer.text) == [{"text": "a\n" * 499 + "ab"}]
+    old_mac = await client.post(
+        "/api/v1/responses", json=_payload(link.token, **FULL_ANSWERS, comment="eins\rzwei")
+    )
+    assert old_mac.status_code == 201
+    assert {"text": "eins\nzwei"} in await TextAnswer.select(TextAnswer.text)
+    too_long = _form(str(uuid.uuid4()), **FULL_ANSWERS, comment="a\r\n" * 500 + "b")
+    german = await client.post(f"/s/{link.token}", data=too_long)
+    english = await client.post(f"/s/{link.token}", data={**too_long, "lang": "en"})
+    assert german.status_code == english.status_code == 422
+    assert "Bitte schreiben Sie höchstens 1.000 Zeichen." in german.text
+    assert "Please write at most 1,000 characters." in english.text
+    assert 'id="err-comment"' in english.text and "Question 9: Please write at most" in english.text
+    assert await Response.count() == 2
