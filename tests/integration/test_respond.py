@@ -924,3 +924,31 @@ async def test_a_comment_of_1000_characters_as_the_browser_counts_them_is_taken_
     assert "Please write at most 1,000 characters." in english.text
     assert 'id="err-comment"' in english.text and "Question 9: Please write at most" in english.text
     assert await Response.count() == 2
+
+
+async def test_it_refuses_the_nil_and_the_max_uuid_as_submission_id(client: Client) -> None:
+    """Well-formed, but nobody's random id: every client sending one would share one key."""
+    link = await make_link()
+    for special in ("00000000-0000-0000-0000-000000000000", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"):
+        api = await client.post("/api/v1/responses", json=_payload(link.token, special))
+        assert api.status_code == 422, special
+        assert "not a random id" in api.json()["detail"]
+        form = await client.post(f"/s/{link.token}", data=_form(special, **FULL_ANSWERS))
+        assert form.status_code == 400 and "Formular ist unvollständig" in form.text
+    assert await Response.count() == 0
+
+
+async def test_a_response_without_any_answer_is_stored_by_the_api_as_by_the_form(
+    client: Client,
+) -> None:
+    """Every question may be left out: the form stores an empty form after its "send
+    anyway?" question, and the API (which the form's script sends through) stores `{}`
+    alike. Neither adds to the dashboards' counts."""
+    link = await make_link()
+    api = await client.post("/api/v1/responses", json={**_payload(link.token), "answers": {}})
+    form = {"submission_id": str(uuid.uuid4()), "lang": "de", "issued": _stamp(link.token)}
+    asked = await client.post(f"/s/{link.token}", data=form)
+    sent = await client.post(f"/s/{link.token}", data={**form, "incomplete": "1"})
+    assert (api.status_code, asked.status_code, sent.status_code) == (201, 200, 303)
+    assert await Response.count() == 2
+    assert await Answer.count() == await TextAnswer.count() == await DailyCount.count() == 0
