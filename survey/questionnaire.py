@@ -162,6 +162,8 @@ def check_answers(d: Definition, answers: dict[str, Any], *, from_form: bool = F
                 errors[item.code] = "required"
             continue
         if item.type == "text":
+            if isinstance(raw, str):
+                raw = line_breaks(raw)
             if not isinstance(raw, str) or _CONTROL.search(raw):
                 errors[item.code] = "not_text"
             elif len(raw) > item.max_length:
@@ -181,6 +183,12 @@ def check_answers(d: Definition, answers: dict[str, Any], *, from_form: bool = F
             continue
         values[item.code] = value
     return Checked(values=values, texts=texts, errors=errors)
+
+
+def line_breaks(text: str) -> str:
+    """Every line break as LF. A form POST sends CRLF (the HTML form submission algorithm),
+    while the textarea's maxlength counted each as one character: a limit counts them so."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def composite_index(d: Definition, values: dict[str, int]) -> int | None:

@@ -65,6 +65,7 @@ def item_view(definition: Definition, item: Item, locale: str, number: int = 0) 
         # "(optional)" only says something where other questions must be answered
         "optional": not item.required and any(i.required for i in definition.items),
         "max_length": item.max_length,
+        "limit": format_number(item.max_length, locale),
         "hint": "",
     }
     if item.type == "scale":
@@ -122,9 +123,24 @@ def reason_texts(gettext: Any) -> dict[str, str]:
         "out_of_range": gettext("Please choose one of the answers shown."),
         "not_an_integer": gettext("Please choose one of the answers shown."),
         "unknown_item": gettext("This question is not part of the survey."),
-        "too_long": gettext("Please write a shorter text."),
+        "too_long": gettext("Please write at most %(limit)s characters."),
         "not_text": gettext("Please write a text."),
     }
+
+
+def problems(
+    items: list[dict[str, Any]], errors: dict[str, str], reasons: dict[str, str]
+) -> dict[str, str]:
+    """Item code -> what to do, in the page's language; a text too long is told its limit
+    (the form's maxlength, which the browser enforces only with the same count of breaks)."""
+    said: dict[str, str] = {}
+    for item in items:
+        reason = errors.get(item["code"])
+        if reason == "too_long":
+            said[item["code"]] = reasons[reason] % {"limit": item["limit"]}
+        elif reason:
+            said[item["code"]] = reasons[reason]
+    return said
 
 
 def error_links(
@@ -132,14 +148,15 @@ def error_links(
 ) -> list[tuple[str, str]]:
     """Links of the error summary, in question order: "Question 2: Please choose an answer.";
     an answer to a question the survey does not have (a stale or altered form) said once."""
+    said = problems(items, errors, reasons)
     links = [
         (
             f"#q-{item['code']}",
             gettext("Question %(number)s: %(problem)s")
-            % {"number": item["number"], "problem": reasons[errors[item["code"]]]},
+            % {"number": item["number"], "problem": said[item["code"]]},
         )
         for item in items
-        if item["code"] in errors
+        if item["code"] in said
     ]
     if "unknown_item" in errors.values():
         links.append(("#error-summary", reasons["unknown_item"]))
@@ -177,7 +194,7 @@ def survey(
         "needs_code": link.codes_required and link.mode == "personal",
         "code": code,
         "code_error": code_error,
-        "reason_texts": reasons,
+        "problems": problems(items, errors or {}, reasons),
         "answers": answers,
         "errors": errors or {},
         "confirm_links": missing_links(items, answers, gettext) if confirm else [],

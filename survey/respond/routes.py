@@ -48,6 +48,9 @@ ENDED = N_("This survey has ended. Thank you for wanting to take part.")
 UNKNOWN = N_("This survey link is unknown or no longer active.")
 QUEUED_GRACE_SECONDS = 14 * 86400
 """How long after its deactivation a link still takes answers from pages served before."""
+NOT_RANDOM_IDS = frozenset({uuid.UUID(int=0), uuid.UUID(int=(1 << 128) - 1)})
+"""The nil and the max UUID (RFC 9562): well formed, but no client's random id. Two clients
+(or scripts) sending one would share an idempotency key: the second's answers refused (409)."""
 
 
 async def _link_in_mode(state: State, token: str, mode: str | None) -> LinkInfo:
@@ -289,7 +292,9 @@ class RespondController(Controller):
         try:
             submission_id = uuid.UUID(raw_id)
         except ValueError:
-            raise BadRequest(N_("The form is incomplete. Please load the survey again.")) from None
+            submission_id = None
+        if submission_id is None or submission_id in NOT_RANDOM_IDS:
+            raise BadRequest(N_("The form is incomplete. Please load the survey again."))
         checked = check_answers(definition, fields, from_form=True)
         left_out = any(
             item.type == "scale" and item.code not in checked.values for item in definition.items
@@ -408,6 +413,11 @@ class RespondApiController(Controller):
     ) -> Response[SubmissionOut]:
         """Store one response. 201 when stored, 200 when this submission id was stored before.
 
+        `submission_id` is a random UUID the client makes once per response (the nil and the
+        max UUID are refused, 422). `answers` may leave out any question that is not
+        required, all of them too: `{}` is stored, as the survey form stores a form sent
+        empty after its "send anyway?" question (it adds nothing to the dashboards' counts;
+        the research export has it as a row without answers).
         `issued` is the signed issue time of the survey page (its `issued` form field): a
         response without one, or sent less than 5 seconds after its page was served, is
         stored but flagged. Errors carry `message`, the reason in the response's language.
@@ -425,6 +435,11 @@ class RespondApiController(Controller):
         except RecursionError:  # thousands of nested arrays: refused, not a 500
             raise BadRequest("Malformed JSON: nested too deeply.") from None
         language = negotiate(data.locale, None, RESPOND_LOCALES)
+        if data.submission_id in NOT_RANDOM_IDS:
+            raise Invalid(
+                f"submission_id {data.submission_id} is not a random id: make a random UUID "
+                "(version 4) for each response."
+            )
         try:
             link, definition, flagged = await _link_for_answers(
                 request, state, data.link, data.issued

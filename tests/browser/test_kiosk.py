@@ -205,3 +205,67 @@ def test_a_switched_off_kiosk_takes_the_queued_answers_and_refuses_new_ones(
     )
     assert refused == [410, "Diese Umfrage ist beendet. Danke, dass Sie teilnehmen wollten."]
     assert len(_responses_since(demo_server, before)) == 1
+
+
+def _shows_the_start_in_german(page: Any, kiosk: KioskPage, *traces: str) -> None:
+    kiosk.wait_for_start()
+    assert page.get_attribute("html", "lang") == "de", "the tablet's language, not the client's"
+    assert "lang=" not in page.url
+    assert page.locator("input:checked").count() == 0
+    for trace in traces:
+        assert trace not in page.content()
+
+
+def test_a_reload_after_sending_starts_the_next_client_in_the_tablets_language(
+    tablet: Any, demo_server: DemoServer
+) -> None:
+    """The thank-you screen must not keep the client's ?lang=: a reload (or the browser
+    restoring its tabs) would show the next client the last one's survey and language."""
+    page = tablet.new_page()
+    kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
+    before = _last_id(demo_server)
+    kiosk.choose("ar")
+    kiosk.survey.answer(CLIENTS["ar"]).send()
+    kiosk.survey.send_anyway()
+    kiosk.wait_for_thanks()
+    assert "lang=" not in page.url, "the thank-you screen has the start's address"
+    page.reload()
+    _shows_the_start_in_german(page, kiosk, "شكرا")
+    # the answers still arrive from the queue
+    _wait_for(lambda: len(_responses_since(demo_server, before)) == 1, 60, "the queued answer")
+    # without the queue (no IndexedDB: the plain form POST), the thank-you page does the same
+    kiosk.choose("uk")
+    kiosk.survey.answer(CLIENTS["uk"])
+    page.evaluate(
+        """() => {
+             const form = document.getElementById('survey');
+             form.insertAdjacentHTML('beforeend', '<input name="incomplete" value="1">');
+             HTMLFormElement.prototype.submit.call(form);
+           }"""
+    )
+    page.get_by_test_id("thanks").wait_for()
+    page.wait_for_function("!location.search")
+    page.reload()
+    _shows_the_start_in_german(page, kiosk)
+    locales = [locale for _, locale in _responses_since(demo_server, before)]
+    assert locales == ["ar", "uk"]
+
+
+def test_an_offline_reload_after_sending_starts_in_the_tablets_language_and_keeps_the_queue(
+    tablet: Any, demo_server: DemoServer
+) -> None:
+    page = tablet.new_page()
+    kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
+    kiosk.wait_until_ready_offline()
+    before = _last_id(demo_server)
+    tablet.set_offline(True)
+    kiosk.choose("tr")
+    kiosk.survey.answer({"respect": 1, "overall": 2, "comment": "çok yavaş"}).send()
+    kiosk.survey.send_anyway()
+    kiosk.wait_for_thanks()
+    page.reload()  # the service worker answers: the start screen, in German
+    _shows_the_start_in_german(page, kiosk, "çok yavaş")
+    assert kiosk.waiting() == 1
+    tablet.set_offline(False)
+    _wait_for(lambda: len(_responses_since(demo_server, before)) == 1, 90, "the queued answer")
+    assert [locale for _, locale in _responses_since(demo_server, before)] == ["tr"]

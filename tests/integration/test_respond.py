@@ -896,3 +896,59 @@ async def test_a_repeated_form_field_counts_with_its_last_value(client: Client) 
     )
     assert sent.status_code == 303
     assert await Answer.select(Answer.value).where(Answer.item == "overall") == [{"value": 1}]
+
+
+async def test_a_comment_of_1000_characters_as_the_browser_counts_them_is_taken_without_js(
+    client: Client,
+) -> None:
+    """The textarea's maxlength counts a line break as one character; the form POST sends it
+    as CRLF (the HTML form submission algorithm). The server counts as the browser does and
+    stores LF; a text over the limit is told the limit."""
+    link = await make_link()
+    comment = "a\r\n" * 499 + "ab"  # 1,000 characters in the textarea, 1,499 on the wire
+    sent = await client.post(
+        f"/s/{link.token}", data=_form(str(uuid.uuid4()), **FULL_ANSWERS, comment=comment)
+    )
+    assert sent.status_code == 303
+    assert await TextAnswer.select(TextAnswer.text) == [{"text": "a\n" * 499 + "ab"}]
+    old_mac = await client.post(
+        "/api/v1/responses", json=_payload(link.token, **FULL_ANSWERS, comment="eins\rzwei")
+    )
+    assert old_mac.status_code == 201
+    assert {"text": "eins\nzwei"} in await TextAnswer.select(TextAnswer.text)
+    too_long = _form(str(uuid.uuid4()), **FULL_ANSWERS, comment="a\r\n" * 500 + "b")
+    german = await client.post(f"/s/{link.token}", data=too_long)
+    english = await client.post(f"/s/{link.token}", data={**too_long, "lang": "en"})
+    assert german.status_code == english.status_code == 422
+    assert "Bitte schreiben Sie höchstens 1.000 Zeichen." in german.text
+    assert "Please write at most 1,000 characters." in english.text
+    assert 'id="err-comment"' in english.text and "Question 9: Please write at most" in english.text
+    assert await Response.count() == 2
+
+
+async def test_it_refuses_the_nil_and_the_max_uuid_as_submission_id(client: Client) -> None:
+    """Well-formed, but nobody's random id: every client sending one would share one key."""
+    link = await make_link()
+    for special in ("00000000-0000-0000-0000-000000000000", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"):
+        api = await client.post("/api/v1/responses", json=_payload(link.token, special))
+        assert api.status_code == 422, special
+        assert "not a random id" in api.json()["detail"]
+        form = await client.post(f"/s/{link.token}", data=_form(special, **FULL_ANSWERS))
+        assert form.status_code == 400 and "Formular ist unvollständig" in form.text
+    assert await Response.count() == 0
+
+
+async def test_a_response_without_any_answer_is_stored_by_the_api_as_by_the_form(
+    client: Client,
+) -> None:
+    """Every question may be left out: the form stores an empty form after its "send
+    anyway?" question, and the API (which the form's script sends through) stores `{}`
+    alike. Neither adds to the dashboards' counts."""
+    link = await make_link()
+    api = await client.post("/api/v1/responses", json={**_payload(link.token), "answers": {}})
+    form = {"submission_id": str(uuid.uuid4()), "lang": "de", "issued": _stamp(link.token)}
+    asked = await client.post(f"/s/{link.token}", data=form)
+    sent = await client.post(f"/s/{link.token}", data={**form, "incomplete": "1"})
+    assert (api.status_code, asked.status_code, sent.status_code) == (201, 200, 303)
+    assert await Response.count() == 2
+    assert await Answer.count() == await TextAnswer.count() == await DailyCount.count() == 0

@@ -1,6 +1,8 @@
 // Kiosk: a tablet in the office that many clients use one after another.
 // - Every screen replaces the previous one in the history, and a page shown again from the
 //   back/forward cache goes back to the start: Back never shows an earlier client's answers.
+//   The thank-you screen already has the start's address (no ?lang=): a reload after sending
+//   starts the next client in the tablet's language, online or not.
 // - Answers wait in IndexedDB until the server confirms them (201/200); the queue is sent in
 //   shuffled order after a short random delay, retried with backoff, honours 429
 //   Retry-After, and survives reloads and restarts. The thank-you screen never waits for it.
@@ -167,6 +169,9 @@
         var thanks = document.getElementById("done");
         thanks.hidden = false;
         thanks.focus();
+        // the address is the start's again: a reload, or a browser restoring its tabs, shows
+        // the next client the start screen in the tablet's language, not this one's survey
+        history.replaceState(null, "", start);
         later(function () { go(start); }, resetAfter);
         setTimeout(flush, 1000 + Math.random() * 5000);
       }, function () {

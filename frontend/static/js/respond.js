@@ -70,9 +70,11 @@ window.resonanzSend = function (form, event, deliver) {
 (function () {
   // Kiosk thank-you page: back to an empty survey for the next client; any touch or key
   // postpones it, so nobody is cut off while reading (without JS a <noscript> refresh does it).
+  // Its address is the start's at once, so a reload does not keep the client's ?lang=.
   var reset = parseInt(document.body.getAttribute("data-kiosk-reset") || "0", 10);
   var again = document.body.getAttribute("data-again-url");
   if (reset && again) {
+    if (window.history && history.replaceState) history.replaceState(null, "", again);
     var timer;
     var arm = function () {
       clearTimeout(timer);
