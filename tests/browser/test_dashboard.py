@@ -138,3 +138,45 @@ def test_it_shows_whole_funnel_labels_also_at_the_edge_of_the_plot(
     assert figure["y"] <= box["y"], "the label stays inside the figure"
     assert labels.first.evaluate("t => t.closest('[clip-path]')") is None, "and is not clipped"
     desktop.locator("#funnel").screenshot(path=artifacts_dir / "funnel-label-at-the-edge.png")
+
+
+WRAPS_THAT_SCROLL = """() => [...document.querySelectorAll('.table-wrap')]
+    .filter(w => w.scrollWidth > w.clientWidth + 1).map(w => w.getAttribute('aria-label'))"""
+
+
+def test_the_best_matrix_fits_a_desktop_and_keeps_its_first_column_on_a_phone(
+    browser,
+    demo_server: DemoServer,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    # t21: at 1280 px the matrix of eight questions scrolled sideways inside its card (its
+    # question columns were at least 8rem each); the page itself was no wider than the window
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    page = context.new_page()
+    try:
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
+        for lang in ("de", "en"):
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.goto(f"{demo_server.base_url}/dashboard/best?lang={lang}")
+            assert page.get_by_test_id("best-row").count() > 20
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            assert page.evaluate(WRAPS_THAT_SCROLL) == [], lang
+            page.screenshot(path=artifacts_dir / f"best-1280-{lang}.png", full_page=True)
+
+            # a phone: the page stays in the window, the matrix scrolls in its own box and
+            # its first column (the office) stays in view beside a question's column
+            page.set_viewport_size({"width": 360, "height": 740})
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            wrap = page.get_by_test_id("best-table").locator("xpath=..")
+            assert wrap.get_attribute("role") == "region" and wrap.get_attribute("tabindex")
+            wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+            box = wrap.bounding_box()
+            row = page.get_by_test_id("best-row").first
+            first, last = row.locator("th").bounding_box(), row.locator("td").last.bounding_box()
+            assert box and first and last
+            assert box["x"] - 1 <= first["x"], "the first column stays in view"
+            assert first["x"] + first["width"] <= last["x"] + 1, "and leaves a question's room"
+            assert last["x"] + last["width"] <= box["x"] + box["width"] + 1
+            page.screenshot(path=artifacts_dir / f"best-360-{lang}.png", full_page=True)
+    finally:
+        context.close()
