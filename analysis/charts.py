@@ -163,16 +163,12 @@ def _vline(fig: Spec, x: float, text: str) -> None:
 
 
 def _hline(fig: Spec, y: float, text: str) -> None:
-    """plotly's `add_hline(y, line_color="#333", line_width=1.5, annotation_text=text,
-    annotation_position="top left")`."""
-    layout = fig["layout"]
-    layout.setdefault("shapes", []).append({
+    """plotly's `add_hline(y, line_color="#333", line_width=1.5, name=text, showlegend=True)`:
+    the line's words are its legend entry, where no point can lie under them (written on
+    the plot beside the line, they covered the points of small units near the target)."""
+    fig["layout"].setdefault("shapes", []).append({
         "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y",
-        "line": {"color": "#333", "width": 1.5},
-    })  # fmt: skip
-    layout.setdefault("annotations", []).append({
-        "text": text, "showarrow": False, "x": 0, "xref": "x domain", "xanchor": "left", "y": y,
-        "yref": "y", "yanchor": "bottom",
+        "line": {"color": "#333", "width": 1.5}, "name": text, "showlegend": True,
     })  # fmt: skip
 
 
@@ -311,7 +307,6 @@ def funnel_spec(
                 "line": {"color": "#5f6b7a", "dash": dash, "width": 1}, "hoverinfo": "skip",
             })  # fmt: skip
     if funnel.target is not None:
-        # the names of big offices are on the right: the target's words go top left
         _hline(fig, funnel.target, text["target"])
     points = [p for p in funnel.offices if p.value is not None]
     outside = {"above 95%", "below 95%", "above 99.8%", "below 99.8%"}

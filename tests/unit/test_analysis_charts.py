@@ -61,6 +61,18 @@ def test_it_draws_a_funnel_plot_with_both_limits_and_the_offices():
     assert (centre.line.width if centre.line.width is not None else template_width) > 0
 
 
+@pytest.mark.parametrize(("lang", "words"), [("de", "Vergleichswert"), ("en", "comparison value")])
+def test_the_funnel_names_its_comparison_line_in_the_legend_where_no_point_lies(
+    lang: str, words: str
+) -> None:
+    # t21: "Vergleichswert", written on the plot at the line's left end, covered the points
+    # of the small offices there (the office level of the demo network)
+    layout = funnel_spec(funnel_limits(TABLE, min_n=10), lang=lang, names=True)["layout"]  # type: ignore[arg-type]
+    (line,) = layout["shapes"]
+    assert (line["name"], line["showlegend"]) == (words, True)
+    assert [a for a in layout.get("annotations", []) if a["text"] == words] == []
+
+
 def test_the_funnel_axes_hold_the_points_not_the_lines_of_tiny_units():
     # t20: job centres of thousands of responses on a grid from 5: the points squeezed at the
     # right edge, the axis from about -25 to 150 for a 0-100 index

@@ -5,7 +5,8 @@ d76563f (parsed, so only the values count, not the spacing or the escapes). One 
 on purpose since: the funnel's vertical axis on the adjusted index is titled "Bereinigter
 Index (0–100)" (3b81c54; "benchmark few adjusted"), and the funnel's points name their
 number of responses in `hovertext` (2026-11-29: a point may stand at its effective n), and
-its axes have ranges around the points (2026-11-29, `_funnel_ranges`)."""
+its axes have ranges around the points (2026-11-29, `_funnel_ranges`), and its comparison line
+is named in the legend instead of by words on the plot (2026-11-29, `_hline`)."""
 
 from __future__ import annotations
 
