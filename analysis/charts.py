@@ -2,7 +2,7 @@
 
 Every builder takes `labels`, the words of the chart already translated (the keys of
 `LABELS["en"]`; missing keys fall back to `lang`, "de" or "en"). Offices without a value
-are never drawn with a number; a note under the figure says how many were left out.
+are never drawn with a number; a note under the x-axis title says how many were left out.
 """
 
 from __future__ import annotations
@@ -134,18 +134,34 @@ def _title(text: str | None) -> dict[str, str]:
     return {} if text is None else {"text": text}
 
 
-def _layout(fig: Spec, title: str | None, note: str | None = None) -> Spec:
+def _layout(fig: Spec, title: str | None) -> Spec:
     layout = fig["layout"]
     update_spec(layout, {
         "title": _title(title),
         "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 60},
         "legend": {"orientation": "h", "y": -0.2},
     })  # fmt: skip
+    return fig
+
+
+NOTE_SIZE = 11
+"""Font size (px) of a chart's note under its x-axis title."""
+
+
+def _below_axis(fig: Spec, note: str | None) -> Spec:
+    """The legend at the figure's bottom edge and `note` as the x-axis title's second line:
+    plotly lays out the tick labels, the axis title with the note and the legend one below
+    the other in pixels (`automargin`), so none covers another at any height or width. (A
+    note placed at a share of the plot's height, y = -0.25, fell on the axis title of a
+    short plot.)"""
+    layout = fig["layout"]
+    update_spec(layout, {
+        "legend": {"yref": "container", "y": 0, "yanchor": "bottom"},
+        "xaxis": {"automargin": True},
+    })  # fmt: skip
     if note:
-        layout.setdefault("annotations", []).append({
-            "text": note, "xref": "paper", "yref": "paper", "x": 0, "y": -0.25,
-            "showarrow": False, "xanchor": "left", "font": {"size": 11},
-        })  # fmt: skip
+        title = layout["xaxis"]["title"]
+        title["text"] = f'{title["text"]}<br><span style="font-size:{NOTE_SIZE}px">{note}</span>'
     return fig
 
 
@@ -276,7 +292,7 @@ def caterpillar_spec(
     left_out = len(rows) - len(shown)
     note = text["too few"].format(count=left_out) if left_out else None
     fig["layout"]["height"] = max(300, 18 * len(shown) + 140)
-    return _layout(fig, title, note)
+    return _below_axis(_layout(fig, title), note)
 
 
 def funnel_spec(
@@ -353,7 +369,8 @@ def funnel_spec(
         xaxis["range"], yaxis["range"] = shown
     update_spec(fig["layout"], {"xaxis": xaxis, "yaxis": yaxis})
     left_out = len(funnel.offices) - len(points)
-    return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
+    note = text["too few"].format(count=left_out) if left_out else None
+    return _below_axis(_layout(fig, title), note)
 
 
 def _funnel_ranges(
