@@ -609,7 +609,7 @@ def trend_spec(
         "xaxis": {"title": {"text": text["month"]}},
         "yaxis": {"title": {"text": y_title or text["index"]}, "range": [0, 100]},
     })  # fmt: skip
-    return _layout(fig, title)
+    return _below_axis(_layout(fig, title), None)
 
 
 caterpillar = _as_figure(caterpillar_spec, "caterpillar")

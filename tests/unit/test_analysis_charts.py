@@ -210,6 +210,16 @@ def test_it_draws_a_trend_with_gaps_for_months_without_a_value():
     assert fig.layout.xaxis.title.text == "Monat"
 
 
+def test_the_trend_legend_stays_under_the_month_axis_title_on_a_phone():
+    # at 360 px plotly turns the month labels, which pushed the axis title down onto a legend
+    # placed at y = -0.2 of the plot (the office page on a phone)
+    months = [dt.date(2026, m, 1) for m in range(1, 13)]
+    fig = trend(months, [satisfaction_index([1, 2, 5, 10, 8], LEVELS)] * 12, lang="de")
+    legend = fig.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor) == ("container", 0, "bottom")
+    assert fig.layout.xaxis.automargin is True
+
+
 def test_it_refuses_an_unknown_language():
     with pytest.raises(ValueError, match="lang"):
         caterpillar(compare_offices(TABLE), lang="fr")  # type: ignore[arg-type]
