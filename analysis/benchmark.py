@@ -14,6 +14,7 @@ import numpy as np
 from analysis._scipy import stats
 from analysis.counts import CountTable, FloatArray, as_table, midranks
 from analysis.indices import (
+    Z95,
     Estimate,
     index_interval,
     moments,
@@ -251,7 +252,6 @@ Position = Literal[
     "within", "above 95%", "below 95%", "above 99.8%", "below 99.8%", "too few responses"
 ]
 
-Z_95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), as a literal: scipy is imported lazily
 Z_998 = 3.090232306167813  # scipy.stats.norm.ppf(0.999)
 
 
@@ -432,8 +432,8 @@ def funnel_limits(
     lims = {
         key: np.clip(theta + sign * zq * g_sd, 0.0, 100.0).tolist()
         for key, sign, zq in (
-            ("low95", -1, Z_95),
-            ("high95", 1, Z_95),
+            ("low95", -1, Z95),
+            ("high95", 1, Z95),
             ("low998", -1, Z_998),
             ("high998", 1, Z_998),
         )
@@ -442,9 +442,9 @@ def funnel_limits(
         z_adj = (values - theta) / spread(n)
     position = np.where(
         z_adj > Z_998, "above 99.8%",
-        np.where(z_adj > Z_95, "above 95%",
+        np.where(z_adj > Z95, "above 95%",
                  np.where(z_adj < -Z_998, "below 99.8%",
-                          np.where(z_adj < -Z_95, "below 95%", "within"))),
+                          np.where(z_adj < -Z95, "below 95%", "within"))),
     )  # fmt: skip
     position = np.where(used, position, TOO_FEW)
     points = tuple(

@@ -2,7 +2,7 @@
 
 Every builder takes `labels`, the words of the chart already translated (the keys of
 `LABELS["en"]`; missing keys fall back to `lang`, "de" or "en"). Offices without a value
-are never drawn with a number; a note under the figure says how many were left out.
+are never drawn with a number; a note under the x-axis title says how many were left out.
 """
 
 from __future__ import annotations
@@ -134,18 +134,34 @@ def _title(text: str | None) -> dict[str, str]:
     return {} if text is None else {"text": text}
 
 
-def _layout(fig: Spec, title: str | None, note: str | None = None) -> Spec:
+def _layout(fig: Spec, title: str | None) -> Spec:
     layout = fig["layout"]
     update_spec(layout, {
         "title": _title(title),
         "margin": {"l": 10, "r": 10, "t": 50 if title else 20, "b": 60},
         "legend": {"orientation": "h", "y": -0.2},
     })  # fmt: skip
+    return fig
+
+
+NOTE_SIZE = 11
+"""Font size (px) of a chart's note under its x-axis title."""
+
+
+def _below_axis(fig: Spec, note: str | None) -> Spec:
+    """The legend at the figure's bottom edge and `note` as the x-axis title's second line:
+    plotly lays out the tick labels, the axis title with the note and the legend one below
+    the other in pixels (`automargin`), so none covers another at any height or width. (A
+    note placed at a share of the plot's height, y = -0.25, fell on the axis title of a
+    short plot.)"""
+    layout = fig["layout"]
+    update_spec(layout, {
+        "legend": {"yref": "container", "y": 0, "yanchor": "bottom"},
+        "xaxis": {"automargin": True},
+    })  # fmt: skip
     if note:
-        layout.setdefault("annotations", []).append({
-            "text": note, "xref": "paper", "yref": "paper", "x": 0, "y": -0.25,
-            "showarrow": False, "xanchor": "left", "font": {"size": 11},
-        })  # fmt: skip
+        title = layout["xaxis"]["title"]
+        title["text"] = f'{title["text"]}<br><span style="font-size:{NOTE_SIZE}px">{note}</span>'
     return fig
 
 
@@ -163,16 +179,12 @@ def _vline(fig: Spec, x: float, text: str) -> None:
 
 
 def _hline(fig: Spec, y: float, text: str) -> None:
-    """plotly's `add_hline(y, line_color="#333", line_width=1.5, annotation_text=text,
-    annotation_position="top left")`."""
-    layout = fig["layout"]
-    layout.setdefault("shapes", []).append({
+    """plotly's `add_hline(y, line_color="#333", line_width=1.5, name=text, showlegend=True)`:
+    the line's words are its legend entry, where no point can lie under them (written on
+    the plot beside the line, they covered the points of small units near the target)."""
+    fig["layout"].setdefault("shapes", []).append({
         "type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y",
-        "line": {"color": "#333", "width": 1.5},
-    })  # fmt: skip
-    layout.setdefault("annotations", []).append({
-        "text": text, "showarrow": False, "x": 0, "xref": "x domain", "xanchor": "left", "y": y,
-        "yref": "y", "yanchor": "bottom",
+        "line": {"color": "#333", "width": 1.5}, "name": text, "showlegend": True,
     })  # fmt: skip
 
 
@@ -280,7 +292,7 @@ def caterpillar_spec(
     left_out = len(rows) - len(shown)
     note = text["too few"].format(count=left_out) if left_out else None
     fig["layout"]["height"] = max(300, 18 * len(shown) + 140)
-    return _layout(fig, title, note)
+    return _below_axis(_layout(fig, title), note)
 
 
 def funnel_spec(
@@ -311,7 +323,6 @@ def funnel_spec(
                 "line": {"color": "#5f6b7a", "dash": dash, "width": 1}, "hoverinfo": "skip",
             })  # fmt: skip
     if funnel.target is not None:
-        # the names of big offices are on the right: the target's words go top left
         _hline(fig, funnel.target, text["target"])
     points = [p for p in funnel.offices if p.value is not None]
     outside = {"above 95%", "below 95%", "above 99.8%", "below 99.8%"}
@@ -358,7 +369,8 @@ def funnel_spec(
         xaxis["range"], yaxis["range"] = shown
     update_spec(fig["layout"], {"xaxis": xaxis, "yaxis": yaxis})
     left_out = len(funnel.offices) - len(points)
-    return _layout(fig, title, text["too few"].format(count=left_out) if left_out else None)
+    note = text["too few"].format(count=left_out) if left_out else None
+    return _below_axis(_layout(fig, title), note)
 
 
 def _funnel_ranges(
@@ -597,7 +609,7 @@ def trend_spec(
         "xaxis": {"title": {"text": text["month"]}},
         "yaxis": {"title": {"text": y_title or text["index"]}, "range": [0, 100]},
     })  # fmt: skip
-    return _layout(fig, title)
+    return _below_axis(_layout(fig, title), None)
 
 
 caterpillar = _as_figure(caterpillar_spec, "caterpillar")

@@ -19,8 +19,6 @@ from analysis.counts import CountTable, FloatArray, as_counts, as_levels, as_tab
 from analysis.indices import moments
 from analysis.model import index_estimates, office_model
 
-Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), as a literal: scipy is imported lazily
-
 
 @dataclass(frozen=True, slots=True)
 class Shrunken:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -122,22 +122,21 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     import subprocess
     import sys
 
-    from filelock import FileLock
-
-    root = _shared_root(tmp_path_factory)
-    where = root / "demo-database"
+    where = _shared_root(tmp_path_factory) / "demo-database"
     database, printed = where / "resonanz.sqlite3", where / "printed.txt"
-    with FileLock(str(root / "demo-database.lock")):
-        if not printed.exists():
-            where.mkdir(exist_ok=True)
-            env = {**os.environ, "RESONANZ_DATABASE_URL": f"sqlite:///{database}",
-                   "RESONANZ_PORT": DEMO_PORT}  # fmt: skip
-            first = subprocess.run(
-                [sys.executable, "-m", "survey.cli", "demo", "--no-serve"],
-                cwd=where, env=env, capture_output=True, text=True, timeout=300,
-            )  # fmt: skip
-            assert first.returncode == 0, first.stderr
-            printed.write_text(first.stdout)
+
+    def load() -> None:
+        where.mkdir(exist_ok=True)
+        env = {**os.environ, "RESONANZ_DATABASE_URL": f"sqlite:///{database}",
+               "RESONANZ_PORT": DEMO_PORT}  # fmt: skip
+        first = subprocess.run(
+            [sys.executable, "-m", "survey.cli", "demo", "--no-serve"],
+            cwd=where, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        printed.write_text(first.stdout)
+
+    once(tmp_path_factory, "demo-database", load)
     return database, printed.read_text()
 
 
@@ -225,19 +224,30 @@ def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root.parent if WORKER else root
 
 
+def once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[], None]) -> None:
+    """`build()` run once for the whole run: by the first xdist worker to ask, while the
+    others wait for it at the lock `<name>.lock` in the workers' shared directory; a
+    `<name>.done` there tells the later ones it is built."""
+    from filelock import FileLock
+
+    root = _shared_root(tmp_path_factory)
+    with FileLock(str(root / f"{name}.lock")):
+        if not (root / f"{name}.done").exists():
+            build()
+            (root / f"{name}.done").touch()
+
+
 @pytest.fixture(scope="session")
 def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file with the demo's core loaded (see `demo`): loaded once for the
     run, by the first worker to ask, while the others wait (each took 4-8 s to load it)."""
-    from filelock import FileLock
+    path = _shared_root(tmp_path_factory) / "demo-core.sqlite3"
 
-    root = _shared_root(tmp_path_factory)
-    path = root / "demo-core.sqlite3"
-    with FileLock(str(root / "demo-core.sqlite3.lock")):
-        if not path.with_suffix(".done").exists():
-            path.unlink(missing_ok=True)
-            run_async(_load_demo_core(f"sqlite:///{path}"))
-            path.with_suffix(".done").touch()
+    def load() -> None:
+        path.unlink(missing_ok=True)
+        run_async(_load_demo_core(f"sqlite:///{path}"))
+
+    once(tmp_path_factory, "demo-core", load)
     return path
 
 
@@ -246,16 +256,14 @@ def postgres_demo_template(postgres_migrated: str, tmp_path_factory: pytest.Temp
     """A PostgreSQL database with the demo's core loaded: the template of the database of
     each test that uses `demo` (CREATE DATABASE … TEMPLATE copies it in a moment). Loaded
     once for the run, by the first worker to ask (each took 8-17 s to load it)."""
-    from filelock import FileLock
-
-    root = _shared_root(tmp_path_factory)
     name = urlsplit(POSTGRES_ADMIN_URL).path.lstrip("/") + "_demo"
-    with FileLock(str(root / "postgres-demo.lock")):
-        if not (root / "postgres-demo.done").exists():
-            run_async(_recreate_database(POSTGRES_ADMIN_URL, name))
-            url = urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
-            run_async(_load_demo_core(url))
-            (root / "postgres-demo.done").touch()
+
+    def load() -> None:
+        run_async(_recreate_database(POSTGRES_ADMIN_URL, name))
+        url = urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
+        run_async(_load_demo_core(url))
+
+    once(tmp_path_factory, "postgres-demo", load)
     return name
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 
+from analysis.indices import Z95
 from survey.errors import Conflict, Forbidden, Invalid, refuse
 from survey.i18n import N_
 from survey.manage import audit, locks
@@ -320,7 +321,7 @@ def judge(
     if index is None or low is None or high is None or n <= 0:
         return None
     if se is None:
-        se = (high - low) / (2 * 1.959963984540054)
+        se = (high - low) / (2 * Z95)
     margin = Z_ONE_SIDED * se
     if index - margin >= target:
         return TargetVerdict("met", target)

@@ -20,6 +20,12 @@ STATEMENTS = [
     "CREATE INDEX IF NOT EXISTS link_token_lower ON link (lower(token))",
     "CREATE INDEX IF NOT EXISTS staff_user_username_lower ON staff_user (lower(username))",
 ]
+BACKWARDS = [
+    "DROP INDEX IF EXISTS staff_user_username_lower",
+    "DROP INDEX IF EXISTS link_token_lower",
+    # the networks job centres were removed from are forgotten: the schema before had no place
+    "ALTER TABLE organization DROP COLUMN former_network",
+]
 
 
 async def forwards():
@@ -30,5 +36,11 @@ async def forwards():
         for statement in STATEMENTS:
             await _Organization.raw(statement)
 
+    async def back():
+        _Organization._meta.refresh_db()
+        for statement in BACKWARDS:
+            await _Organization.raw(statement)
+
     manager.add_raw(run)
+    manager.add_raw_backwards(back)
     return manager

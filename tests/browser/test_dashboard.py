@@ -142,3 +142,112 @@ def test_it_shows_whole_funnel_labels_also_at_the_edge_of_the_plot(
     assert figure["y"] <= box["y"], "the label stays inside the figure"
     assert labels.first.evaluate("t => t.closest('[clip-path]')") is None, "and is not clipped"
     desktop.locator("#funnel").screenshot(path=artifacts_dir / "funnel-label-at-the-edge.png")
+
+
+WRAPS_THAT_SCROLL = """() => [...document.querySelectorAll('.table-wrap')]
+    .filter(w => w.scrollWidth > w.clientWidth + 1).map(w => w.getAttribute('aria-label'))"""
+
+
+def test_the_best_matrix_fits_a_desktop_and_keeps_its_first_column_on_a_phone(
+    browser,
+    demo_server: DemoServer,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    # t21: at 1280 px the matrix of eight questions scrolled sideways inside its card (its
+    # question columns were at least 8rem each); the page itself was no wider than the window
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    page = context.new_page()
+    try:
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
+        for lang in ("de", "en"):
+            page.set_viewport_size({"width": 1280, "height": 800})
+            page.goto(f"{demo_server.base_url}/dashboard/best?lang={lang}")
+            assert page.get_by_test_id("best-row").count() > 20
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            assert page.evaluate(WRAPS_THAT_SCROLL) == [], lang
+            page.screenshot(path=artifacts_dir / f"best-1280-{lang}.png", full_page=True)
+
+            # a phone: the page stays in the window, the matrix scrolls in its own box and
+            # its first column (the office) stays in view beside a question's column
+            page.set_viewport_size({"width": 360, "height": 740})
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            wrap = page.get_by_test_id("best-table").locator("xpath=..")
+            assert wrap.get_attribute("role") == "region" and wrap.get_attribute("tabindex")
+            wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+            box = wrap.bounding_box()
+            row = page.get_by_test_id("best-row").first
+            first, last = row.locator("th").bounding_box(), row.locator("td").last.bounding_box()
+            assert box and first and last
+            assert box["x"] - 1 <= first["x"], "the first column stays in view"
+            assert first["x"] + first["width"] <= last["x"] + 1, "and leaves a question's room"
+            assert last["x"] + last["width"] <= box["x"] + box["width"] + 1
+            page.screenshot(path=artifacts_dir / f"best-360-{lang}.png", full_page=True)
+    finally:
+        context.close()
+
+
+IN_VIEW = """(el, wrap) => { const b = el.getBoundingClientRect(), w = wrap.getBoundingClientRect();
+    return b.width > 0 && b.left >= Math.max(0, w.left) - 1
+        && b.right <= Math.min(window.innerWidth, w.right) + 1; }"""
+MODEBAR_ON_TICKS = """() => [...document.querySelectorAll('.figure')].some(f => {
+    const bars = [...f.querySelectorAll('.modebar')].map(m => m.getBoundingClientRect())
+        .filter(b => b.width > 0 && b.height > 0);
+    return [...f.querySelectorAll('.ytick text, .g-ytitle')].some(t => {
+        const r = t.getBoundingClientRect();
+        return bars.some(b => r.left < b.right && b.left < r.right && r.top < b.bottom
+            && b.top < r.bottom);
+    }); })"""
+
+
+def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
+    browser,
+    demo_server: DemoServer,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    # t21 at 360 px: the account block stuck out to 380 px ("Abmelden" cut off), the overview
+    # and comparison tables showed names and responses with the index, its interval and the
+    # verdict off-screen inside the scrolled table, and plotly's toolbar covered the "100"
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    page = context.new_page()
+    try:
+        dashboard = StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["manager"])
+        office = str(page.get_by_test_id("office-link").first.get_attribute("href"))
+        pages = {
+            "overview": ("/dashboard?", "overview-table"),
+            "office": (office + "&" if "?" in office else office + "?", "comparison-table"),
+            "benchmark": ("/dashboard/benchmark?", "benchmark-table"),
+        }
+        for lang in ("de", "en"):
+            for name, (path, table_id) in pages.items():
+                for width in (1280, 360, 320):  # each loaded at its width: plotly draws once
+                    page.set_viewport_size({"width": width, "height": 740})
+                    page.goto(f"{demo_server.base_url}{path}lang={lang}")
+                    dashboard.wait_for_charts()
+                    table = page.get_by_test_id(table_id)
+                    if width == 1280:  # the desktop keeps its table as it was
+                        assert table.evaluate("t => getComputedStyle(t).display") == "table"
+                        continue
+                    where = f"{name} {lang} {width}"
+                    assert page.evaluate(
+                        "document.documentElement.scrollWidth <= window.innerWidth"
+                    ), where
+                    out = page.get_by_test_id("logout").bounding_box()
+                    assert out and out["x"] >= 0 and out["x"] + out["width"] <= width, where
+                    wrap = table.locator("xpath=..").element_handle()
+                    row = table.locator("tbody tr").first
+                    verdict = row.get_by_test_id("model-verdict")
+                    if name == "office":  # the office's verdict is under its comparison table
+                        verdict = page.get_by_test_id("office-verdict").get_by_test_id(
+                            "model-verdict"
+                        )
+                    for cell in (row.get_by_test_id("index"), verdict):
+                        box = cell.evaluate_handle("c => c.closest('.table-wrap, .card')")
+                        assert cell.evaluate(IN_VIEW, box), f"{where}: {cell}"
+                    assert row.get_by_test_id("index").evaluate(IN_VIEW, wrap), where
+                    assert not page.evaluate(MODEBAR_ON_TICKS), where
+                    page.screenshot(path=artifacts_dir / f"phone-{name}-{lang}-{width}.png")
+            # the role=table and its rows stay a table for screen readers on a phone
+            snapshot = page.get_by_test_id("benchmark-table").aria_snapshot()
+            assert "- table" in snapshot and "- row" in snapshot and "- cell" in snapshot
+    finally:
+        context.close()

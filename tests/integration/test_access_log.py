@@ -3,14 +3,8 @@ the room: respondent requests are not logged, no link token appears anywhere in 
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,28 +14,7 @@ from survey.app import create_app, lifespan
 from survey.security import is_respondent_path, loggable_path
 from survey.settings import Settings
 from tests.builders import FULL_ANSWERS, make_link
-
-STARTUP_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    with httpx.Client(timeout=2) as http:  # one client (and TLS context) for every poll
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise AssertionError(f"the server stopped: {server.communicate()[1]}")
-            try:
-                if http.get(f"{base}/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-    raise AssertionError("the server did not start")
+from tests.crash import Server
 
 
 async def test_it_never_logs_a_respondent_request_or_a_link_token(
@@ -50,25 +23,10 @@ async def test_it_never_logs_a_respondent_request_or_a_link_token(
     async with lifespan(create_app(sqlite_settings)):
         personal = await make_link(mode="personal")
         kiosk = await make_link(mode="kiosk")
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RESONANZ_DATABASE_URL": sqlite_settings.database_url,
-        "RESONANZ_PORT": str(port),
-        "RESONANZ_SECRET_KEY": "x" * 40,
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "survey.cli", "serve"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = Server(sqlite_settings.database_url, tmp_path)
+    server.start()
     try:
-        _wait_until_up(base, server)
-        with httpx.Client(base_url=base, timeout=30, follow_redirects=False) as http:
+        with httpx.Client(base_url=server.base, timeout=30, follow_redirects=False) as http:
             answers = {k: str(v) for k, v in FULL_ANSWERS.items()}
             assert http.get(f"/s/{personal.token}").status_code == 200
             form = {"submission_id": str(uuid.uuid4()), "lang": "de", **answers}
@@ -86,12 +44,8 @@ async def test_it_never_logs_a_respondent_request_or_a_link_token(
             assert http.get("/s/no-such-token").status_code == 404
             assert http.get("/login").status_code == 200  # a staff page: logged
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            _, log = server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, log = server.communicate()
+        server.stop()
+    log = (tmp_path / "server.log").read_text()
 
     with sqlite3.connect(sqlite_settings.sqlite_path) as db:
         assert db.execute("SELECT COUNT(*) FROM response").fetchone()[0] == 2

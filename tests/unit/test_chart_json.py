@@ -5,7 +5,11 @@ d76563f (parsed, so only the values count, not the spacing or the escapes). One 
 on purpose since: the funnel's vertical axis on the adjusted index is titled "Bereinigter
 Index (0–100)" (3b81c54; "benchmark few adjusted"), and the funnel's points name their
 number of responses in `hovertext` (2026-11-29: a point may stand at its effective n), and
-its axes have ranges around the points (2026-11-29, `_funnel_ranges`)."""
+its axes have ranges around the points (2026-11-29, `_funnel_ranges`), and its comparison line
+is named in the legend instead of by words on the plot (2026-11-29, `_hline`), and the funnel's
+and caterpillar's note of units left out is the x-axis title's second line (it was an
+annotation at y = -0.25 of the plot, on the title of a short plot), with their legend and the
+trend's at the figure's bottom edge and `xaxis.automargin` (2026-11-29, `_below_axis`)."""
 
 from __future__ import annotations
 
