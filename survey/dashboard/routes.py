@@ -35,6 +35,7 @@ from survey.dashboard import (
     disclosure,
     queries,
     results,
+    rolled_counts,
     steering,
     stored,
     words,
@@ -168,8 +169,8 @@ async def protected_table(
         return cached  # type: ignore[no-any-return]
 
     async def make() -> disclosure.ProtectedTable:
-        read = queries.count_columns(offices, items, filters, done, span[0], last,
-                                     detail_office=detail_office)  # fmt: skip
+        read = rolled_counts.count_columns(state, offices, items, filters, done, span[0], last,
+                                           detail_office=detail_office)  # fmt: skip
         values = None
         if filters.dimension is None:
             rows = await read
@@ -197,7 +198,7 @@ async def _dimension_rows(
         return found  # type: ignore[no-any-return]
 
     async def read() -> dict[str, queries.CountColumns]:
-        found = await queries.dimension_rows(offices, dimension, done, first, last)
+        found = await rolled_counts.dimension_rows(state, offices, dimension, done, first, last)
         if closed:
             _cache(state).put(key, found, sum(v.nbytes for v in found.values()))
         return found
