@@ -213,3 +213,19 @@ async def test_an_erased_job_centre_s_counts_are_never_shown_again(
         in_closed_month(1).strftime("%Y-%m"),
     )  # fmt: skip
     assert new_office not in set(again.office.tolist()), "nothing of the erased office"
+
+
+async def test_a_group_above_the_bound_is_read_from_the_database(
+    staff: StaffClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = await make_organization()
+    office = await make_office(organization=org)
+    await make_responses(app.state.engine, await make_link(office), [FULL_ANSWERS] * 12,
+                         when=in_closed_month())  # fmt: skip
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    await staff.login("max", "max-password-1")
+    monkeypatch.setattr(rolled_counts, "MAX_ROWS", 5)
+    paths = ["/api/v1/results/overview", f"/api/v1/results/offices/{office}"]
+    found = await _figures(staff, paths)
+    assert [v for v, _ in app.state.rolled_counts._items.values()] == [(None,)], "not held"
+    assert found == await _from_the_database(app, staff, paths, monkeypatch)
