@@ -161,8 +161,10 @@ async def protected_table(
     if last < span[0]:
         return disclosure.protect([], grid)
     done = await _rolled(state)
+    # the last erasure too: SQLite may give a new office of the group an erased one's id
+    erased = await rolled_counts.erased(state)
     key = (grid.offices, grid.months, grid.min_n, published, tuple(items), filters.dimension,
-           filters.value, detail_office, done.month)  # fmt: skip
+           filters.value, detail_office, done.month, erased)  # fmt: skip
     closed = done.month is not None and last <= done.month.isoformat()[:7]
     cached = _cache(state).get(key) if closed else None  # all rolled up: never changes
     if cached is not None:
@@ -176,7 +178,8 @@ async def protected_table(
             rows = await read
         else:  # the blocks need every value of the dimension: read at once
             rows, values = await asyncio.gather(read, _dimension_rows(
-                state, offices, filters.dimension, done, span[0], last, closed))  # fmt: skip
+                state, offices, filters.dimension, done, span[0], last, closed,
+                erased))  # fmt: skip
         table = disclosure.protect(rows, grid, values)
         if closed:
             _cache(state).put(key, table, table.nbytes)
@@ -187,12 +190,12 @@ async def protected_table(
 
 async def _dimension_rows(
     state: State, offices: list[int], dimension: str, done: queries.Rolled, first: str,
-    last: str, closed: bool,
+    last: str, closed: bool, erased: object,
 ) -> dict[str, queries.CountColumns]:  # fmt: skip
     """queries.dimension_rows, kept with the protected tables when every month is rolled up:
     the views of one filter (the client-mix adjustment asks for four service types, at once)
     share them."""
-    key = ("dimension", tuple(offices), dimension, first, last, done.month)
+    key = ("dimension", tuple(offices), dimension, first, last, done.month, erased)
     found = _cache(state).get(key) if closed else None
     if found is not None:
         return found  # type: ignore[no-any-return]
