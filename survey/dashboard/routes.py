@@ -35,6 +35,7 @@ from survey.dashboard import (
     disclosure,
     queries,
     results,
+    rolled_counts,
     steering,
     stored,
     words,
@@ -160,22 +161,25 @@ async def protected_table(
     if last < span[0]:
         return disclosure.protect([], grid)
     done = await _rolled(state)
+    # the last erasure too: SQLite may give a new office of the group an erased one's id
+    erased = await rolled_counts.erased(state)
     key = (grid.offices, grid.months, grid.min_n, published, tuple(items), filters.dimension,
-           filters.value, detail_office, done.month)  # fmt: skip
+           filters.value, detail_office, done.month, erased)  # fmt: skip
     closed = done.month is not None and last <= done.month.isoformat()[:7]
     cached = _cache(state).get(key) if closed else None  # all rolled up: never changes
     if cached is not None:
         return cached  # type: ignore[no-any-return]
 
     async def make() -> disclosure.ProtectedTable:
-        read = queries.count_columns(offices, items, filters, done, span[0], last,
-                                     detail_office=detail_office)  # fmt: skip
+        read = rolled_counts.count_columns(state, offices, items, filters, done, span[0], last,
+                                           detail_office=detail_office)  # fmt: skip
         values = None
         if filters.dimension is None:
             rows = await read
         else:  # the blocks need every value of the dimension: read at once
             rows, values = await asyncio.gather(read, _dimension_rows(
-                state, offices, filters.dimension, done, span[0], last, closed))  # fmt: skip
+                state, offices, filters.dimension, done, span[0], last, closed,
+                erased))  # fmt: skip
         table = disclosure.protect(rows, grid, values)
         if closed:
             _cache(state).put(key, table, table.nbytes)
@@ -186,18 +190,18 @@ async def protected_table(
 
 async def _dimension_rows(
     state: State, offices: list[int], dimension: str, done: queries.Rolled, first: str,
-    last: str, closed: bool,
+    last: str, closed: bool, erased: object,
 ) -> dict[str, queries.CountColumns]:  # fmt: skip
     """queries.dimension_rows, kept with the protected tables when every month is rolled up:
     the views of one filter (the client-mix adjustment asks for four service types, at once)
     share them."""
-    key = ("dimension", tuple(offices), dimension, first, last, done.month)
+    key = ("dimension", tuple(offices), dimension, first, last, done.month, erased)
     found = _cache(state).get(key) if closed else None
     if found is not None:
         return found  # type: ignore[no-any-return]
 
     async def read() -> dict[str, queries.CountColumns]:
-        found = await queries.dimension_rows(offices, dimension, done, first, last)
+        found = await rolled_counts.dimension_rows(state, offices, dimension, done, first, last)
         if closed:
             _cache(state).put(key, found, sum(v.nbytes for v in found.values()))
         return found

@@ -10,7 +10,8 @@ models of their published counts, the version notes, the office pages' comments 
 charts. Those caches hold nothing that depends on who asks, so a manager's first view of the
 same period reads the same tables; what depends on the user (the rows they may see) is still
 worked out on their request, from the cached tables. A view with another period or a filter
-is worked out when first asked for, as before.
+is worked out when first asked for, from the group's rolled-up counts the warming reads
+first (survey/dashboard/rolled_counts.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from litestar.datastructures import State
 
 from survey.auth.queries import every_office
 from survey.auth.schemas import OfficeRef, Scope
-from survey.dashboard import routes, stored
+from survey.dashboard import rolled_counts, routes, stored
 from survey.dashboard.filters import parse_filters, publication_day, published_through
 from survey.i18n import UI_LOCALES
 from survey.settings import Settings
@@ -74,6 +75,9 @@ async def warm(state: State) -> int:
     done = await routes._rolled(state)
     await stored.prune(None if done.month is None else done.month.isoformat()[:7])
     for scope in await comparison_groups():
+        # its rolled-up counts, for the views nobody asked for yet (the default views below
+        # may all be kept in the database and read none)
+        await rolled_counts.held(state, [o.id for o in scope.group], done)
         plan = await routes._steering_plan(state, scope, filters)
         await routes._overview(state, scope, filters, None, plan)
         await routes._steering(state, scope, filters, plan)

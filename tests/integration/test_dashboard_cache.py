@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Litestar
 
-from survey.dashboard import queries, stored
+from survey.dashboard import queries, rolled_counts, stored
 from survey.dashboard.cache import forget_values
 from survey.dashboard.filters import month_index, month_name, published_through, today
 from survey.dashboard.warm import warm
@@ -143,17 +143,17 @@ async def test_warming_works_out_the_default_views_a_manager_then_reads(
     await _forget(app)
     assert await warm(app.state) == 2 * 2 + len(offices) + 1
     reads: list[object] = []
-    inner = queries.count_columns
+    inner = rolled_counts.count_columns  # from the counts held, or from the database
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         reads.append(args)
         return await inner(*args, **kwargs)
 
-    queries.count_columns = counted  # type: ignore[assignment]
+    rolled_counts.count_columns = counted  # type: ignore[assignment]
     try:
         warmed = await _figures(staff, paths)
     finally:
-        queries.count_columns = inner  # type: ignore[assignment]
+        rolled_counts.count_columns = inner  # type: ignore[assignment]
     # the manager sees fewer offices than the coordinator: their figures are worked out
     # again (and kept), from the coordinator's tables; only the JSON office figures (the
     # office's own detail) read counts

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from survey.dashboard import queries, stored
+from survey.dashboard import queries, rolled_counts, stored
 from survey.dashboard.cache import forget_values
 from survey.dashboard.filters import today
 from survey.manage import retention
@@ -31,9 +31,10 @@ from tests.conftest import StaffClient
 
 
 def _restart(app: Litestar) -> None:
-    """What a new process has: empty caches, and the database as it is."""
+    """What a new process has: empty caches, no counts held, and the database as it is."""
     app.state.dashboard_cache = None
     forget_values()
+    rolled_counts.forget(app.state)
 
 
 async def _views(staff: StaffClient, paths: list[str]) -> dict[str, Any]:
@@ -46,16 +47,18 @@ async def _views(staff: StaffClient, paths: list[str]) -> dict[str, Any]:
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record each read of count rows (what a view worked out from the counts needs)."""
+    """Record each read of count rows (what a view worked out from the counts needs), and of
+    the rolled-up months' rows a process holds (survey/dashboard/rolled_counts.py)."""
     reads: list[str] = []
-    for name in ("count_columns", "dimension_rows"):
-        inner = getattr(queries, name)
+    for module, name in ((queries, "count_columns"), (queries, "dimension_rows"),
+                         (rolled_counts, "_load")):  # fmt: skip
+        inner = getattr(module, name)
 
         async def read(*args: Any, _inner: Any = inner, _name: str = name, **kwargs: Any) -> Any:
             reads.append(_name)
             return await _inner(*args, **kwargs)
 
-        monkeypatch.setattr(queries, name, read)
+        monkeypatch.setattr(module, name, read)
     return reads
 
 
@@ -255,14 +258,14 @@ async def test_a_figure_made_while_a_job_centre_was_erased_is_not_kept(
     orgs, _ = await _two_job_centres(app)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
-    inner = queries.count_columns
+    inner = rolled_counts.count_columns  # from the counts held, or from the database
 
     async def read_then_erased(*args: Any, **kwargs: Any) -> Any:
         found = await inner(*args, **kwargs)
         await stored.forget()  # another process erased a job centre meanwhile
         return found
 
-    monkeypatch.setattr(queries, "count_columns", read_then_erased)
+    monkeypatch.setattr(rolled_counts, "count_columns", read_then_erased)
     url = "/api/v1/results/overview"
     await _views(staff, [url])
     assert await DashboardFigure.count() == 0, "nothing made from the data before is kept"
