@@ -78,6 +78,9 @@ async def require_staff_of(scope: Scope, link: LinkInfo) -> None:
         Membership.network,
         Membership.office._.organization._.id.as_alias("office_organization"),
     ).where(Membership.user == scope.user_id)
+    if link.organization_id not in {o.organization_id for o in scope.visible_offices}:
+        # a token limited to other job centres (its scope sees only their offices)
+        raise Forbidden("Only staff of the link's job centre may print its posters.")
     network = (
         await Organization.select(Organization.network)
         .where(Organization.id == link.organization_id)

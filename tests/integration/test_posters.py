@@ -145,6 +145,18 @@ async def test_the_coordinator_prints_the_posters_of_the_network_s_links(
         assert (
             await staff.client.get(f"/api/v1/links/{outside_link.token}/{what}")
         ).status_code == 403
+    # a token limited to another member job centre prints nothing of this one
+    other = await make_organization(network=network)
+    made = await staff.client.post(
+        "/api/v1/tokens",
+        json={"name": "other", "organization_ids": [other]},
+        headers={"x-csrf-token": await staff.csrf()},
+    )
+    assert made.status_code == 201, made.text
+    staff.client.cookies.clear()
+    bearer = {"authorization": f"Bearer {made.json()['token']}"}
+    url = f"/api/v1/links/{inside_link.token}/poster.pdf"
+    assert (await staff.client.get(url, headers=bearer)).status_code == 403
 
 
 async def test_a_used_one_time_code_is_refused_the_second_time(
