@@ -405,3 +405,19 @@ async def demo(client: httpx.AsyncClient, app: Litestar) -> object:
     from survey.demo import load_demo
 
     return await load_demo(app.state.engine, network=False)
+
+
+async def page_figures(staff: StaffClient, paths: list[str]) -> dict[str, Any]:
+    """Each page's JSON, or its HTML (charts included) without the form tokens: what two
+    ways of working out the dashboards must give alike."""
+    import re
+
+    out = {}
+    for path in paths:
+        response = await staff.client.get(path)
+        assert response.status_code == 200, (path, response.text)
+        out[path] = (
+            response.json() if path.startswith("/api/")
+            else re.sub(r'name="csrf_token" value="[^"]*"', "", response.text)
+        )  # fmt: skip
+    return out

@@ -3,7 +3,6 @@ exactly the figures the pages work out without it, for every filter and every us
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from litestar import Litestar
@@ -25,7 +24,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import StaffClient
+from tests.conftest import StaffClient, page_figures
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}
@@ -46,24 +45,11 @@ async def _forget(app: Litestar) -> None:
     await stored.forget()
 
 
-async def _figures(staff: StaffClient, paths: list[str]) -> dict[str, Any]:
-    """Each page's JSON, or its HTML (charts included) without the form tokens."""
-    out = {}
-    for path in paths:
-        response = await staff.client.get(path)
-        assert response.status_code == 200, (path, response.text)
-        out[path] = (
-            response.json() if path.startswith("/api/")
-            else re.sub(r'name="csrf_token" value="[^"]*"', "", response.text)
-        )  # fmt: skip
-    return out
-
-
 async def test_the_cache_publishes_the_same_figures_as_working_them_out_again(
     staff: StaffClient, app: Litestar, demo: object
 ) -> None:
     await staff.login(USERS["network"], PASSWORDS[USERS["network"]])
-    offices = [r["office_id"] for r in (await _figures(staff, [VIEWS[0]]))[VIEWS[0]]["rows"]]
+    offices = [r["office_id"] for r in (await page_figures(staff, [VIEWS[0]]))[VIEWS[0]]["rows"]]
     back = month_index(published_through(today())) - 17
     paths = [v.format(eighteen_months_ago=month_name(back)) for v in VIEWS]
     paths += [f"/dashboard/offices/{offices[1]}", f"/dashboard/offices/{offices[0]}",
@@ -71,23 +57,23 @@ async def test_the_cache_publishes_the_same_figures_as_working_them_out_again(
               f"/api/v1/results/offices/{offices[0]}?language=de",
               "/dashboard/benchmark"]  # fmt: skip
     await _forget(app)
-    first = await _figures(staff, paths)  # fills the caches
+    first = await page_figures(staff, paths)  # fills the caches
     cache = app.state.dashboard_cache
     assert len(cache) >= 6, "the closed months' tables were kept"
     hits = cache.hits
-    assert await _figures(staff, paths) == first
+    assert await page_figures(staff, paths) == first
     assert cache.hits > hits, "the second round came from the cache"
     await _forget(app)  # without the caches, in the other order
-    assert await _figures(staff, paths[::-1]) == first
+    assert await page_figures(staff, paths[::-1]) == first
 
     # a manager of one job centre shares the network's tables (the same comparison group)
     # and sees exactly what they see without them
     await staff.login(USERS["manager"], PASSWORDS[USERS["manager"]])
-    mine = [r["office_id"] for r in (await _figures(staff, [VIEWS[0]]))[VIEWS[0]]["rows"]]
+    mine = [r["office_id"] for r in (await page_figures(staff, [VIEWS[0]]))[VIEWS[0]]["rows"]]
     paths = [*paths[:2], *(f"/api/v1/results/offices/{o}" for o in mine[:1])]
-    warm = await _figures(staff, paths)
+    warm = await page_figures(staff, paths)
     await _forget(app)
-    assert await _figures(staff, paths) == warm
+    assert await page_figures(staff, paths) == warm
 
 
 async def test_a_kept_comment_list_loses_a_hidden_or_deleted_comment_at_once(
@@ -151,7 +137,7 @@ async def test_warming_works_out_the_default_views_a_manager_then_reads(
 
     rolled_counts.count_columns = counted  # type: ignore[assignment]
     try:
-        warmed = await _figures(staff, paths)
+        warmed = await page_figures(staff, paths)
     finally:
         rolled_counts.count_columns = inner  # type: ignore[assignment]
     # the manager sees fewer offices than the coordinator: their figures are worked out
@@ -159,7 +145,7 @@ async def test_warming_works_out_the_default_views_a_manager_then_reads(
     # office's own detail) read counts
     assert len(reads) <= 1, "the tables came from the caches"
     await _forget(app)
-    assert await _figures(staff, paths) == warmed
+    assert await page_figures(staff, paths) == warmed
 
 
 async def test_the_reads_of_a_cold_page_roll_up_once(monkeypatch: Any) -> None:

@@ -5,7 +5,6 @@ a stale figure (after a month's rollup, a late response, an erasure)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import StaffClient
+from tests.conftest import StaffClient, page_figures
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}
@@ -38,19 +37,6 @@ def _new_views(app: Litestar) -> None:
     the counts it holds)."""
     app.state.dashboard_cache = None
     forget_values()
-
-
-async def _figures(staff: StaffClient, paths: list[str]) -> dict[str, Any]:
-    """Each page's JSON, or its HTML (charts included) without the form tokens."""
-    out = {}
-    for path in paths:
-        response = await staff.client.get(path)
-        assert response.status_code == 200, (path, response.text)
-        out[path] = (
-            response.json() if path.startswith("/api/")
-            else re.sub(r'name="csrf_token" value="[^"]*"', "", response.text)
-        )  # fmt: skip
-    return out
 
 
 async def _from_the_database(
@@ -65,14 +51,14 @@ async def _from_the_database(
     _new_views(app)
     with monkeypatch.context() as patch:
         patch.setattr(rolled_counts, "held", nothing)
-        return await _figures(staff, paths)
+        return await page_figures(staff, paths)
 
 
 async def test_views_from_the_counts_in_memory_publish_what_the_database_gives(
     staff: StaffClient, app: Litestar, demo: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await staff.login(USERS["network"], PASSWORDS[USERS["network"]])
-    offices = [r["office_id"] for r in (await _figures(staff, ["/api/v1/results/overview"]))[
+    offices = [r["office_id"] for r in (await page_figures(staff, ["/api/v1/results/overview"]))[
         "/api/v1/results/overview"]["rows"]]  # fmt: skip
     back = month_name(month_index(today().isoformat()[:7]) - 18)
     paths = [
@@ -90,7 +76,7 @@ async def test_views_from_the_counts_in_memory_publish_what_the_database_gives(
     ]
     await DashboardFigure.delete(force=True)
     _new_views(app)
-    held = await _figures(staff, paths)
+    held = await page_figures(staff, paths)
     assert len(app.state.rolled_counts), "worked out from the counts held"
     assert held == await _from_the_database(app, staff, paths, monkeypatch)
 
@@ -163,7 +149,7 @@ async def test_a_month_rolled_up_later_is_read_with_its_rows(
              "/api/v1/results/benchmark"]  # fmt: skip
     with monkeypatch.context() as patch:
         patch.setattr(queries, "ensure_rollups", lambda day: queries.rolled())
-        before = await _figures(staff, paths)
+        before = await page_figures(staff, paths)
     earlier = await queries.rolled()
     assert earlier.month is not None and earlier.month < done.month
     assert len(app.state.rolled_counts), "the months before it held"
@@ -171,7 +157,7 @@ async def test_a_month_rolled_up_later_is_read_with_its_rows(
     app.state.rolled_on = None
     await DashboardFigure.delete(force=True)
     _new_views(app)
-    after = await _figures(staff, paths)
+    after = await page_figures(staff, paths)
     assert (await queries.rolled()) == done
     assert after == before
     assert after == await _from_the_database(app, staff, paths, monkeypatch)
@@ -198,14 +184,14 @@ async def test_an_erased_job_centre_s_counts_are_never_shown_again(
     await staff.login("max", "max-password-1")
     paths = ["/api/v1/results/overview", "/api/v1/results/benchmark",
              f"/api/v1/results/offices/{offices[0]}"]  # fmt: skip
-    await _figures(staff, paths)
+    await page_figures(staff, paths)
     assert len(app.state.rolled_counts), "held"
     slug = (await Organization.select(Organization.slug).where(Organization.id == orgs[1])
             .first())["slug"]  # fmt: skip
     await retention.erase(slug)
     joining = await make_organization(network=network)
     new_office = await make_office(organization=joining)  # SQLite: often the erased one's id
-    after = await _figures(staff, paths)
+    after = await page_figures(staff, paths)
     assert after == await _from_the_database(app, staff, paths, monkeypatch)
     again = await rolled_counts.count_columns(
         app.state, [*offices[:2], new_office], ["_index"],
@@ -226,6 +212,6 @@ async def test_a_group_above_the_bound_is_read_from_the_database(
     await staff.login("max", "max-password-1")
     monkeypatch.setattr(rolled_counts, "MAX_ROWS", 5)
     paths = ["/api/v1/results/overview", f"/api/v1/results/offices/{office}"]
-    found = await _figures(staff, paths)
+    found = await page_figures(staff, paths)
     assert [v for v, _ in app.state.rolled_counts._items.values()] == [(None,)], "not held"
     assert found == await _from_the_database(app, staff, paths, monkeypatch)
