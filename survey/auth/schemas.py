@@ -45,10 +45,10 @@ class Scope(msgspec.Struct, frozen=True):
     (an admin or manager role there). A network role sees the member job centres'
     statistics only: the survey's privacy notice tells clients that comments are read by
     the staff of the job centre and that other job centres see statistics, never single
-    answers."""
+    answers. Always a part of `visible`."""
 
     def reads_comments_of(self, office_id: int) -> bool:
-        return office_id in self.readable and office_id in self.visible
+        return office_id in self.readable
 
     @property
     def may_see_dashboards(self) -> bool:

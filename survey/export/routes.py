@@ -163,7 +163,7 @@ class ExportController(Controller):
             "response_languages": [
                 (v, microdata._language_name(v, locale)) for v in RESPOND_LOCALES
             ],
-            "may_comment": bool(staff.readable & staff.visible),
+            "may_comment": bool(staff.readable),
             "query": urlencode({k: v for k, v in params.items() if k != "format" and v}),
             "step_names": {
                 step: text.de if locale == "de" else text.en
