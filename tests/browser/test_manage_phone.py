@@ -1,0 +1,56 @@
+"""The administration's tables on a phone: each row is a card with every value after its
+column's name, so nothing hides to the right of a 360 px screen (the page itself never
+scrolled sideways; the tables scrolled inside their cards, showing the first column and
+white space). On a desktop they stay tables. The markup keeps the table's roles for screen
+readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import DemoServer
+from tests.browser.pages import LoginPage
+
+TABLES = {
+    "/manage/users": "users-table",
+    "/manage/links": "links-table",
+    "/manage/tokens": "tokens-table",
+    "/manage/audit": "audit-table",
+    "/manage/targets": "targets-table",
+}
+SCROLLS = """() => [...document.querySelectorAll('.table-wrap')]
+    .filter(w => w.scrollWidth > w.clientWidth + 1).map(w => w.getAttribute('aria-label'))"""
+UNLABELLED = """id => [...document.querySelectorAll(`[data-testid=${id}] tbody td`)]
+    .filter(td => !td.hasAttribute('colspan') && td.cellIndex > 0 && !td.dataset.label).length"""
+
+
+def test_every_administration_table_fits_a_phone_as_cards(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="de-DE")
+    page = context.new_page()
+    try:
+        page.goto(f"{demo_server.base_url}/login?next=/manage/tokens")  # not the dashboard
+        LoginPage(page).sign_in(*demo_server.logins["admin"])
+        # the demo has no token yet
+        page.get_by_test_id("token-name").fill("phone layout check")
+        page.get_by_test_id("create-token").click()
+        page.wait_for_load_state()
+        seen = []
+        for path, table in TABLES.items():
+            page.set_viewport_size({"width": 360, "height": 740})
+            page.goto(f"{demo_server.base_url}{path}")
+            rows = page.get_by_test_id(table).locator("tbody tr")
+            assert rows.count() >= 1, path
+            assert page.evaluate(SCROLLS) == [], f"{path}: a table scrolls sideways at 360 px"
+            assert page.evaluate(UNLABELLED, table) == 0, f"{path}: a value without its name"
+            assert page.get_by_role("table").count() >= 1, path  # still a table to a reader
+            first = rows.first.locator("td").nth(1)
+            label = first.evaluate("td => getComputedStyle(td, '::before').content")
+            assert label.startswith('"') and ': "' in label, (path, label)  # its column's name
+            seen.append(path)
+            page.set_viewport_size({"width": 1280, "height": 800})
+            assert first.evaluate("td => getComputedStyle(td).display") == "table-cell", path
+        assert len(seen) == len(TABLES)
+    finally:
+        context.close()
