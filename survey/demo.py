@@ -278,7 +278,6 @@ async def load_demo(
                         service_type=service,
                         mode=mode,
                         created_at=now,
-                        label=f"{spec.name} – {service} – {mode}",
                         active=active,
                     )
                     await link.save()

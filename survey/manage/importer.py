@@ -556,7 +556,6 @@ async def apply(plan_: Plan) -> None:
                                 version=version_id,
                                 service_type=service,
                                 mode=mode,
-                                label=f"{spec.name} – {service} – {mode}",
                                 active=True,
                                 created_at=now,
                             ).save()
