@@ -61,6 +61,9 @@ _HEADERS = [
 ]
 NO_STORE_PREFIXES = ("/api/v1/results",)
 """Staff data as JSON: never kept by a browser or proxy cache."""
+API_PREFIX = "/api/"
+"""Every other answer of the JSON API (users, links with their tokens, the audit log) is not
+kept either, unless its route says how it may be (`no-store` when it says nothing)."""
 JSON_PREFIXES = ("/api/", "/schema", "/healthz", "/readyz")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -108,6 +111,7 @@ def secure_asgi(app: ASGIApp, hsts_seconds: int = 0) -> ASGIApp:
         status: dict[str, Any] = {}
         path: str = scope["path"]
         no_store = path.startswith(NO_STORE_PREFIXES)
+        api = path.startswith(API_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -117,6 +121,8 @@ def secure_asgi(app: ASGIApp, hsts_seconds: int = 0) -> ASGIApp:
                     present = [(k, v) for k, v in present if k.lower() != b"cache-control"]
                     present.append((b"cache-control", b"no-store"))
                 names = {name.lower() for name, _ in present}
+                if api and b"cache-control" not in names:
+                    present = [*present, (b"cache-control", b"no-store")]
                 message["headers"] = [*present, *((k, v) for k, v in headers if k not in names)]
             await send(message)
 

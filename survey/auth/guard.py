@@ -174,6 +174,7 @@ async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
                 exportable=scope.exportable & offices,
                 readable=scope.readable & offices,
                 administered=scope.administered & offices,
+                limit=frozenset(limit),
             )
     scope = msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
     request.state[SCOPE_STATE] = scope  # for the error pages: the user's language and menu

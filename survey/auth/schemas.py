@@ -46,6 +46,10 @@ class Scope(msgspec.Struct, frozen=True):
     statistics only: the survey's privacy notice tells clients that comments are read by
     the staff of the job centre and that other job centres see statistics, never single
     answers. Always a part of `visible`."""
+    limit: frozenset[int] = frozenset()
+    """The job centres an API token is limited to (empty: not limited, or a session). The
+    offices above are already narrowed to them; the administration narrows its reach by it
+    (survey/manage/access.py), on the JSON API and the HTML pages alike."""
 
     def reads_comments_of(self, office_id: int) -> bool:
         return office_id in self.readable

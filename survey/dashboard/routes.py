@@ -330,7 +330,8 @@ async def _office(
     on every view: an admin may hide one)."""
     guard.require_office(staff, office_id)
     readable = staff.reads_comments_of(office_id)  # the job centre's own staff only
-    if readable:
+    filtered = filters.dimension is not None  # comments only in the view without a filter
+    if readable and not filtered:
         arranged, own_items = await asyncio.gather(  # independent reads: at once
             _arranged_comments(state, office_id, filters, locale),
             _own_items(state, office_id, filters),
@@ -366,7 +367,9 @@ async def _office(
     )
     withheld = set(result.comments_withheld)  # a month's comments need its figures shown
     found = [c for c in arranged if c.month not in withheld]
-    return msgspec.structs.replace(result, comments=found, comments_readable=readable)
+    return msgspec.structs.replace(
+        result, comments=found, comments_readable=readable, comments_filtered=filtered
+    )
 
 
 async def _arranged_comments(
@@ -440,8 +443,12 @@ async def _office_page(
 async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[str, ...]:
     """The item bank's items beyond the standard questionnaire (`results.BANK_ITEMS`) that a
     questionnaire version answered at the office in the period asks, in the order of the newest
-    version that asks them; kept once the period is over."""
-    start, end = steering.period_days(filters)
+    version that asks them, in its published months (`_published_days`); kept once the
+    period is over."""
+    days = _published_days(state, filters)
+    if days is None:
+        return ()
+    start, end = days
     closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
     key = ("own items", office_id, start, end)
     found = _cache(state).get(key) if closed else None
@@ -564,8 +571,12 @@ async def _judged(
 async def _version_note(
     state: State, offices: list[int], filters: Filters
 ) -> steering.VersionNote | None:
-    """steering.version_note, kept once the period is over (no response can join it then)."""
-    start, end = steering.period_days(filters)
+    """steering.version_note of the period's published months (`_published_days`), kept once
+    the period is over (no response can join it then)."""
+    days = _published_days(state, filters)
+    if days is None:
+        return None
+    start, end = days
     closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
     key = ("versions", tuple(offices), start, end)
     found = _cache(state).get(key) if closed else None
@@ -575,6 +586,17 @@ async def _version_note(
     if closed:
         _cache(state).put(key, (note,))
     return note
+
+
+def _published_days(state: State, filters: Filters) -> tuple[dt.date, dt.date] | None:
+    """The period's days up to the end of its last published month (None: none published).
+    Which questionnaire versions were answered is read from the responses themselves: in the
+    month in progress, a version's first answer would tell that one client just answered
+    through that link, so its notes, like every figure, wait for the month to be published."""
+    start, end = steering.period_days(filters)
+    published = published_through(publication_day(_settings(state)))
+    end = min(end, queries.month_end(published))
+    return (start, end) if start <= end else None
 
 
 async def _versions_used(
@@ -656,8 +678,17 @@ async def _benchmark_page(
 
 
 def about(count: int) -> int | None:
-    """A count shown only roughly (to the nearest 5; 1–4 as 0: "fewer than 5"), None for 0."""
-    return None if count == 0 else 5 * round(count / 5) if count >= 5 else 0
+    """A count shown only roughly (to the nearest 5), None below 5: whether one response of
+    a small group came too fast is not told (0 against 1 would be exact)."""
+    return 5 * round(count / 5) if count >= 5 else None
+
+
+async def _flagged(office_id: int, filters: Filters, last: str) -> int:
+    """The office's too-fast responses, in the view without a filter only: a filter's
+    group can be a few clients, and the note would tell whether one of them sent one."""
+    if filters.dimension is not None:
+        return 0
+    return await queries.flagged_count(office_id, filters, last)
 
 
 def _lang(locale: str) -> Literal["de", "en"]:
@@ -867,7 +898,7 @@ class DashboardController(Controller):
         (result, figures, learning), plan, flagged, note = await asyncio.gather(  # at once
             _office_page(state, staff, office_id, filters, view["locale"]),
             _steering_plan(state, staff, filters, office_id),
-            queries.flagged_count(office_id, filters, last),
+            _flagged(office_id, filters, last),
             _version_note(state, [office_id], filters),
         )
         raw_page = request.query_params.get("comments_page") or "1"

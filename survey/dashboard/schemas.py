@@ -211,6 +211,11 @@ class OfficeResult(msgspec.Struct):
     comments_readable: bool = True
     """False for a user who sees the office's statistics but not its clients' comments (a
     network coordinator of another job centre's office): `comments` is then empty."""
+    comments_filtered: bool = False
+    """True for a view with a filter (service type, language or mode): `comments` is then
+    empty, and the view without a filter shows them. A comment in the lists of two filtered
+    views (a mode and a service type) would be tied to the few clients of both, which no
+    noise hides: a list is exact."""
 
 
 class BenchmarkRow(msgspec.Struct):

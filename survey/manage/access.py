@@ -13,11 +13,10 @@ from typing import Any
 
 import msgspec
 
-from survey.auth.guard import hash_token
 from survey.auth.schemas import Scope
 from survey.errors import Forbidden
 from survey.i18n import N_
-from survey.tables import ApiToken, Link, Membership, Office, Organization, QuestionnaireVersion
+from survey.tables import Link, Membership, Office, Organization, QuestionnaireVersion
 
 NOT_YOURS = N_("This belongs to a job centre you do not administer (or does not exist).")
 
@@ -53,8 +52,10 @@ class Actor(msgspec.Struct, frozen=True):
         return network_id
 
 
-async def load_actor(scope: Scope, bearer: str | None = None) -> Actor:
-    """The user's administrative reach; an API token limited to job centres narrows it."""
+async def load_actor(scope: Scope) -> Actor:
+    """The user's administrative reach; an API token limited to job centres narrows it (the
+    limit `guard.signed_in` read with the token, so every page and route that builds an
+    Actor from the scope narrows alike)."""
     rows = await Membership.select(
         Membership.role, Membership.network, Membership.organization, Membership.office
     ).where(Membership.user == scope.user_id)
@@ -71,22 +72,17 @@ async def load_actor(scope: Scope, bearer: str | None = None) -> Actor:
         )
         orgs |= {r["id"] for r in members}
     offices = {r["office"] for r in rows if r["role"] == "admin" and r["office"]}
-    if scope.via_token and bearer:
-        token = (
-            await ApiToken.select(ApiToken.organizations)
-            .where(ApiToken.token_hash == hash_token(bearer))
-            .first()
-        )
-        limit = _ids(token["organizations"]) if token else set()
-        if limit:  # no network-wide change (a new job centre, members) through it either
-            networks = set()
-            orgs &= limit
-            own &= limit
-            if offices:
-                inside = await Office.select(Office.id).where(
-                    Office.id.is_in(list(offices)) & Office.organization.is_in(list(limit))
-                )
-                offices = {r["id"] for r in inside}
+    if scope.via_token and scope.limit:
+        # no network-wide change (a new job centre, members) through such a token either
+        limit = set(scope.limit)
+        networks = set()
+        orgs &= limit
+        own &= limit
+        if offices:
+            inside = await Office.select(Office.id).where(
+                Office.id.is_in(list(offices)) & Office.organization.is_in(list(limit))
+            )
+            offices = {r["id"] for r in inside}
     if orgs:
         rows_ = await Office.select(Office.id).where(Office.organization.is_in(list(orgs)))
         offices |= {r["id"] for r in rows_}
@@ -99,11 +95,6 @@ async def load_actor(scope: Scope, bearer: str | None = None) -> Actor:
         own_orgs=frozenset(own),
         via_token=scope.via_token,
     )
-
-
-def _ids(raw: Any) -> set[int]:
-    value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-    return {int(v) for v in value or [] if isinstance(v, int)}
 
 
 async def office_org(actor: Actor, office_id: int, *, whole_org: bool = False) -> int:

@@ -90,9 +90,7 @@ async def api_actor(request: Request[Any, Any, Any], state: State) -> Actor:
             raise Forbidden(
                 N_("A change through the API from a browser session needs the X-CSRF-Token header.")
             )
-    header = request.headers.get("authorization", "")
-    bearer = header[7:].strip() if header[:7].lower() == "bearer " else None
-    actor = await load_actor(scope, bearer)
+    actor = await load_actor(scope)
     await check_strictly(request)  # after the credentials: no 400 before a 401
     return actor
 

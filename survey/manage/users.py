@@ -67,16 +67,27 @@ async def _memberships(user_ids: list[int]) -> list[dict[str, Any]]:
     ).where(Membership.user.is_in(user_ids or [-1]))
 
 
+FIRST_ADMIN_ONLY = N_(
+    "A network coordinator invites only the first admin of a member job centre; "
+    "its own admins manage its people."
+)
+
+
 def _inside(actor: Actor, m: dict[str, Any]) -> bool:
+    """A role the actor may change: in a job centre they administer by a role of their own
+    (a coordinator's reach over member job centres does not include their people: it would
+    let them sign in as a member's manager and read its clients' comments), or of a network
+    they coordinate."""
     if m["role"] == "network":
         return m["network"] in actor.networks
     org = m["organization"] or m["office_org"]
-    return org in actor.admin_orgs
+    return org in actor.own_orgs
 
 
 async def users(actor: Actor) -> list[UserOut]:
-    """The users with a role in one of the actor's job centres."""
-    orgs = list(actor.admin_orgs) or [-1]
+    """The users with a role in one of the job centres the actor administers by a role of
+    their own (those whose people they manage)."""
+    orgs = list(actor.own_orgs) or [-1]
     rows = await Membership.select(Membership.user).where(
         Membership.organization.is_in(orgs) | Membership.office.organization.is_in(orgs)
     )
@@ -150,9 +161,30 @@ async def _new_invitation(user_id: int) -> tuple[str, dt.datetime]:
     return token, expires
 
 
-async def _check_role(actor: Actor | None, data: UserIn | RolesIn) -> None:
+async def _has_admin(org_id: int) -> bool:
+    """Whether the job centre has an active admin of the whole centre (invited or signed up)."""
+    return bool(
+        await Membership.count().where(
+            (Membership.organization == org_id)
+            & (Membership.role == "admin")
+            & Membership.office.is_null()
+            & (Membership.user.active == True)  # noqa: E712
+        )
+    )
+
+
+async def _check_role(actor: Actor | None, data: UserIn | RolesIn, *, first: bool = False) -> None:
+    """The role must lie in a job centre whose people the actor manages; `first`: a
+    coordinator may also invite the first admin of a member job centre that has none."""
     if actor is not None:
         actor.require_org(data.organization_id)
+        if data.organization_id not in actor.own_orgs and not (
+            first
+            and data.role == "admin"
+            and not data.office_ids
+            and not await _has_admin(data.organization_id)
+        ):
+            raise Forbidden(FIRST_ADMIN_ONLY)
     elif not await Organization.exists().where(Organization.id == data.organization_id):
         raise NotFound(N_("No such job centre."))
     if data.office_ids and data.role == "researcher":
@@ -200,7 +232,7 @@ async def set_roles(actor: Actor, user_id: int, data: RolesIn) -> UserOut:
 
 
 async def invite(actor: Actor | None, data: UserIn, base_url: str) -> SetPasswordLink:
-    await _check_role(actor, data)
+    await _check_role(actor, data, first=True)
     if await username_taken(data.username):
         raise refuse(Conflict, N_("The username %(name)s is taken."), name=data.username)
     user = User(

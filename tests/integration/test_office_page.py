@@ -73,7 +73,7 @@ async def test_responses_faster_than_a_person_are_left_out_and_counted_roughly(
     assert all("Werbung" not in c["text"] for c in result["comments"])
     page = await staff.client.get(f"/dashboard/offices/{office}")
     assert "Nicht mitgezählt: etwa 5 Antworten" in page.text
-    assert (about(0), about(3), about(7), about(13)) == (None, 0, 5, 15)
+    assert (about(0), about(3), about(7), about(13)) == (None, None, 5, 15)  # t22: not 0 vs 1
 
 
 async def test_the_items_a_job_centre_added_to_its_questionnaire_show_on_the_office_page(
