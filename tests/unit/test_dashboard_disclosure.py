@@ -291,6 +291,18 @@ def test_a_filtered_block_needs_none_or_enough_responses_of_every_value_of_its_f
         assert _blocks(own, *others)[4:] == [(4, 4), (5, 8), (5, 8), (5, 8), (5, 8), (9, 9)]
 
 
+def test_a_filtered_view_loses_a_december_block_that_cannot_close_however_large() -> None:
+    """20 German answers every month and 3 Turkish in December (docs/methods.md, "Blocks of
+    months"): the unfiltered view loses at most 9 responses a year, but the language views'
+    December block never closes (the rare Turkish answers are 3), so the German view never
+    shows its 20 December responses."""
+    de = [20, 20, 20, 20, 20, 20, 20, 20, 20, 20]
+    tr = [0, 0, 0, 3, 0, 0, 0, 0, 0, 0]
+    everyone = [a + b for a, b in zip(de, tr, strict=True)]
+    assert _blocks(everyone)[:4] == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    assert _blocks(de, tr)[:4] == [(0, 0), (1, 1), (2, 2), (-1, -1)]
+
+
 def test_rare_values_together_may_close_a_block_and_only_their_own_views_leave_it_out() -> None:
     """March: 20 German, 12 Turkish, 4 Arabic, 3 Farsi and 3 Russian answers. The rare ones
     together are 10: "all" − "de" − "tr" is ten people, so the block closes; the German and
