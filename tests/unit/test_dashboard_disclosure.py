@@ -521,8 +521,8 @@ def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_in
     """Without index items (the classes untilted) the index's noise is noise × Σ_l (x_l −
     ȳ)² / n² (`index_noise`), and `results.model_figures(index_noise=)` adds it to an
     observed index's variance; over 400 draws of record keys the published index of a
-    40-response office varies by that much and a little more (1.22 times: rounding and
-    cutting at zero), more than σ²/n. Without it the model took the published index for
+    40-response office varies by that much and a little more (1.22 times over 6,000 draws:
+    the term is first order), more than σ²/n. Without it the model took the published index for
     exact."""
     true = np.zeros(len(INDEX_LEVELS))
     true[8:] = [2, 3, 5, 6, 8, 7, 5, 3, 1]  # 40 responses, classes 3 to 5
@@ -548,6 +548,6 @@ def test_the_observed_model_s_variance_holds_what_the_noise_gives_a_published_in
     _, _, noisy, _ = results.model_figures(exact, None, (predicted, predicted))
     assert float(noisy[0] - plain[0]) == pytest.approx(predicted)
     assert predicted > plain[0], "at 40 responses the noise outweighs sampling"
-    # rounding to whole responses and cutting at zero add a little more: 1.22 times the
-    # term over 6,000 draws (docs/methods.md); 400 draws vary by about ±10 %
+    # the published index varies a little more than the first-order term: 1.22 ± 0.02 times
+    # it over 6,000 draws (docs/methods.md); 400 draws vary by about ±10 %
     assert 0.95 * predicted <= float(np.var(published)) <= 1.5 * predicted
