@@ -371,8 +371,9 @@ class ProtectedTable:
 
         The index's classes are then tilted (`retarget`) so that their mean is the figure's
         index: the mean of the indices of its index items (`index_parts`). Their noises are
-        independent, so the index carries about a third of the noise the 17 classes' own
-        mean would, and it equals the mean of the item rows a page shows. A pooled index's
+        independent, so the index carries about 1/19 of the noise variance the 17 classes'
+        own mean would (at 50 responses a month; docs/methods.md), and it equals the mean of
+        the item rows a page shows. A pooled index's
         classes are the sum of its offices' tilted to the pool's own item mean (the same
         total: n is still the sum). Each figure is worked out once per table."""
         return _kept(self._figures, (item, tuple(offices), tuple(months)), self._count).copy()

@@ -488,3 +488,10 @@ async def test_the_help_page_explains_the_figures_in_the_readers_language(
             assert word in page.text, word
     for anchor in ("index", "interval", "verdict", "funnel", "shrinkage", "rank", "protection"):
         assert f'id="{anchor}"' in german.text and f'id="{anchor}"' in english.text
+    # the model's verdict needs P(above) ≥ (1 + 0.95)/2 (analysis.model), not 95 %
+    assert "at least 97.5% sure" in english.text and "mindestens 97,5 % sicher" in german.text
+    assert "mindestens 97,5 % sicher" in overview.text and "95 % sicher" not in overview.text
+    # a filtered view shows the blocks where its own value is none or enough, not only the
+    # months where every value of the filter is (docs/methods.md, "Blocks of months")
+    assert "own value has none or at least 10" in english.text
+    assert "eigener Wert keine oder mindestens 10" in german.text

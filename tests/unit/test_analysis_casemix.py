@@ -261,9 +261,9 @@ def test_its_adjusted_variance_holds_the_noise_of_the_offices_own_figures():
     # whole-number noise of variance 1 (−2..2, the protected table's first-total table),
     # 400 times. The spread of each office's adjusted index over those
     # draws is what the noise adds to its variance: se_adjusted(noise=1)² − se_adjusted(0)²
-    # must match it (ratios 0.85–1.05 here), for the small office too, whose noisy mean and
-    # shares move its adjusted index far more than the noise in β does. Before, only Var(β)
-    # was widened, and the noise was under-stated 20- to 100-fold.
+    # must match it (spread / predicted 0.90–1.00 here), for the small office too, whose
+    # noisy mean and shares move its adjusted index far more than the noise in β does.
+    # Before, only Var(β) was widened, and the noise was under-stated 20- to 100-fold.
     margins = {
         "mode": dict(zip(MODE_CELLS["mode"], (np.array(m, float) for m in MODES_), strict=True))
     }
