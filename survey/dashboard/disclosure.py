@@ -310,6 +310,7 @@ class ProtectedTable:
         self.grid = grid
         self._totals = totals
         self._first, self._last = first, last
+        self._filtered = shown is not None
         self._shown = np.ones(first.shape, dtype=bool) if shown is None else shown
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
@@ -924,6 +925,56 @@ def protect(
         answered = c.sum(axis=2, keepdims=True) > 0
         totals[item] = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
     return ProtectedTable(grid, totals, first, last, shown)
+
+
+def joined(grid: Grid, parts: Sequence[ProtectedTable]) -> ProtectedTable:
+    """The table `protect` makes for `grid` (months from a January), put together from tables
+    of its calendar years: `parts` in order, each of the grid's offices, levels, minimum and
+    last published month, beginning at the grid's next month, a January (or the grid's first
+    month), and holding at least the grid's months of its year from there (e.g. the whole
+    year: a table of a year serves every period that reaches into it).
+
+    `protect` works through each office's calendar year month by month and never looks ahead
+    (blocks close on what came before, running totals and their keys start in January, the
+    year's first running total is the first with anyone), with one exception: a block still
+    open at the grid's last month is in no block. So a part's months up to the grid's last
+    are the grid's, once the blocks that close after that month are taken out (in no block,
+    not shown: as `blocks` leaves them), and their running totals are none (a month inside a
+    block is no block's end). Proven against `protect` for every period and filter
+    (tests/unit/test_dashboard_year_tables.py, tests/integration/
+    test_dashboard_year_tables.py)."""
+    size = len(grid.months)
+    totals: dict[str, list[np.ndarray]] = {item: [] for item in grid.levels}
+    firsts, lasts, showns = [], [], []
+    at = 0
+    for part in parts:
+        axes = (part.grid.offices, dict(part.grid.levels), part.grid.min_n,
+                part.grid.published_through)  # fmt: skip
+        if axes != (grid.offices, dict(grid.levels), grid.min_n, grid.published_through):
+            raise ValueError("a part of another grid")
+        take = min(len(part.grid.months), size - at)
+        if take <= 0 or part.grid.months[:take] != grid.months[at : at + take]:
+            raise ValueError("a part of other months")
+        if at > 0 and not grid.months[at].endswith("-01"):
+            raise ValueError("a part that does not begin in January")
+        first, last = part._first[:, :take], part._last[:, :take]
+        open_ = last >= take  # its block closes after the grid's last month
+        firsts.append(np.where(open_ | (first < 0), -1, first + at))
+        lasts.append(np.where(open_ | (last < 0), -1, last + at))
+        showns.append(part._shown[:, :take] & ~open_)
+        for item in grid.levels:
+            totals[item].append(part._totals[item][:, :take])
+        at += take
+    if at != size:
+        raise ValueError("parts short of the grid's months")
+    shown = np.concatenate(showns, axis=1) if any(p._filtered for p in parts) else None
+    return ProtectedTable(
+        grid,
+        {item: np.concatenate(found, axis=1) for item, found in totals.items()},
+        np.concatenate(firsts, axis=1),
+        np.concatenate(lasts, axis=1),
+        shown,
+    )
 
 
 def _published(rows: CountColumns, grid: Grid) -> CountColumns:

@@ -145,9 +145,24 @@ def _store(state: Any) -> BoundedCache:
     return state.rolled_counts  # type: ignore[no-any-return]
 
 
+YEAR_TABLES_BYTES = 64 * 2**20
+"""Bytes of protected tables of calendar years one process holds at most (a year of a
+20-office group's overview is about 0.1 MB)."""
+
+
+def year_tables(state: Any) -> BoundedCache:
+    """The protected tables of calendar years this process holds (survey/dashboard/routes.py,
+    `_of_years`), with the rolled-up counts they are made of: keyed the same way (offices,
+    last rolled-up month, last erasure) and dropped with them."""
+    if getattr(state, "year_tables", None) is None:
+        state.year_tables = BoundedCache(max_bytes=YEAR_TABLES_BYTES)
+    return state.year_tables  # type: ignore[no-any-return]
+
+
 def forget(state: Any) -> None:
     """Drop what this process holds (a fresh process; for tests and the bench)."""
     state.rolled_counts = None
+    state.year_tables = None
 
 
 async def held(state: Any, office_ids: Sequence[int], done: Rolled) -> Held | None:
