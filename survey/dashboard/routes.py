@@ -285,8 +285,12 @@ async def _mix(state: State, staff: Scope, filters: Filters) -> casemix.Mix | No
 
     done = await casemix.mix_rolled(state, today())
     published = published_through(publication_day(_settings(state)))
+
+    async def read_mix(*args: Any) -> list[queries.MixRow]:
+        return await rolled_counts.mix_rows(state, *args)
+
     return await casemix.group_mix(
-        table_for, [o.id for o in staff.group], filters, months, done, published
+        table_for, [o.id for o in staff.group], filters, months, done, published, read_mix
     )
 
 
