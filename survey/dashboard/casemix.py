@@ -141,12 +141,14 @@ async def group_mix(
     months: list[str],
     done: queries.Rolled,
     published: str | None,
+    read_mix: Callable[..., Awaitable[list[queries.MixRow]]] = queries.mix_rows,
 ) -> Mix:
     """The offices' published margins (from the protected tables of the page's view and of
     its single-filter views, `table_for`) and the group's perturbed cross-tab over the
     published `months` (through `published`, the last published month: that of the
     tables' grids). The tables and the cross-tab are independent of each other: they are
-    read at once (on a cold view, ten count statements and the cross-tab's)."""
+    read at once (on a cold view, ten count statements and the cross-tab's). `read_mix`:
+    `queries.mix_rows`, or the same from what the process holds (`rolled_counts.mix_rows`)."""
     groups = [[o] for o in offices]
     views = [
         *(("service_type", "service_type", v) for v in SERVICE_TYPES),
@@ -158,7 +160,7 @@ async def group_mix(
             table_for(filters),
             *(table_for(msgspec.structs.replace(filters, **{field: v})) for _, field, v in views),
         ),
-        _mix_rows(offices, done, months, published),
+        _mix_rows(offices, done, months, published, read_mix),
     )
     table = tables[0]
     totals = table.matrix(INDEX_ITEM, groups, months)
@@ -182,13 +184,14 @@ async def group_mix(
 
 
 async def _mix_rows(
-    offices: Sequence[int], done: queries.Rolled, months: list[str], published: str | None
-) -> list[queries.MixRow]:
+    offices: Sequence[int], done: queries.Rolled, months: list[str], published: str | None,
+    read: Callable[..., Awaitable[list[queries.MixRow]]],
+) -> list[queries.MixRow]:  # fmt: skip
     """The cross-tab's rows of the published months."""
     if not months:
         return []
     last = min(months[-1], published) if published else months[-1]
-    return await queries.mix_rows(list(offices), done, months[0], last)
+    return await read(list(offices), done, months[0], last)
 
 
 def figure_noise(

@@ -310,6 +310,7 @@ class ProtectedTable:
         self.grid = grid
         self._totals = totals
         self._first, self._last = first, last
+        self._filtered = shown is not None
         self._shown = np.ones(first.shape, dtype=bool) if shown is None else shown
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
@@ -639,6 +640,37 @@ class ProtectedTable:
             for office, sums in zip(missing, self._sum_each(code, missing, months), strict=True):
                 sums.flags.writeable = False
                 store[code, (office,), months] = sums
+        if item == INDEX_ITEM:
+            self._tilt_each(tuple(offices), months)
+
+    def _tilt_each(self, offices: tuple[int, ...], months: tuple[str, ...]) -> None:
+        """`_count(INDEX_ITEM, (office,), months)` of each of these offices not kept yet,
+        kept: the classes tilted to the item mean of each office at once (`retarget_rows`)."""
+        kept = self._figures
+        missing = tuple(dict.fromkeys(o for o in offices if (INDEX_ITEM, (o,), months) not in kept))
+        if not missing:
+            return
+        levels = self.grid.levels[INDEX_ITEM]
+        found: dict[int, np.ndarray] = {}
+        tilted, classes, means = [], [], []
+        for office in missing:
+            sums = _kept(self._classes, (INDEX_ITEM, (office,), months), self._sum)
+            parts = self.index_parts((office,), months)
+            if not parts:  # no index item with enough answers: the classes as they are
+                found[office] = sums.copy()
+                continue
+            tilted.append(office)
+            classes.append(sums)
+            means.append(
+                levels[0] + (levels[-1] - levels[0]) * _item_mean(parts, self.grid) / 100.0
+            )
+        if tilted:
+            rows = retarget_rows(np.array(classes).reshape(len(tilted), len(levels)), levels,
+                                 means)  # fmt: skip
+            found.update(zip(tilted, rows, strict=True))
+        for office in missing:
+            counts = found[office]
+            _kept(self._figures, (INDEX_ITEM, (office,), months), lambda *_: counts)  # noqa: B023
 
     def _sum_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         """`_sum(item, (office,), months)` for each office (rows in their order)."""
@@ -812,6 +844,51 @@ def retarget(counts: np.ndarray, levels: Sequence[float], mean: float) -> np.nda
     return result
 
 
+def retarget_rows(counts: np.ndarray, levels: Sequence[float], means: Sequence[float]
+                  ) -> np.ndarray:  # fmt: skip
+    """`retarget(row, levels, mean)` of each row of the whole non-negative `counts` with its
+    mean: the tilt row by row (`_tilt`), the rounding and the single moves of every row at
+    once, the same arithmetic element by element (a stable sort and the first largest gain
+    per row), so the same counts (tests/unit/test_dashboard_index.py compares them)."""
+    counts = np.asarray(counts, dtype=np.float64)
+    out = counts.copy()
+    totals = [round(float(row.sum())) for row in counts]
+    live = [r for r, total in enumerate(totals) if total > 0]
+    if not live or len(levels) < 2:
+        return out
+    lv = np.asarray(levels, dtype=np.float64)
+    total = np.array([float(totals[r]) for r in live])
+    mean = [min(max(float(means[r]), float(lv[0])), float(lv[-1])) for r in live]
+    share = np.array([totals[r] * _tilt(counts[r] / counts[r].sum(), levels, m)
+                      for r, m in zip(live, mean, strict=True)])  # fmt: skip
+    whole = np.floor(share)
+    left = total - whole.sum(axis=1)  # whole numbers: exact
+    order = np.argsort(-(share - whole), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(len(levels))[None, :], axis=1)
+    whole += rank < left[:, None]
+    step = float(lv[1] - lv[0])
+    moves = np.array([round((m * totals[r] - float(w @ lv)) / step)
+                      for r, m, w in zip(live, mean, whole, strict=True)])  # fmt: skip
+    remaining = np.minimum(np.abs(moves), total.astype(np.int64) * len(lv))
+    up = moves > 0
+    while True:
+        active = np.flatnonzero(remaining > 0)
+        if not active.size:
+            break
+        w, over = whole[active], whole[active] - share[active]
+        rising = np.where(w[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf).argmax(axis=1)
+        falling = np.where(w[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf).argmax(axis=1)
+        going_up = up[active]
+        source = np.where(going_up, rising, falling + 1)
+        target = np.where(going_up, rising + 1, falling)
+        whole[active, source] -= 1
+        whole[active, target] += 1
+        remaining[active] -= 1
+    out[live] = whole
+    return out
+
+
 def _scaled(
     levels: tuple[float, ...], counts: np.ndarray
 ) -> tuple[tuple[float, ...], float, float]:
@@ -925,6 +1002,56 @@ def protect(
         answered = c.sum(axis=2, keepdims=True) > 0
         totals[item] = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
     return ProtectedTable(grid, totals, first, last, shown)
+
+
+def joined(grid: Grid, parts: Sequence[ProtectedTable]) -> ProtectedTable:
+    """The table `protect` makes for `grid` (months from a January), put together from tables
+    of its calendar years: `parts` in order, each of the grid's offices, levels, minimum and
+    last published month, beginning at the grid's next month, a January (or the grid's first
+    month), and holding at least the grid's months of its year from there (e.g. the whole
+    year: a table of a year serves every period that reaches into it).
+
+    `protect` works through each office's calendar year month by month and never looks ahead
+    (blocks close on what came before, running totals and their keys start in January, the
+    year's first running total is the first with anyone), with one exception: a block still
+    open at the grid's last month is in no block. So a part's months up to the grid's last
+    are the grid's, once the blocks that close after that month are taken out (in no block,
+    not shown: as `blocks` leaves them), and their running totals are none (a month inside a
+    block is no block's end). Proven against `protect` for every period and filter
+    (tests/unit/test_dashboard_year_tables.py, tests/integration/
+    test_dashboard_year_tables.py)."""
+    size = len(grid.months)
+    totals: dict[str, list[np.ndarray]] = {item: [] for item in grid.levels}
+    firsts, lasts, showns = [], [], []
+    at = 0
+    for part in parts:
+        axes = (part.grid.offices, dict(part.grid.levels), part.grid.min_n,
+                part.grid.published_through)  # fmt: skip
+        if axes != (grid.offices, dict(grid.levels), grid.min_n, grid.published_through):
+            raise ValueError("a part of another grid")
+        take = min(len(part.grid.months), size - at)
+        if take <= 0 or part.grid.months[:take] != grid.months[at : at + take]:
+            raise ValueError("a part of other months")
+        if at > 0 and not grid.months[at].endswith("-01"):
+            raise ValueError("a part that does not begin in January")
+        first, last = part._first[:, :take], part._last[:, :take]
+        open_ = last >= take  # its block closes after the grid's last month
+        firsts.append(np.where(open_ | (first < 0), -1, first + at))
+        lasts.append(np.where(open_ | (last < 0), -1, last + at))
+        showns.append(part._shown[:, :take] & ~open_)
+        for item in grid.levels:
+            totals[item].append(part._totals[item][:, :take])
+        at += take
+    if at != size:
+        raise ValueError("parts short of the grid's months")
+    shown = np.concatenate(showns, axis=1) if any(p._filtered for p in parts) else None
+    return ProtectedTable(
+        grid,
+        {item: np.concatenate(found, axis=1) for item, found in totals.items()},
+        np.concatenate(firsts, axis=1),
+        np.concatenate(lasts, axis=1),
+        shown,
+    )
 
 
 def _published(rows: CountColumns, grid: Grid) -> CountColumns:

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import pickle
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -52,6 +52,7 @@ from survey.dashboard.csv import (
 from survey.dashboard.filters import (
     LOCALES,
     filter_query,
+    months_between,
     provide_filters,
     publication_day,
     published_through,
@@ -171,21 +172,76 @@ async def protected_table(
         return cached  # type: ignore[no-any-return]
 
     async def make() -> disclosure.ProtectedTable:
-        read = rolled_counts.count_columns(state, offices, items, filters, done, span[0], last,
-                                           detail_office=detail_office)  # fmt: skip
-        values = None
-        if filters.dimension is None:
-            rows = await read
-        else:  # the blocks need every value of the dimension: read at once
-            rows, values = await asyncio.gather(read, _dimension_rows(
-                state, offices, filters.dimension, done, span[0], last, closed,
-                erased))  # fmt: skip
-        table = disclosure.protect(rows, grid, values)
+        if closed and await rolled_counts.held(state, offices, done) is not None:
+            table = await _of_years(state, grid, filters, done, erased, detail_office)
+        else:
+            table = await _protect(state, grid, filters, done, erased, last, closed,
+                                   detail_office)  # fmt: skip
         if closed:
             _cache(state).put(key, table, table.nbytes)
         return table
 
     return await once(state, key, make)  # kept only when closed; shared while under way
+
+
+async def _protect(
+    state: State, grid: disclosure.Grid, filters: Filters, done: queries.Rolled, erased: object,
+    last: str, closed: bool, detail_office: int | None,
+) -> disclosure.ProtectedTable:  # fmt: skip
+    """`disclosure.protect` of the grid's count rows through `last`."""
+    offices, items, first = list(grid.offices), tuple(grid.levels), grid.months[0]
+    if last < first:
+        return disclosure.protect([], grid)
+    read = rolled_counts.count_columns(state, offices, items, filters, done, first, last,
+                                       detail_office=detail_office)  # fmt: skip
+    values = None
+    if filters.dimension is None:
+        rows = await read
+    else:  # the blocks need every value of the dimension: read at once
+        rows, values = await asyncio.gather(read, _dimension_rows(
+            state, offices, filters.dimension, done, first, last, closed, erased))  # fmt: skip
+    return disclosure.protect(rows, grid, values)
+
+
+async def _of_years(
+    state: State, grid: disclosure.Grid, filters: Filters, done: queries.Rolled, erased: object,
+    detail_office: int | None,
+) -> disclosure.ProtectedTable:  # fmt: skip
+    """The table of a view whose months are all rolled up, put together from the protected
+    tables of its calendar years (`disclosure.joined`), each worked out once per process
+    and held with the group's rolled-up counts (`rolled_counts.year_tables`): a view of
+    another period, or the client-mix adjustment's single-filter views of it, protect no
+    count again. A year whose published months are not all rolled up yet (the last, when
+    the period ends before the last published month) is protected for the grid's months."""
+    assert done.month is not None
+    rolled = done.month.isoformat()[:7]
+    published = grid.published_through or grid.months[-1]
+    years = sorted({m[:4] for m in grid.months})
+
+    async def year(name: str) -> disclosure.ProtectedTable:
+        months = tuple(months_between(name + "-01", name + "-12"))
+        whole = replace(grid, months=months)
+        last = min(months[-1], published)
+        if last > rolled:  # not all rolled up: only the grid's months of the year
+            part = replace(grid, months=tuple(m for m in grid.months if m[:4] == name))
+            return await _protect(state, part, filters, done, erased, min(part.months[-1], last),
+                                  False, detail_office)  # fmt: skip
+        key = ("year table", whole.offices, name, whole.min_n, published, tuple(whole.levels),
+               filters.dimension, filters.value, detail_office, done.month, erased)  # fmt: skip
+        found = rolled_counts.year_tables(state).get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+
+        async def make() -> disclosure.ProtectedTable:
+            table = await _protect(state, whole, filters, done, erased, last, True,
+                                   detail_office)  # fmt: skip
+            rolled_counts.year_tables(state).put(key, table, table.nbytes)
+            return table
+
+        return await once(state, key, make)
+
+    parts = await asyncio.gather(*(year(name) for name in years))
+    return disclosure.joined(grid, parts)
 
 
 async def _dimension_rows(
@@ -229,8 +285,12 @@ async def _mix(state: State, staff: Scope, filters: Filters) -> casemix.Mix | No
 
     done = await casemix.mix_rolled(state, today())
     published = published_through(publication_day(_settings(state)))
+
+    async def read_mix(*args: Any) -> list[queries.MixRow]:
+        return await rolled_counts.mix_rows(state, *args)
+
     return await casemix.group_mix(
-        table_for, [o.id for o in staff.group], filters, months, done, published
+        table_for, [o.id for o in staff.group], filters, months, done, published, read_mix
     )
 
 

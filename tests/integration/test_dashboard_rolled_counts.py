@@ -47,10 +47,14 @@ async def _from_the_database(
     async def nothing(*args: Any) -> None:
         return None
 
+    async def statement(state: object, *args: Any) -> list[queries.MixRow]:
+        return await queries.mix_rows(*args)
+
     await DashboardFigure.delete(force=True)
     _new_views(app)
     with monkeypatch.context() as patch:
         patch.setattr(rolled_counts, "held", nothing)
+        patch.setattr(rolled_counts, "mix_rows", statement)
         return await page_figures(staff, paths)
 
 
@@ -124,6 +128,38 @@ async def test_the_rows_held_are_the_rows_the_statements_read(
                 }, (dimension, last)
     assert compared > 500
     assert len(state.rolled_counts) == 1, "one group, read once"
+
+
+async def test_the_client_mix_cells_held_are_the_cells_the_statement_sums(
+    app: Litestar, client: object
+) -> None:
+    """`rolled_counts.mix_rows` against `queries.mix_rows`: periods of rolled-up months only,
+    reaching into months not rolled up, of one month, before the first response, and the
+    offices of a part of the group (held for their own key)."""
+    day = today()
+    offices = [await make_office(), await make_office(), await make_office()]
+    links = [await make_link(o, mode=m, service_type=s) for o in offices
+             for m, s in (("kiosk", "benefits"), ("personal", "placement"))]  # fmt: skip
+    for k, days_ago in enumerate([0, 1, 2, 20, 33, 61, 95, 200, 370, 400, 500]):
+        when = dt.datetime.combine(day - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.UTC)
+        await make_responses(app.state.engine, links[k % len(links)], [FULL_ANSWERS] * (k + 2),
+                             locale=("de", "en", "ar")[k % 3], when=when)  # fmt: skip
+    done = await queries.ensure_mix_rollups(day)
+    assert done.month is not None
+    now = month_index(day.isoformat()[:7])
+    rolled = done.month.isoformat()[:7]
+    compared = 0
+    for group in (offices, offices[:2]):
+        for first, last in [(month_name(now - 23), rolled), (month_name(now - 11), rolled),
+                            (month_name(now - 13), month_name(now)), (rolled, rolled),
+                            (month_name(now - 2), month_name(now - 2)),
+                            (month_name(now - 40), month_name(now - 30))]:  # fmt: skip
+            found = await rolled_counts.mix_rows(app.state, group, done, first, last)
+            expected = await queries.mix_rows(group, done, first, last)
+            assert sorted(found) == sorted(expected), (group, first, last)
+            compared += len(expected)
+    assert compared > 20
+    assert len(app.state.rolled_counts) == 2, "each group's cells read once"
 
 
 async def test_a_month_rolled_up_later_is_read_with_its_rows(
@@ -213,5 +249,6 @@ async def test_a_group_above_the_bound_is_read_from_the_database(
     monkeypatch.setattr(rolled_counts, "MAX_ROWS", 5)
     paths = ["/api/v1/results/overview", f"/api/v1/results/offices/{office}"]
     found = await page_figures(staff, paths)
-    assert [v for v, _ in app.state.rolled_counts._items.values()] == [(None,)], "not held"
+    held = [v for k, (v, _) in app.state.rolled_counts._items.items() if k[0] == "rolled counts"]
+    assert held == [(None,)], "not held"
     assert found == await _from_the_database(app, staff, paths, monkeypatch)

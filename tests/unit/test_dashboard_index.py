@@ -17,6 +17,7 @@ from survey.dashboard.disclosure import (
     nonnegative,
     protect,
     retarget,
+    retarget_rows,
     with_index_items,
 )
 from survey.dashboard.queries import CountRow
@@ -151,3 +152,26 @@ def test_the_rank_noise_of_tilted_counts_is_what_mw_noise_variance_says() -> Non
     plain = float(mw_noise_variance(a + b, n1, n2, np.array(1.0), np.array(1.0)))
     assert 0.65 * said <= float(np.var(u)) <= 1.1 * said, (np.var(u), said)
     assert said < plain
+
+
+def test_the_index_of_every_office_tilted_at_once_is_each_tilted_alone() -> None:
+    """`retarget_rows` against `retarget` row by row: small and large counts, empty rows,
+    means inside, at and outside the levels used, far from the counts' own (many moves)."""
+    rng = np.random.default_rng(11)
+    levels = INDEX_LEVELS
+    rows, means = [], []
+    for k in range(400):
+        size = int(rng.choice([0, 1, 3, 12, 60, 400, 3000]))
+        p = rng.dirichlet(np.full(len(levels), rng.choice([0.1, 0.5, 2.0])))
+        rows.append(rng.multinomial(size, p).astype(float))
+        means.append(float(rng.uniform(0.5, 5.5)) if k % 3 else float(p @ levels) + 0.3)
+    counts = np.array(rows)
+    together = retarget_rows(counts, levels, means)
+    for row, mean, found in zip(counts, means, together, strict=True):
+        assert np.array_equal(found, retarget(row, levels, mean)), (row, mean)
+    assert not np.array_equal(together, counts), "tilted"
+    scale = (1.0, 2.0, 3.0, 4.0, 5.0)
+    small = rng.integers(0, 9, (50, 5)).astype(float)
+    wanted = rng.uniform(1, 5, 50).tolist()
+    for row, mean, found in zip(small, wanted, retarget_rows(small, scale, wanted), strict=True):
+        assert np.array_equal(found, retarget(row, scale, mean))
