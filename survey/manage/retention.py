@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from survey.dashboard import stored
+from survey.dashboard.filters import month_index, published_through
 from survey.dashboard.queries import mark_comments_changed
 from survey.errors import Forbidden, Invalid, refuse
 from survey.i18n import N_
@@ -133,10 +134,24 @@ class Erasure(msgspec.Struct):
     organization: str
     slug: str
     counts: dict[str, int]
+    counted_before: dt.date
+    """Responses, answers and free-text answers are counted up to the day before this one."""
 
 
-async def erasure(slug: str) -> Erasure:
-    """What deleting all data of a job centre removes (its users lose their roles there)."""
+def counted_before(on: dt.date | None = None) -> dt.date:
+    """The first day of the month in progress as the figures see it (the day after the last
+    month any figure counts, filters.published_through): the counts of an erasure stop there,
+    so that a new response never moves them (it would show who just answered, how many
+    questions, whether with a comment); the responses from that day on are deleted all the
+    same. Only imports into past months and retention add or remove rows before it."""
+    index = month_index(published_through(on or today())) + 1
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+async def erasure(slug: str, on: dt.date | None = None) -> Erasure:
+    """What deleting all data of a job centre removes (its users lose their roles there);
+    the responses of the month in progress are removed too but not counted."""
+    before = counted_before(on)
     org = await Organization.select().where(Organization.slug == slug).first()
     if org is None:
         known = sorted(r["slug"] for r in await Organization.select(Organization.slug))
@@ -145,16 +160,16 @@ async def erasure(slug: str) -> Erasure:
         r["id"] for r in await Office.select(Office.id).where(Office.organization == org["id"])
     ]
     ids = offices or [-1]
-    responses = await Response.count().where(Response.office.is_in(ids))
+    responses = await Response.count().where(Response.office.is_in(ids) & (Response.day < before))
+    counted = (
+        "(SELECT id FROM response WHERE day < {} AND office IN "
+        "(SELECT id FROM office WHERE organization = {}))"
+    )
     answers = await Response.raw(
-        "SELECT COUNT(*) AS n FROM answer WHERE response IN "
-        "(SELECT id FROM response WHERE office IN (SELECT id FROM office WHERE organization = {}))",
-        org["id"],
+        f"SELECT COUNT(*) AS n FROM answer WHERE response IN {counted}", before, org["id"]
     )
     texts = await Response.raw(
-        "SELECT COUNT(*) AS n FROM text_answer WHERE response IN "
-        "(SELECT id FROM response WHERE office IN (SELECT id FROM office WHERE organization = {}))",
-        org["id"],
+        f"SELECT COUNT(*) AS n FROM text_answer WHERE response IN {counted}", before, org["id"]
     )
     return Erasure(
         organization=org["name"],
@@ -172,12 +187,14 @@ async def erasure(slug: str) -> Erasure:
                 (Membership.organization == org["id"]) | Membership.office.is_in(ids)
             ),
         },
+        counted_before=before,
     )
 
 
 async def erase(slug: str, actor: Actor | None = None) -> Erasure:
-    """Delete every row of the job centre in one transaction; the audit log keeps that it
-    happened (with the counts, not the data). Users left without any role are deactivated.
+    """Delete every row of the job centre in one transaction, the month in progress's
+    responses too; the audit log keeps that it happened (with the dry run's counts, not the
+    data). Users left without any role are deactivated.
     `actor`: who asked for it on a page or through the API (None: the command line)."""
     plan = await erasure(slug)
     org = await Organization.select(Organization.id).where(Organization.slug == slug).first()
@@ -232,6 +249,7 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
             None if actor else org_id,
             organization_id=org_id,
             slug=slug,
+            counted_before=plan.counted_before.isoformat(),
             **plan.counts,
         )
     # again once it is committed: a figure made meanwhile from the data before (the warming,
@@ -257,6 +275,7 @@ def _out(org_id: int, plan: Erasure, erased: bool) -> ErasureOut:
         organization=plan.organization,
         slug=plan.slug,
         counts=plan.counts,
+        counted_before=plan.counted_before,
         erased=erased,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -1242,10 +1243,13 @@ async def test_all_data_of_a_job_centre_are_deleted_after_a_dry_run_and_its_name
     app: Any, staff: StaffClient, world: World
 ) -> None:
     from survey.tables import Response
-    from tests.builders import make_link, make_responses
+    from tests.builders import in_closed_month, make_link, make_responses
 
     ids = world.ids
-    await make_responses(app.state.engine, await make_link(ids["office_a"]), [FULL_ANSWERS] * 3)
+    await make_responses(
+        app.state.engine, await make_link(ids["office_a"]), [FULL_ANSWERS] * 3,
+        when=in_closed_month(),
+    )  # fmt: skip
     await make_responses(app.state.engine, await make_link(ids["office_b"]), [FULL_ANSWERS] * 2)
     await staff.login("admin.a", PASSWORD)
     refused = [
@@ -1295,6 +1299,69 @@ async def test_all_data_of_a_job_centre_are_deleted_after_a_dry_run_and_its_name
         f"/api/v1/organizations/{ids['a']}/erasure", json={"confirm": slug}
     )
     assert again.status_code == 401, "admin.a had no other role: deactivated, signed out"
+
+
+def _erasure_counts(page: str) -> str:
+    found = re.search(r'<table data-testid="erasure-counts">.*?</table>', page, re.S)
+    assert found, page[:500]
+    return found[0]
+
+
+async def test_the_erasure_dry_run_does_not_move_when_a_client_answers_and_still_deletes_it(
+    app: Any, staff: StaffClient, world: World
+) -> None:
+    """t22's finding 4: the dry run counted the month in progress, so asking before and
+    after one response told who had just answered, how many items and whether with a
+    comment. It counts up to the month in progress and says so; the erasure deletes all."""
+    from survey.tables import Response
+    from tests.builders import in_closed_month, make_responses
+
+    # the first day of the month in progress as every figure sees it
+    day = queries.next_month(in_closed_month().date()).isoformat()
+    ids = world.ids
+    link = await make_link(ids["office_a"])
+    with_text = {**FULL_ANSWERS, "comment": "Danke"}
+    await make_responses(app.state.engine, link, [with_text] * 3, when=in_closed_month())
+    await staff.login("coord", PASSWORD)  # the network's coordinator may ask for every member
+    api = f"/api/v1/organizations/{ids['a']}/erasure"
+    page = f"/manage/organizations/{ids['a']}/erase"
+    before = (await staff.client.get(api)).json()
+    before_page = (await staff.client.get(page, params={"lang": "en"})).text
+    assert (before["counts"]["responses"], before["counts"]["answers"]) == (3, 3 * 8)
+    assert before["counts"]["text_answers"] == 3
+    # a client answers the survey through its public link, with a comment
+    sent = await staff.client.post(
+        "/api/v1/responses",
+        json={
+            "link": link.token,
+            "submission_id": str(uuid.uuid4()),
+            "locale": "de",
+            "answers": with_text,
+            "issued": make_stamp(SECRET, link.token, time.time() - 60),
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    assert await Response.count() == 4
+    after = (await staff.client.get(api)).json()
+    assert after == before, "the dry run moved with one response of the month in progress"
+    after_page = (await staff.client.get(page, params={"lang": "en"})).text
+    assert _erasure_counts(after_page) == _erasure_counts(before_page)
+    # and it says in words that the month in progress is deleted too
+    assert before["counted_before"] == day
+    assert f"Responses received from {day} on (the month in progress) are deleted" in after_page
+    de = await staff.client.get(page, params={"lang": "de"})
+    assert f"Antworten, die ab dem {day} eingegangen sind" in de.text, de.text
+    # the erasure deletes the response of the month in progress as well, and reports and
+    # audits the dry run's counts
+    done = await staff.client.post(
+        api, json={"confirm": before["slug"]}, headers={"x-csrf-token": await _csrf(staff.client)}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["counts"] == before["counts"]
+    assert await Response.count() == 0
+    entry = await AuditLog.select().where(AuditLog.action == "organization_erased").first()
+    detail = entry["detail"] if isinstance(entry["detail"], dict) else json.loads(entry["detail"])
+    assert detail["responses"] == 3 and detail["counted_before"] == day
 
 
 async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network_only(
