@@ -18,7 +18,7 @@ from survey.dashboard.filters import month_index, published_through
 from survey.dashboard.queries import mark_comments_changed
 from survey.errors import Forbidden, Invalid, refuse
 from survey.i18n import N_
-from survey.manage import audit
+from survey.manage import audit, locks
 from survey.manage.access import NOT_YOURS, Actor
 from survey.manage.schemas import ErasureOut
 from survey.respond.store import LOCAL_ZONE
@@ -202,7 +202,11 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     org_id = org["id"]
     sub = "SELECT id FROM office WHERE organization = {}"
     responses = f"SELECT id FROM response WHERE office IN ({sub})"
-    async with Organization._meta.db.transaction():
+    # IMMEDIATE on SQLite (the write lock from the start: it reads, then writes, while the
+    # dashboards' warming may write), the job centre's row locked on PostgreSQL
+    async with locks.held("SELECT id FROM organization WHERE id = {} FOR UPDATE", org_id):
+        if not await Organization.exists().where(Organization.id == org_id):
+            raise LookupError(f"job centre {slug!r} was deleted meanwhile")
         members = await Membership.select(Membership.user).where(
             (Membership.organization == org_id)
             | Membership.office.is_in(

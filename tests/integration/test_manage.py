@@ -1364,6 +1364,47 @@ async def test_the_erasure_dry_run_does_not_move_when_a_client_answers_and_still
     assert detail["responses"] == 3 and detail["counted_before"] == day
 
 
+async def test_an_erasure_holds_the_write_lock_before_it_reads(
+    app: Any, staff: StaffClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found trying finding 6 on the demo: erasing a job centre just after making one answered
+    503 "database is locked" on SQLite. The erasure read in a deferred transaction, the
+    dashboards' warming wrote meanwhile, and the erasure's first write then failed. It now
+    takes the write lock first (IMMEDIATE; the job centre's row on PostgreSQL): another
+    writer coming between its reading and its writing waits instead."""
+    import sqlite3
+
+    settings = app.state.settings
+    raw = Organization.raw
+    other_writer: list[bool] = []
+
+    def writes_between(*args: Any) -> Any:
+        if settings.is_sqlite and not other_writer and str(args[0]).startswith("DELETE"):
+            other = sqlite3.connect(settings.sqlite_path, timeout=0)
+            try:
+                other.execute(
+                    "INSERT INTO heartbeat (name, at) VALUES ('other', '2026-01-01') "
+                    "ON CONFLICT (name) DO UPDATE SET at = excluded.at"
+                )
+                other.commit()
+                other_writer.append(True)
+            except sqlite3.OperationalError:  # locked: it would wait for the erasure
+                other_writer.append(False)
+            finally:
+                other.close()
+        return raw(*args)
+
+    monkeypatch.setattr(Organization, "raw", writes_between)
+    await staff.login("admin.a", PASSWORD)
+    slug = (await staff.client.get(f"/api/v1/organizations/{world.ids['a']}/erasure")).json()
+    done = await _api(
+        staff, "POST", f"/api/v1/organizations/{world.ids['a']}/erasure", {"confirm": slug["slug"]}
+    )
+    assert done.status_code == 200, done.text
+    assert other_writer == ([False] if settings.is_sqlite else [])
+    assert not await Organization.exists().where(Organization.id == world.ids["a"])
+
+
 async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network_only(
     staff: StaffClient, world: World
 ) -> None:
