@@ -23,6 +23,8 @@ from survey.manage.access import NOT_YOURS, Actor
 from survey.manage.schemas import ErasureOut
 from survey.respond.store import LOCAL_ZONE
 from survey.tables import (
+    ApiToken,
+    AuditLog,
     Link,
     Membership,
     Office,
@@ -245,15 +247,20 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
         for m in {r["user"] for r in members}:
             if not await Membership.exists().where(Membership.user == m):
                 await User.update({User.active: False}).where(User.id == m)
-        # the entry belongs to no job centre any more (none is left to read it under), so
-        # the person who erased it finds it under their own name
+        tokens = await _revoke_tokens_of(org_id)
+        entries = await _detach_audit_entries(org_id)
+        # the entry belongs to no job centre (none is left to read it under, and on SQLite a
+        # later one may get the same id), so the person who erased it finds it under their
+        # own name; from the command line only the operator reads it, in the database
         await audit.record(
             actor,
             "organization_erased",
-            None if actor else org_id,
+            None,
             organization_id=org_id,
             slug=slug,
             counted_before=plan.counted_before.isoformat(),
+            tokens_revoked=tokens,
+            audit_entries_detached=entries,
             **plan.counts,
         )
     # again once it is committed: a figure made meanwhile from the data before (the warming,
@@ -261,6 +268,46 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     await mark_comments_changed()
     await stored.forget()
     return plan
+
+
+async def _revoke_tokens_of(org_id: int) -> int:
+    """Revoke every API token limited to the erased job centre (among others or alone):
+    SQLite may give a later job centre its id, and the limit would then cover that one.
+    Dropping the id from the limit would not do: an empty limit means all of the user's."""
+    rows = await ApiToken.select(ApiToken.id, ApiToken.organizations).where(
+        ApiToken.revoked == False  # noqa: E712 (a Piccolo condition, not a comparison)
+    )
+    named = []
+    for r in rows:
+        raw = r["organizations"]
+        value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+        if org_id in (value or []):
+            named.append(r["id"])
+    if named:
+        await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.id.is_in(named))
+    return len(named)
+
+
+async def _detach_audit_entries(org_id: int) -> int:
+    """The erased job centre's audit entries are kept (who did what and when while its data
+    existed: an export before the erasure stays accountable) but belong to no job centre and
+    no account any more, so that no later job centre (SQLite may give it the same id) and no
+    other job centre of their users reads them; each keeps the erased id in its detail and
+    the user's name, for the operator, who reads them in the database."""
+    rows = await AuditLog.select(AuditLog.id, AuditLog.detail).where(
+        AuditLog.organization == org_id
+    )
+    for r in rows:
+        raw = r["detail"]
+        detail = msgspec.json.decode(raw or "{}") if isinstance(raw, str | bytes) else raw
+        await AuditLog.update(
+            {
+                AuditLog.organization: None,
+                AuditLog.user: None,
+                AuditLog.detail: {**(detail or {}), "erased_organization": org_id},
+            }
+        ).where(AuditLog.id == r["id"])
+    return len(rows)
 
 
 async def _slug_of(actor: Actor, org_id: int) -> str:

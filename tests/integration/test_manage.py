@@ -1364,6 +1364,84 @@ async def test_the_erasure_dry_run_does_not_move_when_a_client_answers_and_still
     assert detail["responses"] == 3 and detail["counted_before"] == day
 
 
+async def test_nothing_of_an_erased_job_centre_applies_to_a_later_one(
+    app: Any, client: httpx.AsyncClient, staff: StaffClient, world: World
+) -> None:
+    """t22's finding 6: on SQLite a job centre made after the erasure of the newest one gets
+    its id (and offices those of its offices). Its audit entries and the API tokens limited
+    to it then applied to the new one: the new admin read the erased centre's log, and a
+    token limited to the erased centre saw the new centre's offices. The erasure revokes
+    every token whose limit names the centre and detaches its audit entries."""
+    ids = world.ids
+    await staff.login("coord", PASSWORD)
+
+    async def job_centre(slug: str) -> tuple[int, int]:
+        made = await _api(
+            staff, "POST", "/api/v1/organizations",
+            {"name": slug.title(), "slug": slug, "network_id": ids["network"]},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        org = made.json()["id"]
+        office = await _api(
+            staff, "POST", "/api/v1/offices",
+            {"organization_id": org, "name": f"{slug}-mitte", "code": slug[:8],
+             "service_types": ["benefits"]},
+        )  # fmt: skip
+        assert office.status_code == 201, office.text
+        return org, office.json()["id"]
+
+    async def token(*organizations: int) -> str:
+        made = await _api(
+            staff, "POST", "/api/v1/tokens",
+            {"name": "limited", "organization_ids": list(organizations)},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        return str(made.json()["token"])
+
+    old, old_office = await job_centre("jobcenter-alt")
+    only_old, old_and_a, only_a = (
+        await token(old),
+        await token(old, ids["a"]),
+        await token(ids["a"]),
+    )
+    assert await AuditLog.exists().where(AuditLog.organization == old)
+    erased = await _api(
+        staff, "POST", f"/api/v1/organizations/{old}/erasure", {"confirm": "jobcenter-alt"}
+    )
+    assert erased.status_code == 200, erased.text
+    new, new_office = await job_centre("jobcenter-neu")
+    if app.state.settings.is_sqlite:  # the case of the finding: the ids come again
+        assert (new, new_office) == (old, old_office)
+    await make_staff_user("admin.neu", PASSWORD, "admin", organization=new)
+
+    def bearer(value: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {value}"}
+
+    # the tokens limited to the erased centre are revoked (dropping it from the limit would
+    # have widened the second to all of the coordinator's job centres); the others work
+    for value in (only_old, old_and_a):
+        refused = await client.get("/api/v1/results/overview", headers=bearer(value))
+        assert refused.status_code == 401, refused.text
+    assert (await client.get("/api/v1/results/overview", headers=bearer(only_a))).status_code == 200
+    # the new centre's admin reads nothing of the erased centre in the audit log
+    await staff.login("admin.neu", PASSWORD)
+    log = await staff.client.get("/api/v1/audit")
+    assert log.status_code == 200, log.text
+    assert "jobcenter-alt" not in log.text and log.json(), log.text
+    assert {e["organization_id"] for e in log.json()} <= {new, None}
+    # the erased centre's entries are kept for the operator, under no job centre or account
+    kept = await AuditLog.select(AuditLog.user, AuditLog.detail).where(
+        AuditLog.organization.is_null()
+    )
+    details = [e["detail"] if isinstance(e["detail"], dict) else json.loads(e["detail"])
+               for e in kept]  # fmt: skip
+    detached = [e for e, d in zip(kept, details, strict=True)
+                if d.get("erased_organization") == old]  # fmt: skip
+    assert detached and all(e["user"] is None for e in detached)
+    (record,) = [d for d in details if d.get("slug") == "jobcenter-alt" and "tokens_revoked" in d]
+    assert record["tokens_revoked"] == 2 and record["audit_entries_detached"] == len(detached)
+
+
 async def test_an_erasure_holds_the_write_lock_before_it_reads(
     app: Any, staff: StaffClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
