@@ -483,6 +483,10 @@ def cmd_retention(args: argparse.Namespace) -> int:
         print(f"resonanz: {exc}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in plan.counts.items())
+    counts += (
+        f" (responses counted up to {plan.counted_before.isoformat()}: those of the month in "
+        "progress are deleted too, uncounted)"
+    )
     if args.dry_run:
         print(f"would delete all data of {plan.organization} ({plan.slug}): {counts}")
         return 0

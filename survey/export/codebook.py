@@ -108,10 +108,10 @@ ACCOUNTING = {
         "generalized to a quarter that the period covers only in part",
     ),
     "not_selected": Text(
-        "mit einem zurückgehaltenen oder verallgemeinerten Wert, den die Filter (oder ein "
-        "Zugriff nur auf einzelne Standorte) nicht auswählen",
-        "with a withheld or generalized value that the filters (or access to single offices "
-        "only) do not select",
+        "für den Zeitraum veröffentlicht, aber nicht in dieser Datei (von den Filtern nicht "
+        "ausgewählt oder außerhalb der eigenen Standorte)",
+        "published for the period but not in this file (not selected by the filters, or "
+        "outside the offices you may export)",
     ),
 }  # fmt: skip
 
@@ -122,10 +122,12 @@ def accounting_lines(acc: Accounting, lang: str) -> list[str]:
     lines = [
         f"### {'Antworten des Zeitraums' if de else 'Responses of the period'}",
         "",
-        (f"Antworten des Zeitraums in den exportierten Standorten, die die Filter nach ihren "
-         f"wahren Werten verlangen: {acc.responses}, davon:" if de else
-         f"Responses of the period in the exported offices that the filters ask for by their "
-         f"true values: {acc.responses}, of which:"),
+        (f"Antworten des Zeitraums in den Jobcentern dieses Exports (alle ihre Standorte, "
+         f"unabhängig von den übrigen Filtern; nur die exportierten Zeilen hängen von ihnen "
+         f"ab): {acc.responses}, davon:" if de else
+         f"Responses of the period in the job centres of this export (all their offices, "
+         f"whatever the other filters; only the exported rows depend on them): "
+         f"{acc.responses}, of which:"),
         "",
     ]  # fmt: skip
     for name, text in ACCOUNTING.items():

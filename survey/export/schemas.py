@@ -60,8 +60,11 @@ class VariableCounts(msgspec.Struct):
 
 
 class Accounting(msgspec.Struct):
-    """Every response of the export's period in the exported offices that the filters ask
-    for by its true values, by what became of it; the five counts add up to `responses`."""
+    """Every response of the export's period (by its true month) in the job centres the export
+    covers (the `jobcentre` filter, else all the user's), in all their offices whatever the
+    other filters, by what became of it; the five counts add up to `responses`. Only
+    `exported` (the file's rows) and `not_selected` (the rest) depend on the other filters
+    and the user's offices, so no count is finer than the rows themselves."""
 
     responses: int
     exported: int
@@ -73,8 +76,8 @@ class Accounting(msgspec.Struct):
     partial_quarter: int
     """Published for a quarter that the period covers only in part, so outside the period."""
     not_selected: int
-    """Published with a value withheld or generalized that the filters (or a scope of single
-    offices, for rows whose office is withheld) do not select."""
+    """Published for the period but not in this file: not selected by the filters (which
+    select by published values), or outside the offices the user may export."""
     partial_quarters: list[str]
     """Complete quarters the period covers only in part, as 2025-Q4."""
     aligned_from: str | None

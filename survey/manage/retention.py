@@ -14,14 +14,17 @@ from typing import Any
 import msgspec
 
 from survey.dashboard import stored
+from survey.dashboard.filters import month_index, published_through
 from survey.dashboard.queries import mark_comments_changed
 from survey.errors import Forbidden, Invalid, refuse
 from survey.i18n import N_
-from survey.manage import audit
+from survey.manage import audit, locks
 from survey.manage.access import NOT_YOURS, Actor
 from survey.manage.schemas import ErasureOut
 from survey.respond.store import LOCAL_ZONE
 from survey.tables import (
+    ApiToken,
+    AuditLog,
     Link,
     Membership,
     Office,
@@ -133,10 +136,24 @@ class Erasure(msgspec.Struct):
     organization: str
     slug: str
     counts: dict[str, int]
+    counted_before: dt.date
+    """Responses, answers and free-text answers are counted up to the day before this one."""
 
 
-async def erasure(slug: str) -> Erasure:
-    """What deleting all data of a job centre removes (its users lose their roles there)."""
+def counted_before(on: dt.date | None = None) -> dt.date:
+    """The first day of the month in progress as the figures see it (the day after the last
+    month any figure counts, filters.published_through): the counts of an erasure stop there,
+    so that a new response never moves them (it would show who just answered, how many
+    questions, whether with a comment); the responses from that day on are deleted all the
+    same. Only imports into past months and retention add or remove rows before it."""
+    index = month_index(published_through(on or today())) + 1
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+async def erasure(slug: str, on: dt.date | None = None) -> Erasure:
+    """What deleting all data of a job centre removes (its users lose their roles there);
+    the responses of the month in progress are removed too but not counted."""
+    before = counted_before(on)
     org = await Organization.select().where(Organization.slug == slug).first()
     if org is None:
         known = sorted(r["slug"] for r in await Organization.select(Organization.slug))
@@ -145,16 +162,16 @@ async def erasure(slug: str) -> Erasure:
         r["id"] for r in await Office.select(Office.id).where(Office.organization == org["id"])
     ]
     ids = offices or [-1]
-    responses = await Response.count().where(Response.office.is_in(ids))
+    responses = await Response.count().where(Response.office.is_in(ids) & (Response.day < before))
+    counted = (
+        "(SELECT id FROM response WHERE day < {} AND office IN "
+        "(SELECT id FROM office WHERE organization = {}))"
+    )
     answers = await Response.raw(
-        "SELECT COUNT(*) AS n FROM answer WHERE response IN "
-        "(SELECT id FROM response WHERE office IN (SELECT id FROM office WHERE organization = {}))",
-        org["id"],
+        f"SELECT COUNT(*) AS n FROM answer WHERE response IN {counted}", before, org["id"]
     )
     texts = await Response.raw(
-        "SELECT COUNT(*) AS n FROM text_answer WHERE response IN "
-        "(SELECT id FROM response WHERE office IN (SELECT id FROM office WHERE organization = {}))",
-        org["id"],
+        f"SELECT COUNT(*) AS n FROM text_answer WHERE response IN {counted}", before, org["id"]
     )
     return Erasure(
         organization=org["name"],
@@ -172,12 +189,14 @@ async def erasure(slug: str) -> Erasure:
                 (Membership.organization == org["id"]) | Membership.office.is_in(ids)
             ),
         },
+        counted_before=before,
     )
 
 
 async def erase(slug: str, actor: Actor | None = None) -> Erasure:
-    """Delete every row of the job centre in one transaction; the audit log keeps that it
-    happened (with the counts, not the data). Users left without any role are deactivated.
+    """Delete every row of the job centre in one transaction, the month in progress's
+    responses too; the audit log keeps that it happened (with the dry run's counts, not the
+    data). Users left without any role are deactivated.
     `actor`: who asked for it on a page or through the API (None: the command line)."""
     plan = await erasure(slug)
     org = await Organization.select(Organization.id).where(Organization.slug == slug).first()
@@ -185,7 +204,11 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     org_id = org["id"]
     sub = "SELECT id FROM office WHERE organization = {}"
     responses = f"SELECT id FROM response WHERE office IN ({sub})"
-    async with Organization._meta.db.transaction():
+    # IMMEDIATE on SQLite (the write lock from the start: it reads, then writes, while the
+    # dashboards' warming may write), the job centre's row locked on PostgreSQL
+    async with locks.held("SELECT id FROM organization WHERE id = {} FOR UPDATE", org_id):
+        if not await Organization.exists().where(Organization.id == org_id):
+            raise LookupError(f"job centre {slug!r} was deleted meanwhile")
         members = await Membership.select(Membership.user).where(
             (Membership.organization == org_id)
             | Membership.office.is_in(
@@ -224,14 +247,20 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
         for m in {r["user"] for r in members}:
             if not await Membership.exists().where(Membership.user == m):
                 await User.update({User.active: False}).where(User.id == m)
-        # the entry belongs to no job centre any more (none is left to read it under), so
-        # the person who erased it finds it under their own name
+        tokens = await _revoke_tokens_of(org_id)
+        entries = await _detach_audit_entries(org_id)
+        # the entry belongs to no job centre (none is left to read it under, and on SQLite a
+        # later one may get the same id), so the person who erased it finds it under their
+        # own name; from the command line only the operator reads it, in the database
         await audit.record(
             actor,
             "organization_erased",
-            None if actor else org_id,
+            None,
             organization_id=org_id,
             slug=slug,
+            counted_before=plan.counted_before.isoformat(),
+            tokens_revoked=tokens,
+            audit_entries_detached=entries,
             **plan.counts,
         )
     # again once it is committed: a figure made meanwhile from the data before (the warming,
@@ -239,6 +268,46 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     await mark_comments_changed()
     await stored.forget()
     return plan
+
+
+async def _revoke_tokens_of(org_id: int) -> int:
+    """Revoke every API token limited to the erased job centre (among others or alone):
+    SQLite may give a later job centre its id, and the limit would then cover that one.
+    Dropping the id from the limit would not do: an empty limit means all of the user's."""
+    rows = await ApiToken.select(ApiToken.id, ApiToken.organizations).where(
+        ApiToken.revoked == False  # noqa: E712 (a Piccolo condition, not a comparison)
+    )
+    named = []
+    for r in rows:
+        raw = r["organizations"]
+        value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+        if org_id in (value or []):
+            named.append(r["id"])
+    if named:
+        await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.id.is_in(named))
+    return len(named)
+
+
+async def _detach_audit_entries(org_id: int) -> int:
+    """The erased job centre's audit entries are kept (who did what and when while its data
+    existed: an export before the erasure stays accountable) but belong to no job centre and
+    no account any more, so that no later job centre (SQLite may give it the same id) and no
+    other job centre of their users reads them; each keeps the erased id in its detail and
+    the user's name, for the operator, who reads them in the database."""
+    rows = await AuditLog.select(AuditLog.id, AuditLog.detail).where(
+        AuditLog.organization == org_id
+    )
+    for r in rows:
+        raw = r["detail"]
+        detail = msgspec.json.decode(raw or "{}") if isinstance(raw, str | bytes) else raw
+        await AuditLog.update(
+            {
+                AuditLog.organization: None,
+                AuditLog.user: None,
+                AuditLog.detail: {**(detail or {}), "erased_organization": org_id},
+            }
+        ).where(AuditLog.id == r["id"])
+    return len(rows)
 
 
 async def _slug_of(actor: Actor, org_id: int) -> str:
@@ -257,6 +326,7 @@ def _out(org_id: int, plan: Erasure, erased: bool) -> ErasureOut:
         organization=plan.organization,
         slug=plan.slug,
         counts=plan.counts,
+        counted_before=plan.counted_before,
         erased=erased,
     )
 

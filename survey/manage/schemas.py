@@ -93,7 +93,11 @@ class ErasureOut(msgspec.Struct):
     slug: str
     counts: dict[str, int]
     """Rows deleted (or, for the dry run, that would be): offices, links, responses, answers,
-    text_answers, questionnaires, roles."""
+    text_answers, questionnaires, roles. Responses, answers and text_answers are those
+    received before `counted_before`."""
+    counted_before: dt.date
+    """The first day of the month in progress: its responses are deleted as well but counted
+    in no figure, here neither (a new response would move the count)."""
     erased: bool
     """False for the dry run."""
 

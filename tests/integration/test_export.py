@@ -906,6 +906,54 @@ async def test_the_codebook_accounts_for_every_response_of_a_period_starting_mid
     assert 'data-testid="export-partial-quarter"' not in page.text
 
 
+async def test_the_accounting_counts_no_finer_cell_than_the_rows_whatever_the_filters(
+    client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """t22's finding 5: the accounting counted the responses the filters named by their true
+    values, so `office=B&language=ps&from=2025-09&to=2025-09` said responses = 1 (the Pashto
+    one, left out), and differencing filters undid the generalization. Now only the rows
+    (the file's own count) and the rest depend on the filters."""
+    from survey.export import microdata
+
+    monkeypatch.setattr(microdata, "last_complete_month", lambda today=None: LAST)
+    w = await _quarter_world(app)
+    bearer = {"authorization": f"Bearer {w.token}"}
+    fixed = ("responses", "left_out", "held_back", "partial_quarter")
+    for period in ({"from": "2025-09", "to": "2025-09"}, {"from": "2025-08", "to": LAST}):
+        unfiltered = (
+            await client.get("/api/v1/exports/codebook", params=period, headers=bearer)
+        ).json()["anonymization"]["accounting"]
+        for filters in (
+            {"office": str(w.b), "language": "ps"},
+            {"office": str(w.b)},
+            {"language": "ps", "mode": "kiosk"},
+            {"language": "tr", "service_type": "benefits"},
+            {"office": str(w.a), "language": "de"},
+            {"jobcentre": str(w.jc)},
+        ):
+            params = {**period, **filters}
+            book = (
+                await client.get("/api/v1/exports/codebook", params=params, headers=bearer)
+            ).json()
+            acc = book["anonymization"]["accounting"]
+            assert {p: acc[p] for p in fixed} == {p: unfiltered[p] for p in fixed}, params
+            rows = await _get(client, w.token, format="csv", **params)
+            assert acc["exported"] == book["rows"] == len(rows.text.strip().splitlines()) - 1
+            parts = ("exported", "left_out", "held_back", "partial_quarter", "not_selected")
+            assert sum(acc[p] for p in parts) == acc["responses"], params
+    # September: 6 German, 2 Turkish (in Q3's rows) and the Pashto one (left out)
+    assert unfiltered["responses"] == 6 * 4 + 2 * 3 + 1 and unfiltered["left_out"] == 1
+    one = (
+        await client.get(
+            "/api/v1/exports/codebook",
+            params={"from": "2025-09", "to": "2025-09", "office": str(w.b), "language": "ps"},
+            headers=bearer,
+        )
+    ).json()["anonymization"]["accounting"]
+    assert one["responses"] == 6 + 2 + 1 and one["exported"] == 0
+    assert one["not_selected"] == 6  # September's German rows, published and filtered out
+
+
 async def test_the_codebook_counts_per_column_what_the_rows_carry(
     client: httpx.AsyncClient, app: Litestar
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -1242,10 +1243,13 @@ async def test_all_data_of_a_job_centre_are_deleted_after_a_dry_run_and_its_name
     app: Any, staff: StaffClient, world: World
 ) -> None:
     from survey.tables import Response
-    from tests.builders import make_link, make_responses
+    from tests.builders import in_closed_month, make_link, make_responses
 
     ids = world.ids
-    await make_responses(app.state.engine, await make_link(ids["office_a"]), [FULL_ANSWERS] * 3)
+    await make_responses(
+        app.state.engine, await make_link(ids["office_a"]), [FULL_ANSWERS] * 3,
+        when=in_closed_month(),
+    )  # fmt: skip
     await make_responses(app.state.engine, await make_link(ids["office_b"]), [FULL_ANSWERS] * 2)
     await staff.login("admin.a", PASSWORD)
     refused = [
@@ -1295,6 +1299,188 @@ async def test_all_data_of_a_job_centre_are_deleted_after_a_dry_run_and_its_name
         f"/api/v1/organizations/{ids['a']}/erasure", json={"confirm": slug}
     )
     assert again.status_code == 401, "admin.a had no other role: deactivated, signed out"
+
+
+def _erasure_counts(page: str) -> str:
+    found = re.search(r'<table data-testid="erasure-counts">.*?</table>', page, re.S)
+    assert found, page[:500]
+    return found[0]
+
+
+async def test_the_erasure_dry_run_does_not_move_when_a_client_answers_and_still_deletes_it(
+    app: Any, staff: StaffClient, world: World
+) -> None:
+    """t22's finding 4: the dry run counted the month in progress, so asking before and
+    after one response told who had just answered, how many items and whether with a
+    comment. It counts up to the month in progress and says so; the erasure deletes all."""
+    from survey.tables import Response
+    from tests.builders import in_closed_month, make_responses
+
+    # the first day of the month in progress as every figure sees it
+    day = queries.next_month(in_closed_month().date()).isoformat()
+    ids = world.ids
+    link = await make_link(ids["office_a"])
+    with_text = {**FULL_ANSWERS, "comment": "Danke"}
+    await make_responses(app.state.engine, link, [with_text] * 3, when=in_closed_month())
+    await staff.login("coord", PASSWORD)  # the network's coordinator may ask for every member
+    api = f"/api/v1/organizations/{ids['a']}/erasure"
+    page = f"/manage/organizations/{ids['a']}/erase"
+    before = (await staff.client.get(api)).json()
+    before_page = (await staff.client.get(page, params={"lang": "en"})).text
+    assert (before["counts"]["responses"], before["counts"]["answers"]) == (3, 3 * 8)
+    assert before["counts"]["text_answers"] == 3
+    # a client answers the survey through its public link, with a comment
+    sent = await staff.client.post(
+        "/api/v1/responses",
+        json={
+            "link": link.token,
+            "submission_id": str(uuid.uuid4()),
+            "locale": "de",
+            "answers": with_text,
+            "issued": make_stamp(SECRET, link.token, time.time() - 60),
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    assert await Response.count() == 4
+    after = (await staff.client.get(api)).json()
+    assert after == before, "the dry run moved with one response of the month in progress"
+    after_page = (await staff.client.get(page, params={"lang": "en"})).text
+    assert _erasure_counts(after_page) == _erasure_counts(before_page)
+    # and it says in words that the month in progress is deleted too
+    assert before["counted_before"] == day
+    assert f"Responses received from {day} on (the month in progress) are deleted" in after_page
+    de = await staff.client.get(page, params={"lang": "de"})
+    assert f"Antworten, die ab dem {day} eingegangen sind" in de.text, de.text
+    # the erasure deletes the response of the month in progress as well, and reports and
+    # audits the dry run's counts
+    done = await staff.client.post(
+        api, json={"confirm": before["slug"]}, headers={"x-csrf-token": await _csrf(staff.client)}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["counts"] == before["counts"]
+    assert await Response.count() == 0
+    entry = await AuditLog.select().where(AuditLog.action == "organization_erased").first()
+    detail = entry["detail"] if isinstance(entry["detail"], dict) else json.loads(entry["detail"])
+    assert detail["responses"] == 3 and detail["counted_before"] == day
+
+
+async def test_nothing_of_an_erased_job_centre_applies_to_a_later_one(
+    app: Any, client: httpx.AsyncClient, staff: StaffClient, world: World
+) -> None:
+    """t22's finding 6: on SQLite a job centre made after the erasure of the newest one gets
+    its id (and offices those of its offices). Its audit entries and the API tokens limited
+    to it then applied to the new one: the new admin read the erased centre's log, and a
+    token limited to the erased centre saw the new centre's offices. The erasure revokes
+    every token whose limit names the centre and detaches its audit entries."""
+    ids = world.ids
+    await staff.login("coord", PASSWORD)
+
+    async def job_centre(slug: str) -> tuple[int, int]:
+        made = await _api(
+            staff, "POST", "/api/v1/organizations",
+            {"name": slug.title(), "slug": slug, "network_id": ids["network"]},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        org = made.json()["id"]
+        office = await _api(
+            staff, "POST", "/api/v1/offices",
+            {"organization_id": org, "name": f"{slug}-mitte", "code": slug[:8],
+             "service_types": ["benefits"]},
+        )  # fmt: skip
+        assert office.status_code == 201, office.text
+        return org, office.json()["id"]
+
+    async def token(*organizations: int) -> str:
+        made = await _api(
+            staff, "POST", "/api/v1/tokens",
+            {"name": "limited", "organization_ids": list(organizations)},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        return str(made.json()["token"])
+
+    old, old_office = await job_centre("jobcenter-alt")
+    only_old, old_and_a, only_a = (
+        await token(old),
+        await token(old, ids["a"]),
+        await token(ids["a"]),
+    )
+    assert await AuditLog.exists().where(AuditLog.organization == old)
+    erased = await _api(
+        staff, "POST", f"/api/v1/organizations/{old}/erasure", {"confirm": "jobcenter-alt"}
+    )
+    assert erased.status_code == 200, erased.text
+    new, new_office = await job_centre("jobcenter-neu")
+    if app.state.settings.is_sqlite:  # the case of the finding: the ids come again
+        assert (new, new_office) == (old, old_office)
+    await make_staff_user("admin.neu", PASSWORD, "admin", organization=new)
+
+    def bearer(value: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {value}"}
+
+    # the tokens limited to the erased centre are revoked (dropping it from the limit would
+    # have widened the second to all of the coordinator's job centres); the others work
+    for value in (only_old, old_and_a):
+        refused = await client.get("/api/v1/results/overview", headers=bearer(value))
+        assert refused.status_code == 401, refused.text
+    assert (await client.get("/api/v1/results/overview", headers=bearer(only_a))).status_code == 200
+    # the new centre's admin reads nothing of the erased centre in the audit log
+    await staff.login("admin.neu", PASSWORD)
+    log = await staff.client.get("/api/v1/audit")
+    assert log.status_code == 200, log.text
+    assert "jobcenter-alt" not in log.text and log.json(), log.text
+    assert {e["organization_id"] for e in log.json()} <= {new, None}
+    # the erased centre's entries are kept for the operator, under no job centre or account
+    kept = await AuditLog.select(AuditLog.user, AuditLog.detail).where(
+        AuditLog.organization.is_null()
+    )
+    details = [e["detail"] if isinstance(e["detail"], dict) else json.loads(e["detail"])
+               for e in kept]  # fmt: skip
+    detached = [e for e, d in zip(kept, details, strict=True)
+                if d.get("erased_organization") == old]  # fmt: skip
+    assert detached and all(e["user"] is None for e in detached)
+    (record,) = [d for d in details if d.get("slug") == "jobcenter-alt" and "tokens_revoked" in d]
+    assert record["tokens_revoked"] == 2 and record["audit_entries_detached"] == len(detached)
+
+
+async def test_an_erasure_holds_the_write_lock_before_it_reads(
+    app: Any, staff: StaffClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found trying finding 6 on the demo: erasing a job centre just after making one answered
+    503 "database is locked" on SQLite. The erasure read in a deferred transaction, the
+    dashboards' warming wrote meanwhile, and the erasure's first write then failed. It now
+    takes the write lock first (IMMEDIATE; the job centre's row on PostgreSQL): another
+    writer coming between its reading and its writing waits instead."""
+    import sqlite3
+
+    settings = app.state.settings
+    raw = Organization.raw
+    other_writer: list[bool] = []
+
+    def writes_between(*args: Any) -> Any:
+        if settings.is_sqlite and not other_writer and str(args[0]).startswith("DELETE"):
+            other = sqlite3.connect(settings.sqlite_path, timeout=0)
+            try:
+                other.execute(
+                    "INSERT INTO heartbeat (name, at) VALUES ('other', '2026-01-01') "
+                    "ON CONFLICT (name) DO UPDATE SET at = excluded.at"
+                )
+                other.commit()
+                other_writer.append(True)
+            except sqlite3.OperationalError:  # locked: it would wait for the erasure
+                other_writer.append(False)
+            finally:
+                other.close()
+        return raw(*args)
+
+    monkeypatch.setattr(Organization, "raw", writes_between)
+    await staff.login("admin.a", PASSWORD)
+    slug = (await staff.client.get(f"/api/v1/organizations/{world.ids['a']}/erasure")).json()
+    done = await _api(
+        staff, "POST", f"/api/v1/organizations/{world.ids['a']}/erasure", {"confirm": slug["slug"]}
+    )
+    assert done.status_code == 200, done.text
+    assert other_writer == ([False] if settings.is_sqlite else [])
+    assert not await Organization.exists().where(Organization.id == world.ids["a"])
 
 
 async def test_a_coordinator_manages_the_member_job_centres_of_their_own_network_only(
