@@ -3,7 +3,8 @@ of the comparison group are clearly above (or below) its average, so a team lead
 to ask.
 
 The benchmark's model and rule (`results.group_model` and `model_verdict`: the random-effects
-model is 95% sure that the unit's true index lies above or below the group's average), one
+model is at least 97.5% sure that the unit's true index lies above or below the group's
+average: the 95% interval of the difference lies wholly on one side of zero), one
 question at a time, on the published counts of the protected table only. What is said, and to
 whom:
 
