@@ -83,12 +83,15 @@ LONG_FIRST = (
     "integration/test_schema_fuzz.py",
     "integration/test_workers.py",
     "integration/test_crash.py",
+    "integration/test_cli.py",
     "browser/test_staff_pages.py",
     "browser/test_manage.py",
     "browser/test_accessibility.py",
 )
-"""Files whose tests take 15–60 s each: started first within their group, so that the two
-workers do not end with one of them running a long test alone (longest first)."""
+"""Files whose tests take 15–60 s each (test_cli: the shared demo database is loaded for
+its first test): started first within their group, so that the workers do not end with one
+of them running a long test alone (longest first). `make test` hands each worker two tests
+at a time in this order (Makefile: --maxschedchunk)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
