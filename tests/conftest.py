@@ -83,12 +83,15 @@ LONG_FIRST = (
     "integration/test_schema_fuzz.py",
     "integration/test_workers.py",
     "integration/test_crash.py",
+    "integration/test_cli.py",
     "browser/test_staff_pages.py",
     "browser/test_manage.py",
     "browser/test_accessibility.py",
 )
-"""Files whose tests take 15–60 s each: started first within their group, so that the two
-workers do not end with one of them running a long test alone (longest first)."""
+"""Files whose tests take 15–60 s each (test_cli: the shared demo database is loaded for
+its first test): started first within their group, so that the workers do not end with one
+of them running a long test alone (longest first). `make test` hands each worker two tests
+at a time in this order (Makefile: --maxschedchunk)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -161,10 +164,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_migrated() -> str:
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need RESONANZ_TEST_POSTGRES=postgresql://... (CI sets it)")
+    name = urlsplit(POSTGRES_URL).path.lstrip("/")
     if POSTGRES_URL != POSTGRES_ADMIN_URL:
-        run_async(_create_database(POSTGRES_ADMIN_URL, urlsplit(POSTGRES_URL).path.lstrip("/")))
+        run_async(_create_database(POSTGRES_ADMIN_URL, name))
+    run_async(_commit_without_waiting(POSTGRES_ADMIN_URL, name))
     run_async(migrate(make_engine(Settings(database_url=POSTGRES_URL))))
     return POSTGRES_URL
+
+
+async def _commit_without_waiting(admin_url: str, name: str) -> None:
+    """The suite's own databases commit without waiting for the WAL to reach the disk
+    (`synchronous_commit = off`, for the connections made from now on). A commit is visible
+    and kept as before while PostgreSQL runs, which no test stops: only a crash of the
+    server itself could lose the last commits. On a server with fsync on (a developer's) the
+    suite's commits waited for the disk, one flush each."""
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        await conn.close()
 
 
 async def _create_database(admin_url: str, name: str) -> None:
@@ -260,6 +280,7 @@ def postgres_demo_template(postgres_migrated: str, tmp_path_factory: pytest.Temp
 
     def load() -> None:
         run_async(_recreate_database(POSTGRES_ADMIN_URL, name))
+        run_async(_commit_without_waiting(POSTGRES_ADMIN_URL, name))
         url = urlunsplit(urlsplit(POSTGRES_ADMIN_URL)._replace(path=f"/{name}"))
         run_async(_load_demo_core(url))
 
@@ -294,6 +315,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
             template = request.getfixturevalue("postgres_demo_template")
             name = urlsplit(url).path.lstrip("/") + "_demo_copy"  # this worker's
             run_async(_recreate_database(POSTGRES_ADMIN_URL, name, template))
+            run_async(_commit_without_waiting(POSTGRES_ADMIN_URL, name))
             url = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
         else:
             _empty_postgres(url)
