@@ -90,7 +90,10 @@ ADJUSTED_AXIS = N_("Index adjusted for client mix (0–100)")
 """The caterpillar's axis when the model runs on the adjusted index
 (survey/dashboard/casemix.py)."""
 ADJUSTED_AXIS_SHORT = N_("Adjusted index (0–100)")
-"""The funnel's vertical axis, too short for the long title on a phone."""
+"""The funnel's vertical axis, too short for the long title on a phone; also the
+caterpillar's axis on a phone."""
+INDEX_AXIS_SHORT = N_("Index (0–100)")
+"""The caterpillar's axis on a phone, where its names leave the plot about 100 px."""
 MODEL_WORDS = {"above": N_("clearly above average"), "below": N_("clearly below average")}
 LEVEL_WORDS = {
     "office": {"office": N_("Office"), "overall": N_("all offices")},
@@ -112,10 +115,11 @@ def benchmark_charts(
     upright = {"index": gettext(ADJUSTED_AXIS_SHORT)} if adjusted else {}
     funnel = funnel_spec(parts.funnel, lang=lang, names=True, labels=labels | upright)
     _labels_by_importance(funnel, parts)
-    charts = {
-        "funnel": funnel,
-        "caterpillar": caterpillar_spec(parts.comparison.offices, labels=labels | adjusted),
-    }
+    caterpillar = caterpillar_spec(parts.comparison.offices, labels=labels | adjusted)
+    # where its title would take more than a line (a phone), the page shows this one
+    short = gettext(ADJUSTED_AXIS_SHORT if adjusted else INDEX_AXIS_SHORT)
+    caterpillar["layout"].setdefault("meta", {})["short_titles"] = {"xaxis": short}
+    charts = {"funnel": funnel, "caterpillar": caterpillar}
     return charts  # their legends and notes stay clear of the x-axis title (analysis.charts)
 
 

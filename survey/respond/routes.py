@@ -227,6 +227,17 @@ def client_address(request: Request[Any, Any, Any], proxies: tuple[str, ...]) ->
     return next((h for h in reversed(hops) if h and h not in proxies), None)
 
 
+def _kiosk_thanks(link: LinkInfo, locale: str, outcome: Outcome) -> ASGIApp:
+    """A kiosk's form sent without JavaScript: the thank-you page in the client's language as
+    the answer to the POST itself, at the form's address (the start's, /k/<token>), so that
+    no address names the client's language. A reload sends the same answers again; that
+    duplicate is redirected to the thank-you page without a language (the tablet's), so the
+    next client sees neither the last one's language nor, after the reset, their answers."""
+    if outcome == "duplicate":
+        return see_other(f"/k/{link.token}/thanks")
+    return _sent(page.thanks(link, locale, kind="k"))
+
+
 def _in_language(exc: DomainError, locale: str) -> DomainError:
     """The reason also in the respondent's language (`message`), for the kiosk to show."""
     exc.extra.setdefault("message", translations(locale).gettext(exc.detail))
@@ -327,6 +338,8 @@ class RespondController(Controller):
         if outcome == "conflict":  # in the form's language, as every other refusal here
             sent_before = Conflict(N_("These answers were already sent with different content."))
             return _sent(_error_page(sent_before, locale, kind, token))
+        if kind == "k":
+            return _kiosk_thanks(link, locale, outcome)
         return see_other(f"/{kind}/{token}/thanks?lang={locale}")
 
     @get(["/s/{token:str}/thanks", "/k/{token:str}/thanks"], cache_control=None)

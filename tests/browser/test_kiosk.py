@@ -269,3 +269,37 @@ def test_an_offline_reload_after_sending_starts_in_the_tablets_language_and_keep
     tablet.set_offline(False)
     _wait_for(lambda: len(_responses_since(demo_server, before)) == 1, 90, "the queued answer")
     assert [locale for _, locale in _responses_since(demo_server, before)] == ["tr"]
+
+
+def test_without_javascript_the_thank_you_page_names_no_language_and_a_reload_shows_the_tablets(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    """The plain form POST of a tablet without JavaScript: the thank-you page was at
+    /k/<token>/thanks?lang=<the client's>, so a reload showed the next client the last one's
+    language for the 8 s before the reset. It is the POST's own answer now, at the start's
+    address; a reload sends the same answers again and is thanked in the tablet's language."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="de-DE", java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        url = _new_kiosk_link(demo_server)
+        kiosk = KioskPage(page).open(url)
+        before = _last_id(demo_server)
+        kiosk.choose("ar")
+        kiosk.survey.answer(CLIENTS["ar"]).send()
+        kiosk.survey.send_anyway()  # the server asks about the questions left out
+        page.get_by_test_id("thanks").wait_for()
+        assert page.get_attribute("html", "lang") == "ar", "thanked in the client's language"
+        assert page.url == url, "the start's address, no language in it"
+        page.reload()
+        page.get_by_test_id("thanks").wait_for()
+        assert page.get_attribute("html", "lang") == "de", "the tablet's language, not the client's"
+        assert "lang=" not in page.url
+        assert "شكرا" not in page.content()
+        assert page.get_by_test_id("again").get_attribute("href") == url.removeprefix(
+            demo_server.base_url
+        )
+        assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
+    finally:
+        context.close()

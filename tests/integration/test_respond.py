@@ -190,15 +190,22 @@ async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> N
     head = await client.head(f"/s/{personal.token}")
     assert (head.status_code, head.content) == (200, b""), "HEAD is GET without the body"
     assert int(head.headers["content-length"]) > 1000
-    stored = await client.post(f"/k/{kiosk.token}", data=_form(str(uuid.uuid4()), **FULL_ANSWERS))
-    assert stored.headers["location"].startswith(f"/k/{kiosk.token}/thanks")
+    form = {**_form(str(uuid.uuid4()), **FULL_ANSWERS), "lang": "uk"}
+    thanks = await client.post(f"/k/{kiosk.token}", data=form)
+    # the kiosk's thank-you is the POST's answer: no address with the client's language
+    assert thanks.status_code == 200 and "location" not in thanks.headers
+    assert '<html lang="uk"' in thanks.text and 'data-testid="thanks"' in thanks.text
     row = await Response.select(Response.mode).first()
     assert row == {"mode": "kiosk"}
-    thanks = await client.get(stored.headers["location"])
     assert f'href="/k/{kiosk.token}"' in thanks.text, (
         "the next client does not inherit the language"
     )
     assert "lang=" not in thanks.text.split('data-again-url="')[1].split('"')[0]
+    # the same answers again (a reload of that page): thanked in the tablet's language
+    again = await client.post(f"/k/{kiosk.token}", data=form)
+    assert (again.status_code, again.headers["location"]) == (303, f"/k/{kiosk.token}/thanks")
+    assert '<html lang="de"' in (await client.get(again.headers["location"])).text
+    assert await Response.count() == 1
 
 
 async def test_it_refuses_unknown_and_inactive_links_with_a_reason(client: Client) -> None:

@@ -9,7 +9,9 @@ its axes have ranges around the points (2026-11-29, `_funnel_ranges`), and its c
 is named in the legend instead of by words on the plot (2026-11-29, `_hline`), and the funnel's
 and caterpillar's note of units left out is the x-axis title's second line (it was an
 annotation at y = -0.25 of the plot, on the title of a short plot), with their legend and the
-trend's at the figure's bottom edge and `xaxis.automargin` (2026-11-29, `_below_axis`)."""
+trend's at the figure's bottom edge and `xaxis.automargin` (2026-11-29, `_below_axis`), and
+the benchmark page's caterpillar names a shorter x-axis title for a phone in
+`layout.meta.short_titles` (2026-11-29, dashboard.js shows it where the title needs lines)."""
 
 from __future__ import annotations
 

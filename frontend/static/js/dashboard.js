@@ -38,6 +38,79 @@
       if (hit) { t.style.display = "none"; } else { kept.push(r); }
     });
   }
+  // Axis titles longer than the room their figure has (on a phone: the funnel's "Antworten
+  // (wirksam: so genau wie der Wert)", the caterpillar's "Index bereinigt um die
+  // Kundenstruktur (0–100)", cut at the right edge) are broken into lines at spaces, as even
+  // as they go, each no wider than twice the distance from the axis' middle to the nearer
+  // edge of the figure (plotly centres a title on its axis). A title that fits, as on a
+  // desktop, stays one line. Runs again after every resize, from the figure's own titles.
+  var measure = document.createElement("canvas").getContext("2d");
+  function textWidth(text, size, family) {
+    measure.font = size + "px " + family;
+    return measure.measureText(text).width;
+  }
+  function greedy(words, room, width) {
+    var lines = [];
+    words.forEach(function (word) {
+      var last = lines.length && lines[lines.length - 1] + " " + word;
+      if (last && width(last) <= room) { lines[lines.length - 1] = last; } else { lines.push(word); }
+    });
+    return lines;
+  }
+  function wrapLine(text, room, size, family) {
+    var width = function (s) { return textWidth(s, size, family); };
+    var words = text.split(" ");
+    if (width(text) <= room || words.length < 2) { return [text]; }
+    var count = greedy(words, room, width).length;
+    var low = Math.max.apply(null, words.map(width));
+    var high = room;
+    for (var i = 0; i < 12 && low < high; i++) {  // the narrowest room with as many lines
+      var middle = (low + high) / 2;
+      if (greedy(words, middle, width).length <= count) { high = middle; } else { low = middle + 0.5; }
+    }
+    return greedy(words, Math.max(high, low), width);
+  }
+  function wrapTitle(text, room, font) {
+    return text.split(/<br\s*\/?>/i).map(function (line) {
+      var span = /^<span style="font-size:(\d+)px">([^<]*)<\/span>$/.exec(line);
+      var words = span ? span[2] : line;
+      if (/[<&]/.test(words)) { return line; }  // other markup: as it is
+      return wrapLine(words, room, span ? +span[1] : font.size, font.family).map(function (part) {
+        return span ? '<span style="font-size:' + span[1] + 'px">' + part + "</span>" : part;
+      }).join("<br>");
+    }).join("<br>");
+  }
+  // A figure may name a shorter title for an axis whose own needs more than one line
+  // (layout.meta.short_titles, e.g. {"xaxis": "Bereinigter Index (0–100)"}).
+  function titlesThatFit(el) {
+    var full = el._fullLayout;
+    var meta = (el.layout && el.layout.meta) || {};
+    var update = {};
+    el.resonanzTitles = el.resonanzTitles || {};
+    ["xaxis", "yaxis"].forEach(function (name) {
+      var axis = full && full[name];
+      var own = el.layout[name] && el.layout[name].title;  // (plotly's placeholder is not)
+      if (!axis || !axis._length || !own || !own.text) { return; }
+      if (!(name in el.resonanzTitles)) { el.resonanzTitles[name] = own.text; }
+      var middle = axis._offset + axis._length / 2;
+      var edge = name === "xaxis" ? full.width : full.height;
+      var room = 2 * Math.min(middle, edge - middle) - 8;
+      var text = wrapTitle(el.resonanzTitles[name], room, axis.title.font);
+      var short = meta.short_titles && meta.short_titles[name];
+      if (short && text !== el.resonanzTitles[name]) { text = wrapTitle(short, room, axis.title.font); }
+      if (text !== own.text) { update[name + ".title.text"] = text; }
+    });
+    return Object.keys(update).length ? update : null;
+  }
+  function fitTitles(el, pass) {
+    var update = titlesThatFit(el);
+    if (!update || (pass || 0) > 2) { return Promise.resolve(); }
+    el.resonanzFitting = true;  // its own redraw does not start another
+    return window.Plotly.relayout(el, update).then(function () {
+      el.resonanzFitting = false;
+      return fitTitles(el, (pass || 0) + 1);  // the new margins may move an axis' middle
+    }, function () { el.resonanzFitting = false; });
+  }
   // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026") and
   // German numbers (decimal comma, thousands point: "75,3", as the tables beside the charts):
   // plotly's own "de" locale; plotly takes layout.separators from its decimal and thousands.
@@ -84,6 +157,9 @@
         modeBarButtonsToAdd: [svgButton(lang === "de" ? "Als SVG herunterladen" : "Download as SVG")],
         modeBarButtonsToRemove: ["lasso2d", "select2d"]
       }).then(function () {
+        return fitTitles(el);
+      }).then(function () {
+        el.on("plotly_afterplot", function () { if (!el.resonanzFitting) { fitTitles(el); } });
         if (el.hasAttribute("data-declutter")) {
           declutter(el);
           el.on("plotly_afterplot", function () { declutter(el); });
