@@ -240,6 +240,8 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
                     # the targets (the manager's four offices; one on its page) are cards too
                     targets = page.get_by_test_id("targets-table")
                     tables = [table] if name == "benchmark" else [table, targets]
+                    if name == "overview":  # and the office types (main offices, outreach)
+                        tables.append(page.get_by_test_id("kinds-table"))
                     if width == 1280:  # the desktop keeps its table as it was
                         for t in tables:
                             assert t.evaluate("t => getComputedStyle(t).display") == "table"
@@ -268,6 +270,9 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
                         for test_id in ("target-now", "target-status"):
                             cell = target.get_by_test_id(test_id)
                             assert cell.evaluate(IN_VIEW, targets_wrap), f"{where}: {test_id}"
+                    for t in tables:  # no table scrolls sideways inside its card
+                        fits = "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1"
+                        assert t.evaluate(fits), f"{where}: {t}"
                     assert not page.evaluate(MODEBAR_ON_TICKS), where
                     # the axis titles inside their chart (the funnel's and the caterpillar's
                     # x-axis titles ran out of it at 360 px: broken into lines or shortened)
