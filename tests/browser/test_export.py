@@ -28,6 +28,13 @@ def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
         assert total > 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=artifacts_dir / "export-researcher-phone-de.png", full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})  # the separator's long choices
+        outside = page.evaluate("""() => [...document.querySelectorAll('form select')]
+            .filter(e => e.getBoundingClientRect().right
+                         > e.closest('form').getBoundingClientRect().right + 1)
+            .map(e => e.name)""")
+        assert outside == [], f"form fields out of their card at 360 px: {outside}"
+        page.set_viewport_size({"width": 390, "height": 844})
         name, body = export.download()
         assert name.endswith(".csv")
         table = list(csv.reader(io.StringIO(body.decode()), delimiter=";"))  # German default
