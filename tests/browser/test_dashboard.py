@@ -67,8 +67,16 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     if role == "network":  # the coordinator reads the members' figures, not their comments
         assert desktop.get_by_test_id("comments-not-readable").is_visible()
         assert not masked and desktop.get_by_test_id("comment").count() == 0
-    else:
+    else:  # a filtered view lists no comments (t22), the view without a filter does
+        assert desktop.get_by_test_id("comments-filtered").is_visible()
+        assert not masked and desktop.get_by_test_id("comment").count() == 0
+        desktop.get_by_test_id("comments-unfiltered").click()
+        desktop.wait_for_load_state()
+        assert "service_type" not in desktop.url
+        masked = re.search(rf"\[({kinds})\]", desktop.content())
         assert masked or "zu wenige Antworten" in desktop.content()
+        desktop.go_back()
+        desktop.wait_for_load_state()
     desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-office.png", full_page=True)
     assert "Monat" in dashboard.download_csv("csv-trend").splitlines()[0]
 
