@@ -579,7 +579,7 @@ async def _make_plan(
         accounting=_accounting(
             counts, outcome, request, jobcentre_of={o.id: o.jobcentre for o in offices},
             exported=rows, first_month=first_month, last_month=last_month, last=last,
-            in_period=lambda p: in_period[p.year, p.quarter, p.month],
+            in_period=lambda p: in_period[p.year, p.quarter, p.month], exportable=exportable,
         ),
     )  # fmt: skip
     period_from = first_month or min((c.month for c in counts), default=last_month)
@@ -674,6 +674,7 @@ def _accounting(
     last_month: str,
     last: str,
     in_period: Callable[[kanon.Published], bool],
+    exportable: set[int],
 ) -> Accounting:
     """What became of each response of the period (its true month in it) in the job centres
     the export covers (the `jobcentre` filter, else all the user's), all their offices
@@ -682,11 +683,15 @@ def _accounting(
     published for the period but not in this file (filtered out, or outside the user's
     offices). Only `exported` and the rest depend on the filters, and `exported` is the
     file's own row count: counted by the filters' true values, these figures gave exact
-    counts of any combination, down to one response (t22's finding 5; docs/exports.md)."""
+    counts of any combination, down to one response (t22's finding 5; docs/exports.md).
+    Only the offices the user may export are counted: a user limited to some offices of a
+    job centre learns nothing exact of its other offices (r23)."""
     tally = dict.fromkeys(("left_out", "held_back", "partial_quarter"), 0)
     responses = 0
     for cell, n in counts.items():
         if cell.month > last_month or (first_month is not None and cell.month < first_month):
+            continue
+        if cell.office not in exportable:
             continue
         if request.jobcentre is not None and jobcentre_of[cell.office] != request.jobcentre:
             continue

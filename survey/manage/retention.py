@@ -200,7 +200,8 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     `actor`: who asked for it on a page or through the API (None: the command line)."""
     plan = await erasure(slug)
     org = await Organization.select(Organization.id).where(Organization.slug == slug).first()
-    assert org is not None
+    if org is None:  # another erasure committed between the dry run and this read
+        raise LookupError(f"job centre {slug!r} was deleted meanwhile")
     org_id = org["id"]
     sub = "SELECT id FROM office WHERE organization = {}"
     responses = f"SELECT id FROM response WHERE office IN ({sub})"

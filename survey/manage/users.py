@@ -161,28 +161,28 @@ async def _new_invitation(user_id: int) -> tuple[str, dt.datetime]:
     return token, expires
 
 
-async def _has_admin(org_id: int) -> bool:
-    """Whether the job centre has an active admin of the whole centre (invited or signed up)."""
+async def _has_people(org_id: int) -> bool:
+    """Whether anyone has a role in the job centre or one of its offices (invited or signed
+    up, active or not): then its own people are there, and a coordinator's admin would be
+    a way into their clients' comments (r23: a centre run by office admins and managers
+    has no admin of the whole centre)."""
     return bool(
         await Membership.count().where(
-            (Membership.organization == org_id)
-            & (Membership.role == "admin")
-            & Membership.office.is_null()
-            & (Membership.user.active == True)  # noqa: E712
+            (Membership.organization == org_id) | (Membership.office.organization == org_id)
         )
     )
 
 
 async def _check_role(actor: Actor | None, data: UserIn | RolesIn, *, first: bool = False) -> None:
     """The role must lie in a job centre whose people the actor manages; `first`: a
-    coordinator may also invite the first admin of a member job centre that has none."""
+    coordinator may also invite the first admin of a member job centre that has nobody."""
     if actor is not None:
         actor.require_org(data.organization_id)
         if data.organization_id not in actor.own_orgs and not (
             first
             and data.role == "admin"
             and not data.office_ids
-            and not await _has_admin(data.organization_id)
+            and not await _has_people(data.organization_id)
         ):
             raise Forbidden(FIRST_ADMIN_ONLY)
     elif not await Organization.exists().where(Organization.id == data.organization_id):

@@ -95,6 +95,12 @@ async def test_a_coordinator_invites_only_a_member_s_first_admin_and_touches_no_
     second = await post("/api/v1/users", {"username": "admin.c2", "role": "admin",
                                           "organization_id": c})  # fmt: skip
     assert second.status_code == 403, "C has its first admin now: its people are theirs"
+    # r23: a centre run by an office's manager has no admin of the whole centre, but people
+    d = await make_organization("Jobcenter D", network=network.id)
+    await make_staff_user("manager.d", PASSWORD, "manager", office=await make_office("D1", d))
+    staffed = await post("/api/v1/users", {"username": "admin.d", "role": "admin",
+                                           "organization_id": d})  # fmt: skip
+    assert staffed.status_code == 403, "D has its people: no admin made by the coordinator"
     # the job centre's own admin still does all of it
     await staff.login("admin.a", PASSWORD)
     headers.update(await _csrf(staff.client))

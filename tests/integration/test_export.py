@@ -952,6 +952,16 @@ async def test_the_accounting_counts_no_finer_cell_than_the_rows_whatever_the_fi
     ).json()["anonymization"]["accounting"]
     assert one["responses"] == 6 + 2 + 1 and one["exported"] == 0
     assert one["not_selected"] == 6  # September's German rows, published and filtered out
+    # r23: a manager of office A alone learns no exact count of office B
+    manager = await make_staff_user("nur.gross", PASSWORD, "manager", office=w.a)
+    token = "rz_test_nur_gross_" + "g" * 30
+    await ApiToken(user=manager, name="g", token_hash=hash_token(token),
+                   created_at=dt.datetime.now(dt.UTC)).save()  # fmt: skip
+    params = {"from": "2025-08", "to": LAST}
+    bearer = {"authorization": f"Bearer {token}"}
+    book = await client.get("/api/v1/exports/codebook", params=params, headers=bearer)
+    own = book.json()["anonymization"]["accounting"]
+    assert own["responses"] == 6 * 4 + 2 * 3 and own["left_out"] == 0, own  # no Pashto of B
 
 
 async def test_the_codebook_counts_per_column_what_the_rows_carry(
