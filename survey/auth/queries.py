@@ -115,9 +115,14 @@ async def token_organizations(token_hash: str) -> set[int]:
         .where(ApiToken.token_hash == token_hash)
         .first()
     )
-    raw = row["organizations"] if row else []
+    return token_limit(row["organizations"] if row else [])
+
+
+def token_limit(raw: object) -> set[int]:
+    """A token's `organizations` column as stored (JSON text on SQLite, a list on
+    PostgreSQL): the job centres it is limited to."""
     value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-    return {int(v) for v in value or [] if isinstance(v, int)}
+    return {int(v) for v in value or [] if isinstance(v, int)} if isinstance(value, list) else set()
 
 
 async def offices_of_organizations(organizations: set[int]) -> frozenset[int]:

@@ -334,6 +334,13 @@ async def _mark(grain: str, start: dt.date) -> None:
     )
 
 
+def rollup_split(done: Rolled, lo: dt.date, hi: dt.date) -> dt.date:
+    """The first day of `lo`–`hi` read from the daily counts: the days before it come from
+    the rollup (through `done`'s month), and it is the day after `hi` when all of them do."""
+    split = next_month(done.month) if done.month is not None else lo
+    return min(max(split, lo), next_month(hi))
+
+
 def _filter_sql(filters: Filters, args: list[object], column: str = "") -> str:
     if filters.dimension is None:
         return ""
@@ -358,8 +365,7 @@ async def count_columns(
     if not office_ids or not items:
         return CountColumns.from_tuples([])
     lo, hi = month_start(first_month), month_end(last_month)
-    split = next_month(done.month) if done.month is not None else lo
-    split = min(max(split, lo), next_month(hi))  # months before `split` come from the rollup
+    split = rollup_split(done, lo, hi)  # months before `split` come from the rollup
     scope = (
         f" AND office IN ({', '.join('{}' for _ in office_ids)})"
         f" AND item IN ({', '.join('{}' for _ in items)})"
@@ -507,8 +513,7 @@ async def dimension_rows(
     if not office_ids:
         return {}
     lo, hi = month_start(first_month), month_end(last_month)
-    split = next_month(done.month) if done.month is not None else lo
-    split = min(max(split, lo), next_month(hi))
+    split = rollup_split(done, lo, hi)
     offices = f" AND office IN ({', '.join('{}' for _ in office_ids)})"
     pg = _postgres()
     args: list[object] = []
@@ -688,8 +693,7 @@ async def mix_rows(
     lo, hi = month_start(first_month), month_end(last_month)
     if not office_ids or hi < lo:
         return []
-    split = next_month(done.month) if done.month is not None else lo
-    split = min(max(split, lo), next_month(hi))
+    split = rollup_split(done, lo, hi)
     offices = f" AND office IN ({', '.join('{}' for _ in office_ids)})"
     args: list[object] = []
     parts = []

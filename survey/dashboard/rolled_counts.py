@@ -201,7 +201,7 @@ async def mix_rows(
     lo, hi = queries.month_start(first_month), queries.month_end(last_month)
     if not office_ids or hi < lo or done.month is None:
         return await queries.mix_rows(office_ids, done, first_month, last_month)
-    split = min(max(queries.next_month(done.month), lo), queries.next_month(hi))
+    split = queries.rollup_split(done, lo, hi)
     if split <= lo:
         return await queries.mix_rows(office_ids, done, first_month, last_month)
     mark = await erased(state)
@@ -308,8 +308,7 @@ def _split(done: Rolled, first_month: str, last_month: str) -> tuple[bool, int, 
     the first month read from `daily_count` (the months before it come from the rollup),
     and whether any month does."""
     lo, hi = queries.month_start(first_month), queries.month_end(last_month)
-    split = queries.next_month(done.month) if done.month is not None else lo
-    split = min(max(split, lo), queries.next_month(hi))
+    split = queries.rollup_split(done, lo, hi)
     return split > lo, month_number(split.isoformat()[:7]), split <= hi
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from survey.auth.queries import token_limit
 from survey.dashboard import stored
 from survey.dashboard.filters import month_index, published_through
 from survey.dashboard.queries import mark_comments_changed
@@ -138,6 +139,7 @@ class Erasure(msgspec.Struct):
     counts: dict[str, int]
     counted_before: dt.date
     """Responses, answers and free-text answers are counted up to the day before this one."""
+    organization_id: int
 
 
 def counted_before(on: dt.date | None = None) -> dt.date:
@@ -175,6 +177,7 @@ async def erasure(slug: str, on: dt.date | None = None) -> Erasure:
     )
     return Erasure(
         organization=org["name"],
+        organization_id=int(org["id"]),
         slug=slug,
         counts={
             "offices": len(offices),
@@ -199,10 +202,7 @@ async def erase(slug: str, actor: Actor | None = None) -> Erasure:
     data). Users left without any role are deactivated.
     `actor`: who asked for it on a page or through the API (None: the command line)."""
     plan = await erasure(slug)
-    org = await Organization.select(Organization.id).where(Organization.slug == slug).first()
-    if org is None:  # another erasure committed between the dry run and this read
-        raise LookupError(f"job centre {slug!r} was deleted meanwhile")
-    org_id = org["id"]
+    org_id = plan.organization_id
     sub = "SELECT id FROM office WHERE organization = {}"
     responses = f"SELECT id FROM response WHERE office IN ({sub})"
     # IMMEDIATE on SQLite (the write lock from the start: it reads, then writes, while the
@@ -278,12 +278,7 @@ async def _revoke_tokens_of(org_id: int) -> int:
     rows = await ApiToken.select(ApiToken.id, ApiToken.organizations).where(
         ApiToken.revoked == False  # noqa: E712 (a Piccolo condition, not a comparison)
     )
-    named = []
-    for r in rows:
-        raw = r["organizations"]
-        value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
-        if org_id in (value or []):
-            named.append(r["id"])
+    named = [r["id"] for r in rows if org_id in token_limit(r["organizations"])]
     if named:
         await ApiToken.update({ApiToken.revoked: True}).where(ApiToken.id.is_in(named))
     return len(named)
