@@ -15,13 +15,13 @@ from urllib.parse import quote
 import anyio
 import jinja2
 from litestar import HttpMethod, Litestar, MediaType, Request, Response, get, route
-from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.routes import HTTPRoute
 from litestar.template import TemplateConfig

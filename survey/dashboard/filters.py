@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from survey.auth.schemas import Scope
@@ -228,7 +229,7 @@ OneFilter = Annotated[
 
 
 async def provide_filters(
-    staff: Scope,
+    staff: NamedDependency[Scope],
     state: State,
     date_from: FromMonth = None,
     date_to: ToMonth = None,

@@ -11,6 +11,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import FormMultiDict, State
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import BaseRouteHandler
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from survey.auth import guard
@@ -72,7 +73,7 @@ def _lang(value: str) -> str:
     return value
 
 
-async def page_actor(staff: Scope) -> Actor:
+async def page_actor(staff: NamedDependency[Scope]) -> Actor:
     return await load_actor(staff)
 
 
@@ -262,7 +263,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        network_id: int,
+        network_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         name = str(form.get("name") or "").strip()
@@ -283,7 +284,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        network_id: int,
+        network_id: FromPath[int],
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
         await structure.add_member(actor, network_id, _int(form, "organization_id"))
@@ -295,8 +296,8 @@ class ManagePagesController(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        network_id: int,
-        organization_id: int,
+        network_id: FromPath[int],
+        organization_id: FromPath[int],
     ) -> Template:
         """What removing a job centre from the network means, and the button that does it."""
         return await self._remove_member(request, staff, actor, network_id, organization_id)
@@ -325,8 +326,8 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        network_id: int,
-        organization_id: int,
+        network_id: FromPath[int],
+        organization_id: FromPath[int],
     ) -> Redirect | Template:
         """Only with the confirmation page's `confirm`; without it, that page."""
         form = await _checked_form(request, state, staff)
@@ -364,7 +365,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        organization_id: int,
+        organization_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
@@ -385,7 +386,7 @@ class ManagePagesController(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        organization_id: int,
+        organization_id: FromPath[int],
     ) -> Template:
         """The dry run, and the form that asks for the short name typed again."""
         plan = await retention.erasure_for(actor, organization_id)
@@ -398,7 +399,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        organization_id: int,
+        organization_id: FromPath[int],
     ) -> Template:
         form = await _checked_form(request, state, staff)
         done = await retention.erase_for(actor, organization_id, str(form.get("confirm") or ""))
@@ -462,7 +463,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        office_id: int,
+        office_id: FromPath[int],
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
         await office_org(actor, office_id, whole_org=True)  # another's office: 403 first
@@ -568,7 +569,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        link_id: int,
+        link_id: FromPath[int],
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
         await structure.set_link_active(actor, link_id, form.get("active") == "1")
@@ -644,7 +645,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        user_id: int,
+        user_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
@@ -660,7 +661,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        user_id: int,
+        user_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         data = to_struct(
@@ -684,7 +685,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        user_id: int,
+        user_id: FromPath[int],
     ) -> Template:
         await _checked_form(request, state, staff)
         link = await users.reset_password(actor, user_id, state.settings.public_url)
@@ -697,7 +698,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        user_id: int,
+        user_id: FromPath[int],
     ) -> Redirect:
         await _checked_form(request, state, staff)
         await users.unlock(actor, user_id)
@@ -758,7 +759,7 @@ class ManagePagesController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         staff: NamedDependency[Scope],
-        token_id: int,
+        token_id: FromPath[int],
     ) -> Redirect:
         await _checked_form(request, state, staff)
         await users.revoke_token(staff.user_id, staff.username, token_id)
@@ -819,7 +820,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        questionnaire_id: int,
+        questionnaire_id: FromPath[int],
     ) -> Redirect:
         await _checked_form(request, state, staff)
         made = await questionnaires.new_version(actor, questionnaire_id)
@@ -831,7 +832,7 @@ class ManagePagesController(Controller):
         request: Request[Any, Any, Any],
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        version_id: int,
+        version_id: FromPath[int],
     ) -> Template:
         lang = request.query_params.get("lang", "de")
         return await self._version(request, staff, actor, version_id, lang)
@@ -866,7 +867,7 @@ class ManagePagesController(Controller):
         self,
         request: Request[Any, Any, Any],
         actor: NamedDependency[Actor],
-        version_id: int,
+        version_id: FromPath[int],
     ) -> Template:
         """The respondent page of this version, as a client would see it (framed by the
         editor at phone size)."""
@@ -904,7 +905,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        version_id: int,
+        version_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         lang = _lang(str(form.get("lang") or "de"))
@@ -927,7 +928,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        version_id: int,
+        version_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         lang = _lang(str(form.get("lang") or ""))
@@ -955,7 +956,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        version_id: int,
+        version_id: FromPath[int],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
         try:
@@ -1039,7 +1040,7 @@ class ManagePagesController(Controller):
         state: State,
         staff: NamedDependency[Scope],
         actor: NamedDependency[Actor],
-        target_id: int,
+        target_id: FromPath[int],
     ) -> Redirect:
         await _checked_form(request, state, staff)
         await targets.delete_target(actor, target_id)
@@ -1114,13 +1115,13 @@ class PasswordController(Controller):
         )
 
     @get("/{token:str}", cache_control=None)
-    async def form(self, request: Request[Any, Any, Any], token: str) -> Template:
+    async def form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
         await users.invitation_user(token)  # 404 for an unknown, used or expired link
         return self._form(request, token)
 
     @post("/{token:str}", status_code=303)
     async def set_password(
-        self, request: Request[Any, Any, Any], token: str
+        self, request: Request[Any, Any, Any], token: FromPath[str]
     ) -> Redirect | Template:
         form = await request.form()
         try:

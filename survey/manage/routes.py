@@ -128,13 +128,13 @@ class ManageApiController(Controller):
 
     @patch("/networks/{network_id:int}", status_code=204, responses=_errors(400))
     async def rename_network(
-        self, actor: NamedDependency[Actor], network_id: IdPath, data: NetworkPatch
+        self, actor: NamedDependency[Actor], network_id: IdPath, data: JSONBody[NetworkPatch]
     ) -> None:
         await structure.rename_network(actor, network_id, data.name)
 
     @post("/networks/{network_id:int}/members", status_code=204, responses=_errors(400, 409))
     async def add_member(
-        self, actor: NamedDependency[Actor], network_id: IdPath, data: NetworkMemberIn
+        self, actor: NamedDependency[Actor], network_id: IdPath, data: JSONBody[NetworkMemberIn]
     ) -> None:
         await structure.add_member(actor, network_id, data.organization_id)
 
@@ -154,13 +154,16 @@ class ManageApiController(Controller):
 
     @post("/organizations", responses=_errors(400, 409))
     async def create_organization(
-        self, actor: NamedDependency[Actor], data: OrganizationIn
+        self, actor: NamedDependency[Actor], data: JSONBody[OrganizationIn]
     ) -> OrganizationOut:
         return await structure.create_organization(actor, data)
 
     @patch("/organizations/{organization_id:int}", status_code=204, responses=_errors(400, 409))
     async def change_organization(
-        self, actor: NamedDependency[Actor], organization_id: IdPath, data: OrganizationPatch
+        self,
+        actor: NamedDependency[Actor],
+        organization_id: IdPath,
+        data: JSONBody[OrganizationPatch],
     ) -> None:
         await structure.change_organization(actor, organization_id, data)
 
@@ -210,7 +213,7 @@ class ManageApiController(Controller):
 
     @patch("/offices/{office_id:int}", status_code=204, responses=_errors(400, 422))
     async def change_office(
-        self, actor: NamedDependency[Actor], office_id: IdPath, data: OfficePatch
+        self, actor: NamedDependency[Actor], office_id: IdPath, data: JSONBody[OfficePatch]
     ) -> None:
         await structure.change_office(actor, office_id, data)
 
@@ -227,13 +230,13 @@ class ManageApiController(Controller):
 
     @post("/links", responses=_errors(400, 409, 422))
     async def create_link(
-        self, actor: NamedDependency[Actor], state: State, data: LinkIn
+        self, actor: NamedDependency[Actor], state: State, data: JSONBody[LinkIn]
     ) -> LinkOut:
         return await structure.create_link(actor, data, _base(state))
 
     @patch("/links/{link_id:int}", status_code=204, responses=_errors(400))
     async def change_link(
-        self, actor: NamedDependency[Actor], link_id: IdPath, data: LinkPatch
+        self, actor: NamedDependency[Actor], link_id: IdPath, data: JSONBody[LinkPatch]
     ) -> None:
         await structure.set_link_active(actor, link_id, data.active)
 
@@ -244,7 +247,7 @@ class ManageApiController(Controller):
 
     @post("/users", responses=_errors(400, 409, 422))
     async def invite_user(
-        self, actor: NamedDependency[Actor], state: State, data: UserIn
+        self, actor: NamedDependency[Actor], state: State, data: JSONBody[UserIn]
     ) -> Response[SetPasswordLink]:
         """The answer holds the one-time set-password link; it is shown only this once."""
         return Response(
@@ -253,7 +256,7 @@ class ManageApiController(Controller):
 
     @patch("/users/{user_id:int}", status_code=204, responses=_errors(400, 409))
     async def change_user(
-        self, actor: NamedDependency[Actor], user_id: IdPath, data: UserPatch
+        self, actor: NamedDependency[Actor], user_id: IdPath, data: JSONBody[UserPatch]
     ) -> None:
         await users.set_active(actor, user_id, data.active)
 
@@ -285,7 +288,7 @@ class ManageApiController(Controller):
 
     @post("/tokens", responses=_errors(400))
     async def create_token(
-        self, actor: NamedDependency[Actor], data: TokenIn
+        self, actor: NamedDependency[Actor], data: JSONBody[TokenIn]
     ) -> Response[NewToken]:
         """The answer holds the token itself; only its hash is kept, so it is shown once.
         Only from a signed-in session: a token cannot make tokens (a token limited to some
