@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import DemoServer
 from tests.browser.pages import SurveyPage
 from tests.builders import FULL_ANSWERS
@@ -95,5 +97,31 @@ def test_a_network_cut_while_sending_keeps_the_answers_and_sends_them_once(
     assert phone.get_by_test_id("respect-5").is_checked(), "the answers are still there"
     phone.context.set_offline(False)
     survey.send()
+    phone.wait_for_url("**/thanks**")
+    assert _responses(demo_server) == before + 1
+
+
+def test_a_slow_answer_shows_that_the_answers_are_being_sent(
+    phone,
+    demo_server: DemoServer,  # type: ignore[no-untyped-def]
+) -> None:
+    """On a slow line the API's answer takes seconds: the button greys out and the page says
+    in the client's language that the answers are on their way (t23's finding 10)."""
+    before = _responses(demo_server)
+    held = []
+    phone.route("**/api/v1/responses", lambda route: held.append(route))
+    survey = SurveyPage(phone).open(demo_server.respondent_url)
+    status = phone.get_by_test_id("sending")
+    assert status.inner_text() == "", "nothing said before sending"
+    survey.answer(ANSWERS).send()
+    expect(status).to_have_text("Ihre Antworten werden gesendet …")
+    assert status.get_attribute("role") == "status"
+    assert phone.get_by_test_id("submit").is_disabled()
+    assert phone.get_by_test_id("survey-form").get_attribute("aria-busy") == "true"
+    button = phone.get_by_test_id("submit").evaluate("b => getComputedStyle(b).opacity")
+    assert float(button) < 1, "a disabled button looks disabled"
+    while not held:
+        phone.wait_for_timeout(50)
+    held[0].continue_()
     phone.wait_for_url("**/thanks**")
     assert _responses(demo_server) == before + 1

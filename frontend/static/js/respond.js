@@ -43,7 +43,14 @@ window.resonanzSend = function (form, event, deliver) {
   if (form.elements.code) payload.code = form.elements.code.value;
   if (deliver) return deliver(payload);
   var buttons = form.querySelectorAll("button[type=submit]");
-  for (var b = 0; b < buttons.length; b++) buttons[b].disabled = true;
+  // On a slow line the answer takes seconds: say so, in the client's language, at once.
+  var status = document.getElementById("sending");
+  function busy(on) {
+    for (var b = 0; b < buttons.length; b++) buttons[b].disabled = on;
+    if (on) form.setAttribute("aria-busy", "true"); else form.removeAttribute("aria-busy");
+    if (status) status.textContent = on ? form.getAttribute("data-sending") : "";
+  }
+  busy(true);
   function plain() {
     if (anyway) {
       var flag = document.createElement("input");
@@ -60,7 +67,7 @@ window.resonanzSend = function (form, event, deliver) {
       window.location.replace(form.getAttribute("data-thanks"));
     } else plain();
   }, function () {
-    for (var b = 0; b < buttons.length; b++) buttons[b].disabled = false;
+    busy(false);
     var note = document.getElementById("offline") || form.appendChild(document.createElement("p"));
     note.id = "offline"; note.className = "error"; note.setAttribute("role", "alert");
     note.textContent = form.getAttribute("data-offline");
