@@ -1070,6 +1070,7 @@ class ManagePagesController(Controller):
         rows = await audit.entries(
             actor, username=filters["username"], action=filters["action"], month=filters["month"]
         )
+        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
         return self._page(
             request,
             staff,
@@ -1077,7 +1078,10 @@ class ManagePagesController(Controller):
             rows=rows,
             filters=filters,
             limit=audit.PAGE_SIZE,
-            readable=audit.readable,
+            actions=audit.action_choices(gettext, filters["action"]),
+            action_name=lambda code: audit.action_name(code, gettext),
+            key_name=lambda key: audit.key_name(key, gettext),
+            readable=lambda value: audit.readable(value, gettext),
         )
 
     @get("/audit.csv")
