@@ -1650,7 +1650,10 @@ async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_
     own = (await staff.client.get(f"/api/v1/results/targets?office_id={tiny}")).json()
     assert [(t["office"], t["n"], t["index"]) for t in own] == [(names[tiny], None, None)]
     csv = await staff.client.get("/dashboard/targets.csv")
-    assert csv.headers["content-disposition"] == 'attachment; filename="targets.csv"'
+    assert re.fullmatch(  # the page and period in German (t23's finding 8)
+        r'attachment; filename="ziele-\d{4}-\d\d_\d{4}-\d\d\.csv"',
+        csv.headers["content-disposition"],
+    )
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Standort-Nr.;Standort;Frage-Code;Zielwert;Antworten;Index;")
     tiny_line = next(x for x in lines if f";{names[tiny]};" in x)
