@@ -591,7 +591,9 @@ async def test_the_audit_log_reads_in_the_page_s_language_and_the_job_centres_ti
     late = dt.datetime(2026, 3, 31, 22, 30, tzinfo=dt.UTC)  # 00:30 on 1 April in Berlin
     await AuditLog(at=late, username="admin.a", action="export", organization=a,
                    detail={"what": "responses", "format": "csv", "via": "page", "rows": 6,
-                           "filters": {"from": "2026-01", "to": "2026-03"}}).save()  # fmt: skip
+                           "filters": {"from": "2026-01", "to": "2026-03"},
+                           "period": ["2026-01", "2026-03"],
+                           "anonymization": {"k": 5, "pending_in_scope": 1}}).save()  # fmt: skip
     await staff.login("admin.a", PASSWORD)
     page = await staff.client.get("/manage/audit?lang=de&action=export")
     assert page.status_code == 200
@@ -600,7 +602,8 @@ async def test_the_audit_log_reads_in_the_page_s_language_and_the_job_centres_ti
     assert '">2026-04-01 00:30</time>' in row[0], "the time the job centre's clock showed"
     assert 'title="export"' in row[0] and "Herunterladen oder Export" in row[0]
     assert "was: Antworten; Format: csv; über: Seite; Zeilen: 6" in row[0]
-    assert "Filter: von 2026-01, bis 2026-03" in row[0]
+    assert "Filter: von 2026-01, bis 2026-03; Zeitraum: 2026-01 – 2026-03" in row[0]
+    assert "<details><summary>Anonymisierung</summary>k 5, pending_in_scope 1</details>" in row[0]
     select = re.search(r'<select name="action".*?</select>', page.text, re.S)
     assert select, "a choice of actions, not a box to guess codes in"
     assert select[0].count("<option") == len(ACTIONS) + 1
