@@ -110,6 +110,7 @@ DETAIL_KEYS = {
     "expires_at": N_("valid until"),
     "tokens_revoked": N_("tokens revoked"),
     "counted_before": N_("counted before"),
+    "level": N_("level"),
 }
 """The detail's keys on the page; a key not listed here is shown as written."""
 
@@ -124,6 +125,16 @@ DETAIL_VALUES = {
     "account locked": N_("account locked"),
     "locked": N_("locked"),
     "ended": N_("ended"),
+    "overview": N_("overview"),
+    "benchmark": N_("benchmark"),
+    "targets": N_("targets"),
+    "learning from the best": N_("learning from the best"),
+    "office": N_("office"),
+    "organization": N_("job centre"),
+    "none": N_("none (observed index)"),
+    "items": N_("questions"),
+    "trend": N_("trend"),
+    "comparison": N_("comparison"),
 }
 """Values of ours (not names people typed) that are words, translated on the page."""
 
@@ -225,6 +236,10 @@ def readable(value: Any, gettext: Callable[[str], str] = lambda s: s) -> str:
         return gettext(N_("yes")) if value else gettext(N_("no"))
     if isinstance(value, str) and value in DETAIL_VALUES:
         return gettext(DETAIL_VALUES[value])
+    if isinstance(value, str) and value.startswith("office "):  # a dashboard's office table
+        table, _, kind = value[7:].partition(".")
+        if table in DETAIL_VALUES:
+            return f"{gettext(N_('office'))}, {gettext(DETAIL_VALUES[table])} ({kind})"
     return str(value)
 
 

@@ -614,6 +614,12 @@ async def test_the_audit_log_reads_in_the_page_s_language_and_the_job_centres_ti
     assert 'data-testid="audit-row"' not in march.text, "the month is the job centres' month"
     chosen = re.search(r'<option value="export" selected>', april.text)
     assert chosen
+    await AuditLog(at=late, username="admin.a", action="export", organization=a,
+                   detail={"what": "office trend.xlsx", "office": 3, "level": "organization",
+                           "filters": {"adjust": "none"}}).save()  # fmt: skip
+    table = await staff.client.get("/manage/audit?lang=de&action=export")
+    assert "was: Standort, Verlauf (xlsx); Standort: 3; Ebene: Jobcenter" in table.text
+    assert "Filter: Bereinigung keine (beobachteter Index)" in table.text
     english = await staff.client.get("/manage/audit?lang=en&action=export")
     assert "Download or export" in english.text and "what: responses" in english.text
 
