@@ -27,6 +27,11 @@ from survey.settings import Settings
 
 SESSION_COOKIE = "resonanz_session"
 LOGIN_COOKIE = "resonanz_login"
+DONE_COOKIE = "resonanz_password_set"
+"""Names the account whose password was just set, for the sign-in page only (path /login, ten
+minutes, signed): its username is filled in without standing in the address, where it would
+stay in the browser's history and the server's access log."""
+DONE_SECONDS = 600
 SESSION_SECONDS = 10 * 3600
 DELAY_BASE_SECONDS = 0.25
 """The n-th failure in a row waits DELAY_BASE_SECONDS · 2^(n−1), at most DELAY_MAX_SECONDS."""
@@ -132,6 +137,36 @@ def login_cookie(settings: Settings, value: str) -> Cookie:
         samesite="lax",
         secure=settings.secure_cookies,
     )
+
+
+def done_cookie(settings: Settings, username: str, now: float | None = None) -> Cookie:
+    name = base64.urlsafe_b64encode(username.encode()).decode().rstrip("=")
+    body = f"{name}.{int((now or time.time()) + DONE_SECONDS)}"
+    return Cookie(
+        key=DONE_COOKIE,
+        value=f"{body}.{_mac(settings.secret_key, 'done|' + body)}",
+        path="/login",
+        max_age=DONE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def read_done(secret: str, value: str | None, now: float | None = None) -> str | None:
+    """The username of a valid, unexpired DONE_COOKIE, else None."""
+    if not value or value.count(".") != 2:
+        return None
+    body, _, mac = value.rpartition(".")
+    name, expires = body.split(".")
+    if not hmac.compare_digest(mac, _mac(secret, "done|" + body)) or not expires.isdigit():
+        return None
+    if int(expires) < (now or time.time()):
+        return None
+    try:
+        return base64.urlsafe_b64decode(name + "=" * (-len(name) % 4)).decode()
+    except ValueError:
+        return None
 
 
 def is_staff_path(path: str) -> bool:

@@ -14,15 +14,17 @@ from litestar.datastructures import Cookie, FormMultiDict, State
 from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
-from survey.auth import guard, queries, throttle
+from survey.auth import account, guard, queries, throttle
 from survey.auth.passwords import hash_password, needs_rehash, verify_password
 from survey.auth.schemas import Scope
-from survey.errors import BadRequest, DomainError, Forbidden, in_words
+from survey.errors import BadRequest, DomainError, Forbidden, TooManyRequests, in_words
 from survey.i18n import N_, UI_LOCALES, translations
 from survey.manage.problems import check_text
 from survey.settings import Settings
 
 LOGIN_FAILED = N_("Unknown username or wrong password.")
+PASSWORD_SET = N_("Your password is set. Please sign in.")
+PASSWORD_SET_FOR = N_("The password of %(name)s is set. Please sign in.")
 NO_PAGE = N_("There is no page at this address.")
 LOGIN_LOCKED = N_(
     "Too many failed attempts in a row. Wait 15 minutes and try again, or ask an administrator "
@@ -46,7 +48,7 @@ def _safe_next(target: str | None) -> str:
     """Only our own staff paths, never another host (no open redirect)."""
     if (
         target
-        and target.startswith(("/dashboard", "/manage", "/export"))
+        and target.startswith(("/dashboard", "/manage", "/export", "/account"))
         and "//" not in target
         and "\\" not in target
     ):
@@ -59,15 +61,25 @@ def _login_page(
     *,
     error: str | None = None,
     username: str = "",
+    next_page: str | None = None,
     status_code: int = 200,
 ) -> Template:
     settings: Settings = request.app.state.settings
     locale = guard.staff_locale(request)
+    gettext = translations(locale, "staff").gettext
     nonce = request.cookies.get(guard.LOGIN_COOKIE) or secrets.token_urlsafe(16)
+    done = None
+    if request.query_params.get("done") == "password" and error is None:
+        named = guard.read_done(settings.secret_key, request.cookies.get(guard.DONE_COOKIE))
+        username = username or named or ""
+        done = gettext(PASSWORD_SET_FOR) % {"name": named} if named else gettext(PASSWORD_SET)
+    chosen = request.query_params.get("lang")
     context = guard.page_context(request, None, locale) | {
         "error": error,
+        "done": done,
         "username": username,
-        "next": _safe_next(request.query_params.get("next")),
+        "chosen": chosen if chosen in UI_LOCALES else "",
+        "next": _safe_next(next_page or request.query_params.get("next")),
         "login_csrf": guard.csrf_token(settings.secret_key, "login|" + nonce),
         "lock_after": throttle.LOCK_AFTER,
     }
@@ -241,7 +253,7 @@ class AuthController(Controller):
             )
             await asyncio.sleep(guard.failure_delay(failures))
             locked = not may_try or failures >= throttle.LOCK_AFTER
-            return self._failed(request, username, locked)
+            return self._failed(request, username, locked, str(form.get("next") or ""))
         await throttle.clear(source)
         rehash = (
             await asyncio.to_thread(hash_password, password)
@@ -271,6 +283,7 @@ class AuthController(Controller):
                     ),
                 ),
                 Cookie(key=guard.LOGIN_COOKIE, value="", path="/login", max_age=0),
+                Cookie(key=guard.DONE_COOKIE, value="", path="/login", max_age=0),
                 guard.device_cookie(
                     settings,
                     device_value
@@ -280,9 +293,13 @@ class AuthController(Controller):
         )
 
     @staticmethod
-    def _failed(request: Request[Any, Any, State], username: str, locked: bool) -> Template:
+    def _failed(
+        request: Request[Any, Any, State], username: str, locked: bool, next_page: str
+    ) -> Template:
         error = LOGIN_LOCKED if locked else LOGIN_FAILED
-        return _login_page(request, error=error, username=username, status_code=401)
+        return _login_page(
+            request, error=error, username=username, next_page=next_page, status_code=401
+        )
 
     @post("/logout", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
     async def logout(
@@ -297,6 +314,49 @@ class AuthController(Controller):
             cookies=[guard.session_cookie(state.settings, "", max_age=0)],
         )
 
+    @get("/account", cache_control=None, dependencies={"staff": Provide(guard.signed_in)})
+    async def account_page(
+        self, request: Request[Any, Any, State], staff: NamedDependency[Scope]
+    ) -> Template:
+        return _account_page(request, staff, "auth/account.html")
+
+    @get("/account/password", cache_control=None, dependencies={"staff": Provide(guard.signed_in)})
+    async def password_form(
+        self, request: Request[Any, Any, State], staff: NamedDependency[Scope]
+    ) -> Template:
+        return _account_page(request, staff, "auth/password.html")
+
+    @post("/account/password", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
+    async def change_password(
+        self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
+    ) -> Redirect | Template:
+        """Current password and the new one twice (survey/auth/account.py); the other
+        sessions end, this browser gets a new session cookie."""
+        form = await _checked_form(request, state, staff)
+        try:
+            epoch = await account.change_password(
+                staff.user_id,
+                staff.username,
+                str(form.get("current") or ""),
+                str(form.get("password") or ""),
+                str(form.get("repeat") or ""),
+            )
+        except DomainError as exc:
+            headers = dict(NO_STORE)
+            if isinstance(exc, TooManyRequests):
+                headers["retry-after"] = str(throttle.LOCK_SECONDS)
+            return _account_page(
+                request, staff, "auth/password.html", error=exc, status_code=exc.status_code,
+                headers=headers,
+            )  # fmt: skip
+        cookie = guard.make_session(state.settings.secret_key, staff.user_id, epoch)
+        return Redirect(
+            "/account?done=password",
+            status_code=303,
+            headers=NO_STORE,
+            cookies=[guard.session_cookie(state.settings, cookie)],
+        )
+
     @post("/account/language", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
     async def language(
         self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
@@ -307,6 +367,31 @@ class AuthController(Controller):
             raise BadRequest(N_("This language is not available."))
         await queries.set_locale(staff.user_id, lang)
         return Redirect(_safe_next(str(form.get("next") or "")), status_code=303)
+
+
+PASSWORD_CHANGED = N_(
+    "Your password is changed. You were signed out everywhere else; your API tokens stay valid."
+)
+
+
+def _account_page(
+    request: Request[Any, Any, State],
+    staff: Scope,
+    template: str,
+    *,
+    error: DomainError | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    """The user's own account pages, in their language."""
+    locale = guard.staff_locale(request, staff)
+    gettext = translations(locale, "staff").gettext
+    done = request.query_params.get("done") == "password"
+    context = guard.page_context(request, staff, locale) | {
+        "error": in_words(error, gettext) if error is not None else None,
+        "done": gettext(PASSWORD_CHANGED) if done else None,
+    }
+    return Template(template, context=context, status_code=status_code, headers=headers or NO_STORE)
 
 
 async def _checked_form(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -20,7 +22,7 @@ import xlsxwriter
 from babel.numbers import format_decimal
 
 from survey.dashboard import words
-from survey.dashboard.schemas import OfficeRow
+from survey.dashboard.schemas import Filters, OfficeRow
 from survey.i18n import N_
 from survey.spreadsheet import text_cell
 
@@ -172,10 +174,12 @@ def to_xlsx(
     gettext: Callable[[str], str],
     withheld: str,
     convert: Mapping[str, Callable[[Any], Any]] | None = None,
+    about: Sequence[tuple[str, str]] = (),
 ) -> bytes:
-    """The same columns as `to_csv` as an Excel workbook of one sheet: numbers as numbers
-    (Excel shows them in the reader's own format), text always as text (a name that starts
-    with "=" is never a formula), the heading row bold and frozen."""
+    """The same columns as `to_csv` as an Excel workbook: numbers as numbers (Excel shows
+    them in the reader's own format), text always as text (a name that starts with "=" is
+    never a formula), the heading row bold and frozen; `about` (what the table holds: period,
+    filter, comparison group, adjustment) on a second sheet."""
     headings, values = table(rows, header, gettext, withheld, convert)
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True})
@@ -200,8 +204,73 @@ def to_xlsx(
                 widths[col] = min(40, max(widths[col], len(text) + 1))
     for col, width in enumerate(widths):
         page.set_column(col, col, width)
+    if about:
+        notes = book.add_worksheet(_sheet_name(gettext(ABOUT_SHEET)))
+        for r, (label, value) in enumerate(about):
+            notes.write_string(r, 0, label, bold)
+            notes.write_string(r, 1, value)
+        notes.set_column(0, 0, max(12, *(len(label) + 2 for label, _ in about)))
+        notes.set_column(1, 1, min(80, max(12, *(len(value) + 2 for _, value in about))))
     book.close()
     return out.getvalue()
+
+
+ABOUT_SHEET = N_("About this table")
+FILTER_NAMES = {"service_type": N_("Service type"), "locale": N_("Language"), "mode": N_("Mode")}
+_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def ascii_slug(text: str) -> str:
+    """`Übersicht` as `uebersicht`: letters a–z, digits and hyphens only (a file name every
+    system and mail program keeps as it is)."""
+    folded = unicodedata.normalize("NFKD", text.lower().translate(_ASCII))
+    plain = folded.encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+
+
+def file_name(words: Sequence[str], filters: Filters, gettext: Callable[[str], str]) -> str:
+    """A download's name from the page's words (already in the reader's language), the
+    period and the filter: `uebersicht-2025-11_2026-10-sprache-ar`. Two downloads of one
+    page with another period or filter no longer both end up as `overview.csv`."""
+    parts = [ascii_slug(w) for w in words]
+    parts.append(f"{filters.first_month}_{filters.last_month}")
+    if filters.dimension is not None:
+        parts.append(ascii_slug(gettext(FILTER_NAMES[filters.dimension])))
+        parts.append(ascii_slug(str(getattr(filters, filters.dimension))))
+    if filters.adjust == "none":
+        parts.append(ascii_slug(gettext(N_("unadjusted"))))
+    return "-".join(p for p in parts if p)
+
+
+def about_rows(
+    title: str,
+    filters: Filters,
+    group: str,
+    gettext: Callable[[str], str],
+    value_name: Callable[[str, str], str],
+) -> list[tuple[str, str]]:
+    """What a table holds, for the second sheet of its XLSX: `value_name(dimension, value)`
+    is the filter value as the page names it."""
+    dimension = filters.dimension
+    adjusted = filters.adjust == "mix" and dimension is None  # a filtered view never is
+    return [
+        (gettext(N_("Table")), title),
+        (gettext(N_("Period")), f"{filters.first_month} – {filters.last_month}"),
+        (
+            gettext(N_("Filter")),
+            gettext(N_("none"))
+            if dimension is None
+            else f"{gettext(FILTER_NAMES[dimension])}: "
+            f"{value_name(dimension, str(getattr(filters, dimension)))}",
+        ),
+        (gettext(N_("Comparison group")), group),
+        (
+            gettext(N_("Adjustment")),
+            gettext(N_("verdicts, funnel and ranks on the index adjusted for client mix"))
+            if adjusted
+            else gettext(N_("none: the observed index")),
+        ),
+    ]
 
 
 def _sheet_name(name: str) -> str:

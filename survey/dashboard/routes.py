@@ -44,7 +44,9 @@ from survey.dashboard.cache import BoundedCache, once
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
+    about_rows,
     columns,
+    file_name,
     forecast_columns,
     to_csv,
     to_xlsx,
@@ -832,27 +834,50 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TABLE_WORDS = {"items": N_("questions"), "trend": N_("trend"), "comparison": N_("comparison")}
+"""An office page's tables in the names of their downloads."""
+LEVEL_FILE = {"office": N_("Offices"), "organization": N_("Job centres")}
 
 
 def _download(
     request: Request[Any, Any, Any],
     staff: Scope,
-    name: str,
+    filters: Filters,
+    words: Sequence[str],
     sheet: str,
     rows: Sequence[Any],
     header: Sequence[str],
     convert: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> Response[bytes]:
     """A table as CSV or, when the address ends in .xlsx, as an Excel workbook: the same
-    columns, headings in the reader's language."""
+    columns, headings in the reader's language; named after the page (`words`, msgids or
+    numbers), the period and the filter, and the workbook says on a second sheet what the
+    table holds (a CSV stays one table: a line above its headings would break its readers)."""
     locale = guard.staff_locale(request, staff)
     gettext = translations(locale, "staff").gettext
     withheld = gettext(WITHHELD)
+    # a level without a word of its own adds none (gettext("") is the catalog's header)
+    name = file_name([gettext(w) for w in words if w], filters, gettext)
     if request.url.path.endswith(".xlsx"):
-        body = to_xlsx(rows, header, gettext(sheet), gettext, withheld, convert)
+        about = about_rows(
+            gettext(sheet), filters, staff.group_name, gettext, _value_name(locale, gettext)
+        )
+        body = to_xlsx(rows, header, gettext(sheet), gettext, withheld, convert, about)
         return file_response(body, XLSX, f"{name}.xlsx")
     body = to_csv(rows, header, locale, gettext, withheld, convert)
     return file_response(body, "text/csv", f"{name}.csv")
+
+
+def _value_name(locale: str, gettext: Callable[[str], str]) -> Callable[[str, str], str]:
+    """A filter's value as the filter form names it."""
+
+    def name(dimension: str, value: str) -> str:
+        if dimension == "locale":
+            return language_name(value, locale)
+        names = SERVICE_NAMES if dimension == "service_type" else MODE_NAMES
+        return gettext(names[value]) if value in names else value
+
+    return name
 
 
 async def _export(staff: Scope, what: str, filters: Filters, **detail: Any) -> None:
@@ -913,7 +938,7 @@ class DashboardController(Controller):
         gettext = translations(locale, "staff").gettext
         rows = [forecast_columns(r, gettext, locale) for r in result.rows]
         return _download(
-            request, staff, "overview", N_("Overview"), rows,
+            request, staff, filters, [N_("Overview")], N_("Overview"), rows,
             [*columns(OfficeRow, ("forecast",)), *FORECAST_COLUMNS],
             {"verdict": _verdict_word(gettext), "model_verdict": _model_word(gettext)},
         )  # fmt: skip
@@ -940,8 +965,9 @@ class DashboardController(Controller):
             gettext(WITHHELD),
             steering.csv_words(gettext),
         )
-        name = "targets.csv" if office is None else f"office-{office}-targets.csv"
-        return file_response(body, "text/csv", name)
+        words = [N_("Targets")] if office is None else [N_("Office"), str(office), N_("Targets")]
+        name = file_name([gettext(w) for w in words if w], filters, gettext)
+        return file_response(body, "text/csv", f"{name}.csv")
 
     @get("/offices/{office_id:int}", cache_control=None)
     async def office_page(
@@ -997,7 +1023,7 @@ class DashboardController(Controller):
         gettext = translations(locale, "staff").gettext
         result = await _office(state, staff, office_id, filters, locale)
         await _export(staff, f"office {table}", filters, office=office_id)
-        file = f"office-{office_id}-{name}"
+        file = [N_("Office"), str(office_id), TABLE_WORDS[name]]
         if name == "items":
             levels = sorted({v for i in result.items for v in i.levels})
             header = ["item", "text", "n", "index", "top_box", *(f"n_{v}" for v in levels)]
@@ -1013,13 +1039,14 @@ class DashboardController(Controller):
                 }
                 for i in result.items
             ]  # fmt: skip
-            return _download(request, staff, file, N_("Answers by question"), rows, header)
+            return _download(request, staff, filters, file, N_("Answers by question"), rows, header)
         if name == "trend":
             return _download(
-                request, staff, file, N_("Index by month"), result.trend, columns(TrendPoint)
-            )
+                request, staff, filters, file, N_("Index by month"), result.trend,
+                columns(TrendPoint),
+            )  # fmt: skip
         return _download(
-            request, staff, file, N_("Comparison"), result.comparison,
+            request, staff, filters, file, N_("Comparison"), result.comparison,
             columns(ComparisonRow, ("hidden",)),
             {"level": lambda v: gettext(LEVEL_NAMES[v])},
         )  # fmt: skip
@@ -1093,7 +1120,8 @@ class DashboardController(Controller):
         gettext = translations(guard.staff_locale(request, staff), "staff").gettext
         await _export(staff, "benchmark", filters, level=parts.result.level)
         return _download(
-            request, staff, "benchmark", N_("Benchmark"), parts.result.rows,
+            request, staff, filters, [N_("Benchmark"), LEVEL_FILE.get(parts.result.level, "")],
+            N_("Benchmark"), parts.result.rows,
             columns(BenchmarkRow, ("hidden",)),
             {
                 "verdict": _verdict_word(gettext),
@@ -1142,7 +1170,11 @@ class DashboardController(Controller):
             for u in learning.units
         ]  # fmt: skip
         header = ["id", "name", "organization", *questions]
-        return _download(request, staff, "best", N_("Learning from the best"), rows, header)
+        return _download(
+            request, staff, filters,
+            [N_("Learning from the best"), LEVEL_FILE.get(learning.level, "")],
+            N_("Learning from the best"), rows, header,
+        )  # fmt: skip
 
     @get("/help", cache_control=None)
     async def help_page(

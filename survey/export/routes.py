@@ -126,6 +126,15 @@ def _partial_quarters(book: Codebook | None, params: dict[str, Any]) -> dict[str
     }
 
 
+def _page_defaults(params: dict[str, Any], locale: str) -> dict[str, Any]:
+    """What the export page chooses unless told otherwise: labels in its language and, in
+    German, semicolons (German Excel puts a comma-separated line into one cell). Its links
+    carry both, so the comments file follows the page's choice; the API keeps commas."""
+    params.setdefault("labels", locale)
+    params.setdefault("sep", "semicolon" if locale == "de" else "comma")
+    return params
+
+
 class ExportController(Controller):
     """The researcher's export page; downloads go through the same code as the API."""
 
@@ -139,8 +148,7 @@ class ExportController(Controller):
     ) -> Template:
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
-        params = dict(request.query_params)
-        params.setdefault("labels", locale)
+        params = _page_defaults(dict(request.query_params), locale)
         error = None
         book = None
         try:
@@ -192,7 +200,10 @@ class ExportController(Controller):
     async def comments(
         self, request: Request[Any, Any, State], state: State, staff: NamedDependency[Scope]
     ) -> Stream:
-        return await _comments(state, staff, dict(request.query_params), "page")
+        locale = guard.staff_locale(request, staff)
+        return await _comments(
+            state, staff, _page_defaults(dict(request.query_params), locale), "page"
+        )
 
 
 FORMAT = Annotated[str, QueryParameter(description="csv, parquet, sav (SPSS) or dta (Stata)")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -13,10 +14,129 @@ from survey.errors import BadRequest
 from survey.i18n import N_
 from survey.manage.access import Actor
 from survey.manage.schemas import AuditOut
+from survey.questionnaire import LOCAL_ZONE
 from survey.spreadsheet import text_cell
 from survey.tables import AuditLog, Membership
 
 PAGE_SIZE = 200
+
+ACTIONS = {
+    "login": N_("Signed in"),
+    "login_failed": N_("Sign-in refused"),
+    "logout": N_("Signed out"),
+    "password_set": N_("Password set by one-time link"),
+    "password_changed": N_("Password changed"),
+    "password_change_failed": N_("Password change refused"),
+    "password_reset": N_("Password reset"),
+    "export": N_("Download or export"),
+    "hide comment": N_("Comment hidden"),
+    "token_created": N_("API token created"),
+    "token_revoked": N_("API token revoked"),
+    "user_invited": N_("User invited"),
+    "user_roles_changed": N_("Roles changed"),
+    "user_deactivated": N_("User deactivated"),
+    "user_reactivated": N_("User reactivated"),
+    "user_unlocked": N_("User unlocked"),
+    "network_created": N_("Network created"),
+    "network_renamed": N_("Network renamed"),
+    "network_member_added": N_("Job centre added to the network"),
+    "network_member_removed": N_("Job centre removed from the network"),
+    "organization_created": N_("Job centre created"),
+    "organization_changed": N_("Job centre changed"),
+    "organization_erased": N_("Job centre erased"),
+    "office_created": N_("Office created"),
+    "office_changed": N_("Office changed"),
+    "office_deactivated": N_("Office deactivated"),
+    "office_reactivated": N_("Office reactivated"),
+    "link_created": N_("Link created"),
+    "link_deactivated": N_("Link deactivated"),
+    "link_reactivated": N_("Link reactivated"),
+    "questionnaire_created": N_("Questionnaire created"),
+    "version_created": N_("Questionnaire version created"),
+    "version_changed": N_("Questionnaire version changed"),
+    "version_published": N_("Questionnaire version published"),
+    "target_set": N_("Target set"),
+    "target_changed": N_("Target changed"),
+    "target_deleted": N_("Target deleted"),
+    "retention_applied": N_("Old comments deleted (retention)"),
+    "setup": N_("Set up"),
+    "structure_imported": N_("Structure imported"),
+    "demo_loaded": N_("Demo data loaded"),
+}
+"""Every action code the application writes, with its name on the page (the code stays in the
+CSV, in the filter's address and in each name's title)."""
+
+DETAIL_KEYS = {
+    "what": N_("what"),
+    "format": N_("format"),
+    "via": N_("via"),
+    "filters": N_("filters"),
+    "period": N_("period"),
+    "rows": N_("rows"),
+    "anonymization": N_("anonymization"),
+    "target": N_("target"),
+    "role": N_("role"),
+    "offices": N_("offices"),
+    "office": N_("office"),
+    "name": N_("name"),
+    "network": N_("network"),
+    "link": N_("link"),
+    "item": N_("item"),
+    "value": N_("value"),
+    "was": N_("before"),
+    "reason": N_("reason"),
+    "failures": N_("failures in a row"),
+    "device": N_("known browser"),
+    "token": N_("token"),
+    "version": N_("version"),
+    "number": N_("number"),
+    "questionnaire": N_("questionnaire"),
+    "job_centre": N_("job centre"),
+    "admin": N_("admin"),
+    "text_answers": N_("comments"),
+    "before": N_("older than"),
+    "kind": N_("kind"),
+    "service_types": N_("service types"),
+    "poster_languages": N_("poster languages"),
+    "retention_months": N_("retention (months)"),
+    "comment": N_("comment"),
+    "other_sessions": N_("other sessions"),
+    "from": N_("from"),
+    "to": N_("to"),
+    "language": N_("language"),
+    "mode": N_("mode"),
+    "service_type": N_("service type"),
+    "adjust": N_("adjustment"),
+    "expires_at": N_("valid until"),
+    "tokens_revoked": N_("tokens revoked"),
+    "counted_before": N_("counted before"),
+    "level": N_("level"),
+}
+"""The detail's keys on the page; a key not listed here is shown as written."""
+
+DETAIL_VALUES = {
+    "responses": N_("responses"),
+    "comments": N_("comments"),
+    "page": N_("page"),
+    "api": N_("API"),
+    "cli": N_("command line"),
+    "wrong password": N_("wrong password"),
+    "unknown user": N_("unknown user"),
+    "account locked": N_("account locked"),
+    "locked": N_("locked"),
+    "ended": N_("ended"),
+    "overview": N_("overview"),
+    "benchmark": N_("benchmark"),
+    "targets": N_("targets"),
+    "learning from the best": N_("learning from the best"),
+    "office": N_("office"),
+    "organization": N_("job centre"),
+    "none": N_("none (observed index)"),
+    "items": N_("questions"),
+    "trend": N_("trend"),
+    "comparison": N_("comparison"),
+}
+"""Values of ours (not names people typed) that are words, translated on the page."""
 
 
 async def record(
@@ -33,12 +153,13 @@ async def record(
 
 
 def month_range(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The month as the page shows its times: in the job centres' time zone (LOCAL_ZONE)."""
     try:
-        start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=dt.UTC)
+        start = dt.datetime.strptime(month, "%Y-%m").replace(tzinfo=LOCAL_ZONE)
     except ValueError:
         raise BadRequest(N_("The month must look like 2026-03.")) from None
     end = (start + dt.timedelta(days=32)).replace(day=1)
-    return start, end
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 async def entries(
@@ -99,16 +220,43 @@ def _detail(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def readable(value: Any) -> str:
+def readable(value: Any, gettext: Callable[[str], str] = lambda s: s) -> str:
     """A detail's value as text for the page: a list as its items, a mapping as
-    `key value` pairs, never Python's repr ({'from': '2025-11'} becomes `from 2025-11`)."""
+    `key value` pairs, never Python's repr ({'from': '2025-11'} becomes `from 2025-11`);
+    keys and the words of ours among the values through `gettext`."""
     if isinstance(value, dict):
-        return ", ".join(f"{k} {readable(v)}" for k, v in value.items() if v not in (None, ""))
+        return ", ".join(
+            f"{key_name(k, gettext)} {readable(v, gettext)}"
+            for k, v in value.items()
+            if v not in (None, "")
+        )
     if isinstance(value, list | tuple):
-        return ", ".join(readable(v) for v in value)
+        return ", ".join(readable(v, gettext) for v in value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext(N_("yes")) if value else gettext(N_("no"))
+    if isinstance(value, str) and value in DETAIL_VALUES:
+        return gettext(DETAIL_VALUES[value])
+    if isinstance(value, str) and value.startswith("office "):  # a dashboard's office table
+        table, _, kind = value[7:].partition(".")
+        if table in DETAIL_VALUES:
+            return f"{gettext(N_('office'))}, {gettext(DETAIL_VALUES[table])} ({kind})"
     return str(value)
+
+
+def key_name(key: str, gettext: Callable[[str], str]) -> str:
+    return gettext(DETAIL_KEYS[key]) if key in DETAIL_KEYS else key
+
+
+def action_name(code: str, gettext: Callable[[str], str]) -> str:
+    return gettext(ACTIONS[code]) if code in ACTIONS else code
+
+
+def action_choices(gettext: Callable[[str], str], chosen: str = "") -> list[tuple[str, str]]:
+    """(code, name) of every action, by name; an unknown code asked for is kept as typed."""
+    choices = sorted(((c, gettext(n)) for c, n in ACTIONS.items()), key=lambda c: c[1].casefold())
+    if chosen and chosen not in ACTIONS:
+        choices.append((chosen, chosen))
+    return choices
 
 
 def as_csv(rows: list[AuditOut]) -> str:

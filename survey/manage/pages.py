@@ -20,7 +20,7 @@ from survey.auth.schemas import Scope
 from survey.bodies import CONTROL
 from survey.downloads import file_response
 from survey.errors import BadRequest, Conflict, DomainError, Forbidden, in_words
-from survey.i18n import N_, RESPOND_LOCALES, language_name, translations
+from survey.i18n import N_, RESPOND_LOCALES, UI_LOCALES, language_name, translations
 from survey.manage import audit, questionnaires, retention, structure, targets, users
 from survey.manage.access import NOT_YOURS, Actor, load_actor, office_org, version_org
 from survey.manage.problems import to_struct
@@ -37,7 +37,7 @@ from survey.manage.schemas import (
     TokenIn,
     UserIn,
 )
-from survey.questionnaire import KIND_NAMES, MODE_NAMES, load_definition
+from survey.questionnaire import KIND_NAMES, LOCAL_ZONE, MODE_NAMES, load_definition
 from survey.respond import page as respond_page
 from survey.respond.schemas import LinkInfo
 from survey.security import CSP
@@ -60,11 +60,15 @@ DONE = {
         "back on this page."
     ),
     "organization": N_("The job centre is saved."),
-    "password": N_("Your password is set. Please sign in."),
     "texts": N_("The texts are saved."),
     "target": N_("The targets are saved."),
     "published": N_("The version is published. It can now be given to clients by a link."),
 }
+
+
+def local_time(value: dt.datetime | None) -> str:
+    """A stored time (UTC) as the clock in the job centres showed it (LOCAL_ZONE)."""
+    return "" if value is None else value.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def _lang(value: str) -> str:
@@ -163,9 +167,6 @@ class ManagePagesController(Controller):
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext
 
-        def when(value: dt.datetime | None) -> str:
-            return "" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
-
         done = DONE.get(request.query_params.get("done", ""))
         return Template(
             f"manage/{template}",
@@ -176,7 +177,7 @@ class ManagePagesController(Controller):
                 "role_name": lambda r: gettext(ROLE_NAMES.get(str(r), str(r))),
                 "mode_name": lambda m: gettext(MODE_NAMES.get(str(m), str(m))),
                 "modes": [(k, gettext(v)) for k, v in MODE_NAMES.items()],
-                "when": when,
+                "when": local_time,
                 "done": gettext(done) if done else None,
                 "section": template.split(".")[0],
             }
@@ -1069,6 +1070,7 @@ class ManagePagesController(Controller):
         rows = await audit.entries(
             actor, username=filters["username"], action=filters["action"], month=filters["month"]
         )
+        gettext = translations(guard.staff_locale(request, staff), "staff").gettext
         return self._page(
             request,
             staff,
@@ -1076,7 +1078,10 @@ class ManagePagesController(Controller):
             rows=rows,
             filters=filters,
             limit=audit.PAGE_SIZE,
-            readable=audit.readable,
+            actions=audit.action_choices(gettext, filters["action"]),
+            action_name=lambda code: audit.action_name(code, gettext),
+            key_name=lambda key: audit.key_name(key, gettext),
+            readable=lambda value: audit.readable(value, gettext),
         )
 
     @get("/audit.csv")
@@ -1105,32 +1110,48 @@ class PasswordController(Controller):
         self,
         request: Request[Any, Any, Any],
         token: str,
+        invitation: dict[str, Any],
         error: str | None = None,
         status_code: int = 200,
     ) -> Template:
         locale = guard.staff_locale(request)
-        context = guard.page_context(request, None, locale) | {"token": token, "error": error}
+        chosen = request.query_params.get("lang")
+        context = guard.page_context(request, None, locale) | {
+            "token": token,
+            "error": error,
+            "username": str(invitation["username"]),
+            "expires": local_time(invitation["expires_at"]),
+            "chosen": chosen if chosen in UI_LOCALES else "",
+        }
         return Template(
             "manage/set_password.html", context=context, status_code=status_code, headers=NO_STORE
         )
 
     @get("/{token:str}", cache_control=None)
     async def form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
-        await users.invitation_user(token)  # 404 for an unknown, used or expired link
-        return self._form(request, token)
+        invitation = await users.invitation_user(token)  # 404 for an unknown, used or expired
+        return self._form(request, token, invitation)
 
     @post("/{token:str}", status_code=303)
     async def set_password(
-        self, request: Request[Any, Any, Any], token: FromPath[str]
+        self, request: Request[Any, Any, Any], state: State, token: FromPath[str]
     ) -> Redirect | Template:
         form = await request.form()
+        invitation = await users.invitation_user(token)
         try:
-            await users.set_password(
+            username = await users.set_password(
                 token, str(form.get("password") or ""), str(form.get("repeat") or "")
             )
         except DomainError as exc:
             if exc.status_code == 404:
                 raise
             gettext = translations(guard.staff_locale(request), "staff").gettext
-            return self._form(request, token, gettext(exc.detail), exc.status_code)
-        return Redirect("/login?done=password", status_code=303)
+            return self._form(request, token, invitation, gettext(exc.detail), exc.status_code)
+        chosen = request.query_params.get("lang")
+        lang = f"&lang={chosen}" if chosen in UI_LOCALES else ""
+        return Redirect(
+            f"/login?done=password{lang}",
+            status_code=303,
+            headers=NO_STORE,
+            cookies=[guard.done_cookie(state.settings, username)],
+        )

@@ -54,3 +54,36 @@ def test_every_administration_table_fits_a_phone_as_cards(
         assert len(seen) == len(TABLES)
     finally:
         context.close()
+
+
+NAMES_FIT = """() => [...document.querySelectorAll('input.name')].filter(i => i.value)
+    .filter(i => i.scrollWidth > i.clientWidth + 1).map(i => i.value)"""
+
+
+def test_the_coordinator_reads_whole_job_centre_names_and_a_label_on_every_box(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    """t23's finding 15: names were cut off in their boxes at 1280 px, and on a phone the
+    retention box had no visible label (its column heading scrolled out of sight)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    try:
+        page.goto(f"{demo_server.base_url}/login?next=/manage/network")
+        LoginPage(page).sign_in(*demo_server.logins["network"])
+        page.goto(f"{demo_server.base_url}/manage/network?lang=en")
+        assert page.locator("input.name").count() >= 9
+        assert page.evaluate(NAMES_FIT) == []
+        page.screenshot(path="test-artifacts/manage-network-desk.png", full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.goto(f"{demo_server.base_url}/manage/network?lang=en")
+        label = page.locator("[data-testid^=retention-label-]").first
+        box = label.bounding_box()
+        assert label.is_visible() and box and box["width"] > 50 and box["height"] > 5
+        assert "Keep free-text answers" in label.inner_text()
+        name = page.locator("[data-testid^=org-name-]").first
+        field = name.bounding_box()
+        assert field and field["x"] + field["width"] <= 360, "the box fits the phone"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        page.screenshot(path="test-artifacts/manage-network-phone.png", full_page=True)
+    finally:
+        context.close()

@@ -42,7 +42,7 @@ DASHBOARDS = (
 PAGES = {
     "network": (*DASHBOARDS, "/manage", "/manage/tokens", "/export"),
     "admin": (*DASHBOARDS, "/manage", "/manage/tokens", "/export"),
-    "manager": (*DASHBOARDS, "/manage/tokens", "/export"),
+    "manager": (*DASHBOARDS, "/manage/tokens", "/export", "/account", "/account/password"),
     "researcher": ("/export", "/manage/tokens", "/dashboard"),  # the last: 403, a way onward
 }
 CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-figure]')]

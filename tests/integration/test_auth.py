@@ -495,3 +495,32 @@ async def test_the_help_page_explains_the_figures_in_the_readers_language(
     # months where every value of the filter is (docs/methods.md, "Blocks of months")
     assert "own value has none or at least 10" in english.text
     assert "eigener Wert keine oder mindestens 10" in german.text
+
+
+async def test_a_failed_sign_in_answers_in_the_language_chosen_on_the_sign_in_page(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """t23's finding 16: the refusal came back in the browser's language (English here)."""
+    import re
+
+    await _user()
+    english_browser = {"accept-language": "en-GB,en;q=0.9"}
+    form = await client.get("/login?lang=de&next=/export", headers=english_browser)
+    action = re.search(r'<form method="post" action="([^"]+)" data-testid="login-form"', form.text)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert action and token
+    refused = await client.post(
+        action[1].replace("&amp;", "&"),
+        data={"username": "alice", "password": "wrong-wrong", "csrf_token": token[1],
+              "lang": "de", "next": "/export"},
+        headers=english_browser,
+    )  # fmt: skip
+    assert refused.status_code == 401
+    assert "Unbekannter Benutzername oder falsches Passwort." in refused.text
+    assert '<html lang="de"' in refused.text
+    assert re.search(r'data-testid="lang-de" aria-current="true"', refused.text)
+    assert 'name="next" value="/export"' in refused.text, "where to go after signing in stays"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', refused.text)
+    assert token
+    again = re.search(r'action="([^"]+)" data-testid="login-form"', refused.text)
+    assert again and "lang=de" in again[1], "a second try answers in German too"

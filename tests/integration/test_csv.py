@@ -91,3 +91,54 @@ def test_p_and_q_values_keep_three_significant_digits() -> None:
 
     assert _p(0.0000321987) == 3.22e-05 and _p(0.04567) == 0.0457 and _p(None) is None
     assert _p(float("nan")) is None and _p(0.0) == 0.0
+
+
+async def test_downloads_are_named_after_page_period_and_filter_and_the_workbook_says_so(
+    staff: StaffClient, app: Litestar
+) -> None:
+    """t23's finding 8: every overview download was `overview.csv` (English on German pages),
+    and neither file said which period or filter it held."""
+    import re
+
+    import openpyxl
+
+    org = await make_organization()
+    office = await make_office(organization=org)
+    await make_responses(
+        app.state.engine, await make_link(office), [FULL_ANSWERS] * 3, when=in_closed_month()
+    )
+    await make_staff_user("max", "max-password-1", "manager", organization=org)
+    await staff.login("max", "max-password-1")
+
+    def name(answer: object) -> str:
+        found = re.search(r'filename="([^"]+)"', answer.headers["content-disposition"])  # type: ignore[attr-defined]
+        assert found
+        return found[1]
+
+    period = "from=2025-11&to=2026-10"
+    plain = await staff.client.get(f"/dashboard/overview.csv?{period}&lang=de")
+    assert name(plain) == "uebersicht-2025-11_2026-10.csv"
+    arabic = await staff.client.get(f"/dashboard/overview.xlsx?{period}&filter=language:ar&lang=de")
+    assert name(arabic) == "uebersicht-2025-11_2026-10-sprache-ar.xlsx"
+    english = await staff.client.get(f"/dashboard/overview.csv?{period}&adjust=none&lang=en")
+    assert name(english) == "overview-2025-11_2026-10-unadjusted.csv"
+    items = await staff.client.get(f"/dashboard/offices/{office}/items.csv?{period}&lang=de")
+    assert name(items) == f"standort-{office}-fragen-2025-11_2026-10.csv"
+    targets = await staff.client.get(f"/dashboard/targets.csv?{period}&mode=kiosk&lang=de")
+    assert name(targets).startswith("ziele-2025-11_2026-10-art-der-befragung-kiosk")
+    benchmark = await staff.client.get(f"/dashboard/benchmark.csv?{period}&lang=de")
+    assert name(benchmark) == "vergleich-standorte-2025-11_2026-10.csv"
+    assert all(name(a).isascii() for a in (plain, arabic, english, items, targets))
+    assert plain.content.decode("utf-8-sig").startswith("Standort-Nr.;"), "a CSV stays a table"
+
+    book = openpyxl.load_workbook(io.BytesIO(arabic.content))
+    assert book.sheetnames == ["Übersicht", "Angaben zur Tabelle"]
+    about = {r[0]: r[1] for r in book["Angaben zur Tabelle"].iter_rows(values_only=True)}
+    assert about["Zeitraum"] == "2025-11 – 2026-10"
+    assert about["Filter"] == "Sprache: Arabisch"
+    assert about["Vergleichsgruppe"]
+    assert about["Bereinigung"].startswith("keine")
+    unfiltered = await staff.client.get(f"/dashboard/overview.xlsx?{period}&lang=en")
+    sheet = openpyxl.load_workbook(io.BytesIO(unfiltered.content))["About this table"]
+    about = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert about["Filter"] == "none" and "adjusted for client mix" in about["Adjustment"]

@@ -9,6 +9,7 @@ import glob
 import io
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -350,11 +351,22 @@ async def test_managers_export_masked_comments_by_month_apart_from_the_rows(
     await staff.login("leitung", PASSWORD)
     answer = await client.get("/export/comments", params={"labels": "de"})
     assert answer.status_code == 200, answer.text
-    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
-    assert rows[0] == ["jobcentre", "office", "year", "month", "item", "text"]
+    # t23's finding 9: a German page's download was comma-separated, unlike every other one
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["jobcentre", "office", "year", "month", "item", "text"], "the codes"
     assert len(rows) == 2
     assert "Schneider" not in rows[1][5] and "2345678" not in rows[1][5]
     assert rows[1][2:5] == [w.months[0][:4], str(int(w.months[0][5:])), "comment"]
+    page = await client.get("/export?lang=de")
+    href = re.search(r'href="(/export/comments\?[^"]+)" data-testid="comments-download"', page.text)
+    assert href and "sep=semicolon" in href[1], "the page's link carries its separator"
+    english = await client.get("/export?lang=en")
+    href = re.search(r'href="(/export/comments\?[^"]+)"', english.text)
+    assert href and "sep=comma" in href[1]
+    chosen = await client.get("/export/comments", params={"labels": "de", "sep": "comma"})
+    assert chosen.content.decode("utf-8-sig").startswith("jobcentre,office,year")
+    api = await client.get("/api/v1/exports/comments", params={"labels": "de"})
+    assert api.content.decode("utf-8-sig").startswith("jobcentre,office,year"), "scripts: commas"
 
 
 async def test_the_comments_export_holds_back_what_the_office_page_withholds(
@@ -381,7 +393,7 @@ async def test_the_comments_export_holds_back_what_the_office_page_withholds(
     await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
     await staff.login("leitung", PASSWORD)
     period = {"from": w.months[0], "to": w.months[-1]}
-    answer = await client.get("/export/comments", params={"labels": "de", **period})
+    answer = await client.get("/export/comments", params={"labels": "de", "sep": "comma", **period})
     assert answer.status_code == 200, answer.text
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))[1:]
     assert [r[5] for r in rows] == [said["kept"]]
@@ -409,7 +421,7 @@ async def test_comments_and_names_typed_as_formulas_reach_the_spreadsheet_as_tex
     await make_responses(app.state.engine, link, answers, when=_when(w.months[0]))
     await make_staff_user("leitung", PASSWORD, "manager", organization=w.jc)
     await staff.login("leitung", PASSWORD)
-    answer = await client.get("/export/comments", params={"labels": "de"})
+    answer = await client.get("/export/comments", params={"labels": "de", "sep": "comma"})
     assert answer.status_code == 200, answer.text
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert sorted(r[5] for r in rows[1:]) == sorted("'" + t for t in typed)

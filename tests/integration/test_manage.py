@@ -580,6 +580,50 @@ async def test_the_audit_log_filters_by_user_action_and_month_and_downloads(
     assert (await staff.client.get("/manage/audit")).status_code == 403
 
 
+async def test_the_audit_log_reads_in_the_page_s_language_and_the_job_centres_time(
+    staff: StaffClient, world: World
+) -> None:
+    """t23's finding 12: raw action codes, English detail keys, a free-text action filter and
+    times in UTC."""
+    from survey.manage.audit import ACTIONS
+
+    a = world.ids["a"]
+    late = dt.datetime(2026, 3, 31, 22, 30, tzinfo=dt.UTC)  # 00:30 on 1 April in Berlin
+    await AuditLog(at=late, username="admin.a", action="export", organization=a,
+                   detail={"what": "responses", "format": "csv", "via": "page", "rows": 6,
+                           "filters": {"from": "2026-01", "to": "2026-03"},
+                           "period": ["2026-01", "2026-03"],
+                           "anonymization": {"k": 5, "pending_in_scope": 1}}).save()  # fmt: skip
+    await staff.login("admin.a", PASSWORD)
+    page = await staff.client.get("/manage/audit?lang=de&action=export")
+    assert page.status_code == 200
+    row = re.search(r'<tr role="row" data-testid="audit-row">.*?</tr>', page.text, re.S)
+    assert row, page.text
+    assert '">2026-04-01 00:30</time>' in row[0], "the time the job centre's clock showed"
+    assert 'title="export"' in row[0] and "Herunterladen oder Export" in row[0]
+    assert "was: Antworten; Format: csv; über: Seite; Zeilen: 6" in row[0]
+    assert "Filter: von 2026-01, bis 2026-03; Zeitraum: 2026-01 – 2026-03" in row[0]
+    assert "<details><summary>Anonymisierung</summary>k 5, pending_in_scope 1</details>" in row[0]
+    select = re.search(r'<select name="action".*?</select>', page.text, re.S)
+    assert select, "a choice of actions, not a box to guess codes in"
+    assert select[0].count("<option") == len(ACTIONS) + 1
+    assert '<option value="office_created">Standort angelegt</option>' in select[0]
+    april = await staff.client.get("/manage/audit?lang=de&month=2026-04&action=export")
+    assert 'title="export"' in april.text and "Standort angelegt</option>" in april.text
+    march = await staff.client.get("/manage/audit?month=2026-03&action=export")
+    assert 'data-testid="audit-row"' not in march.text, "the month is the job centres' month"
+    chosen = re.search(r'<option value="export" selected>', april.text)
+    assert chosen
+    await AuditLog(at=late, username="admin.a", action="export", organization=a,
+                   detail={"what": "office trend.xlsx", "office": 3, "level": "organization",
+                           "filters": {"adjust": "none"}}).save()  # fmt: skip
+    table = await staff.client.get("/manage/audit?lang=de&action=export")
+    assert "was: Standort, Verlauf (xlsx); Standort: 3; Ebene: Jobcenter" in table.text
+    assert "Filter: Bereinigung keine (beobachteter Index)" in table.text
+    english = await staff.client.get("/manage/audit?lang=en&action=export")
+    assert "Download or export" in english.text and "what: responses" in english.text
+
+
 async def test_the_coordinator_creates_and_removes_member_job_centres(
     staff: StaffClient, world: World
 ) -> None:
@@ -1615,7 +1659,10 @@ async def test_the_dashboards_judge_targets_and_pool_outreach_points_from_shown_
     own = (await staff.client.get(f"/api/v1/results/targets?office_id={tiny}")).json()
     assert [(t["office"], t["n"], t["index"]) for t in own] == [(names[tiny], None, None)]
     csv = await staff.client.get("/dashboard/targets.csv")
-    assert csv.headers["content-disposition"] == 'attachment; filename="targets.csv"'
+    assert re.fullmatch(  # the page and period in German (t23's finding 8)
+        r'attachment; filename="ziele-\d{4}-\d\d_\d{4}-\d\d\.csv"',
+        csv.headers["content-disposition"],
+    )
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Standort-Nr.;Standort;Frage-Code;Zielwert;Antworten;Index;")
     tiny_line = next(x for x in lines if f";{names[tiny]};" in x)
