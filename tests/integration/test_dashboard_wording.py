@@ -266,3 +266,28 @@ async def test_the_help_quotes_the_pages_sentences_and_the_survey_s_question(
         assert example in page, (lang, example)
         assert recommend[lang] in page, (lang, recommend[lang])
         assert "17 classes" not in page and "17 Stufen" not in page, "jargon"
+
+
+async def test_the_german_pages_call_each_filter_by_the_filter_s_own_name(
+    staff: StaffClient, demo: object
+) -> None:
+    """t23, 18: "Leistungsbereich" in the filters, "Leistungsarten" in the method notes; "Art
+    der Befragung", "Wege" and "Zugang"; the navigation's "Vergleich", the text's
+    "Benchmark"."""
+    await _as(staff, "network")
+    filters = (await staff.client.get("/dashboard?lang=de")).text
+    assert 'label="Leistungsbereich"' in filters and 'label="Art der Befragung"' in filters
+    office = await _first_office(staff)
+    paths = (
+        "/dashboard",
+        "/dashboard/benchmark",
+        "/dashboard/help",
+        f"/dashboard/offices/{office}",
+    )
+    for path in paths:
+        for adjust in ("mix", "none"):
+            page = (await staff.client.get(f"{path}?lang=de&adjust={adjust}")).text
+            # the clients' own comments are theirs to word
+            main = page[page.index("<main") :].split('data-testid="comments"')[0]
+            for other in ("Leistungsart", "Wegen", "Befragungsart", "Zugang", "Benchmark", "U25"):
+                assert other not in _text(main), (path, adjust, other)
