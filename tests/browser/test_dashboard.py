@@ -341,6 +341,11 @@ def test_the_office_types_show_the_effect_size_their_verdict_rests_on(
                     else:
                         assert word == none, where
                     assert row.get_by_test_id("kind-effect").is_visible(), where
+                    # the words in full inside the card (a long badge ran out of it at 360 px)
+                    badge = row.get_by_test_id("kind-verdict").bounding_box()
+                    box = page.get_by_test_id("office-kinds").bounding_box()
+                    assert badge and box, where
+                    assert badge["x"] + badge["width"] <= box["x"] + box["width"], where
                     compared += 1
                 assert compared >= 2, "branches and outreach points against the main offices"
                 card = page.get_by_test_id("office-kinds")
