@@ -214,6 +214,10 @@ async def test_a_filtered_view_judges_no_target_and_withheld_is_explained(
         note = filtered[filtered.index('data-testid="targets-filtered"') :].split("</p>")[0]
         assert "judged in the view without a filter only" in _text(note)
         assert "filter=" not in re.search(r'href="([^"]*)"', note)[1]  # type: ignore[index]
+    # nor does its download, by URL
+    refused = await staff.client.get("/dashboard/targets.csv?filter=language:ar")
+    assert refused.status_code == 400 and "without a filter" in refused.text
+    assert (await staff.client.get("/dashboard/targets.csv")).status_code == 200
     # two job centres: against "the rest of the network" the manager's verdicts are withheld
     # (it would give back the other job centre); the table's legend says what that means
     rows = (await staff.client.get("/api/v1/results/overview")).json()["rows"]
