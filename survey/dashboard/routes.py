@@ -953,6 +953,8 @@ class DashboardController(Controller):
         office: Annotated[int | None, QueryParameter(required=False, ge=1, le=2**31 - 1)] = None,
     ) -> Response[bytes]:
         """The targets table of the overview (or, with `office`, of one office's page)."""
+        if filters.dimension is not None:  # a target is for all of an office's clients
+            raise BadRequest("targets are judged in the view without a filter only")
         rows = await _targets(state, staff, filters, office)
         await _export(staff, "targets", filters, **({} if office is None else {"office": office}))
         locale = guard.staff_locale(request, staff)

@@ -91,6 +91,11 @@ class KindRow(msgspec.Struct):
     """Against the main offices (Mann–Whitney, at least a small effect); None for the main
     offices themselves or when there are none."""
     pvalue: float | None
+    effect_size: float | None = None
+    """Rank-biserial r against the main offices (positive: this type rates higher)."""
+    beyond_chance: bool = False
+    """The difference is beyond chance (q below 0.05) but smaller than the verdict's
+    minimum effect (|r| < 0.1): "no clear difference" that the page words as too small."""
 
 
 class VersionNote(msgspec.Struct):
@@ -213,13 +218,18 @@ def compare_kinds(
     for kind in present:
         est = satisfaction_index(counts[kind], INDEX_LEVELS, index_noise=own[kind])
         verdict: Verdict | None = None
-        pvalue = None
+        pvalue = effect = None
+        beyond = False
         if kind != "main" and "main" in present:
             pair = CountTable(["main", kind], list(INDEX_LEVELS), [counts["main"], counts[kind]])
-            other = compare_offices(pair, min_n, min_effect=MIN_EFFECT,
-                                    noise=(noise["main"], noise[kind]),
-                                    index_noise=(own["main"], own[kind])).offices[1]  # fmt: skip
-            verdict, pvalue = other.verdict, other.pvalue
+            test = compare_offices(pair, min_n, min_effect=MIN_EFFECT,
+                                   noise=(noise["main"], noise[kind]),
+                                   index_noise=(own["main"], own[kind]))  # fmt: skip
+            other = test.offices[1]
+            verdict, pvalue, effect = other.verdict, other.pvalue, other.effect_size
+            beyond = verdict == "no clear difference" and (
+                other.qvalue is not None and other.qvalue < test.alpha
+            )
         rows.append(
             KindRow(
                 kind=kind,
@@ -231,6 +241,8 @@ def compare_kinds(
                 index_high=_r(est.ci_high),
                 verdict=verdict,
                 pvalue=None if pvalue is None else round(pvalue, 4),
+                effect_size=None if effect is None else round(effect, 3),
+                beyond_chance=beyond,
             )
         )
     return rows

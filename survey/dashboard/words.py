@@ -12,11 +12,19 @@ from survey.dashboard.schemas import Forecast
 from survey.i18n import N_
 
 FIRST = N_(
-    "clear (4 in 5) with about %(months)d months of answers if the difference is %(diff)s points"
+    "If the true difference is as large as estimated now (%(diff)s points), about %(months)d "
+    "months of answers would make it clear (in 4 cases out of 5)."
 )
-FIRST_BEYOND = N_("not clear within %(max)d months at %(diff)s points")
-TYPICAL = N_("at %(diff)s points with about %(months)d months of answers")
-TYPICAL_BEYOND = N_("not even at %(diff)s points")
+FIRST_BEYOND = N_(
+    "If the true difference is as large as estimated now (%(diff)s points), even %(max)d "
+    "months of answers would not make it clear."
+)
+TYPICAL = N_(
+    "A difference of %(diff)s points would become clear with about %(months)d months of answers."
+)
+TYPICAL_BEYOND = N_(
+    "Even a difference of %(diff)s points would not become clear within %(max)d months."
+)
 
 
 def number(value: float | None, locale: str, digits: int = 1) -> str:
@@ -40,7 +48,8 @@ def _format(locale: str, digits: int) -> tuple[NumberPattern, Locale]:
 def time_to_verdict(
     forecast: Sequence[Forecast], gettext: Callable[[str], str], num: Callable[[float], str]
 ) -> str:
-    """The office page's time to verdict in one line: empty where there is a verdict."""
+    """The overview's time to verdict in one or two sentences: empty where there is a
+    verdict."""
     out = []
     for i, f in enumerate(forecast):
         diff = ("+" if round(f.difference, 1) > 0 else "") + num(f.difference)
@@ -50,4 +59,4 @@ def time_to_verdict(
         else:
             text = FIRST_BEYOND if i == 0 else TYPICAL_BEYOND
             out.append(gettext(text) % {"max": f.max_months, "diff": diff})
-    return "; ".join(out)
+    return " ".join(out)

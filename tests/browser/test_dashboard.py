@@ -291,3 +291,66 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
             assert "- table" in snapshot and "- row" in snapshot and "- cell" in snapshot
     finally:
         context.close()
+
+
+KIND_WORDS = {
+    "en": ("better", "worse", "difference too small to matter", "no clear difference"),
+    "de": ("besser", "schlechter", "Unterschied zu klein, um ins Gewicht zu fallen",
+           "kein klarer Unterschied"),
+}  # fmt: skip
+
+
+def _decimal(text: str) -> float:
+    return float(text.strip().replace(",", ".").replace("−", "-"))
+
+
+def test_the_office_types_show_the_effect_size_their_verdict_rests_on(
+    browser,
+    demo_server: DemoServer,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    """t23, 4: "no clear difference, p = 0.029" for the branches against the main offices,
+    their intervals apart: the verdict needs an effect of |r| ≥ 0.1 as well, and r was not
+    shown. Every compared type now shows r, and one beyond chance but below the effect is
+    called too small to matter, on a desktop and on a phone."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    try:
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
+        for lang in ("en", "de"):
+            better, worse, small, none = KIND_WORDS[lang]
+            for width in (1280, 360):
+                page.set_viewport_size({"width": width, "height": 740})
+                page.goto(f"{demo_server.base_url}/dashboard?lang={lang}")
+                rows = page.get_by_test_id("kind-row")
+                compared = 0
+                for i in range(rows.count()):
+                    row = rows.nth(i)
+                    if row.get_by_test_id("kind-verdict").count() == 0:
+                        continue  # the main offices themselves
+                    word = row.get_by_test_id("kind-verdict").inner_text()
+                    r = _decimal(row.get_by_test_id("kind-effect").inner_text().split("=")[1])
+                    p = re.search(r"p ([=<]) ([\d.,]+)", row.inner_text())
+                    assert p, row.inner_text()
+                    beyond = _decimal(p[2]) < 0.05
+                    where = (lang, width, word, r, p[0])
+                    if word in (better, worse):
+                        assert beyond and abs(r) >= 0.1, where
+                    elif beyond:
+                        assert word == small and abs(r) < 0.1, where
+                    else:
+                        assert word == none, where
+                    assert row.get_by_test_id("kind-effect").is_visible(), where
+                    # the words in full inside the card (a long badge ran out of it at 360 px)
+                    badge = row.get_by_test_id("kind-verdict").bounding_box()
+                    box = page.get_by_test_id("office-kinds").bounding_box()
+                    assert badge and box, where
+                    assert badge["x"] + badge["width"] <= box["x"] + box["width"], where
+                    compared += 1
+                assert compared >= 2, "branches and outreach points against the main offices"
+                card = page.get_by_test_id("office-kinds")
+                fits = "c => c.scrollWidth <= c.clientWidth + 1"
+                assert card.evaluate(fits), (lang, width)
+                card.screenshot(path=artifacts_dir / f"office-kinds-{lang}-{width}.png")
+    finally:
+        context.close()

@@ -48,4 +48,4 @@ def test_a_figure_that_rounds_to_zero_has_no_sign() -> None:
         lambda s: s,
         lambda v: number(v, "en"),
     )
-    assert "+0.0" not in line and "at 0.0 points" in line, line
+    assert "+0.0" not in line and "(0.0 points)" in line, line
