@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from babel.lists import format_list
@@ -25,6 +26,11 @@ from survey.respond.schemas import ItemOut, LinkInfo, QuestionnaireOut
 from survey.settings import Settings
 
 KIOSK_RESET_SECONDS = 8
+
+
+def visit_query(visit: Mapping[str, str] | None, code: str) -> str:
+    """The `&visit=` part of a kiosk language link, when the page belongs to a visit."""
+    return f"&visit={visit[code]}" if visit else ""
 
 
 def available_locales(definition: Definition) -> list[str]:
@@ -176,8 +182,10 @@ def survey(
     confirm: bool = False,
     code: str = "",
     code_error: str = "",
+    visit: Mapping[str, str] | None = None,
 ) -> Template:
-    """The survey form; `confirm` asks whether to send it with the questions left out."""
+    """The survey form; `confirm` asks whether to send it with the questions left out.
+    `visit`: a kiosk visit's key (see visit.py) per language link, and under "" for the form."""
     context = _context(locale, privacy_url(kind, link.token))
     gettext = context["_"]
     items = [item_view(definition, item, locale, n) for n, item in enumerate(definition.items, 1)]
@@ -187,7 +195,11 @@ def survey(
         "title": definition.text(definition.name, locale),
         "office": link.office,
         "organization": link.organization,
-        "languages": [(code, language_name(code)) for code in available_locales(definition)],
+        "languages": [
+            (code, language_name(code), visit_query(visit, code))
+            for code in available_locales(definition)
+        ],
+        "visit": visit[""] if visit else "",
         "items": items,
         "error_links": ([("#in-code", code_error)] if code_error else [])
         + error_links(items, errors or {}, reasons, gettext),
@@ -216,15 +228,26 @@ def survey(
     )
 
 
-def kiosk_start(link: LinkInfo, definition: Definition, locale: str) -> Template:
-    """The kiosk's first screen: a large button per language, each in its own script."""
+def kiosk_start(
+    link: LinkInfo,
+    definition: Definition,
+    locale: str,
+    visit: Mapping[str, str] | None = None,
+) -> Template:
+    """The kiosk's first screen: a large button per language, each in its own script.
+    `visit`: the key of the next visit per language (see visit.py)."""
     context = _context(locale, privacy_url("k", link.token))
     context |= {
         "title": definition.text(definition.name, locale),
         "office": link.office,
         "organization": link.organization,
         "languages": [
-            (code, language_name(code), f"/k/{link.token}?lang={code}", text_direction(code))
+            (
+                code,
+                language_name(code),
+                f"/k/{link.token}?lang={code}{visit_query(visit, code)}",
+                text_direction(code),
+            )
             for code in available_locales(definition)
         ],
         "token": link.token,
