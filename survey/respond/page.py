@@ -26,6 +26,11 @@ from survey.respond.schemas import ItemOut, LinkInfo, QuestionnaireOut
 from survey.settings import Settings
 
 KIOSK_RESET_SECONDS = 8
+CLEAR_BACK_FORWARD_CACHE = {"clear-site-data": '"cache"'}
+"""What the next client's start screen tells the browser: forget the pages kept for Back, the
+last client's too. A browser may keep no-store pages in its back-forward cache (Chromium
+does), and without JavaScript nothing else sends them away. It also empties the tablet's
+HTTP cache of this site: a stylesheet fetched again per client."""
 
 
 def visit_query(visit: Mapping[str, str] | None, code: str) -> str:
@@ -233,9 +238,12 @@ def kiosk_start(
     definition: Definition,
     locale: str,
     visit: Mapping[str, str] | None = None,
+    *,
+    next_client: bool = False,
 ) -> Template:
     """The kiosk's first screen: a large button per language, each in its own script.
-    `visit`: the key of the next visit per language (see visit.py)."""
+    `visit`: the key of the next visit per language (see visit.py); `next_client`: the
+    screen a thank-you page goes back to, which empties the back-forward cache."""
     context = _context(locale, privacy_url("k", link.token))
     context |= {
         "title": definition.text(definition.name, locale),
@@ -253,7 +261,8 @@ def kiosk_start(
         "token": link.token,
         "start_url": f"/k/{link.token}",
     }
-    return Template("respond/kiosk.html", context=context, headers={"cache-control": "no-store"})
+    headers = {"cache-control": "no-store"} | (CLEAR_BACK_FORWARD_CACHE if next_client else {})
+    return Template("respond/kiosk.html", context=context, headers=headers)
 
 
 def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
@@ -263,6 +272,9 @@ def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
         # a kiosk starts the next client in the tablet's language, not in the last client's
         # (which would tell the next person what language the previous one read)
         "again_url": f"/k/{link.token}" if kind == "k" else f"/{kind}/{link.token}?lang={locale}",
+        # without JavaScript (the <noscript> refresh, the button): that start screen, which
+        # also empties the back-forward cache
+        "next_url": f"/k/{link.token}/next",
     }
     return Template("respond/thanks.html", context=context, headers={"cache-control": "no-store"})
 

@@ -370,6 +370,22 @@ class RespondController(Controller):
             return _kiosk_thanks(link, locale, outcome)
         return see_other(f"/{kind}/{token}/thanks?lang={locale}")
 
+    @get("/k/{token:str}/next", cache_control=None)
+    async def next_client(
+        self, request: Request[Any, Any, State], state: State, token: FromPath[str]
+    ) -> ASGIApp:
+        """The start screen a kiosk's thank-you page goes back to without JavaScript: the
+        one of /k/<token>, telling the browser to drop the pages it keeps for Back."""
+        link, definition = await _active_link(state, token, "kiosk")
+        locale = page.locale_for(request, definition)
+        slots = _visit_slots(definition)
+        return cached_page(
+            request,
+            ("kiosk", locale, link, "next"),
+            lambda: page.kiosk_start(link, definition, locale, _markers(slots), next_client=True),
+            dict.fromkeys(slots.values(), new_visit()),
+        )
+
     @get(["/s/{token:str}/thanks", "/k/{token:str}/thanks"], cache_control=None)
     async def thanks(
         self, request: Request[Any, Any, State], state: State, token: FromPath[str]

@@ -197,10 +197,18 @@ async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> N
     assert '<html lang="uk"' in thanks.text and 'data-testid="thanks"' in thanks.text
     row = await Response.select(Response.mode).first()
     assert row == {"mode": "kiosk"}
-    assert f'href="/k/{kiosk.token}"' in thanks.text, (
+    assert f'href="/k/{kiosk.token}/next"' in thanks.text, (
         "the next client does not inherit the language"
     )
+    assert f'content="8;url=/k/{kiosk.token}/next"' in thanks.text
     assert "lang=" not in thanks.text.split('data-again-url="')[1].split('"')[0]
+    # that start screen empties the browser's back-forward cache, the first one does not
+    next_client = await client.get(f"/k/{kiosk.token}/next")
+    assert '<html lang="de"' in next_client.text and 'data-testid="kiosk-start"' in next_client.text
+    assert next_client.headers["clear-site-data"] == '"cache"'
+    assert next_client.headers["cache-control"] == "no-store"
+    assert "clear-site-data" not in (await client.get(f"/k/{kiosk.token}")).headers
+    assert (await client.get(f"/k/{personal.token}/next")).status_code == 404
     # the same answers again (a reload of that page): thanked in the tablet's language
     again = await client.post(f"/k/{kiosk.token}", data=form)
     assert (again.status_code, again.headers["location"]) == (303, f"/k/{kiosk.token}/thanks")
