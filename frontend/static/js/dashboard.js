@@ -111,6 +111,78 @@
       return fitTitles(el, (pass || 0) + 1);  // the new margins may move an axis' middle
     }, function () { el.resonanzFitting = false; });
   }
+  // On a phone (a figure narrower than PHONE px) the legend starts at the figure's left edge:
+  // at the plot area's, right of the axis labels, its entries ran out of the figure or stood
+  // one under the other until plotly scrolled them (a single question's chart at 360 px).
+  // The figure then grows by the height its legend still lacks. A figure that names its
+  // rows in layout.meta.labels_above (the caterpillar's offices) writes each name above its
+  // row, across the whole width, when the names would take more than a share LABELS of the
+  // width (cut at the left edge on a phone); the table beside the chart has them too. A
+  // figure with room, as on a desktop, keeps its own layout; each resize decides again,
+  // from the layout the figure came with.
+  var PHONE = 480;
+  var LABELS = 0.4;
+  var ROW_LABEL = 16;  // px more per row for the name above it
+  function ownValue(layout, path) {  // null: plotly's default
+    var value = path.split(".").reduce(function (at, key) { return at && at[key]; }, layout);
+    return value === undefined ? null : value;
+  }
+  function phoneLayout(el) {
+    var full = el._fullLayout;
+    var own = el.resonanzOwn;
+    if (!full || !own) { return null; }
+    var phone = full.width < PHONE;
+    var names = own.meta && own.meta.labels_above && own.yaxis && own.yaxis.categoryarray;
+    var font = full.yaxis && full.yaxis.tickfont;  // (none while the labels are hidden)
+    if (names && font && !el.resonanzWidest) {
+      el.resonanzFont = font.size;
+      el.resonanzWidest = Math.max.apply(null, names.map(function (name) {
+        return textWidth(name, font.size, font.family);
+      }));
+    }
+    var above = !!(names && el.resonanzWidest > LABELS * full.width);
+    var legend = full.legend;
+    var lacking = phone && legend && legend._height > legend._effHeight
+      ? Math.ceil(legend._height - legend._effHeight) + 4 : 0;
+    var state = { phone: phone, above: above, extra: phone ? (el.resonanzState || {}).extra || 0 : 0 };
+    state.extra += lacking;
+    var last = el.resonanzState || { phone: false, above: false, extra: 0 };
+    if (state.phone === last.phone && state.above === last.above && state.extra === last.extra) {
+      return null;
+    }
+    el.resonanzState = state;
+    var height = own.height && own.height + state.extra + (above ? ROW_LABEL * names.length : 0);
+    var update = {
+      "legend.xref": phone ? "container" : ownValue(own, "legend.xref"),
+      "legend.x": phone ? 0 : ownValue(own, "legend.x"),
+      "yaxis.showticklabels": above ? false : ownValue(own, "yaxis.showticklabels"),
+      "yaxis.title.text": above ? "" : ownValue(own, "yaxis.title.text"),
+      annotations: (own.annotations || []).concat(above ? names.map(function (name) {
+        return {
+          text: name, showarrow: false, x: 0, xref: "paper", xanchor: "left", y: name, yref: "y",
+          yanchor: "bottom", yshift: 3, font: { size: el.resonanzFont }
+        };
+      }) : [])
+    };
+    if (height) {
+      update.height = height;
+      el.style.minHeight = height + "px";
+    }
+    if (el.resonanzTitles) { delete el.resonanzTitles.yaxis; }  // its own title, or none
+    return update;
+  }
+  function fitPhone(el, pass) {
+    var update = phoneLayout(el);
+    if (!update || (pass || 0) > 3) { return Promise.resolve(); }
+    el.resonanzFitting = true;
+    return window.Plotly.relayout(el, update).then(function () {
+      el.resonanzFitting = false;
+      return fitPhone(el, (pass || 0) + 1);  // a legend with more room may still lack height
+    }, function () { el.resonanzFitting = false; });
+  }
+  function fit(el) {
+    return fitPhone(el).then(function () { return fitTitles(el); });
+  }
   // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026") and
   // German numbers (decimal comma, thousands point: "75,3", as the tables beside the charts):
   // plotly's own "de" locale; plotly takes layout.separators from its decimal and thousands.
@@ -142,6 +214,7 @@
       if (!data) { return; }
       var fig = JSON.parse(data.textContent);
       var layout = fig.layout || {};
+      el.resonanzOwn = JSON.parse(JSON.stringify(layout));  // as sent, for phoneLayout
       layout.autosize = true;
       if (window.resonanzPlotlyTemplate && !(layout.template && layout.template.layout)) {
         layout.template = window.resonanzPlotlyTemplate;
@@ -157,9 +230,9 @@
         modeBarButtonsToAdd: [svgButton(lang === "de" ? "Als SVG herunterladen" : "Download as SVG")],
         modeBarButtonsToRemove: ["lasso2d", "select2d"]
       }).then(function () {
-        return fitTitles(el);
+        return fit(el);
       }).then(function () {
-        el.on("plotly_afterplot", function () { if (!el.resonanzFitting) { fitTitles(el); } });
+        el.on("plotly_afterplot", function () { if (!el.resonanzFitting) { fit(el); } });
         if (el.hasAttribute("data-declutter")) {
           declutter(el);
           el.on("plotly_afterplot", function () { declutter(el); });
