@@ -102,37 +102,29 @@
     });
     return Object.keys(update).length ? update : null;
   }
-  function fitTitles(el, pass) {
-    var update = titlesThatFit(el);
-    if (!update || (pass || 0) > 2) { return Promise.resolve(); }
+  // Relayout by make(el) until it has nothing to change: new margins may move an axis' middle,
+  // a legend with more room may still lack height.
+  function refit(el, make, pass) {
+    var update = make(el);
+    if (!update || (pass || 0) > 3) { return Promise.resolve(); }
     el.resonanzFitting = true;  // its own redraw does not start another
     return window.Plotly.relayout(el, update).then(function () {
       el.resonanzFitting = false;
-      return fitTitles(el, (pass || 0) + 1);  // the new margins may move an axis' middle
+      return refit(el, make, (pass || 0) + 1);
     }, function () { el.resonanzFitting = false; });
   }
-  // On a phone (a figure narrower than PHONE px) the legend starts at the figure's left edge:
-  // at the plot area's, right of the axis labels, its entries ran out of the figure or stood
-  // one under the other until plotly scrolled them (a single question's chart at 360 px).
-  // The figure then grows by the height its legend still lacks. A figure that names its
-  // rows in layout.meta.labels_above (the caterpillar's offices) writes each name above its
-  // row, across the whole width, when the names would take more than a share LABELS of the
-  // width (cut at the left edge on a phone); the table beside the chart has them too. A
-  // figure with room, as on a desktop, keeps its own layout; each resize decides again,
-  // from the layout the figure came with.
-  var PHONE = 480;
-  var LABELS = 0.4;
-  var ROW_LABEL = 16;  // px more per row for the name above it
-  function ownValue(layout, path) {  // null: plotly's default
-    var value = path.split(".").reduce(function (at, key) { return at && at[key]; }, layout);
+  // On a phone (a figure under 480 px) a legend starts at the figure's left edge, not right of
+  // the axis labels (where it ran out of the figure, or plotly scrolled it), and the figure
+  // grows by the height it lacks. With layout.meta.labels_above (the caterpillar), names that
+  // would take over 40% of the width (cut at the left edge) stand above their rows. Decided
+  // again at each resize, from the layout as sent: a desktop keeps it.
+  function own(el, path) {  // null: plotly's default
+    var value = path.split(".").reduce(function (at, key) { return at && at[key]; }, el.resonanzOwn);
     return value === undefined ? null : value;
   }
   function phoneLayout(el) {
     var full = el._fullLayout;
-    var own = el.resonanzOwn;
-    if (!full || !own) { return null; }
-    var phone = full.width < PHONE;
-    var names = own.meta && own.meta.labels_above && own.yaxis && own.yaxis.categoryarray;
+    var names = own(el, "meta.labels_above") && own(el, "yaxis.categoryarray");
     var font = full.yaxis && full.yaxis.tickfont;  // (none while the labels are hidden)
     if (names && font && !el.resonanzWidest) {
       el.resonanzFont = font.size;
@@ -140,48 +132,35 @@
         return textWidth(name, font.size, font.family);
       }));
     }
-    var above = !!(names && el.resonanzWidest > LABELS * full.width);
+    var last = el.resonanzState || "0 false 0";
+    var phone = full.width < 480;
+    var above = !!names && el.resonanzWidest > 0.4 * full.width;
     var legend = full.legend;
-    var lacking = phone && legend && legend._height > legend._effHeight
-      ? Math.ceil(legend._height - legend._effHeight) + 4 : 0;
-    var state = { phone: phone, above: above, extra: phone ? (el.resonanzState || {}).extra || 0 : 0 };
-    state.extra += lacking;
-    var last = el.resonanzState || { phone: false, above: false, extra: 0 };
-    if (state.phone === last.phone && state.above === last.above && state.extra === last.extra) {
-      return null;
-    }
+    var extra = phone ? +last.split(" ")[2] + (legend && legend._height > legend._effHeight
+      ? Math.ceil(legend._height - legend._effHeight) + 4 : 0) : 0;
+    var state = [+phone, above, extra].join(" ");
+    if (state === last) { return null; }
     el.resonanzState = state;
-    var height = own.height && own.height + state.extra + (above ? ROW_LABEL * names.length : 0);
     var update = {
-      "legend.xref": phone ? "container" : ownValue(own, "legend.xref"),
-      "legend.x": phone ? 0 : ownValue(own, "legend.x"),
-      "yaxis.showticklabels": above ? false : ownValue(own, "yaxis.showticklabels"),
-      "yaxis.title.text": above ? "" : ownValue(own, "yaxis.title.text"),
-      annotations: (own.annotations || []).concat(above ? names.map(function (name) {
-        return {
-          text: name, showarrow: false, x: 0, xref: "paper", xanchor: "left", y: name, yref: "y",
-          yanchor: "bottom", yshift: 3, font: { size: el.resonanzFont }
-        };
+      "legend.xref": phone ? "container" : own(el, "legend.xref"),
+      "legend.x": phone ? 0 : own(el, "legend.x"),
+      "yaxis.showticklabels": above ? false : own(el, "yaxis.showticklabels"),
+      "yaxis.title.text": above ? "" : own(el, "yaxis.title.text"),
+      annotations: (own(el, "annotations") || []).concat(above ? names.map(function (name) {
+        return { text: name, showarrow: false, x: 0, xref: "paper", xanchor: "left", y: name,
+          yanchor: "bottom", yshift: 3, font: { size: el.resonanzFont } };
       }) : [])
     };
-    if (height) {
-      update.height = height;
-      el.style.minHeight = height + "px";
+    var height = own(el, "height");
+    if (height) {  // 16 px more a row for its name
+      update.height = height + extra + (above ? 16 * names.length : 0);
+      el.style.minHeight = update.height + "px";
     }
     if (el.resonanzTitles) { delete el.resonanzTitles.yaxis; }  // its own title, or none
     return update;
   }
-  function fitPhone(el, pass) {
-    var update = phoneLayout(el);
-    if (!update || (pass || 0) > 3) { return Promise.resolve(); }
-    el.resonanzFitting = true;
-    return window.Plotly.relayout(el, update).then(function () {
-      el.resonanzFitting = false;
-      return fitPhone(el, (pass || 0) + 1);  // a legend with more room may still lack height
-    }, function () { el.resonanzFitting = false; });
-  }
   function fit(el) {
-    return fitPhone(el).then(function () { return fitTitles(el); });
+    return refit(el, phoneLayout).then(function () { return refit(el, titlesThatFit); });
   }
   // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026") and
   // German numbers (decimal comma, thousands point: "75,3", as the tables beside the charts):
