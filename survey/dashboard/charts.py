@@ -119,6 +119,8 @@ def benchmark_charts(
     # where its title would take more than a line (a phone), the page shows this one
     short = gettext(ADJUSTED_AXIS_SHORT if adjusted else INDEX_AXIS_SHORT)
     caterpillar["layout"].setdefault("meta", {})["short_titles"] = {"xaxis": short}
+    # where its office names would take much of its width (a phone), each stands above its row
+    caterpillar["layout"]["meta"]["labels_above"] = True
     charts = {"funnel": funnel, "caterpillar": caterpillar}
     return charts  # their legends and notes stay clear of the x-axis title (analysis.charts)
 

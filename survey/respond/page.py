@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from babel.lists import format_list
@@ -25,6 +26,16 @@ from survey.respond.schemas import ItemOut, LinkInfo, QuestionnaireOut
 from survey.settings import Settings
 
 KIOSK_RESET_SECONDS = 8
+CLEAR_BACK_FORWARD_CACHE = {"clear-site-data": '"cache"'}
+"""What the next client's start screen tells the browser: forget the pages kept for Back, the
+last client's too. A browser may keep no-store pages in its back-forward cache (Chromium
+does), and without JavaScript nothing else sends them away. It also empties the tablet's
+HTTP cache of this site: a stylesheet fetched again per client."""
+
+
+def visit_query(visit: Mapping[str, str] | None, code: str) -> str:
+    """The `&visit=` part of a kiosk language link, when the page belongs to a visit."""
+    return f"&visit={visit[code]}" if visit else ""
 
 
 def available_locales(definition: Definition) -> list[str]:
@@ -176,8 +187,10 @@ def survey(
     confirm: bool = False,
     code: str = "",
     code_error: str = "",
+    visit: Mapping[str, str] | None = None,
 ) -> Template:
-    """The survey form; `confirm` asks whether to send it with the questions left out."""
+    """The survey form; `confirm` asks whether to send it with the questions left out.
+    `visit`: a kiosk visit's key (see visit.py) per language link, and under "" for the form."""
     context = _context(locale, privacy_url(kind, link.token))
     gettext = context["_"]
     items = [item_view(definition, item, locale, n) for n, item in enumerate(definition.items, 1)]
@@ -187,7 +200,11 @@ def survey(
         "title": definition.text(definition.name, locale),
         "office": link.office,
         "organization": link.organization,
-        "languages": [(code, language_name(code)) for code in available_locales(definition)],
+        "languages": [
+            (code, language_name(code), visit_query(visit, code))
+            for code in available_locales(definition)
+        ],
+        "visit": visit[""] if visit else "",
         "items": items,
         "error_links": ([("#in-code", code_error)] if code_error else [])
         + error_links(items, errors or {}, reasons, gettext),
@@ -216,21 +233,36 @@ def survey(
     )
 
 
-def kiosk_start(link: LinkInfo, definition: Definition, locale: str) -> Template:
-    """The kiosk's first screen: a large button per language, each in its own script."""
+def kiosk_start(
+    link: LinkInfo,
+    definition: Definition,
+    locale: str,
+    visit: Mapping[str, str] | None = None,
+    *,
+    next_client: bool = False,
+) -> Template:
+    """The kiosk's first screen: a large button per language, each in its own script.
+    `visit`: the key of the next visit per language (see visit.py); `next_client`: the
+    screen a thank-you page goes back to, which empties the back-forward cache."""
     context = _context(locale, privacy_url("k", link.token))
     context |= {
         "title": definition.text(definition.name, locale),
         "office": link.office,
         "organization": link.organization,
         "languages": [
-            (code, language_name(code), f"/k/{link.token}?lang={code}", text_direction(code))
+            (
+                code,
+                language_name(code),
+                f"/k/{link.token}?lang={code}{visit_query(visit, code)}",
+                text_direction(code),
+            )
             for code in available_locales(definition)
         ],
         "token": link.token,
         "start_url": f"/k/{link.token}",
     }
-    return Template("respond/kiosk.html", context=context, headers={"cache-control": "no-store"})
+    headers = {"cache-control": "no-store"} | (CLEAR_BACK_FORWARD_CACHE if next_client else {})
+    return Template("respond/kiosk.html", context=context, headers=headers)
 
 
 def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
@@ -240,6 +272,9 @@ def thanks(link: LinkInfo, locale: str, *, kind: str) -> Template:
         # a kiosk starts the next client in the tablet's language, not in the last client's
         # (which would tell the next person what language the previous one read)
         "again_url": f"/k/{link.token}" if kind == "k" else f"/{kind}/{link.token}?lang={locale}",
+        # without JavaScript (the <noscript> refresh, the button): that start screen, which
+        # also empties the back-forward cache
+        "next_url": f"/k/{link.token}/next",
     }
     return Template("respond/thanks.html", context=context, headers={"cache-control": "no-store"})
 

@@ -40,6 +40,7 @@ from survey.respond.queries import (
 from survey.respond.schemas import LinkInfo, QuestionnaireOut, SubmissionIn, SubmissionOut
 from survey.respond.stamp import FAST_SECONDS, ForgedStamp, make_stamp, read_stamp
 from survey.respond.store import Outcome, ResponseWriter, Submission, make_submission
+from survey.respond.visit import new_visit, read_visit, visit_submission_id
 from survey.settings import Settings
 
 FRONTEND = Path(__file__).resolve().parent.parent.parent / "frontend"
@@ -238,6 +239,15 @@ def _kiosk_thanks(link: LinkInfo, locale: str, outcome: Outcome) -> ASGIApp:
     return _sent(page.thanks(link, locale, kind="k"))
 
 
+def _visit_slots(definition: Definition) -> dict[str, str]:
+    """A kiosk page's slots for its visit key, by language link ("": the form's field)."""
+    return {code: f"visit-{code}" for code in ("", *page.available_locales(definition))}
+
+
+def _markers(slots: dict[str, str]) -> dict[str, str]:
+    return {code: slot(name) for code, name in slots.items()}
+
+
 def _in_language(exc: DomainError, locale: str) -> DomainError:
     """The reason also in the respondent's language (`message`), for the kiosk to show."""
     exc.extra.setdefault("message", translations(locale).gettext(exc.detail))
@@ -254,15 +264,23 @@ class RespondController(Controller):
         kind = request.url.path[1]
         link, definition = await _active_link(state, token, MODES[kind])
         locale = page.locale_for(request, definition)
+        slots = _visit_slots(definition) if kind == "k" else {}
         if kind == "k" and "lang" not in request.query_params:
             return cached_page(
                 request,
                 ("kiosk", locale, link),
-                lambda: page.kiosk_start(link, definition, locale),
+                lambda: page.kiosk_start(link, definition, locale, _markers(slots)),
+                dict.fromkeys(slots.values(), new_visit()),
             )
+        submission_id = uuid.uuid4()
+        visit = read_visit(request.query_params.get("visit")) if kind == "k" else None
+        if visit:  # a kiosk's form without JavaScript (see visit.py)
+            submission_id = visit_submission_id(state.settings.secret_key, link.token, visit)
+            if await response_stored(str(submission_id)):
+                return see_other(f"/k/{link.token}")
         return cached_page(
             request,
-            ("survey", kind, locale, link),
+            ("survey", kind, locale, link, bool(visit)),
             lambda: page.survey(
                 link,
                 definition,
@@ -271,12 +289,14 @@ class RespondController(Controller):
                 submission_id=slot("submission_id"),
                 issued=slot("issued"),
                 code=slot("code"),
+                visit=_markers(slots) if visit else None,
             ),
             {
-                "submission_id": str(uuid.uuid4()),
+                "submission_id": str(submission_id),
                 "issued": make_stamp(state.settings.secret_key, link.token),
                 "code": request.query_params.get("code", "")[:40],
-            },
+            }
+            | (dict.fromkeys(slots.values(), visit) if visit else {}),
         )
 
     @post(["/s/{token:str}", "/k/{token:str}"], status_code=303, media_type=MediaType.HTML)
@@ -290,6 +310,7 @@ class RespondController(Controller):
         incomplete = fields.pop("incomplete", "") == "1"
         raw_id = fields.pop("submission_id", "")
         code = fields.pop("code", "").strip()
+        visit = read_visit(fields.pop("visit", None)) if kind == "k" else None
         locale = negotiate(requested, request.headers.get("accept-language"), RESPOND_LOCALES)
         try:
             link, definition, flagged = await _link_for_answers(
@@ -322,10 +343,17 @@ class RespondController(Controller):
                 issued=issued or "",
                 answers=fields,
                 code=code,
+                visit=dict.fromkeys(["", *page.available_locales(definition)], visit)
+                if visit
+                else None,
                 **problems,
             )
 
         if checked.errors or (left_out and not incomplete):
+            if kind == "k" and await response_stored(str(submission_id)):
+                # the kiosk's "send anyway?" page sent again once its answers are stored (a
+                # reload after Back): neither a second response nor the answers on screen
+                return see_other(f"/k/{token}/thanks")
             return _sent(again(errors=checked.errors, confirm=not checked.errors))
         submission = make_submission(
             link, submission_id, locale, checked, definition, flagged=flagged
@@ -341,6 +369,22 @@ class RespondController(Controller):
         if kind == "k":
             return _kiosk_thanks(link, locale, outcome)
         return see_other(f"/{kind}/{token}/thanks?lang={locale}")
+
+    @get("/k/{token:str}/next", cache_control=None)
+    async def next_client(
+        self, request: Request[Any, Any, State], state: State, token: FromPath[str]
+    ) -> ASGIApp:
+        """The start screen a kiosk's thank-you page goes back to without JavaScript: the
+        one of /k/<token>, telling the browser to drop the pages it keeps for Back."""
+        link, definition = await _active_link(state, token, "kiosk")
+        locale = page.locale_for(request, definition)
+        slots = _visit_slots(definition)
+        return cached_page(
+            request,
+            ("kiosk", locale, link, "next"),
+            lambda: page.kiosk_start(link, definition, locale, _markers(slots), next_client=True),
+            dict.fromkeys(slots.values(), new_visit()),
+        )
 
     @get(["/s/{token:str}/thanks", "/k/{token:str}/thanks"], cache_control=None)
     async def thanks(

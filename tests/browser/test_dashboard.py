@@ -354,3 +354,69 @@ def test_the_office_types_show_the_effect_size_their_verdict_rests_on(
                 card.screenshot(path=artifacts_dir / f"office-kinds-{lang}-{width}.png")
     finally:
         context.close()
+
+
+CHART_TEXT_OUTSIDE = """() => [...document.querySelectorAll('[data-figure]')].flatMap(f => {
+    const box = f.getBoundingClientRect();
+    return [...f.querySelectorAll('.ytick text, .annotation-text, .legendtext')].filter(t => {
+        const r = t.getBoundingClientRect();
+        return r.width > 0 && (r.left < box.left - 1 || r.right > box.right + 1);
+    }).map(t => `${f.id}: ${t.textContent}`); })"""
+
+LEGENDS_SCROLLED = """() => [...document.querySelectorAll('[data-figure]')].filter(f => {
+    const legend = f._fullLayout.legend;  // plotly scrolls what does not fit in its height
+    return legend && legend._height > legend._effHeight + 1; }).map(f => f.id)"""
+
+NAMES_SHOWN = """f => f.layout.yaxis.categoryarray.filter(name =>
+    [...f.querySelectorAll('.ytick text, .annotation-text')].some(t => t.textContent === name))"""
+
+LAYOUT_CHANGED = """() => [...document.querySelectorAll('[data-figure]')].flatMap(f => {
+    const given = JSON.parse(document.getElementById(f.dataset.figure).textContent).layout;
+    const now = f.layout, plain = v => JSON.stringify(v === undefined ? null : v);
+    return [
+        ['height', given.height, given.height && f._fullLayout.height],
+        ['legend.xref', (given.legend || {}).xref, (now.legend || {}).xref],
+        ['yaxis.showticklabels', (given.yaxis || {}).showticklabels, now.yaxis.showticklabels],
+        ['annotations', (given.annotations || []).length, (now.annotations || []).length],
+    ].filter(([, a, b]) => plain(a) !== plain(b)).map(([what]) => `${f.id}: ${what}`); })"""
+
+
+def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
+    browser,
+    demo_server: DemoServer,
+    artifacts_dir,  # type: ignore[no-untyped-def]
+) -> None:
+    """At 320 px the coordinator's caterpillar cut long office names at the figure's left
+    edge ("…schaftszentrum Weidenweg") and its legend at the right; at 360 px the legend of
+    an office's single-question chart stood one entry under another and plotly scrolled it.
+    On a phone the names now stand above their rows, a legend starts at the figure's left
+    edge and the figure grows by the height its legend lacks; at 1280 px every chart is
+    drawn as the server gave it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
+    page = context.new_page()
+    try:
+        for role, widths in (("network", (1280, 320)), ("manager", (1280, 360))):
+            dashboard = StaffPages(page, demo_server.base_url).as_user(*demo_server.logins[role])
+            if role == "network":
+                path = "/dashboard/benchmark"
+            else:
+                path = str(page.get_by_test_id("office-link").first.get_attribute("href"))
+            for width in widths:
+                page.set_viewport_size({"width": width, "height": 740})
+                page.goto(demo_server.base_url + path)
+                dashboard.wait_for_charts()
+                page.screenshot(path=artifacts_dir / f"charts-{role}-{width}.png", full_page=True)
+                where = f"{role} {width}"
+                if width == 1280:
+                    assert page.evaluate(LAYOUT_CHANGED) == [], where
+                    continue
+                assert page.evaluate(CHART_TEXT_OUTSIDE) == [], where
+                assert page.evaluate(LEGENDS_SCROLLED) == [], where
+                if role == "network":
+                    caterpillar = page.get_by_test_id("chart-caterpillar")
+                    names = caterpillar.evaluate("f => f.layout.yaxis.categoryarray")
+                    assert len(names) > 20 and "Gemeinschaftszentrum Weidenweg" in names
+                    assert caterpillar.evaluate(NAMES_SHOWN) == names, "every name, whole"
+            dashboard.sign_out()
+    finally:
+        context.close()

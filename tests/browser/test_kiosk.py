@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from survey.respond.stamp import make_stamp
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import CHROMIUM_ARGS, DemoServer, chromium_path
 from tests.browser.pages import KioskPage
 
 CLIENTS = {
@@ -297,9 +297,104 @@ def test_without_javascript_the_thank_you_page_names_no_language_and_a_reload_sh
         assert page.get_attribute("html", "lang") == "de", "the tablet's language, not the client's"
         assert "lang=" not in page.url
         assert "شكرا" not in page.content()
-        assert page.get_by_test_id("again").get_attribute("href") == url.removeprefix(
-            demo_server.base_url
+        assert (
+            page.get_by_test_id("again").get_attribute("href")
+            == url.removeprefix(demo_server.base_url) + "/next"
         )
         assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
     finally:
         context.close()
+
+
+def _without_javascript(browser: Any, **options: Any) -> Any:
+    """A tablet with JavaScript switched off: its <noscript> path."""
+    return browser.new_context(
+        viewport={"width": 360, "height": 740},
+        locale="de-DE",
+        java_script_enabled=False,
+        **options,
+    )
+
+
+def _answer_and_wait_for_the_reset(page: Any, url: str) -> None:
+    """An Arabic client without JavaScript: one answer and a comment, "send anyway?", the
+    thank-you page, and the <noscript> refresh to the start screen 8 s later."""
+    kiosk = KioskPage(page).open(url)
+    kiosk.choose("ar")
+    kiosk.survey.answer({"respect": 5, "comment": "سري"}).send()
+    kiosk.survey.send_anyway()
+    page.get_by_test_id("thanks").wait_for()
+    kiosk.wait_for_start()
+
+
+def _back_through_the_history(page: Any, url: str) -> list[str]:
+    """The next client presses Back until the kiosk's pages are behind them, and on a page
+    the browser will not show again without sending its form (ERR_CACHE_MISS: "Confirm form
+    resubmission") presses Reload, which sends it. What each page showed: its language,
+    whether it had an answer or the comment on it."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    seen = []
+    for _ in range(8):
+        try:
+            page.go_back(wait_until="commit")
+        except PlaywrightError as exc:
+            assert "ERR_CACHE_MISS" in str(exc), exc
+            page.wait_for_url(lambda shown: shown.startswith("chrome-error:"))
+            page.reload()  # the browser sends that page's form again
+        if not page.url.startswith(url):
+            break
+        # the footer ends every respondent page (a page from the back-forward cache fires no
+        # load event of its own)
+        page.get_by_test_id("privacy").wait_for(state="attached")
+        lang = page.get_attribute("html", "lang")
+        answered = page.locator("input:checked").count() > 0 or "سري" in page.content()
+        seen.append(f"{page.url.removeprefix(url)} {lang}{' with answers' if answered else ''}")
+    return seen
+
+
+def test_without_javascript_back_after_the_reset_shows_nothing_of_the_last_client(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    """Back from the start screen reached the "send anyway?" page (a POST: Reload sent it
+    again and showed the last client's answers) and the empty form in their language at
+    /k/<token>?lang=ar. Now the form's address leads to the start screen once its answers
+    are stored, and the form sent again to the neutral thank-you page, both in German."""
+    context = _without_javascript(browser)
+    page = context.new_page()
+    try:
+        url = _new_kiosk_link(demo_server)
+        before = _last_id(demo_server)
+        _answer_and_wait_for_the_reset(page, url)
+        seen = _back_through_the_history(page, url)
+        assert seen, "Back reached the client's pages"
+        assert all(shown.endswith(" de") for shown in seen), seen
+        assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
+    finally:
+        context.close()
+
+
+def test_without_javascript_back_after_the_reset_finds_no_page_kept_of_the_last_client(
+    browser: Any, demo_server: DemoServer
+) -> None:
+    """Chromium keeps no-store pages for Back in its back-forward cache (Playwright switches
+    that off; this browser has it on): Back after the reset showed the form as the last
+    client had left it, in Arabic with their answer chosen, without asking the server. The
+    thank-you page now goes back to /k/<token>/next, whose Clear-Site-Data empties that
+    cache, so Back asks the server, which answers as in the test above."""
+    kept = browser.browser_type.launch(
+        executable_path=chromium_path(),
+        args=CHROMIUM_ARGS,
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+    try:
+        page = _without_javascript(kept).new_page()
+        url = _new_kiosk_link(demo_server)
+        before = _last_id(demo_server)
+        _answer_and_wait_for_the_reset(page, url)
+        seen = _back_through_the_history(page, url)
+        assert seen, "Back reached the client's pages"
+        assert all(shown.endswith(" de") for shown in seen), seen
+        assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
+    finally:
+        kept.close()

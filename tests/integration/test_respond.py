@@ -197,10 +197,18 @@ async def test_it_serves_kiosk_links_on_the_kiosk_path_only(client: Client) -> N
     assert '<html lang="uk"' in thanks.text and 'data-testid="thanks"' in thanks.text
     row = await Response.select(Response.mode).first()
     assert row == {"mode": "kiosk"}
-    assert f'href="/k/{kiosk.token}"' in thanks.text, (
+    assert f'href="/k/{kiosk.token}/next"' in thanks.text, (
         "the next client does not inherit the language"
     )
+    assert f'content="8;url=/k/{kiosk.token}/next"' in thanks.text
     assert "lang=" not in thanks.text.split('data-again-url="')[1].split('"')[0]
+    # that start screen empties the browser's back-forward cache, the first one does not
+    next_client = await client.get(f"/k/{kiosk.token}/next")
+    assert '<html lang="de"' in next_client.text and 'data-testid="kiosk-start"' in next_client.text
+    assert next_client.headers["clear-site-data"] == '"cache"'
+    assert next_client.headers["cache-control"] == "no-store"
+    assert "clear-site-data" not in (await client.get(f"/k/{kiosk.token}")).headers
+    assert (await client.get(f"/k/{personal.token}/next")).status_code == 404
     # the same answers again (a reload of that page): thanked in the tablet's language
     again = await client.post(f"/k/{kiosk.token}", data=form)
     assert (again.status_code, again.headers["location"]) == (303, f"/k/{kiosk.token}/thanks")
@@ -762,7 +770,8 @@ async def test_the_kiosk_starts_with_a_button_per_language_in_its_own_script(
     assert 'name="submission_id"' not in start.text, "no questions before a language is chosen"
     for code, name in (("ar", "العربية"), ("uk", "Українська"), ("de-x-ls", "Leichte Sprache")):
         button = re.search(
-            rf'<a class="choice" href="/k/{link.token}\?lang={code}"[^>]*>', start.text
+            rf'<a class="choice" href="/k/{link.token}\?lang={code}&amp;visit=[\w-]{{16}}"[^>]*>',
+            start.text,
         )
         assert button, code
         assert f'data-testid="choose-{code}">{name}</a>' in start.text
@@ -773,6 +782,53 @@ async def test_the_kiosk_starts_with_a_button_per_language_in_its_own_script(
     assert 'data-testid="kiosk-thanks" hidden' in survey.text
     assert 'target="_blank"' not in survey.text, "a kiosk opens no second window"
     assert 'autocomplete="off"' in survey.text
+
+
+async def test_a_kiosk_visit_without_javascript_leaves_nothing_for_back_or_reload(
+    client: Client,
+) -> None:
+    """After the reset, Back reached the form at /k/<token>?lang=ar (the last client's
+    language) and the "send anyway?" page, which Reload sent again: its answers on screen.
+    The start screen's language links carry a visit key; the form's submission id comes
+    from it, so once that response is stored both lead to neutral pages in German."""
+    link = await make_link(mode="kiosk")
+    start = await client.get(f"/k/{link.token}")
+    found = re.search(rf'href="/k/{link.token}\?lang=ar&amp;visit=([\w-]+)"', start.text)
+    assert found
+    visit = found[1]
+    assert f"?lang=uk&amp;visit={visit}" in start.text, "one key for all the screen's languages"
+    assert visit not in (await client.get(f"/k/{link.token}")).text, "a new key each time"
+    form_url = f"/k/{link.token}?lang=ar&visit={visit}"
+    survey = await client.get(form_url)
+    sid = re.search(r'name="submission_id" value="([^"]+)"', survey.text)
+    assert sid and uuid.UUID(sid[1]).version == 4
+    assert visit not in sid[1], "the history's address does not give the id away"
+    assert f'href="?lang=uk&amp;visit={visit}"' in survey.text, "a change of language keeps it"
+    assert f'name="submission_id" value="{sid[1]}"' in (await client.get(form_url)).text
+    answers = {
+        **_form(sid[1], respect=5, comment="سري"),
+        "lang": "ar",
+        "visit": visit,
+        "issued": _stamp(link.token),
+    }
+    confirm = await client.post(f"/k/{link.token}", data=answers)
+    assert 'data-testid="send-anyway"' in confirm.text and "سري" in confirm.text
+    assert f'href="?lang=uk&amp;visit={visit}"' in confirm.text
+    thanks = await client.post(f"/k/{link.token}", data={**answers, "incomplete": "1"})
+    assert '<html lang="ar"' in thanks.text and 'data-testid="thanks"' in thanks.text
+    back = await client.get(form_url)
+    assert (back.status_code, back.headers["location"]) == (303, f"/k/{link.token}")
+    resent = await client.post(f"/k/{link.token}", data=answers)
+    assert (resent.status_code, resent.headers["location"]) == (303, f"/k/{link.token}/thanks")
+    assert resent.headers["cache-control"] == "no-store"
+    assert await Response.count() == 1
+    # not a key of ours, or a personal link: a form with a random id, as before
+    for url in (f"/k/{link.token}?lang=ar&visit=<b>", f"/k/{link.token}?lang=ar&visit="):
+        other = await client.get(url)
+        assert other.status_code == 200 and "visit=" not in other.text, url
+    personal = await make_link()
+    page = await client.get(f"/s/{personal.token}?lang=ar&visit={visit}")
+    assert page.status_code == 200 and "visit" not in page.text
 
 
 async def test_the_kiosk_service_worker_may_control_every_kiosk_page(client: Client) -> None:

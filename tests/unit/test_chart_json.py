@@ -11,7 +11,9 @@ and caterpillar's note of units left out is the x-axis title's second line (it w
 annotation at y = -0.25 of the plot, on the title of a short plot), with their legend and the
 trend's at the figure's bottom edge and `xaxis.automargin` (2026-11-29, `_below_axis`), and
 the benchmark page's caterpillar names a shorter x-axis title for a phone in
-`layout.meta.short_titles` (2026-11-29, dashboard.js shows it where the title needs lines)."""
+`layout.meta.short_titles` (2026-11-29, dashboard.js shows it where the title needs lines)
+and asks in `layout.meta.labels_above` for its office names above their rows where they would
+take much of its width (2026-11-29, dashboard.js: on a phone)."""
 
 from __future__ import annotations
 

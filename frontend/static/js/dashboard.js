@@ -102,14 +102,65 @@
     });
     return Object.keys(update).length ? update : null;
   }
-  function fitTitles(el, pass) {
-    var update = titlesThatFit(el);
-    if (!update || (pass || 0) > 2) { return Promise.resolve(); }
+  // Relayout by make(el) until it has nothing to change: new margins may move an axis' middle,
+  // a legend with more room may still lack height.
+  function refit(el, make, pass) {
+    var update = make(el);
+    if (!update || (pass || 0) > 3) { return Promise.resolve(); }
     el.resonanzFitting = true;  // its own redraw does not start another
     return window.Plotly.relayout(el, update).then(function () {
       el.resonanzFitting = false;
-      return fitTitles(el, (pass || 0) + 1);  // the new margins may move an axis' middle
+      return refit(el, make, (pass || 0) + 1);
     }, function () { el.resonanzFitting = false; });
+  }
+  // On a phone (a figure under 480 px) a legend starts at the figure's left edge, not right of
+  // the axis labels (where it ran out of the figure, or plotly scrolled it), and the figure
+  // grows by the height it lacks. With layout.meta.labels_above (the caterpillar), names that
+  // would take over 40% of the width (cut at the left edge) stand above their rows. Decided
+  // again at each resize, from the layout as sent: a desktop keeps it.
+  function own(el, path) {  // null: plotly's default
+    var value = path.split(".").reduce(function (at, key) { return at && at[key]; }, el.resonanzOwn);
+    return value === undefined ? null : value;
+  }
+  function phoneLayout(el) {
+    var full = el._fullLayout;
+    var names = own(el, "meta.labels_above") && own(el, "yaxis.categoryarray");
+    var font = full.yaxis && full.yaxis.tickfont;  // (none while the labels are hidden)
+    if (names && font && !el.resonanzWidest) {
+      el.resonanzFont = font.size;
+      el.resonanzWidest = Math.max.apply(null, names.map(function (name) {
+        return textWidth(name, font.size, font.family);
+      }));
+    }
+    var last = el.resonanzState || "0 false 0";
+    var phone = full.width < 480;
+    var above = !!names && el.resonanzWidest > 0.4 * full.width;
+    var legend = full.legend;
+    var extra = phone ? +last.split(" ")[2] + (legend && legend._height > legend._effHeight
+      ? Math.ceil(legend._height - legend._effHeight) + 4 : 0) : 0;
+    var state = [+phone, above, extra].join(" ");
+    if (state === last) { return null; }
+    el.resonanzState = state;
+    var update = {
+      "legend.xref": phone ? "container" : own(el, "legend.xref"),
+      "legend.x": phone ? 0 : own(el, "legend.x"),
+      "yaxis.showticklabels": above ? false : own(el, "yaxis.showticklabels"),
+      "yaxis.title.text": above ? "" : own(el, "yaxis.title.text"),
+      annotations: (own(el, "annotations") || []).concat(above ? names.map(function (name) {
+        return { text: name, showarrow: false, x: 0, xref: "paper", xanchor: "left", y: name,
+          yanchor: "bottom", yshift: 3, font: { size: el.resonanzFont } };
+      }) : [])
+    };
+    var height = own(el, "height");
+    if (height) {  // 16 px more a row for its name
+      update.height = height + extra + (above ? 16 * names.length : 0);
+      el.style.minHeight = update.height + "px";
+    }
+    if (el.resonanzTitles) { delete el.resonanzTitles.yaxis; }  // its own title, or none
+    return update;
+  }
+  function fit(el) {
+    return refit(el, phoneLayout).then(function () { return refit(el, titlesThatFit); });
   }
   // German month and day names for the date axes (a trend's "Mär 2026", not "Mar 2026") and
   // German numbers (decimal comma, thousands point: "75,3", as the tables beside the charts):
@@ -142,6 +193,7 @@
       if (!data) { return; }
       var fig = JSON.parse(data.textContent);
       var layout = fig.layout || {};
+      el.resonanzOwn = JSON.parse(JSON.stringify(layout));  // as sent, for phoneLayout
       layout.autosize = true;
       if (window.resonanzPlotlyTemplate && !(layout.template && layout.template.layout)) {
         layout.template = window.resonanzPlotlyTemplate;
@@ -157,9 +209,9 @@
         modeBarButtonsToAdd: [svgButton(lang === "de" ? "Als SVG herunterladen" : "Download as SVG")],
         modeBarButtonsToRemove: ["lasso2d", "select2d"]
       }).then(function () {
-        return fitTitles(el);
+        return fit(el);
       }).then(function () {
-        el.on("plotly_afterplot", function () { if (!el.resonanzFitting) { fitTitles(el); } });
+        el.on("plotly_afterplot", function () { if (!el.resonanzFitting) { fit(el); } });
         if (el.hasAttribute("data-declutter")) {
           declutter(el);
           el.on("plotly_afterplot", function () { declutter(el); });

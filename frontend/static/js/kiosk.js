@@ -16,6 +16,15 @@
   var resetAfter = parseInt(body.getAttribute("data-kiosk-reset") || "8", 10);
   var form = document.getElementById("survey");
 
+  // The language links' visit key is for tablets without JavaScript (survey/respond/visit.py):
+  // here every screen replaces the one before, and the service worker keeps one copy a language.
+  var keyed = document.querySelectorAll("a[href*='visit=']");
+  for (var k = 0; k < keyed.length; k++) {
+    var plain = new URL(keyed[k].href);
+    plain.searchParams["delete"]("visit");
+    keyed[k].href = plain.href;
+  }
+
   function go(url) { window.location.replace(url); }
   function later(fn, seconds) {
     var timer;
