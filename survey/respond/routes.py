@@ -40,7 +40,7 @@ from survey.respond.queries import (
 from survey.respond.schemas import LinkInfo, QuestionnaireOut, SubmissionIn, SubmissionOut
 from survey.respond.stamp import FAST_SECONDS, ForgedStamp, make_stamp, read_stamp
 from survey.respond.store import Outcome, ResponseWriter, Submission, make_submission
-from survey.respond.visit import new_visit, read_visit, visit_submission_id
+from survey.respond.visit import new_visit, read_visit, visit_submission_id, visit_submission_ids
 from survey.settings import Settings
 
 FRONTEND = Path(__file__).resolve().parent.parent.parent / "frontend"
@@ -275,9 +275,10 @@ class RespondController(Controller):
         submission_id = uuid.uuid4()
         visit = read_visit(request.query_params.get("visit")) if kind == "k" else None
         if visit:  # a kiosk's form without JavaScript (see visit.py)
-            submission_id = visit_submission_id(state.settings.secret_key, link.token, visit)
-            if await response_stored(str(submission_id)):
-                return see_other(f"/k/{link.token}")
+            for made in visit_submission_ids(link.token, visit):
+                if await response_stored(str(made)):
+                    return see_other(f"/k/{link.token}")
+            submission_id = visit_submission_id(link.token, visit)
         return cached_page(
             request,
             ("survey", kind, locale, link, bool(visit)),
