@@ -119,9 +119,11 @@ def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
 
 def _first_dashboard_view(server: DemoServer) -> None:
     """The coordinator's overview, opened once over HTTP before a browser signs in: a new
-    server's first dashboard view works out the network's tables (8 s of CPU at load 12),
-    which took longer than Playwright's 30 s for a click on a busy machine; every role's
-    later views read them from the server's caches, as they did after that first test."""
+    server's first dashboard view reads the network's tables (8 s of CPU at load 12 when it
+    worked them out; the demo database now keeps the overview's figures, see
+    `_keep_coordinator_views` in tests/conftest.py), which took longer than Playwright's 30 s
+    for a click on a busy machine; every role's later views read them from the server's
+    caches, as they did after that first test."""
     import httpx
 
     with httpx.Client(base_url=server.base_url, timeout=600, follow_redirects=True) as http:
