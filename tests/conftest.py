@@ -405,6 +405,8 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def artifacts_dir() -> Iterator[Path]:
+    """Where the browser tests keep their screenshots (tests/browser/conftest.py's
+    `keep_screenshot`: only when RESONANZ_TEST_ARTIFACTS names it)."""
     path = Path(os.environ.get("RESONANZ_TEST_ARTIFACTS", "test-artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     yield path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import SurveyPage
 from tests.builders import FULL_ANSWERS
 
@@ -23,13 +23,13 @@ def test_it_answers_the_survey_on_a_phone_and_reaches_thanks(
 ) -> None:
     before = _responses(demo_server)
     survey = SurveyPage(phone).open(demo_server.respondent_url)
-    phone.screenshot(path=artifacts_dir / "respond-phone-de.png", full_page=True)
+    keep_screenshot(phone, artifacts_dir / "respond-phone-de.png", full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
     assert phone.context.cookies() == []
     survey.answer(ANSWERS).send()
     phone.wait_for_url("**/thanks**")
     assert survey.thanked
-    phone.screenshot(path=artifacts_dir / "respond-phone-thanks.png")
+    keep_screenshot(phone, artifacts_dir / "respond-phone-thanks.png")
     assert _responses(demo_server) == before + 1
     assert phone.context.cookies() == []
 
@@ -48,7 +48,7 @@ def test_it_asks_before_sending_with_questions_left_out_without_javascript(
     survey.answer({"respect": 4}).send()
     assert survey.asks_to_confirm
     assert "Nicht jede Frage ist beantwortet" in page.content()
-    page.screenshot(path=artifacts_dir / "respond-phone-confirm.png", full_page=True)
+    keep_screenshot(page, artifacts_dir / "respond-phone-confirm.png", full_page=True)
     assert page.get_by_test_id("respect-4").is_checked(), "the answer given is kept"
     survey.send_anyway()
     page.wait_for_url("**/thanks**")
