@@ -16,6 +16,16 @@ TEST_WORKERS ?= 3
 # parts, the workers and crash tests and some 80 more behind them, none of which another
 # process could take over when it ran out of work
 SCHEDULE := --maxschedchunk 2
+# The suite's CPU (`/usr/bin/time -v make test`, user+sys of make and every process it waits
+# for; PostgreSQL's own not counted), 2026-11-29 on the shared 2-core machine at load 8-23,
+# three workers: 663 s, then 604 s after the schema fuzz's coverage phase moved to -m slow
+# (fuzz 68 -> 36 s), the demo database kept the coordinator's overview (a server's first
+# view 3.6 -> 0.6 s) and screenshots were kept only with RESONANZ_TEST_ARTIFACTS. Wall at
+# that load 19.5 and 18.1 min (not comparable with a quiet machine). Chromium's processes
+# took a further ~250 s (read from /proc before each worker's browser closed), of which the
+# 604 s hold only about half: it is the largest single cost left, with the workers' own
+# 330 s (integration tests 272 s; the SQLite variants of the engine pairs 157 s, the
+# PostgreSQL ones 80 s).
 
 # The plotly.js partial bundle the dashboards serve (traces bar, pie, scatter), pinned by
 # version and by the SHA-256 of the npm tarball; `make plotly` fetches it again and writes its

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -44,6 +45,15 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def keep_screenshot(target: Any, path: Path, **options: Any) -> None:
+    """A screenshot of a page or an element for people to look at, kept at `path` in the
+    artifacts directory when RESONANZ_TEST_ARTIFACTS names one. `make test` takes none: no
+    test reads them back, and the suite's 49 (most of them of a whole page) took some 40 s of
+    Chromium's CPU, 0.4-1 s each (2026-11-29)."""
+    if os.environ.get("RESONANZ_TEST_ARTIFACTS"):
+        target.screenshot(path=path, **options)
 
 
 def chromium_path() -> str | None:
@@ -119,9 +129,11 @@ def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
 
 def _first_dashboard_view(server: DemoServer) -> None:
     """The coordinator's overview, opened once over HTTP before a browser signs in: a new
-    server's first dashboard view works out the network's tables (8 s of CPU at load 12),
-    which took longer than Playwright's 30 s for a click on a busy machine; every role's
-    later views read them from the server's caches, as they did after that first test."""
+    server's first dashboard view reads the network's tables (8 s of CPU at load 12 when it
+    worked them out; the demo database now keeps the overview's figures, see
+    `_keep_coordinator_views` in tests/conftest.py), which took longer than Playwright's 30 s
+    for a click on a busy machine; every role's later views read them from the server's
+    caches, as they did after that first test."""
     import httpx
 
     with httpx.Client(base_url=server.base_url, timeout=600, follow_redirects=True) as http:

@@ -4,9 +4,10 @@ account (t23's finding 5)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import LoginPage
 
 
@@ -23,7 +24,7 @@ def test_the_name_in_the_bar_leads_to_changing_the_password_on_phone_and_desktop
             me = page.get_by_test_id("user")
             box = me.bounding_box()
             assert me.is_visible() and box and box["x"] + box["width"] <= width
-            page.screenshot(path=f"test-artifacts/account-bar-{name}.png")
+            keep_screenshot(page, Path("test-artifacts") / f"account-bar-{name}.png")
             me.click()
             page.wait_for_load_state()
             assert page.locator("h1").inner_text() == "Mein Konto"
@@ -37,6 +38,8 @@ def test_the_name_in_the_bar_leads_to_changing_the_password_on_phone_and_desktop
             page.wait_for_load_state()
             assert "Das aktuelle Passwort ist falsch." in page.get_by_test_id("error").inner_text()
             assert page.evaluate("document.documentElement.scrollWidth") <= width
-            page.screenshot(path=f"test-artifacts/account-password-{name}.png", full_page=True)
+            keep_screenshot(
+                page, Path("test-artifacts") / f"account-password-{name}.png", full_page=True
+            )
         finally:
             context.close()

@@ -9,7 +9,7 @@ import pytest
 
 from analysis import CountTable, funnel_limits, funnel_plot
 from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, WORSE_OFFICE
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import DashboardPage, StaffPages
 
 
@@ -40,7 +40,7 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     assert (WORSE_OFFICE in verdicts) == (role == "network")
     if role == "network":
         assert verdicts[WORSE_OFFICE] == "schlechter"
-    desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-overview.png", full_page=True)
+    keep_screenshot(desktop, artifacts_dir / f"dashboard-{role}-overview.png", full_page=True)
     assert desktop.evaluate("document.documentElement.scrollWidth") <= 1366
 
     dashboard.filter(responses="service_type:benefits")
@@ -77,7 +77,7 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
         assert masked or "zu wenige Antworten" in desktop.content()
         desktop.go_back()
         desktop.wait_for_load_state()
-    desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-office.png", full_page=True)
+    keep_screenshot(desktop, artifacts_dir / f"dashboard-{role}-office.png", full_page=True)
     assert "Monat" in dashboard.download_csv("csv-trend").splitlines()[0]
 
     dashboard.open_benchmark().wait_for_charts()
@@ -85,7 +85,7 @@ def test_it_shows_each_role_its_dashboards_filters_and_csv(
     # so admin and manager get the funnel too (with two job centres they did not)
     assert desktop.locator(".modebar").count() >= 2, "plotly toolbar for PNG/SVG downloads"
     assert desktop.get_by_test_id("funnel-withheld").count() == 0
-    desktop.screenshot(path=artifacts_dir / f"dashboard-{role}-benchmark.png", full_page=True)
+    keep_screenshot(desktop, artifacts_dir / f"dashboard-{role}-benchmark.png", full_page=True)
     assert "Rang" in dashboard.download_csv().splitlines()[0]
     assert errors == [], errors
     dashboard.sign_out()
@@ -108,7 +108,7 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         page.goto(f"{demo_server.base_url}/dashboard")
         assert page.get_by_test_id("error-page").is_visible()
         assert "Ihre Rolle umfasst keine Auswertungen." in page.content()
-        page.screenshot(path=artifacts_dir / "dashboard-researcher-403.png")
+        keep_screenshot(page, artifacts_dir / "dashboard-researcher-403.png")
         page.get_by_test_id("error-logout").click()
         assert page.url.endswith("/login")
         dashboard = pages.as_user(*demo_server.logins["manager"])
@@ -123,7 +123,7 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         dashboard.page.get_by_test_id("lang-en").click()
         assert "Client satisfaction by office" in page.content()
         assert "sort=-index" in page.url, "switching the language keeps the page as it was"
-        page.screenshot(path=artifacts_dir / "dashboard-manager-nojs-en.png", full_page=True)
+        keep_screenshot(page, artifacts_dir / "dashboard-manager-nojs-en.png", full_page=True)
         page.get_by_test_id("lang-de").click()
     finally:
         context.close()
@@ -149,7 +149,7 @@ def test_it_shows_whole_funnel_labels_also_at_the_edge_of_the_plot(
     assert figure["x"] <= box["x"] and box["x"] + box["width"] <= figure["x"] + figure["width"]
     assert figure["y"] <= box["y"], "the label stays inside the figure"
     assert labels.first.evaluate("t => t.closest('[clip-path]')") is None, "and is not clipped"
-    desktop.locator("#funnel").screenshot(path=artifacts_dir / "funnel-label-at-the-edge.png")
+    keep_screenshot(desktop.locator("#funnel"), artifacts_dir / "funnel-label-at-the-edge.png")
 
 
 WRAPS_THAT_SCROLL = """() => [...document.querySelectorAll('.table-wrap')]
@@ -173,7 +173,7 @@ def test_the_best_matrix_fits_a_desktop_and_keeps_its_first_column_on_a_phone(
             assert page.get_by_test_id("best-row").count() > 20
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
             assert page.evaluate(WRAPS_THAT_SCROLL) == [], lang
-            page.screenshot(path=artifacts_dir / f"best-1280-{lang}.png", full_page=True)
+            keep_screenshot(page, artifacts_dir / f"best-1280-{lang}.png", full_page=True)
 
             # a phone: the page stays in the window, the matrix scrolls in its own box and
             # its first column (the office) stays in view beside a question's column
@@ -189,7 +189,7 @@ def test_the_best_matrix_fits_a_desktop_and_keeps_its_first_column_on_a_phone(
             assert box["x"] - 1 <= first["x"], "the first column stays in view"
             assert first["x"] + first["width"] <= last["x"] + 1, "and leaves a question's room"
             assert last["x"] + last["width"] <= box["x"] + box["width"] + 1
-            page.screenshot(path=artifacts_dir / f"best-360-{lang}.png", full_page=True)
+            keep_screenshot(page, artifacts_dir / f"best-360-{lang}.png", full_page=True)
     finally:
         context.close()
 
@@ -285,7 +285,7 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
                     # the axis titles inside their chart (the funnel's and the caterpillar's
                     # x-axis titles ran out of it at 360 px: broken into lines or shortened)
                     assert page.evaluate(TITLES_OUTSIDE) == [], where
-                    page.screenshot(path=artifacts_dir / f"phone-{name}-{lang}-{width}.png")
+                    keep_screenshot(page, artifacts_dir / f"phone-{name}-{lang}-{width}.png")
             # the role=table and its rows stay a table for screen readers on a phone
             snapshot = page.get_by_test_id("benchmark-table").aria_snapshot()
             assert "- table" in snapshot and "- row" in snapshot and "- cell" in snapshot
@@ -351,7 +351,7 @@ def test_the_office_types_show_the_effect_size_their_verdict_rests_on(
                 card = page.get_by_test_id("office-kinds")
                 fits = "c => c.scrollWidth <= c.clientWidth + 1"
                 assert card.evaluate(fits), (lang, width)
-                card.screenshot(path=artifacts_dir / f"office-kinds-{lang}-{width}.png")
+                keep_screenshot(card, artifacts_dir / f"office-kinds-{lang}-{width}.png")
     finally:
         context.close()
 
@@ -405,7 +405,7 @@ def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
                 page.set_viewport_size({"width": width, "height": 740})
                 page.goto(demo_server.base_url + path)
                 dashboard.wait_for_charts()
-                page.screenshot(path=artifacts_dir / f"charts-{role}-{width}.png", full_page=True)
+                keep_screenshot(page, artifacts_dir / f"charts-{role}-{width}.png", full_page=True)
                 where = f"{role} {width}"
                 if width == 1280:
                     assert page.evaluate(LAYOUT_CHANGED) == [], where

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import ExportPage, StaffPages
 
 
@@ -27,7 +27,7 @@ def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
         total = export.rows
         assert total > 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        page.screenshot(path=artifacts_dir / "export-researcher-phone-de.png", full_page=True)
+        keep_screenshot(page, artifacts_dir / "export-researcher-phone-de.png", full_page=True)
         page.set_viewport_size({"width": 360, "height": 740})  # the separator's long choices
         outside = page.evaluate("""() => [...document.querySelectorAll('form select')]
             .filter(e => e.getBoundingClientRect().right
@@ -90,7 +90,7 @@ def test_a_period_starting_mid_quarter_is_warned_about_and_widened_to_whole_quar
             warning = page.get_by_test_id("export-partial-quarter")
             assert warning.is_visible() and quarter in warning.inner_text()
             assert page.evaluate("document.documentElement.scrollWidth") <= width
-            page.screenshot(path=artifacts_dir / f"export-partial-quarter-{width}.png",
+            keep_screenshot(page, artifacts_dir / f"export-partial-quarter-{width}.png",
                             full_page=True)  # fmt: skip
             wcag = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]}}
             assert Axe().run(page, options=wcag).response["violations"] == []

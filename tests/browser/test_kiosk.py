@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from survey.respond.stamp import make_stamp
-from tests.browser.conftest import CHROMIUM_ARGS, DemoServer, chromium_path
+from tests.browser.conftest import CHROMIUM_ARGS, DemoServer, chromium_path, keep_screenshot
 from tests.browser.pages import KioskPage
 
 CLIENTS = {
@@ -91,7 +91,7 @@ def test_three_clients_answer_offline_and_each_answer_arrives_once_after_a_reloa
     page = tablet.new_page()
     kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
     kiosk.wait_until_ready_offline()
-    page.screenshot(path=artifacts_dir / "kiosk-start.png")
+    keep_screenshot(page, artifacts_dir / "kiosk-start.png")
     before = _last_id(demo_server)
     tablet.set_offline(True)
     for lang, answers in CLIENTS.items():
@@ -101,7 +101,7 @@ def test_three_clients_answer_offline_and_each_answer_arrives_once_after_a_reloa
         kiosk.survey.send_anyway()
         kiosk.wait_for_thanks()
         if lang == "ar":
-            page.screenshot(path=artifacts_dir / "kiosk-thanks-offline.png")
+            keep_screenshot(page, artifacts_dir / "kiosk-thanks-offline.png")
         kiosk.start_again()
     assert kiosk.waiting() == 3, "staff see how many answers wait"
     page.reload()  # still offline: the service worker serves the start screen

@@ -1,7 +1,8 @@
 """A client picks their language by its own name; right-to-left reads right to left.
 
-Screenshots of the survey in German, Arabic, Ukrainian and Leichte Sprache on a phone and a
-desktop are kept in the artifacts directory.
+The survey in German, Arabic, Ukrainian and Leichte Sprache fits a phone and a desktop; their
+screenshots are kept in the artifacts directory when RESONANZ_TEST_ARTIFACTS names one
+(`keep_screenshot`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import LanguageChooser, SurveyPage
 from tests.browser.test_respond import ANSWERS
 
@@ -28,8 +29,8 @@ def test_it_keeps_screenshots_of_four_languages(
     page = context.new_page()
     for lang in ("de", "ar", "uk", "de-x-ls"):
         page.goto(f"{demo_server.respondent_url}?lang={lang}")
-        page.screenshot(
-            path=artifacts_dir / f"languages-{lang}-{width}x{height}.png", full_page=True
+        keep_screenshot(
+            page, artifacts_dir / f"languages-{lang}-{width}x{height}.png", full_page=True
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from survey.respond.stamp import make_stamp
-from tests.browser.conftest import DemoServer, run_demo
+from tests.browser.conftest import DemoServer, keep_screenshot, run_demo
 from tests.browser.pages import ManagePages, StaffPages, SurveyPage
 
 ARABIC = "هل كنت بحاجة إلى مساعدة في اللغة؟"
@@ -81,7 +81,7 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
     preview = page.frame_locator("[data-testid=preview]")
     assert preview.locator("html[dir=rtl]").count() == 1
     assert ARABIC in preview.locator("body").inner_text()
-    page.screenshot(path=artifacts_dir / "manage-version-editor.png", full_page=True)
+    keep_screenshot(page, artifacts_dir / "manage-version-editor.png", full_page=True)
     manage.submit("publish")
     assert page.get_by_test_id("done").is_visible()
     assert page.get_by_test_id("publish").count() == 0, "a published version has no editor"
@@ -93,7 +93,7 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
         "personal",
     )
     assert url.startswith(demo_server.base_url + "/s/")
-    page.screenshot(path=artifacts_dir / "manage-links.png", full_page=True)
+    keep_screenshot(page, artifacts_dir / "manage-links.png", full_page=True)
 
     phone_ctx = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="ar"
@@ -104,7 +104,7 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
     assert ARABIC in phone.content()
     # while the client reads, the admin tries to leave the job centre without an admin
     _refused_on_the_users_page(page, manage, demo_server.logins["admin"][0])
-    page.screenshot(path=artifacts_dir / "manage-last-admin-refused.png", full_page=True)
+    keep_screenshot(page, artifacts_dir / "manage-last-admin-refused.png", full_page=True)
     admin_ctx.close()
     # a person takes longer than 5 s; a faster answer is stored but flagged and never counted
     phone.wait_for_timeout(max(0, 6 - (time.monotonic() - opened)) * 1000)
@@ -112,7 +112,7 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
     if survey.asks_to_confirm:  # questions left out: the client sends anyway
         survey.send_anyway()
     phone.wait_for_selector("[data-testid=thanks]")
-    phone.screenshot(path=artifacts_dir / "manage-respondent-phone.png", full_page=True)
+    keep_screenshot(phone, artifacts_dir / "manage-respondent-phone.png", full_page=True)
     phone_ctx.close()
     token = url.rsplit("/", 1)[1]
     with sqlite3.connect(demo_server.database) as db:
@@ -156,7 +156,7 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
         figure = next(r for r in rows if r["office"] == "Stadtteiltreff Heideblick")
         assert figure["n"] == n and figure["index"] is not None, figure
         row.scroll_into_view_if_needed()
-        manager.screenshot(path=artifacts_dir / "manage-manager-counted.png", full_page=True)
+        keep_screenshot(manager, artifacts_dir / "manage-manager-counted.png", full_page=True)
     with sqlite3.connect(demo_server.database) as db:
         (rolled,) = db.execute(
             "SELECT MAX(start) FROM rollup_count WHERE item = '_rolled' AND grain = 'month'"

@@ -6,9 +6,10 @@ readers."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import LoginPage
 
 TABLES = {
@@ -73,7 +74,7 @@ def test_the_coordinator_reads_whole_job_centre_names_and_a_label_on_every_box(
         page.goto(f"{demo_server.base_url}/manage/network?lang=en")
         assert page.locator("input.name").count() >= 9
         assert page.evaluate(NAMES_FIT) == []
-        page.screenshot(path="test-artifacts/manage-network-desk.png", full_page=True)
+        keep_screenshot(page, Path("test-artifacts") / "manage-network-desk.png", full_page=True)
         page.set_viewport_size({"width": 360, "height": 740})
         page.goto(f"{demo_server.base_url}/manage/network?lang=en")
         label = page.locator("[data-testid^=retention-label-]").first
@@ -84,6 +85,6 @@ def test_the_coordinator_reads_whole_job_centre_names_and_a_label_on_every_box(
         field = name.bounding_box()
         assert field and field["x"] + field["width"] <= 360, "the box fits the phone"
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
-        page.screenshot(path="test-artifacts/manage-network-phone.png", full_page=True)
+        keep_screenshot(page, Path("test-artifacts") / "manage-network-phone.png", full_page=True)
     finally:
         context.close()

@@ -6,7 +6,7 @@ import sqlite3
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DemoServer
+from tests.browser.conftest import DemoServer, keep_screenshot
 from tests.browser.pages import SurveyPage
 from tests.builders import FULL_ANSWERS
 
@@ -25,13 +25,13 @@ def test_it_answers_the_survey_on_a_phone_and_reaches_thanks(
 ) -> None:
     before = _responses(demo_server)
     survey = SurveyPage(phone).open(demo_server.respondent_url)
-    phone.screenshot(path=artifacts_dir / "respond-phone-de.png", full_page=True)
+    keep_screenshot(phone, artifacts_dir / "respond-phone-de.png", full_page=True)
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "no sideways scrolling"
     assert phone.context.cookies() == []
     survey.answer(ANSWERS).send()
     phone.wait_for_url("**/thanks**")
     assert survey.thanked
-    phone.screenshot(path=artifacts_dir / "respond-phone-thanks.png")
+    keep_screenshot(phone, artifacts_dir / "respond-phone-thanks.png")
     assert _responses(demo_server) == before + 1
     assert phone.context.cookies() == []
 
@@ -50,7 +50,7 @@ def test_it_asks_before_sending_with_questions_left_out_without_javascript(
     survey.answer({"respect": 4}).send()
     assert survey.asks_to_confirm
     assert "Nicht jede Frage ist beantwortet" in page.content()
-    page.screenshot(path=artifacts_dir / "respond-phone-confirm.png", full_page=True)
+    keep_screenshot(page, artifacts_dir / "respond-phone-confirm.png", full_page=True)
     assert page.get_by_test_id("respect-4").is_checked(), "the answer given is kept"
     survey.send_anyway()
     page.wait_for_url("**/thanks**")

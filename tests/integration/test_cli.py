@@ -164,7 +164,7 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(
     assert stored and token not in repr(stored), "only the hash is stored"
     assert [round(days) for _, days in stored] == [90, 7]
     assert "valid until" in created.stdout
-    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"], secret_key="x" * 40))
+    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         ok = await c.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
@@ -213,7 +213,7 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
         users = {r[0] for r in db.execute("SELECT username FROM staff_user")}
     assert "zwei" in users and "drei" not in users, "nothing is stored for a refused user"
 
-    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"], secret_key="x" * 40))
+    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         login = await c.get("/login")

@@ -3,6 +3,15 @@ every answer (status, content type, body, headers) as the schema says, with ever
 schemathesis has, on every operation of /api/v1 (respondents', results, administration,
 exports). Bounded: a fixed number of examples per operation and a timeout.
 
+`make test` runs the bounded fuzz (`BOUNDED`): schemathesis's fuzzing and stateful phases on
+every operation (at most `EXAMPLES` generated requests each, positive and negative), and its
+coverage phase on POST /api/v1/responses and the operations of /api/v1/links/{token}/ only
+(with the submissions' alone, or without the phase, no generated submission was accepted).
+`-m slow` runs the full fuzz (`FULL`): the coverage phase on every operation as well, which
+sends each boundary and each invalid value of every parameter and body field the schema
+defines, and each path with every method it does not have. That phase is not bounded by the
+number of examples: it took some 30 of the suite's CPU seconds (2026-11-29).
+
 The operations are fuzzed in parts by area (`PARTS`), each against a server and database of
 its own, so that xdist runs them side by side. Every operation must answer at least one
 request with the fuzz's token past its authorization and validation (2xx, or a refusal by
@@ -52,6 +61,15 @@ from tests.conftest import POSTGRES_URL, _empty_postgres, run_async
 from tests.crash import Server
 
 EXAMPLES = 5
+BOUNDED = "bounded"
+FULL = "full"
+COVERAGE = {
+    BOUNDED: '[[operations]]\ninclude-path-regex = "^(?!/api/v1/(responses|links/))"\n'
+    "phases.coverage.enabled = false\n\n",
+    FULL: "",
+}
+"""What each fuzz adds to tests/schemathesis.toml: the bounded one runs the coverage phase on
+the submissions and the links' operations only."""
 CONFIG = Path(__file__).resolve().parent.parent / "schemathesis.toml"
 LAST = r"^/api/v1/(tokens/\{token_id\}|users/\{user_id\}(/.*)?)$"
 """Revoking a token, deactivating a user, changing their roles or password: fuzzed after the
@@ -157,9 +175,13 @@ SESSION_ONLY = frozenset({"POST /api/v1/tokens", "DELETE /api/v1/tokens/{token_i
 sends its token, must meet their 403 and never a success."""
 
 
+@pytest.mark.parametrize(
+    "fuzz",
+    [BOUNDED, pytest.param(FULL, marks=pytest.mark.slow)],
+)
 @pytest.mark.parametrize("part", list(PARTS))
 def test_the_api_answers_as_its_schema_says(
-    part: str, tmp_path: Path, request: pytest.FixtureRequest
+    part: str, fuzz: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     st = shutil.which("st", path=str(Path(sys.executable).parent))
     if st is None:
@@ -176,7 +198,9 @@ def test_the_api_answers_as_its_schema_says(
     paths, role = PARTS[part]
     link = run_async(_prepare(url, token, role))
     config = tmp_path / "schemathesis.toml"  # the shared rules, and a real link to reach
-    config.write_text(f'[parameters]\n"path.token" = "{link}"\n\n' + CONFIG.read_text())
+    config.write_text(
+        f'[parameters]\n"path.token" = "{link}"\n\n' + COVERAGE[fuzz] + CONFIG.read_text()
+    )
     server = Server(url, tmp_path, env={"RESONANZ_LINK_CACHE_SECONDS": "0"})
     server.start()
     try:
