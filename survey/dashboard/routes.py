@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import pickle
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, TypeVar
@@ -40,7 +39,7 @@ from survey.dashboard import (
     stored,
     words,
 )
-from survey.dashboard.cache import BoundedCache, once
+from survey.dashboard.cache import BoundedCache, key_bytes, once
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
@@ -761,7 +760,7 @@ def _drawn(
     """A page's charts as JSON, kept per process under everything they are drawn from (its
     published figures and the language, pickled whole): plotly takes longer to build a
     figure than the page takes to work out its figures from a cached protected table."""
-    key = ("charts", hashlib.sha256(pickle.dumps(made_of)).digest())
+    key = ("charts", hashlib.sha256(key_bytes(made_of)).digest())
     found = _cache(state).get(key)
     if found is None:
         found = {k: figure_json(v) for k, v in draw().items()}

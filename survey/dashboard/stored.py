@@ -43,7 +43,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from survey.dashboard.cache import BoundedCache, once
+from survey.dashboard.cache import BoundedCache, key_bytes, once
 from survey.dashboard.queries import COMMENTS_CHANGED, set_mark
 from survey.tables import DashboardFigure
 
@@ -84,9 +84,7 @@ CODE = code_version()
 
 
 def key_of(kind: str, made_of: Hashable) -> str:
-    return hashlib.blake2b(
-        pickle.dumps((CODE, kind, made_of), protocol=5), digest_size=32
-    ).hexdigest()
+    return hashlib.blake2b(key_bytes((CODE, kind, made_of)), digest_size=32).hexdigest()
 
 
 async def kept(
