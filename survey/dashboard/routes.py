@@ -346,7 +346,8 @@ def _overview_items(plan: SteeringPlan | None) -> list[str]:
 async def _overview(
     state: State, staff: Scope, filters: Filters, sort: str | None, plan: SteeringPlan | None = None
 ) -> Overview:
-    """The overview (kept once its months are closed)."""
+    """The overview (kept once its months are closed, in the group's order: each order the
+    page's column headings offer is the same figures sorted on the way out)."""
     results.parse_sort(sort)
     items = _overview_items(plan)
 
@@ -356,10 +357,10 @@ async def _overview(
             _mix(state, staff, filters),
         )
         min_n = _settings(state).min_responses
-        return results.overview(staff, table, filters, min_n, sort, mix=mix)
+        return results.unsorted_overview(staff, table, filters, min_n, mix=mix)
 
-    found: Overview = await _stored(state, staff, filters, "overview", (sort, tuple(items)), make)
-    return found
+    found: Overview = await _stored(state, staff, filters, "overview", (tuple(items),), make)
+    return results.sorted_overview(found, sort)
 
 
 def _item_text(locale: str) -> Any:
