@@ -34,7 +34,12 @@ a period typed in (the last six months, language `de`: the filtered view of the 
 2026-11-29 noon), which no warming works out ahead. It prints figures and never asserts.
 
     .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
-        [--sqlite-file PATH] [--reuse]
+        [--sqlite-file PATH] [--reuse] [--postgres-only] [--controls-only]
+
+--controls-only skips the measurements above: one warming (without its pauses), then the
+first view of every view the pages' controls offer for the default period (each filter
+value, the observed index, the benchmark's two levels, the overview's sort orders) on the
+overview, the benchmark and one office page, with its median, p95 and slowest.
 
 With --sqlite-file the SQLite database is kept; with --reuse a database that already holds
 responses (that file, or RESONANZ_BENCH_POSTGRES) is measured as it is (migrated first).
@@ -384,7 +389,7 @@ async def _forget_stored() -> None:
     await DashboardFigure.raw("DELETE FROM dashboard_figure")
 
 
-async def _measure(settings: Any, repeat: int) -> list[Timing]:
+async def _measure(settings: Any, repeat: int, controls_only: bool = False) -> list[Timing]:
     import httpx
 
     from survey.app import create_app, lifespan
@@ -414,6 +419,9 @@ async def _measure(settings: Any, repeat: int) -> list[Timing]:
             # warming works it out ahead
             ("overview, 6 months", f"/dashboard?from={half_year}&language=de"),
         ]
+        if controls_only:
+            await _controls(app, c, office)
+            return results
         for name, path in pages:
             first = await c.get(path)
             if first.status_code != 200:
@@ -462,6 +470,47 @@ async def _after_warming(app: Any, c: Any, pages: list[tuple[str, str]],
                 started = time.perf_counter()
                 await c.get(path)
                 by_name[name].warmed.append(1000 * (time.perf_counter() - started))
+
+
+async def _controls(app: Any, c: Any, office: int) -> None:
+    """One warming on emptied caches (without its pauses), then the first view of every view
+    the pages' controls offer for the default period (warm.control_views, the benchmark's
+    other level, the overview's sort orders) on the overview, the benchmark and one office
+    page: their median, p95 and slowest, wall and CPU of this process."""
+    from urllib.parse import urlencode
+
+    from survey.dashboard import warm as warm_module
+    from survey.dashboard.filters import filter_query, parse_filters, publication_day
+    from survey.dashboard.results import SORTS
+
+    default = parse_filters({}, publication_day(app.state.settings))
+    queries = ["", *("?" + urlencode(filter_query(f)) for f in warm_module.control_views(default))]
+    pages = {
+        "overview": [f"/dashboard{q}" for q in queries]
+        + [f"/dashboard?sort={'-' * d}{k}" for k in SORTS for d in (0, 1)],
+        "benchmark": [f"/dashboard/benchmark{q}{'&' if q else '?'}level={level}"
+                      for q in queries for level in ("office", "organization")],
+        "office": [f"/dashboard/offices/{office}{q}" for q in queries],
+    }  # fmt: skip
+    _forget(app, counts=True)
+    await _forget_stored()
+    warm_module.SHARE = 0.0  # the same caches, sooner
+    started, cpu = time.perf_counter(), time.process_time()
+    views = await warm_module.warm(app.state)
+    print(f"  warming of {views} views (no pauses): {time.perf_counter() - started:.1f} s, "
+          f"CPU {time.process_time() - cpu:.1f} s; {await _warmed(app)}")  # fmt: skip
+    for name, paths in pages.items():
+        walls, cpus = [], []
+        for path in paths:
+            started, cpu = time.perf_counter(), time.process_time()
+            response = await c.get(path)
+            assert response.status_code == 200, path
+            walls.append(1000 * (time.perf_counter() - started))
+            cpus.append(1000 * (time.process_time() - cpu))
+        print(f"  {name:<10} first views after warming ({len(paths)}): median "
+              f"{statistics.median(walls):.1f} ms, p95 {_p95(walls):.1f} ms, slowest "
+              f"{max(walls):.1f} ms; CPU median {statistics.median(cpus):.1f} ms, p95 "
+              f"{_p95(cpus):.1f} ms")  # fmt: skip
 
 
 async def _warmed(app: Any) -> str:
@@ -562,7 +611,7 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
     WARMING_S.clear()
     WARMING_CPU.clear()
     WARMING_VIEWS.clear()
-    for t in await _measure(settings, args.repeat):
+    for t in await _measure(settings, args.repeat, args.controls_only):
         print(f"  {t.name:<20} {statistics.median(t.fresh):10.1f} ms {_p95(t.fresh):7.1f} ms "
               f"{statistics.median(t.new):8.1f} ms {_p95(t.new):5.1f} ms "
               f"{statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
@@ -600,6 +649,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--postgres-only", action="store_true", help="skip SQLite (measure PostgreSQL only)"
+    )
+    parser.add_argument(
+        "--controls-only",
+        action="store_true",
+        help="only one warming and then the first view of every view the pages' controls "
+        "offer for the default period (overview, benchmark, one office page)",
     )
     args = parser.parse_args()
     if args.postgres_only:
