@@ -23,13 +23,23 @@ again); the script prints the median and p95 of each, the median CPU time of thi
 per fresh, new and cold request (all its threads: SQLite's reads included, PostgreSQL's
 server not; robust against a busy machine, where the times themselves double) and the load
 average.
-Then, three times, it empties the caches (the counts held and the kept figures too), runs the
+Then, twice, it empties the caches (the counts held and the kept figures too), runs the
 background warming the app runs after start-up and after a month's publication
-(survey/dashboard/warm.py; timed) and requests each page once: the slowest of these first
-views is printed as "after warming". It prints figures and never asserts.
+(survey/dashboard/warm.py: the default views, then every view the pages' controls offer for
+the default period; its time and CPU printed, and what it left in memory and in the
+database) and requests each page once: the slowest of these first
+views is printed as "after warming". Pages: the default view and, "filtered", the default
+period with the language filter `de` as the filter select sends it; "overview, 6 months" is
+a period typed in (the last six months, language `de`: the filtered view of the runs before
+2026-11-29 noon), which no warming works out ahead. It prints figures and never asserts.
 
     .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
-        [--sqlite-file PATH] [--reuse]
+        [--sqlite-file PATH] [--reuse] [--postgres-only] [--controls-only]
+
+--controls-only skips the measurements above: one warming (without its pauses), then the
+first view of every view the pages' controls offer for the default period (each filter
+value, the observed index, the benchmark's two levels, the overview's sort orders) on the
+overview, the benchmark and one office page, with its median, p95 and slowest.
 
 With --sqlite-file the SQLite database is kept; with --reuse a database that already holds
 responses (that file, or RESONANZ_BENCH_POSTGRES) is measured as it is (migrated first).
@@ -336,9 +346,12 @@ class Timing:
         """First views right after the background warming ran on emptied caches."""
 
 
-WARM_ROUNDS = 3
+WARM_ROUNDS = 2
 WARMING_S: list[float] = []
+WARMING_CPU: list[float] = []
 WARMING_VIEWS: list[int] = []
+WARMED: list[str] = []
+"""What the last warming left: the process's caches and the figures kept in the database."""
 
 
 def _forget(app: Any, counts: bool = False) -> None:
@@ -376,7 +389,7 @@ async def _forget_stored() -> None:
     await DashboardFigure.raw("DELETE FROM dashboard_figure")
 
 
-async def _measure(settings: Any, repeat: int) -> list[Timing]:
+async def _measure(settings: Any, repeat: int, controls_only: bool = False) -> list[Timing]:
     import httpx
 
     from survey.app import create_app, lifespan
@@ -394,7 +407,7 @@ async def _measure(settings: Any, repeat: int) -> list[Timing]:
                                      "csrf_token": token[1]})  # fmt: skip
         office = (await c.get("/api/v1/results/overview")).json()["rows"][0]["office_id"]
         half_year = (dt.date.today().replace(day=1) - dt.timedelta(days=150)).strftime("%Y-%m")
-        filters = f"?from={half_year}&language=de"
+        filters = "?filter=language:de"  # the default period, as the filter select sends it
         pages = [
             ("overview", "/dashboard"),
             ("overview, filtered", "/dashboard" + filters),
@@ -402,7 +415,13 @@ async def _measure(settings: Any, repeat: int) -> list[Timing]:
             ("office, filtered", f"/dashboard/offices/{office}" + filters),
             ("benchmark", "/dashboard/benchmark"),
             ("benchmark, filtered", "/dashboard/benchmark" + filters),
+            # a period typed in (the filtered view of the runs before 2026-11-29 noon): no
+            # warming works it out ahead
+            ("overview, 6 months", f"/dashboard?from={half_year}&language=de"),
         ]
+        if controls_only:
+            await _controls(app, c, office)
+            return results
         for name, path in pages:
             first = await c.get(path)
             if first.status_code != 200:
@@ -440,15 +459,82 @@ async def _after_warming(app: Any, c: Any, pages: list[tuple[str, str]],
     for _ in range(WARM_ROUNDS):
         _forget(app, counts=True)
         await _forget_stored()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         views = await warm(app.state)
         WARMING_S.append(time.perf_counter() - started)
+        WARMING_CPU.append(time.process_time() - cpu)
         WARMING_VIEWS.append(views)
+        WARMED[:] = [await _warmed(app)]
         for name, path in pages:
             if name in by_name:
                 started = time.perf_counter()
                 await c.get(path)
                 by_name[name].warmed.append(1000 * (time.perf_counter() - started))
+
+
+async def _controls(app: Any, c: Any, office: int) -> None:
+    """One warming on emptied caches (without its pauses), then the first view of every view
+    the pages' controls offer for the default period (warm.control_views, the benchmark's
+    other level, the overview's sort orders) on the overview, the benchmark and one office
+    page: their median, p95 and slowest, wall and CPU of this process."""
+    from urllib.parse import urlencode
+
+    from survey.dashboard import warm as warm_module
+    from survey.dashboard.filters import filter_query, parse_filters, publication_day
+    from survey.dashboard.results import SORTS
+
+    default = parse_filters({}, publication_day(app.state.settings))
+    queries = ["", *("?" + urlencode(filter_query(f)) for f in warm_module.control_views(default))]
+    pages = {
+        "overview": [f"/dashboard{q}" for q in queries]
+        + [f"/dashboard?sort={'-' * d}{k}" for k in SORTS for d in (0, 1)],
+        "benchmark": [f"/dashboard/benchmark{q}{'&' if q else '?'}level={level}"
+                      for q in queries for level in ("office", "organization")],
+        "office": [f"/dashboard/offices/{office}{q}" for q in queries],
+    }  # fmt: skip
+    _forget(app, counts=True)
+    await _forget_stored()
+    warm_module.SHARE = 0.0  # the same caches, sooner
+    started, cpu = time.perf_counter(), time.process_time()
+    views = await warm_module.warm(app.state)
+    print(f"  warming of {views} views (no pauses): {time.perf_counter() - started:.1f} s, "
+          f"CPU {time.process_time() - cpu:.1f} s; {await _warmed(app)}")  # fmt: skip
+    for name, paths in pages.items():
+        walls, cpus = [], []
+        for path in paths:
+            started, cpu = time.perf_counter(), time.process_time()
+            response = await c.get(path)
+            assert response.status_code == 200, path
+            walls.append(1000 * (time.perf_counter() - started))
+            cpus.append(1000 * (time.process_time() - cpu))
+        print(f"  {name:<10} first views after warming ({len(paths)}): median "
+              f"{statistics.median(walls):.1f} ms, p95 {_p95(walls):.1f} ms, slowest "
+              f"{max(walls):.1f} ms; CPU median {statistics.median(cpus):.1f} ms, p95 "
+              f"{_p95(cpus):.1f} ms")  # fmt: skip
+
+
+async def _warmed(app: Any) -> str:
+    """The sizes of what the warming left: the process's cache of closed months and its
+    year tables (survey/dashboard/cache.py, rolled_counts.py) and the kept figures' rows."""
+    from survey.tables import DashboardFigure
+
+    out = []
+    cache = getattr(app.state, "dashboard_cache", None)
+    if cache is not None:
+        out.append(f"process cache {len(cache)} entries, {cache._bytes / 2**20:.1f} MB "
+                   f"(bound {cache.max_bytes / 2**20:.0f} MB)")  # fmt: skip
+    try:
+        from survey.dashboard.rolled_counts import year_tables
+    except ImportError:
+        pass
+    else:
+        years = year_tables(app.state)
+        out.append(f"year tables {len(years)}, {years._bytes / 2**20:.1f} MB")
+    rows = await DashboardFigure.raw(
+        "SELECT COUNT(*) AS n, SUM(LENGTH(value)) AS b FROM dashboard_figure"
+    )
+    out.append(f"kept figures {rows[0]['n']} rows, {(rows[0]['b'] or 0) / 2**20:.1f} MB")
+    return "; ".join(out)
 
 
 async def _filled(engine_name: str, url: str, settings: Any) -> int:
@@ -523,8 +609,9 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
           f"(median new / cold / warm)  after warming (max of {WARM_ROUNDS})  "
           f"CPU median fresh / new / cold")  # fmt: skip
     WARMING_S.clear()
+    WARMING_CPU.clear()
     WARMING_VIEWS.clear()
-    for t in await _measure(settings, args.repeat):
+    for t in await _measure(settings, args.repeat, args.controls_only):
         print(f"  {t.name:<20} {statistics.median(t.fresh):10.1f} ms {_p95(t.fresh):7.1f} ms "
               f"{statistics.median(t.new):8.1f} ms {_p95(t.new):5.1f} ms "
               f"{statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
@@ -538,7 +625,9 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
               f"{statistics.median(t.cold_cpu):5.1f} ms")  # fmt: skip
     if WARMING_S:
         print(f"  background warming of {WARMING_VIEWS[0]} views on emptied caches: "
-              f"{', '.join(f'{w:.1f}' for w in WARMING_S)} s")  # fmt: skip
+              f"{', '.join(f'{w:.1f}' for w in WARMING_S)} s, CPU "
+              f"{', '.join(f'{w:.1f}' for w in WARMING_CPU)} s")  # fmt: skip
+        print(f"  after it: {WARMED[0]}")
     print(f"  load average (1, 5, 15 min) after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
@@ -560,6 +649,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--postgres-only", action="store_true", help="skip SQLite (measure PostgreSQL only)"
+    )
+    parser.add_argument(
+        "--controls-only",
+        action="store_true",
+        help="only one warming and then the first view of every view the pages' controls "
+        "offer for the default period (overview, benchmark, one office page)",
     )
     args = parser.parse_args()
     if args.postgres_only:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import pickle
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -70,6 +71,19 @@ class BoundedCache:
 _MEMOS: list[BoundedCache] = []
 
 
+def key_bytes(value: object) -> bytes:
+    """`value` pickled without pickle's memo, as a key: the same bytes for equal values
+    whether or not they share objects (pickle writes an object met twice as a reference to
+    the first, so a key holding one string twice, as the warming's "de" for both the
+    language filter and the staff language, pickled otherwise than a request's two equal
+    strings, and the request missed what the warming kept)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo (keys hold no cycles)
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
 def memo(max_entries: int) -> BoundedCache:
     """A per-process cache of at most `max_entries` values that `forget_values` empties."""
     kept = BoundedCache(max_entries=max_entries, max_bytes=2**62)
@@ -85,7 +99,7 @@ def by_value(function: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(function)
     def remembered(*args: P.args, **kwargs: P.kwargs) -> T:
-        key = pickle.dumps((args, sorted(kwargs.items())), protocol=5)
+        key = key_bytes((args, sorted(kwargs.items())))
         found = kept.get(key)
         if found is None:
             found = (function(*args, **kwargs),)

@@ -448,10 +448,25 @@ def overview(
     sort: str | None = None,
     mix: Mix | None = None,
 ) -> Overview:
+    parse_sort(sort)
+    return sorted_overview(unsorted_overview(scope, table, filters, min_n, mix), sort)
+
+
+def sorted_overview(result: Overview, sort: str | None) -> Overview:
+    """`result` with its rows in the order `sort` asks for (a new list; the rows are not
+    changed): the figures of every order are those of one."""
     key, descending = parse_sort(sort)
+    rows = sorted(result.rows, key=SORTS[key], reverse=descending)
+    return msgspec.structs.replace(result, rows=rows)
+
+
+def unsorted_overview(
+    scope: Scope, table: ProtectedTable, filters: Filters, min_n: int, mix: Mix | None = None
+) -> Overview:
+    """The overview with its rows in the group's order (`sorted_overview` puts them in a
+    page's)."""
     found = office_rows(scope, table, filters, min_n, mix=mix)
     rows = found.rows
-    rows.sort(key=SORTS[key], reverse=descending)
     total = found.comparison.overall_index
     hidden = hidden_pools(scope, table, current_months(filters), min_n)[
         frozenset(o.id for o in scope.group)

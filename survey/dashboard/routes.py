@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import pickle
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, TypeVar
@@ -40,7 +39,7 @@ from survey.dashboard import (
     stored,
     words,
 )
-from survey.dashboard.cache import BoundedCache, once
+from survey.dashboard.cache import BoundedCache, key_bytes, once
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
@@ -349,7 +348,8 @@ def _overview_items(plan: SteeringPlan | None) -> list[str]:
 async def _overview(
     state: State, staff: Scope, filters: Filters, sort: str | None, plan: SteeringPlan | None = None
 ) -> Overview:
-    """The overview (kept once its months are closed)."""
+    """The overview (kept once its months are closed, in the group's order: each order the
+    page's column headings offer is the same figures sorted on the way out)."""
     results.parse_sort(sort)
     items = _overview_items(plan)
 
@@ -359,10 +359,10 @@ async def _overview(
             _mix(state, staff, filters),
         )
         min_n = _settings(state).min_responses
-        return results.overview(staff, table, filters, min_n, sort, mix=mix)
+        return results.unsorted_overview(staff, table, filters, min_n, mix=mix)
 
-    found: Overview = await _stored(state, staff, filters, "overview", (sort, tuple(items)), make)
-    return found
+    found: Overview = await _stored(state, staff, filters, "overview", (tuple(items),), make)
+    return results.sorted_overview(found, sort)
 
 
 def _item_text(locale: str) -> Any:
@@ -763,7 +763,7 @@ def _drawn(
     """A page's charts as JSON, kept per process under everything they are drawn from (its
     published figures and the language, pickled whole): plotly takes longer to build a
     figure than the page takes to work out its figures from a cached protected table."""
-    key = ("charts", hashlib.sha256(pickle.dumps(made_of)).digest())
+    key = ("charts", hashlib.sha256(key_bytes(made_of)).digest())
     found = _cache(state).get(key)
     if found is None:
         found = {k: figure_json(v) for k, v in draw().items()}

@@ -43,15 +43,17 @@ from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from survey.dashboard.cache import BoundedCache, once
+from survey.dashboard.cache import BoundedCache, key_bytes, once
 from survey.dashboard.queries import COMMENTS_CHANGED, set_mark
 from survey.tables import DashboardFigure
 
 log = logging.getLogger("resonanz.dashboard")
 T = TypeVar("T")
-MAX_ROWS = 5000
+MAX_ROWS = 50_000
 """Rows kept at most (the newest); a view's figures are 1–5 kB compressed, an office's
-comments of a year some 50–90 kB (at the bench's million)."""
+comments of a year some 50–90 kB (at the bench's million). The warming of every view the
+pages' controls offer keeps about 90 rows an office (1,801 rows, 5.2 MB for the bench's 20
+offices): room for some 500 offices' besides the views users ask for."""
 PRUNE_EVERY = 500
 """Writes of a process between two `prune`s: the table stays bounded however many views a
 month's users ask for, between the warmings (which prune too)."""
@@ -84,9 +86,7 @@ CODE = code_version()
 
 
 def key_of(kind: str, made_of: Hashable) -> str:
-    return hashlib.blake2b(
-        pickle.dumps((CODE, kind, made_of), protocol=5), digest_size=32
-    ).hexdigest()
+    return hashlib.blake2b(key_bytes((CODE, kind, made_of)), digest_size=32).hexdigest()
 
 
 async def kept(

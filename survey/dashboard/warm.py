@@ -12,6 +12,15 @@ same period reads the same tables; what depends on the user (the rows they may s
 worked out on their request, from the cached tables. A view with another period or a filter
 is worked out when first asked for, from the group's rolled-up counts the warming reads
 first (survey/dashboard/rolled_counts.py).
+
+Once every group's default views are done, the warming goes on with the other views the
+pages' controls offer for the default period (`control_views`): the index as observed
+instead of adjusted for client mix, and each single filter value of the filter select
+(service type, language of the response, mode), on the overview, the benchmark (both
+levels) and every office page; the overview's column headings only sort the same figures
+(routes._overview). Between two of those views it pauses as long as the last one took, so
+that it never takes more than half of the process's time from the requests. A period the
+user types in is worked out when first asked for.
 """
 
 from __future__ import annotations
@@ -23,13 +32,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from litestar.datastructures import State
 
 from survey.auth.queries import every_office
 from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard import rolled_counts, routes, stored
-from survey.dashboard.filters import parse_filters, publication_day, published_through
+from survey.dashboard.filters import LOCALES, parse_filters, publication_day, published_through
+from survey.dashboard.schemas import Filters
 from survey.i18n import UI_LOCALES
+from survey.questionnaire import MODES, SERVICE_TYPES
 from survey.settings import Settings
 
 log = logging.getLogger("resonanz.warm")
@@ -37,6 +49,9 @@ CHECK_SECONDS = 600
 """How often the loop looks whether the last published month moved on."""
 PAUSE_SECONDS = 0.01
 """A pause between two views, so requests that arrive meanwhile are not held up long."""
+SHARE = 1.0
+"""After each view the defaults do not open with, a pause this many times as long as the view
+took (1: the warming takes at most half of the process's time from requests)."""
 
 
 async def comparison_groups() -> list[Scope]:
@@ -67,31 +82,73 @@ async def comparison_groups() -> list[Scope]:
     ]
 
 
-async def warm(state: State) -> int:
-    """Work out the default views of every comparison group; returns how many."""
+def control_views(default: Filters) -> list[Filters]:
+    """The views other than `default` that the pages' controls offer for its period: the
+    observed index (`adjust=none`), and each single filter value the filter select lists (a
+    filtered view is never adjusted; the select keeps `adjust` as it was, so the default
+    one)."""
+    views = [msgspec.structs.replace(default, adjust="none")]
+    for name, values in (("service_type", SERVICE_TYPES), ("locale", LOCALES), ("mode", MODES)):
+        views += [msgspec.structs.replace(default, **{name: value}) for value in values]
+    return views
+
+
+async def _pages(
+    state: State, scope: Scope, filters: Filters, levels: tuple[str, ...], share: bool = False
+) -> int:
+    """Every page of `scope`'s group for `filters`, as the coordinator opens them: the
+    overview with its steering block, the benchmark at `levels` and each office page, in
+    each staff language; returns how many (the benchmark's levels count as one view).
+    `share`: after each, a pause as long as it took."""
+    started = time.perf_counter()
+    plan = await routes._steering_plan(state, scope, filters)
+    await routes._overview(state, scope, filters, None, plan)
+    await routes._steering(state, scope, filters, plan)
+    for level in levels:
+        for locale in UI_LOCALES:
+            await routes._benchmark_page(state, scope, filters, level, locale)
+    views = 2
+    await _pause(started, share)
+    for office in scope.group:
+        started = time.perf_counter()
+        for locale in UI_LOCALES:
+            await routes._office_page(state, scope, office.id, filters, locale)
+        office_plan = await routes._steering_plan(state, scope, filters, office.id)
+        await routes._steering(state, scope, filters, office_plan, office.id)
+        views += 1
+        await _pause(started, share)
+    return views
+
+
+async def _pause(started: float, share: bool) -> None:
+    took = time.perf_counter() - started
+    await asyncio.sleep(max(PAUSE_SECONDS, SHARE * took) if share else PAUSE_SECONDS)
+
+
+async def warm(state: State, *, controls: bool = True) -> int:
+    """Work out the default views of every comparison group, then (`controls`) the other
+    views its pages' controls offer for the default period; returns how many."""
     settings: Settings = state.settings
-    filters = parse_filters({}, publication_day(settings))
+    default = parse_filters({}, publication_day(settings))
     views = 0
     done = await routes._rolled(state)
     await stored.prune(None if done.month is None else done.month.isoformat()[:7])
-    for scope in await comparison_groups():
+    groups = await comparison_groups()
+    for scope in groups:
         # its rolled-up counts, for the views nobody asked for yet (the default views below
         # may all be kept in the database and read none)
         await rolled_counts.held(state, [o.id for o in scope.group], done)
-        plan = await routes._steering_plan(state, scope, filters)
-        await routes._overview(state, scope, filters, None, plan)
-        await routes._steering(state, scope, filters, plan)
+        views += await _pages(state, scope, default, ("office",))
+    if not controls:
+        return views
+    for scope in groups:
+        started = time.perf_counter()  # the default view's other level of the benchmark
         for locale in UI_LOCALES:
-            await routes._benchmark_page(state, scope, filters, None, locale)
-        views += 2
-        await asyncio.sleep(PAUSE_SECONDS)
-        for office in scope.group:
-            for locale in UI_LOCALES:
-                await routes._office_page(state, scope, office.id, filters, locale)
-            office_plan = await routes._steering_plan(state, scope, filters, office.id)
-            await routes._steering(state, scope, filters, office_plan, office.id)
-            views += 1
-            await asyncio.sleep(PAUSE_SECONDS)
+            await routes._benchmark_page(state, scope, default, "organization", locale)
+        views += 1
+        await _pause(started, True)
+        for filters in control_views(default):
+            views += await _pages(state, scope, filters, ("office", "organization"), True)
     return views
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Litestar
 
 from survey.dashboard import queries, rolled_counts, stored
+from survey.dashboard import warm as warm_module
 from survey.dashboard.cache import forget_values
 from survey.dashboard.filters import month_index, month_name, published_through, today
 from survey.dashboard.warm import warm
@@ -127,7 +128,8 @@ async def test_warming_works_out_the_default_views_a_manager_then_reads(
     paths = ["/dashboard", f"/dashboard/offices/{offices[1]}", "/dashboard/benchmark",
              f"/api/v1/results/offices/{offices[0]}", "/api/v1/results/overview"]  # fmt: skip
     await _forget(app)
-    assert await warm(app.state) == 2 * 2 + len(offices) + 1
+    # the default views (the test below covers the views the pages' controls offer)
+    assert await warm(app.state, controls=False) == 2 * 2 + len(offices) + 1
     reads: list[object] = []
     inner = rolled_counts.count_columns  # from the counts held, or from the database
 
@@ -169,3 +171,99 @@ async def test_the_reads_of_a_cold_page_roll_up_once(monkeypatch: Any) -> None:
     found = await asyncio.gather(*(routes._rolled(state) for _ in range(11)))
     assert started == [today()] and found == [queries.Rolled(None)] * 11
     assert not state.dashboard_pending, "nothing left under way"
+
+
+def _form_views(page: str) -> tuple[str, list[str]]:
+    """The period the filter form of `page` sends, and the query of each view it offers with
+    one control changed: each option of the filter select, and the observed index."""
+    import re
+
+    select = page[page.index('name="filter"') : page.index("</select>")]
+    first = re.search(r'name="from"[^>]* value="([^"]+)"', page)
+    last = re.search(r'name="to"[^>]* value="([^"]+)"', page)
+    assert first and last
+    period = f"?from={first[1]}&to={last[1]}"
+    chosen = re.findall(r'<option value="([^"]+)"', select)
+    return period, [f"{period}&filter=&adjust=none",
+                    *(f"{period}&filter={value}&adjust=mix" for value in chosen)]  # fmt: skip
+
+
+async def test_the_warming_knows_every_view_the_filter_form_offers(
+    staff: StaffClient, app: Litestar
+) -> None:
+    from survey.dashboard.filters import parse_filters, publication_day
+
+    org = await make_organization()
+    await make_office(organization=org)
+    await make_staff_user("nina", "nina-password-1", "manager", organization=org)
+    await staff.login("nina", "nina-password-1")
+    period, offered = _form_views((await staff.client.get("/dashboard")).text)
+    assert len(offered) == 1 + 4 + 12 + 2, "the observed index; each service type, language, mode"
+    on = publication_day(app.state.settings)
+    default = parse_filters(dict(p.split("=") for p in period[1:].split("&")), on)
+    assert default == parse_filters({}, on)
+    parsed = [parse_filters(dict(p.partition("=")[::2] for p in q[1:].split("&")), on)
+              for q in offered]  # fmt: skip
+    assert sorted(map(repr, parsed)) == sorted(map(repr, warm_module.control_views(default)))
+
+
+async def test_the_warming_works_out_every_view_the_pages_controls_offer(
+    staff: StaffClient, app: Litestar, monkeypatch: Any
+) -> None:
+    """After the warming, a coordinator's first view of the default period with one of the
+    pages' controls changed (an option of the filter select, the observed index, the
+    benchmark's other level, each sort order of the overview) reads no count and works out
+    no figure: everything comes from what the warming kept. Three languages of the twelve
+    (two with responses, one without) keep the test short; the test above checks that the
+    warming knows every option."""
+    import re
+
+    from survey.dashboard import best, charts, disclosure, results
+    from survey.tables import Membership
+
+    network = await make_network()
+    org = await make_organization(network=network)
+    offices = [await make_office(organization=org) for _ in range(2)]
+    for k, office in enumerate(offices):
+        for service, mode, locale in (("benefits", "personal", "de"), ("placement", "kiosk", "ar")):
+            link = await make_link(office, service_type=service, mode=mode)
+            answers = [{**FULL_ANSWERS, "overall": 1 + (k + i) % 5} for i in range(12)]
+            await make_responses(app.state.engine, link, answers, locale=locale,
+                                 when=in_closed_month())  # fmt: skip
+    user = await make_staff_user("nora", "nora-password-1", "network")
+    await Membership.update({Membership.network: network}).where(Membership.user == user)
+    await staff.login("nora", "nora-password-1")
+    await _forget(app)
+    monkeypatch.setattr(warm_module, "SHARE", 0.0)  # no pauses as long as each view took
+    monkeypatch.setattr(warm_module, "LOCALES", ("de", "ar", "pl"))
+    await warm(app.state)
+
+    overview = (await staff.client.get("/dashboard")).text
+    _, offered = _form_views(overview)
+    offered = [q for q in offered
+               if re.search(r"language:(?!(de|ar|pl)&)", q) is None]  # fmt: skip
+    assert len(offered) == 1 + 4 + 3 + 2
+    sorts = sorted(set(re.findall(r'href="(\?[^"]*sort=[^"]+)"', overview)))
+    assert len(sorts) >= 7, "a link on each column heading"
+    paths = [f"/dashboard{q}" for q in offered]
+    paths += [f"/dashboard{s.replace('&amp;', '&')}" for s in sorts]
+    paths += ["/dashboard/benchmark?level=organization"]
+    paths += [f"/dashboard/benchmark{q}{level}" for q in offered
+              for level in ("", "&level=organization")]  # fmt: skip
+    paths += [f"/dashboard/offices/{o}{q}" for o in offices for q in offered]
+
+    worked_out: list[str] = []
+    for module, name in ((rolled_counts, "count_columns"), (disclosure, "protect"),
+                         (results, "office_rows"), (results, "benchmark"), (best, "learning"),
+                         (charts, "office_charts"), (charts, "benchmark_charts")):  # fmt: skip
+        inner = getattr(module, name)
+
+        def counted(*args: Any, _inner: Any = inner, _name: str = name, **kwargs: Any) -> Any:
+            worked_out.append(_name)
+            return _inner(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    for path in paths:
+        response = await staff.client.get(path)
+        assert response.status_code == 200, path
+        assert not worked_out, (path, worked_out)
