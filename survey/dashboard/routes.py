@@ -685,7 +685,11 @@ async def _versions_used(
 async def _targets(
     state: State, staff: Scope, filters: Filters, office_id: int | None
 ) -> list[steering.TargetRow]:
-    """The targets of the visible offices (or of one office) judged on the period."""
+    """The targets of the visible offices (or of one office) judged on the period; 400 in a
+    view with a filter (a target is for all of an office's clients: the CSV and the API
+    alike, as the pages judge none there)."""
+    if filters.dimension is not None:
+        raise BadRequest("targets are judged in the view without a filter only")
     if office_id is not None:
         guard.require_office(staff, office_id)
     found = await _targets_of(state, staff, filters, office_id)
@@ -953,8 +957,6 @@ class DashboardController(Controller):
         office: Annotated[int | None, QueryParameter(required=False, ge=1, le=2**31 - 1)] = None,
     ) -> Response[bytes]:
         """The targets table of the overview (or, with `office`, of one office's page)."""
-        if filters.dimension is not None:  # a target is for all of an office's clients
-            raise BadRequest("targets are judged in the view without a filter only")
         rows = await _targets(state, staff, filters, office)
         await _export(staff, "targets", filters, **({} if office is None else {"office": office}))
         locale = guard.staff_locale(request, staff)

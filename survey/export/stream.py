@@ -56,6 +56,11 @@ class Writer(Protocol):
 def check_request(request: ExportRequest) -> None:
     if request.format not in FORMATS:
         raise BadRequest(f"format must be one of {', '.join(FORMATS)}; got {request.format[:20]!r}")
+    check_csv(request)
+
+
+def check_csv(request: ExportRequest) -> None:
+    """What a CSV of either export needs: its labels' language and a separator."""
     if request.lang not in ("de", "en"):
         raise BadRequest("labels must be de or en")
     if request.sep not in (",", ";"):
@@ -248,7 +253,10 @@ async def open_comments(
     """Free-text answers of the offices the user may read comments of, masked like the
     dashboards, by month, in an order unrelated to the response rows (office, month, text);
     only of the months whose comments the office page shows (`comments.shown_months`: the
-    month's published figure has the minimum of responses), without hidden ones."""
+    month's published figure has the minimum of responses), without hidden ones.
+
+    Bad requests raise before anything is read or logged as exported."""
+    check_csv(request)
     if not (scope.may_see_dashboards or "operator" in scope.roles):
         raise Forbidden(N_("Your role does not include reading comments."))
     first, last = microdata.period(request)

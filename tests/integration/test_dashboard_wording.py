@@ -218,6 +218,10 @@ async def test_a_filtered_view_judges_no_target_and_withheld_is_explained(
     refused = await staff.client.get("/dashboard/targets.csv?filter=language:ar")
     assert refused.status_code == 400 and "without a filter" in refused.text
     assert (await staff.client.get("/dashboard/targets.csv")).status_code == 200
+    # nor the results API (r25: it still judged a target on the Arabic responses alone)
+    refused = await staff.client.get("/api/v1/results/targets?filter=language:ar")
+    assert refused.status_code == 400 and "without a filter" in refused.json()["detail"]
+    assert (await staff.client.get("/api/v1/results/targets")).status_code == 200
     # two job centres: against "the rest of the network" the manager's verdicts are withheld
     # (it would give back the other job centre); the table's legend says what that means
     rows = (await staff.client.get("/api/v1/results/overview")).json()["rows"]

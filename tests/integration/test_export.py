@@ -367,6 +367,14 @@ async def test_managers_export_masked_comments_by_month_apart_from_the_rows(
     assert chosen.content.decode("utf-8-sig").startswith("jobcentre,office,year")
     api = await client.get("/api/v1/exports/comments", params={"labels": "de"})
     assert api.content.decode("utf-8-sig").startswith("jobcentre,office,year"), "scripts: commas"
+    # r25: a separator other than comma or semicolon failed after the 200 was sent, and the
+    # export was in the audit log already; now a 400 before anything is read or logged
+    logged = await AuditLog.count().where(AuditLog.action == "export")
+    for path in ("/export/comments", "/api/v1/exports/comments"):
+        for bad in ("xx", '"', "\n"):
+            refused = await client.get(path, params={"labels": "de", "sep": bad})
+            assert refused.status_code == 400 and "sep" in refused.text, (path, bad)
+    assert await AuditLog.count().where(AuditLog.action == "export") == logged
 
 
 async def test_the_comments_export_holds_back_what_the_office_page_withholds(
