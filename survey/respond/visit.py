@@ -9,13 +9,16 @@ the tablet's language, and its form sent again to the neutral thank-you page: th
 learns neither the last one's language nor their answers.
 
 The HMAC's key is not the app's secret but a random key of this process, replaced every
-KEY_HOURS (the one before still answers, so a visit that spans a change is recognised). A
-response stores only its hour, never its minute; a key that outlived the visit would let
-whoever holds the tablet's history (visit keys with their exact times), the database and the
-key join each visit to its answers. Once the key is gone (after two changes, or a restart)
-no one can. What that costs: after a restart, or on another worker process, Back to a sent
-visit's form shows it again, empty, in that visit's language (never the answers; sending it
-again is refused as a duplicate only when the same key made its id).
+KEY_HOURS and forgotten after two (the one before still answers, so a visit that spans a
+change is recognised; a key past its time is dropped when next looked at, however long
+nobody used the kiosk). With the app's secret the id would be an exact, lasting join of
+each visit in the tablet's history (visit keys with their times to the second) to its
+response for whoever holds the secret and the database; this way it adds none once the
+key is gone. It does not make responses unlinkable on its own: a response keeps its hour,
+language and a serial id, so the order of a tablet's visits within an hour can still match
+them (docs/operations.md, the kiosk's history). What the process key costs: after a restart,
+or on another worker process, Back to a sent visit's form shows it again, empty, in that
+visit's language (never the answers).
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ _keys: list[tuple[float, bytes]] = []
 """(made at, key), newest first: the current key and the one before."""
 
 
-def _current_keys(now: float | None = None) -> list[bytes]:
-    now = time.monotonic() if now is None else now
+def _current_keys() -> list[bytes]:
+    now = time.monotonic()
+    _keys[:] = [(made, key) for made, key in _keys if now - made < 2 * KEY_HOURS * 3600]
     if not _keys or now - _keys[0][0] >= KEY_HOURS * 3600:
         _keys.insert(0, (now, secrets.token_bytes(32)))
         del _keys[2:]

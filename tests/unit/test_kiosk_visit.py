@@ -27,3 +27,18 @@ def test_a_visit_is_recognised_across_one_change_of_key_and_never_after_two(
     clock[0] += visit.KEY_HOURS * 3600  # the key that made it is gone
     assert first not in visit.visit_submission_ids("tok", key)
     assert len(visit.visit_submission_ids("tok", key)) == 2
+
+
+def test_a_key_past_its_time_is_dropped_however_long_nobody_used_the_kiosk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """r25: keys changed only when a form was opened, so after a quiet weekend a Friday
+    visit was still recognised 71 hours later."""
+    clock = [1000.0]
+    monkeypatch.setattr(visit.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(visit, "_keys", [])
+    key = visit.new_visit()
+    friday = visit.visit_submission_id("tok", key)
+    clock[0] += 71 * 3600  # nobody opened a kiosk form since
+    assert friday not in visit.visit_submission_ids("tok", key)
+    assert len(visit._keys) == 1, "only the new key is held"
