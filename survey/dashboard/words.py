@@ -17,13 +17,14 @@ FIRST = N_(
 )
 FIRST_BEYOND = N_(
     "If the true difference is as large as estimated now (%(diff)s points), even %(max)d "
-    "months of answers would not make it clear."
+    "months of answers would not make it clear in 4 cases out of 5."
 )
 TYPICAL = N_(
     "A difference of %(diff)s points would become clear with about %(months)d months of answers."
 )
 TYPICAL_BEYOND = N_(
-    "Even a difference of %(diff)s points would not become clear within %(max)d months."
+    "Even a difference of %(diff)s points would not become clear in 4 cases out of 5 within "
+    "%(max)d months."
 )
 
 
