@@ -147,10 +147,15 @@ class DashboardPage:
 
     @property
     def verdicts(self) -> dict[str, str]:
-        """Office name -> the verdict word shown in its row (overview or benchmark)."""
+        """Office name -> the rank test's verdict word shown in its row (overview or
+        benchmark); "" where the row shows none (too few responses, or withheld: the overview
+        then names no rank test at all)."""
         rows = self.page.locator("[data-testid=office-row], [data-testid=benchmark-row]")
+        rows.first.wait_for()
         return {
-            str(row.get_attribute("data-office")): row.get_by_test_id("verdict").inner_text()
+            str(row.get_attribute("data-office")): (
+                word.inner_text() if (word := row.get_by_test_id("verdict")).count() else ""
+            )
             for row in rows.all()
         }
 

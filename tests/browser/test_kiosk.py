@@ -353,6 +353,18 @@ def _back_through_the_history(page: Any, url: str) -> list[str]:
     return seen
 
 
+def _one_client_then_back_through_the_history(page: Any, demo_server: DemoServer) -> None:
+    """An Arabic client answers, the kiosk resets; every page Back reaches is German and
+    their one response is stored once."""
+    url = _new_kiosk_link(demo_server)
+    before = _last_id(demo_server)
+    _answer_and_wait_for_the_reset(page, url)
+    seen = _back_through_the_history(page, url)
+    assert seen, "Back reached the client's pages"
+    assert all(shown.endswith(" de") for shown in seen), seen
+    assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
+
+
 def test_without_javascript_back_after_the_reset_shows_nothing_of_the_last_client(
     browser: Any, demo_server: DemoServer
 ) -> None:
@@ -363,13 +375,7 @@ def test_without_javascript_back_after_the_reset_shows_nothing_of_the_last_clien
     context = _without_javascript(browser)
     page = context.new_page()
     try:
-        url = _new_kiosk_link(demo_server)
-        before = _last_id(demo_server)
-        _answer_and_wait_for_the_reset(page, url)
-        seen = _back_through_the_history(page, url)
-        assert seen, "Back reached the client's pages"
-        assert all(shown.endswith(" de") for shown in seen), seen
-        assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
+        _one_client_then_back_through_the_history(page, demo_server)
     finally:
         context.close()
 
@@ -389,12 +395,6 @@ def test_without_javascript_back_after_the_reset_finds_no_page_kept_of_the_last_
     )
     try:
         page = _without_javascript(kept).new_page()
-        url = _new_kiosk_link(demo_server)
-        before = _last_id(demo_server)
-        _answer_and_wait_for_the_reset(page, url)
-        seen = _back_through_the_history(page, url)
-        assert seen, "Back reached the client's pages"
-        assert all(shown.endswith(" de") for shown in seen), seen
-        assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
+        _one_client_then_back_through_the_history(page, demo_server)
     finally:
         kept.close()
