@@ -149,6 +149,11 @@ async def warm(state: State, *, controls: bool = True) -> int:
         await _pause(started, True)
         for filters in control_views(default):
             views += await _pages(state, scope, filters, ("office", "organization"), True)
+    # the default views are the ones opened most: read once more (from the process cache or
+    # the kept rows, worked out again by none), so the control views, not they, are the
+    # least recently used when the process cache is full (r25: from about 26 offices on)
+    for scope in groups:
+        await _pages(state, scope, default, ("office",))
     return views
 
 

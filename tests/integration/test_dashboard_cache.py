@@ -267,3 +267,43 @@ async def test_the_warming_works_out_every_view_the_pages_controls_offer(
         response = await staff.client.get(path)
         assert response.status_code == 200, path
         assert not worked_out, (path, worked_out)
+
+
+async def test_after_the_warming_the_default_views_are_the_last_to_leave_a_full_cache(
+    staff: StaffClient, app: Litestar, monkeypatch: Any
+) -> None:
+    """r25: the control views were warmed after the default views, so once the process cache
+    was full they pushed the default views out, the ones opened most. The warming now reads
+    the default views last; a coordinator's default overview and office page then come from
+    the process cache, without reading the kept rows."""
+    from survey.dashboard.cache import BoundedCache
+    from survey.tables import Membership
+
+    network = await make_network()
+    org = await make_organization(network=network)
+    offices = [await make_office(organization=org) for _ in range(2)]
+    for office in offices:
+        link = await make_link(office)
+        await make_responses(app.state.engine, link, [FULL_ANSWERS] * 12, when=in_closed_month())
+    user = await make_staff_user("nora", "nora-password-1", "network")
+    await Membership.update({Membership.network: network}).where(Membership.user == user)
+    await staff.login("nora", "nora-password-1")
+    monkeypatch.setattr(warm_module, "SHARE", 0.0)
+    monkeypatch.setattr(warm_module, "LOCALES", ("de",))
+    await _forget(app)
+    await warm(app.state, controls=False)
+    defaults = len(app.state.dashboard_cache)
+    await _forget(app)  # a cache that holds the default views and a few more
+    app.state.dashboard_cache = BoundedCache(max_entries=defaults + 4)
+    await warm(app.state)
+    read: list[str] = []
+    inner = stored._read
+
+    async def counted(key: str, secret: bytes) -> Any:
+        read.append(key)
+        return await inner(key, secret)
+
+    monkeypatch.setattr(stored, "_read", counted)
+    for path in ("/dashboard", f"/dashboard/offices/{offices[0]}"):
+        assert (await staff.client.get(path)).status_code == 200, path
+    assert read == [], "the default views were pushed out of the process cache"
