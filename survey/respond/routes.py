@@ -248,6 +248,27 @@ def _markers(slots: dict[str, str]) -> dict[str, str]:
     return {code: slot(name) for code, name in slots.items()}
 
 
+def _kiosk_start(
+    request: Request[Any, Any, Any],
+    link: LinkInfo,
+    definition: Definition,
+    locale: str,
+    next_client: bool = False,
+) -> ASGIApp:
+    """The kiosk's start screen, rendered once per link and language, each view with a new
+    visit key in its language links (`next_client`: the one that also empties the browser's
+    pages kept for Back)."""
+    slots = _visit_slots(definition)
+    return cached_page(
+        request,
+        ("kiosk", locale, link, "next") if next_client else ("kiosk", locale, link),
+        lambda: page.kiosk_start(
+            link, definition, locale, _markers(slots), next_client=next_client
+        ),
+        dict.fromkeys(slots.values(), new_visit()),
+    )
+
+
 def _in_language(exc: DomainError, locale: str) -> DomainError:
     """The reason also in the respondent's language (`message`), for the kiosk to show."""
     exc.extra.setdefault("message", translations(locale).gettext(exc.detail))
@@ -264,14 +285,9 @@ class RespondController(Controller):
         kind = request.url.path[1]
         link, definition = await _active_link(state, token, MODES[kind])
         locale = page.locale_for(request, definition)
-        slots = _visit_slots(definition) if kind == "k" else {}
         if kind == "k" and "lang" not in request.query_params:
-            return cached_page(
-                request,
-                ("kiosk", locale, link),
-                lambda: page.kiosk_start(link, definition, locale, _markers(slots)),
-                dict.fromkeys(slots.values(), new_visit()),
-            )
+            return _kiosk_start(request, link, definition, locale)
+        slots = _visit_slots(definition) if kind == "k" else {}
         submission_id = uuid.uuid4()
         visit = read_visit(request.query_params.get("visit")) if kind == "k" else None
         if visit:  # a kiosk's form without JavaScript (see visit.py)
@@ -344,9 +360,7 @@ class RespondController(Controller):
                 issued=issued or "",
                 answers=fields,
                 code=code,
-                visit=dict.fromkeys(["", *page.available_locales(definition)], visit)
-                if visit
-                else None,
+                visit=dict.fromkeys(_visit_slots(definition), visit) if visit else None,
                 **problems,
             )
 
@@ -378,13 +392,8 @@ class RespondController(Controller):
         """The start screen a kiosk's thank-you page goes back to without JavaScript: the
         one of /k/<token>, telling the browser to drop the pages it keeps for Back."""
         link, definition = await _active_link(state, token, "kiosk")
-        locale = page.locale_for(request, definition)
-        slots = _visit_slots(definition)
-        return cached_page(
-            request,
-            ("kiosk", locale, link, "next"),
-            lambda: page.kiosk_start(link, definition, locale, _markers(slots), next_client=True),
-            dict.fromkeys(slots.values(), new_visit()),
+        return _kiosk_start(
+            request, link, definition, page.locale_for(request, definition), next_client=True
         )
 
     @get(["/s/{token:str}/thanks", "/k/{token:str}/thanks"], cache_control=None)

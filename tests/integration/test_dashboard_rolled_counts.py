@@ -15,6 +15,7 @@ from survey.dashboard.cache import forget_values
 from survey.dashboard.filters import month_index, month_name, parse_filters, today
 from survey.demo import DEMO_USERS
 from survey.manage import retention
+from survey.respond.schemas import LinkInfo
 from survey.tables import DashboardFigure, Organization, RollupCount
 from tests.builders import (
     FULL_ANSWERS,
@@ -85,15 +86,21 @@ async def test_views_from_the_counts_in_memory_publish_what_the_database_gives(
     assert held == await _from_the_database(app, staff, paths, monkeypatch)
 
 
+async def _three_offices_with_two_links_each() -> tuple[list[int], list[LinkInfo]]:
+    """Three offices, each with a kiosk link for benefits and a personal one for placement."""
+    offices = [await make_office(), await make_office(), await make_office()]
+    links = [await make_link(o, mode=m, service_type=s) for o in offices
+             for m, s in (("kiosk", "benefits"), ("personal", "placement"))]  # fmt: skip
+    return offices, links
+
+
 async def test_the_rows_held_are_the_rows_the_statements_read(
     app: Litestar, client: object
 ) -> None:
     """For every filter, with and without a detailed office, for periods of rolled-up months
     only and reaching into months not rolled up, and for each filter's numbers of responses."""
     day = today()
-    offices = [await make_office(), await make_office(), await make_office()]
-    links = [await make_link(o, mode=m, service_type=s) for o in offices
-             for m, s in (("kiosk", "benefits"), ("personal", "placement"))]  # fmt: skip
+    offices, links = await _three_offices_with_two_links_each()
     for k, days_ago in enumerate([0, 1, 2, 20, 33, 61, 95, 200, 370, 400, 500]):
         when = dt.datetime.combine(day - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.UTC)
         answers = [{**FULL_ANSWERS, "respect": 1 + (k + j) % 5, "overall": 1 + j % 5}
@@ -137,9 +144,7 @@ async def test_the_client_mix_cells_held_are_the_cells_the_statement_sums(
     reaching into months not rolled up, of one month, before the first response, and the
     offices of a part of the group (held for their own key)."""
     day = today()
-    offices = [await make_office(), await make_office(), await make_office()]
-    links = [await make_link(o, mode=m, service_type=s) for o in offices
-             for m, s in (("kiosk", "benefits"), ("personal", "placement"))]  # fmt: skip
+    offices, links = await _three_offices_with_two_links_each()
     for k, days_ago in enumerate([0, 1, 2, 20, 33, 61, 95, 200, 370, 400, 500]):
         when = dt.datetime.combine(day - dt.timedelta(days=days_ago), dt.time(10), tzinfo=dt.UTC)
         await make_responses(app.state.engine, links[k % len(links)], [FULL_ANSWERS] * (k + 2),
