@@ -136,7 +136,8 @@ DETAIL_VALUES = {
     "trend": N_("trend"),
     "comparison": N_("comparison"),
 }
-"""Values of ours (not names people typed) that are words, translated on the page."""
+"""Values of ours (not names people typed) that are words, translated on the page under
+WORD_KEYS."""
 
 
 async def record(
@@ -220,27 +221,36 @@ def _detail(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def readable(value: Any, gettext: Callable[[str], str] = lambda s: s) -> str:
-    """A detail's value as text for the page: a list as its items, a mapping as
+WORD_KEYS = frozenset({"what", "via", "reason", "other_sessions", "level", "adjust", "format"})
+"""The detail keys whose values are words of ours: only theirs are translated (a name, target
+or comment somebody typed is shown as typed, even when it equals one of our words)."""
+
+
+def readable(
+    value: Any, gettext: Callable[[str], str] = lambda s: s, key: str | None = None
+) -> str:
+    """A detail's value (under `key`) as text for the page: a list as its items, a mapping as
     `key value` pairs, never Python's repr ({'from': '2025-11'} becomes `from 2025-11`);
-    keys and the words of ours among the values through `gettext`."""
+    keys, and the words of ours among the values under WORD_KEYS, through `gettext`."""
     if isinstance(value, dict):
         return ", ".join(
-            f"{key_name(k, gettext)} {readable(v, gettext)}"
+            f"{key_name(k, gettext)} {readable(v, gettext, k)}"
             for k, v in value.items()
             if v not in (None, "")
         )
     if isinstance(value, list | tuple):
-        return ", ".join(readable(v, gettext) for v in value)
+        return ", ".join(readable(v, gettext, key) for v in value)
     if isinstance(value, bool):
         return gettext(N_("yes")) if value else gettext(N_("no"))
-    if isinstance(value, str) and value in DETAIL_VALUES:
+    if key not in WORD_KEYS or not isinstance(value, str):
+        return str(value)
+    if value in DETAIL_VALUES:
         return gettext(DETAIL_VALUES[value])
-    if isinstance(value, str) and value.startswith("office "):  # a dashboard's office table
+    if key == "what" and value.startswith("office "):  # a dashboard's office table
         table, _, kind = value[7:].partition(".")
         if table in DETAIL_VALUES:
             return f"{gettext(N_('office'))}, {gettext(DETAIL_VALUES[table])} ({kind})"
-    return str(value)
+    return value
 
 
 def key_name(key: str, gettext: Callable[[str], str]) -> str:

@@ -1081,7 +1081,7 @@ class ManagePagesController(Controller):
             actions=audit.action_choices(gettext, filters["action"]),
             action_name=lambda code: audit.action_name(code, gettext),
             key_name=lambda key: audit.key_name(key, gettext),
-            readable=lambda value: audit.readable(value, gettext),
+            readable=lambda value, key=None: audit.readable(value, gettext, key),
         )
 
     @get("/audit.csv")

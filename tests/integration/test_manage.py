@@ -624,6 +624,28 @@ async def test_the_audit_log_reads_in_the_page_s_language_and_the_job_centres_ti
     assert "Download or export" in english.text and "what: responses" in english.text
 
 
+async def test_the_audit_log_shows_typed_names_as_typed_even_when_they_equal_our_words(
+    staff: StaffClient, world: World
+) -> None:
+    """r25's finding 9: a network renamed to "office" read "Standort", an office named
+    "office trend" read "Standort, Verlauf ()": only the keys that carry our words are
+    translated."""
+    await AuditLog(at=dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), username="admin.a",
+                   action="network_renamed", organization=world.ids["a"],
+                   detail={"name": "office", "was": "comments", "office": "office trend",
+                           "comment": "none", "via": "page"}).save()  # fmt: skip
+    await staff.login("admin.a", PASSWORD)
+    page = await staff.client.get("/manage/audit?lang=de&action=network_renamed")
+    row = re.search(r'<tr role="row" data-testid="audit-row">.*?</tr>', page.text, re.S)
+    assert row, page.text
+    detail = re.search(r'class="detail"[^>]*>(.*?)</td>', row[0], re.S)
+    assert detail, row[0]
+    assert ": office;" in detail[0] and ": comments;" in detail[0], detail[0]
+    assert ": office trend;" in detail[0] and ": none;" in detail[0], detail[0]
+    assert "Standort, Verlauf" not in detail[0] and "Kommentare" not in detail[0], detail[0]
+    assert "über: Seite" in detail[0], "our own words are still translated"
+
+
 async def test_the_coordinator_creates_and_removes_member_job_centres(
     staff: StaffClient, world: World
 ) -> None:
