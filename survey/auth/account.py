@@ -8,8 +8,10 @@ in a row lock the change for 15 minutes, and each failure waits as long as a fai
 A new password ends every other session of the user (their session epoch is raised; the
 browser that changed it gets a new cookie): the usual reason to change a password is that
 someone else may know it, and a session they opened with it would otherwise outlive the
-change by up to ten hours. API tokens stay valid: they are credentials of their own, listed
-with their last use on the tokens page, where the user revokes them.
+change by up to ten hours. The form also revokes the user's API tokens, ticked by default when
+they have any (a token made by whoever knew the password would otherwise outlive the change
+until it expires); untick it to keep scripts running, the tokens page lists each with its
+last use.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from survey.auth import guard, queries, throttle
 from survey.auth.passwords import hash_password, password_problem, verify_password
 from survey.errors import Invalid, TooManyRequests
 from survey.i18n import N_
-from survey.tables import User
+from survey.tables import ApiToken, User
 
 CURRENT_WRONG = N_("The current password is wrong.")
 CHANGE_LOCKED = N_(
@@ -35,10 +37,18 @@ def throttle_key(user_id: int) -> str:
     return f"c:{user_id}"
 
 
+async def active_tokens(user_id: int) -> int:
+    """How many API tokens of the user are not revoked (expired ones included: revoking
+    them does no harm, and the form's count matches the tokens page's list)."""
+    return int(await ApiToken.count().where(ApiToken.user == user_id, ApiToken.revoked.eq(False)))
+
+
 async def change_password(
-    user_id: int, username: str, current: str, new: str, repeated: str
-) -> int:
-    """Check the current password, set the new one, end the user's other sessions.
+    user_id: int, username: str, current: str, new: str, repeated: str, *,
+    revoke_tokens: bool = False,
+) -> int:  # fmt: skip
+    """Check the current password, set the new one, end the user's other sessions (and, with
+    `revoke_tokens`, revoke their API tokens).
 
     Returns the user's new session epoch (for the new cookie of the browser that asked)."""
     key = throttle_key(user_id)
@@ -70,8 +80,15 @@ async def change_password(
     async with User._meta.db.transaction():
         await User.update({User.password_hash: password_hash}).where(User.id == user_id)
         await queries.end_sessions(user_id)
+        revoked = 0
+        if revoke_tokens:
+            revoked = await active_tokens(user_id)
+            await ApiToken.update({ApiToken.revoked: True}).where(
+                ApiToken.user == user_id, ApiToken.revoked.eq(False)
+            )
         await queries.audit(
-            "password_changed", user_id=user_id, username=username, other_sessions="ended"
-        )
+            "password_changed", user_id=user_id, username=username, other_sessions="ended",
+            tokens_revoked=revoked,
+        )  # fmt: skip
     epoch = await User.select(User.session_epoch).where(User.id == user_id).first()
     return int(epoch["session_epoch"] or 0) if epoch else 0

@@ -139,13 +139,18 @@ def login_cookie(settings: Settings, value: str) -> Cookie:
     )
 
 
-def done_cookie(settings: Settings, username: str, now: float | None = None) -> Cookie:
+def done_cookie(
+    settings: Settings, username: str, now: float | None = None, *, what: str = "set",
+    path: str = "/login",
+) -> Cookie:  # fmt: skip
+    """A short signed note that `what` was done for `username`, for the next page at `path`
+    (a confirmation in a page's address alone could be faked by a link)."""
     name = base64.urlsafe_b64encode(username.encode()).decode().rstrip("=")
     body = f"{name}.{int((now or time.time()) + DONE_SECONDS)}"
     return Cookie(
         key=DONE_COOKIE,
-        value=f"{body}.{_mac(settings.secret_key, 'done|' + body)}",
-        path="/login",
+        value=f"{body}.{_mac(settings.secret_key, f'done|{what}|{body}')}",
+        path=path,
         max_age=DONE_SECONDS,
         httponly=True,
         samesite="lax",
@@ -153,13 +158,15 @@ def done_cookie(settings: Settings, username: str, now: float | None = None) -> 
     )
 
 
-def read_done(secret: str, value: str | None, now: float | None = None) -> str | None:
-    """The username of a valid, unexpired DONE_COOKIE, else None."""
+def read_done(
+    secret: str, value: str | None, now: float | None = None, *, what: str = "set"
+) -> str | None:
+    """The username of a valid, unexpired DONE_COOKIE saying `what`, else None."""
     if not value or value.count(".") != 2:
         return None
     body, _, mac = value.rpartition(".")
     name, expires = body.split(".")
-    if not hmac.compare_digest(mac, _mac(secret, "done|" + body)) or not expires.isdigit():
+    if not hmac.compare_digest(mac, _mac(secret, f"done|{what}|{body}")) or not expires.isdigit():
         return None
     if int(expires) < (now or time.time()):
         return None

@@ -23,7 +23,6 @@ from survey.manage.problems import check_text
 from survey.settings import Settings
 
 LOGIN_FAILED = N_("Unknown username or wrong password.")
-PASSWORD_SET = N_("Your password is set. Please sign in.")
 PASSWORD_SET_FOR = N_("The password of %(name)s is set. Please sign in.")
 NO_PAGE = N_("There is no page at this address.")
 LOGIN_LOCKED = N_(
@@ -72,7 +71,7 @@ def _login_page(
     if request.query_params.get("done") == "password" and error is None:
         named = guard.read_done(settings.secret_key, request.cookies.get(guard.DONE_COOKIE))
         username = username or named or ""
-        done = gettext(PASSWORD_SET_FOR) % {"name": named} if named else gettext(PASSWORD_SET)
+        done = gettext(PASSWORD_SET_FOR) % {"name": named} if named else None
     chosen = request.query_params.get("lang")
     context = guard.page_context(request, None, locale) | {
         "error": error,
@@ -318,13 +317,13 @@ class AuthController(Controller):
     async def account_page(
         self, request: Request[Any, Any, State], staff: NamedDependency[Scope]
     ) -> Template:
-        return _account_page(request, staff, "auth/account.html")
+        return await _account_page(request, staff, "auth/account.html")
 
     @get("/account/password", cache_control=None, dependencies={"staff": Provide(guard.signed_in)})
     async def password_form(
         self, request: Request[Any, Any, State], staff: NamedDependency[Scope]
     ) -> Template:
-        return _account_page(request, staff, "auth/password.html")
+        return await _account_page(request, staff, "auth/password.html")
 
     @post("/account/password", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
     async def change_password(
@@ -340,21 +339,26 @@ class AuthController(Controller):
                 str(form.get("current") or ""),
                 str(form.get("password") or ""),
                 str(form.get("repeat") or ""),
+                revoke_tokens=form.get("revoke_tokens") == "1",
             )
         except DomainError as exc:
             headers = dict(NO_STORE)
             if isinstance(exc, TooManyRequests):
                 headers["retry-after"] = str(throttle.LOCK_SECONDS)
-            return _account_page(
+            return await _account_page(
                 request, staff, "auth/password.html", error=exc, status_code=exc.status_code,
                 headers=headers,
             )  # fmt: skip
         cookie = guard.make_session(state.settings.secret_key, staff.user_id, epoch)
+        what = CHANGED_REVOKED if form.get("revoke_tokens") == "1" else CHANGED
         return Redirect(
             "/account?done=password",
             status_code=303,
             headers=NO_STORE,
-            cookies=[guard.session_cookie(state.settings, cookie)],
+            cookies=[
+                guard.session_cookie(state.settings, cookie),
+                guard.done_cookie(state.settings, staff.username, what=what, path="/account"),
+            ],
         )
 
     @post("/account/language", status_code=303, dependencies={"staff": Provide(guard.signed_in)})
@@ -372,9 +376,16 @@ class AuthController(Controller):
 PASSWORD_CHANGED = N_(
     "Your password is changed. You were signed out everywhere else; your API tokens stay valid."
 )
+PASSWORD_CHANGED_REVOKED = N_(
+    "Your password is changed. You were signed out everywhere else, and your API tokens are "
+    "revoked."
+)
+CHANGED, CHANGED_REVOKED = "changed", "changed, tokens revoked"
+"""What the done cookie of a password change says (the page's words come from it, not from
+its address: `/account?done=password` alone could be sent as a link to fake a change)."""
 
 
-def _account_page(
+async def _account_page(
     request: Request[Any, Any, State],
     staff: Scope,
     template: str,
@@ -383,15 +394,31 @@ def _account_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Template:
-    """The user's own account pages, in their language."""
+    """The user's own account pages, in their language; the confirmation of a password
+    change only from its signed note for this user (then cleared)."""
     locale = guard.staff_locale(request, staff)
     gettext = translations(locale, "staff").gettext
-    done = request.query_params.get("done") == "password"
+    done = None
+    cookies = []
+    note = request.cookies.get(guard.DONE_COOKIE)
+    if note:
+        cookies.append(Cookie(key=guard.DONE_COOKIE, value="", path="/account", max_age=0))
+        if request.query_params.get("done") == "password":
+            secret = request.app.state.settings.secret_key
+            for what, words in ((CHANGED, PASSWORD_CHANGED),
+                                (CHANGED_REVOKED, PASSWORD_CHANGED_REVOKED)):  # fmt: skip
+                if guard.read_done(secret, note, what=what) == staff.username:
+                    done = gettext(words)
+    tokens = await account.active_tokens(staff.user_id) if template.endswith("password.html") else 0
     context = guard.page_context(request, staff, locale) | {
         "error": in_words(error, gettext) if error is not None else None,
-        "done": gettext(PASSWORD_CHANGED) if done else None,
+        "done": done,
+        "tokens": tokens,
     }
-    return Template(template, context=context, status_code=status_code, headers=headers or NO_STORE)
+    return Template(
+        template, context=context, status_code=status_code, headers=headers or NO_STORE,
+        cookies=cookies,
+    )  # fmt: skip
 
 
 async def _checked_form(

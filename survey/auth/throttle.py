@@ -124,8 +124,12 @@ async def locked_users(user_ids: list[int], now: float | None = None) -> set[int
 
 
 async def unlock(user_id: int) -> None:
-    """An administrator's unlock: every source of the account may try again."""
-    await LoginThrottle.delete().where(LoginThrottle.source.like(f"u:{user_id}:%"))
+    """An administrator's unlock: every source of the account may try again, and so may a
+    password change locked by wrong current passwords (`account.throttle_key`, whose locked
+    message sends the user to an administrator)."""
+    await LoginThrottle.delete().where(
+        LoginThrottle.source.like(f"u:{user_id}:%") | (LoginThrottle.source == f"c:{user_id}")
+    )
 
 
 async def _cleanup(now: float | None = None) -> None:

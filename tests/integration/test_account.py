@@ -84,7 +84,7 @@ async def test_after_setting_the_password_the_sign_in_form_confirms_and_knows_th
     client.cookies.delete(guard.SESSION_COOKIE)
     again = await client.get("/login?done=password")
     assert "leitung.ost" not in again.text
-    assert "Your password is set" in again.text or "Ihr Passwort ist gesetzt" in again.text
+    assert 'data-testid="done"' not in again.text, "without its note the address says nothing"
 
 
 async def test_a_forged_or_stale_note_names_nobody(client: httpx.AsyncClient) -> None:
@@ -147,8 +147,14 @@ async def test_a_user_changes_their_password_and_their_other_sessions_end(
     assert elsewhere
     changed = await _change(client, PASSWORD, NEW)
     assert changed.status_code == 303 and changed.headers["location"] == "/account?done=password"
+    note = next(c for c in changed.headers.get_list("set-cookie") if guard.DONE_COOKIE in c)
+    assert "Path=/account" in note and "HttpOnly" in note
+    confirmed = await client.get("/account?done=password&lang=en")
+    assert "signed out everywhere else; your API tokens stay valid" in confirmed.text
+    assert "signed out everywhere else" not in (await client.get("/account?done=password")).text, (
+        "the note is read once"
+    )
     assert (await client.get("/account")).status_code == 200, "this browser stays signed in"
-    assert "signed out everywhere else" in (await client.get("/account?done=password&lang=en")).text
     kept = client.cookies.get(guard.SESSION_COOKIE)
     client.cookies.set(guard.SESSION_COOKIE, elsewhere)
     assert (await client.get("/account")).status_code == 303, "another session has ended"
@@ -206,6 +212,79 @@ async def test_wrong_current_passwords_are_throttled_like_sign_ins(
     assert (await staff.login("leitung.ost", PASSWORD)).status_code == 303, (
         "signing in is counted apart and still works"
     )
+    await throttle.unlock(user)  # the locked message sends the user to an administrator
+    assert (await _change(client, PASSWORD, NEW)).status_code == 303, "whose unlock frees it (r25)"
+
+
+async def test_a_link_alone_cannot_fake_the_confirmation_of_a_change(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """r25's finding 10: `/account?done=password` said "Your password is changed" to anyone
+    who followed such a link; now only the signed note of this user's own change does."""
+    await _user()
+    await make_staff_user("mallory", PASSWORD, "manager", organization=await make_organization("M"))
+    await staff.login("leitung.ost", PASSWORD)
+    settings = client._transport.app.state.settings  # type: ignore[attr-defined]
+    faked = await client.get("/account?done=password&lang=en")
+    assert faked.status_code == 200 and 'data-testid="done"' not in faked.text
+    for note in (
+        guard.done_cookie(settings, "mallory", what="changed", path="/account"),  # not mine
+        guard.done_cookie(settings, "leitung.ost", path="/account"),  # a set-password note
+        guard.done_cookie(settings, "leitung.ost", what="changed", path="/account",
+                          now=dt.datetime.now(dt.UTC).timestamp() - 2 * guard.DONE_SECONDS),
+    ):  # fmt: skip
+        client.cookies.set(guard.DONE_COOKIE, note.value or "", path="/account")
+        shown = await client.get("/account?done=password&lang=en")
+        assert shown.status_code == 200 and 'data-testid="done"' not in shown.text, note
+    login = await client.get("/login?done=password&lang=en")
+    assert 'data-testid="done"' not in login.text, "the sign-in form is not faked either"
+
+
+async def test_a_change_revokes_my_api_tokens_unless_i_untick_it(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """r25's finding 6: a token made by whoever knew the old password outlived the change."""
+    from survey.tables import ApiToken
+
+    user = await _user()
+    await staff.login("leitung.ost", PASSWORD)
+    form = await client.get("/account/password?lang=en")
+    assert 'data-testid="revoke-tokens"' not in form.text, "no tokens, nothing to revoke"
+    tokens = []
+    for name in ("script", "other"):
+        token = guard.new_api_token()
+        await ApiToken(user=user, name=name, token_hash=guard.hash_token(token),
+                       created_at=dt.datetime.now(dt.UTC)).save()  # fmt: skip
+        tokens.append(token)
+    form = await client.get("/account/password?lang=en")
+    assert re.search(r'name="revoke_tokens" value="1" checked', form.text), "ticked by default"
+
+    async def works(token: str) -> bool:  # from a client without the session cookie
+        async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as bare:
+            answer = await bare.get(
+                "/api/v1/results/overview", headers={"authorization": f"Bearer {token}"}
+            )
+        assert answer.status_code in (200, 401), answer.text
+        return answer.status_code == 200
+
+    assert all([await works(t) for t in tokens])
+    kept = await _change(client, PASSWORD, NEW)  # the box unticked: not sent
+    assert kept.status_code == 303
+    assert all([await works(t) for t in tokens]), "unticked: the scripts keep running"
+    revoked = await _change(client, NEW, "Tee am Hafen 12", revoke_tokens="1")
+    assert revoked.status_code == 303
+    assert not any([await works(t) for t in tokens])
+    page = await client.get("/account?done=password&lang=en")
+    assert "your API tokens are revoked" in page.text
+    logged = await AuditLog.select(AuditLog.detail).where(AuditLog.action == "password_changed")
+    counts = sorted(guard_detail(r["detail"]).get("tokens_revoked") for r in logged)
+    assert counts == [0, 2]
+
+
+def guard_detail(raw: object) -> dict[str, object]:
+    import json
+
+    return raw if isinstance(raw, dict) else json.loads(str(raw))
 
 
 async def test_no_csrf_no_token_and_no_other_user_can_change_a_password(
