@@ -70,7 +70,7 @@ class Office(Table):
 
 
 class ServiceType(Table):
-    """A kind of counselling a link can be for (benefits, placement, ...)."""
+    """A kind of counseling a link can be for (benefits, placement, ...)."""
 
     id: Serial
     code = Varchar(length=40, unique=True)

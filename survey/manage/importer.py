@@ -3,7 +3,7 @@
 YAML (one document)::
 
     service_types:                 # optional: new service types
-      - {code: migration, name_de: Migrationsberatung, name_en: Migration counselling}
+      - {code: migration, name_de: Migrationsberatung, name_en: Migration counseling}
     job_centres:
       - slug: jobcenter-musterstadt
         name: Jobcenter Musterstadt

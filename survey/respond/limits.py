@@ -26,7 +26,7 @@ class Limit(msgspec.Struct, frozen=True):
 
 
 LIMITS = {
-    # a phone: a handful of people behind one address (a shared flat, a counselling NGO)
+    # a phone: a handful of people behind one address (a shared flat, a counseling NGO)
     ("address", "personal"): Limit(burst=10, per_minute=2),
     # a tablet sends its whole offline queue when the network returns
     ("address", "kiosk"): Limit(burst=300, per_minute=30),

@@ -29,7 +29,7 @@ FONTS = {
     "arabic": ("NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"),
 }
 HARFBUZZ_LANGUAGE = {"ar": "ara", "fa": "fas", "ps": "pus"}
-INVITATION = N_("How was your counselling? Tell us.")
+INVITATION = N_("How was your counseling? Tell us.")
 PROMISE = N_("Anonymous · no login · about one minute")
 SCAN = N_("Scan the code with your phone's camera, or type the address.")
 CODE_LINE = N_("Code: %(code)s")

@@ -61,7 +61,7 @@ def _cli(args: list[str], cwd: Path, settings: Settings) -> subprocess.Completed
 
 STRUCTURE = """\
 service_types:
-  - {code: migration, name_de: Migrationsberatung, name_en: Migration counselling}
+  - {code: migration, name_de: Migrationsberatung, name_en: Migration counseling}
 job_centres:
   - slug: jobcenter-musterstadt
     name: Jobcenter Musterstadt
