@@ -17,6 +17,7 @@ limits are deterministic; only the rank intervals are drawn (seeded).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -653,8 +654,36 @@ def _power_curve(
     """`verdict_power` as a function of n: what does not depend on n (the other offices'
     posterior and running sums, the draws) is worked out once, so a search over n pays for
     it once (`responses_for_verdict`); each n gives the same number as `verdict_power`."""
-    y_arr = np.asarray(y, dtype=np.float64)
-    v_arr = np.asarray(v, dtype=np.float64)
+    y_arr = np.ascontiguousarray(y, dtype=np.float64)
+    v_arr = np.ascontiguousarray(v, dtype=np.float64)
+    t2, big_w, big_s, big_t, big_l, trap, z, mu_true = _others(
+        y_arr.tobytes(), v_arr.tobytes(), int(office), int(draws), int(seed)
+    )
+    tail = (1.0 + level) / 2.0
+    sign = 1.0 if delta >= 0 else -1.0
+    work = tuple(np.empty((draws, t2.size)) for _ in range(2))  # reused by every n
+
+    def power(size: float) -> float:
+        vs = sigma * sigma / size + extra_var
+        ys = mu_true + delta + math.sqrt(vs) * z
+        sure, open_ = _screen(vs, ys, t2, big_w, big_s, big_t, big_l, trap, sign, tail,
+                              min_difference, work)  # fmt: skip
+        verdicts = int(np.count_nonzero(sure))
+        if open_.any():
+            prob, diff = _verdict_draws(vs, ys[open_], t2, big_w, big_s, big_t, big_l, trap, sign)
+            verdicts += int(np.count_nonzero((prob >= tail) & (diff >= min_difference)))
+        return verdicts / draws
+
+    return power
+
+
+@functools.lru_cache(maxsize=64)
+def _others(y: bytes, v: bytes, office: int, draws: int, seed: int) -> tuple[FloatArray, ...]:
+    """What `_power_curve` works out from the other offices and the seed alone (their
+    posterior's grid and running sums, the draws of z and of where the network truly is):
+    kept for a few searches, because an office's second forecast (another difference) has
+    the same. Read only."""
+    y_arr, v_arr = np.frombuffer(y, dtype=np.float64), np.frombuffer(v, dtype=np.float64)
     others = np.ones(y_arr.size, dtype=bool)
     others[office] = False
     yo, vo = y_arr[others], v_arr[others]
@@ -673,22 +702,10 @@ def _power_curve(
     # where the network truly is: μ from its posterior given the other offices
     g = rng.choice(post.tau.size, size=draws, p=post.weight)
     mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * rng.standard_normal(draws)
-    tail = (1.0 + level) / 2.0
-    sign = 1.0 if delta >= 0 else -1.0
-    work = tuple(np.empty((draws, tau.size)) for _ in range(2))  # reused by every n
-
-    def power(size: float) -> float:
-        vs = sigma * sigma / size + extra_var
-        ys = mu_true + delta + math.sqrt(vs) * z
-        sure, open_ = _screen(vs, ys, t2, big_w, big_s, big_t, big_l, trap, sign, tail,
-                              min_difference, work)  # fmt: skip
-        verdicts = int(np.count_nonzero(sure))
-        if open_.any():
-            prob, diff = _verdict_draws(vs, ys[open_], t2, big_w, big_s, big_t, big_l, trap, sign)
-            verdicts += int(np.count_nonzero((prob >= tail) & (diff >= min_difference)))
-        return verdicts / draws
-
-    return power
+    found = (t2, big_w, big_s, big_t, big_l, trap, z, mu_true)
+    for array in found:
+        array.flags.writeable = False
+    return found
 
 
 SCREEN_MARGIN = 1e-3
@@ -751,18 +768,16 @@ def _screened(
     a0 = -0.5 * (big_t - big_s * big_s / sw + big_l + np.log(vs + t2) + np.log(sw))
     a1 = ws * big_s / sw
     a2 = -0.5 * ws * big_w / sw
-    np.multiply(ys[:, None], a1[None, :], out=ll)
-    ll += a0[None, :]
-    np.multiply((ys * ys)[:, None], a2[None, :], out=phi)
-    ll += phi
+    powers = np.stack([np.ones_like(ys), ys, ys * ys], axis=1)
+    np.matmul(powers, np.stack([a0, a1, a2]), out=ll)
     ll -= ll.max(axis=1, keepdims=True)
     np.copyto(ll, np.exp(ll, dtype=np.float32))  # the weights, in float64 again for BLAS
     weight = ll
     # θ − μ = sign·(1 − b)·(y − mu) = d₁·y + d₀; Φ((θ − μ)/ds) at the table's nearest point
     d1 = sign * (1.0 - b) * big_w / sw
     d0 = -sign * (1.0 - b) * big_s / sw
-    np.multiply(ys[:, None], (_PHI_STEP * d1 / ds)[None, :], out=phi)
-    phi += (_PHI_STEP * d0 / ds + (_PHI_END * _PHI_STEP + 0.5))[None, :]
+    at = np.stack([_PHI_STEP * d0 / ds + (_PHI_END * _PHI_STEP + 0.5), _PHI_STEP * d1 / ds])
+    np.matmul(powers[:, :2], at, out=phi)
     np.clip(phi, 0.0, 2 * _PHI_END * _PHI_STEP, out=phi)
     index = phi.astype(np.intp)
     _phi_table().take(index, out=phi, mode="clip")
