@@ -313,6 +313,23 @@ def dunn(groups: Sequence[Any], adjust: Literal["holm", "bh", "none"] = "holm") 
     return Dunn(full(z), full(p), full(adj), adjust, n_tuple)
 
 
+def t_quantile(q: float, df: float) -> float:
+    """scipy.stats.t.ppf(q, df) for 0 < q < 1 and df > 0: the function scipy's wrapper
+    calls (`special.stdtrit`), without the wrapper's checks and arrays (about 1 ms of the
+    change test's 1.5), so the same number (tests/unit/test_analysis_significance.py)."""
+    if 0 < q < 1 and df > 0:
+        return float(special.stdtrit(df, q))
+    return float(stats.t.ppf(q, df))
+
+
+def t_tail(x: float, df: float) -> float:
+    """scipy.stats.t.sf(x, df), the same way (`special.stdtr(df, −x)` for finite x and
+    df > 0)."""
+    if math.isfinite(x) and df > 0:
+        return float(special.stdtr(df, -x))
+    return float(stats.t.sf(x, df))
+
+
 def change(
     counts_before: Any,
     counts_after: Any,
@@ -389,6 +406,6 @@ def change(
         shared = -2.0 * float(noise_shared) * cross
     se = math.sqrt(max(va + vb + shared, 0.0))
     df = (va + vb) ** 2 / (va**2 / (after.n - 1) + vb**2 / (before.n - 1))
-    t = float(stats.t.ppf(0.975, df))
-    p = float(min(1.0, 2.0 * stats.t.sf(abs(diff) / se, df)))
+    t = t_quantile(0.975, df)
+    p = float(min(1.0, 2.0 * t_tail(abs(diff) / se, df)))
     return Change(diff, diff - t * se, diff + t * se, before, after, p, effect)

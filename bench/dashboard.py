@@ -34,7 +34,13 @@ a period typed in (the last six months, language `de`: the filtered view of the 
 2026-11-29 noon), which no warming works out ahead. It prints figures and never asserts.
 
     .venv/bin/python bench/dashboard.py [--responses 1000000] [--offices 20] [--repeat 15]
-        [--sqlite-file PATH] [--reuse] [--postgres-only] [--controls-only]
+        [--sqlite-file PATH] [--reuse] [--postgres-only] [--controls-only] [--unwarmed]
+
+--unwarmed skips them too: `--repeat` new views (the counts held, nothing of the view kept
+in the process or the database, as after the warming) of each view the warming does not
+work out ahead: periods typed in (the last six months and the six before, with and without
+the language filter, on the overview, the benchmark and one office page) and two controls
+changed at once (a filter with the observed index); median and p95 of wall and CPU time.
 
 --controls-only skips the measurements above: one warming (without its pauses), then the
 first view of every view the pages' controls offer for the default period (each filter
@@ -368,6 +374,11 @@ def _forget(app: Any, counts: bool = False) -> None:
             rolled_counts.forget(app.state)
     app.state.dashboard_cache = None
     results._needed.cache_clear()
+    from analysis import model
+
+    others = getattr(model, "_others", None)  # the time to verdict's setup (2026-11-29, p26)
+    if others is not None:
+        others.cache_clear()
     kept = getattr(best, "_kept", None)  # before: its own map (now a cache.memo)
     if isinstance(kept, dict):
         kept.clear()
@@ -389,7 +400,8 @@ async def _forget_stored() -> None:
     await DashboardFigure.raw("DELETE FROM dashboard_figure")
 
 
-async def _measure(settings: Any, repeat: int, controls_only: bool = False) -> list[Timing]:
+async def _measure(settings: Any, repeat: int, controls_only: bool = False,
+                   unwarmed: bool = False) -> list[Timing]:  # fmt: skip
     import httpx
 
     from survey.app import create_app, lifespan
@@ -421,6 +433,9 @@ async def _measure(settings: Any, repeat: int, controls_only: bool = False) -> l
         ]
         if controls_only:
             await _controls(app, c, office)
+            return results
+        if unwarmed:
+            await _unwarmed(app, c, office, repeat)
             return results
         for name, path in pages:
             first = await c.get(path)
@@ -511,6 +526,36 @@ async def _controls(app: Any, c: Any, office: int) -> None:
               f"{statistics.median(walls):.1f} ms, p95 {_p95(walls):.1f} ms, slowest "
               f"{max(walls):.1f} ms; CPU median {statistics.median(cpus):.1f} ms, p95 "
               f"{_p95(cpus):.1f} ms")  # fmt: skip
+
+
+async def _unwarmed(app: Any, c: Any, office: int, repeat: int) -> None:
+    """New views (counts held, nothing of the view kept) of views no warming works out."""
+    today = dt.date.today().replace(day=1)
+    half = (today - dt.timedelta(days=150)).strftime("%Y-%m")
+    before = (today - dt.timedelta(days=330)).strftime("%Y-%m")
+    until = (today - dt.timedelta(days=160)).strftime("%Y-%m")
+    views = [
+        ("overview, 6 months, de", f"/dashboard?from={half}&language=de"),
+        ("overview, 6 months", f"/dashboard?from={half}"),
+        ("overview, 6 earlier", f"/dashboard?from={before}&to={until}"),
+        ("overview, de, observed", "/dashboard?filter=language:de&adjust=none"),
+        ("office, 6 months", f"/dashboard/offices/{office}?from={half}"),
+        ("office, de, observed", f"/dashboard/offices/{office}?filter=language:de&adjust=none"),
+        ("benchmark, 6 months", f"/dashboard/benchmark?from={half}"),
+    ]
+    for name, path in views:
+        assert (await c.get(path)).status_code == 200, path  # the counts and year tables held
+        walls, cpus = [], []
+        for _ in range(repeat):
+            await _forget_stored()
+            _forget(app)
+            started, cpu = time.perf_counter(), time.process_time()
+            await c.get(path)
+            walls.append(1000 * (time.perf_counter() - started))
+            cpus.append(1000 * (time.process_time() - cpu))
+        print(f"  {name:<24} new: median {statistics.median(walls):6.1f} ms, p95 "
+              f"{_p95(walls):6.1f} ms; CPU median {statistics.median(cpus):6.1f} ms, p95 "
+              f"{_p95(cpus):6.1f} ms  (load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
 
 
 async def _warmed(app: Any) -> str:
@@ -611,7 +656,7 @@ async def _measure_and_print(engine_name: str, engine: Any, settings: Any,
     WARMING_S.clear()
     WARMING_CPU.clear()
     WARMING_VIEWS.clear()
-    for t in await _measure(settings, args.repeat, args.controls_only):
+    for t in await _measure(settings, args.repeat, args.controls_only, args.unwarmed):
         print(f"  {t.name:<20} {statistics.median(t.fresh):10.1f} ms {_p95(t.fresh):7.1f} ms "
               f"{statistics.median(t.new):8.1f} ms {_p95(t.new):5.1f} ms "
               f"{statistics.median(t.cold):9.1f} ms {_p95(t.cold):6.1f} ms "
@@ -655,6 +700,12 @@ def main() -> None:
         action="store_true",
         help="only one warming and then the first view of every view the pages' controls "
         "offer for the default period (overview, benchmark, one office page)",
+    )
+    parser.add_argument(
+        "--unwarmed",
+        action="store_true",
+        help="only new views of views no warming works out ahead (periods typed in, a filter "
+        "with the observed index)",
     )
     args = parser.parse_args()
     if args.postgres_only:

@@ -355,6 +355,10 @@ def office_rows(
     # effect size, q and verdict would give the group back (issue 10, red team)
     against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
+    if only is None:  # the figures each row reads, of every visible office at once
+        shown = [o.id for o in group if o.id in scope.visible]
+        table.each_office(INDEX_ITEM, shown, prev_months)
+        table.each_office(TOP_BOX_ITEM, shown, cur_months)
     for g, (office, comp, effect) in enumerate(
         zip(group, comparison.offices, model.offices, strict=True)
     ):

@@ -334,3 +334,13 @@ def test_the_normal_quantiles_written_as_literals_are_scipy_s() -> None:
     assert written == ["analysis/indices.py"]
     assert float(stats.norm.ppf(0.999)) == benchmark.Z_998
     assert (stats.norm.ppf([0.03, 0.08, 0.23, 0.60]) == simulation.THRESHOLDS).all()
+
+
+def test_the_normal_quantile_kept_per_process_is_scipys() -> None:
+    from scipy import stats
+
+    from analysis.indices import normal_quantile
+
+    for q in (0.5, 0.9, 0.95, 0.975, 0.995, 0.999):
+        assert normal_quantile(q) == float(stats.norm.ppf(q))
+        assert normal_quantile(q) == float(stats.norm.ppf(q))  # the kept one

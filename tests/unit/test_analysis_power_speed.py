@@ -5,6 +5,8 @@ gave for these hand-built figures and counts, to the last digit."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy import special
 
@@ -102,3 +104,95 @@ def test_the_step_worked_in_place_gives_the_same_bits_as_written_out() -> None:
         )  # fmt: skip
         for found, expected in zip(_verdict_draws(*figures), _written_out(*figures), strict=True):
             assert np.array_equal(found, expected)
+
+
+def _curves(seed: int) -> list[tuple[dict, list[float]]]:
+    """Random figures like the bench's (20 offices of a few thousand responses) and like a
+    small network's (a few offices of a few dozen), with the n a search would try."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for k in range(40):
+        offices = int(rng.integers(4, 26))
+        small = k % 3 == 0
+        y = rng.normal(62, 6 if small else 4, offices)
+        v = rng.uniform(0.5, 20, offices) if small else rng.uniform(0.005, 0.05, offices)
+        figures = dict(
+            y=y, v=v, office=int(rng.integers(offices)),
+            delta=float(rng.choice([-1, 1]) * rng.uniform(0.3, 8)),
+            sigma=float(rng.uniform(5, 25)),
+            extra_var=float(rng.choice([0.0, rng.uniform(0, 0.05)])),
+            level=0.95, min_difference=float(rng.choice([0.0, 0.0, 1.0])),
+            draws=500, seed=int(rng.integers(1000)),
+        )  # fmt: skip
+        cases.append((figures, np.geomspace(10, 100_000, 9).round().tolist()))
+    return cases
+
+
+def test_the_screened_powers_are_those_of_every_draw_worked_out(monkeypatch) -> None:
+    # the screen only decides draws far from the verdict's bounds: every power (and so
+    # every time to verdict) is the number the simulation gives with each draw worked out
+    import analysis.model as model
+
+    screened = []
+    for figures, sizes in _curves(1):
+        curve = model._power_curve(**figures)
+        screened.append([curve(n) for n in sizes])
+    monkeypatch.setattr(
+        model, "_screen",
+        lambda *a, **k: (np.zeros(a[1].size, bool), np.ones(a[1].size, bool)),
+    )  # fmt: skip
+    every = []
+    for figures, sizes in _curves(1):
+        curve = model._power_curve(**figures)
+        every.append([curve(n) for n in sizes])
+    assert screened == every
+    assert any(0 < p < 1 for row in every for p in row)  # not all trivially 0 or 1
+
+
+def test_the_screen_errs_less_than_its_margin_and_leaves_few_draws_open(monkeypatch) -> None:
+    import analysis.model as model
+
+    steps = []
+
+    def every_draw(*args: Any) -> Any:
+        steps.append(args[:9])
+        return np.zeros(args[1].size, bool), np.ones(args[1].size, bool)
+
+    monkeypatch.setattr(model, "_screen", every_draw)
+    cases = _curves(2)
+    for figures, sizes in cases:
+        curve = model._power_curve(**figures)
+        for n in sizes:
+            curve(n)
+    monkeypatch.undo()
+    seen = {"open": 0, "all": 0, "prob": 0.0, "diff": 0.0}
+    per_curve = len(cases[0][1])
+    for k, figs in enumerate(steps):
+        floor = cases[k // per_curve][0]["min_difference"]
+        prob, diff = _verdict_draws(*figs)
+        sprob, sdiff, slack = model._screened(*figs)
+        seen["prob"] = max(seen["prob"], float(np.abs(sprob - prob).max()))
+        seen["diff"] = max(seen["diff"], float((np.abs(sdiff - diff) / slack).max()))
+        sure, open_ = model._screen(*figs, 0.975, floor)
+        verdict = (prob >= 0.975) & (diff >= floor)
+        assert verdict[sure].all() and not verdict[~sure & ~open_].any()
+        seen["open"] += int(open_.sum())
+        seen["all"] += figs[1].size
+    # the docstring's bounds (2.1e-4 on P, 0.12 of the slack on E), with room to spare
+    assert seen["prob"] < 2.1e-4 and seen["diff"] < 0.12, seen
+    assert seen["open"] < 0.05 * seen["all"], seen
+
+
+def test_a_step_on_some_draws_gives_the_bits_of_the_same_draws_in_a_step_on_all() -> None:
+    rng = np.random.default_rng(4)
+    t2 = np.linspace(0.0, 12.0, 120) ** 2
+    vo, yo = rng.uniform(0.005, 0.05, 19), rng.normal(62, 4, 19)
+    wo = 1.0 / (vo[None, :] + t2[:, None])
+    trap = np.full(120, t2[1] ** 0.5)
+    trap[[0, -1]] /= 2
+    sums = (wo.sum(axis=1), wo @ yo, wo @ (yo * yo), np.log(vo[None, :] + t2[:, None]).sum(axis=1))
+    ys = rng.normal(63, 0.5, 500)
+    whole = _verdict_draws(0.004, ys, t2, *sums, trap, 1.0)
+    for rows in (np.arange(500) == 7, rng.random(500) < 0.03, rng.random(500) < 0.5):
+        part = _verdict_draws(0.004, ys[rows], t2, *sums, trap, 1.0)
+        assert np.array_equal(part[0], whole[0][rows]) and np.array_equal(part[1], whole[1][rows])

@@ -379,3 +379,18 @@ def test_the_change_allows_for_the_noise_of_both_periods_and_what_they_share() -
                 {"noise_shared": "x"}, {"noise_after": float("inf")}):  # fmt: skip
         with pytest.raises(ValueError, match="noise"):
             change(before, after, **{"noise_before": 1.0, "noise_after": 1.5, **bad})
+
+
+def test_the_change_tests_t_is_scipys_to_the_bit() -> None:
+    # t_quantile and t_tail call what scipy.stats.t's wrapper calls, without the wrapper:
+    # the same numbers, so every change interval and p-value on the pages stays as it was
+    from analysis.significance import t_quantile, t_tail
+
+    rng = np.random.default_rng(7)
+    dfs = np.concatenate([rng.uniform(0.5, 5, 200), rng.uniform(5, 5e5, 200), [1, 2, 9.5, 1e9]])
+    for df in dfs.tolist():
+        assert t_quantile(0.975, df) == float(stats.t.ppf(0.975, df))
+        for x in (0.0, 1e-9, 0.3, 1.96, 4.2, 40.0, rng.exponential(3)):
+            assert t_tail(x, df) == float(stats.t.sf(x, df))
+    assert t_tail(math.inf, 12.0) == float(stats.t.sf(math.inf, 12.0))
+    assert math.isnan(t_quantile(0.975, math.nan)) and math.isnan(t_tail(1.0, math.nan))
