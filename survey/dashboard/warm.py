@@ -235,7 +235,8 @@ async def _controls(state: State, groups: list[Scope], default: Filters) -> int:
     return views
 
 
-PAGES = ("dashboard/overview.html", "dashboard/office.html", "dashboard/benchmark.html")
+PAGES = ("dashboard/overview.html", "dashboard/office.html", "dashboard/benchmark.html",
+         "dashboard/best.html")  # fmt: skip
 
 
 def compile_templates(app: Any) -> None:
