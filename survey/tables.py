@@ -345,7 +345,9 @@ class DashboardFigure(Table):
     restarted server's first view reads them instead of working them out again
     (survey/dashboard/stored.py). `key` names everything they are made of; `code` is the
     release that made them and `rolled` the last rolled-up month they were made with (rows of
-    another are never read again and are pruned)."""
+    another are never read again and are pruned). `default_for`: the last published month
+    whose default views the row is one of (marked by the warming; '' for another view):
+    pruned last."""
 
     id: Serial
     key = Varchar(length=64, unique=True)
@@ -354,6 +356,7 @@ class DashboardFigure(Table):
     rolled = Varchar(length=7)
     made_at = Timestamptz()
     value = Bytea()
+    default_for = Varchar(length=7, default="")
 
 
 ALL_TABLES: list[type[Table]] = [

@@ -39,7 +39,7 @@ from survey.dashboard import (
     stored,
     words,
 )
-from survey.dashboard.cache import BoundedCache, key_bytes, once
+from survey.dashboard.cache import BoundedCache, key_bytes, once, worked_out
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
@@ -201,7 +201,7 @@ async def _protect(
     else:  # the blocks need every value of the dimension: read at once
         rows, values = await asyncio.gather(read, _dimension_rows(
             state, offices, filters.dimension, done, first, last, closed, erased))  # fmt: skip
-    return disclosure.protect(rows, grid, values)
+    return await worked_out(disclosure.protect, rows, grid, values)
 
 
 async def _of_years(
@@ -242,7 +242,7 @@ async def _of_years(
         return await once(state, key, make)
 
     parts = await asyncio.gather(*(year(name) for name in years))
-    return disclosure.joined(grid, parts)
+    return await worked_out(disclosure.joined, grid, parts)
 
 
 async def _dimension_rows(
@@ -359,7 +359,7 @@ async def _overview(
             _mix(state, staff, filters),
         )
         min_n = _settings(state).min_responses
-        return results.unsorted_overview(staff, table, filters, min_n, mix=mix)
+        return await worked_out(results.unsorted_overview, staff, table, filters, min_n, mix=mix)
 
     found: Overview = await _stored(state, staff, filters, "overview", (tuple(items),), make)
     return results.sorted_overview(found, sort)
@@ -412,7 +412,8 @@ async def _office(
                                               results.current_months(filters),
                                               detail_office=office_id)  # fmt: skip
             own = (own_table, own_items)
-        return results.office_result(
+        return await worked_out(
+            results.office_result,
             staff,
             office_id,
             table,
@@ -485,9 +486,13 @@ async def _office_page(
         result = await _office(state, staff, office_id, filters, locale, every_item=True)
         table = await _office_table(state, staff, office_id, filters, True)
         min_n = _settings(state).min_responses
-        return office_figures(state, result, locale), best.learning(
-            staff, table, filters, min_n, "office", _item_text(locale)
-        )
+
+        def draw() -> tuple[dict[str, Markup], Learning]:
+            return office_figures(state, result, locale), best.learning(
+                staff, table, filters, min_n, "office", _item_text(locale)
+            )
+
+        return await worked_out(draw)
 
     async def kept_extras() -> tuple[dict[str, Markup], Learning]:
         own_items = await _own_items(state, office_id, filters)  # in the figures drawn
@@ -506,14 +511,15 @@ async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[st
     """The item bank's items beyond the standard questionnaire (`results.BANK_ITEMS`) that a
     questionnaire version answered at the office in the period asks, in the order of the newest
     version that asks them, in its published months (`_published_days`); kept once the
-    period is over."""
+    period is over (read from its kept row by the warming of the default views, as
+    `_version_note`)."""
     days = _published_days(state, filters)
     if days is None:
         return ()
     start, end = days
     closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
     key = ("own items", office_id, start, end)
-    found = _cache(state).get(key) if closed else None
+    found = _cache(state).get(key) if closed and not stored.DEFAULT_FOR.get() else None
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
     versions = await _versions_used(state, [office_id], start, end)
@@ -527,11 +533,19 @@ async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[st
 async def _best(
     state: State, staff: Scope, filters: Filters, level: str | None, locale: str
 ) -> Learning:
-    table = await protected_table(
-        state, staff, filters, EVERY_ITEM, results.current_months(filters)
-    )
-    min_n = _settings(state).min_responses
-    return best.learning(staff, table, filters, min_n, _level(level), _item_text(locale))
+    """Learning from the best (kept once its months are closed, as a page's figures are)."""
+    unit = _level(level)
+
+    async def make() -> Learning:
+        table = await protected_table(
+            state, staff, filters, EVERY_ITEM, results.current_months(filters)
+        )
+        min_n = _settings(state).min_responses
+        return await worked_out(best.learning, staff, table, filters, min_n, unit,
+                                _item_text(locale))  # fmt: skip
+
+    found: Learning = await _stored(state, staff, filters, "learning", (unit, locale), make)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -620,8 +634,12 @@ async def _judged(
             table = await _office_table(state, staff, office_id, filters, True)
         assert table is not None, "the plan needs the table"
         min_n = _settings(state).min_responses
-        return (steering.judge_targets(staff, table, filters, min_n, plan.targets),
-                steering.compare_kinds(staff, table, filters, min_n, plan.kinds))  # fmt: skip
+
+        def judge() -> tuple[list[steering.TargetRow], list[steering.KindRow]]:
+            return (steering.judge_targets(staff, table, filters, min_n, plan.targets),
+                    steering.compare_kinds(staff, table, filters, min_n, plan.kinds))  # fmt: skip
+
+        return await worked_out(judge)
 
     made_of = (office_id, sorted(plan.targets.items()), sorted(plan.kinds.items()))
     found: tuple[list[steering.TargetRow], list[steering.KindRow]] = await _stored(
@@ -641,7 +659,8 @@ async def _version_note(
     start, end = days
     closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
     key = ("versions", tuple(offices), start, end)
-    found = _cache(state).get(key) if closed else None
+    # the warming of the default views goes on to their kept row, to mark it (stored.py)
+    found = _cache(state).get(key) if closed and not stored.DEFAULT_FOR.get() else None
     if found is not None:
         return found[0]  # type: ignore[no-any-return]
     note = steering.version_note(await _versions_used(state, offices, start, end))
@@ -719,8 +738,8 @@ async def _benchmark(
             protected_table(state, staff, filters, [INDEX_ITEM], results.current_months(filters)),
             _mix(state, staff, filters),
         )
-        return results.benchmark(staff, table, filters, _settings(state).min_responses, unit,
-                                 mix)  # fmt: skip
+        return await worked_out(results.benchmark, staff, table, filters,
+                                _settings(state).min_responses, unit, mix)  # fmt: skip
 
     found: results.BenchmarkParts = await _stored(state, staff, filters, "benchmark", (unit,),
                                                   make)  # fmt: skip
@@ -734,7 +753,8 @@ async def _benchmark_page(
     unit = _level(level)  # a wrong level: 400 before anything is read
 
     async def charts() -> dict[str, Markup]:
-        return benchmark_figures(state, await _benchmark(state, staff, filters, level), locale)
+        parts = await _benchmark(state, staff, filters, level)
+        return await worked_out(benchmark_figures, state, parts, locale)
 
     parts, figures = await asyncio.gather(
         _benchmark(state, staff, filters, level),

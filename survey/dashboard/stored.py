@@ -17,7 +17,10 @@ office, the version note and the flagged count. Erasing a job centre deletes eve
 
 Rows are written on a view's first computation (by a request or by the warming,
 survey/dashboard/warm.py); `prune` deletes those of an earlier rolled-up month or another
-release and keeps at most MAX_ROWS.
+release and keeps at most MAX_ROWS: the default views of the last published month first
+(the warming marks their rows, `default_for`; the views opened most), then the newest (r25:
+by ids alone the warming, which writes the default views first, pruned them first once a
+deployment kept more than MAX_ROWS, from about 550 offices).
 
 A row never outlives what it was made of: a computation reads the marks of the last hidden or
 deleted comment and of the last erasure (`_marks`, rows of `heartbeat`) before it reads any
@@ -40,10 +43,12 @@ import logging
 import pickle
 import zlib
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
 from survey.dashboard.cache import BoundedCache, key_bytes, once
+from survey.dashboard.filters import publication_day, published_through
 from survey.dashboard.queries import COMMENTS_CHANGED, set_mark
 from survey.tables import DashboardFigure
 
@@ -62,6 +67,12 @@ FORGOTTEN = "figures forgotten"
 """The `heartbeat` row whose time says when every kept figure was last deleted (`forget`)."""
 SEAL = 32
 """Bytes of a row's HMAC-SHA256 seal, before its compressed pickle."""
+DEFAULT_FOR: ContextVar[str] = ContextVar("default_for", default="")
+"""While the warming works out (or reads) the default views: the last published month they
+are the default views of ('' otherwise). Their rows are marked with it (`default_for`)."""
+_marked: set[str] = set()
+"""Keys whose rows this process marked for the last published month (`unmark` empties it:
+each warming marks again what another process or a request may have written unmarked)."""
 
 
 def code_version() -> str:
@@ -100,11 +111,13 @@ async def kept(
     """The figures of a closed view: from this process's `cache`, else from the database,
     else `make()`, written to both. `rolled`: the last rolled-up month they are made with."""
     key = key_of(kind, made_of)
+    secret = state.settings.secret_key.encode()
+    default_for = DEFAULT_FOR.get() if secret else ""
     found = cache.get(("stored", key))
     if found is not None:
+        if default_for:
+            await _mark(key, default_for)
         return found[0]  # type: ignore[no-any-return]
-
-    secret = state.settings.secret_key.encode()
 
     async def read_or_make() -> tuple[T, int]:
         value, size = await _read(key, secret) if secret else (None, 0)
@@ -115,20 +128,49 @@ async def kept(
             size = len(blob)
             if not secret:  # nothing to seal rows with: kept in this process only
                 return value[0], size
-            await _write(key, kind, rolled, _sealed(secret, blob))
+            await _write(key, kind, rolled, _sealed(secret, blob), default_for)
+            if default_for:
+                _marked.add(f"{default_for} {key}")
             if await _marks() != before:  # deleted or hidden while it was made
                 await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
             _written[0] += 1
             if _written[0] % PRUNE_EVERY == 0:
                 try:
-                    await prune(rolled)
+                    await prune(rolled, _published(state))
                 except Exception:  # the next one tries again
                     log.warning("the kept dashboard figures could not be pruned", exc_info=True)
         return value[0], size
 
     value, size = await once(state, ("stored", key), read_or_make)
     cache.put(("stored", key), (value,), 4 * size)
+    if default_for:  # read, or made by a request that asked first
+        await _mark(key, default_for)
     return value
+
+
+async def _mark(key: str, default_for: str) -> None:
+    """Mark `key`'s row as one of the default views of `default_for` (once per warming)."""
+    if f"{default_for} {key}" in _marked:
+        return
+    _marked.add(f"{default_for} {key}")
+    try:
+        await DashboardFigure.raw(
+            "UPDATE dashboard_figure SET default_for = {} WHERE key = {} AND default_for <> {}",
+            default_for,
+            key,
+            default_for,
+        )
+    except Exception:  # pruned a little sooner, nothing else
+        log.warning("a kept dashboard figure could not be marked", exc_info=True)
+
+
+def unmark() -> None:
+    """Forget which rows this process marked (the warming then marks its default views again)."""
+    _marked.clear()
+
+
+def _published(state: Any) -> str:
+    return published_through(publication_day(state.settings))
 
 
 async def _marks() -> tuple[object, object]:
@@ -161,30 +203,34 @@ async def _read(key: str, secret: bytes) -> tuple[Any, int]:
     return None, 0
 
 
-async def _write(key: str, kind: str, rolled: str, blob: bytes) -> None:
+async def _write(key: str, kind: str, rolled: str, blob: bytes, default_for: str = "") -> None:
     try:
         await DashboardFigure.raw(
-            "INSERT INTO dashboard_figure (key, kind, code, rolled, made_at, value) "
-            "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO dashboard_figure (key, kind, code, rolled, made_at, value, default_for) "
+            "VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT (key) DO NOTHING",
             key,
             kind,
             CODE,
             rolled,
             dt.datetime.now(dt.UTC),
             blob,
+            default_for,
         )
     except Exception:  # the page is shown all the same; the next view tries again
         log.warning("a dashboard figure could not be stored", exc_info=True)
 
 
-async def prune(rolled: str | None) -> None:
+async def prune(rolled: str | None, published: str | None = None) -> None:
     """Delete the rows of another rolled-up month than `rolled` or of another release, and
-    all but the newest MAX_ROWS."""
+    all but MAX_ROWS: the default views of `published` (the last published month) first,
+    then the newest."""
     await DashboardFigure.raw(
         "DELETE FROM dashboard_figure WHERE key NOT IN (SELECT key FROM dashboard_figure "
-        "WHERE rolled = {} AND code = {} ORDER BY id DESC LIMIT {})",
+        "WHERE rolled = {} AND code = {} "
+        "ORDER BY CASE WHEN default_for = {} THEN 0 ELSE 1 END, id DESC LIMIT {})",
         rolled or "",
         CODE,
+        published or "",
         MAX_ROWS,
     )
 

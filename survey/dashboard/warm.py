@@ -7,11 +7,16 @@ benchmark, every office page; the period and filters a page opens with) are work
 as its network coordinator would open them, in each staff language. That fills this process's
 caches of closed months (survey/dashboard/cache.py): the protected tables, the statistics and
 models of their published counts, the version notes, the office pages' comments and the
-charts. Those caches hold nothing that depends on who asks, so a manager's first view of the
-same period reads the same tables; what depends on the user (the rows they may see) is still
-worked out on their request, from the cached tables. A view with another period or a filter
-is worked out when first asked for, from the group's rolled-up counts the warming reads
-first (survey/dashboard/rolled_counts.py).
+charts. Those caches hold nothing that depends on who asks. A job centre's own staff
+(managers and admins) see only their offices, and their figures are not the coordinator's
+rows narrowed down: a pooled figure (the network's index, the benchmark's target, the rest
+of the group an office is compared with) is withheld for them where, with what they see, it
+would give away the offices they may not see (`disclosure.hidden_pools`), and with it the
+verdicts made against it. So their default views are worked out too, once per distinct set
+of offices seen (`staff_scopes`, as their own requests build it), from the same tables.
+Learning from the best (survey/dashboard/best.py) at both levels is one of the default
+views. A view with another period is worked out when first asked for, from the group's
+rolled-up counts the warming reads first (survey/dashboard/rolled_counts.py).
 
 Once every group's default views are done, the warming goes on with the other views the
 pages' controls offer for the default period (`control_views`): the index as observed
@@ -28,21 +33,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import msgspec
 from litestar.datastructures import State
 
-from survey.auth.queries import every_office
-from survey.auth.schemas import OfficeRef, Scope
-from survey.dashboard import rolled_counts, routes, stored
+from survey.auth.queries import every_office, load_scope
+from survey.auth.schemas import DASHBOARD_ROLES, OfficeRef, Scope
+from survey.dashboard import cache, rolled_counts, routes, stored
 from survey.dashboard.filters import LOCALES, parse_filters, publication_day, published_through
 from survey.dashboard.schemas import Filters
-from survey.i18n import UI_LOCALES
+from survey.i18n import UI_LOCALES, language_name
 from survey.questionnaire import MODES, SERVICE_TYPES
 from survey.settings import Settings
+from survey.tables import Membership
 
 log = logging.getLogger("resonanz.warm")
 CHECK_SECONDS = 600
@@ -82,6 +88,43 @@ async def comparison_groups() -> list[Scope]:
     ]
 
 
+def _seen(scope: Scope) -> tuple[object, ...]:
+    """What a view's kept figures depend on of the user (routes._stored, best.learning)."""
+    return (scope.group, scope.visible, scope.group_name)
+
+
+async def staff_scopes(groups: list[Scope]) -> list[Scope]:
+    """One scope per distinct set of offices the dashboards' users see other than a whole
+    comparison group (the coordinators' `groups`): a job centre's managers and admins, or an
+    office's. Each is the scope of one of those users, as their requests load it
+    (`load_scope`), without what names the user."""
+    rows = await Membership.select(
+        Membership.user, Membership.role, Membership.network, Membership.organization,
+        Membership.office,
+    ).order_by(Membership.user)  # fmt: skip
+    roles: dict[int, set[tuple[Any, ...]]] = {}
+    for r in rows:
+        if r["role"] in DASHBOARD_ROLES:
+            roles.setdefault(r["user"], set()).add(
+                (r["role"], r["network"], r["organization"], r["office"])
+            )
+    seen = {_seen(g) for g in groups}
+    tried: set[frozenset[tuple[Any, ...]]] = set()
+    found = []
+    for user, memberships in roles.items():
+        if frozenset(memberships) in tried:
+            continue
+        scope = await load_scope(user)
+        if scope is None or not scope.may_see_dashboards:
+            continue  # deactivated or locked: another user with the same roles may do
+        tried.add(frozenset(memberships))
+        if _seen(scope) not in seen:
+            seen.add(_seen(scope))
+            found.append(msgspec.structs.replace(scope, user_id=0, username="",
+                                                 display_name="", locale=""))  # fmt: skip
+    return found
+
+
 def control_views(default: Filters) -> list[Filters]:
     """The views other than `default` that the pages' controls offer for its period: the
     observed index (`adjust=none`), and each single filter value the filter select lists (a
@@ -94,12 +137,13 @@ def control_views(default: Filters) -> list[Filters]:
 
 
 async def _pages(
-    state: State, scope: Scope, filters: Filters, levels: tuple[str, ...], share: bool = False
-) -> int:
-    """Every page of `scope`'s group for `filters`, as the coordinator opens them: the
-    overview with its steering block, the benchmark at `levels` and each office page, in
-    each staff language; returns how many (the benchmark's levels count as one view).
-    `share`: after each, a pause as long as it took."""
+    state: State, scope: Scope, filters: Filters, levels: tuple[str, ...], share: bool = False,
+    best: bool = False,
+) -> int:  # fmt: skip
+    """Every page `scope` sees for `filters`: the overview with its steering block, the
+    benchmark at `levels`, learning from the best at both levels (`best`) and each office
+    page, in each staff language; returns how many (the benchmark's levels count as one
+    view, learning's as one). `share`: after each, a pause as long as it took."""
     started = time.perf_counter()
     plan = await routes._steering_plan(state, scope, filters)
     await routes._overview(state, scope, filters, None, plan)
@@ -108,8 +152,13 @@ async def _pages(
         for locale in UI_LOCALES:
             await routes._benchmark_page(state, scope, filters, level, locale)
     views = 2
+    if best:
+        for level in ("office", "organization"):
+            for locale in UI_LOCALES:
+                await routes._best(state, scope, filters, level, locale)
+        views += 1
     await _pause(started, share)
-    for office in scope.group:
+    for office in scope.visible_offices:
         started = time.perf_counter()
         for locale in UI_LOCALES:
             await routes._office_page(state, scope, office.id, filters, locale)
@@ -129,18 +178,52 @@ async def warm(state: State, *, controls: bool = True) -> int:
     """Work out the default views of every comparison group, then (`controls`) the other
     views its pages' controls offer for the default period; returns how many."""
     settings: Settings = state.settings
-    default = parse_filters({}, publication_day(settings))
+    on = publication_day(settings)
+    default, published = parse_filters({}, on), published_through(on)
     views = 0
     done = await routes._rolled(state)
-    await stored.prune(None if done.month is None else done.month.isoformat()[:7])
+    await stored.prune(None if done.month is None else done.month.isoformat()[:7], published)
+    stored.unmark()
     groups = await comparison_groups()
-    for scope in groups:
-        # its rolled-up counts, for the views nobody asked for yet (the default views below
-        # may all be kept in the database and read none)
-        await rolled_counts.held(state, [o.id for o in scope.group], done)
-        views += await _pages(state, scope, default, ("office",))
-    if not controls:
-        return views
+    staff = await staff_scopes(groups)
+    background = cache.BACKGROUND.set(True)  # its figures in a thread of its own
+    try:
+        with _defaults(published):
+            for scope in groups:
+                # its rolled-up counts, for the views nobody asked for yet (the default
+                # views below may all be kept in the database and read none)
+                await rolled_counts.held(state, [o.id for o in scope.group], done)
+                views += await _pages(state, scope, default, ("office",), best=True)
+            for scope in staff:  # from the same tables
+                views += await _pages(state, scope, default, ("office",), best=True)
+        if controls:
+            views += await _controls(state, groups, default)
+            # the default views are the ones opened most: read once more (from the process
+            # cache or the kept rows, worked out again by none), so the control views, not
+            # they, are the least recently used when the process cache is full (r25: from
+            # about 26 offices on)
+            with _defaults(published):
+                for scope in (*groups, *staff):
+                    await _pages(state, scope, default, ("office",), best=True)
+    finally:
+        cache.BACKGROUND.reset(background)
+    return views
+
+
+@contextmanager
+def _defaults(published: str) -> Iterator[None]:
+    """The kept rows read or written meanwhile are the default views of `published`: pruned
+    last (survey/dashboard/stored.py)."""
+    token = stored.DEFAULT_FOR.set(published)
+    try:
+        yield
+    finally:
+        stored.DEFAULT_FOR.reset(token)
+
+
+async def _controls(state: State, groups: list[Scope], default: Filters) -> int:
+    """The coordinators' views the pages' controls offer for the default period."""
+    views = 0
     for scope in groups:
         started = time.perf_counter()  # the default view's other level of the benchmark
         for locale in UI_LOCALES:
@@ -149,24 +232,27 @@ async def warm(state: State, *, controls: bool = True) -> int:
         await _pause(started, True)
         for filters in control_views(default):
             views += await _pages(state, scope, filters, ("office", "organization"), True)
-    # the default views are the ones opened most: read once more (from the process cache or
-    # the kept rows, worked out again by none), so the control views, not they, are the
-    # least recently used when the process cache is full (r25: from about 26 offices on)
-    for scope in groups:
-        await _pages(state, scope, default, ("office",))
     return views
 
 
-PAGES = ("dashboard/overview.html", "dashboard/office.html", "dashboard/benchmark.html")
+PAGES = ("dashboard/overview.html", "dashboard/office.html", "dashboard/benchmark.html",
+         "dashboard/best.html")  # fmt: skip
+LAYOUT = ("staff.html", "base.html", "macros/staff.html", "dashboard/_steering.html")
+"""What the pages extend and import (compiled on their first render, not with the page)."""
 
 
 def compile_templates(app: Any) -> None:
-    """Compile the dashboard pages' templates (Jinja compiles a template on its first use:
-    about 0.3 s of a restarted server's first dashboard view)."""
+    """Compile the dashboard pages' templates and what they extend and import (Jinja compiles
+    a template on its first use: about 0.3 s of a restarted server's first dashboard view),
+    and load the names of the response languages the filter form lists in each staff
+    language (babel's locale data: about 0.1 s on first use)."""
     engine = getattr(getattr(app, "template_engine", None), "engine", None)
     if engine is not None:
-        for name in PAGES:
+        for name in (*PAGES, *LAYOUT):
             engine.get_template(name)
+    for staff_locale in UI_LOCALES:
+        for locale in LOCALES:
+            language_name(locale, staff_locale)
 
 
 @asynccontextmanager
