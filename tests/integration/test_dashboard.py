@@ -735,6 +735,12 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     assert 'id="fig-funnel-data"' not in page.text
     assert 'data-testid="funnel-withheld"' in page.text
     assert "Punkte außerhalb des Trichters" not in page.text
+    # t23 #13: their one job centre was a lone dot and a flat funnel; now a sentence says so
+    assert 'data-testid="no-charts"' in page.text and "Jobcenter Kreis Nordheide" in page.text
+    assert 'id="fig-caterpillar-data"' not in page.text
+    offices_page = (await staff.client.get("/dashboard/benchmark")).text
+    assert 'id="fig-caterpillar-data"' in offices_page
+    assert 'data-testid="no-charts"' not in offices_page
     csv_text = (
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
     ).content.decode("utf-8-sig")
