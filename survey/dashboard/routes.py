@@ -819,6 +819,9 @@ def figure_json(fig: Any) -> Markup:
     return Markup(raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+MINUS = "\u2212"
+
+
 def _status(request: Request[Any, Any, Any]) -> int:
     """400 for a page whose period could not be shown (it shows the default period)."""
     return 200 if asked_period(request) is None else 400
@@ -848,7 +851,12 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
     on = publication_day(_settings(request.app.state))
 
     def num(value: float | None, digits: int = 1) -> str:
-        return words.number(value, locale, digits)
+        """A figure as the page writes it: a negative one with a real minus sign (U+2212),
+        which the CSV and the API do not use."""
+        return words.number(value, locale, digits).replace("-", MINUS)
+
+    def signed(value: float, digits: int = 1) -> str:
+        return ("+" if round(value, digits) > 0 else "") + num(value, digits)
 
     def verdict(value: str) -> tuple[str, str]:
         text, css = VERDICTS[value]
@@ -867,6 +875,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         "published_month": published_through(on),
         "current_month": on.isoformat()[:7],
         "num": num,
+        "signed": signed,
         "verdict": verdict,
         "model_verdict": model_verdict,
         "time_to_verdict": lambda forecast: words.time_to_verdict(forecast, gettext, num),
