@@ -39,6 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
         "withheld": "Vergleich nicht gezeigt",
         "too few": "{count} Standort(e) mit zu wenigen Antworten ohne Wert",
         "overall": "alle Standorte",
+        "average": "Durchschnitt der Standorte",
         "target": "Vergleichswert",
         "limit95": "95%-Grenze",
         "limit998": "99,8%-Grenze",
@@ -61,6 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
         "withheld": "comparison not shown",
         "too few": "{count} office(s) with too few responses not shown",
         "overall": "all offices",
+        "average": "average of the offices",
         "target": "comparison value",
         "limit95": "95% limit",
         "limit998": "99.8% limit",
@@ -188,6 +190,28 @@ def _hline(fig: Spec, y: float, text: str) -> None:
     })  # fmt: skip
 
 
+def _vline_legend(fig: Spec, x: float, text: str) -> None:
+    """A dashed vertical line at `x` named in the legend (like `_hline`): words written on the
+    plot beside it fell on the points and names of the rows near the top."""
+    fig["layout"].setdefault("shapes", []).append({
+        "type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+        "line": {"color": "#333", "width": 1.5, "dash": "dash"}, "layer": "below",
+        "name": text, "showlegend": True,
+    })  # fmt: skip
+
+
+def index_range(lows: Sequence[float], highs: Sequence[float]) -> list[float]:
+    """The x range of an index chart (0–100): from the lowest to the highest value given,
+    with a margin of a tenth of that span but at least 2 points each side, in whole points
+    and within 0–100; the whole scale when nothing is given. An interval 2–12 points wide was
+    hard to see on the whole 0–100 scale, and so was whether it crossed the average."""
+    if not lows or not highs:
+        return [0, 100]
+    low, high = min(lows), max(highs)
+    margin = max(2.0, (high - low) / 10)
+    return [max(0, math.floor(low - margin)), min(100, math.ceil(high + margin))]
+
+
 def spec_json(spec: Spec) -> str:
     """The JSON of a spec as plotly writes a figure's: numpy values as plain numbers and
     lists, NaN and infinities as null (the funnel's limits are NaN where no estimate gets
@@ -235,11 +259,16 @@ def caterpillar_spec(
     lang: Lang = "de",
     title: str | None = None,
     labels: Mapping[str, str] | None = None,
+    average: float | None = None,
 ) -> Spec:
     """Index by office with 95% intervals, sorted, coloured by verdict.
 
     Takes a `compare_offices` result (or its offices) or `shrunken_indices(...).index`.
     Offices without a value (too few responses, n == 0) are left out and counted in a note.
+    `average`: the value the verdicts compare with (the model's average of the offices), a
+    dashed line named `labels["average"]` in the legend; else a `compare_offices` result's
+    pooled index is a dotted line. The x axis spans the intervals and the line
+    (`index_range`).
     """
     text = _labels(lang, labels)
     rows: tuple[OfficeComparison | Shrunken, ...] = (
@@ -282,10 +311,15 @@ def caterpillar_spec(
             "text": [f"{text['n']}: {r[5]}" for r in part],
             "hovertemplate": "%{y}: %{x:.1f}<br>%{text}<extra></extra>",
         })  # fmt: skip
-    if isinstance(offices, Comparison) and offices.overall_index.value is not None:
+    lows, highs = [r[2] for r in shown], [r[3] for r in shown]
+    if average is not None:
+        _vline_legend(fig, average, text["average"])
+        lows, highs = [*lows, average], [*highs, average]
+    elif isinstance(offices, Comparison) and offices.overall_index.value is not None:
         _vline(fig, offices.overall_index.value, text["overall"])
+        lows, highs = [*lows, offices.overall_index.value], [*highs, offices.overall_index.value]
     update_spec(fig["layout"], {
-        "xaxis": {"title": {"text": text["index"]}, "range": [0, 100]},
+        "xaxis": {"title": {"text": text["index"]}, "range": index_range(lows, highs)},
         "yaxis": {"title": {"text": text["office"]}, "categoryorder": "array",
                   "categoryarray": [r[0] for r in shown]},
     })  # fmt: skip

@@ -17,6 +17,7 @@ from analysis import (
 )
 from survey.dashboard.results import DEFINITION, BenchmarkParts
 from survey.dashboard.schemas import ItemResult, OfficeResult
+from survey.dashboard.words import number
 from survey.i18n import N_
 
 WORDS = {
@@ -96,8 +97,16 @@ INDEX_AXIS_SHORT = N_("Index (0–100)")
 """The caterpillar's axis on a phone, where its names leave the plot about 100 px."""
 MODEL_WORDS = {"above": N_("clearly above average"), "below": N_("clearly below average")}
 LEVEL_WORDS = {
-    "office": {"office": N_("Office"), "overall": N_("all offices")},
-    "organization": {"office": N_("Job centre"), "overall": N_("all job centres")},
+    "office": {
+        "office": N_("Office"),
+        "overall": N_("all offices"),
+        "average": N_("average of the offices"),
+    },
+    "organization": {
+        "office": N_("Job centre"),
+        "overall": N_("all job centres"),
+        "average": N_("average of the job centres"),
+    },
 }
 """The words of the benchmark charts that follow the level compared (offices or job centres)."""
 
@@ -115,7 +124,13 @@ def benchmark_charts(
     upright = {"index": gettext(ADJUSTED_AXIS_SHORT)} if adjusted else {}
     funnel = funnel_spec(parts.funnel, lang=lang, names=True, labels=labels | upright)
     _labels_by_importance(funnel, parts)
-    caterpillar = caterpillar_spec(parts.comparison.offices, labels=labels | adjusted)
+    # its line is the value the verdicts (its colours) compare with, named with its figure
+    average = parts.funnel.target
+    if average is not None:
+        labels["average"] = f"{labels['average']}: {number(average, lang)}"
+    caterpillar = caterpillar_spec(
+        parts.comparison.offices, labels=labels | adjusted, average=average
+    )
     # where its title would take more than a line (a phone), the page shows this one
     short = gettext(ADJUSTED_AXIS_SHORT if adjusted else INDEX_AXIS_SHORT)
     caterpillar["layout"].setdefault("meta", {})["short_titles"] = {"xaxis": short}

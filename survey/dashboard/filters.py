@@ -15,8 +15,10 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
+import msgspec
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
@@ -33,6 +35,11 @@ LOCALES = tuple(load_definition(_standard()).translations)
 MAX_MONTHS = 36
 DEFAULT_MONTHS = 12
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
+
+
+class PeriodError(BadRequest):
+    """A period that cannot be shown (not whole months, reversed, too long, in the future):
+    400 like any bad filter, but a page shows it next to its From and To and keeps the rest."""
 
 
 def today() -> dt.date:
@@ -73,17 +80,17 @@ def _month(params: Mapping[str, str | None], name: str, end: bool) -> int | None
         return None
     match = _MONTH.fullmatch(raw)
     if match is None or not 1 <= int(match[2]) <= 12:
-        raise BadRequest(
+        raise PeriodError(
             N_("The period is made of whole months: give from and to as a month like 2026-03.")
         )
     year, month = int(match[1]), int(match[2])
     if not 2000 <= year <= 2100:
-        raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
+        raise PeriodError(N_("The period must lie between the years 2000 and 2100."))
     if match[3] is not None:  # a day is accepted only where it is the edge of its month
         day = int(match[3])
         edge = calendar.monthrange(year, month)[1] if end else 1
         if day != edge:
-            raise BadRequest(
+            raise PeriodError(
                 N_(
                     "The period is made of whole months: a period may start on the first day "
                     "of a month and end on the last, or give the months like 2026-03."
@@ -150,11 +157,11 @@ def parse_filters(params: Mapping[str, str | None], on: dt.date) -> Filters:
     last = month_index(published_through(on)) if last is None else last
     first = last - DEFAULT_MONTHS + 1 if first is None else first
     if last > current:
-        raise BadRequest(N_("The period must not end after the current month."))
+        raise PeriodError(N_("The period must not end after the current month."))
     if first > last:
-        raise BadRequest(N_("The period must not end before it starts (from > to)."))
+        raise PeriodError(N_("The period must not end before it starts (from > to)."))
     if last - first + 1 > MAX_MONTHS:
-        raise BadRequest(N_("The period may span at most three years."))
+        raise PeriodError(N_("The period may span at most three years."))
     service_type = _choice(params, "service_type", SERVICE_TYPES)
     locale = _choice(params, "language", LOCALES)
     mode = _choice(params, "mode", MODES)
@@ -248,3 +255,43 @@ async def provide_filters(
     params = {"from": date_from, "to": date_to, "service_type": service_type,
               "language": language, "mode": mode, "filter": filter, "adjust": adjust}  # fmt: skip
     return parse_filters(params, publication_day(state.settings))
+
+
+class AskedPeriod(msgspec.Struct, frozen=True):
+    """A page's period that could not be shown: the reason and the From and To as typed."""
+
+    error: PeriodError
+    first: str
+    last: str
+
+
+async def provide_page_filters(
+    request: Request[Any, Any, Any],
+    staff: NamedDependency[Scope],
+    state: State,
+    date_from: FromMonth = None,
+    date_to: ToMonth = None,
+    service_type: ServiceType = None,
+    language: Language = None,
+    mode: Mode = None,
+    filter: OneFilter = None,
+    adjust: AdjustFor = None,
+) -> Filters:
+    """`provide_filters` for the dashboard pages: a period that cannot be shown gives the
+    default period with the other choices kept, and leaves the reason and the months as
+    typed in `request.state.asked_period`, for the page to show at its filter form (with
+    status 400) instead of an error page that drops the filter."""
+    del staff
+    params = {"from": date_from, "to": date_to, "service_type": service_type,
+              "language": language, "mode": mode, "filter": filter, "adjust": adjust}  # fmt: skip
+    on = publication_day(state.settings)
+    try:
+        return parse_filters(params, on)
+    except PeriodError as exc:
+        request.state.asked_period = AskedPeriod(exc, date_from or "", date_to or "")
+        return parse_filters(params | {"from": None, "to": None}, on)
+
+
+def asked_period(request: Request[Any, Any, Any]) -> AskedPeriod | None:
+    found = getattr(request.state, "asked_period", None)
+    return found if isinstance(found, AskedPeriod) else None

@@ -52,9 +52,11 @@ from survey.dashboard.csv import (
 )
 from survey.dashboard.filters import (
     LOCALES,
+    asked_period,
     filter_query,
     months_between,
     provide_filters,
+    provide_page_filters,
     publication_day,
     published_through,
     today,
@@ -72,7 +74,7 @@ from survey.dashboard.schemas import (
     TrendPoint,
 )
 from survey.downloads import file_response
-from survey.errors import BadRequest, Forbidden, NotFound
+from survey.errors import BadRequest, Forbidden, NotFound, in_words
 from survey.i18n import N_, language_name, translations
 from survey.manage.questionnaires import VersionUsed, versions_in_period
 from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
@@ -125,6 +127,8 @@ DEPENDENCIES = {
     "staff": Provide(guard.dashboard_scope),
     "filters": Provide(provide_filters),
 }
+PAGE_FILTERS = {"filters": Provide(provide_page_filters)}
+"""The pages' filters: a period that cannot be shown is reported at the form (`_status`)."""
 
 
 def _settings(state: State) -> Settings:
@@ -486,9 +490,10 @@ async def _office_page(
         result = await _office(state, staff, office_id, filters, locale, every_item=True)
         table = await _office_table(state, staff, office_id, filters, True)
         min_n = _settings(state).min_responses
+        unpublished = _unpublished_period(state, filters)
 
         def draw() -> tuple[dict[str, Markup], Learning]:
-            return office_figures(state, result, locale), best.learning(
+            return office_figures(state, result, locale, unpublished), best.learning(
                 staff, table, filters, min_n, "office", _item_text(locale)
             )
 
@@ -754,7 +759,8 @@ async def _benchmark_page(
 
     async def charts() -> dict[str, Markup]:
         parts = await _benchmark(state, staff, filters, level)
-        return await worked_out(benchmark_figures, state, parts, locale)
+        unpublished = _unpublished_period(state, filters)
+        return await worked_out(benchmark_figures, state, parts, locale, unpublished)
 
     parts, figures = await asyncio.gather(
         _benchmark(state, staff, filters, level),
@@ -795,24 +801,38 @@ def _drawn(
     return found
 
 
-def office_figures(state: State, result: OfficeResult, locale: str) -> dict[str, Markup]:
+def _unpublished_period(state: State, filters: Filters) -> bool:
+    """No month of the period is published yet (its figures are none for that reason)."""
+    return filters.first_month > published_through(publication_day(_settings(state)))
+
+
+def _staff_words(locale: str, unpublished: bool) -> Callable[[str], str]:
+    """The staff catalog's gettext, saying "not published yet" where `unpublished`."""
     gettext = translations(locale, "staff").gettext
+    return _unpublished(gettext) if unpublished else gettext
+
+
+def office_figures(
+    state: State, result: OfficeResult, locale: str, unpublished: bool = False
+) -> dict[str, Markup]:
+    gettext = _staff_words(locale, unpublished)
     return _drawn(
         state,
-        ("office charts", locale, result.items, result.trend),
+        ("office charts", locale, unpublished, result.items, result.trend),
         lambda: charts.office_charts(result, _lang(locale), gettext),
     )
 
 
 def benchmark_figures(
-    state: State, parts: results.BenchmarkParts, locale: str
+    state: State, parts: results.BenchmarkParts, locale: str, unpublished: bool = False
 ) -> dict[str, Markup]:
-    gettext = translations(locale, "staff").gettext
+    gettext = _staff_words(locale, unpublished)
     return _drawn(
         state,
-        ("benchmark charts", locale, parts.result.level, parts.funnel, parts.comparison.offices),
+        ("benchmark charts", locale, unpublished, parts.result.level, parts.funnel,
+         parts.comparison.offices),
         lambda: charts.benchmark_charts(parts, _lang(locale), gettext),
-    )
+    )  # fmt: skip
 
 
 def figure_json(fig: Any) -> Markup:
@@ -821,12 +841,44 @@ def figure_json(fig: Any) -> Markup:
     return Markup(raw.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
+MINUS = "\u2212"
+
+
+def _status(request: Request[Any, Any, Any]) -> int:
+    """400 for a page whose period could not be shown (it shows the default period)."""
+    return 200 if asked_period(request) is None else 400
+
+
+NOT_PUBLISHED = N_("not published yet")
+UNPUBLISHED_WORDS = {
+    "too few responses": NOT_PUBLISHED,
+    "too few responses in the previous period": NOT_PUBLISHED,
+    "too few units to compare": NOT_PUBLISHED,
+    "Not adjusted for client mix: fewer than three units have enough responses. The verdicts "
+    "use the observed index.": N_(
+        "Not adjusted for client mix: no month of this period is published yet."
+    ),
+}
+"""A period none of whose months is published has no figure: its cells, verdicts, targets and
+method note say why in these words instead of blaming too few responses."""
+
+
+def _unpublished(gettext: Callable[[str], str]) -> Callable[[str], str]:
+    return lambda message: gettext(UNPUBLISHED_WORDS.get(message, message))
+
+
 def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> dict[str, Any]:
     locale = guard.staff_locale(request, staff)
-    gettext = translations(locale, "staff").gettext
+    gettext = _staff_words(locale, _unpublished_period(request.app.state, filters))
+    on = publication_day(_settings(request.app.state))
 
     def num(value: float | None, digits: int = 1) -> str:
-        return words.number(value, locale, digits)
+        """A figure as the page writes it: a negative one with a real minus sign (U+2212),
+        which the CSV and the API do not use."""
+        return words.number(value, locale, digits).replace("-", MINUS)
+
+    def signed(value: float, digits: int = 1) -> str:
+        return ("+" if round(value, digits) > 0 else "") + num(value, digits)
 
     def verdict(value: str) -> tuple[str, str]:
         text, css = VERDICTS[value]
@@ -837,11 +889,15 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         return gettext(text), css
 
     query = filter_query(filters)
-    on = publication_day(_settings(request.app.state))
+    asked = asked_period(request)
     return guard.page_context(request, staff, locale) | {
+        "_": gettext,
+        "period_error": None if asked is None else in_words(asked.error, gettext),
+        "asked_period": asked,
         "published_month": published_through(on),
         "current_month": on.isoformat()[:7],
         "num": num,
+        "signed": signed,
         "verdict": verdict,
         "model_verdict": model_verdict,
         "time_to_verdict": lambda forecast: words.time_to_verdict(forecast, gettext, num),
@@ -928,7 +984,7 @@ class DashboardController(Controller):
     include_in_schema = False
     dependencies = DEPENDENCIES
 
-    @get("/", cache_control=None)
+    @get("/", cache_control=None, dependencies=PAGE_FILTERS)
     async def overview_page(
         self,
         request: Request[Any, Any, State],
@@ -946,7 +1002,12 @@ class DashboardController(Controller):
         context["steering"] = await _steering(
             state, staff, filters, plan, locale=context["locale"], noted=(note,)
         )
-        return Template("dashboard/overview.html", context=context, headers=STAFF_HEADERS)
+        return Template(
+            "dashboard/overview.html",
+            context=context,
+            headers=STAFF_HEADERS,
+            status_code=_status(request),
+        )
 
     @get(["/overview.csv", "/overview.xlsx"])
     async def overview_csv(
@@ -993,7 +1054,7 @@ class DashboardController(Controller):
         name = file_name([gettext(w) for w in words if w], filters, gettext)
         return file_response(body, "text/csv", f"{name}.csv")
 
-    @get("/offices/{office_id:int}", cache_control=None)
+    @get("/offices/{office_id:int}", cache_control=None, dependencies=PAGE_FILTERS)
     async def office_page(
         self,
         request: Request[Any, Any, State],
@@ -1026,7 +1087,12 @@ class DashboardController(Controller):
             ),
             "flagged": about(flagged),
         }
-        return Template("dashboard/office.html", context=context, headers=STAFF_HEADERS)
+        return Template(
+            "dashboard/office.html",
+            context=context,
+            headers=STAFF_HEADERS,
+            status_code=_status(request),
+        )
 
     @get("/offices/{office_id:int}/{table:str}")
     async def office_csv(
@@ -1114,7 +1180,7 @@ class DashboardController(Controller):
             back = f"/dashboard/offices/{office_id}"
         return Redirect(back, status_code=303)
 
-    @get("/benchmark", cache_control=None)
+    @get("/benchmark", cache_control=None, dependencies=PAGE_FILTERS)
     async def benchmark_page(
         self,
         request: Request[Any, Any, State],
@@ -1130,7 +1196,12 @@ class DashboardController(Controller):
             "charts": figures,
             "level": parts.result.level,
         }
-        return Template("dashboard/benchmark.html", context=context, headers=STAFF_HEADERS)
+        return Template(
+            "dashboard/benchmark.html",
+            context=context,
+            headers=STAFF_HEADERS,
+            status_code=_status(request),
+        )
 
     @get(["/benchmark.csv", "/benchmark.xlsx"])
     async def benchmark_csv(
@@ -1154,7 +1225,7 @@ class DashboardController(Controller):
             },
         )  # fmt: skip
 
-    @get("/best", cache_control=None)
+    @get("/best", cache_control=None, dependencies=PAGE_FILTERS)
     async def best_page(
         self,
         request: Request[Any, Any, State],
@@ -1172,7 +1243,12 @@ class DashboardController(Controller):
             "level": learning.level,
             "by_id": {u.id: u for u in learning.units},
         }
-        return Template("dashboard/best.html", context=context, headers=STAFF_HEADERS)
+        return Template(
+            "dashboard/best.html",
+            context=context,
+            headers=STAFF_HEADERS,
+            status_code=_status(request),
+        )
 
     @get(["/best.csv", "/best.xlsx"])
     async def best_csv(

@@ -26,6 +26,21 @@ from survey.respond.schemas import ItemOut, LinkInfo, QuestionnaireOut
 from survey.settings import Settings
 
 KIOSK_RESET_SECONDS = 8
+KIOSK_PLAIN_IDLE_SECONDS = 600
+"""A kiosk survey page without JavaScript goes back to the start after 10 minutes (a meta
+refresh in <noscript>). Without a script the page cannot tell a slow reader from an empty
+tablet: it sees no touch, so the link's idle time (60 s) would throw away the answers of
+someone still reading. The survey takes about a minute, a Leichte Sprache reader a few; after
+10 minutes the client has almost surely gone, and the next client, who comes out of a
+counseling session of their own, rarely finds the last one's answers."""
+
+
+def kiosk_warn_seconds(idle_seconds: int) -> int:
+    """How long before the idle reset the kiosk asks "Are you still there?" (kiosk.js): 20 s,
+    or a third of an idle time under a minute."""
+    return max(1, min(20, idle_seconds // 3))
+
+
 CLEAR_BACK_FORWARD_CACHE = {"clear-site-data": '"cache"'}
 """What the next client's start screen tells the browser: forget the pages kept for Back, the
 last client's too. A browser may keep no-store pages in its back-forward cache (Chromium
@@ -222,6 +237,8 @@ def survey(
         "thanks_url": f"/{kind}/{link.token}/thanks?lang={locale}",
         "kiosk": kind == "k",
         "kiosk_idle_seconds": link.idle_seconds,
+        "kiosk_warn_seconds": kiosk_warn_seconds(link.idle_seconds),
+        "kiosk_plain_idle_seconds": KIOSK_PLAIN_IDLE_SECONDS,
         "kiosk_reset_seconds": KIOSK_RESET_SECONDS,
         "start_url": f"/k/{link.token}",
     }

@@ -420,3 +420,41 @@ def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
             dashboard.sign_out()
     finally:
         context.close()
+
+
+def test_the_matrix_headers_the_rank_and_the_curl_example_stay_readable(
+    browser,
+    demo_server: DemoServer,  # type: ignore[no-untyped-def]
+) -> None:
+    """t23, 19: on a phone the strengths matrix lost its question headers when scrolled and
+    the export's curl example broke mid-word ("responses.parqu / et"); on a desktop
+    "rank 10–32 of 33" wrapped inside its column."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+    page = context.new_page()
+    try:
+        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
+        page.goto(f"{demo_server.base_url}/dashboard/best?lang=en")
+        wrap = page.get_by_test_id("best-table").locator("xpath=..")
+        wrap.evaluate("w => { w.scrollIntoView(); w.scrollTop = w.scrollHeight; }")
+        assert wrap.evaluate("w => w.scrollTop") > 0, "the matrix scrolls in its own box"
+        header = page.locator(".matrix thead th.q").first.bounding_box()
+        box = wrap.bounding_box()
+        assert header and box and abs(header["y"] - box["y"]) <= 1, "its header stays on top"
+        page.goto(f"{demo_server.base_url}/export?lang=en")
+        example = page.get_by_test_id("api-example")
+        lines = example.evaluate(
+            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+        )
+        assert lines < 4, "three lines, none broken inside a word"
+        assert example.evaluate("e => e.scrollWidth > e.clientWidth"), "it scrolls instead"
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{demo_server.base_url}/dashboard/benchmark?lang=en")
+        heights = page.get_by_test_id("rank").evaluate_all(
+            "cs => cs.map(c => c.getClientRects().length && [...c.childNodes]"
+            ".filter(n => n.nodeType === 3 && n.textContent.trim()).map(n => {"
+            " const r = document.createRange(); r.selectNodeContents(n);"
+            " return r.getClientRects().length; })).flat()"
+        )
+        assert heights and max(heights) == 1, heights
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -161,6 +162,38 @@ def test_a_half_filled_survey_goes_back_to_the_start_when_left_alone(
     page.clock.run_for(50_000)
     assert page.get_by_test_id("respect-3").is_checked(), "still there: someone is answering"
     page.clock.run_for(15_000)
+    kiosk.wait_for_start()
+    assert page.locator("input:checked").count() == 0
+
+
+def test_a_half_filled_survey_asks_are_you_still_there_before_it_is_cleared(
+    tablet: Any, demo_server: DemoServer
+) -> None:
+    """t23 #20: a slow reader who touched nothing for 60 s lost their answers without a
+    warning. 20 s before, a dialog in the survey's language takes the focus; Continue keeps
+    the answers (and chooses nothing underneath), and left alone it still clears them."""
+    page = tablet.new_page()
+    page.clock.install()
+    kiosk = KioskPage(page).open(_new_kiosk_link(demo_server))
+    kiosk.choose("ar")
+    kiosk.survey.answer({"respect": 3})
+    dialog = page.get_by_role("alertdialog", name="هل ما زلت هنا؟")
+    page.clock.run_for(39_000)
+    assert dialog.is_hidden()
+    page.clock.run_for(2_000)
+    assert dialog.is_visible()
+    go_on = dialog.get_by_role("button", name="متابعة")
+    assert page.evaluate("document.activeElement.dataset.testid") == "still-there-continue"
+    box = go_on.bounding_box()
+    assert box is not None and box["height"] >= 48 and box["width"] >= 200, box
+    keep_screenshot(page, Path("test-artifacts") / "kiosk-still-there.png")
+    go_on.tap()
+    assert dialog.is_hidden()
+    assert page.get_by_test_id("respect-3").is_checked(), "the answers are kept"
+    assert page.locator("input:checked").count() == 1, "the tap chose nothing underneath"
+    page.clock.run_for(39_000)
+    assert dialog.is_hidden(), "the idle time starts again"
+    page.clock.run_for(22_000)
     kiosk.wait_for_start()
     assert page.locator("input:checked").count() == 0
 

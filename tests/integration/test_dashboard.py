@@ -384,6 +384,7 @@ GERMAN_REASONS = {
     "filter must be one of": "Der Filter ist einer von",
 }
 """The reasons a German page gives in German (the API answers in English)."""
+PERIOD_REASONS = {reason for query, reason in BAD_FILTERS if "from=" in query or "to=" in query}
 
 
 async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
@@ -411,7 +412,9 @@ async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
             assert reason in answer.json()["detail"], url
         else:
             assert GERMAN_REASONS.get(reason, reason) in answer.text, url
-            if expected == 400 and not url.endswith(".csv"):  # t20: no dead end
+            if reason in PERIOD_REASONS and ".csv?" not in url:
+                assert 'data-testid="period-error"' in answer.text, url  # t23: at the form
+            elif expected == 400 and not url.endswith(".csv"):  # t20: no dead end
                 back = f'href="{url.split("?")[0]}" class="button" data-testid="error-plain-page"'
                 assert back in answer.text, url
     assert (await staff.client.get("/api/v1/results/overview?sort=-n")).status_code == 200
@@ -419,11 +422,51 @@ async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
     this_month = today().isoformat()[:7]
     page = (await staff.client.get(f"/dashboard?from={this_month}&to={this_month}")).text
     assert 'data-testid="unpublished"' in page and "Noch kein Monat" in page
-    assert f'name="to" max="{this_month}"' in page
+    assert f'name="to" max="{published_through(today())}"' in page  # t23: not the month in progress
     assert 'data-testid="unpublished"' not in (await staff.client.get("/dashboard")).text
     for fine in ("from=2026-01&to=2026-03", "from=2026-01-01&to=2026-03-31", "filter=mode:kiosk"):
         answer = await staff.client.get(f"/api/v1/results/overview?{fine}")
         assert answer.status_code == 200, (fine, answer.text[:300])
+
+
+async def test_a_wrong_period_is_shown_at_the_filter_form_keeping_the_other_choices(
+    staff: StaffClient,
+) -> None:
+    """t23 #11: a reversed or too long period threw the page away for an error page whose
+    only way back dropped the filter; and a period of unpublished months said "too few
+    responses" in every cell and blamed too few units for not adjusting."""
+    org = await make_organization()
+    office = await make_office(organization=org)
+    await make_staff_user("carol", "carol-password-1", "admin", organization=org)
+    await staff.login("carol", "carol-password-1")
+    default = parse_filters({}, today())
+    for path in ("/dashboard", f"/dashboard/offices/{office}", "/dashboard/benchmark",
+                 "/dashboard/best"):  # fmt: skip
+        for period, reason in (("from=2026-10&to=2025-11", "bevor er beginnt"),
+                               ("from=2020-01&to=2025-11", "höchstens drei Jahre")):  # fmt: skip
+            answer = await staff.client.get(f"{path}?{period}&filter=language:ar&adjust=none")
+            assert answer.status_code == 400, path
+            page = answer.text
+            error = re.search(r'<p class="error period-error"[^>]*role="alert"[^>]*>([^<]*)', page)
+            assert error is not None and reason in error[1], path
+            assert 'data-testid="error-plain-page"' not in page
+            first, last = period.replace("from=", "").replace("to=", "").split("&")
+            assert f'value="{first}" pattern' in page and f'value="{last}" pattern' in page
+            assert page.count('aria-invalid="true" aria-describedby="period-error"') == 2
+            assert '<option value="language:ar" selected>' in page
+            assert '<option value="none" selected>' in page
+            shown = f"{default.first_month} – {default.last_month}"
+            assert re.search(r'data-testid="period">[^<]*' + shown, page), path
+    answer = await staff.client.get("/api/v1/results/overview?from=2026-10&to=2025-11")
+    assert answer.status_code == 400 and "before it starts" in answer.json()["detail"]
+    this_month = today().isoformat()[:7]
+    for path in ("/dashboard", f"/dashboard/offices/{office}"):
+        page = (await staff.client.get(f"{path}?from={this_month}&to={this_month}")).text
+        assert "noch nicht veröffentlicht" in page, path
+        assert "zu wenige Antworten" not in page, path
+        assert "Weniger als drei Einheiten" not in page, path
+    published = (await staff.client.get("/dashboard")).text
+    assert "zu wenige Antworten" in published and "noch nicht veröffentlicht" not in published
 
 
 async def test_the_count_table_equals_the_raw_answers_after_api_submissions(
@@ -692,6 +735,12 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     assert 'id="fig-funnel-data"' not in page.text
     assert 'data-testid="funnel-withheld"' in page.text
     assert "Punkte außerhalb des Trichters" not in page.text
+    # t23 #13: their one job centre was a lone dot and a flat funnel; now a sentence says so
+    assert 'data-testid="no-charts"' in page.text and "Jobcenter Kreis Nordheide" in page.text
+    assert 'id="fig-caterpillar-data"' not in page.text
+    offices_page = (await staff.client.get("/dashboard/benchmark")).text
+    assert 'id="fig-caterpillar-data"' in offices_page
+    assert 'data-testid="no-charts"' not in offices_page
     csv_text = (
         await staff.client.get(f"/dashboard/offices/{offices['Nordheide-Mitte']}/comparison.csv")
     ).content.decode("utf-8-sig")

@@ -45,8 +45,13 @@ def _cell(row: str, test_id: str) -> str:
     return row[start : row.index("</td>", start)]
 
 
+def _num(value: float, lang: str) -> str:
+    """A figure as the pages write it: a real minus sign (t23, 19)."""
+    return words.number(value, lang).replace("-", "\u2212")
+
+
 def _signed(value: float, lang: str) -> str:
-    return ("+" if round(value, 1) > 0 else "") + words.number(value, lang)
+    return ("+" if round(value, 1) > 0 else "") + _num(value, lang)
 
 
 RANK_TEST = {
@@ -108,8 +113,8 @@ async def test_each_overview_row_has_one_verdict_and_the_rank_test_only_as_a_nam
             assert shown.startswith(RANK_TEST[lang] + word), (where, shown)
             text = _text(cell)
             d = DIFFERENCE[lang].format(d=_signed(r["difference"], lang),
-                                        low=words.number(r["difference_low"], lang),
-                                        high=words.number(r["difference_high"], lang))  # fmt: skip
+                                        low=_num(r["difference_low"], lang),
+                                        high=_num(r["difference_high"], lang))  # fmt: skip
             assert d in text, (where, text)
             if r["forecast"]:
                 first = r["forecast"][0]
@@ -139,8 +144,8 @@ async def test_the_office_page_names_the_model_s_difference_and_keeps_the_rank_t
         assert block.count('class="verdict') == 1, "one badge: the model's"
         text = _text(block)
         d = DIFFERENCE[lang].format(d=_signed(better["difference"], lang),
-                                    low=words.number(better["difference_low"], lang),
-                                    high=words.number(better["difference_high"], lang))  # fmt: skip
+                                    low=_num(better["difference_low"], lang),
+                                    high=_num(better["difference_high"], lang))  # fmt: skip
         assert d in text, text
         assert RANK_TEST[lang] + RANK_WORDS[lang]["better"] in text, text
 
@@ -178,6 +183,28 @@ async def test_a_change_from_the_previous_period_is_said_in_words_on_both_pages(
         office = (await staff.client.get(path)).text
         line = office[office.index('<p data-testid="change">') :].split("</p>")[0]
         assert CHANGE_WORDS[lang][0] in _text(line), line
+
+
+async def test_the_pages_write_a_minus_sign_and_a_change_s_interval_like_the_others(
+    staff: StaffClient, demo: object
+) -> None:
+    """t23, 19: the change's interval was "[-3.7; 1.1]" beside intervals like "(59.7–62.7)",
+    and negative figures had a hyphen. Signed intervals read "(−3.7 to 1.1)" like the model's
+    difference and the NPS; the CSV and the API keep the hyphen a spreadsheet reads."""
+    await _as(staff, "network")
+    rows = (await staff.client.get("/api/v1/results/overview")).json()["rows"]
+    fell = next(r for r in rows if r["change"] is not None and r["change"] < 0)
+    page = (await staff.client.get("/dashboard?lang=en")).text
+    cell = _text(_cell(_row(page, fell["office"]), "change"))
+    low, high = _num(fell["change_low"], "en"), _num(fell["change_high"], "en")
+    shown = f"> \u2212{words.number(-fell['change'], 'en')} ({low} to {high}) "
+    assert shown in cell, (cell, shown)
+    table = _seen(page[page.index('data-testid="overview-table"') :].split("</table>")[0])
+    assert re.search(r"(?<![\w-])-\d", table) is None, "a hyphen for minus"
+    assert "\u2212" in table and "[" not in table
+    assert "square brackets" not in page
+    download = (await staff.client.get("/dashboard/overview.csv")).content.decode("utf-8-sig")
+    assert re.search(r";-\d", download) and "\u2212" not in download
 
 
 async def test_the_pages_say_why_a_question_can_count_more_answers_than_the_office(

@@ -831,6 +831,23 @@ async def test_a_kiosk_visit_without_javascript_leaves_nothing_for_back_or_reloa
     assert page.status_code == 200 and "visit" not in page.text
 
 
+async def test_a_kiosk_form_without_javascript_goes_back_to_the_start_after_ten_minutes(
+    client: Client,
+) -> None:
+    """t23 #20: without a script the kiosk form never cleared itself. It cannot see a touch,
+    so it goes back to the start after 10 minutes, not after the link's idle time (a slow
+    reader's answers); a personal link's form never does."""
+    link = await make_link(mode="kiosk")
+    survey = (await client.get(f"/k/{link.token}?lang=ar")).text
+    refresh = f'<noscript><meta http-equiv="refresh" content="600;url=/k/{link.token}"></noscript>'
+    assert refresh in survey
+    personal = await make_link()
+    assert 'http-equiv="refresh"' not in (await client.get(f"/s/{personal.token}")).text
+    # the script's warning before the idle reset: in the survey's language, 20 s before it
+    assert 'role="alertdialog"' in survey and "هل ما زلت هنا؟" in survey
+    assert 'data-kiosk-idle="60"' in survey and 'data-kiosk-warn="20"' in survey
+
+
 async def test_the_kiosk_service_worker_may_control_every_kiosk_page(client: Client) -> None:
     worker = await client.get("/k/sw.js")
     assert worker.status_code == 200

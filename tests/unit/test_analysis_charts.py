@@ -46,6 +46,30 @@ def test_it_draws_a_caterpillar_plot_without_offices_that_have_too_few_responses
     assert german.layout.xaxis.title.text.startswith("Zufriedenheitsindex (0–100)<br>")
 
 
+def test_the_benchmark_caterpillar_fits_its_axis_to_the_intervals_and_draws_the_average():
+    """t23 #13: it ran on 0–100 with no line at the value its colours compare with, so an
+    interval 2–12 points wide was a short stroke and whether it crossed the average was
+    guesswork."""
+    parts = _parts(CASES_TABLE, "office", False)
+    fig = benchmark_charts(parts, "en", translations("en", "staff").gettext)["caterpillar"]
+    shown = [
+        (x - minus, x + plus)
+        for t in fig["data"]
+        for x, minus, plus in zip(
+            t["x"], t["error_x"]["arrayminus"], t["error_x"]["array"], strict=True
+        )
+    ]
+    low, high = fig["layout"]["xaxis"]["range"]
+    assert low <= min(a for a, _ in shown) and high >= max(b for _, b in shown)
+    span = max(b for _, b in shown) - min(a for a, _ in shown)
+    assert high - low <= span + 2 * max(2, span / 10) + 2 and [low, high] != [0, 100]
+    (line,) = fig["layout"]["shapes"]
+    target = parts.funnel.target
+    assert line["x0"] == line["x1"] == target and line["showlegend"]
+    assert line["name"] == f"average of the offices: {target:.1f}"
+    assert low < target < high
+
+
 def test_it_draws_shrunken_estimates_as_a_caterpillar_too():
     fig = caterpillar(shrunken_indices(TABLE).index, lang="en")
     assert len(fig.data[0].x) == 4

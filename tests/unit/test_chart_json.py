@@ -13,7 +13,10 @@ trend's at the figure's bottom edge and `xaxis.automargin` (2026-11-29, `_below_
 the benchmark page's caterpillar names a shorter x-axis title for a phone in
 `layout.meta.short_titles` (2026-11-29, dashboard.js shows it where the title needs lines)
 and asks in `layout.meta.labels_above` for its office names above their rows where they would
-take much of its width (2026-11-29, dashboard.js: on a phone)."""
+take much of its width (2026-11-29, dashboard.js: on a phone), and every caterpillar's x axis
+spans its intervals and its line with a margin instead of 0–100, and the benchmark page's has a
+dashed line at the average its colours compare with, named in the legend with its value
+(2026-11-29, t23 #13: `index_range`, `_vline_legend`)."""
 
 from __future__ import annotations
 

@@ -35,6 +35,41 @@
     arm();
   }
 
+  // An unfinished survey left alone: `warn` seconds before the reset to the start, a dialog
+  // asks "Are you still there?" (focus on its Continue button). Any touch or key keeps the
+  // answers and starts the idle time again; the dialog covers the screen, so the tap that
+  // closes it never chooses an answer underneath.
+  function stillThere(seconds, warn) {
+    var box = document.getElementById("still-there");
+    if (!box || warn < 1 || warn >= seconds) { later(function () { go(start); }, seconds); return; }
+    var timer, before = null;
+    function close() {
+      box.hidden = true;
+      body.classList.remove("asking");
+      if (before && before.focus) before.focus({preventScroll: true});
+    }
+    function arm(event) {
+      clearTimeout(timer);
+      // (Enter or Space on Continue closes it by its click: a key that closed it at once
+      // would move the focus, and Space would then choose the answer focused before)
+      var button = event && box.contains(event.target) && /^(Enter| )$/.test(event.key);
+      if (!box.hidden && event && (event.type === "click" ||
+          event.type === "keydown" && !button)) close();
+      timer = setTimeout(function () {
+        before = document.activeElement;
+        box.hidden = false;
+        body.classList.add("asking");
+        box.querySelector("button").focus({preventScroll: true});
+        timer = setTimeout(function () { go(start); }, warn * 1000);
+      }, (seconds - warn) * 1000);
+    }
+    ["pointerdown", "touchstart", "keydown", "input", "wheel", "scroll"].forEach(function (e) {
+      document.addEventListener(e, arm, {capture: true, passive: true});
+    });
+    box.addEventListener("click", function (event) { event.stopPropagation(); arm(event); });
+    arm();
+  }
+
   // Nothing of a previous client: no history entries, no restored pages or form state.
   window.addEventListener("pageshow", function (event) { if (event.persisted) go(start); });
   document.addEventListener("click", function (event) {
@@ -165,7 +200,7 @@
   }
   // the submission id is made here, so two clients of one cached page never share one
   if (window.crypto && crypto.getRandomValues) form.elements.submission_id.value = uuid();
-  if (idle) later(function () { go(start); }, idle);
+  if (idle) stillThere(idle, parseInt(body.getAttribute("data-kiosk-warn") || "0", 10));
   form.addEventListener("submit", function (event) {
     if (!window.indexedDB || !window.Promise) return;  // the plain form POST does it
     window.resonanzSend(form, event, function (payload) {
