@@ -782,7 +782,7 @@ def _screened(
     index = phi.astype(np.intp)
     _phi_table().take(index, out=phi, mode="clip")
     phi *= weight
-    den, over, part = (weight @ np.stack([trap, trap * d1, trap * d0], axis=1)).T
+    den, over, part = weight @ trap, weight @ (trap * d1), weight @ (trap * d0)
     prob = (phi @ trap) / den
     diff = (over * ys + part) / den
     slack = 1e-4 * (np.abs(ys) * float(np.abs(d1).max()) + float(np.abs(d0).max())) + 1e-9

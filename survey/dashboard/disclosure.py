@@ -871,21 +871,37 @@ def retarget_rows(counts: np.ndarray, levels: Sequence[float], means: Sequence[f
     moves = np.array([round((m * totals[r] - float(w @ lv)) / step)
                       for r, m, w in zip(live, mean, whole, strict=True)])  # fmt: skip
     remaining = np.minimum(np.abs(moves), total.astype(np.int64) * len(lv))
-    up = moves > 0
-    while True:
-        active = np.flatnonzero(remaining > 0)
-        if not active.size:
-            break
-        w, over = whole[active], whole[active] - share[active]
-        rising = np.where(w[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf).argmax(axis=1)
-        falling = np.where(w[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf).argmax(axis=1)
-        going_up = up[active]
-        source = np.where(going_up, rising, falling + 1)
-        target = np.where(going_up, rising + 1, falling)
-        whole[active, source] -= 1
-        whole[active, target] += 1
-        remaining[active] -= 1
+    for row in np.flatnonzero(remaining > 0).tolist():
+        whole[row] = _moved(whole[row].tolist(), share[row].tolist(), int(remaining[row]),
+                            bool(moves[row] > 0))  # fmt: skip
     out[live] = whole
+    return out
+
+
+def _moved(out: list[float], share: list[float], count: int, up: bool) -> list[float]:
+    """`retarget`'s `count` single moves of one row (up: from level l to l + 1), in plain
+    floats: the same arithmetic (over = out − share, gain = the difference of two neighbours'
+    over) and the same choice (the first largest gain among the levels that hold an answer;
+    the first level when none does, as numpy's argmax of −inf), a few times faster than
+    numpy on 17 levels."""
+    pairs = range(len(out) - 1)
+    for _ in range(count):
+        over = [o - s for o, s in zip(out, share, strict=True)]
+        best, at = -math.inf, 0
+        if up:
+            for level in pairs:
+                if out[level] > 0:
+                    gain = over[level] - over[level + 1]
+                    if gain > best:
+                        best, at = gain, level
+            out[at], out[at + 1] = out[at] - 1, out[at + 1] + 1
+        else:
+            for level in pairs:
+                if out[level + 1] > 0:
+                    gain = over[level + 1] - over[level]
+                    if gain > best:
+                        best, at = gain, level
+            out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
     return out
 
 
