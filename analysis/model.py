@@ -672,7 +672,7 @@ def _power_curve(
         if open_.any():
             prob, diff = _verdict_draws(vs, ys[open_], t2, big_w, big_s, big_t, big_l, trap, sign)
             verdicts += int(np.count_nonzero((prob >= tail) & (diff >= min_difference)))
-        return verdicts / draws
+        return verdicts / draws if draws else math.nan  # no draws: no power (as np.mean gave)
 
     return power
 
@@ -744,10 +744,32 @@ def _screen(
     decided only when the screened values lie SCREEN_MARGIN (five times that) or
     10⁻⁴·max|θ − μ| beyond the bounds (tests/unit/test_analysis_power_speed.py checks the
     errors and the decisions on the bench's and random figures)."""
+    if _rounding(vs, ys, t2, big_w, big_s, big_t) > SCREEN_ROUNDING:
+        return np.zeros(ys.shape[0], dtype=bool), np.ones(ys.shape[0], dtype=bool)
     prob, diff, slack = _screened(vs, ys, t2, big_w, big_s, big_t, big_l, trap, sign, work)
     sure = (prob >= tail + SCREEN_MARGIN) & (diff >= min_difference + slack)
     out = (prob < tail - SCREEN_MARGIN) | (diff < min_difference - slack)
     return sure, ~(sure | out)
+
+
+SCREEN_ROUNDING = 1e-5
+"""`_screen` decides no draw when the log posteriors' rounding (`_rounding`) may exceed this."""
+
+
+def _rounding(
+    vs: float, ys: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray,
+    big_t: FloatArray,
+) -> float:  # fmt: skip
+    """A generous bound of how far the screen's and `_verdict_draws`' log posteriors can
+    differ by rounding alone (r26): both subtract terms of the size of T + S²/Σw + w·y²
+    (about ½Σy²/v of the offices) that nearly cancel, each in its own order of operations,
+    so each is off by a few units of 2⁻⁵² of that size; 64 of them here. Below
+    SCREEN_ROUNDING it moves a screened P by under 10⁻⁴, inside the margin; above it (tiny
+    variances: σ near 0 with very many responses), every draw is worked out exactly."""
+    ws = 1.0 / (vs + t2)
+    y2 = float(np.max(ys * ys)) if ys.size else 0.0
+    size = np.abs(big_t) + big_s * big_s / (big_w + ws) + ws * y2
+    return 64.0 * 2.0**-52 * float(np.max(size))
 
 
 def _screened(

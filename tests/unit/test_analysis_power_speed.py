@@ -183,6 +183,41 @@ def test_the_screen_errs_less_than_its_margin_and_leaves_few_draws_open(monkeypa
     assert seen["open"] < 0.05 * seen["all"], seen
 
 
+def test_with_tiny_variances_the_screen_leaves_every_draw_to_the_exact_step(monkeypatch) -> None:
+    """r26: 20 offices of 50,000 responses all in the index's top class but one answer: the
+    quadratic's terms cancel to rounding error of about 2⁻⁵²·Σy²/v, beyond the margin (the
+    screened P of a draw was 0.9739 where the exact one is 0.97506), so the screen would
+    have counted a verdict draw as none; now it decides nothing there."""
+    import math
+
+    import analysis.model as model
+    from survey.dashboard.disclosure import INDEX_LEVELS
+
+    counts = np.zeros((20, len(INDEX_LEVELS)))
+    counts[:, -1] = 50_000
+    counts[5, -2], counts[5, -1] = 1, 49_999
+    table = CountTable([f"o{i}" for i in range(20)], list(INDEX_LEVELS), counts)
+    _, y, v, sigma = model.index_estimates(table)
+    t2, big_w, big_s, big_t, big_l, trap, z, mu = model._others(y.tobytes(), v.tobytes(), 0,
+                                                                2000, 0)  # fmt: skip
+    vs = sigma**2 / 2
+    ys = np.array([100.07072])
+    prob, _ = _verdict_draws(vs, ys, t2, big_w, big_s, big_t, big_l, trap, 1.0)
+    assert prob[0] >= 0.975, "the exact step gives this draw the verdict"
+    sure, open_ = model._screen(vs, ys, t2, big_w, big_s, big_t, big_l, trap, 1.0, 0.975, 0.0)
+    assert open_.all() and not sure.any()
+    delta = 100.07072 - float(mu[0]) - math.sqrt(vs) * float(z[0])
+    screened = verdict_power(y, v, 0, delta, [2], sigma=sigma, draws=2000)
+    monkeypatch.setattr(
+        model, "_screen", lambda *a, **k: (np.zeros(a[1].size, bool), np.ones(a[1].size, bool))
+    )
+    assert screened.tolist() == verdict_power(y, v, 0, delta, [2], sigma=sigma, draws=2000).tolist()
+
+
+def test_no_draws_give_no_power_rather_than_an_error() -> None:
+    assert np.isnan(verdict_power(Y, V, 0, 5.0, [10], sigma=20.0, draws=0)).all()
+
+
 def test_a_step_on_some_draws_gives_the_bits_of_the_same_draws_in_a_step_on_all() -> None:
     rng = np.random.default_rng(4)
     t2 = np.linspace(0.0, 12.0, 120) ** 2
