@@ -175,8 +175,9 @@ async def _pause(started: float, share: bool) -> None:
 
 
 async def warm(state: State, *, controls: bool = True) -> int:
-    """Work out the default views of every comparison group, then (`controls`) the other
-    views its pages' controls offer for the default period; returns how many."""
+    """Work out the default views of every comparison group, then those of every other set
+    of offices users see (`staff_scopes`), then (`controls`) the other views the
+    coordinators' pages' controls offer for the default period; returns how many."""
     settings: Settings = state.settings
     on = publication_day(settings)
     default, published = parse_filters({}, on), published_through(on)
