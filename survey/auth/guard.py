@@ -69,7 +69,7 @@ def read_session(secret: str, value: str | None, now: float | None = None) -> Se
     if not value or value.count(".") != 4:
         return None
     body, _, mac = value.rpartition(".")
-    if not hmac.compare_digest(mac, _mac(secret, "session|" + body)):
+    if not same(mac, _mac(secret, "session|" + body)):
         return None
     user, epoch, expires, nonce = body.split(".")
     if not (user.isdigit() and epoch.isdigit() and expires.isdigit()):
@@ -84,9 +84,13 @@ def csrf_token(secret: str, nonce: str) -> str:
 
 
 def csrf_ok(secret: str, nonce: str | None, given: str | None) -> bool:
-    return bool(nonce and given) and hmac.compare_digest(
-        csrf_token(secret, nonce or ""), given or ""
-    )
+    return bool(nonce and given) and same(csrf_token(secret, nonce or ""), given or "")
+
+
+def same(a: str, b: str) -> bool:
+    """`hmac.compare_digest` of two texts as UTF-8 bytes: on `str` it raises TypeError for
+    any non-ASCII character, which a cookie or form field can carry (r27: a 500)."""
+    return hmac.compare_digest(a.encode(), b.encode())
 
 
 def hash_token(token: str) -> str:
@@ -166,7 +170,7 @@ def read_done(
         return None
     body, _, mac = value.rpartition(".")
     name, expires = body.split(".")
-    if not hmac.compare_digest(mac, _mac(secret, f"done|{what}|{body}")) or not expires.isdigit():
+    if not same(mac, _mac(secret, f"done|{what}|{body}")) or not expires.isdigit():
         return None
     if int(expires) < (now or time.time()):
         return None

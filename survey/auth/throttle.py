@@ -49,7 +49,7 @@ def device_of(secret: str, value: str | None, user_id: int) -> str | None:
     if not value or value.count(".") != 2:
         return None
     body, _, mac = value.rpartition(".")
-    if not hmac.compare_digest(mac, _mac(secret, "device|" + body)):
+    if not hmac.compare_digest(mac.encode(), _mac(secret, "device|" + body).encode()):
         return None
     owner, device = body.split(".")
     return device if owner == str(user_id) else None

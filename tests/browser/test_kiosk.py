@@ -193,6 +193,13 @@ def test_a_half_filled_survey_asks_are_you_still_there_before_it_is_cleared(
     assert page.locator("input:checked").count() == 1, "the tap chose nothing underneath"
     page.clock.run_for(39_000)
     assert dialog.is_hidden(), "the idle time starts again"
+    page.clock.run_for(2_000)
+    assert dialog.is_visible()
+    page.mouse.move(20, 20)
+    page.mouse.wheel(0, 300)  # r27: a scroll left it showing and silently restarted the wait
+    dialog.wait_for(state="hidden")
+    page.clock.run_for(39_000)
+    assert dialog.is_hidden(), "a scroll is someone there: the idle time starts again"
     page.clock.run_for(22_000)
     kiosk.wait_for_start()
     assert page.locator("input:checked").count() == 0

@@ -115,6 +115,31 @@ async def test_it_refuses_forms_without_a_valid_csrf_token(staff: StaffClient) -
     assert (await staff.client.get("/dashboard")).status_code == 200
 
 
+async def test_non_ascii_cookies_and_csrf_tokens_are_refused_not_a_500(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """r27: hmac.compare_digest on str raises TypeError for a non-ASCII character, so an
+    "ä" in the session, done or device cookie or in a form's csrf_token gave a 500."""
+    await _user()
+    await staff.login("alice", PASSWORD)
+    session = client.cookies.get(guard.SESSION_COOKIE) or ""
+    signed_in = await client.get("/account")
+    assert signed_in.status_code == 200
+    for path, cookie in (
+        ("/account?done=password", f"{guard.SESSION_COOKIE}={session}; {guard.DONE_COOKIE}=a.1.ä"),
+        ("/login?done=password", f"{guard.DONE_COOKIE}=a.1.ä"),
+        ("/dashboard", f"{guard.SESSION_COOKIE}=3.1.1796004343.x.ä"),
+    ):
+        async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as bare:
+            answer = await bare.get(path, headers={"cookie": cookie.encode()})
+        assert answer.status_code in (200, 303), (path, answer.status_code, answer.text[:300])
+    for path in ("/login", "/account/password", "/logout"):
+        refused = await client.post(path, data={"csrf_token": "ä", "username": "alice"})
+        assert refused.status_code == 403, (path, refused.status_code, refused.text[:300])
+    assert guard.read_done("secret", "a.1.ä") is None
+    assert not guard.csrf_ok("secret", "nonce", "ä")
+
+
 async def test_it_signs_out_and_switches_the_language(staff: StaffClient) -> None:
     await _user()
     await staff.login("alice", PASSWORD)

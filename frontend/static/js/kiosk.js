@@ -49,12 +49,17 @@
       if (before && before.focus) before.focus({preventScroll: true});
     }
     function arm(event) {
-      clearTimeout(timer);
       // (Enter or Space on Continue closes it by its click: a key that closed it at once
       // would move the focus, and Space would then choose the answer focused before)
       var button = event && box.contains(event.target) && /^(Enter| )$/.test(event.key);
-      if (!box.hidden && event && (event.type === "click" ||
-          event.type === "keydown" && !button)) close();
+      if (!box.hidden && event) {
+        // open: a click, a key or a scroll closes it; a touch or pointer press waits for its
+        // click (so the countdown is neither left showing nor silently restarted)
+        if (event.type === "click" || event.type === "wheel" || event.type === "scroll" ||
+            event.type === "keydown" && !button) close();
+        else return;
+      }
+      clearTimeout(timer);
       timer = setTimeout(function () {
         before = document.activeElement;
         box.hidden = false;
