@@ -253,8 +253,17 @@ def readable(
     return value
 
 
-def key_name(key: str, gettext: Callable[[str], str]) -> str:
-    return gettext(DETAIL_KEYS[key]) if key in DETAIL_KEYS else key
+KEYS_OF_ACTIONS = {
+    ("password_reset", "target"): N_("user"),
+    ("user_unlocked", "target"): N_("user"),
+}
+"""Detail keys that mean something else in some actions (r27: a reset's `target` is the user
+it was for, not a steering target, "Zielwert")."""
+
+
+def key_name(key: str, gettext: Callable[[str], str], action: str = "") -> str:
+    name = KEYS_OF_ACTIONS.get((action, key)) or DETAIL_KEYS.get(key)
+    return gettext(name) if name else key
 
 
 def action_name(code: str, gettext: Callable[[str], str]) -> str:

@@ -1080,7 +1080,7 @@ class ManagePagesController(Controller):
             limit=audit.PAGE_SIZE,
             actions=audit.action_choices(gettext, filters["action"]),
             action_name=lambda code: audit.action_name(code, gettext),
-            key_name=lambda key: audit.key_name(key, gettext),
+            key_name=lambda key, action="": audit.key_name(key, gettext, action),
             readable=lambda value, key=None: audit.readable(value, gettext, key),
         )
 

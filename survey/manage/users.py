@@ -306,13 +306,19 @@ def _org_of(user: UserOut) -> int | None:
 
 
 async def reset_password(actor: Actor, user_id: int, base_url: str) -> SetPasswordLink:
-    """The old password stops working, every session ends, and a one-time link is shown."""
+    """The old password stops working, every session ends, the user's API tokens are revoked
+    (an administrator resets a password when someone else may know it, and a token they
+    made with it would outlive the reset; r27), and a one-time link is shown."""
     target = await require_user(actor, user_id)
     async with _db().transaction():
         await User.update({User.password_hash: _unusable_hash()}).where(User.id == user_id)
         await end_sessions(user_id)
+        active = ApiToken.user == user_id, ApiToken.revoked.eq(False)
+        revoked = await ApiToken.count().where(*active)
+        await ApiToken.update({ApiToken.revoked: True}).where(*active)
         token, expires = await _new_invitation(user_id)
-        await audit.record(actor, "password_reset", _org_of(target), target=target.username)
+        await audit.record(actor, "password_reset", _org_of(target), target=target.username,
+                           tokens_revoked=revoked)  # fmt: skip
     return SetPasswordLink(
         user=target, set_password_url=set_password_url(base_url, token), expires_at=expires
     )

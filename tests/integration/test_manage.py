@@ -459,9 +459,22 @@ async def test_users_invite_reset_unlock_deactivate_and_the_last_admin_stays(
         assert (
             await _api(staff, "PATCH", f"/api/v1/users/{user_id}", {"active": True})
         ).status_code == 204
+        assert (await other.get("/api/v1/tokens", headers=bearer)).status_code == 200
         reset = await _api(staff, "POST", f"/api/v1/users/{user_id}/password-reset")
         assert reset.status_code == 201
         assert (await newbie.login("neu", PASSWORD)).status_code == 401, "the old password stops"
+        other.cookies.clear()
+        assert (await other.get("/api/v1/tokens", headers=bearer)).status_code == 401, (
+            "and so does a token made with it (r27)"
+        )
+        logged = await AuditLog.select(AuditLog.detail).where(AuditLog.action == "password_reset")
+        assert [audit_detail(r["detail"]).get("tokens_revoked") for r in logged] == [1]
+
+
+def audit_detail(raw: Any) -> dict[str, Any]:
+    import json
+
+    return raw if isinstance(raw, dict) else json.loads(str(raw))
 
 
 def _in_an_hour() -> Any:
@@ -644,6 +657,12 @@ async def test_the_audit_log_shows_typed_names_as_typed_even_when_they_equal_our
     assert ": office trend;" in detail[0] and ": none;" in detail[0], detail[0]
     assert "Standort, Verlauf" not in detail[0] and "Kommentare" not in detail[0], detail[0]
     assert "über: Seite" in detail[0], "our own words are still translated"
+    await AuditLog(at=dt.datetime(2026, 4, 2, 10, tzinfo=dt.UTC), username="admin.a",
+                   action="password_reset", organization=world.ids["a"],
+                   detail={"target": "leitung.ost", "tokens_revoked": 1}).save()  # fmt: skip
+    reset = await staff.client.get("/manage/audit?lang=de&action=password_reset")
+    assert "Benutzer: leitung.ost" in reset.text, "r27: a reset's target is its user"
+    assert "Zielwert" not in reset.text.split('data-testid="audit-row"', 1)[1]
 
 
 async def test_the_coordinator_creates_and_removes_member_job_centres(
