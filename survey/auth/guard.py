@@ -255,8 +255,10 @@ def staff_locale(request: Request[Any, Any, Any], scope: Scope | None = None) ->
 
 
 def page_context(
-    request: Request[Any, Any, Any], scope: Scope | None, locale: str
+    request: Request[Any, Any, Any], scope: Scope | None, locale: str, drop: tuple[str, ...] = ()
 ) -> dict[str, Any]:
+    """What every staff page's template uses; `drop`: query parameters the main navigation
+    does not carry on (a period the page could not show)."""
     gettext = translations(locale, "staff").gettext
     return {
         "_": gettext,
@@ -269,7 +271,11 @@ def page_context(
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "query": dict(request.query_params),
         "keep": urlencode(
-            {k: v for k, v in request.query_params.items() if k in KEPT and v and len(v) < 40}
+            {
+                k: v
+                for k, v in request.query_params.items()
+                if k in KEPT and k not in drop and v and len(v) < 40
+            }
         ),
         "languages": [("de", "Deutsch"), ("en", "English")],
     }

@@ -257,6 +257,11 @@ async def provide_filters(
     return parse_filters(params, publication_day(state.settings))
 
 
+TYPED_MAX = 20
+"""At most this much of a From or To that could not be shown is shown again in its box (a
+month is 7 characters, a date 10; r27 sent 60 kB)."""
+
+
 class AskedPeriod(msgspec.Struct, frozen=True):
     """A page's period that could not be shown: the reason and the From and To as typed."""
 
@@ -288,7 +293,8 @@ async def provide_page_filters(
     try:
         return parse_filters(params, on)
     except PeriodError as exc:
-        request.state.asked_period = AskedPeriod(exc, date_from or "", date_to or "")
+        typed = [(month or "")[:TYPED_MAX] for month in (date_from, date_to)]  # shown again
+        request.state.asked_period = AskedPeriod(exc, typed[0], typed[1])
         return parse_filters(params | {"from": None, "to": None}, on)
 
 

@@ -890,7 +890,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
 
     query = filter_query(filters)
     asked = asked_period(request)
-    return guard.page_context(request, staff, locale) | {
+    return guard.page_context(request, staff, locale, () if asked is None else ("from", "to")) | {
         "_": gettext,
         "period_error": None if asked is None else in_words(asked.error, gettext),
         "asked_period": asked,

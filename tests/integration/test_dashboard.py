@@ -457,6 +457,12 @@ async def test_a_wrong_period_is_shown_at_the_filter_form_keeping_the_other_choi
             assert '<option value="none" selected>' in page
             shown = f"{default.first_month} – {default.last_month}"
             assert re.search(r'data-testid="period">[^<]*' + shown, page), path
+            nav = re.search(r'<nav aria-label="[^"]*">.*?</nav>', page, re.S)
+            assert nav and "filter=language" in nav[0] and "from=" not in nav[0], (
+                "r27: the menu led to the wrong period again"
+            )
+    long = await staff.client.get("/dashboard?from=" + "9" * 60_000)
+    assert long.status_code == 400 and len(long.text) < 100_000, "r27: 60 kB typed, 210 kB shown"
     answer = await staff.client.get("/api/v1/results/overview?from=2026-10&to=2025-11")
     assert answer.status_code == 400 and "before it starts" in answer.json()["detail"]
     this_month = today().isoformat()[:7]
