@@ -34,7 +34,7 @@ import numpy as np
 
 from analysis import Adjustment, adjust_from_margins
 from survey.dashboard import queries
-from survey.dashboard.cache import once
+from survey.dashboard.cache import once, worked_out
 from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, perturbed_cells
 from survey.dashboard.schemas import Filters, MixAdjustment
 from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
@@ -149,7 +149,6 @@ async def group_mix(
     tables' grids). The tables and the cross-tab are independent of each other: they are
     read at once (on a cold view, ten count statements and the cross-tab's). `read_mix`:
     `queries.mix_rows`, or the same from what the process holds (`rolled_counts.mix_rows`)."""
-    groups = [[o] for o in offices]
     views = [
         *(("service_type", "service_type", v) for v in SERVICE_TYPES),
         *(("language", "locale", v) for v in GERMAN),
@@ -162,6 +161,16 @@ async def group_mix(
         ),
         _mix_rows(offices, done, months, published, read_mix),
     )
+    return await worked_out(_mix_of, tables, rows, offices, months, views)
+
+
+def _mix_of(
+    tables: Sequence[ProtectedTable], rows: Sequence[queries.MixRow], offices: Sequence[int],
+    months: list[str], views: Sequence[tuple[str, str, str]],
+) -> Mix:  # fmt: skip
+    """`group_mix`'s figures from what it read: pure CPU (the tables' protection, their
+    margins, the cross-tab's perturbation), so it runs in a worker thread (`worked_out`)."""
+    groups = [[o] for o in offices]
     table = tables[0]
     totals = table.matrix(INDEX_ITEM, groups, months)
     margins: dict[str, dict[str, np.ndarray]] = {"service_type": {}, "language": {}, "mode": {}}

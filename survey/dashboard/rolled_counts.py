@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from survey.dashboard import queries
-from survey.dashboard.cache import BoundedCache, once
+from survey.dashboard.cache import BoundedCache, once, worked_out
 from survey.dashboard.queries import (
     RESPONSES,
     CountColumns,
@@ -279,6 +279,12 @@ async def _load(group: tuple[int, ...], through: dt.date) -> Held | None:
     rows = await queries._tuples(sql, [through, *group, queries.ROLLED])
     if not rows or len(rows) > MAX_ROWS:
         return None
+    return await worked_out(_held, rows, through)
+
+
+def _held(rows: Sequence[Sequence[Any]], through: dt.date) -> Held:
+    """`_load`'s arrays from its rows: pure CPU (about 0.6 s at a million responses), so it
+    runs in a worker thread (`worked_out`)."""
     found: dict[str, int] = {}
     kind_no = np.array([found.setdefault(r[0], len(found)) for r in rows], dtype=np.int64)
     place_at, value, n, key_sum = (
