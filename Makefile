@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # the suite runs in three processes (pytest-xdist) on the two cores: much of it waits for a
 # browser, a server it started or PostgreSQL, and a third process fills those waits
-# (2026-11-29, fresh clone at load 3-5: 313 s with two, 280 s with three);
-# TEST_WORKERS=0 runs it in this one
+# (2026-11-29, fresh clone at load 3-5: 313 s with two, 280 s with three; again after the
+# headless shell and ONE_ENGINE, CPU counted whole: two 715 s of CPU and 14.7 min wall at a
+# median load of 8, three 736 s and 11.3 min at 9); TEST_WORKERS=0 runs it in this one
 TEST_WORKERS ?= 3
 # --maxschedchunk 2: each process is handed two tests at a time, in the suite's order (long
 # files first, browser tests last). By default the first hand-out is a block of a quarter of
