@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # the suite runs in three processes (pytest-xdist) on the two cores: much of it waits for a
 # browser, a server it started or PostgreSQL, and a third process fills those waits
-# (2026-11-29, fresh clone at load 3-5: 313 s with two, 280 s with three);
-# TEST_WORKERS=0 runs it in this one
+# (2026-11-29, fresh clone at load 3-5: 313 s with two, 280 s with three; again after the
+# headless shell and ONE_ENGINE, CPU counted whole: two 715 s of CPU and 14.7 min wall at a
+# median load of 8, three 736 s and 11.3 min at 9); TEST_WORKERS=0 runs it in this one
 TEST_WORKERS ?= 3
 # --maxschedchunk 2: each process is handed two tests at a time, in the suite's order (long
 # files first, browser tests last). By default the first hand-out is a block of a quarter of
@@ -21,11 +22,18 @@ SCHEDULE := --maxschedchunk 2
 # three workers: 663 s, then 604 s after the schema fuzz's coverage phase moved to -m slow
 # (fuzz 68 -> 36 s), the demo database kept the coordinator's overview (a server's first
 # view 3.6 -> 0.6 s) and screenshots were kept only with RESONANZ_TEST_ARTIFACTS. Wall at
-# that load 19.5 and 18.1 min (not comparable with a quiet machine). Chromium's processes
-# took a further ~250 s (read from /proc before each worker's browser closed), of which the
-# 604 s hold only about half: it is the largest single cost left, with the workers' own
-# 330 s (integration tests 272 s; the SQLite variants of the engine pairs 157 s, the
-# PostgreSQL ones 80 s).
+# that load 19.5 and 18.1 min (not comparable with a quiet machine).
+# `/usr/bin/time` misses most of Chromium's CPU (its renderers are not reaped by a process it
+# waits for). Counted whole (make test under a child subreaper that reaps every process of
+# the tree; PostgreSQL's server from its postmaster's /proc counters, a cluster of its own;
+# docs/testing.md), three workers, 2026-11-29: 800 s of the tree (Chromium 260 s of it) and
+# 75 s of PostgreSQL, 875 s, wall 16.5 min at load 7-17; then 689 s and 47 s, 736 s, wall
+# 11.3 min at load 8-13, after the browser tests moved to Chromium's headless shell
+# (Chromium 260 -> 135 s) and the tests that prove nothing about SQL or storage to SQLite
+# only (ONE_ENGINE; PostgreSQL's server 75 -> 47 s). What is left of the 736 s: the test
+# processes' own ~390 s, what they start besides Chromium (the CLI, the schema fuzz's `st`,
+# the crash tests' and the browser tests' servers) ~165 s, Chromium 135 s, PostgreSQL 47 s.
+# `bench/suite_cpu.py make test` prints the tree's figure.
 
 # The plotly.js partial bundle the dashboards serve (traces bar, pie, scatter), pinned by
 # version and by the SHA-256 of the npm tarball; `make plotly` fetches it again and writes its

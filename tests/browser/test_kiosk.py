@@ -428,6 +428,8 @@ def test_without_javascript_back_after_the_reset_finds_no_page_kept_of_the_last_
     client had left it, in Arabic with their answer chosen, without asking the server. The
     thank-you page now goes back to /k/<token>/next, whose Clear-Site-Data empties that
     cache, so Back asks the server, which answers as in the test above."""
+    # the desktop browser itself (`chromium`), not the headless shell the other tests use:
+    # the back-forward cache this is about is the desktop browser's
     kept = browser.browser_type.launch(
         executable_path=chromium_path(),
         args=CHROMIUM_ARGS,

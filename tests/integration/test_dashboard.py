@@ -33,7 +33,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import SECRET, StaffClient
+from tests.conftest import ONE_ENGINE, SECRET, StaffClient
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}
@@ -136,6 +136,7 @@ async def test_it_walks_every_role_over_every_dashboard_route(
                 assert WORSE_OFFICE not in answer.text and "Nordheide-Ost" not in answer.text
 
 
+@ONE_ENGINE
 async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
     staff: StaffClient, demo: object
 ) -> None:
@@ -246,6 +247,7 @@ def _model_verdicts_on(page: str) -> dict[str, str]:
     return dict(rows)
 
 
+@ONE_ENGINE
 async def test_its_verdict_funnel_shrunken_index_and_ranks_never_contradict_each_other(
     staff: StaffClient, demo: object
 ) -> None:
@@ -387,6 +389,7 @@ GERMAN_REASONS = {
 PERIOD_REASONS = {reason for query, reason in BAD_FILTERS if "from=" in query or "to=" in query}
 
 
+@ONE_ENGINE
 async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
     staff: StaffClient,
 ) -> None:
@@ -640,6 +643,7 @@ async def test_the_migration_to_index_classes_keeps_every_count(
     assert after == made
 
 
+@ONE_ENGINE
 async def test_it_documents_the_results_api_in_openapi(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/schema/openapi.json")).json()
     for path in ("/api/v1/results/overview", "/api/v1/results/benchmark",
@@ -755,6 +759,7 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
     assert network_row[-1].startswith("zurückgehalten: "), "the status says why cells are empty"
 
 
+@ONE_ENGINE
 async def test_it_labels_the_answers_to_each_question_with_the_words_of_its_own_scale(
     staff: StaffClient, demo: object
 ) -> None:

@@ -14,7 +14,9 @@ from typing import Any
 from survey.dashboard import words
 from survey.demo import BETTER_OFFICE, DEMO_USERS, IMPROVED_OFFICE
 from survey.i18n import translations
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
+
+pytestmark = ONE_ENGINE  # the pages' words: the same on both engines (docs/testing.md)
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}

@@ -6,6 +6,10 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import ONE_ENGINE
+
+pytestmark = ONE_ENGINE  # the schema Litestar generates: no query (docs/testing.md)
+
 
 async def _schema(client: httpx.AsyncClient) -> dict[str, Any]:
     answer = await client.get("/schema/openapi.json")
