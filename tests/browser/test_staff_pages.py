@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import DemoServer
 from tests.browser.pages import StaffPages
@@ -50,6 +51,9 @@ CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-figure]')]
 CHARTS_FIT = """() => [...document.querySelectorAll('[data-figure] .main-svg')]
     .every(s => s.getBoundingClientRect().width
                 <= s.closest('[data-figure]').getBoundingClientRect().width + 1)"""
+CHART_WIDTHS = """() => [...document.querySelectorAll('[data-figure] .main-svg')]
+    .map(s => [s.closest('[data-figure]').dataset.figure, s.getBoundingClientRect().width,
+               s.closest('[data-figure]').getBoundingClientRect().width])"""
 HELP_ANCHORS = """() => [...document.querySelectorAll('a.help-link')]
     .map(a => new URL(a.href).hash.slice(1))"""
 checked: set[str] = set()
@@ -105,7 +109,11 @@ def test_every_staff_page_fits_every_width_in_both_languages_and_is_axe_clean(
                     found += _violations(axe, page, f"{role} {path} {lang}")
                 for width, height in WIDTHS:
                     page.set_viewport_size({"width": width, "height": height})
-                    page.wait_for_function(CHARTS_FIT, timeout=5000)
+                    try:  # plotly redraws on the resize: under load that can take seconds
+                        page.wait_for_function(CHARTS_FIT, timeout=20_000)
+                    except PlaywrightTimeout:
+                        widths = page.evaluate(CHART_WIDTHS)
+                        wide.append(f"{path} ({lang}): charts at {width} px: {widths}")
                     scroll = page.evaluate("document.documentElement.scrollWidth")
                     if scroll > width:
                         wide.append(f"{path} ({lang}) is {scroll} px wide at {width} px")
