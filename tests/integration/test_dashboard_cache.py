@@ -305,16 +305,8 @@ async def test_after_the_warming_the_default_views_are_the_last_to_leave_a_full_
     the default views last; a coordinator's default overview and office page then come from
     the process cache, without reading the kept rows."""
     from survey.dashboard.cache import BoundedCache
-    from survey.tables import Membership
 
-    network = await make_network()
-    org = await make_organization(network=network)
-    offices = [await make_office(organization=org) for _ in range(2)]
-    for office in offices:
-        link = await make_link(office)
-        await make_responses(app.state.engine, link, [FULL_ANSWERS] * 12, when=in_closed_month())
-    user = await make_staff_user("nora", "nora-password-1", "network")
-    await Membership.update({Membership.network: network}).where(Membership.user == user)
+    offices = await _network_of_two(app)
     await staff.login("nora", "nora-password-1")
     monkeypatch.setattr(warm_module, "SHARE", 0.0)
     monkeypatch.setattr(warm_module, "LOCALES", ("de",))
