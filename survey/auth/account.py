@@ -22,7 +22,7 @@ from survey.auth import guard, queries, throttle
 from survey.auth.passwords import hash_password, password_problem, verify_password
 from survey.errors import Invalid, TooManyRequests
 from survey.i18n import N_
-from survey.tables import ApiToken, User
+from survey.tables import User
 
 CURRENT_WRONG = N_("The current password is wrong.")
 CHANGE_LOCKED = N_(
@@ -35,12 +35,6 @@ DIFFERENT = N_("The two passwords differ.")
 
 def throttle_key(user_id: int) -> str:
     return f"c:{user_id}"
-
-
-async def active_tokens(user_id: int) -> int:
-    """How many API tokens of the user are not revoked (expired ones included: revoking
-    them does no harm, and the form's count matches the tokens page's list)."""
-    return int(await ApiToken.count().where(ApiToken.user == user_id, ApiToken.revoked.eq(False)))
 
 
 async def change_password(
@@ -80,12 +74,7 @@ async def change_password(
     async with User._meta.db.transaction():
         await User.update({User.password_hash: password_hash}).where(User.id == user_id)
         await queries.end_sessions(user_id)
-        revoked = 0
-        if revoke_tokens:
-            revoked = await active_tokens(user_id)
-            await ApiToken.update({ApiToken.revoked: True}).where(
-                ApiToken.user == user_id, ApiToken.revoked.eq(False)
-            )
+        revoked = await queries.revoke_tokens(user_id) if revoke_tokens else 0
         await queries.audit(
             "password_changed", user_id=user_id, username=username, other_sessions="ended",
             tokens_revoked=revoked,

@@ -55,6 +55,22 @@ async def end_sessions(user_id: int) -> None:
     await User.raw("UPDATE staff_user SET session_epoch = session_epoch + 1 WHERE id = {}", user_id)
 
 
+async def active_tokens(user_id: int) -> int:
+    """How many API tokens of the user are not revoked (expired ones included: revoking
+    them does no harm, and the count matches the tokens page's list)."""
+    return int(await ApiToken.count().where(ApiToken.user == user_id, ApiToken.revoked.eq(False)))
+
+
+async def revoke_tokens(user_id: int) -> int:
+    """Revoke every API token of the user (a password changed or reset because someone else
+    may know it); returns how many were active."""
+    revoked = await active_tokens(user_id)
+    await ApiToken.update({ApiToken.revoked: True}).where(
+        ApiToken.user == user_id, ApiToken.revoked.eq(False)
+    )
+    return revoked
+
+
 async def record_success(user_id: int, password_hash: str | None = None) -> None:
     values: dict[Any, Any] = {User.failed_logins: 0, User.locked_until: None}
     if password_hash:

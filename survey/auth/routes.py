@@ -409,7 +409,7 @@ async def _account_page(
                                 (CHANGED_REVOKED, PASSWORD_CHANGED_REVOKED)):  # fmt: skip
                 if guard.read_done(secret, note, what=what) == staff.username:
                     done = gettext(words)
-    tokens = await account.active_tokens(staff.user_id) if template.endswith("password.html") else 0
+    tokens = await queries.active_tokens(staff.user_id) if template.endswith("password.html") else 0
     context = guard.page_context(request, staff, locale) | {
         "error": in_words(error, gettext) if error is not None else None,
         "done": done,

@@ -187,25 +187,28 @@ async def warm(state: State, *, controls: bool = True) -> int:
     stored.unmark()
     groups = await comparison_groups()
     staff = await staff_scopes(groups)
+
+    async def default_views(first: bool) -> int:  # the groups', then the staff's
+        count = 0
+        with _defaults(published):
+            for n, scope in enumerate((*groups, *staff)):
+                if first and n < len(groups):
+                    # its rolled-up counts, for the views nobody asked for yet (the default
+                    # views may all be kept in the database and read none)
+                    await rolled_counts.held(state, [o.id for o in scope.group], done)
+                count += await _pages(state, scope, default, ("office",), best=True)
+        return count
+
     background = cache.BACKGROUND.set(True)  # its figures in a thread of its own
     try:
-        with _defaults(published):
-            for scope in groups:
-                # its rolled-up counts, for the views nobody asked for yet (the default
-                # views below may all be kept in the database and read none)
-                await rolled_counts.held(state, [o.id for o in scope.group], done)
-                views += await _pages(state, scope, default, ("office",), best=True)
-            for scope in staff:  # from the same tables
-                views += await _pages(state, scope, default, ("office",), best=True)
+        views += await default_views(first=True)
         if controls:
             views += await _controls(state, groups, default)
             # the default views are the ones opened most: read once more (from the process
             # cache or the kept rows, worked out again by none), so the control views, not
             # they, are the least recently used when the process cache is full (r25: from
             # about 26 offices on)
-            with _defaults(published):
-                for scope in (*groups, *staff):
-                    await _pages(state, scope, default, ("office",), best=True)
+            await default_views(first=False)
     finally:
         cache.BACKGROUND.reset(background)
     return views

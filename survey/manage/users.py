@@ -13,7 +13,7 @@ from survey.auth import throttle
 from survey.auth.guard import hash_token, new_api_token
 from survey.auth.passwords import hash_password, password_problem
 from survey.auth.queries import audit as auth_audit
-from survey.auth.queries import end_sessions, username_taken
+from survey.auth.queries import end_sessions, revoke_tokens, username_taken
 from survey.errors import Conflict, Forbidden, Invalid, NotFound, refuse
 from survey.i18n import N_
 from survey.manage import audit, locks
@@ -313,9 +313,7 @@ async def reset_password(actor: Actor, user_id: int, base_url: str) -> SetPasswo
     async with _db().transaction():
         await User.update({User.password_hash: _unusable_hash()}).where(User.id == user_id)
         await end_sessions(user_id)
-        active = ApiToken.user == user_id, ApiToken.revoked.eq(False)
-        revoked = await ApiToken.count().where(*active)
-        await ApiToken.update({ApiToken.revoked: True}).where(*active)
+        revoked = await revoke_tokens(user_id)
         token, expires = await _new_invitation(user_id)
         await audit.record(actor, "password_reset", _org_of(target), target=target.username,
                            tokens_revoked=revoked)  # fmt: skip

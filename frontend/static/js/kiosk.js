@@ -26,12 +26,16 @@
   }
 
   function go(url) { window.location.replace(url); }
-  function later(fn, seconds) {
-    var timer;
-    function arm() { clearTimeout(timer); timer = setTimeout(fn, seconds * 1000); }
+  // every sign of someone at the tablet starts its idle time again
+  function onActivity(arm) {
     ["pointerdown", "touchstart", "keydown", "input", "wheel", "scroll"].forEach(function (e) {
       document.addEventListener(e, arm, {capture: true, passive: true});
     });
+  }
+  function later(fn, seconds) {
+    var timer;
+    function arm() { clearTimeout(timer); timer = setTimeout(fn, seconds * 1000); }
+    onActivity(arm);
     arm();
   }
 
@@ -68,9 +72,7 @@
         timer = setTimeout(function () { go(start); }, warn * 1000);
       }, (seconds - warn) * 1000);
     }
-    ["pointerdown", "touchstart", "keydown", "input", "wheel", "scroll"].forEach(function (e) {
-      document.addEventListener(e, arm, {capture: true, passive: true});
-    });
+    onActivity(arm);
     box.addEventListener("click", function (event) { event.stopPropagation(); arm(event); });
     arm();
   }
