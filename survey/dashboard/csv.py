@@ -229,10 +229,11 @@ def ascii_slug(text: str) -> str:
 
 
 def file_name(words: Sequence[str], filters: Filters, gettext: Callable[[str], str]) -> str:
-    """A download's name from the page's words (already in the reader's language), the
-    period and the filter: `uebersicht-2025-11_2026-10-sprache-ar`. Two downloads of one
-    page with another period or filter no longer both end up as `overview.csv`."""
-    parts = [ascii_slug(w) for w in words]
+    """A download's name from the page's words (translated here; an empty word adds none, as
+    gettext("") is the catalog's header), the period and the filter:
+    `uebersicht-2025-11_2026-10-sprache-ar`. Two downloads of one page with another period
+    or filter no longer both end up as `overview.csv`."""
+    parts = [ascii_slug(gettext(w)) for w in words if w]
     parts.append(f"{filters.first_month}_{filters.last_month}")
     if filters.dimension is not None:
         parts.append(ascii_slug(gettext(FILTER_NAMES[filters.dimension])))

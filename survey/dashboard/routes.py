@@ -936,8 +936,7 @@ def _download(
     locale = guard.staff_locale(request, staff)
     gettext = translations(locale, "staff").gettext
     withheld = gettext(WITHHELD)
-    # a level without a word of its own adds none (gettext("") is the catalog's header)
-    name = file_name([gettext(w) for w in words if w], filters, gettext)
+    name = file_name(words, filters, gettext)
     if request.url.path.endswith(".xlsx"):
         about = about_rows(
             gettext(sheet), filters, staff.group_name, gettext, _value_name(locale, gettext)
@@ -1051,7 +1050,7 @@ class DashboardController(Controller):
             steering.csv_words(gettext),
         )
         words = [N_("Targets")] if office is None else [N_("Office"), str(office), N_("Targets")]
-        name = file_name([gettext(w) for w in words if w], filters, gettext)
+        name = file_name(words, filters, gettext)
         return file_response(body, "text/csv", f"{name}.csv")
 
     @get("/offices/{office_id:int}", cache_control=None, dependencies=PAGE_FILTERS)
