@@ -515,24 +515,15 @@ async def _office_page(
 async def _own_items(state: State, office_id: int, filters: Filters) -> tuple[str, ...]:
     """The item bank's items beyond the standard questionnaire (`results.BANK_ITEMS`) that a
     questionnaire version answered at the office in the period asks, in the order of the newest
-    version that asks them, in its published months (`_published_days`); kept once the
-    period is over (read from its kept row by the warming of the default views, as
-    `_version_note`)."""
+    version that asks them, in its published months (`_published_days`), from the versions
+    used (`_versions_used`: kept once the period is over)."""
     days = _published_days(state, filters)
     if days is None:
         return ()
     start, end = days
-    closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
-    key = ("own items", office_id, start, end)
-    found = _cache(state).get(key) if closed and not stored.DEFAULT_FOR.get() else None
-    if found is not None:
-        return found[0]  # type: ignore[no-any-return]
     versions = await _versions_used(state, [office_id], start, end)
     asked = [code for v in reversed(versions) for code in v.items]
-    own = tuple(dict.fromkeys(code for code in asked if code in results.BANK_ITEMS))
-    if closed:
-        _cache(state).put(key, (own,))
-    return own
+    return tuple(dict.fromkeys(code for code in asked if code in results.BANK_ITEMS))
 
 
 async def _best(
@@ -656,22 +647,13 @@ async def _judged(
 async def _version_note(
     state: State, offices: list[int], filters: Filters
 ) -> steering.VersionNote | None:
-    """steering.version_note of the period's published months (`_published_days`), kept once
-    the period is over (no response can join it then)."""
+    """steering.version_note of the period's published months (`_published_days`), from the
+    versions used (`_versions_used`: kept once the period is over)."""
     days = _published_days(state, filters)
     if days is None:
         return None
     start, end = days
-    closed = end < today() - dt.timedelta(days=1)  # a day of lag around midnight
-    key = ("versions", tuple(offices), start, end)
-    # the warming of the default views goes on to their kept row, to mark it (stored.py)
-    found = _cache(state).get(key) if closed and not stored.DEFAULT_FOR.get() else None
-    if found is not None:
-        return found[0]  # type: ignore[no-any-return]
-    note = steering.version_note(await _versions_used(state, offices, start, end))
-    if closed:
-        _cache(state).put(key, (note,))
-    return note
+    return steering.version_note(await _versions_used(state, offices, start, end))
 
 
 def _published_days(state: State, filters: Filters) -> tuple[dt.date, dt.date] | None:
