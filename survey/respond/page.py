@@ -118,12 +118,13 @@ def item_view(definition: Definition, item: Item, locale: str, number: int = 0) 
 
 
 def _context(locale: str, privacy_url: str = "/privacy") -> dict[str, Any]:
-    gettext = translations(locale).gettext
+    catalog = translations(locale)
     return {
         "locale": locale,
         "html_lang": html_lang(locale),
         "dir": text_direction(locale),
-        "_": gettext,
+        "_": catalog.gettext,
+        "ngettext": catalog.ngettext,
         "privacy_url": f"{privacy_url}?lang={locale}",
     }
 

@@ -23,6 +23,7 @@ from survey.tables import (
     Answer,
     AuditLog,
     DailyCount,
+    Link,
     QuestionnaireVersion,
     Response,
     TextAnswer,
@@ -846,6 +847,31 @@ async def test_a_kiosk_form_without_javascript_goes_back_to_the_start_after_ten_
     # the script's warning before the idle reset: in the survey's language, 20 s before it
     assert 'role="alertdialog"' in survey and "هل ما زلت هنا؟" in survey
     assert 'data-kiosk-idle="60"' in survey and 'data-kiosk-warn="20"' in survey
+
+
+async def test_the_kiosk_warning_says_its_seconds_in_each_languages_plural(
+    client: Client,
+) -> None:
+    """r27: the warning's "seconds" took one plural for every count; Russian, Polish and
+    Arabic say 20 and 3 seconds with different words. The shortest idle time (10 s) warns 3 s
+    before the reset."""
+    link = await make_link(mode="kiosk")
+    short = await make_link(mode="kiosk")
+    await Link.update({Link.idle_seconds: 10}).where(Link.token == short.token)
+    cases = {
+        (link.token, "ru"): "Через 20 секунд ",
+        (short.token, "ru"): "Через 3 секунды ",
+        (short.token, "uk"): "Через 3 секунди ",
+        (link.token, "pl"): "Za 20 sekund ",
+        (short.token, "pl"): "Za 3 sekundy ",
+        (link.token, "ar"): "بعد 20 ثانية ",
+        (short.token, "ar"): "بعد 3 ثوانٍ ",
+        (short.token, "de"): "In 3 Sekunden ",
+        (short.token, "en"): "In 3 seconds ",
+    }
+    for (token, lang), words in cases.items():
+        survey = (await client.get(f"/k/{token}?lang={lang}")).text
+        assert words in survey, (lang, token == short.token)
 
 
 async def test_the_kiosk_service_worker_may_control_every_kiosk_page(client: Client) -> None:

@@ -88,9 +88,14 @@ def test_every_language_translates_every_interface_message(locale: str) -> None:
     assert catalog is not None
     for message in catalog:
         if message.id and "python-format" in message.flags:
-            assert questionnaire_po.placeholders(str(message.string)) == (
-                questionnaire_po.placeholders(str(message.id))
-            ), (locale, message.id)
+            # a plural message: every form of the language, against the singular and plural
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            forms = message.string if isinstance(message.string, tuple) else (message.string,)
+            assert forms and all(forms), (locale, ids[0])
+            for text in (*ids, *forms):
+                assert questionnaire_po.placeholders(str(text)) == (
+                    questionnaire_po.placeholders(str(ids[0]))
+                ), (locale, ids[0], text)
 
 
 def test_the_compiled_catalog_speaks_the_language() -> None:
