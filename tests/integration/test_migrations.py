@@ -23,6 +23,8 @@ from tests.conftest import POSTGRES_ADMIN_URL, POSTGRES_URL, _recreate_database,
 
 FORMER_NETWORK = "2026-11-29T04:30:00:000000"
 BEFORE_IT = "2026-11-29T01:40:00:000000"
+UNTER_25 = "2026-11-29T17:40:00:000000"
+BEFORE_UNTER_25 = "2026-11-29T15:00:00:000000"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -104,3 +106,28 @@ async def test_the_former_network_migration_goes_back_and_forward_again(
     assert await _schema(empty_engine) == before
     await _step(run_forwards, FORMER_NETWORK)
     assert await _schema(empty_engine) == after
+
+
+async def test_the_under_25_service_type_is_called_unter_25_in_german(
+    empty_engine: Engine[Any],
+) -> None:
+    """t23 #18: the seed named it "U25", which the office form showed while the filters, the
+    exports and the method notes say "Unter 25". A name an administrator gave is kept."""
+    names = "SELECT code, name_de FROM service_type WHERE code = 'under_25'"
+    await _step(run_forwards, BEFORE_UNTER_25)
+    assert [dict(r) for r in await empty_engine.run_ddl(names)] == [
+        {"code": "under_25", "name_de": "U25"}
+    ]
+    await _step(run_forwards, UNTER_25)
+    assert [dict(r) for r in await empty_engine.run_ddl(names)] == [
+        {"code": "under_25", "name_de": "Unter 25"}
+    ]
+    await _step(run_backwards, UNTER_25, auto_agree=True)
+    assert [dict(r) for r in await empty_engine.run_ddl(names)] == [
+        {"code": "under_25", "name_de": "U25"}
+    ]
+    await empty_engine.run_ddl("UPDATE service_type SET name_de = 'Junge Menschen'")
+    await _step(run_forwards, UNTER_25)
+    assert [dict(r) for r in await empty_engine.run_ddl(names)] == [
+        {"code": "under_25", "name_de": "Junge Menschen"}
+    ]
