@@ -329,6 +329,8 @@ class ProtectedTable:
         """The index's classes before they are tilted to the item mean (`counts`)."""
         self._walks: dict[tuple[tuple[int, ...], tuple[str, ...]], Any] = {}
         """`_walk`'s runs per offices and months."""
+        self._runs: dict[tuple[tuple[int, ...], tuple[str, ...]], tuple[np.ndarray, ...]] = {}
+        """`_runs_each`'s arrays per offices and months."""
         self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
         self._spread: dict[tuple[str, int], dict[int, float]] = {}
         self._variance_arrays: dict[str, np.ndarray] = {}
@@ -627,70 +629,123 @@ class ProtectedTable:
         its classes and of its index items) over `months` at once (`_sum_each`) and keep
         them, so that `counts` of one office finds them: what `_sum` gives office by office,
         in a few array operations (a page's client-mix adjustment asks for the index of
-        every office in ten tables)."""
+        every office in ten tables). The items' sums on the same levels are made
+        non-negative together (`nonnegative_rows` works row by row)."""
         months = tuple(months)
         wanted = [INDEX_ITEM, *INDEX_ITEMS] if item == INDEX_ITEM else [item]
+        raw: dict[tuple[float, ...], list[tuple[str, tuple[int, ...], np.ndarray]]] = {}
         for code in wanted:
             store = self._classes if code == INDEX_ITEM else self._figures
             missing = tuple(dict.fromkeys(o for o in offices if (code, (o,), months) not in store))
-            if not missing:
-                continue
-            if len(store) + len(missing) > MAX_FIGURES:
-                store.clear()
-            for office, sums in zip(missing, self._sum_each(code, missing, months), strict=True):
-                sums.flags.writeable = False
-                store[code, (office,), months] = sums
+            if missing:
+                raw.setdefault(self.grid.levels[code], []).append(
+                    (code, missing, self._raw_each(code, missing, months))
+                )
+        for levels, found in raw.items():
+            rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
+            at = 0
+            for code, missing, _ in found:
+                store = self._classes if code == INDEX_ITEM else self._figures
+                if len(store) + len(missing) > MAX_FIGURES:
+                    store.clear()
+                for office in missing:
+                    sums = rows[at]
+                    at += 1
+                    sums.flags.writeable = False
+                    store[code, (office,), months] = sums
         if item == INDEX_ITEM:
             self._tilt_each(tuple(offices), months)
 
     def _tilt_each(self, offices: tuple[int, ...], months: tuple[str, ...]) -> None:
         """`_count(INDEX_ITEM, (office,), months)` of each of these offices not kept yet,
-        kept: the classes tilted to the item mean of each office at once (`retarget_rows`)."""
+        kept: the classes tilted to the item mean of each office at once (`retarget_rows`),
+        the item means (`index_parts`, `_item_mean`) worked out for every office at once,
+        term by term in the same order (so the same bits)."""
         kept = self._figures
         missing = tuple(dict.fromkeys(o for o in offices if (INDEX_ITEM, (o,), months) not in kept))
         if not missing:
             return
         levels = self.grid.levels[INDEX_ITEM]
+        classes = [_kept(self._classes, (INDEX_ITEM, (o,), months), self._sum) for o in missing]
+        means, parts = self._item_means(missing, months)
         found: dict[int, np.ndarray] = {}
-        tilted, classes, means = [], [], []
-        for office in missing:
-            sums = _kept(self._classes, (INDEX_ITEM, (office,), months), self._sum)
-            parts = self.index_parts((office,), months)
-            if not parts:  # no index item with enough answers: the classes as they are
-                found[office] = sums.copy()
-                continue
-            tilted.append(office)
-            classes.append(sums)
-            means.append(
-                levels[0] + (levels[-1] - levels[0]) * _item_mean(parts, self.grid) / 100.0
-            )
+        tilted = [i for i, k in enumerate(parts.tolist()) if k > 0]
+        for i, office in enumerate(missing):  # no index item with enough answers: as they are
+            if not parts[i]:
+                found[office] = classes[i].copy()
         if tilted:
-            rows = retarget_rows(np.array(classes).reshape(len(tilted), len(levels)), levels,
-                                 means)  # fmt: skip
-            found.update(zip(tilted, rows, strict=True))
+            target = levels[0] + (levels[-1] - levels[0]) * means[tilted] / 100.0
+            rows = retarget_rows(np.array([classes[i] for i in tilted]).reshape(
+                len(tilted), len(levels)), levels, target.tolist())  # fmt: skip
+            found.update(zip((missing[i] for i in tilted), rows, strict=True))
         for office in missing:
             counts = found[office]
             _kept(self._figures, (INDEX_ITEM, (office,), months), lambda *_: counts)  # noqa: B023
 
-    def _sum_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
-        """`_sum(item, (office,), months)` for each office (rows in their order)."""
-        totals = self._totals[item]
-        owner, ends, bases = [], [], []
+    def _item_means(
+        self, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Of each office alone: `_item_mean(index_parts((office,), months))` (nan without
+        index parts) and the number of its index parts, for every office at once. Each
+        item's index is Σ_l x_l·c_l / n summed level by level from the left as `_scaled`
+        does, and the items' indices are added in the order of INDEX_ITEMS as `_item_mean`
+        does: the same additions in the same order, so the same bits."""
+        least = max(1, self.grid.min_n)
+        total = np.zeros(len(offices))
+        parts = np.zeros(len(offices), dtype=np.int64)
+        for code in INDEX_ITEMS:
+            counts = np.array([_kept(self._figures, (code, (o,), months), self._count)
+                               for o in offices]).reshape(len(offices), -1)  # fmt: skip
+            n = counts.sum(axis=1)  # whole numbers: exact in any order
+            used = n >= least
+            x = _index_scale(self.grid.levels[code])
+            weighted = 0.0 + x[0] * counts[:, 0]
+            for level in range(1, len(x)):
+                weighted = weighted + x[level] * counts[:, level]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                total = np.where(used, total + weighted / n, total)
+            parts += used
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / parts, parts
+
+    def _runs_each(
+        self, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The runs of `_walk((office,), months)` of each of these offices as arrays: the
+        office's place in `offices`, its row, the run's end and its base (−1: the start of
+        the year); the same for every item, worked out once per table."""
+        owner, rows, ends, bases = _kept(self._runs, (offices, months), self._runs_made)
+        return owner, rows, ends, bases
+
+    def _runs_made(self, offices: tuple[int, ...], months: tuple[str, ...]
+                   ) -> tuple[np.ndarray, ...]:  # fmt: skip
+        owner, rows, ends, bases = [], [], [], []
         for i, office in enumerate(offices):
             for row, runs in self._walk((office,), months):
                 for base, end in runs:
                     owner.append(i)
-                    ends.append((row, end))
-                    bases.append((row, base))
+                    rows.append(row)
+                    ends.append(end)
+                    bases.append(base)
+        return tuple(np.array(a, dtype=np.int64) for a in (owner, rows, ends, bases))
+
+    def _raw_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+                  ) -> np.ndarray:  # fmt: skip
+        """Each office's sum of its runs' differences of running totals (rows in the order
+        of `offices`), before `nonnegative`."""
+        totals = self._totals[item]
+        owner, rows, ends, bases = self._runs_each(offices, months)
         sums = np.zeros((len(offices), totals.shape[2]))
-        if owner:
-            end_at, base_at = np.array(ends), np.array(bases)
-            later = totals[end_at[:, 0], end_at[:, 1]]
-            before = np.where((base_at[:, 1] >= 0)[:, None],
-                              totals[base_at[:, 0], np.maximum(base_at[:, 1], 0)], 0.0)  # fmt: skip
+        if owner.size:
+            later = totals[rows, ends]
+            before = np.where((bases >= 0)[:, None], totals[rows, np.maximum(bases, 0)], 0.0)
             # whole numbers: the same sums in any order
-            np.add.at(sums, np.array(owner), later - before)
-        return nonnegative_rows(sums, self.grid.levels[item])
+            np.add.at(sums, owner, later - before)
+        return sums
+
+    def _sum_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
+        """`_sum(item, (office,), months)` for each office (rows in their order)."""
+        return nonnegative_rows(self._raw_each(item, offices, months), self.grid.levels[item])
 
     def n(self, item: str, offices: Iterable[int], months: Iterable[str]) -> int:
         if item == INDEX_ITEM:  # tilting keeps the total: no need to tilt
