@@ -427,6 +427,63 @@ class ProtectedTable:
                 found += nu * sum((v - mean) ** 2 for v in x) / (n * n)  # mean_noise
         return found / len(parts) ** 2
 
+    def index_noise_each(
+        self, offices: Sequence[int], months: Iterable[str], item: str = INDEX_ITEM
+    ) -> list[float]:
+        """`index_noise((office,), months, item)` of each office, every office at once: the
+        same operations on the same numbers in the same order (each sum from the left as
+        Python's `sum` adds, the squares by `math.pow` as Python's `**`), so the same bits
+        (tests/unit/test_dashboard_figure_work.py compares them)."""
+        offices, months = tuple(offices), tuple(months)
+        if not offices:
+            return []
+        found = np.zeros(len(offices))
+        parts = np.zeros(len(offices), dtype=np.int64)
+        if item == INDEX_ITEM:
+            least = max(1, self.grid.min_n)
+            for code in INDEX_ITEMS:
+                counts = self._each_counts(code, offices, months)
+                used = counts.sum(axis=1) >= least  # whole numbers: exact in any order
+                found = self._add_noise(found, code, offices, months, counts, used)
+                parts += used
+        alone = parts == 0  # no index item with enough answers (or another item): its own
+        if alone.any():
+            counts = self._each_counts(item, offices, months)
+            found = self._add_noise(found, item, offices, months, counts, alone)
+            parts[alone] = 1
+        noise: list[float] = (found / parts**2).tolist()
+        return noise
+
+    def _each_counts(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+                     ) -> np.ndarray:  # fmt: skip
+        """Each office's published counts of `item` (kept figures, read-only), offices × levels."""
+        size = len(self.grid.levels[item])
+        return np.array([_kept(self._figures, (item, (o,), months), self._count)
+                         for o in offices]).reshape(len(offices), size)  # fmt: skip
+
+    def _add_noise(
+        self, found: np.ndarray, item: str, offices: tuple[int, ...], months: tuple[str, ...],
+        counts: np.ndarray, used: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """`found` plus, where `used`, each office's term of `index_noise` for `item`: ν·Σ_l
+        (x_l − ȳ)²/n² (0 without answers or noise), as `_scaled` and `index_noise` work it
+        out."""
+        nu = np.array([self.noise_variance(item, (o,), months) if u else 0.0
+                       for o, u in zip(offices, used.tolist(), strict=True)])  # fmt: skip
+        x = np.array(_index_scale(self.grid.levels[item]))
+        n = counts.sum(axis=1)
+        adds = used & (n > 0) & (nu > 0)
+        if not adds.any():
+            return found
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = _running_sum(x[None, :] * counts) / n
+        deviation = (x[None, :] - mean[:, None]).ravel().tolist()
+        squares = np.fromiter(map(math.pow, deviation, [2.0] * len(deviation)), np.float64,
+                              len(deviation)).reshape(counts.shape)  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = nu * _running_sum(squares) / (n * n)
+        return np.where(adds, found + term, found)
+
     def index_covariance(
         self, offices: Iterable[int], months_a: Iterable[str], months_b: Iterable[str]
     ) -> float:
@@ -456,6 +513,8 @@ class ProtectedTable:
         return found / (len(a) * len(b))
 
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
+        if len(offices) > 1:
+            return self._pooled_sum(item, offices, months)
         totals = self._totals[item]
         total = np.zeros(totals.shape[2])
         for row, runs in self._walk(offices, months):
@@ -463,6 +522,31 @@ class ProtectedTable:
             for base, end in runs:
                 sums += self._between(totals[row], base, end)
             total += nonnegative(sums, self.grid.levels[item])
+        return total
+
+    def _pooled_sum(
+        self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> np.ndarray:
+        """`_sum` of several offices: the sum of each office's own (`_sum` adds up its
+        offices' sums made non-negative one by one), read from those kept, the missing
+        worked out at once (`_sum_each`) and kept. Whole numbers: the same sum in any
+        order."""
+        store = self._classes if item == INDEX_ITEM else self._figures
+        own: dict[int, np.ndarray] = {}
+        for office in offices:
+            found = store.get((item, (office,), months))
+            if found is not None:
+                own[office] = found
+        missing = tuple(dict.fromkeys(o for o in offices if o not in own))
+        if missing:
+            if len(store) + len(missing) > MAX_FIGURES:
+                store.clear()
+            for office, sums in zip(missing, self._sum_each(item, missing, months), strict=True):
+                sums.flags.writeable = False
+                own[office] = store[item, (office,), months] = sums
+        total = np.zeros(self._totals[item].shape[2])
+        for office in offices:
+            total += own[office]
         return total
 
     def _walk(
@@ -958,6 +1042,15 @@ def _moved(out: list[float], share: list[float], count: int, up: bool) -> list[f
                         best, at = gain, level
             out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
     return out
+
+
+def _running_sum(a: np.ndarray) -> np.ndarray:
+    """Each row's sum added from the left, as Python's `sum` adds from 0 (a running sum, one
+    addition after the other; + 0.0 turns a sum of −0.0s into 0.0, as Python's)."""
+    if not a.shape[1]:
+        return np.zeros(a.shape[0])
+    found: np.ndarray = np.cumsum(a, axis=1)[:, -1] + 0.0
+    return found
 
 
 def _scaled(

@@ -14,7 +14,10 @@ from survey.dashboard.disclosure import (
     Grid,
     ProtectedTable,
     _item_mean,
+    _running_sum,
+    nonnegative,
     protect,
+    retarget,
 )
 from survey.dashboard.queries import CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
@@ -94,3 +97,76 @@ def test_every_office_s_index_worked_out_at_once_is_its_index_worked_out_alone(c
                 found_item = together.counts(code, [office], months)
                 assert np.array_equal(found_item, alone.counts(code, [office], months)), code
             assert together.index_noise([office], months) == alone.index_noise([office], months)
+
+
+def _old_sum(table: ProtectedTable, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+             ) -> np.ndarray:  # fmt: skip
+    """`ProtectedTable._sum` before (f. 60067ea): the pooled figure office by office."""
+    totals = table._totals[item]
+    total = np.zeros(totals.shape[2])
+    for row, runs in table._walk(offices, months):
+        sums = np.zeros(totals.shape[2])
+        for base, end in runs:
+            sums += table._between(totals[row], base, end)
+        total += nonnegative(sums, table.grid.levels[item])
+    return total
+
+
+def _old_index(table: ProtectedTable, offices: tuple[int, ...], months: tuple[str, ...]
+               ) -> np.ndarray:  # fmt: skip
+    """The pooled index before: its classes (`_old_sum`) tilted to the mean of its index
+    items' indices (`_count`, `index_parts`)."""
+    classes = _old_sum(table, INDEX_ITEM, offices, months)
+    least = max(1, table.grid.min_n)
+    parts = [(code, c) for code in INDEX_ITEMS
+             if (c := _old_sum(table, code, offices, months)).sum() >= least]  # fmt: skip
+    if not parts:
+        return classes
+    levels = table.grid.levels[INDEX_ITEM]
+    target = levels[0] + (levels[-1] - levels[0]) * _item_mean(parts, table.grid) / 100.0
+    return retarget(classes, levels, target)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_a_pooled_figure_is_the_sum_of_its_offices_figures_as_before(case: int) -> None:
+    """A pooled figure's counts (the network, a job centre, any offices, an office twice, one
+    the grid does not hold) from its offices' own sums kept or worked out at once, against
+    the office-by-office loop before; the pooled index tilted to the pool's item mean."""
+    name, table, fresh = _tables()[case]
+    offices = table.grid.offices
+    pools = [offices, offices[:2], offices[::-1], (*offices, 99), (offices[0],) * 2, (99, 98)]
+    for months in PERIODS:
+        table.matrix(INDEX_ITEM, [[o] for o in offices[:1]], months)  # some kept, some not
+        for pool in pools:
+            for item in [INDEX_ITEM, *INDEX_ITEMS]:
+                found = table._sum(item, pool, months)
+                assert np.array_equal(found, _old_sum(fresh, item, pool, months)), (name, pool)
+            assert np.array_equal(table.counts(INDEX_ITEM, pool, months),
+                                  _old_index(fresh, pool, months)), (name, pool)  # fmt: skip
+            assert table.index_noise(pool, months) == fresh.index_noise(pool, months)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_every_office_s_index_noise_worked_out_at_once_is_its_own(case: int) -> None:
+    """`index_noise_each` against `index_noise` office by office, to the bit: of the index
+    (the mean of its index items' indices; the classes' own without index items) and of each
+    item, offices the grid does not hold, periods with nobody."""
+    name, table, fresh = _tables()[case]
+    offices = [*table.grid.offices, 99]
+    for months in PERIODS:
+        for item in [INDEX_ITEM, *INDEX_ITEMS]:
+            found = table.index_noise_each(offices, months, item)
+            assert found == [fresh.index_noise([o], months, item) for o in offices], (name, item)
+    assert table.index_noise_each([], MONTHS) == []
+
+
+def test_the_sums_from_the_left_are_python_s() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.uniform(-1, 1, (300, 17)) * 10.0 ** rng.integers(-8, 8, (300, 17))
+    a[:20] = -0.0
+    a[20:40, :5] = -0.0
+    assert [math.copysign(1, v) for v in _running_sum(a).tolist()] == [
+        math.copysign(1, sum(row)) for row in a.tolist()
+    ]
+    assert _running_sum(a).tolist() == [sum(row) for row in a.tolist()]
+    assert _running_sum(np.zeros((3, 0))).tolist() == [0.0, 0.0, 0.0]
