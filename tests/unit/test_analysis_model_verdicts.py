@@ -28,7 +28,8 @@ def test_a_fit_without_intervals_gives_the_same_verdicts(seed: int) -> None:
         full = fit_office_model(labels, n, y, v, sigma=sigma, min_n=10, draws=1, seed=0,
                                 funnel=False, min_difference=floor)  # fmt: skip
         quick = fit_office_model(labels, n, y, v, sigma=sigma, min_n=10, draws=1, seed=0,
-                                 funnel=False, min_difference=floor, intervals=False)  # fmt: skip
+                                 funnel=False, min_difference=floor, intervals=False,
+                                 summary=False)  # fmt: skip
         assert [(e.label, e.n, e.verdict, e.difference, e.prob_above, e.value, e.reason)
                 for e in quick.offices] == [
             (e.label, e.n, e.verdict, e.difference, e.prob_above, e.value, e.reason)
