@@ -402,6 +402,7 @@ def fit_office_model(
     funnel: bool = True,
     intervals: bool = True,
     design_effect: Any = 1.0,
+    summary: bool = True,
 ) -> OfficeModel:
     """The random-effects model on office estimates y_i (0–100) with sampling variances v_i.
 
@@ -421,7 +422,9 @@ def fit_office_model(
     - funnel limits: per n, the estimate at which the verdict switches (`_funnel`), so a
       point beyond the line and the verdict are the same statement.
     intervals=False skips the interval quantiles and rank draws (they are None/the point
-    rank): the verdicts are the same, for simulations that need only them.
+    rank): the verdicts are the same, for simulations that need only them. summary=False
+    also skips the network mean's interval and the REML estimate of τ (None): for a page
+    that shows only the verdicts (learning from the best).
     design_effect: v_i is multiplied by it (one number or one per office), for answers that
     are correlated within an office's days or kiosks: deff = 1 + (m − 1)·ρ with m the mean
     number of answers per cluster and ρ the intra-cluster correlation (Kish 1965, Survey
@@ -493,13 +496,15 @@ def fit_office_model(
     r_hi = np.maximum(r_hi, rank)
 
     mu_mean = float(post.mu @ w)
-    # μ | y is the mixture of N(μ̂_g, V_g)
-    mu_lo = mixture_quantile((1 - level) / 2, w, post.mu[None, :], np.sqrt(post.mu_var)[None, :])
-    mu_hi = mixture_quantile((1 + level) / 2, w, post.mu[None, :], np.sqrt(post.mu_var)[None, :])
+    mu_lo = mu_hi = tau_reml = None
+    if summary:  # μ | y is the mixture of N(μ̂_g, V_g)
+        sd = np.sqrt(post.mu_var)[None, :]
+        mu_lo = float(mixture_quantile((1 - level) / 2, w, post.mu[None, :], sd)[0])
+        mu_hi = float(mixture_quantile((1 + level) / 2, w, post.mu[None, :], sd)[0])
+        tau_reml = reml_tau(yf, vf, post)
     cdf = np.cumsum(w)
     tau_lo = float(post.tau[int(np.searchsorted(cdf, (1 - level) / 2))])
     tau_hi = float(post.tau[min(int(np.searchsorted(cdf, (1 + level) / 2)), w.size - 1)])
-    tau_reml = reml_tau(yf, vf, post)
 
     if not funnel:
         grid = np.empty(0)
@@ -534,7 +539,7 @@ def fit_office_model(
             )
         )  # fmt: skip
     return OfficeModel(
-        tuple(rows), mu_mean, float(mu_lo[0]), float(mu_hi[0]), float(post.tau @ w), tau_lo,
+        tuple(rows), mu_mean, mu_lo, mu_hi, float(post.tau @ w), tau_lo,
         tau_hi, tau_reml, sigma, int(min_n), level, min_difference, tuple(grid.tolist()),
         tuple(f_lo95.tolist()), tuple(f_hi95.tolist()), tuple(f_lo998.tolist()),
         tuple(f_hi998.tolist()), k, joint, int(draws), int(seed), rule,

@@ -118,9 +118,9 @@ def _verdicts(
         matrix = table.matrix(code, [ids for _, _, ids in units], months)
         labels = [str(uid) for uid, _, _ in units]
         noise = index_noise(table, [ids for _, _, ids in units], months, code)
-        model = group_model(
-            CountTable(labels, list(scale_levels(code)), matrix), min_n, index_noise=noise
-        )
+        # only the verdicts are shown: a fit without the intervals gives the same ones
+        model = group_model(CountTable(labels, list(scale_levels(code)), matrix), min_n,
+                            index_noise=noise, intervals=False)  # fmt: skip
         pools = hidden_pools(scope, table, months, min_n, code)
         n_of = {o.id: table.n(code, [o.id], months) for o in scope.group}
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]

@@ -329,6 +329,8 @@ class ProtectedTable:
         """The index's classes before they are tilted to the item mean (`counts`)."""
         self._walks: dict[tuple[tuple[int, ...], tuple[str, ...]], Any] = {}
         """`_walk`'s runs per offices and months."""
+        self._runs: dict[tuple[tuple[int, ...], tuple[str, ...]], tuple[np.ndarray, ...]] = {}
+        """`_runs_each`'s arrays per offices and months."""
         self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
         self._spread: dict[tuple[str, int], dict[int, float]] = {}
         self._variance_arrays: dict[str, np.ndarray] = {}
@@ -425,6 +427,63 @@ class ProtectedTable:
                 found += nu * sum((v - mean) ** 2 for v in x) / (n * n)  # mean_noise
         return found / len(parts) ** 2
 
+    def index_noise_each(
+        self, offices: Sequence[int], months: Iterable[str], item: str = INDEX_ITEM
+    ) -> list[float]:
+        """`index_noise((office,), months, item)` of each office, every office at once: the
+        same operations on the same numbers in the same order (each sum from the left as
+        Python's `sum` adds, the squares by `math.pow` as Python's `**`), so the same bits
+        (tests/unit/test_dashboard_figure_work.py compares them)."""
+        offices, months = tuple(offices), tuple(months)
+        if not offices:
+            return []
+        found = np.zeros(len(offices))
+        parts = np.zeros(len(offices), dtype=np.int64)
+        if item == INDEX_ITEM:
+            least = max(1, self.grid.min_n)
+            for code in INDEX_ITEMS:
+                counts = self._each_counts(code, offices, months)
+                used = counts.sum(axis=1) >= least  # whole numbers: exact in any order
+                found = self._add_noise(found, code, offices, months, counts, used)
+                parts += used
+        alone = parts == 0  # no index item with enough answers (or another item): its own
+        if alone.any():
+            counts = self._each_counts(item, offices, months)
+            found = self._add_noise(found, item, offices, months, counts, alone)
+            parts[alone] = 1
+        noise: list[float] = (found / parts**2).tolist()
+        return noise
+
+    def _each_counts(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+                     ) -> np.ndarray:  # fmt: skip
+        """Each office's published counts of `item` (kept figures, read-only), offices × levels."""
+        size = len(self.grid.levels[item])
+        return np.array([_kept(self._figures, (item, (o,), months), self._count)
+                         for o in offices]).reshape(len(offices), size)  # fmt: skip
+
+    def _add_noise(
+        self, found: np.ndarray, item: str, offices: tuple[int, ...], months: tuple[str, ...],
+        counts: np.ndarray, used: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """`found` plus, where `used`, each office's term of `index_noise` for `item`: ν·Σ_l
+        (x_l − ȳ)²/n² (0 without answers or noise), as `_scaled` and `index_noise` work it
+        out."""
+        nu = np.array([self.noise_variance(item, (o,), months) if u else 0.0
+                       for o, u in zip(offices, used.tolist(), strict=True)])  # fmt: skip
+        x = np.array(_index_scale(self.grid.levels[item]))
+        n = counts.sum(axis=1)
+        adds = used & (n > 0) & (nu > 0)
+        if not adds.any():
+            return found
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = _running_sum(x[None, :] * counts) / n
+        deviation = (x[None, :] - mean[:, None]).ravel().tolist()
+        squares = np.fromiter(map(math.pow, deviation, [2.0] * len(deviation)), np.float64,
+                              len(deviation)).reshape(counts.shape)  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = nu * _running_sum(squares) / (n * n)
+        return np.where(adds, found + term, found)
+
     def index_covariance(
         self, offices: Iterable[int], months_a: Iterable[str], months_b: Iterable[str]
     ) -> float:
@@ -454,6 +513,8 @@ class ProtectedTable:
         return found / (len(a) * len(b))
 
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
+        if len(offices) > 1:
+            return self._pooled_sum(item, offices, months)
         totals = self._totals[item]
         total = np.zeros(totals.shape[2])
         for row, runs in self._walk(offices, months):
@@ -461,6 +522,31 @@ class ProtectedTable:
             for base, end in runs:
                 sums += self._between(totals[row], base, end)
             total += nonnegative(sums, self.grid.levels[item])
+        return total
+
+    def _pooled_sum(
+        self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> np.ndarray:
+        """`_sum` of several offices: the sum of each office's own (`_sum` adds up its
+        offices' sums made non-negative one by one), read from those kept, the missing
+        worked out at once (`_sum_each`) and kept. Whole numbers: the same sum in any
+        order."""
+        store = self._classes if item == INDEX_ITEM else self._figures
+        own: dict[int, np.ndarray] = {}
+        for office in offices:
+            found = store.get((item, (office,), months))
+            if found is not None:
+                own[office] = found
+        missing = tuple(dict.fromkeys(o for o in offices if o not in own))
+        if missing:
+            if len(store) + len(missing) > MAX_FIGURES:
+                store.clear()
+            for office, sums in zip(missing, self._sum_each(item, missing, months), strict=True):
+                sums.flags.writeable = False
+                own[office] = store[item, (office,), months] = sums
+        total = np.zeros(self._totals[item].shape[2])
+        for office in offices:
+            total += own[office]
         return total
 
     def _walk(
@@ -627,70 +713,123 @@ class ProtectedTable:
         its classes and of its index items) over `months` at once (`_sum_each`) and keep
         them, so that `counts` of one office finds them: what `_sum` gives office by office,
         in a few array operations (a page's client-mix adjustment asks for the index of
-        every office in ten tables)."""
+        every office in ten tables). The items' sums on the same levels are made
+        non-negative together (`nonnegative_rows` works row by row)."""
         months = tuple(months)
         wanted = [INDEX_ITEM, *INDEX_ITEMS] if item == INDEX_ITEM else [item]
+        raw: dict[tuple[float, ...], list[tuple[str, tuple[int, ...], np.ndarray]]] = {}
         for code in wanted:
             store = self._classes if code == INDEX_ITEM else self._figures
             missing = tuple(dict.fromkeys(o for o in offices if (code, (o,), months) not in store))
-            if not missing:
-                continue
-            if len(store) + len(missing) > MAX_FIGURES:
-                store.clear()
-            for office, sums in zip(missing, self._sum_each(code, missing, months), strict=True):
-                sums.flags.writeable = False
-                store[code, (office,), months] = sums
+            if missing:
+                raw.setdefault(self.grid.levels[code], []).append(
+                    (code, missing, self._raw_each(code, missing, months))
+                )
+        for levels, found in raw.items():
+            rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
+            at = 0
+            for code, missing, _ in found:
+                store = self._classes if code == INDEX_ITEM else self._figures
+                if len(store) + len(missing) > MAX_FIGURES:
+                    store.clear()
+                for office in missing:
+                    sums = rows[at]
+                    at += 1
+                    sums.flags.writeable = False
+                    store[code, (office,), months] = sums
         if item == INDEX_ITEM:
             self._tilt_each(tuple(offices), months)
 
     def _tilt_each(self, offices: tuple[int, ...], months: tuple[str, ...]) -> None:
         """`_count(INDEX_ITEM, (office,), months)` of each of these offices not kept yet,
-        kept: the classes tilted to the item mean of each office at once (`retarget_rows`)."""
+        kept: the classes tilted to the item mean of each office at once (`retarget_rows`),
+        the item means (`index_parts`, `_item_mean`) worked out for every office at once,
+        term by term in the same order (so the same bits)."""
         kept = self._figures
         missing = tuple(dict.fromkeys(o for o in offices if (INDEX_ITEM, (o,), months) not in kept))
         if not missing:
             return
         levels = self.grid.levels[INDEX_ITEM]
+        classes = [_kept(self._classes, (INDEX_ITEM, (o,), months), self._sum) for o in missing]
+        means, parts = self._item_means(missing, months)
         found: dict[int, np.ndarray] = {}
-        tilted, classes, means = [], [], []
-        for office in missing:
-            sums = _kept(self._classes, (INDEX_ITEM, (office,), months), self._sum)
-            parts = self.index_parts((office,), months)
-            if not parts:  # no index item with enough answers: the classes as they are
-                found[office] = sums.copy()
-                continue
-            tilted.append(office)
-            classes.append(sums)
-            means.append(
-                levels[0] + (levels[-1] - levels[0]) * _item_mean(parts, self.grid) / 100.0
-            )
+        tilted = [i for i, k in enumerate(parts.tolist()) if k > 0]
+        for i, office in enumerate(missing):  # no index item with enough answers: as they are
+            if not parts[i]:
+                found[office] = classes[i].copy()
         if tilted:
-            rows = retarget_rows(np.array(classes).reshape(len(tilted), len(levels)), levels,
-                                 means)  # fmt: skip
-            found.update(zip(tilted, rows, strict=True))
+            target = levels[0] + (levels[-1] - levels[0]) * means[tilted] / 100.0
+            rows = retarget_rows(np.array([classes[i] for i in tilted]).reshape(
+                len(tilted), len(levels)), levels, target.tolist())  # fmt: skip
+            found.update(zip((missing[i] for i in tilted), rows, strict=True))
         for office in missing:
             counts = found[office]
             _kept(self._figures, (INDEX_ITEM, (office,), months), lambda *_: counts)  # noqa: B023
 
-    def _sum_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
-        """`_sum(item, (office,), months)` for each office (rows in their order)."""
-        totals = self._totals[item]
-        owner, ends, bases = [], [], []
+    def _item_means(
+        self, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Of each office alone: `_item_mean(index_parts((office,), months))` (nan without
+        index parts) and the number of its index parts, for every office at once. Each
+        item's index is Σ_l x_l·c_l / n summed level by level from the left as `_scaled`
+        does, and the items' indices are added in the order of INDEX_ITEMS as `_item_mean`
+        does: the same additions in the same order, so the same bits."""
+        least = max(1, self.grid.min_n)
+        total = np.zeros(len(offices))
+        parts = np.zeros(len(offices), dtype=np.int64)
+        for code in INDEX_ITEMS:
+            counts = np.array([_kept(self._figures, (code, (o,), months), self._count)
+                               for o in offices]).reshape(len(offices), -1)  # fmt: skip
+            n = counts.sum(axis=1)  # whole numbers: exact in any order
+            used = n >= least
+            x = _index_scale(self.grid.levels[code])
+            weighted = 0.0 + x[0] * counts[:, 0]
+            for level in range(1, len(x)):
+                weighted = weighted + x[level] * counts[:, level]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                total = np.where(used, total + weighted / n, total)
+            parts += used
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return total / parts, parts
+
+    def _runs_each(
+        self, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The runs of `_walk((office,), months)` of each of these offices as arrays: the
+        office's place in `offices`, its row, the run's end and its base (−1: the start of
+        the year); the same for every item, worked out once per table."""
+        owner, rows, ends, bases = _kept(self._runs, (offices, months), self._runs_made)
+        return owner, rows, ends, bases
+
+    def _runs_made(self, offices: tuple[int, ...], months: tuple[str, ...]
+                   ) -> tuple[np.ndarray, ...]:  # fmt: skip
+        owner, rows, ends, bases = [], [], [], []
         for i, office in enumerate(offices):
             for row, runs in self._walk((office,), months):
                 for base, end in runs:
                     owner.append(i)
-                    ends.append((row, end))
-                    bases.append((row, base))
+                    rows.append(row)
+                    ends.append(end)
+                    bases.append(base)
+        return tuple(np.array(a, dtype=np.int64) for a in (owner, rows, ends, bases))
+
+    def _raw_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+                  ) -> np.ndarray:  # fmt: skip
+        """Each office's sum of its runs' differences of running totals (rows in the order
+        of `offices`), before `nonnegative`."""
+        totals = self._totals[item]
+        owner, rows, ends, bases = self._runs_each(offices, months)
         sums = np.zeros((len(offices), totals.shape[2]))
-        if owner:
-            end_at, base_at = np.array(ends), np.array(bases)
-            later = totals[end_at[:, 0], end_at[:, 1]]
-            before = np.where((base_at[:, 1] >= 0)[:, None],
-                              totals[base_at[:, 0], np.maximum(base_at[:, 1], 0)], 0.0)  # fmt: skip
+        if owner.size:
+            later = totals[rows, ends]
+            before = np.where((bases >= 0)[:, None], totals[rows, np.maximum(bases, 0)], 0.0)
             # whole numbers: the same sums in any order
-            np.add.at(sums, np.array(owner), later - before)
-        return nonnegative_rows(sums, self.grid.levels[item])
+            np.add.at(sums, owner, later - before)
+        return sums
+
+    def _sum_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
+        """`_sum(item, (office,), months)` for each office (rows in their order)."""
+        return nonnegative_rows(self._raw_each(item, offices, months), self.grid.levels[item])
 
     def n(self, item: str, offices: Iterable[int], months: Iterable[str]) -> int:
         if item == INDEX_ITEM:  # tilting keeps the total: no need to tilt
@@ -903,6 +1042,15 @@ def _moved(out: list[float], share: list[float], count: int, up: bool) -> list[f
                         best, at = gain, level
             out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
     return out
+
+
+def _running_sum(a: np.ndarray) -> np.ndarray:
+    """Each row's sum added from the left, as Python's `sum` adds from 0 (a running sum, one
+    addition after the other; + 0.0 turns a sum of −0.0s into 0.0, as Python's)."""
+    if not a.shape[1]:
+        return np.zeros(a.shape[0])
+    found: np.ndarray = np.cumsum(a, axis=1)[:, -1] + 0.0
+    return found
 
 
 def _scaled(
