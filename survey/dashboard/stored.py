@@ -15,19 +15,20 @@ kept here but read on every view: comments (an admin may hide one), targets, kin
 office, the version note and the flagged count. Erasing a job centre deletes every row
 (`forget`), since the group's figures were made with its responses.
 
-Rows are written on a view's first computation (by a request, after its answer; by the
-warming, survey/dashboard/warm.py, before it goes on); `prune` deletes those of an earlier rolled-up month or another
-release and keeps at most MAX_ROWS: the default views of the last published month first
-(the warming marks their rows, `default_for`; the views opened most), then the newest (r25:
-by ids alone the warming, which writes the default views first, pruned them first once a
-deployment kept more than MAX_ROWS, from about 550 offices).
+Rows are written on a view's first computation (by a request, after its answer; by the warming,
+survey/dashboard/warm.py, before it goes on); `prune` deletes those of an earlier rolled-up
+month or another release and keeps at most MAX_ROWS: the default views of the last published
+month first (the warming marks their rows, `default_for`; the views opened most), then the
+newest (r25: by ids alone the warming, which writes the default views first, pruned them first
+once a deployment kept more than MAX_ROWS, from about 550 offices).
 
 A row never outlives what it was made of: a computation reads the marks of the last hidden or
 deleted comment and of the last erasure (`_marks`, rows of `heartbeat`; in the statement that
-looked for its row) before it reads any count, and deletes its own row again when either moved before its write was done (an
-erasure or a retention deletion while the warming or a view was working: the row would hold
-what was deleted). `forget` moves its mark and then deletes every row, after the erasure has
-committed, so a row written in between is deleted by one or the other.
+looked for its row) before it reads any count, and deletes its own row again when either moved
+before its write was done (an erasure or a retention deletion while the warming or a view was
+working: the row would hold what was deleted). `forget` moves its mark and then deletes every
+row, after the erasure has committed, so a row written in between is deleted by one or the
+other.
 
 The values are pickled and sealed with an HMAC of the server's secret key: a row is
 unpickled only when its seal is right, so neither a forged row nor a backup of another
