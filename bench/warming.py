@@ -17,9 +17,16 @@ once, two managers: `bench-leitung` of the first job centre (five offices) and
    answer: how long a health request waited from when it was due to its answer (median,
    p95, longest) and how many were answered during the view.
 
+4. with --restart: what users meet in the minutes after a process starts (k27). First the
+   default views are worked out and kept (this process); then a new process, started as a
+   server starts (its own lifespan, with the app's warming after `--warm-after` seconds),
+   serves at once the first view of each default page of the coordinator and the two
+   managers (overview, benchmark, one office page, learning from the best, the results
+   API's overview): wall and CPU per view, and when the app's warming was done.
+
 It prints figures and never asserts.
 
-    .venv/bin/python bench/warming.py --sqlite-file PATH [--loop-only]
+    .venv/bin/python bench/warming.py --sqlite-file PATH [--loop-only | --restart]
     RESONANZ_BENCH_POSTGRES=postgresql://... .venv/bin/python bench/warming.py --postgres-only
 """
 
@@ -173,6 +180,81 @@ async def _loop(app: Any, c: Any) -> None:
     print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+async def _restart(url: str, warm_after: float) -> None:
+    """Part 4: keep the default views, then time a new process's first views."""
+    import subprocess
+
+    from survey.app import create_app, lifespan
+    from survey.dashboard import warm as warm_module
+    from survey.settings import Settings
+
+    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40, warm_after_seconds=0)
+    app = create_app(settings)
+    async with lifespan(app):
+        await _managers()
+        warm_module.SHARE = 0.0
+        started, cpu = time.perf_counter(), time.process_time()
+        views = await warm_module.warm(app.state, controls=False)  # kept (or read) in the database
+        print(f"  default views kept ({views}): {time.perf_counter() - started:.1f} s, "
+              f"CPU {time.process_time() - cpu:.1f} s")  # fmt: skip
+    child = subprocess.run(
+        [sys.executable, __file__, "--after-restart", url, "--warm-after", str(warm_after)],
+        check=False,
+    )
+    assert child.returncode == 0
+
+
+async def _after_restart(url: str, warm_after: float) -> None:
+    """A new process: the app's lifespan (its warming after `warm_after` s), then at once
+    each user's first view of each default page."""
+    import httpx
+
+    from survey.app import create_app, lifespan
+    from survey.dashboard import warm as warm_module
+    from survey.settings import Settings
+
+    started = time.perf_counter()
+    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40,
+                        warm_after_seconds=warm_after)  # fmt: skip
+    app = create_app(settings)
+    warmed: list[float] = []
+    inner = warm_module.warm
+
+    async def timed_warm(state: Any, **kwargs: Any) -> int:
+        views = await inner(state, **kwargs)
+        warmed.append(time.perf_counter() - started)
+        return views
+
+    warm_module.warm = timed_warm  # type: ignore[assignment]
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        lifespan(app),
+        warm_module.warming(app),  # as the app's lifespan runs it (its warming, after the delay)
+        httpx.AsyncClient(transport=transport, base_url="http://b") as c,
+    ):
+        print(f"  new process (warming after {warm_after:.0f} s), "
+              f"{time.perf_counter() - started:.1f} s after start:")  # fmt: skip
+        for user in ("bench", *MANAGERS):
+            await _login(c, user)
+            at = time.perf_counter() - started
+            wall, cpu = time.perf_counter(), time.process_time()
+            rows = (await c.get("/api/v1/results/overview")).json()["rows"]
+            print(f"    {user:<15} {'API overview':<13} at {at:5.1f} s: "
+                  f"{1000 * (time.perf_counter() - wall):7.1f} ms  "
+                  f"CPU {1000 * (time.process_time() - cpu):7.1f} ms")  # fmt: skip
+            pages = [("overview", "/dashboard"), ("benchmark", "/dashboard/benchmark"),
+                     ("office", f"/dashboard/offices/{rows[0]['office_id']}"),
+                     ("best", "/dashboard/best")]  # fmt: skip
+            for name, path in pages:
+                at = time.perf_counter() - started
+                wall, cpu_ms = await _timed(c, path)
+                print(f"    {user:<15} {name:<13} at {at:5.1f} s: {wall:7.1f} ms  "
+                      f"CPU {cpu_ms:7.1f} ms")  # fmt: skip
+        print(f"  the app's warming: {'done' if warmed else 'not done'} "
+              f"{time.perf_counter() - started:.1f} s after start")  # fmt: skip
+        print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 async def _run(url: str, loop_only: bool) -> None:
     from survey.db import make_engine, migrate
     from survey.settings import Settings
@@ -189,7 +271,21 @@ def main() -> None:
     parser.add_argument("--sqlite-file")
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--loop-only", action="store_true", help="only part 3")
+    parser.add_argument("--restart", action="store_true", help="only part 4")
+    parser.add_argument("--warm-after", type=float, default=30.0,
+                        help="the new process's RESONANZ_WARM_AFTER_SECONDS (part 4)")  # fmt: skip
+    parser.add_argument("--after-restart", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.after_restart:
+        asyncio.run(_after_restart(args.after_restart, args.warm_after))
+        return
+    if args.restart:
+        if not args.postgres_only and args.sqlite_file:
+            url = f"sqlite:///{Path(args.sqlite_file).resolve()}"
+            asyncio.run(_restart(url, args.warm_after))
+        if os.environ.get("RESONANZ_BENCH_POSTGRES"):
+            asyncio.run(_restart(os.environ["RESONANZ_BENCH_POSTGRES"], args.warm_after))
+        return
     if not args.postgres_only and args.sqlite_file:
         asyncio.run(_run(f"sqlite:///{Path(args.sqlite_file).resolve()}", args.loop_only))
     url = os.environ.get("RESONANZ_BENCH_POSTGRES")

@@ -501,3 +501,22 @@ def test_the_warming_compiles_the_templates_of_every_page_it_works_out() -> None
             todo += re.findall(r'{%-? (?:extends|from|import|include) "([^"]+)"',
                                (root / name).read_text())  # fmt: skip
     assert used <= {*warm_module.PAGES, *warm_module.LAYOUT}
+
+
+async def test_a_started_app_serves_with_its_dashboard_templates_compiled(
+    settings: Any,
+) -> None:
+    """k27: the templates were compiled by the warming, 30 s after start-up, so in those
+    seconds a restarted server's first view of each page compiled its template (at the
+    million a coordinator's first overview 0.2 s of CPU of its 0.25, the figures being kept
+    rows). A server with a warming compiles them before it serves."""
+    import dataclasses
+
+    from survey.app import create_app
+
+    app = create_app(dataclasses.replace(settings, warm_after_seconds=3600))
+    engine = app.template_engine.engine
+    assert not engine.cache, "a new app has compiled none"
+    async with warm_module.warming(app):
+        compiled = {name for _, name in engine.cache}
+        assert {*warm_module.PAGES, *warm_module.LAYOUT} <= compiled
