@@ -22,7 +22,8 @@ once, two managers: `bench-leitung` of the first job centre (five offices) and
    server starts (its own lifespan, with the app's warming after `--warm-after` seconds),
    serves at once the first view of each default page of the coordinator and the two
    managers (overview, benchmark, one office page, learning from the best, the results
-   API's overview): wall and CPU per view, and when the app's warming was done.
+   API's overview), then 15 s after start the coordinator's overview of a period typed in
+   (the last six months: no warming works it out): wall and CPU per view.
 
 It prints figures and never asserts.
 
@@ -249,16 +250,22 @@ async def _after_restart(url: str, warm_after: float) -> None:
             pages = [("overview", "/dashboard"), ("benchmark", "/dashboard/benchmark"),
                      ("office", f"/dashboard/offices/{rows[0]['office_id']}"),
                      ("best", "/dashboard/best")]  # fmt: skip
-            if user == "bench":  # a period typed in: no warming works it out, nothing kept
-                import datetime as dt
-
-                half = (dt.date.today().replace(day=1) - dt.timedelta(days=150)).strftime("%Y-%m")
-                pages.append(("6 months", f"/dashboard?from={half}"))
             for name, path in pages:
                 at = time.perf_counter() - started
                 wall, cpu_ms = await _timed(c, path)
                 print(f"    {user:<15} {name:<13} at {at:5.1f} s: {wall:7.1f} ms  "
                       f"CPU {cpu_ms:7.1f} ms")  # fmt: skip
+        # a period typed in (no warming works it out, nothing kept), 15 s after start-up:
+        # before the app's warming (after 30 s), after what a process does at once
+        import datetime as dt
+
+        await _login(c, "bench")
+        half = (dt.date.today().replace(day=1) - dt.timedelta(days=150)).strftime("%Y-%m")
+        await asyncio.sleep(max(0.0, 15 - (time.perf_counter() - started)))
+        at = time.perf_counter() - started
+        wall, cpu_ms = await _timed(c, f"/dashboard?from={half}")
+        print(f"    {'bench':<15} {'6 months':<13} at {at:5.1f} s: {wall:7.1f} ms  "
+              f"CPU {cpu_ms:7.1f} ms")  # fmt: skip
         print(f"  the app's warming: {'done' if warmed else 'not done'} "
               f"{time.perf_counter() - started:.1f} s after start")  # fmt: skip
         print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
