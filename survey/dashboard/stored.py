@@ -43,6 +43,7 @@ import hashlib
 import hmac
 import logging
 import pickle
+import weakref
 import zlib
 from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from contextvars import ContextVar
@@ -149,22 +150,35 @@ async def kept(
     return value
 
 
-_writing: dict[str, asyncio.Task[None]] = {}
-"""The rows being written after their requests' answers (`_later`), by key."""
+_writing_by_loop: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, asyncio.Task[None]]
+] = weakref.WeakKeyDictionary()
+"""The rows being written after their requests' answers (`_later`), by key, per event loop
+(a test's loop ends with its app; another's tasks are never awaited here)."""
+
+
+def _writing() -> dict[str, asyncio.Task[None]]:
+    loop = asyncio.get_running_loop()
+    found = _writing_by_loop.get(loop)
+    if found is None:
+        found = _writing_by_loop[loop] = {}
+    return found
 
 
 def _later(key: str, write: Coroutine[Any, Any, None]) -> None:
+    writing = _writing()
     task = asyncio.ensure_future(write)
-    _writing[key] = task
-    task.add_done_callback(lambda done: _writing.pop(key, None) if _writing.get(key) is done
+    writing[key] = task
+    task.add_done_callback(lambda done: writing.pop(key, None) if writing.get(key) is done
                            else None)  # fmt: skip
 
 
 async def settled() -> None:
     """Wait until every row this process is writing after an answer is written (or failed):
     before the process stops, and in tests."""
-    while _writing:
-        await asyncio.gather(*list(_writing.values()), return_exceptions=True)
+    writing = _writing()
+    while writing:
+        await asyncio.gather(*list(writing.values()), return_exceptions=True)
 
 
 async def _keep(
@@ -190,7 +204,7 @@ async def _mark(key: str, default_for: str) -> None:
     """Mark `key`'s row as one of the default views of `default_for` (once per warming)."""
     if f"{default_for} {key}" in _marked:
         return
-    writing = _writing.get(key)
+    writing = _writing().get(key)
     if writing is not None:  # a request's row, written after its answer: mark it once there
         await asyncio.wait([writing])
         if f"{default_for} {key}" in _marked:

@@ -419,3 +419,29 @@ async def test_identical_new_views_at_once_give_the_same_bytes_and_one_row(
     assert here.content == there == a.content
     rows = await DashboardFigure.select(DashboardFigure.key)
     assert rows and len(rows) == len({r["key"] for r in rows})
+
+
+def test_a_row_left_being_written_on_an_ended_event_loop_holds_up_no_other() -> None:
+    """The rows written after the answers are waited for per event loop: a write left on a
+    loop that ended (a test's app, a process's loop torn down) never holds up `settled` on
+    another loop, which waits only for its own (a 5 s bound: a hang, not a time measured)."""
+    import asyncio
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    first = asyncio.new_event_loop()
+
+    async def leave_one() -> None:
+        stored._later("left behind", never())
+        await asyncio.sleep(0)
+
+    first.run_until_complete(leave_one())
+    first.close()  # the write is still pending on it
+
+    async def written() -> list[str]:
+        stored._later("mine", asyncio.sleep(0))
+        await asyncio.wait_for(stored.settled(), 5)
+        return ["settled"]
+
+    assert asyncio.run(written()) == ["settled"]
