@@ -76,6 +76,26 @@ async def _managers() -> None:
         await Membership(user=user.id, role="manager", **where).save()
 
 
+TOKEN = "rz_bench_limited_" + "t" * 30
+"""An API token of the coordinator `bench` limited to the first job centre (k27)."""
+
+
+async def _token() -> None:
+    """The coordinator's API token limited to the first job centre (once)."""
+    import datetime as dt
+
+    from survey.auth.guard import hash_token
+    from survey.tables import ApiToken, Organization, User
+
+    if await ApiToken.exists().where(ApiToken.token_hash == hash_token(TOKEN)):
+        return
+    orgs = await Organization.select(Organization.id).order_by(Organization.name)
+    bench = await User.select(User.id).where(User.username == "bench").first()
+    now = dt.datetime.now(dt.UTC)
+    await ApiToken(user=bench["id"], name="bench limited", token_hash=hash_token(TOKEN),
+                   created_at=now, organizations=[orgs[0]["id"]]).save()  # fmt: skip
+
+
 async def _login(c: Any, username: str) -> None:
     c.cookies.clear()
     form = await c.get("/login")
@@ -128,7 +148,7 @@ def _p95(times: list[float]) -> float:
     return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
-async def _measure(settings: Any, loop_only: bool) -> None:
+async def _measure(settings: Any, loop_only: bool, views_only: bool = False) -> None:
     import httpx
 
     from bench.dashboard import _forget, _forget_stored
@@ -139,6 +159,7 @@ async def _measure(settings: Any, loop_only: bool) -> None:
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://b") as c:
         await _managers()
+        await _token()
         if hasattr(warm_module, "compile_templates"):  # as the app's warming does first
             warm_module.compile_templates(app)
         if loop_only:
@@ -166,7 +187,23 @@ async def _measure(settings: Any, loop_only: bool) -> None:
             for name, path in pages:
                 wall, cpu_ms = await _timed(c, path)
                 print(f"    {name:<20} {wall:7.1f} ms  CPU {cpu_ms:7.1f} ms")
-        await _loop(app, c)
+        c.cookies.clear()  # the limited token's first results API requests (k27)
+        bearer = {"authorization": f"Bearer {TOKEN}"}
+        started, cpu = time.perf_counter(), time.process_time()
+        rows = (await c.get("/api/v1/results/overview", headers=bearer)).json()["rows"]
+        print(f"  token limited to a job centre ({len(rows)} offices): first requests after "
+              f"the warming\n    {'/api/v1/results/overview':<32} "
+              f"{1000 * (time.perf_counter() - started):7.1f} ms  "
+              f"CPU {1000 * (time.process_time() - cpu):7.1f} ms")  # fmt: skip
+        for path in ("/api/v1/results/benchmark", "/api/v1/results/best",
+                     *(f"/api/v1/results/offices/{r['office_id']}" for r in rows)):  # fmt: skip
+            started, cpu = time.perf_counter(), time.process_time()
+            response = await c.get(path, headers=bearer)
+            assert response.status_code == 200, path
+            print(f"    {path:<32} {1000 * (time.perf_counter() - started):7.1f} ms  "
+                  f"CPU {1000 * (time.process_time() - cpu):7.1f} ms")  # fmt: skip
+        if not views_only:
+            await _loop(app, c)
 
 
 async def _loop(app: Any, c: Any) -> None:
@@ -271,7 +308,7 @@ async def _after_restart(url: str, warm_after: float) -> None:
         print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-async def _run(url: str, loop_only: bool) -> None:
+async def _run(url: str, loop_only: bool, views_only: bool = False) -> None:
     from survey.db import make_engine, migrate
     from survey.settings import Settings
 
@@ -279,7 +316,7 @@ async def _run(url: str, loop_only: bool) -> None:
     await migrate(make_engine(settings))
     print(f"{url.split(':')[0]}: load average before "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
-    await _measure(settings, loop_only)
+    await _measure(settings, loop_only, views_only)
 
 
 def main() -> None:
@@ -288,6 +325,7 @@ def main() -> None:
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--loop-only", action="store_true", help="only part 3")
     parser.add_argument("--restart", action="store_true", help="only part 4")
+    parser.add_argument("--views-only", action="store_true", help="parts 1 and 2 only")
     parser.add_argument("--warm-after", type=float, default=30.0,
                         help="the new process's RESONANZ_WARM_AFTER_SECONDS (part 4)")  # fmt: skip
     parser.add_argument("--after-restart", help=argparse.SUPPRESS)
@@ -303,10 +341,11 @@ def main() -> None:
             asyncio.run(_restart(os.environ["RESONANZ_BENCH_POSTGRES"], args.warm_after))
         return
     if not args.postgres_only and args.sqlite_file:
-        asyncio.run(_run(f"sqlite:///{Path(args.sqlite_file).resolve()}", args.loop_only))
+        asyncio.run(_run(f"sqlite:///{Path(args.sqlite_file).resolve()}", args.loop_only,
+                         args.views_only))  # fmt: skip
     url = os.environ.get("RESONANZ_BENCH_POSTGRES")
     if url:
-        asyncio.run(_run(url, args.loop_only))
+        asyncio.run(_run(url, args.loop_only, args.views_only))
 
 
 if __name__ == "__main__":
