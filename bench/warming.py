@@ -17,9 +17,17 @@ once, two managers: `bench-leitung` of the first job centre (five offices) and
    answer: how long a health request waited from when it was due to its answer (median,
    p95, longest) and how many were answered during the view.
 
+4. with --restart: what users meet in the minutes after a process starts (k27). First the
+   default views are worked out and kept (this process); then a new process, started as a
+   server starts (its own lifespan, with the app's warming after `--warm-after` seconds),
+   serves at once the first view of each default page of the coordinator and the two
+   managers (overview, benchmark, one office page, learning from the best, the results
+   API's overview), then 15 s after start the coordinator's overview of a period typed in
+   (the last six months: no warming works it out): wall and CPU per view.
+
 It prints figures and never asserts.
 
-    .venv/bin/python bench/warming.py --sqlite-file PATH [--loop-only]
+    .venv/bin/python bench/warming.py --sqlite-file PATH [--loop-only | --restart]
     RESONANZ_BENCH_POSTGRES=postgresql://... .venv/bin/python bench/warming.py --postgres-only
 """
 
@@ -66,6 +74,26 @@ async def _managers() -> None:
         user = User(username=name, password_hash=hash_password(PASSWORD), created_at=now)
         await user.save()
         await Membership(user=user.id, role="manager", **where).save()
+
+
+TOKEN = "rz_bench_limited_" + "t" * 30
+"""An API token of the coordinator `bench` limited to the first job centre (k27)."""
+
+
+async def _token() -> None:
+    """The coordinator's API token limited to the first job centre (once)."""
+    import datetime as dt
+
+    from survey.auth.guard import hash_token
+    from survey.tables import ApiToken, Organization, User
+
+    if await ApiToken.exists().where(ApiToken.token_hash == hash_token(TOKEN)):
+        return
+    orgs = await Organization.select(Organization.id).order_by(Organization.name)
+    bench = await User.select(User.id).where(User.username == "bench").first()
+    now = dt.datetime.now(dt.UTC)
+    await ApiToken(user=bench["id"], name="bench limited", token_hash=hash_token(TOKEN),
+                   created_at=now, organizations=[orgs[0]["id"]]).save()  # fmt: skip
 
 
 async def _login(c: Any, username: str) -> None:
@@ -120,7 +148,7 @@ def _p95(times: list[float]) -> float:
     return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
-async def _measure(settings: Any, loop_only: bool) -> None:
+async def _measure(settings: Any, loop_only: bool, views_only: bool = False) -> None:
     import httpx
 
     from bench.dashboard import _forget, _forget_stored
@@ -131,6 +159,7 @@ async def _measure(settings: Any, loop_only: bool) -> None:
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://b") as c:
         await _managers()
+        await _token()
         if hasattr(warm_module, "compile_templates"):  # as the app's warming does first
             warm_module.compile_templates(app)
         if loop_only:
@@ -158,7 +187,23 @@ async def _measure(settings: Any, loop_only: bool) -> None:
             for name, path in pages:
                 wall, cpu_ms = await _timed(c, path)
                 print(f"    {name:<20} {wall:7.1f} ms  CPU {cpu_ms:7.1f} ms")
-        await _loop(app, c)
+        c.cookies.clear()  # the limited token's first results API requests (k27)
+        bearer = {"authorization": f"Bearer {TOKEN}"}
+        started, cpu = time.perf_counter(), time.process_time()
+        rows = (await c.get("/api/v1/results/overview", headers=bearer)).json()["rows"]
+        print(f"  token limited to a job centre ({len(rows)} offices): first requests after "
+              f"the warming\n    {'/api/v1/results/overview':<32} "
+              f"{1000 * (time.perf_counter() - started):7.1f} ms  "
+              f"CPU {1000 * (time.process_time() - cpu):7.1f} ms")  # fmt: skip
+        for path in ("/api/v1/results/benchmark", "/api/v1/results/best",
+                     *(f"/api/v1/results/offices/{r['office_id']}" for r in rows)):  # fmt: skip
+            started, cpu = time.perf_counter(), time.process_time()
+            response = await c.get(path, headers=bearer)
+            assert response.status_code == 200, path
+            print(f"    {path:<32} {1000 * (time.perf_counter() - started):7.1f} ms  "
+                  f"CPU {1000 * (time.process_time() - cpu):7.1f} ms")  # fmt: skip
+        if not views_only:
+            await _loop(app, c)
 
 
 async def _loop(app: Any, c: Any) -> None:
@@ -173,7 +218,97 @@ async def _loop(app: Any, c: Any) -> None:
     print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-async def _run(url: str, loop_only: bool) -> None:
+async def _restart(url: str, warm_after: float) -> None:
+    """Part 4: keep the default views, then time a new process's first views."""
+    import subprocess
+
+    from survey.app import create_app, lifespan
+    from survey.dashboard import warm as warm_module
+    from survey.settings import Settings
+
+    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40, warm_after_seconds=0)
+    app = create_app(settings)
+    async with lifespan(app):
+        await _managers()
+        warm_module.SHARE = 0.0
+        started, cpu = time.perf_counter(), time.process_time()
+        views = await warm_module.warm(app.state, controls=False)  # kept (or read) in the database
+        print(f"  default views kept ({views}): {time.perf_counter() - started:.1f} s, "
+              f"CPU {time.process_time() - cpu:.1f} s")  # fmt: skip
+        from survey.tables import DashboardFigure
+
+        # only the default views' rows (the period typed in below stays new)
+        await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE default_for = ''")
+    child = subprocess.run(
+        [sys.executable, __file__, "--after-restart", url, "--warm-after", str(warm_after)],
+        check=False,
+    )
+    assert child.returncode == 0
+
+
+async def _after_restart(url: str, warm_after: float) -> None:
+    """A new process: the app's lifespan (its warming after `warm_after` s), then at once
+    each user's first view of each default page."""
+    import httpx
+
+    from survey.app import create_app, lifespan
+    from survey.dashboard import warm as warm_module
+    from survey.settings import Settings
+
+    started = time.perf_counter()
+    settings = Settings(database_url=url, secret_key="bench-" + "x" * 40,
+                        warm_after_seconds=warm_after)  # fmt: skip
+    app = create_app(settings)
+    warmed: list[float] = []
+    inner = warm_module.warm
+
+    async def timed_warm(state: Any, **kwargs: Any) -> int:
+        views = await inner(state, **kwargs)
+        warmed.append(time.perf_counter() - started)
+        return views
+
+    warm_module.warm = timed_warm  # type: ignore[assignment]
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        lifespan(app),
+        warm_module.warming(app),  # as the app's lifespan runs it (its warming, after the delay)
+        httpx.AsyncClient(transport=transport, base_url="http://b") as c,
+    ):
+        print(f"  new process (warming after {warm_after:.0f} s), "
+              f"{time.perf_counter() - started:.1f} s after start:")  # fmt: skip
+        for user in ("bench", *MANAGERS):
+            await _login(c, user)
+            at = time.perf_counter() - started
+            wall, cpu = time.perf_counter(), time.process_time()
+            rows = (await c.get("/api/v1/results/overview")).json()["rows"]
+            print(f"    {user:<15} {'API overview':<13} at {at:5.1f} s: "
+                  f"{1000 * (time.perf_counter() - wall):7.1f} ms  "
+                  f"CPU {1000 * (time.process_time() - cpu):7.1f} ms")  # fmt: skip
+            pages = [("overview", "/dashboard"), ("benchmark", "/dashboard/benchmark"),
+                     ("office", f"/dashboard/offices/{rows[0]['office_id']}"),
+                     ("best", "/dashboard/best")]  # fmt: skip
+            for name, path in pages:
+                at = time.perf_counter() - started
+                wall, cpu_ms = await _timed(c, path)
+                print(f"    {user:<15} {name:<13} at {at:5.1f} s: {wall:7.1f} ms  "
+                      f"CPU {cpu_ms:7.1f} ms")  # fmt: skip
+        # a period typed in (no warming works it out, nothing kept), 15 s after start-up:
+        # before the app's warming (after 30 s), after what a process does at once
+        import datetime as dt
+
+        await _login(c, "bench")
+        half = (dt.date.today().replace(day=1) - dt.timedelta(days=150)).strftime("%Y-%m")
+        await asyncio.sleep(max(0.0, 15 - (time.perf_counter() - started)))
+        at = time.perf_counter() - started
+        wall, cpu_ms = await _timed(c, f"/dashboard?from={half}")
+        print(f"    {'bench':<15} {'6 months':<13} at {at:5.1f} s: {wall:7.1f} ms  "
+              f"CPU {cpu_ms:7.1f} ms")  # fmt: skip
+        print(f"  the app's warming: {'done' if warmed else 'not done'} "
+              f"{time.perf_counter() - started:.1f} s after start")  # fmt: skip
+        print(f"  load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+async def _run(url: str, loop_only: bool, views_only: bool = False) -> None:
     from survey.db import make_engine, migrate
     from survey.settings import Settings
 
@@ -181,7 +316,7 @@ async def _run(url: str, loop_only: bool) -> None:
     await migrate(make_engine(settings))
     print(f"{url.split(':')[0]}: load average before "
           f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
-    await _measure(settings, loop_only)
+    await _measure(settings, loop_only, views_only)
 
 
 def main() -> None:
@@ -189,12 +324,28 @@ def main() -> None:
     parser.add_argument("--sqlite-file")
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--loop-only", action="store_true", help="only part 3")
+    parser.add_argument("--restart", action="store_true", help="only part 4")
+    parser.add_argument("--views-only", action="store_true", help="parts 1 and 2 only")
+    parser.add_argument("--warm-after", type=float, default=30.0,
+                        help="the new process's RESONANZ_WARM_AFTER_SECONDS (part 4)")  # fmt: skip
+    parser.add_argument("--after-restart", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.after_restart:
+        asyncio.run(_after_restart(args.after_restart, args.warm_after))
+        return
+    if args.restart:
+        if not args.postgres_only and args.sqlite_file:
+            url = f"sqlite:///{Path(args.sqlite_file).resolve()}"
+            asyncio.run(_restart(url, args.warm_after))
+        if os.environ.get("RESONANZ_BENCH_POSTGRES"):
+            asyncio.run(_restart(os.environ["RESONANZ_BENCH_POSTGRES"], args.warm_after))
+        return
     if not args.postgres_only and args.sqlite_file:
-        asyncio.run(_run(f"sqlite:///{Path(args.sqlite_file).resolve()}", args.loop_only))
+        asyncio.run(_run(f"sqlite:///{Path(args.sqlite_file).resolve()}", args.loop_only,
+                         args.views_only))  # fmt: skip
     url = os.environ.get("RESONANZ_BENCH_POSTGRES")
     if url:
-        asyncio.run(_run(url, args.loop_only))
+        asyncio.run(_run(url, args.loop_only, args.views_only))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -44,7 +45,7 @@ from survey.auth.routes import (
     staff_error,
 )
 from survey.compression import SKIP_OPT, best_encoding, compression_config
-from survey.dashboard import warm
+from survey.dashboard import stored, warm
 from survey.dashboard.routes import DashboardController, ResultsApiController
 from survey.db import RETRY_AFTER_S, engine_lifespan, is_unavailable, make_engine
 from survey.errors import DomainError
@@ -65,6 +66,8 @@ from survey.respond.store import ResponseWriter, make_store
 from survey.security import loggable_path, secure_asgi
 from survey.settings import Settings
 
+SETTLE_SECONDS = 5.0
+"""How long a stopping process waits for the kept figures' rows still being written."""
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend"
 log = logging.getLogger("resonanz")
 
@@ -290,6 +293,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            with suppress(TimeoutError):  # the kept figures' rows written after their answers
+                await asyncio.wait_for(stored.settled(), SETTLE_SECONDS)
             await writer.stop()
             if multiprocess():  # this worker's gauges no longer count
                 from prometheus_client import multiprocess as prometheus_multiprocess

@@ -212,16 +212,8 @@ async def signed_in(request: Request[Any, Any, Any], state: State) -> Scope:
         limit = await queries.token_organizations(
             hash_token(request.headers.get("authorization", "")[7:].strip())
         )
-        if limit:  # a token limited to some job centres sees and exports only their offices
-            offices = await queries.offices_of_organizations(limit)
-            scope = msgspec.structs.replace(
-                scope,
-                visible=scope.visible & offices,
-                exportable=scope.exportable & offices,
-                readable=scope.readable & offices,
-                administered=scope.administered & offices,
-                limit=frozenset(limit),
-            )
+        # a token limited to some job centres sees and exports only their offices
+        scope = await queries.limited_scope(scope, limit)
     scope = msgspec.structs.replace(scope, csrf=csrf, via_token=via_token)
     request.state[SCOPE_STATE] = scope  # for the error pages: the user's language and menu
     return scope

@@ -146,6 +146,35 @@ async def offices_of_organizations(organizations: set[int]) -> frozenset[int]:
     return frozenset(int(r["id"]) for r in rows)
 
 
+async def limited_scope(scope: Scope, limit: set[int]) -> Scope:
+    """`scope` as an API token limited to the job centres `limit` sees it: only their offices
+    (unchanged when `limit` is empty: the token acts with all its user's roles)."""
+    if not limit:
+        return scope
+    offices = await offices_of_organizations(limit)
+    return msgspec.structs.replace(
+        scope,
+        visible=scope.visible & offices,
+        exportable=scope.exportable & offices,
+        readable=scope.readable & offices,
+        administered=scope.administered & offices,
+        limit=frozenset(limit),
+    )
+
+
+async def token_limits(now: dt.datetime | None = None) -> list[tuple[int, set[int]]]:
+    """(user, the job centres it is limited to) of every API token neither revoked nor
+    expired, by user and token."""
+    now = now or dt.datetime.now(dt.UTC)
+    rows = await (
+        ApiToken.select(ApiToken.user, ApiToken.organizations)
+        .where(ApiToken.revoked.eq(False), ApiToken.expires_at > now)
+        .order_by(ApiToken.user)
+        .order_by(ApiToken.id)
+    )
+    return [(int(r["user"]), token_limit(r["organizations"])) for r in rows]
+
+
 async def every_office() -> list[dict[str, Any]]:
     """Every office with its job centre and network (ids and names), by job centre and name."""
     return await Office.select(

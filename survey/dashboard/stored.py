@@ -15,19 +15,20 @@ kept here but read on every view: comments (an admin may hide one), targets, kin
 office, the version note and the flagged count. Erasing a job centre deletes every row
 (`forget`), since the group's figures were made with its responses.
 
-Rows are written on a view's first computation (by a request or by the warming,
-survey/dashboard/warm.py); `prune` deletes those of an earlier rolled-up month or another
-release and keeps at most MAX_ROWS: the default views of the last published month first
-(the warming marks their rows, `default_for`; the views opened most), then the newest (r25:
-by ids alone the warming, which writes the default views first, pruned them first once a
-deployment kept more than MAX_ROWS, from about 550 offices).
+Rows are written on a view's first computation (by a request, after its answer; by the warming,
+survey/dashboard/warm.py, before it goes on); `prune` deletes those of an earlier rolled-up
+month or another release and keeps at most MAX_ROWS: the default views of the last published
+month first (the warming marks their rows, `default_for`; the views opened most), then the
+newest (r25: by ids alone the warming, which writes the default views first, pruned them first
+once a deployment kept more than MAX_ROWS, from about 550 offices).
 
 A row never outlives what it was made of: a computation reads the marks of the last hidden or
-deleted comment and of the last erasure (`_marks`, rows of `heartbeat`) before it reads any
-count, and deletes its own row again when either moved before its write was done (an
-erasure or a retention deletion while the warming or a view was working: the row would hold
-what was deleted). `forget` moves its mark and then deletes every row, after the erasure has
-committed, so a row written in between is deleted by one or the other.
+deleted comment and of the last erasure (`_marks`, rows of `heartbeat`; in the statement that
+looked for its row) before it reads any count, and deletes its own row again when either moved
+before its write was done (an erasure or a retention deletion while the warming or a view was
+working: the row would hold what was deleted). `forget` moves its mark and then deletes every
+row, after the erasure has committed, so a row written in between is deleted by one or the
+other.
 
 The values are pickled and sealed with an HMAC of the server's secret key: a row is
 unpickled only when its seal is right, so neither a forged row nor a backup of another
@@ -36,18 +37,20 @@ server is ever run as code (a row that does not open is replaced).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
 import logging
 import pickle
+import weakref
 import zlib
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from survey.dashboard.cache import BoundedCache, key_bytes, once
+from survey.dashboard.cache import BACKGROUND, BoundedCache, key_bytes, once
 from survey.dashboard.filters import publication_day, published_through
 from survey.dashboard.queries import COMMENTS_CHANGED, set_mark
 from survey.tables import DashboardFigure
@@ -109,7 +112,12 @@ async def kept(
     make: Callable[[], Awaitable[T]],
 ) -> T:
     """The figures of a closed view: from this process's `cache`, else from the database,
-    else `make()`, written to both. `rolled`: the last rolled-up month they are made with."""
+    else `make()`, kept in both. `rolled`: the last rolled-up month they are made with.
+
+    A request does not wait for the row's write: its figures are in this process's cache
+    at once, and the row is written after the answer (`_keep`, a task of its own; the
+    warming waits for its own). A write that fails loses nothing but the row: the next
+    process to ask works the figures out again."""
     key = key_of(kind, made_of)
     secret = state.settings.secret_key.encode()
     default_for = DEFAULT_FOR.get() if secret else ""
@@ -120,25 +128,19 @@ async def kept(
         return found[0]  # type: ignore[no-any-return]
 
     async def read_or_make() -> tuple[T, int]:
-        value, size = await _read(key, secret) if secret else (None, 0)
+        if not secret:  # nothing to seal rows with: kept in this process only
+            value = (await make(),)
+            return value[0], len(zlib.compress(pickle.dumps(value, protocol=5), 1))
+        value, size, before = await _read(key, secret)  # the marks before any count is read
         if value is None:
-            before = await _marks()  # before any count is read
             value = (await make(),)
             blob = zlib.compress(pickle.dumps(value, protocol=5), 1)
             size = len(blob)
-            if not secret:  # nothing to seal rows with: kept in this process only
-                return value[0], size
-            await _write(key, kind, rolled, _sealed(secret, blob), default_for)
-            if default_for:
-                _marked.add(f"{default_for} {key}")
-            if await _marks() != before:  # deleted or hidden while it was made
-                await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
-            _written[0] += 1
-            if _written[0] % PRUNE_EVERY == 0:
-                try:
-                    await prune(rolled, _published(state))
-                except Exception:  # the next one tries again
-                    log.warning("the kept dashboard figures could not be pruned", exc_info=True)
+            write = _keep(state, key, kind, rolled, _sealed(secret, blob), default_for, before)
+            if BACKGROUND.get():  # the warming: its rows written (and marked) before it goes on
+                await write
+            else:
+                _later(key, write)
         return value[0], size
 
     value, size = await once(state, ("stored", key), read_or_make)
@@ -148,10 +150,65 @@ async def kept(
     return value
 
 
+_writing_by_loop: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[str, asyncio.Task[None]]
+] = weakref.WeakKeyDictionary()
+"""The rows being written after their requests' answers (`_later`), by key, per event loop
+(a test's loop ends with its app; another's tasks are never awaited here)."""
+
+
+def _writing() -> dict[str, asyncio.Task[None]]:
+    loop = asyncio.get_running_loop()
+    found = _writing_by_loop.get(loop)
+    if found is None:
+        found = _writing_by_loop[loop] = {}
+    return found
+
+
+def _later(key: str, write: Coroutine[Any, Any, None]) -> None:
+    writing = _writing()
+    task = asyncio.ensure_future(write)
+    writing[key] = task
+    task.add_done_callback(lambda done: writing.pop(key, None) if writing.get(key) is done
+                           else None)  # fmt: skip
+
+
+async def settled() -> None:
+    """Wait until every row this process is writing after an answer is written (or failed):
+    before the process stops, and in tests."""
+    writing = _writing()
+    while writing:
+        await asyncio.gather(*list(writing.values()), return_exceptions=True)
+
+
+async def _keep(
+    state: Any, key: str, kind: str, rolled: str, sealed: bytes, default_for: str,
+    before: tuple[object, object],
+) -> None:  # fmt: skip
+    """Write a row made from what the marks `before` said, and delete it again when either
+    mark moved before its write was done (deleted or hidden meanwhile); prune now and then."""
+    try:
+        await _write(key, kind, rolled, sealed, default_for)
+        if default_for:
+            _marked.add(f"{default_for} {key}")
+        if await _marks() != before:  # deleted or hidden while it was made
+            await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
+        _written[0] += 1
+        if _written[0] % PRUNE_EVERY == 0:
+            await prune(rolled, _published(state))
+    except Exception:  # the next process to ask works it out again
+        log.warning("a dashboard figure could not be kept", exc_info=True)
+
+
 async def _mark(key: str, default_for: str) -> None:
     """Mark `key`'s row as one of the default views of `default_for` (once per warming)."""
     if f"{default_for} {key}" in _marked:
         return
+    writing = _writing().get(key)
+    if writing is not None:  # a request's row, written after its answer: mark it once there
+        await asyncio.wait([writing])
+        if f"{default_for} {key}" in _marked:
+            return
     _marked.add(f"{default_for} {key}")
     try:
         await DashboardFigure.raw(
@@ -175,32 +232,44 @@ def _published(state: Any) -> str:
 
 async def _marks() -> tuple[object, object]:
     """When a comment was last hidden or deleted, and when every kept figure was last
-    deleted (None: never)."""
+    deleted (None: never); read as `_read` reads them (the same types on each engine)."""
+    return (await _row(""))[1]
+
+
+async def _row(key: str) -> tuple[bytes | None, tuple[object, object]]:
+    """The sealed value of `key`'s row (None: none) and the marks, in one statement."""
     rows = await DashboardFigure.raw(
-        "SELECT name, at FROM heartbeat WHERE name IN ({}, {})", COMMENTS_CHANGED, FORGOTTEN
+        "SELECT (SELECT value FROM dashboard_figure WHERE key = {}) AS value, "
+        "(SELECT at FROM heartbeat WHERE name = {}) AS comments, "
+        "(SELECT at FROM heartbeat WHERE name = {}) AS forgotten",
+        key,
+        COMMENTS_CHANGED,
+        FORGOTTEN,
     )
-    found = {r["name"]: r["at"] for r in rows}
-    return found.get(COMMENTS_CHANGED), found.get(FORGOTTEN)
+    found = rows[0]
+    value = found["value"]
+    return (None if value is None else bytes(value)), (found["comments"], found["forgotten"])
 
 
 def _sealed(secret: bytes, blob: bytes) -> bytes:
     return hmac.digest(secret, blob, "sha256") + blob
 
 
-async def _read(key: str, secret: bytes) -> tuple[Any, int]:
-    rows = await DashboardFigure.raw("SELECT value FROM dashboard_figure WHERE key = {}", key)
-    if not rows:
-        return None, 0
-    sealed = bytes(rows[0]["value"])
+async def _read(key: str, secret: bytes) -> tuple[Any, int, tuple[object, object]]:
+    """The figures of `key`'s row (None when there is none or it does not open) and the
+    marks (`_marks`), in one statement."""
+    sealed, marks = await _row(key)
+    if sealed is None:
+        return None, 0, marks
     seal, blob = sealed[:SEAL], sealed[SEAL:]
     if hmac.compare_digest(seal, hmac.digest(secret, blob, "sha256")):
-        try:
-            return pickle.loads(zlib.decompress(blob)), len(blob)  # sealed by this server
+        try:  # sealed by this server
+            return pickle.loads(zlib.decompress(blob)), len(blob), marks
         except Exception:  # another release's classes: worked out again
             pass
     log.warning("a stored dashboard figure could not be opened; working it out again")
     await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
-    return None, 0
+    return None, 0, marks
 
 
 async def _write(key: str, kind: str, rolled: str, blob: bytes, default_for: str = "") -> None:

@@ -1,22 +1,24 @@
 """The dashboards' default views worked out in the background, before anyone asks.
 
-Staff figures change only when a month closes (the month in progress is in no figure) or
-when an admin changes something. So right after start-up, and again whenever the last
-published month moves on, each comparison group's default views (the overview, the
-benchmark, every office page; the period and filters a page opens with) are worked out once,
-as its network coordinator would open them, in each staff language. That fills this process's
-caches of closed months (survey/dashboard/cache.py): the protected tables, the statistics and
-models of their published counts, the version notes, the office pages' comments and the
-charts. Those caches hold nothing that depends on who asks. A job centre's own staff
-(managers and admins) see only their offices, and their figures are not the coordinator's
-rows narrowed down: a pooled figure (the network's index, the benchmark's target, the rest
-of the group an office is compared with) is withheld for them where, with what they see, it
-would give away the offices they may not see (`disclosure.hidden_pools`), and with it the
-verdicts made against it. So their default views are worked out too, once per distinct set
-of offices seen (`staff_scopes`, as their own requests build it), from the same tables.
-Learning from the best (survey/dashboard/best.py) at both levels is one of the default
-views. A view with another period is worked out when first asked for, from the group's
-rolled-up counts the warming reads first (survey/dashboard/rolled_counts.py).
+Staff figures change only when a month closes (the month in progress is in no figure) or when
+an admin changes something. So right after start-up, and again whenever the last published
+month moves on, each comparison group's default views (the overview, the benchmark, every
+office page; the period and filters a page opens with) are worked out once, as its network
+coordinator would open them, in each staff language. That fills this process's caches of closed
+months (survey/dashboard/cache.py): the protected tables, the statistics and models of their
+published counts, the version notes, the office pages' comments and the charts. Those caches
+hold nothing that depends on who asks. A job centre's own staff (managers and admins) see only
+their offices, and their figures are not the coordinator's rows narrowed down: a pooled figure
+(the network's index, the benchmark's target, the rest of the group an office is compared with)
+is withheld for them where, with what they see, it would give away the offices they may not see
+(`disclosure.hidden_pools`), and with it the verdicts made against it. So their default views
+are worked out too, once per distinct set of offices seen (`staff_scopes`, as their own
+requests build it), from the same tables. Learning from the best (survey/dashboard/best.py) at
+both levels is one of the default views. The results API's default views (its keys are not the
+pages') are worked out for each distinct set of offices the active API tokens see
+(`token_scopes`: a token limited to some job centres sees a set no user has). A view with
+another period is worked out when first asked for, from the group's rolled-up counts the
+warming reads first (survey/dashboard/rolled_counts.py).
 
 Once every group's default views are done, the warming goes on with the other views the
 pages' controls offer for the default period (`control_views`): the index as observed
@@ -40,7 +42,7 @@ from typing import Any
 import msgspec
 from litestar.datastructures import State
 
-from survey.auth.queries import every_office, load_scope
+from survey.auth.queries import every_office, limited_scope, load_scope, token_limits
 from survey.auth.schemas import DASHBOARD_ROLES, OfficeRef, Scope
 from survey.dashboard import cache, rolled_counts, routes, stored
 from survey.dashboard.filters import LOCALES, parse_filters, publication_day, published_through
@@ -125,6 +127,43 @@ async def staff_scopes(groups: list[Scope]) -> list[Scope]:
     return found
 
 
+async def token_scopes() -> list[Scope]:
+    """One scope per distinct set of offices the active API tokens see (a token limited to
+    some job centres sees only their offices: a scope no user has), as their requests load
+    it (`load_scope`, `limited_scope`), without what names the user."""
+    found: dict[tuple[object, ...], Scope] = {}
+    tried: set[tuple[int, frozenset[int]]] = set()
+    for user, limit in await token_limits():
+        if (user, frozenset(limit)) in tried:
+            continue
+        tried.add((user, frozenset(limit)))
+        scope = await load_scope(user)
+        if scope is None:
+            continue  # deactivated or locked: its tokens are refused
+        scope = await limited_scope(scope, limit)
+        if scope.may_see_dashboards and _seen(scope) not in found:
+            found[_seen(scope)] = msgspec.structs.replace(
+                scope, user_id=0, username="", display_name="", locale="", via_token=True
+            )
+    return list(found.values())
+
+
+async def _api(state: State, scope: Scope, filters: Filters) -> int:
+    """The results API's views of `filters` as a script asks for them with a token (the
+    overview, the benchmark and learning from the best at their default level, the targets,
+    each office; the texts in German, the API's default): their keys are not the pages'
+    (the pages' overview holds its targets' items, their office figures every item).
+    Returns how many."""
+    await routes._overview(state, scope, filters, None)
+    await routes._benchmark(state, scope, filters, None)
+    await routes._best(state, scope, filters, None, "de")
+    if filters.dimension is None:
+        await routes._targets(state, scope, filters, None)
+    for office in scope.visible_offices:
+        await routes._office(state, scope, office.id, filters, "de")
+    return 3 + len(scope.visible_offices)
+
+
 def control_views(default: Filters) -> list[Filters]:
     """The views other than `default` that the pages' controls offer for its period: the
     observed index (`adjust=none`), and each single filter value the filter select lists (a
@@ -176,8 +215,9 @@ async def _pause(started: float, share: bool) -> None:
 
 async def warm(state: State, *, controls: bool = True) -> int:
     """Work out the default views of every comparison group, then those of every other set
-    of offices users see (`staff_scopes`), then (`controls`) the other views the
-    coordinators' pages' controls offer for the default period; returns how many."""
+    of offices users see (`staff_scopes`) and the results API's of the API tokens'
+    (`token_scopes`), then (`controls`) the other views the coordinators' pages' controls
+    offer for the default period; returns how many."""
     settings: Settings = state.settings
     on = publication_day(settings)
     default, published = parse_filters({}, on), published_through(on)
@@ -187,8 +227,9 @@ async def warm(state: State, *, controls: bool = True) -> int:
     stored.unmark()
     groups = await comparison_groups()
     staff = await staff_scopes(groups)
+    tokens = await token_scopes()
 
-    async def default_views(first: bool) -> int:  # the groups', then the staff's
+    async def default_views(first: bool) -> int:  # the groups', the staff's, the tokens'
         count = 0
         with _defaults(published):
             for n, scope in enumerate((*groups, *staff)):
@@ -197,6 +238,8 @@ async def warm(state: State, *, controls: bool = True) -> int:
                     # views may all be kept in the database and read none)
                     await rolled_counts.held(state, [o.id for o in scope.group], done)
                 count += await _pages(state, scope, default, ("office",), best=True)
+            for scope in tokens:
+                count += await _api(state, scope, default)
         return count
 
     background = cache.BACKGROUND.set(True)  # its figures in a thread of its own
@@ -259,18 +302,51 @@ def compile_templates(app: Any) -> None:
             language_name(locale, staff_locale)
 
 
+def _import_statistics() -> None:
+    """scipy's modules the figures use (imported when first used, analysis/_scipy.py)."""
+    import importlib
+
+    for name in ("scipy.stats", "scipy.special", "scipy.optimize"):
+        importlib.import_module(name)
+
+
+async def prepare(state: State) -> None:
+    """What a process's first view nobody asked for yet would otherwise pay, done at once
+    after start-up instead of with the warming (k27: at the million, a typed-in period's
+    first overview after a restart took 2.2-2.7 s of CPU, the default views being kept
+    rows): scipy's statistics imported (0.7-0.9 s), and each comparison group's rolled-up
+    counts read (`rolled_counts.held`, about 1.1 s). In the warming's own thread and
+    order, before its delay; the warming then finds them done."""
+    background = cache.BACKGROUND.set(True)
+    try:
+        await cache.worked_out(_import_statistics)
+        done = await routes._rolled(state)
+        for group in await comparison_groups():
+            await rolled_counts.held(state, [o.id for o in group.group], done)
+    finally:
+        cache.BACKGROUND.reset(background)
+    state.dashboards_prepared = True
+
+
 @asynccontextmanager
 async def warming(app: Any) -> AsyncIterator[None]:
     """The app warms its dashboards `warm_after_seconds` after start-up, then again whenever
-    the last published month moves on (0: never)."""
+    the last published month moves on (0: never). The templates are compiled before the app
+    serves (k27: in the seconds before the warming, a restarted server's first view of each
+    page compiled its template, 0.2-0.5 s of CPU; the figures themselves are kept rows), and
+    what a first new view would pay is done at once (`prepare`)."""
     settings: Settings = app.state.settings
     if settings.warm_after_seconds <= 0:
         yield
         return
+    compile_templates(app)
 
     async def loop() -> None:
+        try:
+            await prepare(app.state)
+        except Exception:
+            log.exception("preparing the dashboards failed; the warming reads them later")
         await asyncio.sleep(settings.warm_after_seconds)
-        compile_templates(app)
         done = None
         while True:
             month = published_through(publication_day(settings))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from survey.dashboard import words
 from survey.dashboard.schemas import Forecast
 from survey.i18n import translations
@@ -23,3 +25,24 @@ def test_a_verdict_beyond_the_horizon_is_a_4_in_5_promise_in_english_and_german(
     assert said["en"].count("in 4 cases out of 5") == 2, said["en"]
     assert said["de"].count("in 4 von 5 Fällen") == 2, said["de"]
     assert "+3.7" in said["en"] and "+3,7" in said["de"]
+
+
+def test_a_figure_written_again_is_not_formatted_again(monkeypatch: Any) -> None:
+    """k27: babel's formatting was about 40 % of rendering a page (some 300 figures); a view
+    read again writes the same values, now formatted once per process, the same text."""
+    from babel.numbers import NumberPattern
+
+    formatted: list[object] = []
+    inner = NumberPattern.apply
+
+    def apply(self: NumberPattern, value: Any, *args: Any, **kwargs: Any) -> str:
+        formatted.append(value)
+        return inner(self, value, *args, **kwargs)
+
+    monkeypatch.setattr(NumberPattern, "apply", apply)
+    words.number.cache_clear()
+    first = [words.number(v, locale) for v in (72.345, -0.04, 1234.5) for locale in ("de", "en")]
+    assert first == ["72,3", "72.3", "0,0", "0.0", "1.234,5", "1,234.5"]
+    again = [words.number(v, locale) for v in (72.345, -0.04, 1234.5) for locale in ("de", "en")]
+    assert again == first and len(formatted) == 6
+    assert words.number(2, "de", 0) == "2" and words.number(2.0, "de", 0) == "2"
