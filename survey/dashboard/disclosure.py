@@ -65,6 +65,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -424,7 +425,7 @@ class ProtectedTable:
             nu = self.noise_variance(code, offices, months)
             if c.sum() > 0 and nu > 0:
                 x, mean, n = _scaled(self.grid.levels[code], c)
-                found += nu * sum((v - mean) ** 2 for v in x) / (n * n)  # mean_noise
+                found += nu * _from_left((v - mean) ** 2 for v in x) / (n * n)  # mean_noise
         return found / len(parts) ** 2
 
     def index_noise_each(
@@ -432,7 +433,7 @@ class ProtectedTable:
     ) -> list[float]:
         """`index_noise((office,), months, item)` of each office, every office at once: the
         same operations on the same numbers in the same order (each sum from the left as
-        Python's `sum` adds, the squares by `math.pow` as Python's `**`), so the same bits
+        `_from_left` adds, the squares by `math.pow` as Python's `**`), so the same bits
         (tests/unit/test_dashboard_figure_work.py compares them)."""
         offices, months = tuple(offices), tuple(months)
         if not offices:
@@ -1044,9 +1045,17 @@ def _moved(out: list[float], share: list[float], count: int, up: bool) -> list[f
     return out
 
 
+def _from_left(values: Iterable[float]) -> float:
+    """The floats added one after the other from 0.0: what Python 3.11's `sum` does, and
+    what `_running_sum` does row by row. Python 3.12's `sum` compensates its rounding (r28), so
+    the figures worked out for one office (`index_noise`, `_scaled`, `_item_mean`) and for
+    every office at once (`index_noise_each`, `_item_means`) add with this, on any Python."""
+    return functools.reduce(operator.add, values, 0.0)
+
+
 def _running_sum(a: np.ndarray) -> np.ndarray:
-    """Each row's sum added from the left, as Python's `sum` adds from 0 (a running sum, one
-    addition after the other; + 0.0 turns a sum of −0.0s into 0.0, as Python's)."""
+    """Each row's sum added from the left, as `_from_left` adds from 0.0 (a running sum, one
+    addition after the other; + 0.0 turns a sum of −0.0s into 0.0, as `_from_left`)."""
     if not a.shape[1]:
         return np.zeros(a.shape[0])
     found: np.ndarray = np.cumsum(a, axis=1)[:, -1] + 0.0
@@ -1060,8 +1069,8 @@ def _scaled(
     to 17 levels, too few for numpy to pay)."""
     x = _index_scale(levels)
     c = counts.tolist()
-    n = float(sum(c))
-    return x, sum(v * k for v, k in zip(x, c, strict=True)) / n if n > 0 else math.nan, n
+    n = _from_left(c)
+    return x, _from_left(v * k for v, k in zip(x, c, strict=True)) / n if n > 0 else math.nan, n
 
 
 @functools.lru_cache(maxsize=64)
@@ -1071,7 +1080,7 @@ def _index_scale(levels: tuple[float, ...]) -> tuple[float, ...]:
 
 def _item_mean(parts: Sequence[tuple[str, np.ndarray]], grid: Grid) -> float:
     """The mean of the index items' indices (0–100)."""
-    return sum(_scaled(grid.levels[code], c)[1] for code, c in parts) / len(parts)
+    return _from_left(_scaled(grid.levels[code], c)[1] for code, c in parts) / len(parts)
 
 
 def _code(text: str) -> int:
