@@ -11,6 +11,11 @@ PYTEST_ARGS ?=
 # headless shell and ONE_ENGINE, CPU counted whole: two 715 s of CPU and 14.7 min wall at a
 # median load of 8, three 736 s and 11.3 min at 9); TEST_WORKERS=0 runs it in this one
 TEST_WORKERS ?= 3
+# The three processes end together: at load 10-12 within 3 s of each other (1132-1136 s), and
+# a replay of xdist's LoadScheduling over that run's 1139 measured durations gave 1082 s
+# against 1080 s for a perfect split; --maxschedchunk 1 (1084 s) or the browser tests longest
+# first (1081 s, with chunks of 2 1147 s) gained nothing (2026-11-29). The suite is bound by
+# its CPU: the wall time on 2 cores is at least half of it.
 # --maxschedchunk 2: each process is handed two tests at a time, in the suite's order (long
 # files first, browser tests last). By default the first hand-out is a block of a quarter of
 # each process's share, some 86 tests in a row: the first process got the two schema fuzz
@@ -54,8 +59,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/resonanz demo
 
+# The suite keeps the bytecode of what it compiles even where PYTHONDONTWRITEBYTECODE is set
+# (it is on the machine the suite is measured on): there, each of the three workers rewrote
+# and compiled every test module (pytest's assertion rewriting) and compiled the project's
+# modules, and so did every server and CLI process the tests start. Now the first process to
+# compile a module writes its __pycache__ (ignored by git) and the others read it. Collecting
+# the suite took 12.5 s of CPU a process without the cache and 5.5-6.5 s with it; importing
+# the app 0.3 s less in each server or CLI process (2026-11-29, load 6-10). A fresh clone's
+# first run gains little: its three workers compile the same modules at the same time
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(SCHEDULE) $(PYTEST_ARGS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(TEST_WORKERS) $(SCHEDULE) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/submit.py

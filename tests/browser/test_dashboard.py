@@ -20,7 +20,18 @@ def _console_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
     return errors
 
 
-@pytest.mark.parametrize("role", ["network", "admin", "manager"])
+ROLES = [
+    "network",
+    "manager",
+    pytest.param("admin", marks=pytest.mark.slow),
+]
+"""The admin of a job centre reads the dashboards its manager reads (the same offices, the
+same views, the same verdicts and comments): `-m slow` runs them as the admin as well, and
+test_it_walks_every_role_over_every_dashboard_route (tests/integration/test_dashboard.py)
+opens every dashboard page as every role."""
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_it_shows_each_role_its_dashboards_filters_and_csv(
     desktop,
     demo_server: DemoServer,
