@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 
 from survey.dashboard.cache import BACKGROUND, BoundedCache, key_bytes, once
 from survey.dashboard.filters import publication_day, published_through
-from survey.dashboard.queries import COMMENTS_CHANGED, set_mark
+from survey.dashboard.queries import COMMENTS_CHANGED, _postgres, set_mark
 from survey.tables import DashboardFigure
 
 log = logging.getLogger("resonanz.dashboard")
@@ -175,10 +175,12 @@ def _later(key: str, write: Coroutine[Any, Any, None]) -> None:
 
 async def settled() -> None:
     """Wait until every row this process is writing after an answer is written (or failed):
-    before the process stops, and in tests."""
+    before the process stops, and in tests. A time limit around it cancels no write
+    (`asyncio.wait`; r28: `gather` cancelled them with it, between a row's write and its check
+    of the marks)."""
     writing = _writing()
     while writing:
-        await asyncio.gather(*list(writing.values()), return_exceptions=True)
+        await asyncio.wait(list(writing.values()))
 
 
 async def _keep(
@@ -188,16 +190,27 @@ async def _keep(
     """Write a row made from what the marks `before` said, and delete it again when either
     mark moved before its write was done (deleted or hidden meanwhile); prune now and then."""
     try:
-        await _write(key, kind, rolled, sealed, default_for)
+        if not await _write(key, kind, rolled, sealed, default_for, before):
+            return
         if default_for:
             _marked.add(f"{default_for} {key}")
+        # the write itself is refused when a mark moved before it; on PostgreSQL an erasure
+        # committed while it ran deletes every row but this one, which it did not see yet
         if await _marks() != before:  # deleted or hidden while it was made
             await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
-        _written[0] += 1
-        if _written[0] % PRUNE_EVERY == 0:
-            await prune(rolled, _published(state))
     except Exception:  # the next process to ask works it out again
-        log.warning("a dashboard figure could not be kept", exc_info=True)
+        log.warning("a kept dashboard figure could not be checked; deleted", exc_info=True)
+        try:  # r28: a row whose check failed is not kept
+            await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
+        except Exception:
+            log.warning("an unchecked dashboard figure could not be deleted", exc_info=True)
+        return
+    _written[0] += 1
+    if _written[0] % PRUNE_EVERY == 0:
+        try:
+            await prune(rolled, _published(state))
+        except Exception:  # the next one tries again
+            log.warning("the kept dashboard figures could not be pruned", exc_info=True)
 
 
 async def _mark(key: str, default_for: str) -> None:
@@ -272,11 +285,21 @@ async def _read(key: str, secret: bytes) -> tuple[Any, int, tuple[object, object
     return None, 0, marks
 
 
-async def _write(key: str, kind: str, rolled: str, blob: bytes, default_for: str = "") -> None:
+async def _write(
+    key: str, kind: str, rolled: str, blob: bytes, default_for: str,
+    before: tuple[object, object],
+) -> bool:  # fmt: skip
+    """Write `key`'s row, only while both marks are still what they were `before` the counts
+    were read (r28: a check after the write alone was lost when the process stopped between
+    them). False: not written (a mark moved, or the write failed)."""
+    same = "IS NOT DISTINCT FROM" if _postgres() else "IS"  # either may be NULL: never moved
     try:
         await DashboardFigure.raw(
             "INSERT INTO dashboard_figure (key, kind, code, rolled, made_at, value, default_for) "
-            "VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT (key) DO NOTHING",
+            "SELECT {}, {}, {}, {}, {}, {}, {} "
+            f"WHERE (SELECT at FROM heartbeat WHERE name = {{}}) {same} {{}} "
+            f"AND (SELECT at FROM heartbeat WHERE name = {{}}) {same} {{}} "
+            "ON CONFLICT (key) DO NOTHING",
             key,
             kind,
             CODE,
@@ -284,9 +307,15 @@ async def _write(key: str, kind: str, rolled: str, blob: bytes, default_for: str
             dt.datetime.now(dt.UTC),
             blob,
             default_for,
+            COMMENTS_CHANGED,
+            before[0],
+            FORGOTTEN,
+            before[1],
         )
     except Exception:  # the page is shown all the same; the next view tries again
         log.warning("a dashboard figure could not be stored", exc_info=True)
+        return False
+    return True
 
 
 async def prune(rolled: str | None, published: str | None = None) -> None:

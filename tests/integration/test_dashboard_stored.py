@@ -3,6 +3,8 @@ server shows them without reading a count, and never a stale one."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import zlib
@@ -195,10 +197,11 @@ async def test_a_view_of_a_month_not_rolled_up_or_of_new_questions_is_never_kept
 async def test_pruning_keeps_at_most_the_limit_of_this_month_and_release(
     app: Litestar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    marks = await stored._marks()
     for k, rolled in enumerate(["2026-09", "2026-10", "2026-10", "2026-10", "2026-10"]):
-        await stored._write(f"key {k}", "overview", rolled, b"x")
+        assert await stored._write(f"key {k}", "overview", rolled, b"x", "", marks)
     monkeypatch.setattr(stored, "CODE", "another release")
-    await stored._write("key 5", "overview", "2026-10", b"x")
+    assert await stored._write("key 5", "overview", "2026-10", b"x", "", marks)
     monkeypatch.undo()
     monkeypatch.setattr(stored, "MAX_ROWS", 3)
     await stored.prune("2026-10")
@@ -278,6 +281,46 @@ async def test_a_figure_made_while_a_job_centre_was_erased_is_not_kept(
     _restart(app)
     await _views(staff, [url])
     assert await DashboardFigure.count(), "kept again once nothing moved"
+
+
+@pytest.mark.parametrize("stop", ["process stops during the check", "check fails"])
+async def test_a_figure_made_before_an_erasure_is_not_kept_whatever_happens_after_its_write(
+    staff: StaffClient, app: Litestar, monkeypatch: pytest.MonkeyPatch, stop: str
+) -> None:
+    """r28: the row written after the answer was checked against the marks only after its
+    write. A process that stopped in between (the 5 s bound on the writes left cancelled
+    them) or a check that failed (a lost connection) kept a row made from erased data. The
+    write is now refused when a mark moved, and a row whose check failed is deleted."""
+    orgs, _ = await _two_job_centres(app)
+    await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
+    await staff.login("max", "max-password-1")
+    inner = rolled_counts.count_columns
+
+    async def read_then_erased(*args: Any, **kwargs: Any) -> Any:
+        found = await inner(*args, **kwargs)
+        await stored.forget()  # another process erased a job centre meanwhile
+        return found
+
+    monkeypatch.setattr(rolled_counts, "count_columns", read_then_erased)
+    marks, checks = stored._marks, []
+
+    async def slow_or_lost() -> Any:
+        checks.append(1)
+        if stop == "check fails":
+            raise ConnectionResetError("connection lost")
+        await asyncio.sleep(1.0)  # a loaded database at the stop
+        return await marks()
+
+    monkeypatch.setattr(stored, "_marks", slow_or_lost)
+    assert (await staff.client.get("/api/v1/results/overview")).status_code == 200
+    if stop == "check fails":
+        await stored.settled()
+    else:  # what the app's stop does, with a shorter bound
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stored.settled(), 0.2)
+    assert checks, "the row's check ran"
+    await stored.settled()
+    assert await DashboardFigure.count() == 0, "nothing made from the erased data is kept"
 
 
 async def test_a_row_without_this_server_s_seal_is_never_unpickled(
