@@ -16,6 +16,7 @@ from survey.respond import codes, posters
 from survey.settings import Settings
 from survey.tables import Office, SlipCode
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization, make_staff_user
+from tests.cli import run_cli
 from tests.conftest import StaffClient
 
 Client = httpx.AsyncClient
@@ -240,13 +241,16 @@ def test_the_cli_writes_a_poster_and_says_what_is_wrong_in_one_line(
            "RESONANZ_BASE_URL": "https://umfrage.example", "PATH": "/usr/bin:/bin"}  # fmt: skip
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "survey.cli", "poster", *args],
-            env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        """`resonanz poster ARGS` in this process (tests/cli.py), after the first run below,
+        which starts it as a process of its own."""
+        return run_cli(["poster", *args], **env)
 
     # random tokens may start with '-': after `--` they are not read as an option
-    done = run("--out", str(tmp_path / "p.pdf"), "--lang", "de,ar", "--", token)
+    done = subprocess.run(
+        [sys.executable, "-m", "survey.cli", "poster",
+         "--out", str(tmp_path / "p.pdf"), "--lang", "de,ar", "--", token],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _qr_texts((tmp_path / "p.pdf").read_bytes(), tmp_path) == [
         f"https://umfrage.example/s/{token}"
