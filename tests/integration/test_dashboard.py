@@ -734,8 +734,9 @@ async def test_a_network_user_cannot_subtract_a_hidden_office_from_its_job_centr
     assert all(i["n"] is None for i in download.json()["items"])
 
 
+@ONE_ENGINE  # what the pages withhold from the figures: not SQL (docs/testing.md)
 async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
-    staff: StaffClient, demo: object
+    staff: StaffClient, demo: object, kept_views: None
 ) -> None:
     offices = await _offices()
     await staff.login(USERS["manager"], PASSWORDS[USERS["manager"]])
