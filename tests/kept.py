@@ -12,7 +12,9 @@ which start from the plain demo core (docs/testing.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sqlite3
 from pathlib import Path
 from unittest import mock
 
@@ -46,6 +48,8 @@ def demo_with_kept_views(plain: Path, tmp_path_factory: pytest.TempPathFactory) 
     def build() -> None:
         shutil.copy(plain, path)
         run_async(_keep_views(path))
+        with contextlib.closing(sqlite3.connect(path)) as db:  # all of it in the one file
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     once(tmp_path_factory, "demo-core-kept", build)
     return path
