@@ -21,7 +21,7 @@ from tests.builders import (
     make_staff_user,
     responses_with_counts,
 )
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 
 ORDINARY = [5, 10, 15, 10, 10]
 STAR = [0, 0, 2, 8, 40]
@@ -99,6 +99,7 @@ async def test_a_team_lead_learns_whom_to_ask_and_nobody_small_or_worse_is_named
     assert bad.status_code == 400
 
 
+@ONE_ENGINE  # the file's cells from the CSV's figures: not SQL (docs/testing.md)
 async def test_the_excel_file_holds_the_csv_s_columns_with_numbers_as_numbers(
     staff: StaffClient, app: Litestar
 ) -> None:

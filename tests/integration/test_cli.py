@@ -16,6 +16,7 @@ import pytest
 
 from survey.app import create_app, lifespan
 from survey.settings import Settings
+from tests.cli import run_cli
 from tests.conftest import DEMO_PORT, copy_demo_database
 
 
@@ -100,9 +101,9 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(
         "--password",
         "a-long-password",
     ]
-    created = _run(args, tmp_path, **env)
-    again = _run(args, tmp_path, **env)
-    unknown = _run(
+    created = run_cli(args, **env)  # in this process; the last call starts one (tests/cli.py)
+    again = run_cli(args, **env)
+    unknown = run_cli(
         [
             "create-user",
             "chefin",
@@ -113,7 +114,6 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(
             "--password",
             "a-long-password",
         ],
-        tmp_path,
         **env,
     )
     assert created.returncode == 0, created.stderr
@@ -135,10 +135,10 @@ def test_it_creates_the_first_admin_and_refuses_a_second_with_that_name(
 
 def test_it_says_how_to_recover_from_an_interrupted_demo_load(tmp_path: Path) -> None:
     env = {"RESONANZ_DATABASE_URL": f"sqlite:///{tmp_path}/half.sqlite3"}
-    assert _run(["migrate"], tmp_path, **env).returncode == 0
+    assert run_cli(["migrate"], **env).returncode == 0
     with sqlite3.connect(tmp_path / "half.sqlite3") as db:
         db.execute("INSERT INTO network (name, slug) VALUES ('Netz', 'demo')")
-    result = _run(["demo", "--no-serve"], tmp_path, **env)
+    result = run_cli(["demo", "--no-serve"], **env)
     assert result.returncode == 2
     assert "interrupted" in result.stderr and "delete the database" in result.stderr
 
@@ -148,9 +148,10 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(
 ) -> None:
     env = _demo_copy(demo_file, tmp_path / "t.sqlite3")
     created = _run(["create-token", "koordination", "--name", "monthly report"], tmp_path, **env)
-    weekly = _run(["create-token", "koordination", "--expires-days", "7"], tmp_path, **env)
-    unknown = _run(["create-token", "nobody"], tmp_path, **env)
-    never = _run(["create-token", "koordination", "--expires-days", "0"], tmp_path, **env)
+    # the same command again in this process (tests/cli.py)
+    weekly = run_cli(["create-token", "koordination", "--expires-days", "7"], **env)
+    unknown = run_cli(["create-token", "nobody"], **env)
+    never = run_cli(["create-token", "koordination", "--expires-days", "0"], **env)
     assert created.returncode == 0, created.stderr
     assert weekly.returncode == 0, weekly.stderr
     assert unknown.returncode == 2 and "no user named 'nobody'" in unknown.stderr
@@ -179,17 +180,16 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
     env = _demo_copy(demo_file, tmp_path / "m.sqlite3")
     base = ["create-user", "--role", "manager", "--scope", "jobcenter-kreis-nordheide"]
     password = ["--password", "a-long-password"]
-    created = _run(
+    # in this process: test_it_creates_the_first_admin_… starts create-user as a process
+    created = run_cli(
         [*base[:1], "zwei", *base[1:], "--office", "NH-M", "--office", "NH-O", *password],
-        tmp_path,
         **env,
     )
-    unknown = _run(
+    unknown = run_cli(
         [*base[:1], "drei", *base[1:], "--office", "NH-M", "--office", "WS-X", *password],
-        tmp_path,
         **env,
     )
-    wrong_role = _run(
+    wrong_role = run_cli(
         [
             "create-user",
             "vier",
@@ -201,7 +201,6 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
             "NH-M",
             *password,
         ],
-        tmp_path,
         **env,
     )
     assert created.returncode == 0, created.stderr

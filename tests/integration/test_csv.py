@@ -1,6 +1,8 @@
 """The dashboards' CSV downloads open in the spreadsheet of the page's language: German CSV
 (semicolon, decimal comma, German headings) from German pages, English CSV from English ones;
-numeric columns hold numbers only and a status column says why a cell is empty."""
+numeric columns hold numbers only and a status column says why a cell is empty.
+
+SQLite only: how the figures are written, not how they are read (docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from tests.builders import (
     make_staff_user,
     responses_with_counts,
 )
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 
 
 def _rows(body: bytes, delimiter: str) -> list[dict[str, str]]:
@@ -28,6 +30,7 @@ def _rows(body: bytes, delimiter: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text[1:]), delimiter=delimiter))
 
 
+@ONE_ENGINE
 async def test_german_pages_download_german_csv_and_english_pages_english_csv(
     staff: StaffClient, app: Litestar
 ) -> None:
@@ -93,6 +96,7 @@ def test_p_and_q_values_keep_three_significant_digits() -> None:
     assert _p(float("nan")) is None and _p(0.0) == 0.0
 
 
+@ONE_ENGINE
 async def test_downloads_are_named_after_page_period_and_filter_and_the_workbook_says_so(
     staff: StaffClient, app: Litestar
 ) -> None:

@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,10 +35,26 @@ from tests.builders import (
     make_staff_user,
 )
 from tests.conftest import ONE_ENGINE, SECRET, StaffClient
+from tests.kept import demo_with_kept_views
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}
 OFFICE_MANAGER = ("leitung.mitte", "office-manager-2026")
+
+
+@pytest.fixture
+def kept_views() -> None:
+    """Among a test's fixtures: its demo core has the dashboards' views kept (tests/kept.py),
+    for a test of what the pages show of the figures, not of how they are worked out."""
+
+
+@pytest.fixture
+def sqlite_demo_template(
+    sqlite_demo_template: Path, tmp_path_factory: pytest.TempPathFactory, request: Any
+) -> Path:
+    if "kept_views" in request.fixturenames:
+        return demo_with_kept_views(sqlite_demo_template, tmp_path_factory)
+    return sqlite_demo_template
 
 
 async def _offices() -> dict[str, int]:
@@ -138,7 +155,7 @@ async def test_it_walks_every_role_over_every_dashboard_route(
 
 @ONE_ENGINE
 async def test_it_shows_the_demos_real_differences_and_not_the_alike_offices(
-    staff: StaffClient, demo: object
+    staff: StaffClient, demo: object, kept_views: None
 ) -> None:
     await staff.login(USERS["network"], PASSWORDS[USERS["network"]])
     rows = (await staff.client.get("/api/v1/results/overview")).json()["rows"]
@@ -249,7 +266,7 @@ def _model_verdicts_on(page: str) -> dict[str, str]:
 
 @ONE_ENGINE
 async def test_its_verdict_funnel_shrunken_index_and_ranks_never_contradict_each_other(
-    staff: StaffClient, demo: object
+    staff: StaffClient, demo: object, kept_views: None
 ) -> None:
     """Issue 14: one model behind the four views. On the real pages of the demo, for every
     office: the verdict on the overview, the office page and the benchmark is one and the
@@ -717,8 +734,9 @@ async def test_a_network_user_cannot_subtract_a_hidden_office_from_its_job_centr
     assert all(i["n"] is None for i in download.json()["items"])
 
 
+@ONE_ENGINE  # what the pages withhold from the figures: not SQL (docs/testing.md)
 async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
-    staff: StaffClient, demo: object
+    staff: StaffClient, demo: object, kept_views: None
 ) -> None:
     offices = await _offices()
     await staff.login(USERS["manager"], PASSWORDS[USERS["manager"]])
@@ -761,7 +779,7 @@ async def test_a_manager_cannot_subtract_their_job_centre_from_the_network(
 
 @ONE_ENGINE
 async def test_it_labels_the_answers_to_each_question_with_the_words_of_its_own_scale(
-    staff: StaffClient, demo: object
+    staff: StaffClient, demo: object, kept_views: None
 ) -> None:
     offices = await _offices()
     await staff.login(USERS["network"], PASSWORDS[USERS["network"]])

@@ -11,12 +11,25 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from survey.dashboard import words
 from survey.demo import BETTER_OFFICE, DEMO_USERS, IMPROVED_OFFICE
 from survey.i18n import translations
 from tests.conftest import ONE_ENGINE, StaffClient
+from tests.kept import demo_with_kept_views
 
 pytestmark = ONE_ENGINE  # the pages' words: the same on both engines (docs/testing.md)
+
+
+@pytest.fixture(scope="module")
+def sqlite_demo_template(
+    sqlite_demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The demo's core with its views kept (tests/kept.py): these tests read what the pages
+    say of the figures, which the cache tests prove are the figures worked out anew."""
+    return demo_with_kept_views(sqlite_demo_template, tmp_path_factory)
+
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}

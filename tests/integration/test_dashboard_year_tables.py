@@ -20,8 +20,10 @@ from survey.dashboard.filters import (
 )
 from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
 from survey.tables import Office
+from tests.conftest import ONE_ENGINE
 
 
+@ONE_ENGINE  # counts put together, not read: both engines read alike (docs/testing.md)
 async def test_tables_of_years_put_together_are_the_tables_protect_makes(
     app: Litestar, demo: object
 ) -> None:

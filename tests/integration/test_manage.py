@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -40,15 +41,24 @@ from tests.builders import (
     make_organization,
     make_staff_user,
 )
+from tests.cli import run_cli
 from tests.conftest import SECRET, StaffClient
 
 PASSWORD = "a-long-password-2026"
 
 
-def _cli(args: list[str], cwd: Path, settings: Settings) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RESONANZ_DATABASE_URL": settings.database_url}
+def _cli(
+    args: list[str], cwd: Path, settings: Settings, *, process: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`resonanz ARGS` in a process of its own, or with `process=False` in this one
+    (tests/cli.py: a second call of a command the test has already started as a process)."""
+    env = {"RESONANZ_DATABASE_URL": settings.database_url}
     env["RESONANZ_SECRET_KEY"] = settings.secret_key
     env["RESONANZ_BASE_URL"] = "http://testserver.local"
+    if not process:
+        with contextlib.chdir(cwd):
+            return run_cli(args, **env)
+    env = {**os.environ, **env}
     return subprocess.run(
         [sys.executable, "-m", "survey.cli", *args],
         cwd=cwd,
@@ -118,7 +128,9 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
     link = re.search(r"^set the password .*: (http\S+)$", made.stdout, re.M)
     assert link and "sign in: http://testserver.local/login" in made.stdout
     (tmp_path / "structure.yaml").write_text(STRUCTURE)
-    dry = _cli(["import", "structure", "structure.yaml", "--dry-run"], tmp_path, settings)
+    dry = _cli(
+        ["import", "structure", "structure.yaml", "--dry-run"], tmp_path, settings, process=False
+    )
     assert dry.returncode == 0, dry.stderr
     assert "would create office jobcenter-musterstadt/MS-T (Stadtteiltreff Hafen, outreach)" in (
         dry.stdout
@@ -126,7 +138,7 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
     assert await Office.count() == 0, "a dry run writes nothing"
     done = _cli(["import", "structure", "structure.yaml"], tmp_path, settings)
     assert done.returncode == 0, done.stderr
-    again = _cli(["import", "structure", "structure.yaml"], tmp_path, settings)
+    again = _cli(["import", "structure", "structure.yaml"], tmp_path, settings, process=False)
     assert again.stdout.strip() == "nothing to change"
     assert await Link.count() == 4
 

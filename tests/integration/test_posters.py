@@ -16,7 +16,8 @@ from survey.respond import codes, posters
 from survey.settings import Settings
 from survey.tables import Office, SlipCode
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization, make_staff_user
-from tests.conftest import StaffClient
+from tests.cli import run_cli
+from tests.conftest import ONE_ENGINE, StaffClient
 
 Client = httpx.AsyncClient
 zxingcpp = pytest.importorskip("zxingcpp")
@@ -52,6 +53,7 @@ async def _staff_of(staff: StaffClient, organization: int, role: str = "admin") 
     assert (await staff.login(name, "a-long-password-1234")).status_code == 303
 
 
+@ONE_ENGINE  # what the poster says and encodes: not SQL (docs/testing.md)
 async def test_the_poster_leads_back_to_the_link_and_says_it_in_each_language(
     staff: StaffClient, settings: Settings, tmp_path: Path
 ) -> None:
@@ -240,13 +242,16 @@ def test_the_cli_writes_a_poster_and_says_what_is_wrong_in_one_line(
            "RESONANZ_BASE_URL": "https://umfrage.example", "PATH": "/usr/bin:/bin"}  # fmt: skip
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "survey.cli", "poster", *args],
-            env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        """`resonanz poster ARGS` in this process (tests/cli.py), after the first run below,
+        which starts it as a process of its own."""
+        return run_cli(["poster", *args], **env)
 
     # random tokens may start with '-': after `--` they are not read as an option
-    done = run("--out", str(tmp_path / "p.pdf"), "--lang", "de,ar", "--", token)
+    done = subprocess.run(
+        [sys.executable, "-m", "survey.cli", "poster",
+         "--out", str(tmp_path / "p.pdf"), "--lang", "de,ar", "--", token],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert _qr_texts((tmp_path / "p.pdf").read_bytes(), tmp_path) == [
         f"https://umfrage.example/s/{token}"

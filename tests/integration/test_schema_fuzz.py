@@ -5,7 +5,7 @@ exports). Bounded: a fixed number of examples per operation and a timeout.
 
 `make test` runs the bounded fuzz (`BOUNDED`): schemathesis's fuzzing and stateful phases on
 every operation (at most `EXAMPLES` generated requests each, positive and negative), and its
-coverage phase on POST /api/v1/responses and the operations of /api/v1/links/{token}/ only
+coverage phase on POST /api/v1/responses and GET /api/v1/links/{token}/questionnaire only
 (with the submissions' alone, or without the phase, no generated submission was accepted).
 `-m slow` runs the full fuzz (`FULL`): the coverage phase on every operation as well, which
 sends each boundary and each invalid value of every parameter and body field the schema
@@ -64,12 +64,15 @@ EXAMPLES = 5
 BOUNDED = "bounded"
 FULL = "full"
 COVERAGE = {
-    BOUNDED: '[[operations]]\ninclude-path-regex = "^(?!/api/v1/(responses|links/))"\n'
+    BOUNDED: "[[operations]]\n"
+    'include-path-regex = "^(?!/api/v1/(responses|links/\\\\{token\\\\}/questionnaire)$)"\n'
     "phases.coverage.enabled = false\n\n",
     FULL: "",
 }
 """What each fuzz adds to tests/schemathesis.toml: the bounded one runs the coverage phase on
-the submissions and the links' operations only."""
+the submissions and a link's questionnaire only (not on a link's posters and slips, whose
+every boundary value of `lang` rendered a PDF, nor on PATCH /api/v1/links/{link_id}, which
+the pattern `links/` took in before: 2026-11-29, the two parts' CPU 31.4 -> 27.9 s)."""
 CONFIG = Path(__file__).resolve().parent.parent / "schemathesis.toml"
 LAST = r"^/api/v1/(tokens/\{token_id\}|users/\{user_id\}(/.*)?)$"
 """Revoking a token, deactivating a user, changing their roles or password: fuzzed after the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from pathlib import Path
 
 import brotli
 import httpx
@@ -11,12 +12,22 @@ import pytest
 
 from tests.builders import make_link
 from tests.conftest import StaffClient
+from tests.kept import demo_with_kept_views
 
 Client = httpx.AsyncClient
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 PLOTLY_BUDGET_GZIP = 400_000
 
 pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def sqlite_demo_template(
+    sqlite_demo_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The demo's core with its views kept (tests/kept.py): these tests read how the pages
+    are sent (their codings, sizes and assets), not how their figures are worked out."""
+    return demo_with_kept_views(sqlite_demo_template, tmp_path_factory)
 
 
 async def _raw(client: Client, path: str, encoding: str) -> tuple[httpx.Response, bytes]:
