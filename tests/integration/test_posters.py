@@ -260,13 +260,13 @@ def test_the_cli_writes_a_poster_and_says_what_is_wrong_in_one_line(
         run(f"https://umfrage.example/s/{token}", "--out", str(tmp_path / "p.svg")).returncode == 0
     )
     assert (tmp_path / "p.svg").read_text().startswith("<?xml")
-    for args, reason in (
-        (["nope", "--out", str(tmp_path / "x.pdf")], "unknown"),
-        ([token, "--out", str(tmp_path / "x.png")], ".pdf or .svg"),
-        ([token, "--out", str(tmp_path / "x.pdf"), "--lang", "xx"], "Unknown language"),
-        ([token, "--out", str(tmp_path / "x.svg"), "--slips"], "slips are a PDF"),
+    for target, options, reason in (
+        ("nope", ["--out", str(tmp_path / "x.pdf")], "unknown"),
+        (token, ["--out", str(tmp_path / "x.png")], ".pdf or .svg"),
+        (token, ["--out", str(tmp_path / "x.pdf"), "--lang", "xx"], "Unknown language"),
+        (token, ["--out", str(tmp_path / "x.svg"), "--slips"], "slips are a PDF"),
     ):
-        failed = run(*args)
+        failed = run(*options, "--", target)  # the token may start with '-'
         assert failed.returncode == 2, failed
         assert reason in failed.stderr and len(failed.stderr.strip().splitlines()) == 1
 
