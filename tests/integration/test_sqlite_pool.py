@@ -237,3 +237,36 @@ async def test_closing_the_pool_checkpoints_the_file(sqlite_settings: Settings) 
         conn.close()
     # and outside the pool's span, statements run as before
     assert await engine.run_ddl("SELECT 1 AS n") == [{"n": 1}]
+
+
+async def test_many_statements_at_once_are_all_committed(sqlite_settings: Settings) -> None:
+    engine = _engine(sqlite_settings)
+    async with engine_lifespan(engine, 2):
+
+        async def one(i: int) -> None:
+            await Organization.insert(Organization(name=f"JC {i}", slug=f"jc-{i}"))
+            assert await _name(f"jc-{i}") == f"JC {i}"
+
+        await asyncio.gather(*(one(i) for i in range(60)))
+        assert engine._pool is not None and len(engine._pool.connections) <= 4
+    check = sqlite3.connect(sqlite_settings.sqlite_path)
+    try:
+        assert check.execute("SELECT count(*) FROM organization").fetchone()[0] == 60
+    finally:
+        check.close()
+
+
+async def test_a_cancelled_statement_leaves_the_pool_usable(sqlite_settings: Settings) -> None:
+    engine = _engine(sqlite_settings)
+    async with engine_lifespan(engine, 2):
+        tasks = [
+            asyncio.ensure_future(Organization.insert(Organization(name="X", slug=f"x-{i}")))
+            for i in range(8)
+        ]
+        await asyncio.sleep(0)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert await engine.run_ddl("SELECT 1 AS n") == [{"n": 1}]
+        await Organization.insert(Organization(name="Eins", slug="eins"))
+        assert await _name("eins") == "Eins"
