@@ -188,3 +188,16 @@ async def make_bank_version(
     )
     await version.save()
     return int(version.id), load_definition(raw)
+
+
+async def two_job_centres(engine: Any) -> tuple[int, list[int], list[int]]:
+    """A network, its two job centres and their two offices each (ids), each office with 14
+    responses in a closed month."""
+    network = await make_network()
+    orgs = [await make_organization(network=network) for _ in range(2)]
+    offices = [await make_office(organization=org) for org in orgs for _ in range(2)]
+    for k, office in enumerate(offices):
+        answers = [{**FULL_ANSWERS, "overall": 1 + (k + i) % 5} for i in range(14)]
+        await make_responses(engine, await make_link(office), answers,
+                             when=in_closed_month())  # fmt: skip
+    return network, orgs, offices

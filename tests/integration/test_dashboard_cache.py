@@ -26,6 +26,7 @@ from tests.builders import (
     make_organization,
     make_responses,
     make_staff_user,
+    two_job_centres,
 )
 from tests.conftest import StaffClient, page_figures
 
@@ -205,13 +206,7 @@ async def test_warming_works_out_the_results_api_of_a_token_limited_to_a_job_cen
     from survey.auth.guard import hash_token
     from survey.tables import ApiToken, Membership
 
-    network = await make_network()
-    orgs = [await make_organization(network=network) for _ in range(2)]
-    offices = [await make_office(organization=org) for org in orgs for _ in range(2)]
-    for k, office in enumerate(offices):
-        answers = [{**FULL_ANSWERS, "overall": 1 + (k + i) % 5} for i in range(14)]
-        await make_responses(app.state.engine, await make_link(office), answers,
-                             when=in_closed_month())  # fmt: skip
+    network, orgs, offices = await two_job_centres(app.state.engine)
     user = await make_staff_user("nora", "nora-password-1", "network")
     await Membership.update({Membership.network: network}).where(Membership.user == user)
     token = "rz_test_limited_" + "l" * 30

@@ -28,6 +28,7 @@ from tests.builders import (
     make_organization,
     make_responses,
     make_staff_user,
+    two_job_centres,
 )
 from tests.conftest import StaffClient
 
@@ -224,25 +225,13 @@ class _Forged:
         return (_ran, ())
 
 
-async def _two_job_centres(app: Litestar) -> tuple[list[int], list[int]]:
-    """Two job centres of one network with two offices each, answers in a closed month."""
-    network = await make_network()
-    orgs = [await make_organization(network=network) for _ in range(2)]
-    offices = [await make_office(organization=org) for org in orgs for _ in range(2)]
-    for k, office in enumerate(offices):
-        answers = [{**FULL_ANSWERS, "overall": 1 + (k + i) % 5} for i in range(14)]
-        await make_responses(app.state.engine, await make_link(office), answers,
-                             when=in_closed_month())  # fmt: skip
-    return orgs, offices
-
-
 async def test_a_user_who_sees_other_offices_never_gets_another_user_s_kept_figures(
     staff: StaffClient, app: Litestar
 ) -> None:
     """Two managers of job centres in one network share the comparison group but see their
     own offices only: the second never gets the first's kept overview (the key holds the
     offices a user may see)."""
-    orgs, offices = await _two_job_centres(app)
+    _, orgs, offices = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await make_staff_user("eva", "eva-password-1", "manager", organization=orgs[1])
     url = "/api/v1/results/overview"
@@ -263,7 +252,7 @@ async def test_a_figure_made_while_a_job_centre_was_erased_is_not_kept(
     """The warming or a view works out a figure from the counts before an erasure (or a
     retention deletion) and writes it after the erasure deleted the kept ones: the row would
     hold what was deleted. It deletes its own row when the marks moved meanwhile."""
-    orgs, _ = await _two_job_centres(app)
+    _, orgs, _ = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
     inner = rolled_counts.count_columns  # from the counts held, or from the database
@@ -291,7 +280,7 @@ async def test_a_figure_made_before_an_erasure_is_not_kept_whatever_happens_afte
     write. A process that stopped in between (the 5 s bound on the writes left cancelled
     them) or a check that failed (a lost connection) kept a row made from erased data. The
     write is now refused when a mark moved, and a row whose check failed is deleted."""
-    orgs, _ = await _two_job_centres(app)
+    _, orgs, _ = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
     inner = rolled_counts.count_columns
@@ -330,7 +319,7 @@ async def test_a_row_without_this_server_s_seal_is_never_unpickled(
     own secret key) is not loaded: the figures are worked out again and the row replaced."""
     import pickle
 
-    orgs, _ = await _two_job_centres(app)
+    _, orgs, _ = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
     url = "/api/v1/results/overview"
@@ -355,7 +344,7 @@ async def test_a_new_view_is_answered_before_its_kept_figures_are_written(
     after the answer now, and a process that starts afterwards reads them: no count read."""
     import asyncio
 
-    orgs, _ = await _two_job_centres(app)
+    _, orgs, _ = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
     release, held = asyncio.Event(), []
@@ -388,7 +377,7 @@ async def test_a_failed_write_loses_nothing_but_the_row(
 ) -> None:
     """A row that cannot be written (a full disk, a lost connection) leaves the answer as it
     is; the next process to ask works the figures out again, the same, and keeps them."""
-    orgs, _ = await _two_job_centres(app)
+    _, orgs, _ = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
 
@@ -419,7 +408,7 @@ async def test_identical_new_views_at_once_give_the_same_bytes_and_one_row(
     import subprocess
     import sys
 
-    orgs, _ = await _two_job_centres(app)
+    _, orgs, _ = await two_job_centres(app.state.engine)
     await make_staff_user("max", "max-password-1", "manager", organization=orgs[0])
     await staff.login("max", "max-password-1")
     url = "/api/v1/results/overview?language=de"

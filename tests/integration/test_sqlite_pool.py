@@ -108,6 +108,20 @@ async def test_a_failed_statement_leaves_the_pool_usable(sqlite_settings: Settin
     assert slugs == {"eins", "zwei"}
 
 
+def _copy_of(path: Path, target: Path, name: str) -> Path:
+    """A copy of the database at `path` (SQLite's backup) in which job centre "eins" is
+    called `name`."""
+    copy, source = sqlite3.connect(target), sqlite3.connect(path)
+    try:
+        source.backup(copy)
+        copy.execute("UPDATE organization SET name = ? WHERE slug = 'eins'", (name,))
+        copy.commit()
+    finally:
+        source.close()
+        copy.close()
+    return target
+
+
 async def test_a_file_replaced_under_the_same_path_is_read_fresh(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
@@ -116,16 +130,7 @@ async def test_a_file_replaced_under_the_same_path_is_read_fresh(
     async with engine_lifespan(engine, 2):
         await Organization.insert(Organization(name="Alt", slug="eins"))
         assert await _name("eins") == "Alt"
-        other = tmp_path / "other.sqlite3"
-        backup = sqlite3.connect(other)
-        source = sqlite3.connect(path)
-        try:
-            source.backup(backup)
-            backup.execute("UPDATE organization SET name = 'Neu' WHERE slug = 'eins'")
-            backup.commit()
-        finally:
-            source.close()
-            backup.close()
+        other = _copy_of(path, tmp_path / "other.sqlite3", "Neu")
         # replaced whole, as a file with its WAL folded in (a stale WAL would be applied to
         # any new connection to the path, as before: replace the file of a stopped app)
         folder = sqlite3.connect(path)
@@ -136,16 +141,7 @@ async def test_a_file_replaced_under_the_same_path_is_read_fresh(
         os.replace(other, path)
         assert await _name("eins") == "Neu"
         # restore writes the backup into the live file (same inode): read fresh too
-        older = tmp_path / "older.sqlite3"
-        conn = sqlite3.connect(older)
-        source = sqlite3.connect(path)
-        try:
-            source.backup(conn)
-            conn.execute("UPDATE organization SET name = 'Wieder' WHERE slug = 'eins'")
-            conn.commit()
-        finally:
-            source.close()
-            conn.close()
+        older = _copy_of(path, tmp_path / "older.sqlite3", "Wieder")
         restore(sqlite_settings, older)
         assert await _name("eins") == "Wieder"
 
