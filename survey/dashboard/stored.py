@@ -167,10 +167,18 @@ def _writing() -> dict[str, asyncio.Task[None]]:
 
 def _later(key: str, write: Coroutine[Any, Any, None]) -> None:
     writing = _writing()
+    earlier = writing.get(key)
+    if earlier is not None and not earlier.done():  # r28: made again meanwhile (the process
+        write = _after(earlier, write)  # cache let it go): the one task `settled` waits for
     task = asyncio.ensure_future(write)
     writing[key] = task
     task.add_done_callback(lambda done: writing.pop(key, None) if writing.get(key) is done
                            else None)  # fmt: skip
+
+
+async def _after(earlier: asyncio.Task[None], write: Coroutine[Any, Any, None]) -> None:
+    await asyncio.wait([earlier])
+    await write
 
 
 async def settled() -> None:

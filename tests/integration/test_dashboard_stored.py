@@ -477,3 +477,27 @@ def test_a_row_left_being_written_on_an_ended_event_loop_holds_up_no_other() -> 
         return ["settled"]
 
     assert asyncio.run(written()) == ["settled"]
+
+
+async def test_a_row_made_again_while_its_write_is_pending_is_waited_for_at_the_stop() -> None:
+    """r28: a key made again while its row's write was still pending (the process cache let
+    it go) replaced the first write in what `settled` waits for: a stopping process no longer
+    waited for it. The second write now follows the first, and `settled` waits for both."""
+    done: list[int] = []
+    gate = asyncio.Event()
+
+    async def first() -> None:
+        await gate.wait()
+        done.append(1)
+
+    async def second() -> None:
+        done.append(2)
+
+    stored._later("a key", first())
+    stored._later("a key", second())
+    waiting = asyncio.ensure_future(stored.settled())
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "the first write is still pending"
+    gate.set()
+    await waiting
+    assert done == [1, 2]
