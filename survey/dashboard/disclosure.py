@@ -540,11 +540,9 @@ class ProtectedTable:
                 own[office] = found
         missing = tuple(dict.fromkeys(o for o in offices if o not in own))
         if missing:
-            if len(store) + len(missing) > MAX_FIGURES:
-                store.clear()
-            for office, sums in zip(missing, self._sum_each(item, missing, months), strict=True):
-                sums.flags.writeable = False
-                own[office] = store[item, (office,), months] = sums
+            own.update(
+                self._keep_each(item, missing, months, self._sum_each(item, missing, months))
+            )
         total = np.zeros(self._totals[item].shape[2])
         for office in offices:
             total += own[office]
@@ -730,16 +728,24 @@ class ProtectedTable:
             rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
             at = 0
             for code, missing, _ in found:
-                store = self._classes if code == INDEX_ITEM else self._figures
-                if len(store) + len(missing) > MAX_FIGURES:
-                    store.clear()
-                for office in missing:
-                    sums = rows[at]
-                    at += 1
-                    sums.flags.writeable = False
-                    store[code, (office,), months] = sums
+                self._keep_each(code, missing, months, rows[at : at + len(missing)])
+                at += len(missing)
         if item == INDEX_ITEM:
             self._tilt_each(tuple(offices), months)
+
+    def _keep_each(
+        self, item: str, offices: tuple[int, ...], months: tuple[str, ...], rows: np.ndarray
+    ) -> dict[int, np.ndarray]:
+        """Keep `rows` (offices × levels, their order) as each office's sums of `item` (what
+        `_sum(item, (office,), months)` keeps), read-only; returns them by office."""
+        store = self._classes if item == INDEX_ITEM else self._figures
+        if len(store) + len(offices) > MAX_FIGURES:
+            store.clear()
+        kept: dict[int, np.ndarray] = {}
+        for office, sums in zip(offices, rows, strict=True):
+            sums.flags.writeable = False
+            kept[office] = store[item, (office,), months] = sums
+        return kept
 
     def _tilt_each(self, offices: tuple[int, ...], months: tuple[str, ...]) -> None:
         """`_count(INDEX_ITEM, (office,), months)` of each of these offices not kept yet,
@@ -779,8 +785,7 @@ class ProtectedTable:
         total = np.zeros(len(offices))
         parts = np.zeros(len(offices), dtype=np.int64)
         for code in INDEX_ITEMS:
-            counts = np.array([_kept(self._figures, (code, (o,), months), self._count)
-                               for o in offices]).reshape(len(offices), -1)  # fmt: skip
+            counts = self._each_counts(code, offices, months)
             n = counts.sum(axis=1)  # whole numbers: exact in any order
             used = n >= least
             x = _index_scale(self.grid.levels[code])
