@@ -216,10 +216,10 @@ def figure_noise(
     false-verdict rate. The index figures' means carry less than this gives them (each is
     tilted to the mean of its index items, `ProtectedTable.index_noise`): the adjustment's
     variances are on the safe side."""
-    return tuple(
-        max((t.noise_variance(INDEX_ITEM, [o], months) for t in tables), default=0.0)
-        for o in offices
-    )
+    if not tables:
+        return tuple(0.0 for _ in offices)
+    each = [t.noise_variance_each(INDEX_ITEM, offices, months) for t in tables]
+    return tuple(max(found) for found in zip(*each, strict=True))
 
 
 def note(filters: Filters, adjustment: Adjustment | None) -> MixAdjustment:

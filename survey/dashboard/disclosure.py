@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import math
 import operator
 from collections import defaultdict
@@ -317,12 +318,13 @@ class ProtectedTable:
         self._month = {m: i for i, m in enumerate(grid.months)}
         size = len(grid.months)
         self._year = _year_starts(grid.months)
-        self._blocks = [
-            [(int(f[m]), m, bool(ok[m])) for m in np.flatnonzero(la == np.arange(size)).tolist()]
-            for f, la, ok in zip(first, last, self._shown, strict=True)
-        ]
+        self._blocks: list[list[tuple[int, int, bool]]] = [[] for _ in grid.offices]
         """Per office, its blocks in order: first and last month, and whether this view shows
         it."""
+        rows, ends = np.nonzero(last == np.arange(size)[None, :])  # by office, then month
+        for row, begin, end, ok in zip(rows.tolist(), first[rows, ends].tolist(), ends.tolist(),
+                                       self._shown[rows, ends].tolist(), strict=True):  # fmt: skip
+            self._blocks[row].append((begin, end, ok))
         for array in (*totals.values(), first, last, self._shown):  # many requests may read
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
@@ -337,6 +339,8 @@ class ProtectedTable:
         self._variance_arrays: dict[str, np.ndarray] = {}
         """`noise_variance`'s figures and each office's running totals' variances, worked
         out once per table."""
+        self._joined: dict[tuple[str, ...], np.ndarray] = {}
+        """`_side_by_side`'s totals per items."""
         self._fingerprint: bytes | None = None
 
     def fingerprint(self) -> bytes:
@@ -469,8 +473,7 @@ class ProtectedTable:
         """`found` plus, where `used`, each office's term of `index_noise` for `item`: ν·Σ_l
         (x_l − ȳ)²/n² (0 without answers or noise), as `_scaled` and `index_noise` work it
         out."""
-        nu = np.array([self.noise_variance(item, (o,), months) if u else 0.0
-                       for o, u in zip(offices, used.tolist(), strict=True)])  # fmt: skip
+        nu = np.where(used, self.noise_variance_each(item, offices, months), 0.0)
         x = np.array(_index_scale(self.grid.levels[item]))
         n = counts.sum(axis=1)
         adds = used & (n > 0) & (nu > 0)
@@ -618,6 +621,36 @@ class ProtectedTable:
                 total += spread[end] + (spread[base] if base >= 0 else 0.0)
         return total
 
+    def noise_variance_each(
+        self, item: str, offices: Sequence[int], months: Iterable[str]
+    ) -> list[float]:
+        """`noise_variance(item, (office,), months)` of each office, every office at once
+        (and kept, so that `noise_variance` of one office finds it): the same terms, each
+        the variances of a run's two running totals (`_running_variances`), added per office
+        in the order of its runs, from 0.0, as `_noise_variance` adds them (so the same
+        bits)."""
+        offices, months = tuple(offices), tuple(months)
+        store = self._variances
+        missing = tuple(dict.fromkeys(o for o in offices if (item, (o,), months) not in store))
+        if missing:
+            owner, rows, ends, bases = self._runs_each(missing, months)
+            totals = self._totals[item]
+            variances = self._running_variances(item)
+            before = np.maximum(bases, 0)
+            # the same responses, the same noise: the difference of the two has none
+            same = (bases >= 0) & (totals[rows, before] == totals[rows, ends]).all(axis=1)
+            at_end = variances[rows, ends].tolist()
+            at_base = np.where(bases >= 0, variances[rows, before], 0.0).tolist()
+            found = [0.0] * len(missing)
+            for i, e, b, skip in zip(owner.tolist(), at_end, at_base, same.tolist(), strict=True):
+                if not skip:
+                    found[i] += e + b
+            if len(store) + len(missing) > MAX_FIGURES:
+                store.clear()
+            for office, variance in zip(missing, found, strict=True):
+                store[item, (office,), months] = variance
+        return [store[item, (o,), months] for o in offices]
+
     def _spread_of(self, item: str, row: int) -> dict[int, float]:
         """The noise variance of each of an office's running totals of `item`, by the month
         of its block's end (`_running_variances`), worked out once."""
@@ -716,14 +749,18 @@ class ProtectedTable:
         non-negative together (`nonnegative_rows` works row by row)."""
         months = tuple(months)
         wanted = [INDEX_ITEM, *INDEX_ITEMS] if item == INDEX_ITEM else [item]
-        raw: dict[tuple[float, ...], list[tuple[str, tuple[int, ...], np.ndarray]]] = {}
+        offices = tuple(offices)
+        asked: dict[tuple[int, ...], list[str]] = {}  # the items of each set of missing offices
         for code in wanted:
             store = self._classes if code == INDEX_ITEM else self._figures
             missing = tuple(dict.fromkeys(o for o in offices if (code, (o,), months) not in store))
             if missing:
-                raw.setdefault(self.grid.levels[code], []).append(
-                    (code, missing, self._raw_each(code, missing, months))
-                )
+                asked.setdefault(missing, []).append(code)
+        raw: dict[tuple[float, ...], list[tuple[str, tuple[int, ...], np.ndarray]]] = {}
+        for missing, codes in asked.items():
+            for code, sums in zip(codes, self._raws_each(tuple(codes), missing, months),
+                                  strict=True):  # fmt: skip
+                raw.setdefault(self.grid.levels[code], []).append((code, missing, sums))
         for levels, found in raw.items():
             rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
             at = 0
@@ -742,8 +779,8 @@ class ProtectedTable:
         if len(store) + len(offices) > MAX_FIGURES:
             store.clear()
         kept: dict[int, np.ndarray] = {}
+        rows.flags.writeable = False  # and so is each row of it
         for office, sums in zip(offices, rows, strict=True):
-            sums.flags.writeable = False
             kept[office] = store[item, (office,), months] = sums
         return kept
 
@@ -832,6 +869,33 @@ class ProtectedTable:
             # whole numbers: the same sums in any order
             np.add.at(sums, owner, later - before)
         return sums
+
+    def _raws_each(self, items: tuple[str, ...], offices: tuple[int, ...],
+                   months: tuple[str, ...]) -> list[np.ndarray]:  # fmt: skip
+        """`_raw_each` of each of these items, all at once (their running totals side by
+        side, `_side_by_side`)."""
+        if len(items) == 1:
+            return [self._raw_each(items[0], offices, months)]
+        widths = [self._totals[item].shape[2] for item in items]
+        totals = self._side_by_side(items)
+        owner, rows, ends, bases = self._runs_each(offices, months)
+        sums = np.zeros((len(offices), totals.shape[2]))
+        if owner.size:
+            later = totals[rows, ends]
+            before = np.where((bases >= 0)[:, None], totals[rows, np.maximum(bases, 0)], 0.0)
+            # whole numbers: the same sums in any order
+            np.add.at(sums, owner, later - before)
+        return np.split(sums, np.cumsum(widths)[:-1].tolist(), axis=1)
+
+    def _side_by_side(self, items: tuple[str, ...]) -> np.ndarray:
+        """The running totals of these items (offices × months × their levels one after the
+        other), put together once per table."""
+        found = self._joined.get(items)
+        if found is None:
+            found = np.concatenate([self._totals[item] for item in items], axis=2)
+            found.flags.writeable = False
+            self._joined[items] = found
+        return found
 
     def _sum_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         """`_sum(item, (office,), months)` for each office (rows in their order)."""
@@ -1004,8 +1068,9 @@ def retarget_rows(counts: np.ndarray, levels: Sequence[float], means: Sequence[f
     lv = np.asarray(levels, dtype=np.float64)
     total = np.array([float(totals[r]) for r in live])
     mean = [min(max(float(means[r]), float(lv[0])), float(lv[-1])) for r in live]
-    share = np.array([totals[r] * _tilt(counts[r] / counts[r].sum(), levels, m)
-                      for r, m in zip(live, mean, strict=True)])  # fmt: skip
+    used = counts[live]
+    # whole numbers: the same sums in any order
+    share = total[:, None] * _tilt_rows(used / used.sum(axis=1, keepdims=True), levels, mean)
     whole = np.floor(share)
     left = total - whole.sum(axis=1)  # whole numbers: exact
     order = np.argsort(-(share - whole), axis=1, kind="stable")
@@ -1027,27 +1092,86 @@ def _moved(out: list[float], share: list[float], count: int, up: bool) -> list[f
     """`retarget`'s `count` single moves of one row (up: from level l to l + 1), in plain
     floats: the same arithmetic (over = out − share, gain = the difference of two neighbours'
     over) and the same choice (the first largest gain among the levels that hold an answer;
-    the first level when none does, as numpy's argmax of −inf), a few times faster than
-    numpy on 17 levels."""
-    pairs = range(len(out) - 1)
+    the first level when none does, as numpy's argmax of −inf). A move changes two levels:
+    only their `over` and the gains that read them are worked out again (from the counts and
+    shares, as `retarget` does)."""
+    if len(out) < 2:
+        return out
+    over = [o - s for o, s in zip(out, share, strict=True)]
+    # gains[l]: one answer between l and l + 1 (−inf: the level it would leave is empty)
+    if up:
+        gains = [a - b if o > 0 else -math.inf
+                 for a, b, o in zip(over[:-1], over[1:], out[:-1], strict=True)]  # fmt: skip
+    else:
+        gains = [b - a if o > 0 else -math.inf
+                 for a, b, o in zip(over[:-1], over[1:], out[1:], strict=True)]  # fmt: skip
+    last = len(gains) - 1
     for _ in range(count):
-        over = [o - s for o, s in zip(out, share, strict=True)]
-        best, at = -math.inf, 0
+        at = gains.index(max(gains))
         if up:
-            for level in pairs:
-                if out[level] > 0:
-                    gain = over[level] - over[level + 1]
-                    if gain > best:
-                        best, at = gain, level
             out[at], out[at + 1] = out[at] - 1, out[at + 1] + 1
         else:
-            for level in pairs:
-                if out[level + 1] > 0:
-                    gain = over[level + 1] - over[level]
-                    if gain > best:
-                        best, at = gain, level
             out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
+        over[at], over[at + 1] = out[at] - share[at], out[at + 1] - share[at + 1]
+        for level in range(at - 1 if at else 0, at + 2 if at < last else at + 1):
+            if up:
+                gains[level] = (over[level] - over[level + 1] if out[level] > 0
+                                else -math.inf)  # fmt: skip
+            else:
+                gains[level] = (over[level + 1] - over[level] if out[level + 1] > 0
+                                else -math.inf)  # fmt: skip
     return out
+
+
+def _tilt_rows(p: np.ndarray, levels: Sequence[float], means: Sequence[float]) -> np.ndarray:
+    """`_tilt(row, levels, mean)` of each row of `p` with its mean, every row at once: the
+    same Newton steps on the same floats (each sum added from the left, as `sum` adds in
+    Python 3.11; exp and the squares by `math`, as `_tilt` works them out; a level without
+    share adds zeros), each row stopping where `_tilt` stops, so the same bits
+    (tests/unit/test_dashboard_index.py compares them)."""
+    p = np.asarray(p, dtype=np.float64)
+    out = p.copy()
+    span = float(levels[-1] - levels[0]) or 1.0
+    x = np.array([(float(v) - float(levels[0])) / span - 0.5 for v in levels])
+    on = p > 0
+    tilted = np.flatnonzero(on.sum(axis=1) >= 2)  # else the row as it is
+    if not tilted.size:
+        return out
+    p, on = p[tilted], on[tilted]
+    target = (np.asarray(means, dtype=np.float64)[tilted] - float(levels[0])) / span - 0.5
+    target = np.minimum(np.maximum(target, np.where(on, x, np.inf).min(axis=1)),
+                        np.where(on, x, -np.inf).max(axis=1))  # fmt: skip
+    low, high = np.full(len(tilted), -80.0), np.full(len(tilted), 80.0)
+    theta = np.zeros(len(tilted))
+    live = np.arange(len(tilted))  # the rows still stepping
+    for _ in range(50):
+        t, lo, hi = theta[live], low[live], high[live]
+        w = p[live] * _exp(t[:, None] * x[None, :])
+        total = _running_sum(w)
+        mean = _running_sum(w * x[None, :]) / total
+        gap = mean - target[live]
+        going = ~(np.abs(gap) < 1e-7)
+        if not going.any():
+            break
+        live, t, lo, hi, w, total, mean, gap = (a[going] for a in (live, t, lo, hi, w, total,
+                                                                   mean, gap))  # fmt: skip
+        lo, hi = np.where(gap < 0, t, lo), np.where(gap < 0, hi, t)
+        deviation = x[None, :] - mean[:, None]
+        squares = np.fromiter(map(math.pow, deviation.ravel().tolist(), itertools.repeat(2.0)),
+                              np.float64, deviation.size).reshape(deviation.shape)  # fmt: skip
+        variance = _running_sum(w * squares) / total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(variance > 1e-12, t - gap / variance, lo - 1.0)
+        low[live], high[live] = lo, hi
+        theta[live] = np.where((lo < step) & (step < hi), step, (lo + hi) / 2)
+    found = p * _exp(theta[:, None] * x[None, :])
+    out[tilted] = found / np.array([row.sum() for row in found])[:, None]  # as `_tilt` sums
+    return out
+
+
+def _exp(a: np.ndarray) -> np.ndarray:
+    """`math.exp` of each element (numpy's own exp may differ from it in the last bit)."""
+    return np.fromiter(map(math.exp, a.ravel().tolist()), np.float64, a.size).reshape(a.shape)
 
 
 def _from_left(values: Iterable[float]) -> float:

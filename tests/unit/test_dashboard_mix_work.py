@@ -1,0 +1,144 @@
+"""The disclosure and client-mix work of a new view made cheaper stays the same figures (issue
+17, c29): what is now worked out for every row, office or table at once equals, bit for bit,
+what the code before worked out one at a time (kept here as the reference)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from survey.dashboard import casemix
+from survey.dashboard.disclosure import (
+    INDEX_LEVELS,
+    ProtectedTable,
+    _moved,
+    _tilt,
+    _tilt_rows,
+)
+from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
+from tests.unit.test_dashboard_figure_work import PERIODS, _tables
+
+
+def _old_moved(out: list[float], share: list[float], count: int, up: bool) -> list[float]:
+    """`_moved` before (f. 46e3bff): every gain worked out again at each move."""
+    pairs = range(len(out) - 1)
+    for _ in range(count):
+        over = [o - s for o, s in zip(out, share, strict=True)]
+        best, at = -math.inf, 0
+        if up:
+            for level in pairs:
+                if out[level] > 0:
+                    gain = over[level] - over[level + 1]
+                    if gain > best:
+                        best, at = gain, level
+            out[at], out[at + 1] = out[at] - 1, out[at + 1] + 1
+        else:
+            for level in pairs:
+                if out[level + 1] > 0:
+                    gain = over[level + 1] - over[level]
+                    if gain > best:
+                        best, at = gain, level
+            out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
+    return out
+
+
+def _shares(seed: int, rows: int, levels: int) -> tuple[np.ndarray, list[float]]:
+    """Random distributions (some on one level or none, many with empty levels) and means
+    inside, at and outside the levels."""
+    rng = np.random.default_rng(seed)
+    shares = rng.dirichlet(np.full(levels, 0.7), rows)
+    sizes = rng.integers(1, 400, rows).tolist()
+    counts = np.array([rng.multinomial(n, s) for n, s in zip(sizes, shares, strict=True)])
+    counts = counts * (rng.uniform(0, 1, counts.shape) > 0.3)
+    counts[:3] = 0
+    counts[3, :] = 0
+    counts[3, 2] = 7  # one level only
+    counts[4, :] = 0
+    counts[4, [0, -1]] = 5  # the two ends
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(counts.sum(axis=1, keepdims=True) > 0,
+                     counts / counts.sum(axis=1, keepdims=True), 0.0)  # fmt: skip
+    means = rng.uniform(0.5, 5.5, rows).tolist()
+    means[5] = 1.0
+    means[6] = 5.0
+    return p, means
+
+
+@pytest.mark.parametrize("levels", [INDEX_LEVELS, (1.0, 2.0, 3.0, 4.0, 5.0), tuple(range(11))])
+def test_every_row_tilted_at_once_is_each_row_tilted_alone(levels: tuple[float, ...]) -> None:
+    """`_tilt_rows` against `_tilt` row by row, to the bit: rows with no, one, two or many
+    levels used, means inside, at and outside them (Newton steps that stop at different
+    times, steps that leave the bracket)."""
+    for seed in range(4):
+        p, means = _shares(seed, 300, len(levels))
+        scale = np.asarray(levels, dtype=np.float64)
+        means = [scale[0] + (scale[-1] - scale[0]) * (m - 0.5) / 5 for m in means]
+        found = _tilt_rows(p, levels, means)
+        for row, mean, got in zip(p, means, found, strict=True):
+            assert got.tobytes() == _tilt(row, levels, mean).tobytes(), (row, mean)
+
+
+def test_the_moves_of_a_row_are_those_before() -> None:
+    """`_moved` (only the gains a move changes worked out again) against every gain worked
+    out at each move: up and down, many moves, ties, empty levels, moves past the end."""
+    rng = np.random.default_rng(7)
+    for k in range(3000):
+        size = int(rng.choice([2, 5, 11, 17]))
+        out = rng.integers(0, 6, size).astype(float) * (rng.uniform(0, 1, size) > 0.3)
+        share = out + rng.choice([0.0, 0.5, -0.5, 0.25], size) * rng.uniform(0, 1.5, size)
+        if k % 5 == 0:
+            share = out.copy()  # ties everywhere
+        count = int(rng.integers(0, 3 * size))
+        up = bool(k % 2)
+        before = _old_moved(out.tolist(), share.tolist(), count, up)
+        assert _moved(out.tolist(), share.tolist(), count, up) == before, (out, share, count)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_every_office_s_noise_variance_at_once_is_its_own(case: int) -> None:
+    """`noise_variance_each` against `noise_variance` office by office on an equal table that
+    never worked anything out at once, to the bit; offices the grid does not hold, an office
+    twice; and `noise_variance` of one office then reads what was kept."""
+    name, table, fresh = _tables()[case]
+    offices = [*table.grid.offices, 99, table.grid.offices[0]]
+    for months in PERIODS:
+        for item in [INDEX_ITEM, *INDEX_ITEMS]:
+            found = table.noise_variance_each(item, offices, months)
+            assert found == [fresh.noise_variance(item, [o], months) for o in offices], name
+            assert [table.noise_variance(item, [o], months) for o in offices] == found
+
+
+def _old_blocks(table: ProtectedTable) -> list[list[tuple[int, int, bool]]]:
+    """`ProtectedTable._blocks` before: office by office."""
+    size = len(table.grid.months)
+    return [
+        [(int(f[m]), m, bool(ok[m])) for m in np.flatnonzero(la == np.arange(size)).tolist()]
+        for f, la, ok in zip(table._first, table._last, table._shown, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_a_table_s_blocks_are_those_before(case: int) -> None:
+    name, table, _ = _tables()[case]
+    assert table._blocks == _old_blocks(table), name
+    shown = table._shown.copy()
+    shown[:, ::3] = False  # a filtered view that leaves some blocks out
+    again = ProtectedTable(table.grid, dict(table._totals), table._first, table._last, shown)
+    assert again._blocks == _old_blocks(again), name
+
+
+def test_the_mix_noise_of_each_office_is_the_largest_of_its_figures_as_before() -> None:
+    """`casemix.figure_noise` (each table's offices at once) against the loop before (each
+    office's noise read from each table alone)."""
+    tables = [t for _, t, _ in _tables()[:3]]
+    fresh = [f for _, _, f in _tables()[:3]]
+    offices = sorted({o for t in tables for o in t.grid.offices} | {99})
+    for months in PERIODS:
+        before = tuple(
+            max((t.noise_variance(INDEX_ITEM, [o], months) for t in fresh), default=0.0)
+            for o in offices
+        )
+        assert casemix.figure_noise(tables, offices, months) == before
+    assert casemix.figure_noise([], [1, 2], PERIODS[0]) == (0.0, 0.0)
