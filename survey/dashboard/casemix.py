@@ -35,7 +35,12 @@ import numpy as np
 from analysis import Adjustment, adjust_from_margins
 from survey.dashboard import queries
 from survey.dashboard.cache import once, worked_out
-from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, perturbed_cells
+from survey.dashboard.disclosure import (
+    INDEX_LEVELS,
+    ProtectedTable,
+    index_matrices,
+    perturbed_cells,
+)
 from survey.dashboard.schemas import Filters, MixAdjustment
 from survey.questionnaire import INDEX_ITEM, MODES, SERVICE_TYPES
 
@@ -96,11 +101,15 @@ class Mix:
         totals = np.where(used[:, None], totals, 0.0)
         where = {o: i for i, o in enumerate(self.offices)}
         margins: dict[str, dict[str, np.ndarray]] = {}
+        picked = [[where[o] for o in g if o in where] for g in groups]
+        single = [p[0] for p in picked if len(p) == 1]
         for adjuster, by_value in self.margins.items():
-            summed = {
-                v: np.array([m[[where[o] for o in g if o in where]].sum(axis=0) for g in groups])
-                for v, m in by_value.items()
-            }
+            if picked and len(single) == len(picked):  # one office each: its own rows
+                summed = {v: m[single] for v, m in by_value.items()}
+            else:
+                summed = {
+                    v: np.array([m[p].sum(axis=0) for p in picked]) for v, m in by_value.items()
+                }
             margins[adjuster] = _published(summed, totals, self.shares(adjuster), min_n)
         args = (self.cells, self.cell_n, INDEX_LEVELS)
         each = np.broadcast_to(np.asarray(self.noise, dtype=np.float64), (len(self.offices),))
@@ -171,11 +180,10 @@ def _mix_of(
     """`group_mix`'s figures from what it read: pure CPU (the tables' protection, their
     margins, the cross-tab's perturbation), so it runs in a worker thread (`worked_out`)."""
     groups = [[o] for o in offices]
-    table = tables[0]
-    totals = table.matrix(INDEX_ITEM, groups, months)
+    totals, *each = index_matrices(tables, groups, months)
     margins: dict[str, dict[str, np.ndarray]] = {"service_type": {}, "language": {}, "mode": {}}
-    for (group, _, v), view_table in zip(views, tables[1:], strict=True):
-        margins[group][v] = view_table.matrix(INDEX_ITEM, groups, months)
+    for (group, _, v), found in zip(views, each, strict=True):
+        margins[group][v] = found
     german = sum(margins["language"].values(), np.zeros_like(totals))
     margins["language"][OTHER] = np.clip(totals - german, 0.0, None)
     grouped: dict[tuple[str, str, str], list[int]] = {}

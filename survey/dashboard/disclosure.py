@@ -740,13 +740,17 @@ class ProtectedTable:
             len(units), len(self.levels(item))
         )
 
-    def each_office(self, item: str, offices: Iterable[int], months: Iterable[str]) -> None:
+    def each_office(
+        self, item: str, offices: Iterable[int], months: Iterable[str], tilt: bool = True
+    ) -> None:
         """Work out the sums of each of these offices' figures of `item` (of the index: of
         its classes and of its index items) over `months` at once (`_sum_each`) and keep
         them, so that `counts` of one office finds them: what `_sum` gives office by office,
         in a few array operations (a page's client-mix adjustment asks for the index of
         every office in ten tables). The items' sums on the same levels are made
-        non-negative together (`nonnegative_rows` works row by row)."""
+        non-negative together (`nonnegative_rows` works row by row). `tilt=False`: the
+        index's classes are left to be tilted (`index_matrices` tilts those of many tables
+        at once)."""
         months = tuple(months)
         wanted = [INDEX_ITEM, *INDEX_ITEMS] if item == INDEX_ITEM else [item]
         offices = tuple(offices)
@@ -767,7 +771,7 @@ class ProtectedTable:
             for code, missing, _ in found:
                 self._keep_each(code, missing, months, rows[at : at + len(missing)])
                 at += len(missing)
-        if item == INDEX_ITEM:
+        if item == INDEX_ITEM and tilt:
             self._tilt_each(tuple(offices), months)
 
     def _keep_each(
@@ -789,10 +793,18 @@ class ProtectedTable:
         kept: the classes tilted to the item mean of each office at once (`retarget_rows`),
         the item means (`index_parts`, `_item_mean`) worked out for every office at once,
         term by term in the same order (so the same bits)."""
+        pending = self._untilted(offices, months)
+        if pending is not None:
+            self._keep_tilted(pending, retarget_rows(pending.classes, pending.levels,
+                                                     pending.targets))  # fmt: skip
+
+    def _untilted(self, offices: tuple[int, ...], months: tuple[str, ...]) -> _Untilted | None:
+        """What `_tilt_each` tilts: of the offices whose index is not kept yet, the classes
+        and the item mean of those with index items (None: every index kept already)."""
         kept = self._figures
         missing = tuple(dict.fromkeys(o for o in offices if (INDEX_ITEM, (o,), months) not in kept))
         if not missing:
-            return
+            return None
         levels = self.grid.levels[INDEX_ITEM]
         classes = [_kept(self._classes, (INDEX_ITEM, (o,), months), self._sum) for o in missing]
         means, parts = self._item_means(missing, months)
@@ -801,14 +813,20 @@ class ProtectedTable:
         for i, office in enumerate(missing):  # no index item with enough answers: as they are
             if not parts[i]:
                 found[office] = classes[i].copy()
-        if tilted:
-            target = levels[0] + (levels[-1] - levels[0]) * means[tilted] / 100.0
-            rows = retarget_rows(np.array([classes[i] for i in tilted]).reshape(
-                len(tilted), len(levels)), levels, target.tolist())  # fmt: skip
-            found.update(zip((missing[i] for i in tilted), rows, strict=True))
-        for office in missing:
+        target = levels[0] + (levels[-1] - levels[0]) * means[tilted] / 100.0
+        rows = np.array([classes[i] for i in tilted]).reshape(len(tilted), len(levels))
+        return _Untilted(months, missing, found, tuple(missing[i] for i in tilted), rows,
+                         levels, target.tolist())  # fmt: skip
+
+    def _keep_tilted(self, pending: _Untilted, rows: np.ndarray) -> None:
+        """Keep the index of `pending`'s offices: `rows`, its classes tilted, and the others'
+        classes as they are."""
+        found = dict(pending.found)
+        found.update(zip(pending.tilted, rows, strict=True))
+        for office in pending.missing:
             counts = found[office]
-            _kept(self._figures, (INDEX_ITEM, (office,), months), lambda *_: counts)  # noqa: B023
+            key = (INDEX_ITEM, (office,), pending.months)
+            _kept(self._figures, key, lambda *_: counts)  # noqa: B023
 
     def _item_means(
         self, offices: tuple[int, ...], months: tuple[str, ...]
@@ -819,16 +837,32 @@ class ProtectedTable:
         does, and the items' indices are added in the order of INDEX_ITEMS as `_item_mean`
         does: the same additions in the same order, so the same bits."""
         least = max(1, self.grid.min_n)
+        scales = {_index_scale(self.grid.levels[code]) for code in INDEX_ITEMS}
+        if len(scales) == 1 and offices:  # every item at once: items × offices × levels
+            (scale,) = scales
+            x = np.array(scale)
+            counts = np.array([[_kept(self._figures, (code, (o,), months), self._count)
+                                for o in offices] for code in INDEX_ITEMS])  # fmt: skip
+            counts = counts.reshape(len(INDEX_ITEMS), len(offices), len(x))
+            n = counts.sum(axis=2)  # whole numbers: exact in any order
+            used = n >= least
+            weighted = _running_sum((x[None, None, :] * counts).reshape(-1, len(x)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                indices = np.where(used, weighted.reshape(n.shape) / n, 0.0)
+            # item after item from the left (adding 0.0 where an item is not used changes
+            # nothing: the total is never −0.0)
+            total = _running_sum(indices.T)
+            parts = used.sum(axis=0).astype(np.int64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return total / parts, parts
         total = np.zeros(len(offices))
         parts = np.zeros(len(offices), dtype=np.int64)
         for code in INDEX_ITEMS:
             counts = self._each_counts(code, offices, months)
             n = counts.sum(axis=1)  # whole numbers: exact in any order
             used = n >= least
-            x = _index_scale(self.grid.levels[code])
-            weighted = 0.0 + x[0] * counts[:, 0]
-            for level in range(1, len(x)):
-                weighted = weighted + x[level] * counts[:, level]
+            x = np.array(_index_scale(self.grid.levels[code]))
+            weighted = _running_sum(x[None, :] * counts)  # level by level from the left
             with np.errstate(divide="ignore", invalid="ignore"):
                 total = np.where(used, total + weighted / n, total)
             parts += used
@@ -847,13 +881,14 @@ class ProtectedTable:
     def _runs_made(self, offices: tuple[int, ...], months: tuple[str, ...]
                    ) -> tuple[np.ndarray, ...]:  # fmt: skip
         owner, rows, ends, bases = [], [], [], []
-        for i, office in enumerate(offices):
-            for row, runs in self._walk((office,), months):
-                for base, end in runs:
-                    owner.append(i)
-                    rows.append(row)
-                    ends.append(end)
-                    bases.append(base)
+        known = [i for i, office in enumerate(offices) if office in self._office]
+        # `_walked` of all of them is `_walk` of each, in their order (those the grid holds)
+        for i, (row, runs) in zip(known, self._walked(offices, months), strict=True):
+            for base, end in runs:
+                owner.append(i)
+                rows.append(row)
+                ends.append(end)
+                bases.append(base)
         return tuple(np.array(a, dtype=np.int64) for a in (owner, rows, ends, bases))
 
     def _raw_each(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
@@ -906,6 +941,52 @@ class ProtectedTable:
             key = (item, tuple(offices), tuple(months))
             return int(_kept(self._classes, key, self._sum).sum())
         return int(self.counts(item, offices, months).sum())
+
+
+@dataclass(frozen=True)
+class _Untilted:
+    """Index figures of single offices whose classes are still to be tilted (`_untilted`):
+    `missing`, the offices whose index is not kept yet; `found`, the index of those without
+    index items (their classes as they are); `tilted`, the others, with their `classes`
+    (offices × levels) and `targets` (their item means on the levels)."""
+
+    months: tuple[str, ...]
+    missing: tuple[int, ...]
+    found: dict[int, np.ndarray]
+    tilted: tuple[int, ...]
+    classes: np.ndarray
+    levels: tuple[float, ...]
+    targets: list[float]
+
+
+def index_matrices(
+    tables: Sequence[ProtectedTable], groups: Sequence[Iterable[int]], months: Iterable[str]
+) -> list[np.ndarray]:
+    """`table.matrix(INDEX_ITEM, groups, months)` of each table; of single offices, the
+    classes of every table tilted in one `retarget_rows` (it works row by row: the same
+    counts as table by table), so that a page's client-mix adjustment, which reads the index
+    of every office in ten tables, pays for the steps of the tilt once."""
+    months = tuple(months)
+    units = [tuple(g) for g in groups]
+    if units and all(len(g) == 1 for g in units):
+        offices = tuple(g[0] for g in units)
+        pending = []
+        for table in tables:
+            table.each_office(INDEX_ITEM, offices, months, tilt=False)
+            found = table._untilted(offices, months)
+            if found is not None:
+                pending.append((table, found))
+        by_levels: dict[tuple[float, ...], list[tuple[ProtectedTable, _Untilted]]] = {}
+        for table, found in pending:
+            by_levels.setdefault(found.levels, []).append((table, found))
+        for levels, some in by_levels.items():
+            rows = retarget_rows(np.concatenate([found.classes for _, found in some]), levels,
+                                 [t for _, found in some for t in found.targets])  # fmt: skip
+            at = 0
+            for table, found in some:
+                table._keep_tilted(found, rows[at : at + len(found.tilted)])
+                at += len(found.tilted)
+    return [table.matrix(INDEX_ITEM, units, months) for table in tables]
 
 
 def _year_starts(months: Sequence[str]) -> np.ndarray:
