@@ -1029,9 +1029,9 @@ def nonnegative(counts: np.ndarray, levels: Sequence[float] | None = None) -> np
 
 def nonnegative_rows(counts: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     """`nonnegative(row, levels)` of each row of `counts` (whole numbers), in a few array
-    operations for the rows without a negative count (the same arithmetic, element by
-    element; a stable sort per row) and row by row for the others (their shares are tilted
-    to keep the mean)."""
+    operations: the same arithmetic, element by element (the rows with a negative count
+    tilted to their mean by `_tilt_rows`, the others shared in proportion; a stable sort per
+    row)."""
     counts = np.asarray(counts, dtype=np.float64)
     out = np.zeros_like(counts)
     if not counts.size:
@@ -1040,18 +1040,24 @@ def nonnegative_rows(counts: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     positive = np.clip(counts, 0, None)
     spread = positive.sum(axis=1)
     some = (total > 0) & (spread > 0)
-    negative = (counts < 0).any(axis=1)
-    plain = some & ~negative
-    if plain.any():
-        share = positive[plain] * (total[plain] / spread[plain])[:, None]
-        whole = np.floor(share)
-        left = total[plain] - whole.sum(axis=1)
-        order = np.argsort(-(share - whole), axis=1, kind="stable")
-        rank = np.empty_like(order)
-        np.put_along_axis(rank, order, np.arange(counts.shape[1])[None, :], axis=1)
-        out[plain] = whole + (rank < left[:, None])
-    for row in np.flatnonzero(some & negative).tolist():
-        out[row] = nonnegative(counts[row], levels)
+    if not some.any():
+        return out
+    negative = (counts < 0).any(axis=1)[some]
+    total, positive, spread = total[some], positive[some], spread[some]
+    share = positive * (total / spread)[:, None]
+    if negative.any():  # the shares tilted to keep the mean (`_tilted`)
+        signed = counts[some][negative]
+        lv = np.asarray(levels, dtype=np.float64)
+        # whole numbers (and whole multiples of the levels): exact in any order
+        means = _running_sum(lv[None, :] * signed) / _running_sum(signed)
+        p = positive[negative] / spread[negative][:, None]
+        share[negative] = total[negative][:, None] * _tilt_rows(p, levels, means.tolist())
+    whole = np.floor(share)
+    left = total - whole.sum(axis=1)
+    order = np.argsort(-(share - whole), axis=1, kind="stable")
+    rank = np.empty_like(order)
+    rank[np.arange(len(order))[:, None], order] = np.arange(counts.shape[1])[None, :]
+    out[some] = whole + (rank < left[:, None])
     return out
 
 

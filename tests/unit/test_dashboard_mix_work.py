@@ -16,6 +16,9 @@ from survey.dashboard.disclosure import (
     _moved,
     _tilt,
     _tilt_rows,
+    index_matrices,
+    nonnegative,
+    nonnegative_rows,
 )
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
 from tests.unit.test_dashboard_figure_work import PERIODS, _tables
@@ -142,3 +145,38 @@ def test_the_mix_noise_of_each_office_is_the_largest_of_its_figures_as_before() 
         )
         assert casemix.figure_noise(tables, offices, months) == before
     assert casemix.figure_noise([], [1, 2], PERIODS[0]) == (0.0, 0.0)
+
+
+def test_the_index_of_many_tables_tilted_at_once_is_each_table_s() -> None:
+    """`index_matrices` (the classes of every table tilted in one `retarget_rows`) against
+    `matrix` table by table on equal tables that never worked anything out at once: single
+    offices (some kept already, some the grid does not hold), pooled groups, no groups."""
+    cases = _tables()
+    tables = [t for _, t, _ in cases]
+    fresh = [f for _, _, f in cases]
+    for months in PERIODS:
+        offices = sorted({o for t in tables for o in t.grid.offices} | {99})
+        tables[0].matrix(INDEX_ITEM, [[offices[0]]], months)  # one kept already
+        for groups in ([[o] for o in offices], [offices[:2], [offices[-1]]], []):
+            found = index_matrices(tables, groups, months)
+            for got, table in zip(found, fresh, strict=True):
+                assert np.array_equal(got, table.matrix(INDEX_ITEM, groups, months))
+                assert got.shape == (len(groups), len(INDEX_LEVELS))
+
+
+@pytest.mark.parametrize("levels", [INDEX_LEVELS, (1.0, 2.0, 3.0, 4.0, 5.0), tuple(range(11))])
+def test_rows_with_negative_counts_made_non_negative_at_once_are_each_row_s(
+    levels: tuple[float, ...],
+) -> None:
+    """`nonnegative_rows` (the rows with a negative count tilted by `_tilt_rows`) against
+    `nonnegative` row by row, to the bit: small and large counts, the noise of empty levels
+    below zero, negative totals, nobody."""
+    rng = np.random.default_rng(len(levels))
+    size = len(levels)
+    counts = rng.poisson(rng.choice([0.3, 2.0, 20.0, 300.0], (600, 1)), (600, size)).astype(float)
+    counts += rng.integers(-2, 3, counts.shape) * (rng.uniform(0, 1, counts.shape) > 0.4)
+    counts[:20] = 0.0
+    counts[20:30] = -1.0
+    expected = np.array([nonnegative(row, levels) for row in counts])
+    assert np.array_equal(nonnegative_rows(counts, levels), expected)
+    assert (counts < 0).any(axis=1).sum() > 100
