@@ -1042,7 +1042,7 @@ def nonnegative_rows(counts: np.ndarray, levels: Sequence[float]) -> np.ndarray:
     some = (total > 0) & (spread > 0)
     if not some.any():
         return out
-    negative = (counts < 0).any(axis=1)[some]
+    negative = np.asarray((counts < 0).any(axis=1))[some]
     total, positive, spread = total[some], positive[some], spread[some]
     share = positive * (total / spread)[:, None]
     if negative.any():  # the shares tilted to keep the mean (`_tilted`)
