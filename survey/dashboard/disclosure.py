@@ -1377,19 +1377,32 @@ def protect(
     year = _year_starts(grid.months)
     where = _mix(np.array(grid.offices, dtype=np.uint64))[:, None]
     ends = last == np.arange(len(grid.months))[None, :]  # block ends
-    totals: dict[str, np.ndarray] = {}
-    for item in grid.levels:
-        c, k = _running(counts[item], year), _running(keys[item], year)
-        first_total = _first_totals(c.sum(axis=2), ends, year)[:, :, None]
-        level = np.arange(c.shape[2], dtype=np.uint64)
-        position = _mix(_mix(where[:, :, None] ^ np.uint64(_code(item))) ^ level[None, None, :])
-        with np.errstate(over="ignore"):
-            key_total = k.sum(axis=2, keepdims=True, dtype=np.uint64)
-        position = np.broadcast_to(position, k.shape)
-        key = cell_keys(k, np.broadcast_to(key_total, k.shape), position)
-        noise = noise_for(key, first_total)
-        answered = c.sum(axis=2, keepdims=True) > 0
-        totals[item] = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
+    items = list(grid.levels)
+    widths = [len(grid.levels[item]) for item in items]
+    if not items or min(widths) == 0:
+        return ProtectedTable(grid, {item: counts[item] * 0.0 for item in items}, first, last,
+                              shown)  # fmt: skip
+    # every item's cells side by side (offices × months × all items' levels): the same
+    # operations, element by element, as item by item
+    c = _running(np.concatenate([counts[item] for item in items], axis=2), year)
+    k = _running(np.concatenate([keys[item] for item in items], axis=2), year)
+    starts = np.cumsum([0, *widths[:-1]])
+    n = np.add.reduceat(c, starts, axis=2)  # each item's answers: whole numbers, exact
+    with np.errstate(over="ignore"):  # key sums wrap around 2**64 in any order
+        key_total = np.add.reduceat(k, starts, axis=2, dtype=np.uint64)
+    first_total = np.stack([_first_totals(n[:, :, i], ends, year) for i in range(len(items))],
+                           axis=2)  # fmt: skip
+    position = np.concatenate(
+        [_mix(_mix(where[:, :, None] ^ np.uint64(_code(item)))
+              ^ np.arange(width, dtype=np.uint64)[None, None, :])
+         for item, width in zip(items, widths, strict=True)], axis=2)  # fmt: skip
+    key = cell_keys(k, np.repeat(key_total, widths, axis=2),
+                    np.broadcast_to(position, k.shape))  # fmt: skip
+    noise = noise_for(key, np.repeat(first_total, widths, axis=2))
+    answered = np.repeat(n > 0, widths, axis=2)
+    found = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
+    totals = {item: np.ascontiguousarray(found[:, :, at : at + width])
+              for item, at, width in zip(items, starts.tolist(), widths, strict=True)}  # fmt: skip
     return ProtectedTable(grid, totals, first, last, shown)
 
 

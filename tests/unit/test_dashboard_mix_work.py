@@ -9,9 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from survey.dashboard import casemix
+from survey.dashboard import casemix, disclosure
 from survey.dashboard.disclosure import (
+    INDEX_GRID,
     INDEX_LEVELS,
+    Grid,
     ProtectedTable,
     _moved,
     _tilt,
@@ -19,9 +21,11 @@ from survey.dashboard.disclosure import (
     index_matrices,
     nonnegative,
     nonnegative_rows,
+    protect,
 )
+from survey.dashboard.queries import CountColumns, CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
-from tests.unit.test_dashboard_figure_work import PERIODS, _tables
+from tests.unit.test_dashboard_figure_work import MONTHS, PERIODS, _rows, _tables
 
 
 def _old_moved(out: list[float], share: list[float], count: int, up: bool) -> list[float]:
@@ -180,3 +184,50 @@ def test_rows_with_negative_counts_made_non_negative_at_once_are_each_row_s(
     expected = np.array([nonnegative(row, levels) for row in counts])
     assert np.array_equal(nonnegative_rows(counts, levels), expected)
     assert (counts < 0).any(axis=1).sum() > 100
+
+
+def _old_totals(rows: list[CountRow], grid: Grid) -> dict[str, np.ndarray]:
+    """The noisy running totals `protect` made before (f. 46e3bff): item by item."""
+    columns = disclosure._published(CountColumns.of(rows), grid)
+    counts, keys = disclosure._cells(columns, grid)
+    _, last = disclosure.blocks(disclosure._true_n(columns, grid), grid.months, grid.min_n)
+    year = disclosure._year_starts(grid.months)
+    where = disclosure._mix(np.array(grid.offices, dtype=np.uint64))[:, None]
+    ends = last == np.arange(len(grid.months))[None, :]
+    totals: dict[str, np.ndarray] = {}
+    for item in grid.levels:
+        c, k = disclosure._running(counts[item], year), disclosure._running(keys[item], year)
+        first_total = disclosure._first_totals(c.sum(axis=2), ends, year)[:, :, None]
+        level = np.arange(c.shape[2], dtype=np.uint64)
+        position = disclosure._mix(disclosure._mix(where[:, :, None]
+                                                   ^ np.uint64(disclosure._code(item)))
+                                   ^ level[None, None, :])  # fmt: skip
+        with np.errstate(over="ignore"):
+            key_total = k.sum(axis=2, keepdims=True, dtype=np.uint64)
+        position = np.broadcast_to(position, k.shape)
+        key = disclosure.cell_keys(k, np.broadcast_to(key_total, k.shape), position)
+        noise = disclosure.noise_for(key, first_total)
+        answered = c.sum(axis=2, keepdims=True) > 0
+        totals[item] = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
+    return totals
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_every_item_protected_at_once_is_each_item_protected_alone(case: int) -> None:
+    """`protect` (every item's cells side by side) against the item-by-item loop before, to
+    the bit: many offices, large cells, nobody, no minimum."""
+    cases: list[tuple[list[int], float, int, str | None]] = [
+        ([3, 1, 2, 7], 40.0, 10, "2025-10"),
+        ([1, 2], 900.0, 10, None),
+        ([1, 2], 0.0, 10, "2025-10"),
+        ([4], 6.0, 0, None),
+    ]
+    offices, size, min_n, through = cases[case]
+    rows = _rows(case, offices, size)
+    grid = Grid(tuple(sorted(offices)), MONTHS, dict(INDEX_GRID), min_n, through)
+    table = protect(rows, grid)
+    before = _old_totals(rows, grid)
+    assert list(table._totals) == list(before)
+    for item, totals in before.items():
+        assert table._totals[item].dtype == totals.dtype
+        assert table._totals[item].tobytes() == totals.tobytes(), item
