@@ -276,6 +276,8 @@ WAIT = 3
 MAX_FIGURES = 4096
 """Figures a protected table keeps once worked out (then it starts again)."""
 V = TypeVar("V")
+_Unsummed = list[tuple[str, tuple[int, ...], np.ndarray]]
+"""Sums of single offices before `nonnegative`: per item, the offices and their sums."""
 
 
 def _kept(store: dict[Any, V], key: tuple[Any, ...], make: Callable[..., V]) -> V:
@@ -751,28 +753,41 @@ class ProtectedTable:
         non-negative together (`nonnegative_rows` works row by row). `tilt=False`: the
         index's classes are left to be tilted (`index_matrices` tilts those of many tables
         at once)."""
-        months = tuple(months)
+        months, offices = tuple(months), tuple(offices)
+        for levels, found in self._unsummed(item, offices, months).items():
+            rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
+            self._keep_summed(found, months, rows)
+        if item == INDEX_ITEM and tilt:
+            self._tilt_each(offices, months)
+
+    def _unsummed(
+        self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> dict[tuple[float, ...], _Unsummed]:
+        """What `each_office` makes non-negative, by levels: per item (of the index: its
+        classes and its index items), the offices whose sums are not kept yet and their sums
+        before `nonnegative`."""
         wanted = [INDEX_ITEM, *INDEX_ITEMS] if item == INDEX_ITEM else [item]
-        offices = tuple(offices)
         asked: dict[tuple[int, ...], list[str]] = {}  # the items of each set of missing offices
         for code in wanted:
             store = self._classes if code == INDEX_ITEM else self._figures
             missing = tuple(dict.fromkeys(o for o in offices if (code, (o,), months) not in store))
             if missing:
                 asked.setdefault(missing, []).append(code)
-        raw: dict[tuple[float, ...], list[tuple[str, tuple[int, ...], np.ndarray]]] = {}
+        raw: dict[tuple[float, ...], _Unsummed] = {}
         for missing, codes in asked.items():
             for code, sums in zip(codes, self._raws_each(tuple(codes), missing, months),
                                   strict=True):  # fmt: skip
                 raw.setdefault(self.grid.levels[code], []).append((code, missing, sums))
-        for levels, found in raw.items():
-            rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
-            at = 0
-            for code, missing, _ in found:
-                self._keep_each(code, missing, months, rows[at : at + len(missing)])
-                at += len(missing)
-        if item == INDEX_ITEM and tilt:
-            self._tilt_each(tuple(offices), months)
+        return raw
+
+    def _keep_summed(
+        self, found: _Unsummed, months: tuple[str, ...], rows: np.ndarray,
+    ) -> None:  # fmt: skip
+        """Keep `rows`, the sums of `found` (`_unsummed`) made non-negative, in their order."""
+        at = 0
+        for code, missing, _ in found:
+            self._keep_each(code, missing, months, rows[at : at + len(missing)])
+            at += len(missing)
 
     def _keep_each(
         self, item: str, offices: tuple[int, ...], months: tuple[str, ...], rows: np.ndarray
@@ -962,31 +977,49 @@ class _Untilted:
 def index_matrices(
     tables: Sequence[ProtectedTable], groups: Sequence[Iterable[int]], months: Iterable[str]
 ) -> list[np.ndarray]:
-    """`table.matrix(INDEX_ITEM, groups, months)` of each table; of single offices, the
-    classes of every table tilted in one `retarget_rows` (it works row by row: the same
-    counts as table by table), so that a page's client-mix adjustment, which reads the index
-    of every office in ten tables, pays for the steps of the tilt once."""
+    """`table.matrix(INDEX_ITEM, groups, months)` of each table; of single offices, the sums
+    of every table made non-negative in one `nonnegative_rows` and their classes tilted in
+    one `retarget_rows` (both work row by row: the same counts as table by table), so that a
+    page's client-mix adjustment, which reads the index of every office in ten tables, pays
+    for their array steps once."""
     months = tuple(months)
     units = [tuple(g) for g in groups]
-    if units and all(len(g) == 1 for g in units):
-        offices = tuple(g[0] for g in units)
-        pending = []
-        for table in tables:
-            table.each_office(INDEX_ITEM, offices, months, tilt=False)
-            found = table._untilted(offices, months)
-            if found is not None:
-                pending.append((table, found))
-        by_levels: dict[tuple[float, ...], list[tuple[ProtectedTable, _Untilted]]] = {}
-        for table, found in pending:
+    if not units or any(len(g) != 1 for g in units):
+        return [table.matrix(INDEX_ITEM, units, months) for table in tables]
+    offices = tuple(g[0] for g in units)
+    # the sums of every table made non-negative at once (`each_office`)
+    unsummed: dict[tuple[float, ...], list[tuple[ProtectedTable, _Unsummed]]] = {}
+    for table in tables:
+        for levels, raw in table._unsummed(INDEX_ITEM, offices, months).items():
+            unsummed.setdefault(levels, []).append((table, raw))
+    for levels, each in unsummed.items():
+        rows = nonnegative_rows(np.concatenate([sums for _, raw in each
+                                                for _, _, sums in raw]), levels)  # fmt: skip
+        at = 0
+        for table, raw in each:
+            size = sum(len(missing) for _, missing, _ in raw)
+            table._keep_summed(raw, months, rows[at : at + size])
+            at += size
+    # then their classes tilted at once (`_tilt_each`)
+    by_levels: dict[tuple[float, ...], list[tuple[ProtectedTable, _Untilted]]] = {}
+    for table in tables:
+        found = table._untilted(offices, months)
+        if found is not None:
             by_levels.setdefault(found.levels, []).append((table, found))
-        for levels, some in by_levels.items():
-            rows = retarget_rows(np.concatenate([found.classes for _, found in some]), levels,
-                                 [t for _, found in some for t in found.targets])  # fmt: skip
-            at = 0
-            for table, found in some:
-                table._keep_tilted(found, rows[at : at + len(found.tilted)])
-                at += len(found.tilted)
-    return [table.matrix(INDEX_ITEM, units, months) for table in tables]
+    for levels, some in by_levels.items():
+        rows = retarget_rows(np.concatenate([found.classes for _, found in some]), levels,
+                             [t for _, found in some for t in found.targets])  # fmt: skip
+        at = 0
+        for table, found in some:
+            table._keep_tilted(found, rows[at : at + len(found.tilted)])
+            at += len(found.tilted)
+    # `matrix`: each office's kept index, copied
+    return [
+        np.array(
+            [_kept(table._figures, (INDEX_ITEM, g, months), table._count) for g in units]
+        ).reshape(len(units), len(table.levels(INDEX_ITEM)))
+        for table in tables
+    ]
 
 
 def _year_starts(months: Sequence[str]) -> np.ndarray:
