@@ -1201,46 +1201,28 @@ def retarget_rows(counts: np.ndarray, levels: Sequence[float], means: Sequence[f
     moves = np.array([round((m * totals[r] - float(w @ lv)) / step)
                       for r, m, w in zip(live, mean, whole, strict=True)])  # fmt: skip
     remaining = np.minimum(np.abs(moves), total.astype(np.int64) * len(lv))
-    for row in np.flatnonzero(remaining > 0).tolist():
-        whole[row] = _moved(whole[row].tolist(), share[row].tolist(), int(remaining[row]),
-                            bool(moves[row] > 0))  # fmt: skip
+    _moved(whole, share, remaining, moves > 0)
     out[live] = whole
     return out
 
 
-def _moved(out: list[float], share: list[float], count: int, up: bool) -> list[float]:
-    """`retarget`'s `count` single moves of one row (up: from level l to l + 1), in plain
-    floats: the same arithmetic (over = out − share, gain = the difference of two neighbours'
-    over) and the same choice (the first largest gain among the levels that hold an answer;
-    the first level when none does, as numpy's argmax of −inf). A move changes two levels:
-    only their `over` and the gains that read them are worked out again (from the counts and
-    shares, as `retarget` does)."""
-    if len(out) < 2:
-        return out
-    over = [o - s for o, s in zip(out, share, strict=True)]
-    # gains[l]: one answer between l and l + 1 (−inf: the level it would leave is empty)
-    if up:
-        gains = [a - b if o > 0 else -math.inf
-                 for a, b, o in zip(over[:-1], over[1:], out[:-1], strict=True)]  # fmt: skip
-    else:
-        gains = [b - a if o > 0 else -math.inf
-                 for a, b, o in zip(over[:-1], over[1:], out[1:], strict=True)]  # fmt: skip
-    last = len(gains) - 1
-    for _ in range(count):
-        at = gains.index(max(gains))
-        if up:
-            out[at], out[at + 1] = out[at] - 1, out[at + 1] + 1
-        else:
-            out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
-        over[at], over[at + 1] = out[at] - share[at], out[at + 1] - share[at + 1]
-        for level in range(at - 1 if at else 0, at + 2 if at < last else at + 1):
-            if up:
-                gains[level] = (over[level] - over[level + 1] if out[level] > 0
-                                else -math.inf)  # fmt: skip
-            else:
-                gains[level] = (over[level + 1] - over[level] if out[level + 1] > 0
-                                else -math.inf)  # fmt: skip
-    return out
+def _moved(out: np.ndarray, share: np.ndarray, count: np.ndarray, up: np.ndarray) -> None:
+    """`retarget`'s single moves of each row of `out` (in place): `count` of them, up (from
+    level l to l + 1) or down, every row at once, move after move: the same arithmetic
+    (over = out − share, gain = the difference of two neighbours' over) and the same choice
+    (the first largest gain among the levels that hold an answer; the first level when none
+    does: numpy's argmax of −inf, as `retarget`)."""
+    rows = np.arange(len(out))
+    for k in range(int(count.max(initial=0))):
+        at_k = rows[count > k]
+        o = out[at_k]
+        over = o - share[at_k]
+        upward = up[at_k]
+        gain_up = np.where(o[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf)
+        gain_down = np.where(o[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf)
+        at = np.where(upward, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
+        out[at_k, np.where(upward, at, at + 1)] -= 1
+        out[at_k, np.where(upward, at + 1, at)] += 1
 
 
 def _tilt_rows(p: np.ndarray, levels: Sequence[float], means: Sequence[float]) -> np.ndarray:

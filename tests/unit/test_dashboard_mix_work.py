@@ -87,20 +87,24 @@ def test_every_row_tilted_at_once_is_each_row_tilted_alone(levels: tuple[float, 
             assert got.tobytes() == _tilt(row, levels, mean).tobytes(), (row, mean)
 
 
-def test_the_moves_of_a_row_are_those_before() -> None:
-    """`_moved` (only the gains a move changes worked out again) against every gain worked
-    out at each move: up and down, many moves, ties, empty levels, moves past the end."""
+def test_the_moves_of_every_row_at_once_are_those_of_each_row_before() -> None:
+    """`_moved` (every row at once, move after move) against the moves of one row before:
+    up and down, many moves, ties, empty levels, moves past the end."""
     rng = np.random.default_rng(7)
-    for k in range(3000):
-        size = int(rng.choice([2, 5, 11, 17]))
-        out = rng.integers(0, 6, size).astype(float) * (rng.uniform(0, 1, size) > 0.3)
-        share = out + rng.choice([0.0, 0.5, -0.5, 0.25], size) * rng.uniform(0, 1.5, size)
-        if k % 5 == 0:
-            share = out.copy()  # ties everywhere
-        count = int(rng.integers(0, 3 * size))
-        up = bool(k % 2)
-        before = _old_moved(out.tolist(), share.tolist(), count, up)
-        assert _moved(out.tolist(), share.tolist(), count, up) == before, (out, share, count)
+    for size in (2, 5, 11, 17):
+        rows = 600
+        out = rng.integers(0, 6, (rows, size)).astype(float)
+        out *= rng.uniform(0, 1, out.shape) > 0.3
+        share = out + rng.choice([0.0, 0.5, -0.5, 0.25], out.shape) * rng.uniform(0, 1.5, out.shape)
+        share[::5] = out[::5]  # ties everywhere
+        count = rng.integers(0, 3 * size, rows)
+        count[::7] = 0
+        up = rng.uniform(0, 1, rows) > 0.5
+        before = [_old_moved(o.tolist(), s.tolist(), int(c), bool(u))
+                  for o, s, c, u in zip(out, share, count, up, strict=True)]  # fmt: skip
+        found = out.copy()
+        _moved(found, share, count, up)
+        assert found.tolist() == before, size
 
 
 @pytest.mark.parametrize("case", range(6))
