@@ -105,7 +105,8 @@ class Mix:
         single = [p[0] for p in picked if len(p) == 1]
         for adjuster, by_value in self.margins.items():
             if picked and len(single) == len(picked):  # one office each: its own rows
-                summed = {v: m[single] for v, m in by_value.items()}
+                # + 0.0: as the sum of one row (which turns −0.0 into 0.0)
+                summed = {v: m[single] + 0.0 for v, m in by_value.items()}
             else:
                 summed = {
                     v: np.array([m[p].sum(axis=0) for p in picked]) for v, m in by_value.items()

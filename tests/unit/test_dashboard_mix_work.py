@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from analysis import Adjustment, adjust_from_margins
 from survey.dashboard import casemix, disclosure
 from survey.dashboard.disclosure import (
     INDEX_GRID,
@@ -235,3 +236,63 @@ def test_every_item_protected_at_once_is_each_item_protected_alone(case: int) ->
     for item, totals in before.items():
         assert table._totals[item].dtype == totals.dtype
         assert table._totals[item].tobytes() == totals.tobytes(), item
+
+
+def _old_adjust(
+    mix: casemix.Mix, groups: list[list[int]], totals: np.ndarray, labels: list[str], min_n: int
+) -> Adjustment | None:
+    """`Mix.adjust` before (f. 46e3bff): each unit's margins summed from its offices' rows."""
+    totals = np.asarray(totals, dtype=np.float64)
+    used = totals.sum(axis=1) >= min_n
+    if int(used.sum()) < casemix.MIN_UNITS:
+        return None
+    totals = np.where(used[:, None], totals, 0.0)
+    where = {o: i for i, o in enumerate(mix.offices)}
+    margins = {}
+    for adjuster, by_value in mix.margins.items():
+        summed = {
+            v: np.array([m[[where[o] for o in g if o in where]].sum(axis=0) for g in groups])
+            for v, m in by_value.items()
+        }
+        margins[adjuster] = casemix._published(summed, totals, mix.shares(adjuster), min_n)
+    each = np.broadcast_to(np.asarray(mix.noise, dtype=np.float64), (len(mix.offices),))
+    noise = [float(sum(each[where[o]] for o in g if o in where)) for g in groups]
+    return adjust_from_margins(labels, totals, margins, mix.cells, mix.cell_n, INDEX_LEVELS,
+                               noise=noise)  # fmt: skip
+
+
+def test_the_adjustment_of_single_offices_is_that_before() -> None:
+    """`Mix.adjust` of one office each (its rows taken by index) against the margins summed
+    office by office before, to the bit: small values, zeros (−0.0 too), a value below the
+    minimum; pooled units and an office the mix does not hold go the old way."""
+    rng = np.random.default_rng(5)
+    offices = (4, 1, 7, 3, 9, 2)
+    size = (len(offices), len(INDEX_LEVELS))
+
+    def counts(scale: float) -> np.ndarray:
+        found = rng.poisson(scale, size).astype(float)
+        found[found == 0] = -0.0
+        return found
+
+    margins = {
+        "service_type": {"a": counts(3.0), "b": counts(1.0), "u25": counts(0.2)},
+        "language": {"de": counts(3.0), "other": counts(0.5)},
+        "mode": {"kiosk": counts(2.0), "link": counts(2.0)},
+    }
+    cells = {"service_type": ("a", "a", "b", "u25"), "language": ("de", "other", "de", "de"),
+             "mode": ("kiosk", "link", "link", "kiosk")}  # fmt: skip
+    mix = casemix.Mix(offices, margins, cells, (40.0, 12.0, 9.0, 3.0),
+                      noise=tuple(rng.uniform(0.5, 1.5, len(offices)).tolist()))  # fmt: skip
+    totals = sum(m for m in margins["mode"].values()) + rng.poisson(1.0, size)
+    adjusted = 0
+    for groups in ([[o] for o in offices], [[o] for o in offices[::-1]],
+                   [[4, 1], [7], [3, 9, 2]], [[4], [1], [7], [99]]):  # fmt: skip
+        labels = [str(i) for i in range(len(groups))]
+        unit_totals = np.array([sum(totals[offices.index(o)] for o in g if o in offices)
+                                + np.zeros(size[1]) for g in groups])  # fmt: skip
+        for min_n in (5, 30):
+            found = mix.adjust(groups, unit_totals, labels, min_n)
+            before = _old_adjust(mix, groups, unit_totals, labels, min_n)
+            assert repr(found) == repr(before), (groups, min_n)
+            adjusted += found is not None
+    assert adjusted >= 4
