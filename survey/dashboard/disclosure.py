@@ -701,7 +701,10 @@ class ProtectedTable:
         `noise_variance`."""
         totals = self._totals[item]
         offices = list(offices)
-        year = self._year
+        year = self._year.tolist()
+        # a running total's variance depends on its counts and its year alone (the same
+        # responses, the same noise: `_running_variances`): any of its months says it
+        seen: dict[tuple[int, int, bytes], int] = {}
 
         def signed(months: Iterable[str]) -> dict[tuple[int, int, bytes], float]:
             out: dict[tuple[int, int, bytes], float] = defaultdict(float)
@@ -709,19 +712,18 @@ class ProtectedTable:
                 for base, end in runs:
                     for month, sign in ((end, 1.0), (base, -1.0)):
                         if month >= 0:
-                            out[row, int(year[month]), totals[row, month].tobytes()] += sign
+                            key = (row, year[month], totals[row, month].tobytes())
+                            out[key] += sign
+                            seen.setdefault(key, month)
             return out
 
         a, b = signed(months_a), signed(months_b)
         found = 0.0
-        for (row, start, total), coefficient in a.items():
-            other = b.get((row, start, total), 0.0)
+        for key, coefficient in a.items():
+            other = b.get(key, 0.0)
             if coefficient == 0 or other == 0:
                 continue
-            spread = self._spread_of(item, row)
-            month = next(m for m in spread if year[m] == start
-                         and totals[row, m].tobytes() == total)  # fmt: skip
-            found += coefficient * other * spread[month]
+            found += coefficient * other * self._spread_of(item, key[0])[seen[key]]
         return found
 
     def alone(self, office: int, month: str) -> bool:

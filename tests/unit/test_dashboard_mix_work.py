@@ -296,3 +296,50 @@ def test_the_adjustment_of_single_offices_is_that_before() -> None:
             assert repr(found) == repr(before), (groups, min_n)
             adjusted += found is not None
     assert adjusted >= 4
+
+
+def _old_noise_covariance(
+    table: ProtectedTable, item: str, offices: list[int], months_a: tuple[str, ...],
+    months_b: tuple[str, ...],
+) -> float:  # fmt: skip
+    """`ProtectedTable.noise_covariance` before (f. 46e3bff): each shared running total's
+    variance read at the first of its year's block ends with the same counts."""
+    totals = table._totals[item]
+    year = table._year
+
+    def signed(months: tuple[str, ...]) -> dict[tuple[int, int, bytes], float]:
+        out: dict[tuple[int, int, bytes], float] = {}
+        for row, runs in table._walk(offices, months):
+            for base, end in runs:
+                for month, sign in ((end, 1.0), (base, -1.0)):
+                    if month >= 0:
+                        key = (row, int(year[month]), totals[row, month].tobytes())
+                        out[key] = out.get(key, 0.0) + sign
+        return out
+
+    a, b = signed(months_a), signed(months_b)
+    found = 0.0
+    for (row, start, total), coefficient in a.items():
+        other = b.get((row, start, total), 0.0)
+        if coefficient == 0 or other == 0:
+            continue
+        spread = table._spread_of(item, row)
+        month = next(m for m in spread if year[m] == start
+                     and totals[row, m].tobytes() == total)  # fmt: skip
+        found += coefficient * other * spread[month]
+    return found
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_the_noise_covariance_of_two_periods_is_that_before(case: int) -> None:
+    """`noise_covariance` (a shared running total's variance read at any of its months)
+    against the first-month lookup before, to the bit: every pair of periods (the same, one
+    inside the other, adjacent, apart), every item, single offices and the whole grid."""
+    name, table, fresh = _tables()[case]
+    periods = [*PERIODS, MONTHS[-7:-1], MONTHS[5:11], MONTHS[12:18]]
+    for offices in [[o] for o in table.grid.offices] + [list(table.grid.offices), [99]]:
+        for item in [INDEX_ITEM, *INDEX_ITEMS]:
+            for a in periods:
+                for b in periods:
+                    found = table.noise_covariance(item, offices, a, b)
+                    assert found == _old_noise_covariance(fresh, item, offices, a, b), name
