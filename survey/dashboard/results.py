@@ -325,6 +325,18 @@ class Rows:
                  index_noise: tuple[float, ...] | None = None) -> None:  # fmt: skip
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
         self.adjusted, self.index_noise = adjusted, index_noise
+        self._forecast_key: tuple[bytes, int, bytes] | None = None
+
+    def forecast_key(self) -> tuple[bytes, int, bytes]:
+        """The group's published index counts, their number of rows and the model's figures
+        (y, v and σ, `model_figures`) as `_needed` takes them: the same for every office of
+        the group, so worked out once."""
+        if self._forecast_key is None:
+            matrix = np.ascontiguousarray(self.counts.counts, dtype=np.float64)
+            _, y, v, sigma = model_figures(self.counts, self.adjusted, self.index_noise)
+            figures = np.concatenate([y, v, [sigma]]).tobytes()
+            self._forecast_key = (matrix.tobytes(), matrix.shape[0], figures)
+        return self._forecast_key
 
 
 def _adjusted(adj: Adjustment | None, g: int, shown: bool) -> list[float | None]:
@@ -389,7 +401,7 @@ def office_rows(
                 before = table.index_noise([office.id], prev_months)
             shared = table.index_covariance([office.id], prev_months, cur_months)
             ch = change(prev, cur[g], list(INDEX_LEVELS),
-                        index_noise=(before, own[g], shared))  # fmt: skip
+                        index_noise=(before, own[g], shared), effect=False)  # fmt: skip
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         adjusted = _adjusted(adj, g, modelled)
         rows.append(
@@ -649,11 +661,9 @@ def forecast(
             break  # its own larger difference is not clear in time: 5 points is not either
         needed = None
         if delta != 0:
-            matrix = np.ascontiguousarray(found.counts.counts, dtype=np.float64)
-            _, y, v, sigma = model_figures(found.counts, found.adjusted, found.index_noise)
-            figures = np.concatenate([y, v, [sigma]]).tobytes()
-            needed = _needed(matrix.tobytes(), matrix.shape[0], position, delta, per_month,
-                             found.model.min_n, figures)  # fmt: skip
+            matrix, units, figures = found.forecast_key()
+            needed = _needed(matrix, units, position, delta, per_month, found.model.min_n,
+                             figures)  # fmt: skip
         months_needed = None if needed is None else math.ceil(needed / per_month)
         out.append(Forecast(_r(delta, 1) or 0.0, per_month, needed, months_needed, MAX_MONTHS))
         if needed is not None:
@@ -676,7 +686,7 @@ def _needed(
     return time_to_verdict(
         table, position, delta, min_n=min_n, draws=FORECAST_DRAWS,
         candidates=[per_month * m for m in FORECAST_MONTHS],
-        figures=(values[:units], values[units : 2 * units], float(values[-1])),
+        figures=(values[:units], values[units : 2 * units], float(values[-1])), achieved=False,
     ).needed  # fmt: skip
 
 
