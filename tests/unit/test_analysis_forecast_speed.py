@@ -161,3 +161,20 @@ def test_the_screen_still_clips_estimates_far_off_the_table() -> None:
         warnings.simplefilter("error")  # numpy warns of a cast out of range
         prob, _, _ = model._screened(1e-12, ys, t2, *sums, trap, 1.0)
     assert prob[0] == pytest.approx(0.0, abs=1e-3) and prob[2] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_the_bound_counts_no_draw_the_exact_step_would_not_and_most_that_it_would() -> None:
+    counted = verdicts = 0
+    for figures in _cases(9, 30):
+        curve = model._power_curve(**figures)
+        for n in SIZES:
+            vs, ys, coefficients = curve._draws_at(float(n))
+            found = model._certified(coefficients, ys, curve.sign, curve.tail,
+                                     curve.min_difference)  # fmt: skip
+            sums = (curve.t2, curve.big_w, curve.big_s, curve.big_t, curve.big_l, curve.trap)
+            prob, diff = model._verdict_draws(vs, ys, *sums, curve.sign)
+            verdict = (prob >= curve.tail) & (diff >= curve.min_difference)
+            assert verdict[found].all()
+            counted += int(found.sum())
+            verdicts += int(verdict.sum())
+    assert counted > 0.8 * verdicts
