@@ -273,13 +273,15 @@ def group_model(
     also the joint rank intervals and the funnel lines. With `adjusted` (the client-mix
     adjustment of the same units), on the adjusted indices and their variances; else with
     `index_noise`, on the observed indices with their noise in their variances. Without
-    `intervals`, the same verdicts without the intervals, the network mean's interval and
-    τ's REML estimate (`fit_office_model`): for a page that shows only the verdicts
-    (learning from the best), about a tenth of the work."""
+    `intervals`, the same verdicts without the intervals (`fit_office_model`): for a page
+    that shows only the verdicts (learning from the best), about a tenth of the work. No
+    page, CSV or API shows the network mean's interval or τ's REML estimate (`mean_low`,
+    `mean_high`, `tau_reml`): they are not worked out (None; about 4 ms a fit, most of it
+    the REML search)."""
     n, y, v, sigma = model_figures(counts, adjusted, index_noise)
     return fit_office_model(
         counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
-        seed=0, funnel=benchmark, intervals=intervals, summary=intervals,
+        seed=0, funnel=benchmark, intervals=intervals, summary=False,
     )  # fmt: skip
 
 

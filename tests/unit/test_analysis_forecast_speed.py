@@ -178,3 +178,22 @@ def test_the_bound_counts_no_draw_the_exact_step_would_not_and_most_that_it_woul
             counted += int(found.sum())
             verdicts += int(verdict.sum())
     assert counted > 0.8 * verdicts
+
+
+def test_the_pages_model_skips_only_the_summary_no_page_shows() -> None:
+    from analysis import fit_office_model
+    from survey.dashboard.results import group_model, model_figures
+
+    rng = np.random.default_rng(12)
+    counts = CountTable([f"o{i}" for i in range(9)], [1, 2, 3, 4, 5], rng.integers(5, 80, (9, 5)))
+    for benchmark in (False, True):
+        found = group_model(counts, 10, benchmark=benchmark)
+        n, y, v, sigma = model_figures(counts)
+        draws = 1000 if benchmark else 1
+        full = fit_office_model(counts.labels, n, y, v, sigma=sigma, min_n=10, draws=draws,
+                                seed=0, funnel=benchmark)  # fmt: skip
+        assert (found.mean_low, found.mean_high, found.tau_reml) == (None, None, None)
+        assert full.tau_reml is not None
+        assert found.offices == full.offices and found.mean == full.mean
+        assert found.tau == full.tau and found.funnel_low95 == full.funnel_low95
+        assert found.funnel_high998 == full.funnel_high998
