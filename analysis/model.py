@@ -685,18 +685,24 @@ class _Curve:
         grid = self.t2.size  # reused by every n: fresh arrays cost a page fault per 4 kB
         self.work = (np.empty((draws, grid)), np.empty((draws, grid)),
                      np.empty((draws, grid), dtype=np.float32))  # fmt: skip
-        self.coefficients: dict[float, _Coefficients] = {}
+        entry = _SHARED.get(id(others))
+        if entry is None or entry[0] is not others:
+            if len(_SHARED) >= 64:
+                _SHARED.clear()
+            entry = _SHARED[id(others)] = (others, {})
+        self.coefficients: dict[float, _Coefficients] = entry[1].setdefault(self.sign, {})
         self.powers: dict[float, float] = {}
 
     def _variance(self, size: float) -> float:
         return self.sigma * self.sigma / size + self.extra_var
 
     def prepare(self, sizes: Sequence[float]) -> None:
-        """The screen's coefficients of each n in `sizes`, in one pass over all of them."""
-        new = [float(s) for s in sizes if float(s) not in self.coefficients]
+        """The screen's coefficients of each n in `sizes`, in one pass over all of them (by
+        v*, kept with the other offices' figures for every curve on them in the same
+        direction: an office's second forecast tries the same n)."""
+        new = [v for v in (self._variance(float(s)) for s in sizes) if v not in self.coefficients]
         if new:
-            vs = np.array([self._variance(s) for s in new])
-            found = _coefficients(vs, self.t2, self.big_w, self.big_s, self.big_t,
+            found = _coefficients(np.array(new), self.t2, self.big_w, self.big_s, self.big_t,
                                   self.big_l, self.trap, self.sign)  # fmt: skip
             self.coefficients.update(zip(new, found, strict=True))
 
@@ -705,7 +711,7 @@ class _Curve:
         coefficients at n."""
         vs = self._variance(size)
         self.prepare([size])
-        return vs, self.mu_true + self.delta + math.sqrt(vs) * self.z, self.coefficients[size]
+        return vs, self.mu_true + self.delta + math.sqrt(vs) * self.z, self.coefficients[vs]
 
     def _screen(
         self, vs: float, ys: FloatArray, coefficients: _Coefficients, certify: bool = True
@@ -795,6 +801,11 @@ class _Curve:
             verdicts += self._exact(vs, np.concatenate(pending))
         self.powers[size] = verdicts / draws  # every draw judged: the power itself
         return verdicts >= least
+
+
+_SHARED: dict[int, tuple[tuple[FloatArray, ...], dict[float, dict[float, _Coefficients]]]] = {}
+"""The screen's coefficients by the other offices' figures (`_others`' result, held here so
+that its id stays its own), direction and v* (`_Curve.prepare`); emptied at 64 entries."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -1163,9 +1174,9 @@ def responses_for_verdict(
 
     if candidates is not None:
         sizes = sorted({int(c) for c in candidates if c >= 1})
+        curve.prepare(sizes)  # every n the search may try, at once (and for a second search)
         if not sizes or not pw(sizes[-1]):
             return None, None
-        curve.prepare(sizes)  # the bisection's n, at once
         low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
         while high - low > 1:
             mid = (low + high) // 2

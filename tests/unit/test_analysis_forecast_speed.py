@@ -197,3 +197,30 @@ def test_the_pages_model_skips_only_the_summary_no_page_shows() -> None:
         assert found.offices == full.offices and found.mean == full.mean
         assert found.tau == full.tau and found.funnel_low95 == full.funnel_low95
         assert found.funnel_high998 == full.funnel_high998
+
+
+def test_an_offices_second_forecast_reuses_the_screens_coefficients(monkeypatch: Any) -> None:
+    worked: list[int] = []
+    coefficients = model._coefficients
+
+    def counting(vs: Any, *args: Any) -> Any:
+        worked.append(vs.size)
+        return coefficients(vs, *args)
+
+    monkeypatch.setattr(model, "_coefficients", counting)
+    rng = np.random.default_rng(3)
+    y, v = rng.normal(62, 4, 12), rng.uniform(0.005, 0.05, 12)
+    candidates = [40 * m for m in (1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 18, 24, 30, 36)]
+    model._others.cache_clear()
+    kwargs = dict(sigma=20.0, draws=500, candidates=candidates, achieved=False)
+    own = responses_for_verdict(y, v, 4, 0.4, **kwargs)
+    assert worked == [len(candidates)]
+    typical = responses_for_verdict(y, v, 4, 5.0, **kwargs)
+    assert worked == [len(candidates)]  # the same n in the same direction: nothing new
+    other_way = responses_for_verdict(y, v, 4, -5.0, **kwargs)
+    assert worked == [len(candidates)] * 2
+    model._others.cache_clear()
+    monkeypatch.undo()
+    assert (own, typical, other_way) == tuple(
+        responses_for_verdict(y, v, 4, d, **kwargs) for d in (0.4, 5.0, -5.0)
+    )
