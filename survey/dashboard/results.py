@@ -276,8 +276,8 @@ def group_model(
     `intervals`, the same verdicts without the intervals (`fit_office_model`): for a page
     that shows only the verdicts (learning from the best), about a tenth of the work. No
     page, CSV or API shows the network mean's interval or τ's REML estimate (`mean_low`,
-    `mean_high`, `tau_reml`): they are not worked out (None; about 4 ms a fit, most of it
-    the REML search)."""
+    `mean_high`, `tau_reml`): they are not worked out (None; about 2 ms of a 20-office fit,
+    most of it the REML search)."""
     n, y, v, sigma = model_figures(counts, adjusted, index_noise)
     return fit_office_model(
         counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
