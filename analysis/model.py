@@ -422,7 +422,8 @@ def fit_office_model(
     - funnel limits: per n, the estimate at which the verdict switches (`_funnel`), so a
       point beyond the line and the verdict are the same statement.
     intervals=False skips the interval quantiles and rank draws (they are None/the point
-    rank): the verdicts are the same, for simulations that need only them. summary=False
+    rank; until 2026-11-29 the rank interval held one draw's rank too): the verdicts are the
+    same, for simulations and pages that need only them. summary=False
     also skips the network mean's interval and the REML estimate of τ (None): for a page
     that shows only the verdicts (learning from the best).
     design_effect: v_i is multiplied by it (one number or one per office), for answers that
@@ -490,10 +491,11 @@ def fit_office_model(
     order = np.argsort(-value, kind="stable")
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(1, k + 1)
-    ranks = _rank_draws(yf, vf, post, draws if intervals else 1, seed)
-    r_lo, r_hi = rank_bounds(ranks, level, joint)
-    r_lo = np.minimum(r_lo, rank)
-    r_hi = np.maximum(r_hi, rank)
+    r_lo = r_hi = rank  # without intervals: the point rank (no draws)
+    if intervals:
+        r_lo, r_hi = rank_bounds(_rank_draws(yf, vf, post, draws, seed), level, joint)
+        r_lo = np.minimum(r_lo, rank)
+        r_hi = np.maximum(r_hi, rank)
 
     mu_mean = float(post.mu @ w)
     mu_lo = mu_hi = tau_reml = None

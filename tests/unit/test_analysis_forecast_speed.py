@@ -224,3 +224,21 @@ def test_an_offices_second_forecast_reuses_the_screens_coefficients(monkeypatch:
     assert (own, typical, other_way) == tuple(
         responses_for_verdict(y, v, 4, d, **kwargs) for d in (0.4, 5.0, -5.0)
     )
+
+
+def test_a_fit_without_intervals_draws_no_ranks_and_gives_the_point_rank(monkeypatch: Any) -> None:
+    from analysis import fit_office_model
+
+    rng = np.random.default_rng(4)
+    n = rng.integers(20, 400, 9).astype(float)
+    y, sigma = rng.normal(60, 6, 9), 20.0
+    full = fit_office_model([str(i) for i in range(9)], n, y, sigma**2 / n, sigma=sigma,
+                            draws=1, funnel=False)  # fmt: skip
+    monkeypatch.setattr(model, "_rank_draws", lambda *a, **k: pytest.fail("ranks drawn"))
+    quick = fit_office_model([str(i) for i in range(9)], n, y, sigma**2 / n, sigma=sigma,
+                             draws=1, funnel=False, intervals=False)  # fmt: skip
+    for a, b in zip(quick.offices, full.offices, strict=True):
+        assert (a.verdict, a.difference, a.prob_above, a.rank) == (
+            b.verdict, b.difference, b.prob_above, b.rank,
+        )  # fmt: skip
+        assert a.rank_low == a.rank_high == a.rank
