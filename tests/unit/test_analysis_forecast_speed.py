@@ -5,6 +5,7 @@ count, and the same figures on the pages (2026-11-29, fifteenth part)."""
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -242,3 +243,25 @@ def test_a_fit_without_intervals_draws_no_ranks_and_gives_the_point_rank(monkeyp
             b.verdict, b.difference, b.prob_above, b.rank,
         )  # fmt: skip
         assert a.rank_low == a.rank_high == a.rank
+
+
+def test_the_forecasts_of_a_group_build_its_table_once(monkeypatch: Any) -> None:
+    from survey.dashboard import results
+    from survey.dashboard.disclosure import INDEX_LEVELS
+
+    rng = np.random.default_rng(6)
+    matrix = rng.integers(30, 400, (6, len(INDEX_LEVELS))).astype(np.float64)
+    tables = []
+
+    def stand_in(table: Any, *args: Any, **kwargs: Any) -> Any:
+        tables.append(table)
+        return SimpleNamespace(needed=None)
+
+    monkeypatch.setattr(results, "time_to_verdict", stand_in)
+    figures = np.concatenate([rng.normal(60, 3, 6), np.full(6, 0.5), [20.0]]).tobytes()
+    results._needed.cache_clear()
+    for office, delta in ((0, 0.5), (0, 5.0), (3, -5.0)):
+        results._needed(matrix.tobytes(), 6, office, delta, 30, 10, figures)
+    results._needed.cache_clear()
+    assert len(tables) == 3 and tables[0] is tables[1] is tables[2]
+    assert np.array_equal(tables[0].counts, matrix) and tables[0].labels == tuple("012345")
