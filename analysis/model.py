@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -422,7 +422,8 @@ def fit_office_model(
     - funnel limits: per n, the estimate at which the verdict switches (`_funnel`), so a
       point beyond the line and the verdict are the same statement.
     intervals=False skips the interval quantiles and rank draws (they are None/the point
-    rank): the verdicts are the same, for simulations that need only them. summary=False
+    rank; until 2026-11-29 the rank interval held one draw's rank too): the verdicts are the
+    same, for simulations and pages that need only them. summary=False
     also skips the network mean's interval and the REML estimate of τ (None): for a page
     that shows only the verdicts (learning from the best).
     design_effect: v_i is multiplied by it (one number or one per office), for answers that
@@ -490,10 +491,11 @@ def fit_office_model(
     order = np.argsort(-value, kind="stable")
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(1, k + 1)
-    ranks = _rank_draws(yf, vf, post, draws if intervals else 1, seed)
-    r_lo, r_hi = rank_bounds(ranks, level, joint)
-    r_lo = np.minimum(r_lo, rank)
-    r_hi = np.maximum(r_hi, rank)
+    r_lo = r_hi = rank  # without intervals: the point rank (no draws)
+    if intervals:
+        r_lo, r_hi = rank_bounds(_rank_draws(yf, vf, post, draws, seed), level, joint)
+        r_lo = np.minimum(r_lo, rank)
+        r_hi = np.maximum(r_hi, rank)
 
     mu_mean = float(post.mu @ w)
     mu_lo = mu_hi = tau_reml = None
@@ -655,31 +657,157 @@ def verdict_power(
 def _power_curve(
     y: Any, v: Any, office: int, delta: float, *, sigma: float, extra_var: float,
     level: float, min_difference: float, draws: int, seed: int,
-) -> Callable[[float], float]:  # fmt: skip
+) -> _Curve:  # fmt: skip
     """`verdict_power` as a function of n: what does not depend on n (the other offices'
     posterior and running sums, the draws) is worked out once, so a search over n pays for
     it once (`responses_for_verdict`); each n gives the same number as `verdict_power`."""
     y_arr = np.ascontiguousarray(y, dtype=np.float64)
     v_arr = np.ascontiguousarray(v, dtype=np.float64)
-    t2, big_w, big_s, big_t, big_l, trap, z, mu_true = _others(
-        y_arr.tobytes(), v_arr.tobytes(), int(office), int(draws), int(seed)
-    )
-    tail = (1.0 + level) / 2.0
-    sign = 1.0 if delta >= 0 else -1.0
-    work = tuple(np.empty((draws, t2.size)) for _ in range(2))  # reused by every n
+    others = _others(y_arr.tobytes(), v_arr.tobytes(), int(office), int(draws), int(seed))
+    return _Curve(others, delta, sigma=sigma, extra_var=extra_var, level=level,
+                  min_difference=min_difference, draws=draws)  # fmt: skip
 
-    def power(size: float) -> float:
-        vs = sigma * sigma / size + extra_var
-        ys = mu_true + delta + math.sqrt(vs) * z
-        sure, open_ = _screen(vs, ys, t2, big_w, big_s, big_t, big_l, trap, sign, tail,
-                              min_difference, work)  # fmt: skip
-        verdicts = int(np.count_nonzero(sure))
-        if open_.any():
-            prob, diff = _verdict_draws(vs, ys[open_], t2, big_w, big_s, big_t, big_l, trap, sign)
-            verdicts += int(np.count_nonzero((prob >= tail) & (diff >= min_difference)))
-        return verdicts / draws if draws else math.nan  # no draws: no power (as np.mean gave)
 
-    return power
+class _Curve:
+    """`_power_curve`'s result: `curve(n)` is the simulated power at n; `curve.reaches(n,
+    target)` says whether it is at least `target` (the same answer as `curve(n) >= target`)
+    and stops as soon as the draws judged so far decide it (`reaches`). The screen's
+    coefficients of the n a search will try can be worked out at once (`prepare`)."""
+
+    def __init__(
+        self, others: tuple[FloatArray, ...], delta: float, *, sigma: float, extra_var: float,
+        level: float, min_difference: float, draws: int,
+    ) -> None:  # fmt: skip
+        self.t2, self.big_w, self.big_s, self.big_t, self.big_l, self.trap, z, mu_true = others
+        self.z, self.mu_true = z, mu_true
+        self.delta, self.sigma, self.extra_var = delta, sigma, extra_var
+        self.tail = (1.0 + level) / 2.0
+        self.sign = 1.0 if delta >= 0 else -1.0
+        self.min_difference, self.draws = min_difference, draws
+        grid = self.t2.size  # reused by every n: fresh arrays cost a page fault per 4 kB
+        self.work = (np.empty((draws, grid)), np.empty((draws, grid)),
+                     np.empty((draws, grid), dtype=np.float32))  # fmt: skip
+        entry = _SHARED.get(id(others))
+        if entry is None or entry[0] is not others:
+            if len(_SHARED) >= 64:
+                _SHARED.clear()
+            entry = _SHARED[id(others)] = (others, {})
+        self.coefficients: dict[float, _Coefficients] = entry[1].setdefault(self.sign, {})
+        self.powers: dict[float, float] = {}
+
+    def _variance(self, size: float) -> float:
+        return self.sigma * self.sigma / size + self.extra_var
+
+    def prepare(self, sizes: Sequence[float]) -> None:
+        """The screen's coefficients of each n in `sizes`, in one pass over all of them (by
+        v*, kept with the other offices' figures for every curve on them in the same
+        direction: an office's second forecast tries the same n)."""
+        new = [v for v in (self._variance(float(s)) for s in sizes) if v not in self.coefficients]
+        if new:
+            found = _coefficients(np.array(new), self.t2, self.big_w, self.big_s, self.big_t,
+                                  self.big_l, self.trap, self.sign)  # fmt: skip
+            self.coefficients.update(zip(new, found, strict=True))
+
+    def _draws_at(self, size: float) -> tuple[float, FloatArray, _Coefficients]:
+        """v* = σ²/n + extra_var, the office's simulated estimates y* at n, and the screen's
+        coefficients at n."""
+        vs = self._variance(size)
+        self.prepare([size])
+        return vs, self.mu_true + self.delta + math.sqrt(vs) * self.z, self.coefficients[vs]
+
+    def _screen(
+        self, vs: float, ys: FloatArray, coefficients: _Coefficients, certify: bool = True
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+        return _screen(vs, ys, self.t2, self.big_w, self.big_s, self.big_t, self.big_l,
+                       self.trap, self.sign, self.tail, self.min_difference, self.work,
+                       coefficients, certify)  # fmt: skip
+
+    def _likely(self, coefficients: _Coefficients, y: float) -> bool:
+        """A rough guess whether an estimate y gets the verdict (the screen's formulas for
+        one draw, without its margins): it only chooses which draws `reaches` judges first."""
+        lead, a1, a2, _, _, x0, x1, d1, d0 = coefficients.bound
+        ll = lead + (a1 + a2 * y) * y
+        weight = np.exp(ll - ll.max())
+        index = np.clip(x0 + x1 * y + 0.5, 0.0, 2 * _PHI_END * _PHI_STEP).astype(np.intp)
+        total = float(weight.sum())
+        prob = float(_phi_table()[index] @ weight) / total
+        diff = float((d1 * y + d0) @ weight) / total
+        return prob >= self.tail and diff >= self.min_difference
+
+    def _exact(self, vs: float, ys: FloatArray) -> int:
+        prob, diff = _verdict_draws(vs, ys, self.t2, self.big_w, self.big_s, self.big_t,
+                                    self.big_l, self.trap, self.sign)  # fmt: skip
+        return int(np.count_nonzero((prob >= self.tail) & (diff >= self.min_difference)))
+
+    def __call__(self, size: float) -> float:
+        size = float(size)
+        if size not in self.powers:
+            vs, ys, coefficients = self._draws_at(size)
+            sure, open_ = self._screen(vs, ys, coefficients)
+            verdicts = int(np.count_nonzero(sure))
+            if open_.any():
+                verdicts += self._exact(vs, ys[open_])
+            # no draws: no power (as np.mean gave)
+            self.powers[size] = verdicts / self.draws if self.draws else math.nan
+        return self.powers[size]
+
+    def reaches(self, size: float, target: float) -> bool:
+        """`self(size) >= target`, judging only as many draws as it takes to decide.
+
+        The power is verdicts/draws, so it reaches the target exactly when at least k draws
+        get the verdict, k the least count with k/draws ≥ target; it does not when
+        draws − k + 1 do not. The draws are ranked by the office's simulated estimate in the
+        direction of delta and judged in two parts: the k most likely verdicts (all with a
+        verdict: reached) and the draws − k + 1 least likely (all without: not reached),
+        first the one a rough look at the draw at the boundary points to (`_likely`), then
+        the other if the first did not decide. A part's draws are judged by the screen
+        (`_screen`, whose decisions are those of `_verdict_draws`); the draws it leaves
+        open are worked out only when the others' count does not decide. So the answer
+        is the same as that of the full count, whatever the order (a draw's verdict
+        depends on its own estimate alone); the order only makes a clear answer cheap
+        (about a fifth of the draws when the power is far below the target)."""
+        size = float(size)
+        if size in self.powers:
+            return self.powers[size] >= target
+        draws = self.draws
+        if not draws:
+            return math.nan >= target
+        least = max(math.floor(target * draws) - 2, 0)
+        while least <= draws and least / draws < target:
+            least += 1
+        if least == 0 or least > draws:
+            return least == 0
+        vs, ys, coefficients = self._draws_at(size)
+        rank = np.argsort(self.sign * ys, kind="stable")  # the least likely verdicts first
+        cut = draws - least
+        verdicts = misses = 0
+        pending: list[FloatArray] = []
+        # the k at the top, or the draws − k + 1 at the bottom, first (the bound of
+        # `_certified` only ever finds verdicts: not tried on the lower part)
+        if self._likely(coefficients, float(ys[rank[cut]])):
+            parts = [(rank[cut:], True), (rank[:cut], False)]
+        else:
+            parts = [(rank[: cut + 1], False), (rank[cut + 1 :], True)]
+        for part_of, certify in parts:
+            part = ys[part_of]
+            sure, open_ = self._screen(vs, part, coefficients, certify)
+            got, left = int(np.count_nonzero(sure)), int(np.count_nonzero(open_))
+            verdicts, misses = verdicts + got, misses + part.size - got - left
+            if left:
+                pending.append(part[open_])
+            if verdicts >= least:
+                return True
+            if misses > cut or draws - misses < least:
+                return False
+        if pending:  # (always: without open draws the counts above decide)
+            verdicts += self._exact(vs, np.concatenate(pending))
+        self.powers[size] = verdicts / draws  # every draw judged: the power itself
+        return verdicts >= least
+
+
+_SHARED: dict[int, tuple[tuple[FloatArray, ...], dict[float, dict[float, _Coefficients]]]] = {}
+"""The screen's coefficients by the other offices' figures (`_others`' result, held here so
+that its id stays its own), direction and v* (`_Curve.prepare`); emptied at 64 entries."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -733,7 +861,8 @@ def _phi_table() -> FloatArray:
 def _screen(
     vs: float, ys: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray,
     big_t: FloatArray, big_l: FloatArray, trap: FloatArray, sign: float, tail: float,
-    min_difference: float, work: tuple[FloatArray, ...] | None = None,
+    min_difference: float, work: tuple[npt.NDArray[Any], ...] | None = None,
+    coefficients: _Coefficients | None = None, certify: bool = True,
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:  # fmt: skip
     """Which draws surely get the verdict and which are left open, by a cheaper and less
     exact pass of `_verdict_draws`: the draws it leaves open go through `_verdict_draws`
@@ -749,70 +878,221 @@ def _screen(
     decided only when the screened values lie SCREEN_MARGIN (five times that) or
     10⁻⁴·max|θ − μ| beyond the bounds (tests/unit/test_analysis_power_speed.py checks the
     errors and the decisions on the bench's and random figures)."""
-    if _rounding(vs, ys, t2, big_w, big_s, big_t) > SCREEN_ROUNDING:
+    if coefficients is None:
+        coefficients = _coefficients(np.array([vs]), t2, big_w, big_s, big_t, big_l, trap,
+                                     sign)[0]  # fmt: skip
+    if _rounding(coefficients, ys) > SCREEN_ROUNDING:
         return np.zeros(ys.shape[0], dtype=bool), np.ones(ys.shape[0], dtype=bool)
-    prob, diff, slack = _screened(vs, ys, t2, big_w, big_s, big_t, big_l, trap, sign, work)
+    if certify and ys.shape[0] >= CERTIFY_CHUNK:
+        certain = _certified(coefficients, ys, sign, tail, min_difference)
+        if certain.all():
+            return certain, ~certain
+        rest = np.flatnonzero(~certain)
+        sure, open_ = _screen(vs, ys[rest], t2, big_w, big_s, big_t, big_l, trap, sign, tail,
+                              min_difference, work, coefficients, False)  # fmt: skip
+        certain[rest] = sure
+        left = np.zeros(ys.shape[0], dtype=bool)
+        left[rest] = open_
+        return certain, left
+    prob, diff, slack = _screened_with(coefficients, ys, trap, work)
     sure = (prob >= tail + SCREEN_MARGIN) & (diff >= min_difference + slack)
     out = (prob < tail - SCREEN_MARGIN) | (diff < min_difference - slack)
     return sure, ~(sure | out)
+
+
+CERTIFY_CHUNK = 64
+"""Draws per part that `_certified` bounds at once (16 count a few more of the verdicts of
+random networks, 92% against 86%, and cost more than twice as much; the bench's searches
+need every one of the k of an n they reach, and get them with 64 too)."""
+
+
+def _certified(
+    coefficients: _Coefficients, ys: FloatArray, sign: float, tail: float, min_difference: float
+) -> npt.NDArray[np.bool_]:
+    """Draws that surely get the verdict, by bounds that hold for a whole part of the draws
+    at once (`_screen` works out the others). The draws, ranked by y in the direction of
+    delta (u = sign·y), are taken CERTIFY_CHUNK at a time; for a part with u from u₀ up
+    and y in [y_lo, y_hi]:
+
+    - θ − μ at grid point g, dm_g = d₁y + d₀ = (1 − b)(W·u − sign·S)/Σw, grows with u,
+      so Φ(dm_g/ds_g) ≥ Φ_g⁰ := Φ(dm_g(u₀)/ds_g), read from the Φ table at the grid
+      point at or below (never above; 1 below the table's start);
+    - the unnormalised weight w_g(y) = trap_g·exp(a₀ + a₁y + a₂y²) (a₂ < 0: concave in
+      y) lies between its least value on [y_lo, y_hi] (at an end) and its largest (at the
+      vertex if inside, else at an end), w_g⁻ ≤ w_g ≤ w_g⁺;
+    - so 1 − P(θ − μ > 0) = Σ w_g(1 − Φ_g)/Σ w_g ≤ Σ w_g⁺(1 − Φ_g⁰)/Σ w_g⁻, and
+      E(θ − μ) = Σ w_g·dm_g/Σ w_g ≥ N/Σ w_g⁺ if N ≥ 0 (else N/Σ w_g⁻), with
+      N = Σ_{dm_g(u₀) ≥ 0} w_g⁻·dm_g(u₀) + Σ_{dm_g(u₀) < 0} w_g⁺·dm_g(u₀).
+
+    A part counts as verdicts when the first bound is at most 1 − tail − SCREEN_MARGIN and
+    the second at least min_difference + the screen's slack of E at the part's largest |y|
+    (the margins the screen keeps: `_verdict_draws` computes the same quantities with
+    rounding far below them, `_screen` having checked it, `_rounding`). Bounds, not
+    estimates: no draw is counted that the exact step would not count
+    (tests/unit/test_analysis_power_speed.py and test_analysis_forecast_speed.py compare
+    with every draw worked out). In the bench's searches it counts every one of the k draws
+    of each n a search reaches, at about a third of the screen's work."""
+    rows = ys.shape[0]
+    chunks = -(-rows // CERTIFY_CHUNK)
+    order = np.argsort(sign * ys, kind="stable")  # u ascending
+    pad = chunks * CERTIFY_CHUNK - rows  # the lowest draw repeated: it bounds nothing else
+    idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, CERTIFY_CHUNK)
+    part = ys[idx]
+    first, last = part[:, :1], part[:, -1:]  # the least and the largest u of each part
+    y_lo, y_hi = np.minimum(first, last), np.maximum(first, last)
+    lead, a1, a2, vertex, peak, x0, x1, d1, d0 = coefficients.bound
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        at_lo = lead + (a1 + a2 * y_lo) * y_lo
+        at_hi = lead + (a1 + a2 * y_hi) * y_hi
+        inside = (vertex > y_lo) & (vertex < y_hi)
+        top = np.where(inside, peak, np.maximum(at_lo, at_hi))
+        shift = top.max(axis=1, keepdims=True)
+        high = np.exp(top - shift)
+        low = np.exp(np.minimum(at_lo, at_hi) - shift)
+        point = np.clip(x0 + x1 * first, -1.0, 2 * _PHI_END * _PHI_STEP)
+        below = np.floor(point).astype(np.intp)
+        miss = 1.0 - _phi_table().take(below, mode="clip")
+        miss[below < 0] = 1.0
+        lowest, highest = low.sum(axis=1), high.sum(axis=1)
+        unsure = (high * miss).sum(axis=1) / lowest
+        dm = d1 * first + d0
+        mass = (np.where(dm >= 0, low, high) * dm).sum(axis=1)
+        least = np.where(mass >= 0, mass / highest, mass / lowest)
+    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * coefficients.d1_max + coefficients.d0_max)
+    ok = (unsure <= 1.0 - tail - SCREEN_MARGIN) & (least >= min_difference + slack + 1e-9)
+    found = np.zeros(rows, dtype=bool)
+    found[idx[ok].ravel()] = True
+    return found
 
 
 SCREEN_ROUNDING = 1e-5
 """`_screen` decides no draw when the log posteriors' rounding (`_rounding`) may exceed this."""
 
 
-def _rounding(
-    vs: float, ys: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray,
-    big_t: FloatArray,
-) -> float:  # fmt: skip
+@dataclass(frozen=True, slots=True)
+class _Coefficients:
+    """What `_screened` works out from n alone (its variance v and the grid), per grid point:
+    the log posterior's quadratic in y (`quadratic`: a₀, a₁, a₂), the Φ table's index as a
+    line in y (`at`), the weights of E(θ − μ) = d₁·y + d₀ times `trap`, the largest |d₁|
+    and |d₀| (E's slack) and of the line's two coefficients (`at_max`), and for `_rounding`
+    the weight w of the office and the size of the terms that cancel without w·y²
+    (|T| + S²/Σw); `bound`: what `_certified` reads (a₀ + log trap, a₁, a₂, the vertex of
+    the quadratic and its value there, the Φ table's index line without the rounding's ½,
+    d₁ and d₀)."""
+
+    quadratic: FloatArray
+    at: FloatArray
+    trap_d1: FloatArray
+    trap_d0: FloatArray
+    d1_max: float
+    d0_max: float
+    at_max: tuple[float, float]
+    ws: FloatArray
+    size: FloatArray
+    bound: FloatArray
+
+
+def _rounding(coefficients: _Coefficients, ys: FloatArray) -> float:
     """A generous bound of how far the screen's and `_verdict_draws`' log posteriors can
     differ by rounding alone (r26): both subtract terms of the size of T + S²/Σw + w·y²
     (about ½Σy²/v of the offices) that nearly cancel, each in its own order of operations,
     so each is off by a few units of 2⁻⁵² of that size; 64 of them here. Below
     SCREEN_ROUNDING it moves a screened P by under 10⁻⁴, inside the margin; above it (tiny
     variances: σ near 0 with very many responses), every draw is worked out exactly."""
-    ws = 1.0 / (vs + t2)
     y2 = float(np.max(ys * ys)) if ys.size else 0.0
-    size = np.abs(big_t) + big_s * big_s / (big_w + ws) + ws * y2
-    return 64.0 * 2.0**-52 * float(np.max(size))
+    return 64.0 * 2.0**-52 * float(np.max(coefficients.size + coefficients.ws * y2))
+
+
+def _coefficients(
+    vs: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray, big_t: FloatArray,
+    big_l: FloatArray, trap: FloatArray, sign: float,
+) -> list[_Coefficients]:  # fmt: skip
+    """`_Coefficients` of each variance in `vs`, worked out for all of them at once (each
+    entry the same formula on the same numbers as for one alone)."""
+    v = vs[:, None]
+    ws = 1.0 / (v + t2)
+    sw = big_w + ws
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = np.where(t2 > 0, v / (v + t2), 1.0)
+    ds = np.maximum(np.sqrt(v * (1.0 - b) + (1.0 - b) ** 2 / sw), 1e-9)
+    # ll = −½(T + w·y² − Σw·mu² + L + log(v + τ²) + log Σw) with mu = (S + w·y)/Σw
+    a0 = -0.5 * (big_t - big_s * big_s / sw + big_l + np.log(v + t2) + np.log(sw))
+    a1 = ws * big_s / sw
+    a2 = -0.5 * ws * big_w / sw
+    # θ − μ = sign·(1 − b)·(y − mu) = d₁·y + d₀; Φ((θ − μ)/ds) at the table's nearest point
+    d1 = sign * (1.0 - b) * big_w / sw
+    d0 = -sign * (1.0 - b) * big_s / sw
+    quadratic = np.stack([a0, a1, a2], axis=1)
+    at = np.stack([_PHI_STEP * d0 / ds + (_PHI_END * _PHI_STEP + 0.5), _PHI_STEP * d1 / ds],
+                  axis=1)  # fmt: skip
+    trap_d1, trap_d0 = trap * d1, trap * d0
+    d1_max, d0_max = np.abs(d1).max(axis=1).tolist(), np.abs(d0).max(axis=1).tolist()
+    at_max = [(a, b) for a, b in np.abs(at).max(axis=2).tolist()]
+    size = np.abs(big_t) + big_s * big_s / sw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lead = a0 + np.log(trap)
+        vertex = np.where(a2 < 0, -a1 / (2.0 * a2), np.inf)
+        peak = np.where(a2 < 0, lead - a1 * a1 / (4.0 * a2), np.inf)
+    bound = np.stack([lead, a1, a2, vertex, peak, at[:, 0] - 0.5, at[:, 1], d1, d0], axis=1)
+    return [
+        _Coefficients(
+            quadratic[k],
+            at[k],
+            trap_d1[k],
+            trap_d0[k],
+            d1_max[k],
+            d0_max[k],
+            at_max[k],
+            ws[k],
+            size[k],
+            bound[k],
+        )
+        for k in range(vs.size)
+    ]
 
 
 def _screened(
     vs: float, ys: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray,
     big_t: FloatArray, big_l: FloatArray, trap: FloatArray, sign: float,
-    work: tuple[FloatArray, ...] | None = None,
+    work: tuple[npt.NDArray[Any], ...] | None = None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
     """`_screen`'s P(θ − μ > 0) and E(θ − μ) per draw, and E's slack (10⁻⁴·max|θ − μ|)."""
-    if work is None:
-        work = tuple(np.empty((ys.shape[0], t2.shape[0])) for _ in range(2))
-    ll, phi = work[0][: ys.shape[0]], work[1][: ys.shape[0]]
-    ws = 1.0 / (vs + t2)
-    sw = big_w + ws
-    with np.errstate(divide="ignore", invalid="ignore"):
-        b = np.where(t2 > 0, vs / (vs + t2), 1.0)
-    ds = np.maximum(np.sqrt(vs * (1.0 - b) + (1.0 - b) ** 2 / sw), 1e-9)
-    # ll = −½(T + w·y² − Σw·mu² + L + log(v + τ²) + log Σw) with mu = (S + w·y)/Σw
-    a0 = -0.5 * (big_t - big_s * big_s / sw + big_l + np.log(vs + t2) + np.log(sw))
-    a1 = ws * big_s / sw
-    a2 = -0.5 * ws * big_w / sw
+    found = _coefficients(np.array([vs]), t2, big_w, big_s, big_t, big_l, trap, sign)
+    return _screened_with(found[0], ys, trap, work)
+
+
+def _screened_with(
+    coefficients: _Coefficients, ys: FloatArray, trap: FloatArray,
+    work: tuple[npt.NDArray[Any], ...] | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
+    """`_screened` with the coefficients of its n worked out already (`_coefficients`);
+    `work`: two float64 draws × grid arrays and one float32 one to work in."""
+    rows, grid = ys.shape[0], trap.shape[0]
+    if work is None or work[0].shape[0] < rows:
+        work = (np.empty((rows, grid)), np.empty((rows, grid)),
+                np.empty((rows, grid), dtype=np.float32))  # fmt: skip
+    ll, phi, low = work[0][:rows], work[1][:rows], work[2][:rows]
     powers = np.stack([np.ones_like(ys), ys, ys * ys], axis=1)
-    np.matmul(powers, np.stack([a0, a1, a2]), out=ll)
+    np.matmul(powers, coefficients.quadratic, out=ll)
     ll -= ll.max(axis=1, keepdims=True)
-    np.copyto(ll, np.exp(ll, dtype=np.float32))  # the weights, in float64 again for BLAS
+    # the weights: exp in float32 (the same bits as np.exp(ll, dtype=np.float32), about
+    # twice as fast on an array already in float32), then in float64 again for BLAS
+    np.copyto(low, ll, casting="same_kind")
+    np.exp(low, out=low)
+    np.copyto(ll, low)
     weight = ll
-    # θ − μ = sign·(1 − b)·(y − mu) = d₁·y + d₀; Φ((θ − μ)/ds) at the table's nearest point
-    d1 = sign * (1.0 - b) * big_w / sw
-    d0 = -sign * (1.0 - b) * big_s / sw
-    at = np.stack([_PHI_STEP * d0 / ds + (_PHI_END * _PHI_STEP + 0.5), _PHI_STEP * d1 / ds])
-    np.matmul(powers[:, :2], at, out=phi)
-    np.clip(phi, 0.0, 2 * _PHI_END * _PHI_STEP, out=phi)
+    np.matmul(powers[:, :2], coefficients.at, out=phi)
+    largest = coefficients.at_max[0] + coefficients.at_max[1] * float(np.max(np.abs(ys), initial=0))
+    if not largest < 2.0**52:  # else the cast and `take`'s clip give the same as clipping first
+        np.clip(phi, 0.0, 2 * _PHI_END * _PHI_STEP, out=phi)
     index = phi.astype(np.intp)
     _phi_table().take(index, out=phi, mode="clip")
     phi *= weight
-    den, over, part = weight @ trap, weight @ (trap * d1), weight @ (trap * d0)
+    den = weight @ trap
+    over, part = weight @ coefficients.trap_d1, weight @ coefficients.trap_d0
     prob = (phi @ trap) / den
     diff = (over * ys + part) / den
-    slack = 1e-4 * (np.abs(ys) * float(np.abs(d1).max()) + float(np.abs(d0).max())) + 1e-9
+    slack = 1e-4 * (np.abs(ys) * coefficients.d1_max + coefficients.d0_max) + 1e-9
     return prob, diff, slack
 
 
@@ -869,55 +1149,56 @@ def responses_for_verdict(
     y: Any, v: Any, office: int, delta: float, *, sigma: float, power: float = 0.8,
     extra_var: float = 0.0, level: float = 0.95, min_difference: float = 0.0,
     draws: int = 2000, seed: int = 0, candidates: Sequence[int] | None = None,
+    achieved: bool = True,
 ) -> tuple[int | None, float | None]:  # fmt: skip
     """The smallest n with `verdict_power` ≥ `power` + one simulation SE (√(p(1 − p)/draws),
     a margin so that choosing n on a noisy curve does not promise less than `power`):
     doubling, then bisection over n (the common random numbers make the simulated power
     curve monotone up to noise). Returns (n, simulated power at n), or (None, None) if not
-    reached by MAX_NEEDED.
+    reached by MAX_NEEDED; without `achieved`, (n, None): the power at n is then not worked
+    out beyond what the search needed (each n tried is only judged against the target,
+    `_Curve.reaches`: the same n).
 
     `candidates` (ascending; e.g. the n after 1, 2, … months at an office's rate): only
     these n are tried, the largest first, then by bisection, so a page pays for about
     log2(len(candidates)) + 1 simulations; (None, None) if the largest does not reach it."""
-    kwargs: dict[str, Any] = dict(
-        sigma=sigma, extra_var=extra_var, level=level, min_difference=min_difference,
-        draws=draws, seed=seed,
+    curve = _power_curve(
+        y, v, office, delta, sigma=sigma, extra_var=extra_var, level=level,
+        min_difference=min_difference, draws=draws, seed=seed,
     )  # fmt: skip
-
-    curve = _power_curve(y, v, office, delta, **kwargs)
-    found: dict[float, float] = {}
-
-    def pw(size: float) -> float:  # the same draws for every n: each n is simulated once
-        size = float(size)
-        if size not in found:
-            found[size] = curve(size)
-        return found[size]
-
     power = power + math.sqrt(power * (1 - power) / draws)
+
+    def pw(size: float) -> bool:  # the same draws for every n: each n is simulated once
+        return curve.reaches(size, power)
+
+    def result(size: int) -> tuple[int, float | None]:
+        return size, curve(size) if achieved else None
+
     if candidates is not None:
         sizes = sorted({int(c) for c in candidates if c >= 1})
-        if not sizes or pw(sizes[-1]) < power:
+        curve.prepare(sizes)  # every n the search may try, at once (and for a second search)
+        if not sizes or not pw(sizes[-1]):
             return None, None
         low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
         while high - low > 1:
             mid = (low + high) // 2
-            if pw(sizes[mid]) >= power:
+            if pw(sizes[mid]):
                 high = mid
             else:
                 low = mid
-        return sizes[high], pw(sizes[high])
+        return result(sizes[high])
     lo, hi = 1, 2
-    while pw(hi) < power:
+    while not pw(hi):
         lo, hi = hi, hi * 2
         if hi > MAX_NEEDED:
             return None, None
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if pw(mid) >= power:
+        if pw(mid):
             hi = mid
         else:
             lo = mid
-    return hi, pw(hi)
+    return result(hi)
 
 
 def time_to_verdict(
@@ -936,6 +1217,7 @@ def time_to_verdict(
     seed: int = 0,
     candidates: Sequence[int] | None = None,
     figures: tuple[Any, Any, float] | None = None,
+    achieved: bool = True,
 ) -> VerdictForecast:
     """Responses (and the date) by which `office` gets the model's verdict on a true
     difference of `delta` index points from the network with probability `power`.
@@ -945,7 +1227,8 @@ def time_to_verdict(
     smallest n with simulated power ≥ `power`, by doubling and then bisection over n (the
     common random numbers make the power curve monotone up to simulation noise). The other
     offices' figures are held as they are today. Date = today + ⌈(needed − n)/rate⌉ days.
-    `candidates`: only these n are tried (`responses_for_verdict`).
+    `candidates`: only these n are tried (`responses_for_verdict`). Without `achieved`, the
+    simulated power at the n found is not worked out (`achieved` None; the same n).
 
     `figures`: (y, v, σ) per office when the verdicts are made on other figures than the
     table's observed indices, e.g. the client-mix adjusted ones (`analysis.casemix`,
@@ -962,13 +1245,17 @@ def time_to_verdict(
     if delta == 0:
         raise ValueError("delta must not be 0: a verdict needs a true difference")
     tab = as_table(table, levels)
-    n, y, v, sigma = index_estimates(tab)
-    if figures is not None:
+    if figures is not None:  # only the table's n (index_estimates' n, without the rest)
+        if tab.levels[-1] == tab.levels[0]:
+            raise ValueError("the scale has only one level: no index")
+        n = tab.counts.sum(axis=-1)
         y = np.asarray(figures[0], dtype=np.float64)
         v = np.asarray(figures[1], dtype=np.float64)
         sigma = float(figures[2])
         if y.shape != n.shape or v.shape != n.shape:
             raise ValueError("figures: y and v need one entry per office of the table")
+    else:
+        n, y, v, sigma = index_estimates(tab)
     if isinstance(office, str):
         if office not in tab.labels:
             raise ValueError(f"office {office!r} is not in the table")
@@ -992,9 +1279,10 @@ def time_to_verdict(
         yy[j], vv[j] = float(np.nanmean(np.where(np.isfinite(vv), yy, np.nan))), sigma * sigma
     elif figures is not None and n[pos] > 0:
         extra = max(float(vv[j]) - sigma * sigma / float(n[pos]), 0.0)
-    needed, achieved = responses_for_verdict(
+    needed, at_needed = responses_for_verdict(
         yy, vv, j, delta, sigma=sigma, power=power, extra_var=extra, level=level,
         min_difference=min_difference, draws=draws, seed=seed, candidates=candidates,
+        achieved=achieved,
     )  # fmt: skip
     if needed is None:
         most = MAX_NEEDED if candidates is None else max(candidates, default=0)
@@ -1008,4 +1296,4 @@ def time_to_verdict(
         date = (
             start if missing <= 0 else start + dt.timedelta(days=math.ceil(missing / rate_per_day))
         )
-    return VerdictForecast(label, int(n[pos]), delta, power, needed, achieved, date, draws)
+    return VerdictForecast(label, int(n[pos]), delta, power, needed, at_needed, date, draws)

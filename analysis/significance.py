@@ -339,6 +339,7 @@ def change(
     noise_after: float = 0.0,
     noise_shared: float = 0.0,
     index_noise: tuple[float, float, float] | None = None,
+    effect: bool = True,
 ) -> Change:
     """Change of one office's index between two periods (after − before), interval and p
     from the same test.
@@ -363,7 +364,8 @@ def change(
     `index_noise` (before, after, shared): the variances of the two published indices' own
     noise and their covariance, when they are known otherwise (the protected table's index,
     `ProtectedTable.index_noise` and `index_covariance`), instead of what the level noises
-    give them.
+    give them. Without `effect`, `effect_size` is None (not worked out: a page that shows
+    only the difference, its interval and p saves the rank test).
     """
     before_c = as_counts(counts_before, name="counts_before")
     after_c = as_counts(counts_after, name="counts_after")
@@ -388,13 +390,13 @@ def change(
             f"noise_shared must be a finite covariance with |noise_shared| ≤ "
             f"√(noise_before·noise_after), got {noise_shared!r}"
         )
-    effect = mann_whitney(after_c, before_c).effect_size
+    rank = mann_whitney(after_c, before_c).effect_size if effect else None
     if before.value is None or after.value is None:
         reason = f"before: {before.reason}" if before.value is None else f"after: {after.reason}"
-        return Change(None, None, None, before, after, None, effect, reason)
+        return Change(None, None, None, before, after, None, rank, reason)
     diff = after.value - before.value
     if before.se is None or after.se is None:
-        return Change(diff, None, None, before, after, None, effect,
+        return Change(diff, None, None, before, after, None, rank,
                       "n < 2 in a period: no interval")  # fmt: skip
     va, vb = after.se**2, before.se**2
     shared = 0.0
@@ -408,4 +410,4 @@ def change(
     df = (va + vb) ** 2 / (va**2 / (after.n - 1) + vb**2 / (before.n - 1))
     t = t_quantile(0.975, df)
     p = float(min(1.0, 2.0 * t_tail(abs(diff) / se, df)))
-    return Change(diff, diff - t * se, diff + t * se, before, after, p, effect)
+    return Change(diff, diff - t * se, diff + t * se, before, after, p, rank)

@@ -273,13 +273,15 @@ def group_model(
     also the joint rank intervals and the funnel lines. With `adjusted` (the client-mix
     adjustment of the same units), on the adjusted indices and their variances; else with
     `index_noise`, on the observed indices with their noise in their variances. Without
-    `intervals`, the same verdicts without the intervals, the network mean's interval and
-    τ's REML estimate (`fit_office_model`): for a page that shows only the verdicts
-    (learning from the best), about a tenth of the work."""
+    `intervals`, the same verdicts without the intervals (`fit_office_model`): for a page
+    that shows only the verdicts (learning from the best), about a tenth of the work. No
+    page, CSV or API shows the network mean's interval or τ's REML estimate (`mean_low`,
+    `mean_high`, `tau_reml`): they are not worked out (None; about 2 ms of a 20-office fit,
+    most of it the REML search)."""
     n, y, v, sigma = model_figures(counts, adjusted, index_noise)
     return fit_office_model(
         counts.labels, n, y, v, sigma=sigma, min_n=min_n, draws=RANK_DRAWS if benchmark else 1,
-        seed=0, funnel=benchmark, intervals=intervals, summary=intervals,
+        seed=0, funnel=benchmark, intervals=intervals, summary=False,
     )  # fmt: skip
 
 
@@ -325,6 +327,18 @@ class Rows:
                  index_noise: tuple[float, ...] | None = None) -> None:  # fmt: skip
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
         self.adjusted, self.index_noise = adjusted, index_noise
+        self._forecast_key: tuple[bytes, int, bytes] | None = None
+
+    def forecast_key(self) -> tuple[bytes, int, bytes]:
+        """The group's published index counts, their number of rows and the model's figures
+        (y, v and σ, `model_figures`) as `_needed` takes them: the same for every office of
+        the group, so worked out once."""
+        if self._forecast_key is None:
+            matrix = np.ascontiguousarray(self.counts.counts, dtype=np.float64)
+            _, y, v, sigma = model_figures(self.counts, self.adjusted, self.index_noise)
+            figures = np.concatenate([y, v, [sigma]]).tobytes()
+            self._forecast_key = (matrix.tobytes(), matrix.shape[0], figures)
+        return self._forecast_key
 
 
 def _adjusted(adj: Adjustment | None, g: int, shown: bool) -> list[float | None]:
@@ -389,7 +403,7 @@ def office_rows(
                 before = table.index_noise([office.id], prev_months)
             shared = table.index_covariance([office.id], prev_months, cur_months)
             ch = change(prev, cur[g], list(INDEX_LEVELS),
-                        index_noise=(before, own[g], shared))  # fmt: skip
+                        index_noise=(before, own[g], shared), effect=False)  # fmt: skip
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         adjusted = _adjusted(adj, g, modelled)
         rows.append(
@@ -649,11 +663,9 @@ def forecast(
             break  # its own larger difference is not clear in time: 5 points is not either
         needed = None
         if delta != 0:
-            matrix = np.ascontiguousarray(found.counts.counts, dtype=np.float64)
-            _, y, v, sigma = model_figures(found.counts, found.adjusted, found.index_noise)
-            figures = np.concatenate([y, v, [sigma]]).tobytes()
-            needed = _needed(matrix.tobytes(), matrix.shape[0], position, delta, per_month,
-                             found.model.min_n, figures)  # fmt: skip
+            matrix, units, figures = found.forecast_key()
+            needed = _needed(matrix, units, position, delta, per_month, found.model.min_n,
+                             figures)  # fmt: skip
         months_needed = None if needed is None else math.ceil(needed / per_month)
         out.append(Forecast(_r(delta, 1) or 0.0, per_month, needed, months_needed, MAX_MONTHS))
         if needed is not None:
@@ -670,14 +682,20 @@ def _needed(
     (y, v and σ, `model_figures`; seeded, so the same counts give the same answer): kept per
     process, because a closed month's counts never change and the simulation is the
     dearest part of an office page."""
-    counts = np.frombuffer(matrix, dtype=np.float64).reshape(units, len(INDEX_LEVELS))
-    table = CountTable([str(i) for i in range(units)], list(INDEX_LEVELS), counts)
     values = np.frombuffer(figures, dtype=np.float64)
     return time_to_verdict(
-        table, position, delta, min_n=min_n, draws=FORECAST_DRAWS,
+        _group_table(matrix, units), position, delta, min_n=min_n, draws=FORECAST_DRAWS,
         candidates=[per_month * m for m in FORECAST_MONTHS],
-        figures=(values[:units], values[units : 2 * units], float(values[-1])),
+        figures=(values[:units], values[units : 2 * units], float(values[-1])), achieved=False,
     ).needed  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _group_table(matrix: bytes, units: int) -> CountTable:
+    """The group's published index counts as a table (read only): one for every forecast of
+    the group's offices (about 0.1 ms each to build and check)."""
+    counts = np.frombuffer(matrix, dtype=np.float64).reshape(units, len(INDEX_LEVELS))
+    return CountTable([str(i) for i in range(units)], list(INDEX_LEVELS), counts)
 
 
 Unit = tuple[int, str, list[int]]
