@@ -633,7 +633,8 @@ class ProtectedTable:
         bits)."""
         offices, months = tuple(offices), tuple(months)
         store = self._variances
-        missing = tuple(dict.fromkeys(o for o in offices if (item, (o,), months) not in store))
+        have = {o: store[key] for o in offices if (key := (item, (o,), months)) in store}
+        missing = tuple(dict.fromkeys(o for o in offices if o not in have))
         if missing:
             owner, rows, ends, bases = self._runs_each(missing, months)
             totals = self._totals[item]
@@ -648,10 +649,10 @@ class ProtectedTable:
                 if not skip:
                     found[i] += e + b
             if len(store) + len(missing) > MAX_FIGURES:
-                store.clear()
+                store.clear()  # (the offices kept before are in `have`: r29)
             for office, variance in zip(missing, found, strict=True):
-                store[item, (office,), months] = variance
-        return [store[item, (o,), months] for o in offices]
+                store[item, (office,), months] = have[office] = variance
+        return [have[o] for o in offices]
 
     def _spread_of(self, item: str, row: int) -> dict[int, float]:
         """The noise variance of each of an office's running totals of `item`, by the month
@@ -898,9 +899,10 @@ class ProtectedTable:
     def _runs_made(self, offices: tuple[int, ...], months: tuple[str, ...]
                    ) -> tuple[np.ndarray, ...]:  # fmt: skip
         owner, rows, ends, bases = [], [], [], []
-        known = [i for i, office in enumerate(offices) if office in self._office]
+        walked = self._walked(offices, months)  # none when no month is the grid's (r29)
+        known = [i for i, office in enumerate(offices) if office in self._office] if walked else []
         # `_walked` of all of them is `_walk` of each, in their order (those the grid holds)
-        for i, (row, runs) in zip(known, self._walked(offices, months), strict=True):
+        for i, (row, runs) in zip(known, walked, strict=True):
             for base, end in runs:
                 owner.append(i)
                 rows.append(row)
@@ -1394,17 +1396,22 @@ def protect(
     year = _year_starts(grid.months)
     where = _mix(np.array(grid.offices, dtype=np.uint64))[:, None]
     ends = last == np.arange(len(grid.months))[None, :]  # block ends
-    items = list(grid.levels)
+    # an item without levels has no cells (its totals stay empty; r29: it must not empty the
+    # others')
+    empty = {item: counts[item] * 0.0 for item in grid.levels if not grid.levels[item]}
+    items = [item for item in grid.levels if grid.levels[item]]
     widths = [len(grid.levels[item]) for item in items]
-    if not items or min(widths) == 0:
-        return ProtectedTable(grid, {item: counts[item] * 0.0 for item in items}, first, last,
-                              shown)  # fmt: skip
+    if not items:
+        return ProtectedTable(grid, empty, first, last, shown)
     # every item's cells side by side (offices × months × all items' levels): the same
     # operations, element by element, as item by item
     c = _running(np.concatenate([counts[item] for item in items], axis=2), year)
     k = _running(np.concatenate([keys[item] for item in items], axis=2), year)
     starts = np.cumsum([0, *widths[:-1]])
-    n = np.add.reduceat(c, starts, axis=2)  # each item's answers: whole numbers, exact
+    # each item's answers summed as one item's cells alone sum (r29: reduceat adds in another
+    # order, which rounds otherwise above 2**53)
+    n = np.stack([c[:, :, at : at + width].sum(axis=2)
+                  for at, width in zip(starts.tolist(), widths, strict=True)], axis=2)  # fmt: skip
     with np.errstate(over="ignore"):  # key sums wrap around 2**64 in any order
         key_total = np.add.reduceat(k, starts, axis=2, dtype=np.uint64)
     first_total = np.stack([_first_totals(n[:, :, i], ends, year) for i in range(len(items))],
@@ -1420,7 +1427,8 @@ def protect(
     found = np.where(ends[:, :, None], c + np.where(answered, noise, 0), 0.0)
     totals = {item: np.ascontiguousarray(found[:, :, at : at + width])
               for item, at, width in zip(items, starts.tolist(), widths, strict=True)}  # fmt: skip
-    return ProtectedTable(grid, totals, first, last, shown)
+    totals |= empty
+    return ProtectedTable(grid, {item: totals[item] for item in grid.levels}, first, last, shown)
 
 
 def joined(grid: Grid, parts: Sequence[ProtectedTable]) -> ProtectedTable:

@@ -343,3 +343,91 @@ def test_the_noise_covariance_of_two_periods_is_that_before(case: int) -> None:
                 for b in periods:
                     found = table.noise_covariance(item, offices, a, b)
                     assert found == _old_noise_covariance(fresh, item, offices, a, b), name
+
+
+def test_a_full_store_still_gives_every_office_s_noise_variance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """r29: when the kept figures filled up, `noise_variance_each` emptied the store and then
+    read back the offices kept before it (KeyError: a 500 on an overview asked after single
+    offices' pages). A small store here: the same calls, the same numbers as a fresh table's."""
+    monkeypatch.setattr(disclosure, "MAX_FIGURES", 6)
+    name, table, fresh = _tables()[0]
+    offices = list(table.grid.offices)
+    months = PERIODS[1]
+    for i, office in enumerate(offices[:4]):  # single offices' pages first (the store fills)
+        table.noise_variance(INDEX_ITEM, [office], PERIODS[i % 3])
+    table.noise_variance(INDEX_ITEM, [offices[0]], months)
+    expected = [fresh.noise_variance(INDEX_ITEM, [o], months) for o in offices]
+    assert table.noise_variance_each(INDEX_ITEM, offices, months) == expected, name
+    assert casemix.figure_noise([table], offices, months) == tuple(expected)
+    assert table.index_noise_each(tuple(offices), months) == fresh.index_noise_each(
+        tuple(offices), months
+    )
+
+
+def test_a_period_without_a_month_of_the_grid_has_nothing_in_it() -> None:
+    """r29: no month of the grid (none asked, or only months it does not hold) gave zeros
+    before the figures were worked out at once, then a ValueError from a strict zip."""
+    _, table, _ = _tables()[0]
+    offices = list(table.grid.offices)[:2]
+    for months in ([], ["2019-01"]):
+        found = table.matrix(INDEX_ITEM, [[o] for o in offices], months)
+        assert found.shape == (2, len(INDEX_LEVELS)) and not found.any()
+        assert casemix.figure_noise([table], offices, months) == (0.0, 0.0)
+        assert table.noise_variance_each(INDEX_ITEM, offices, months) == [0.0, 0.0]
+
+
+def test_an_item_without_levels_leaves_the_other_items_as_they_were() -> None:
+    """r29: an item with no levels (an empty scale) made `protect` return zeros for every
+    item; it has no cells of its own and the others are protected as without it."""
+    rows = _rows(3, [1, 2, 3], 40.0)
+    levels = dict(INDEX_GRID)
+    plain = protect(rows, Grid((1, 2, 3), MONTHS, levels, 10, "2025-10"))
+    table = protect(rows, Grid((1, 2, 3), MONTHS, {**levels, "empty": ()}, 10, "2025-10"))
+    assert list(table._totals) == [*levels, "empty"]
+    assert table._totals["empty"].shape == (3, len(MONTHS), 0)
+    assert any(plain._totals[item].any() for item in levels)
+    for item in levels:
+        assert table._totals[item].tobytes() == plain._totals[item].tobytes(), item
+
+
+def test_counts_above_2_to_the_53_are_summed_as_each_item_alone_sums_them() -> None:
+    """r29: the items' answers summed by one reduceat added in another order than each
+    item's own sum; above 2**53 responses that rounds otherwise and picks other noise."""
+    grid = Grid((1,), ("2025-01", "2025-02"), {"respect": (1.0, 2.0, 3.0, 4.0, 5.0)}, 0, None)
+    for february in ([(2, 1), (3, 1)], [(5, 1), (4, 1), (3, 1)], [(5, 1), (4, 1)]):
+        rows = [CountRow(1, "respect", 1, "2025-01", 2**53, 12345)] + [
+            CountRow(1, "respect", v, "2025-02", n, 777 + v) for v, n in february
+        ]
+        before = _old_totals(rows, grid)
+        assert protect(rows, grid)._totals["respect"].tobytes() == before["respect"].tobytes()
+
+
+def test_single_offices_margins_keep_the_sign_of_zero_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """b394a63's `+ 0.0`: the margins `Mix.adjust` publishes of single offices are, to the
+    sign of a zero, those the sums of one row gave (r29: only the adjustment's repr was
+    compared, which shows no −0.0 of a margin)."""
+    seen: list[list[bytes]] = []
+    published = casemix._published
+
+    def spy(summed: dict[str, np.ndarray], *args: object) -> dict[str, np.ndarray]:
+        seen.append([np.asarray(m, dtype=np.float64).tobytes() for m in summed.values()])
+        return published(summed, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(casemix, "_published", spy)
+    offices = (4, 1, 7)
+    rng = np.random.default_rng(2)
+    size = (len(offices), len(INDEX_LEVELS))
+    kiosk, link = rng.poisson(3.0, size).astype(float), rng.poisson(2.0, size).astype(float)
+    kiosk[kiosk == 0], link[link == 0] = -0.0, -0.0
+    margins = {"mode": {"kiosk": kiosk, "link": link}}
+    mix = casemix.Mix(offices, margins, {"mode": ("kiosk", "link", "kiosk", "link")},
+                      (40.0, 12.0, 9.0, 3.0), noise=(1.0, 1.0, 1.0))  # fmt: skip
+    totals = kiosk + link + 0.0
+    groups = [[o] for o in offices]
+    mix.adjust(groups, totals, ["a", "b", "c"], 5)
+    _old_adjust(mix, groups, totals, ["a", "b", "c"], 5)
+    assert len(seen) == 2 and seen[0] == seen[1]
