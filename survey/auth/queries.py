@@ -233,7 +233,8 @@ async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
     )  # fmt: skip
     if offices == _offices[0]:  # the entries of `_resolved` share one copy of the same rows
         offices = _offices[0]
-    else:
+    else:  # and hold none of the rows before: no stale copy of every office kept in memory
+        _resolved.cache_clear()
         _offices[0] = offices
     return Scope(
         user_id=int(user["id"]),
