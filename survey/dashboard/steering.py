@@ -146,9 +146,10 @@ async def targets_and_kinds(
     `office_id`, `office_kinds` of the visible offices, in one statement: a page reads them
     on every view (an admin may change them), and building the two selects through Piccolo
     took longer than running them (issue 17)."""
-    offices = (
-        sorted(scope.visible) if office_id is None else [office_id] * (office_id in scope.visible)
-    )
+    if office_id is None:
+        offices = sorted(scope.visible)
+    else:
+        offices = [office_id] if office_id in scope.visible else []
     marks = ", ".join("{}" for _ in offices) or "-1"
     sql = (
         f"SELECT 't' AS what, office, item, value FROM target WHERE office IN ({marks}) "
