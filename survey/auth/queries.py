@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import msgspec
 
 from survey.auth.schemas import OfficeRef, Scope
 from survey.i18n import N_
-from survey.tables import ApiToken, AuditLog, Membership, Office, User
+from survey.tables import ApiToken, AuditLog, Office, User
 
 
 async def find_user(username: str) -> dict[str, Any] | None:
@@ -175,93 +176,130 @@ async def token_limits(now: dt.datetime | None = None) -> list[tuple[int, set[in
     return [(int(r["user"]), token_limit(r["organizations"])) for r in rows]
 
 
+EVERY_OFFICE = (
+    "SELECT o.id, o.name, o.code, g.id AS organization_id, g.name AS organization, "
+    "n.id AS network_id, n.name AS network FROM office o "
+    "LEFT JOIN organization g ON o.organization = g.id "
+    "LEFT JOIN network n ON g.network = n.id ORDER BY g.name ASC, o.name ASC"
+)
+"""Piccolo's join of `Office.organization._.network._` written out: building that select took
+longer than running it (issue 17: ForeignKey.__getattribute__ on every staff request)."""
+USER_WITH_ROLES = (
+    "SELECT u.id, u.username, u.display_name, u.locale, u.active, u.locked_until, "
+    "u.session_epoch, m.role, m.network, m.organization, m.office FROM staff_user u "
+    'LEFT JOIN membership m ON m."user" = u.id WHERE u.id = {} ORDER BY m.id'
+)
+"""The user's row with each of its memberships (one row with no role when it has none)."""
+
+
+Membership_ = tuple[str, int | None, int | None, int | None]
+"""A membership as `_resolved` reads it: role, network, job centre, office."""
+Office_ = tuple[int, str, str, int, str, int | None, str | None]
+"""An office as `_resolved` reads it: id, name, code, job centre's id and name, network's."""
+_offices: list[tuple[Office_, ...]] = [()]
+"""The office rows read last (one copy of them for every user's entry of `_resolved`)."""
+
+
 async def every_office() -> list[dict[str, Any]]:
     """Every office with its job centre and network (ids and names), by job centre and name."""
-    return await Office.select(
-        Office.id,
-        Office.name,
-        Office.code,
-        Office.organization._.id.as_alias("organization_id"),
-        Office.organization._.name.as_alias("organization"),
-        Office.organization._.network._.id.as_alias("network_id"),
-        Office.organization._.network._.name.as_alias("network"),
-    ).order_by(Office.organization._.name, Office.name)
+    rows: list[dict[str, Any]] = await Office.raw(EVERY_OFFICE)
+    return rows
 
 
 async def load_scope(user_id: int, epoch: int | None = None) -> Scope | None:
     """The user's roles resolved to offices; None for an unknown, deactivated or locked user, or for
-    a session from before the user's last sign-out or lockout (`epoch`)."""
-    user = await (
-        User.select(
-            User.id,
-            User.username,
-            User.display_name,
-            User.locale,
-            User.active,
-            User.locked_until,
-            User.session_epoch,
-        )
-        .where(User.id == user_id)
-        .first()
-    )
-    if user is None or not user["active"]:
+    a session from before the user's last sign-out or lockout (`epoch`). Read anew on every call
+    (two statements); only the resolving of the rows read is shared (`_resolved`)."""
+    rows = await User.raw(USER_WITH_ROLES, user_id)
+    if not rows:
         return None
-    if user["locked_until"] is not None and user["locked_until"] > dt.datetime.now(dt.UTC):
+    user = rows[0]
+    if not user["active"]:
+        return None
+    locked = user["locked_until"]
+    if locked is not None and _aware(locked) > dt.datetime.now(dt.UTC):
         return None
     if epoch is not None and epoch != user["session_epoch"]:
         return None
-    memberships = await Membership.select(
-        Membership.role, Membership.network, Membership.organization, Membership.office
-    ).where(Membership.user == user_id)
-    offices = await every_office()
-    visible: set[int] = set()
-    for m in memberships:
-        if m["role"] == "network" and m["network"]:
-            visible |= {o["id"] for o in offices if o["network_id"] == m["network"]}
-        elif m["role"] in ("admin", "manager") and m["office"]:
-            visible.add(m["office"])
-        elif m["role"] in ("admin", "manager") and m["organization"]:
-            visible |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
-    administered: set[int] = set()
-    for m in memberships:
-        if m["role"] == "admin" and m["office"]:
-            administered.add(m["office"])
-        elif m["role"] == "admin" and m["organization"]:
-            administered |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
-    readable: set[int] = set()  # comments: the job centre's own staff only
-    for m in memberships:
-        if m["role"] in ("admin", "manager") and m["office"]:
-            readable.add(m["office"])
-        elif m["role"] in ("admin", "manager") and m["organization"]:
-            readable |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
-    exportable = set(visible)
-    for m in memberships:  # researchers export the responses of their job centre or network
-        if m["role"] != "researcher":
-            continue
-        if m["office"]:
-            exportable.add(m["office"])
-        elif m["organization"]:
-            exportable |= {o["id"] for o in offices if o["organization_id"] == m["organization"]}
-        elif m["network"]:
-            exportable |= {o["id"] for o in offices if o["network_id"] == m["network"]}
-    mine = [o for o in offices if o["id"] in visible]
-    networks = {o["network_id"] for o in mine if o["network_id"]}
-    orgs = {o["organization_id"] for o in mine if not o["network_id"]}
-    group = [o for o in offices if o["network_id"] in networks or o["organization_id"] in orgs]
-    names = sorted({o["network"] or o["organization"] for o in mine})
+    memberships = tuple(
+        (str(r["role"]), r["network"], r["organization"], r["office"])
+        for r in rows
+        if r["role"] is not None
+    )
+    offices = tuple(
+        (int(o["id"]), str(o["name"]), str(o["code"]), o["organization_id"], str(o["organization"]),
+         o["network_id"], o["network"])
+        for o in await every_office()
+    )  # fmt: skip
+    if offices == _offices[0]:  # the entries of `_resolved` share one copy of the same rows
+        offices = _offices[0]
+    else:  # and hold none of the rows before: no stale copy of every office kept in memory
+        _resolved.cache_clear()
+        _offices[0] = offices
     return Scope(
-        user_id=user["id"],
+        user_id=int(user["id"]),
         username=user["username"],
         display_name=user["display_name"] or user["username"],
         locale=user["locale"] or "",
-        roles=tuple(sorted({m["role"] for m in memberships})),
-        visible=frozenset(visible),
-        group=tuple(
-            OfficeRef(o["id"], o["name"], o["code"], o["organization_id"], o["organization"])
-            for o in group
-        ),
-        group_name=" · ".join(names),
-        exportable=frozenset(exportable),
-        administered=frozenset(administered),
-        readable=frozenset(readable),
+        **_resolved(memberships, offices),
     )
+
+
+def _aware(at: dt.datetime | str) -> dt.datetime:
+    """A timestamp as the engine gives it in a raw row (SQLite: text), with its zone."""
+    value = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(memberships: tuple[Membership_, ...], offices: tuple[Office_, ...]) -> dict[str, Any]:
+    """What roles (role, network, job centre, office) give over the offices (id, name, code,
+    job centre's id and name, network's id and name): a function of the rows alone, so it is
+    worked out once for the same rows (a change to either is another key)."""
+    by_network: dict[int, set[int]] = {}
+    by_org: dict[int, set[int]] = {}
+    for o in offices:
+        by_org.setdefault(o[3], set()).add(o[0])
+        if o[5] is not None:
+            by_network.setdefault(o[5], set()).add(o[0])
+    visible: set[int] = set()
+    administered: set[int] = set()
+    readable: set[int] = set()  # comments: the job centre's own staff only
+    researched: set[int] = set()
+    for role, network, organization, office in memberships:
+        if role == "network" and network:
+            visible |= by_network.get(network, set())
+        elif role in ("admin", "manager"):
+            if office:
+                reach = {office}
+            elif organization:
+                reach = by_org.get(organization, set())
+            else:
+                reach = set()
+            visible |= reach
+            readable |= reach
+            if role == "admin":
+                administered |= reach
+        elif (
+            role == "researcher"
+        ):  # researchers export the responses of their job centre or network
+            if office:
+                researched.add(office)
+            elif organization:
+                researched |= by_org.get(organization, set())
+            elif network:
+                researched |= by_network.get(network, set())
+    mine = [o for o in offices if o[0] in visible]
+    networks = {o[5] for o in mine if o[5]}
+    orgs = {o[3] for o in mine if not o[5]}
+    group = [o for o in offices if o[5] in networks or o[3] in orgs]
+    names = sorted({o[6] or o[4] for o in mine})
+    return {
+        "roles": tuple(sorted({m[0] for m in memberships})),
+        "visible": frozenset(visible),
+        "group": tuple(OfficeRef(o[0], o[1], o[2], o[3], o[4]) for o in group),
+        "group_name": " · ".join(names),
+        "exportable": frozenset(visible | researched),
+        "administered": frozenset(administered),
+        "readable": frozenset(readable),
+    }

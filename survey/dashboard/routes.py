@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +41,7 @@ from survey.dashboard import (
     words,
 )
 from survey.dashboard.cache import BoundedCache, key_bytes, once, worked_out
+from survey.dashboard.cells import Cells
 from survey.dashboard.csv import (
     FORECAST_COLUMNS,
     FUNNEL_WORDS,
@@ -574,12 +576,8 @@ async def _steering_plan(
     """Targets of the visible offices (of one office on its page; targets are only set on
     the index and the scale items, which the office page's table holds) and, on the
     overview, the kinds of office to compare."""
-    if office_id is not None:
-        return SteeringPlan(await _targets_of(state, staff, filters, office_id), {})
-    targets, kinds = await asyncio.gather(  # independent reads: at once
-        _targets_of(state, staff, filters, office_id), steering.office_kinds(sorted(staff.visible))
-    )
-    return SteeringPlan(targets, kinds)
+    day = publication_day(_settings(state))
+    return SteeringPlan(*await steering.targets_and_kinds(staff, filters, day, office_id))
 
 
 async def _steering(
@@ -849,6 +847,13 @@ def _unpublished(gettext: Callable[[str], str]) -> Callable[[str], str]:
     return lambda message: gettext(UNPUBLISHED_WORDS.get(message, message))
 
 
+@functools.lru_cache(maxsize=8)
+def _languages_of_responses(locale: str) -> tuple[tuple[str, str], ...]:
+    """The filter's languages, named in the page's language and sorted by that name (babel
+    parses each language's locale data: worked out once per page language, not per view)."""
+    return tuple(sorted(((v, language_name(v, locale)) for v in LOCALES), key=lambda p: p[1]))
+
+
 def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> dict[str, Any]:
     locale = guard.staff_locale(request, staff)
     gettext = _staff_words(locale, _unpublished_period(request.app.state, filters))
@@ -872,6 +877,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
 
     query = filter_query(filters)
     asked = asked_period(request)
+    cells = Cells(gettext, num, signed, verdict, model_verdict)
     return guard.page_context(request, staff, locale, () if asked is None else ("from", "to")) | {
         "_": gettext,
         "period_error": None if asked is None else in_words(asked.error, gettext),
@@ -887,11 +893,18 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         "filter_query": query,
         "service_types": [(v, gettext(SERVICE_NAMES[v])) for v in SERVICE_TYPES],
         "modes": [(v, gettext(MODE_NAMES[v])) for v in MODES],
-        "languages_of_responses": sorted(
-            ((v, language_name(v, locale)) for v in LOCALES), key=lambda pair: pair[1]
-        ),
+        "languages_of_responses": _languages_of_responses(locale),
         "may_hide_comments": bool(staff.administered) and not staff.via_token,
         "qs": lambda **extra: "?" + urlencode(query | {k: str(v) for k, v in extra.items() if v}),
+        # the table cells every row repeats (survey/dashboard/cells.py)
+        "value_ci": cells.value_ci,
+        "verdict_badge": cells.verdict_badge,
+        "model_badge": cells.model_badge,
+        "rank_test": cells.rank_test,
+        "qvalue": cells.qvalue,
+        "difference": cells.difference,
+        "change": cells.change,
+        "nps": cells.nps,
     }
 
 
@@ -1058,6 +1071,7 @@ class DashboardController(Controller):
         context = view | {
             "result": result,
             "learning": learning,
+            "units_by_id": {u.id: u for u in learning.units},  # not a search per name shown
             "charts": figures,
             "comment_page": comments.page_of(
                 result.comments, request.query_params.get("comments_q") or "", page

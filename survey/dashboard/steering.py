@@ -25,7 +25,7 @@ from survey.i18n import N_
 from survey.manage.questionnaires import VersionUsed
 from survey.manage.targets import current_targets, judge
 from survey.questionnaire import INDEX_ITEM, OFFICE_KINDS
-from survey.tables import Office
+from survey.tables import Office, Target
 
 TARGET_ITEMS = frozenset({INDEX_ITEM, *(i.code for i in SCALE_ITEMS)})
 """Items a target is judged on: the index and the scale items the dashboards compare."""
@@ -137,6 +137,37 @@ async def targets_of(
     """(office, item) -> target for the visible offices, on the day the page judges."""
     found = await current_targets(sorted(scope.visible), target_day(filters, today))
     return {k: v for k, v in found.items() if k[1] in TARGET_ITEMS}
+
+
+async def targets_and_kinds(
+    scope: Scope, filters: Filters, today: dt.date, office_id: int | None = None
+) -> tuple[dict[tuple[int, str], float], dict[int, str]]:
+    """`targets_of` (of the one visible office `office_id`, if given) and, without
+    `office_id`, `office_kinds` of the visible offices, in one statement: a page reads them
+    on every view (an admin may change them), and building the two selects through Piccolo
+    took longer than running them (issue 17)."""
+    if office_id is None:
+        offices = sorted(scope.visible)
+    else:
+        offices = [office_id] if office_id in scope.visible else []
+    marks = ", ".join("{}" for _ in offices) or "-1"
+    sql = (
+        f"SELECT 't' AS what, office, item, value FROM target WHERE office IN ({marks}) "
+        "AND valid_from <= {} AND valid_to >= {}"
+    )
+    day = target_day(filters, today)
+    args: list[object] = [*offices, day, day]
+    if office_id is None:
+        sql += f" UNION ALL SELECT 'k' AS what, id, kind, NULL FROM office WHERE id IN ({marks})"
+        args += offices
+    targets: dict[tuple[int, str], float] = {}
+    kinds: dict[int, str] = {}
+    for r in await Target.raw(sql, *args):
+        if r["what"] == "k":
+            kinds[int(r["office"])] = str(r["item"])
+        elif r["item"] in TARGET_ITEMS:
+            targets[int(r["office"]), str(r["item"])] = float(r["value"])
+    return targets, kinds
 
 
 def judge_targets(
