@@ -35,6 +35,7 @@ from analysis.indices import (
     cronbach_alpha,
     net_promoter,
     satisfaction_index,
+    satisfaction_index_each,
     top_box,
 )
 from analysis.model import (
@@ -64,6 +65,7 @@ from analysis.significance import (
     MannWhitney,
     adjust_pvalues,
     change,
+    change_each,
     dunn,
     kruskal,
     mann_whitney,
@@ -98,6 +100,7 @@ __all__ = [
     "caterpillar",
     "caterpillar_spec",
     "change",
+    "change_each",
     "compare_offices",
     "cronbach_alpha",
     "detectable_difference",
@@ -115,6 +118,7 @@ __all__ = [
     "rank_intervals",
     "responses_needed",
     "satisfaction_index",
+    "satisfaction_index_each",
     "shrunken_indices",
     "spec_json",
     "time_to_verdict",

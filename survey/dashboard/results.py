@@ -19,7 +19,7 @@ from analysis import (
     Estimate,
     OfficeEffect,
     OfficeModel,
-    change,
+    change_each,
     compare_offices,
     fit_office_model,
     net_promoter,
@@ -60,7 +60,7 @@ from survey.manage.questionnaires import EXTRA_ITEMS, bank_scales
 from survey.questionnaire import INDEX_ITEM, Definition, load_definition, standard_definition_bytes
 
 compare_offices = by_value(compare_offices)
-change = by_value(change)
+change_each = by_value(change_each)
 satisfaction_index = by_value(satisfaction_index)
 top_box = by_value(top_box)
 net_promoter = by_value(net_promoter)
@@ -378,6 +378,7 @@ def office_rows(
     against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
     before_noise: dict[int, float] = {}
+    changing: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
     if only is None:  # the figures each row reads, of every visible office at once
         shown = [o.id for o in group if o.id in scope.visible]
         table.each_office(INDEX_ITEM, shown, prev_months)
@@ -396,14 +397,12 @@ def office_rows(
         prev = table.counts(INDEX_ITEM, [office.id], prev_months)
         prev_n = int(prev.sum())
         prev_ok = enough and prev_n >= min_n
-        ch = None
         if prev_ok:  # with each period's noise, and the running totals the two share
             before = before_noise.get(office.id)
             if before is None:
                 before = table.index_noise([office.id], prev_months)
             shared = table.index_covariance([office.id], prev_months, cur_months)
-            ch = change(prev, cur[g], list(INDEX_LEVELS),
-                        index_noise=(before, own[g], shared), effect=False)  # fmt: skip
+            changing.append((len(rows), prev, cur[g], (before, own[g], shared)))
         nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
         adjusted = _adjusted(adj, g, modelled)
         rows.append(
@@ -419,10 +418,10 @@ def office_rows(
                 top_box_low=_r(tb.ci_low) if tb_ok else None,
                 top_box_high=_r(tb.ci_high) if tb_ok else None,
                 previous_n=prev_n if prev_ok else None,
-                change=_r(ch.difference) if ch else None,
-                change_low=_r(ch.ci_low) if ch else None,
-                change_high=_r(ch.ci_high) if ch else None,
-                change_pvalue=_p(ch.pvalue) if ch else None,
+                change=None,  # below, of every row at once
+                change_low=None,
+                change_high=None,
+                change_pvalue=None,
                 verdict=WITHHELD if against and enough else comp.verdict,
                 qvalue=None if against else _p(comp.qvalue),
                 effect_size=None if against else _r(comp.effect_size, 3),
@@ -441,6 +440,15 @@ def office_rows(
                 adjusted_high=adjusted[2],
             )
         )  # fmt: skip
+    if changing:  # the change to the previous period of every row at once
+        found = change_each(np.array([c[1] for c in changing]),
+                            np.array([c[2] for c in changing]), list(INDEX_LEVELS),
+                            np.array([c[3] for c in changing]))  # fmt: skip
+        for (r, *_), ch in zip(changing, found, strict=True):
+            rows[r].change = _r(ch.difference)
+            rows[r].change_low = _r(ch.ci_low)
+            rows[r].change_high = _r(ch.ci_high)
+            rows[r].change_pvalue = _p(ch.pvalue)
     return Rows(rows, comparison, model, counts, adj, noise)
 
 
