@@ -37,6 +37,7 @@ from analysis.indices import (
     satisfaction_index,
     satisfaction_index_each,
     top_box,
+    top_box_each,
 )
 from analysis.model import (
     OfficeEffect,
@@ -123,6 +124,7 @@ __all__ = [
     "spec_json",
     "time_to_verdict",
     "top_box",
+    "top_box_each",
     "trend",
     "trend_spec",
     "update_spec",

@@ -329,6 +329,41 @@ def top_box(counts: Any, k: int = 2, *, noise: float = 0.0) -> Estimate:
     return Estimate(100.0 * p, 100.0 * float(low[0]), 100.0 * float(high[0]), n_int, se)
 
 
+def top_box_each(counts: Any, k: int = 2, *, noise: Any = None) -> list[Estimate]:
+    """`top_box(row, k, noise=noise[i])` of every row i of a (rows × levels) table, in one
+    numpy pass with the same operations, so the same numbers to the bit
+    (tests/unit/test_analysis_indices.py)."""
+    c = as_count_matrix(counts)
+    rows, size = c.shape
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 1 <= k <= size:
+        raise ValueError(f"k must be an integer from 1 to the number of levels ({size}), got {k}")
+    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
+    if len(nus) != rows:
+        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    n = c.sum(axis=-1)
+    x = c[:, -k:].sum(axis=-1)
+    low, high = np.full(rows, math.nan), np.full(rows, math.nan)
+    extra = np.zeros(rows)
+    noisy = (np.array(nus) > 0) & (n > 0)
+    plain = ~noisy & (n > 0)
+    if noisy.any():
+        extra[noisy] = share_noise(x[noisy], n[noisy], k, size, np.array(nus)[noisy])
+        low[noisy], high[noisy] = wilson_interval(x[noisy], n[noisy], extra=extra[noisy])
+    if plain.any():
+        low[plain], high[plain] = wilson_interval(x[plain], n[plain])
+    out: list[Estimate] = []
+    for xi, ni, lo, hi, more, has in zip(x.tolist(), n.tolist(), low.tolist(), high.tolist(),
+                                        extra.tolist(), noisy.tolist(), strict=True):  # fmt: skip
+        n_int = int(ni)
+        if n_int == 0:
+            out.append(Estimate(None, None, None, 0, None, "n == 0"))
+            continue
+        p = xi / n_int
+        se = 100.0 * math.sqrt(p * (1 - p) / n_int + (more if has else 0.0))
+        out.append(Estimate(100.0 * p, 100.0 * lo, 100.0 * hi, n_int, se))
+    return out
+
+
 PROMOTER_WEIGHTS = np.array([-1.0] * 7 + [0.0] * 2 + [1.0] * 2)
 """Each answer 0–10's part in the NPS (as a share): detractors −1, passives 0, promoters 1."""
 

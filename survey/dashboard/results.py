@@ -26,6 +26,7 @@ from analysis import (
     satisfaction_index,
     time_to_verdict,
     top_box,
+    top_box_each,
 )
 from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
 from analysis.model import index_estimates
@@ -63,6 +64,7 @@ compare_offices = by_value(compare_offices)
 change_each = by_value(change_each)
 satisfaction_index = by_value(satisfaction_index)
 top_box = by_value(top_box)
+top_box_each = by_value(top_box_each)
 net_promoter = by_value(net_promoter)
 """Pure functions of published counts: worked out once per process for the same counts."""
 
@@ -194,6 +196,12 @@ def _pooled_nps(table: ProtectedTable, offices: Sequence[int], months: list[str]
     if counts.sum() < min_n:
         return [None, None, None]
     return _nps(counts, table.noise_variance(NPS_ITEM, offices, months))
+
+
+def _top_box(table: ProtectedTable, office: int, months: list[str]) -> Estimate:
+    """The top-box share of one office with the noise of its published counts."""
+    return top_box(table.counts(TOP_BOX_ITEM, [office], months), 2,
+                   noise=table.noise_variance(TOP_BOX_ITEM, [office], months))  # fmt: skip
 
 
 def _p(x: float | None) -> float | None:
@@ -378,12 +386,19 @@ def office_rows(
     against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
     before_noise: dict[int, float] = {}
+    top_boxes: dict[int, Estimate] = {}
     changing: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
     if only is None:  # the figures each row reads, of every visible office at once
         shown = [o.id for o in group if o.id in scope.visible]
         table.each_office(INDEX_ITEM, shown, prev_months)
         table.each_office(TOP_BOX_ITEM, shown, cur_months)
         before_noise = dict(zip(shown, table.index_noise_each(shown, prev_months), strict=True))
+        if shown:  # the top-box share of every visible office in one pass
+            shares = top_box_each(np.array([table.counts(TOP_BOX_ITEM, [o], cur_months)
+                                            for o in shown]), 2,
+                                  noise=table.noise_variance_each(TOP_BOX_ITEM, shown,
+                                                                  cur_months))  # fmt: skip
+            top_boxes = dict(zip(shown, shares, strict=True))
     for g, (office, comp, effect) in enumerate(
         zip(group, comparison.offices, model.offices, strict=True)
     ):
@@ -391,8 +406,7 @@ def office_rows(
             continue
         enough = comp.n >= min_n
         modelled = enough and not against
-        tb = top_box(table.counts(TOP_BOX_ITEM, [office.id], cur_months), 2,
-                     noise=table.noise_variance(TOP_BOX_ITEM, [office.id], cur_months))  # fmt: skip
+        tb = top_boxes.get(office.id) or _top_box(table, office.id, cur_months)
         tb_ok = enough and tb.n >= min_n
         prev = table.counts(INDEX_ITEM, [office.id], prev_months)
         prev_n = int(prev.sum())

@@ -371,3 +371,26 @@ def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit() -> None:
             assert repr(plain[i]) == repr(satisfaction_index(table[i], levels))
     with pytest.raises(ValueError, match="noise"):
         satisfaction_index_each([[1, 2, 3], [4, 5, 6]], index_noise=[0.0, -1.0])
+
+
+def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
+    from analysis import top_box_each
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        levels, rows = int(rng.integers(2, 12)), int(rng.integers(1, 25))
+        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, levels)).astype(float)
+        table *= rng.random(table.shape) < 0.6
+        table[rng.random(rows) < 0.15] = 0.0
+        lone = rng.random(rows) < 0.1
+        table[lone] = 0.0
+        table[lone, -1] = 1.0
+        k = int(rng.integers(1, levels + 1))
+        noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)
+        found = top_box_each(table, k, noise=noise)
+        plain = top_box_each(table, k)
+        for i in range(rows):
+            assert repr(found[i]) == repr(top_box(table[i], k, noise=float(noise[i])))
+            assert repr(plain[i]) == repr(top_box(table[i], k))
+    with pytest.raises(ValueError, match="noise"):
+        top_box_each([[1, 2, 3], [4, 5, 6]], noise=[0.0, -1.0])
