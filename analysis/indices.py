@@ -406,6 +406,41 @@ def net_promoter(counts: Any, *, noise: float = 0.0) -> Estimate:
     return Estimate(value, low, high, n_int, 100.0 * se)
 
 
+def net_promoter_each(counts: Any, *, noise: Any = None) -> list[Estimate]:
+    """`net_promoter(row, noise=noise[i])` of every row i of a (rows × 11) table: the sums
+    and the noise's spread (`mean_noise`) in one numpy pass, the rest in the same Python
+    float arithmetic, so the same numbers to the bit (tests/unit/test_analysis_indices.py)."""
+    c = as_count_matrix(counts)
+    if c.shape[1] != 11:
+        raise ValueError(f"net_promoter needs 11 counts (answers 0–10), got {c.shape[1]}")
+    rows = c.shape[0]
+    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
+    if len(nus) != rows:
+        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    n = c.sum(axis=-1)
+    promoters, detractors = c[:, 9:].sum(axis=-1), c[:, :7].sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = 100.0 * (promoters - detractors) / n
+        extras = mean_noise(PROMOTER_WEIGHTS, values / 100.0, n, np.array(nus))
+    out: list[Estimate] = []
+    for ni, pro, det, value, more, nu in zip(n.tolist(), promoters.tolist(),
+                                             detractors.tolist(), values.tolist(),
+                                             extras.tolist(), nus, strict=True):  # fmt: skip
+        n_int = int(ni)
+        if n_int == 0:
+            out.append(Estimate(None, None, None, 0, None, "n == 0"))
+            continue
+        n_adj = n_int + 3.0
+        p_p = (pro + 0.75) / n_adj
+        p_d = (det + 0.75) / n_adj
+        diff = p_p - p_d
+        se = math.sqrt(max(p_p + p_d - diff * diff, 0.0) / n_adj + (more if nu > 0 else 0.0))
+        low = max(-100.0, 100.0 * (diff - Z95 * se))
+        high = min(100.0, 100.0 * (diff + Z95 * se))
+        out.append(Estimate(value, low, high, n_int, 100.0 * se))
+    return out
+
+
 def cronbach_alpha(matrix: Any, *, confidence: float = 0.95) -> Alpha:
     """Cronbach's alpha of a respondents × items matrix (NaN = unanswered), listwise deletion.
 

@@ -23,6 +23,7 @@ from analysis import (
     compare_offices,
     fit_office_model,
     net_promoter,
+    net_promoter_each,
     satisfaction_index,
     time_to_verdict,
     top_box,
@@ -66,6 +67,7 @@ satisfaction_index = by_value(satisfaction_index)
 top_box = by_value(top_box)
 top_box_each = by_value(top_box_each)
 net_promoter = by_value(net_promoter)
+net_promoter_each = by_value(net_promoter_each)
 """Pure functions of published counts: worked out once per process for the same counts."""
 
 TOP_BOX_ITEM = "overall"
@@ -202,6 +204,24 @@ def _top_box(table: ProtectedTable, office: int, months: list[str]) -> Estimate:
     """The top-box share of one office with the noise of its published counts."""
     return top_box(table.counts(TOP_BOX_ITEM, [office], months), 2,
                    noise=table.noise_variance(TOP_BOX_ITEM, [office], months))  # fmt: skip
+
+
+def _each_nps(table: ProtectedTable, offices: Sequence[int], months: list[str],
+              min_n: int) -> dict[int, list[float | None]]:  # fmt: skip
+    """`_pooled_nps(table, [office], months, min_n)` of each office, the NPS of all of them in
+    one pass (`net_promoter_each`, its noise from `noise_variance_each`)."""
+    if NPS_ITEM not in table.grid.levels or not offices:
+        return {o: [None, None, None] for o in offices}
+    counts = [table.counts(NPS_ITEM, [o], months) for o in offices]
+    enough = [o for o, c in zip(offices, counts, strict=True) if c.sum() >= min_n]
+    out: dict[int, list[float | None]] = {o: [None, None, None] for o in offices}
+    if enough:
+        table_of = dict(zip(offices, counts, strict=True))
+        noise = table.noise_variance_each(NPS_ITEM, enough, months)
+        found = net_promoter_each(np.array([table_of[o] for o in enough]), noise=noise)
+        for o, est in zip(enough, found, strict=True):
+            out[o] = [_r(est.value, 1), _r(est.ci_low, 1), _r(est.ci_high, 1)]
+    return out
 
 
 def _p(x: float | None) -> float | None:
@@ -387,6 +407,7 @@ def office_rows(
     rows: list[OfficeRow] = []
     before_noise: dict[int, float] = {}
     top_boxes: dict[int, Estimate] = {}
+    npss: dict[int, list[float | None]] = {}
     changing: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
     if only is None:  # the figures each row reads, of every visible office at once
         shown = [o.id for o in group if o.id in scope.visible]
@@ -399,6 +420,9 @@ def office_rows(
                                   noise=table.noise_variance_each(TOP_BOX_ITEM, shown,
                                                                   cur_months))  # fmt: skip
             top_boxes = dict(zip(shown, shares, strict=True))
+        npss = _each_nps(table, [o.id for o, comp in zip(group, comparison.offices, strict=True)
+                                 if o.id in scope.visible and comp.n >= min_n],
+                         cur_months, min_n)  # fmt: skip
     for g, (office, comp, effect) in enumerate(
         zip(group, comparison.offices, model.offices, strict=True)
     ):
@@ -417,7 +441,9 @@ def office_rows(
                 before = table.index_noise([office.id], prev_months)
             shared = table.index_covariance([office.id], prev_months, cur_months)
             changing.append((len(rows), prev, cur[g], (before, own[g], shared)))
-        nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
+        nps = ((npss[office.id] if office.id in npss
+                else _pooled_nps(table, [office.id], cur_months, min_n))
+               if enough else [None, None, None])  # fmt: skip
         adjusted = _adjusted(adj, g, modelled)
         rows.append(
             OfficeRow(

@@ -394,3 +394,25 @@ def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
             assert repr(plain[i]) == repr(top_box(table[i], k))
     with pytest.raises(ValueError, match="noise"):
         top_box_each([[1, 2, 3], [4, 5, 6]], noise=[0.0, -1.0])
+
+
+def test_the_nps_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
+    from analysis import net_promoter_each
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        rows = int(rng.integers(1, 25))
+        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, 11)).astype(float)
+        table *= rng.random(table.shape) < 0.6
+        table[rng.random(rows) < 0.15] = 0.0
+        lone = rng.random(rows) < 0.1
+        table[lone] = 0.0
+        table[lone, 10] = 1.0
+        noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)
+        found = net_promoter_each(table, noise=noise)
+        plain = net_promoter_each(table)
+        for i in range(rows):
+            assert repr(found[i]) == repr(net_promoter(table[i], noise=float(noise[i])))
+            assert repr(plain[i]) == repr(net_promoter(table[i]))
+    with pytest.raises(ValueError, match="11 counts"):
+        net_promoter_each([[1, 2, 3]])
