@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from analysis._scipy import stats
-from analysis.counts import FloatArray, as_counts, as_levels
+from analysis.counts import FloatArray, as_count_matrix, as_counts, as_levels
 
 Z95 = 1.959963984540054  # scipy.stats.norm.ppf(0.975), as a literal: scipy is imported lazily
 
@@ -180,6 +180,88 @@ def satisfaction_index(
     return Estimate(value, float(low), float(high), n_int, float(se))
 
 
+def _row_dots(matrix: FloatArray, vector: FloatArray) -> FloatArray:
+    """`matrix @ vector` one row at a time: a (rows × levels) @ (levels,) product goes through
+    BLAS's gemv, which sums a row in another order than the dot of that row alone (about 1 in
+    250 rows of 17 levels differ in the last bit), and a row's figures must be those of the
+    office alone."""
+    return np.array([row @ vector for row in matrix], dtype=np.float64)
+
+
+def satisfaction_index_each(
+    counts: Any, levels: Any = None, *, index_noise: Any = None
+) -> list[Estimate]:
+    """`satisfaction_index(row, levels, index_noise=index_noise[i])` of every row i of a
+    (rows × levels) table (95% intervals; without `index_noise`, none), worked out in one
+    numpy pass with the same operations, so the same numbers to the bit
+    (tests/unit/test_analysis_indices.py). Rows with n < 2 go through `satisfaction_index`."""
+    return _index_each(counts, levels, index_noise)[0]
+
+
+def _index_each(
+    counts: Any, levels: Any, index_noise: Any
+) -> tuple[list[Estimate], FloatArray, FloatArray, FloatArray]:
+    """The estimates of `satisfaction_index_each`, with n, the index and its SE as arrays
+    (NaN SE where n < 2 or the row went through `satisfaction_index`)."""
+    c = as_count_matrix(counts)
+    lv = as_levels(levels if levels is not None else np.arange(1, c.shape[1] + 1), c.shape[1])
+    rows = c.shape[0]
+    own = np.zeros(rows) if index_noise is None else np.asarray(index_noise, dtype=np.float64)
+    if own.shape != (rows,):
+        raise ValueError(f"index_noise must hold one variance per row ({rows}), got {own.shape}")
+    n = c.sum(axis=-1)
+    regular = n >= 2
+    if lv.size < 2 or not regular.any():
+        regular[:] = False
+    else:
+        bad = regular & ~(np.isfinite(own) & (own >= 0))
+        if bad.any():
+            _check_noise(float(own[np.flatnonzero(bad)[0]]))  # raises as satisfaction_index
+    z = normal_quantile(0.975)
+    span = lv[-1] - lv[0]
+    sub, noise = c[regular], own[regular]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = 100.0 * (_row_dots(sub, lv) / n[regular] - lv[0]) / span
+    low, high, se = _index_interval_rows(sub, lv, z, noise)
+    out: list[Estimate] = []
+    values, lows, highs, ses = (np.full(rows, math.nan) for _ in range(4))
+    values[regular], ses[regular] = value, se
+    lows[regular], highs[regular] = low, high
+    for i in range(rows):
+        if regular[i]:
+            out.append(Estimate(float(values[i]), float(lows[i]), float(highs[i]), int(n[i]),
+                                float(ses[i])))  # fmt: skip
+        else:
+            extra = None if index_noise is None else float(own[i])
+            out.append(satisfaction_index(c[i], lv, index_noise=extra))
+    return out, n, values, ses
+
+
+def _index_interval_rows(
+    counts: FloatArray, levels: FloatArray, z: float, index_noise: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """`index_interval(counts, levels, z, index_noise=…)` with the row products of
+    `_row_dots`: the bits of each row's own call."""
+    span = levels[-1] - levels[0]
+    scale = 100.0 * (levels - levels[0]) / span
+    a = z * z / 2.0
+    aug = counts.copy()
+    aug[..., 0] += a
+    aug[..., -1] += a
+    n_aug = aug.sum(axis=-1)
+    mean = _row_dots(aug, scale) / n_aug
+    dev = scale - mean[..., None]
+    var = np.einsum("...j,...j->...", aug, dev * dev) / n_aug
+    se = np.sqrt(var / n_aug)
+    n = counts.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        observed = _row_dots(counts, scale) / n
+        se = np.where(index_noise > 0, np.sqrt(se * se + index_noise), se)
+    low = np.clip(np.minimum(mean - z * se, observed), 0.0, 100.0)
+    high = np.clip(np.maximum(mean + z * se, observed), 0.0, 100.0)
+    return low, high, se
+
+
 def wilson_interval(
     successes: FloatArray, n: FloatArray, z: float = Z95, extra: FloatArray | float | None = None
 ) -> tuple[FloatArray, FloatArray]:
@@ -247,6 +329,41 @@ def top_box(counts: Any, k: int = 2, *, noise: float = 0.0) -> Estimate:
     return Estimate(100.0 * p, 100.0 * float(low[0]), 100.0 * float(high[0]), n_int, se)
 
 
+def top_box_each(counts: Any, k: int = 2, *, noise: Any = None) -> list[Estimate]:
+    """`top_box(row, k, noise=noise[i])` of every row i of a (rows × levels) table, in one
+    numpy pass with the same operations, so the same numbers to the bit
+    (tests/unit/test_analysis_indices.py)."""
+    c = as_count_matrix(counts)
+    rows, size = c.shape
+    if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 1 <= k <= size:
+        raise ValueError(f"k must be an integer from 1 to the number of levels ({size}), got {k}")
+    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
+    if len(nus) != rows:
+        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    n = c.sum(axis=-1)
+    x = c[:, -k:].sum(axis=-1)
+    low, high = np.full(rows, math.nan), np.full(rows, math.nan)
+    extra = np.zeros(rows)
+    noisy = (np.array(nus) > 0) & (n > 0)
+    plain = ~noisy & (n > 0)
+    if noisy.any():
+        extra[noisy] = share_noise(x[noisy], n[noisy], k, size, np.array(nus)[noisy])
+        low[noisy], high[noisy] = wilson_interval(x[noisy], n[noisy], extra=extra[noisy])
+    if plain.any():
+        low[plain], high[plain] = wilson_interval(x[plain], n[plain])
+    out: list[Estimate] = []
+    for xi, ni, lo, hi, more, has in zip(x.tolist(), n.tolist(), low.tolist(), high.tolist(),
+                                        extra.tolist(), noisy.tolist(), strict=True):  # fmt: skip
+        n_int = int(ni)
+        if n_int == 0:
+            out.append(Estimate(None, None, None, 0, None, "n == 0"))
+            continue
+        p = xi / n_int
+        se = 100.0 * math.sqrt(p * (1 - p) / n_int + (more if has else 0.0))
+        out.append(Estimate(100.0 * p, 100.0 * lo, 100.0 * hi, n_int, se))
+    return out
+
+
 PROMOTER_WEIGHTS = np.array([-1.0] * 7 + [0.0] * 2 + [1.0] * 2)
 """Each answer 0–10's part in the NPS (as a share): detractors −1, passives 0, promoters 1."""
 
@@ -287,6 +404,41 @@ def net_promoter(counts: Any, *, noise: float = 0.0) -> Estimate:
     low = max(-100.0, 100.0 * (diff - Z95 * se))
     high = min(100.0, 100.0 * (diff + Z95 * se))
     return Estimate(value, low, high, n_int, 100.0 * se)
+
+
+def net_promoter_each(counts: Any, *, noise: Any = None) -> list[Estimate]:
+    """`net_promoter(row, noise=noise[i])` of every row i of a (rows × 11) table: the sums
+    and the noise's spread (`mean_noise`) in one numpy pass, the rest in the same Python
+    float arithmetic, so the same numbers to the bit (tests/unit/test_analysis_indices.py)."""
+    c = as_count_matrix(counts)
+    if c.shape[1] != 11:
+        raise ValueError(f"net_promoter needs 11 counts (answers 0–10), got {c.shape[1]}")
+    rows = c.shape[0]
+    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
+    if len(nus) != rows:
+        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    n = c.sum(axis=-1)
+    promoters, detractors = c[:, 9:].sum(axis=-1), c[:, :7].sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = 100.0 * (promoters - detractors) / n
+        extras = mean_noise(PROMOTER_WEIGHTS, values / 100.0, n, np.array(nus))
+    out: list[Estimate] = []
+    for ni, pro, det, value, more, nu in zip(n.tolist(), promoters.tolist(),
+                                             detractors.tolist(), values.tolist(),
+                                             extras.tolist(), nus, strict=True):  # fmt: skip
+        n_int = int(ni)
+        if n_int == 0:
+            out.append(Estimate(None, None, None, 0, None, "n == 0"))
+            continue
+        n_adj = n_int + 3.0
+        p_p = (pro + 0.75) / n_adj
+        p_d = (det + 0.75) / n_adj
+        diff = p_p - p_d
+        se = math.sqrt(max(p_p + p_d - diff * diff, 0.0) / n_adj + (more if nu > 0 else 0.0))
+        low = max(-100.0, 100.0 * (diff - Z95 * se))
+        high = min(100.0, 100.0 * (diff + Z95 * se))
+        out.append(Estimate(value, low, high, n_int, 100.0 * se))
+    return out
 
 
 def cronbach_alpha(matrix: Any, *, confidence: float = 0.95) -> Alpha:

@@ -15,8 +15,15 @@ from typing import Any, Literal
 import numpy as np
 
 from analysis._scipy import special, stats
-from analysis.counts import FloatArray, as_count_list, as_counts, as_levels, midranks
-from analysis.indices import Estimate, satisfaction_index
+from analysis.counts import (
+    FloatArray,
+    as_count_list,
+    as_count_matrix,
+    as_counts,
+    as_levels,
+    midranks,
+)
+from analysis.indices import Estimate, _index_each, satisfaction_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,3 +418,55 @@ def change(
     t = t_quantile(0.975, df)
     p = float(min(1.0, 2.0 * t_tail(abs(diff) / se, df)))
     return Change(diff, diff - t * se, diff + t * se, before, after, p, rank)
+
+
+def change_each(
+    counts_before: Any, counts_after: Any, levels: Any, index_noise: Any
+) -> list[Change]:
+    """`change(before[i], after[i], levels, index_noise=index_noise[i], effect=False)` of every
+    row i of two (rows × levels) tables, `index_noise` (rows × 3: before, after, shared),
+    worked out in one numpy pass with the same operations, so the same numbers to the bit
+    (tests/unit/test_analysis_significance.py). Rows with n < 2 in a period, or whose test
+    cannot be worked out, go through `change`."""
+    before_c = as_count_matrix(counts_before, name="counts_before")
+    after_c = as_count_matrix(counts_after, name="counts_after")
+    if before_c.shape != after_c.shape:
+        raise ValueError(f"counts_before is {before_c.shape} but counts_after {after_c.shape}")
+    lv = as_levels(levels if levels is not None else np.arange(1, before_c.shape[1] + 1),
+                   before_c.shape[1])  # fmt: skip
+    own = np.asarray(index_noise, dtype=np.float64)
+    if own.shape != (before_c.shape[0], 3):
+        raise ValueError(f"index_noise must be rows × 3 (before, after, shared), got {own.shape}")
+    bad = ~(own[:, 2] ** 2 <= own[:, 0] * own[:, 1] + 1e-12)
+    if bad.any():
+        raise ValueError(f"index_noise: |shared| must be ≤ √(before·after), got {own[bad][0]}")
+    before, n_b, value_b, se_b = _index_each(before_c, lv, own[:, 0])
+    after, n_a, value_a, se_a = _index_each(after_c, lv, own[:, 1])
+    # the scalar arithmetic of `change`, in Python floats (float ** 2 is C's pow, which need
+    # not round as numpy's square does)
+    diffs, ses, dfs = [], [], []
+    for vb, va, sb, sa, nb, na, cov in zip(value_b.tolist(), value_a.tolist(), se_b.tolist(),
+                                           se_a.tolist(), n_b.tolist(), n_a.tolist(),
+                                           own[:, 2].tolist(), strict=True):  # fmt: skip
+        var_a, var_b = sa**2, sb**2
+        diffs.append(va - vb)
+        ses.append(math.sqrt(max(var_a + var_b + -2.0 * cov, 0.0)) if sa == sa and sb == sb
+                   else math.nan)  # fmt: skip
+        dfs.append((var_a + var_b) ** 2 / (var_a**2 / (na - 1) + var_b**2 / (nb - 1))
+                   if sa == sa and sb == sb else math.nan)  # fmt: skip
+    diff, se, df = np.array(diffs), np.array(ses), np.array(dfs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = np.abs(diff) / se
+        regular = np.isfinite(se) & (se > 0) & np.isfinite(x) & (df > 0)
+        t = special.stdtrit(np.where(regular, df, 1.0), 0.975)
+        tail = special.stdtr(np.where(regular, df, 1.0), -np.where(regular, x, 0.0))
+    out: list[Change] = []
+    for i in range(before_c.shape[0]):
+        if not regular[i]:
+            out.append(change(before_c[i], after_c[i], lv, index_noise=tuple(own[i].tolist()),
+                              effect=False))  # fmt: skip
+            continue
+        d, s_i, t_i = diffs[i], ses[i], float(t[i])
+        p = float(min(1.0, 2.0 * float(tail[i])))
+        out.append(Change(d, d - t_i * s_i, d + t_i * s_i, before[i], after[i], p, None))
+    return out

@@ -19,13 +19,15 @@ from analysis import (
     Estimate,
     OfficeEffect,
     OfficeModel,
-    change,
+    change_each,
     compare_offices,
     fit_office_model,
     net_promoter,
+    net_promoter_each,
     satisfaction_index,
     time_to_verdict,
     top_box,
+    top_box_each,
 )
 from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
 from analysis.model import index_estimates
@@ -60,10 +62,12 @@ from survey.manage.questionnaires import EXTRA_ITEMS, bank_scales
 from survey.questionnaire import INDEX_ITEM, Definition, load_definition, standard_definition_bytes
 
 compare_offices = by_value(compare_offices)
-change = by_value(change)
+change_each = by_value(change_each)
 satisfaction_index = by_value(satisfaction_index)
 top_box = by_value(top_box)
+top_box_each = by_value(top_box_each)
 net_promoter = by_value(net_promoter)
+net_promoter_each = by_value(net_promoter_each)
 """Pure functions of published counts: worked out once per process for the same counts."""
 
 TOP_BOX_ITEM = "overall"
@@ -194,6 +198,30 @@ def _pooled_nps(table: ProtectedTable, offices: Sequence[int], months: list[str]
     if counts.sum() < min_n:
         return [None, None, None]
     return _nps(counts, table.noise_variance(NPS_ITEM, offices, months))
+
+
+def _top_box(table: ProtectedTable, office: int, months: list[str]) -> Estimate:
+    """The top-box share of one office with the noise of its published counts."""
+    return top_box(table.counts(TOP_BOX_ITEM, [office], months), 2,
+                   noise=table.noise_variance(TOP_BOX_ITEM, [office], months))  # fmt: skip
+
+
+def _each_nps(table: ProtectedTable, offices: Sequence[int], months: list[str],
+              min_n: int) -> dict[int, list[float | None]]:  # fmt: skip
+    """`_pooled_nps(table, [office], months, min_n)` of each office, the NPS of all of them in
+    one pass (`net_promoter_each`, its noise from `noise_variance_each`)."""
+    if NPS_ITEM not in table.grid.levels or not offices:
+        return {o: [None, None, None] for o in offices}
+    counts = [table.counts(NPS_ITEM, [o], months) for o in offices]
+    enough = [o for o, c in zip(offices, counts, strict=True) if c.sum() >= min_n]
+    out: dict[int, list[float | None]] = {o: [None, None, None] for o in offices}
+    if enough:
+        table_of = dict(zip(offices, counts, strict=True))
+        noise = table.noise_variance_each(NPS_ITEM, enough, months)
+        found = net_promoter_each(np.array([table_of[o] for o in enough]), noise=noise)
+        for o, est in zip(enough, found, strict=True):
+            out[o] = [_r(est.value, 1), _r(est.ci_low, 1), _r(est.ci_high, 1)]
+    return out
 
 
 def _p(x: float | None) -> float | None:
@@ -378,11 +406,23 @@ def office_rows(
     against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
     before_noise: dict[int, float] = {}
+    top_boxes: dict[int, Estimate] = {}
+    npss: dict[int, list[float | None]] = {}
+    changing: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
     if only is None:  # the figures each row reads, of every visible office at once
         shown = [o.id for o in group if o.id in scope.visible]
         table.each_office(INDEX_ITEM, shown, prev_months)
         table.each_office(TOP_BOX_ITEM, shown, cur_months)
         before_noise = dict(zip(shown, table.index_noise_each(shown, prev_months), strict=True))
+        if shown:  # the top-box share of every visible office in one pass
+            shares = top_box_each(np.array([table.counts(TOP_BOX_ITEM, [o], cur_months)
+                                            for o in shown]), 2,
+                                  noise=table.noise_variance_each(TOP_BOX_ITEM, shown,
+                                                                  cur_months))  # fmt: skip
+            top_boxes = dict(zip(shown, shares, strict=True))
+        npss = _each_nps(table, [o.id for o, comp in zip(group, comparison.offices, strict=True)
+                                 if o.id in scope.visible and comp.n >= min_n],
+                         cur_months, min_n)  # fmt: skip
     for g, (office, comp, effect) in enumerate(
         zip(group, comparison.offices, model.offices, strict=True)
     ):
@@ -390,21 +430,20 @@ def office_rows(
             continue
         enough = comp.n >= min_n
         modelled = enough and not against
-        tb = top_box(table.counts(TOP_BOX_ITEM, [office.id], cur_months), 2,
-                     noise=table.noise_variance(TOP_BOX_ITEM, [office.id], cur_months))  # fmt: skip
+        tb = top_boxes.get(office.id) or _top_box(table, office.id, cur_months)
         tb_ok = enough and tb.n >= min_n
         prev = table.counts(INDEX_ITEM, [office.id], prev_months)
         prev_n = int(prev.sum())
         prev_ok = enough and prev_n >= min_n
-        ch = None
         if prev_ok:  # with each period's noise, and the running totals the two share
             before = before_noise.get(office.id)
             if before is None:
                 before = table.index_noise([office.id], prev_months)
             shared = table.index_covariance([office.id], prev_months, cur_months)
-            ch = change(prev, cur[g], list(INDEX_LEVELS),
-                        index_noise=(before, own[g], shared), effect=False)  # fmt: skip
-        nps = _pooled_nps(table, [office.id], cur_months, min_n) if enough else [None, None, None]
+            changing.append((len(rows), prev, cur[g], (before, own[g], shared)))
+        nps = ((npss[office.id] if office.id in npss
+                else _pooled_nps(table, [office.id], cur_months, min_n))
+               if enough else [None, None, None])  # fmt: skip
         adjusted = _adjusted(adj, g, modelled)
         rows.append(
             OfficeRow(
@@ -419,10 +458,10 @@ def office_rows(
                 top_box_low=_r(tb.ci_low) if tb_ok else None,
                 top_box_high=_r(tb.ci_high) if tb_ok else None,
                 previous_n=prev_n if prev_ok else None,
-                change=_r(ch.difference) if ch else None,
-                change_low=_r(ch.ci_low) if ch else None,
-                change_high=_r(ch.ci_high) if ch else None,
-                change_pvalue=_p(ch.pvalue) if ch else None,
+                change=None,  # below, of every row at once
+                change_low=None,
+                change_high=None,
+                change_pvalue=None,
                 verdict=WITHHELD if against and enough else comp.verdict,
                 qvalue=None if against else _p(comp.qvalue),
                 effect_size=None if against else _r(comp.effect_size, 3),
@@ -441,6 +480,15 @@ def office_rows(
                 adjusted_high=adjusted[2],
             )
         )  # fmt: skip
+    if changing:  # the change to the previous period of every row at once
+        found = change_each(np.array([c[1] for c in changing]),
+                            np.array([c[2] for c in changing]), list(INDEX_LEVELS),
+                            np.array([c[3] for c in changing]))  # fmt: skip
+        for (r, *_), ch in zip(changing, found, strict=True):
+            rows[r].change = _r(ch.difference)
+            rows[r].change_low = _r(ch.ci_low)
+            rows[r].change_high = _r(ch.ci_high)
+            rows[r].change_pvalue = _p(ch.pvalue)
     return Rows(rows, comparison, model, counts, adj, noise)
 
 

@@ -344,3 +344,75 @@ def test_the_normal_quantile_kept_per_process_is_scipys() -> None:
     for q in (0.5, 0.9, 0.95, 0.975, 0.995, 0.999):
         assert normal_quantile(q) == float(stats.norm.ppf(q))
         assert normal_quantile(q) == float(stats.norm.ppf(q))  # the kept one
+
+
+def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit() -> None:
+    # one numpy pass over a table's rows, the numbers of satisfaction_index on each row alone
+    # (repr: the same bits; rows of no or one answer as satisfaction_index has them)
+    from analysis import satisfaction_index_each
+
+    rng = np.random.default_rng(17)
+    quarters = [1 + k / 4 for k in range(17)]
+    for trial in range(300):
+        levels = quarters if trial % 2 else list(range(1, int(rng.integers(2, 8)) + 1))
+        rows = int(rng.integers(1, 25))
+        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, len(levels))).astype(float)
+        table *= rng.random(table.shape) < 0.6
+        table[rng.random(rows) < 0.1] = 0.0
+        lone = rng.random(rows) < 0.1
+        table[lone] = 0.0
+        table[lone, 0] = 1.0
+        own = rng.random(rows) * rng.choice([0.0, 2.0])
+        found = satisfaction_index_each(table, levels, index_noise=own)
+        plain = satisfaction_index_each(table, levels)
+        for i in range(rows):
+            alone = satisfaction_index(table[i], levels, index_noise=float(own[i]))
+            assert repr(found[i]) == repr(alone)
+            assert repr(plain[i]) == repr(satisfaction_index(table[i], levels))
+    with pytest.raises(ValueError, match="noise"):
+        satisfaction_index_each([[1, 2, 3], [4, 5, 6]], index_noise=[0.0, -1.0])
+
+
+def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
+    from analysis import top_box_each
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        levels, rows = int(rng.integers(2, 12)), int(rng.integers(1, 25))
+        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, levels)).astype(float)
+        table *= rng.random(table.shape) < 0.6
+        table[rng.random(rows) < 0.15] = 0.0
+        lone = rng.random(rows) < 0.1
+        table[lone] = 0.0
+        table[lone, -1] = 1.0
+        k = int(rng.integers(1, levels + 1))
+        noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)
+        found = top_box_each(table, k, noise=noise)
+        plain = top_box_each(table, k)
+        for i in range(rows):
+            assert repr(found[i]) == repr(top_box(table[i], k, noise=float(noise[i])))
+            assert repr(plain[i]) == repr(top_box(table[i], k))
+    with pytest.raises(ValueError, match="noise"):
+        top_box_each([[1, 2, 3], [4, 5, 6]], noise=[0.0, -1.0])
+
+
+def test_the_nps_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
+    from analysis import net_promoter_each
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        rows = int(rng.integers(1, 25))
+        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, 11)).astype(float)
+        table *= rng.random(table.shape) < 0.6
+        table[rng.random(rows) < 0.15] = 0.0
+        lone = rng.random(rows) < 0.1
+        table[lone] = 0.0
+        table[lone, 10] = 1.0
+        noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)
+        found = net_promoter_each(table, noise=noise)
+        plain = net_promoter_each(table)
+        for i in range(rows):
+            assert repr(found[i]) == repr(net_promoter(table[i], noise=float(noise[i])))
+            assert repr(plain[i]) == repr(net_promoter(table[i]))
+    with pytest.raises(ValueError, match="11 counts"):
+        net_promoter_each([[1, 2, 3]])

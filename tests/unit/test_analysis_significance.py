@@ -394,3 +394,55 @@ def test_the_change_tests_t_is_scipys_to_the_bit() -> None:
             assert t_tail(x, df) == float(stats.t.sf(x, df))
     assert t_tail(math.inf, 12.0) == float(stats.t.sf(math.inf, 12.0))
     assert math.isnan(t_quantile(0.975, math.nan)) and math.isnan(t_tail(1.0, math.nan))
+
+
+def _random_tables(rng: np.random.Generator, rows: int, levels: int) -> np.ndarray:
+    """Count tables as the pages meet them: sparse, some rows empty, some of one answer."""
+    top = int(rng.choice([3, 30, 300, 3000]))
+    table = rng.integers(0, top, (rows, levels)).astype(float)
+    table *= rng.random((rows, levels)) < 0.6
+    kind = rng.random(rows)
+    table[kind < 0.1] = 0.0
+    single = (kind >= 0.1) & (kind < 0.2)
+    table[single] = 0.0
+    table[single, rng.integers(0, levels)] = 1.0
+    table[(kind >= 0.2) & (kind < 0.25), -1] = 2.0
+    return table
+
+
+def test_the_change_of_every_row_at_once_is_each_rows_change_to_the_bit() -> None:
+    # office_rows works out the change of all its offices in one pass: the page's figures must
+    # stay those of `change` of each office alone (repr: the same bits, None where none)
+    from analysis import change_each
+
+    quarters = [1 + k / 4 for k in range(17)]  # the index's classes
+    rng = np.random.default_rng(29)
+    checked = 0
+    for trial in range(400):
+        levels = quarters if trial % 3 else list(range(1, int(rng.integers(2, 8)) + 1))
+        rows = int(rng.integers(1, 25))
+        before = _random_tables(rng, rows, len(levels))
+        after = _random_tables(rng, rows, len(levels))
+        own_before = rng.random(rows) * rng.choice([0.0, 1.0, 10.0])
+        own_after = rng.random(rows) * rng.choice([0.0, 1.0, 10.0])
+        shared = -rng.random(rows) * np.sqrt(own_before * own_after)
+        noise = np.stack([own_before, own_after, shared], axis=1)
+        found = change_each(before, after, levels, noise)
+        for i in range(rows):
+            one = change(before[i], after[i], levels, index_noise=tuple(noise[i].tolist()),
+                         effect=False)  # fmt: skip
+            assert repr(found[i]) == repr(one)
+            checked += one.pvalue is not None
+    assert checked > 2000
+
+
+def test_the_change_of_every_row_refuses_a_shared_noise_larger_than_both() -> None:
+    from analysis import change_each
+
+    counts = np.array([[2.0, 3, 8, 14, 13], [1, 2, 6, 15, 16]])
+    with pytest.raises(ValueError, match="shared"):
+        change_each(counts, counts, None, [[1.0, 1.0, -0.5], [1.0, 1.0, -2.0]])
+    with pytest.raises(ValueError, match="noise"):
+        change_each(counts, counts, None, [[1.0, 1.0, 0.0], [-1.0, 1.0, 0.0]])
+    with pytest.raises(ValueError, match="rows × 3"):
+        change_each(counts, counts, None, [[1.0, 1.0, 0.0]])
