@@ -158,7 +158,12 @@ def test_a_half_filled_survey_goes_back_to_the_start_when_left_alone(
     page.clock.run_for(50_000)
     # any touch or key postpones it (a key: Chromium acknowledges a wheel event before the
     # page's passive listener has run, so the fake clock could move first)
+    still_there = page.locator("#still-there")
+    assert still_there.is_visible(), "asked 20 s before"
     page.keyboard.press("Shift")
+    # the key has been seen once it closed the question: only then may the fake clock move
+    # (at load 9 it moved first: the reset came at 60 s, or after the 115 s below)
+    still_there.wait_for(state="hidden")
     page.clock.run_for(50_000)
     assert page.get_by_test_id("respect-3").is_checked(), "still there: someone is answering"
     page.clock.run_for(15_000)
