@@ -64,6 +64,8 @@ def index_interval(
     z: float = Z95,
     noise: FloatArray | float | None = None,
     index_noise: FloatArray | float | None = None,
+    *,
+    each_row: bool = False,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """95% interval of the index (0–100) that never collapses to zero width (vectorised).
 
@@ -89,7 +91,11 @@ def index_interval(
     `index_noise` (one per row, or one for all): the variance of the published index's noise
     itself, when it is known otherwise (the protected table's index is the mean of its items'
     indices, `ProtectedTable.index_noise`); added to SE² instead of what `noise` gives.
+
+    `each_row`: the rows' products with the levels by `_row_dots`, so that each row of a
+    matrix gets the bits of its own call (a matrix product may add in another order).
     """
+    dot = _row_dots if each_row else np.matmul
     span = levels[-1] - levels[0]
     scale = 100.0 * (levels - levels[0]) / span
     a = z * z / 2.0
@@ -97,13 +103,13 @@ def index_interval(
     aug[..., 0] += a
     aug[..., -1] += a
     n_aug = aug.sum(axis=-1)
-    mean = (aug @ scale) / n_aug
+    mean = dot(aug, scale) / n_aug
     dev = scale - mean[..., None]
     var = np.einsum("...j,...j->...", aug, dev * dev) / n_aug
     se = np.sqrt(var / n_aug)
     n = counts.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        observed = (counts @ scale) / n
+        observed = dot(counts, scale) / n
         extra = None
         if index_noise is not None:
             extra = np.broadcast_to(np.asarray(index_noise, dtype=np.float64), se.shape)
@@ -222,7 +228,7 @@ def _index_each(
     sub, noise = c[regular], own[regular]
     with np.errstate(invalid="ignore", divide="ignore"):
         value = 100.0 * (_row_dots(sub, lv) / n[regular] - lv[0]) / span
-    low, high, se = _index_interval_rows(sub, lv, z, noise)
+    low, high, se = index_interval(sub, lv, z, index_noise=noise, each_row=True)
     out: list[Estimate] = []
     values, lows, highs, ses = (np.full(rows, math.nan) for _ in range(4))
     values[regular], ses[regular] = value, se
@@ -235,31 +241,6 @@ def _index_each(
             extra = None if index_noise is None else float(own[i])
             out.append(satisfaction_index(c[i], lv, index_noise=extra))
     return out, n, values, ses
-
-
-def _index_interval_rows(
-    counts: FloatArray, levels: FloatArray, z: float, index_noise: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """`index_interval(counts, levels, z, index_noise=…)` with the row products of
-    `_row_dots`: the bits of each row's own call."""
-    span = levels[-1] - levels[0]
-    scale = 100.0 * (levels - levels[0]) / span
-    a = z * z / 2.0
-    aug = counts.copy()
-    aug[..., 0] += a
-    aug[..., -1] += a
-    n_aug = aug.sum(axis=-1)
-    mean = _row_dots(aug, scale) / n_aug
-    dev = scale - mean[..., None]
-    var = np.einsum("...j,...j->...", aug, dev * dev) / n_aug
-    se = np.sqrt(var / n_aug)
-    n = counts.sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        observed = _row_dots(counts, scale) / n
-        se = np.where(index_noise > 0, np.sqrt(se * se + index_noise), se)
-    low = np.clip(np.minimum(mean - z * se, observed), 0.0, 100.0)
-    high = np.clip(np.maximum(mean + z * se, observed), 0.0, 100.0)
-    return low, high, se
 
 
 def wilson_interval(

@@ -914,7 +914,11 @@ class ProtectedTable:
                   ) -> np.ndarray:  # fmt: skip
         """Each office's sum of its runs' differences of running totals (rows in the order
         of `offices`), before `nonnegative`."""
-        totals = self._totals[item]
+        return self._summed_runs(self._totals[item], offices, months)
+
+    def _summed_runs(self, totals: np.ndarray, offices: tuple[int, ...],
+                     months: tuple[str, ...]) -> np.ndarray:  # fmt: skip
+        """Each office's sum of its runs' differences of these running totals."""
         owner, rows, ends, bases = self._runs_each(offices, months)
         sums = np.zeros((len(offices), totals.shape[2]))
         if owner.size:
@@ -931,14 +935,7 @@ class ProtectedTable:
         if len(items) == 1:
             return [self._raw_each(items[0], offices, months)]
         widths = [self._totals[item].shape[2] for item in items]
-        totals = self._side_by_side(items)
-        owner, rows, ends, bases = self._runs_each(offices, months)
-        sums = np.zeros((len(offices), totals.shape[2]))
-        if owner.size:
-            later = totals[rows, ends]
-            before = np.where((bases >= 0)[:, None], totals[rows, np.maximum(bases, 0)], 0.0)
-            # whole numbers: the same sums in any order
-            np.add.at(sums, owner, later - before)
+        sums = self._summed_runs(self._side_by_side(items), offices, months)
         return np.split(sums, np.cumsum(widths)[:-1].tolist(), axis=1)
 
     def _side_by_side(self, items: tuple[str, ...]) -> np.ndarray:
