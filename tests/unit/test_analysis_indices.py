@@ -346,6 +346,20 @@ def test_the_normal_quantile_kept_per_process_is_scipys() -> None:
         assert normal_quantile(q) == float(stats.norm.ppf(q))  # the kept one
 
 
+def _sparse_rows(
+    rng: np.random.Generator, rows: int, width: int, empty: float, lone_at: int
+) -> np.ndarray:
+    """Random count rows for the row-at-once tests: some cells empty, a share `empty` of the
+    rows without answers, about a tenth with one answer (at level `lone_at`)."""
+    table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, width)).astype(float)
+    table *= rng.random(table.shape) < 0.6
+    table[rng.random(rows) < empty] = 0.0
+    lone = rng.random(rows) < 0.1
+    table[lone] = 0.0
+    table[lone, lone_at] = 1.0
+    return table
+
+
 def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit() -> None:
     # one numpy pass over a table's rows, the numbers of satisfaction_index on each row alone
     # (repr: the same bits; rows of no or one answer as satisfaction_index has them)
@@ -356,12 +370,7 @@ def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit() -> None:
     for trial in range(300):
         levels = quarters if trial % 2 else list(range(1, int(rng.integers(2, 8)) + 1))
         rows = int(rng.integers(1, 25))
-        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, len(levels))).astype(float)
-        table *= rng.random(table.shape) < 0.6
-        table[rng.random(rows) < 0.1] = 0.0
-        lone = rng.random(rows) < 0.1
-        table[lone] = 0.0
-        table[lone, 0] = 1.0
+        table = _sparse_rows(rng, rows, len(levels), 0.1, 0)
         own = rng.random(rows) * rng.choice([0.0, 2.0])
         found = satisfaction_index_each(table, levels, index_noise=own)
         plain = satisfaction_index_each(table, levels)
@@ -379,12 +388,7 @@ def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
     rng = np.random.default_rng(5)
     for _ in range(300):
         levels, rows = int(rng.integers(2, 12)), int(rng.integers(1, 25))
-        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, levels)).astype(float)
-        table *= rng.random(table.shape) < 0.6
-        table[rng.random(rows) < 0.15] = 0.0
-        lone = rng.random(rows) < 0.1
-        table[lone] = 0.0
-        table[lone, -1] = 1.0
+        table = _sparse_rows(rng, rows, levels, 0.15, -1)
         k = int(rng.integers(1, levels + 1))
         noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)
         found = top_box_each(table, k, noise=noise)
@@ -402,12 +406,7 @@ def test_the_nps_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
     rng = np.random.default_rng(11)
     for _ in range(300):
         rows = int(rng.integers(1, 25))
-        table = rng.integers(0, int(rng.choice([3, 40, 4000])), (rows, 11)).astype(float)
-        table *= rng.random(table.shape) < 0.6
-        table[rng.random(rows) < 0.15] = 0.0
-        lone = rng.random(rows) < 0.1
-        table[lone] = 0.0
-        table[lone, 10] = 1.0
+        table = _sparse_rows(rng, rows, 11, 0.15, 10)
         noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)
         found = net_promoter_each(table, noise=noise)
         plain = net_promoter_each(table)
