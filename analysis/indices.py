@@ -217,7 +217,7 @@ def _index_each(
         raise ValueError(f"index_noise must hold one variance per row ({rows}), got {own.shape}")
     n = c.sum(axis=-1)
     regular = n >= 2
-    if lv.size < 2 or not regular.any():
+    if lv.size < 2:
         regular[:] = False
     else:
         bad = regular & ~(np.isfinite(own) & (own >= 0))

@@ -450,10 +450,12 @@ def change_each(
                                            own[:, 2].tolist(), strict=True):  # fmt: skip
         var_a, var_b = sa**2, sb**2
         diffs.append(va - vb)
-        ses.append(math.sqrt(max(var_a + var_b + -2.0 * cov, 0.0)) if sa == sa and sb == sb
-                   else math.nan)  # fmt: skip
-        dfs.append((var_a + var_b) ** 2 / (var_a**2 / (na - 1) + var_b**2 / (nb - 1))
-                   if sa == sa and sb == sb else math.nan)  # fmt: skip
+        if sa == sa and sb == sb:  # (not NaN)
+            ses.append(math.sqrt(max(var_a + var_b + -2.0 * cov, 0.0)))
+            dfs.append((var_a + var_b) ** 2 / (var_a**2 / (na - 1) + var_b**2 / (nb - 1)))
+        else:
+            ses.append(math.nan)
+            dfs.append(math.nan)
     diff, se, df = np.array(diffs), np.array(ses), np.array(dfs)
     with np.errstate(invalid="ignore", divide="ignore"):
         x = np.abs(diff) / se

@@ -105,6 +105,7 @@ class _SQLitePool:
         }
         conn = sqlite3.connect(**kwargs, check_same_thread=False)  # it moves between threads
         conn.row_factory = dict_factory
+        conn.execute("PRAGMA foreign_keys = 1")  # a setting of the connection (autocommit)
         with self.lock:
             self.connections.add(conn)
         return conn, self._file()
@@ -134,7 +135,6 @@ class _SQLitePool:
         stays open); a connection on which a statement failed is closed, not kept."""
         conn, file = self._checkout()
         try:
-            conn.execute("PRAGMA foreign_keys = 1")
             cursor = conn.execute(query, args)
             try:
                 if insert_table is not None:  # SQLite before 3.35: no RETURNING

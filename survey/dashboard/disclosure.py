@@ -745,22 +745,18 @@ class ProtectedTable:
             len(units), len(self.levels(item))
         )
 
-    def each_office(
-        self, item: str, offices: Iterable[int], months: Iterable[str], tilt: bool = True
-    ) -> None:
+    def each_office(self, item: str, offices: Iterable[int], months: Iterable[str]) -> None:
         """Work out the sums of each of these offices' figures of `item` (of the index: of
         its classes and of its index items) over `months` at once (`_sum_each`) and keep
         them, so that `counts` of one office finds them: what `_sum` gives office by office,
         in a few array operations (a page's client-mix adjustment asks for the index of
         every office in ten tables). The items' sums on the same levels are made
-        non-negative together (`nonnegative_rows` works row by row). `tilt=False`: the
-        index's classes are left to be tilted (`index_matrices` tilts those of many tables
-        at once)."""
+        non-negative together (`nonnegative_rows` works row by row)."""
         months, offices = tuple(months), tuple(offices)
         for levels, found in self._unsummed(item, offices, months).items():
             rows = nonnegative_rows(np.concatenate([sums for _, _, sums in found]), levels)
             self._keep_summed(found, months, rows)
-        if item == INDEX_ITEM and tilt:
+        if item == INDEX_ITEM:
             self._tilt_each(offices, months)
 
     def _unsummed(
@@ -839,7 +835,7 @@ class ProtectedTable:
     def _keep_tilted(self, pending: _Untilted, rows: np.ndarray) -> None:
         """Keep the index of `pending`'s offices: `rows`, its classes tilted, and the others'
         classes as they are."""
-        found = dict(pending.found)
+        found = pending.found  # (made for this keeping alone)
         found.update(zip(pending.tilted, rows, strict=True))
         for office in pending.missing:
             counts = found[office]
@@ -859,9 +855,7 @@ class ProtectedTable:
         if len(scales) == 1 and offices:  # every item at once: items × offices × levels
             (scale,) = scales
             x = np.array(scale)
-            counts = np.array([[_kept(self._figures, (code, (o,), months), self._count)
-                                for o in offices] for code in INDEX_ITEMS])  # fmt: skip
-            counts = counts.reshape(len(INDEX_ITEMS), len(offices), len(x))
+            counts = np.array([self._each_counts(code, offices, months) for code in INDEX_ITEMS])
             n = counts.sum(axis=2)  # whole numbers: exact in any order
             used = n >= least
             weighted = _running_sum((x[None, None, :] * counts).reshape(-1, len(x)))
