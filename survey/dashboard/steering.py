@@ -23,9 +23,9 @@ from survey.dashboard.results import MIN_EFFECT, SCALE_ITEMS, current_months, sc
 from survey.dashboard.schemas import Filters, Verdict
 from survey.i18n import N_
 from survey.manage.questionnaires import VersionUsed
-from survey.manage.targets import current_targets, judge
+from survey.manage.targets import current_targets, judge, valid_targets
 from survey.questionnaire import INDEX_ITEM, OFFICE_KINDS
-from survey.tables import Office, Target
+from survey.tables import Target
 
 TARGET_ITEMS = frozenset({INDEX_ITEM, *(i.code for i in SCALE_ITEMS)})
 """Items a target is judged on: the index and the scale items the dashboards compare."""
@@ -143,21 +143,18 @@ async def targets_and_kinds(
     scope: Scope, filters: Filters, today: dt.date, office_id: int | None = None
 ) -> tuple[dict[tuple[int, str], float], dict[int, str]]:
     """`targets_of` (of the one visible office `office_id`, if given) and, without
-    `office_id`, `office_kinds` of the visible offices, in one statement: a page reads them
+    `office_id`, the kinds of the visible offices, in one statement: a page reads them
     on every view (an admin may change them), and building the two selects through Piccolo
     took longer than running them (issue 17)."""
     if office_id is None:
         offices = sorted(scope.visible)
     else:
         offices = [office_id] if office_id in scope.visible else []
-    marks = ", ".join("{}" for _ in offices) or "-1"
-    sql = (
-        f"SELECT 't' AS what, office, item, value FROM target WHERE office IN ({marks}) "
-        "AND valid_from <= {} AND valid_to >= {}"
-    )
+    sql = f"SELECT 't' AS what, office, item, value FROM ({valid_targets(len(offices))}) AS t"
     day = target_day(filters, today)
     args: list[object] = [*offices, day, day]
     if office_id is None:
+        marks = ", ".join("{}" for _ in offices) or "-1"
         sql += f" UNION ALL SELECT 'k' AS what, id, kind, NULL FROM office WHERE id IN ({marks})"
         args += offices
     targets: dict[tuple[int, str], float] = {}
@@ -208,13 +205,6 @@ def judge_targets(
             )
         )
     return rows
-
-
-async def office_kinds(office_ids: Sequence[int]) -> dict[int, str]:
-    rows = await Office.select(Office.id, Office.kind).where(
-        Office.id.is_in(list(office_ids) or [-1])
-    )
-    return {int(r["id"]): str(r["kind"]) for r in rows}
 
 
 def compare_kinds(

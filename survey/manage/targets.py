@@ -334,11 +334,17 @@ def judge(
     return TargetVerdict("undecided", target, max(1, math.ceil(total - n)))
 
 
+def valid_targets(count: int) -> str:
+    """The statement of the targets (office, item, value) of `count` offices valid on a day;
+    its arguments: the offices, then the day twice."""
+    marks = ", ".join("{}" for _ in range(count)) or "-1"
+    return (
+        f"SELECT office, item, value FROM target WHERE office IN ({marks}) "
+        "AND valid_from <= {} AND valid_to >= {}"
+    )
+
+
 async def current_targets(office_ids: list[int], on: dt.date) -> dict[tuple[int, str], float]:
     """(office, item) -> the target valid on `on`."""
-    rows = await Target.select(Target.office, Target.item, Target.value).where(
-        Target.office.is_in(office_ids or [-1])
-        & (Target.valid_from <= on)
-        & (Target.valid_to >= on)
-    )
+    rows = await Target.raw(valid_targets(len(office_ids)), *office_ids, on, on)
     return {(int(r["office"]), str(r["item"])): float(r["value"]) for r in rows}
