@@ -207,6 +207,17 @@ class StaffPages:
         return LoginPage(self.page).open(self.base_url).sign_in(username, password)
 
 
+def switch_staff_language(page: Any, code: str) -> None:
+    """Press a signed-in page's language button and wait for the page in that language.
+
+    The button posts a form and the answer redirects: the click returns once the navigation
+    has started, and reading the page then can give the empty document in between (CI,
+    2026-11-29: `page.content()` was '' right after the click)."""
+    page.get_by_test_id(f"lang-{code}").click()
+    page.locator(f"html[lang={code}]").wait_for(state="attached")
+    page.wait_for_load_state()
+
+
 # ---- administration ---------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import pytest
 from analysis import CountTable, funnel_limits, funnel_plot
 from survey.demo import ALIKE_OFFICES, BETTER_OFFICE, WORSE_OFFICE
 from tests.browser.conftest import DemoServer, keep_screenshot
-from tests.browser.pages import DashboardPage, StaffPages
+from tests.browser.pages import DashboardPage, StaffPages, switch_staff_language
 
 
 def _console_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -122,7 +122,7 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         keep_screenshot(page, artifacts_dir / "dashboard-researcher-403.png")
         page.get_by_test_id("error-logout").click()
         assert page.url.endswith("/login")
-        dashboard = pages.as_user(*demo_server.logins["manager"])
+        pages.as_user(*demo_server.logins["manager"])
         page.get_by_test_id("sort-index").click()
         page.get_by_test_id("sort-index").click()
         assert "sort=-index" in page.url
@@ -131,11 +131,11 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         page.locator("[data-testid=office-row]").first.wait_for()
         names = list(DashboardPage(page).verdicts)
         assert names[0] == BETTER_OFFICE
-        dashboard.page.get_by_test_id("lang-en").click()
+        switch_staff_language(page, "en")
         assert "Client satisfaction by office" in page.content()
         assert "sort=-index" in page.url, "switching the language keeps the page as it was"
         keep_screenshot(page, artifacts_dir / "dashboard-manager-nojs-en.png", full_page=True)
-        page.get_by_test_id("lang-de").click()
+        switch_staff_language(page, "de")
     finally:
         context.close()
 

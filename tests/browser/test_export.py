@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from tests.browser.conftest import DemoServer, keep_screenshot
-from tests.browser.pages import ExportPage, StaffPages
+from tests.browser.pages import ExportPage, StaffPages, switch_staff_language
 
 
 def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
@@ -42,7 +42,7 @@ def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
         assert len(table) - 1 == total
         export.choose(language="ps").preview()
         assert export.rows == 0  # the demo's few Pashto responses only ever leave as "other"
-        page.get_by_test_id("lang-en").click()
+        switch_staff_language(page, "en")
         assert "Anonymized responses for research" in page.content()
         export.choose(format="parquet", language="", labels="en")
         name, body = export.download()
@@ -50,7 +50,7 @@ def test_a_researcher_lands_on_the_export_page_and_downloads_csv_and_parquet(
         parquet = pq.read_table(tmp_path / name)
         assert parquet.num_rows == total
         assert parquet.schema.field("overall").metadata[b"label"].startswith(b"Overall")
-        page.get_by_test_id("lang-de").click()
+        switch_staff_language(page, "de")
     finally:
         context.close()
 
