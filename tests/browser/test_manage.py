@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 from typing import Any
 
+from survey.questionnaire import LOCAL_ZONE
 from survey.respond.stamp import make_stamp
 from tests.browser.conftest import DemoServer, keep_screenshot, run_demo
 from tests.browser.pages import ManagePages, StaffPages, SurveyPage
@@ -145,7 +146,8 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
     assert [k.get_attribute("data-kind") for k in kinds.all()] == ["main", "outreach"]
 
     # the second day of the next month: the month in progress is over and published
-    later = (dt.date.today().replace(day=28) + dt.timedelta(days=4)).replace(day=2)
+    today = dt.datetime.now(LOCAL_ZONE).date()  # the product counts by Berlin's day
+    later = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=2)
     with run_demo(demo_server.database.parent, RESONANZ_TODAY=later.isoformat()) as moved:
         StaffPages(manager, moved.base_url).as_user(*moved.logins["manager"])
         row = manager.locator("[data-office='Stadtteiltreff Heideblick']")
@@ -162,7 +164,7 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
             "SELECT MAX(start) FROM rollup_count WHERE item = '_rolled' AND grain = 'month'"
         ).fetchone()
     # the moved clock publishes the month but never rolls it up: its later answers still count
-    assert str(rolled) < dt.date.today().replace(day=1).isoformat(), rolled
+    assert str(rolled) < today.replace(day=1).isoformat(), rolled
     manager_ctx.close()
 
 

@@ -24,7 +24,7 @@ from litestar import Litestar
 from survey.auth.guard import hash_token
 from survey.export.kanon import smallest_class
 from survey.export.microdata import last_complete_month
-from survey.questionnaire import load_definition, standard_definition_bytes
+from survey.questionnaire import LOCAL_ZONE, load_definition, standard_definition_bytes
 from survey.tables import ApiToken, AuditLog, Office, Response
 from tests.builders import (
     FULL_ANSWERS,
@@ -259,7 +259,7 @@ async def test_it_lets_researchers_reach_exports_only_and_checks_scope_and_input
         ({"format": "xlsx"}, 400, "format must be one of"),
         ({"from": "2026-13"}, 400, "month like"),
         ({"from": "last year"}, 400, "month like"),
-        ({"to": dt.date.today().strftime("%Y-%m")}, 400, "last complete month"),
+        ({"to": dt.datetime.now(LOCAL_ZONE).strftime("%Y-%m")}, 400, "last complete month"),
         ({"from": w.months[2], "to": w.months[0]}, 400, "from > to"),
         ({"office": str(w.foreign)}, 403, "office"),
         ({"jobcentre": str(w.other)}, 403, "job centre"),
@@ -450,8 +450,11 @@ async def test_the_comments_export_refuses_the_month_in_progress_in_the_reader_s
 
 
 async def test_a_client_leaving_mid_stream_leaves_nothing_behind(
-    app: Litestar, client: httpx.AsyncClient, settings: Any
+    app: Litestar, client: httpx.AsyncClient, settings: Any, tmp_path: Any, monkeypatch: Any
 ) -> None:
+    # the exports' temporary files go to this test's own directory: the other workers' exports
+    # in the system's could come and outlive the wait below (r30)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     w = await _world(app)
     before = set(glob.glob(os.path.join(tempfile.gettempdir(), "resonanz-export-*")))
     sent: list[dict[str, Any]] = []
@@ -485,8 +488,8 @@ async def test_a_client_leaving_mid_stream_leaves_nothing_behind(
     assert sent[0]["status"] == 200
     import asyncio
 
-    # nothing new left (an export of a test on the other worker may come and go meanwhile)
-    for _ in range(100):  # the generator's cleanup may run just after the app returns
+    # nothing new left
+    for _ in range(250):  # the generator's cleanup may run just after the app returns
         if set(glob.glob(os.path.join(tempfile.gettempdir(), "resonanz-export-*"))) <= before:
             break
         await asyncio.sleep(0.02)
@@ -1007,7 +1010,7 @@ async def test_the_export_refuses_a_bad_separator_and_a_running_month_with_the_r
     client: httpx.AsyncClient, app: Litestar, staff: Any
 ) -> None:
     w = await _world(app)
-    current = dt.date.today().strftime("%Y-%m")
+    current = dt.datetime.now(LOCAL_ZONE).strftime("%Y-%m")  # the running month is Berlin's
     last = last_complete_month()
     for params, reason in (
         ({"sep": "tab"}, "comma (,) or semicolon (;)"),
