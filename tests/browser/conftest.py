@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 import pytest
@@ -82,12 +82,11 @@ def headless_shell_path() -> str | None:
     return shutil.which(HEADLESS_SHELL)
 
 
-@contextlib.contextmanager
-def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
-    """`resonanz demo` as a user runs it, on a free port, with the SQLite file (and its
-    secret) in `workdir`: the first run loads the demo, a later one serves what is there.
-    `env`: more RESONANZ_* settings (RESONANZ_TODAY moves the dashboards' clock)."""
-    port = _free_port()
+def _start_demo(
+    workdir: Path, port: int, extra: dict[str, str]
+) -> tuple[subprocess.Popen[str], IO[str], dict[str, str], dict[str, tuple[str, str]]] | None:
+    """`resonanz demo` on `port`, once it answers: the process, its log and the URLs and logins
+    it printed; None when it exited before listening (the port was taken)."""
     env = {
         **os.environ,
         "RESONANZ_DATABASE_URL": f"sqlite:///{workdir / 'resonanz.sqlite3'}",
@@ -95,7 +94,7 @@ def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
         "RESONANZ_HOST": "127.0.0.1",
         "RESONANZ_RATE_LIMITS": "false",  # every test's browser sends from 127.0.0.1
         "RESONANZ_LINK_CACHE_SECONDS": "0",  # a test switches a link off and on
-        **env,
+        **extra,
     }
     log = (workdir / f"server-{port}.log").open("w+")
     proc = subprocess.Popen(
@@ -106,30 +105,53 @@ def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
         stderr=log,
         text=True,
     )
-    try:
-        assert proc.stdout is not None
-        lines: dict[str, str] = {}
-        logins: dict[str, tuple[str, str]] = {}
-        deadline = time.monotonic() + 180  # loading the demo takes a while on a busy machine
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
+    assert proc.stdout is not None
+    lines: dict[str, str] = {}
+    logins: dict[str, tuple[str, str]] = {}
+    deadline = time.monotonic() + 180  # loading the demo takes a while on a busy machine
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if m := re.match(r"^(respondent|kiosk|dashboard): (\S+)$", line.strip()):
+            lines[m[1]] = m[2]
+        if m := re.match(r"^login (\w+): (\S+) (\S+)$", line.strip()):
+            logins[m[1]] = (m[2], m[3])
+            if m[1] == "researcher":
                 break
-            if m := re.match(r"^(respondent|kiosk|dashboard): (\S+)$", line.strip()):
-                lines[m[1]] = m[2]
-            if m := re.match(r"^login (\w+): (\S+) (\S+)$", line.strip()):
-                logins[m[1]] = (m[2], m[3])
-                if m[1] == "researcher":
-                    break
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            log.seek(0)
-            pytest.fail(f"the demo server did not start: {log.read()[-2000:]}")
+    while time.monotonic() < deadline and "researcher" in logins and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc, log, lines, logins
+        except OSError:
+            time.sleep(0.1)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    log.seek(0)
+    text = log.read()[-2000:]
+    log.close()
+    if "address already in use" in text.lower():
+        return None
+    pytest.fail(f"the demo server did not start: {text}")
+
+
+@contextlib.contextmanager
+def run_demo(workdir: Path, **env: str) -> Iterator[DemoServer]:
+    """`resonanz demo` as a user runs it, on a free port, with the SQLite file (and its
+    secret) in `workdir`: the first run loads the demo, a later one serves what is there.
+    `env`: more RESONANZ_* settings (RESONANZ_TODAY moves the dashboards' clock)."""
+    for _ in range(3):
+        port = _free_port()
+        started = _start_demo(workdir, port, env)
+        if started is not None:
+            break
+        # the port was taken between choosing and binding it (an outgoing connection may take
+        # any free port, r30): the server exited, so try another; the demo is loaded by now
+    else:
+        pytest.fail("the demo server could not bind a free port in three tries")
+    proc, log, lines, logins = started
+    try:
         server = DemoServer(
             base_url=f"http://127.0.0.1:{port}",
             respondent_url=lines["respondent"],

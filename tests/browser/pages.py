@@ -88,6 +88,9 @@ class KioskPage:
     def choose(self, code: str) -> None:
         self.page.get_by_test_id(f"choose-{code}").click()
         self.page.get_by_test_id("survey-form").wait_for()
+        # the form is there once parsed; kiosk.js (deferred) arms the idle time before the
+        # load event: a fake clock moved before that moves no timer (CI, 2026-11-29, at load 10)
+        self.page.wait_for_load_state()
 
     def wait_for_thanks(self) -> None:
         self.page.get_by_test_id("kiosk-thanks").wait_for()
@@ -96,13 +99,17 @@ class KioskPage:
         self.page.get_by_test_id("kiosk-thanks").get_by_test_id("again").click()
         self.wait_for_start()
 
-    def waiting(self) -> int:
-        """The staff's mark: how many answers wait to be sent (0 when it is hidden)."""
-        self.page.wait_for_timeout(300)  # it is read from IndexedDB after the page shows
+    def expect_waiting(self, count: int, timeout: float = 30_000) -> None:
+        """The staff's mark shows `count` answers waiting to be sent (hidden at 0). It is read
+        from IndexedDB after the page shows: wait for it (a fixed 300 ms before reading it once
+        could be too short on a loaded machine, r30)."""
+        from playwright.sync_api import expect
+
         mark = self.page.get_by_test_id("queue")
-        if not mark.is_visible():
-            return 0
-        return int(mark.inner_text().split()[-1])
+        if count:
+            expect(mark).to_have_text(f"\u25cf {count}", timeout=timeout)
+        else:
+            expect(mark).to_be_hidden(timeout=timeout)
 
 
 class LanguageChooser:
