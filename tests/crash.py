@@ -83,7 +83,7 @@ class Server:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     log = (self.workdir / "server.log").read_text()[-2000:]
-                    if log.lower().rstrip().endswith("address already in use"):
+                    if "address already in use" in log.lower():
                         raise PortTaken(log)
                     raise RuntimeError(f"the server ended with {self.proc.returncode}: {log}")
                 try:
