@@ -697,6 +697,10 @@ class _Curve:
         self.certain: dict[float, int] = {}
         """Per n, how many of the draws most likely to get the verdict the bound counts as
         verdicts (`certify`): at least as many verdicts as that."""
+        self.tried: set[tuple[float, int]] = set()
+        """The n and counts `certify` has judged already."""
+        self.guesses: dict[tuple[float, int], tuple[npt.NDArray[np.intp], FloatArray, bool]] = {}
+        """`likely`'s ranks, draws and answer per n and count, for the `reaches` after it."""
 
     def _variance(self, size: float) -> float:
         return self.sigma * self.sigma / size + self.extra_var
@@ -781,13 +785,16 @@ class _Curve:
         if self.certain.get(size, 0) >= least:
             return True
         vs, ys, coefficients = self._draws_at(size)
-        rank = np.argsort(self.sign * ys, kind="stable")  # the least likely verdicts first
+        guess = self.guesses.pop((size, least), None)
+        if guess is None:
+            guess = self._guess(size, least)
+        rank, ys, likely = guess
         cut = draws - least
         verdicts = misses = 0
         pending: list[FloatArray] = []
         # the k at the top, or the draws − k + 1 at the bottom, first (the bound of
         # `_certified` only ever finds verdicts: not tried on the lower part)
-        if self._likely(coefficients, float(ys[rank[cut]])):
+        if likely:
             parts = [(rank[cut:], True), (rank[:cut], False)]
         else:
             parts = [(rank[: cut + 1], False), (rank[cut + 1 :], True)]
@@ -807,6 +814,22 @@ class _Curve:
         self.powers[size] = verdicts / draws  # every draw judged: the power itself
         return verdicts >= least
 
+    def _guess(self, size: float, least: int) -> tuple[npt.NDArray[np.intp], FloatArray, bool]:
+        """The draws ranked by the office's simulated estimate in the direction of delta
+        (the least likely verdicts first), the estimates, and `_likely` of the draw at the
+        boundary of the k = `least` most likely."""
+        _, ys, coefficients = self._draws_at(size)
+        rank = np.argsort(self.sign * ys, kind="stable")
+        return rank, ys, self._likely(coefficients, float(ys[rank[self.draws - least]]))
+
+    def likely(self, size: float, target: float) -> bool:
+        """Whether the rough look of `reaches` at n points to a verdict for the k draws most
+        likely to get it (kept for the `reaches` that follows)."""
+        size, least = float(size), self._least(target)
+        if size in self.powers or not self.draws or least == 0 or least > self.draws:
+            return False
+        guess = self.guesses[size, least] = self._guess(size, least)
+        return guess[2]
 
     def _least(self, target: float) -> int:
         """The least count k of verdicts with k/draws ≥ target (draws + 1: none)."""
@@ -828,13 +851,15 @@ class _Curve:
         least = self._least(target)
         if not draws or least == 0 or least > draws or least < CERTIFY_CHUNK:
             return
-        wanted = [float(n) for n in dict.fromkeys(sizes)
-                  if float(n) not in self.powers and float(n) not in self.certain]  # fmt: skip
+        wanted = [float(n) for n in dict.fromkeys(sizes) if float(n) not in self.powers
+                  and (float(n), least) not in self.tried]  # fmt: skip
         self.prepare(wanted)
         asked, tops = [], []
         for size in wanted:
+            self.tried.add((size, least))
             _, ys, coefficients = self._draws_at(size)
-            rank = np.argsort(self.sign * ys, kind="stable")
+            guess = self.guesses.get((size, least))
+            rank = np.argsort(self.sign * ys, kind="stable") if guess is None else guess[0]
             top = ys[rank[draws - least :]]
             if _rounding(coefficients, top) > SCREEN_ROUNDING:
                 continue  # the screen decides nothing here (`_screen`)
@@ -1242,17 +1267,21 @@ def responses_for_verdict(
 
     if candidates is not None:
         sizes = sorted({int(c) for c in candidates if c >= 1})
-        curve.prepare(sizes)  # every n the search may try, at once (and for a second search)
-        if not sizes or not pw(sizes[-1]):
+        if not sizes:
             return None, None
         low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
-        # the n the bisection tries when each reaches the power, judged by the bound at once:
-        # those it does not decide one by one, as before
-        path, top = [], high
+        curve.prepare(sizes)  # every n the search may try, at once (and for a second search)
+        # the n the search tries when each reaches the power, judged by the bound at once
+        # when the largest looks like reaching it (those it does not decide one by one)
+        path, top = [sizes[-1]], high
         while top - low > 1:
             top = (low + top) // 2
             path.append(sizes[top])
-        curve.certify(path, power)
+        if curve.likely(sizes[-1], power):
+            curve.certify(path, power)
+        if not pw(sizes[-1]):
+            return None, None
+        curve.certify(path[1:], power)
         while high - low > 1:
             mid = (low + high) // 2
             if pw(sizes[mid]):
