@@ -1011,8 +1011,8 @@ def _certified_each(
     """`_certified(coefficients[i], ys[i], ...)` of each i (several n of one curve), every
     part of all of them in one pass: each row of a part the same operations on the same
     numbers as alone (the sums over the grid are per row), so the same draws counted."""
-    parts, places, bounds, d1_max, d0_max = [], [], [], [], []
-    for found, y in zip(coefficients, ys, strict=True):
+    parts, places = [], []
+    for y in ys:
         rows = y.shape[0]
         chunks = -(-rows // CERTIFY_CHUNK)
         order = np.argsort(sign * y, kind="stable")  # u ascending
@@ -1020,13 +1020,23 @@ def _certified_each(
         idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, CERTIFY_CHUNK)
         parts.append(y[idx])
         places.append(idx)
-        bounds.append(np.broadcast_to(found.bound[:, None, :], (9, chunks, found.bound.shape[1])))
-        d1_max.append(np.full(chunks, found.d1_max))
-        d0_max.append(np.full(chunks, found.d0_max))
-    part = np.concatenate(parts)
+    d1_max: float | FloatArray
+    d0_max: float | FloatArray
+    if len(parts) == 1:  # one n: its grid's figures broadcast over its parts
+        part, bound = parts[0], coefficients[0].bound
+        d1_max, d0_max = coefficients[0].d1_max, coefficients[0].d0_max
+    else:  # each part's row of its n's figures
+        counts = [idx.shape[0] for idx in places]
+        part = np.concatenate(parts)
+        grid = coefficients[0].bound.shape[1]
+        rows_of = [np.broadcast_to(c.bound[:, None, :], (9, k, grid))
+                   for c, k in zip(coefficients, counts, strict=True)]  # fmt: skip
+        bound = np.concatenate(rows_of, axis=1)
+        d1_max = np.repeat([c.d1_max for c in coefficients], counts)
+        d0_max = np.repeat([c.d0_max for c in coefficients], counts)
     first, last = part[:, :1], part[:, -1:]  # the least and the largest u of each part
     y_lo, y_hi = np.minimum(first, last), np.maximum(first, last)
-    lead, a1, a2, vertex, peak, x0, x1, d1, d0 = np.concatenate(bounds, axis=1)
+    lead, a1, a2, vertex, peak, x0, x1, d1, d0 = bound
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         at_lo = lead + (a1 + a2 * y_lo) * y_lo
         at_hi = lead + (a1 + a2 * y_hi) * y_hi
@@ -1044,8 +1054,7 @@ def _certified_each(
         dm = d1 * first + d0
         mass = (np.where(dm >= 0, low, high) * dm).sum(axis=1)
         least = np.where(mass >= 0, mass / highest, mass / lowest)
-    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * np.concatenate(d1_max)
-                    + np.concatenate(d0_max))  # fmt: skip
+    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * d1_max + d0_max)
     ok = (unsure <= 1.0 - tail - SCREEN_MARGIN) & (least >= min_difference + slack + 1e-9)
     out, at = [], 0
     for y, idx in zip(ys, places, strict=True):
