@@ -701,6 +701,9 @@ class _Curve:
         """The n and counts `certify` has judged already."""
         self.guesses: dict[tuple[float, int], tuple[npt.NDArray[np.intp], FloatArray, bool]] = {}
         """`likely`'s ranks, draws and answer per n and count, for the `reaches` after it."""
+        self.later: tuple[float, ...] = ()
+        """The other n a search may try (`_draws_at` works out their coefficients with the
+        first of them it is asked for)."""
 
     def _variance(self, size: float) -> float:
         return self.sigma * self.sigma / size + self.extra_var
@@ -719,7 +722,8 @@ class _Curve:
         """v* = σ²/n + extra_var, the office's simulated estimates y* at n, and the screen's
         coefficients at n."""
         vs = self._variance(size)
-        self.prepare([size])
+        if vs not in self.coefficients:  # with every other n the search may try, at once
+            self.prepare([size, *self.later])
         return vs, self.mu_true + self.delta + math.sqrt(vs) * self.z, self.coefficients[vs]
 
     def _screen(
@@ -1279,13 +1283,16 @@ def responses_for_verdict(
         if not sizes:
             return None, None
         low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
-        curve.prepare(sizes)  # every n the search may try, at once (and for a second search)
-        # the n the search tries when each reaches the power, judged by the bound at once
-        # when the largest looks like reaching it (those it does not decide one by one)
+        # the n the search tries when each reaches the power: their coefficients at once (the
+        # other n's all at once when one of them is asked for; kept for a second search), and
+        # judged by the bound at once when the largest looks like reaching it (those it does
+        # not decide one by one)
         path, top = [sizes[-1]], high
         while top - low > 1:
             top = (low + top) // 2
             path.append(sizes[top])
+        curve.prepare(path)
+        curve.later = tuple(float(n) for n in sizes)
         if curve.likely(sizes[-1], power):
             curve.certify(path, power)
         if not pw(sizes[-1]):
