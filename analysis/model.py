@@ -694,6 +694,16 @@ class _Curve:
             entry = _SHARED[id(others)] = (others, {})
         self.coefficients: dict[float, _Coefficients] = entry[1].setdefault(self.sign, {})
         self.powers: dict[float, float] = {}
+        self.certain: dict[float, int] = {}
+        """Per n, how many of the draws most likely to get the verdict the bound counts as
+        verdicts (`certify`): at least as many verdicts as that."""
+        self.tried: set[tuple[float, int]] = set()
+        """The n and counts `certify` has judged already."""
+        self.guesses: dict[tuple[float, int], tuple[npt.NDArray[np.intp], FloatArray, bool]] = {}
+        """`likely`'s ranks, draws and answer per n and count, for the `reaches` after it."""
+        self.later: tuple[float, ...] = ()
+        """The other n a search may try (`_draws_at` works out their coefficients with the
+        first of them it is asked for)."""
 
     def _variance(self, size: float) -> float:
         return self.sigma * self.sigma / size + self.extra_var
@@ -712,7 +722,8 @@ class _Curve:
         """v* = σ²/n + extra_var, the office's simulated estimates y* at n, and the screen's
         coefficients at n."""
         vs = self._variance(size)
-        self.prepare([size])
+        if vs not in self.coefficients:  # with every other n the search may try, at once
+            self.prepare([size, *self.later])
         return vs, self.mu_true + self.delta + math.sqrt(vs) * self.z, self.coefficients[vs]
 
     def _screen(
@@ -772,19 +783,22 @@ class _Curve:
         draws = self.draws
         if not draws:
             return math.nan >= target
-        least = max(math.floor(target * draws) - 2, 0)
-        while least <= draws and least / draws < target:
-            least += 1
+        least = self._least(target)
         if least == 0 or least > draws:
             return least == 0
+        if self.certain.get(size, 0) >= least:
+            return True
         vs, ys, coefficients = self._draws_at(size)
-        rank = np.argsort(self.sign * ys, kind="stable")  # the least likely verdicts first
+        guess = self.guesses.pop((size, least), None)
+        if guess is None:
+            guess = self._guess(size, least)
+        rank, ys, likely = guess
         cut = draws - least
         verdicts = misses = 0
         pending: list[FloatArray] = []
         # the k at the top, or the draws − k + 1 at the bottom, first (the bound of
         # `_certified` only ever finds verdicts: not tried on the lower part)
-        if self._likely(coefficients, float(ys[rank[cut]])):
+        if likely:
             parts = [(rank[cut:], True), (rank[:cut], False)]
         else:
             parts = [(rank[: cut + 1], False), (rank[cut + 1 :], True)]
@@ -803,6 +817,65 @@ class _Curve:
             verdicts += self._exact(vs, np.concatenate(pending))
         self.powers[size] = verdicts / draws  # every draw judged: the power itself
         return verdicts >= least
+
+    def _guess(self, size: float, least: int) -> tuple[npt.NDArray[np.intp], FloatArray, bool]:
+        """The draws ranked by the office's simulated estimate in the direction of delta
+        (the least likely verdicts first), the estimates, and `_likely` of the draw at the
+        boundary of the k = `least` most likely."""
+        _, ys, coefficients = self._draws_at(size)
+        rank = np.argsort(self.sign * ys, kind="stable")
+        return rank, ys, self._likely(coefficients, float(ys[rank[self.draws - least]]))
+
+    def likely(self, size: float, target: float) -> bool:
+        """Whether the rough look of `reaches` at n points to a verdict for the k draws most
+        likely to get it (kept for the `reaches` that follows)."""
+        size, least = float(size), self._least(target)
+        if size in self.powers or not self.draws or least == 0 or least > self.draws:
+            return False
+        guess = self.guesses[size, least] = self._guess(size, least)
+        return guess[2]
+
+    def _least(self, target: float) -> int:
+        """The least count k of verdicts with k/draws ≥ target (draws + 1: none)."""
+        draws = self.draws
+        least = max(math.floor(target * draws) - 2, 0)
+        while least <= draws and least / draws < target:
+            least += 1
+        return least
+
+    def certify(self, sizes: Sequence[float], target: float) -> None:
+        """For each n in `sizes`, whether the bound (`_certified`) alone counts the k draws
+        most likely to get the verdict (k the least count that reaches `target`) as
+        verdicts, every n at once (`_certified_each`): `reaches` then answers yes without
+        judging them again. The same answers as `reaches` itself: the bound only ever finds
+        verdicts, and these k are the part `reaches` judges first when its rough look
+        points to a verdict (what a search that has reached the target at a larger n
+        expects at the smaller ones it tries next)."""
+        draws = self.draws
+        least = self._least(target)
+        if not draws or least == 0 or least > draws or least < CERTIFY_CHUNK:
+            return
+        wanted = [float(n) for n in dict.fromkeys(sizes) if float(n) not in self.powers
+                  and (float(n), least) not in self.tried]  # fmt: skip
+        self.prepare(wanted)
+        asked, tops = [], []
+        for size in wanted:
+            self.tried.add((size, least))
+            _, ys, coefficients = self._draws_at(size)
+            guess = self.guesses.get((size, least))
+            rank = np.argsort(self.sign * ys, kind="stable") if guess is None else guess[0]
+            top = ys[rank[draws - least :]]
+            if _rounding(coefficients, top) > SCREEN_ROUNDING:
+                continue  # the screen decides nothing here (`_screen`)
+            asked.append((size, coefficients))
+            tops.append(top)
+        if not asked:
+            return
+        found = _certified_each([c for _, c in asked], tops, self.sign, self.tail,
+                                self.min_difference)  # fmt: skip
+        for (size, _), sure in zip(asked, found, strict=True):
+            if sure.all():
+                self.certain[size] = least
 
 
 _SHARED: dict[int, tuple[tuple[FloatArray, ...], dict[float, dict[float, _Coefficients]]]] = {}
@@ -932,15 +1005,42 @@ def _certified(
     (tests/unit/test_analysis_power_speed.py and test_analysis_forecast_speed.py compare
     with every draw worked out). In the bench's searches it counts every one of the k draws
     of each n a search reaches, at about a third of the screen's work."""
-    rows = ys.shape[0]
-    chunks = -(-rows // CERTIFY_CHUNK)
-    order = np.argsort(sign * ys, kind="stable")  # u ascending
-    pad = chunks * CERTIFY_CHUNK - rows  # the lowest draw repeated: it bounds nothing else
-    idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, CERTIFY_CHUNK)
-    part = ys[idx]
+    return _certified_each([coefficients], [ys], sign, tail, min_difference)[0]
+
+
+def _certified_each(
+    coefficients: Sequence[_Coefficients], ys: Sequence[FloatArray], sign: float, tail: float,
+    min_difference: float,
+) -> list[npt.NDArray[np.bool_]]:  # fmt: skip
+    """`_certified(coefficients[i], ys[i], ...)` of each i (several n of one curve), every
+    part of all of them in one pass: each row of a part the same operations on the same
+    numbers as alone (the sums over the grid are per row), so the same draws counted."""
+    parts, places = [], []
+    for y in ys:
+        rows = y.shape[0]
+        chunks = -(-rows // CERTIFY_CHUNK)
+        order = np.argsort(sign * y, kind="stable")  # u ascending
+        pad = chunks * CERTIFY_CHUNK - rows  # the lowest draw repeated: it bounds nothing else
+        idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, CERTIFY_CHUNK)
+        parts.append(y[idx])
+        places.append(idx)
+    d1_max: float | FloatArray
+    d0_max: float | FloatArray
+    if len(parts) == 1:  # one n: its grid's figures broadcast over its parts
+        part, bound = parts[0], coefficients[0].bound
+        d1_max, d0_max = coefficients[0].d1_max, coefficients[0].d0_max
+    else:  # each part's row of its n's figures
+        counts = [idx.shape[0] for idx in places]
+        part = np.concatenate(parts)
+        grid = coefficients[0].bound.shape[1]
+        rows_of = [np.broadcast_to(c.bound[:, None, :], (9, k, grid))
+                   for c, k in zip(coefficients, counts, strict=True)]  # fmt: skip
+        bound = np.concatenate(rows_of, axis=1)
+        d1_max = np.repeat([c.d1_max for c in coefficients], counts)
+        d0_max = np.repeat([c.d0_max for c in coefficients], counts)
     first, last = part[:, :1], part[:, -1:]  # the least and the largest u of each part
     y_lo, y_hi = np.minimum(first, last), np.maximum(first, last)
-    lead, a1, a2, vertex, peak, x0, x1, d1, d0 = coefficients.bound
+    lead, a1, a2, vertex, peak, x0, x1, d1, d0 = bound
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         at_lo = lead + (a1 + a2 * y_lo) * y_lo
         at_hi = lead + (a1 + a2 * y_hi) * y_hi
@@ -958,11 +1058,15 @@ def _certified(
         dm = d1 * first + d0
         mass = (np.where(dm >= 0, low, high) * dm).sum(axis=1)
         least = np.where(mass >= 0, mass / highest, mass / lowest)
-    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * coefficients.d1_max + coefficients.d0_max)
+    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * d1_max + d0_max)
     ok = (unsure <= 1.0 - tail - SCREEN_MARGIN) & (least >= min_difference + slack + 1e-9)
-    found = np.zeros(rows, dtype=bool)
-    found[idx[ok].ravel()] = True
-    return found
+    out, at = [], 0
+    for y, idx in zip(ys, places, strict=True):
+        found_ = np.zeros(y.shape[0], dtype=bool)
+        found_[idx[ok[at : at + idx.shape[0]]].ravel()] = True
+        out.append(found_)
+        at += idx.shape[0]
+    return out
 
 
 SCREEN_ROUNDING = 1e-5
@@ -1176,10 +1280,24 @@ def responses_for_verdict(
 
     if candidates is not None:
         sizes = sorted({int(c) for c in candidates if c >= 1})
-        curve.prepare(sizes)  # every n the search may try, at once (and for a second search)
-        if not sizes or not pw(sizes[-1]):
+        if not sizes:
             return None, None
         low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
+        # the n the search tries when each reaches the power: their coefficients at once (the
+        # other n's all at once when one of them is asked for; kept for a second search), and
+        # judged by the bound at once when the largest looks like reaching it (those it does
+        # not decide one by one)
+        path, top = [sizes[-1]], high
+        while top - low > 1:
+            top = (low + top) // 2
+            path.append(sizes[top])
+        curve.prepare(path)
+        curve.later = tuple(float(n) for n in sizes)
+        if curve.likely(sizes[-1], power):
+            curve.certify(path, power)
+        if not pw(sizes[-1]):
+            return None, None
+        curve.certify(path[1:], power)
         while high - low > 1:
             mid = (low + high) // 2
             if pw(sizes[mid]):

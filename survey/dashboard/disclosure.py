@@ -518,6 +518,104 @@ class ProtectedTable:
                 found += cov * sum((v - mean_a) * (v - mean_b) for v in x) / (n_a * n_b)
         return found / (len(a) * len(b))
 
+    def index_covariance_each(
+        self, offices: Sequence[int], months_a: Iterable[str], months_b: Iterable[str]
+    ) -> list[float]:
+        """`index_covariance((office,), months_a, months_b)` of each office, every office at
+        once: the index parts of each from the kept counts of all of them (their n whole
+        numbers: the same in any order), the noise covariance of each item of every office
+        from the runs of all of them (`_noise_covariance_each`), and each office's terms
+        added in the same order with the same Python operations, so the same bits
+        (tests/unit/test_dashboard_overview_work.py compares them). An office without index
+        items in both periods goes through `index_covariance` itself."""
+        offices, months_a, months_b = tuple(offices), tuple(months_a), tuple(months_b)
+        if not offices:
+            return []
+        least = max(1, self.grid.min_n)
+        parts = []  # per index item: who has it in both periods, and the means of each
+        for code in INDEX_ITEMS:
+            ca = self._each_counts(code, offices, months_a)
+            cb = self._each_counts(code, offices, months_b)
+            na, nb = ca.sum(axis=1), cb.sum(axis=1)  # whole numbers: exact in any order
+            x = np.array(_index_scale(self.grid.levels[code]))
+            with np.errstate(divide="ignore", invalid="ignore"):  # as `_scaled`, from the left
+                means_a = (_running_sum(x[None, :] * ca) / na).tolist()
+                means_b = (_running_sum(x[None, :] * cb) / nb).tolist()
+            parts.append((code, (na >= least).tolist(), (nb >= least).tolist(), means_a,
+                          means_b, na.tolist(), nb.tolist()))  # fmt: skip
+        covariances: dict[str, list[float]] = {}
+        found = []
+        for i, office in enumerate(offices):
+            k_a = sum(1 for part in parts if part[1][i])
+            k_b = sum(1 for part in parts if part[2][i])
+            if not k_a or not k_b:  # none in one of them (0.0) or in both (the classes')
+                found.append(self.index_covariance((office,), months_a, months_b))
+                continue
+            total = 0.0
+            for code, in_a, in_b, means_a, means_b, na, nb in parts:
+                if not (in_a[i] and in_b[i]):  # (in both: n ≥ 1)
+                    continue
+                if code not in covariances:
+                    covariances[code] = self._noise_covariance_each(code, offices, months_a,
+                                                                    months_b)  # fmt: skip
+                cov = covariances[code][i]
+                if cov:
+                    mean_a, mean_b, n_a, n_b = means_a[i], means_b[i], na[i], nb[i]
+                    x_ = _index_scale(self.grid.levels[code])
+                    total += cov * sum((v - mean_a) * (v - mean_b) for v in x_) / (n_a * n_b)
+            found.append(total / (k_a * k_b))
+        return found
+
+    def _noise_covariance_each(
+        self, item: str, offices: tuple[int, ...], months_a: tuple[str, ...],
+        months_b: tuple[str, ...],
+    ) -> list[float]:  # fmt: skip
+        """`noise_covariance(item, (office,), months_a, months_b)` of each office: the runs of
+        every office at once (`_runs_each`, `_walk` of each in its order), the running totals'
+        bytes read in one piece, and per office the same signed sums and products, added in
+        the same order (so the same bits)."""
+        totals = self._totals[item]
+        year = self._year.tolist()
+        width = totals.shape[2] * totals.itemsize
+        out = [0.0] * len(offices)
+        runs = []
+        for months in (months_a, months_b):
+            owner, rows, ends, bases = self._runs_each(offices, months)
+            # per run, the running totals at its end and just before it (as `signed` reads)
+            ends_bytes = np.ascontiguousarray(totals[rows, ends]).tobytes()
+            bases_bytes = np.ascontiguousarray(totals[rows, np.maximum(bases, 0)]).tobytes()
+            per_office: list[list[tuple[int, int, int, bytes, bytes]]] = [[] for _ in offices]
+            for k, (i, row, end, base) in enumerate(zip(owner.tolist(), rows.tolist(),
+                                                        ends.tolist(), bases.tolist(),
+                                                        strict=True)):  # fmt: skip
+                at = k * width
+                per_office[i].append((row, end, base, ends_bytes[at : at + width],
+                                      bases_bytes[at : at + width]))  # fmt: skip
+            runs.append(per_office)
+        for i in range(len(offices)):
+            seen: dict[tuple[int, int, bytes], int] = {}
+            signed = []
+            for per_office in runs:
+                found: dict[tuple[int, int, bytes], float] = defaultdict(float)
+                for row, end, base, at_end, at_base in per_office[i]:
+                    key = (row, year[end], at_end)
+                    found[key] += 1.0
+                    seen.setdefault(key, end)
+                    if base >= 0:
+                        key = (row, year[base], at_base)
+                        found[key] += -1.0
+                        seen.setdefault(key, base)
+                signed.append(found)
+            a, b = signed
+            total = 0.0
+            for key, coefficient in a.items():
+                other = b.get(key, 0.0)
+                if coefficient == 0 or other == 0:
+                    continue
+                total += coefficient * other * self._spread_of(item, key[0])[seen[key]]
+            out[i] = total
+        return out
+
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
         if len(offices) > 1:
             return self._pooled_sum(item, offices, months)

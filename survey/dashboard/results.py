@@ -408,6 +408,7 @@ def office_rows(
     before_noise: dict[int, float] = {}
     top_boxes: dict[int, Estimate] = {}
     npss: dict[int, list[float | None]] = {}
+    shares_of: dict[int, float] = {}
     changing: list[tuple[int, np.ndarray, np.ndarray, tuple[float, float, float]]] = []
     if only is None:  # the figures each row reads, of every visible office at once
         shown = [o.id for o in group if o.id in scope.visible]
@@ -420,9 +421,12 @@ def office_rows(
                                   noise=table.noise_variance_each(TOP_BOX_ITEM, shown,
                                                                   cur_months))  # fmt: skip
             top_boxes = dict(zip(shown, shares, strict=True))
-        npss = _each_nps(table, [o.id for o, comp in zip(group, comparison.offices, strict=True)
-                                 if o.id in scope.visible and comp.n >= min_n],
-                         cur_months, min_n)  # fmt: skip
+        enough_ids = [o.id for o, comp in zip(group, comparison.offices, strict=True)
+                      if o.id in scope.visible and comp.n >= min_n]  # fmt: skip
+        npss = _each_nps(table, enough_ids, cur_months, min_n)
+        # the noise the two periods' indices share, of every office with enough at once
+        shared_each = table.index_covariance_each(enough_ids, prev_months, cur_months)
+        shares_of = dict(zip(enough_ids, shared_each, strict=True))
     for g, (office, comp, effect) in enumerate(
         zip(group, comparison.offices, model.offices, strict=True)
     ):
@@ -439,7 +443,9 @@ def office_rows(
             before = before_noise.get(office.id)
             if before is None:
                 before = table.index_noise([office.id], prev_months)
-            shared = table.index_covariance([office.id], prev_months, cur_months)
+            shared = shares_of.get(office.id)
+            if shared is None:
+                shared = table.index_covariance([office.id], prev_months, cur_months)
             changing.append((len(rows), prev, cur[g], (before, own[g], shared)))
         nps = ((npss[office.id] if office.id in npss
                 else _pooled_nps(table, [office.id], cur_months, min_n))
