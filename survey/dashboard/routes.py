@@ -488,8 +488,13 @@ async def _office_page(
     """The office page's figures, charts and learning from the best (the charts and the
     learning kept once its months are closed, as the figures are)."""
 
+    # the page's figures, read once: the charts are drawn from them too (`extras`)
+    figures_read = asyncio.ensure_future(
+        _office(state, staff, office_id, filters, locale, every_item=True)
+    )
+
     async def extras() -> tuple[dict[str, Markup], Learning]:
-        result = await _office(state, staff, office_id, filters, locale, every_item=True)
+        result = await asyncio.shield(figures_read)
         table = await _office_table(state, staff, office_id, filters, True)
         min_n = _settings(state).min_responses
         unpublished = _unpublished_period(state, filters)
@@ -508,9 +513,10 @@ async def _office_page(
         )
         return found
 
-    result, (figures, learning) = await asyncio.gather(
-        _office(state, staff, office_id, filters, locale, every_item=True), kept_extras()
-    )
+    try:
+        result, (figures, learning) = await asyncio.gather(figures_read, kept_extras())
+    finally:
+        figures_read.cancel()  # only when the page failed before it was read
     return result, figures, learning
 
 
