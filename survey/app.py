@@ -430,9 +430,9 @@ def bind(app: Litestar, settings: Settings) -> Litestar:
         }
     )
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
-    app.asgi_handler = secure_asgi(
-        metrics_asgi(head_as_get(built.handler), metrics), settings.hsts_seconds
-    )
+    # the dashboard's kept rows are written once each answer is sent (`stored.after_answer`)
+    handler = head_as_get(stored.after_answer(built.handler))
+    app.asgi_handler = secure_asgi(metrics_asgi(handler, metrics), settings.hsts_seconds)
     return app
 
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
+import numpy as np
+
 from analysis import CountTable
 from survey.auth.schemas import Scope
 from survey.dashboard import cache
@@ -35,7 +37,6 @@ from survey.dashboard.results import (
     current_months,
     group_model,
     index_noise,
-    model_verdict,
     scale_levels,
 )
 from survey.dashboard.schemas import BestItem, BestUnit, Filters, Learning, Verdict
@@ -121,15 +122,16 @@ def _verdicts(
         # only the verdicts are shown: a fit without the intervals gives the same ones
         model = group_model(CountTable(labels, list(scale_levels(code)), matrix), min_n,
                             index_noise=noise, intervals=False)  # fmt: skip
+        # `model_verdict`'s "too few offices", counted once per question, not once per unit
+        few = sum(o.n >= min_n for o in model.offices) < 3
         pools = hidden_pools(scope, table, months, min_n, code)
-        n_of = {o.id: table.n(code, [o.id], months) for o in scope.group}
+        n_of = _each_n(table, code, scope, months, matrix if level == "office" else None)
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]
         known += [pool for pool, reason in pools.items() if reason is None]
         group_hidden = pools[everyone]
         better = []
         for (uid, _, ids), effect in zip(units, model.offices, strict=True):
             rest = everyone - set(ids)
-            said = model_verdict(effect, model, min_n)
             verdict: Verdict
             if effect.n < min_n:
                 verdict = TOO_FEW
@@ -140,7 +142,7 @@ def _verdicts(
             ):
                 verdict = WITHHELD
             else:  # fewer than three offices with enough responses: nothing to compare
-                verdict = WORDS.get(said, TOO_FEW)
+                verdict = TOO_FEW if few else WORDS.get(effect.verdict, TOO_FEW)
             if verdict == "better":
                 better.append(uid)
             verdicts[uid].append(verdict if uid in visible or verdict == "better" else None)
@@ -159,3 +161,14 @@ def _verdicts(
     ]
     shown.sort(key=lambda u: (not u.own, u.organization, u.name))
     return tuple(items), tuple(shown)
+
+
+def _each_n(
+    table: ProtectedTable, code: str, scope: Scope, months: list[str], matrix: np.ndarray | None
+) -> dict[int, int]:
+    """`table.n(code, [office], months)` of each office of the group, from the offices'
+    published counts in one matrix (`matrix`, when it is the group's offices' in their
+    order already: the office level's): whole numbers, the same sums in any order."""
+    if matrix is None:
+        matrix = table.matrix(code, [[o.id] for o in scope.group], months)
+    return {o.id: int(n) for o, n in zip(scope.group, matrix.sum(axis=1).tolist(), strict=True)}

@@ -25,6 +25,7 @@ from analysis import (
     net_promoter,
     net_promoter_each,
     satisfaction_index,
+    satisfaction_index_each,
     time_to_verdict,
     top_box,
     top_box_each,
@@ -124,7 +125,9 @@ BANK_ITEMS = _bank_items()
 """The item bank's scale items beyond the standard questionnaire, by code, in bank order."""
 
 
+@functools.cache
 def scale_levels(code: str) -> tuple[float, ...]:
+    """An item's answer levels (kept per process: a new view's tables ask some 70 times)."""
     item = DEFINITION.item(code)
     if item is None:
         return BANK_ITEMS[code].levels
@@ -147,6 +150,40 @@ def month_index(
     noise = table.index_noise([office_id], [month])
     est = satisfaction_index(counts, INDEX_LEVELS, index_noise=noise)
     return est, est.n >= min_n
+
+
+def month_indices(
+    table: ProtectedTable, office_id: int, months: Sequence[str], min_n: int
+) -> list[tuple[Estimate, bool]]:
+    """`month_index(table, office_id, month, min_n)` of each of `months` (an office page's
+    trend), the indices in one pass (`satisfaction_index_each`: the same bits)."""
+    if not months:
+        return []
+    counts = np.array([table.counts(INDEX_ITEM, [office_id], [m]) for m in months])
+    noise = [table.index_noise([office_id], [m]) for m in months]
+    found = satisfaction_index_each(counts, INDEX_LEVELS, index_noise=noise)
+    return [(est, est.n >= min_n) for est in found]
+
+
+def _item_shares(
+    asked: Sequence[tuple[tuple[float, ...], np.ndarray]], min_n: int
+) -> list[tuple[float | None, float | None]]:
+    """Of each item's published counts (with its levels), as an office page shows them: the
+    index and, on a scale of at least four levels, the top-box share, rounded (None below
+    `min_n` answers); the items of the same levels in one pass (`satisfaction_index_each`,
+    `top_box_each`: the same bits as `satisfaction_index` and `top_box` of each)."""
+    out: list[tuple[float | None, float | None]] = [(None, None)] * len(asked)
+    by_levels: dict[tuple[float, ...], list[int]] = defaultdict(list)
+    for i, (levels, vec) in enumerate(asked):
+        if int(vec.sum()) >= min_n:
+            by_levels[levels].append(i)
+    for levels, rows in by_levels.items():
+        counts = np.array([asked[i][1] for i in rows])
+        index = satisfaction_index_each(counts, levels)
+        boxes = top_box_each(counts, 2) if len(levels) >= 4 else [None] * len(rows)
+        for i, est, box in zip(rows, index, boxes, strict=True):
+            out[i] = (_r(est.value), None if box is None else _r(box.value))
+    return out
 
 
 def view_grid(
@@ -609,9 +646,11 @@ def office_result(
     if own is not None:
         asked += [(own[0], code, BANK_ITEMS[code].text) for code in own[1]]
     items = []
-    for source, code, texts in asked:
+    vectors = [source.counts(code, [office_id], cur_months) for source, code, _ in asked]
+    shares = _item_shares([(scale_levels(code), vec) for (_, code, _), vec
+                           in zip(asked, vectors, strict=True)], min_n)  # fmt: skip
+    for (source, code, texts), vec, (index, box) in zip(asked, vectors, shares, strict=True):
         levels = scale_levels(code)
-        vec = source.counts(code, [office_id], cur_months)
         n = int(vec.sum())
         ok = n >= min_n
         items.append(
@@ -621,8 +660,8 @@ def office_result(
                 n=n if ok else None,
                 levels=[int(v) for v in levels],
                 counts=[int(c) for c in vec] if ok else None,
-                index=_r(satisfaction_index(vec, levels).value) if ok else None,
-                top_box=_r(top_box(vec, 2).value) if ok and len(levels) >= 4 else None,
+                index=index,
+                top_box=box,
                 nps=(
                     _nps(vec, source.noise_variance(code, [office_id], cur_months))
                     if ok and levels == NPS_LEVELS
@@ -632,8 +671,8 @@ def office_result(
         )
     points = []
     shown_months = []
-    for month in cur_months:
-        est, ok = month_index(table, office_id, month, min_n)
+    for month, (est, ok) in zip(cur_months, month_indices(table, office_id, cur_months, min_n),
+                                strict=True):  # fmt: skip
         if ok:
             shown_months.append(month)
         points.append(
@@ -658,11 +697,12 @@ def office_result(
     if len(scope.organizations) > 1 or len(scope.group) > len(pools[0][2]):
         pools.append(("network", scope.group_name, [o.id for o in scope.group]))
     hidden = hidden_pools(scope, table, cur_months, min_n)
-    for level, name, ids in pools:
+    pooled = satisfaction_index_each(  # the pools' indices in one pass
+        np.array([table.counts(INDEX_ITEM, ids, cur_months) for _, _, ids in pools]),
+        INDEX_LEVELS, index_noise=[table.index_noise(ids, cur_months) for _, _, ids in pools],
+    )  # fmt: skip
+    for (level, name, ids), est in zip(pools, pooled, strict=True):
         reason = hidden[frozenset(ids)]
-        noise = table.index_noise(ids, cur_months)
-        est = satisfaction_index(table.counts(INDEX_ITEM, ids, cur_months), INDEX_LEVELS,
-                                 index_noise=noise)  # fmt: skip
         shown = reason is None and est.n >= min_n
         comparison.append(
             ComparisonRow(

@@ -248,7 +248,17 @@ async def _of_years(
         return await once(state, key, make)
 
     parts = await asyncio.gather(*(year(name) for name in years))
+    if len(grid.offices) * len(grid.months) * sum(map(len, grid.levels.values())) <= JOIN_HERE:
+        return disclosure.joined(grid, parts)
     return await worked_out(disclosure.joined, grid, parts)
+
+
+JOIN_HERE = 250_000
+"""Count cells (offices × months × levels) up to which a view's table is put together from its
+years' tables in the event loop itself (`_of_years`; some 0.3 ms for the bench's 20 offices
+and two years of every item): a worker thread's round trip cost about as much, and the eleven
+tables of a new view (its own and the client-mix adjustment's ten) waited for their turns in
+the threads one after the other before the figure work could begin (k30)."""
 
 
 async def _dimension_rows(
@@ -488,9 +498,15 @@ async def _office_page(
     """The office page's figures, charts and learning from the best (the charts and the
     learning kept once its months are closed, as the figures are)."""
 
+    # the page's figures, read once: the charts are drawn from them too (`extras`)
+    figures_read = asyncio.ensure_future(
+        _office(state, staff, office_id, filters, locale, every_item=True)
+    )
+
     async def extras() -> tuple[dict[str, Markup], Learning]:
-        result = await _office(state, staff, office_id, filters, locale, every_item=True)
-        table = await _office_table(state, staff, office_id, filters, True)
+        result, table = await asyncio.gather(  # the figures' own table: read while they are made
+            asyncio.shield(figures_read), _office_table(state, staff, office_id, filters, True)
+        )
         min_n = _settings(state).min_responses
         unpublished = _unpublished_period(state, filters)
 
@@ -508,9 +524,10 @@ async def _office_page(
         )
         return found
 
-    result, (figures, learning) = await asyncio.gather(
-        _office(state, staff, office_id, filters, locale, every_item=True), kept_extras()
-    )
+    try:
+        result, (figures, learning) = await asyncio.gather(figures_read, kept_extras())
+    finally:
+        figures_read.cancel()  # only when the page failed before it was read
     return result, figures, learning
 
 

@@ -50,6 +50,9 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
 from survey.dashboard.cache import BACKGROUND, BoundedCache, key_bytes, once
 from survey.dashboard.filters import publication_day, published_through
 from survey.dashboard.queries import COMMENTS_CHANGED, _postgres, set_mark
@@ -165,7 +168,50 @@ def _writing() -> dict[str, asyncio.Task[None]]:
     return found
 
 
+class _Answering:
+    """The rows a request made, to be written once its answer is sent (`after_answer`)."""
+
+    __slots__ = ("rows", "sent")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, Coroutine[Any, Any, None]]] = []
+        self.sent = False
+
+
+_ANSWERING: ContextVar[_Answering | None] = ContextVar("answering", default=None)
+
+
+def after_answer(app: ASGIApp) -> ASGIApp:
+    """`app`, writing the rows each request made (`_later`) once its answer is sent: their
+    statements (the write and its check of the marks, some 0.4 ms of CPU each on
+    PostgreSQL) no longer take turns with the rest of the answer in the event loop (k30)."""
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        answering = _Answering()
+        token = _ANSWERING.set(answering)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _ANSWERING.reset(token)
+            answering.sent = True  # a write made later (a view shared with another request
+            for key, write in answering.rows:  # that outlived this one) starts at once
+                _start(key, write)
+
+    return asgi
+
+
 def _later(key: str, write: Coroutine[Any, Any, None]) -> None:
+    answering = _ANSWERING.get()
+    if answering is not None and not answering.sent:
+        answering.rows.append((key, write))
+        return
+    _start(key, write)
+
+
+def _start(key: str, write: Coroutine[Any, Any, None]) -> None:
     writing = _writing()
     earlier = writing.get(key)
     if earlier is not None and not earlier.done():  # r28: made again meanwhile (the process
