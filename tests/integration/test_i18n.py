@@ -76,6 +76,12 @@ async def test_it_speaks_every_language_in_its_own_script_and_direction(client: 
         for code, name in OWN_NAMES.items():
             assert f'data-testid="lang-{code}">{name}</a>' in page.text
         assert f'aria-current="true" data-testid="lang-{lang}"' in page.text
+        # the privacy notice and the thank-you page too (the browser's axe check reads them
+        # in four of the languages only: tests/browser/test_accessibility.py)
+        for path in ("privacy", "thanks"):
+            other = await client.get(f"/s/{link.token}/{path}?lang={lang}")
+            assert other.status_code == 200, (path, lang)
+            assert f'<html lang="{tag}" dir="{direction}">' in other.text, (path, lang)
 
 
 async def test_it_marks_leichte_sprache_as_german_for_screen_readers(client: Client) -> None:

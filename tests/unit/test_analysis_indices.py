@@ -360,14 +360,17 @@ def _sparse_rows(
     return table
 
 
-def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit() -> None:
+@pytest.mark.parametrize("trials", [100, pytest.param(300, marks=pytest.mark.slow)])
+def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit(trials: int) -> None:
     # one numpy pass over a table's rows, the numbers of satisfaction_index on each row alone
-    # (repr: the same bits; rows of no or one answer as satisfaction_index has them)
+    # (repr: the same bits; rows of no or one answer as satisfaction_index has them). The
+    # suite runs the first 100 of the 300 random tables `-m slow` runs (the same draws), as
+    # the top box's and the NPS's tests below
     from analysis import satisfaction_index_each
 
     rng = np.random.default_rng(17)
     quarters = [1 + k / 4 for k in range(17)]
-    for trial in range(300):
+    for trial in range(trials):
         levels = quarters if trial % 2 else list(range(1, int(rng.integers(2, 8)) + 1))
         rows = int(rng.integers(1, 25))
         table = _sparse_rows(rng, rows, len(levels), 0.1, 0)
@@ -382,11 +385,12 @@ def test_the_index_of_every_row_at_once_is_each_rows_index_to_the_bit() -> None:
         satisfaction_index_each([[1, 2, 3], [4, 5, 6]], index_noise=[0.0, -1.0])
 
 
-def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
+@pytest.mark.parametrize("trials", [100, pytest.param(300, marks=pytest.mark.slow)])
+def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit(trials: int) -> None:
     from analysis import top_box_each
 
     rng = np.random.default_rng(5)
-    for _ in range(300):
+    for _ in range(trials):
         levels, rows = int(rng.integers(2, 12)), int(rng.integers(1, 25))
         table = _sparse_rows(rng, rows, levels, 0.15, -1)
         k = int(rng.integers(1, levels + 1))
@@ -400,11 +404,12 @@ def test_the_top_box_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
         top_box_each([[1, 2, 3], [4, 5, 6]], noise=[0.0, -1.0])
 
 
-def test_the_nps_of_every_row_at_once_is_each_rows_to_the_bit() -> None:
+@pytest.mark.parametrize("trials", [100, pytest.param(300, marks=pytest.mark.slow)])
+def test_the_nps_of_every_row_at_once_is_each_rows_to_the_bit(trials: int) -> None:
     from analysis import net_promoter_each
 
     rng = np.random.default_rng(11)
-    for _ in range(300):
+    for _ in range(trials):
         rows = int(rng.integers(1, 25))
         table = _sparse_rows(rng, rows, 11, 0.15, 10)
         noise = rng.random(rows) * rng.choice([0.0, 3.0]) * (rng.random(rows) < 0.7)

@@ -26,7 +26,7 @@ from survey.dashboard.disclosure import (
 )
 from survey.dashboard.queries import CountColumns, CountRow
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
-from tests.unit.test_dashboard_figure_work import MONTHS, PERIODS, _rows, _tables
+from tests.unit.test_dashboard_figure_work import MONTHS, PERIODS, _rows, _table, _tables
 
 
 def _old_moved(out: list[float], share: list[float], count: int, up: bool) -> list[float]:
@@ -113,7 +113,7 @@ def test_every_office_s_noise_variance_at_once_is_its_own(case: int) -> None:
     """`noise_variance_each` against `noise_variance` office by office on an equal table that
     never worked anything out at once, to the bit; offices the grid does not hold, an office
     twice; and `noise_variance` of one office then reads what was kept."""
-    name, table, fresh = _tables()[case]
+    name, table, fresh = _table(case)
     offices = [*table.grid.offices, 99, table.grid.offices[0]]
     for months in PERIODS:
         for item in [INDEX_ITEM, *INDEX_ITEMS]:
@@ -133,7 +133,7 @@ def _old_blocks(table: ProtectedTable) -> list[list[tuple[int, int, bool]]]:
 
 @pytest.mark.parametrize("case", range(6))
 def test_a_table_s_blocks_are_those_before(case: int) -> None:
-    name, table, _ = _tables()[case]
+    name, table, _ = _table(case)
     assert table._blocks == _old_blocks(table), name
     shown = table._shown.copy()
     shown[:, ::3] = False  # a filtered view that leaves some blocks out
@@ -144,8 +144,9 @@ def test_a_table_s_blocks_are_those_before(case: int) -> None:
 def test_the_mix_noise_of_each_office_is_the_largest_of_its_figures_as_before() -> None:
     """`casemix.figure_noise` (each table's offices at once) against the loop before (each
     office's noise read from each table alone)."""
-    tables = [t for _, t, _ in _tables()[:3]]
-    fresh = [f for _, _, f in _tables()[:3]]
+    pairs = [_table(case) for case in range(3)]
+    tables = [t for _, t, _ in pairs]
+    fresh = [f for _, _, f in pairs]
     offices = sorted({o for t in tables for o in t.grid.offices} | {99})
     for months in PERIODS:
         before = tuple(
@@ -335,7 +336,7 @@ def test_the_noise_covariance_of_two_periods_is_that_before(case: int) -> None:
     """`noise_covariance` (a shared running total's variance read at any of its months)
     against the first-month lookup before, to the bit: every pair of periods (the same, one
     inside the other, adjacent, apart), every item, single offices and the whole grid."""
-    name, table, fresh = _tables()[case]
+    name, table, fresh = _table(case)
     periods = [*PERIODS, MONTHS[-7:-1], MONTHS[5:11], MONTHS[12:18]]
     for offices in [[o] for o in table.grid.offices] + [list(table.grid.offices), [99]]:
         for item in [INDEX_ITEM, *INDEX_ITEMS]:
@@ -352,7 +353,7 @@ def test_a_full_store_still_gives_every_office_s_noise_variance(
     read back the offices kept before it (KeyError: a 500 on an overview asked after single
     offices' pages). A small store here: the same calls, the same numbers as a fresh table's."""
     monkeypatch.setattr(disclosure, "MAX_FIGURES", 6)
-    name, table, fresh = _tables()[0]
+    name, table, fresh = _table(0)
     offices = list(table.grid.offices)
     months = PERIODS[1]
     for i, office in enumerate(offices[:4]):  # single offices' pages first (the store fills)
@@ -369,7 +370,7 @@ def test_a_full_store_still_gives_every_office_s_noise_variance(
 def test_a_period_without_a_month_of_the_grid_has_nothing_in_it() -> None:
     """r29: no month of the grid (none asked, or only months it does not hold) gave zeros
     before the figures were worked out at once, then a ValueError from a strict zip."""
-    _, table, _ = _tables()[0]
+    _, table, _ = _table(0)
     offices = list(table.grid.offices)[:2]
     for months in ([], ["2019-01"]):
         found = table.matrix(INDEX_ITEM, [[o] for o in offices], months)
