@@ -28,7 +28,7 @@ from tests.builders import (
     make_staff_user,
     two_job_centres,
 )
-from tests.conftest import StaffClient, page_figures
+from tests.conftest import ONE_ENGINE, StaffClient, page_figures
 
 PASSWORDS = {username: password for _, username, password in DEMO_USERS}
 USERS = {role: username for role, username, _ in DEMO_USERS}
@@ -130,6 +130,7 @@ def _count_work(monkeypatch: Any) -> list[str]:
     return worked_out
 
 
+@ONE_ENGINE  # what the warming works out and keeps in the process: not SQL (docs/testing.md)
 async def test_warming_works_out_a_managers_own_default_views(
     staff: StaffClient, app: Litestar, monkeypatch: Any
 ) -> None:
@@ -191,6 +192,7 @@ async def test_warming_works_out_a_managers_own_default_views(
             assert found == before
 
 
+@ONE_ENGINE  # what the warming works out and keeps in the process: not SQL (docs/testing.md)
 async def test_warming_works_out_the_results_api_of_a_token_limited_to_a_job_centre(
     staff: StaffClient, app: Litestar, monkeypatch: Any
 ) -> None:
@@ -299,6 +301,7 @@ async def test_the_warming_knows_every_view_the_filter_form_offers(
     assert sorted(map(repr, parsed)) == sorted(map(repr, warm_module.control_views(default)))
 
 
+@ONE_ENGINE  # what the warming works out and keeps in the process: not SQL (docs/testing.md)
 async def test_the_warming_works_out_every_view_the_pages_controls_offer(
     staff: StaffClient, app: Litestar, monkeypatch: Any
 ) -> None:
@@ -350,6 +353,7 @@ async def test_the_warming_works_out_every_view_the_pages_controls_offer(
         assert not worked_out, (path, worked_out)
 
 
+@ONE_ENGINE  # what the warming works out and keeps in the process: not SQL (docs/testing.md)
 async def test_after_the_warming_the_default_views_are_the_last_to_leave_a_full_cache(
     staff: StaffClient, app: Litestar, monkeypatch: Any
 ) -> None:
@@ -498,6 +502,7 @@ def test_the_warming_compiles_the_templates_of_every_page_it_works_out() -> None
     assert used <= {*warm_module.PAGES, *warm_module.LAYOUT}
 
 
+@ONE_ENGINE  # what the warming works out and keeps in the process: not SQL (docs/testing.md)
 async def test_a_started_app_serves_with_its_dashboard_templates_compiled(
     settings: Any,
 ) -> None:
