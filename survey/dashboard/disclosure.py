@@ -606,14 +606,7 @@ class ProtectedTable:
                         found[key] += -1.0
                         seen.setdefault(key, base)
                 signed.append(found)
-            a, b = signed
-            total = 0.0
-            for key, coefficient in a.items():
-                other = b.get(key, 0.0)
-                if coefficient == 0 or other == 0:
-                    continue
-                total += coefficient * other * self._spread_of(item, key[0])[seen[key]]
-            out[i] = total
+            out[i] = self._signed_product(item, signed[0], signed[1], seen)
         return out
 
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
@@ -817,6 +810,18 @@ class ProtectedTable:
             return out
 
         a, b = signed(months_a), signed(months_b)
+        return self._signed_product(item, a, b, seen)
+
+    def _signed_product(
+        self,
+        item: str,
+        a: dict[tuple[int, int, bytes], float],
+        b: dict[tuple[int, int, bytes], float],
+        seen: dict[tuple[int, int, bytes], int],
+    ) -> float:
+        """Σ over the running totals both figures hold of sign in a × sign in b × variance,
+        in a's order (`noise_covariance`, of one office or of each: the same sums in the same
+        order, so the same bits)."""
         found = 0.0
         for key, coefficient in a.items():
             other = b.get(key, 0.0)
