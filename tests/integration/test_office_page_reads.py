@@ -19,10 +19,10 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 
 
-@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # the same code on both
+@ONE_ENGINE  # which reads a page makes, not SQL: the same code on both
 async def test_a_new_office_page_reads_its_figures_once(
     staff: StaffClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
