@@ -310,6 +310,14 @@ def top_box(counts: Any, k: int = 2, *, noise: float = 0.0) -> Estimate:
     return Estimate(100.0 * p, 100.0 * float(low[0]), 100.0 * float(high[0]), n_int, se)
 
 
+def _row_noises(noise: Any, rows: int) -> list[float]:
+    """One checked noise variance per row (zeros without `noise`)."""
+    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
+    if len(nus) != rows:
+        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    return nus
+
+
 def top_box_each(counts: Any, k: int = 2, *, noise: Any = None) -> list[Estimate]:
     """`top_box(row, k, noise=noise[i])` of every row i of a (rows × levels) table, in one
     numpy pass with the same operations, so the same numbers to the bit
@@ -318,9 +326,7 @@ def top_box_each(counts: Any, k: int = 2, *, noise: Any = None) -> list[Estimate
     rows, size = c.shape
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or not 1 <= k <= size:
         raise ValueError(f"k must be an integer from 1 to the number of levels ({size}), got {k}")
-    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
-    if len(nus) != rows:
-        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    nus = _row_noises(noise, rows)
     n = c.sum(axis=-1)
     x = c[:, -k:].sum(axis=-1)
     low, high = np.full(rows, math.nan), np.full(rows, math.nan)
@@ -395,9 +401,7 @@ def net_promoter_each(counts: Any, *, noise: Any = None) -> list[Estimate]:
     if c.shape[1] != 11:
         raise ValueError(f"net_promoter needs 11 counts (answers 0–10), got {c.shape[1]}")
     rows = c.shape[0]
-    nus = [0.0] * rows if noise is None else [_check_noise(v) for v in np.asarray(noise).tolist()]
-    if len(nus) != rows:
-        raise ValueError(f"noise must hold one variance per row ({rows}), got {len(nus)}")
+    nus = _row_noises(noise, rows)
     n = c.sum(axis=-1)
     promoters, detractors = c[:, 9:].sum(axis=-1), c[:, :7].sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):

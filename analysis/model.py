@@ -782,7 +782,7 @@ class _Curve:
             return self.powers[size] >= target
         draws = self.draws
         if not draws:
-            return math.nan >= target
+            return False  # no power to compare (NaN reaches no target)
         least = self._least(target)
         if least == 0 or least > draws:
             return least == 0

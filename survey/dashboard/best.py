@@ -38,6 +38,7 @@ from survey.dashboard.results import (
     group_model,
     index_noise,
     scale_levels,
+    too_few_offices,
 )
 from survey.dashboard.schemas import BestItem, BestUnit, Filters, Learning, Verdict
 
@@ -123,7 +124,7 @@ def _verdicts(
         model = group_model(CountTable(labels, list(scale_levels(code)), matrix), min_n,
                             index_noise=noise, intervals=False)  # fmt: skip
         # `model_verdict`'s "too few offices", counted once per question, not once per unit
-        few = sum(o.n >= min_n for o in model.offices) < 3
+        few = too_few_offices(model, min_n)
         pools = hidden_pools(scope, table, months, min_n, code)
         n_of = _each_n(table, code, scope, months, matrix if level == "office" else None)
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]

@@ -542,7 +542,7 @@ class ProtectedTable:
                 means_a = (_running_sum(x[None, :] * ca) / na).tolist()
                 means_b = (_running_sum(x[None, :] * cb) / nb).tolist()
             parts.append((code, (na >= least).tolist(), (nb >= least).tolist(), means_a,
-                          means_b, na.tolist(), nb.tolist()))  # fmt: skip
+                          means_b, na.tolist(), nb.tolist(), x.tolist()))  # fmt: skip
         covariances: dict[str, list[float]] = {}
         found = []
         for i, office in enumerate(offices):
@@ -552,7 +552,7 @@ class ProtectedTable:
                 found.append(self.index_covariance((office,), months_a, months_b))
                 continue
             total = 0.0
-            for code, in_a, in_b, means_a, means_b, na, nb in parts:
+            for code, in_a, in_b, means_a, means_b, na, nb, scale in parts:
                 if not (in_a[i] and in_b[i]):  # (in both: n ≥ 1)
                     continue
                 if code not in covariances:
@@ -561,8 +561,7 @@ class ProtectedTable:
                 cov = covariances[code][i]
                 if cov:
                     mean_a, mean_b, n_a, n_b = means_a[i], means_b[i], na[i], nb[i]
-                    x_ = _index_scale(self.grid.levels[code])
-                    total += cov * sum((v - mean_a) * (v - mean_b) for v in x_) / (n_a * n_b)
+                    total += cov * sum((v - mean_a) * (v - mean_b) for v in scale) / (n_a * n_b)
             found.append(total / (k_a * k_b))
         return found
 

@@ -350,10 +350,15 @@ def group_model(
     )  # fmt: skip
 
 
+def too_few_offices(model: OfficeModel, min_n: int) -> bool:
+    """Fewer than three offices with enough responses: no office is judged against them."""
+    return sum(o.n >= min_n for o in model.offices) < 3
+
+
 def model_verdict(effect: OfficeEffect, model: OfficeModel, min_n: int) -> ModelVerdict:
     if effect.n < min_n:
         return TOO_FEW
-    if sum(o.n >= min_n for o in model.offices) < 3:
+    if too_few_offices(model, min_n):
         return "too few offices"
     return effect.verdict
 
