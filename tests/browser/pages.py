@@ -99,7 +99,7 @@ class KioskPage:
         self.page.get_by_test_id("kiosk-thanks").get_by_test_id("again").click()
         self.wait_for_start()
 
-    def expect_waiting(self, count: int, timeout: float = 30_000) -> None:
+    def expect_waiting(self, count: int) -> None:
         """The staff's mark shows `count` answers waiting to be sent (hidden at 0). It is read
         from IndexedDB after the page shows: wait for it (a fixed 300 ms before reading it once
         could be too short on a loaded machine, r30)."""
@@ -107,9 +107,9 @@ class KioskPage:
 
         mark = self.page.get_by_test_id("queue")
         if count:
-            expect(mark).to_have_text(f"\u25cf {count}", timeout=timeout)
+            expect(mark).to_have_text(f"\u25cf {count}", timeout=30_000)
         else:
-            expect(mark).to_be_hidden(timeout=timeout)
+            expect(mark).to_be_hidden(timeout=30_000)
 
 
 class LanguageChooser:

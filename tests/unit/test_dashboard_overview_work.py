@@ -4,7 +4,9 @@ by office before."""
 
 from __future__ import annotations
 
-from tests.unit.test_dashboard_figure_work import MONTHS, _tables
+import pytest
+
+from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _table
 
 PAIRS = [
     (MONTHS[-12:-6], MONTHS[-6:]),  # a period and the one before it, in one year
@@ -15,13 +17,14 @@ PAIRS = [
 ]
 
 
-def test_every_office_s_index_covariance_worked_out_at_once_is_its_own() -> None:
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_every_office_s_index_covariance_worked_out_at_once_is_its_own(case: int) -> None:
     """`index_covariance_each` against `index_covariance` office by office, to the bit, on
-    the six tables of the figure work's tests (one pass: about 0.4 s): offices with and
-    without index items in either period, offices the grid does not hold."""
-    for name, table, fresh in _tables():
-        offices = [*table.grid.offices, 99]
-        for before, after in PAIRS:
-            found = table.index_covariance_each(offices, before, after)
-            assert found == [fresh.index_covariance([o], before, after) for o in offices], name
-        assert table.index_covariance_each([], MONTHS[:3], MONTHS[3:6]) == []
+    each of the six tables of the figure work's tests (each test builds its own case's):
+    offices with and without index items in either period, offices the grid does not hold."""
+    name, table, fresh = _table(case)
+    offices = [*table.grid.offices, 99]
+    for before, after in PAIRS:
+        found = table.index_covariance_each(offices, before, after)
+        assert found == [fresh.index_covariance([o], before, after) for o in offices], name
+    assert table.index_covariance_each([], MONTHS[:3], MONTHS[3:6]) == []
