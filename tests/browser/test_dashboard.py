@@ -266,12 +266,14 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
                     tables = [table] if name == "benchmark" else [table, targets]
                     if name == "overview":  # and the office types (main offices, outreach)
                         tables.append(page.get_by_test_id("kinds-table"))
+                    where = f"{name} {lang} {width}"
+                    if name == "office" and lang == "de" and width != 320:  # see below
+                        the_charts_of_an_office_fit(page, width, where)
                     if width == 1280:  # the desktop keeps its table as it was
                         for t in tables:
                             assert t.evaluate("t => getComputedStyle(t).display") == "table"
                         assert page.evaluate(TITLES_CHANGED) == [], "a desktop's titles as given"
                         continue
-                    where = f"{name} {lang} {width}"
                     assert page.evaluate(
                         "document.documentElement.scrollWidth <= window.innerWidth"
                     ), where
@@ -386,26 +388,35 @@ LAYOUT_CHANGED = """() => [...document.querySelectorAll('[data-figure]')].flatMa
     ].filter(([, a, b]) => plain(a) !== plain(b)).map(([what]) => `${f.id}: ${what}`); })"""
 
 
+def the_charts_of_an_office_fit(page: Any, width: int, where: str) -> None:
+    """At 360 px the legend of an office's single-question chart stood one entry under
+    another and plotly scrolled it; at 1280 px every chart is drawn as the server gave it.
+    The manager's office page in German, as test_the_dashboards_fit_a_phone_with_sign_out_
+    index_and_verdict_in_view loads it at 1280, 360 and 320 px (the test below loaded it
+    again at 1280 and 360 px until 2026-11-30)."""
+    if width == 1280:
+        assert page.evaluate(LAYOUT_CHANGED) == [], where
+        return
+    assert page.evaluate(CHART_TEXT_OUTSIDE) == [], where
+    assert page.evaluate(LEGENDS_SCROLLED) == [], where
+
+
 def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
     browser,
     demo_server: DemoServer,
     artifacts_dir,  # type: ignore[no-untyped-def]
 ) -> None:
     """At 320 px the coordinator's caterpillar cut long office names at the figure's left
-    edge ("…schaftszentrum Weidenweg") and its legend at the right; at 360 px the legend of
-    an office's single-question chart stood one entry under another and plotly scrolled it.
-    On a phone the names now stand above their rows, a legend starts at the figure's left
-    edge and the figure grows by the height its legend lacks; at 1280 px every chart is
-    drawn as the server gave it."""
+    edge ("…schaftszentrum Weidenweg") and its legend at the right. On a phone the names now
+    stand above their rows, a legend starts at the figure's left edge and the figure grows by
+    the height its legend lacks; at 1280 px every chart is drawn as the server gave it. (An
+    office's charts, the manager's: `the_charts_of_an_office_fit`.)"""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
     page = context.new_page()
     try:
-        for role, widths in (("network", (1280, 320)), ("manager", (1280, 360))):
+        for role, widths in (("network", (1280, 320)),):
             dashboard = StaffPages(page, demo_server.base_url).as_user(*demo_server.logins[role])
-            if role == "network":
-                path = "/dashboard/benchmark"
-            else:
-                path = str(page.get_by_test_id("office-link").first.get_attribute("href"))
+            path = "/dashboard/benchmark"
             for width in widths:
                 page.set_viewport_size({"width": width, "height": 740})
                 page.goto(demo_server.base_url + path)
@@ -422,7 +433,6 @@ def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
                     names = caterpillar.evaluate("f => f.layout.yaxis.categoryarray")
                     assert len(names) > 20 and "Gemeinschaftszentrum Weidenweg" in names
                     assert caterpillar.evaluate(NAMES_SHOWN) == names, "every name, whole"
-            dashboard.sign_out()
     finally:
         context.close()
 
