@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,6 +142,9 @@ def test_it_refuses_the_researcher_and_works_without_javascript(
         context.close()
 
 
+ARTIFACTS = Path(os.environ.get("RESONANZ_TEST_ARTIFACTS", "test-artifacts"))
+"""The `artifacts_dir` fixture's, for the checks other tests run (screenshots are kept only
+when RESONANZ_TEST_ARTIFACTS names it)."""
 PLOTLY = next((Path(__file__).parents[2] / "frontend/static/vendor").glob("plotly-*.min.js"))
 
 
@@ -167,42 +172,42 @@ WRAPS_THAT_SCROLL = """() => [...document.querySelectorAll('.table-wrap')]
     .filter(w => w.scrollWidth > w.clientWidth + 1).map(w => w.getAttribute('aria-label'))"""
 
 
-def test_the_best_matrix_fits_a_desktop_and_keeps_its_first_column_on_a_phone(
-    browser,
-    demo_server: DemoServer,
-    artifacts_dir,  # type: ignore[no-untyped-def]
-) -> None:
-    # t21: at 1280 px the matrix of eight questions scrolled sideways inside its card (its
-    # question columns were at least 8rem each); the page itself was no wider than the window
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
-    page = context.new_page()
-    try:
-        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
-        for lang in ("de", "en"):
-            page.set_viewport_size({"width": 1280, "height": 800})
-            page.goto(f"{demo_server.base_url}/dashboard/best?lang={lang}")
-            assert page.get_by_test_id("best-row").count() > 20
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            assert page.evaluate(WRAPS_THAT_SCROLL) == [], lang
-            keep_screenshot(page, artifacts_dir / f"best-1280-{lang}.png", full_page=True)
+def the_best_matrix_fits_a_desktop(page: Any, demo_server: DemoServer, lang: str) -> None:
+    """t21: at 1280 px the matrix of eight questions scrolled sideways inside its card (its
+    question columns were at least 8rem each); the page itself was no wider than the window.
 
-            # a phone: the page stays in the window, the matrix scrolls in its own box and
-            # its first column (the office) stays in view beside a question's column
-            page.set_viewport_size({"width": 360, "height": 740})
-            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-            wrap = page.get_by_test_id("best-table").locator("xpath=..")
-            assert wrap.get_attribute("role") == "region" and wrap.get_attribute("tabindex")
-            wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
-            box = wrap.bounding_box()
-            row = page.get_by_test_id("best-row").first
-            first, last = row.locator("th").bounding_box(), row.locator("td").last.bounding_box()
-            assert box and first and last
-            assert box["x"] - 1 <= first["x"], "the first column stays in view"
-            assert first["x"] + first["width"] <= last["x"] + 1, "and leaves a question's room"
-            assert last["x"] + last["width"] <= box["x"] + box["width"] + 1
-            keep_screenshot(page, artifacts_dir / f"best-360-{lang}.png", full_page=True)
-    finally:
-        context.close()
+    This and the checks below run in test_staff_pages.py's test of the coordinator's pages
+    (`CHECKS`), on the pages it loads at 360 px and resizes to 768 and 1280 px, in both
+    languages: they were tests of their own until 2026-11-30 (test_the_best_matrix_fits_a_
+    desktop_and_keeps_its_first_column_on_a_phone, test_the_matrix_headers_the_rank_and_the_
+    curl_example_stay_readable, test_the_office_types_show_the_effect_size_their_verdict_
+    rests_on), each signing the coordinator in and loading those pages again."""
+    assert page.get_by_test_id("best-row").count() > 20
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.evaluate(WRAPS_THAT_SCROLL) == [], lang
+    keep_screenshot(page, ARTIFACTS / f"best-1280-{lang}.png", full_page=True)
+
+
+def the_best_matrix_keeps_its_first_column_on_a_phone(
+    page: Any, demo_server: DemoServer, lang: str
+) -> None:
+    """A phone: the page stays in the window, the matrix scrolls in its own box and its first
+    column (the office) stays in view beside a question's column."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    wrap = page.get_by_test_id("best-table").locator("xpath=..")
+    assert wrap.get_attribute("role") == "region" and wrap.get_attribute("tabindex")
+    wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+    box = wrap.bounding_box()
+    row = page.get_by_test_id("best-row").first
+    first, last = row.locator("th").bounding_box(), row.locator("td").last.bounding_box()
+    assert box and first and last
+    assert box["x"] - 1 <= first["x"], "the first column stays in view"
+    assert first["x"] + first["width"] <= last["x"] + 1, "and leaves a question's room"
+    assert last["x"] + last["width"] <= box["x"] + box["width"] + 1
+    keep_screenshot(page, ARTIFACTS / f"best-360-{lang}.png", full_page=True)
+    wrap.evaluate("w => { w.scrollLeft = 0; }")
+    if lang == "en":
+        the_matrix_headers_stay_on_top_on_a_phone(page)
 
 
 IN_VIEW = """(el, wrap) => { const b = el.getBoundingClientRect(), w = wrap.getBoundingClientRect();
@@ -261,12 +266,14 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
                     tables = [table] if name == "benchmark" else [table, targets]
                     if name == "overview":  # and the office types (main offices, outreach)
                         tables.append(page.get_by_test_id("kinds-table"))
+                    where = f"{name} {lang} {width}"
+                    if name == "office" and lang == "de" and width != 320:  # see below
+                        the_charts_of_an_office_fit(page, width, where)
                     if width == 1280:  # the desktop keeps its table as it was
                         for t in tables:
                             assert t.evaluate("t => getComputedStyle(t).display") == "table"
                         assert page.evaluate(TITLES_CHANGED) == [], "a desktop's titles as given"
                         continue
-                    where = f"{name} {lang} {width}"
                     assert page.evaluate(
                         "document.documentElement.scrollWidth <= window.innerWidth"
                     ), where
@@ -315,56 +322,45 @@ def _decimal(text: str) -> float:
     return float(text.strip().replace(",", ".").replace("−", "-"))
 
 
-def test_the_office_types_show_the_effect_size_their_verdict_rests_on(
-    browser,
-    demo_server: DemoServer,
-    artifacts_dir,  # type: ignore[no-untyped-def]
+def the_office_types_show_the_effect_size_their_verdict_rests_on(
+    page: Any, demo_server: DemoServer, lang: str
 ) -> None:
     """t23, 4: "no clear difference, p = 0.029" for the branches against the main offices,
     their intervals apart: the verdict needs an effect of |r| ≥ 0.1 as well, and r was not
     shown. Every compared type now shows r, and one beyond chance but below the effect is
-    called too small to matter, on a desktop and on a phone."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
-    page = context.new_page()
-    try:
-        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
-        for lang in ("en", "de"):
-            better, worse, small, none = KIND_WORDS[lang]
-            for width in (1280, 360):
-                page.set_viewport_size({"width": width, "height": 740})
-                page.goto(f"{demo_server.base_url}/dashboard?lang={lang}")
-                rows = page.get_by_test_id("kind-row")
-                compared = 0
-                for i in range(rows.count()):
-                    row = rows.nth(i)
-                    if row.get_by_test_id("kind-verdict").count() == 0:
-                        continue  # the main offices themselves
-                    word = row.get_by_test_id("kind-verdict").inner_text()
-                    r = _decimal(row.get_by_test_id("kind-effect").inner_text().split("=")[1])
-                    p = re.search(r"p ([=<]) ([\d.,]+)", row.inner_text())
-                    assert p, row.inner_text()
-                    beyond = _decimal(p[2]) < 0.05
-                    where = (lang, width, word, r, p[0])
-                    if word in (better, worse):
-                        assert beyond and abs(r) >= 0.1, where
-                    elif beyond:
-                        assert word == small and abs(r) < 0.1, where
-                    else:
-                        assert word == none, where
-                    assert row.get_by_test_id("kind-effect").is_visible(), where
-                    # the words in full inside the card (a long badge ran out of it at 360 px)
-                    badge = row.get_by_test_id("kind-verdict").bounding_box()
-                    box = page.get_by_test_id("office-kinds").bounding_box()
-                    assert badge and box, where
-                    assert badge["x"] + badge["width"] <= box["x"] + box["width"], where
-                    compared += 1
-                assert compared >= 2, "branches and outreach points against the main offices"
-                card = page.get_by_test_id("office-kinds")
-                fits = "c => c.scrollWidth <= c.clientWidth + 1"
-                assert card.evaluate(fits), (lang, width)
-                keep_screenshot(card, artifacts_dir / f"office-kinds-{lang}-{width}.png")
-    finally:
-        context.close()
+    called too small to matter, on a desktop and on a phone (the coordinator's overview)."""
+    width = page.viewport_size["width"]
+    better, worse, small, none = KIND_WORDS[lang]
+    rows = page.get_by_test_id("kind-row")
+    compared = 0
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        if row.get_by_test_id("kind-verdict").count() == 0:
+            continue  # the main offices themselves
+        word = row.get_by_test_id("kind-verdict").inner_text()
+        r = _decimal(row.get_by_test_id("kind-effect").inner_text().split("=")[1])
+        p = re.search(r"p ([=<]) ([\d.,]+)", row.inner_text())
+        assert p, row.inner_text()
+        beyond = _decimal(p[2]) < 0.05
+        where = (lang, width, word, r, p[0])
+        if word in (better, worse):
+            assert beyond and abs(r) >= 0.1, where
+        elif beyond:
+            assert word == small and abs(r) < 0.1, where
+        else:
+            assert word == none, where
+        assert row.get_by_test_id("kind-effect").is_visible(), where
+        # the words in full inside the card (a long badge ran out of it at 360 px)
+        badge = row.get_by_test_id("kind-verdict").bounding_box()
+        box = page.get_by_test_id("office-kinds").bounding_box()
+        assert badge and box, where
+        assert badge["x"] + badge["width"] <= box["x"] + box["width"], where
+        compared += 1
+    assert compared >= 2, "branches and outreach points against the main offices"
+    card = page.get_by_test_id("office-kinds")
+    fits = "c => c.scrollWidth <= c.clientWidth + 1"
+    assert card.evaluate(fits), (lang, width)
+    keep_screenshot(card, ARTIFACTS / f"office-kinds-{lang}-{width}.png")
 
 
 CHART_TEXT_OUTSIDE = """() => [...document.querySelectorAll('[data-figure]')].flatMap(f => {
@@ -392,26 +388,35 @@ LAYOUT_CHANGED = """() => [...document.querySelectorAll('[data-figure]')].flatMa
     ].filter(([, a, b]) => plain(a) !== plain(b)).map(([what]) => `${f.id}: ${what}`); })"""
 
 
+def the_charts_of_an_office_fit(page: Any, width: int, where: str) -> None:
+    """At 360 px the legend of an office's single-question chart stood one entry under
+    another and plotly scrolled it; at 1280 px every chart is drawn as the server gave it.
+    The manager's office page in German, as test_the_dashboards_fit_a_phone_with_sign_out_
+    index_and_verdict_in_view loads it at 1280, 360 and 320 px (the test below loaded it
+    again at 1280 and 360 px until 2026-11-30)."""
+    if width == 1280:
+        assert page.evaluate(LAYOUT_CHANGED) == [], where
+        return
+    assert page.evaluate(CHART_TEXT_OUTSIDE) == [], where
+    assert page.evaluate(LEGENDS_SCROLLED) == [], where
+
+
 def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
     browser,
     demo_server: DemoServer,
     artifacts_dir,  # type: ignore[no-untyped-def]
 ) -> None:
     """At 320 px the coordinator's caterpillar cut long office names at the figure's left
-    edge ("…schaftszentrum Weidenweg") and its legend at the right; at 360 px the legend of
-    an office's single-question chart stood one entry under another and plotly scrolled it.
-    On a phone the names now stand above their rows, a legend starts at the figure's left
-    edge and the figure grows by the height its legend lacks; at 1280 px every chart is
-    drawn as the server gave it."""
+    edge ("…schaftszentrum Weidenweg") and its legend at the right. On a phone the names now
+    stand above their rows, a legend starts at the figure's left edge and the figure grows by
+    the height its legend lacks; at 1280 px every chart is drawn as the server gave it. (An
+    office's charts, the manager's: `the_charts_of_an_office_fit`.)"""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
     page = context.new_page()
     try:
-        for role, widths in (("network", (1280, 320)), ("manager", (1280, 360))):
+        for role, widths in (("network", (1280, 320)),):
             dashboard = StaffPages(page, demo_server.base_url).as_user(*demo_server.logins[role])
-            if role == "network":
-                path = "/dashboard/benchmark"
-            else:
-                path = str(page.get_by_test_id("office-link").first.get_attribute("href"))
+            path = "/dashboard/benchmark"
             for width in widths:
                 page.set_viewport_size({"width": width, "height": 740})
                 page.goto(demo_server.base_url + path)
@@ -428,42 +433,37 @@ def test_office_names_and_legends_fit_a_phone_and_a_desktop_keeps_its_charts(
                     names = caterpillar.evaluate("f => f.layout.yaxis.categoryarray")
                     assert len(names) > 20 and "Gemeinschaftszentrum Weidenweg" in names
                     assert caterpillar.evaluate(NAMES_SHOWN) == names, "every name, whole"
-            dashboard.sign_out()
     finally:
         context.close()
 
 
-def test_the_matrix_headers_the_rank_and_the_curl_example_stay_readable(
-    browser,
-    demo_server: DemoServer,  # type: ignore[no-untyped-def]
+def the_matrix_headers_stay_on_top_on_a_phone(page: Any) -> None:
+    """t23, 19: on a phone the strengths matrix lost its question headers when scrolled."""
+    wrap = page.get_by_test_id("best-table").locator("xpath=..")
+    wrap.evaluate("w => { w.scrollIntoView(); w.scrollTop = w.scrollHeight; }")
+    assert wrap.evaluate("w => w.scrollTop") > 0, "the matrix scrolls in its own box"
+    header = page.locator(".matrix thead th.q").first.bounding_box()
+    box = wrap.bounding_box()
+    assert header and box and abs(header["y"] - box["y"]) <= 1, "its header stays on top"
+    wrap.evaluate("w => { w.scrollTop = 0; }")
+
+
+def the_curl_example_breaks_no_word_on_a_phone(
+    page: Any, demo_server: DemoServer, lang: str
 ) -> None:
-    """t23, 19: on a phone the strengths matrix lost its question headers when scrolled and
-    the export's curl example broke mid-word ("responses.parqu / et"); on a desktop
-    "rank 10–32 of 33" wrapped inside its column."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
-    page = context.new_page()
-    try:
-        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["network"])
-        page.goto(f"{demo_server.base_url}/dashboard/best?lang=en")
-        wrap = page.get_by_test_id("best-table").locator("xpath=..")
-        wrap.evaluate("w => { w.scrollIntoView(); w.scrollTop = w.scrollHeight; }")
-        assert wrap.evaluate("w => w.scrollTop") > 0, "the matrix scrolls in its own box"
-        header = page.locator(".matrix thead th.q").first.bounding_box()
-        box = wrap.bounding_box()
-        assert header and box and abs(header["y"] - box["y"]) <= 1, "its header stays on top"
-        page.goto(f"{demo_server.base_url}/export?lang=en")
-        example = page.get_by_test_id("api-example")
-        lines = example.evaluate(
-            "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
-        )
-        assert lines < 4, "three lines, none broken inside a word"
-        assert example.evaluate("e => e.scrollWidth > e.clientWidth"), "it scrolls instead"
-        page.set_viewport_size({"width": 1280, "height": 900})
-        page.goto(f"{demo_server.base_url}/dashboard/benchmark?lang=en")
-        lines = page.get_by_test_id("rank").evaluate_all(
-            "cs => cs.map(c => { const r = document.createRange(); r.selectNodeContents(c);"
-            " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"
-        )
-        assert lines and max(lines) == 1, lines
-    finally:
-        context.close()
+    """t23, 19: the export's curl example broke mid-word ("responses.parqu / et")."""
+    example = page.get_by_test_id("api-example")
+    lines = example.evaluate(
+        "e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)"
+    )
+    assert lines < 4, "three lines, none broken inside a word"
+    assert example.evaluate("e => e.scrollWidth > e.clientWidth"), "it scrolls instead"
+
+
+def the_rank_stays_on_one_line_on_a_desktop(page: Any, demo_server: DemoServer, lang: str) -> None:
+    """t23, 19: on a desktop "rank 10–32 of 33" wrapped inside its column."""
+    lines = page.get_by_test_id("rank").evaluate_all(
+        "cs => cs.map(c => { const r = document.createRange(); r.selectNodeContents(c);"
+        " return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"
+    )
+    assert lines and max(lines) == 1, lines

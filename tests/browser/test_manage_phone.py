@@ -2,7 +2,8 @@
 column's name, so nothing hides to the right of a 360 px screen (the page itself never
 scrolled sideways; the tables scrolled inside their cards, showing the first column and
 white space). On a desktop they stay tables. The markup keeps the table's roles for screen
-readers."""
+readers. test_manage.py's axe test checks the tables on the pages it loads (TABLES,
+`the_table_is_cards_on_a_phone_and_a_table_on_a_desktop`)."""
 
 from __future__ import annotations
 
@@ -25,36 +26,35 @@ UNLABELLED = """id => [...document.querySelectorAll(`[data-testid=${id}] tbody t
     .filter(td => !td.hasAttribute('colspan') && td.cellIndex > 0 && !td.dataset.label).length"""
 
 
-def test_every_administration_table_fits_a_phone_as_cards(
-    browser: Any, demo_server: DemoServer
+def create_a_token(page: Any, demo_server: DemoServer) -> None:
+    page.goto(f"{demo_server.base_url}/manage/tokens")
+    page.get_by_test_id("token-name").fill("phone layout check")
+    page.get_by_test_id("create-token").click()
+    page.get_by_test_id("secret-value").wait_for()  # the POST's answer: shown only this once
+
+
+def the_table_is_cards_on_a_phone_and_a_table_on_a_desktop(
+    page: Any, path: str, width: int
 ) -> None:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="de-DE")
-    page = context.new_page()
-    try:
-        page.goto(f"{demo_server.base_url}/login?next=/manage/tokens")  # not the dashboard
-        LoginPage(page).sign_in(*demo_server.logins["admin"])
-        # the demo has no token yet
-        page.get_by_test_id("token-name").fill("phone layout check")
-        page.get_by_test_id("create-token").click()
-        page.wait_for_load_state()
-        seen = []
-        for path, table in TABLES.items():
-            page.set_viewport_size({"width": 360, "height": 740})
-            page.goto(f"{demo_server.base_url}{path}")
-            rows = page.get_by_test_id(table).locator("tbody tr")
-            assert rows.count() >= 1, path
-            assert page.evaluate(SCROLLS) == [], f"{path}: a table scrolls sideways at 360 px"
-            assert page.evaluate(UNLABELLED, table) == 0, f"{path}: a value without its name"
-            assert page.get_by_role("table").count() >= 1, path  # still a table to a reader
-            first = rows.first.locator("td").nth(1)
-            label = first.evaluate("td => getComputedStyle(td, '::before').content")
-            assert label.startswith('"') and ': "' in label, (path, label)  # its column's name
-            seen.append(path)
-            page.set_viewport_size({"width": 1280, "height": 800})
-            assert first.evaluate("td => getComputedStyle(td).display") == "table-cell", path
-        assert len(seen) == len(TABLES)
-    finally:
-        context.close()
+    """The administration table of the page at `path`, loaded and resized to `width`: at 360
+    px each row a card with every value after its column's name, on a desktop a table.
+
+    Run by test_manage.py's test_every_administration_page_is_axe_clean_and_fits_a_phone on
+    the pages it loads at 360 px and resizes to 1280 px (this file's own test loaded them again
+    until 2026-11-30)."""
+    table = TABLES[path]
+    rows = page.get_by_test_id(table).locator("tbody tr")
+    assert rows.count() >= 1, path
+    first = rows.first.locator("td").nth(1)
+    if width > 640:  # a desktop keeps its tables
+        assert first.evaluate("td => getComputedStyle(td).display") == "table-cell", path
+        return
+    assert width == 360, width
+    assert page.evaluate(SCROLLS) == [], f"{path}: a table scrolls sideways at 360 px"
+    assert page.evaluate(UNLABELLED, table) == 0, f"{path}: a value without its name"
+    assert page.get_by_role("table").count() >= 1, path  # still a table to a reader
+    label = first.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label.startswith('"') and ': "' in label, (path, label)  # its column's name
 
 
 NAMES_FIT = """() => [...document.querySelectorAll('input.name')].filter(i => i.value)
