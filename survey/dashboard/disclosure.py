@@ -343,6 +343,9 @@ class ProtectedTable:
         out once per table."""
         self._joined: dict[tuple[str, ...], np.ndarray] = {}
         """`_side_by_side`'s totals per items."""
+        self._rows: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        """The sums of an item (not the index) `_keep_each` kept for these offices, as one
+        matrix: `_each_counts` of the same offices reads them at once."""
         self._fingerprint: bytes | None = None
 
     def fingerprint(self) -> bytes:
@@ -464,6 +467,9 @@ class ProtectedTable:
     def _each_counts(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
                      ) -> np.ndarray:  # fmt: skip
         """Each office's published counts of `item` (kept figures, read-only), offices × levels."""
+        together = self._rows.get((item, offices, months))
+        if together is not None:  # the same rows `_keep_each` kept office by office
+            return together.copy()
         size = len(self.grid.levels[item])
         return np.array([_kept(self._figures, (item, (o,), months), self._count)
                          for o in offices]).reshape(len(offices), size)  # fmt: skip
@@ -902,6 +908,10 @@ class ProtectedTable:
         rows.flags.writeable = False  # and so is each row of it
         for office, sums in zip(offices, rows, strict=True):
             kept[office] = store[item, (office,), months] = sums
+        if item != INDEX_ITEM:
+            if len(self._rows) >= MAX_FIGURES // 16:
+                self._rows.clear()
+            self._rows[item, offices, months] = rows
         return kept
 
     def _tilt_each(self, offices: tuple[int, ...], months: tuple[str, ...]) -> None:
