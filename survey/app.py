@@ -437,8 +437,8 @@ def bind(app: Litestar, settings: Settings) -> Litestar:
 
 def frozen_after_answers(app: ASGIApp) -> ASGIApp:
     """`app`, freezing the process's objects once its first figures made scipy's statistics
-    and the rest of what it keeps (`memory.freeze_with_statistics`, after the answer: about
-    40 ms of CPU once per process)."""
+    and the rest of what it keeps (`memory.freeze_with_statistics`, after the answer, once per
+    process: a collection of the young generations, a few ms)."""
 
     async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
