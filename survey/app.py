@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import os
 import types
@@ -30,6 +29,7 @@ from litestar.routes import HTTPRoute
 from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from survey import memory
 from survey.assets import IMMUTABLE, REVALIDATE, Assets
 from survey.auth.guard import (
     SESSION_COOKIE,
@@ -314,8 +314,7 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
         )
         await writer.start()
         app.state.writer = writer
-        gc.collect()
-        gc.freeze()  # the app's long-lived objects: no need to scan them in every collection
+        memory.freeze()  # the app's long-lived objects: no need to scan them in every collection
         try:
             yield
         finally:
@@ -431,9 +430,26 @@ def bind(app: Litestar, settings: Settings) -> Litestar:
     )
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
     # the dashboard's kept rows are written once each answer is sent (`stored.after_answer`)
-    handler = head_as_get(stored.after_answer(built.handler))
+    handler = head_as_get(stored.after_answer(frozen_after_answers(built.handler)))
     app.asgi_handler = secure_asgi(metrics_asgi(handler, metrics), settings.hsts_seconds)
     return app
+
+
+def frozen_after_answers(app: ASGIApp) -> ASGIApp:
+    """`app`, freezing the process's objects once its first figures made scipy's statistics
+    and the rest of what it keeps (`memory.freeze_with_statistics`, after the answer, once per
+    process: a collection of the young generations, a few ms)."""
+
+    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        try:
+            await app(scope, receive, send)
+        finally:
+            memory.freeze_with_statistics()
+
+    return asgi
 
 
 def head_as_get(app: ASGIApp) -> ASGIApp:

@@ -343,6 +343,9 @@ class ProtectedTable:
         out once per table."""
         self._joined: dict[tuple[str, ...], np.ndarray] = {}
         """`_side_by_side`'s totals per items."""
+        self._rows: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        """The sums of an item (not the index) `_keep_each` kept for these offices, as one
+        matrix: `_each_counts` of the same offices reads them at once."""
         self._fingerprint: bytes | None = None
 
     def fingerprint(self) -> bytes:
@@ -464,6 +467,9 @@ class ProtectedTable:
     def _each_counts(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
                      ) -> np.ndarray:  # fmt: skip
         """Each office's published counts of `item` (kept figures, read-only), offices × levels."""
+        together = self._rows.get((item, offices, months))
+        if together is not None:  # the same rows `_keep_each` kept office by office
+            return together.copy()
         size = len(self.grid.levels[item])
         return np.array([_kept(self._figures, (item, (o,), months), self._count)
                          for o in offices]).reshape(len(offices), size)  # fmt: skip
@@ -902,6 +908,10 @@ class ProtectedTable:
         rows.flags.writeable = False  # and so is each row of it
         for office, sums in zip(offices, rows, strict=True):
             kept[office] = store[item, (office,), months] = sums
+        if item != INDEX_ITEM:
+            if len(self._rows) >= MAX_FIGURES // 16:
+                self._rows.clear()
+            self._rows[item, offices, months] = rows
         return kept
 
     def _tilt_each(self, offices: tuple[int, ...], months: tuple[str, ...]) -> None:
@@ -1278,13 +1288,14 @@ def retarget_rows(counts: np.ndarray, levels: Sequence[float], means: Sequence[f
     per row), so the same counts (tests/unit/test_dashboard_index.py compares them)."""
     counts = np.asarray(counts, dtype=np.float64)
     out = counts.copy()
-    totals = [round(float(row.sum())) for row in counts]
-    live = [r for r, total in enumerate(totals) if total > 0]
-    if not live or len(levels) < 2:
+    # whole numbers: the same sums in any order, rounded half to even as `round`
+    totals = np.rint(counts.sum(axis=1))
+    live = np.flatnonzero(totals > 0)
+    if not live.size or len(levels) < 2:
         return out
     lv = np.asarray(levels, dtype=np.float64)
-    total = np.array([float(totals[r]) for r in live])
-    mean = [min(max(float(means[r]), float(lv[0])), float(lv[-1])) for r in live]
+    total = totals[live]
+    mean = np.minimum(np.maximum(np.asarray(means, dtype=np.float64)[live], lv[0]), lv[-1])
     used = counts[live]
     # whole numbers: the same sums in any order
     share = total[:, None] * _tilt_rows(used / used.sum(axis=1, keepdims=True), levels, mean)
@@ -1295,8 +1306,9 @@ def retarget_rows(counts: np.ndarray, levels: Sequence[float], means: Sequence[f
     np.put_along_axis(rank, order, np.arange(len(levels))[None, :], axis=1)
     whole += rank < left[:, None]
     step = float(lv[1] - lv[0])
-    moves = np.array([round((m * totals[r] - float(w @ lv)) / step)
-                      for r, m, w in zip(live, mean, whole, strict=True)])  # fmt: skip
+    # whole counts on levels that are whole multiples of a power of two: `whole @ lv` is
+    # exact in any order, so each row's the same as alone
+    moves = np.rint((mean * total - whole @ lv) / step).astype(np.int64)
     remaining = np.minimum(np.abs(moves), total.astype(np.int64) * len(lv))
     _moved(whole, share, remaining, moves > 0)
     out[live] = whole
@@ -1364,7 +1376,8 @@ def _tilt_rows(p: np.ndarray, levels: Sequence[float], means: Sequence[float]) -
         low[live], high[live] = lo, hi
         theta[live] = np.where((lo < step) & (step < hi), step, (lo + hi) / 2)
     found = p * _exp(theta[:, None] * x[None, :])
-    out[tilted] = found / np.array([row.sum() for row in found])[:, None]  # as `_tilt` sums
+    # each row summed alone along its contiguous levels, as `_tilt` sums its one row
+    out[tilted] = found / found.sum(axis=1)[:, None]
     return out
 
 

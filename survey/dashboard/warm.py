@@ -42,6 +42,7 @@ from typing import Any
 import msgspec
 from litestar.datastructures import State
 
+from survey import memory
 from survey.auth.queries import every_office, limited_scope, load_scope, token_limits
 from survey.auth.schemas import DASHBOARD_ROLES, OfficeRef, Scope
 from survey.dashboard import cache, rolled_counts, routes, stored
@@ -325,6 +326,7 @@ async def prepare(state: State) -> None:
             await rolled_counts.held(state, [o.id for o in group.group], done)
     finally:
         cache.BACKGROUND.reset(background)
+    memory.freeze_with_statistics()  # what it made is kept: out of the full collections
     state.dashboards_prepared = True
 
 
