@@ -20,11 +20,12 @@ from survey.demo import _token
 from survey.settings import Settings
 from survey.tables import ApiToken
 from tests.builders import make_link, make_office, make_organization, make_staff_user
-from tests.conftest import SECRET, run_async
+from tests.conftest import ONE_ENGINE, SECRET, run_async
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options")
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_refuses_a_null_byte_in_a_static_path(client: httpx.AsyncClient) -> None:
     for path in ("/static/%00", "/static/css/%00.css", "/s/abc%00"):
         answer = await client.get(path)
@@ -32,6 +33,7 @@ async def test_it_refuses_a_null_byte_in_a_static_path(client: httpx.AsyncClient
         assert all(h in answer.headers for h in SECURITY_HEADERS)
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_writes_no_forged_line_into_the_access_log(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -43,6 +45,7 @@ async def test_it_writes_no_forged_line_into_the_access_log(
     assert lines and all("\n" not in line and "\r" not in line for line in lines)
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_answers_deeply_nested_json_with_400(client: httpx.AsyncClient) -> None:
     link = await make_link()
     depth = 15_000
@@ -57,6 +60,7 @@ async def test_it_answers_deeply_nested_json_with_400(client: httpx.AsyncClient)
     assert "nested too deeply" in answer.json()["detail"]
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_sends_the_security_headers_on_404_and_405_too(client: httpx.AsyncClient) -> None:
     missing = await client.get("/no/such/page")
     wrong_method = await client.delete("/api/v1/responses")
@@ -67,6 +71,7 @@ async def test_it_sends_the_security_headers_on_404_and_405_too(client: httpx.As
     assert "strict-transport-security" not in missing.headers, "off unless configured"
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_never_lets_results_json_be_cached(client: httpx.AsyncClient) -> None:
     org = await make_organization()
     await make_office(organization=org)
