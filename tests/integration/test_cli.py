@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from survey.app import create_app, lifespan
+from survey.app import lifespan
 from survey.settings import Settings
 from tests.cli import run_cli
-from tests.conftest import DEMO_PORT, copy_demo_database
+from tests.conftest import DEMO_PORT, app_for, copy_demo_database
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -165,7 +165,7 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(
     assert stored and token not in repr(stored), "only the hash is stored"
     assert [round(days) for _, days in stored] == [90, 7]
     assert "valid until" in created.stdout
-    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
+    app = app_for(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         ok = await c.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
@@ -212,7 +212,7 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
         users = {r[0] for r in db.execute("SELECT username FROM staff_user")}
     assert "zwei" in users and "drei" not in users, "nothing is stored for a refused user"
 
-    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
+    app = app_for(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         login = await c.get("/login")

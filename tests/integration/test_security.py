@@ -13,14 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from survey.app import create_app, lifespan
+from survey.app import lifespan
 from survey.auth import guard
 from survey.db import make_engine, migrate
 from survey.demo import _token
 from survey.settings import Settings
 from survey.tables import ApiToken
 from tests.builders import make_link, make_office, make_organization, make_staff_user
-from tests.conftest import ONE_ENGINE, SECRET, run_async
+from tests.conftest import ONE_ENGINE, SECRET, app_for, run_async
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options")
 
@@ -93,7 +93,7 @@ async def test_it_never_lets_results_json_be_cached(client: httpx.AsyncClient) -
 async def test_it_sends_hsts_when_configured(sqlite_settings: Settings) -> None:
     from dataclasses import replace
 
-    app = create_app(replace(sqlite_settings, hsts_seconds=31_536_000))
+    app = app_for(replace(sqlite_settings, hsts_seconds=31_536_000))
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         for path in ("/healthz", "/no/such/page"):
