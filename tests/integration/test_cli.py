@@ -49,7 +49,10 @@ def _demo_copy(demo_file: tuple[Path, str], target: Path) -> dict[str, str]:
 
 
 def test_it_names_the_bad_variable_in_one_line(tmp_path: Path) -> None:
-    result = _run(["migrate"], tmp_path, RESONANZ_PORT="eighty")
+    # in this process (tests/cli.py): the commands that stay processes read the same
+    # variables through the same Settings
+    url = f"sqlite:///{tmp_path}/never.sqlite3"
+    result = run_cli(["migrate"], RESONANZ_PORT="eighty", RESONANZ_DATABASE_URL=url)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "resonanz: RESONANZ_PORT must be an integer, got 'eighty'"
@@ -233,12 +236,13 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
     ]
 
 
-def test_it_says_in_one_line_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
+def test_it_says_in_one_line_when_the_database_cannot_be_opened() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = _run(
-        ["migrate"], tmp_path, RESONANZ_DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db"
+    # in this process (tests/cli.py), as the interrupted demo load's migrate
+    result = run_cli(
+        ["migrate"], RESONANZ_DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db"
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
