@@ -10,17 +10,18 @@ from pathlib import Path
 
 import httpx
 
-from survey.app import create_app, lifespan
+from survey.app import lifespan
 from survey.security import is_respondent_path, loggable_path
 from survey.settings import Settings
 from tests.builders import FULL_ANSWERS, make_link
+from tests.conftest import app_for
 from tests.crash import Server
 
 
 async def test_it_never_logs_a_respondent_request_or_a_link_token(
     sqlite_settings: Settings, tmp_path: Path
 ) -> None:
-    async with lifespan(create_app(sqlite_settings)):
+    async with lifespan(app_for(sqlite_settings)):
         personal = await make_link(mode="personal")
         kiosk = await make_link(mode="kiosk")
     server = Server(sqlite_settings.database_url, tmp_path)

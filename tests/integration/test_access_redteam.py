@@ -31,7 +31,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 
 PASSWORD = "a-long-password-1"
 
@@ -221,6 +221,7 @@ async def test_the_version_note_waits_for_the_month_in_progress_to_be_published(
     assert 'data-testid="versions-note"' in before, "a published month's versions are told"
 
 
+@ONE_ENGINE  # the answers' headers: not SQL (docs/testing.md)
 async def test_the_administration_s_json_answers_are_never_cached(staff: StaffClient) -> None:
     org = await make_organization()
     await make_office(organization=org)

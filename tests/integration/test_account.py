@@ -14,7 +14,7 @@ from survey.manage.users import _new_invitation
 from survey.questionnaire import LOCAL_ZONE
 from survey.tables import AuditLog, LoginThrottle, User
 from tests.builders import make_office, make_organization, make_staff_user
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 
 PASSWORD = "correct-horse-battery"
 NEW = "Kaffee am Deich 7"
@@ -40,6 +40,7 @@ def _csrf(page: str) -> str:
 # ---- the one-time set-password link (t23's finding 5) ----------------------------------------
 
 
+@ONE_ENGINE  # what the page says: not SQL (docs/testing.md)
 async def test_the_set_password_page_names_the_account_for_people_and_password_managers(
     client: httpx.AsyncClient,
 ) -> None:
@@ -87,6 +88,7 @@ async def test_after_setting_the_password_the_sign_in_form_confirms_and_knows_th
     assert 'data-testid="done"' not in again.text, "without its note the address says nothing"
 
 
+@ONE_ENGINE  # what the page says: not SQL (docs/testing.md)
 async def test_a_forged_or_stale_note_names_nobody(client: httpx.AsyncClient) -> None:
     from survey.settings import Settings
 
@@ -124,6 +126,7 @@ async def _change(
     )
 
 
+@ONE_ENGINE  # what the page says: not SQL (docs/testing.md)
 async def test_the_name_in_the_bar_leads_to_my_account_and_its_password_form(
     staff: StaffClient,
 ) -> None:
@@ -216,6 +219,7 @@ async def test_wrong_current_passwords_are_throttled_like_sign_ins(
     assert (await _change(client, PASSWORD, NEW)).status_code == 303, "whose unlock frees it (r25)"
 
 
+@ONE_ENGINE  # what the page says: not SQL (docs/testing.md)
 async def test_a_link_alone_cannot_fake_the_confirmation_of_a_change(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from survey.app import create_app, lifespan
+from survey.app import lifespan
 from survey.settings import Settings
 from tests.cli import run_cli
-from tests.conftest import DEMO_PORT, copy_demo_database
+from tests.conftest import DEMO_PORT, app_for, copy_demo_database
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -49,7 +49,10 @@ def _demo_copy(demo_file: tuple[Path, str], target: Path) -> dict[str, str]:
 
 
 def test_it_names_the_bad_variable_in_one_line(tmp_path: Path) -> None:
-    result = _run(["migrate"], tmp_path, RESONANZ_PORT="eighty")
+    # in this process (tests/cli.py): the commands that stay processes read the same
+    # variables through the same Settings
+    url = f"sqlite:///{tmp_path}/never.sqlite3"
+    result = run_cli(["migrate"], RESONANZ_PORT="eighty", RESONANZ_DATABASE_URL=url)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "resonanz: RESONANZ_PORT must be an integer, got 'eighty'"
@@ -165,7 +168,7 @@ async def test_it_creates_an_api_token_that_opens_the_results_api(
     assert stored and token not in repr(stored), "only the hash is stored"
     assert [round(days) for _, days in stored] == [90, 7]
     assert "valid until" in created.stdout
-    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
+    app = app_for(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         ok = await c.get("/api/v1/results/overview", headers={"authorization": f"Bearer {token}"})
@@ -212,7 +215,7 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
         users = {r[0] for r in db.execute("SELECT username FROM staff_user")}
     assert "zwei" in users and "drei" not in users, "nothing is stored for a refused user"
 
-    app = create_app(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
+    app = app_for(Settings(database_url=env["RESONANZ_DATABASE_URL"]).with_secret())
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         login = await c.get("/login")
@@ -233,12 +236,13 @@ async def test_it_creates_a_manager_for_a_list_of_offices(
     ]
 
 
-def test_it_says_in_one_line_when_the_database_cannot_be_opened(tmp_path: Path) -> None:
+def test_it_says_in_one_line_when_the_database_cannot_be_opened() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = _run(
-        ["migrate"], tmp_path, RESONANZ_DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db"
+    # in this process (tests/cli.py), as the interrupted demo load's migrate
+    result = run_cli(
+        ["migrate"], RESONANZ_DATABASE_URL=f"postgresql://u:secret@127.0.0.1:{port}/db"
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

@@ -449,6 +449,7 @@ async def test_it_refuses_invalid_filters_sorts_and_levels_with_a_reason(
         assert answer.status_code == 200, (fine, answer.text[:300])
 
 
+@ONE_ENGINE  # refused at the form before any query: not SQL (docs/testing.md)
 async def test_a_wrong_period_is_shown_at_the_filter_form_keeping_the_other_choices(
     staff: StaffClient,
 ) -> None:

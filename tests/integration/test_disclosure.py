@@ -150,6 +150,7 @@ async def test_period_differencing_does_not_give_the_answers_of_the_one_client_o
     assert "Danke!" not in str(result["comments"]), "the month of one response shows none"
 
 
+@ONE_ENGINE  # what the published figures give away: not SQL (docs/testing.md)
 async def test_a_pool_cannot_be_subtracted_across_two_periods(
     staff: StaffClient, app: Litestar
 ) -> None:
@@ -180,6 +181,7 @@ async def test_a_pool_cannot_be_subtracted_across_two_periods(
         assert not exact, "two periods of a pool give one client's index"
 
 
+@ONE_ENGINE  # what the published figures give away: not SQL (docs/testing.md)
 async def test_a_withheld_unit_shows_no_count_anywhere(staff: StaffClient, app: Litestar) -> None:
     """Finding 3: comparison rows showed n when the figure was withheld, so network n minus
     job-centre n gave the other job centre's exact count per month and filter."""
@@ -201,6 +203,7 @@ async def test_a_withheld_unit_shows_no_count_anywhere(staff: StaffClient, app: 
     assert not any(cell.isdigit() for cell in last[2:]), last
 
 
+@ONE_ENGINE  # what the published figures give away: not SQL (docs/testing.md)
 async def test_shrinkage_and_ranks_do_not_give_back_a_withheld_comparison_value(
     staff: StaffClient, app: Litestar
 ) -> None:

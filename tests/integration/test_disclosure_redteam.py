@@ -22,7 +22,7 @@ import pytest
 from litestar import Litestar
 from scipy import stats
 
-from survey.app import create_app, lifespan
+from survey.app import lifespan
 from survey.dashboard.filters import today
 from survey.respond.schemas import LinkInfo
 from survey.respond.stamp import make_stamp
@@ -37,7 +37,7 @@ from tests.builders import (
     make_responses,
     make_staff_user,
 )
-from tests.conftest import SECRET, StaffClient
+from tests.conftest import SECRET, StaffClient, app_for
 
 ITEMS = ("respect", "understood", "explained", "next_steps", "fits", "waiting", "overall")
 """The five-level items."""
@@ -92,7 +92,7 @@ def item_counts(result: dict[str, object]) -> dict[str, list[int]] | None:
 
 @pytest.fixture
 def app(sqlite_settings: Settings) -> Litestar:
-    return create_app(sqlite_settings)
+    return app_for(sqlite_settings)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from survey.questionnaire import standard_definition_bytes
 from survey.respond.schemas import LinkInfo
 from survey.tables import QuestionnaireVersion
 from tests.builders import FULL_ANSWERS, STANDARD, make_link
+from tests.conftest import ONE_ENGINE
 
 Client = httpx.AsyncClient
 OWN_NAMES = {
@@ -84,6 +85,7 @@ async def test_it_speaks_every_language_in_its_own_script_and_direction(client: 
             assert f'<html lang="{tag}" dir="{direction}">' in other.text, (path, lang)
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_marks_leichte_sprache_as_german_for_screen_readers(client: Client) -> None:
     link = await make_link()
     page = await client.get(f"/s/{link.token}?lang=de-x-ls")
@@ -92,6 +94,7 @@ async def test_it_marks_leichte_sprache_as_german_for_screen_readers(client: Cli
     assert 'href="?lang=de-x-ls" lang="de" hreflang="de"' in page.text
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_falls_back_through_accept_language_to_german(client: Client) -> None:
     link = await make_link()
     by_header = await client.get(f"/s/{link.token}?lang=xx", headers={"accept-language": "uk"})
@@ -105,6 +108,7 @@ async def test_it_falls_back_through_accept_language_to_german(client: Client) -
     assert "<script>" not in nothing.text.split("<body", 1)[1]
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_keeps_the_language_through_errors_and_thanks(client: Client) -> None:
     link = await make_link()
     missing = await client.post(f"/s/{link.token}", data=_form("ar", respect=4))
@@ -122,6 +126,7 @@ async def test_it_keeps_the_language_through_errors_and_thanks(client: Client) -
     assert "شكرًا لك!" in thanks.text
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_ties_each_error_to_its_question(client: Client) -> None:
     link = await make_link()
     page = await client.post(f"/s/{link.token}", data=_form("de", respect=4, understood=0))
@@ -137,6 +142,7 @@ async def test_it_ties_each_error_to_its_question(client: Client) -> None:
     assert "aria-invalid" not in respect
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_escapes_html_in_a_translation(client: Client) -> None:
     data = json.loads(standard_definition_bytes())
     data["items"][0]["text"]["uk"] = '<b onclick="x()">Жирний</b> текст'
@@ -149,6 +155,7 @@ async def test_it_escapes_html_in_a_translation(client: Client) -> None:
     assert "<img" not in page.text
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_shows_german_where_a_text_is_missing_never_an_empty_label(
     client: Client,
 ) -> None:
@@ -167,6 +174,7 @@ async def test_it_shows_german_where_a_text_is_missing_never_an_empty_label(
     assert not re.search(r"<legend><span class=\"num\">\d+\.</span> *</legend>", page.text)
 
 
+@ONE_ENGINE  # the page's language, script and direction: not SQL (docs/testing.md)
 async def test_it_answers_the_api_in_the_chosen_language(client: Client) -> None:
     link = await make_link()
     out = (await client.get(f"/api/v1/links/{link.token}/questionnaire?lang=fa")).json()

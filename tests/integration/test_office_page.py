@@ -20,9 +20,10 @@ from tests.builders import (
     make_staff_user,
     responses_with_counts,
 )
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 
 
+@ONE_ENGINE  # the NPS worked out from the published counts: not SQL (docs/testing.md)
 async def test_the_recommend_question_shows_its_net_promoter_score_from_the_published_counts(
     staff: StaffClient, app: Litestar
 ) -> None:

@@ -29,7 +29,7 @@ from survey.tables import (
     TextAnswer,
 )
 from tests.builders import FULL_ANSWERS, STANDARD, make_bank_version, make_link
-from tests.conftest import SECRET
+from tests.conftest import ONE_ENGINE, SECRET
 
 Client = httpx.AsyncClient
 
@@ -65,6 +65,7 @@ async def test_it_renders_the_survey_in_german_without_cookies(client: Client) -
     assert not re.search(r'(src|href)="(https?:)?//', page.text), "no third-party requests"
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_it_speaks_the_language_of_the_query_or_the_browser(client: Client) -> None:
     link = await make_link()
     by_query = await client.get(f"/s/{link.token}?lang=en")
@@ -379,6 +380,7 @@ async def test_it_stores_no_address_or_user_agent(client: Client) -> None:
     assert "203.0.113.7" not in repr(rows)
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_it_answers_health_and_openapi(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     for path in ("/healthz", "/readyz", "/login"):  # monitors probe with HEAD
@@ -394,6 +396,7 @@ async def test_it_answers_health_and_openapi(client: Client) -> None:
     assert (await client.get("/schema/swagger")).status_code == 404, "no page that loads a CDN"
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_it_sets_no_cookie_anywhere_a_respondent_goes(client: Client) -> None:
     link = await make_link(mode="kiosk")
     personal = await make_link()
@@ -413,6 +416,7 @@ async def test_it_sets_no_cookie_anywhere_a_respondent_goes(client: Client) -> N
         assert "content-security-policy" in answer.headers, answer.request.url
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_it_logs_requests_without_the_client_address(
     client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -426,6 +430,7 @@ async def test_it_logs_requests_without_the_client_address(
     assert not any("203.0.113.7" in line for line in lines)
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_it_explains_a_bad_link_in_the_respondents_language(client: Client) -> None:
     page = await client.get("/s/no-such-link?lang=uk")
     assert page.status_code == 404
@@ -702,6 +707,7 @@ async def test_a_deactivated_link_takes_only_answers_from_pages_served_before(
     assert not await set_link_active("no-such-link", False)
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_every_respondent_page_links_to_the_privacy_notice_in_its_language(
     client: Client,
 ) -> None:
@@ -724,6 +730,7 @@ async def test_every_respondent_page_links_to_the_privacy_notice_in_its_language
     assert "set-cookie" not in notice.headers
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_the_privacy_notice_names_who_is_responsible_per_job_centre_or_by_setting(
     client: Client, app: Litestar
 ) -> None:
@@ -761,6 +768,7 @@ async def test_the_privacy_notice_names_who_is_responsible_per_job_centre_or_by_
     assert evil not in escaped.text and "&lt;script&gt;" in escaped.text
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_the_kiosk_starts_with_a_button_per_language_in_its_own_script(
     client: Client,
 ) -> None:
@@ -832,6 +840,7 @@ async def test_a_kiosk_visit_without_javascript_leaves_nothing_for_back_or_reloa
     assert page.status_code == 200 and "visit" not in page.text
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_a_kiosk_form_without_javascript_goes_back_to_the_start_after_ten_minutes(
     client: Client,
 ) -> None:
@@ -849,6 +858,7 @@ async def test_a_kiosk_form_without_javascript_goes_back_to_the_start_after_ten_
     assert 'data-kiosk-idle="60"' in survey and 'data-kiosk-warn="20"' in survey
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_the_kiosk_warning_says_its_seconds_in_each_languages_plural(
     client: Client,
 ) -> None:
@@ -874,6 +884,7 @@ async def test_the_kiosk_warning_says_its_seconds_in_each_languages_plural(
         assert words in survey, (lang, token == short.token)
 
 
+@ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_the_kiosk_service_worker_may_control_every_kiosk_page(client: Client) -> None:
     worker = await client.get("/k/sw.js")
     assert worker.status_code == 200

@@ -13,18 +13,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from survey.app import create_app, lifespan
+from survey.app import lifespan
 from survey.auth import guard
 from survey.db import make_engine, migrate
 from survey.demo import _token
 from survey.settings import Settings
 from survey.tables import ApiToken
 from tests.builders import make_link, make_office, make_organization, make_staff_user
-from tests.conftest import SECRET, run_async
+from tests.conftest import ONE_ENGINE, SECRET, app_for, run_async
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options")
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_refuses_a_null_byte_in_a_static_path(client: httpx.AsyncClient) -> None:
     for path in ("/static/%00", "/static/css/%00.css", "/s/abc%00"):
         answer = await client.get(path)
@@ -32,6 +33,7 @@ async def test_it_refuses_a_null_byte_in_a_static_path(client: httpx.AsyncClient
         assert all(h in answer.headers for h in SECURITY_HEADERS)
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_writes_no_forged_line_into_the_access_log(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -43,6 +45,7 @@ async def test_it_writes_no_forged_line_into_the_access_log(
     assert lines and all("\n" not in line and "\r" not in line for line in lines)
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_answers_deeply_nested_json_with_400(client: httpx.AsyncClient) -> None:
     link = await make_link()
     depth = 15_000
@@ -57,6 +60,7 @@ async def test_it_answers_deeply_nested_json_with_400(client: httpx.AsyncClient)
     assert "nested too deeply" in answer.json()["detail"]
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_sends_the_security_headers_on_404_and_405_too(client: httpx.AsyncClient) -> None:
     missing = await client.get("/no/such/page")
     wrong_method = await client.delete("/api/v1/responses")
@@ -67,6 +71,7 @@ async def test_it_sends_the_security_headers_on_404_and_405_too(client: httpx.As
     assert "strict-transport-security" not in missing.headers, "off unless configured"
 
 
+@ONE_ENGINE  # headers and refusals before any query: not SQL (docs/testing.md)
 async def test_it_never_lets_results_json_be_cached(client: httpx.AsyncClient) -> None:
     org = await make_organization()
     await make_office(organization=org)
@@ -88,7 +93,7 @@ async def test_it_never_lets_results_json_be_cached(client: httpx.AsyncClient) -
 async def test_it_sends_hsts_when_configured(sqlite_settings: Settings) -> None:
     from dataclasses import replace
 
-    app = create_app(replace(sqlite_settings, hsts_seconds=31_536_000))
+    app = app_for(replace(sqlite_settings, hsts_seconds=31_536_000))
     transport = httpx.ASGITransport(app=app)
     async with lifespan(app), httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         for path in ("/healthz", "/no/such/page"):

@@ -11,7 +11,7 @@ import httpx
 from survey.questionnaire import LOCAL_ZONE
 from survey.tables import ApiToken, Link, Office, Organization, QuestionnaireVersion, User
 from tests.builders import make_organization, make_staff_user
-from tests.conftest import StaffClient
+from tests.conftest import ONE_ENGINE, StaffClient
 from tests.integration.test_manage import PASSWORD, World, _api, _csrf
 
 
@@ -63,6 +63,7 @@ async def test_a_nul_or_a_direction_override_in_any_staff_text_is_refused_and_no
     assert not await Link.exists()
 
 
+@ONE_ENGINE  # refused before any write, in words: not SQL (docs/testing.md)
 async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_menus_show(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:
@@ -133,6 +134,7 @@ async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_me
     assert "x" * 1001 not in str(texts) and "Fine" not in str(texts)
 
 
+@ONE_ENGINE  # refused before any write, in words: not SQL (docs/testing.md)
 async def test_a_password_like_the_username_or_among_the_most_common_is_refused(
     client: httpx.AsyncClient,
 ) -> None:
@@ -163,6 +165,7 @@ async def test_a_password_like_the_username_or_among_the_most_common_is_refused(
     assert fine.status_code == 303
 
 
+@ONE_ENGINE  # refused before any write, in words: not SQL (docs/testing.md)
 async def test_a_refused_form_comes_back_with_the_reason_and_what_was_typed(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:
@@ -233,6 +236,7 @@ async def test_a_refused_form_comes_back_with_the_reason_and_what_was_typed(
     assert 'href="/dashboard?from=2026-01&amp;to=2026-06&amp;filter=mode%3Akiosk"' in keep.text
 
 
+@ONE_ENGINE  # refused before any write, in words: not SQL (docs/testing.md)
 async def test_the_language_chosen_on_the_sign_in_page_stays_after_signing_in(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:
@@ -342,6 +346,7 @@ async def test_usernames_are_unique_and_signed_in_with_in_any_case(
     assert (await staff.login("Kim", PASSWORD)).status_code != 303, "which one: neither"
 
 
+@ONE_ENGINE  # refused before any write, in words: not SQL (docs/testing.md)
 async def test_refusals_of_the_editor_and_an_expired_form_lead_back_to_the_form(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:
