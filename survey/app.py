@@ -429,27 +429,11 @@ def bind(app: Litestar, settings: Settings) -> Litestar:
         }
     )
     # around everything Litestar does, 404 and 405 included (route middleware never sees them)
-    # the dashboard's kept rows are written once each answer is sent (`stored.after_answer`)
-    handler = head_as_get(stored.after_answer(frozen_after_answers(built.handler)))
+    # the dashboard's kept rows are written once each answer is sent, and the process's
+    # objects frozen once its first figures are made (`stored.after_answer`)
+    handler = head_as_get(stored.after_answer(built.handler))
     app.asgi_handler = secure_asgi(metrics_asgi(handler, metrics), settings.hsts_seconds)
     return app
-
-
-def frozen_after_answers(app: ASGIApp) -> ASGIApp:
-    """`app`, freezing the process's objects once its first figures made scipy's statistics
-    and the rest of what it keeps (`memory.freeze_with_statistics`, after the answer, once per
-    process: a collection of the young generations, a few ms)."""
-
-    async def asgi(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        try:
-            await app(scope, receive, send)
-        finally:
-            memory.freeze_with_statistics()
-
-    return asgi
 
 
 def head_as_get(app: ASGIApp) -> ASGIApp:

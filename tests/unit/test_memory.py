@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from survey import memory
-from survey.app import frozen_after_answers
+from survey.dashboard.stored import after_answer
 
 
 class _Collector:
@@ -57,7 +57,7 @@ def test_an_answer_freezes_the_process_after_it_is_sent(
     async def app(scope: Any, receive: Any, send: Any) -> None:
         sent.append(f"answer, then {collector.calls}")
 
-    asgi = frozen_after_answers(app)
+    asgi = after_answer(app)
     for _ in range(2):
         asyncio.run(asgi({"type": "http"}, None, None))
     assert sent == ["answer, then []", "answer, then ['collect 1', 'freeze']"]
