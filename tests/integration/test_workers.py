@@ -15,7 +15,7 @@ import pytest
 from survey.auth import throttle
 from survey.db import engine_lifespan, make_engine
 from survey.settings import Settings
-from survey.tables import Response
+from survey.tables import LoginThrottle, Response
 from tests.builders import FULL_ANSWERS, make_link, make_office, make_organization
 from tests.builders import make_staff_user as make_user
 from tests.conftest import SECRET, _empty_postgres
@@ -87,11 +87,18 @@ async def test_it_serves_two_processes_on_one_postgresql(
             json={"link": token, "submission_id": ids[0], "answers": FULL_ANSWERS},
         )
         assert again.status_code == 200, "a duplicate, whichever worker stored the first"
-        failures = await asyncio.gather(
+        failures = asyncio.gather(
             *(_login(server.base, "wrong-guess") for _ in range(throttle.LOCK_AFTER))
         )
-        assert failures == [401] * throttle.LOCK_AFTER
+        # the right password once the wrong ones have locked the account (the lock is in the
+        # database), not after their answers: each failed sign-in waits before it answers,
+        # up to 4 s (the n-th 0.25 s · 2^(n-1)), and so does the locked one after them
+        locked = LoginThrottle.exists().where(LoginThrottle.locked_until.is_not_null())
+        async with engine_lifespan(engine, 2):
+            while not failures.done() and not await locked:
+                await asyncio.sleep(0.02)
         assert await _login(server.base, PASSWORD) == 401, "locked in both workers"
+        assert await failures == [401] * throttle.LOCK_AFTER
         async with httpx.AsyncClient(base_url=server.base, timeout=60) as client:
             metrics = (await client.get("/metrics")).text
     finally:
