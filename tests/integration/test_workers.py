@@ -1,5 +1,7 @@
 """`resonanz serve --workers 2` on one PostgreSQL: what one process knew (failed sign-ins,
-metrics) holds for both, and every submission is stored once whichever worker took it."""
+metrics) holds for both, and every submission is stored once whichever worker took it; and
+nothing in the server's log lets an office match a submission to the minute a client left
+the room (respondent requests are not logged, no link token appears anywhere in the log)."""
 
 from __future__ import annotations
 
@@ -58,6 +60,7 @@ async def test_it_serves_two_processes_on_one_postgresql(
     engine = make_engine(settings)
     async with engine_lifespan(engine, 2):
         token = (await make_link()).token
+        kiosk = (await make_link(mode="kiosk")).token
         org = await make_organization()
         await make_office(organization=org)
         await make_user("alice", PASSWORD, "manager", organization=org)
@@ -101,10 +104,27 @@ async def test_it_serves_two_processes_on_one_postgresql(
         assert await failures == [401] * throttle.LOCK_AFTER
         async with httpx.AsyncClient(base_url=server.base, timeout=60) as client:
             metrics = (await client.get("/metrics")).text
+            # the respondents' pages (their submissions and the sign-ins above besides): none
+            # of them may be logged, and no link token, while the staff's pages are
+            assert (await client.get(f"/s/{token}")).status_code == 200
+            form = {"submission_id": str(uuid.uuid4()), "lang": "de"}
+            form |= {item: str(value) for item, value in FULL_ANSWERS.items()}
+            assert (await client.post(f"/s/{token}", data=form)).status_code == 303
+            assert (await client.get(f"/s/{token}/thanks")).status_code == 200
+            assert (await client.get(f"/k/{kiosk}")).status_code == 200
+            assert (await client.get(f"/api/v1/links/{kiosk}/questionnaire")).status_code == 200
+            assert (await client.get("/s/no-such-token")).status_code == 404
     finally:
         await asyncio.to_thread(server.stop)
+    log = (tmp_path / "server.log").read_text()
+    assert re.search(r'"GET /login" 200', log), log  # the access log is on
+    assert re.search(r'"POST /login" 401', log), log
+    for link_token in (token, kiosk, "no-such-token"):
+        assert link_token not in log
+    for path in ("/s/", "/k/", "/api/v1/responses", "/api/v1/links"):
+        assert path not in log, log
     assert 'resonanz_responses_total{outcome="created"} 120.0' in metrics, "summed over both"
     assert 'resonanz_responses_total{outcome="duplicate"} 1.0' in metrics
     assert 'resonanz_login_failures_total{reason="locked"} 1.0' in metrics
     async with engine_lifespan(engine, 2):
-        assert await Response.count() == 120
+        assert await Response.count() == 120 + 1, "and the form's"
