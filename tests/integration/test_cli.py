@@ -65,7 +65,8 @@ def test_it_loads_the_demo_once_and_prints_one_line_per_url_and_login(
     env = _demo_copy(demo_file, tmp_path / "demo.sqlite3") | {"RESONANZ_PORT": DEMO_PORT}
     with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
         before = db.execute("SELECT COUNT(*) FROM response").fetchone()[0]
-    second = _run(["demo", "--no-serve"], tmp_path, **env)
+    # in this process (tests/cli.py): the first run, `demo_database`'s, was a process
+    second = run_cli(["demo", "--no-serve"], **env)
     first = demo_file[1].replace(str(demo_file[0]), str(tmp_path / "demo.sqlite3"))
     assert second.returncode == 0, second.stderr
     assert first == second.stdout
