@@ -123,6 +123,9 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
         ],
         tmp_path,
         settings,
+        # a process on one engine (that `resonanz setup` and `import` start and read their
+        # environment is the same on both); on PostgreSQL in this process (tests/cli.py)
+        process=settings.is_sqlite,
     )
     assert made.returncode == 0, made.stderr
     link = re.search(r"^set the password .*: (http\S+)$", made.stdout, re.M)
@@ -136,7 +139,9 @@ async def test_from_an_empty_database_setup_import_a_link_a_response_and_a_figur
         dry.stdout
     )
     assert await Office.count() == 0, "a dry run writes nothing"
-    done = _cli(["import", "structure", "structure.yaml"], tmp_path, settings)
+    done = _cli(
+        ["import", "structure", "structure.yaml"], tmp_path, settings, process=settings.is_sqlite
+    )
     assert done.returncode == 0, done.stderr
     again = _cli(["import", "structure", "structure.yaml"], tmp_path, settings, process=False)
     assert again.stdout.strip() == "nothing to change"
