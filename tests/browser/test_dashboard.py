@@ -260,59 +260,73 @@ def test_the_dashboards_fit_a_phone_with_sign_out_index_and_verdict_in_view(
         for lang in ("de", "en"):
             for name, (path, table_id) in pages.items():
                 for width in (1280, 360, 320):  # each loaded at its width: plotly draws once
+                    if (name, width) == ("overview", 360):
+                        continue  # checked on test_staff_pages' load of it (CHECKS)
                     page.set_viewport_size({"width": width, "height": 740})
                     if (lang, name, width) != ("de", "overview", 1280):  # the sign-in's page
                         page.goto(f"{demo_server.base_url}{path}lang={lang}")
                     dashboard.wait_for_charts()
-                    table = page.get_by_test_id(table_id)
-                    # the targets (the manager's four offices; one on its page) are cards too
-                    targets = page.get_by_test_id("targets-table")
-                    tables = [table] if name == "benchmark" else [table, targets]
-                    if name == "overview":  # and the office types (main offices, outreach)
-                        tables.append(page.get_by_test_id("kinds-table"))
                     where = f"{name} {lang} {width}"
                     if name == "office" and lang == "de" and width != 320:  # see below
                         the_charts_of_an_office_fit(page, width, where)
-                    if width == 1280:  # the desktop keeps its table as it was
-                        for t in tables:
-                            assert t.evaluate("t => getComputedStyle(t).display") == "table"
-                        assert page.evaluate(TITLES_CHANGED) == [], "a desktop's titles as given"
-                        continue
-                    assert page.evaluate(
-                        "document.documentElement.scrollWidth <= window.innerWidth"
-                    ), where
-                    out = page.get_by_test_id("logout").bounding_box()
-                    assert out and out["x"] >= 0 and out["x"] + out["width"] <= width, where
-                    wrap = table.locator("xpath=..").element_handle()
-                    row = table.locator("tbody tr").first
-                    verdict = row.get_by_test_id("model-verdict")
-                    if name == "office":  # the office's verdict is under its comparison table
-                        verdict = page.get_by_test_id("office-verdict").get_by_test_id(
-                            "model-verdict"
-                        )
-                    for cell in (row.get_by_test_id("index"), verdict):
-                        box = cell.evaluate_handle("c => c.closest('.table-wrap, .card')")
-                        assert cell.evaluate(IN_VIEW, box), f"{where}: {cell}"
-                    assert row.get_by_test_id("index").evaluate(IN_VIEW, wrap), where
-                    if name != "benchmark":
-                        target = targets.locator("tbody tr").first
-                        targets_wrap = targets.locator("xpath=..").element_handle()
-                        for test_id in ("target-now", "target-status"):
-                            cell = target.get_by_test_id(test_id)
-                            assert cell.evaluate(IN_VIEW, targets_wrap), f"{where}: {test_id}"
-                    for t in tables:  # no table scrolls sideways inside its card
-                        fits = "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1"
-                        assert t.evaluate(fits), f"{where}: {t}"
-                    assert not page.evaluate(MODEBAR_ON_TICKS), where
-                    # the axis titles inside their chart (the funnel's and the caterpillar's
-                    # x-axis titles ran out of it at 360 px: broken into lines or shortened)
-                    assert page.evaluate(TITLES_OUTSIDE) == [], where
+                    the_page_fits(page, name, table_id, width, where)
                     keep_screenshot(page, artifacts_dir / f"phone-{name}-{lang}-{width}.png")
             # the role=table and its rows stay a table for screen readers on a phone
             snapshot = page.get_by_test_id("benchmark-table").aria_snapshot()
             assert "- table" in snapshot and "- row" in snapshot and "- cell" in snapshot
     finally:
         context.close()
+
+
+def the_page_fits(page: Any, name: str, table_id: str, width: int, where: str) -> None:
+    """The manager's overview, an office or the benchmark (`name`, its main table), loaded at
+    `width`: on a desktop its tables as tables and the charts' titles as given; on a phone the
+    page in the window, the sign-out button, each table's index and verdict in view, no table
+    scrolling sideways in its card, no plotly toolbar on the ticks, the axis titles inside
+    their charts."""
+    table = page.get_by_test_id(table_id)
+    # the targets (the manager's four offices; one on its page) are cards too
+    targets = page.get_by_test_id("targets-table")
+    tables = [table] if name == "benchmark" else [table, targets]
+    if name == "overview":  # and the office types (main offices, outreach)
+        tables.append(page.get_by_test_id("kinds-table"))
+    if width == 1280:  # the desktop keeps its table as it was
+        for t in tables:
+            assert t.evaluate("t => getComputedStyle(t).display") == "table"
+        assert page.evaluate(TITLES_CHANGED) == [], "a desktop's titles as given"
+        return
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), where
+    out = page.get_by_test_id("logout").bounding_box()
+    assert out and out["x"] >= 0 and out["x"] + out["width"] <= width, where
+    wrap = table.locator("xpath=..").element_handle()
+    row = table.locator("tbody tr").first
+    verdict = row.get_by_test_id("model-verdict")
+    if name == "office":  # the office's verdict is under its comparison table
+        verdict = page.get_by_test_id("office-verdict").get_by_test_id("model-verdict")
+    for cell in (row.get_by_test_id("index"), verdict):
+        box = cell.evaluate_handle("c => c.closest('.table-wrap, .card')")
+        assert cell.evaluate(IN_VIEW, box), f"{where}: {cell}"
+    assert row.get_by_test_id("index").evaluate(IN_VIEW, wrap), where
+    if name != "benchmark":
+        target = targets.locator("tbody tr").first
+        targets_wrap = targets.locator("xpath=..").element_handle()
+        for test_id in ("target-now", "target-status"):
+            cell = target.get_by_test_id(test_id)
+            assert cell.evaluate(IN_VIEW, targets_wrap), f"{where}: {test_id}"
+    for t in tables:  # no table scrolls sideways inside its card
+        fits = "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1"
+        assert t.evaluate(fits), f"{where}: {t}"
+    assert not page.evaluate(MODEBAR_ON_TICKS), where
+    # the axis titles inside their chart (the funnel's and the caterpillar's
+    # x-axis titles ran out of it at 360 px: broken into lines or shortened)
+    assert page.evaluate(TITLES_OUTSIDE) == [], where
+
+
+def the_overview_fits_a_phone(page: Any, demo_server: DemoServer, lang: str) -> None:
+    """The manager's overview at 360 px, run by test_staff_pages.py's manager test on the
+    overview it loads at 360 px in both languages (`CHECKS`; the phone test above loaded it
+    again at 360 px until 2026-11-30)."""
+    the_page_fits(page, "overview", "overview-table", 360, f"overview {lang} 360")
 
 
 KIND_WORDS = {

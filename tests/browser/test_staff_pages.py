@@ -95,10 +95,15 @@ CHECKS: dict[tuple[str, str, str, int], tuple[Any, ...]] = (
             test_dashboard.the_rank_stays_on_one_line_on_a_desktop,
         ),
     }
+    | {
+        ("manager", "/dashboard", lang, 360): (test_dashboard.the_overview_fits_a_phone,)
+        for lang in ("de", "en")
+    }
 )
 """test_dashboard.py's checks of single pages (the office types' verdicts and effects, the
-strengths matrix, the curl example, the rank), run here on the page as it is loaded and
-resized for (role, page, language, width), instead of signing in and loading it again."""
+strengths matrix, the curl example, the rank, the manager's overview on a phone), run here
+on the page as it is loaded and resized for (role, page, language, width), instead of
+signing in and loading it again."""
 
 
 def _axe_key(role: str, template: str) -> str:
