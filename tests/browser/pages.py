@@ -220,8 +220,9 @@ class StaffPages:
         Chromium's CPU) and the admin's first overview worked out by the server."""
         login = LoginPage(self.page).open(self.base_url, next_page)
         dashboard = login.sign_in(username, password)
-        if next_page:
+        if next_page:  # that page, and not a staff error page (as a load's status < 400)
             assert self.page.url == self.base_url + next_page, (self.page.url, next_page)
+            assert self.page.get_by_test_id("error-page").count() == 0, next_page
         return dashboard
 
 
