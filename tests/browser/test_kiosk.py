@@ -363,15 +363,25 @@ def _without_javascript(browser: Any, **options: Any) -> Any:
     )
 
 
-def _answer_and_wait_for_the_reset(page: Any, url: str) -> None:
+def _answer_until_thanked(page: Any, url: str) -> None:
     """An Arabic client without JavaScript: one answer and a comment, "send anyway?", the
-    thank-you page, and the <noscript> refresh to the start screen 8 s later."""
+    thank-you page (whose <noscript> refresh leads to the start screen 8 s later)."""
     kiosk = KioskPage(page).open(url)
     kiosk.choose("ar")
     kiosk.survey.answer({"respect": 5, "comment": "سري"}).send()
     kiosk.survey.send_anyway()
     page.get_by_test_id("thanks").wait_for()
-    kiosk.wait_for_start()
+
+
+def _locales_by_link(server: DemoServer, url: str) -> list[str]:
+    token = url.rsplit("/", 1)[1]
+    with _db(server) as conn:
+        rows = conn.execute(
+            "SELECT r.locale FROM response r JOIN link l ON l.id = r.link WHERE l.token = ? "
+            "ORDER BY r.id",
+            (token,),
+        ).fetchall()
+    return [locale for (locale,) in rows]
 
 
 def _back_through_the_history(page: Any, url: str) -> list[str]:
@@ -400,41 +410,24 @@ def _back_through_the_history(page: Any, url: str) -> list[str]:
     return seen
 
 
-def _one_client_then_back_through_the_history(page: Any, demo_server: DemoServer) -> None:
-    """An Arabic client answers, the kiosk resets; every page Back reaches is German and
-    their one response is stored once."""
-    url = _new_kiosk_link(demo_server)
-    before = _last_id(demo_server)
-    _answer_and_wait_for_the_reset(page, url)
-    seen = _back_through_the_history(page, url)
-    assert seen, "Back reached the client's pages"
-    assert all(shown.endswith(" de") for shown in seen), seen
-    assert [locale for _, locale in _responses_since(demo_server, before)] == ["ar"]
-
-
 def test_without_javascript_back_after_the_reset_shows_nothing_of_the_last_client(
     browser: Any, demo_server: DemoServer
 ) -> None:
     """Back from the start screen reached the "send anyway?" page (a POST: Reload sent it
     again and showed the last client's answers) and the empty form in their language at
     /k/<token>?lang=ar. Now the form's address leads to the start screen once its answers
-    are stored, and the form sent again to the neutral thank-you page, both in German."""
-    context = _without_javascript(browser)
-    page = context.new_page()
-    try:
-        _one_client_then_back_through_the_history(page, demo_server)
-    finally:
-        context.close()
+    are stored, and the form sent again to the neutral thank-you page, both in German.
 
+    And with the back-forward cache: Chromium keeps no-store pages for Back in it (Playwright
+    switches that off; the second tablet's browser has it on): Back after the reset showed
+    the form as the last client had left it, in Arabic with their answer chosen, without
+    asking the server. The thank-you page now goes back to /k/<token>/next, whose
+    Clear-Site-Data empties that cache, so Back asks the server, which answers as without it.
 
-def test_without_javascript_back_after_the_reset_finds_no_page_kept_of_the_last_client(
-    browser: Any, demo_server: DemoServer
-) -> None:
-    """Chromium keeps no-store pages for Back in its back-forward cache (Playwright switches
-    that off; this browser has it on): Back after the reset showed the form as the last
-    client had left it, in Arabic with their answer chosen, without asking the server. The
-    thank-you page now goes back to /k/<token>/next, whose Clear-Site-Data empties that
-    cache, so Back asks the server, which answers as in the test above."""
+    Two tablets, one in each browser: the second client answers while the first tablet's 8 s
+    reset runs, and each then goes back through its history (two tests until 2026-11-30,
+    test_without_javascript_back_after_the_reset_finds_no_page_kept_of_the_last_client the
+    second, each waiting the 8 s on its own: the same clients, pages and assertions)."""
     # the desktop browser itself (`chromium`), not the headless shell the other tests use:
     # the back-forward cache this is about is the desktop browser's
     kept = browser.browser_type.launch(
@@ -442,8 +435,18 @@ def test_without_javascript_back_after_the_reset_finds_no_page_kept_of_the_last_
         args=CHROMIUM_ARGS,
         ignore_default_args=["--disable-back-forward-cache"],
     )
+    plain = _without_javascript(browser)
     try:
-        page = _without_javascript(kept).new_page()
-        _one_client_then_back_through_the_history(page, demo_server)
+        tablets = [plain.new_page(), _without_javascript(kept).new_page()]
+        urls = [_new_kiosk_link(demo_server) for _ in tablets]
+        for page, url in zip(tablets, urls, strict=True):
+            _answer_until_thanked(page, url)
+        for page, url, kind in zip(tablets, urls, ("plain", "back-forward cache"), strict=True):
+            KioskPage(page).wait_for_start()  # the <noscript> refresh, 8 s after the thanks
+            seen = _back_through_the_history(page, url)
+            assert seen, f"{kind}: Back reached the client's pages"
+            assert all(shown.endswith(" de") for shown in seen), (kind, seen)
+            assert _locales_by_link(demo_server, url) == ["ar"], kind  # stored once
     finally:
+        plain.close()
         kept.close()

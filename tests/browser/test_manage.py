@@ -73,7 +73,11 @@ def test_an_admin_sets_up_an_office_and_version_a_client_answers_and_the_manager
 ) -> None:
     admin_ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE")
     page = admin_ctx.new_page()
-    StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["admin"])
+    # signed in onto the offices' page (not the overview: test_every_staff_page_fits_... and
+    # test_it_shows_each_role_... read the overview after a sign-in)
+    StaffPages(page, demo_server.base_url).as_user(
+        *demo_server.logins["admin"], next_page="/manage/offices"
+    )
     manage = ManagePages(page, demo_server.base_url)
 
     manage.create_office("Stadtteiltreff Heideblick", "NH-TREFF", "outreach")
@@ -204,7 +208,9 @@ def test_every_administration_page_is_axe_clean_and_fits_a_phone(
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="de-DE")
     page = context.new_page()
     try:
-        StaffPages(page, demo_server.base_url).as_user(*demo_server.logins["admin"])
+        StaffPages(page, demo_server.base_url).as_user(
+            *demo_server.logins["admin"], next_page="/manage/tokens"
+        )
         create_a_token(page, demo_server)  # the demo has none: a row in the tokens' table
         assert set(TABLES) <= set(MANAGE_PAGES)
         for path in MANAGE_PAGES:
