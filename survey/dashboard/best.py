@@ -125,8 +125,8 @@ def _verdicts(
                             index_noise=noise, intervals=False)  # fmt: skip
         # `model_verdict`'s "too few offices", counted once per question, not once per unit
         few = too_few_offices(model, min_n)
-        pools = hidden_pools(scope, table, months, min_n, code)
         n_of = _each_n(table, code, scope, months, matrix if level == "office" else None)
+        pools = hidden_pools(scope, table, months, min_n, code, n_of)  # (its n read once)
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]
         known += [pool for pool, reason in pools.items() if reason is None]
         group_hidden = pools[everyone]

@@ -1710,12 +1710,15 @@ def hidden_pools(
     months: Sequence[str],
     min_n: int,
     item: str = INDEX_ITEM,
+    n_of: Mapping[int, int] | None = None,
 ) -> dict[frozenset[int], str | None]:
     """Every pooled figure a page may show (the job centres of the visible offices, then the
     whole group) with the reason to hide it, decided once so that pages, CSV and API agree
     and no two of them together reveal what one hides. `item`: the figures of one question
-    (its numbers of responses may differ from the index's)."""
-    n_of = {o.id: table.n(item, [o.id], months) for o in scope.group}
+    (its numbers of responses may differ from the index's). `n_of`: `table.n(item, [office],
+    months)` of every office of the group, when the caller has them already."""
+    if n_of is None:
+        n_of = {o.id: table.n(item, [o.id], months) for o in scope.group}
     known: list[frozenset[int]] = [
         frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n
     ]

@@ -398,6 +398,8 @@ class Rows:
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
         self.adjusted, self.index_noise = adjusted, index_noise
         self._forecast_key: tuple[bytes, int, bytes] | None = None
+        self.pools: dict[frozenset[int], str | None] = {}
+        """`hidden_pools` of the index over the period (the group's, the office page's pools)."""
 
     def forecast_key(self) -> tuple[bytes, int, bytes]:
         """The group's published index counts, their number of rows and the model's figures
@@ -445,7 +447,8 @@ def office_rows(
     cur = counts.counts  # the published index counts of the period, one row per office
     # an office is compared with the rest of the group: against a withheld group, its
     # effect size, q and verdict would give the group back (issue 10, red team)
-    against = hidden_pools(scope, table, cur_months, min_n)[frozenset(o.id for o in group)]
+    pools = hidden_pools(scope, table, cur_months, min_n)  # (the pages read them again: kept)
+    against = pools[frozenset(o.id for o in group)]
     rows: list[OfficeRow] = []
     before_noise: dict[int, float] = {}
     top_boxes: dict[int, Estimate] = {}
@@ -537,7 +540,9 @@ def office_rows(
             rows[r].change_low = _r(ch.ci_low)
             rows[r].change_high = _r(ch.ci_high)
             rows[r].change_pvalue = _p(ch.pvalue)
-    return Rows(rows, comparison, model, counts, adj, noise)
+    out = Rows(rows, comparison, model, counts, adj, noise)
+    out.pools = pools
+    return out
 
 
 MODEL_ORDER = ["below", "no clear difference", "above", "too few offices", WITHHELD, TOO_FEW]
@@ -594,9 +599,7 @@ def unsorted_overview(
     found = office_rows(scope, table, filters, min_n, mix=mix)
     rows = found.rows
     total = found.comparison.overall_index
-    hidden = hidden_pools(scope, table, current_months(filters), min_n)[
-        frozenset(o.id for o in scope.group)
-    ]
+    hidden = found.pools[frozenset(o.id for o in scope.group)]
     shown = total.n >= min_n and hidden is None
     everyone = [o.id for o in scope.group]
     nps: list[float | None] = [None, None, None]
@@ -701,7 +704,7 @@ def office_result(
     ]
     if len(scope.organizations) > 1 or len(scope.group) > len(pools[0][2]):
         pools.append(("network", scope.group_name, [o.id for o in scope.group]))
-    hidden = hidden_pools(scope, table, cur_months, min_n)
+    hidden = found.pools
     pooled = satisfaction_index_each(  # the pools' indices in one pass
         np.array([table.counts(INDEX_ITEM, ids, cur_months) for _, _, ids in pools]),
         INDEX_LEVELS, index_noise=[table.index_noise(ids, cur_months) for _, _, ids in pools],

@@ -252,14 +252,15 @@ async def _mix_cells(group: tuple[int, ...], before: dt.date) -> MixCells:
 async def erased(state: Any) -> object:
     """When a job centre was last erased, in any process (`stored.FORGOTTEN`; None: never):
     part of the key of what a process keeps of counts, since SQLite may give a new office
-    the id of an erased one. One read for the calls that ask at once (a page's tables)."""
-    from survey.dashboard.stored import FORGOTTEN  # stored imports queries, as this does
+    the id of an erased one. One read for the calls that ask at once (a page's tables), and
+    one per request (`stored.read_once`)."""
+    from survey.dashboard.stored import FORGOTTEN, read_once  # stored imports queries, as this does
 
     async def read() -> object:
         rows = await Heartbeat.raw("SELECT at FROM heartbeat WHERE name = {}", FORGOTTEN)
         return rows[0]["at"] if rows else None
 
-    return await once(state, ("erased",), read)
+    return await read_once("erased", lambda: once(state, ("erased",), read))
 
 
 async def _load(group: tuple[int, ...], through: dt.date) -> Held | None:

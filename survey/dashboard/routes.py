@@ -78,7 +78,7 @@ from survey.dashboard.schemas import (
 from survey.downloads import file_response
 from survey.errors import BadRequest, Forbidden, NotFound, in_words
 from survey.i18n import N_, language_name, translations
-from survey.manage.questionnaires import VersionUsed, versions_in_period
+from survey.manage.questionnaires import VersionUsed
 from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
 from survey.settings import Settings
 
@@ -289,15 +289,26 @@ def _cache(state: State) -> BoundedCache:
     return state.dashboard_cache  # type: ignore[no-any-return]
 
 
-async def _mix(state: State, staff: Scope, filters: Filters) -> casemix.Mix | None:
+async def _mix(
+    state: State,
+    staff: Scope,
+    filters: Filters,
+    own: Awaitable[disclosure.ProtectedTable] | None = None,
+) -> casemix.Mix | None:
     """What the page adjusts for client mix with (None: not adjusted; survey/dashboard/
     casemix.py): the index figures of every single-filter view of the period, and the
-    group's cross-tab of the adjusters."""
+    group's cross-tab of the adjusters. `own`: the page's own table (of the index and the
+    period at least, from the same counts), read for the page's own view instead of a table
+    of the index alone: the index figures the adjustment works out for every office are
+    then those the page's rows read, worked out once (the same counts: each item's cells
+    are protected alone)."""
     if filters.adjust != "mix" or filters.dimension is not None:
         return None
     months = results.current_months(filters)
 
     async def table_for(view: Filters) -> disclosure.ProtectedTable:
+        if own is not None and view == filters:
+            return await own
         return await protected_table(state, staff, view, [INDEX_ITEM], months)
 
     done = await casemix.mix_rolled(state, today())
@@ -370,10 +381,10 @@ async def _overview(
     items = _overview_items(plan)
 
     async def make() -> Overview:
-        table, mix = await asyncio.gather(  # independent reads: at once
-            protected_table(state, staff, filters, items, _both_periods(filters)),
-            _mix(state, staff, filters),
+        page = asyncio.ensure_future(
+            protected_table(state, staff, filters, items, _both_periods(filters))
         )
+        table, mix = await asyncio.gather(page, _mix(state, staff, filters, page))  # at once
         min_n = _settings(state).min_responses
         return await worked_out(results.unsorted_overview, staff, table, filters, min_n, mix=mix)
 
@@ -418,10 +429,8 @@ async def _office(
         arranged, own_items = [], await _own_items(state, office_id, filters)
 
     async def make() -> OfficeResult:
-        table, mix = await asyncio.gather(
-            _office_table(state, staff, office_id, filters, every_item),
-            _mix(state, staff, filters),
-        )
+        page = asyncio.ensure_future(_office_table(state, staff, office_id, filters, every_item))
+        table, mix = await asyncio.gather(page, _mix(state, staff, filters, page))
         own = None
         if own_items:
             own_table = await protected_table(state, staff, filters, (INDEX_ITEM, *own_items),
@@ -685,13 +694,13 @@ def _published_days(state: State, filters: Filters) -> tuple[dt.date, dt.date] |
 async def _versions_used(
     state: State, offices: list[int], start: dt.date, end: dt.date
 ) -> list[VersionUsed]:
-    """versions_in_period, read once for the office page's own questions and its version
+    """queries.versions_used, read once for the office page's own questions and its version
     note when both ask at once; kept in the database once the period is over (no response
     can join it then), like the figures of its closed months."""
 
     def read() -> Awaitable[list[VersionUsed]]:
         return once(state, ("versions used", tuple(offices), start, end),
-                    lambda: versions_in_period(offices, start, end))  # fmt: skip
+                    lambda: queries.versions_used(offices, start, end))  # fmt: skip
 
     done = await _rolled(state)
     if end >= today() - dt.timedelta(days=1) or done.month is None:  # a day of lag

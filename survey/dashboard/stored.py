@@ -170,13 +170,15 @@ def _writing() -> dict[str, asyncio.Task[None]]:
 
 
 class _Answering:
-    """The rows a request made, to be written once its answer is sent (`after_answer`)."""
+    """The rows a request made, to be written once its answer is sent (`after_answer`), and
+    what it read once for all its parts (`read_once`)."""
 
-    __slots__ = ("rows", "sent")
+    __slots__ = ("read", "rows", "sent")
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, Coroutine[Any, Any, None]]] = []
         self.sent = False
+        self.read: dict[str, object] = {}
 
 
 _ANSWERING: ContextVar[_Answering | None] = ContextVar("answering", default=None)
@@ -206,6 +208,19 @@ def after_answer(app: ASGIApp) -> ASGIApp:
             memory.freeze_with_statistics()
 
     return asgi
+
+
+async def read_once(name: str, read: Callable[[], Awaitable[object]]) -> object:
+    """`await read()`, once per request (`after_answer`; outside a request, every time): a
+    mark a request's parts each ask for (the erasure's, part of every table's key: up to
+    three reads a new view before, one after another, q33) is read by the first of them
+    and the rest of the request goes by what it read."""
+    answering = _ANSWERING.get()
+    if answering is None:
+        return await read()
+    if name not in answering.read:
+        answering.read[name] = await read()
+    return answering.read[name]
 
 
 def _later(key: str, write: Coroutine[Any, Any, None]) -> None:
