@@ -1026,11 +1026,17 @@ def _certified_each(
         places.append(idx)
     d1_max: float | FloatArray
     d0_max: float | FloatArray
+    counts = [idx.shape[0] for idx in places]
     if len(parts) == 1:  # one n: its grid's figures broadcast over its parts
         part, bound = parts[0], coefficients[0].bound
         d1_max, d0_max = coefficients[0].d1_max, coefficients[0].d0_max
+    elif len(set(counts)) == 1:  # as many parts each (a search's k): each n's figures
+        # broadcast over its own parts (n × parts × grid), without a copy for each part
+        part = np.stack(parts)
+        bound = np.stack([c.bound for c in coefficients], axis=1)[:, :, None, :]
+        d1_max = np.array([c.d1_max for c in coefficients])[:, None]
+        d0_max = np.array([c.d0_max for c in coefficients])[:, None]
     else:  # each part's row of its n's figures
-        counts = [idx.shape[0] for idx in places]
         part = np.concatenate(parts)
         grid = coefficients[0].bound.shape[1]
         rows_of = [np.broadcast_to(c.bound[:, None, :], (9, k, grid))
@@ -1038,7 +1044,7 @@ def _certified_each(
         bound = np.concatenate(rows_of, axis=1)
         d1_max = np.repeat([c.d1_max for c in coefficients], counts)
         d0_max = np.repeat([c.d0_max for c in coefficients], counts)
-    first, last = part[:, :1], part[:, -1:]  # the least and the largest u of each part
+    first, last = part[..., :1], part[..., -1:]  # the least and the largest u of each part
     y_lo, y_hi = np.minimum(first, last), np.maximum(first, last)
     lead, a1, a2, vertex, peak, x0, x1, d1, d0 = bound
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
@@ -1046,20 +1052,21 @@ def _certified_each(
         at_hi = lead + (a1 + a2 * y_hi) * y_hi
         inside = (vertex > y_lo) & (vertex < y_hi)
         top = np.where(inside, peak, np.maximum(at_lo, at_hi))
-        shift = top.max(axis=1, keepdims=True)
+        shift = top.max(axis=-1, keepdims=True)
         high = np.exp(top - shift)
         low = np.exp(np.minimum(at_lo, at_hi) - shift)
         point = np.clip(x0 + x1 * first, -1.0, 2 * _PHI_END * _PHI_STEP)
         below = np.floor(point).astype(np.intp)
         miss = 1.0 - _phi_table().take(below, mode="clip")
         miss[below < 0] = 1.0
-        lowest, highest = low.sum(axis=1), high.sum(axis=1)
-        unsure = (high * miss).sum(axis=1) / lowest
+        lowest, highest = low.sum(axis=-1), high.sum(axis=-1)
+        unsure = (high * miss).sum(axis=-1) / lowest
         dm = d1 * first + d0
-        mass = (np.where(dm >= 0, low, high) * dm).sum(axis=1)
+        mass = (np.where(dm >= 0, low, high) * dm).sum(axis=-1)
         least = np.where(mass >= 0, mass / highest, mass / lowest)
-    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * d1_max + d0_max)
-    ok = (unsure <= 1.0 - tail - SCREEN_MARGIN) & (least >= min_difference + slack + 1e-9)
+    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[..., 0] * d1_max + d0_max)
+    ok = ((unsure <= 1.0 - tail - SCREEN_MARGIN)
+          & (least >= min_difference + slack + 1e-9)).reshape(-1)  # fmt: skip
     out, at = [], 0
     for y, idx in zip(ys, places, strict=True):
         found_ = np.zeros(y.shape[0], dtype=bool)
