@@ -903,14 +903,41 @@ def _others(y: bytes, v: bytes, office: int, draws: int, seed: int) -> tuple[Flo
     trap = np.zeros_like(tau)
     trap[:-1] += step / 2
     trap[1:] += step / 2
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal(draws)
+    z, uniform, normal = _seeded(draws, seed)
     # where the network truly is: μ from its posterior given the other offices
-    g = rng.choice(post.tau.size, size=draws, p=post.weight)
-    mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * rng.standard_normal(draws)
+    g = _chosen(post.weight, uniform, draws, seed)
+    mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * normal
     found = (t2, big_w, big_s, big_t, big_l, trap, z, mu_true)
     for array in found:
         array.flags.writeable = False
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _seeded(draws: int, seed: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """What `_others` draws from its seed, the same for every office: z, the uniform draws
+    of `Generator.choice` and the normal draws of μ, in the order they were drawn (read
+    only; one generator for every office of a page, not one each)."""
+    rng = np.random.default_rng(seed)
+    found = (rng.standard_normal(draws), rng.random(draws), rng.standard_normal(draws))
+    for array in found:
+        array.flags.writeable = False
+    return found
+
+
+def _chosen(weight: FloatArray, uniform: FloatArray, draws: int, seed: int) -> npt.NDArray[np.intp]:
+    """`default_rng(seed)`'s `choice(weight.size, size=draws, p=weight)` after its z, from
+    its uniform draws: the grid point whose cumulated weight, divided by the last, is the
+    first above each draw, as `Generator.choice` picks them (and for weights it refuses,
+    `Generator.choice` itself: its error)."""
+    if not (weight.size and np.isfinite(weight).all() and (weight >= 0).all()
+            and abs(float(weight.sum()) - 1.0) <= 1e-8):  # fmt: skip
+        rng = np.random.default_rng(seed)
+        rng.standard_normal(draws)
+        return rng.choice(weight.size, size=draws, p=weight)
+    cdf = weight.cumsum()
+    cdf /= cdf[-1]
+    found: npt.NDArray[np.intp] = cdf.searchsorted(uniform, side="right")
     return found
 
 
