@@ -1241,6 +1241,70 @@ def _runs_at_once(
                  for a in (owner, rows[first], ends[closing], before[first]))  # fmt: skip
 
 
+def noise_variances_each(
+    tables: Sequence[ProtectedTable], item: str, offices: Sequence[int], months: Iterable[str]
+) -> list[list[float]]:
+    """`table.noise_variance_each(item, offices, months)` of each table (and kept as it
+    keeps them), the tables of one grid (a page's client mix: its view and its single-filter
+    views) at once: their running totals' variances (`_running_variances_each`), every
+    table's runs gathered in one pass, and each office's terms added from 0.0 in the order
+    of its runs (`np.add.at` adds in the order given), as `noise_variance_each` adds them:
+    the same bits (tests/unit/test_dashboard_mix_stacked.py)."""
+    offices, months = tuple(offices), tuple(months)
+    shapes = {(t._totals[item].shape, t.grid.months) if item in t._totals else None
+              for t in tables}  # fmt: skip
+    kept = any((item, (o,), months) in t._variances for t in tables for o in offices)
+    repeats = len(set(offices)) != len(offices)
+    if len(tables) < 2 or len(shapes) != 1 or None in shapes or kept or repeats:
+        return [t.noise_variance_each(item, offices, months) for t in tables]
+    totals = np.stack([t._totals[item] for t in tables])
+    variances = _running_variances_each(tables, item)
+    runs = [t._runs_each(offices, months) for t in tables]
+    which = np.concatenate([np.full(r[0].size, t, dtype=np.int64) for t, r in enumerate(runs)])
+    owner, rows, ends, bases = (np.concatenate([r[k] for r in runs]) for k in range(4))
+    before = np.maximum(bases, 0)
+    # the same responses, the same noise: the difference of the two has none
+    same = (bases >= 0) & (totals[which, rows, before] == totals[which, rows, ends]).all(axis=1)
+    term = variances[which, rows, ends] + np.where(bases >= 0, variances[which, rows, before],
+                                                   0.0)  # fmt: skip
+    found = np.zeros((len(tables), len(offices)))
+    np.add.at(found, (which[~same], owner[~same]), term[~same])
+    out = found.tolist()
+    for table, each in zip(tables, out, strict=True):
+        store = table._variances
+        if len(store) + len(offices) > MAX_FIGURES:
+            store.clear()
+        for office, variance in zip(offices, each, strict=True):
+            store[item, (office,), months] = variance
+    return out
+
+
+def _running_variances_each(tables: Sequence[ProtectedTable], item: str) -> np.ndarray:
+    """`table._running_variances(item)` of each table (tables × offices × months; kept by
+    each as it keeps its own), those not kept yet worked out at once: the same choices of
+    the same three variances, per year of the grid (the tables of one grid)."""
+    missing = [t for t in tables if item not in t._variance_arrays]
+    if missing:
+        totals = np.stack([t._totals[item] for t in missing])
+        count, offices, size = totals.shape[:3]
+        ends = np.stack([t._last for t in missing]) == np.arange(size)
+        anyone = totals.any(axis=3) & ends
+        out = np.zeros((count, offices, size))
+        year = missing[0]._year
+        starts = np.flatnonzero(year == np.arange(size)).tolist()
+        at = (np.arange(count)[:, None], np.arange(offices)[None, :])
+        for begin, end in zip(starts, [*starts[1:], size], strict=True):
+            some = anyone[:, :, begin:end]
+            first = totals[(*at, begin + some.argmax(axis=2))]  # levels
+            same = (totals[:, :, begin:end] == first[:, :, None, :]).all(axis=3)
+            out[:, :, begin:end] = np.where(some, np.where(same, FIRST_VARIANCE, NOISE_VARIANCE),
+                                            0.0)  # fmt: skip
+        for table, found in zip(missing, out, strict=True):
+            found.flags.writeable = False
+            table._variance_arrays[item] = found
+    return np.stack([t._variance_arrays[item] for t in tables])
+
+
 def _year_starts(months: Sequence[str]) -> np.ndarray:
     """For each month of a grid, the number of the first month of its calendar year in the
     grid (the grid's first month for the first year)."""
