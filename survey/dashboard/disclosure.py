@@ -1160,8 +1160,7 @@ def _index_at_once(
                for o in offices):  # fmt: skip
             return None
     size, count = len(offices), len(INDEX_ITEMS)
-    for table in tables:  # each table's runs at once (kept: its noise reads them too)
-        _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
+    _runs_of_tables(tables, offices, months)  # kept: their noise reads them too
     raw = np.array([table._summed_runs(table._side_by_side(items), offices, months)
                     for table in tables])  # fmt: skip
     classes = nonnegative_rows(raw[:, :, : len(levels)].reshape(-1, len(levels)), levels)
@@ -1239,6 +1238,52 @@ def _runs_at_once(
     order = np.argsort(owner[wanted], kind="stable")
     return tuple(np.ascontiguousarray(a[wanted][order], dtype=np.int64)
                  for a in (owner, rows[first], ends[closing], before[first]))  # fmt: skip
+
+
+def _runs_of_tables(
+    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
+) -> None:
+    """Keep `_runs_at_once(table, offices, months)` of each table not keeping them yet, the
+    tables of one grid at once (their block arrays stacked; each table's runs in the same
+    order as alone), the others one by one."""
+    missing = [t for t in tables if (offices, months) not in t._runs]
+    grids = {(t.grid.offices, t.grid.months) for t in missing}
+    if len(missing) < 2 or len(grids) != 1:
+        for table in missing:
+            _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
+        return
+    first = missing[0]
+    place = {first._office[o]: i for i, o in enumerate(offices) if o in first._office}
+    cols = [first._month[m] for m in months if m in first._month]
+    if not place or not cols:
+        for table in missing:
+            _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
+        return
+    low, high = min(cols), max(cols)
+    last = np.stack([t._last for t in missing])
+    which, rows, ends = np.nonzero(last == np.arange(last.shape[2]))  # by table, row, month
+    begins = np.stack([t._first for t in missing])[which, rows, ends]
+    starts_year = begins == first._year[begins]
+    shown = np.stack([t._shown for t in missing])[which, rows, ends]
+    inside = shown & (begins >= low) & (ends <= high)
+    same = np.zeros(rows.size, dtype=bool)
+    same[1:] = (rows[1:] == rows[:-1]) & (which[1:] == which[:-1])
+    follows = same & ~starts_year
+    before = np.where(follows, np.concatenate([[-1], ends[:-1]]), -1)
+    goes_on = np.zeros(rows.size, dtype=bool)
+    goes_on[1:] = inside[1:] & inside[:-1] & follows[1:]
+    start = np.flatnonzero(inside & ~goes_on)
+    closing = np.flatnonzero(inside & ~np.concatenate([goes_on[1:], [False]]))
+    owner = np.array([place.get(r, -1) for r in rows[start].tolist()], dtype=np.int64)
+    wanted = owner >= 0
+    table_of = which[start][wanted]
+    order = np.lexsort((owner[wanted], table_of))  # by table, then office; stable
+    found = [a[wanted][order].astype(np.int64)
+             for a in (owner, rows[start], ends[closing], before[start])]  # fmt: skip
+    cut = np.searchsorted(table_of[order], np.arange(len(missing) + 1))
+    for t, table in enumerate(missing):
+        runs = tuple(np.ascontiguousarray(a[cut[t] : cut[t + 1]]) for a in found)
+        _kept(table._runs, (offices, months), lambda *_, runs=runs: runs)
 
 
 def noise_variances_each(

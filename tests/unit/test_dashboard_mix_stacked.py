@@ -18,6 +18,7 @@ from survey.dashboard.disclosure import (
     _index_at_once,
     _kept,
     _runs_at_once,
+    _runs_of_tables,
     _Unsummed,
     _Untilted,
     index_matrices,
@@ -139,20 +140,22 @@ def _random_table(seed: int) -> ProtectedTable:
 
 def test_the_runs_of_every_office_at_once_are_those_walked_office_by_office() -> None:
     """Random blocks, shown or not; periods across a year's end, of one month, outside the
-    grid; offices in the grid's order, in another, some the grid lacks, none."""
+    grid; offices in the grid's order, in another, some the grid lacks, none; one table alone
+    and six of one grid at once (`_runs_of_tables`)."""
     periods = [MONTHS, MONTHS[-12:], MONTHS[3:5], MONTHS[10:15], MONTHS[-1:], MONTHS[5:6],
                ("2023-05", *MONTHS[:3]), ("2026-01",)]  # fmt: skip
     choices = [(2, 4, 6, 8, 10, 12), (12, 4, 2, 8), (99, 6, 1, 10), (99,), ()]
     seen: set[tuple[int, int, int, int]] = set()
-    for seed in range(6):
-        table = _random_table(seed)
-        for months in periods:
-            for offices in choices:
-                found = _runs_at_once(table, offices, months)
+    tables = [_random_table(seed) for seed in range(6)]
+    for months in periods:
+        for offices in choices:
+            _runs_of_tables(tables, offices, months)  # all six at once
+            for table in tables:
                 expected = table._runs_made(offices, months)
-                assert [(a.dtype, a.tolist()) for a in found] == [
-                    (a.dtype, a.tolist()) for a in expected
-                ]
+                for found in (_runs_at_once(table, offices, months), table._runs[offices, months]):
+                    assert [(a.dtype, a.tolist()) for a in found] == [
+                        (a.dtype, a.tolist()) for a in expected
+                    ]
                 seen.update(zip(*(a.tolist() for a in expected), strict=True))
     owners = [owner for owner, _, _, _ in seen]
     assert any(base == -1 for *_, base in seen) and any(base >= 0 for *_, base in seen)
