@@ -871,8 +871,15 @@ class _Curve:
             tops.append(top)
         if not asked:
             return
-        found = _certified_each([c for _, c in asked], tops, self.sign, self.tail,
-                                self.min_difference)  # fmt: skip
+        # first each n's k draws as one part (a bound of all of them at once: on the bench
+        # every search's), then in parts of CERTIFY_CHUNK the n it did not count whole
+        args = (self.sign, self.tail, self.min_difference)
+        found = _certified_each([c for _, c in asked], tops, *args, chunk=least)
+        left = [i for i, sure in enumerate(found) if not sure.all()]
+        if left:
+            again = _certified_each([asked[i][1] for i in left], [tops[i] for i in left], *args)
+            for i, sure in zip(left, again, strict=True):
+                found[i] = sure
         for (size, _), sure in zip(asked, found, strict=True):
             if sure.all():
                 self.certain[size] = least
@@ -1037,18 +1044,19 @@ def _certified(
 
 def _certified_each(
     coefficients: Sequence[_Coefficients], ys: Sequence[FloatArray], sign: float, tail: float,
-    min_difference: float,
+    min_difference: float, chunk: int = CERTIFY_CHUNK,
 ) -> list[npt.NDArray[np.bool_]]:  # fmt: skip
     """`_certified(coefficients[i], ys[i], ...)` of each i (several n of one curve), every
     part of all of them in one pass: each row of a part the same operations on the same
-    numbers as alone (the sums over the grid are per row), so the same draws counted."""
+    numbers as alone (the sums over the grid are per row), so the same draws counted.
+    `chunk`: draws a part (the bound holds for parts of any size; larger ones are looser)."""
     parts, places = [], []
     for y in ys:
         rows = y.shape[0]
-        chunks = -(-rows // CERTIFY_CHUNK)
+        chunks = -(-rows // chunk)
         order = np.argsort(sign * y, kind="stable")  # u ascending
-        pad = chunks * CERTIFY_CHUNK - rows  # the lowest draw repeated: it bounds nothing else
-        idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, CERTIFY_CHUNK)
+        pad = chunks * chunk - rows  # the lowest draw repeated: it bounds nothing else
+        idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, chunk)
         parts.append(y[idx])
         places.append(idx)
     d1_max: float | FloatArray

@@ -4,6 +4,7 @@ of its n's figures (`_certified_each` of cf6e656, kept here as the reference).""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,3 +95,30 @@ def test_the_bound_of_several_n_at_once_counts_the_draws_it_counted_before() -> 
             assert [a.tolist() for a in found] == [b.tolist() for b in before]
             counted += sum(int(a.sum()) for a in found)
     assert counted > 0
+
+
+def test_certify_counts_an_n_whose_k_draws_the_bound_takes_whole_or_in_parts() -> None:
+    """`_Curve.certify` bounds each n's k most likely draws as one part first and in parts of
+    CERTIFY_CHUNK (as before) the n it did not count whole: an n counts when either bound
+    takes all k (both bounds, never an estimate), and every n it counts reaches the target
+    on the full count of its draws."""
+    target = 0.8 + math.sqrt(0.8 * 0.2 / 500)
+    counted = whole = 0
+    for k, figures in enumerate(_cases(33, 6)):
+        figures["delta"] = math.copysign(float(3 + k), figures["delta"])
+        curve = model._power_curve(**figures)
+        sizes = [float(n) for n in (15, 60, 240, 960, 3840)]
+        curve.certify(sizes, target)
+        least = curve._least(target)
+        for n in sizes:
+            _, ys, coefficients = curve._draws_at(n)
+            top = np.sort(curve.sign * ys)[-least:] * curve.sign
+            args = (curve.sign, curve.tail, curve.min_difference)
+            alone = model._certified_each([coefficients], [top], *args, chunk=least)[0].all()
+            parts = _old_certified_each([coefficients], [top], *args)[0].all()
+            assert (curve.certain.get(n) == least) == bool(alone or parts), (k, n)
+            if n in curve.certain:
+                counted += 1
+                whole += bool(alone)
+                assert curve(n) >= target, (k, n)
+    assert whole > 0 and counted >= whole
