@@ -33,7 +33,7 @@ from analysis import (
 from analysis.benchmark import Comparison, Funnel, FunnelPoint, Position
 from analysis.model import index_estimates
 from survey.auth.schemas import OfficeRef, Scope
-from survey.dashboard.cache import by_value
+from survey.dashboard.cache import by_value, memo
 from survey.dashboard.casemix import Mix, note
 from survey.dashboard.disclosure import (
     INDEX_LEVELS,
@@ -783,9 +783,9 @@ def _needed(
     process, because a closed month's counts never change and the simulation is the
     dearest part of an office page."""
     key = (matrix, units, position, delta, per_month, min_n, figures)
-    searched = _SEARCHED.get(key, -1)
-    if searched != -1:  # an overview's, searched with the others' (`_search_rows`)
-        return searched
+    searched: tuple[int | None] | None = _SEARCHED.get(key)
+    if searched is not None:  # an overview's, searched with the others' (`_search_rows`)
+        return searched[0]
     values = np.frombuffer(figures, dtype=np.float64)
     return time_to_verdict(
         _group_table(matrix, units), position, delta, min_n=min_n, draws=FORECAST_DRAWS,
@@ -794,8 +794,8 @@ def _needed(
     ).needed  # fmt: skip
 
 
-_SEARCHED: dict[tuple[bytes, int, int, float, int, int, bytes], int | None] = {}
-"""`_needed`'s answers found by `_search_rows` (emptied at 1024)."""
+_SEARCHED = memo(1024)
+"""`_needed`'s answers found by `_search_rows`, by `_needed`'s arguments: (n,)."""
 
 
 def _search_rows(
@@ -820,12 +820,12 @@ def _search_rows(
         position = everyone.index(row.office_id)
         sign = -1.0 if row.difference < 0 else 1.0
         own.append(((matrix, units, position, row.difference, per_month, min_n, figures), sign))
-    asks = [key for key, _ in own if key[3] != 0 and key not in _SEARCHED]
+    asks = [key for key, _ in own if key[3] != 0 and _SEARCHED.get(key) is None]
     _search_each(asks)
     asks = [(*key[:3], sign * TYPICAL_DIFFERENCE, *key[4:]) for key, sign in own
             if abs(key[3]) < TYPICAL_DIFFERENCE
-            and (key[3] == 0 or _SEARCHED.get(key, -1) is None)]  # fmt: skip
-    _search_each([key for key in asks if key not in _SEARCHED])
+            and (key[3] == 0 or _SEARCHED.get(key) == (None,))]  # fmt: skip
+    _search_each([key for key in asks if _SEARCHED.get(key) is None])
 
 
 def _search_each(asks: list[tuple[bytes, int, int, float, int, int, bytes]]) -> None:
@@ -834,8 +834,6 @@ def _search_each(asks: list[tuple[bytes, int, int, float, int, int, bytes]]) -> 
 
     if not asks:
         return
-    if len(_SEARCHED) + len(asks) > 1024:
-        _SEARCHED.clear()
     matrix, units, *_, min_n, figures = asks[0]
     values = np.frombuffer(figures, dtype=np.float64)
     forecasts = times_to_verdict(
@@ -843,7 +841,8 @@ def _search_each(asks: list[tuple[bytes, int, int, float, int, int, bytes]]) -> 
         for k in asks], min_n=min_n, draws=FORECAST_DRAWS,
         figures=(values[:units], values[units : 2 * units], float(values[-1])), achieved=False,
     )  # fmt: skip
-    _SEARCHED.update(zip(asks, (f.needed for f in forecasts), strict=True))
+    for key, found in zip(asks, forecasts, strict=True):
+        _SEARCHED.put(key, (found.needed,))
 
 
 @functools.lru_cache(maxsize=8)
