@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -871,8 +871,15 @@ class _Curve:
             tops.append(top)
         if not asked:
             return
-        found = _certified_each([c for _, c in asked], tops, self.sign, self.tail,
-                                self.min_difference)  # fmt: skip
+        # first each n's k draws as one part (a bound of all of them at once: on the bench
+        # every search's), then in parts of CERTIFY_CHUNK the n it did not count whole
+        args = (self.sign, self.tail, self.min_difference)
+        found = _certified_each([c for _, c in asked], tops, *args, chunk=least)
+        left = [i for i, sure in enumerate(found) if not sure.all()]
+        if left:
+            again = _certified_each([asked[i][1] for i in left], [tops[i] for i in left], *args)
+            for i, sure in zip(left, again, strict=True):
+                found[i] = sure
         for (size, _), sure in zip(asked, found, strict=True):
             if sure.all():
                 self.certain[size] = least
@@ -903,14 +910,41 @@ def _others(y: bytes, v: bytes, office: int, draws: int, seed: int) -> tuple[Flo
     trap = np.zeros_like(tau)
     trap[:-1] += step / 2
     trap[1:] += step / 2
-    rng = np.random.default_rng(seed)
-    z = rng.standard_normal(draws)
+    z, uniform, normal = _seeded(draws, seed)
     # where the network truly is: μ from its posterior given the other offices
-    g = rng.choice(post.tau.size, size=draws, p=post.weight)
-    mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * rng.standard_normal(draws)
+    g = _chosen(post.weight, uniform, draws, seed)
+    mu_true = post.mu[g] + np.sqrt(post.mu_var[g]) * normal
     found = (t2, big_w, big_s, big_t, big_l, trap, z, mu_true)
     for array in found:
         array.flags.writeable = False
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def _seeded(draws: int, seed: int) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """What `_others` draws from its seed, the same for every office: z, the uniform draws
+    of `Generator.choice` and the normal draws of μ, in the order they were drawn (read
+    only; one generator for every office of a page, not one each)."""
+    rng = np.random.default_rng(seed)
+    found = (rng.standard_normal(draws), rng.random(draws), rng.standard_normal(draws))
+    for array in found:
+        array.flags.writeable = False
+    return found
+
+
+def _chosen(weight: FloatArray, uniform: FloatArray, draws: int, seed: int) -> npt.NDArray[np.intp]:
+    """`default_rng(seed)`'s `choice(weight.size, size=draws, p=weight)` after its z, from
+    its uniform draws: the grid point whose cumulated weight, divided by the last, is the
+    first above each draw, as `Generator.choice` picks them (and for weights it refuses,
+    `Generator.choice` itself: its error)."""
+    if not (weight.size and np.isfinite(weight).all() and (weight >= 0).all()
+            and abs(float(weight.sum()) - 1.0) <= 1e-8):  # fmt: skip
+        rng = np.random.default_rng(seed)
+        rng.standard_normal(draws)
+        return rng.choice(weight.size, size=draws, p=weight)
+    cdf = weight.cumsum()
+    cdf /= cdf[-1]
+    found: npt.NDArray[np.intp] = cdf.searchsorted(uniform, side="right")
     return found
 
 
@@ -1009,28 +1043,38 @@ def _certified(
 
 
 def _certified_each(
-    coefficients: Sequence[_Coefficients], ys: Sequence[FloatArray], sign: float, tail: float,
-    min_difference: float,
+    coefficients: Sequence[_Coefficients], ys: Sequence[FloatArray],
+    sign: float | Sequence[float], tail: float, min_difference: float,
+    chunk: int = CERTIFY_CHUNK,
 ) -> list[npt.NDArray[np.bool_]]:  # fmt: skip
-    """`_certified(coefficients[i], ys[i], ...)` of each i (several n of one curve), every
-    part of all of them in one pass: each row of a part the same operations on the same
-    numbers as alone (the sums over the grid are per row), so the same draws counted."""
+    """`_certified(coefficients[i], ys[i], ...)` of each i (several n of one curve, or of
+    several curves: `sign` then one per i), every part of all of them in one pass: each row
+    of a part the same operations on the same numbers as alone (the sums over the grid are
+    per row), so the same draws counted.
+    `chunk`: draws a part (the bound holds for parts of any size; larger ones are looser)."""
     parts, places = [], []
-    for y in ys:
+    signs = [sign] * len(ys) if isinstance(sign, float | int) else sign
+    for y, sign in zip(ys, signs, strict=True):
         rows = y.shape[0]
-        chunks = -(-rows // CERTIFY_CHUNK)
+        chunks = -(-rows // chunk)
         order = np.argsort(sign * y, kind="stable")  # u ascending
-        pad = chunks * CERTIFY_CHUNK - rows  # the lowest draw repeated: it bounds nothing else
-        idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, CERTIFY_CHUNK)
+        pad = chunks * chunk - rows  # the lowest draw repeated: it bounds nothing else
+        idx = np.concatenate([np.repeat(order[:1], pad), order]).reshape(chunks, chunk)
         parts.append(y[idx])
         places.append(idx)
     d1_max: float | FloatArray
     d0_max: float | FloatArray
+    counts = [idx.shape[0] for idx in places]
     if len(parts) == 1:  # one n: its grid's figures broadcast over its parts
         part, bound = parts[0], coefficients[0].bound
         d1_max, d0_max = coefficients[0].d1_max, coefficients[0].d0_max
+    elif len(set(counts)) == 1:  # as many parts each (a search's k): each n's figures
+        # broadcast over its own parts (n × parts × grid), without a copy for each part
+        part = np.stack(parts)
+        bound = np.stack([c.bound for c in coefficients], axis=1)[:, :, None, :]
+        d1_max = np.array([c.d1_max for c in coefficients])[:, None]
+        d0_max = np.array([c.d0_max for c in coefficients])[:, None]
     else:  # each part's row of its n's figures
-        counts = [idx.shape[0] for idx in places]
         part = np.concatenate(parts)
         grid = coefficients[0].bound.shape[1]
         rows_of = [np.broadcast_to(c.bound[:, None, :], (9, k, grid))
@@ -1038,7 +1082,7 @@ def _certified_each(
         bound = np.concatenate(rows_of, axis=1)
         d1_max = np.repeat([c.d1_max for c in coefficients], counts)
         d0_max = np.repeat([c.d0_max for c in coefficients], counts)
-    first, last = part[:, :1], part[:, -1:]  # the least and the largest u of each part
+    first, last = part[..., :1], part[..., -1:]  # the least and the largest u of each part
     y_lo, y_hi = np.minimum(first, last), np.maximum(first, last)
     lead, a1, a2, vertex, peak, x0, x1, d1, d0 = bound
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
@@ -1046,20 +1090,21 @@ def _certified_each(
         at_hi = lead + (a1 + a2 * y_hi) * y_hi
         inside = (vertex > y_lo) & (vertex < y_hi)
         top = np.where(inside, peak, np.maximum(at_lo, at_hi))
-        shift = top.max(axis=1, keepdims=True)
+        shift = top.max(axis=-1, keepdims=True)
         high = np.exp(top - shift)
         low = np.exp(np.minimum(at_lo, at_hi) - shift)
         point = np.clip(x0 + x1 * first, -1.0, 2 * _PHI_END * _PHI_STEP)
         below = np.floor(point).astype(np.intp)
         miss = 1.0 - _phi_table().take(below, mode="clip")
         miss[below < 0] = 1.0
-        lowest, highest = low.sum(axis=1), high.sum(axis=1)
-        unsure = (high * miss).sum(axis=1) / lowest
+        lowest, highest = low.sum(axis=-1), high.sum(axis=-1)
+        unsure = (high * miss).sum(axis=-1) / lowest
         dm = d1 * first + d0
-        mass = (np.where(dm >= 0, low, high) * dm).sum(axis=1)
+        mass = (np.where(dm >= 0, low, high) * dm).sum(axis=-1)
         least = np.where(mass >= 0, mass / highest, mass / lowest)
-    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[:, 0] * d1_max + d0_max)
-    ok = (unsure <= 1.0 - tail - SCREEN_MARGIN) & (least >= min_difference + slack + 1e-9)
+    slack = 1e-4 * (np.maximum(-y_lo, y_hi)[..., 0] * d1_max + d0_max)
+    ok = ((unsure <= 1.0 - tail - SCREEN_MARGIN)
+          & (least >= min_difference + slack + 1e-9)).reshape(-1)  # fmt: skip
     out, at = [], 0
     for y, idx in zip(ys, places, strict=True):
         found_ = np.zeros(y.shape[0], dtype=bool)
@@ -1109,11 +1154,13 @@ def _rounding(coefficients: _Coefficients, ys: FloatArray) -> float:
 
 def _coefficients(
     vs: FloatArray, t2: FloatArray, big_w: FloatArray, big_s: FloatArray, big_t: FloatArray,
-    big_l: FloatArray, trap: FloatArray, sign: float,
+    big_l: FloatArray, trap: FloatArray, sign: float | FloatArray,
 ) -> list[_Coefficients]:  # fmt: skip
     """`_Coefficients` of each variance in `vs`, worked out for all of them at once (each
-    entry the same formula on the same numbers as for one alone)."""
-    v = vs[:, None]
+    entry the same formula on the same numbers as for one alone). Several curves' at once
+    (`_prepare_each`): `vs` curves × variances and the other arrays curves × 1 × grid; the
+    result row by row (curve by curve, each curve's variances in order)."""
+    v = vs[..., None]
     ws = 1.0 / (v + t2)
     sw = big_w + ws
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -1126,18 +1173,25 @@ def _coefficients(
     # θ − μ = sign·(1 − b)·(y − mu) = d₁·y + d₀; Φ((θ − μ)/ds) at the table's nearest point
     d1 = sign * (1.0 - b) * big_w / sw
     d0 = -sign * (1.0 - b) * big_s / sw
-    quadratic = np.stack([a0, a1, a2], axis=1)
+    quadratic = np.stack([a0, a1, a2], axis=-2)
     at = np.stack([_PHI_STEP * d0 / ds + (_PHI_END * _PHI_STEP + 0.5), _PHI_STEP * d1 / ds],
-                  axis=1)  # fmt: skip
+                  axis=-2)  # fmt: skip
     trap_d1, trap_d0 = trap * d1, trap * d0
-    d1_max, d0_max = np.abs(d1).max(axis=1).tolist(), np.abs(d0).max(axis=1).tolist()
-    at_max = [(a, b) for a, b in np.abs(at).max(axis=2).tolist()]
+    d1_max = np.abs(d1).max(axis=-1).ravel().tolist()
+    d0_max = np.abs(d0).max(axis=-1).ravel().tolist()
+    at_max = [(a, b) for a, b in np.abs(at).max(axis=-1).reshape(-1, 2).tolist()]
     size = np.abs(big_t) + big_s * big_s / sw
     with np.errstate(divide="ignore", invalid="ignore"):
         lead = a0 + np.log(trap)
         vertex = np.where(a2 < 0, -a1 / (2.0 * a2), np.inf)
         peak = np.where(a2 < 0, lead - a1 * a1 / (4.0 * a2), np.inf)
-    bound = np.stack([lead, a1, a2, vertex, peak, at[:, 0] - 0.5, at[:, 1], d1, d0], axis=1)
+    bound = np.stack([lead, a1, a2, vertex, peak, at[..., 0, :] - 0.5, at[..., 1, :], d1, d0],
+                     axis=-2)  # fmt: skip
+    grid = t2.shape[-1]
+    quadratic, at = quadratic.reshape(-1, 3, grid), at.reshape(-1, 2, grid)
+    trap_d1, trap_d0 = trap_d1.reshape(-1, grid), trap_d0.reshape(-1, grid)
+    ws, size = ws.reshape(-1, grid), size.reshape(-1, grid)
+    bound = bound.reshape(-1, 9, grid)
     return [
         _Coefficients(
             quadratic[k],
@@ -1151,7 +1205,7 @@ def _coefficients(
             size[k],
             bound[k],
         )
-        for k in range(vs.size)
+        for k in range(len(d1_max))
     ]
 
 
@@ -1374,29 +1428,12 @@ def time_to_verdict(
             raise ValueError("figures: y and v need one entry per office of the table")
     else:
         n, y, v, sigma = index_estimates(tab)
-    if isinstance(office, str):
-        if office not in tab.labels:
-            raise ValueError(f"office {office!r} is not in the table")
-        pos = tab.labels.index(office)
-    else:
-        pos = int(office)
-        if not 0 <= pos < len(tab.labels):
-            raise ValueError(f"office {pos} is not in the table ({len(tab.labels)} offices)")
-    label = tab.labels[pos]
-    fit = (n >= max(min_n, 1)) & np.isfinite(y) & np.isfinite(v)
-    fit[pos] = True
-    if fit.sum() < 3 or sigma == 0:
+    pos, label, office_figures = _office_figures(tab, n, y, v, sigma, office, min_n,
+                                                 figures is not None)  # fmt: skip
+    if office_figures is None:
         return VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
                                "fewer than three offices with enough responses")  # fmt: skip
-    idx = np.flatnonzero(fit)
-    j = int(np.flatnonzero(idx == pos)[0])
-    yy, vv = y[idx].copy(), v[idx].copy()
-    extra = 0.0
-    if not (np.isfinite(yy[j]) and np.isfinite(vv[j])):
-        # an office without answers (or figures) yet: start it at the network
-        yy[j], vv[j] = float(np.nanmean(np.where(np.isfinite(vv), yy, np.nan))), sigma * sigma
-    elif figures is not None and n[pos] > 0:
-        extra = max(float(vv[j]) - sigma * sigma / float(n[pos]), 0.0)
+    yy, vv, j, extra = office_figures
     needed, at_needed = responses_for_verdict(
         yy, vv, j, delta, sigma=sigma, power=power, extra_var=extra, level=level,
         min_difference=min_difference, draws=draws, seed=seed, candidates=candidates,
@@ -1415,3 +1452,240 @@ def time_to_verdict(
             start if missing <= 0 else start + dt.timedelta(days=math.ceil(missing / rate_per_day))
         )
     return VerdictForecast(label, int(n[pos]), delta, power, needed, at_needed, date, draws)
+
+
+def _office_figures(
+    tab: CountTable, n: FloatArray, y: FloatArray, v: FloatArray, sigma: float,
+    office: str | int, min_n: int, adjusted: bool,
+) -> tuple[int, str, tuple[FloatArray, FloatArray, int, float] | None]:  # fmt: skip
+    """`time_to_verdict`'s office: its place and label in the table, and the figures of the
+    offices the search sees (y, v, the office's place among them, its variance beyond σ²/n),
+    None when fewer than three offices have enough responses."""
+    if isinstance(office, str):
+        if office not in tab.labels:
+            raise ValueError(f"office {office!r} is not in the table")
+        pos = tab.labels.index(office)
+    else:
+        pos = int(office)
+        if not 0 <= pos < len(tab.labels):
+            raise ValueError(f"office {pos} is not in the table ({len(tab.labels)} offices)")
+    label = tab.labels[pos]
+    fit = (n >= max(min_n, 1)) & np.isfinite(y) & np.isfinite(v)
+    fit[pos] = True
+    if fit.sum() < 3 or sigma == 0:
+        return pos, label, None
+    idx = np.flatnonzero(fit)
+    j = int(np.flatnonzero(idx == pos)[0])
+    yy, vv = y[idx].copy(), v[idx].copy()
+    extra = 0.0
+    if not (np.isfinite(yy[j]) and np.isfinite(vv[j])):
+        # an office without answers (or figures) yet: start it at the network
+        yy[j], vv[j] = float(np.nanmean(np.where(np.isfinite(vv), yy, np.nan))), sigma * sigma
+    elif adjusted and n[pos] > 0:
+        extra = max(float(vv[j]) - sigma * sigma / float(n[pos]), 0.0)
+    return pos, label, (yy, vv, j, extra)
+
+
+def times_to_verdict(
+    table: CountTable | Any,
+    asks: Sequence[tuple[str | int, float, Sequence[int]]],
+    *,
+    levels: Sequence[float] | None = None,
+    min_n: int = 10,
+    power: float = 0.8,
+    level: float = 0.95,
+    min_difference: float = 0.0,
+    draws: int = 2000,
+    seed: int = 0,
+    figures: tuple[Any, Any, float] | None = None,
+    achieved: bool = True,
+) -> list[VerdictForecast]:
+    """`time_to_verdict(table, office, delta, candidates=candidates, ...)` of each (office,
+    delta, candidates) in `asks` (without a rate: no date), the searches of all of them
+    side by side: each step they take at once (the screen's coefficients of the n they
+    will try, `_prepare_each`; the bound of the k draws most likely to get the verdict,
+    `_certify_each`) is worked out for every search in one pass, the rest office by office
+    as `responses_for_verdict` does it (`_searched`). The same n as each alone: every step
+    the same operations on the same numbers, and the bound only ever counts verdicts."""
+    if not 0 < power < 1:
+        raise ValueError(f"power must be in (0, 1), got {power}")
+    if any(delta == 0 for _, delta, _ in asks):
+        raise ValueError("delta must not be 0: a verdict needs a true difference")
+    tab = as_table(table, levels)
+    if figures is not None:  # only the table's n (index_estimates' n, without the rest)
+        if tab.levels[-1] == tab.levels[0]:
+            raise ValueError("the scale has only one level: no index")
+        n = tab.counts.sum(axis=-1)
+        y = np.asarray(figures[0], dtype=np.float64)
+        v = np.asarray(figures[1], dtype=np.float64)
+        sigma = float(figures[2])
+        if y.shape != n.shape or v.shape != n.shape:
+            raise ValueError("figures: y and v need one entry per office of the table")
+    else:
+        n, y, v, sigma = index_estimates(tab)
+    target = power + math.sqrt(power * (1 - power) / draws)
+    out: list[VerdictForecast | None] = [None] * len(asks)
+    curves: list[tuple[int, _Curve, list[int]]] = []
+    places: list[tuple[int, str]] = []
+    for i, (office, delta, candidates) in enumerate(asks):
+        pos, label, office_figures = _office_figures(tab, n, y, v, sigma, office, min_n,
+                                                     figures is not None)  # fmt: skip
+        places.append((pos, label))
+        if office_figures is None:
+            out[i] = VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
+                                     "fewer than three offices with enough responses")  # fmt: skip
+            continue
+        yy, vv, j, extra = office_figures
+        curve = _power_curve(
+            yy, vv, j, delta, sigma=sigma, extra_var=extra, level=level,
+            min_difference=min_difference, draws=draws, seed=seed,
+        )  # fmt: skip
+        curves.append((i, curve, sorted({int(c) for c in candidates if c >= 1})))
+    found = _search_each([(curve, sizes) for _, curve, sizes in curves], target)
+    for (i, curve, _), needed in zip(curves, found, strict=True):
+        (_, delta, candidates), (pos, label) = asks[i], places[i]
+        if needed is None:
+            most = max(candidates, default=0)
+            out[i] = VerdictForecast(label, int(n[pos]), delta, power, None, None, None, draws,
+                                     f"no verdict with {power:.0%} probability below "
+                                     f"{most:,} responses")  # fmt: skip
+        else:
+            at_needed = curve(needed) if achieved else None
+            out[i] = VerdictForecast(label, int(n[pos]), delta, power, needed, at_needed, None,
+                                     draws)  # fmt: skip
+    return [forecast for forecast in out if forecast is not None]
+
+
+_Step = tuple[Literal["prepare", "certify"], list[int]]
+
+
+def _searched(curve: _Curve, sizes: list[int], target: float) -> Generator[_Step, None, int | None]:
+    """`responses_for_verdict`'s search over `candidates` (`sizes`: ascending, each ≥ 1) on
+    `curve`, step by step: it yields the n whose coefficients it needs (`_Curve.prepare`)
+    and those the bound should judge (`_Curve.certify`), so that `_search_each` can work
+    them out for several searches at once; returns the n found (None: not reached)."""
+    if not sizes:
+        return None
+    low, high = -1, len(sizes) - 1
+    path, top = [sizes[-1]], high
+    while top - low > 1:
+        top = (low + top) // 2
+        path.append(sizes[top])
+    yield "prepare", path
+    curve.later = tuple(float(n) for n in sizes)
+    if curve.likely(sizes[-1], target):
+        yield "certify", path
+    if not curve.reaches(sizes[-1], target):
+        return None
+    yield "certify", path[1:]
+    while high - low > 1:
+        mid = (low + high) // 2
+        if curve.reaches(sizes[mid], target):
+            high = mid
+        else:
+            low = mid
+    return sizes[high]
+
+
+def _search_each(searches: Sequence[tuple[_Curve, list[int]]], target: float) -> list[int | None]:
+    """`_searched` of each (curve, sizes), side by side: in each round every search still
+    going asks one step, and the steps of a kind are worked out for all of them at once."""
+    found: list[int | None] = [None] * len(searches)
+    steps = [_searched(curve, sizes, target) for curve, sizes in searches]
+    asked: dict[int, _Step] = {}
+
+    def advance(i: int) -> None:
+        try:
+            asked[i] = next(steps[i])
+        except StopIteration as stop:
+            found[i] = stop.value
+
+    for i in range(len(steps)):
+        advance(i)
+    while asked:
+        now = sorted(asked.items())
+        asked.clear()
+        prepare = [(searches[i][0], sizes) for i, (kind, sizes) in now if kind == "prepare"]
+        certify = [(searches[i][0], sizes) for i, (kind, sizes) in now if kind == "certify"]
+        if prepare:
+            _prepare_each(prepare)
+        if certify:
+            _certify_each(certify, target)
+        for i, _ in now:
+            advance(i)
+    return found
+
+
+def _prepare_each(asks: Sequence[tuple[_Curve, Sequence[float]]]) -> None:
+    """`curve.prepare(sizes)` of each (curve, sizes), the coefficients of every curve in one
+    `_coefficients` (curves × variances × grid; a curve with fewer new variances repeats its
+    last, worked out twice and kept once)."""
+    todo = []
+    for curve, sizes in asks:
+        new = list(dict.fromkeys(v for v in (curve._variance(float(s)) for s in sizes)
+                                 if v not in curve.coefficients))  # fmt: skip
+        if new:
+            todo.append((curve, new))
+    grids = {curve.t2.shape for curve, _ in todo}
+    if len(todo) < 2 or len(grids) != 1:
+        for curve, new in todo:
+            curve.prepare(new)
+        return
+    width = max(len(new) for _, new in todo)
+    vs = np.array([new + [new[-1]] * (width - len(new)) for _, new in todo])
+
+    def stacked(name: str) -> FloatArray:
+        return np.stack([getattr(curve, name) for curve, _ in todo])[:, None, :]
+
+    signs = np.array([curve.sign for curve, _ in todo])[:, None, None]
+    found = _coefficients(vs, stacked("t2"), stacked("big_w"), stacked("big_s"),
+                          stacked("big_t"), stacked("big_l"), stacked("trap"), signs)  # fmt: skip
+    for k, (curve, new) in enumerate(todo):
+        curve.coefficients.update(zip(new, found[k * width : k * width + len(new)], strict=True))
+
+
+def _certify_each(asks: Sequence[tuple[_Curve, Sequence[float]]], target: float) -> None:
+    """`curve.certify(sizes, target)` of each (curve, sizes), the bounds of every curve in
+    one `_certified_each` (and the parts of CERTIFY_CHUNK of the n not counted whole in
+    another): each row the same operations on the same numbers as alone."""
+    if len({(c.tail, c.min_difference, c._least(target)) for c, _ in asks}) != 1:
+        for curve, sizes in asks:  # (one level, floor and k for all: as every page asks)
+            curve.certify(sizes, target)
+        return
+    coefficients: list[_Coefficients] = []
+    tops: list[FloatArray] = []
+    signs: list[float] = []
+    whom: list[tuple[_Curve, float, int]] = []
+    for curve, sizes in asks:
+        draws = curve.draws
+        least = curve._least(target)
+        if not draws or least == 0 or least > draws or least < CERTIFY_CHUNK:
+            continue
+        wanted = [float(n) for n in dict.fromkeys(sizes) if float(n) not in curve.powers
+                  and (float(n), least) not in curve.tried]  # fmt: skip
+        curve.prepare(wanted)
+        for size in wanted:
+            curve.tried.add((size, least))
+            _, ys, coefficient = curve._draws_at(size)
+            guess = curve.guesses.get((size, least))
+            rank = np.argsort(curve.sign * ys, kind="stable") if guess is None else guess[0]
+            top = ys[rank[draws - least :]]
+            if _rounding(coefficient, top) > SCREEN_ROUNDING:
+                continue  # the screen decides nothing here (`_screen`)
+            coefficients.append(coefficient)
+            tops.append(top)
+            signs.append(curve.sign)
+            whom.append((curve, size, least))
+    if not whom:
+        return
+    args = (asks[0][0].tail, asks[0][0].min_difference)
+    found = _certified_each(coefficients, tops, signs, *args, chunk=whom[0][2])
+    left = [i for i, sure in enumerate(found) if not sure.all()]
+    if left:
+        again = _certified_each([coefficients[i] for i in left], [tops[i] for i in left],
+                                [signs[i] for i in left], *args)  # fmt: skip
+        for i, sure in zip(left, again, strict=True):
+            found[i] = sure
+    for (curve, size, least), sure in zip(whom, found, strict=True):
+        if sure.all():
+            curve.certain[size] = least

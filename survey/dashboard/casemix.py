@@ -39,6 +39,7 @@ from survey.dashboard.disclosure import (
     INDEX_LEVELS,
     ProtectedTable,
     index_matrices,
+    noise_variances_each,
     perturbed_cells,
 )
 from survey.dashboard.schemas import Filters, MixAdjustment
@@ -227,7 +228,7 @@ def figure_noise(
     variances are on the safe side."""
     if not tables:
         return tuple(0.0 for _ in offices)
-    each = [t.noise_variance_each(INDEX_ITEM, offices, months) for t in tables]
+    each = noise_variances_each(tables, INDEX_ITEM, offices, months)
     return tuple(max(found) for found in zip(*each, strict=True))
 
 

@@ -1094,6 +1094,9 @@ def index_matrices(
     if not units or any(len(g) != 1 for g in units):
         return [table.matrix(INDEX_ITEM, units, months) for table in tables]
     offices = tuple(g[0] for g in units)
+    fresh = _index_at_once(tables, offices, months)
+    if fresh is not None:
+        return fresh
     # the sums of every table made non-negative at once (`each_office`)
     unsummed: dict[tuple[float, ...], list[tuple[ProtectedTable, _Unsummed]]] = {}
     for table in tables:
@@ -1127,6 +1130,224 @@ def index_matrices(
         ).reshape(len(units), len(table.levels(INDEX_ITEM)))
         for table in tables
     ]
+
+
+def _index_at_once(
+    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
+) -> list[np.ndarray] | None:
+    """`index_matrices` of single offices when no table has any of their figures yet (a new
+    view; None otherwise): every step of every table at once, each the same operations on
+    the same numbers as table by table (tests/unit/test_dashboard_mix_stacked.py): each
+    table's runs from its block arrays (`_runs_at_once`), the sums of all its items side
+    by side (`_summed_runs`), the index classes and the items' sums of every table made
+    non-negative in one `nonnegative_rows` each and kept as `each_office` keeps them, the
+    item means of every table and office in one pass (`_item_means`' operations), and the
+    classes tilted in one `retarget_rows` and kept as `_tilt_each` keeps them."""
+    items = (INDEX_ITEM, *INDEX_ITEMS)
+    grids = {(t.grid.levels.get(INDEX_ITEM), tuple(t.grid.levels.get(c) for c in INDEX_ITEMS))
+             for t in tables}  # fmt: skip
+    if not tables or not offices or len(set(offices)) != len(offices) or len(grids) != 1:
+        return None
+    ((levels, item_levels),) = grids
+    if levels is None or len(set(item_levels)) != 1 or item_levels[0] is None:
+        return None
+    width = len(item_levels[0])
+    for table in tables:
+        if any(code not in table._totals for code in items):
+            return None
+        stores = (table._classes, table._figures)
+        if any((code, (o,), months) in store for store in stores for code in items
+               for o in offices):  # fmt: skip
+            return None
+    size, count = len(offices), len(INDEX_ITEMS)
+    _runs_of_tables(tables, offices, months)  # kept: their noise reads them too
+    raw = np.array([table._summed_runs(table._side_by_side(items), offices, months)
+                    for table in tables])  # fmt: skip
+    classes = nonnegative_rows(raw[:, :, : len(levels)].reshape(-1, len(levels)), levels)
+    classes = classes.reshape(len(tables), size, len(levels))
+    sums = raw[:, :, len(levels) :].reshape(len(tables), size, count, width).transpose(0, 2, 1, 3)
+    counts = nonnegative_rows(sums.reshape(-1, width), item_levels[0])
+    counts = counts.reshape(len(tables), count, size, width)
+    for t, table in enumerate(tables):
+        table._keep_each(INDEX_ITEM, offices, months, classes[t])
+        for j, code in enumerate(INDEX_ITEMS):
+            table._keep_each(code, offices, months, counts[t, j])
+    # `_item_means` of every table at once
+    least = np.array([max(1, t.grid.min_n) for t in tables], dtype=np.float64)
+    x = np.array(_index_scale(item_levels[0]))
+    n = counts.sum(axis=3)  # whole numbers: exact in any order
+    used = n >= least[:, None, None]
+    weighted = _running_sum((x[None, None, None, :] * counts).reshape(-1, width))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        indices = np.where(used, weighted.reshape(n.shape) / n, 0.0)
+    total = _running_sum(np.ascontiguousarray(indices.transpose(0, 2, 1)).reshape(-1, count))
+    parts = used.sum(axis=1).reshape(-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = total / parts
+    # `_untilted` of every table, tilted at once: the item mean on the levels of those with
+    # index items, their classes tilted to it; the others' index their classes as they are
+    tilted = [[i for i, k in enumerate(parts[t * size : (t + 1) * size].tolist()) if k > 0]
+              for t in range(len(tables))]  # fmt: skip
+    chosen = np.array([t * size + i for t, some in enumerate(tilted) for i in some], dtype=np.intp)
+    target = levels[0] + (levels[-1] - levels[0]) * means[chosen] / 100.0
+    rows = retarget_rows(classes.reshape(-1, len(levels))[chosen], levels, target.tolist())
+    out, start = [], 0
+    for t, table in enumerate(tables):
+        # kept as `_keep_tilted` keeps them (nothing was kept: `_kept` would make each)
+        index = classes[t].copy()
+        index[tilted[t]] = rows[start : start + len(tilted[t])]
+        start += len(tilted[t])
+        index.flags.writeable = False
+        store = table._figures
+        if len(store) + size > MAX_FIGURES:
+            store.clear()
+        for office, row in zip(offices, index, strict=True):
+            store[INDEX_ITEM, (office,), months] = row
+        out.append(index.copy())
+    return out
+
+
+def _runs_at_once(
+    table: ProtectedTable, offices: tuple[int, ...], months: tuple[str, ...]
+) -> tuple[np.ndarray, ...]:
+    """`table._runs_made(offices, months)` (`_walked`'s runs of each office as arrays) from
+    the table's block arrays, every office at once: a run is a longest stretch of an
+    office's shown blocks inside the months, broken where a calendar year begins; its base
+    is the end of the block before its first (−1: none, or that block starts a year). In
+    `_walked`'s order: by office as in `offices`, then by month. `offices` without repeats."""
+    place = {table._office[o]: i for i, o in enumerate(offices) if o in table._office}
+    cols = [table._month[m] for m in months if m in table._month]
+    if not place or not cols:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
+    low, high = min(cols), max(cols)
+    last, year = table._last, table._year
+    rows, ends = np.nonzero(last == np.arange(last.shape[1])[None, :])  # by row, then month
+    begins = table._first[rows, ends]
+    starts_year = begins == year[begins]
+    inside = table._shown[rows, ends] & (begins >= low) & (ends <= high)
+    same = np.zeros(rows.size, dtype=bool)
+    same[1:] = rows[1:] == rows[:-1]
+    follows = same & ~starts_year  # the block after one of the same office and year
+    before = np.where(follows, np.concatenate([[-1], ends[:-1]]), -1)
+    goes_on = np.zeros(rows.size, dtype=bool)
+    goes_on[1:] = inside[1:] & inside[:-1] & follows[1:]
+    first = np.flatnonzero(inside & ~goes_on)
+    closing = np.flatnonzero(inside & ~np.concatenate([goes_on[1:], [False]]))
+    owner = np.array([place.get(r, -1) for r in rows[first].tolist()], dtype=np.int64)
+    wanted = owner >= 0
+    order = np.argsort(owner[wanted], kind="stable")
+    return tuple(np.ascontiguousarray(a[wanted][order], dtype=np.int64)
+                 for a in (owner, rows[first], ends[closing], before[first]))  # fmt: skip
+
+
+def _runs_of_tables(
+    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
+) -> None:
+    """Keep `_runs_at_once(table, offices, months)` of each table not keeping them yet, the
+    tables of one grid at once (their block arrays stacked; each table's runs in the same
+    order as alone), the others one by one."""
+    missing = [t for t in tables if (offices, months) not in t._runs]
+    grids = {(t.grid.offices, t.grid.months) for t in missing}
+    if len(missing) < 2 or len(grids) != 1:
+        for table in missing:
+            _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
+        return
+    first = missing[0]
+    place = {first._office[o]: i for i, o in enumerate(offices) if o in first._office}
+    cols = [first._month[m] for m in months if m in first._month]
+    if not place or not cols:
+        for table in missing:
+            _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
+        return
+    low, high = min(cols), max(cols)
+    last = np.stack([t._last for t in missing])
+    which, rows, ends = np.nonzero(last == np.arange(last.shape[2]))  # by table, row, month
+    begins = np.stack([t._first for t in missing])[which, rows, ends]
+    starts_year = begins == first._year[begins]
+    shown = np.stack([t._shown for t in missing])[which, rows, ends]
+    inside = shown & (begins >= low) & (ends <= high)
+    same = np.zeros(rows.size, dtype=bool)
+    same[1:] = (rows[1:] == rows[:-1]) & (which[1:] == which[:-1])
+    follows = same & ~starts_year
+    before = np.where(follows, np.concatenate([[-1], ends[:-1]]), -1)
+    goes_on = np.zeros(rows.size, dtype=bool)
+    goes_on[1:] = inside[1:] & inside[:-1] & follows[1:]
+    start = np.flatnonzero(inside & ~goes_on)
+    closing = np.flatnonzero(inside & ~np.concatenate([goes_on[1:], [False]]))
+    owner = np.array([place.get(r, -1) for r in rows[start].tolist()], dtype=np.int64)
+    wanted = owner >= 0
+    table_of = which[start][wanted]
+    order = np.lexsort((owner[wanted], table_of))  # by table, then office; stable
+    found = [a[wanted][order].astype(np.int64)
+             for a in (owner, rows[start], ends[closing], before[start])]  # fmt: skip
+    cut = np.searchsorted(table_of[order], np.arange(len(missing) + 1))
+    for t, table in enumerate(missing):
+        runs = tuple(np.ascontiguousarray(a[cut[t] : cut[t + 1]]) for a in found)
+        _kept(table._runs, (offices, months), lambda *_, runs=runs: runs)
+
+
+def noise_variances_each(
+    tables: Sequence[ProtectedTable], item: str, offices: Sequence[int], months: Iterable[str]
+) -> list[list[float]]:
+    """`table.noise_variance_each(item, offices, months)` of each table (and kept as it
+    keeps them), the tables of one grid (a page's client mix: its view and its single-filter
+    views) at once: their running totals' variances (`_running_variances_each`), every
+    table's runs gathered in one pass, and each office's terms added from 0.0 in the order
+    of its runs (`np.add.at` adds in the order given), as `noise_variance_each` adds them:
+    the same bits (tests/unit/test_dashboard_mix_stacked.py)."""
+    offices, months = tuple(offices), tuple(months)
+    shapes = {(t._totals[item].shape, t.grid.months) if item in t._totals else None
+              for t in tables}  # fmt: skip
+    kept = any((item, (o,), months) in t._variances for t in tables for o in offices)
+    repeats = len(set(offices)) != len(offices)
+    if len(tables) < 2 or len(shapes) != 1 or None in shapes or kept or repeats:
+        return [t.noise_variance_each(item, offices, months) for t in tables]
+    totals = np.stack([t._totals[item] for t in tables])
+    variances = _running_variances_each(tables, item)
+    runs = [t._runs_each(offices, months) for t in tables]
+    which = np.concatenate([np.full(r[0].size, t, dtype=np.int64) for t, r in enumerate(runs)])
+    owner, rows, ends, bases = (np.concatenate([r[k] for r in runs]) for k in range(4))
+    before = np.maximum(bases, 0)
+    # the same responses, the same noise: the difference of the two has none
+    same = (bases >= 0) & (totals[which, rows, before] == totals[which, rows, ends]).all(axis=1)
+    term = variances[which, rows, ends] + np.where(bases >= 0, variances[which, rows, before],
+                                                   0.0)  # fmt: skip
+    found = np.zeros((len(tables), len(offices)))
+    np.add.at(found, (which[~same], owner[~same]), term[~same])
+    out = found.tolist()
+    for table, each in zip(tables, out, strict=True):
+        store = table._variances
+        if len(store) + len(offices) > MAX_FIGURES:
+            store.clear()
+        for office, variance in zip(offices, each, strict=True):
+            store[item, (office,), months] = variance
+    return out
+
+
+def _running_variances_each(tables: Sequence[ProtectedTable], item: str) -> np.ndarray:
+    """`table._running_variances(item)` of each table (tables × offices × months; kept by
+    each as it keeps its own), those not kept yet worked out at once: the same choices of
+    the same three variances, per year of the grid (the tables of one grid)."""
+    missing = [t for t in tables if item not in t._variance_arrays]
+    if missing:
+        totals = np.stack([t._totals[item] for t in missing])
+        count, offices, size = totals.shape[:3]
+        ends = np.stack([t._last for t in missing]) == np.arange(size)
+        anyone = totals.any(axis=3) & ends
+        out = np.zeros((count, offices, size))
+        year = missing[0]._year
+        starts = np.flatnonzero(year == np.arange(size)).tolist()
+        at = (np.arange(count)[:, None], np.arange(offices)[None, :])
+        for begin, end in zip(starts, [*starts[1:], size], strict=True):
+            some = anyone[:, :, begin:end]
+            first = totals[(*at, begin + some.argmax(axis=2))]  # levels
+            same = (totals[:, :, begin:end] == first[:, :, None, :]).all(axis=3)
+            out[:, :, begin:end] = np.where(some, np.where(same, FIRST_VARIANCE, NOISE_VARIANCE),
+                                            0.0)  # fmt: skip
+        for table, found in zip(missing, out, strict=True):
+            found.flags.writeable = False
+            table._variance_arrays[item] = found
+    return np.stack([t._variance_arrays[item] for t in tables])
 
 
 def _year_starts(months: Sequence[str]) -> np.ndarray:
