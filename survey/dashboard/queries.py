@@ -25,16 +25,8 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from survey.dashboard.schemas import Filters
 from survey.db import SQLITE_BUSY_TIMEOUT_S
-from survey.manage.questionnaires import VersionUsed
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
-from survey.tables import (
-    DailyCount,
-    MixCount,
-    Office,
-    QuestionnaireVersion,
-    RollupCount,
-    TextAnswer,
-)
+from survey.tables import DailyCount, MixCount, Office, RollupCount, TextAnswer
 
 ROLLED = "_rolled"
 INDEX_CLASS = "CASE WHEN item = '_index' THEN ((4 * value + 210) / 420) * 105 ELSE value END"
@@ -737,36 +729,3 @@ async def first_month(office_ids: Sequence[int]) -> str | None:
                             *office_ids)  # fmt: skip
     first = _as_date(rows[0]["day"]) if rows else None
     return None if first is None else first.isoformat()[:7]
-
-
-async def versions_used(
-    office_ids: Sequence[int], start: dt.date, end: dt.date
-) -> list[VersionUsed]:
-    """`manage.questionnaires.versions_in_period` in one statement instead of three one after
-    the other (issue 17, q33): the versions of the offices' links (a response has its link's
-    version, and a link's version never changes) that a response of the period answered,
-    each looked up in the (office, day) index until its first response. Oldest first."""
-    offices = ", ".join(str(int(o)) for o in office_ids or [-1])
-    found = await QuestionnaireVersion.raw(
-        "SELECT v.number, v.definition, q.name AS questionnaire FROM questionnaire_version v "
-        "LEFT JOIN questionnaire q ON v.questionnaire = q.id "
-        f"WHERE v.id IN (SELECT version FROM link WHERE office IN ({offices})) "
-        "AND EXISTS (SELECT 1 FROM response r WHERE r.version = v.id "
-        f"AND r.office IN ({offices}) AND r.day >= {{}} AND r.day <= {{}}) ORDER BY v.id",
-        start,
-        end,
-    )
-    return [
-        VersionUsed(
-            questionnaire=str(r["questionnaire"]),
-            number=int(r["number"]),
-            items=tuple(i["code"] for i in items),
-            texts={i["code"]: dict(i.get("text") or {}) for i in items},
-        )
-        for r in found
-        for items in [_definition(r["definition"])["items"]]
-    ]
-
-
-def _definition(raw: Any) -> Any:
-    return msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw

@@ -78,7 +78,7 @@ from survey.dashboard.schemas import (
 from survey.downloads import file_response
 from survey.errors import BadRequest, Forbidden, NotFound, in_words
 from survey.i18n import N_, language_name, translations
-from survey.manage.questionnaires import VersionUsed
+from survey.manage.questionnaires import VersionUsed, versions_in_period
 from survey.questionnaire import INDEX_ITEM, MODE_NAMES, MODES, SERVICE_NAMES, SERVICE_TYPES
 from survey.settings import Settings
 
@@ -694,13 +694,13 @@ def _published_days(state: State, filters: Filters) -> tuple[dt.date, dt.date] |
 async def _versions_used(
     state: State, offices: list[int], start: dt.date, end: dt.date
 ) -> list[VersionUsed]:
-    """queries.versions_used, read once for the office page's own questions and its version
+    """versions_in_period, read once for the office page's own questions and its version
     note when both ask at once; kept in the database once the period is over (no response
     can join it then), like the figures of its closed months."""
 
     def read() -> Awaitable[list[VersionUsed]]:
         return once(state, ("versions used", tuple(offices), start, end),
-                    lambda: queries.versions_used(offices, start, end))  # fmt: skip
+                    lambda: versions_in_period(offices, start, end))  # fmt: skip
 
     done = await _rolled(state)
     if end >= today() - dt.timedelta(days=1) or done.month is None:  # a day of lag
