@@ -451,11 +451,20 @@ class ProtectedTable:
         parts = np.zeros(len(offices), dtype=np.int64)
         if item == INDEX_ITEM:
             least = max(1, self.grid.min_n)
-            for code in INDEX_ITEMS:
-                counts = self._each_counts(code, offices, months)
-                used = counts.sum(axis=1) >= least  # whole numbers: exact in any order
-                found = self._add_noise(found, code, offices, months, counts, used)
-                parts += used
+            codes = tuple(INDEX_ITEMS)
+            if len({self.grid.levels[code] for code in codes}) == 1:  # one scale: at once
+                stacked = np.stack([self._each_counts(code, offices, months) for code in codes])
+                used_each = stacked.sum(axis=2) >= least  # whole numbers: exact in any order
+                terms, adds = self._noise_terms(codes, offices, months, stacked, used_each)
+                for used, term, add in zip(used_each, terms, adds, strict=True):
+                    found = np.where(add, found + term, found)  # in the items' order
+                    parts += used
+            else:
+                for code in codes:
+                    counts = self._each_counts(code, offices, months)
+                    used = counts.sum(axis=1) >= least  # whole numbers: exact in any order
+                    found = self._add_noise(found, code, offices, months, counts, used)
+                    parts += used
         alone = parts == 0  # no index item with enough answers (or another item): its own
         if alone.any():
             counts = self._each_counts(item, offices, months)
@@ -495,6 +504,28 @@ class ProtectedTable:
         with np.errstate(divide="ignore", invalid="ignore"):
             term = nu * _running_sum(squares) / (n * n)
         return np.where(adds, found + term, found)
+
+    def _noise_terms(
+        self, codes: tuple[str, ...], offices: tuple[int, ...], months: tuple[str, ...],
+        counts: np.ndarray, used: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """`_add_noise`'s terms of items of one scale (items × offices, their counts items ×
+        offices × levels) and where it adds them, every item at once: the same operations
+        on the same numbers, element by element (each sum from the left along the levels),
+        so the same bits as item by item (tests/unit/test_dashboard_noise_stacked.py)."""
+        each = [self.noise_variance_each(code, offices, months) for code in codes]
+        nu = np.where(used, np.array(each, dtype=np.float64).reshape(used.shape), 0.0)
+        x = np.array(_index_scale(self.grid.levels[codes[0]]))
+        n = counts.sum(axis=2)
+        adds = used & (n > 0) & (nu > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = (np.cumsum(x * counts, axis=2)[:, :, -1] + 0.0) / n  # as `_running_sum`
+        deviation = (x[None, None, :] - mean[:, :, None]).ravel().tolist()
+        squares = np.fromiter(map(math.pow, deviation, [2.0] * len(deviation)), np.float64,
+                              len(deviation)).reshape(counts.shape)  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = nu * (np.cumsum(squares, axis=2)[:, :, -1] + 0.0) / (n * n)
+        return term, adds
 
     def index_covariance(
         self, offices: Iterable[int], months_a: Iterable[str], months_b: Iterable[str]
