@@ -70,3 +70,16 @@ def test_an_office_without_index_items_keeps_the_classes_own_noise() -> None:
     expected = [_old_index_noise_each(fresh, offices, (m,)) for m in months]
     assert [_bits(f) for f in found] == [_bits(e) for e in expected]
     assert any(v > 0 for each in found for v in each)
+
+
+def test_the_noise_variances_kept_at_once_are_each_office_s_own_to_the_bit() -> None:
+    """`_noise_variances_items` keeps what `noise_variance_each` kept item by item: one
+    office's `noise_variance` afterwards reads the figure worked out alone."""
+    _, table, fresh = _table(0)
+    offices = [*table.grid.offices, 99]
+    for months in PERIODS[1:3]:
+        table.index_noise_each(offices, months)
+        for code in INDEX_ITEMS:
+            kept = [table.noise_variance(code, (o,), months) for o in offices]
+            alone = [fresh.noise_variance(code, (o,), months) for o in offices]
+            assert _bits(kept) == _bits(alone), (code, months)
