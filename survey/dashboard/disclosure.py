@@ -451,11 +451,20 @@ class ProtectedTable:
         parts = np.zeros(len(offices), dtype=np.int64)
         if item == INDEX_ITEM:
             least = max(1, self.grid.min_n)
-            for code in INDEX_ITEMS:
-                counts = self._each_counts(code, offices, months)
-                used = counts.sum(axis=1) >= least  # whole numbers: exact in any order
-                found = self._add_noise(found, code, offices, months, counts, used)
-                parts += used
+            codes = tuple(INDEX_ITEMS)
+            if len({self.grid.levels[code] for code in codes}) == 1:  # one scale: at once
+                stacked = np.stack([self._each_counts(code, offices, months) for code in codes])
+                used_each = stacked.sum(axis=2) >= least  # whole numbers: exact in any order
+                terms, adds = self._noise_terms(codes, offices, months, stacked, used_each)
+                for used, term, add in zip(used_each, terms, adds, strict=True):
+                    found = np.where(add, found + term, found)  # in the items' order
+                    parts += used
+            else:
+                for code in codes:
+                    counts = self._each_counts(code, offices, months)
+                    used = counts.sum(axis=1) >= least  # whole numbers: exact in any order
+                    found = self._add_noise(found, code, offices, months, counts, used)
+                    parts += used
         alone = parts == 0  # no index item with enough answers (or another item): its own
         if alone.any():
             counts = self._each_counts(item, offices, months)
@@ -495,6 +504,62 @@ class ProtectedTable:
         with np.errstate(divide="ignore", invalid="ignore"):
             term = nu * _running_sum(squares) / (n * n)
         return np.where(adds, found + term, found)
+
+    def _noise_terms(
+        self, codes: tuple[str, ...], offices: tuple[int, ...], months: tuple[str, ...],
+        counts: np.ndarray, used: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """`_add_noise`'s terms of items of one scale (items × offices, their counts items ×
+        offices × levels) and where it adds them, every item at once: the same operations
+        on the same numbers, element by element (each sum from the left along the levels),
+        so the same bits as item by item (tests/unit/test_dashboard_noise_stacked.py)."""
+        nu = np.where(used, self._noise_variances_items(codes, offices, months), 0.0)
+        x = np.array(_index_scale(self.grid.levels[codes[0]]))
+        n = counts.sum(axis=2)
+        adds = used & (n > 0) & (nu > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = (np.cumsum(x * counts, axis=2)[:, :, -1] + 0.0) / n  # as `_running_sum`
+        deviation = (x[None, None, :] - mean[:, :, None]).ravel().tolist()
+        squares = np.fromiter(map(math.pow, deviation, [2.0] * len(deviation)), np.float64,
+                              len(deviation)).reshape(counts.shape)  # fmt: skip
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = nu * (np.cumsum(squares, axis=2)[:, :, -1] + 0.0) / (n * n)
+        return term, adds
+
+    def _noise_variances_items(
+        self, codes: tuple[str, ...], offices: tuple[int, ...], months: tuple[str, ...]
+    ) -> np.ndarray:
+        """`noise_variance_each(code, offices, months)` of each of these items of one scale
+        (items × offices, and kept as it keeps them), every item at once when none is kept
+        yet: the runs once, their running totals read side by side (`_side_by_side`), and
+        each office's terms added from 0.0 in the order of its runs (`np.add.at` adds in the
+        order given), item by item as `noise_variance_each` adds them: the same bits."""
+        store = self._variances
+        kept = any((code, (o,), months) in store for code in codes for o in offices)
+        if kept or len(set(offices)) != len(offices):
+            each = [self.noise_variance_each(code, offices, months) for code in codes]
+            return np.array(each, dtype=np.float64).reshape(len(codes), len(offices))
+        owner, rows, ends, bases = self._runs_each(offices, months)
+        k = len(codes)
+        joined = self._side_by_side(codes)
+        before = np.maximum(bases, 0)
+        # the same responses, the same noise: the difference of the two has none
+        equal = (joined[rows, before] == joined[rows, ends]).reshape(
+            len(rows), k, joined.shape[2] // k
+        )
+        same = (bases >= 0)[None, :] & equal.all(axis=2).T  # items × runs
+        variances = np.stack([self._running_variances(code) for code in codes])
+        term = variances[:, rows, ends] + np.where(bases >= 0, variances[:, rows, before], 0.0)
+        which = np.broadcast_to(np.arange(k)[:, None], term.shape)
+        whose = np.broadcast_to(owner[None, :], term.shape)
+        found = np.zeros((k, len(offices)))
+        np.add.at(found, (which[~same], whose[~same]), term[~same])
+        for code, figures in zip(codes, found.tolist(), strict=True):
+            if len(store) + len(offices) > MAX_FIGURES:
+                store.clear()
+            for office, variance in zip(offices, figures, strict=True):
+                store[code, (office,), months] = variance
+        return found
 
     def index_covariance(
         self, offices: Iterable[int], months_a: Iterable[str], months_b: Iterable[str]
