@@ -1417,17 +1417,7 @@ def time_to_verdict(
     if delta == 0:
         raise ValueError("delta must not be 0: a verdict needs a true difference")
     tab = as_table(table, levels)
-    if figures is not None:  # only the table's n (index_estimates' n, without the rest)
-        if tab.levels[-1] == tab.levels[0]:
-            raise ValueError("the scale has only one level: no index")
-        n = tab.counts.sum(axis=-1)
-        y = np.asarray(figures[0], dtype=np.float64)
-        v = np.asarray(figures[1], dtype=np.float64)
-        sigma = float(figures[2])
-        if y.shape != n.shape or v.shape != n.shape:
-            raise ValueError("figures: y and v need one entry per office of the table")
-    else:
-        n, y, v, sigma = index_estimates(tab)
+    n, y, v, sigma = _table_figures(tab, figures)
     pos, label, office_figures = _office_figures(tab, n, y, v, sigma, office, min_n,
                                                  figures is not None)  # fmt: skip
     if office_figures is None:
@@ -1452,6 +1442,23 @@ def time_to_verdict(
             start if missing <= 0 else start + dt.timedelta(days=math.ceil(missing / rate_per_day))
         )
     return VerdictForecast(label, int(n[pos]), delta, power, needed, at_needed, date, draws)
+
+
+def _table_figures(
+    tab: CountTable, figures: tuple[Any, Any, float] | None
+) -> tuple[FloatArray, FloatArray, FloatArray, float]:
+    """The n, y, v and σ a time to verdict searches on: the table's observed indices, or
+    `figures` (y, v, σ per office) with the table's n."""
+    if figures is None:
+        return index_estimates(tab)
+    if tab.levels[-1] == tab.levels[0]:
+        raise ValueError("the scale has only one level: no index")
+    n = tab.counts.sum(axis=-1)  # only the table's n (index_estimates' n, without the rest)
+    y = np.asarray(figures[0], dtype=np.float64)
+    v = np.asarray(figures[1], dtype=np.float64)
+    if y.shape != n.shape or v.shape != n.shape:
+        raise ValueError("figures: y and v need one entry per office of the table")
+    return n, y, v, float(figures[2])
 
 
 def _office_figures(
@@ -1512,17 +1519,7 @@ def times_to_verdict(
     if any(delta == 0 for _, delta, _ in asks):
         raise ValueError("delta must not be 0: a verdict needs a true difference")
     tab = as_table(table, levels)
-    if figures is not None:  # only the table's n (index_estimates' n, without the rest)
-        if tab.levels[-1] == tab.levels[0]:
-            raise ValueError("the scale has only one level: no index")
-        n = tab.counts.sum(axis=-1)
-        y = np.asarray(figures[0], dtype=np.float64)
-        v = np.asarray(figures[1], dtype=np.float64)
-        sigma = float(figures[2])
-        if y.shape != n.shape or v.shape != n.shape:
-            raise ValueError("figures: y and v need one entry per office of the table")
-    else:
-        n, y, v, sigma = index_estimates(tab)
+    n, y, v, sigma = _table_figures(tab, figures)
     target = power + math.sqrt(power * (1 - power) / draws)
     out: list[VerdictForecast | None] = [None] * len(asks)
     curves: list[tuple[int, _Curve, list[int]]] = []
