@@ -851,38 +851,7 @@ class _Curve:
         verdicts, and these k are the part `reaches` judges first when its rough look
         points to a verdict (what a search that has reached the target at a larger n
         expects at the smaller ones it tries next)."""
-        draws = self.draws
-        least = self._least(target)
-        if not draws or least == 0 or least > draws or least < CERTIFY_CHUNK:
-            return
-        wanted = [float(n) for n in dict.fromkeys(sizes) if float(n) not in self.powers
-                  and (float(n), least) not in self.tried]  # fmt: skip
-        self.prepare(wanted)
-        asked, tops = [], []
-        for size in wanted:
-            self.tried.add((size, least))
-            _, ys, coefficients = self._draws_at(size)
-            guess = self.guesses.get((size, least))
-            rank = np.argsort(self.sign * ys, kind="stable") if guess is None else guess[0]
-            top = ys[rank[draws - least :]]
-            if _rounding(coefficients, top) > SCREEN_ROUNDING:
-                continue  # the screen decides nothing here (`_screen`)
-            asked.append((size, coefficients))
-            tops.append(top)
-        if not asked:
-            return
-        # first each n's k draws as one part (a bound of all of them at once: on the bench
-        # every search's), then in parts of CERTIFY_CHUNK the n it did not count whole
-        args = (self.sign, self.tail, self.min_difference)
-        found = _certified_each([c for _, c in asked], tops, *args, chunk=least)
-        left = [i for i, sure in enumerate(found) if not sure.all()]
-        if left:
-            again = _certified_each([asked[i][1] for i in left], [tops[i] for i in left], *args)
-            for i, sure in zip(left, again, strict=True):
-                found[i] = sure
-        for (size, _), sure in zip(asked, found, strict=True):
-            if sure.all():
-                self.certain[size] = least
+        _certify_each([(self, sizes)], target)
 
 
 _SHARED: dict[int, tuple[tuple[FloatArray, ...], dict[float, dict[float, _Coefficients]]]] = {}
@@ -1642,12 +1611,13 @@ def _prepare_each(asks: Sequence[tuple[_Curve, Sequence[float]]]) -> None:
 
 
 def _certify_each(asks: Sequence[tuple[_Curve, Sequence[float]]], target: float) -> None:
-    """`curve.certify(sizes, target)` of each (curve, sizes), the bounds of every curve in
-    one `_certified_each` (and the parts of CERTIFY_CHUNK of the n not counted whole in
-    another): each row the same operations on the same numbers as alone."""
+    """`curve.certify(sizes, target)` of each (curve, sizes) (`_Curve.certify` is this for
+    one curve), the bounds of every curve in one `_certified_each` (and the parts of
+    CERTIFY_CHUNK of the n not counted whole in another): each row the same operations on
+    the same numbers as alone."""
     if len({(c.tail, c.min_difference, c._least(target)) for c, _ in asks}) != 1:
         for curve, sizes in asks:  # (one level, floor and k for all: as every page asks)
-            curve.certify(sizes, target)
+            _certify_each([(curve, sizes)], target)
         return
     coefficients: list[_Coefficients] = []
     tops: list[FloatArray] = []
