@@ -1280,29 +1280,7 @@ def _runs_at_once(
     office's shown blocks inside the months, broken where a calendar year begins; its base
     is the end of the block before its first (−1: none, or that block starts a year). In
     `_walked`'s order: by office as in `offices`, then by month. `offices` without repeats."""
-    place = {table._office[o]: i for i, o in enumerate(offices) if o in table._office}
-    cols = [table._month[m] for m in months if m in table._month]
-    if not place or not cols:
-        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))
-    low, high = min(cols), max(cols)
-    last, year = table._last, table._year
-    rows, ends = np.nonzero(last == np.arange(last.shape[1])[None, :])  # by row, then month
-    begins = table._first[rows, ends]
-    starts_year = begins == year[begins]
-    inside = table._shown[rows, ends] & (begins >= low) & (ends <= high)
-    same = np.zeros(rows.size, dtype=bool)
-    same[1:] = rows[1:] == rows[:-1]
-    follows = same & ~starts_year  # the block after one of the same office and year
-    before = np.where(follows, np.concatenate([[-1], ends[:-1]]), -1)
-    goes_on = np.zeros(rows.size, dtype=bool)
-    goes_on[1:] = inside[1:] & inside[:-1] & follows[1:]
-    first = np.flatnonzero(inside & ~goes_on)
-    closing = np.flatnonzero(inside & ~np.concatenate([goes_on[1:], [False]]))
-    owner = np.array([place.get(r, -1) for r in rows[first].tolist()], dtype=np.int64)
-    wanted = owner >= 0
-    order = np.argsort(owner[wanted], kind="stable")
-    return tuple(np.ascontiguousarray(a[wanted][order], dtype=np.int64)
-                 for a in (owner, rows[first], ends[closing], before[first]))  # fmt: skip
+    return _stacked_runs([table], offices, months)[0]
 
 
 def _runs_of_tables(
@@ -1317,23 +1295,30 @@ def _runs_of_tables(
         for table in missing:
             _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
         return
-    first = missing[0]
+    for table, runs in zip(missing, _stacked_runs(missing, offices, months), strict=True):
+        _kept(table._runs, (offices, months), lambda *_, runs=runs: runs)
+
+
+def _stacked_runs(
+    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
+) -> list[tuple[np.ndarray, ...]]:
+    """`_runs_at_once` of each of `tables` (one grid), their block arrays stacked: each
+    table's runs in the same order as alone (by office, then month)."""
+    first = tables[0]
     place = {first._office[o]: i for i, o in enumerate(offices) if o in first._office}
     cols = [first._month[m] for m in months if m in first._month]
     if not place or not cols:
-        for table in missing:
-            _kept(table._runs, (offices, months), functools.partial(_runs_at_once, table))
-        return
+        return [tuple(np.zeros(0, dtype=np.int64) for _ in range(4)) for _ in tables]
     low, high = min(cols), max(cols)
-    last = np.stack([t._last for t in missing])
+    last = np.stack([t._last for t in tables])
     which, rows, ends = np.nonzero(last == np.arange(last.shape[2]))  # by table, row, month
-    begins = np.stack([t._first for t in missing])[which, rows, ends]
+    begins = np.stack([t._first for t in tables])[which, rows, ends]
     starts_year = begins == first._year[begins]
-    shown = np.stack([t._shown for t in missing])[which, rows, ends]
+    shown = np.stack([t._shown for t in tables])[which, rows, ends]
     inside = shown & (begins >= low) & (ends <= high)
     same = np.zeros(rows.size, dtype=bool)
     same[1:] = (rows[1:] == rows[:-1]) & (which[1:] == which[:-1])
-    follows = same & ~starts_year
+    follows = same & ~starts_year  # the block after one of the same office and year
     before = np.where(follows, np.concatenate([[-1], ends[:-1]]), -1)
     goes_on = np.zeros(rows.size, dtype=bool)
     goes_on[1:] = inside[1:] & inside[:-1] & follows[1:]
@@ -1345,10 +1330,9 @@ def _runs_of_tables(
     order = np.lexsort((owner[wanted], table_of))  # by table, then office; stable
     found = [a[wanted][order].astype(np.int64)
              for a in (owner, rows[start], ends[closing], before[start])]  # fmt: skip
-    cut = np.searchsorted(table_of[order], np.arange(len(missing) + 1))
-    for t, table in enumerate(missing):
-        runs = tuple(np.ascontiguousarray(a[cut[t] : cut[t + 1]]) for a in found)
-        _kept(table._runs, (offices, months), lambda *_, runs=runs: runs)
+    cut = np.searchsorted(table_of[order], np.arange(len(tables) + 1))
+    return [tuple(np.ascontiguousarray(a[cut[t] : cut[t + 1]]) for a in found)
+            for t in range(len(tables))]  # fmt: skip
 
 
 def noise_variances_each(
