@@ -394,11 +394,12 @@ class Rows:
 
     def __init__(self, rows: list[OfficeRow], comparison: Comparison, model: OfficeModel,
                  counts: CountTable, adjusted: Adjustment | None = None,
-                 index_noise: tuple[float, ...] | None = None) -> None:  # fmt: skip
+                 index_noise: tuple[float, ...] | None = None, *,
+                 pools: dict[frozenset[int], str | None]) -> None:  # fmt: skip
         self.rows, self.comparison, self.model, self.counts = rows, comparison, model, counts
         self.adjusted, self.index_noise = adjusted, index_noise
         self._forecast_key: tuple[bytes, int, bytes] | None = None
-        self.pools: dict[frozenset[int], str | None] = {}
+        self.pools = pools
         """`hidden_pools` of the index over the period (the group's, the office page's pools)."""
 
     def forecast_key(self) -> tuple[bytes, int, bytes]:
@@ -540,9 +541,7 @@ def office_rows(
             rows[r].change_low = _r(ch.ci_low)
             rows[r].change_high = _r(ch.ci_high)
             rows[r].change_pvalue = _p(ch.pvalue)
-    out = Rows(rows, comparison, model, counts, adj, noise)
-    out.pools = pools
-    return out
+    return Rows(rows, comparison, model, counts, adj, noise, pools=pools)
 
 
 MODEL_ORDER = ["below", "no clear difference", "above", "too few offices", WITHHELD, TOO_FEW]
