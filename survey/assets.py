@@ -9,7 +9,8 @@ Only files found under the folder when the app starts are served: a request name
 that table, never a path on disk. Text files are compressed once, on first use, and kept:
 brotli (quality 11, or 9 above 256 kB) and gzip (level 9). A file `X.br` or `X.gz` next to
 `X` is taken instead when it decodes to exactly `X` (the vendored plotly.js bundle comes with
-its brotli file: quality 11 takes seconds on a bundle that size).
+its brotli file, quality 11, and a gzip file made by zopfli: each takes seconds on a bundle that
+size; `make plotly`).
 """
 
 from __future__ import annotations
