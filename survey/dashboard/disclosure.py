@@ -473,6 +473,128 @@ class ProtectedTable:
         noise: list[float] = (found / parts**2).tolist()
         return noise
 
+    def index_each_month(
+        self, office: int, months: Sequence[str]
+    ) -> tuple[np.ndarray, list[float]]:
+        """`counts(INDEX_ITEM, [office], [month])` (months × levels) and `index_noise([office],
+        [month])` of each of `months` (an office page's trend), every month at once when
+        none of them is kept yet and the index items share one scale: each month's runs
+        (`_walk`, as `counts` reads them), the sums of the classes and of the index items
+        side by side, made non-negative in one `nonnegative_rows` each, the item means of
+        every month in one pass (`_means_of`), the classes tilted in one `retarget_rows`,
+        the items' noise variances as `noise_variance_each` adds them and the noise's terms
+        as `index_noise_each` (`_terms_of`): the same operations on the same numbers as
+        month by month, each figure kept as `counts`, `index_noise` and `noise_variance`
+        keep it (tests/unit/test_dashboard_office_work.py compares them)."""
+        months, alone = tuple(months), (office,)
+        codes = tuple(INDEX_ITEMS)
+        items = (INDEX_ITEM, *codes)
+        scales = {self.grid.levels.get(code) for code in codes}
+        kept = (self._figures, self._classes, self._variances)
+        if (not months or office not in self._office or any(m not in self._month for m in months)
+                or len(set(months)) != len(months) or len(scales) != 1 or None in scales
+                or INDEX_ITEM not in self.grid.levels
+                or any(code not in self._totals for code in items)
+                or any((code, alone, (m,)) in store for store in kept for code in items
+                       for m in months)):  # fmt: skip
+            return (
+                np.array([self.counts(INDEX_ITEM, alone, (m,)) for m in months]).reshape(
+                    len(months), len(self.levels(INDEX_ITEM))),
+                [self.index_noise(alone, (m,)) for m in months],
+            )  # fmt: skip
+        (scale,) = scales
+        assert scale is not None
+        levels, width, size = self.grid.levels[INDEX_ITEM], len(scale), len(months)
+        owner, rows, ends, bases = [], [], [], []
+        for i, month in enumerate(months):  # each month's runs, as `counts` walks them
+            for row, runs in self._walk(alone, (month,)):
+                for base, end in runs:
+                    owner.append(i)
+                    rows.append(row)
+                    ends.append(end)
+                    bases.append(base)
+        at = tuple(np.array(a, dtype=np.int64) for a in (owner, rows, ends, bases))
+        owner_a, rows_a, ends_a, bases_a = at
+        totals = self._side_by_side(items)
+        raw = np.zeros((size, totals.shape[2]))
+        if owner_a.size:  # as `_summed_runs`
+            later = totals[rows_a, ends_a]
+            before = np.where((bases_a >= 0)[:, None], totals[rows_a, np.maximum(bases_a, 0)],
+                              0.0)  # fmt: skip
+            np.add.at(raw, owner_a, later - before)  # whole numbers: any order
+        classes = nonnegative_rows(raw[:, : len(levels)], levels)
+        counts = nonnegative_rows(
+            raw[:, len(levels) :].reshape(size, len(codes), width).transpose(1, 0, 2)
+            .reshape(-1, width), scale,
+        ).reshape(len(codes), size, width)  # fmt: skip
+        classes.flags.writeable = counts.flags.writeable = False
+        sums = [(self._classes, INDEX_ITEM, classes)]
+        sums += [(self._figures, code, counts[j]) for j, code in enumerate(codes)]
+        for store, code, found in sums:  # kept as `_sum` keeps them
+            if len(store) + size > MAX_FIGURES:
+                store.clear()
+            for month, row in zip(months, found, strict=True):
+                store[code, alone, (month,)] = row
+        # the index: the classes tilted to the mean of the index items (`_count`)
+        x = np.array(_index_scale(scale))
+        least = max(1, self.grid.min_n)
+        means, parts = _means_of(x, counts, least)
+        tilted = [i for i, k in enumerate(parts.tolist()) if k > 0]
+        index = classes.copy()
+        if tilted:
+            target = levels[0] + (levels[-1] - levels[0]) * means[tilted] / 100.0
+            index[tilted] = retarget_rows(classes[tilted], levels, target.tolist())
+        index.flags.writeable = False
+        store = self._figures
+        if len(store) + size > MAX_FIGURES:
+            store.clear()
+        for month, row in zip(months, index, strict=True):
+            store[INDEX_ITEM, alone, (month,)] = row
+        # the noise of each month's index (`index_noise`)
+        used = counts.sum(axis=2) >= least  # whole numbers: exact in any order
+        nu = np.where(used, self._month_variances(codes, office, months, at), 0.0)
+        terms, adds = _terms_of(x, counts, used, nu)
+        found = np.zeros(size)
+        for term, add in zip(terms, adds, strict=True):
+            found = np.where(add, found + term, found)  # in the items' order
+        parts = used.sum(axis=0).astype(np.int64)
+        own = parts == 0  # no index item with enough answers: the index's own
+        if own.any():
+            nu_own = np.where(own, self._month_variances((INDEX_ITEM,), office, months, at)[0],
+                              0.0)  # fmt: skip
+            term, add = _terms_of(np.array(_index_scale(levels)), index[None], own[None],
+                                  nu_own[None])  # fmt: skip
+            found = np.where(add[0], found + term[0], found)
+            parts[own] = 1
+        noise: list[float] = (found / parts**2).tolist()
+        return index.copy(), noise
+
+    def _month_variances(
+        self, codes: tuple[str, ...], office: int, months: tuple[str, ...],
+        runs: tuple[np.ndarray, ...],
+    ) -> np.ndarray:  # fmt: skip
+        """`noise_variance(code, (office,), (month,))` of each of these items and months
+        (items × months; `runs`: the months' runs, `index_each_month`), kept as it keeps
+        them: each month's terms added from 0.0 in the order of its runs, as
+        `noise_variance_each` adds them (`np.add.at` adds in the order given)."""
+        owner, rows, ends, bases = runs
+        found = np.zeros((len(codes), len(months)))
+        before = np.maximum(bases, 0)
+        for k, code in enumerate(codes):
+            totals = self._totals[code]
+            variances = self._running_variances(code)
+            # the same responses, the same noise: the difference of the two has none
+            same = (bases >= 0) & (totals[rows, before] == totals[rows, ends]).all(axis=1)
+            term = variances[rows, ends] + np.where(bases >= 0, variances[rows, before], 0.0)
+            np.add.at(found[k], owner[~same], term[~same])
+        store = self._variances
+        if len(store) + found.size > MAX_FIGURES:
+            store.clear()
+        for code, figures in zip(codes, found.tolist(), strict=True):
+            for month, variance in zip(months, figures, strict=True):
+                store[code, (office,), (month,)] = variance
+        return found
+
     def _each_counts(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
                      ) -> np.ndarray:  # fmt: skip
         """Each office's published counts of `item` (kept figures, read-only), offices × levels."""
@@ -514,17 +636,7 @@ class ProtectedTable:
         on the same numbers, element by element (each sum from the left along the levels),
         so the same bits as item by item (tests/unit/test_dashboard_noise_stacked.py)."""
         nu = np.where(used, self._noise_variances_items(codes, offices, months), 0.0)
-        x = np.array(_index_scale(self.grid.levels[codes[0]]))
-        n = counts.sum(axis=2)
-        adds = used & (n > 0) & (nu > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = (np.cumsum(x * counts, axis=2)[:, :, -1] + 0.0) / n  # as `_running_sum`
-        deviation = (x[None, None, :] - mean[:, :, None]).ravel().tolist()
-        squares = np.fromiter(map(math.pow, deviation, [2.0] * len(deviation)), np.float64,
-                              len(deviation)).reshape(counts.shape)  # fmt: skip
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = nu * (np.cumsum(squares, axis=2)[:, :, -1] + 0.0) / (n * n)
-        return term, adds
+        return _terms_of(np.array(_index_scale(self.grid.levels[codes[0]])), counts, used, nu)
 
     def _noise_variances_items(
         self, codes: tuple[str, ...], offices: tuple[int, ...], months: tuple[str, ...]
@@ -775,6 +887,8 @@ class ProtectedTable:
     def _noise_variance(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]
                         ) -> float:  # fmt: skip
         totals = self._totals[item]
+        if len(offices) > 1:  # a pool (an office page's job centre and network)
+            return self._pooled_variance(totals, self._running_variances(item), offices, months)
         total = 0.0
         for row, runs in self._walk(offices, months):
             spread = self._spread_of(item, row)
@@ -782,6 +896,26 @@ class ProtectedTable:
                 if base >= 0 and np.array_equal(totals[row, base], totals[row, end]):
                     continue  # the same responses, the same noise: the difference has none
                 total += spread[end] + (spread[base] if base >= 0 else 0.0)
+        return total
+
+    def _pooled_variance(
+        self, totals: np.ndarray, variances: np.ndarray, offices: tuple[int, ...],
+        months: tuple[str, ...],
+    ) -> float:  # fmt: skip
+        """`_noise_variance` of several offices: the runs of all of them as arrays
+        (`_runs_each`: `_walk`'s runs in its order), which are skipped and each run's term
+        (the variances of its two running totals, `_running_variances`, as `_spread_of` reads
+        them) worked out at once, the terms then added from 0.0 in the order of the runs, as
+        the loop adds them: the same bits (tests/unit/test_dashboard_office_work.py)."""
+        _, rows, ends, bases = self._runs_each(offices, months)
+        before = np.maximum(bases, 0)
+        # the same responses, the same noise: the difference of the two has none
+        same = (bases >= 0) & (totals[rows, before] == totals[rows, ends]).all(axis=1)
+        terms = variances[rows, ends] + np.where(bases >= 0, variances[rows, before], 0.0)
+        total = 0.0
+        for term, skip in zip(terms.tolist(), same.tolist(), strict=True):
+            if not skip:
+                total += term
         return total
 
     def noise_variance_each(
@@ -1031,19 +1165,8 @@ class ProtectedTable:
         scales = {_index_scale(self.grid.levels[code]) for code in INDEX_ITEMS}
         if len(scales) == 1 and offices:  # every item at once: items × offices × levels
             (scale,) = scales
-            x = np.array(scale)
             counts = np.array([self._each_counts(code, offices, months) for code in INDEX_ITEMS])
-            n = counts.sum(axis=2)  # whole numbers: exact in any order
-            used = n >= least
-            weighted = _running_sum((x[None, None, :] * counts).reshape(-1, len(x)))
-            with np.errstate(divide="ignore", invalid="ignore"):
-                indices = np.where(used, weighted.reshape(n.shape) / n, 0.0)
-            # item after item from the left (adding 0.0 where an item is not used changes
-            # nothing: the total is never −0.0)
-            total = _running_sum(indices.T)
-            parts = used.sum(axis=0).astype(np.int64)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return total / parts, parts
+            return _means_of(np.array(scale), counts, least)
         total = np.zeros(len(offices))
         parts = np.zeros(len(offices), dtype=np.int64)
         for code in INDEX_ITEMS:
@@ -1144,6 +1267,41 @@ class _Untilted:
     classes: np.ndarray
     levels: tuple[float, ...]
     targets: list[float]
+
+
+def _terms_of(
+    x: np.ndarray, counts: np.ndarray, used: np.ndarray, nu: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_noise_terms`' terms of items of one scale (on the index scale `x`; counts items ×
+    units × levels, `used` and their level noise `nu` items × units) and where they add:
+    ν·Σ_l (x_l − ȳ)²/n², each sum from the left along the levels (as `_add_noise`)."""
+    n = counts.sum(axis=2)
+    adds = used & (n > 0) & (nu > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = (np.cumsum(x * counts, axis=2)[:, :, -1] + 0.0) / n  # as `_running_sum`
+    deviation = (x[None, None, :] - mean[:, :, None]).ravel().tolist()
+    squares = np.fromiter(map(math.pow, deviation, [2.0] * len(deviation)), np.float64,
+                          len(deviation)).reshape(counts.shape)  # fmt: skip
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = nu * (np.cumsum(squares, axis=2)[:, :, -1] + 0.0) / (n * n)
+    return term, adds
+
+
+def _means_of(x: np.ndarray, counts: np.ndarray, least: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_item_means` of index items of one scale (on the index scale `x`; counts items ×
+    units × levels): each unit's mean of the indices of its items with at least `least`
+    answers (nan without) and their number."""
+    n = counts.sum(axis=2)  # whole numbers: exact in any order
+    used = n >= least
+    weighted = _running_sum((x[None, None, :] * counts).reshape(-1, len(x)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        indices = np.where(used, weighted.reshape(n.shape) / n, 0.0)
+    # item after item from the left (adding 0.0 where an item is not used changes
+    # nothing: the total is never −0.0)
+    total = _running_sum(indices.T)
+    parts = used.sum(axis=0).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / parts, parts
 
 
 def index_matrices(

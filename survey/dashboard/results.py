@@ -156,11 +156,11 @@ def month_indices(
     table: ProtectedTable, office_id: int, months: Sequence[str], min_n: int
 ) -> list[tuple[Estimate, bool]]:
     """`month_index(table, office_id, month, min_n)` of each of `months` (an office page's
-    trend), the indices in one pass (`satisfaction_index_each`: the same bits)."""
+    trend): the counts and noise of every month at once (`ProtectedTable.index_each_month`),
+    the indices in one pass (`satisfaction_index_each`): the same bits."""
     if not months:
         return []
-    counts = np.array([table.counts(INDEX_ITEM, [office_id], [m]) for m in months])
-    noise = [table.index_noise([office_id], [m]) for m in months]
+    counts, noise = table.index_each_month(office_id, months)
     found = satisfaction_index_each(counts, INDEX_LEVELS, index_noise=noise)
     return [(est, est.n >= min_n) for est in found]
 

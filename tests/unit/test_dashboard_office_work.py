@@ -4,11 +4,21 @@ the reference)."""
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Sequence
+
 import numpy as np
+import pytest
 from plotly.colors import sample_colorscale
 
+from analysis import Estimate, satisfaction_index_each
 from analysis.charts import _diverging_palette
-from survey.dashboard.disclosure import _holds_any
+from survey.dashboard import results
+from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, _holds_any
+from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
+from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _table
+from tests.unit.test_dashboard_page_work import MONTHS as PAGE_MONTHS
+from tests.unit.test_dashboard_page_work import _table as page_table
 
 
 def _old_palette(n_levels: int) -> list[str]:
@@ -38,3 +48,132 @@ def test_a_store_holds_any_of_the_keys_as_the_keys_looked_up_one_by_one_say() ->
                   for o in (1, 2, 3))  # fmt: skip
         assert _holds_any(store, keys) == old
     assert [_holds_any(s, keys) for s in stores] == [False, True, False, True, False]
+
+
+def _old_month_indices(
+    table: ProtectedTable, office_id: int, months: Sequence[str], min_n: int
+) -> list[tuple[Estimate, bool]]:
+    """`results.month_indices` of f7fd22a: each month's counts and noise asked one by one."""
+    if not months:
+        return []
+    counts = np.array([table.counts(INDEX_ITEM, [office_id], [m]) for m in months])
+    noise = [table.index_noise([office_id], [m]) for m in months]
+    found = satisfaction_index_each(counts, INDEX_LEVELS, index_noise=noise)
+    return [(est, est.n >= min_n) for est in found]
+
+
+def _kept_state(table: ProtectedTable, offices: Sequence[int], months: Sequence[str]) -> dict:
+    """What a table keeps of these offices' single months: figures and classes as bytes,
+    noise variances as floats."""
+    out: dict[tuple[str, object], object] = {}
+    for name, store in (("figures", table._figures), ("classes", table._classes)):
+        for key, value in store.items():
+            if (
+                len(key[1]) == 1
+                and key[1][0] in offices
+                and len(key[2]) == 1
+                and key[2][0] in months
+            ):
+                out[name, key] = value.tobytes()
+    for key, variance in table._variances.items():
+        if len(key[1]) == 1 and key[1][0] in offices and len(key[2]) == 1 and key[2][0] in months:
+            out["variances", key] = variance.hex()
+    return out
+
+
+def _same(new: list[tuple[Estimate, bool]], old: list[tuple[Estimate, bool]]) -> bool:
+    """The same estimates to the bit (repr of a float is exact; NaN equals NaN here)."""
+    return repr(new) == repr(old)
+
+
+TREND_PERIODS = [MONTHS, MONTHS[-12:], MONTHS[3:5], MONTHS[11:14], MONTHS[-6:], MONTHS[-1:]]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_an_office_s_trend_worked_out_at_once_is_its_months_one_by_one(case: int) -> None:
+    """`month_indices` (`index_each_month`) against f7fd22a's month by month, to the bit, on
+    each table of the figure work's cases (offices of many and of few responses, months
+    below the minimum, no minimum, an empty table: a filter that leaves nothing), for
+    periods within a year and across its turn, an office the grid does not hold and months
+    outside the grid; what the table keeps of each month is what month by month keeps."""
+    name, pristine, _ = _table(case)
+    kept_once = pickle.dumps(pristine)
+    for months in [*TREND_PERIODS, ("2023-11", "2023-12", "2024-01")]:
+        # a new table for each period: its months at once, none kept by another period
+        table, fresh = pickle.loads(kept_once), pickle.loads(kept_once)
+        for office in [*table.grid.offices, 99]:
+            new = results.month_indices(table, office, list(months), 10)
+            old = _old_month_indices(fresh, office, list(months), 10)
+            assert _same(new, old), (name, office, months)
+            assert _same(results.month_indices(table, office, list(months), 10), old)
+            kept, kept_before = _kept_state(table, [office], months), _kept_state(
+                fresh, [office], months)  # fmt: skip
+            # the variances of index items without enough answers are kept too (as
+            # `index_noise_each` keeps them): everything kept before is kept the same
+            assert {k: v for k, v in kept.items() if k in kept_before} == kept_before, name
+            assert {k[0] for k in kept} <= {"figures", "classes", "variances"}
+
+
+def test_a_trend_with_a_month_kept_already_goes_month_by_month() -> None:
+    """A month asked alone before (its figures kept): the months one by one, the same bits;
+    and the months at once give what one by one gives for every index item too."""
+    _, table, fresh = _table(0)
+    office = table.grid.offices[0]
+    months = list(MONTHS[-6:])
+    table.counts(INDEX_ITEM, [office], [months[2]])
+    assert _same(results.month_indices(table, office, months, 10),
+                 _old_month_indices(fresh, office, months, 10))  # fmt: skip
+    _, table, fresh = _table(2)
+    counts, noise = table.index_each_month(table.grid.offices[1], MONTHS[:14])
+    for i, month in enumerate(MONTHS[:14]):
+        assert counts[i].tobytes() == fresh.counts(INDEX_ITEM, [table.grid.offices[1]],
+                                                   [month]).tobytes()  # fmt: skip
+        assert noise[i].hex() == fresh.index_noise([table.grid.offices[1]], [month]).hex()
+        for code in INDEX_ITEMS:
+            assert (table.counts(code, [table.grid.offices[1]], [month]).tobytes()
+                    == fresh.counts(code, [table.grid.offices[1]], [month]).tobytes())  # fmt: skip
+    assert counts.flags.writeable
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_the_trend_of_a_table_of_every_item_is_its_months_one_by_one(seed: int) -> None:
+    """The office page's own kind of table (every item, a few months, min_n 10)."""
+    offices = [1, 2, 3, 4, 5]
+    table, fresh = page_table(seed, offices), page_table(seed, offices)
+    for office in offices:
+        for months in (list(PAGE_MONTHS), list(PAGE_MONTHS[1:3]), [PAGE_MONTHS[-1]]):
+            assert _same(results.month_indices(table, office, months, 10),
+                         _old_month_indices(fresh, office, months, 10))  # fmt: skip
+
+
+def _old_noise_variance(
+    table: ProtectedTable, item: str, offices: tuple[int, ...], months: tuple[str, ...]
+) -> float:
+    """`ProtectedTable._noise_variance` of f7fd22a: run by run, office by office."""
+    totals = table._totals[item]
+    total = 0.0
+    for row, runs in table._walk(offices, months):
+        spread = table._spread_of(item, row)
+        for base, end in runs:
+            if base >= 0 and np.array_equal(totals[row, base], totals[row, end]):
+                continue
+            total += spread[end] + (spread[base] if base >= 0 else 0.0)
+    return total
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_a_pool_s_noise_variance_worked_out_at_once_is_run_by_run(case: int) -> None:
+    """`noise_variance` of pools (an office page's job centre and network: every office,
+    a few, with an office the grid does not hold, one twice) against f7fd22a's loop, to the
+    bit, for every index item and the index, over periods within a year, across its turn
+    and of two whole years."""
+    name, table, fresh = _table(case)
+    offices = table.grid.offices
+    pools = [offices, offices[:2], (*offices[1:], 99), (offices[0], offices[0]), (99, 98)]
+    for months in TREND_PERIODS:
+        for pool in pools:
+            if len(pool) < 2:
+                continue
+            for item in (INDEX_ITEM, *INDEX_ITEMS):
+                found = table.noise_variance(item, pool, months)
+                assert found.hex() == _old_noise_variance(fresh, item, pool, months).hex(), name
