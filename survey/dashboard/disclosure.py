@@ -2119,8 +2119,26 @@ def pooled_figure_hidden(
     reveals. Hidden when the rest has fewer than `min_n` responses, or is one office, or its
     offices the user may not see are one office or one whole job centre.
     """
+    return hidden_rest(scope, pooled, seen_blocks(known), n_of, min_n)
+
+
+def seen_blocks(known: Iterable[Collection[int]]) -> list[set[int]]:
+    """The blocks of offices whose figures the user sees, largest first, as
+    `pooled_figure_hidden` takes them away (for `hidden_rest`: put in order once for the
+    pools of one question, not once per pool)."""
+    return sorted(map(set, known), key=len, reverse=True)
+
+
+def hidden_rest(
+    scope: Scope,
+    pooled: Collection[int],
+    blocks: Sequence[set[int]],
+    n_of: Mapping[int, int],
+    min_n: int,
+) -> str | None:
+    """`pooled_figure_hidden` with the blocks seen already in order (`seen_blocks`)."""
     rest = set(pooled)
-    for block in sorted(map(set, known), key=len, reverse=True):
+    for block in blocks:
         if block and block <= rest:
             rest -= block
     rest = {o for o in rest if n_of.get(o, 0) > 0}

@@ -5,7 +5,7 @@ the reference)."""
 from __future__ import annotations
 
 import pickle
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pytest
@@ -13,8 +13,18 @@ from plotly.colors import sample_colorscale
 
 from analysis import Estimate, satisfaction_index_each
 from analysis.charts import _diverging_palette
+from survey.auth.schemas import OfficeRef, Scope
 from survey.dashboard import results
-from survey.dashboard.disclosure import INDEX_LEVELS, ProtectedTable, _holds_any
+from survey.dashboard.disclosure import (
+    HIDDEN_FEW,
+    HIDDEN_UNIT,
+    INDEX_LEVELS,
+    ProtectedTable,
+    _holds_any,
+    hidden_rest,
+    pooled_figure_hidden,
+    seen_blocks,
+)
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
 from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _table
 from tests.unit.test_dashboard_page_work import MONTHS as PAGE_MONTHS
@@ -177,3 +187,58 @@ def test_a_pool_s_noise_variance_worked_out_at_once_is_run_by_run(case: int) -> 
             for item in (INDEX_ITEM, *INDEX_ITEMS):
                 found = table.noise_variance(item, pool, months)
                 assert found.hex() == _old_noise_variance(fresh, item, pool, months).hex(), name
+
+
+def _old_pooled_figure_hidden(
+    scope: Scope, pooled: Collection[int], known: Iterable[Collection[int]],
+    n_of: Mapping[int, int], min_n: int,
+) -> str | None:  # fmt: skip
+    """`disclosure.pooled_figure_hidden` of f7fd22a: the blocks seen put in order per pool."""
+    rest = set(pooled)
+    for block in sorted(map(set, known), key=len, reverse=True):
+        if block and block <= rest:
+            rest -= block
+    rest = {o for o in rest if n_of.get(o, 0) > 0}
+    if not rest:
+        return None
+    if sum(n_of[o] for o in rest) < min_n:
+        return HIDDEN_FEW
+    unseen = rest - scope.visible
+    if len(rest) == 1 or len(unseen) == 1:
+        return HIDDEN_UNIT
+    organizations = {o.organization_id for o in scope.group if o.id in unseen}
+    if len(organizations) == 1:
+        (org,) = organizations
+        whole = {o.id for o in scope.group if o.organization_id == org and n_of.get(o.id, 0)}
+        if unseen == whole:
+            return HIDDEN_UNIT
+    return None
+
+
+def test_the_blocks_seen_put_in_order_once_hide_what_each_pool_hid() -> None:
+    """`hidden_rest` with one `seen_blocks` for many pools (as learning from the best asks
+    every unit's rest of a question) against f7fd22a's `pooled_figure_hidden`, which put the
+    blocks in order for each pool: random groups, visible offices, numbers of responses
+    (none, below and above the minimum) and blocks seen (offices, job centres, overlapping
+    ones of equal size)."""
+    rng = np.random.default_rng(36)
+    said = set()
+    for _ in range(300):
+        size = int(rng.integers(2, 9))
+        centre = {o: int(rng.integers(1, 4)) for o in range(1, size + 1)}
+        group = tuple(OfficeRef(o, f"office {o}", f"O{o}", c, f"centre {c}")
+                      for o, c in centre.items())  # fmt: skip
+        visible = frozenset(o for o in centre if rng.random() < 0.5)
+        scope = Scope(1, "u", "U", "de", ("manager",), visible, group, "network")
+        n_of = {o: int(rng.choice([0, 3, 12, 40])) for o in centre}
+        known = [frozenset(rng.choice(list(centre), int(rng.integers(1, 3)), replace=False)
+                           .tolist()) for _ in range(int(rng.integers(0, 6)))]  # fmt: skip
+        blocks = seen_blocks(known)
+        everyone = frozenset(centre)
+        for ids in [[o] for o in centre] + [[o for o in centre if centre[o] == 1]]:
+            rest = everyone - set(ids)
+            old = _old_pooled_figure_hidden(scope, rest, known, n_of, 10)
+            assert hidden_rest(scope, rest, blocks, n_of, 10) == old
+            assert pooled_figure_hidden(scope, rest, known, n_of, 10) == old
+            said.add(old)
+    assert said == {None, HIDDEN_FEW, HIDDEN_UNIT}
