@@ -318,15 +318,9 @@ class ProtectedTable:
         self._shown = np.ones(first.shape, dtype=bool) if shown is None else shown
         self._office = {o: i for i, o in enumerate(grid.offices)}
         self._month = {m: i for i, m in enumerate(grid.months)}
-        size = len(grid.months)
         self._year = _year_starts(grid.months)
-        self._blocks: list[list[tuple[int, int, bool]]] = [[] for _ in grid.offices]
-        """Per office, its blocks in order: first and last month, and whether this view shows
-        it."""
-        rows, ends = np.nonzero(last == np.arange(size)[None, :])  # by office, then month
-        for row, begin, end, ok in zip(rows.tolist(), first[rows, ends].tolist(), ends.tolist(),
-                                       self._shown[rows, ends].tolist(), strict=True):  # fmt: skip
-            self._blocks[row].append((begin, end, ok))
+        self._block_lists: list[list[tuple[int, int, bool]]] | None = None
+        """`_blocks`, once worked out."""
         for array in (*totals.values(), first, last, self._shown):  # many requests may read
             array.flags.writeable = False
         self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
@@ -347,6 +341,25 @@ class ProtectedTable:
         """The sums of an item (not the index) `_keep_each` kept for these offices, as one
         matrix: `_each_counts` of the same offices reads them at once."""
         self._fingerprint: bytes | None = None
+
+    @property
+    def _blocks(self) -> list[list[tuple[int, int, bool]]]:
+        """Per office, its blocks in order: first and last month, and whether this view shows
+        it; worked out on first use (a client-mix adjustment's ten single-filter tables read
+        their blocks as arrays only: some 0.08 ms each, in the event loop, when its tables
+        are put together from their years' tables)."""
+        found = self._block_lists
+        if found is None:
+            found = [[] for _ in self.grid.offices]
+            size = len(self.grid.months)
+            last, first, shown = self._last, self._first, self._shown
+            rows, ends = np.nonzero(last == np.arange(size)[None, :])  # by office, then month
+            for row, begin, end, ok in zip(rows.tolist(), first[rows, ends].tolist(),
+                                           ends.tolist(), shown[rows, ends].tolist(),
+                                           strict=True):  # fmt: skip
+                found[row].append((begin, end, ok))
+            self._block_lists = found
+        return found
 
     def fingerprint(self) -> bytes:
         """A digest of the grid and of everything `counts()` reads: two tables with the same

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,11 +23,13 @@ from survey.dashboard.disclosure import (
     ProtectedTable,
     _holds_any,
     hidden_rest,
+    joined,
     pooled_figure_hidden,
+    protect,
     seen_blocks,
 )
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
-from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _table
+from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _rows, _table
 from tests.unit.test_dashboard_page_work import MONTHS as PAGE_MONTHS
 from tests.unit.test_dashboard_page_work import _table as page_table
 
@@ -242,3 +245,35 @@ def test_the_blocks_seen_put_in_order_once_hide_what_each_pool_hid() -> None:
             assert pooled_figure_hidden(scope, rest, known, n_of, 10) == old
             said.add(old)
     assert said == {None, HIDDEN_FEW, HIDDEN_UNIT}
+
+
+def _old_blocks(table: ProtectedTable) -> list[list[tuple[int, int, bool]]]:
+    """`ProtectedTable._blocks` as f7fd22a's constructor made them."""
+    blocks: list[list[tuple[int, int, bool]]] = [[] for _ in table.grid.offices]
+    first, last, shown = table._first, table._last, table._shown
+    rows, ends = np.nonzero(last == np.arange(len(table.grid.months))[None, :])
+    for row, begin, end, ok in zip(rows.tolist(), first[rows, ends].tolist(), ends.tolist(),
+                                   shown[rows, ends].tolist(), strict=True):  # fmt: skip
+        blocks[row].append((begin, end, ok))
+    return blocks
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_the_blocks_worked_out_on_first_use_are_those_the_constructor_made(case: int) -> None:
+    """A table's blocks, worked out when first read, against f7fd22a's constructor; a table
+    put together from its years (`joined`) and a filtered view's (blocks it does not show)
+    too."""
+    name, table, _ = _table(case)
+    assert table._block_lists is None
+    assert table._blocks == _old_blocks(table), name
+    assert table._blocks is table._blocks
+    rows = _rows(case, list(table.grid.offices), 12.0)
+    other = _rows(case + 50, list(table.grid.offices), 4.0)
+    filtered = protect(rows, table.grid, {"a": rows, "b": other})
+    assert filtered._blocks == _old_blocks(filtered)
+    if case == 0:  # blocks the filtered view does not show among them
+        assert any(not ok for blocks in filtered._blocks for _, _, ok in blocks)
+    years = [protect(rows, replace(table.grid, months=MONTHS[:12])),
+             protect(rows, replace(table.grid, months=MONTHS[12:]))]  # fmt: skip
+    whole = joined(table.grid, years)
+    assert whole._blocks == _old_blocks(whole) == _old_blocks(protect(rows, table.grid))
