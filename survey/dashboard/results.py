@@ -278,8 +278,12 @@ def figure_noise(
     table: ProtectedTable, item: str, groups: Sequence[Sequence[int]], months: Sequence[str]
 ) -> tuple[float, ...]:
     """Per unit, the variance of the noise in each level count of its published figure of
-    `item` over `months` (`ProtectedTable.noise_variance`)."""
-    return tuple(table.noise_variance(item, g, months) for g in groups)
+    `item` over `months` (`ProtectedTable.noise_variance`); of single offices, every office
+    at once (`ProtectedTable.noise_variance_each`: the same bits, kept as it keeps them)."""
+    units = [tuple(g) for g in groups]
+    if units and all(len(g) == 1 for g in units):
+        return tuple(table.noise_variance_each(item, [g[0] for g in units], months))
+    return tuple(table.noise_variance(item, g, months) for g in units)
 
 
 def index_noise(

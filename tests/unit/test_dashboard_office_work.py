@@ -277,3 +277,21 @@ def test_the_blocks_worked_out_on_first_use_are_those_the_constructor_made(case:
              protect(rows, replace(table.grid, months=MONTHS[12:]))]  # fmt: skip
     whole = joined(table.grid, years)
     assert whole._blocks == _old_blocks(whole) == _old_blocks(protect(rows, table.grid))
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_every_office_s_figure_noise_at_once_is_each_office_s(case: int) -> None:
+    """`results.figure_noise` of single offices (every office at once) against f7fd22a's,
+    office by office (`noise_variance` of each), to the bit: with an office the grid does
+    not hold and one twice; groups of several offices as before."""
+    name, pristine, _ = _table(case)
+    kept_once = pickle.dumps(pristine)
+    offices = pristine.grid.offices
+    for months in TREND_PERIODS:
+        for groups in ([[o] for o in (*offices, 99)], [[offices[0]], [offices[0]]],
+                       [list(offices), [offices[0]]]):  # fmt: skip
+            table, fresh = pickle.loads(kept_once), pickle.loads(kept_once)
+            for item in (INDEX_ITEM, next(iter(INDEX_ITEMS))):
+                found = results.figure_noise(table, item, groups, months)
+                old = tuple(fresh.noise_variance(item, g, months) for g in groups)
+                assert [x.hex() for x in found] == [x.hex() for x in old], name
