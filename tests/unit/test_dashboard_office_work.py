@@ -20,12 +20,17 @@ from survey.dashboard.disclosure import (
     HIDDEN_FEW,
     HIDDEN_UNIT,
     INDEX_LEVELS,
+    MOVES_ROW_BY_ROW,
     ProtectedTable,
     _holds_any,
+    _moved,
+    _moved_row,
+    _tilt,
     hidden_rest,
     joined,
     pooled_figure_hidden,
     protect,
+    retarget,
     seen_blocks,
 )
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
@@ -295,3 +300,93 @@ def test_every_office_s_figure_noise_at_once_is_each_office_s(case: int) -> None
                 found = results.figure_noise(table, item, groups, months)
                 old = tuple(fresh.noise_variance(item, g, months) for g in groups)
                 assert [x.hex() for x in found] == [x.hex() for x in old], name
+
+
+def _old_moved(out: np.ndarray, share: np.ndarray, count: np.ndarray, up: np.ndarray) -> None:
+    """`disclosure._moved` of f7fd22a: numpy steps over every row still moving."""
+    rows = np.arange(len(out))
+    for k in range(int(count.max(initial=0))):
+        at_k = rows[count > k]
+        o = out[at_k]
+        over = o - share[at_k]
+        upward = up[at_k]
+        gain_up = np.where(o[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf)
+        gain_down = np.where(o[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf)
+        at = np.where(upward, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
+        out[at_k, np.where(upward, at, at + 1)] -= 1
+        out[at_k, np.where(upward, at + 1, at)] += 1
+
+
+def _old_retarget(counts: np.ndarray, levels: Sequence[float], mean: float) -> np.ndarray:
+    """`disclosure.retarget` of f7fd22a: each single move a numpy step over the row."""
+    total = round(float(counts.sum()))
+    out = np.asarray(counts, dtype=np.float64).copy()
+    if total <= 0 or len(levels) < 2:
+        return out
+    lv = np.asarray(levels, dtype=np.float64)
+    mean = min(max(float(mean), float(lv[0])), float(lv[-1]))
+    share = total * _tilt(out / out.sum(), levels, mean)
+    out = np.floor(share)
+    left = total - int(out.sum())
+    if left > 0:
+        out[np.argsort(-(share - out), kind="stable")[:left]] += 1
+    step = float(lv[1] - lv[0])
+    moves = round((mean * total - float(out @ lv)) / step)
+    for _ in range(min(abs(moves), total * len(lv))):
+        over = out - share
+        if moves > 0:
+            gain = np.where(out[:-1] > 0, over[:-1] - over[1:], -np.inf)
+            at = int(np.argmax(gain))
+            out[at], out[at + 1] = out[at] - 1, out[at + 1] + 1
+        else:
+            gain = np.where(out[1:] > 0, over[1:] - over[:-1], -np.inf)
+            at = int(np.argmax(gain))
+            out[at + 1], out[at] = out[at + 1] - 1, out[at] + 1
+    return out
+
+
+def _moves_case(rng: np.random.Generator, rows: int, levels: int) -> tuple[np.ndarray, ...]:
+    """Whole counts (some levels empty, some rows nearly so) with shares of the same total
+    near them, and moves of each row (none, a few, many; up and down)."""
+    out = np.floor(rng.gamma(0.6, 30.0, (rows, levels)) * (rng.random((rows, levels)) < 0.8))
+    share = np.clip(out + rng.normal(0.0, 0.7, out.shape), 0.0, None)
+    count = rng.choice([0, 1, 2, 5, 17, 40], rows).astype(np.int64)
+    return out, share, count, rng.random(rows) < 0.5
+
+
+def test_the_single_moves_row_by_row_are_those_of_numpy_s_steps() -> None:
+    """`_moved` (row by row where the moves are few against the most of one row, numpy's
+    steps where not) against f7fd22a's, to the bit, on random rows of 5, 11 and 17 levels:
+    empty levels, moves blocked (every answer on the last level, moving up), ties; and
+    `_moved_row` of every row alone as well."""
+    rng = np.random.default_rng(17)
+    ways = set()
+    for rows in (1, 3, 12, 40, 160):
+        for levels in (5, 11, 17):
+            for _ in range(6):
+                out, share, count, up = _moves_case(rng, rows, levels)
+                out[0] = 0.0
+                out[0, -1] = 3.0  # up: no level holds an answer that can move up
+                old = out.copy()
+                _old_moved(old, share, count, up)
+                new = out.copy()
+                _moved(new, share, count, up)
+                assert new.tobytes() == old.tobytes(), (rows, levels)
+                for r in range(rows):
+                    row = out[r].tolist()
+                    _moved_row(row, share[r].tolist(), int(count[r]), bool(up[r]))
+                    assert np.array(row).tobytes() == old[r].tobytes()
+                ways.add(int(count.sum()) < MOVES_ROW_BY_ROW * int(count.max(initial=0)))
+    assert ways == {True, False}  # both ways taken
+
+
+def test_a_retargeted_figure_is_what_it_was_move_by_move_in_numpy() -> None:
+    """`retarget` against f7fd22a's, to the bit, on random counts of the index's 17 classes
+    and of five levels, to means across and beyond their range."""
+    rng = np.random.default_rng(18)
+    for levels in (INDEX_LEVELS, (1.0, 2.0, 3.0, 4.0, 5.0)):
+        for _ in range(400):
+            counts = np.floor(rng.gamma(0.5, 40.0, len(levels)) * (rng.random(len(levels)) < 0.7))
+            mean = float(rng.uniform(levels[0] - 0.5, levels[-1] + 0.5))
+            new, old = retarget(counts, levels, mean), _old_retarget(counts, levels, mean)
+            assert new.tobytes() == old.tobytes()
