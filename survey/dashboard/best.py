@@ -28,7 +28,7 @@ import numpy as np
 from analysis import CountTable
 from survey.auth.schemas import Scope
 from survey.dashboard import cache
-from survey.dashboard.disclosure import ProtectedTable, hidden_pools, pooled_figure_hidden
+from survey.dashboard.disclosure import ProtectedTable, hidden_pools, hidden_rest, seen_blocks
 from survey.dashboard.results import (
     SCALE_ITEMS,
     TOO_FEW,
@@ -129,6 +129,7 @@ def _verdicts(
         pools = hidden_pools(scope, table, months, min_n, code, n_of)  # (its n read once)
         known = [frozenset({o.id}) for o in scope.visible_offices if n_of[o.id] >= min_n]
         known += [pool for pool, reason in pools.items() if reason is None]
+        blocks = seen_blocks(known)  # in order once for every unit's rest (as each sorts it)
         group_hidden = pools[everyone]
         better = []
         for (uid, _, ids), effect in zip(units, model.offices, strict=True):
@@ -139,7 +140,7 @@ def _verdicts(
             elif (
                 group_hidden
                 or pools.get(frozenset(ids))
-                or pooled_figure_hidden(scope, rest, known, n_of, min_n)
+                or hidden_rest(scope, rest, blocks, n_of, min_n)
             ):
                 verdict = WITHHELD
             else:  # fewer than three offices with enough responses: nothing to compare

@@ -156,11 +156,11 @@ def month_indices(
     table: ProtectedTable, office_id: int, months: Sequence[str], min_n: int
 ) -> list[tuple[Estimate, bool]]:
     """`month_index(table, office_id, month, min_n)` of each of `months` (an office page's
-    trend), the indices in one pass (`satisfaction_index_each`: the same bits)."""
+    trend): the counts and noise of every month at once (`ProtectedTable.index_each_month`),
+    the indices in one pass (`satisfaction_index_each`): the same bits."""
     if not months:
         return []
-    counts = np.array([table.counts(INDEX_ITEM, [office_id], [m]) for m in months])
-    noise = [table.index_noise([office_id], [m]) for m in months]
+    counts, noise = table.index_each_month(office_id, months)
     found = satisfaction_index_each(counts, INDEX_LEVELS, index_noise=noise)
     return [(est, est.n >= min_n) for est in found]
 
@@ -278,8 +278,12 @@ def figure_noise(
     table: ProtectedTable, item: str, groups: Sequence[Sequence[int]], months: Sequence[str]
 ) -> tuple[float, ...]:
     """Per unit, the variance of the noise in each level count of its published figure of
-    `item` over `months` (`ProtectedTable.noise_variance`)."""
-    return tuple(table.noise_variance(item, g, months) for g in groups)
+    `item` over `months` (`ProtectedTable.noise_variance`); of single offices, every office
+    at once (`ProtectedTable.noise_variance_each`: the same bits, kept as it keeps them)."""
+    units = [tuple(g) for g in groups]
+    if units and all(len(g) == 1 for g in units):
+        return tuple(table.noise_variance_each(item, [g[0] for g in units], months))
+    return tuple(table.noise_variance(item, g, months) for g in units)
 
 
 def index_noise(
