@@ -1600,18 +1600,30 @@ def _moved(out: np.ndarray, share: np.ndarray, count: np.ndarray, up: np.ndarray
     level l to l + 1) or down, every row at once, move after move: the same arithmetic
     (over = out − share, gain = the difference of two neighbours' over) and the same choice
     (the first largest gain among the levels that hold an answer; the first level when none
-    does: numpy's argmax of −inf, as `retarget`)."""
-    rows = np.arange(len(out))
-    for k in range(int(count.max(initial=0))):
-        at_k = rows[count > k]
-        o = out[at_k]
-        over = o - share[at_k]
-        upward = up[at_k]
-        gain_up = np.where(o[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf)
-        gain_down = np.where(o[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf)
-        at = np.where(upward, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
-        out[at_k, np.where(upward, at, at + 1)] -= 1
-        out[at_k, np.where(upward, at + 1, at)] += 1
+    does: numpy's argmax of −inf, as `retarget`). The rows by count, the most first: those
+    still moving at each step are the first ones (views, not copies); a move down's gain is
+    the move up's negated (the same float: IEEE subtraction is antisymmetric)."""
+    chosen = np.flatnonzero(count > 0)
+    if not chosen.size:
+        return
+    chosen = chosen[np.argsort(-count[chosen], kind="stable")]
+    rows, part, left = out[chosen], share[chosen], count[chosen].tolist()
+    upward, index = up[chosen], np.arange(len(chosen))
+    moving = len(left)
+    for k in range(left[0]):
+        while left[moving - 1] <= k:  # (the first row moves left[0] times: never empty)
+            moving -= 1
+        o, at_k, rising = rows[:moving], index[:moving], upward[:moving]
+        over = o - part[:moving]
+        held = o > 0
+        step = over[:, :-1] - over[:, 1:]  # the gain of a move up from l; down to l: −step
+        gain_up = np.where(held[:, :-1], step, -np.inf)
+        gain_down = np.where(held[:, 1:], -step, -np.inf)
+        at = np.where(rising, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
+        after = at + 1
+        o[at_k, np.where(rising, at, after)] -= 1
+        o[at_k, np.where(rising, after, at)] += 1
+    out[chosen] = rows
 
 
 def _tilt_rows(p: np.ndarray, levels: Sequence[float], means: Sequence[float]) -> np.ndarray:

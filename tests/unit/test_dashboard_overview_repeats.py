@@ -4,16 +4,24 @@ gave (kept here as the reference)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from survey.dashboard.disclosure import INDEX_GRID, Grid, ProtectedTable, joined, protect
+from survey.dashboard.disclosure import (
+    INDEX_GRID,
+    INDEX_LEVELS,
+    Grid,
+    ProtectedTable,
+    _moved,
+    joined,
+    protect,
+)
+from survey.questionnaire import INDEX_ITEM
 from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _rows
 
 
 def _old_blocks(table: ProtectedTable) -> list[list[tuple[int, int, bool]]]:
     """The blocks `ProtectedTable.__init__` of f7fd22a listed for every table it made."""
-    import numpy as np
-
     first, last, shown = table._first, table._last, table._shown
     blocks: list[list[tuple[int, int, bool]]] = [[] for _ in table.grid.offices]
     rows, ends = np.nonzero(last == np.arange(len(table.grid.months))[None, :])
@@ -55,3 +63,64 @@ def test_the_cases_hold_tables_of_other_blocks() -> None:
     """(else the comparison above could not tell one table's blocks from another's)"""
     tables = [t for case in range(len(CASES)) for t in _case_tables(case)]
     assert len({repr(t._blocks) for t in tables}) > len(CASES)
+
+
+def _old_moved(out: np.ndarray, share: np.ndarray, count: np.ndarray, up: np.ndarray) -> None:
+    """`_moved` of f7fd22a: every row still moving gathered at each step, both gains."""
+    rows = np.arange(len(out))
+    for k in range(int(count.max(initial=0))):
+        at_k = rows[count > k]
+        o = out[at_k]
+        over = o - share[at_k]
+        upward = up[at_k]
+        gain_up = np.where(o[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf)
+        gain_down = np.where(o[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf)
+        at = np.where(upward, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
+        out[at_k, np.where(upward, at, at + 1)] -= 1
+        out[at_k, np.where(upward, at + 1, at)] += 1
+
+
+def _moves(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of whole counts with their shares and moves as `retarget_rows` hands them over,
+    with the cases a move meets: rows without moves, with more moves than answers on one
+    side (levels left empty: gains of −inf), shares that tie (equal gains), one level."""
+    rng = np.random.default_rng(seed)
+    rows, width = int(rng.integers(1, 60)), int(rng.choice([2, 5, 17]))
+    out = np.floor(rng.gamma(0.7, 6.0, (rows, width)) * (rng.random((rows, width)) < 0.7))
+    share = out + rng.choice([-0.5, 0.0, 0.25, 0.5], (rows, width))  # ties
+    share[rng.random(rows) < 0.3] = rng.random((1, width)) * 5  # others
+    count = rng.integers(0, 25, rows) * (rng.random(rows) < 0.8)
+    count[rng.random(rows) < 0.1] = int(out.sum(axis=1).max()) + 3  # beyond its answers
+    return out, share, count.astype(np.int64), rng.random(rows) < 0.5
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_single_moves_of_every_row_are_those_row_after_row_of_before(seed: int) -> None:
+    """`_moved` with the rows by count and a move down's gain the move up's negated moves
+    the same answers as f7fd22a's (`retarget_rows`' last step), to the bit."""
+    out, share, count, up = _moves(seed)
+    before, after = out.copy(), out.copy()
+    _old_moved(before, share, count, up)
+    _moved(after, share, count, up)
+    assert after.tobytes() == before.tobytes()
+    assert count.any() == (not np.array_equal(after, out))  # (moves were made)
+
+
+def test_the_single_moves_on_a_new_overview_s_classes_are_those_of_before() -> None:
+    """On the classes a new overview tilts (bench-like: 20 offices, every case's tables)."""
+    for case in range(len(CASES)):
+        for table in _case_tables(case):
+            rows = np.array(table.matrix(INDEX_ITEM, [[o] for o in table.grid.offices],
+                                         MONTHS[-8:]), dtype=np.float64)  # fmt: skip
+            if not rows.size:
+                continue
+            rng = np.random.default_rng(case)
+            means = rng.uniform(1.0, 5.0, len(rows))
+            total = rows.sum(axis=1)
+            share = rows + rng.normal(0, 0.4, rows.shape)
+            moves = np.rint((means * total - rows @ np.array(INDEX_LEVELS)) / 0.25)
+            count = np.minimum(np.abs(moves), total * 17).astype(np.int64)
+            before, after = rows.copy(), rows.copy()
+            _old_moved(before, share, count, moves > 0)
+            _moved(after, share, count, moves > 0)
+            assert after.tobytes() == before.tobytes()
