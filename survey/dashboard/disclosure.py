@@ -1227,12 +1227,12 @@ def _index_at_once(
     if levels is None or len(set(item_levels)) != 1 or item_levels[0] is None:
         return None
     width = len(item_levels[0])
+    # the keys a figure of theirs is kept under, made once for every table
+    keys = [(code, (o,), months) for code in items for o in offices]
     for table in tables:
         if any(code not in table._totals for code in items):
             return None
-        stores = (table._classes, table._figures)
-        if any((code, (o,), months) in store for store in stores for code in items
-               for o in offices):  # fmt: skip
+        if not (table._classes.keys().isdisjoint(keys) and table._figures.keys().isdisjoint(keys)):
             return None
     size, count = len(offices), len(INDEX_ITEMS)
     _runs_of_tables(tables, offices, months)  # kept: their noise reads them too

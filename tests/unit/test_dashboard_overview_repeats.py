@@ -12,12 +12,14 @@ from survey.dashboard.disclosure import (
     INDEX_LEVELS,
     Grid,
     ProtectedTable,
+    _index_at_once,
     _moved,
     joined,
     protect,
 )
-from survey.questionnaire import INDEX_ITEM
+from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
 from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _rows
+from tests.unit.test_dashboard_mix_stacked import _filtered
 
 
 def _old_blocks(table: ProtectedTable) -> list[list[tuple[int, int, bool]]]:
@@ -124,3 +126,34 @@ def test_the_single_moves_on_a_new_overview_s_classes_are_those_of_before() -> N
             _old_moved(before, share, count, moves > 0)
             _moved(after, share, count, moves > 0)
             assert after.tobytes() == before.tobytes()
+
+
+def _old_nothing_kept(
+    tables: list[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
+) -> bool:
+    """`_index_at_once`'s test of f7fd22a that no table keeps a figure of theirs yet."""
+    items = (INDEX_ITEM, *INDEX_ITEMS)
+    for table in tables:
+        stores = (table._classes, table._figures)
+        if any((code, (o,), months) in store for store in stores for code in items
+               for o in offices):  # fmt: skip
+            return False
+    return True
+
+
+def test_a_new_view_s_tables_are_worked_out_at_once_only_when_none_keeps_a_figure() -> None:
+    """`_index_at_once` looks up the keys once for every table (`isdisjoint`): it works out
+    the tables at once exactly when f7fd22a's test found no figure kept, whichever store,
+    table, item and office keeps one, and not for another period's or office's."""
+    offices, months = (7, 1, 2, 3), MONTHS[-6:]
+    cases = [(None, None, None, None)]
+    cases += [(t, s, code, o) for t in (0, 2) for s in ("_classes", "_figures")
+              for code in (INDEX_ITEM, list(INDEX_ITEMS)[-1]) for o in (7, 3, 5)]  # fmt: skip
+    for t, store, code, office in cases:
+        tables = _filtered(1, [3, 1, 2, 7, 5], 10)
+        if t is not None:
+            getattr(tables[t], store)[code, (office,), months] = np.zeros(5)
+            getattr(tables[1], store)[code, (office,), MONTHS[:6]] = np.zeros(5)  # another
+        expected = _old_nothing_kept(tables, offices, months)
+        assert expected == (t is None or office not in offices)
+        assert (_index_at_once(tables, offices, months) is not None) == expected
