@@ -605,10 +605,11 @@ class ProtectedTable:
         """`index_covariance((office,), months_a, months_b)` of each office, every office at
         once: the index parts of each from the kept counts of all of them (their n whole
         numbers: the same in any order), the noise covariance of each item of every office
-        from the runs of all of them (`_noise_covariance_each`), and each office's terms
-        added in the same order with the same Python operations, so the same bits
-        (tests/unit/test_dashboard_overview_work.py compares them). An office without index
-        items in both periods goes through `index_covariance` itself."""
+        from the runs of all of them, every index item's at once when the first is needed
+        (`_noise_covariances_each`), and each office's terms added in the same order with
+        the same Python operations, so the same bits (tests/unit/test_dashboard_overview_work.py
+        compares them). An office without index items in both periods goes through
+        `index_covariance` itself."""
         offices, months_a, months_b = tuple(offices), tuple(months_a), tuple(months_b)
         if not offices:
             return []
@@ -636,9 +637,9 @@ class ProtectedTable:
             for code, in_a, in_b, means_a, means_b, na, nb, scale in parts:
                 if not (in_a[i] and in_b[i]):  # (in both: n ≥ 1)
                     continue
-                if code not in covariances:
-                    covariances[code] = self._noise_covariance_each(code, offices, months_a,
-                                                                    months_b)  # fmt: skip
+                if code not in covariances:  # every index item's at once (one scale)
+                    covariances = self._noise_covariances_each(tuple(INDEX_ITEMS), offices,
+                                                               months_a, months_b)  # fmt: skip
                 cov = covariances[code][i]
                 if cov:
                     mean_a, mean_b, n_a, n_b = means_a[i], means_b[i], na[i], nb[i]
@@ -646,47 +647,68 @@ class ProtectedTable:
             found.append(total / (k_a * k_b))
         return found
 
-    def _noise_covariance_each(
-        self, item: str, offices: tuple[int, ...], months_a: tuple[str, ...],
+    def _noise_covariances_each(
+        self, items: tuple[str, ...], offices: tuple[int, ...], months_a: tuple[str, ...],
         months_b: tuple[str, ...],
-    ) -> list[float]:  # fmt: skip
-        """`noise_covariance(item, (office,), months_a, months_b)` of each office: the runs of
-        every office at once (`_runs_each`, `_walk` of each in its order), the running totals'
-        bytes read in one piece, and per office the same signed sums and products, added in
-        the same order (so the same bits)."""
-        totals = self._totals[item]
-        year = self._year.tolist()
-        width = totals.shape[2] * totals.itemsize
-        out = [0.0] * len(offices)
-        runs = []
+    ) -> dict[str, list[float]]:  # fmt: skip
+        """`noise_covariance(item, (office,), months_a, months_b)` of each of these items (of
+        one scale) and offices, all at once: the runs of each period (`_runs_each`, the
+        same for every item) as signed running totals (+1 at a run's end, then −1 just
+        before it); a running total named by its item, office, row, calendar year and the
+        bits of its counts (`noise_covariance`'s bytes: one noise for the same responses);
+        each name's signs summed per period (whole numbers: exact in any order); and per
+        item and office the terms a × b × variance of the names period a holds, in the
+        order a first meets them, added from 0.0 one after the other, the names with a
+        zero sign in either period left out: what `_signed_product` adds office by office,
+        in its order, so the same bits (tests/unit/test_dashboard_overview_repeats.py)."""
+        out = {item: [0.0] * len(offices) for item in items}
+        if len({self._totals[item].shape[2] for item in items}) != 1:
+            for item in items:  # (not one scale: item by item)
+                out |= self._noise_covariances_each((item,), offices, months_a, months_b)
+            return out
+        events = []  # per period: each signed running total's office, row, month and sign
         for months in (months_a, months_b):
             owner, rows, ends, bases = self._runs_each(offices, months)
-            # per run, the running totals at its end and just before it (as `signed` reads)
-            ends_bytes = np.ascontiguousarray(totals[rows, ends]).tobytes()
-            bases_bytes = np.ascontiguousarray(totals[rows, np.maximum(bases, 0)]).tobytes()
-            per_office: list[list[tuple[int, int, int, bytes, bytes]]] = [[] for _ in offices]
-            for k, (i, row, end, base) in enumerate(zip(owner.tolist(), rows.tolist(),
-                                                        ends.tolist(), bases.tolist(),
-                                                        strict=True)):  # fmt: skip
-                at = k * width
-                per_office[i].append((row, end, base, ends_bytes[at : at + width],
-                                      bases_bytes[at : at + width]))  # fmt: skip
-            runs.append(per_office)
-        for i in range(len(offices)):
-            seen: dict[tuple[int, int, bytes], int] = {}
-            signed = []
-            for per_office in runs:
-                found: dict[tuple[int, int, bytes], float] = defaultdict(float)
-                for row, end, base, at_end, at_base in per_office[i]:
-                    key = (row, year[end], at_end)
-                    found[key] += 1.0
-                    seen.setdefault(key, end)
-                    if base >= 0:
-                        key = (row, year[base], at_base)
-                        found[key] += -1.0
-                        seen.setdefault(key, base)
-                signed.append(found)
-            out[i] = self._signed_product(item, signed[0], signed[1], seen)
+            size = owner.size
+            month = np.stack([ends, bases], axis=1).reshape(-1)  # end, then base, per run
+            used = np.stack([np.ones(size, dtype=bool), bases >= 0], axis=1).reshape(-1)
+            events.append((np.repeat(owner, 2)[used], np.repeat(rows, 2)[used], month[used],
+                           np.tile([1.0, -1.0], size)[used]))  # fmt: skip
+        in_a, both = events[0][0].size, events[0][0].size + events[1][0].size
+        if not in_a or not events[1][0].size:
+            return out
+        owner, rows, month, sign = (np.concatenate(parts) for parts in zip(*events, strict=True))
+        k = len(items)
+        counts = np.stack([self._totals[item][rows, month] for item in items])
+        names = np.column_stack([np.repeat(np.arange(k), both), np.tile(owner, k),
+                                 np.tile(rows, k), np.tile(self._year[month], k),
+                                 counts.reshape(k * both, -1).view(np.int64)])  # fmt: skip
+        order = np.lexsort(names.T[::-1])  # by item, office, row, year, the counts' bits
+        ranked = names[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+        name = np.empty(len(order), dtype=np.intp)
+        name[order] = np.cumsum(new) - 1  # one number a name
+        many = int(new.sum())
+        in_period_a = np.tile(np.arange(both) < in_a, k)
+        signs = np.tile(sign, k)
+        coefficient_a = np.bincount(name[in_period_a], weights=signs[in_period_a],
+                                    minlength=many)  # fmt: skip
+        coefficient_b = np.bincount(name[~in_period_a], weights=signs[~in_period_a],
+                                    minlength=many)  # fmt: skip
+        first = np.full(many, k * both)
+        np.minimum.at(first, name[in_period_a], np.flatnonzero(in_period_a))
+        met = np.flatnonzero(first < k * both)
+        met = met[np.argsort(first[met], kind="stable")]  # item by item, in a's order
+        which, event = np.divmod(first[met], both)
+        variance = np.stack([self._running_variances(item) for item in items])
+        term = (coefficient_a[met] * coefficient_b[met]
+                * variance[which, rows[event], month[event]])  # fmt: skip
+        counted = (coefficient_a[met] != 0) & (coefficient_b[met] != 0)
+        found = [out[item] for item in items]
+        for j, i, value in zip(which[counted].tolist(), owner[event][counted].tolist(),
+                               term[counted].tolist(), strict=True):  # fmt: skip
+            found[j][i] += value
         return out
 
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:

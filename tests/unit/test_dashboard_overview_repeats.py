@@ -4,6 +4,8 @@ gave (kept here as the reference)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,77 @@ def test_a_new_view_s_tables_are_worked_out_at_once_only_when_none_keeps_a_figur
         expected = _old_nothing_kept(tables, offices, months)
         assert expected == (t is None or office not in offices)
         assert (_index_at_once(tables, offices, months) is not None) == expected
+
+
+def _old_noise_covariance_each(
+    table: ProtectedTable, item: str, offices: tuple[int, ...], months_a: tuple[str, ...],
+    months_b: tuple[str, ...],
+) -> list[float]:  # fmt: skip
+    """`ProtectedTable._noise_covariance_each` of f7fd22a: run by run, office by office."""
+    totals = table._totals[item]
+    year = table._year.tolist()
+    width = totals.shape[2] * totals.itemsize
+    out = [0.0] * len(offices)
+    runs = []
+    for months in (months_a, months_b):
+        owner, rows, ends, bases = table._runs_each(offices, months)
+        ends_bytes = np.ascontiguousarray(totals[rows, ends]).tobytes()
+        bases_bytes = np.ascontiguousarray(totals[rows, np.maximum(bases, 0)]).tobytes()
+        per_office: list[list[tuple[int, int, int, bytes, bytes]]] = [[] for _ in offices]
+        for k, (i, row, end, base) in enumerate(zip(owner.tolist(), rows.tolist(),
+                                                    ends.tolist(), bases.tolist(),
+                                                    strict=True)):  # fmt: skip
+            at = k * width
+            per_office[i].append((row, end, base, ends_bytes[at : at + width],
+                                  bases_bytes[at : at + width]))  # fmt: skip
+        runs.append(per_office)
+    for i in range(len(offices)):
+        seen: dict[tuple[int, int, bytes], int] = {}
+        signed = []
+        for per_office in runs:
+            found: dict[tuple[int, int, bytes], float] = defaultdict(float)
+            for row, end, base, at_end, at_base in per_office[i]:
+                key = (row, year[end], at_end)
+                found[key] += 1.0
+                seen.setdefault(key, end)
+                if base >= 0:
+                    key = (row, year[base], at_base)
+                    found[key] += -1.0
+                    seen.setdefault(key, base)
+            signed.append(found)
+        out[i] = table._signed_product(item, signed[0], signed[1], seen)
+    return out
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_the_noise_covariances_of_every_item_at_once_are_those_run_by_run(case: int) -> None:
+    """`_noise_covariances_each` (every index item, every office, as array steps) gives each
+    item's and office's covariance of f7fd22a's run-by-run sums to the bit: random sets of
+    offices (in another order, one the grid does not hold), two periods that overlap, meet,
+    lie apart or are the same, on every case's tables, filtered and put together from years
+    too; items of two scales (the index's classes and an item) one scale after the other."""
+    rng = np.random.default_rng(case)
+    items = tuple(INDEX_ITEMS)
+    found = []
+    for table in _case_tables(case):
+        known = [*table.grid.offices, 99]
+        for _ in range(10):
+            chosen = rng.permutation(known)[: int(rng.integers(1, len(known) + 1))]
+            offices = tuple(int(o) for o in chosen)
+            first, other = (int(x) for x in rng.integers(0, 23, 2))
+            months_a = MONTHS[first : first + int(rng.integers(1, 13))]
+            after = MONTHS[first + len(months_a) : first + 2 * len(months_a)]  # they meet
+            elsewhere = MONTHS[other : other + int(rng.integers(1, 13))]
+            months_b = (months_a, after or months_a, elsewhere)[int(rng.integers(0, 3))]
+            each = table._noise_covariances_each(items, offices, months_a, months_b)
+            for item in items:
+                old = _old_noise_covariance_each(table, item, offices, months_a, months_b)
+                assert np.array(each[item]).tobytes() == np.array(old).tobytes()
+                found += old
+            two = (INDEX_ITEM, items[0])
+            mixed = table._noise_covariances_each(two, offices, months_a, months_b)
+            for item in two:
+                old = _old_noise_covariance_each(table, item, offices, months_a, months_b)
+                assert np.array(mixed[item]).tobytes() == np.array(old).tobytes()
+    if CASES[case][2]:  # (covariances of both signs among them)
+        assert min(found) < 0 < max(found)
