@@ -1179,19 +1179,23 @@ class _Untilted:
 
 
 def index_matrices(
-    tables: Sequence[ProtectedTable], groups: Sequence[Iterable[int]], months: Iterable[str]
-) -> list[np.ndarray]:
+    tables: Sequence[ProtectedTable], groups: Sequence[Iterable[int]], months: Iterable[str],
+    also: Sequence[tuple[ProtectedTable, Sequence[str]]] = (),
+) -> list[np.ndarray]:  # fmt: skip
     """`table.matrix(INDEX_ITEM, groups, months)` of each table; of single offices, the sums
     of every table made non-negative in one `nonnegative_rows` and their classes tilted in
     one `retarget_rows` (both work row by row: the same counts as table by table), so that a
     page's client-mix adjustment, which reads the index of every office in ten tables, pays
-    for their array steps once."""
+    for their array steps once. `also`: (table, months) whose index figures of the same
+    single offices are worked out in the same steps of a new view and kept
+    (`_index_at_once`), not returned (an overview's previous period: `office_rows` reads
+    them next)."""
     months = tuple(months)
     units = [tuple(g) for g in groups]
     if not units or any(len(g) != 1 for g in units):
         return [table.matrix(INDEX_ITEM, units, months) for table in tables]
     offices = tuple(g[0] for g in units)
-    fresh = _index_at_once(tables, offices, months)
+    fresh = _index_at_once(tables, offices, months, also)
     if fresh is not None:
         return fresh
     # the sums of every table made non-negative at once (`each_office`)
@@ -1230,8 +1234,9 @@ def index_matrices(
 
 
 def _index_at_once(
-    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
-) -> list[np.ndarray] | None:
+    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...],
+    also: Sequence[tuple[ProtectedTable, Sequence[str]]] = (),
+) -> list[np.ndarray] | None:  # fmt: skip
     """`index_matrices` of single offices when no table has any of their figures yet (a new
     view; None otherwise): every step of every table at once, each the same operations on
     the same numbers as table by table (tests/unit/test_dashboard_mix_stacked.py): each
@@ -1239,10 +1244,15 @@ def _index_at_once(
     by side (`_summed_runs`), the index classes and the items' sums of every table made
     non-negative in one `nonnegative_rows` each and kept as `each_office` keeps them, the
     item means of every table and office in one pass (`_item_means`' operations), and the
-    classes tilted in one `retarget_rows` and kept as `_tilt_each` keeps them."""
+    classes tilted in one `retarget_rows` and kept as `_tilt_each` keeps them. The tables
+    with the months of `also` (another table's period, none kept yet either; else they are
+    left to `each_office`) are views of the same steps, kept and not returned: each row
+    the same numbers as alone (tests/unit/test_dashboard_overview_repeats.py)."""
     items = (INDEX_ITEM, *INDEX_ITEMS)
+    views = [(t, months) for t in tables]
+    views += [(t, m) for t, m in ((t, tuple(m)) for t, m in also) if m and (t, m) not in views]
     grids = {(t.grid.levels.get(INDEX_ITEM), tuple(t.grid.levels.get(c) for c in INDEX_ITEMS))
-             for t in tables}  # fmt: skip
+             for t, _ in views}  # fmt: skip
     if not tables or not offices or len(set(offices)) != len(offices) or len(grids) != 1:
         return None
     ((levels, item_levels),) = grids
@@ -1256,21 +1266,26 @@ def _index_at_once(
             return None
         if not (table._classes.keys().isdisjoint(keys) and table._figures.keys().isdisjoint(keys)):
             return None
+    for table, other in views[len(tables) :]:  # those of `also` kept already: left out
+        kept = [(code, (o,), other) for code in items for o in offices]
+        if not (table._classes.keys().isdisjoint(kept) and table._figures.keys().isdisjoint(kept)):
+            views.remove((table, other))
     size, count = len(offices), len(INDEX_ITEMS)
-    _runs_of_tables(tables, offices, months)  # kept: their noise reads them too
-    raw = np.array([table._summed_runs(table._side_by_side(items), offices, months)
-                    for table in tables])  # fmt: skip
+    for period in dict.fromkeys(m for _, m in views):  # kept: their noise reads them too
+        _runs_of_tables([t for t, m in views if m == period], offices, period)
+    raw = np.array([table._summed_runs(table._side_by_side(items), offices, period)
+                    for table, period in views])  # fmt: skip
     classes = nonnegative_rows(raw[:, :, : len(levels)].reshape(-1, len(levels)), levels)
-    classes = classes.reshape(len(tables), size, len(levels))
-    sums = raw[:, :, len(levels) :].reshape(len(tables), size, count, width).transpose(0, 2, 1, 3)
+    classes = classes.reshape(len(views), size, len(levels))
+    sums = raw[:, :, len(levels) :].reshape(len(views), size, count, width).transpose(0, 2, 1, 3)
     counts = nonnegative_rows(sums.reshape(-1, width), item_levels[0])
-    counts = counts.reshape(len(tables), count, size, width)
-    for t, table in enumerate(tables):
-        table._keep_each(INDEX_ITEM, offices, months, classes[t])
+    counts = counts.reshape(len(views), count, size, width)
+    for t, (table, period) in enumerate(views):
+        table._keep_each(INDEX_ITEM, offices, period, classes[t])
         for j, code in enumerate(INDEX_ITEMS):
-            table._keep_each(code, offices, months, counts[t, j])
+            table._keep_each(code, offices, period, counts[t, j])
     # `_item_means` of every table at once
-    least = np.array([max(1, t.grid.min_n) for t in tables], dtype=np.float64)
+    least = np.array([max(1, t.grid.min_n) for t, _ in views], dtype=np.float64)
     x = np.array(_index_scale(item_levels[0]))
     n = counts.sum(axis=3)  # whole numbers: exact in any order
     used = n >= least[:, None, None]
@@ -1284,12 +1299,12 @@ def _index_at_once(
     # `_untilted` of every table, tilted at once: the item mean on the levels of those with
     # index items, their classes tilted to it; the others' index their classes as they are
     tilted = [[i for i, k in enumerate(parts[t * size : (t + 1) * size].tolist()) if k > 0]
-              for t in range(len(tables))]  # fmt: skip
+              for t in range(len(views))]  # fmt: skip
     chosen = np.array([t * size + i for t, some in enumerate(tilted) for i in some], dtype=np.intp)
     target = levels[0] + (levels[-1] - levels[0]) * means[chosen] / 100.0
     rows = retarget_rows(classes.reshape(-1, len(levels))[chosen], levels, target.tolist())
     out, start = [], 0
-    for t, table in enumerate(tables):
+    for t, (table, period) in enumerate(views):
         # kept as `_keep_tilted` keeps them (nothing was kept: `_kept` would make each)
         index = classes[t].copy()
         index[tilted[t]] = rows[start : start + len(tilted[t])]
@@ -1299,8 +1314,9 @@ def _index_at_once(
         if len(store) + size > MAX_FIGURES:
             store.clear()
         for office, row in zip(offices, index, strict=True):
-            store[INDEX_ITEM, (office,), months] = row
-        out.append(index.copy())
+            store[INDEX_ITEM, (office,), period] = row
+        if t < len(tables):
+            out.append(index.copy())
     return out
 
 

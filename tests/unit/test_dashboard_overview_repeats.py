@@ -16,6 +16,7 @@ from survey.dashboard.disclosure import (
     ProtectedTable,
     _index_at_once,
     _moved,
+    index_matrices,
     joined,
     protect,
 )
@@ -233,3 +234,46 @@ def test_the_noise_covariances_of_every_item_at_once_are_those_run_by_run(case: 
                 assert np.array(mixed[item]).tobytes() == np.array(old).tobytes()
     if CASES[case][2]:  # (covariances of both signs among them)
         assert min(found) < 0 < max(found)
+
+
+def _kept_state(table: ProtectedTable, offices: tuple[int, ...], months: tuple[str, ...]) -> list:
+    """What a table keeps of these offices' index figures over these months, as bytes."""
+    out = []
+    for code in (INDEX_ITEM, *INDEX_ITEMS):
+        for store in (table._classes, table._figures):
+            out += [(code, o, store[code, (o,), months].tobytes())
+                    for o in offices if (code, (o,), months) in store]  # fmt: skip
+    return out
+
+
+def test_the_previous_period_worked_out_with_the_mix_is_what_the_rows_worked_out() -> None:
+    """`index_matrices(..., also=[(own table, previous months)])` (the overview's previous
+    period in the client mix's steps) returns the same matrices and keeps, in every table and
+    for both periods, the same figures to the bit as f7fd22a's steps: the mix's
+    `index_matrices` of the period, then the rows' `each_office` of the previous one; the
+    rows then find every figure kept. Filtered views of two grids, an office no grid holds,
+    periods that meet, lie apart or overlap; a previous period kept already is left to
+    `each_office`."""
+    offices = (7, 1, 2, 3, 5, 99)
+    groups = [[o] for o in offices]
+    periods = [(MONTHS[-6:], MONTHS[-12:-6]), (MONTHS[12:15], MONTHS[3:6]),
+               (MONTHS[6:18], MONTHS[:12])]  # fmt: skip
+    for seed, grid_offices, min_n in ((1, [3, 1, 2, 7], 10), (2, [1, 2, 5], 0)):
+        for months, before in periods:
+            new, old = _filtered(seed, grid_offices, min_n), _filtered(seed, grid_offices, min_n)
+            found = index_matrices(new, groups, months, also=[(new[0], before)])
+            expected = index_matrices(old, groups, months)
+            old[0].each_office(INDEX_ITEM, offices, before)
+            assert [m.tobytes() for m in found] == [m.tobytes() for m in expected]
+            for a, b in zip(new, old, strict=True):
+                for period in (months, before):
+                    assert _kept_state(a, offices, period) == _kept_state(b, offices, period)
+            assert _kept_state(new[0], offices, before)  # (worked out in the mix's steps)
+            assert not _kept_state(new[1], offices, before)  # (only the page's own table)
+            assert new[0]._untilted(offices, before) is None  # nothing left for the rows
+            # a previous period kept already: left to `each_office`, the same figures
+            again = _filtered(seed, grid_offices, min_n)
+            again[0].counts(INDEX_ITEM, [2], before)
+            index_matrices(again, groups, months, also=[(again[0], before)])
+            again[0].each_office(INDEX_ITEM, offices, before)
+            assert _kept_state(again[0], offices, before) == _kept_state(old[0], offices, before)
