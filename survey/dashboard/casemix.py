@@ -153,13 +153,17 @@ async def group_mix(
     done: queries.Rolled,
     published: str | None,
     read_mix: Callable[..., Awaitable[list[queries.MixRow]]] = queries.mix_rows,
+    previous: Sequence[str] = (),
 ) -> Mix:
     """The offices' published margins (from the protected tables of the page's view and of
     its single-filter views, `table_for`) and the group's perturbed cross-tab over the
     published `months` (through `published`, the last published month: that of the
     tables' grids). The tables and the cross-tab are independent of each other: they are
     read at once (on a cold view, ten count statements and the cross-tab's). `read_mix`:
-    `queries.mix_rows`, or the same from what the process holds (`rolled_counts.mix_rows`)."""
+    `queries.mix_rows`, or the same from what the process holds (`rolled_counts.mix_rows`).
+    `previous`: the months of the page's previous period, whose index figures of every
+    office in the page's own table (`table_for(filters)`) are worked out in the same steps
+    as the margins and kept there (`index_matrices`' `also`: the overview's rows read them)."""
     views = [
         *(("service_type", "service_type", v) for v in SERVICE_TYPES),
         *(("language", "locale", v) for v in GERMAN),
@@ -172,17 +176,18 @@ async def group_mix(
         ),
         _mix_rows(offices, done, months, published, read_mix),
     )
-    return await worked_out(_mix_of, tables, rows, offices, months, views)
+    return await worked_out(_mix_of, tables, rows, offices, months, views, previous)
 
 
 def _mix_of(
     tables: Sequence[ProtectedTable], rows: Sequence[queries.MixRow], offices: Sequence[int],
-    months: list[str], views: Sequence[tuple[str, str, str]],
+    months: list[str], views: Sequence[tuple[str, str, str]], previous: Sequence[str] = (),
 ) -> Mix:  # fmt: skip
     """`group_mix`'s figures from what it read: pure CPU (the tables' protection, their
     margins, the cross-tab's perturbation), so it runs in a worker thread (`worked_out`)."""
     groups = [[o] for o in offices]
-    totals, *each = index_matrices(tables, groups, months)
+    also = [(tables[0], previous)] if previous and tables else []
+    totals, *each = index_matrices(tables, groups, months, also)
     margins: dict[str, dict[str, np.ndarray]] = {"service_type": {}, "language": {}, "mode": {}}
     for (group, _, v), found in zip(views, each, strict=True):
         margins[group][v] = found

@@ -720,10 +720,11 @@ class ProtectedTable:
         """`index_covariance((office,), months_a, months_b)` of each office, every office at
         once: the index parts of each from the kept counts of all of them (their n whole
         numbers: the same in any order), the noise covariance of each item of every office
-        from the runs of all of them (`_noise_covariance_each`), and each office's terms
-        added in the same order with the same Python operations, so the same bits
-        (tests/unit/test_dashboard_overview_work.py compares them). An office without index
-        items in both periods goes through `index_covariance` itself."""
+        from the runs of all of them, every index item's at once when the first is needed
+        (`_noise_covariances_each`), and each office's terms added in the same order with
+        the same Python operations, so the same bits (tests/unit/test_dashboard_overview_work.py
+        compares them). An office without index items in both periods goes through
+        `index_covariance` itself."""
         offices, months_a, months_b = tuple(offices), tuple(months_a), tuple(months_b)
         if not offices:
             return []
@@ -751,9 +752,9 @@ class ProtectedTable:
             for code, in_a, in_b, means_a, means_b, na, nb, scale in parts:
                 if not (in_a[i] and in_b[i]):  # (in both: n ≥ 1)
                     continue
-                if code not in covariances:
-                    covariances[code] = self._noise_covariance_each(code, offices, months_a,
-                                                                    months_b)  # fmt: skip
+                if code not in covariances:  # every index item's at once (one scale)
+                    covariances = self._noise_covariances_each(tuple(INDEX_ITEMS), offices,
+                                                               months_a, months_b)  # fmt: skip
                 cov = covariances[code][i]
                 if cov:
                     mean_a, mean_b, n_a, n_b = means_a[i], means_b[i], na[i], nb[i]
@@ -761,47 +762,68 @@ class ProtectedTable:
             found.append(total / (k_a * k_b))
         return found
 
-    def _noise_covariance_each(
-        self, item: str, offices: tuple[int, ...], months_a: tuple[str, ...],
+    def _noise_covariances_each(
+        self, items: tuple[str, ...], offices: tuple[int, ...], months_a: tuple[str, ...],
         months_b: tuple[str, ...],
-    ) -> list[float]:  # fmt: skip
-        """`noise_covariance(item, (office,), months_a, months_b)` of each office: the runs of
-        every office at once (`_runs_each`, `_walk` of each in its order), the running totals'
-        bytes read in one piece, and per office the same signed sums and products, added in
-        the same order (so the same bits)."""
-        totals = self._totals[item]
-        year = self._year.tolist()
-        width = totals.shape[2] * totals.itemsize
-        out = [0.0] * len(offices)
-        runs = []
+    ) -> dict[str, list[float]]:  # fmt: skip
+        """`noise_covariance(item, (office,), months_a, months_b)` of each of these items (of
+        one scale) and offices, all at once: the runs of each period (`_runs_each`, the
+        same for every item) as signed running totals (+1 at a run's end, then −1 just
+        before it); a running total named by its item, office, row, calendar year and the
+        bits of its counts (`noise_covariance`'s bytes: one noise for the same responses);
+        each name's signs summed per period (whole numbers: exact in any order); and per
+        item and office the terms a × b × variance of the names period a holds, in the
+        order a first meets them, added from 0.0 one after the other, the names with a
+        zero sign in either period left out: what `_signed_product` adds office by office,
+        in its order, so the same bits (tests/unit/test_dashboard_overview_repeats.py)."""
+        out = {item: [0.0] * len(offices) for item in items}
+        if len({self._totals[item].shape[2] for item in items}) != 1:
+            for item in items:  # (not one scale: item by item)
+                out |= self._noise_covariances_each((item,), offices, months_a, months_b)
+            return out
+        events = []  # per period: each signed running total's office, row, month and sign
         for months in (months_a, months_b):
             owner, rows, ends, bases = self._runs_each(offices, months)
-            # per run, the running totals at its end and just before it (as `signed` reads)
-            ends_bytes = np.ascontiguousarray(totals[rows, ends]).tobytes()
-            bases_bytes = np.ascontiguousarray(totals[rows, np.maximum(bases, 0)]).tobytes()
-            per_office: list[list[tuple[int, int, int, bytes, bytes]]] = [[] for _ in offices]
-            for k, (i, row, end, base) in enumerate(zip(owner.tolist(), rows.tolist(),
-                                                        ends.tolist(), bases.tolist(),
-                                                        strict=True)):  # fmt: skip
-                at = k * width
-                per_office[i].append((row, end, base, ends_bytes[at : at + width],
-                                      bases_bytes[at : at + width]))  # fmt: skip
-            runs.append(per_office)
-        for i in range(len(offices)):
-            seen: dict[tuple[int, int, bytes], int] = {}
-            signed = []
-            for per_office in runs:
-                found: dict[tuple[int, int, bytes], float] = defaultdict(float)
-                for row, end, base, at_end, at_base in per_office[i]:
-                    key = (row, year[end], at_end)
-                    found[key] += 1.0
-                    seen.setdefault(key, end)
-                    if base >= 0:
-                        key = (row, year[base], at_base)
-                        found[key] += -1.0
-                        seen.setdefault(key, base)
-                signed.append(found)
-            out[i] = self._signed_product(item, signed[0], signed[1], seen)
+            size = owner.size
+            month = np.stack([ends, bases], axis=1).reshape(-1)  # end, then base, per run
+            used = np.stack([np.ones(size, dtype=bool), bases >= 0], axis=1).reshape(-1)
+            events.append((np.repeat(owner, 2)[used], np.repeat(rows, 2)[used], month[used],
+                           np.tile([1.0, -1.0], size)[used]))  # fmt: skip
+        in_a, both = events[0][0].size, events[0][0].size + events[1][0].size
+        if not in_a or not events[1][0].size:
+            return out
+        owner, rows, month, sign = (np.concatenate(parts) for parts in zip(*events, strict=True))
+        k = len(items)
+        counts = np.stack([self._totals[item][rows, month] for item in items])
+        names = np.column_stack([np.repeat(np.arange(k), both), np.tile(owner, k),
+                                 np.tile(rows, k), np.tile(self._year[month], k),
+                                 counts.reshape(k * both, -1).view(np.int64)])  # fmt: skip
+        order = np.lexsort(names.T[::-1])  # by item, office, row, year, the counts' bits
+        ranked = names[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+        name = np.empty(len(order), dtype=np.intp)
+        name[order] = np.cumsum(new) - 1  # one number a name
+        many = int(new.sum())
+        in_period_a = np.tile(np.arange(both) < in_a, k)
+        signs = np.tile(sign, k)
+        coefficient_a = np.bincount(name[in_period_a], weights=signs[in_period_a],
+                                    minlength=many)  # fmt: skip
+        coefficient_b = np.bincount(name[~in_period_a], weights=signs[~in_period_a],
+                                    minlength=many)  # fmt: skip
+        first = np.full(many, k * both)
+        np.minimum.at(first, name[in_period_a], np.flatnonzero(in_period_a))
+        met = np.flatnonzero(first < k * both)
+        met = met[np.argsort(first[met], kind="stable")]  # item by item, in a's order
+        which, event = np.divmod(first[met], both)
+        variance = np.stack([self._running_variances(item) for item in items])
+        term = (coefficient_a[met] * coefficient_b[met]
+                * variance[which, rows[event], month[event]])  # fmt: skip
+        counted = (coefficient_a[met] != 0) & (coefficient_b[met] != 0)
+        found = [out[item] for item in items]
+        for j, i, value in zip(which[counted].tolist(), owner[event][counted].tolist(),
+                               term[counted].tolist(), strict=True):  # fmt: skip
+            found[j][i] += value
         return out
 
     def _sum(self, item: str, offices: tuple[int, ...], months: tuple[str, ...]) -> np.ndarray:
@@ -1318,19 +1340,23 @@ def _means_of(x: np.ndarray, counts: np.ndarray, least: int) -> tuple[np.ndarray
 
 
 def index_matrices(
-    tables: Sequence[ProtectedTable], groups: Sequence[Iterable[int]], months: Iterable[str]
-) -> list[np.ndarray]:
+    tables: Sequence[ProtectedTable], groups: Sequence[Iterable[int]], months: Iterable[str],
+    also: Sequence[tuple[ProtectedTable, Sequence[str]]] = (),
+) -> list[np.ndarray]:  # fmt: skip
     """`table.matrix(INDEX_ITEM, groups, months)` of each table; of single offices, the sums
     of every table made non-negative in one `nonnegative_rows` and their classes tilted in
     one `retarget_rows` (both work row by row: the same counts as table by table), so that a
     page's client-mix adjustment, which reads the index of every office in ten tables, pays
-    for their array steps once."""
+    for their array steps once. `also`: (table, months) whose index figures of the same
+    single offices are worked out in the same steps of a new view and kept
+    (`_index_at_once`), not returned (an overview's previous period: `office_rows` reads
+    them next)."""
     months = tuple(months)
     units = [tuple(g) for g in groups]
     if not units or any(len(g) != 1 for g in units):
         return [table.matrix(INDEX_ITEM, units, months) for table in tables]
     offices = tuple(g[0] for g in units)
-    fresh = _index_at_once(tables, offices, months)
+    fresh = _index_at_once(tables, offices, months, also)
     if fresh is not None:
         return fresh
     # the sums of every table made non-negative at once (`each_office`)
@@ -1369,8 +1395,9 @@ def index_matrices(
 
 
 def _index_at_once(
-    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...]
-) -> list[np.ndarray] | None:
+    tables: Sequence[ProtectedTable], offices: tuple[int, ...], months: tuple[str, ...],
+    also: Sequence[tuple[ProtectedTable, Sequence[str]]] = (),
+) -> list[np.ndarray] | None:  # fmt: skip
     """`index_matrices` of single offices when no table has any of their figures yet (a new
     view; None otherwise): every step of every table at once, each the same operations on
     the same numbers as table by table (tests/unit/test_dashboard_mix_stacked.py): each
@@ -1378,37 +1405,48 @@ def _index_at_once(
     by side (`_summed_runs`), the index classes and the items' sums of every table made
     non-negative in one `nonnegative_rows` each and kept as `each_office` keeps them, the
     item means of every table and office in one pass (`_item_means`' operations), and the
-    classes tilted in one `retarget_rows` and kept as `_tilt_each` keeps them."""
+    classes tilted in one `retarget_rows` and kept as `_tilt_each` keeps them. The tables
+    with the months of `also` (another table's period, none kept yet either; else they are
+    left to `each_office`) are views of the same steps, kept and not returned: each row
+    the same numbers as alone (tests/unit/test_dashboard_overview_repeats.py)."""
     items = (INDEX_ITEM, *INDEX_ITEMS)
+    views = [(t, months) for t in tables]
+    views += [(t, m) for t, m in ((t, tuple(m)) for t, m in also) if m and (t, m) not in views]
     grids = {(t.grid.levels.get(INDEX_ITEM), tuple(t.grid.levels.get(c) for c in INDEX_ITEMS))
-             for t in tables}  # fmt: skip
+             for t, _ in views}  # fmt: skip
     if not tables or not offices or len(set(offices)) != len(offices) or len(grids) != 1:
         return None
     ((levels, item_levels),) = grids
     if levels is None or len(set(item_levels)) != 1 or item_levels[0] is None:
         return None
     width = len(item_levels[0])
-    wanted = {(code, (o,), months) for code in items for o in offices}
+    # the keys a figure of theirs is kept under, made once for every table
+    keys = [(code, (o,), months) for code in items for o in offices]
     for table in tables:
         if any(code not in table._totals for code in items):
             return None
-        if _holds_any(table._classes, wanted) or _holds_any(table._figures, wanted):
+        if not (table._classes.keys().isdisjoint(keys) and table._figures.keys().isdisjoint(keys)):
             return None
+    for table, other in views[len(tables) :]:  # those of `also` kept already: left out
+        kept = [(code, (o,), other) for code in items for o in offices]
+        if not (table._classes.keys().isdisjoint(kept) and table._figures.keys().isdisjoint(kept)):
+            views.remove((table, other))
     size, count = len(offices), len(INDEX_ITEMS)
-    _runs_of_tables(tables, offices, months)  # kept: their noise reads them too
-    raw = np.array([table._summed_runs(table._side_by_side(items), offices, months)
-                    for table in tables])  # fmt: skip
+    for period in dict.fromkeys(m for _, m in views):  # kept: their noise reads them too
+        _runs_of_tables([t for t, m in views if m == period], offices, period)
+    raw = np.array([table._summed_runs(table._side_by_side(items), offices, period)
+                    for table, period in views])  # fmt: skip
     classes = nonnegative_rows(raw[:, :, : len(levels)].reshape(-1, len(levels)), levels)
-    classes = classes.reshape(len(tables), size, len(levels))
-    sums = raw[:, :, len(levels) :].reshape(len(tables), size, count, width).transpose(0, 2, 1, 3)
+    classes = classes.reshape(len(views), size, len(levels))
+    sums = raw[:, :, len(levels) :].reshape(len(views), size, count, width).transpose(0, 2, 1, 3)
     counts = nonnegative_rows(sums.reshape(-1, width), item_levels[0])
-    counts = counts.reshape(len(tables), count, size, width)
-    for t, table in enumerate(tables):
-        table._keep_each(INDEX_ITEM, offices, months, classes[t])
+    counts = counts.reshape(len(views), count, size, width)
+    for t, (table, period) in enumerate(views):
+        table._keep_each(INDEX_ITEM, offices, period, classes[t])
         for j, code in enumerate(INDEX_ITEMS):
-            table._keep_each(code, offices, months, counts[t, j])
+            table._keep_each(code, offices, period, counts[t, j])
     # `_item_means` of every table at once
-    least = np.array([max(1, t.grid.min_n) for t in tables], dtype=np.float64)
+    least = np.array([max(1, t.grid.min_n) for t, _ in views], dtype=np.float64)
     x = np.array(_index_scale(item_levels[0]))
     n = counts.sum(axis=3)  # whole numbers: exact in any order
     used = n >= least[:, None, None]
@@ -1422,12 +1460,12 @@ def _index_at_once(
     # `_untilted` of every table, tilted at once: the item mean on the levels of those with
     # index items, their classes tilted to it; the others' index their classes as they are
     tilted = [[i for i, k in enumerate(parts[t * size : (t + 1) * size].tolist()) if k > 0]
-              for t in range(len(tables))]  # fmt: skip
+              for t in range(len(views))]  # fmt: skip
     chosen = np.array([t * size + i for t, some in enumerate(tilted) for i in some], dtype=np.intp)
     target = levels[0] + (levels[-1] - levels[0]) * means[chosen] / 100.0
     rows = retarget_rows(classes.reshape(-1, len(levels))[chosen], levels, target.tolist())
     out, start = [], 0
-    for t, table in enumerate(tables):
+    for t, (table, period) in enumerate(views):
         # kept as `_keep_tilted` keeps them (nothing was kept: `_kept` would make each)
         index = classes[t].copy()
         index[tilted[t]] = rows[start : start + len(tilted[t])]
@@ -1437,18 +1475,10 @@ def _index_at_once(
         if len(store) + size > MAX_FIGURES:
             store.clear()
         for office, row in zip(offices, index, strict=True):
-            store[INDEX_ITEM, (office,), months] = row
-        out.append(index.copy())
+            store[INDEX_ITEM, (office,), period] = row
+        if t < len(tables):
+            out.append(index.copy())
     return out
-
-
-def _holds_any(store: dict[Any, Any], keys: set[Any]) -> bool:
-    """Whether `store` holds any of `keys`, walking the smaller of the two (a new view's
-    tables hold nothing yet: the keys of eleven tables were built and looked up one by one,
-    some 0.5 ms of a new page)."""
-    if len(store) > len(keys):
-        return any(key in store for key in keys)
-    return not keys.isdisjoint(store)
 
 
 def _runs_at_once(
@@ -1794,24 +1824,37 @@ def _moved(out: np.ndarray, share: np.ndarray, count: np.ndarray, up: np.ndarray
     (the first largest gain among the levels that hold an answer; the first level when none
     does: numpy's argmax of −inf, as `retarget`). Rows whose moves are few against the
     longest's (an office page's trend, one table's offices) go row by row (`_moved_row`,
-    the same choices), where numpy's steps over every row still moving cost more."""
+    the same choices), where numpy's steps over every row still moving cost more. The others go
+    by count, the most first, so that those still moving at each step are the first ones
+    (views, not copies); a move down's gain is the move up's negated (the same float: IEEE
+    subtraction is antisymmetric)."""
     if len(out) and int(count.sum()) < MOVES_ROW_BY_ROW * int(count.max(initial=0)):
         for r in np.flatnonzero(count > 0).tolist():
             row = out[r].tolist()
             _moved_row(row, share[r].tolist(), int(count[r]), bool(up[r]))
             out[r] = row
         return
-    rows = np.arange(len(out))
-    for k in range(int(count.max(initial=0))):
-        at_k = rows[count > k]
-        o = out[at_k]
-        over = o - share[at_k]
-        upward = up[at_k]
-        gain_up = np.where(o[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf)
-        gain_down = np.where(o[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf)
-        at = np.where(upward, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
-        out[at_k, np.where(upward, at, at + 1)] -= 1
-        out[at_k, np.where(upward, at + 1, at)] += 1
+    chosen = np.flatnonzero(count > 0)
+    if not chosen.size:
+        return
+    chosen = chosen[np.argsort(-count[chosen], kind="stable")]
+    rows, part, left = out[chosen], share[chosen], count[chosen].tolist()
+    upward, index = up[chosen], np.arange(len(chosen))
+    moving = len(left)
+    for k in range(left[0]):
+        while left[moving - 1] <= k:  # (the first row moves left[0] times: never empty)
+            moving -= 1
+        o, at_k, rising = rows[:moving], index[:moving], upward[:moving]
+        over = o - part[:moving]
+        held = o > 0
+        step = over[:, :-1] - over[:, 1:]  # the gain of a move up from l; down to l: −step
+        gain_up = np.where(held[:, :-1], step, -np.inf)
+        gain_down = np.where(held[:, 1:], -step, -np.inf)
+        at = np.where(rising, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
+        after = at + 1
+        o[at_k, np.where(rising, at, after)] -= 1
+        o[at_k, np.where(rising, after, at)] += 1
+    out[chosen] = rows
 
 
 MOVES_ROW_BY_ROW = 12

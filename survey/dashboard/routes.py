@@ -294,6 +294,7 @@ async def _mix(
     staff: Scope,
     filters: Filters,
     own: Awaitable[disclosure.ProtectedTable] | None = None,
+    previous: bool = False,
 ) -> casemix.Mix | None:
     """What the page adjusts for client mix with (None: not adjusted; survey/dashboard/
     casemix.py): the index figures of every single-filter view of the period, and the
@@ -301,7 +302,8 @@ async def _mix(
     period at least, from the same counts), read for the page's own view instead of a table
     of the index alone: the index figures the adjustment works out for every office are
     then those the page's rows read, worked out once (the same counts: each item's cells
-    are protected alone)."""
+    are protected alone); with `previous` (the overview, whose rows read every office's
+    index of the previous period too), those of the previous period in the same steps."""
     if filters.adjust != "mix" or filters.dimension is not None:
         return None
     months = results.current_months(filters)
@@ -317,9 +319,11 @@ async def _mix(
     async def read_mix(*args: Any) -> list[queries.MixRow]:
         return await rolled_counts.mix_rows(state, *args)
 
+    before = results.previous_months(filters) if previous and own is not None else []
     return await casemix.group_mix(
-        table_for, [o.id for o in staff.group], filters, months, done, published, read_mix
-    )
+        table_for, [o.id for o in staff.group], filters, months, done, published, read_mix,
+        previous=before,
+    )  # fmt: skip
 
 
 def _both_periods(filters: Filters) -> list[str]:
@@ -384,7 +388,7 @@ async def _overview(
         page = asyncio.ensure_future(
             protected_table(state, staff, filters, items, _both_periods(filters))
         )
-        table, mix = await asyncio.gather(page, _mix(state, staff, filters, page))  # at once
+        table, mix = await asyncio.gather(page, _mix(state, staff, filters, page, previous=True))
         min_n = _settings(state).min_responses
         return await worked_out(results.unsorted_overview, staff, table, filters, min_n, mix=mix)
 
