@@ -28,7 +28,14 @@ from survey.tables import (
     Response,
     TextAnswer,
 )
-from tests.builders import FULL_ANSWERS, STANDARD, make_bank_version, make_link
+from tests.builders import (
+    FULL_ANSWERS,
+    STANDARD,
+    make_bank_version,
+    make_link,
+    make_office,
+    make_organization,
+)
 from tests.conftest import ONE_ENGINE, SECRET
 
 Client = httpx.AsyncClient
@@ -232,6 +239,71 @@ async def test_it_refuses_unknown_and_inactive_links_with_a_reason(client: Clien
         assert reason in api.json()["detail"]
         assert api.json()["message"] != api.json()["detail"], "also in the client's language"
     assert await Response.count() == 0
+
+
+async def test_a_link_is_read_with_its_office_job_centre_and_version_as_the_tables_say(
+    client: Client,
+) -> None:
+    """`find_link` reads a link with one statement written out (LINK_BY_TOKEN): the same row
+    as Piccolo's select of the same joins, on both engines, for a link switched on and one
+    switched off (with its time), found by its token in any case."""
+    from survey.demo import ensure_standard_questionnaire
+    from survey.respond.queries import find_link
+
+    async def piccolo(token: str) -> dict[str, object] | None:
+        return await (
+            Link.select(
+                Link.id,
+                Link.token,
+                Link.office._.id.as_alias("office_id"),
+                Link.office._.name.as_alias("office"),
+                Link.office._.organization._.name.as_alias("organization"),
+                Link.version._.id.as_alias("version_id"),
+                Link.version._.number.as_alias("version"),
+                Link.service_type,
+                Link.mode,
+                Link.active,
+                Link.office._.organization._.id.as_alias("organization_id"),
+                Link.deactivated_at,
+                Link.idle_seconds,
+                Link.codes_required,
+            )
+            .where(Link.token == token)
+            .first()
+        )
+
+    # ids that differ from each other: office 4 of job centre 3, version 2 (its number 1)
+    for _ in range(2):
+        await make_office(organization=await make_organization())
+    centre = await make_organization()
+    await make_office(organization=centre)
+    await ensure_standard_questionnaire()  # version 1
+    version, _ = await make_bank_version()
+    kiosk = await make_link(
+        await make_office(organization=centre),
+        mode="kiosk",
+        service_type="placement",
+        codes_required=True,
+        version=version,
+    )
+    assert len({kiosk.office_id, kiosk.organization_id, kiosk.version_id, kiosk.version}) == 4
+    off = await make_link()
+    assert await set_link_active(off.token, False)
+    for link in (kiosk, off):
+        expected = await piccolo(link.token)
+        assert expected is not None
+        at = expected["deactivated_at"]  # SQLite: text
+        if isinstance(at, str):
+            at = dt.datetime.fromisoformat(at)
+        if isinstance(at, dt.datetime):
+            expected["deactivated_at"] = (
+                at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+            ).timestamp()
+        assert (at is None) == (link is kiosk)
+        found = await find_link(link.token)
+        assert found is not None and msgspec.structs.asdict(found) == expected
+        assert await find_link(link.token.upper()) == found
+    assert await find_link("no-such-token") is None
 
 
 async def test_it_gives_the_questionnaire_as_json(client: Client) -> None:
