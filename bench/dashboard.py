@@ -40,7 +40,9 @@ a period typed in (the last six months, language `de`: the filtered view of the 
 in the process or the database, as after the warming) of each view the warming does not
 work out ahead: periods typed in (the last six months and the six before, with and without
 the language filter, on the overview, the benchmark and one office page) and two controls
-changed at once (a filter with the observed index); median and p95 of wall and CPU time.
+changed at once (a filter with the observed index); median and p95 of wall and CPU time,
+and the median and p95 of the requests that ran on a steady machine: a fixed piece of work
+timed right before and after each request took at most 1.25 times its median of the run.
 
 --controls-only skips the measurements above: one warming (without its pauses), then the
 first view of every view the pages' controls offer for the default period (each filter
@@ -68,6 +70,7 @@ sys.path.insert(0, str(_HERE.parent))
 import argparse
 import asyncio
 import datetime as dt
+import math
 import os
 import re
 import statistics
@@ -538,8 +541,31 @@ async def _controls(app: Any, c: Any, office: int) -> None:
               f"{_p95(cpus):.1f} ms")  # fmt: skip
 
 
+_HOST_WORK = np.random.default_rng(0).random(80_000)
+
+
+def _host_ms() -> float:
+    """The time of a fixed piece of work (a Python loop and a numpy sort, about 1 ms on a quiet
+    machine of this kind): the machine's speed right before and after a request. The
+    machines these benches run on share their cores with others: on 2026-11-30 the same new
+    office view's CPU time moved from 33-43 ms to 63-128 ms and back within one run, the code
+    and inputs the same."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(6000):
+        total += i * i % 7
+    np.sort(_HOST_WORK)
+    return 1000 * (time.perf_counter() - started)
+
+
+STEADY = 1.25
+"""A request ran on a steady machine when the fixed work before and after it took at most
+this times its median of the run."""
+
+
 async def _unwarmed(app: Any, c: Any, office: int, repeat: int) -> None:
-    """New views (counts held, nothing of the view kept) of views no warming works out."""
+    """New views (counts held, nothing of the view kept) of views no warming works out; next
+    to each view's median and p95, those of the requests on a steady machine (`_host_ms`)."""
     today = dt.date.today().replace(day=1)
     half = (today - dt.timedelta(days=150)).strftime("%Y-%m")
     before = (today - dt.timedelta(days=330)).strftime("%Y-%m")
@@ -555,21 +581,28 @@ async def _unwarmed(app: Any, c: Any, office: int, repeat: int) -> None:
     ]
     for name, path in views:
         assert (await c.get(path)).status_code == 200, path  # the counts and year tables held
-        walls, cpus, after = [], [], []
+        walls, cpus, after, host = [], [], [], []
         for _ in range(repeat):
             await _forget_stored()
             _forget(app)
+            before = _host_ms()
             started, cpu = time.perf_counter(), time.process_time()
             await c.get(path)
             walls.append(1000 * (time.perf_counter() - started))
             cpus.append(1000 * (time.process_time() - cpu))
+            host.append(max(before, _host_ms()))
             cpu = time.process_time()
             await _settled()  # the kept rows written after the answer (k27): not waited for
             after.append(1000 * (time.process_time() - cpu))
+        usual = statistics.median(host)
+        steady = [w for w, h in zip(walls, host, strict=True) if h <= STEADY * usual]
         print(f"  {name:<24} new: median {statistics.median(walls):6.1f} ms, p95 "
               f"{_p95(walls):6.1f} ms; CPU median {statistics.median(cpus):6.1f} ms, p95 "
               f"{_p95(cpus):6.1f} ms; after the answer CPU {statistics.median(after):4.1f} ms "
-              f"(load {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
+              f"(load {os.getloadavg()[0]:.1f}); steady machine {len(steady)}/{len(walls)}: "
+              f"median {statistics.median(steady or [math.nan]):6.1f} ms, p95 "
+              f"{_p95(steady or [math.nan]):6.1f} ms (fixed work median {usual:.2f} ms, "
+              f"slowest {max(host):.2f})", flush=True)  # fmt: skip
 
 
 async def _warmed(app: Any) -> str:
