@@ -23,6 +23,7 @@ from survey.dashboard.disclosure import (
 from survey.questionnaire import INDEX_ITEM, INDEX_ITEMS
 from tests.unit.test_dashboard_figure_work import CASES, MONTHS, _rows
 from tests.unit.test_dashboard_mix_stacked import _filtered
+from tests.unit.test_dashboard_office_work import _old_moved
 
 
 def _old_blocks(table: ProtectedTable) -> list[list[tuple[int, int, bool]]]:
@@ -68,21 +69,6 @@ def test_the_cases_hold_tables_of_other_blocks() -> None:
     """(else the comparison above could not tell one table's blocks from another's)"""
     tables = [t for case in range(len(CASES)) for t in _case_tables(case)]
     assert len({repr(t._blocks) for t in tables}) > len(CASES)
-
-
-def _old_moved(out: np.ndarray, share: np.ndarray, count: np.ndarray, up: np.ndarray) -> None:
-    """`_moved` of f7fd22a: every row still moving gathered at each step, both gains."""
-    rows = np.arange(len(out))
-    for k in range(int(count.max(initial=0))):
-        at_k = rows[count > k]
-        o = out[at_k]
-        over = o - share[at_k]
-        upward = up[at_k]
-        gain_up = np.where(o[:, :-1] > 0, over[:, :-1] - over[:, 1:], -np.inf)
-        gain_down = np.where(o[:, 1:] > 0, over[:, 1:] - over[:, :-1], -np.inf)
-        at = np.where(upward, gain_up.argmax(axis=1), gain_down.argmax(axis=1))
-        out[at_k, np.where(upward, at, at + 1)] -= 1
-        out[at_k, np.where(upward, at + 1, at)] += 1
 
 
 def _moves(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
