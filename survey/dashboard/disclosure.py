@@ -592,13 +592,9 @@ class ProtectedTable:
         `noise_variance_each` adds them (`np.add.at` adds in the order given)."""
         owner, rows, ends, bases = runs
         found = np.zeros((len(codes), len(months)))
-        before = np.maximum(bases, 0)
         for k, code in enumerate(codes):
-            totals = self._totals[code]
-            variances = self._running_variances(code)
-            # the same responses, the same noise: the difference of the two has none
-            same = (bases >= 0) & (totals[rows, before] == totals[rows, ends]).all(axis=1)
-            term = variances[rows, ends] + np.where(bases >= 0, variances[rows, before], 0.0)
+            term, same = _run_terms(self._totals[code], self._running_variances(code), (rows,),
+                                    ends, bases)  # fmt: skip
             np.add.at(found[k], owner[~same], term[~same])
         store = self._variances
         if len(store) + found.size > MAX_FIGURES:
@@ -943,10 +939,7 @@ class ProtectedTable:
         them) worked out at once, the terms then added from 0.0 in the order of the runs, as
         the loop adds them: the same bits (tests/unit/test_dashboard_office_work.py)."""
         _, rows, ends, bases = self._runs_each(offices, months)
-        before = np.maximum(bases, 0)
-        # the same responses, the same noise: the difference of the two has none
-        same = (bases >= 0) & (totals[rows, before] == totals[rows, ends]).all(axis=1)
-        terms = variances[rows, ends] + np.where(bases >= 0, variances[rows, before], 0.0)
+        terms, same = _run_terms(totals, variances, (rows,), ends, bases)
         total = 0.0
         for term, skip in zip(terms.tolist(), same.tolist(), strict=True):
             if not skip:
@@ -967,17 +960,12 @@ class ProtectedTable:
         missing = tuple(dict.fromkeys(o for o in offices if o not in have))
         if missing:
             owner, rows, ends, bases = self._runs_each(missing, months)
-            totals = self._totals[item]
-            variances = self._running_variances(item)
-            before = np.maximum(bases, 0)
-            # the same responses, the same noise: the difference of the two has none
-            same = (bases >= 0) & (totals[rows, before] == totals[rows, ends]).all(axis=1)
-            at_end = variances[rows, ends].tolist()
-            at_base = np.where(bases >= 0, variances[rows, before], 0.0).tolist()
+            terms, same = _run_terms(self._totals[item], self._running_variances(item), (rows,),
+                                     ends, bases)  # fmt: skip
             found = [0.0] * len(missing)
-            for i, e, b, skip in zip(owner.tolist(), at_end, at_base, same.tolist(), strict=True):
+            for i, term, skip in zip(owner.tolist(), terms.tolist(), same.tolist(), strict=True):
                 if not skip:
-                    found[i] += e + b
+                    found[i] += term
             if len(store) + len(missing) > MAX_FIGURES:
                 store.clear()  # (the offices kept before are in `have`: r29)
             for office, variance in zip(missing, found, strict=True):
@@ -1304,6 +1292,20 @@ class _Untilted:
     targets: list[float]
 
 
+def _run_terms(
+    totals: np.ndarray, variances: np.ndarray, at: tuple[np.ndarray, ...], ends: np.ndarray,
+    bases: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Each run's noise variance (the variances of the running totals at its end and just
+    before it, `_running_variances`) and whether it is left out: the same responses at both
+    ends, the same noise, so the difference of the two has none. `at`: the index of each
+    run's row (its table's too where `totals` and `variances` are stacked)."""
+    before = np.maximum(bases, 0)
+    same = (bases >= 0) & (totals[(*at, before)] == totals[(*at, ends)]).all(axis=1)
+    term = variances[(*at, ends)] + np.where(bases >= 0, variances[(*at, before)], 0.0)
+    return term, same
+
+
 def _terms_of(
     x: np.ndarray, counts: np.ndarray, used: np.ndarray, nu: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1565,11 +1567,7 @@ def noise_variances_each(
     runs = [t._runs_each(offices, months) for t in tables]
     which = np.concatenate([np.full(r[0].size, t, dtype=np.int64) for t, r in enumerate(runs)])
     owner, rows, ends, bases = (np.concatenate([r[k] for r in runs]) for k in range(4))
-    before = np.maximum(bases, 0)
-    # the same responses, the same noise: the difference of the two has none
-    same = (bases >= 0) & (totals[which, rows, before] == totals[which, rows, ends]).all(axis=1)
-    term = variances[which, rows, ends] + np.where(bases >= 0, variances[which, rows, before],
-                                                   0.0)  # fmt: skip
+    term, same = _run_terms(totals, variances, (which, rows), ends, bases)
     found = np.zeros((len(tables), len(offices)))
     np.add.at(found, (which[~same], owner[~same]), term[~same])
     out = found.tolist()
