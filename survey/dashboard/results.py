@@ -754,29 +754,47 @@ def forecast(
     difference taken as the true one, and, when that would take longer than MAX_MONTHS,
     for a difference of TYPICAL_DIFFERENCE points in the same direction (how sensitive the
     survey is)."""
-    if row.model_verdict != "no clear difference" or row.difference is None or not row.n:
+    ask = _forecast_ask(scope, office_id, row, found, table, filters)
+    if ask is None:
         return []
-    published = table.grid.published_through
-    months = [m for m in current_months(filters) if published is None or m <= published]
-    per_month = round(row.n / max(len(months), 1))
-    if per_month < 1:  # fewer than one response a month: no rate to speak of
-        return []
-    position = [o.id for o in scope.group].index(office_id)
+    key, sign = ask
+    assert row.difference is not None  # (`_forecast_ask` asks only then)
+    per_month = key[4]
     out: list[Forecast] = []
-    sign = -1.0 if row.difference < 0 else 1.0
     for delta in (row.difference, sign * TYPICAL_DIFFERENCE):
         if out and abs(row.difference) >= TYPICAL_DIFFERENCE:
             break  # its own larger difference is not clear in time: 5 points is not either
-        needed = None
-        if delta != 0:
-            matrix, units, figures = found.forecast_key()
-            needed = _needed(matrix, units, position, delta, per_month, found.model.min_n,
-                             figures)  # fmt: skip
+        needed = None if delta == 0 else _needed(*key[:3], delta, *key[4:])
         months_needed = None if needed is None else math.ceil(needed / per_month)
         out.append(Forecast(_r(delta, 1) or 0.0, per_month, needed, months_needed, MAX_MONTHS))
         if needed is not None:
             break
     return out
+
+
+_Ask = tuple[bytes, int, int, float, int, int, bytes]
+"""`_needed`'s arguments: the group's counts and units, the office's position, the
+difference, responses a month, the minimum and the model's figures."""
+
+
+def _forecast_ask(
+    scope: Scope, office_id: int, row: OfficeRow, found: Rows, table: ProtectedTable,
+    filters: Filters,
+) -> tuple[_Ask, float] | None:  # fmt: skip
+    """`_needed`'s arguments for the office's own difference and its sign, or None where
+    `forecast` searches nothing: a verdict made, no difference or responses, or fewer than
+    one response a month over the published months of the period (no rate to speak of)."""
+    if row.model_verdict != "no clear difference" or row.difference is None or not row.n:
+        return None
+    published = table.grid.published_through
+    months = [m for m in current_months(filters) if published is None or m <= published]
+    per_month = round(row.n / max(len(months), 1))
+    if per_month < 1:
+        return None
+    position = [o.id for o in scope.group].index(office_id)
+    matrix, units, figures = found.forecast_key()
+    sign = -1.0 if row.difference < 0 else 1.0
+    return (matrix, units, position, row.difference, per_month, found.model.min_n, figures), sign
 
 
 @functools.lru_cache(maxsize=1024)
@@ -811,21 +829,8 @@ def _search_rows(
     (`analysis.model.times_to_verdict`: each step for every office at once), the n found
     kept for `_needed`: first each office's own difference, then 5 points for those whose
     own is below 5 and not clear in time (as `forecast` asks them)."""
-    published = table.grid.published_through
-    months = [m for m in current_months(filters) if published is None or m <= published]
-    everyone = [o.id for o in scope.group]
-    matrix, units, figures = found.forecast_key()
-    min_n = found.model.min_n
-    own: list[tuple[tuple[bytes, int, int, float, int, int, bytes], float]] = []
-    for row in rows:
-        if row.model_verdict != "no clear difference" or row.difference is None or not row.n:
-            continue
-        per_month = round(row.n / max(len(months), 1))
-        if per_month < 1:
-            continue
-        position = everyone.index(row.office_id)
-        sign = -1.0 if row.difference < 0 else 1.0
-        own.append(((matrix, units, position, row.difference, per_month, min_n, figures), sign))
+    own = [ask for row in rows
+           if (ask := _forecast_ask(scope, row.office_id, row, found, table, filters))]  # fmt: skip
     asks = [key for key, _ in own if key[3] != 0 and _SEARCHED.get(key) is None]
     _search_each(asks)
     asks = [(*key[:3], sign * TYPICAL_DIFFERENCE, *key[4:]) for key, sign in own
@@ -834,7 +839,7 @@ def _search_rows(
     _search_each([key for key in asks if _SEARCHED.get(key) is None])
 
 
-def _search_each(asks: list[tuple[bytes, int, int, float, int, int, bytes]]) -> None:
+def _search_each(asks: list[_Ask]) -> None:
     """`_needed` of each key in `asks` (one group's), in one `times_to_verdict`."""
     from analysis.model import times_to_verdict
 
