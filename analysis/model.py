@@ -712,7 +712,12 @@ class _Curve:
         """The screen's coefficients of each n in `sizes`, in one pass over all of them (by
         v*, kept with the other offices' figures for every curve on them in the same
         direction: an office's second forecast tries the same n)."""
-        new = [v for v in (self._variance(float(s)) for s in sizes) if v not in self.coefficients]
+        self._work_out(
+            [v for v in (self._variance(float(s)) for s in sizes) if v not in self.coefficients]
+        )
+
+    def _work_out(self, new: Sequence[float]) -> None:
+        """The screen's coefficients of each v* in `new` (none of them kept yet), kept."""
         if new:
             found = _coefficients(np.array(new), self.t2, self.big_w, self.big_s, self.big_t,
                                   self.big_l, self.trap, self.sign)  # fmt: skip
@@ -1302,32 +1307,12 @@ def responses_for_verdict(
         return size, curve(size) if achieved else None
 
     if candidates is not None:
+        # the largest first, then by bisection (`_searched`): the n the search tries when each
+        # reaches the power get their coefficients at once, and are judged by the bound at once
+        # when the largest looks like reaching it (those it does not decide one by one)
         sizes = sorted({int(c) for c in candidates if c >= 1})
-        if not sizes:
-            return None, None
-        low, high = -1, len(sizes) - 1  # sizes[high] reaches the power, sizes[low] does not
-        # the n the search tries when each reaches the power: their coefficients at once (the
-        # other n's all at once when one of them is asked for; kept for a second search), and
-        # judged by the bound at once when the largest looks like reaching it (those it does
-        # not decide one by one)
-        path, top = [sizes[-1]], high
-        while top - low > 1:
-            top = (low + top) // 2
-            path.append(sizes[top])
-        curve.prepare(path)
-        curve.later = tuple(float(n) for n in sizes)
-        if curve.likely(sizes[-1], power):
-            curve.certify(path, power)
-        if not pw(sizes[-1]):
-            return None, None
-        curve.certify(path[1:], power)
-        while high - low > 1:
-            mid = (low + high) // 2
-            if pw(sizes[mid]):
-                high = mid
-            else:
-                low = mid
-        return result(sizes[high])
+        needed = _search_each([(curve, sizes)], power)[0]
+        return (None, None) if needed is None else result(needed)
     lo, hi = 1, 2
     while not pw(hi):
         lo, hi = hi, hi * 2
@@ -1595,7 +1580,7 @@ def _prepare_each(asks: Sequence[tuple[_Curve, Sequence[float]]]) -> None:
     grids = {curve.t2.shape for curve, _ in todo}
     if len(todo) < 2 or len(grids) != 1:
         for curve, new in todo:
-            curve.prepare(new)
+            curve._work_out(new)  # (v*, not n: `prepare` would take them for sizes)
         return
     width = max(len(new) for _, new in todo)
     vs = np.array([new + [new[-1]] * (width - len(new)) for _, new in todo])
