@@ -12,10 +12,10 @@ engines); months not rolled up are read from `daily_count` as before.
 
 What is held is keyed by everything that could change it: the group's offices, the last
 rolled-up month (`queries.rolled()`; a month's rollup moves it) and the mark of the last
-erasure (`stored.FORGOTTEN`, read on every use: an erasure in any process deletes a job
-centre's rows, and SQLite may give a later office the id of an erased one). At most
-`MAX_ROWS` rows per group and `MAX_BYTES` per process (least recently used first out): a
-group above it is read from the database as before. At the bench's million (20 offices, 24
+erasure (`stored.FORGOTTEN`, read once per request, `stored.read_once`: an erasure in any
+process deletes a job centre's rows, and SQLite may give a later office the id of an erased
+one). At most `MAX_ROWS` rows per group and `MAX_BYTES` per process (least recently used first
+out): a group above it is read from the database as before. At the bench's million (20 offices, 24
 months) a group holds 341,000 rows, 16 MB, read in about 1.2 s of CPU (1 s of it SQLite's);
 the warming reads each group's after start-up. Each worker process holds its own.
 """
