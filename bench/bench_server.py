@@ -17,18 +17,23 @@ from pathlib import Path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import asyncio
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
 from litestar import Request, post
 from litestar.datastructures import State
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 
+import survey.app as app_module
 from survey.app import create_app
 from survey.cli import _migrate, run_server
 from survey.questionnaire import check_answers
 from survey.respond.queries import LinkDirectory
 from survey.respond.schemas import SubmissionIn
-from survey.respond.store import make_submission
+from survey.respond.store import BatchStore, Outcome, Submission, make_submission
 from survey.settings import Settings
 from survey.tables import Answer, Response
 
@@ -66,7 +71,45 @@ async def naive(request: Request[Any, Any, State], state: State) -> dict[str, st
     return {"status": "stored"}
 
 
+class _ExperimentStore:
+    """bench/cycle.py --store one-row|none (PostgreSQL): what a form's POST would cost if storing
+    it were one durable one-row upsert, or nothing. Answers every submission as created and
+    stores none of them: an experiment on the bound of a cycle, never a server to use."""
+
+    def __init__(self, engine: PostgresEngine, kind: str) -> None:
+        self._engine = engine
+        self._kind = kind
+
+    async def commit(self, batch: Sequence[Submission]) -> list[Outcome]:
+        if self._kind == "one-row":
+            assert self._engine.pool is not None
+            async with self._engine.pool.acquire() as conn:
+                await conn.execute(
+                    "INSERT INTO heartbeat (name, at) VALUES ('bench', now()) "
+                    "ON CONFLICT (name) DO UPDATE SET at = excluded.at"
+                )
+        return ["created"] * len(batch)
+
+    async def probe(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def _experiment_store(kind: str) -> None:
+    def make(engine: Engine[Any]) -> BatchStore:
+        if not isinstance(engine, PostgresEngine):
+            raise SystemExit(f"RESONANZ_BENCH_STORE={kind} is an experiment on PostgreSQL")
+        return _ExperimentStore(engine, kind)
+
+    setattr(app_module, "make_store", make)  # noqa: B010  (bench only: the lifespan reads it)
+
+
 def main() -> None:
+    kind = os.environ.get("RESONANZ_BENCH_STORE", "real")
+    if kind != "real":
+        _experiment_store(kind)
     settings = Settings.from_env().with_secret()
     asyncio.run(_migrate(settings))
     app = create_app(settings)

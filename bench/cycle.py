@@ -23,9 +23,17 @@ On PostgreSQL, right after the cycles at c = 1, one connection commits one-row I
 after the other for as long: the durable commits per second of this server and disk, which a
 cycle at c = 1 waits for once each (printed as a share of healthz: the cap of that ratio).
 Afterwards the responses stored are counted in the database: every POST answered with 303 must
-be there. Prints figures, asserts nothing.
+be there. Then, on PostgreSQL, one connection runs the writer's own storing statement for a
+response like the cycle's, one after the other: with /healthz's rate at c = 1 that gives the
+most a cycle at c = 1 could reach if its three requests cost no more than /healthz each and
+storing took nothing but that statement (1 / (3 + healthz/s ÷ statements/s)).
+`--store one-row` and `--store none` (PostgreSQL only, an experiment): the server answers each
+form after one durable one-row upsert, or without touching the database, and stores nothing
+(bench/bench_server.py): what the cycle would reach if storing cost that. Prints figures,
+asserts nothing.
 
     .venv/bin/python bench/cycle.py [--seconds 6] [--concurrency 1 32 200]
+        [--engines sqlite postgres] [--store real|one-row|none]
 """
 
 from __future__ import annotations
@@ -264,11 +272,64 @@ def commit_floor(url: str, seconds: int) -> float:
     return asyncio.run(run())
 
 
-def bench_engine(name: str, url: str, seconds: int, concurrency: list[int]) -> None:
+def statement_floor(url: str, token: str, answers: str, seconds: int) -> float:
+    """Batches of one per second that the writer's own storing statement (`_PG_BATCH`) commits
+    on one connection, one after the other: a response like the cycle's (its answers, an
+    index cell) stored durably, as the writer stores a lone POST at c = 1. The demo link's
+    office and questionnaire; the responses stay in the bench's database."""
+    import asyncio
+    import datetime as dt
+    import uuid
+
+    import asyncpg
+
+    from survey.respond.store import _PG_BATCH, Submission, _pg_batch
+
+    values = {k: int(v) for k, v in (p.split("=") for p in answers.split("&")) if v}
+
+    async def run() -> float:
+        conn = await asyncpg.connect(url)
+        try:
+            link = await conn.fetchrow(
+                "SELECT id, office, version, service_type, mode FROM link WHERE token = $1", token
+            )
+            done = 0
+            start = time.perf_counter()
+            while (elapsed := time.perf_counter() - start) < seconds:
+                now = dt.datetime.now(dt.UTC)
+                submission = Submission(
+                    submission_id=str(uuid.uuid4()),
+                    digest="0" * 64,
+                    link_id=link["id"],
+                    office_id=link["office"],
+                    version_id=link["version"],
+                    service_type=link["service_type"],
+                    mode=link["mode"],
+                    locale="de",
+                    values=values,
+                    texts={},
+                    index_value=50,
+                    day=now.date(),
+                    submitted_at=now.replace(minute=0, second=0, microsecond=0),
+                )
+                await conn.fetch(_PG_BATCH, _pg_batch([submission]))
+                done += 1
+            return done / elapsed
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def bench_engine(
+    name: str, url: str, seconds: int, concurrency: list[int], store: str = "real"
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix=f"resonanz-cycle-{name}-"))
     token = submit.load_demo(url, workdir)
     port = submit.free_port()
+    os.environ["RESONANZ_BENCH_STORE"] = store  # read by bench/bench_server.py
     server = submit.start_server(url, port, workdir)
+    ceiling_at_1 = None
     try:
         base = f"http://127.0.0.1:{port}"
         check_readable(base, token)
@@ -290,6 +351,8 @@ def bench_engine(name: str, url: str, seconds: int, concurrency: list[int]) -> N
                 f"{r['rps']:>7.0f} {r.get('50', 0):>7.1f} {r.get('99', 0):>7.1f} "
                 f"{r['errors']:>6} {share:>10.3f} {r['per_second'] / LIMESURVEY_PER_SECOND:>10.0f}×"
             )
+            if c == 1:
+                ceiling_at_1 = ceiling["rps"]
             if c == 1 and url.startswith("postgres"):
                 floor = commit_floor(url, seconds)
                 print(
@@ -297,10 +360,21 @@ def bench_engine(name: str, url: str, seconds: int, concurrency: list[int]) -> N
                     f"{floor / ceiling['rps']:.3f} of healthz (a cycle at c = 1 waits for one)"
                 )
         stored = submit.count_responses(url) - before
-        print(
-            f"{name}: {stored} responses stored, {posted} forms answered with 303 "
-            f"({stored - posted} more were in flight when a run ended)"
-        )
+        if store != "real":
+            print(f"{name}: {stored} responses stored: --store {store} stores none")
+        else:
+            print(
+                f"{name}: {stored} responses stored, {posted} forms answered with 303 "
+                f"({stored - posted} more were in flight when a run ended)"
+            )
+        if ceiling_at_1 and url.startswith("postgres"):
+            alone = statement_floor(url, token, answers, seconds)
+            bound = 1 / (3 + ceiling_at_1 / alone)
+            print(
+                f"{name}: the storing statement alone at c = 1: {alone:.0f} responses/s; three "
+                f"requests as fast as /healthz plus it: at most {bound:.3f} of healthz "
+                f"(goal {GOAL:.3f})"
+            )
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -312,7 +386,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=6)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32, 200])
     parser.add_argument("--engines", nargs="+", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--store",
+        choices=["real", "one-row", "none"],
+        default="real",
+        help="PostgreSQL only, an experiment: the server answers each form after one durable "
+        "one-row upsert (one-row) or without touching the database (none), instead of storing",
+    )
     args = parser.parse_args()
+    if args.store != "real" and args.engines != ["postgres"]:
+        parser.error(f"--store {args.store} is an experiment on PostgreSQL: add --engines postgres")
     if shutil.which("wrk") is None:
         print("bench/cycle.py needs wrk: apt-get install wrk")
         return
@@ -328,7 +411,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     pg = os.environ.get("RESONANZ_BENCH_POSTGRES")
     if "postgres" in engines and pg:
-        bench_engine("postgres", pg, args.seconds, args.concurrency)
+        bench_engine("postgres", pg, args.seconds, args.concurrency, args.store)
     elif "postgres" in engines:
         print(
             "\npostgres: skipped (set RESONANZ_BENCH_POSTGRES=postgresql://... to a database "
