@@ -186,7 +186,7 @@ def _mix_of(
     """`group_mix`'s figures from what it read: pure CPU (the tables' protection, their
     margins, the cross-tab's perturbation), so it runs in a worker thread (`worked_out`)."""
     groups = [[o] for o in offices]
-    also = [(tables[0], previous)] if previous and tables else []
+    also = [(tables[0], previous)] if previous else []
     totals, *each = index_matrices(tables, groups, months, also)
     margins: dict[str, dict[str, np.ndarray]] = {"service_type": {}, "language": {}, "mode": {}}
     for (group, _, v), found in zip(views, each, strict=True):
