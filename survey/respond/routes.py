@@ -401,7 +401,11 @@ class RespondController(Controller):
         self, request: Request[Any, Any, State], state: State, token: FromPath[str]
     ) -> ASGIApp:
         kind = request.url.path[1]
-        link, definition = await _active_link(state, token, MODES[kind])
+        # also once the link is switched off: the answers sent from a page it served before
+        # are taken for a while (`_link_for_answers`), and their sender is thanked, not told
+        # the survey has ended
+        link = await _link_in_mode(state, token, MODES[kind])
+        definition = await state.directory.definition(link.version_id)
         locale = page.locale_for(request, definition)
         return cached_page(
             request, ("thanks", kind, locale, link), lambda: page.thanks(link, locale, kind=kind)

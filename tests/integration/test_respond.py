@@ -779,6 +779,24 @@ async def test_a_deactivated_link_takes_only_answers_from_pages_served_before(
     assert not await set_link_active("no-such-link", False)
 
 
+async def test_answers_taken_after_the_link_was_switched_off_are_thanked_for(
+    client: Client,
+) -> None:
+    link = await make_link()
+    before = _stamp(link.token, 600)
+    assert await set_link_active(
+        link.token, False, now=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=300)
+    )
+    form = {**_form(str(uuid.uuid4()), **FULL_ANSWERS), "issued": before, "lang": "tr"}
+    sent = await client.post(f"/s/{link.token}", data=form)
+    assert (sent.status_code, sent.headers["location"]) == (303, f"/s/{link.token}/thanks?lang=tr")
+    thanks = await client.get(sent.headers["location"])
+    assert thanks.status_code == 200 and 'data-testid="thanks"' in thanks.text
+    assert '<html lang="tr"' in thanks.text and "sona erdi" not in thanks.text
+    assert await Response.count() == 1
+    assert (await client.get(f"/s/{link.token}")).status_code == 410, "no new answers"
+
+
 @ONE_ENGINE  # what the page says or sends: not SQL (docs/testing.md)
 async def test_every_respondent_page_links_to_the_privacy_notice_in_its_language(
     client: Client,
