@@ -895,7 +895,7 @@ def _view(request: Request[Any, Any, Any], staff: Scope, filters: Filters) -> di
         return words.number(value, locale, digits).replace("-", MINUS)
 
     def signed(value: float, digits: int = 1) -> str:
-        return ("+" if round(value, digits) > 0 else "") + num(value, digits)
+        return words.sign(value, digits) + num(value, digits)
 
     def verdict(value: str) -> tuple[str, str]:
         text, css = VERDICTS[value]

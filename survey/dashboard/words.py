@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
+import math
 from collections.abc import Callable, Sequence
 
 from babel import Locale
@@ -38,10 +40,22 @@ def number(value: float | None, locale: str, digits: int = 1) -> str:
     views read most."""
     if value is None:
         return ""
-    if round(value, digits) == 0:
+    if value == 0 or (math.isfinite(value) and _rounded(value, digits) == 0):  # -0.0 too
         value = 0.0
     pattern, parsed = _format(locale, digits)
     return str(pattern.apply(value, parsed))
+
+
+def sign(value: float, digits: int = 1) -> str:
+    """A plus before a figure that `number` writes above zero; "" before the rest (a negative
+    one has its minus, one that rounds to zero none)."""
+    return "+" if value > 0 and math.isfinite(value) and _rounded(value, digits) > 0 else ""
+
+
+def _rounded(value: float, digits: int) -> decimal.Decimal:
+    """`value` rounded as babel rounds it when it writes it: its decimal text, half to even
+    (Python's `round` rounds the binary value: round(-0.05, 1) is -0.1, babel writes -0.0)."""
+    return decimal.Decimal(str(value)).quantize(decimal.Decimal(1).scaleb(-digits))
 
 
 @functools.cache
@@ -58,7 +72,7 @@ def time_to_verdict(
     verdict."""
     out = []
     for i, f in enumerate(forecast):
-        diff = ("+" if round(f.difference, 1) > 0 else "") + num(f.difference)
+        diff = sign(f.difference) + num(f.difference)
         if f.months is not None:
             text = FIRST if i == 0 else TYPICAL
             out.append(gettext(text) % {"months": f.months, "diff": diff})

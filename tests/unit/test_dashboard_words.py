@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from survey.dashboard import words
 from survey.dashboard.schemas import Forecast
 from survey.i18n import translations
@@ -46,3 +49,24 @@ def test_a_figure_written_again_is_not_formatted_again(monkeypatch: Any) -> None
     again = [words.number(v, locale) for v in (72.345, -0.04, 1234.5) for locale in ("de", "en")]
     assert again == first and len(formatted) == 6
     assert words.number(2, "de", 0) == "2" and words.number(2.0, "de", 0) == "2"
+
+
+@given(
+    st.floats(min_value=-1000, max_value=1000, allow_nan=False)
+    | st.sampled_from([-0.05, 0.05, -0.005, 0.25, -0.5, 0.5, -0.0]),
+    st.integers(min_value=0, max_value=2),
+)
+def test_a_figure_that_is_written_as_zero_has_no_sign(value: float, digits: int) -> None:
+    """A tester saw "−0,0" as an office's change: babel rounds the decimal text half to even
+    (-0.05 → -0.0), Python's `round` the binary value (round(-0.05, 1) → -0.1), and the sign
+    was decided by the second ("+0,0" for 0.05). `number` and `sign` now decide it as babel
+    writes the figure."""
+    for locale in ("de", "en"):
+        text = words.sign(value, digits) + words.number(value, locale, digits)
+        shown = float(text.replace(".", "").replace(",", ".") if locale == "de" else
+                      text.replace(",", ""))  # fmt: skip
+        if shown == 0:
+            assert text.lstrip("0.,") == "", (value, digits, text)
+        else:
+            assert text[0] == ("+" if value > 0 else "-"), (value, digits, text)
+        assert abs(shown - value) <= 0.5 * 10**-digits + 1e-9, (value, digits, text)
