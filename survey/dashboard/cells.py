@@ -17,6 +17,12 @@ from survey.i18n import N_
 
 NOT_SHOWN = N_("not shown: it would reveal a single office or job centre")
 TOO_FEW = N_("too few responses")
+# babel's extractor does not look into f-strings: the words written inside them are named here
+RANK_TEST = N_("Rank test, for comparison only (not the verdict)")
+DIFFERENCE = N_("Estimated difference from the average office (smoothed by the model)")
+POINTS = N_("points")
+INTERVAL = N_("95% interval")
+TO = N_("to")
 
 
 class Cells:
@@ -96,7 +102,7 @@ class Cells:
         rest = "" if q is None else f", {self.qvalue(q)}"
         return Markup(
             f'<span class="method" data-testid="rank-test">'
-            f"{self._w(N_('Rank test, for comparison only (not the verdict)'))}: "
+            f"{self._w(RANK_TEST)}: "
             f'<span data-testid="verdict">{escape(self._verdict(value)[0])}</span>{rest}</span>'
         )
 
@@ -107,9 +113,9 @@ class Cells:
         w, num = self._w, self._num
         return Markup(
             f'<span class="needs" data-testid="difference">'
-            f"{w(N_('Estimated difference from the average office (smoothed by the model)'))}: "
-            f"<strong>{escape(self._signed(value))} {w(N_('points'))}</strong> "
-            f'<span class="ci">({w(N_("95% interval"))} {escape(num(low))} {w(N_("to"))} '
+            f"{w(DIFFERENCE)}: "
+            f"<strong>{escape(self._signed(value))} {w(POINTS)}</strong> "
+            f'<span class="ci">({w(INTERVAL)} {escape(num(low))} {w(TO)} '
             f"{escape(num(high))})</span></span>"
         )
 
@@ -130,7 +136,7 @@ class Cells:
         num = self._num
         return Markup(
             f'<strong class="{css}">{escape(self._signed(value))}</strong> <span class="ci">'
-            f"({escape(num(low))} {w(N_('to'))} {escape(num(high))})</span> "
+            f"({escape(num(low))} {w(TO)} {escape(num(high))})</span> "
             f'<span class="change-word {css}" data-testid="change-verdict">{word}</span>'
         )
 
@@ -139,5 +145,5 @@ class Cells:
         signed = self._signed
         return Markup(
             f'<strong>{escape(signed(value, 0))}</strong> <span class="ci">'
-            f"({escape(signed(low, 0))} {self._w(N_('to'))} {escape(signed(high, 0))})</span>"
+            f"({escape(signed(low, 0))} {self._w(TO)} {escape(signed(high, 0))})</span>"
         )
