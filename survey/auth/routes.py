@@ -428,8 +428,25 @@ async def _checked_form(
     form = await request.form()
     if staff.via_token or not _csrf_matches(request, state, form.get("csrf_token")):
         raise Forbidden(N_("The form has expired. Please load the page again."))
+    if any(not isinstance(value, str) for _, value in form.multi_items()) or not _is_utf8(
+        await request.body()  # read by `form` already: Litestar keeps it
+    ):
+        raise BadRequest(UNREADABLE_FORM)
     check_text(form)
     return form
+
+
+UNREADABLE_FORM = N_("The form could not be read. Please send it from its page, without files.")
+"""A staff form sent with a file, or with bytes that are not UTF-8 (which the form parser
+would read as Latin-1: a name "ÿþ"): never what the pages send."""
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _csrf_matches(request: Request[Any, Any, State], state: State, given: Any) -> bool:

@@ -64,6 +64,44 @@ async def test_a_nul_or_a_direction_override_in_any_staff_text_is_refused_and_no
 
 
 @ONE_ENGINE  # refused before any write, in words: not SQL (docs/testing.md)
+async def test_a_staff_form_with_a_file_or_bytes_that_are_not_utf8_is_refused(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """A tester's finding: a multipart POST with a file as the name created an office named
+    "hostname - application/octet-stream", and the raw bytes ff fe one named "ÿþ"."""
+    world = await World().build()
+    a = world.ids["a"]
+    await staff.login("admin.a", PASSWORD)
+    token = await _csrf(client)
+    fields = {"organization_id": str(a), "code": "F1", "csrf_token": token}
+    upload = await client.post(
+        "/manage/offices",
+        data=fields,
+        files={"name": ("hostname", b"nordheide\n", "application/octet-stream")},
+        headers={"accept-language": "de"},
+    )
+    body = "&".join(f"{k}={v}" for k, v in {**fields, "code": "F2"}.items()).encode()
+    latin = await client.post(
+        "/manage/offices",
+        content=body + b"&name=\xff\xfe",
+        headers={"content-type": "application/x-www-form-urlencoded", "accept-language": "de"},
+    )
+    for answer in (upload, latin):
+        assert answer.status_code == 400, (answer.status_code, answer.text[-2000:])
+        assert "Das Formular ließ sich nicht lesen" in answer.text, answer.text[-2000:]
+    assert not await Office.exists().where(Office.code.is_in(["F1", "F2"]))
+    typed = await client.post(
+        "/manage/offices",
+        content=body.replace(b"F2", b"F3")
+        + b"&name=Zweigstelle M%C3%BCnster&service_types=benefits",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert typed.status_code == 303, typed.text[-2000:]
+    assert await Office.select(Office.name).where(Office.code == "F3").first() == {
+        "name": "Zweigstelle Münster"
+    }
+
+
 async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_menus_show(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:
