@@ -46,6 +46,7 @@ from survey.settings import Settings
 FRONTEND = Path(__file__).resolve().parent.parent.parent / "frontend"
 MODES = {"s": "personal", "k": "kiosk"}
 ENDED = N_("This survey has ended. Thank you for wanting to take part.")
+INCOMPLETE = N_("The form is incomplete. Please load the survey again.")
 UNKNOWN = N_("This survey link is unknown or no longer active.")
 QUEUED_GRACE_SECONDS = 14 * 86400
 """How long after its deactivation a link still takes answers from pages served before."""
@@ -178,10 +179,14 @@ async def _store(
 async def _form_fields(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The form's text fields; of a name sent twice, the last. An urlencoded body (what a
     browser sends for this form) is read as Litestar reads it, but into a plain dict: its
-    multidict per request took as long as the rest of the form's checks."""
+    multidict per request took as long as the rest of the form's checks. Its bytes are
+    UTF-8 (a browser sends them so, escaped): any other is refused, not read as Latin-1."""
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded":
-        return parse_form((await request.body()).decode("latin-1"))
+        try:
+            return parse_form((await request.body()).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BadRequest(INCOMPLETE) from None
     form = await request.form()
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
@@ -343,7 +348,7 @@ class RespondController(Controller):
         except ValueError:
             submission_id = None
         if submission_id is None or submission_id in NOT_RANDOM_IDS:
-            raise BadRequest(N_("The form is incomplete. Please load the survey again."))
+            raise BadRequest(INCOMPLETE)
         checked = check_answers(definition, fields, from_form=True)
         left_out = any(
             item.type == "scale" and item.code not in checked.values for item in definition.items

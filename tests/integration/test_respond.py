@@ -779,6 +779,23 @@ async def test_a_deactivated_link_takes_only_answers_from_pages_served_before(
     assert not await set_link_active("no-such-link", False)
 
 
+async def test_a_form_is_read_as_utf8_and_bytes_that_are_not_are_refused(client: Client) -> None:
+    """A tester's finding: the raw bytes ff fe as a comment were stored as "ÿþ" (the body was
+    read as Latin-1, so raw UTF-8 from a client that does not escape became "Ã¼" too)."""
+    link = await make_link()
+    form = {**_form(str(uuid.uuid4()), **FULL_ANSWERS), "issued": _stamp(link.token)}
+    body = "&".join(f"{k}={v}" for k, v in form.items()).encode()
+    headers = {"content-type": "application/x-www-form-urlencoded", "accept-language": "de"}
+    refused = await client.post(f"/s/{link.token}", content=body + b"&comment=\xff\xfe",
+                                headers=headers)  # fmt: skip
+    assert refused.status_code == 400 and "Bitte laden Sie die Umfrage neu" in refused.text
+    assert await Response.count() == 0
+    raw = await client.post(f"/s/{link.token}", content=body + "&comment=Grüße".encode(),
+                            headers=headers)  # fmt: skip
+    assert raw.status_code == 303
+    assert [r["text"] for r in await TextAnswer.select(TextAnswer.text)] == ["Grüße"]
+
+
 async def test_answers_taken_after_the_link_was_switched_off_are_thanked_for(
     client: Client,
 ) -> None:
