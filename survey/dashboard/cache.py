@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import io
 import pickle
+import sys
 import threading
+import types
 import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -34,6 +37,11 @@ T = TypeVar("T")
 MAX_ENTRIES = 4096
 MAX_BYTES = 64 * 2**20
 """Bounds of one process's cache (tables of a 20-office network are about 0.1 MB)."""
+MEMO_BYTES = 16 * 2**20
+"""Bound of the keys and values one `by_value` memo keeps. Its 4,096 entries alone were no
+bound: a statistic of one view of the demo's 29-office network is 7-20 kB (its pickled
+counts and the structs worked out from them), and a walk of distinct overviews added 7.5 MB
+to the memos every 200 views (m38, docs/benchmarks.md)."""
 
 
 class BoundedCache:
@@ -121,18 +129,40 @@ def key_bytes(value: object) -> bytes:
     return buffer.getvalue()
 
 
-def memo(max_entries: int) -> BoundedCache:
-    """A per-process cache of at most `max_entries` values that `forget_values` empties."""
-    kept = BoundedCache(max_entries=max_entries, max_bytes=2**62)
+def memo(max_entries: int, max_bytes: int = 2**62) -> BoundedCache:
+    """A per-process cache of at most `max_entries` values (and `max_bytes`, as its `put`s
+    size them) that `forget_values` empties."""
+    kept = BoundedCache(max_entries=max_entries, max_bytes=max_bytes)
     _MEMOS.append(kept)
     return kept
 
 
-def by_value(function: Callable[P, T]) -> Callable[P, T]:
+_NOT_HELD = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType)
+
+
+def deep_size(value: object) -> int:
+    """Bytes of `value` and of every object it holds, each counted once (`sys.getsizeof`; a
+    numpy array that owns its data counts the data); types, modules and functions are not
+    followed."""
+    seen: set[int] = set()
+    stack = [value]
+    total = 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, _NOT_HELD):
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        stack.extend(gc.get_referents(item))
+    return total
+
+
+def by_value(function: Callable[P, T], max_bytes: int = MEMO_BYTES) -> Callable[P, T]:
     """`function` kept per process for the pickled value of its arguments: for the pure
     statistics of published counts (frozen results), which a page asks again and again for the
-    same counts while its months stay closed."""
-    kept = memo(4096)
+    same counts while its months stay closed. At most 4,096 results and `max_bytes` of keys
+    and results (`deep_size`), the least recently used dropped first."""
+    kept = memo(4096, max_bytes)
 
     @functools.wraps(function)
     def remembered(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -140,7 +170,7 @@ def by_value(function: Callable[P, T]) -> Callable[P, T]:
         found = kept.get(key)
         if found is None:
             found = (function(*args, **kwargs),)
-            kept.put(key, found)
+            kept.put(key, found, sys.getsizeof(key) + deep_size(found[0]))
         return found[0]
 
     return remembered
