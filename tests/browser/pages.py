@@ -95,6 +95,8 @@ class KioskPage:
 
     def wait_for_thanks(self) -> None:
         self.page.get_by_test_id("kiosk-thanks").wait_for()
+        # the questions have left the screen, and so has the link that skipped to them
+        assert self.page.locator("a.skip").count() == 0
 
     def start_again(self) -> None:
         self.page.get_by_test_id("kiosk-thanks").get_by_test_id("again").click()

@@ -217,6 +217,8 @@
           var gone = document.getElementById(id);
           if (gone) gone.remove();
         });
+        var skip = document.querySelector("a.skip");  // "skip to the questions": none left
+        if (skip) skip.remove();
         var thanks = document.getElementById("done");
         thanks.hidden = false;
         thanks.focus();
