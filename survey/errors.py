@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
@@ -66,6 +66,34 @@ def refuse(
     exc.params = params
     exc.translate = translate
     return exc
+
+
+def worded(
+    kind: type[DomainError],
+    detail: str,
+    msgid: str,
+    *,
+    translate: tuple[str, ...] = (),
+    **params: Any,
+) -> DomainError:
+    """A refusal with its English `detail` as the API gives it, and `msgid` and `params` for
+    the pages, which say it in their language (`in_words`)."""
+    exc = kind(detail)
+    exc.msgid = msgid
+    exc.params = params
+    exc.translate = translate
+    return exc
+
+
+NOT_ONE_OF = "%(field)s must be one of %(allowed)s; got %(got)s."
+"""The refusal of a parameter outside its choices (marked in survey/dashboard/filters.py)."""
+
+
+def not_one_of(detail: str, field: str, allowed: Sequence[str], got: str) -> DomainError:
+    """400 for a parameter outside its `allowed` choices; `field` is a label of ours (its
+    page's word for the parameter, translated) or the parameter's own name."""
+    return worded(BadRequest, detail, NOT_ONE_OF, translate=("field",), field=field,
+                  allowed=", ".join(allowed), got=repr(got[:40]))  # fmt: skip
 
 
 def in_words(exc: DomainError, gettext: Callable[[str], str]) -> str:

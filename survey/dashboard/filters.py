@@ -25,7 +25,7 @@ from litestar.params import QueryParameter
 
 from survey.auth.schemas import Scope
 from survey.dashboard.schemas import Filters
-from survey.errors import BadRequest
+from survey.errors import BadRequest, not_one_of
 from survey.i18n import N_
 from survey.questionnaire import LOCAL_ZONE, MODES, SERVICE_TYPES, load_definition
 from survey.questionnaire import standard_definition_bytes as _standard
@@ -104,12 +104,9 @@ def _choice(params: Mapping[str, str | None], name: str, allowed: tuple[str, ...
     if not raw:
         return None
     if raw not in allowed:
-        exc = BadRequest(f"{name} must be one of {', '.join(allowed)}; got {raw[:40]!r}")
-        exc.msgid = N_("%(field)s must be one of %(allowed)s; got %(got)s.")  # pages: the label
-        exc.params = {"field": PARAM_NAMES.get(name, name), "allowed": ", ".join(allowed)}
-        exc.params["got"] = repr(raw[:40])
-        exc.translate = ("field",)
-        raise exc
+        N_("%(field)s must be one of %(allowed)s; got %(got)s.")  # errors.NOT_ONE_OF
+        detail = f"{name} must be one of {', '.join(allowed)}; got {raw[:40]!r}"
+        raise not_one_of(detail, PARAM_NAMES.get(name, name), allowed, raw)  # pages: the label
     return raw
 
 

@@ -58,7 +58,7 @@ from survey.dashboard.schemas import (
     Overview,
     TrendPoint,
 )
-from survey.errors import BadRequest
+from survey.errors import not_one_of
 from survey.manage.questionnaires import EXTRA_ITEMS, bank_scales
 from survey.questionnaire import INDEX_ITEM, Definition, load_definition, standard_definition_bytes
 
@@ -570,7 +570,8 @@ def parse_sort(raw: str | None) -> tuple[str, bool]:
     raw = (raw or "office").strip()
     key, descending = raw.removeprefix("-"), raw.startswith("-")
     if key not in SORTS:
-        raise BadRequest(f"sort must be one of {', '.join(SORTS)} (prefix - for descending)")
+        raise not_one_of(f"sort must be one of {', '.join(SORTS)} (prefix - for descending)",
+                         "sort", tuple(SORTS), raw)  # fmt: skip
     return key, descending
 
 

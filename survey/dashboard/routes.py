@@ -1132,7 +1132,7 @@ class DashboardController(Controller):
         name, _, kind = table.rpartition(".")
         if name not in ("items", "trend", "comparison") or kind not in ("csv", "xlsx"):
             raise NotFound(  # no such download: 404, as for any other unknown address
-                "The table must be items, trend or comparison, ending in .csv or .xlsx."
+                N_("The table must be items, trend or comparison, ending in .csv or .xlsx.")
             )
         locale = guard.staff_locale(request, staff)
         gettext = translations(locale, "staff").gettext

@@ -14,7 +14,7 @@ import msgspec
 import numpy as np
 
 from survey.auth.schemas import Scope
-from survey.errors import BadRequest, Forbidden, refuse
+from survey.errors import BadRequest, Forbidden, not_one_of, refuse, worded
 from survey.export import kanon
 from survey.export.queries import (
     MONTHS,
@@ -75,12 +75,19 @@ def last_complete_month(today: dt.date | None = None) -> str:
     return f"{first.year:04d}-{first.month:02d}"
 
 
+MONTH_FIELDS = {"from": N_("From (month)"), "to": N_("To (month)")}
+"""The export page's labels of its month parameters."""
+
+
 def _month(raw: str | None, name: str) -> str | None:
     if raw is None or raw == "":
         return None
     match = _MONTH.fullmatch(raw)
     if not match or not 1 <= int(match[2]) <= 12:
-        raise BadRequest(f"{name} must be a month like 2026-03, got {raw[:40]!r}")
+        raise worded(BadRequest, f"{name} must be a month like 2026-03, got {raw[:40]!r}",
+                     N_("%(field)s must be a month like 2026-03; got %(got)s."),
+                     translate=("field",), field=MONTH_FIELDS.get(name, name),
+                     got=repr(raw[:40]))  # fmt: skip
     if not 2000 <= int(match[1]) <= 2100:
         raise BadRequest(N_("The period must lie between the years 2000 and 2100."))
     return raw
@@ -438,12 +445,15 @@ async def _make_plan(
     last = last_complete_month(today)
     first_month, last_month = period(request, today)
     if request.service_type is not None and request.service_type not in SERVICE_TYPES:
-        raise BadRequest(f"service_type must be one of {', '.join(SERVICE_TYPES)}")
+        raise not_one_of(f"service_type must be one of {', '.join(SERVICE_TYPES)}",
+                         N_("Service type"), SERVICE_TYPES, request.service_type)  # fmt: skip
     if request.mode is not None and request.mode not in MODES:
-        raise BadRequest(f"mode must be one of {', '.join(MODES)}")
+        raise not_one_of(f"mode must be one of {', '.join(MODES)}", N_("Mode"), MODES,
+                         request.mode)  # fmt: skip
     languages = (*RESPOND_LOCALES, kanon.OTHER_LANGUAGE)
     if request.language is not None and request.language not in languages:
-        raise BadRequest(f"language must be one of {', '.join(languages)}")
+        raise not_one_of(f"language must be one of {', '.join(languages)}",
+                         N_("Language of the response"), languages, request.language)  # fmt: skip
     visible = await _visible_jobcentres(scope)
     if not visible:
         raise Forbidden(N_("Your role does not include exports."))

@@ -14,7 +14,7 @@ from litestar.response import Stream, Template
 from survey.auth import guard
 from survey.auth.schemas import Scope
 from survey.downloads import file_headers, file_response
-from survey.errors import BadRequest, DomainError, in_words
+from survey.errors import BadRequest, DomainError, in_words, not_one_of
 from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.schemas import Codebook, ExportRequest
@@ -94,7 +94,7 @@ async def _codebook(state: State, staff: Scope, params: dict[str, Any]) -> Respo
     request = export_request(params)
     kind = params.get("as") or "json"
     if kind not in ("json", "md"):
-        raise BadRequest("as must be json or md")
+        raise not_one_of("as must be json or md", "as", ("json", "md"), str(kind))
     book = await plan_only(_settings(state), staff, request)
     if kind == "json":
         body = codebook_module.to_json(book)

@@ -24,7 +24,7 @@ from survey.auth.schemas import Scope
 from survey.dashboard import queries as dashboard_queries
 from survey.dashboard.comments import shown_months
 from survey.dashboard.filters import publication_day, published_through
-from survey.errors import BadRequest, Forbidden
+from survey.errors import BadRequest, Forbidden, not_one_of
 from survey.export import codebook as codebook_module
 from survey.export import microdata
 from survey.export.queries import Reader, open_reader
@@ -55,14 +55,15 @@ class Writer(Protocol):
 
 def check_request(request: ExportRequest) -> None:
     if request.format not in FORMATS:
-        raise BadRequest(f"format must be one of {', '.join(FORMATS)}; got {request.format[:20]!r}")
+        raise not_one_of(f"format must be one of {', '.join(FORMATS)}; got {request.format[:20]!r}",
+                         N_("Format"), FORMATS, request.format)  # fmt: skip
     check_csv(request)
 
 
 def check_csv(request: ExportRequest) -> None:
     """What a CSV of either export needs: its labels' language and a separator."""
     if request.lang not in ("de", "en"):
-        raise BadRequest("labels must be de or en")
+        raise not_one_of("labels must be de or en", N_("Labels in"), ("de", "en"), request.lang)
     if request.sep not in (",", ";"):
         raise BadRequest(
             N_("sep, the CSV separator, must be comma (,) or semicolon (;), e.g. sep=semicolon")

@@ -401,6 +401,8 @@ GERMAN_REASONS = {
     "language must be one of": "Sprache: erlaubt sind",
     "mode must be one of": "Art der Befragung: erlaubt sind",
     "filter must be one of": "Der Filter ist einer von",
+    "sort must be one of": "sort: erlaubt sind office, n,",
+    "The table must be": "Die Tabelle heißt items, trend oder comparison",
 }
 """The reasons a German page gives in German (the API answers in English)."""
 PERIOD_REASONS = {reason for query, reason in BAD_FILTERS if "from=" in query or "to=" in query}

@@ -271,6 +271,16 @@ async def test_it_lets_researchers_reach_exports_only_and_checks_scope_and_input
         answer = await client.get(api, params=params, headers=bearer)
         assert answer.status_code == status, (params, answer.text)
         assert reason in answer.json()["detail"], (params, answer.text)
+    german = {  # the researcher's page says it in German (a tester saw the API's English)
+        "format=csv&from=2026-13": "Von (Monat): bitte einen Monat wie 2026-03 angeben",
+        "format=csv&service_type=zzz": "Leistungsbereich: erlaubt sind",
+        "format=csv&labels=fr": "Beschriftungen auf: erlaubt sind de, en",
+        "format=xyz": "Format: erlaubt sind",
+    }
+    for query, reason in german.items():
+        answer = await client.get(f"/export/responses?{query}")
+        assert answer.status_code == 400 and reason in answer.text, (query, answer.text[-1500:])
+        assert "must be" not in answer.text, query
     assert (await client.get("/api/v1/results/overview", headers=bearer)).status_code == 403
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     await ApiToken.update({ApiToken.expires_at: past}).where(ApiToken.user == w.researcher)
