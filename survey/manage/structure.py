@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from survey.errors import BadRequest, Conflict, Forbidden, Invalid, refuse
+from survey.errors import BadRequest, Conflict, Forbidden, Invalid, refuse, worded
 from survey.i18n import N_
 from survey.manage import audit
 from survey.manage.access import NOT_YOURS, Actor, link_office, office_org
@@ -23,6 +23,7 @@ from survey.manage.schemas import (
     OrganizationPatch,
     ServiceTypeOut,
 )
+from survey.questionnaire import SERVICE_NAMES
 from survey.tables import (
     Link,
     Membership,
@@ -467,10 +468,12 @@ async def create_link(actor: Actor | None, data: LinkIn, base_url: str) -> LinkO
         OfficeService.office == data.office_id
     )
     if data.service_type not in {r["service_type"] for r in offered}:
-        raise refuse(
+        raise worded(  # the API names the code, a page the service type in its words
             Invalid,
+            f"The office does not offer the service type {data.service_type}.",
             N_("The office does not offer the service type %(code)s."),
-            code=data.service_type,
+            translate=("code",),
+            code=SERVICE_NAMES.get(data.service_type, data.service_type),
         )
     token = new_link_token()
     now = dt.datetime.now(dt.UTC)

@@ -56,6 +56,12 @@ async def test_a_nul_or_a_direction_override_in_any_staff_text_is_refused_and_no
                       {"organization_id": a, "name": "a\u2066b", "code": "N4"})  # fmt: skip
     assert bidi.status_code == 400, bidi.text
     assert not await Office.exists().where(Office.code.is_in(["N1", "N2", "N3", "N4"]))
+    # a service type the office does not offer is named as the page names it, not by its code
+    other = await client.post("/manage/links", data={
+        "office_id": world.ids["office_a"], "version_id": version, "service_type": "under_25",
+        "csrf_token": token}, headers={"accept-language": "de"})  # fmt: skip
+    assert other.status_code == 422, other.text[-2000:]
+    assert "den Leistungsbereich Unter 25 nicht an" in other.text, other.text[-2000:]
     assert not await ApiToken.exists()
     assert not await User.exists().where(User.username == "nul.user")
     names = await Organization.select(Organization.name).where(Organization.id == a)
