@@ -42,6 +42,7 @@ from survey.auth.passwords import PROFILE_VARIABLE, hash_profile
 from survey.auth.routes import (
     NO_PAGE,
     STAFF_UNAVAILABLE,
+    WRONG_METHOD,
     AuthController,
     StaffNotFound,
     staff_error,
@@ -264,10 +265,17 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         session = read_session(
             request.app.state.settings.secret_key, request.cookies.get(SESSION_COOKIE)
         )
-        if session is not None and not is_staff_path(request.url.path):
-            return StaffNotFound(request, session)  # a signed-in user: not the client's page
+        if session is not None:  # a signed-in user: their language and menu, as on every page
+            return StaffNotFound(request, session)
         detail = NO_PAGE if is_staff_path(request.url.path) else NO_SURVEY
         exc = HTTPException(status_code=404, detail=detail)
+    if exc.status_code == 405 and not _wants_json(request) and is_staff_path(request.url.path):
+        session = read_session(
+            request.app.state.settings.secret_key, request.cookies.get(SESSION_COOKIE)
+        )
+        if session is not None:  # in the user's language, as the 404 above
+            return StaffNotFound(request, session, 405, WRONG_METHOD, exc.headers)
+        exc = HTTPException(status_code=405, detail=WRONG_METHOD, headers=exc.headers)
     if exc.status_code == 413:
         limit = request.app.state.settings.max_body_bytes
         exc = HTTPException(
@@ -280,7 +288,9 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         return Response(
             body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
         )
-    return _error_response(request, exc.status_code, exc.detail)
+    response = _error_response(request, exc.status_code, exc.detail)
+    response.headers.update(exc.headers or {})  # a 405's Allow
+    return response
 
 
 def _server_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

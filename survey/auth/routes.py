@@ -25,6 +25,9 @@ from survey.settings import Settings
 LOGIN_FAILED = N_("Unknown username or wrong password.")
 PASSWORD_SET_FOR = N_("The password of %(name)s is set. Please sign in.")
 NO_PAGE = N_("There is no page at this address.")
+WRONG_METHOD = N_("This address does not take this kind of request.")
+"""The framework's bare "Method Not Allowed" on a staff page (a form sent to a page's address
+that only shows it, a link to a form's address)."""
 LOGIN_LOCKED = N_(
     "Too many failed attempts in a row. Wait 15 minutes and try again, or ask an administrator "
     "of your job centre to unlock the account or reset the password."
@@ -129,14 +132,25 @@ def staff_error(
 
 
 class StaffNotFound(Response[Any]):
-    """404 for an address no route answers, to a browser with a staff session: the staff
-    error page in the user's saved language with their menu (the scope is loaded as the
-    response is sent: exception handlers cannot wait for the database)."""
+    """404 for an address no route answers (or 405 for a method it does not take), to a
+    browser with a staff session: the staff error page in the user's saved language with
+    their menu (the scope is loaded as the response is sent: exception handlers cannot wait
+    for the database)."""
 
-    def __init__(self, request: Request[Any, Any, Any], session: guard.Session) -> None:
-        super().__init__(None, status_code=404)
+    def __init__(
+        self,
+        request: Request[Any, Any, Any],
+        session: guard.Session,
+        status_code: int = 404,
+        detail: str = NO_PAGE,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(None, status_code=status_code)
         self._request = request
         self._session = session
+        self._status = status_code
+        self._detail = detail
+        self._headers = headers or {}
 
     def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
         request, session = self._request, self._session
@@ -146,7 +160,8 @@ class StaffNotFound(Response[Any]):
                 found = await queries.load_scope(session.user_id, session.epoch)
                 if found is not None:
                     request.state[guard.SCOPE_STATE] = found
-            page = staff_error(request, 404, NO_PAGE)
+            page = staff_error(request, self._status, self._detail)
+            page.headers.update(self._headers)
             await page.to_asgi_response(*args, **kwargs)(scope, receive, send)
 
         return send_page

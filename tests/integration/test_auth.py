@@ -502,6 +502,8 @@ async def test_unknown_addresses_say_so_in_the_readers_words_with_a_way_onward(
         assert page.status_code == 404, path
         assert "Unter dieser Adresse gibt es keine Seite." in page.text, path
         assert "Not Found" not in page.text and 'href="/"' in page.text
+    wrong = await client.get("/manage/links/1/active")
+    assert wrong.status_code == 405 and "Diese Adresse nimmt diese Art von Anfrage" in wrong.text
     api = await client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.headers["content-type"].startswith("application/json")
 

@@ -435,6 +435,16 @@ async def test_refusals_of_the_editor_and_an_expired_form_lead_back_to_the_form(
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
     assert "There is no page at this address." in unknown.text and '<html lang="en"' in unknown.text
     assert 'data-testid="error-page"' in unknown.text
+    # a tester's finding: under /manage and /dashboard the same user got it in German
+    for path in ("/manage/nothing-here", "/dashboard/nothing-here"):
+        staff_unknown = await client.get(path, headers={"accept-language": "de"})
+        assert staff_unknown.status_code == 404, path
+        assert "There is no page at this address." in staff_unknown.text, path
+        assert '<html lang="en"' in staff_unknown.text, path
+    wrong = await client.get("/manage/links/1/active", headers={"accept-language": "de"})
+    assert wrong.status_code == 405 and "allow" in wrong.headers
+    assert "This address does not take this kind of request." in wrong.text
+    assert "Method Not Allowed" not in wrong.text
     client.cookies.clear()
     anonymous = await client.get("/nothing-here", headers={"accept-language": "de"})
     assert anonymous.status_code == 404 and "Dieser Umfrage-Link ist unbekannt" in anonymous.text
