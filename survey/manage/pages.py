@@ -253,6 +253,7 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect:
         form = await _checked_form(request, state, staff)
+        structure.require_coordinator(actor)  # 403 before what the form lacks
         data = to_struct(NetworkIn, {"name": form.get("name"), "slug": form.get("slug")})
         await structure.create_network(actor, data)
         return Redirect("/manage/network?done=network", status_code=303)
@@ -346,6 +347,7 @@ class ManagePagesController(Controller):
         actor: NamedDependency[Actor],
     ) -> Redirect | Template:
         form = await _checked_form(request, state, staff)
+        structure.require_coordinator(actor, structure.IN_A_NETWORK)  # 403 before the form's
         network_id = _int(form, "network_id")
         try:
             data = to_struct(

@@ -74,10 +74,20 @@ async def networks(actor: Actor, former: list[OrganizationOut] | None = None) ->
     ]
 
 
+NETWORKS_ONLY = N_("Only a network coordinator may create networks.")
+IN_A_NETWORK = N_("A coordinator creates job centres inside one of their networks.")
+
+
+def require_coordinator(actor: Actor | None, reason: str = NETWORKS_ONLY) -> None:
+    """403 unless `actor` coordinates a network (or is `resonanz setup`, None): what creating
+    a network or a job centre needs, checked before the form's fields are."""
+    if actor is not None and not actor.networks:
+        raise Forbidden(reason)
+
+
 async def create_network(actor: Actor | None, data: NetworkIn) -> NetworkOut:
     """Only `resonanz setup` (actor None) or an existing coordinator creates a network."""
-    if actor is not None and not actor.networks:
-        raise Forbidden(N_("Only a network coordinator may create networks."))
+    require_coordinator(actor)
     if await Network.exists().where(Network.slug == data.slug):
         raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)
     name = trimmed(data.name)
@@ -206,7 +216,7 @@ async def create_organization(actor: Actor | None, data: OrganizationIn) -> Orga
     """A coordinator creates job centres in their network; `resonanz setup` (actor None) too."""
     if actor is not None:
         if data.network_id is None:
-            raise Forbidden(N_("A coordinator creates job centres inside one of their networks."))
+            raise Forbidden(IN_A_NETWORK)
         actor.require_network(data.network_id)
     if await Organization.exists().where(Organization.slug == data.slug):
         raise refuse(Conflict, N_("The short name %(slug)s is taken already."), slug=data.slug)

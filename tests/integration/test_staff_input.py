@@ -108,6 +108,21 @@ async def test_a_staff_form_with_a_file_or_bytes_that_are_not_utf8_is_refused(
     }
 
 
+async def test_a_form_only_a_coordinator_may_send_is_refused_before_its_fields_are_checked(
+    staff: StaffClient, client: httpx.AsyncClient
+) -> None:
+    """A tester's finding: a job centre's admin sending the new-network form without a short
+    name was told what the field needs (422), the new-job-centre form that a choice was
+    missing (400), before being told the form is not theirs."""
+    await World().build()
+    await staff.login("admin.a", PASSWORD)
+    token = await _csrf(client)
+    for path in ("/manage/networks", "/manage/organizations"):
+        answer = await client.post(path, data={"csrf_token": token},
+                                   headers={"accept-language": "de"})  # fmt: skip
+        assert answer.status_code == 403, (path, answer.status_code, answer.text[-1500:])
+
+
 async def test_refusals_name_the_field_in_the_users_language_and_only_allowed_menus_show(
     staff: StaffClient, client: httpx.AsyncClient
 ) -> None:
