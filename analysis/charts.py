@@ -49,6 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "share": "Anteil der Antworten (%)",
         "no answers": "keine Antworten",
         "estimate": "Schätzung",
+        "together": "Monate zusammengezählt",
     },
     "en": {
         "index": "Satisfaction index (0–100)",
@@ -72,6 +73,7 @@ LABELS: dict[str, dict[str, str]] = {
         "share": "share of responses (%)",
         "no answers": "no responses",
         "estimate": "estimate",
+        "together": "months counted together",
     },
 }
 
@@ -607,8 +609,12 @@ def trend_spec(
     title: str | None = None,
     y_title: str | None = None,
     labels: Mapping[str, str] | None = None,
+    firsts: Sequence[str | None] | None = None,
 ) -> Spec:
     """Index (or any 0–100 figure) by month with its 95% interval as a band.
+
+    `firsts`: of a point that counts several months together, the first of them (the point
+    stands at the last); its hover text names them.
 
     Months whose estimate has no value (too few responses: the caller decides) are gaps in
     the line and in the band. plotly's fill="tonexty" would join a band across a gap into a
@@ -641,7 +647,9 @@ def trend_spec(
     fig["data"].append({
         "type": "scatter", "x": x, "y": [e.value for e in estimates], "mode": "lines+markers",
         "name": text["estimate"], "line": {"color": "#1f4e79"},
-        "text": [f"{text['n']}: {e.n}" if e.value is not None else "" for e in estimates],
+        "text": [("" if e.value is None else f"{text['n']}: {e.n}" if not f else
+                  f"{f} – {m} ({text['together']})<br>{text['n']}: {e.n}")
+                 for e, f, m in zip(estimates, firsts or [None] * len(x), x, strict=True)],
         "hovertemplate": "%{x|%B %Y}: %{y:.1f}<br>%{text}<extra></extra>",  # "Mai 2026"
     })  # fmt: skip
     update_spec(fig["layout"], {

@@ -41,6 +41,7 @@ WORDS = {
     "share": N_("share of responses (%)"),
     "no answers": N_("too few responses"),
     "estimate": N_("estimate"),
+    "together": N_("months counted together"),
 }
 
 
@@ -64,7 +65,8 @@ def office_charts(result: OfficeResult, lang: str, gettext: Callable[[str], str]
             labels=labels,
         )
     estimates = [Estimate(p.index, p.index_low, p.index_high, p.n or 0) for p in result.trend]
-    charts["trend"] = trend_spec([p.month for p in result.trend], estimates, labels=labels)
+    charts["trend"] = trend_spec([p.month for p in result.trend], estimates, labels=labels,
+                                 firsts=[p.first for p in result.trend])  # fmt: skip
     return charts
 
 

@@ -34,6 +34,7 @@ HEADINGS = {
     "name": N_("name"),
     "level": N_("level"),
     "month": N_("month"),
+    "first": N_("counted together from month"),
     "item": N_("item"),
     "text": N_("question"),
     "n": N_("responses"),

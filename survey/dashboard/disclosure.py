@@ -1057,6 +1057,15 @@ class ProtectedTable:
             found += coefficient * other * self._spread_of(item, key[0])[seen[key]]
         return found
 
+    def office_blocks(self, office: int) -> list[tuple[str, str, bool]]:
+        """The office's blocks in order: first and last month, and whether this view shows
+        it (none for an office outside the grid)."""
+        o = self._office.get(office)
+        if o is None:
+            return []
+        months = self.grid.months
+        return [(months[first], months[last], shown) for first, last, shown in self._blocks[o]]
+
     def alone(self, office: int, month: str) -> bool:
         """Whether `month` is a block of its own for the office (its figures may be shown by
         themselves: a trend point, its comments)."""

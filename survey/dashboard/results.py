@@ -165,6 +165,29 @@ def month_indices(
     return [(est, est.n >= min_n) for est in found]
 
 
+def block_indices(
+    table: ProtectedTable, office_id: int, months: Sequence[str], min_n: int
+) -> dict[str, tuple[str, Estimate]]:
+    """The trend points of the office's blocks of several months (each of them had fewer
+    than the minimum of responses) that lie wholly inside `months` and that this view shows:
+    by the block's last month, its first month and its published index, of those with at
+    least `min_n` published responses. A block's figure is the one a period of exactly its
+    months shows (a figure counts the blocks wholly inside its period): the trend shows
+    nothing that period could not."""
+    at = {month: i for i, month in enumerate(months)}
+    spans = [(first, last, list(months[at[first] : at[last] + 1]))
+             for first, last, shown in table.office_blocks(office_id)
+             if shown and first != last and first in at and last in at]  # fmt: skip
+    if not spans:
+        return {}
+    found = satisfaction_index_each(
+        np.array([table.counts(INDEX_ITEM, [office_id], span) for _, _, span in spans]),
+        INDEX_LEVELS, index_noise=[table.index_noise([office_id], span) for _, _, span in spans],
+    )  # fmt: skip
+    return {last: (first, est) for (first, last, _), est in zip(spans, found, strict=True)
+            if est.n >= min_n}  # fmt: skip
+
+
 def _item_shares(
     asked: Sequence[tuple[tuple[float, ...], np.ndarray]], min_n: int
 ) -> list[tuple[float | None, float | None]]:
@@ -683,11 +706,15 @@ def office_result(
             )
         )
     points = []
-    shown_months = []
+    shown_months = []  # the months whose comments are shown: each a block of its own
+    blocks = block_indices(table, office_id, cur_months, min_n)
     for month, (est, ok) in zip(cur_months, month_indices(table, office_id, cur_months, min_n),
                                 strict=True):  # fmt: skip
+        first = None
         if ok:
             shown_months.append(month)
+        elif month in blocks:  # the last month of a block of several: its point stands here
+            (first, est), ok = blocks[month], True
         points.append(
             TrendPoint(
                 month,
@@ -695,6 +722,7 @@ def office_result(
                 _r(est.value) if ok else None,
                 _r(est.ci_low) if ok else None,
                 _r(est.ci_high) if ok else None,
+                first,
             )
         )
     comparison = [

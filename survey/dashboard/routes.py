@@ -1158,7 +1158,7 @@ class DashboardController(Controller):
         if name == "trend":
             return _download(
                 request, staff, filters, file, N_("Index by month"), result.trend,
-                columns(TrendPoint),
+                columns(TrendPoint), {"first": lambda v: v or ""},  # a month by itself: empty
             )  # fmt: skip
         return _download(
             request, staff, filters, file, N_("Comparison"), result.comparison,

@@ -169,6 +169,11 @@ class TrendPoint(msgspec.Struct):
     index: float | None
     index_low: float | None
     index_high: float | None
+    first: str | None = None
+    """Where the point counts several months together, the first of them; it stands at the
+    last (`month`). Such a block is what the office's months come in when each has fewer
+    than the minimum of responses (docs/methods.md, "Blocks of months"); its figure is the
+    one a period of exactly these months shows. None: the month by itself."""
 
 
 class ComparisonRow(msgspec.Struct):
