@@ -26,7 +26,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -44,22 +44,46 @@ counts and the structs worked out from them), and a walk of distinct overviews a
 to the memos every 200 views (m38, docs/benchmarks.md)."""
 
 
+class Growing(Protocol):
+    """A value that keeps more after it is put: a protected table keeps the figures worked
+    out from it (survey/dashboard/disclosure.py's `ProtectedTable`)."""
+
+    def watch(self, grown: Callable[[], None]) -> None: ...
+    def unwatch(self, grown: Callable[[], None]) -> None: ...
+    def recount(self) -> int: ...
+
+
 class BoundedCache:
     """A least-recently-used map with a bound on entries and on the bytes of the values; safe
-    to use from the worker threads figures are worked out in (`worked_out`)."""
+    to use from the worker threads figures are worked out in (`worked_out`).
+
+    A value put with `put_growing` is counted at what it holds now, again after it grew (it
+    tells the cache, which counts it again at its next `get` or `put` and drops the least
+    recently used entries if it is over): so the bound holds but for what the values in use
+    kept since the last `get` or `put`."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._watched: dict[Hashable, Callable[[], None]] = {}
+        self._grown: set[Hashable] = set()
+        """Keys of growing values that told they grew (from any thread: `set.add`)."""
         self.hits = self.misses = 0
 
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes the cache counts its values at (growth told but not counted yet aside)."""
+        return self._bytes
+
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
+            if self._grown:
+                self._recount()
             found = self._items.get(key)
             if found is None:
                 self.misses += 1
@@ -72,18 +96,60 @@ class BoundedCache:
         if size > self.max_bytes:
             return
         with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            self._items[key] = (value, size)
-            self._bytes += size
-            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self._bytes -= dropped
+            self._put(key, value, size)
+
+    def put_growing(self, key: Hashable, value: Growing) -> None:
+        """`put` of a value counted at its `recount()`, now and whenever it tells it grew."""
+        grown = functools.partial(self._grown.add, key)
+        value.watch(grown)
+        size = value.recount()
+        with self._lock:
+            if size > self.max_bytes:
+                value.unwatch(grown)
+                return
+            self._put(key, value, size)
+            self._watched[key] = grown
+
+    def _put(self, key: Hashable, value: Any, size: int) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+            self._forget(key, old[0])
+        self._items[key] = (value, size)
+        self._bytes += size
+        if self._grown:
+            self._recount()
+        self._shrink()
+
+    def _recount(self) -> None:
+        while self._grown:
+            key = self._grown.pop()
+            found = self._items.get(key)
+            if found is None or key not in self._watched:
+                continue
+            value, size = found
+            now = value.recount()
+            self._items[key] = (value, now)  # (an existing key keeps its place)
+            self._bytes += now - size
+        self._shrink()
+
+    def _shrink(self) -> None:
+        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+            key, (value, dropped) = self._items.popitem(last=False)
+            self._bytes -= dropped
+            self._forget(key, value)
+
+    def _forget(self, key: Hashable, value: Any) -> None:
+        grown = self._watched.pop(key, None)
+        if grown is not None:
+            value.unwatch(grown)
 
     def clear(self) -> None:
         with self._lock:
+            for key, (value, _) in self._items.items():
+                self._forget(key, value)
             self._items.clear()
+            self._grown.clear()
             self._bytes = 0
 
 

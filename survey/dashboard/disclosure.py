@@ -67,6 +67,7 @@ import hashlib
 import itertools
 import math
 import operator
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -280,6 +281,74 @@ _Unsummed = list[tuple[str, tuple[int, ...], np.ndarray]]
 """Sums of single offices before `nonnegative`: per item, the offices and their sums."""
 
 
+_ENTRY = 64
+"""Bytes a dict spends on one entry, beside its key and value (slots and hash table, about)."""
+
+
+def held_bytes(value: object) -> int:
+    """About the bytes `value` holds, for what a table keeps (a number, an array, and tuples,
+    lists and dicts of them): a numpy array its header and data (a view its share of the
+    base's: its own `nbytes`), a small int nothing (Python keeps one of each), a string
+    nothing (an item code or a month: the grid's, held anyway)."""
+    if isinstance(value, np.ndarray):
+        return sys.getsizeof(value) + (value.nbytes if value.base is not None else 0)
+    if isinstance(value, tuple | list):
+        return sys.getsizeof(value) + sum(held_bytes(v) for v in value)
+    if isinstance(value, str | bool) or value is None:
+        return 0
+    if isinstance(value, int):
+        return 0 if -5 <= value <= 256 else 28
+    if isinstance(value, dict):
+        return sys.getsizeof(value) + sum(held_bytes(k) + held_bytes(v) for k, v in value.items())
+    return sys.getsizeof(value)
+
+
+class _Growth:
+    """The bytes a table's stores hold, and who is told when they grow (`ProtectedTable.watch`):
+    once, until the next `ProtectedTable.recount`."""
+
+    __slots__ = ("nbytes", "told", "watchers")
+
+    def __init__(self) -> None:
+        self.nbytes = 0
+        self.told = False
+        self.watchers: list[Callable[[], None]] = []
+
+    def add(self, size: int) -> None:
+        self.nbytes += size
+        if not self.told and self.watchers:
+            self.told = True
+            for grown in list(self.watchers):
+                grown()
+
+
+class _Store(dict[Any, Any]):
+    """A store of what a table works out once (figures, variances, runs), counting the bytes
+    of its keys and values into the table's `_Growth` as they are added (only `store[key] =`
+    and `clear()` write to a store)."""
+
+    __slots__ = ("growth", "nbytes")
+
+    def __init__(self, growth: _Growth) -> None:
+        super().__init__()
+        self.growth = growth
+        self.nbytes = 0
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        size = _ENTRY + held_bytes(key) + held_bytes(value)
+        old = dict.get(self, key)
+        if old is not None:
+            size -= _ENTRY + held_bytes(key) + held_bytes(old)
+        dict.__setitem__(self, key, value)
+        self.nbytes += size
+        self.growth.add(size)
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self.growth.nbytes -= self.nbytes
+        self.nbytes = 0
+
+
 def _kept(store: dict[Any, V], key: tuple[Any, ...], make: Callable[..., V]) -> V:
     """`store[key]`, made by `make(*key)` when missing (a figure's counts read-only); the
     store is emptied when it holds MAX_FIGURES."""
@@ -323,21 +392,26 @@ class ProtectedTable:
         """`_blocks`, once worked out."""
         for array in (*totals.values(), first, last, self._shown):  # many requests may read
             array.flags.writeable = False
-        self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
-        self._classes: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        self._growth = growth = _Growth()
+        """The bytes of the stores below (and of `_block_lists`), for `nbytes`."""
+        self._figures: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray]
+        self._figures = _Store(growth)
+        self._classes: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray]
+        self._classes = _Store(growth)
         """The index's classes before they are tilted to the item mean (`counts`)."""
-        self._walks: dict[tuple[tuple[int, ...], tuple[str, ...]], Any] = {}
+        self._walks: dict[tuple[tuple[int, ...], tuple[str, ...]], Any] = _Store(growth)
         """`_walk`'s runs per offices and months."""
-        self._runs: dict[tuple[tuple[int, ...], tuple[str, ...]], tuple[np.ndarray, ...]] = {}
+        self._runs: dict[tuple[tuple[int, ...], tuple[str, ...]], tuple[np.ndarray, ...]]
+        self._runs = _Store(growth)
         """`_runs_each`'s arrays per offices and months."""
-        self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = {}
-        self._spread: dict[tuple[str, int], dict[int, float]] = {}
-        self._variance_arrays: dict[str, np.ndarray] = {}
+        self._variances: dict[tuple[str, tuple[int, ...], tuple[str, ...]], float] = _Store(growth)
+        self._spread: dict[tuple[str, int], dict[int, float]] = _Store(growth)
+        self._variance_arrays: dict[str, np.ndarray] = _Store(growth)
         """`noise_variance`'s figures and each office's running totals' variances, worked
         out once per table."""
-        self._joined: dict[tuple[str, ...], np.ndarray] = {}
+        self._joined: dict[tuple[str, ...], np.ndarray] = _Store(growth)
         """`_side_by_side`'s totals per items."""
-        self._rows: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = {}
+        self._rows: dict[tuple[str, tuple[int, ...], tuple[str, ...]], np.ndarray] = _Store(growth)
         """The sums of an item (not the index) `_keep_each` kept for these offices, as one
         matrix: `_each_counts` of the same offices reads them at once."""
         self._fingerprint: bytes | None = None
@@ -359,6 +433,7 @@ class ProtectedTable:
                                            strict=True):  # fmt: skip
                 found[row].append((begin, end, ok))
             self._block_lists = found
+            self._growth.add(held_bytes(found))
         return found
 
     def fingerprint(self) -> bytes:
@@ -385,8 +460,26 @@ class ProtectedTable:
 
     @property
     def nbytes(self) -> int:
-        """Memory of the totals and blocks (for the bound of a cache)."""
-        return sum(a.nbytes for a in self._totals.values()) + self._first.nbytes * 3
+        """Memory of the totals and blocks and of everything worked out from them since and
+        kept (the figures, variances, runs: `_Store`), for the bound of a cache, which is
+        told when it grows (`watch`)."""
+        made = sum(a.nbytes for a in self._totals.values()) + self._first.nbytes * 3
+        return made + self._growth.nbytes
+
+    def watch(self, grown: Callable[[], None]) -> None:
+        """Call `grown()` when the table keeps more than at the last `recount` (once, from
+        the thread that works the figures out; survey/dashboard/cache.py's `BoundedCache`
+        then counts it again)."""
+        self._growth.watchers.append(grown)
+
+    def unwatch(self, grown: Callable[[], None]) -> None:
+        if grown in self._growth.watchers:
+            self._growth.watchers.remove(grown)
+
+    def recount(self) -> int:
+        """`nbytes`, and the watchers told again at the next growth."""
+        self._growth.told = False  # before the count: a growth meanwhile is told once more
+        return self.nbytes
 
     def counts(self, item: str, offices: Iterable[int], months: Iterable[str]) -> np.ndarray:
         """The published counts per level of the figure made of these offices and the

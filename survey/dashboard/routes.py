@@ -185,7 +185,7 @@ async def protected_table(
             table = await _protect(state, grid, filters, done, erased, last, closed,
                                    detail_office)  # fmt: skip
         if closed:
-            _cache(state).put(key, table, table.nbytes)
+            _cache(state).put_growing(key, table)
         return table
 
     return await once(state, key, make)  # kept only when closed; shared while under way
@@ -242,7 +242,7 @@ async def _of_years(
         async def make() -> disclosure.ProtectedTable:
             table = await _protect(state, whole, filters, done, erased, last, True,
                                    detail_office)  # fmt: skip
-            rolled_counts.year_tables(state).put(key, table, table.nbytes)
+            rolled_counts.year_tables(state).put_growing(key, table)
             return table
 
         return await once(state, key, make)
