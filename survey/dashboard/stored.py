@@ -54,7 +54,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from survey import memory
-from survey.dashboard.cache import BACKGROUND, BoundedCache, key_bytes, once
+from survey.dashboard.cache import BACKGROUND, BoundedCache, deep_size, key_bytes, once
 from survey.dashboard.filters import publication_day, published_through
 from survey.dashboard.queries import COMMENTS_CHANGED, _postgres, set_mark
 from survey.tables import DashboardFigure
@@ -147,8 +147,10 @@ async def kept(
                 _later(key, write)
         return value[0], size
 
-    value, size = await once(state, ("stored", key), read_or_make)
-    cache.put(("stored", key), (value,), 4 * size)
+    value, _ = await once(state, ("stored", key), read_or_make)
+    # what it holds (0.24 ms, 0.7 at most, for the demo's overviews; 4 × its compressed
+    # pickle counted a third of it: c39, docs/benchmarks.md)
+    cache.put(("stored", key), (value,), deep_size(value))
     if default_for:  # read, or made by a request that asked first
         await _mark(key, default_for)
     return value
