@@ -44,7 +44,7 @@ from survey.auth.routes import (
     STAFF_UNAVAILABLE,
     WRONG_METHOD,
     AuthController,
-    StaffNotFound,
+    StaffUnrouted,
     staff_error,
 )
 from survey.compression import SKIP_OPT, best_encoding, compression_config
@@ -261,21 +261,17 @@ NO_SURVEY = N_("This survey link is unknown or no longer active.")
 
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    if exc.status_code == 404 and exc.detail == "Not Found" and not _wants_json(request):
+    staff_path = is_staff_path(request.url.path)
+    unrouted = exc.status_code == 404 and exc.detail == "Not Found"  # no route answers
+    if not _wants_json(request) and (unrouted or (exc.status_code == 405 and staff_path)):
         session = read_session(
             request.app.state.settings.secret_key, request.cookies.get(SESSION_COOKIE)
         )
-        if session is not None:  # a signed-in user: their language and menu, as on every page
-            return StaffNotFound(request, session)
-        detail = NO_PAGE if is_staff_path(request.url.path) else NO_SURVEY
-        exc = HTTPException(status_code=404, detail=detail)
-    if exc.status_code == 405 and not _wants_json(request) and is_staff_path(request.url.path):
-        session = read_session(
-            request.app.state.settings.secret_key, request.cookies.get(SESSION_COOKIE)
-        )
-        if session is not None:  # in the user's language, as the 404 above
-            return StaffNotFound(request, session, 405, WRONG_METHOD, exc.headers)
-        exc = HTTPException(status_code=405, detail=WRONG_METHOD, headers=exc.headers)
+        staff = staff_path or session is not None  # a signed-in user: not the client's page
+        detail = WRONG_METHOD if exc.status_code == 405 else NO_PAGE if staff else NO_SURVEY
+        if session is not None:  # their language and menu, as on every page
+            return StaffUnrouted(request, session, exc.status_code, detail, exc.headers)
+        exc = HTTPException(status_code=exc.status_code, detail=detail, headers=exc.headers)
     if exc.status_code == 413:
         limit = request.app.state.settings.max_body_bytes
         exc = HTTPException(

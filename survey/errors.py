@@ -61,10 +61,8 @@ def refuse(
 ) -> DomainError:
     """A refusal whose English text names the particulars; pages translate `msgid` and fill
     in the same `params` (those named in `translate` translated too)."""
-    exc = kind(msgid % params if params else msgid, {k: str(v) for k, v in params.items()})
-    exc.msgid = msgid
-    exc.params = params
-    exc.translate = translate
+    exc = worded(kind, msgid % params if params else msgid, msgid, translate=translate, **params)
+    exc.extra = {k: str(v) for k, v in params.items()}
     return exc
 
 

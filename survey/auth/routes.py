@@ -131,7 +131,7 @@ def staff_error(
     return Template("auth/error.html", context=context, status_code=status_code, headers=NO_STORE)
 
 
-class StaffNotFound(Response[Any]):
+class StaffUnrouted(Response[Any]):
     """404 for an address no route answers (or 405 for a method it does not take), to a
     browser with a staff session: the staff error page in the user's saved language with
     their menu (the scope is loaded as the response is sent: exception handlers cannot wait
@@ -141,9 +141,9 @@ class StaffNotFound(Response[Any]):
         self,
         request: Request[Any, Any, Any],
         session: guard.Session,
-        status_code: int = 404,
-        detail: str = NO_PAGE,
-        headers: dict[str, str] | None = None,
+        status_code: int,
+        detail: str,
+        headers: dict[str, str] | None,
     ) -> None:
         super().__init__(None, status_code=status_code)
         self._request = request

@@ -304,20 +304,6 @@ def held_bytes(value: object) -> int:
     return sys.getsizeof(value)
 
 
-def _key_bytes(key: object) -> int:
-    """`held_bytes` of a store's key, from the lengths of its tuples alone (this runs for
-    every figure a table keeps: walking a key's months took 5-7 µs a figure, 20 ms of a new
-    view): a tuple's own bytes (`sys.getsizeof`: 40 + 8 a member) and those of the tuples in
-    it, whose members are item codes, months and offices' ids, the grid's own objects."""
-    if type(key) is not tuple:
-        return 0
-    size = 40 + 8 * len(key)
-    for part in key:
-        if type(part) is tuple:
-            size += 40 + 8 * len(part)
-    return size
-
-
 def _value_bytes(value: object) -> int:
     """`held_bytes` of a figure (an array or a float: at once) or of anything else kept."""
     if isinstance(value, np.ndarray):
@@ -364,7 +350,8 @@ class _Store(dict[Any, Any]):
         self.nbytes = 0
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        # (`_value_bytes` and `_key_bytes` written out: this runs for every figure kept)
+        # (`_value_bytes` written out, and a key sized from its tuples' lengths alone, not
+        # walked: this runs for every figure kept; walking a key's months was 20 ms of a view)
         if isinstance(value, np.ndarray):
             size = _ARRAY + value.nbytes
         elif type(value) is float:

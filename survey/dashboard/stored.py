@@ -131,23 +131,21 @@ async def kept(
             await _mark(key, default_for)
         return found[0]  # type: ignore[no-any-return]
 
-    async def read_or_make() -> tuple[T, int]:
+    async def read_or_make() -> T:
         if not secret:  # nothing to seal rows with: kept in this process only
-            value = (await make(),)
-            return value[0], len(zlib.compress(pickle.dumps(value, protocol=5), 1))
-        value, size, before = await _read(key, secret)  # the marks before any count is read
+            return await make()
+        value, before = await _read(key, secret)  # the marks before any count is read
         if value is None:
             value = (await make(),)
             blob = zlib.compress(pickle.dumps(value, protocol=5), 1)
-            size = len(blob)
             write = _keep(state, key, kind, rolled, _sealed(secret, blob), default_for, before)
             if BACKGROUND.get():  # the warming: its rows written (and marked) before it goes on
                 await write
             else:
                 _later(key, write)
-        return value[0], size
+        return value[0]  # type: ignore[no-any-return]
 
-    value, _ = await once(state, ("stored", key), read_or_make)
+    value = await once(state, ("stored", key), read_or_make)
     # what it holds (0.24 ms, 0.7 at most, for the demo's overviews; 4 × its compressed
     # pickle counted a third of it: c39, docs/benchmarks.md)
     cache.put(("stored", key), (value,), deep_size(value))
@@ -344,21 +342,21 @@ def _sealed(secret: bytes, blob: bytes) -> bytes:
     return hmac.digest(secret, blob, "sha256") + blob
 
 
-async def _read(key: str, secret: bytes) -> tuple[Any, int, tuple[object, object]]:
+async def _read(key: str, secret: bytes) -> tuple[Any, tuple[object, object]]:
     """The figures of `key`'s row (None when there is none or it does not open) and the
     marks (`_marks`), in one statement."""
     sealed, marks = await _row(key)
     if sealed is None:
-        return None, 0, marks
+        return None, marks
     seal, blob = sealed[:SEAL], sealed[SEAL:]
     if hmac.compare_digest(seal, hmac.digest(secret, blob, "sha256")):
         try:  # sealed by this server
-            return pickle.loads(zlib.decompress(blob)), len(blob), marks
+            return pickle.loads(zlib.decompress(blob)), marks
         except Exception:  # another release's classes: worked out again
             pass
     log.warning("a stored dashboard figure could not be opened; working it out again")
     await DashboardFigure.raw("DELETE FROM dashboard_figure WHERE key = {}", key)
-    return None, 0, marks
+    return None, marks
 
 
 async def _write(
