@@ -243,82 +243,81 @@ def cycle(port: int, token: str, answers: str, connections: int, seconds: int) -
     }
 
 
+def _per_second(url: str, seconds: int, prepare: Any, step: Any, finish: Any = None) -> float:
+    """How often `step(conn, prepared)` runs per second on one asyncpg connection, one after
+    the other for `seconds` (`prepare(conn)` first, `finish(conn)` after)."""
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> float:
+        conn = await asyncpg.connect(url)
+        try:
+            prepared = await prepare(conn)
+            done = 0
+            start = time.perf_counter()
+            while (elapsed := time.perf_counter() - start) < seconds:
+                await step(conn, prepared)
+                done += 1
+            return done / elapsed
+        finally:
+            if finish is not None:
+                await finish(conn)
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def commit_floor(url: str, seconds: int) -> float:
     """Durable commits per second of one connection on PostgreSQL: an autocommitted one-row
     INSERT into a logged table, one after the other (each waits for its WAL flush). A cycle at
     c = 1 waits for one such commit, so it cannot run more often than this."""
-    import asyncio
 
-    import asyncpg
+    async def prepare(conn: Any) -> None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_commit_floor (id bigserial PRIMARY KEY, at "
+            "timestamptz NOT NULL)"
+        )
 
-    async def run() -> float:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute(
-                "CREATE TABLE IF NOT EXISTS bench_commit_floor (id bigserial PRIMARY KEY, at "
-                "timestamptz NOT NULL)"
-            )
-            insert = "INSERT INTO bench_commit_floor (at) VALUES (now())"
-            done = 0
-            start = time.perf_counter()
-            while (elapsed := time.perf_counter() - start) < seconds:
-                await conn.execute(insert)
-                done += 1
-            return done / elapsed
-        finally:
-            await conn.execute("DROP TABLE IF EXISTS bench_commit_floor")
-            await conn.close()
+    async def step(conn: Any, _: None) -> None:
+        await conn.execute("INSERT INTO bench_commit_floor (at) VALUES (now())")
 
-    return asyncio.run(run())
+    async def finish(conn: Any) -> None:
+        await conn.execute("DROP TABLE IF EXISTS bench_commit_floor")
+
+    return _per_second(url, seconds, prepare, step, finish)
 
 
 def statement_floor(url: str, token: str, answers: str, seconds: int) -> float:
     """Batches of one per second that the writer's own storing statement (`_PG_BATCH`) commits
-    on one connection, one after the other: a response like the cycle's (its answers, an
-    index cell) stored durably, as the writer stores a lone POST at c = 1. The demo link's
-    office and questionnaire; the responses stay in the bench's database."""
-    import asyncio
-    import datetime as dt
+    on one connection, one after the other: the cycle's answers made a submission as the form's
+    POST makes it (`make_submission`), stored durably, as the writer stores a lone POST at
+    c = 1. The demo link (of the standard questionnaire); the responses stay in the bench's
+    database."""
     import uuid
 
-    import asyncpg
+    from survey.questionnaire import check_answers, load_definition, standard_definition_bytes
+    from survey.respond.schemas import LinkInfo
+    from survey.respond.store import _PG_BATCH, _pg_batch, make_submission
 
-    from survey.respond.store import _PG_BATCH, Submission, _pg_batch
+    definition = load_definition(standard_definition_bytes())
+    checked = check_answers(definition, dict(p.split("=") for p in answers.split("&")),
+                            from_form=True)  # fmt: skip
 
-    values = {k: int(v) for k, v in (p.split("=") for p in answers.split("&")) if v}
+    async def prepare(conn: Any) -> LinkInfo:
+        row = await conn.fetchrow(
+            "SELECT id, office, version, service_type, mode FROM link WHERE token = $1", token
+        )
+        return LinkInfo(id=row["id"], token=token, office_id=row["office"], office="",
+                        organization="", version_id=row["version"], version=0,
+                        service_type=row["service_type"], mode=row["mode"],
+                        active=True)  # fmt: skip
 
-    async def run() -> float:
-        conn = await asyncpg.connect(url)
-        try:
-            link = await conn.fetchrow(
-                "SELECT id, office, version, service_type, mode FROM link WHERE token = $1", token
-            )
-            done = 0
-            start = time.perf_counter()
-            while (elapsed := time.perf_counter() - start) < seconds:
-                now = dt.datetime.now(dt.UTC)
-                submission = Submission(
-                    submission_id=str(uuid.uuid4()),
-                    digest="0" * 64,
-                    link_id=link["id"],
-                    office_id=link["office"],
-                    version_id=link["version"],
-                    service_type=link["service_type"],
-                    mode=link["mode"],
-                    locale="de",
-                    values=values,
-                    texts={},
-                    index_value=50,
-                    day=now.date(),
-                    submitted_at=now.replace(minute=0, second=0, microsecond=0),
-                )
-                await conn.fetch(_PG_BATCH, _pg_batch([submission]))
-                done += 1
-            return done / elapsed
-        finally:
-            await conn.close()
+    async def step(conn: Any, link: LinkInfo) -> None:
+        submission = make_submission(link, uuid.uuid4(), "de", checked, definition)
+        await conn.fetch(_PG_BATCH, _pg_batch([submission]))
 
-    return asyncio.run(run())
+    return _per_second(url, seconds, prepare, step)
 
 
 def bench_engine(
